@@ -1,0 +1,81 @@
+# xvnet: one entry point.  `make`, `make deps`, `make test`, `make selftest`,
+# `make check` (both), `make demo`, `make bench`, `make install`.
+
+BUILD    ?= build
+CLANG    ?= clang
+CC       ?= gcc
+BPFTOOL  ?= bpftool
+ARCH     := $(shell uname -m)
+
+WARN       := -Wall -Wextra -Werror
+BPF_CFLAGS := -target bpf -g -O2 $(WARN) -Wno-unused-function \
+              -I. -I/usr/include/$(ARCH)-linux-gnu
+CFLAGS     ?= -O2 -g
+CFLAGS     += -std=gnu11 $(WARN) -I. -I$(BUILD)/include
+LDLIBS     := -lbpf -lelf -lz
+SAN_FLAGS  := -fsanitize=address,undefined -fno-omit-frame-pointer \
+              -fno-sanitize-recover=undefined
+
+BPF_SRCS      := $(wildcard bpf/*.bpf.c)
+TEST_BPF_SRCS := $(wildcard tests/bpf/*.bpf.c)
+BPF_OBJS      := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
+TEST_BPF_OBJS := $(patsubst tests/bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(TEST_BPF_SRCS))
+SKELS         := $(patsubst $(BUILD)/bpf/%.bpf.o,$(BUILD)/include/%.skel.h,$(BPF_OBJS))
+TEST_SKELS    := $(patsubst $(BUILD)/bpf/%.bpf.o,$(BUILD)/include/%.skel.h,$(TEST_BPF_OBJS))
+BPF_HDRS      := $(wildcard bpf/*.h) maps/xvnet_maps.h
+
+TEST_SRCS   := $(wildcard tests/*.c)
+LIB_SRCS    := $(wildcard lib/*.c)
+LOADER_SRCS := $(wildcard loader/*.c)
+CTL_SRCS    := $(wildcard ctl/*.c)
+TOOL_SRCS   := $(wildcard tools/*.c)
+USER_HDRS   := $(wildcard lib/*.h loader/*.h ctl/*.h tools/*.h) $(BPF_HDRS)
+USER_LIBS   := -ljson-c -lmnl -lxdp $(LDLIBS)
+
+BINS := $(if $(LOADER_SRCS),$(BUILD)/bin/xvnetd) $(if $(CTL_SRCS),$(BUILD)/bin/xvnetctl) \
+        $(patsubst tools/%.c,$(BUILD)/bin/%,$(TOOL_SRCS))
+
+.PHONY: all deps test selftest check clean demo bench bench-quick install
+all: $(BPF_OBJS) $(SKELS) $(BINS)
+
+deps:
+	@bash scripts/deps.sh
+
+$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) | $(BUILD)/bpf
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/bpf/%.bpf.o: tests/bpf/%.bpf.c $(BPF_HDRS) | $(BUILD)/bpf
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/include/%.skel.h: $(BUILD)/bpf/%.bpf.o | $(BUILD)/include
+	$(BPFTOOL) gen skeleton $< name $(subst -,_,$*) > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/bpf $(BUILD)/include $(BUILD)/bin $(BUILD)/tests:
+	mkdir -p $@
+
+$(BUILD)/bin/xvnetd: $(LOADER_SRCS) $(LIB_SRCS) $(USER_HDRS) $(SKELS) | $(BUILD)/bin
+	$(CC) $(CFLAGS) $(LOADER_SRCS) $(LIB_SRCS) -o $@ $(USER_LIBS)
+
+$(BUILD)/bin/xvnetctl: $(CTL_SRCS) $(LIB_SRCS) $(USER_HDRS) | $(BUILD)/bin
+	$(CC) $(CFLAGS) $(CTL_SRCS) $(LIB_SRCS) -o $@ $(USER_LIBS)
+
+# Stand-alone tools (traffic generator, readers, consumers): one file each.
+$(BUILD)/bin/%: tools/%.c $(LIB_SRCS) $(USER_HDRS) $(SKELS) | $(BUILD)/bin
+	$(CC) $(CFLAGS) $< $(LIB_SRCS) -o $@ $(USER_LIBS) -lpthread
+
+# Unit tests: one cmocka binary, built with ASan/UBSan.  It links the
+# daemon's code (not its main) so user-space logic is tested in-process.
+UNIT_SRCS := $(TEST_SRCS) $(LIB_SRCS) $(filter-out loader/main.c,$(LOADER_SRCS))
+$(BUILD)/tests/unit: $(UNIT_SRCS) $(wildcard tests/*.h) $(USER_HDRS) $(SKELS) $(TEST_SKELS) | $(BUILD)/tests
+	$(CC) $(CFLAGS) $(SAN_FLAGS) $(UNIT_SRCS) -o $@ $(USER_LIBS) -lcmocka
+
+test: all $(BUILD)/tests/unit
+	$(BUILD)/tests/unit
+
+selftest: all
+	bash selftests/run.sh
+
+check: test selftest
+
+clean:
+	rm -rf $(BUILD)

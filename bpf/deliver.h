@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * The last step of nic_rx: pick the queue, make the frame what the VM port
+ * expects (access ports see untagged frames; AF_XDP sockets get a metadata
+ * block), redirect, count.
+ */
+#ifndef XVNET_BPF_DELIVER_H
+#define XVNET_BPF_DELIVER_H
+
+#include "bpf/maps.h"
+#include "bpf/counters.h"
+#include "bpf/steer.h"
+
+/* Pop the outer 4-byte tag: move both MACs over it, then drop 4 bytes. */
+static __always_inline int vlan_pop(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	__u8 macs[2 * ETH_ALEN];
+
+	if (data + sizeof(macs) + sizeof(struct vlan_tag) > data_end)
+		return -1;
+	__builtin_memcpy(macs, data, sizeof(macs));
+	__builtin_memcpy(data + sizeof(struct vlan_tag), macs, sizeof(macs));
+	return bpf_xdp_adjust_head(ctx, sizeof(struct vlan_tag));
+}
+
+static __always_inline int write_xsk_meta(struct xdp_md *ctx, __u32 hash, __u16 type,
+					  __u32 queue, __u16 vlan, __u32 vm_id)
+{
+	struct xvnet_xsk_meta *m;
+	void *data;
+
+	if (bpf_xdp_adjust_meta(ctx, -(int)sizeof(*m)))
+		return -1;
+	data = (void *)(long)ctx->data;
+	m = (void *)(long)ctx->data_meta;
+	if ((void *)(m + 1) > data)
+		return -1;
+	m->rss_hash = hash;
+	m->rss_type = type;
+	m->queue = queue;
+	m->vlan = vlan;
+	m->vm_id_lo = vm_id;
+	return 0;
+}
+
+static __always_inline int deliver(struct xdp_md *ctx, const struct xvnet_vm *vm,
+				   __u32 vm_id, __u32 queue,
+				   const struct xvnet_pkt *p, __u32 bytes)
+{
+	int xsk = vm->port_kind == XVNET_PORT_XSK;
+	__u16 type = XVNET_RSS_TYPE_NONE;
+	__u32 hash = 0;
+	long ret;
+
+	/* AF_XDP consumers get the hash even when it does not pick the queue. */
+	if (xsk || (queue == XVNET_QUEUE_RSS && vm->n_queues > 1))
+		hash = rss_hash(vm, p, &type);
+	if (queue == XVNET_QUEUE_RSS)
+		queue = vm->n_queues > 1 ? rss_queue(vm, hash) : 0;
+	else if (queue >= vm->n_queues)
+		queue = 0;
+
+	if (p->n_tags && !(vm->flags & XVNET_VM_F_KEEP_VLAN) && vlan_pop(ctx)) {
+		count(XVNET_CNT_VLAN_POP_FAIL);
+		return XDP_DROP;
+	}
+
+	if (xsk) {
+		__u32 rxq = ctx->rx_queue_index;
+
+		/* a socket only receives from the NIC queue it is bound to */
+		if (rxq >= XVNET_MAX_NIC_QUEUES) {
+			count(XVNET_CNT_QUEUE_NOT_READY);
+			return XDP_DROP;
+		}
+		if (write_xsk_meta(ctx, hash, type, queue, p->key.vlan, vm_id)) {
+			count(XVNET_CNT_META_FAIL);
+			return XDP_DROP;
+		}
+		ret = bpf_redirect_map(&xvnet_xsks, XVNET_XSK_SLOT(vm_id, rxq), 0);
+	} else {
+		ret = bpf_redirect_map(&xvnet_ports, vm_id, 0);
+	}
+	if (ret != XDP_REDIRECT) {
+		count(XVNET_CNT_QUEUE_NOT_READY);
+		return XDP_DROP;
+	}
+	count(XVNET_CNT_DELIVERED);
+	count_queue(vm_id, queue, bytes);
+	return XDP_REDIRECT;
+}
+
+#endif

@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * The BPF-side declarations of the maps whose layout maps/xvnet_maps.h
+ * defines.  Symbol names equal the XVNET_MAP_* names (they are the pin names).
+ * Maps are pinned by name so a restarted xvnetd reuses the live ones.
+ */
+#ifndef XVNET_BPF_MAPS_H
+#define XVNET_BPF_MAPS_H
+
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+#include "maps/xvnet_maps.h"
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, XVNET_MAX_VMS);
+	__type(key, struct xvnet_vm_key);
+	__type(value, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xvnet_vm_by_mac SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XVNET_MAX_VMS);
+	__type(key, __u32);
+	__type(value, struct xvnet_vm);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xvnet_vms SEC(".maps");
+
+/* Size is set by xvnetd (flow-max) before load. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, XVNET_FLOW_MAX_DEFAULT);
+	__type(key, struct xvnet_flow_key);
+	__type(value, struct xvnet_flow);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xvnet_flows SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_DEVMAP);
+	__uint(max_entries, XVNET_MAX_VMS);
+	__type(key, __u32);
+	__type(value, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xvnet_ports SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_XSKMAP);
+	__uint(max_entries, XVNET_XSKS_MAX);
+	__type(key, __u32);
+	__type(value, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xvnet_xsks SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, XVNET_MAX_VMS);
+	__type(key, struct xvnet_flood_key);
+	__type(value, struct xvnet_flood_member);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xvnet_flood SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, XVNET_VLAN_MAX + 1);
+	__type(key, __u32);           /* VLAN ID */
+	__type(value, __u32);         /* members in xvnet_flood */
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xvnet_flood_count SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, XVNET_CNT_MAX);
+	__type(key, __u32);           /* enum xvnet_counter (array keys must be int) */
+	__type(value, __u64);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xvnet_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, XVNET_QUEUE_STATS_MAX);
+	__type(key, __u32);
+	__type(value, struct xvnet_queue_stats);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xvnet_queue_stats SEC(".maps");
+
+#endif

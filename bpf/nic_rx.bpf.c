@@ -1,0 +1,129 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * nic_rx: XDP on the physical NIC.  Parses, classifies (flow cache, then
+ * (MAC, VLAN)), steers with the VM's virtual RSS and redirects every frame
+ * straight into its VM's port.  nic_flood: tc ingress on the same NIC,
+ * copies broadcast/multicast to the VMs of the frame's VLAN.
+ * Behaviour: docs/datapath.md.  Layouts: maps/xvnet_maps.h.
+ */
+#include <linux/bpf.h>
+#include <linux/pkt_cls.h>
+#include <bpf/bpf_helpers.h>
+#include "bpf/maps.h"
+#include "bpf/counters.h"
+#include "bpf/parse.h"
+#include "bpf/steer.h"
+#include "bpf/deliver.h"
+#include "bpf/flood.h"
+
+/* Load-time policy (skeleton .rodata): pass malformed frames to the host? */
+const volatile __u32 cfg_malformed_pass = 0;
+
+static __always_inline int malformed(void)
+{
+	count(XVNET_CNT_MALFORMED);
+	return cfg_malformed_pass ? XDP_PASS : XDP_DROP;
+}
+
+static __always_inline void mark(const struct xvnet_pkt *p)
+{
+	if (p->fragment)
+		count(XVNET_CNT_FRAGMENT);
+	if (p->ext_limit)
+		count(XVNET_CNT_IPV6_EXT_LIMIT);
+	if (p->too_deep)
+		count(XVNET_CNT_VLAN_TOO_DEEP);
+	if (!p->ip_version)
+		count(XVNET_CNT_NON_IP);
+}
+
+/* 1: deliver to vm_id/queue; 0: return verdict; -1: miss. */
+static __always_inline int flow_lookup(const struct xvnet_pkt *p, __u32 bytes,
+				       __u32 *vm_id, __u32 *queue, int *verdict)
+{
+	struct xvnet_flow *f = bpf_map_lookup_elem(&xvnet_flows, &p->key);
+
+	if (!f)
+		return -1;
+	count(XVNET_CNT_FLOW_HIT);
+	__sync_fetch_and_add(&f->packets, 1);
+	__sync_fetch_and_add(&f->bytes, bytes);
+	f->last_seen_ns = bpf_ktime_get_ns();
+
+	switch (f->verdict) {
+	case XVNET_FLOW_DELIVER:
+		*vm_id = f->vm_id;
+		*queue = f->queue;
+		return 1;
+	case XVNET_FLOW_PASS:
+		count(XVNET_CNT_FLOW_PASS);
+		*verdict = XDP_PASS;
+		return 0;
+	default:
+		count(XVNET_CNT_FLOW_DROP);
+		*verdict = XDP_DROP;
+		return 0;
+	}
+}
+
+SEC("xdp")
+int nic_rx(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	__u32 bytes = data_end - data;
+	struct xvnet_pkt p = {};
+	struct xvnet_vm *vm;
+	__u32 vm_id, queue = XVNET_QUEUE_RSS;
+	int verdict;
+
+	count(XVNET_CNT_RX);
+	if (parse_frame(data, data_end, &p) != PARSE_OK)
+		return malformed();
+	mark(&p);
+
+	if (p.ip_version) {
+		int hit = flow_lookup(&p, bytes, &vm_id, &queue, &verdict);
+
+		if (hit == 0)
+			return verdict;
+		if (hit == 1)
+			goto found;
+	}
+
+	{
+		struct ethhdr *eth = data;
+		struct xvnet_vm_key vk = { .vlan = p.key.vlan };
+		__u32 *id;
+
+		if ((void *)(eth + 1) > data_end)  /* parse_frame checked; for the verifier */
+			return XDP_DROP;
+		if (eth->h_dest[0] & 1) {
+			count(XVNET_CNT_FLOOD);
+			return XDP_PASS;
+		}
+		__builtin_memcpy(vk.mac, eth->h_dest, ETH_ALEN);
+		id = bpf_map_lookup_elem(&xvnet_vm_by_mac, &vk);
+		if (!id) {
+			count(XVNET_CNT_NO_VM);
+			return XDP_PASS;
+		}
+		vm_id = *id;
+	}
+
+found:
+	vm = bpf_map_lookup_elem(&xvnet_vms, &vm_id);
+	if (!vm || !(vm->flags & XVNET_VM_F_ACTIVE)) {
+		count(XVNET_CNT_QUEUE_NOT_READY);
+		return XDP_DROP;
+	}
+	return deliver(ctx, vm, vm_id, queue, &p, bytes);
+}
+
+SEC("tc")
+int nic_flood(struct __sk_buff *skb)
+{
+	return flood(skb);
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Virtual RSS: the VM's Toeplitz hash over the Microsoft RSS input (source
+ * address, destination address, source port, destination port) and its
+ * 128-entry indirection table pick the VM's queue.
+ */
+#ifndef XVNET_BPF_STEER_H
+#define XVNET_BPF_STEER_H
+
+#include "bpf/parse.h"
+#include "bpf/toeplitz.h"
+
+static __always_inline int rss_uses_ports(const struct xvnet_vm *vm,
+					  const struct xvnet_pkt *p)
+{
+	if (!p->has_ports)
+		return 0;
+	if (p->key.proto == IPPROTO_TCP)
+		return vm->hash_fields & XVNET_RSS_L4_TCP;
+	if (p->key.proto == IPPROTO_UDP)
+		return vm->hash_fields & XVNET_RSS_L4_UDP;
+	return 0;
+}
+
+/*
+ * Out of line, so the unrolled hash is emitted twice rather than once per
+ * input type (which overflows the registers and the 512-byte stack).  Zero
+ * input bits add nothing to a Toeplitz hash, so a 2-tuple hashed with its
+ * ports zeroed equals the 2-tuple hash: two lengths cover all four types.
+ */
+static __noinline __u32 rss_toeplitz(const __u8 *key, const __u8 *in, __u32 ipv6)
+{
+	if (ipv6)
+		return xvnet_toeplitz(key, in, XVNET_TOEPLITZ_LEN_V6_L4);
+	return xvnet_toeplitz(key, in, XVNET_TOEPLITZ_LEN_V4_L4);
+}
+
+static __always_inline __u32 rss_hash(const struct xvnet_vm *vm,
+				      const struct xvnet_pkt *p, __u16 *type)
+{
+	int l4 = rss_uses_ports(vm, p);
+	int tcp = p->key.proto == IPPROTO_TCP;
+	__u8 in[XVNET_TOEPLITZ_MAX_IN] = {};
+
+	if (p->ip_version == 4) {
+		__builtin_memcpy(in, p->key.src + 12, 4);
+		__builtin_memcpy(in + 4, p->key.dst + 12, 4);
+		*type = XVNET_RSS_TYPE_IPV4;
+		if (l4) {
+			__builtin_memcpy(in + 8, &p->key.sport, 2);
+			__builtin_memcpy(in + 10, &p->key.dport, 2);
+			*type = tcp ? XVNET_RSS_TYPE_TCP4 : XVNET_RSS_TYPE_UDP4;
+		}
+	} else if (p->ip_version == 6) {
+		__builtin_memcpy(in, p->key.src, 16);
+		__builtin_memcpy(in + 16, p->key.dst, 16);
+		*type = XVNET_RSS_TYPE_IPV6;
+		if (l4) {
+			__builtin_memcpy(in + 32, &p->key.sport, 2);
+			__builtin_memcpy(in + 34, &p->key.dport, 2);
+			*type = tcp ? XVNET_RSS_TYPE_TCP6 : XVNET_RSS_TYPE_UDP6;
+		}
+	} else {
+		*type = XVNET_RSS_TYPE_NONE;
+		return 0;
+	}
+	return rss_toeplitz(vm->rss_key, in, p->ip_version == 6);
+}
+
+/* The indirection table is written a byte at a time, so each read is whole. */
+static __always_inline __u32 rss_queue(const struct xvnet_vm *vm, __u32 hash)
+{
+	__u32 q = vm->rss_indir[hash % XVNET_RSS_INDIR_SIZE];
+
+	return q < vm->n_queues ? q : 0;
+}
+
+#endif

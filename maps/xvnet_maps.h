@@ -1,0 +1,201 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * xvnet map layout: the single source of truth for every map key and value,
+ * every enum and constant shared by the BPF programs and user space, and the
+ * map names and pin paths.  Included by bpf/ (clang -target bpf) and by
+ * user space; it must only use <linux/types.h> types.
+ */
+#ifndef XVNET_MAPS_H
+#define XVNET_MAPS_H
+
+#include <linux/types.h>
+
+/* ---- sizes and limits ------------------------------------------------- */
+#define XVNET_MAX_VMS           4096  /* VM slots (vm_id is 0..MAX_VMS-1) */
+#define XVNET_MAX_QUEUES        16    /* virtual queues per VM */
+#define XVNET_MAX_NIC_QUEUES    16    /* NIC RX queues an xsk VM can bind */
+#define XVNET_RSS_KEY_SIZE      40    /* Toeplitz key, as ethtool -X hkey */
+#define XVNET_RSS_INDIR_SIZE    128   /* indirection table, as ethtool -X */
+#define XVNET_FLOW_MAX_DEFAULT  262144 /* flow cache size unless configured */
+#define XVNET_MAX_FLOOD_PORTS   1024  /* VMs reached by one VLAN's flood */
+#define XVNET_IPV6_MAX_EXT_HDRS 8     /* extension headers walked, no more */
+#define XVNET_VLAN_NONE         0     /* untagged */
+#define XVNET_VLAN_MAX          4094
+
+/* Flow action queue meaning "pick the queue with the VM's RSS". */
+#define XVNET_QUEUE_RSS         0xffff
+
+/* ---- map names (BPF object symbol == pinned file name) ---------------- */
+#define XVNET_PIN_DIR           "/sys/fs/bpf/xvnet"
+#define XVNET_MAP_VM_BY_MAC     "xvnet_vm_by_mac"
+#define XVNET_MAP_VMS           "xvnet_vms"
+#define XVNET_MAP_FLOWS         "xvnet_flows"
+#define XVNET_MAP_PORTS         "xvnet_ports"
+#define XVNET_MAP_XSKS          "xvnet_xsks"
+#define XVNET_MAP_FLOOD         "xvnet_flood"
+#define XVNET_MAP_FLOOD_COUNT   "xvnet_flood_count"
+#define XVNET_MAP_STATS         "xvnet_stats"
+#define XVNET_MAP_QUEUE_STATS   "xvnet_queue_stats"
+#define XVNET_PROG_NIC_RX       "nic_rx"
+#define XVNET_PROG_NIC_FLOOD    "nic_flood"
+
+/* ---- enums ------------------------------------------------------------ */
+enum xvnet_port_kind {
+	XVNET_PORT_NONE = 0,
+	XVNET_PORT_TAP  = 1,   /* DEVMAP -> tap device read by the VMM */
+	XVNET_PORT_VETH = 2,   /* DEVMAP -> host end of a veth pair */
+	XVNET_PORT_XSK  = 3,   /* XSKMAP -> AF_XDP socket per NIC RX queue */
+};
+
+/* What an exact-match flow entry tells nic_rx to do. */
+enum xvnet_flow_verdict {
+	XVNET_FLOW_DELIVER = 0, /* to vm_id, queue (or RSS when XVNET_QUEUE_RSS) */
+	XVNET_FLOW_DROP    = 1,
+	XVNET_FLOW_PASS    = 2, /* to the host stack */
+};
+
+/* struct xvnet_vm.flags */
+enum xvnet_vm_flags {
+	XVNET_VM_F_ACTIVE    = 1 << 0, /* slot in use; port entries are valid */
+	XVNET_VM_F_KEEP_VLAN = 1 << 1, /* deliver tagged (trunk) instead of popping */
+};
+
+/* struct xvnet_vm.hash_fields: which L4 protocols hash on ports as well. */
+enum xvnet_rss_fields {
+	XVNET_RSS_L4_TCP = 1 << 0,
+	XVNET_RSS_L4_UDP = 1 << 1,
+};
+#define XVNET_RSS_FIELDS_DEFAULT (XVNET_RSS_L4_TCP | XVNET_RSS_L4_UDP)
+
+/* The input a hash covered, as carried to AF_XDP consumers (xvnet_xsk_meta). */
+enum xvnet_rss_type {
+	XVNET_RSS_TYPE_NONE = 0, /* not IP: hash is 0 */
+	XVNET_RSS_TYPE_IPV4 = 1, /* 2-tuple */
+	XVNET_RSS_TYPE_TCP4 = 2,
+	XVNET_RSS_TYPE_UDP4 = 3,
+	XVNET_RSS_TYPE_IPV6 = 4,
+	XVNET_RSS_TYPE_TCP6 = 5,
+	XVNET_RSS_TYPE_UDP6 = 6,
+};
+
+/*
+ * Every counted outcome of nic_rx / nic_flood.  One X-macro list so that the
+ * enum, the names printed by xvnetctl and the docs never drift apart.
+ * X(enum suffix, name, description)
+ */
+#define XVNET_COUNTERS(X)                                                     \
+	X(RX,              "rx",              "frames seen by nic_rx")           \
+	X(DELIVERED,       "delivered",       "redirected to a VM port")         \
+	X(FLOW_HIT,        "flow_hit",        "matched an exact-match flow")     \
+	X(FLOW_DROP,       "flow_drop",       "dropped by a flow entry")         \
+	X(FLOW_PASS,       "flow_pass",       "passed to host by a flow entry")  \
+	X(NO_VM,           "no_vm",           "unknown (MAC, VLAN): to host")    \
+	X(FLOOD,           "flood",           "broadcast/multicast: host+VLAN")  \
+	X(FLOOD_COPIES,    "flood_copies",    "copies cloned to VM ports")       \
+	X(FLOOD_ERR,       "flood_err",       "clone to a VM port failed")       \
+	X(MALFORMED,       "malformed",       "truncated or invalid headers")    \
+	X(IPV6_EXT_LIMIT,  "ipv6_ext_limit",  "IPv6 ext. header chain too long") \
+	X(FRAGMENT,        "fragment",        "IP fragments (2-tuple hash)")     \
+	X(NON_IP,          "non_ip",          "not IPv4/IPv6 (ARP, ...)")        \
+	X(VLAN_TOO_DEEP,   "vlan_too_deep",   "more than two VLAN tags")         \
+	X(QUEUE_NOT_READY, "queue_not_ready", "VM or its port/socket missing")   \
+	X(META_FAIL,       "meta_fail",       "no room for AF_XDP metadata")     \
+	X(VLAN_POP_FAIL,   "vlan_pop_fail",   "could not pop the VLAN tag")
+
+enum xvnet_counter {
+#define XVNET_X_ENUM(e, name, desc) XVNET_CNT_##e,
+	XVNET_COUNTERS(XVNET_X_ENUM)
+#undef XVNET_X_ENUM
+	XVNET_CNT_MAX,
+};
+
+/* ---- map keys and values ---------------------------------------------- */
+
+/* xvnet_vm_by_mac: HASH (dst MAC, outer VLAN ID) -> __u32 vm_id */
+struct xvnet_vm_key {
+	__u8  mac[6];
+	__u16 vlan;         /* outer VLAN ID, host order; 0 = untagged */
+};
+
+/*
+ * xvnet_vms: ARRAY[vm_id] -> struct xvnet_vm.  Written whole by user space
+ * before the (MAC, VLAN) entry that points at it exists, so a packet never
+ * sees a half-added VM.  The indirection table is bytes so that each entry
+ * changes atomically when the table is rewritten under traffic.
+ */
+struct xvnet_vm {
+	__u32 flags;                /* enum xvnet_vm_flags */
+	__u32 ifindex;              /* port device (tap/veth host end); 0 for xsk */
+	__u8  mac[6];
+	__u16 vlan;
+	__u8  port_kind;            /* enum xvnet_port_kind */
+	__u8  n_queues;             /* 1..XVNET_MAX_QUEUES */
+	__u16 hash_fields;          /* enum xvnet_rss_fields */
+	__u32 reserved;
+	__u8  rss_key[XVNET_RSS_KEY_SIZE];
+	__u8  rss_indir[XVNET_RSS_INDIR_SIZE]; /* entries < n_queues */
+};
+
+/*
+ * xvnet_flows: LRU_HASH exact-match flow cache.  IPv4 addresses are stored
+ * IPv4-mapped (::ffff:a.b.c.d) so one key shape covers both families.
+ * Ports are 0 for fragments and for protocols without ports.
+ */
+struct xvnet_flow_key {
+	__u8  src[16];
+	__u8  dst[16];
+	__be16 sport;
+	__be16 dport;
+	__u16 vlan;                 /* outer VLAN ID, host order */
+	__u8  proto;                /* IPPROTO_* */
+	__u8  pad;
+};
+
+struct xvnet_flow {
+	__u8  verdict;              /* enum xvnet_flow_verdict */
+	__u8  pad;
+	__u16 queue;                /* virtual queue, or XVNET_QUEUE_RSS */
+	__u32 vm_id;
+	__u64 packets;              /* updated atomically by nic_rx */
+	__u64 bytes;
+	__u64 last_seen_ns;         /* bpf_ktime_get_ns() of the last hit */
+};
+
+/* xvnet_ports: DEVMAP[vm_id] -> ifindex of the VM's tap or veth host end. */
+/* xvnet_xsks: XSKMAP[vm_id * XVNET_MAX_NIC_QUEUES + NIC rx queue] -> socket */
+#define XVNET_XSK_SLOT(vm_id, rxq) ((vm_id) * XVNET_MAX_NIC_QUEUES + (rxq))
+#define XVNET_XSKS_MAX (XVNET_MAX_VMS * XVNET_MAX_NIC_QUEUES)
+
+/* xvnet_flood: HASH (VLAN, index) -> member; xvnet_flood_count: VLAN -> n. */
+struct xvnet_flood_key {
+	__u16 vlan;
+	__u16 idx;                  /* 0 .. count-1, kept dense by user space */
+};
+
+struct xvnet_flood_member {
+	__u32 ifindex;              /* VM port device to clone to */
+	__u32 vm_id;
+};
+
+/* xvnet_queue_stats: PERCPU_ARRAY[vm_id * XVNET_MAX_QUEUES + queue] */
+struct xvnet_queue_stats {
+	__u64 packets;
+	__u64 bytes;
+};
+#define XVNET_QUEUE_STATS_MAX (XVNET_MAX_VMS * XVNET_MAX_QUEUES)
+
+/* xvnet_stats: PERCPU_ARRAY[enum xvnet_counter] -> __u64 */
+
+/*
+ * Metadata nic_rx puts in front of every frame it sends to an AF_XDP socket
+ * (bpf_xdp_adjust_meta).  A consumer finds it right before the frame data.
+ */
+struct xvnet_xsk_meta {
+	__u32 rss_hash;             /* Toeplitz hash nic_rx computed */
+	__u16 rss_type;             /* enum xvnet_rss_type */
+	__u16 queue;                /* virtual queue chosen by RSS or flow */
+	__u16 vlan;                 /* outer VLAN ID the frame arrived with */
+	__u16 vm_id_lo;             /* low 16 bits of vm_id (consistency check) */
+};
+
+#endif /* XVNET_MAPS_H */

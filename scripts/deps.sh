@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Install every build, test and benchmark dependency from Debian packages.
+# Idempotent and non-interactive: does nothing when all are present.
+set -euo pipefail
+
+PACKAGES=(
+	make gcc clang llvm pkg-config        # toolchain; clang -target bpf
+	libbpf-dev bpftool libxdp-dev         # BPF loading, skeletons, AF_XDP
+	libcmocka-dev                         # unit-test framework
+	libjson-c-dev libmnl-dev              # control socket JSON, netlink
+	linux-libc-dev libc6-dev              # UAPI headers
+	libclang-rt-14-dev                    # sanitizer runtimes for clang
+	iproute2 ethtool iperf3 tcpdump       # selftests
+	python3 python3-scapy                 # crafted frames in selftests
+	qemu-system-x86 busybox-static cpio   # real-guest selftest
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+		missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+	echo "deps: all ${#PACKAGES[@]} packages present"
+	exit 0
+fi
+if [ "$(id -u)" -ne 0 ]; then
+	echo "deps: missing ${missing[*]}; run as root" >&2
+	exit 1
+fi
+echo "deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}"
