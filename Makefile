@@ -75,7 +75,8 @@ test: all $(BUILD)/tests/unit
 selftest: all
 	bash selftests/run.sh
 
-check: test selftest
+check: all $(BUILD)/tests/unit
+	BUILD=$(BUILD) bash scripts/check.sh
 
 clean:
 	rm -rf $(BUILD)
