@@ -11,6 +11,7 @@ PACKAGES=(
 	linux-libc-dev libc6-dev              # UAPI headers
 	libclang-rt-14-dev                    # sanitizer runtimes for clang
 	iproute2 ethtool iperf3 tcpdump       # selftests
+	gnuplot-nox                           # benchmark plots
 	python3 python3-scapy                 # crafted frames in selftests
 	qemu-system-x86 busybox-static cpio   # real-guest selftest
 )
