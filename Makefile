@@ -80,3 +80,10 @@ check: all $(BUILD)/tests/unit
 
 clean:
 	rm -rf $(BUILD)
+
+# Benchmarks: never timed tests.  bench-quick is for development (< 1 min).
+bench: all
+	bash selftests/bench/bench.sh
+
+bench-quick: all
+	REPS=1 WARM=0.5 DUR=1 SCALING=0 bash selftests/bench/bench.sh

@@ -1,8 +1,12 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
- * nic_flood: XDP cannot both redirect copies and pass the original, so
- * broadcast/multicast leaves nic_rx with XDP_PASS and is copied here, at tc
- * ingress, to every VM port of its VLAN; the original goes on to the host.
+ * Broadcast and multicast.  XDP cannot both redirect copies and keep the
+ * original, so group-addressed frames leave nic_rx / vm_tx with XDP_PASS and
+ * are copied here, at tc ingress, with bpf_clone_redirect:
+ *  - nic_flood (NIC): to every VM port of the frame's VLAN, popping the tag;
+ *    the original goes on to the host;
+ *  - vm_flood (VM port): to the other VMs of the sender's VLAN and, tagged,
+ *    out of the NIC; never back to the sender, never to the host.
  */
 #ifndef XVNET_BPF_FLOOD_H
 #define XVNET_BPF_FLOOD_H
@@ -19,44 +23,19 @@ static __always_inline int member_keeps_vlan(__u32 vm_id)
 	return vm && (vm->flags & XVNET_VM_F_KEEP_VLAN);
 }
 
-static __always_inline int flood(struct __sk_buff *skb)
+/*
+ * Clone the (untagged) skb to the VLAN's members except `exclude`.  Members
+ * that keep tags get the tag (tpid, tci) pushed around their copy.
+ */
+static __always_inline void flood_members(struct __sk_buff *skb, __u32 vlan,
+					  __u32 exclude, __be16 tpid, __u16 tci)
 {
-	void *data = (void *)(long)skb->data;
-	void *data_end = (void *)(long)skb->data_end;
-	struct ethhdr *eth = data;
-	__be16 tpid = 0;
-	__u16 tci = 0;
-	__u32 vlan, n, i;
-	__u32 *count_p;
-	int tagged = 0;
+	__u32 *count_p = bpf_map_lookup_elem(&xvnet_flood_count, &vlan);
+	__u32 n, i;
 
-	if ((void *)(eth + 1) > data_end || !(eth->h_dest[0] & 1))
-		return TC_ACT_OK;
-
-	/* the NIC may have taken the tag out already (rx-vlan offload) */
-	if (skb->vlan_present) {
-		tagged = 1;
-		tpid = skb->vlan_proto;
-		tci = skb->vlan_tci;
-	} else if (is_vlan_tpid(eth->h_proto)) {
-		struct vlan_tag *tag = (void *)(eth + 1);
-
-		if ((void *)(tag + 1) > data_end)
-			return TC_ACT_OK;
-		tagged = 1;
-		tpid = eth->h_proto;
-		tci = bpf_ntohs(tag->tci);
-	}
-	vlan = tci & 0x0fff;
-	count_p = bpf_map_lookup_elem(&xvnet_flood_count, &vlan);
-	if (!count_p || !*count_p)
-		return TC_ACT_OK;
+	if (!count_p)
+		return;
 	n = *count_p;
-
-	if (tagged && bpf_skb_vlan_pop(skb)) {
-		count(XVNET_CNT_VLAN_POP_FAIL);
-		return TC_ACT_OK;
-	}
 	for (i = 0; i < XVNET_MAX_FLOOD_PORTS; i++) {
 		struct xvnet_flood_key k = { .vlan = vlan, .idx = i };
 		struct xvnet_flood_member *m;
@@ -65,9 +44,9 @@ static __always_inline int flood(struct __sk_buff *skb)
 		if (i >= n)
 			break;
 		m = bpf_map_lookup_elem(&xvnet_flood, &k);
-		if (!m)
+		if (!m || m->ifindex == exclude)
 			continue;
-		if (tagged && member_keeps_vlan(m->vm_id)) {
+		if (tpid && member_keeps_vlan(m->vm_id)) {
 			err = bpf_skb_vlan_push(skb, tpid, tci);
 			if (!err)
 				err = bpf_clone_redirect(skb, m->ifindex, 0);
@@ -78,10 +57,85 @@ static __always_inline int flood(struct __sk_buff *skb)
 		}
 		count(err ? XVNET_CNT_FLOOD_ERR : XVNET_CNT_FLOOD_COPIES);
 	}
+}
+
+static __always_inline int nic_flood_frame(struct __sk_buff *skb)
+{
+	void *data = (void *)(long)skb->data;
+	void *data_end = (void *)(long)skb->data_end;
+	struct ethhdr *eth = data;
+	__be16 tpid = 0;
+	__u16 tci = 0;
+	__u32 vlan;
+
+	if ((void *)(eth + 1) > data_end || !(eth->h_dest[0] & 1))
+		return TC_ACT_OK;
+
+	/* the NIC may have taken the tag out already (rx-vlan offload) */
+	if (skb->vlan_present) {
+		tpid = skb->vlan_proto;
+		tci = skb->vlan_tci;
+	} else if (is_vlan_tpid(eth->h_proto)) {
+		struct vlan_tag *tag = (void *)(eth + 1);
+
+		if ((void *)(tag + 1) > data_end)
+			return TC_ACT_OK;
+		tpid = eth->h_proto;
+		tci = bpf_ntohs(tag->tci);
+	}
+	vlan = tci & 0x0fff;
+	if (!bpf_map_lookup_elem(&xvnet_flood_count, &vlan))
+		return TC_ACT_OK;
+	if (tpid && bpf_skb_vlan_pop(skb)) {
+		count(XVNET_CNT_VLAN_POP_FAIL);
+		return TC_ACT_OK;
+	}
+	flood_members(skb, vlan, 0, tpid, tci);
 	/* the host gets the frame as it arrived */
-	if (tagged)
+	if (tpid)
 		bpf_skb_vlan_push(skb, tpid, tci);
 	return TC_ACT_OK;
+}
+
+static __always_inline int vm_flood_frame(struct __sk_buff *skb)
+{
+	void *data = (void *)(long)skb->data;
+	void *data_end = (void *)(long)skb->data_end;
+	struct ethhdr *eth = data;
+	__u32 port = skb->ingress_ifindex, zero = 0, nic;
+	struct xvnet_config *cfg;
+	__u32 *vm_id;
+	struct xvnet_vm *vm;
+
+	/* vm_tx passes only checked group-addressed frames; the VM port is no
+	 * host interface, so nothing from it reaches the host stack */
+	if ((void *)(eth + 1) > data_end || !(eth->h_dest[0] & 1))
+		return TC_ACT_SHOT;
+	vm_id = bpf_map_lookup_elem(&xvnet_port_vm, &port);
+	if (!vm_id)
+		return TC_ACT_SHOT;
+	vm = bpf_map_lookup_elem(&xvnet_vms, vm_id);
+	if (!vm || !(vm->flags & XVNET_VM_F_ACTIVE))
+		return TC_ACT_SHOT;
+
+	cfg = bpf_map_lookup_elem(&xvnet_config, &zero);
+	nic = cfg ? cfg->uplink_ifindex : 0;
+
+	flood_members(skb, vm->vlan, port, vm->vlan ? bpf_htons(ETH_P_8021Q) : 0, vm->vlan);
+
+	if (!nic) {
+		count(XVNET_CNT_TX_UPLINK_DOWN);
+		return TC_ACT_SHOT;
+	}
+	if (vm->vlan && bpf_skb_vlan_push(skb, bpf_htons(ETH_P_8021Q), vm->vlan)) {
+		count(XVNET_CNT_VLAN_PUSH_FAIL);
+		return TC_ACT_SHOT;
+	}
+	if (bpf_clone_redirect(skb, nic, 0))
+		count(XVNET_CNT_FLOOD_ERR);
+	else
+		count(XVNET_CNT_TX_UPLINK);
+	return TC_ACT_SHOT;
 }
 
 #endif

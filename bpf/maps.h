@@ -84,4 +84,28 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } xvnet_queue_stats SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, XVNET_MAX_VMS);
+	__type(key, __u32);           /* port ifindex */
+	__type(value, __u32);         /* vm_id */
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xvnet_port_vm SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_DEVMAP);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xvnet_uplink SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct xvnet_config);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xvnet_config SEC(".maps");
+
 #endif

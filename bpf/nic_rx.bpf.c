@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
+ * All of xvnet's data path, one object so the programs share their maps.
  * nic_rx: XDP on the physical NIC.  Parses, classifies (flow cache, then
  * (MAC, VLAN)), steers with the VM's virtual RSS and redirects every frame
  * straight into its VM's port.  nic_flood: tc ingress on the same NIC,
  * copies broadcast/multicast to the VMs of the frame's VLAN.
+ * vm_tx / vm_flood: the same for what VMs send (XDP and tc on VM ports).
  * Behaviour: docs/datapath.md.  Layouts: maps/xvnet_maps.h.
  */
 #include <linux/bpf.h>
@@ -15,6 +17,7 @@
 #include "bpf/steer.h"
 #include "bpf/deliver.h"
 #include "bpf/flood.h"
+#include "bpf/vm_tx.h"
 
 /* Load-time policy (skeleton .rodata): pass malformed frames to the host? */
 const volatile __u32 cfg_malformed_pass = 0;
@@ -123,7 +126,19 @@ found:
 SEC("tc")
 int nic_flood(struct __sk_buff *skb)
 {
-	return flood(skb);
+	return nic_flood_frame(skb);
+}
+
+SEC("xdp")
+int vm_tx(struct xdp_md *ctx)
+{
+	return vm_tx_frame(ctx);
+}
+
+SEC("tc")
+int vm_flood(struct __sk_buff *skb)
+{
+	return vm_flood_frame(skb);
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

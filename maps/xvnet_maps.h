@@ -36,8 +36,13 @@
 #define XVNET_MAP_FLOOD_COUNT   "xvnet_flood_count"
 #define XVNET_MAP_STATS         "xvnet_stats"
 #define XVNET_MAP_QUEUE_STATS   "xvnet_queue_stats"
+#define XVNET_MAP_PORT_VM       "xvnet_port_vm"
+#define XVNET_MAP_UPLINK        "xvnet_uplink"
+#define XVNET_MAP_CONFIG        "xvnet_config"
 #define XVNET_PROG_NIC_RX       "nic_rx"
 #define XVNET_PROG_NIC_FLOOD    "nic_flood"
+#define XVNET_PROG_VM_TX        "vm_tx"
+#define XVNET_PROG_VM_FLOOD     "vm_flood"
 
 /* ---- enums ------------------------------------------------------------ */
 enum xvnet_port_kind {
@@ -100,7 +105,15 @@ enum xvnet_rss_type {
 	X(VLAN_TOO_DEEP,   "vlan_too_deep",   "more than two VLAN tags")         \
 	X(QUEUE_NOT_READY, "queue_not_ready", "VM or its port/socket missing")   \
 	X(META_FAIL,       "meta_fail",       "no room for AF_XDP metadata")     \
-	X(VLAN_POP_FAIL,   "vlan_pop_fail",   "could not pop the VLAN tag")
+	X(VLAN_POP_FAIL,   "vlan_pop_fail",   "could not pop the VLAN tag")     \
+	X(TX,              "tx",              "frames sent by VMs (vm_tx)")      \
+	X(TX_UPLINK,       "tx_uplink",       "VM frames out of the NIC")        \
+	X(TX_LOCAL,        "tx_local",        "VM to VM, kept in host memory")   \
+	X(TX_FLOOD,        "tx_flood",        "VM broadcast/multicast")          \
+	X(TX_SPOOF,        "tx_spoof",        "VM frame with a forged source")   \
+	X(TX_NO_PORT,      "tx_no_port",      "frame on a port xvnet does not own") \
+	X(TX_UPLINK_DOWN,  "tx_uplink_down",  "no NIC to send to")               \
+	X(VLAN_PUSH_FAIL,  "vlan_push_fail",  "could not push the VLAN tag")
 
 enum xvnet_counter {
 #define XVNET_X_ENUM(e, name, desc) XVNET_CNT_##e,
@@ -175,6 +188,16 @@ struct xvnet_flood_key {
 struct xvnet_flood_member {
 	__u32 ifindex;              /* VM port device to clone to */
 	__u32 vm_id;
+};
+
+/* xvnet_port_vm: HASH port ifindex (tap / veth host end) -> __u32 vm_id */
+/* xvnet_uplink: DEVMAP[0] -> the NIC's ifindex (VM egress goes there) */
+
+/* xvnet_config: ARRAY[0] -> runtime settings the programs read.  tc programs
+ * cannot read a DEVMAP, so the NIC's ifindex is kept here too. */
+struct xvnet_config {
+	__u32 uplink_ifindex;
+	__u32 reserved;
 };
 
 /* xvnet_queue_stats: PERCPU_ARRAY[vm_id * XVNET_MAX_QUEUES + queue] */

@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * vm_tx: XDP on every VM port (the frames a guest writes into its tap; the
+ * host end of a VM's veth).  The source must be the VM's own MAC on its own
+ * VLAN; a frame for another local VM is redirected straight to that VM's
+ * port (it never leaves the host), anything else goes out of the NIC tagged
+ * with the VM's VLAN.  Group-addressed frames go to vm_flood (tc).
+ */
+#ifndef XVNET_BPF_VM_TX_H
+#define XVNET_BPF_VM_TX_H
+
+#include "bpf/maps.h"
+#include "bpf/counters.h"
+#include "bpf/parse.h"
+#include "bpf/deliver.h"
+
+/* Push an 802.1Q tag: make room in front, move both MACs back over it. */
+static __always_inline int vlan_push(struct xdp_md *ctx, __u16 vid)
+{
+	void *data, *data_end;
+	__u8 macs[2 * ETH_ALEN];
+	struct vlan_tag *tag;
+
+	if (bpf_xdp_adjust_head(ctx, -(int)sizeof(struct vlan_tag)))
+		return -1;
+	data = (void *)(long)ctx->data;
+	data_end = (void *)(long)ctx->data_end;
+	if (data + sizeof(macs) + sizeof(*tag) > data_end)
+		return -1;
+	__builtin_memcpy(macs, data + sizeof(*tag), sizeof(macs));
+	__builtin_memcpy(data, macs, sizeof(macs));
+	tag = data + sizeof(macs);
+	tag->tci = bpf_htons(ETH_P_8021Q);      /* the TPID sits where tci is */
+	tag->next_proto = bpf_htons(vid);       /* ... and the TCI after it */
+	return 0;
+}
+
+static __always_inline int same_mac(const __u8 *a, const __u8 *b)
+{
+	return *(const __u32 *)a == *(const __u32 *)b &&
+	       *(const __u16 *)(a + 4) == *(const __u16 *)(b + 4);
+}
+
+static __always_inline int vm_tx_frame(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	__u32 bytes = data_end - data, port = ctx->ingress_ifindex;
+	struct ethhdr *eth = data;
+	struct xvnet_pkt p = {};
+	struct xvnet_vm_key dk = {};
+	struct xvnet_vm *vm, *dvm;
+	__u32 *vm_id, *dst_id;
+	long ret;
+
+	count(XVNET_CNT_TX);
+	vm_id = bpf_map_lookup_elem(&xvnet_port_vm, &port);
+	if (!vm_id) {
+		count(XVNET_CNT_TX_NO_PORT);
+		return XDP_DROP;
+	}
+	vm = bpf_map_lookup_elem(&xvnet_vms, vm_id);
+	if (!vm || !(vm->flags & XVNET_VM_F_ACTIVE)) {
+		count(XVNET_CNT_TX_NO_PORT);
+		return XDP_DROP;
+	}
+	if (parse_frame(data, data_end, &p) != PARSE_OK || (void *)(eth + 1) > data_end) {
+		count(XVNET_CNT_MALFORMED);
+		return XDP_DROP;
+	}
+	/* a VM speaks only as itself, on its own VLAN (untagged = its VLAN) */
+	if (!same_mac(eth->h_source, vm->mac) || (p.n_tags && p.key.vlan != vm->vlan)) {
+		count(XVNET_CNT_TX_SPOOF);
+		return XDP_DROP;
+	}
+	if (eth->h_dest[0] & 1) {
+		count(XVNET_CNT_TX_FLOOD);
+		return XDP_PASS;
+	}
+
+	dk.vlan = vm->vlan;
+	__builtin_memcpy(dk.mac, eth->h_dest, ETH_ALEN);
+	dst_id = bpf_map_lookup_elem(&xvnet_vm_by_mac, &dk);
+	if (dst_id) {
+		__u32 id = *dst_id;
+
+		dvm = bpf_map_lookup_elem(&xvnet_vms, &id);
+		if (!dvm || !(dvm->flags & XVNET_VM_F_ACTIVE)) {
+			count(XVNET_CNT_QUEUE_NOT_READY);
+			return XDP_DROP;
+		}
+		count(XVNET_CNT_TX_LOCAL);
+		return deliver(ctx, dvm, id, XVNET_QUEUE_RSS, &p, bytes);
+	}
+
+	if (!p.n_tags && vm->vlan && vlan_push(ctx, vm->vlan)) {
+		count(XVNET_CNT_VLAN_PUSH_FAIL);
+		return XDP_DROP;
+	}
+	ret = bpf_redirect_map(&xvnet_uplink, 0, 0);
+	if (ret != XDP_REDIRECT) {
+		count(XVNET_CNT_TX_UPLINK_DOWN);
+		return XDP_DROP;
+	}
+	count(XVNET_CNT_TX_UPLINK);
+	return XDP_REDIRECT;
+}
+
+#endif

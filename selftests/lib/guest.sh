@@ -1,0 +1,150 @@
+# shellcheck shell=bash
+# Real QEMU guests for the selftests (source after common.sh).
+#
+#   guest_start TAP MAC IP/PREFIX LOGFILE   boot a guest on an existing tap
+#   guest_wait_ready LOGFILE TIMEOUT_S      wait for its udp_echo to be bound
+#   guest_probe NS IP [udp_probe options]   UDP round trips from namespace NS
+#   guest_stop [PID...]                     stop guests (default: all)
+#
+# The guest (selftests/guest/build-guest.sh, built on first use into
+# build/guest/) is a Debian 6.1 cloud kernel with a busybox initramfs: eth0
+# gets IP/PREFIX and udp_echo answers UDP port $GUEST_PORT with
+# "XVNET-ECHO <id> " + payload.  Under TCG a guest boots in a few seconds and
+# receives ~50k small packets/s at most: pace probes at <= 20k pps.
+#
+# Optional environment, read by guest_start:
+#   GUEST_ID      id in the echo replies (default g<index>)
+#   GUEST_PORT    udp_echo port (default 7777)
+#   GUEST_QUEUES  N > 1: multi-queue virtio-net (the tap must be multi_queue,
+#                 e.g. TAP_MQ=1 tap_create).  The guest driver enables
+#                 min(N, vCPUs) queue pairs: set GUEST_SMP too to use all N.
+#   GUEST_SMP     vCPUs (default 1; TCG runs one host thread per vCPU)
+#   GUEST_VLAN    addresses on eth0.VLAN in the guest (trunk port)
+#   GUEST_IP6     IPv6 ADDR/PREFIX for the guest
+#   GUEST_GW      IPv4 default gateway in the guest
+#   GUEST_MTU     eth0 MTU in the guest
+#   GUEST_MEM     MiB (default 256)
+
+[ -n "${XV_GUEST_SH:-}" ] && return 0
+XV_GUEST_SH=1
+
+GUEST_DIR="$XV_BUILD/guest"
+GUEST_PROBE="$GUEST_DIR/udp_probe"
+GUEST_PORT=${GUEST_PORT:-7777}
+GUEST_PIDS=()
+GUEST_PID=
+_XV_GUEST_N=0
+
+# guest_require: skip unless this machine can run a guest; build it if needed
+# (fails the test when the build fails).
+guest_require() {
+	require_root
+	require_cmd qemu-system-x86_64 ip
+	[ -c /dev/net/tun ] || skip "no /dev/net/tun"
+	guest_build
+}
+
+guest_build() {
+	# build-guest.sh is cached (about 50 ms when nothing changed)
+	local t0 force=(); t0=$(date +%s%N)
+	[ "${GUEST_REBUILD:-0}" = 1 ] && force=(--force)
+	BUILD="$XV_BUILD" bash "$XV_ROOT/selftests/guest/build-guest.sh" "${force[@]}" \
+		>"$XV_TMP/build-guest.log" 2>&1 || {
+		cat "$XV_TMP/build-guest.log" >&2
+		fail "guest build failed (selftests/guest/build-guest.sh)"
+	}
+	grep -q '^build-guest: ' "$XV_TMP/build-guest.log" &&
+		log "guest built in $(elapsed_ms "$t0") ms"
+	return 0
+}
+
+# guest_mac IDX: a locally administered unicast MAC unique to this test.
+guest_mac() {
+	printf '52:54:%02x:%02x:%02x:%02x\n' $(( ($$ >> 16) & 255 )) $(( ($$ >> 8) & 255 )) \
+		$(( $$ & 255 )) $(( ${1:-0} & 255 ))
+}
+
+# guest_start TAP MAC IP/PREFIX LOGFILE: boot a guest whose virtio-net NIC is
+# the existing tap TAP (qemu opens it by name; it is not created or deleted
+# here).  Returns at once; sets GUEST_PID.  Stopped at exit.
+guest_start() {
+	local tap=$1 mac=$2 ip=$3 logf=$4
+	local id=${GUEST_ID:-g$_XV_GUEST_N}
+	local q=${GUEST_QUEUES:-1}
+	local netdev="tap,id=n0,ifname=$tap,script=no,downscript=no,vhost=off"
+	local device="virtio-net-pci,netdev=n0,mac=$mac"
+	local append="console=ttyS0 panic=-1 quiet xvnet.ip=$ip xvnet.id=$id xvnet.port=$GUEST_PORT"
+
+	[ -s "$GUEST_DIR/vmlinuz" ] || guest_build
+	if [ "$q" -gt 1 ]; then
+		netdev+=",queues=$q"
+		device+=",mq=on,vectors=$((2 * q + 2))"
+	fi
+	[ -n "${GUEST_VLAN:-}" ] && append+=" xvnet.vlan=$GUEST_VLAN"
+	[ -n "${GUEST_IP6:-}" ] && append+=" xvnet.ip6=$GUEST_IP6"
+	[ -n "${GUEST_GW:-}" ] && append+=" xvnet.gw=$GUEST_GW"
+	[ -n "${GUEST_MTU:-}" ] && append+=" xvnet.mtu=$GUEST_MTU"
+	rm -f "$logf"
+	bg_start "$logf.qemu" qemu-system-x86_64 -accel tcg -m "${GUEST_MEM:-256}" -smp "${GUEST_SMP:-1}" \
+		-nodefaults -no-user-config -display none -no-reboot \
+		-serial "file:$logf" \
+		-kernel "$GUEST_DIR/vmlinuz" -initrd "$GUEST_DIR/initramfs.gz" \
+		-append "$append" \
+		-netdev "$netdev" -device "$device"
+	GUEST_PID=$BG_PID
+	GUEST_PIDS+=("$GUEST_PID")
+	_XV_GUEST_N=$((_XV_GUEST_N + 1))
+	log "guest $id: qemu pid $GUEST_PID tap $tap mac $mac ip $ip log $logf"
+}
+
+# guest_wait_ready LOGFILE TIMEOUT_S [PID]: wait for XVNET-GUEST-READY on the
+# serial log.  Returns 1 (with the log's tail on stderr) on timeout, guest
+# error, kernel panic or QEMU exit.
+guest_wait_ready() {
+	local logf=$1 timeout=$2 pid=${3:-$GUEST_PID}
+	local t0; t0=$(date +%s%N)
+	local deadline=$(( t0 + ${timeout%.*} * 1000000000 ))
+	local why=""
+	while :; do
+		if grep -q XVNET-GUEST-READY "$logf" 2>/dev/null; then
+			log "guest ready after $(elapsed_ms "$t0") ms ($logf)"
+			return 0
+		fi
+		if grep -qE 'XVNET-GUEST-ERROR|Kernel panic' "$logf" 2>/dev/null; then
+			why="guest error"; break
+		fi
+		if [ -n "$pid" ] && _xv_dead "$pid"; then
+			why="qemu exited"; break
+		fi
+		if [ "$(date +%s%N)" -ge "$deadline" ]; then
+			why="timeout ${timeout}s"; break
+		fi
+		sleep 0.1
+	done
+	{
+		echo "guest_wait_ready: $why; serial log $logf:"
+		tail -n 30 "$logf" 2>/dev/null | sed 's/^/  | /'
+		echo "qemu output:"
+		tail -n 10 "$logf.qemu" 2>/dev/null | sed 's/^/  | /'
+	} >&2
+	return 1
+}
+
+# guest_probe NS IP [udp_probe options]: send UDP to udp_echo at IP from
+# namespace NS; prints udp_probe's result line, returns its status (0 when
+# replies >= -m, default 1).  Defaults: -n 10 -r 100 -t 2000.
+guest_probe() {
+	local ns=$1 ip=$2; shift 2
+	ns_exec "$ns" "$GUEST_PROBE" "$@" "$ip" "$GUEST_PORT"
+}
+
+# guest_stop [PID...]: stop the given guests (default: all started here).
+guest_stop() {
+	local p
+	if [ $# -eq 0 ]; then
+		set -- "${GUEST_PIDS[@]}"
+	fi
+	for p in "$@"; do
+		proc_stop "$p"
+	done
+}
