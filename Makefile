@@ -60,8 +60,8 @@ $(BUILD)/bin/xvnetctl: $(CTL_SRCS) $(LIB_SRCS) $(USER_HDRS) | $(BUILD)/bin
 	$(CC) $(CFLAGS) $(CTL_SRCS) $(LIB_SRCS) -o $@ $(USER_LIBS)
 
 # Stand-alone tools (traffic generator, readers, consumers): one file each.
-$(BUILD)/bin/%: tools/%.c $(LIB_SRCS) $(USER_HDRS) $(SKELS) | $(BUILD)/bin
-	$(CC) $(CFLAGS) $< $(LIB_SRCS) -o $@ $(USER_LIBS) -lpthread
+$(BUILD)/bin/%: tools/%.c $(SKELS) | $(BUILD)/bin
+	$(CC) $(CFLAGS) $< -o $@ $(LDLIBS) -lpthread
 
 # Unit tests: one cmocka binary, built with ASan/UBSan.  It links the
 # daemon's code (not its main) so user-space logic is tested in-process.

@@ -15,10 +15,12 @@
 
 extern const struct unit_group group_toeplitz;
 extern const struct unit_group group_nic_rx;
+extern const struct unit_group group_config;
 
 static const struct unit_group *const groups[] = {
 	&group_toeplitz,
 	&group_nic_rx,
+	&group_config,
 };
 
 int main(int argc, char **argv)

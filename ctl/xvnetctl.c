@@ -1,0 +1,748 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * xvnetctl: the command-line client of xvnetd.  Object-verb commands in the
+ * style of ip(8); options as --flag value; -j prints the daemon's JSON.
+ * Exit codes: 0 ok, 1 refused by the daemon (or daemon unreachable),
+ * 2 usage error caught locally.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <json-c/json.h>
+
+#include "lib/parse.h"
+#include "lib/proto.h"
+#include "maps/xvnet_maps.h"
+
+#define EX_OK 0
+#define EX_REFUSED 1
+#define EX_USAGE 2
+
+static const char *sock_path = XV_DEFAULT_SOCKET;
+static bool json_out;
+
+static const char main_usage[] =
+"usage: xvnetctl [-s|--socket PATH] [-j|--json] COMMAND\n"
+"  status\n"
+"  vm add NAME --mac MAC [--vlan 0-4094] --port tap|veth [--ifname IF]\n"
+"         [--netns NS] [--peer-ifname IF] [--queues 1-16] [--keep-vlan]\n"
+"  vm del NAME\n"
+"  vm list\n"
+"  vm show NAME\n"
+"  port list\n"
+"  flow add [--vlan N] --proto tcp|udp|icmp|icmpv6|NUM --src IP [--sport P]\n"
+"           --dst IP [--dport P] --action deliver|drop|pass [--vm NAME]\n"
+"           [--queue Q|rss]\n"
+"  flow del [--vlan N] --proto P --src IP [--sport P] --dst IP [--dport P]\n"
+"  flow list\n"
+"  stats [VM] [--watch [SECONDS]]\n"
+"  reload\n"
+"  shutdown [--teardown]\n"
+"COMMAND --help shows the command's options.  Exit codes: 0 ok, 1 refused\n"
+"by the daemon, 2 usage error.\n";
+
+static int usage_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int usage_err(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("xvnetctl: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs("\n", stderr);
+	return EX_USAGE;
+}
+
+/* ---- talking to the daemon -------------------------------------------- */
+
+/* Send {cmd, args}; on success *data is the reply's data (owned by *reply). */
+static int call(const char *cmd, struct json_object *args,
+		struct json_object **reply, struct json_object **data)
+{
+	struct json_object *req = json_object_new_object(), *ok, *e;
+	struct xv_linebuf lb = { 0 };
+	int fd = xv_connect(sock_path);
+
+	*reply = NULL;
+	json_object_object_add(req, "cmd", json_object_new_string(cmd));
+	if (args)
+		json_object_object_add(req, "args", args);
+	if (fd < 0) {
+		fprintf(stderr, "xvnetctl: cannot reach xvnetd at %s: %s\n",
+			sock_path, strerror(errno));
+		json_object_put(req);
+		return EX_REFUSED;
+	}
+	if (xv_send_json(fd, req) || !(*reply = xv_recv_json(fd, &lb))) {
+		fprintf(stderr, "xvnetctl: %s: %s\n", sock_path, strerror(errno));
+		close(fd);
+		json_object_put(req);
+		xv_linebuf_free(&lb);
+		return EX_REFUSED;
+	}
+	close(fd);
+	json_object_put(req);
+	xv_linebuf_free(&lb);
+	if (!json_object_object_get_ex(*reply, "ok", &ok) ||
+	    !json_object_get_boolean(ok)) {
+		if (json_out)
+			printf("%s\n", json_object_to_json_string_ext(
+				       *reply, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+		fprintf(stderr, "xvnetctl: %s\n",
+			json_object_object_get_ex(*reply, "error", &e) ?
+			json_object_get_string(e) : "malformed reply");
+		json_object_put(*reply);
+		*reply = NULL;
+		return EX_REFUSED;
+	}
+	json_object_object_get_ex(*reply, "data", data);
+	return EX_OK;
+}
+
+/* For commands that only print "ok" in -j mode. */
+static int call_simple(const char *cmd, struct json_object *args)
+{
+	struct json_object *rep, *data;
+	int r = call(cmd, args, &rep, &data);
+
+	if (r == EX_OK && json_out)
+		printf("%s\n", json_object_to_json_string_ext(data,
+				JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(rep);
+	return r;
+}
+
+/* ---- option parsing ----------------------------------------------------- */
+
+enum optkind { O_NAME, O_MAC, O_VLAN, O_PORTKIND, O_IFNAME, O_NETNS,
+	       O_QUEUES, O_FLAG, O_PROTO, O_IP, O_L4PORT, O_ACTION, O_QUEUE };
+
+struct optdef {
+	const char *flag;       /* without "--" */
+	const char *key;        /* JSON argument */
+	enum optkind kind;
+};
+
+static int fmt_err(char *err, size_t len, const char *fmt, const char *v)
+	__attribute__((format(printf, 3, 0)));
+static int fmt_err(char *err, size_t len, const char *fmt, const char *v)
+{
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+	snprintf(err, len, fmt, v);
+#pragma GCC diagnostic pop
+	return -1;
+}
+
+static int check_value(const struct optdef *o, const char *v)
+{
+	char err[XV_ERR_LEN], buf[64];
+	uint8_t mac[6], addr[16], proto;
+	uint16_t u16;
+	unsigned long ul;
+	bool v4;
+	int r = 0;
+
+	switch (o->kind) {
+	case O_NAME:
+		r = xv_parse_name(o->key, v, buf, sizeof(buf), err, sizeof(err));
+		break;
+	case O_MAC:
+		r = xv_parse_mac(o->key, v, mac, err, sizeof(err));
+		break;
+	case O_VLAN:
+		r = xv_parse_vlan(o->key, v, &u16, err, sizeof(err));
+		break;
+	case O_PORTKIND:
+		if (strcmp(v, "tap") && strcmp(v, "veth") && strcmp(v, "xsk"))
+			r = fmt_err(err, sizeof(err), "port: '%s' is not tap or"
+				    " veth", v);
+		break;
+	case O_IFNAME:
+		r = xv_parse_ifname(o->key, v, buf, err, sizeof(err));
+		break;
+	case O_NETNS:
+		if (!*v || strchr(v, '/'))
+			r = fmt_err(err, sizeof(err), "netns: '%s' is not a"
+				    " namespace name", v);
+		break;
+	case O_QUEUES:
+		r = xv_parse_uint(o->key, v, 1, XVNET_MAX_QUEUES, &ul, err,
+				  sizeof(err));
+		break;
+	case O_PROTO:
+		r = xv_parse_proto(o->key, v, &proto, err, sizeof(err));
+		break;
+	case O_IP:
+		r = xv_parse_ip(o->key, v, addr, &v4, err, sizeof(err));
+		break;
+	case O_L4PORT:
+		r = xv_parse_uint(o->key, v, 0, 65535, &ul, err, sizeof(err));
+		break;
+	case O_ACTION:
+		if (strcmp(v, "deliver") && strcmp(v, "drop") && strcmp(v, "pass"))
+			r = fmt_err(err, sizeof(err), "action: '%s' is not"
+				    " deliver, drop or pass", v);
+		break;
+	case O_QUEUE:
+		r = xv_parse_queue(o->key, v, &u16, err, sizeof(err));
+		break;
+	case O_FLAG:
+		break;
+	}
+	if (r)
+		usage_err("%s", err);
+	return r;
+}
+
+static bool all_digits(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (!isdigit((unsigned char)*s))
+			return false;
+	return true;
+}
+
+/* Parse --flag [value] pairs of argv into args. */
+static int parse_opts(int argc, char **argv, const struct optdef *defs,
+		      size_t ndefs, struct json_object *args, const char *help)
+{
+	for (int i = 0; i < argc; i++) {
+		const struct optdef *o = NULL;
+		const char *a = argv[i];
+
+		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+			fputs(help, stdout);
+			exit(EX_OK);
+		}
+		if (strncmp(a, "--", 2) == 0)
+			for (size_t k = 0; k < ndefs; k++)
+				if (strcmp(a + 2, defs[k].flag) == 0)
+					o = &defs[k];
+		if (!o)
+			return usage_err("unknown option '%s' (see --help)", a);
+		if (json_object_object_get_ex(args, o->key, NULL))
+			return usage_err("--%s given twice", o->flag);
+		if (o->kind == O_FLAG) {
+			json_object_object_add(args, o->key,
+					       json_object_new_boolean(1));
+			continue;
+		}
+		if (i + 1 >= argc)
+			return usage_err("--%s needs a value", o->flag);
+		a = argv[++i];
+		if (check_value(o, a))
+			return EX_USAGE;
+		json_object_object_add(args, o->key, all_digits(a) ?
+				       json_object_new_int64(atoll(a)) :
+				       json_object_new_string(a));
+	}
+	return EX_OK;
+}
+
+/* ---- printing ----------------------------------------------------------- */
+
+static const char *js(struct json_object *o, const char *k)
+{
+	struct json_object *v;
+
+	if (!json_object_object_get_ex(o, k, &v) || !v)
+		return "";
+	return json_object_get_string(v);
+}
+
+static int64_t ji(struct json_object *o, const char *k)
+{
+	struct json_object *v;
+
+	return json_object_object_get_ex(o, k, &v) ? json_object_get_int64(v) : 0;
+}
+
+static bool jb(struct json_object *o, const char *k)
+{
+	struct json_object *v;
+
+	return json_object_object_get_ex(o, k, &v) && json_object_get_boolean(v);
+}
+
+static void print_json(struct json_object *data)
+{
+	printf("%s\n", json_object_to_json_string_ext(data,
+			JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE));
+}
+
+static void print_vm_line(struct json_object *vm)
+{
+	printf("%s id %s mac %s vlan %s port %s %s", js(vm, "name"), js(vm, "id"),
+	       js(vm, "mac"), js(vm, "vlan"), js(vm, "port"), js(vm, "ifname"));
+	if (strcmp(js(vm, "port"), "veth") == 0)
+		printf(" peer %s@%s", js(vm, "peer_ifname"), js(vm, "netns"));
+	printf(" queues %s%s state %s\n", js(vm, "queues"),
+	       jb(vm, "keep_vlan") ? " keep-vlan" : "", js(vm, "state"));
+}
+
+static void print_stats(struct json_object *data, bool counters)
+{
+	struct json_object *cnt, *vms;
+
+	if (counters && json_object_object_get_ex(data, "counters", &cnt)) {
+		json_object_object_foreach(cnt, name, v)
+			printf("%-16s %" PRId64 "\n", name, json_object_get_int64(v));
+	}
+	if (!json_object_object_get_ex(data, "vms", &vms))
+		return;
+	for (size_t i = 0; i < json_object_array_length(vms); i++) {
+		struct json_object *vm = json_object_array_get_idx(vms, i), *qs;
+
+		printf("vm %s packets %s bytes %s\n", js(vm, "name"),
+		       js(vm, "packets"), js(vm, "bytes"));
+		if (!json_object_object_get_ex(vm, "queues", &qs) ||
+		    json_object_array_length(qs) < 2)
+			continue;
+		for (size_t q = 0; q < json_object_array_length(qs); q++) {
+			struct json_object *qo = json_object_array_get_idx(qs, q);
+
+			printf("    queue %s packets %s bytes %s\n", js(qo, "queue"),
+			       js(qo, "packets"), js(qo, "bytes"));
+		}
+	}
+}
+
+/* ---- commands ----------------------------------------------------------- */
+
+static int cmd_status(int argc, char **argv)
+{
+	struct json_object *rep, *d;
+	int r;
+
+	if (argc > 0 && (strcmp(argv[0], "--help") == 0 || !strcmp(argv[0], "-h"))) {
+		puts("usage: xvnetctl status\n  the datapath, its attachment and"
+		     " counts of VMs and flows");
+		return EX_OK;
+	}
+	if (argc > 0)
+		return usage_err("status: unexpected '%s'", argv[0]);
+	r = call("status", NULL, &rep, &d);
+	if (r)
+		return r;
+	if (json_out) {
+		print_json(d);
+	} else {
+		printf("nic %s ifindex %s xdp %s link %s prog %s tc-ingress %s\n",
+		       js(d, "nic"), js(d, "ifindex"), js(d, "xdp_mode"),
+		       js(d, "link_id"), js(d, "prog_id"),
+		       jb(d, "tc_ingress") ? "yes" : "no");
+		printf("maps %s%s flow-max %s malformed %s\n", js(d, "pin_dir"),
+		       jb(d, "maps_adopted") ? " (adopted)" : "",
+		       js(d, "flow_max"), js(d, "malformed"));
+		printf("vms %s flows %s (configured %s) uptime %ss pid %s\n",
+		       js(d, "vms"), js(d, "flows"), js(d, "configured_flows"),
+		       js(d, "uptime_s"), js(d, "pid"));
+	}
+	json_object_put(rep);
+	return EX_OK;
+}
+
+static const char vm_add_help[] =
+"usage: xvnetctl vm add NAME --mac MAC [--vlan 0-4094] --port tap|veth\n"
+"                [--ifname IF] [--netns NS] [--peer-ifname IF]\n"
+"                [--queues 1-16] [--keep-vlan]\n"
+"  --mac         the VM's unicast MAC (frames to it, on --vlan, go to it)\n"
+"  --vlan        outer VLAN ID, 0 = untagged (default 0)\n"
+"  --port        tap: a persistent tap for QEMU; veth: a veth pair whose\n"
+"                peer (with MAC) goes into --netns\n"
+"  --ifname      host-side device (default xv-NAME)\n"
+"  --netns       veth: existing namespace in /run/netns\n"
+"  --peer-ifname veth: peer's name in the namespace (default eth0)\n"
+"  --queues      virtual queues for RSS (default 1)\n"
+"  --keep-vlan   deliver frames tagged instead of popping the tag\n";
+
+static const struct optdef vm_opts[] = {
+	{ "mac", "mac", O_MAC }, { "vlan", "vlan", O_VLAN },
+	{ "port", "port", O_PORTKIND }, { "ifname", "ifname", O_IFNAME },
+	{ "netns", "netns", O_NETNS }, { "peer-ifname", "peer-ifname", O_IFNAME },
+	{ "queues", "queues", O_QUEUES }, { "keep-vlan", "keep-vlan", O_FLAG },
+};
+
+static const char vm_help[] =
+"usage: xvnetctl vm add NAME --mac MAC --port tap|veth [...]  (vm add --help)\n"
+"       xvnetctl vm del NAME\n"
+"       xvnetctl vm list\n"
+"       xvnetctl vm show NAME\n";
+
+static bool is_help(const char *a)
+{
+	return strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0 ||
+	       strcmp(a, "help") == 0;
+}
+
+static int name_arg(int argc, char **argv, const char *help, const char *what,
+		    struct json_object **args)
+{
+	char err[XV_ERR_LEN], buf[64];
+
+	if (argc > 0 && is_help(argv[0])) {
+		fputs(help, stdout);
+		exit(EX_OK);
+	}
+	if (argc < 1)
+		return usage_err("%s: missing NAME", what);
+	if (xv_parse_name("name", argv[0], buf, sizeof(buf), err, sizeof(err)))
+		return usage_err("%s", err);
+	*args = json_object_new_object();
+	json_object_object_add(*args, "name", json_object_new_string(argv[0]));
+	return EX_OK;
+}
+
+static int cmd_vm(int argc, char **argv)
+{
+	struct json_object *args = NULL, *rep, *d;
+	const char *verb = argc ? argv[0] : "list";
+	int r;
+
+	if (argc && is_help(verb)) {
+		fputs(vm_help, stdout);
+		return EX_OK;
+	}
+	if (strcmp(verb, "add") == 0) {
+		if ((r = name_arg(argc - 1, argv + 1, vm_add_help, "vm add", &args)))
+			return r;
+		r = parse_opts(argc - 2, argv + 2, vm_opts,
+			       sizeof(vm_opts) / sizeof(vm_opts[0]), args,
+			       vm_add_help);
+		if (!r && !json_object_object_get_ex(args, "mac", NULL))
+			r = usage_err("vm add: --mac is required");
+		if (!r && !json_object_object_get_ex(args, "port", NULL))
+			r = usage_err("vm add: --port is required");
+		if (r) {
+			json_object_put(args);
+			return r;
+		}
+		r = call("vm.add", args, &rep, &d);
+		if (!r && json_out)
+			print_json(d);
+		json_object_put(rep);
+		return r;
+	}
+	if (strcmp(verb, "del") == 0 || strcmp(verb, "show") == 0) {
+		bool del = verb[0] == 'd';
+
+		if ((r = name_arg(argc - 1, argv + 1, vm_help, del ? "vm del" :
+				  "vm show", &args)))
+			return r;
+		if (argc > 2) {
+			json_object_put(args);
+			return usage_err("vm %s: unexpected '%s'", verb, argv[2]);
+		}
+		if (del)
+			return call_simple("vm.del", args);
+		r = call("vm.show", args, &rep, &d);
+		if (r)
+			return r;
+		if (json_out) {
+			print_json(d);
+		} else {
+			struct json_object *ind, *st;
+
+			print_vm_line(d);
+			printf("    ifindex %s port-map %s owned %s active %s\n",
+			       js(d, "ifindex"), js(d, "port_map_ifindex"),
+			       jb(d, "owned") ? "yes" : "no",
+			       jb(d, "active") ? "yes" : "no");
+			printf("    rss hash-fields %s key %s\n",
+			       js(d, "hash_fields"), js(d, "rss_key"));
+			if (json_object_object_get_ex(d, "rss_indir", &ind)) {
+				printf("    rss indir");
+				for (size_t i = 0; i < json_object_array_length(ind); i++)
+					printf("%s%s", i % 32 ? " " : "\n       ",
+					       json_object_get_string(
+						       json_object_array_get_idx(ind, i)));
+				printf("\n");
+			}
+			if (json_object_object_get_ex(d, "stats", &st))
+				print_stats(st, false);
+		}
+		json_object_put(rep);
+		return EX_OK;
+	}
+	if (strcmp(verb, "list") == 0) {
+		if (argc > 1)
+			return usage_err("vm list: unexpected '%s'", argv[1]);
+		r = call("vm.list", NULL, &rep, &d);
+		if (r)
+			return r;
+		if (json_out)
+			print_json(d);
+		else
+			for (size_t i = 0; i < json_object_array_length(d); i++)
+				print_vm_line(json_object_array_get_idx(d, i));
+		json_object_put(rep);
+		return EX_OK;
+	}
+	return usage_err("vm: unknown verb '%s' (add, del, list, show)", verb);
+}
+
+static int cmd_port(int argc, char **argv)
+{
+	struct json_object *rep, *d;
+	int r;
+
+	if (argc && is_help(argv[0])) {
+		puts("usage: xvnetctl port list\n  VM port devices: ifindex, kind,"
+		     " state, VM; 'stale' when the port map disagrees");
+		return EX_OK;
+	}
+	if (argc > 1 || (argc == 1 && strcmp(argv[0], "list")))
+		return usage_err("port: unknown verb '%s' (list)", argv[0]);
+	r = call("port.list", NULL, &rep, &d);
+	if (r)
+		return r;
+	if (json_out)
+		print_json(d);
+	for (size_t i = 0; !json_out && i < json_object_array_length(d); i++) {
+		struct json_object *p = json_object_array_get_idx(d, i);
+
+		printf("%s ifindex %s %s %s vm %s queues %s%s%s\n", js(p, "ifname"),
+		       js(p, "ifindex"), js(p, "kind"), js(p, "state"),
+		       js(p, "vm"), js(p, "queues"),
+		       jb(p, "owned") ? " owned" : "",
+		       jb(p, "in_map") ? "" : " stale");
+	}
+	json_object_put(rep);
+	return EX_OK;
+}
+
+static const struct optdef flow_opts[] = {
+	{ "vlan", "vlan", O_VLAN }, { "proto", "proto", O_PROTO },
+	{ "src", "src", O_IP }, { "sport", "sport", O_L4PORT },
+	{ "dst", "dst", O_IP }, { "dport", "dport", O_L4PORT },
+	{ "action", "action", O_ACTION }, { "vm", "vm", O_NAME },
+	{ "queue", "queue", O_QUEUE },
+};
+
+static const char flow_help[] =
+"usage: xvnetctl flow add [--vlan N] --proto tcp|udp|icmp|icmpv6|NUM --src IP\n"
+"                [--sport P] --dst IP [--dport P] --action deliver|drop|pass\n"
+"                [--vm NAME] [--queue Q|rss]\n"
+"       xvnetctl flow del [--vlan N] --proto P --src IP [--sport P] --dst IP\n"
+"                [--dport P]\n"
+"       xvnetctl flow list\n"
+"  exact-match entries of the flow cache, checked before the (MAC, VLAN)\n"
+"  table; --vlan defaults to 0 (untagged), ports to 0; deliver needs --vm,\n"
+"  --queue defaults to rss.\n";
+
+static void print_flow(struct json_object *f)
+{
+	bool ports = ji(f, "sport") || ji(f, "dport");
+
+	printf("vlan %s %s %s", js(f, "vlan"), js(f, "proto"), js(f, "src"));
+	if (ports)
+		printf(" sport %s", js(f, "sport"));
+	printf(" > %s", js(f, "dst"));
+	if (ports)
+		printf(" dport %s", js(f, "dport"));
+	printf(" %s", js(f, "action"));
+	if (strcmp(js(f, "action"), "deliver") == 0)
+		printf(" vm %s queue %s", js(f, "vm")[0] ? js(f, "vm") : js(f, "vm_id"),
+		       js(f, "queue"));
+	printf(" packets %s bytes %s", js(f, "packets"), js(f, "bytes"));
+	if (js(f, "age_ms")[0])
+		printf(" age %.1fs", (double)ji(f, "age_ms") / 1000.0);
+	printf("%s\n", jb(f, "configured") ? "" : " learnt");
+}
+
+static int cmd_flow(int argc, char **argv)
+{
+	struct json_object *args, *rep, *d;
+	const char *verb = argc ? argv[0] : "list";
+	int r;
+
+	if (argc && is_help(verb)) {
+		fputs(flow_help, stdout);
+		return EX_OK;
+	}
+	if (strcmp(verb, "add") == 0 || strcmp(verb, "del") == 0) {
+		bool add = verb[0] == 'a';
+
+		args = json_object_new_object();
+		r = parse_opts(argc - 1, argv + 1, flow_opts, add ? 9 : 6, args,
+			       flow_help);
+		for (size_t i = 0; !r && i < 3; i++) {
+			static const char *const need[] = { "proto", "src", "dst" };
+
+			if (!json_object_object_get_ex(args, need[i], NULL))
+				r = usage_err("flow %s: --%s is required", verb,
+					      need[i]);
+		}
+		if (!r && add && !json_object_object_get_ex(args, "action", NULL))
+			r = usage_err("flow add: --action is required");
+		if (r) {
+			json_object_put(args);
+			return r;
+		}
+		return call_simple(add ? "flow.add" : "flow.del", args);
+	}
+	if (strcmp(verb, "list") == 0) {
+		if (argc > 1)
+			return usage_err("flow list: unexpected '%s'", argv[1]);
+		r = call("flow.list", NULL, &rep, &d);
+		if (r)
+			return r;
+		if (json_out)
+			print_json(d);
+		else
+			for (size_t i = 0; i < json_object_array_length(d); i++)
+				print_flow(json_object_array_get_idx(d, i));
+		json_object_put(rep);
+		return EX_OK;
+	}
+	return usage_err("flow: unknown verb '%s' (add, del, list)", verb);
+}
+
+static const char stats_help[] =
+"usage: xvnetctl stats [VM] [--watch [SECONDS]]\n"
+"  datapath counters (summed over CPUs) and per-VM, per-queue packets and\n"
+"  bytes; with VM only that VM; --watch repeats every SECONDS (default 1)\n";
+
+static int cmd_stats(int argc, char **argv)
+{
+	struct json_object *rep, *d;
+	const char *vm = NULL;
+	unsigned long every = 0;
+	char err[XV_ERR_LEN], buf[64];
+	int r;
+
+	for (int i = 0; i < argc; i++) {
+		if (is_help(argv[i])) {
+			fputs(stats_help, stdout);
+			return EX_OK;
+		} else if (strcmp(argv[i], "--watch") == 0) {
+			every = 1;
+			if (i + 1 < argc && all_digits(argv[i + 1]) &&
+			    xv_parse_uint("--watch", argv[++i], 1, 3600, &every,
+					  err, sizeof(err)))
+				return usage_err("%s", err);
+		} else if (argv[i][0] == '-') {
+			return usage_err("stats: unknown option '%s'", argv[i]);
+		} else if (!vm) {
+			if (xv_parse_name("vm", argv[i], buf, sizeof(buf), err,
+					  sizeof(err)))
+				return usage_err("%s", err);
+			vm = argv[i];
+		} else {
+			return usage_err("stats: unexpected '%s'", argv[i]);
+		}
+	}
+	for (;;) {
+		struct json_object *args = NULL;
+
+		if (vm) {
+			args = json_object_new_object();
+			json_object_object_add(args, "vm", json_object_new_string(vm));
+		}
+		r = call("stats", args, &rep, &d);
+		if (r)
+			return r;
+		if (every && isatty(STDOUT_FILENO) && !json_out)
+			printf("\033[H\033[2J");
+		if (every && !json_out) {
+			time_t t = time(NULL);
+			char ts[32];
+
+			strftime(ts, sizeof(ts), "%H:%M:%S", localtime(&t));
+			printf("%s\n", ts);
+		}
+		if (json_out)
+			printf("%s\n", json_object_to_json_string_ext(d,
+				every ? JSON_C_TO_STRING_PLAIN :
+				JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE));
+		else
+			print_stats(d, vm == NULL);
+		json_object_put(rep);
+		fflush(stdout);
+		if (!every)
+			return EX_OK;
+		sleep((unsigned int)every);
+	}
+}
+
+static int cmd_shutdown(int argc, char **argv)
+{
+	struct json_object *args = json_object_new_object();
+
+	for (int i = 0; i < argc; i++) {
+		if (is_help(argv[i])) {
+			puts("usage: xvnetctl shutdown [--teardown]\n"
+			     "  stop xvnetd; the datapath keeps running unless"
+			     " --teardown, which\n  detaches it, removes the pins"
+			     " and the ports xvnetd created");
+			json_object_put(args);
+			return EX_OK;
+		}
+		if (strcmp(argv[i], "--teardown")) {
+			json_object_put(args);
+			return usage_err("shutdown: unknown option '%s'", argv[i]);
+		}
+		json_object_object_add(args, "teardown", json_object_new_boolean(1));
+	}
+	return call_simple("shutdown", args);
+}
+
+int main(int argc, char **argv)
+{
+	int i;
+
+	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
+		const char *a = argv[i];
+
+		if (strcmp(a, "-j") == 0 || strcmp(a, "--json") == 0) {
+			json_out = true;
+		} else if (strcmp(a, "-s") == 0 || strcmp(a, "--socket") == 0) {
+			if (++i >= argc)
+				return usage_err("%s needs a path", a);
+			sock_path = argv[i];
+		} else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+			fputs(main_usage, stdout);
+			return EX_OK;
+		} else {
+			usage_err("unknown option '%s'", a);
+			fputs(main_usage, stderr);
+			return EX_USAGE;
+		}
+	}
+	if (i >= argc) {
+		fputs(main_usage, stderr);
+		return EX_USAGE;
+	}
+	argv += i + 1;
+	argc -= i + 1;
+	if (strcmp(argv[-1], "status") == 0)
+		return cmd_status(argc, argv);
+	if (strcmp(argv[-1], "vm") == 0)
+		return cmd_vm(argc, argv);
+	if (strcmp(argv[-1], "port") == 0)
+		return cmd_port(argc, argv);
+	if (strcmp(argv[-1], "flow") == 0)
+		return cmd_flow(argc, argv);
+	if (strcmp(argv[-1], "stats") == 0)
+		return cmd_stats(argc, argv);
+	if (strcmp(argv[-1], "shutdown") == 0)
+		return cmd_shutdown(argc, argv);
+	if (strcmp(argv[-1], "reload") == 0)
+		return argc ? usage_err("reload: takes no arguments") :
+			call_simple("reload", NULL);
+	if (strcmp(argv[-1], "help") == 0) {
+		fputs(main_usage, stdout);
+		return EX_OK;
+	}
+	return usage_err("unknown command '%s' (see --help)", argv[-1]);
+}

@@ -1,0 +1,716 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* xvnetd.conf: parse, validate, format, save atomically. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "loader/config.h"
+
+#define ERR(...) (snprintf(err, errlen, __VA_ARGS__), -1)
+
+const char *port_kind_name(uint8_t kind)
+{
+	switch (kind) {
+	case XVNET_PORT_TAP: return "tap";
+	case XVNET_PORT_VETH: return "veth";
+	case XVNET_PORT_XSK: return "xsk";
+	default: return "none";
+	}
+}
+
+const char *verdict_name(uint8_t v)
+{
+	switch (v) {
+	case XVNET_FLOW_DELIVER: return "deliver";
+	case XVNET_FLOW_DROP: return "drop";
+	case XVNET_FLOW_PASS: return "pass";
+	default: return "?";
+	}
+}
+
+int vm_default_ifname(const char *name, char *out, size_t outlen)
+{
+	if (strlen(name) + 3 > XV_IFNAME_MAX || outlen < XV_IFNAME_MAX + 1)
+		return -1;
+	snprintf(out, outlen, "xv-%s", name);
+	return 0;
+}
+
+void config_init(struct xvd_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->flow_max = XVNET_FLOW_MAX_DEFAULT;
+}
+
+void config_free(struct xvd_config *cfg)
+{
+	free(cfg->vms);
+	free(cfg->flows);
+	config_init(cfg);
+}
+
+int config_copy(struct xvd_config *dst, const struct xvd_config *src)
+{
+	*dst = *src;
+	dst->vms = NULL;
+	dst->flows = NULL;
+	dst->cap_vms = dst->n_vms;
+	dst->cap_flows = dst->n_flows;
+	if (src->n_vms && !(dst->vms = malloc(src->n_vms * sizeof(*src->vms))))
+		goto nomem;
+	if (src->n_flows &&
+	    !(dst->flows = malloc(src->n_flows * sizeof(*src->flows))))
+		goto nomem;
+	if (src->n_vms)
+		memcpy(dst->vms, src->vms, src->n_vms * sizeof(*src->vms));
+	if (src->n_flows)
+		memcpy(dst->flows, src->flows, src->n_flows * sizeof(*src->flows));
+	return 0;
+nomem:
+	free(dst->vms);
+	config_init(dst);
+	return -1;
+}
+
+/* ---- VMs --------------------------------------------------------------- */
+
+void vm_conf_init(struct vm_conf *vm)
+{
+	memset(vm, 0, sizeof(*vm));
+	vm->id = -1;
+}
+
+static int parse_netns(const char *s, char *out, char *err, size_t errlen)
+{
+	size_t n = s ? strlen(s) : 0;
+
+	if (n == 0 || n > XV_NETNS_MAX || strchr(s, '/') ||
+	    strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
+		return ERR("netns: '%.64s' is not a network namespace name",
+			   s ? s : "");
+	memcpy(out, s, n + 1);
+	return 0;
+}
+
+static int parse_flag(const char *key, const char *val, bool *out,
+		      char *err, size_t errlen)
+{
+	if (!val || strcmp(val, "true") == 0 || strcmp(val, "1") == 0) {
+		*out = true;
+		return 0;
+	}
+	if (strcmp(val, "false") == 0 || strcmp(val, "0") == 0) {
+		*out = false;
+		return 0;
+	}
+	return ERR("%s: '%.64s' is not true or false", key, val);
+}
+
+int vm_conf_set(struct vm_conf *vm, const char *key, const char *val,
+		char *err, size_t errlen)
+{
+	unsigned long v;
+
+	if (strcmp(key, "keep-vlan") == 0)
+		return parse_flag(key, val, &vm->keep_vlan, err, errlen);
+	if (strcmp(key, "owned") == 0)
+		return parse_flag(key, val, &vm->owned, err, errlen);
+	if (!val)
+		return ERR("%s: needs a value", key);
+	if (strcmp(key, "name") == 0)
+		return xv_parse_name("name", val, vm->name, sizeof(vm->name),
+				     err, errlen);
+	if (strcmp(key, "id") == 0) {
+		if (xv_parse_uint("id", val, 0, XVNET_MAX_VMS - 1, &v, err, errlen))
+			return -1;
+		vm->id = (int)v;
+		return 0;
+	}
+	if (strcmp(key, "mac") == 0) {
+		if (xv_parse_mac("mac", val, vm->mac, err, errlen))
+			return -1;
+		vm->has_mac = true;
+		return 0;
+	}
+	if (strcmp(key, "vlan") == 0)
+		return xv_parse_vlan("vlan", val, &vm->vlan, err, errlen);
+	if (strcmp(key, "port") == 0) {
+		if (strcmp(val, "tap") == 0)
+			vm->port_kind = XVNET_PORT_TAP;
+		else if (strcmp(val, "veth") == 0)
+			vm->port_kind = XVNET_PORT_VETH;
+		else if (strcmp(val, "xsk") == 0)
+			return ERR("port: 'xsk' not supported yet");
+		else
+			return ERR("port: '%.64s' is not a port kind (tap, veth)",
+				   val);
+		return 0;
+	}
+	if (strcmp(key, "ifname") == 0)
+		return xv_parse_ifname("ifname", val, vm->ifname, err, errlen);
+	if (strcmp(key, "peer-ifname") == 0)
+		return xv_parse_ifname("peer-ifname", val, vm->peer_ifname,
+				       err, errlen);
+	if (strcmp(key, "netns") == 0)
+		return parse_netns(val, vm->netns, err, errlen);
+	if (strcmp(key, "queues") == 0) {
+		if (xv_parse_uint("queues", val, 1, XVNET_MAX_QUEUES, &v,
+				  err, errlen))
+			return -1;
+		vm->queues = (uint8_t)v;
+		return 0;
+	}
+	return ERR("%s: unknown key", key);
+}
+
+int vm_conf_finish(struct vm_conf *vm, char *err, size_t errlen)
+{
+	if (!vm->name[0])
+		return ERR("name: missing");
+	if (!vm->has_mac)
+		return ERR("mac: missing");
+	if (vm->port_kind == XVNET_PORT_NONE)
+		return ERR("port: missing (tap or veth)");
+	if (!vm->queues)
+		vm->queues = 1;
+	if (!vm->ifname[0] &&
+	    vm_default_ifname(vm->name, vm->ifname, sizeof(vm->ifname)))
+		return ERR("ifname: default 'xv-%s' is longer than %d characters,"
+			   " give one", vm->name, XV_IFNAME_MAX);
+	if (vm->port_kind == XVNET_PORT_VETH) {
+		if (!vm->netns[0])
+			return ERR("netns: missing (a veth port's peer goes into"
+				   " a network namespace)");
+		if (!vm->peer_ifname[0])
+			strcpy(vm->peer_ifname, "eth0");
+	} else {
+		if (vm->netns[0])
+			return ERR("netns: only for veth ports");
+		if (vm->peer_ifname[0])
+			return ERR("peer-ifname: only for veth ports");
+	}
+	return 0;
+}
+
+int config_check_vm(const struct xvd_config *cfg, const struct vm_conf *vm,
+		    long skip, char *err, size_t errlen)
+{
+	char mac[18];
+
+	if (cfg->nic[0] && strcmp(vm->ifname, cfg->nic) == 0)
+		return ERR("ifname: '%s' is the NIC", vm->ifname);
+	for (size_t i = 0; i < cfg->n_vms; i++) {
+		const struct vm_conf *o = &cfg->vms[i];
+
+		if ((long)i == skip)
+			continue;
+		if (strcmp(o->name, vm->name) == 0)
+			return ERR("name: '%s' already exists", vm->name);
+		if (o->vlan == vm->vlan && memcmp(o->mac, vm->mac, 6) == 0) {
+			xv_fmt_mac(vm->mac, mac);
+			return ERR("mac: '%s' already used on vlan %u by vm '%s'",
+				   mac, vm->vlan, o->name);
+		}
+		if (strcmp(o->ifname, vm->ifname) == 0)
+			return ERR("ifname: '%s' already used by vm '%s'",
+				   vm->ifname, o->name);
+		if (vm->id >= 0 && o->id == vm->id)
+			return ERR("id: '%d' already used by vm '%s'", vm->id,
+				   o->name);
+	}
+	return 0;
+}
+
+int config_alloc_vm_id(const struct xvd_config *cfg)
+{
+	for (int id = 0; id < XVNET_MAX_VMS; id++)
+		if (!config_find_vm_id(cfg, id))
+			return id;
+	return -1;
+}
+
+struct vm_conf *config_find_vm(const struct xvd_config *cfg, const char *name)
+{
+	for (size_t i = 0; i < cfg->n_vms; i++)
+		if (strcmp(cfg->vms[i].name, name) == 0)
+			return &cfg->vms[i];
+	return NULL;
+}
+
+struct vm_conf *config_find_vm_id(const struct xvd_config *cfg, int id)
+{
+	for (size_t i = 0; i < cfg->n_vms; i++)
+		if (cfg->vms[i].id == id)
+			return &cfg->vms[i];
+	return NULL;
+}
+
+static int grow(void **arr, size_t *cap, size_t n, size_t elem)
+{
+	void *p;
+	size_t c;
+
+	if (n < *cap)
+		return 0;
+	c = *cap ? *cap * 2 : 16;
+	p = realloc(*arr, c * elem);
+	if (!p)
+		return -1;
+	*arr = p;
+	*cap = c;
+	return 0;
+}
+
+int config_add_vm(struct xvd_config *cfg, const struct vm_conf *vm)
+{
+	if (grow((void **)&cfg->vms, &cfg->cap_vms, cfg->n_vms, sizeof(*vm)))
+		return -1;
+	cfg->vms[cfg->n_vms++] = *vm;
+	return 0;
+}
+
+void config_del_vm(struct xvd_config *cfg, const char *name)
+{
+	struct vm_conf *vm = config_find_vm(cfg, name);
+	size_t i;
+
+	if (!vm)
+		return;
+	i = (size_t)(vm - cfg->vms);
+	memmove(vm, vm + 1, (cfg->n_vms - i - 1) * sizeof(*vm));
+	cfg->n_vms--;
+}
+
+/* ---- flows ------------------------------------------------------------- */
+
+void flow_conf_init(struct flow_conf *fc)
+{
+	memset(fc, 0, sizeof(*fc));
+	fc->queue = XVNET_QUEUE_RSS;
+}
+
+static int parse_port(const char *field, const char *val, __be16 *out,
+		      char *err, size_t errlen)
+{
+	unsigned long v;
+
+	if (xv_parse_uint(field, val, 0, 65535, &v, err, errlen))
+		return -1;
+	*out = htons((uint16_t)v);
+	return 0;
+}
+
+int flow_conf_set(struct flow_conf *fc, const char *key, const char *val,
+		  char *err, size_t errlen)
+{
+	if (!val)
+		return ERR("%s: needs a value", key);
+	if (strcmp(key, "vlan") == 0)
+		return xv_parse_vlan("vlan", val, &fc->key.vlan, err, errlen);
+	if (strcmp(key, "proto") == 0) {
+		fc->has_proto = true;
+		return xv_parse_proto("proto", val, &fc->key.proto, err, errlen);
+	}
+	if (strcmp(key, "src") == 0) {
+		fc->has_src = true;
+		return xv_parse_ip("src", val, fc->key.src, &fc->src_v4, err,
+				   errlen);
+	}
+	if (strcmp(key, "dst") == 0) {
+		fc->has_dst = true;
+		return xv_parse_ip("dst", val, fc->key.dst, &fc->dst_v4, err,
+				   errlen);
+	}
+	if (strcmp(key, "sport") == 0) {
+		fc->has_sport = true;
+		return parse_port("sport", val, &fc->key.sport, err, errlen);
+	}
+	if (strcmp(key, "dport") == 0) {
+		fc->has_dport = true;
+		return parse_port("dport", val, &fc->key.dport, err, errlen);
+	}
+	if (strcmp(key, "action") == 0) {
+		fc->has_action = true;
+		if (strcmp(val, "deliver") == 0)
+			fc->verdict = XVNET_FLOW_DELIVER;
+		else if (strcmp(val, "drop") == 0)
+			fc->verdict = XVNET_FLOW_DROP;
+		else if (strcmp(val, "pass") == 0)
+			fc->verdict = XVNET_FLOW_PASS;
+		else
+			return ERR("action: '%.64s' is not deliver, drop or pass",
+				   val);
+		return 0;
+	}
+	if (strcmp(key, "vm") == 0)
+		return xv_parse_name("vm", val, fc->vm, sizeof(fc->vm), err,
+				     errlen);
+	if (strcmp(key, "queue") == 0) {
+		fc->has_queue = true;
+		return xv_parse_queue("queue", val, &fc->queue, err, errlen);
+	}
+	return ERR("%s: unknown key", key);
+}
+
+int flow_conf_finish(struct flow_conf *fc, bool need_action, char *err,
+		     size_t errlen)
+{
+	uint8_t p = fc->key.proto;
+
+	if (!fc->has_proto)
+		return ERR("proto: missing");
+	if (!fc->has_src)
+		return ERR("src: missing");
+	if (!fc->has_dst)
+		return ERR("dst: missing");
+	if (fc->src_v4 != fc->dst_v4)
+		return ERR("dst: address family differs from src");
+	if ((fc->has_sport || fc->has_dport) && p != 6 && p != 17)
+		return ERR("%s: only tcp and udp flows have ports",
+			   fc->has_sport ? "sport" : "dport");
+	if (fc->src_v4 && p == 58)
+		return ERR("proto: 'icmpv6' with IPv4 addresses");
+	if (!fc->src_v4 && p == 1)
+		return ERR("proto: 'icmp' with IPv6 addresses (use icmpv6)");
+	if (!need_action)
+		return 0;
+	if (!fc->has_action)
+		return ERR("action: missing (deliver, drop or pass)");
+	if (fc->verdict == XVNET_FLOW_DELIVER && !fc->vm[0])
+		return ERR("vm: missing (action deliver needs a VM)");
+	if (fc->verdict != XVNET_FLOW_DELIVER && fc->vm[0])
+		return ERR("vm: only with action deliver");
+	if (fc->verdict != XVNET_FLOW_DELIVER && fc->has_queue)
+		return ERR("queue: only with action deliver");
+	return 0;
+}
+
+int config_check_flow(const struct xvd_config *cfg, const struct flow_conf *fc,
+		      char *err, size_t errlen)
+{
+	const struct vm_conf *vm;
+
+	if (fc->verdict != XVNET_FLOW_DELIVER)
+		return 0;
+	vm = config_find_vm(cfg, fc->vm);
+	if (!vm)
+		return ERR("vm: '%s' unknown", fc->vm);
+	if (fc->queue != XVNET_QUEUE_RSS && fc->queue >= vm->queues)
+		return ERR("queue: '%u' not below the %u queues of vm '%s'",
+			   fc->queue, vm->queues, vm->name);
+	return 0;
+}
+
+struct flow_conf *config_find_flow(const struct xvd_config *cfg,
+				   const struct xvnet_flow_key *key)
+{
+	for (size_t i = 0; i < cfg->n_flows; i++)
+		if (memcmp(&cfg->flows[i].key, key, sizeof(*key)) == 0)
+			return &cfg->flows[i];
+	return NULL;
+}
+
+int config_add_flow(struct xvd_config *cfg, const struct flow_conf *fc)
+{
+	if (grow((void **)&cfg->flows, &cfg->cap_flows, cfg->n_flows,
+		 sizeof(*fc)))
+		return -1;
+	cfg->flows[cfg->n_flows++] = *fc;
+	return 0;
+}
+
+void config_del_flow(struct xvd_config *cfg, const struct xvnet_flow_key *key)
+{
+	struct flow_conf *fc = config_find_flow(cfg, key);
+	size_t i;
+
+	if (!fc)
+		return;
+	i = (size_t)(fc - cfg->flows);
+	memmove(fc, fc + 1, (cfg->n_flows - i - 1) * sizeof(*fc));
+	cfg->n_flows--;
+}
+
+/* ---- the file ---------------------------------------------------------- */
+
+#define MAX_TOKENS 40
+
+static int tokenize(char *line, char **tok)
+{
+	int n = 0;
+	char *p = strchr(line, '#');
+
+	if (p)
+		*p = '\0';
+	for (p = strtok(line, " \t\r\n"); p; p = strtok(NULL, " \t\r\n")) {
+		if (n == MAX_TOKENS)
+			return -1;
+		tok[n++] = p;
+	}
+	return n;
+}
+
+static bool is_vm_flag(const char *k)
+{
+	return strcmp(k, "keep-vlan") == 0 || strcmp(k, "owned") == 0;
+}
+
+static int parse_statement(struct xvd_config *cfg, char **tok, int n, int line,
+			   char *err, size_t errlen)
+{
+	const char *w = tok[0];
+	unsigned long v;
+
+	if (strcmp(w, "nic") == 0 || strcmp(w, "socket-group") == 0 ||
+	    strcmp(w, "flow-max") == 0 || strcmp(w, "malformed") == 0) {
+		if (n != 2)
+			return ERR("%s: takes exactly one value", w);
+		if (w[0] == 'n')
+			return xv_parse_ifname("nic", tok[1], cfg->nic, err, errlen);
+		if (w[0] == 's') {
+			if (strlen(tok[1]) >= sizeof(cfg->socket_group))
+				return ERR("socket-group: '%.64s' too long", tok[1]);
+			strcpy(cfg->socket_group, tok[1]);
+			return 0;
+		}
+		if (w[0] == 'f') {
+			if (xv_parse_uint("flow-max", tok[1], 1, 1ul << 26, &v,
+					  err, errlen))
+				return -1;
+			cfg->flow_max = (uint32_t)v;
+			return 0;
+		}
+		if (strcmp(tok[1], "pass") == 0)
+			cfg->malformed_pass = true;
+		else if (strcmp(tok[1], "drop") == 0)
+			cfg->malformed_pass = false;
+		else
+			return ERR("malformed: '%.64s' is not pass or drop", tok[1]);
+		return 0;
+	}
+	if (strcmp(w, "vm") == 0) {
+		struct vm_conf vm;
+
+		vm_conf_init(&vm);
+		vm.line = line;
+		if (n < 2)
+			return ERR("vm: needs a name");
+		if (vm_conf_set(&vm, "name", tok[1], err, errlen))
+			return -1;
+		for (int i = 2; i < n; i++) {
+			const char *val = NULL;
+
+			if (!is_vm_flag(tok[i])) {
+				if (i + 1 >= n)
+					return ERR("%s: needs a value", tok[i]);
+				val = tok[i + 1];
+			}
+			if (strcmp(tok[i], "name") == 0)
+				return ERR("name: unknown key");
+			if (vm_conf_set(&vm, tok[i], val, err, errlen))
+				return -1;
+			if (val)
+				i++;
+		}
+		if (vm_conf_finish(&vm, err, errlen) ||
+		    config_check_vm(cfg, &vm, -1, err, errlen))
+			return -1;
+		return config_add_vm(cfg, &vm) ? ERR("out of memory") : 0;
+	}
+	if (strcmp(w, "flow") == 0) {
+		struct flow_conf fc;
+
+		flow_conf_init(&fc);
+		fc.line = line;
+		for (int i = 1; i < n; i += 2) {
+			if (i + 1 >= n)
+				return ERR("%s: needs a value", tok[i]);
+			if (flow_conf_set(&fc, tok[i], tok[i + 1], err, errlen))
+				return -1;
+		}
+		if (flow_conf_finish(&fc, true, err, errlen))
+			return -1;
+		if (config_find_flow(cfg, &fc.key))
+			return ERR("flow: the same match is configured twice");
+		return config_add_flow(cfg, &fc) ? ERR("out of memory") : 0;
+	}
+	return ERR("'%.64s': unknown statement (nic, socket-group, flow-max,"
+		   " malformed, vm, flow)", w);
+}
+
+int config_parse_stream(FILE *f, const char *fname, struct xvd_config *cfg,
+			char *err, size_t errlen)
+{
+	char buf[4096], why[XV_ERR_LEN], *tok[MAX_TOKENS];
+	int line = 0, n;
+
+	config_init(cfg);
+	while (fgets(buf, sizeof(buf), f)) {
+		line++;
+		if (!strchr(buf, '\n') && !feof(f)) {
+			snprintf(err, errlen, "%s:%d: line too long", fname, line);
+			goto fail;
+		}
+		n = tokenize(buf, tok);
+		if (n < 0) {
+			snprintf(err, errlen, "%s:%d: too many words", fname, line);
+			goto fail;
+		}
+		if (n == 0)
+			continue;
+		if (parse_statement(cfg, tok, n, line, why, sizeof(why))) {
+			snprintf(err, errlen, "%s:%d: %s", fname, line, why);
+			goto fail;
+		}
+	}
+	if (ferror(f)) {
+		snprintf(err, errlen, "%s: read error: %s", fname, strerror(errno));
+		goto fail;
+	}
+	/* Cross references: ids, then flow targets (VMs may come later). */
+	for (size_t i = 0; i < cfg->n_vms; i++) {
+		if (cfg->vms[i].id < 0)
+			cfg->vms[i].id = config_alloc_vm_id(cfg);
+		if (cfg->vms[i].id < 0) {
+			snprintf(err, errlen, "%s:%d: more than %d VMs", fname,
+				 cfg->vms[i].line, XVNET_MAX_VMS);
+			goto fail;
+		}
+	}
+	for (size_t i = 0; i < cfg->n_flows; i++) {
+		if (config_check_flow(cfg, &cfg->flows[i], why, sizeof(why))) {
+			snprintf(err, errlen, "%s:%d: %s", fname,
+				 cfg->flows[i].line, why);
+			goto fail;
+		}
+	}
+	if (!cfg->nic[0]) {
+		snprintf(err, errlen, "%s:%d: nic: missing (add a 'nic IFNAME' line)",
+			 fname, line);
+		goto fail;
+	}
+	return 0;
+fail:
+	config_free(cfg);
+	return -1;
+}
+
+int config_load(const char *path, struct xvd_config *cfg, char *err,
+		size_t errlen)
+{
+	FILE *f = fopen(path, "re");
+	int r;
+
+	if (!f) {
+		config_init(cfg);
+		return ERR("%s: %s", path, strerror(errno));
+	}
+	r = config_parse_stream(f, path, cfg, err, errlen);
+	fclose(f);
+	return r;
+}
+
+static void format_flow(const struct flow_conf *fc, FILE *f)
+{
+	char src[46], dst[46], pb[8];
+
+	xv_fmt_ip(fc->key.src, src, sizeof(src));
+	xv_fmt_ip(fc->key.dst, dst, sizeof(dst));
+	fprintf(f, "flow vlan %u proto %s src %s", fc->key.vlan,
+		xv_proto_name(fc->key.proto, pb), src);
+	if (fc->has_sport)
+		fprintf(f, " sport %u", ntohs(fc->key.sport));
+	fprintf(f, " dst %s", dst);
+	if (fc->has_dport)
+		fprintf(f, " dport %u", ntohs(fc->key.dport));
+	fprintf(f, " action %s", verdict_name(fc->verdict));
+	if (fc->verdict == XVNET_FLOW_DELIVER) {
+		fprintf(f, " vm %s", fc->vm);
+		if (fc->queue == XVNET_QUEUE_RSS)
+			fprintf(f, " queue rss");
+		else
+			fprintf(f, " queue %u", fc->queue);
+	}
+	fputc('\n', f);
+}
+
+int config_format(const struct xvd_config *cfg, FILE *f)
+{
+	char mac[18];
+
+	fprintf(f, "# xvnetd.conf: written by xvnetd after every change"
+		" (comments are not kept).\n");
+	fprintf(f, "nic %s\n", cfg->nic);
+	if (cfg->socket_group[0])
+		fprintf(f, "socket-group %s\n", cfg->socket_group);
+	if (cfg->flow_max != XVNET_FLOW_MAX_DEFAULT)
+		fprintf(f, "flow-max %u\n", cfg->flow_max);
+	if (cfg->malformed_pass)
+		fprintf(f, "malformed pass\n");
+	for (size_t i = 0; i < cfg->n_vms; i++) {
+		const struct vm_conf *vm = &cfg->vms[i];
+
+		xv_fmt_mac(vm->mac, mac);
+		fprintf(f, "vm %s id %d mac %s vlan %u port %s ifname %s",
+			vm->name, vm->id, mac, vm->vlan,
+			port_kind_name(vm->port_kind), vm->ifname);
+		if (vm->port_kind == XVNET_PORT_VETH)
+			fprintf(f, " netns %s peer-ifname %s", vm->netns,
+				vm->peer_ifname);
+		fprintf(f, " queues %u%s%s\n", vm->queues,
+			vm->keep_vlan ? " keep-vlan" : "",
+			vm->owned ? " owned" : "");
+	}
+	for (size_t i = 0; i < cfg->n_flows; i++)
+		format_flow(&cfg->flows[i], f);
+	return ferror(f) ? -1 : 0;
+}
+
+int config_save(const struct xvd_config *cfg, const char *path, char *err,
+		size_t errlen)
+{
+	char tmp[4096], dirbuf[4096];
+	FILE *f;
+	int fd, dfd;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid()) >=
+	    (int)sizeof(tmp))
+		return ERR("%s: path too long", path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return ERR("%s: %s", tmp, strerror(errno));
+	f = fdopen(fd, "w");
+	if (!f) {
+		close(fd);
+		unlink(tmp);
+		return ERR("%s: %s", tmp, strerror(errno));
+	}
+	if (config_format(cfg, f) || fflush(f) || fsync(fd)) {
+		int e = errno;
+
+		fclose(f);
+		unlink(tmp);
+		return ERR("%s: write: %s", tmp, strerror(e));
+	}
+	if (fclose(f)) {
+		unlink(tmp);
+		return ERR("%s: close: %s", tmp, strerror(errno));
+	}
+	if (rename(tmp, path)) {
+		int e = errno;
+
+		unlink(tmp);
+		return ERR("%s: rename: %s", path, strerror(e));
+	}
+	snprintf(dirbuf, sizeof(dirbuf), "%s", path);
+	dfd = open(dirname(dirbuf), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd >= 0) {
+		fsync(dfd);
+		close(dfd);
+	}
+	return 0;
+}

@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * xvnetd's configuration: the desired state (NIC, VMs with their ports,
+ * configured flows), as read from and written to the config file, and the
+ * validation shared by the file parser and control-socket requests.
+ *
+ * Grammar (one statement per line, '#' starts a comment, tokens split on
+ * blanks; keys may come in any order after the statement word):
+ *   nic IFNAME
+ *   socket-group GROUP
+ *   flow-max N
+ *   malformed pass|drop
+ *   vm NAME [id N] mac MAC [vlan V] port tap|veth [ifname IF] [netns NS]
+ *      [peer-ifname IF] [queues Q] [keep-vlan] [owned]
+ *   flow [vlan V] proto P src IP [sport N] dst IP [dport N]
+ *      action deliver|drop|pass [vm NAME] [queue Q|rss]
+ */
+#ifndef XVNET_LOADER_CONFIG_H
+#define XVNET_LOADER_CONFIG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "lib/parse.h"
+#include "maps/xvnet_maps.h"
+
+#define XV_NETNS_MAX 63
+
+struct vm_conf {
+	char name[XV_NAME_MAX + 1];
+	int id;                         /* vm_id, -1 until assigned */
+	uint8_t mac[6];
+	bool has_mac;
+	uint16_t vlan;
+	uint8_t port_kind;              /* enum xvnet_port_kind */
+	char ifname[XV_IFNAME_MAX + 1]; /* tap / veth host end */
+	char netns[XV_NETNS_MAX + 1];   /* veth: peer's namespace */
+	char peer_ifname[XV_IFNAME_MAX + 1];
+	uint8_t queues;
+	bool keep_vlan;
+	bool owned;                     /* xvnetd created the port device */
+	int line;                       /* config line (0: from a request) */
+};
+
+struct flow_conf {
+	struct xvnet_flow_key key;
+	bool has_src, has_dst, src_v4, dst_v4, has_proto, has_action;
+	bool has_sport, has_dport, has_queue;
+	uint8_t verdict;                /* enum xvnet_flow_verdict */
+	char vm[XV_NAME_MAX + 1];       /* DELIVER target */
+	uint16_t queue;                 /* queue or XVNET_QUEUE_RSS */
+	int line;
+};
+
+struct xvd_config {
+	char nic[XV_IFNAME_MAX + 1];
+	char socket_group[64];
+	uint32_t flow_max;
+	bool malformed_pass;
+	struct vm_conf *vms;
+	size_t n_vms, cap_vms;
+	struct flow_conf *flows;
+	size_t n_flows, cap_flows;
+};
+
+void config_init(struct xvd_config *cfg);
+void config_free(struct xvd_config *cfg);
+int config_copy(struct xvd_config *dst, const struct xvd_config *src);
+
+/* Whole-file parse; on error err = "FILE:LINE: reason" and cfg is freed. */
+int config_parse_stream(FILE *f, const char *fname, struct xvd_config *cfg,
+			char *err, size_t errlen);
+int config_load(const char *path, struct xvd_config *cfg, char *err,
+		size_t errlen);
+int config_format(const struct xvd_config *cfg, FILE *f);
+/* Atomic: temp file, fsync, rename, fsync directory. */
+int config_save(const struct xvd_config *cfg, const char *path, char *err,
+		size_t errlen);
+
+/* VM statements and vm.add requests, one key at a time. val NULL = flag. */
+void vm_conf_init(struct vm_conf *vm);
+int vm_conf_set(struct vm_conf *vm, const char *key, const char *val,
+		char *err, size_t errlen);
+/* Required keys, defaults, per-port-kind rules. */
+int vm_conf_finish(struct vm_conf *vm, char *err, size_t errlen);
+/* Conflicts with the other VMs of cfg (skip: index to ignore or -1). */
+int config_check_vm(const struct xvd_config *cfg, const struct vm_conf *vm,
+		    long skip, char *err, size_t errlen);
+int config_alloc_vm_id(const struct xvd_config *cfg);
+struct vm_conf *config_find_vm(const struct xvd_config *cfg, const char *name);
+struct vm_conf *config_find_vm_id(const struct xvd_config *cfg, int id);
+int config_add_vm(struct xvd_config *cfg, const struct vm_conf *vm);
+void config_del_vm(struct xvd_config *cfg, const char *name);
+
+void flow_conf_init(struct flow_conf *fc);
+int flow_conf_set(struct flow_conf *fc, const char *key, const char *val,
+		  char *err, size_t errlen);
+/* need_action: false for "flow del" (match fields only). */
+int flow_conf_finish(struct flow_conf *fc, bool need_action, char *err,
+		     size_t errlen);
+/* The flow's VM exists and has the queue. */
+int config_check_flow(const struct xvd_config *cfg, const struct flow_conf *fc,
+		      char *err, size_t errlen);
+struct flow_conf *config_find_flow(const struct xvd_config *cfg,
+				   const struct xvnet_flow_key *key);
+int config_add_flow(struct xvd_config *cfg, const struct flow_conf *fc);
+void config_del_flow(struct xvd_config *cfg, const struct xvnet_flow_key *key);
+
+const char *port_kind_name(uint8_t kind);
+const char *verdict_name(uint8_t verdict);
+/* Default host-side device name of a VM ("xv-NAME"). */
+int vm_default_ifname(const char *name, char *out, size_t outlen);
+
+#endif

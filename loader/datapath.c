@@ -1,0 +1,481 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The BPF side of xvnetd: mount bpffs, open the nic_rx skeleton with every
+ * xvnet_* map pinned under XVNET_PIN_DIR (reused when already pinned), load,
+ * and attach: nic_rx by a pinned XDP bpf_link (updated in place on restart,
+ * so traffic never stops), nic_flood as a tc ingress filter with a fixed
+ * handle/priority (replaced on restart).
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <json-c/json.h>
+#include <linux/if_link.h>
+#include <linux/magic.h>
+
+#include "loader/log.h"
+#include "loader/xvnetd.h"
+#include "nic_rx.skel.h"
+
+#define ERR(...) (snprintf(err, errlen, __VA_ARGS__), -1)
+
+static int mount_bpffs(char *err, size_t errlen)
+{
+	struct statfs sf;
+
+	if (statfs("/sys/fs/bpf", &sf) == 0 && sf.f_type == BPF_FS_MAGIC)
+		return 0;
+	if (mkdir("/sys/fs/bpf", 0700) && errno != EEXIST)
+		return ERR("mkdir /sys/fs/bpf: %s", strerror(errno));
+	if (mount("bpf", "/sys/fs/bpf", "bpf", 0, "mode=0700"))
+		return ERR("mount bpffs on /sys/fs/bpf: %s", strerror(errno));
+	log_info("mounted bpffs on /sys/fs/bpf");
+	return 0;
+}
+
+static bool pinned(const char *name)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), XVNET_PIN_DIR "/%s", name);
+	return access(path, F_OK) == 0;
+}
+
+static int pinned_max_entries(const char *name, __u32 *max)
+{
+	char path[256];
+	struct bpf_map_info info = { 0 };
+	__u32 len = sizeof(info);
+	int fd, r;
+
+	snprintf(path, sizeof(path), XVNET_PIN_DIR "/%s", name);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return -1;
+	r = bpf_obj_get_info_by_fd(fd, &info, &len);
+	close(fd);
+	if (r)
+		return -1;
+	*max = info.max_entries;
+	return 0;
+}
+
+/*
+ * Reuse a pinned map by fd.  libbpf 1.1's own check (pin path) compares
+ * map_flags exactly and so refuses every pinned DEVMAP, whose flags the
+ * kernel extends with BPF_F_RDONLY_PROG; compare the layout here instead.
+ * Returns 1 reused, 0 not pinned, -1 incompatible.
+ */
+static int reuse_pinned(struct bpf_map *map, char *err, size_t errlen)
+{
+	struct bpf_map_info info = { 0 };
+	__u32 len = sizeof(info);
+	const char *name = bpf_map__name(map);
+	char path[256];
+	int fd;
+
+	snprintf(path, sizeof(path), XVNET_PIN_DIR "/%s", name);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return 0;
+	if (bpf_obj_get_info_by_fd(fd, &info, &len) ||
+	    info.type != bpf_map__type(map) ||
+	    info.key_size != bpf_map__key_size(map) ||
+	    info.value_size != bpf_map__value_size(map) ||
+	    info.max_entries != bpf_map__max_entries(map)) {
+		close(fd);
+		return ERR("pinned map %s does not match this build (type %u/%u"
+			   " key %u/%u value %u/%u entries %u/%u): run xvnetd"
+			   " --teardown to start afresh", path, info.type,
+			   bpf_map__type(map), info.key_size,
+			   bpf_map__key_size(map), info.value_size,
+			   bpf_map__value_size(map), info.max_entries,
+			   bpf_map__max_entries(map));
+	}
+	if (bpf_map__reuse_fd(map, fd)) {
+		close(fd);
+		return ERR("%s: reuse failed", path);
+	}
+	close(fd);      /* reuse_fd dup'ed it */
+	log_debug("map %s reused from %s", name, path);
+	return 1;
+}
+
+static int open_and_load(struct xvd *d, char *err, size_t errlen)
+{
+	struct bpf_map *map;
+	char path[256];
+	__u32 max;
+	int r;
+
+	LIBBPF_OPTS(bpf_object_open_opts, oo, .pin_root_path = XVNET_PIN_DIR);
+
+	d->skel = nic_rx__open_opts(&oo);
+	if (!d->skel)
+		return ERR("open nic_rx skeleton: %s", strerror(errno));
+	d->flow_max = d->cfg.flow_max;
+	if (pinned_max_entries(XVNET_MAP_FLOWS, &max) == 0 &&
+	    max != d->flow_max) {
+		log_warn("flow-max %u not applied: the pinned %s holds %u entries"
+			 " (xvnetd --teardown, then start, to resize)",
+			 d->flow_max, XVNET_MAP_FLOWS, max);
+		d->flow_max = max;
+	}
+	bpf_map__set_max_entries(d->skel->maps.xvnet_flows, d->flow_max);
+	bpf_object__for_each_map(map, d->skel->obj) {
+		const char *name = bpf_map__name(map);
+
+		if (strncmp(name, "xvnet_", 6) != 0)
+			continue;
+		if (reuse_pinned(map, err, errlen) < 0)
+			return -1;
+		if (bpf_map__fd(map) >= 0) {    /* reused: no pin path check */
+			bpf_map__set_pin_path(map, NULL);
+			continue;
+		}
+		snprintf(path, sizeof(path), XVNET_PIN_DIR "/%s", name);
+		if (bpf_map__set_pin_path(map, path))
+			return ERR("%s: set pin path failed", name);
+	}
+	d->maps_adopted = pinned(XVNET_MAP_VM_BY_MAC);
+	d->skel->rodata->cfg_malformed_pass = d->cfg.malformed_pass;
+
+	r = nic_rx__load(d->skel);
+	if (r)
+		return ERR("load nic_rx: %s%s", strerror(-r),
+			   d->maps_adopted ? " (pinned maps incompatible with"
+			   " this build? xvnetd --teardown removes them)" : "");
+	d->m.vm_by_mac = bpf_map__fd(d->skel->maps.xvnet_vm_by_mac);
+	d->m.vms = bpf_map__fd(d->skel->maps.xvnet_vms);
+	d->m.flows = bpf_map__fd(d->skel->maps.xvnet_flows);
+	d->m.ports = bpf_map__fd(d->skel->maps.xvnet_ports);
+	d->m.flood = bpf_map__fd(d->skel->maps.xvnet_flood);
+	d->m.flood_count = bpf_map__fd(d->skel->maps.xvnet_flood_count);
+	d->m.stats = bpf_map__fd(d->skel->maps.xvnet_stats);
+	d->m.queue_stats = bpf_map__fd(d->skel->maps.xvnet_queue_stats);
+	d->m.port_vm = bpf_map__fd(d->skel->maps.xvnet_port_vm);
+	d->m.uplink = bpf_map__fd(d->skel->maps.xvnet_uplink);
+	d->m.config = bpf_map__fd(d->skel->maps.xvnet_config);
+	log_info("nic_rx loaded, maps %s under " XVNET_PIN_DIR,
+		 d->maps_adopted ? "reused" : "created and pinned");
+	return 0;
+}
+
+static int xdp_attached_mode(int ifindex)
+{
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+
+	if (bpf_xdp_query(ifindex, 0, &q))
+		return XDP_ATTACHED_NONE;
+	return q.attach_mode;
+}
+
+/* Reuse the pinned link when it is ours, on this NIC, in this mode. */
+static int adopt_link(struct xvd *d, int prog_fd)
+{
+	struct bpf_link_info info = { 0 };
+	__u32 len = sizeof(info);
+	int want = d->xdp_generic ? XDP_ATTACHED_SKB : XDP_ATTACHED_DRV;
+	int fd = bpf_obj_get(XV_LINK_PIN);
+
+	if (fd < 0)
+		return -1;
+	if (bpf_obj_get_info_by_fd(fd, &info, &len) ||
+	    info.type != BPF_LINK_TYPE_XDP) {
+		log_warn(XV_LINK_PIN " is not an XDP link: replacing it");
+		goto drop;
+	}
+	if ((int)info.xdp.ifindex != d->nic_ifindex) {
+		log_warn("pinned XDP link is on ifindex %u, not on %s (%d):"
+			 " re-attaching", info.xdp.ifindex, d->cfg.nic,
+			 d->nic_ifindex);
+		goto drop;
+	}
+	if (xdp_attached_mode(d->nic_ifindex) != want) {
+		log_warn("pinned XDP link is not in %s mode: re-attaching",
+			 d->xdp_generic ? "generic" : "native");
+		goto drop;
+	}
+	if (bpf_link_update(fd, prog_fd, NULL)) {
+		log_warn("bpf_link_update: %s: re-attaching", strerror(errno));
+		goto drop;
+	}
+	d->link_fd = fd;
+	d->link_adopted = true;
+	log_info("nic_rx: pinned XDP link on %s updated in place", d->cfg.nic);
+	return 0;
+drop:
+	bpf_link_detach(fd);
+	unlink(XV_LINK_PIN);
+	close(fd);
+	return -1;
+}
+
+static int attach_xdp(struct xvd *d, char *err, size_t errlen)
+{
+	LIBBPF_OPTS(bpf_link_create_opts, opts);
+	int prog_fd = bpf_program__fd(d->skel->progs.nic_rx);
+	int fd;
+
+	if (adopt_link(d, prog_fd) == 0)
+		return 0;
+	opts.flags = d->xdp_generic ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE;
+	fd = bpf_link_create(prog_fd, d->nic_ifindex, BPF_XDP, &opts);
+	if (fd < 0)
+		return ERR("nic: attach nic_rx to '%s' in %s mode: %s%s", d->cfg.nic,
+			   d->xdp_generic ? "generic" : "native", strerror(errno),
+			   errno == EBUSY ? " (another XDP program is attached)" :
+			   !d->xdp_generic ? " (try --xdp-mode generic)" : "");
+	if (bpf_obj_pin(fd, XV_LINK_PIN)) {
+		int e = errno;
+
+		close(fd);
+		return ERR("pin " XV_LINK_PIN ": %s", strerror(e));
+	}
+	d->link_fd = fd;
+	log_info("nic_rx attached to %s (%s mode), link pinned at " XV_LINK_PIN,
+		 d->cfg.nic, d->xdp_generic ? "generic" : "native");
+	return 0;
+}
+
+static int attach_tc(struct xvd *d, char *err, size_t errlen)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = d->nic_ifindex,
+		    .attach_point = BPF_TC_INGRESS);
+	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = XV_TC_HANDLE,
+		    .priority = XV_TC_PRIO, .flags = BPF_TC_F_REPLACE);
+	int r;
+
+	r = bpf_tc_hook_create(&hook);
+	if (r && r != -EEXIST)
+		return ERR("nic: clsact on '%s': %s", d->cfg.nic, strerror(-r));
+	opts.prog_fd = bpf_program__fd(d->skel->progs.nic_flood);
+	r = bpf_tc_attach(&hook, &opts);
+	if (r)
+		return ERR("nic: attach nic_flood to tc ingress of '%s': %s",
+			   d->cfg.nic, strerror(-r));
+	log_info("nic_flood on tc ingress of %s (handle 0x%x prio 0x%x)",
+		 d->cfg.nic, XV_TC_HANDLE, XV_TC_PRIO);
+	return 0;
+}
+
+/* VM egress goes to the NIC: vm_tx redirects through the DEVMAP, vm_flood
+ * clones to the ifindex it finds in xvnet_config (tc cannot read DEVMAPs). */
+static int set_uplink(struct xvd *d, char *err, size_t errlen)
+{
+	struct xvnet_config c = { .uplink_ifindex = (__u32)d->nic_ifindex };
+	__u32 zero = 0, ifindex = (__u32)d->nic_ifindex;
+
+	if (bpf_map_update_elem(d->m.uplink, &zero, &ifindex, BPF_ANY))
+		return ERR("%s[0] = %s: %s", XVNET_MAP_UPLINK, d->cfg.nic, strerror(errno));
+	if (bpf_map_update_elem(d->m.config, &zero, &c, BPF_ANY))
+		return ERR("%s: %s", XVNET_MAP_CONFIG, strerror(errno));
+	return 0;
+}
+
+static int tc_ingress_attach(int ifindex, int prog_fd)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
+		    .attach_point = BPF_TC_INGRESS);
+	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = XV_TC_HANDLE,
+		    .priority = XV_TC_PRIO, .flags = BPF_TC_F_REPLACE,
+		    .prog_fd = prog_fd);
+	int r = bpf_tc_hook_create(&hook);
+
+	if (r && r != -EEXIST)
+		return r;
+	return bpf_tc_attach(&hook, &opts);
+}
+
+static void tc_ingress_detach(int ifindex)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
+		    .attach_point = BPF_TC_INGRESS);
+	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = XV_TC_HANDLE,
+		    .priority = XV_TC_PRIO);
+
+	bpf_tc_detach(&hook, &opts);
+}
+
+/*
+ * Netlink attachments (no bpf_link): they outlive the daemon like the pinned
+ * NIC link does, and a restarted daemon replaces them atomically.
+ */
+int dp_port_attach(struct xvd *d, int ifindex, char *err, size_t errlen)
+{
+	__u32 mode = d->xdp_generic ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE;
+	int r;
+
+	r = bpf_xdp_attach(ifindex, bpf_program__fd(d->skel->progs.vm_tx), mode, NULL);
+	if (r)
+		return ERR("port ifindex %d: attach vm_tx (%s): %s", ifindex,
+			   d->xdp_generic ? "generic" : "native", strerror(-r));
+	r = tc_ingress_attach(ifindex, bpf_program__fd(d->skel->progs.vm_flood));
+	if (r) {
+		bpf_xdp_detach(ifindex, mode, NULL);
+		return ERR("port ifindex %d: attach vm_flood: %s", ifindex, strerror(-r));
+	}
+	return 0;
+}
+
+void dp_port_detach(int ifindex)
+{
+	bpf_xdp_detach(ifindex, XDP_FLAGS_DRV_MODE, NULL);
+	bpf_xdp_detach(ifindex, XDP_FLAGS_SKB_MODE, NULL);
+	tc_ingress_detach(ifindex);
+}
+
+static int libbpf_log(enum libbpf_print_level level, const char *fmt,
+		      va_list ap)
+{
+	char buf[8192], *line, *save = NULL;
+
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	for (line = strtok_r(buf, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save))
+		xv_log(level == LIBBPF_WARN ? XV_LOG_WARN : XV_LOG_DEBUG, "%s",
+		       line);
+	return 0;
+}
+
+int dp_start(struct xvd *d, char *err, size_t errlen)
+{
+	libbpf_set_print(libbpf_log);
+	d->link_fd = -1;
+	d->ncpus = libbpf_num_possible_cpus();
+	if (d->ncpus <= 0)
+		return ERR("cannot count possible CPUs");
+	d->nic_ifindex = (int)if_nametoindex(d->cfg.nic);
+	if (!d->nic_ifindex)
+		return ERR("nic: '%s' does not exist", d->cfg.nic);
+	if (mount_bpffs(err, errlen))
+		return -1;
+	if (mkdir(XVNET_PIN_DIR, 0700) && errno != EEXIST)
+		return ERR("mkdir " XVNET_PIN_DIR ": %s", strerror(errno));
+	if (open_and_load(d, err, errlen) || set_uplink(d, err, errlen) ||
+	    attach_xdp(d, err, errlen) || attach_tc(d, err, errlen))
+		return -1;
+	return 0;
+}
+
+void dp_close(struct xvd *d)
+{
+	if (d->link_fd >= 0)
+		close(d->link_fd);      /* the pin keeps the link alive */
+	d->link_fd = -1;
+	nic_rx__destroy(d->skel);   /* pins keep maps; tc keeps nic_flood */
+	d->skel = NULL;
+}
+
+int dp_teardown(const char *nic)
+{
+	struct bpf_link_info info = { 0 };
+	__u32 len = sizeof(info);
+	int ifindex = nic && nic[0] ? (int)if_nametoindex(nic) : 0;
+	int fd = bpf_obj_get(XV_LINK_PIN), rc = 0;
+	DIR *dir;
+	struct dirent *de;
+
+	if (fd >= 0) {
+		if (!bpf_obj_get_info_by_fd(fd, &info, &len) &&
+		    info.type == BPF_LINK_TYPE_XDP && !ifindex)
+			ifindex = (int)info.xdp.ifindex;
+		if (bpf_link_detach(fd) && errno != ENOLINK)
+			log_warn("detach XDP link: %s", strerror(errno));
+		close(fd);
+		log_info("nic_rx detached");
+	}
+	if (ifindex) {
+		LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
+			    .attach_point = BPF_TC_INGRESS);
+		LIBBPF_OPTS(bpf_tc_opts, opts, .handle = XV_TC_HANDLE,
+			    .priority = XV_TC_PRIO);
+		int r = bpf_tc_detach(&hook, &opts);
+
+		if (r == 0)
+			log_info("nic_flood removed from tc ingress");
+		else if (r != -ENOENT && r != -EINVAL)
+			log_warn("tc detach: %s", strerror(-r));
+	}
+	dir = opendir(XVNET_PIN_DIR);
+	if (dir) {
+		while ((de = readdir(dir))) {
+			char path[512];
+
+			if (de->d_name[0] == '.')
+				continue;
+			snprintf(path, sizeof(path), XVNET_PIN_DIR "/%s",
+				 de->d_name);
+			if (unlink(path)) {
+				log_warn("unlink %s: %s", path, strerror(errno));
+				rc = -1;
+			}
+		}
+		closedir(dir);
+		if (rmdir(XVNET_PIN_DIR)) {
+			log_warn("rmdir " XVNET_PIN_DIR ": %s", strerror(errno));
+			rc = -1;
+		} else {
+			log_info("removed " XVNET_PIN_DIR);
+		}
+	}
+	return rc;
+}
+
+const char *dp_xdp_mode(const struct xvd *d)
+{
+	switch (xdp_attached_mode(d->nic_ifindex)) {
+	case XDP_ATTACHED_DRV: return "native";
+	case XDP_ATTACHED_SKB: return "generic";
+	case XDP_ATTACHED_HW: return "offload";
+	case XDP_ATTACHED_MULTI: return "multi";
+	default: return "none";
+	}
+}
+
+struct json_object *dp_status(const struct xvd *d)
+{
+	struct json_object *o = json_object_new_object();
+	struct bpf_link_info li = { 0 };
+	struct bpf_prog_info pi = { 0 };
+	__u32 len = sizeof(li);
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = d->nic_ifindex,
+		    .attach_point = BPF_TC_INGRESS);
+	LIBBPF_OPTS(bpf_tc_opts, tco, .handle = XV_TC_HANDLE,
+		    .priority = XV_TC_PRIO);
+
+	json_object_object_add(o, "nic", json_object_new_string(d->cfg.nic));
+	json_object_object_add(o, "ifindex", json_object_new_int(d->nic_ifindex));
+	json_object_object_add(o, "xdp_mode",
+			       json_object_new_string(dp_xdp_mode(d)));
+	if (d->link_fd >= 0 && !bpf_obj_get_info_by_fd(d->link_fd, &li, &len)) {
+		json_object_object_add(o, "link_id", json_object_new_int((int)li.id));
+		json_object_object_add(o, "prog_id",
+				       json_object_new_int((int)li.prog_id));
+	}
+	len = sizeof(pi);
+	if (d->skel && !bpf_obj_get_info_by_fd(
+		    bpf_program__fd(d->skel->progs.nic_flood), &pi, &len))
+		json_object_object_add(o, "flood_prog_id",
+				       json_object_new_int((int)pi.id));
+	json_object_object_add(o, "tc_ingress",
+			       json_object_new_boolean(bpf_tc_query(&hook, &tco) == 0));
+	json_object_object_add(o, "pin_dir", json_object_new_string(XVNET_PIN_DIR));
+	json_object_object_add(o, "maps_adopted",
+			       json_object_new_boolean(d->maps_adopted));
+	json_object_object_add(o, "link_adopted",
+			       json_object_new_boolean(d->link_adopted));
+	json_object_object_add(o, "flow_max", json_object_new_int64(d->flow_max));
+	json_object_object_add(o, "malformed", json_object_new_string(
+				       d->cfg.malformed_pass ? "pass" : "drop"));
+	return o;
+}

@@ -1,0 +1,203 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * xvnetd: loads nic_rx, attaches it to the NIC, owns the VM ports and the
+ * maps, and serves xvnetctl.  Exiting leaves the datapath running (pinned
+ * maps and link, tc filter, ports); --teardown removes all of it.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lib/proto.h"
+#include "loader/log.h"
+#include "loader/xvnetd.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"usage: xvnetd [--config FILE] [--socket PATH] [--foreground]\n"
+"              [--xdp-mode native|generic] [--log-level err|warn|info|debug]\n"
+"              [--teardown]\n"
+"  --config FILE     configuration (default " XV_DEFAULT_CONFIG ")\n"
+"  --socket PATH     control socket (default " XV_DEFAULT_SOCKET ")\n"
+"  --foreground      stay in the foreground, log to stderr (else syslog)\n"
+"  --xdp-mode MODE   native (default) or generic (slow fallback)\n"
+"  --log-level L     err, warn, info (default) or debug\n"
+"  --teardown        remove the datapath, the pins and the ports xvnetd\n"
+"                    created, then exit\n");
+}
+
+/* One daemon per socket path; the lock lives next to the socket. */
+static int take_lock(const char *socket_path, bool quiet)
+{
+	char path[PATH_MAX + 8], dir[PATH_MAX];
+	char *slash;
+	int fd;
+
+	snprintf(dir, sizeof(dir), "%s", socket_path);
+	slash = strrchr(dir, '/');
+	if (slash && slash != dir) {
+		*slash = '\0';
+		if (mkdir(dir, 0755) && errno != EEXIST && !quiet)
+			log_warn("mkdir %s: %s", dir, strerror(errno));
+	}
+	snprintf(path, sizeof(path), "%s.lock", socket_path);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		if (!quiet)
+			log_err("%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB)) {
+		if (!quiet)
+			log_err("another xvnetd holds %s", path);
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int teardown(struct xvd *d)
+{
+	char err[XV_ERR_LEN];
+	struct xvd_config cfg;
+	int rc;
+
+	if (config_load(d->config_path, &cfg, err, sizeof(err))) {
+		log_warn("%s: ports cannot be identified, only the datapath is"
+			 " removed", err);
+		config_init(&cfg);
+	}
+	rc = dp_teardown(cfg.nic);      /* traffic back to the host first */
+	if (xvd_teardown_ports(&cfg))
+		rc = -1;
+	config_free(&cfg);
+	log_info("teardown %s", rc ? "incomplete" : "complete");
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "socket", required_argument, NULL, 's' },
+		{ "foreground", no_argument, NULL, 'f' },
+		{ "xdp-mode", required_argument, NULL, 'm' },
+		{ "log-level", required_argument, NULL, 'l' },
+		{ "teardown", no_argument, NULL, 'T' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	static struct xvd d;
+	bool fg = false, do_teardown = false;
+	int level = XV_LOG_INFO, c, lock, rc = 0;
+	char err[XV_ERR_LEN];
+
+	snprintf(d.config_path, sizeof(d.config_path), XV_DEFAULT_CONFIG);
+	snprintf(d.socket_path, sizeof(d.socket_path), XV_DEFAULT_SOCKET);
+	while ((c = getopt_long(argc, argv, "c:s:fm:l:Th", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			snprintf(d.config_path, sizeof(d.config_path), "%s", optarg);
+			break;
+		case 's':
+			snprintf(d.socket_path, sizeof(d.socket_path), "%s", optarg);
+			break;
+		case 'f':
+			fg = true;
+			break;
+		case 'm':
+			if (strcmp(optarg, "generic") == 0) {
+				d.xdp_generic = true;
+			} else if (strcmp(optarg, "native") != 0) {
+				fprintf(stderr, "xvnetd: --xdp-mode: '%s' is not"
+					" native or generic\n", optarg);
+				return 2;
+			}
+			break;
+		case 'l':
+			level = xv_log_level_parse(optarg);
+			if (level < 0) {
+				fprintf(stderr, "xvnetd: --log-level: '%s' is not"
+					" err, warn, info or debug\n", optarg);
+				return 2;
+			}
+			break;
+		case 'T':
+			do_teardown = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		usage(stderr);
+		return 2;
+	}
+	xv_log_init(fg || do_teardown, level);
+
+	lock = take_lock(d.socket_path, false);
+	if (lock < 0) {
+		if (do_teardown)
+			fprintf(stderr, "xvnetd: a daemon is running: use"
+				" 'xvnetctl shutdown --teardown'\n");
+		return 1;
+	}
+	if (do_teardown)
+		return teardown(&d) ? 1 : 0;
+
+	if (config_load(d.config_path, &d.cfg, err, sizeof(err))) {
+		log_err("%s", err);
+		if (!fg)
+			fprintf(stderr, "xvnetd: %s\n", err);
+		return 1;
+	}
+	d.started = time(NULL);
+	if (dp_start(&d, err, sizeof(err))) {
+		log_err("%s", err);
+		if (!fg)
+			fprintf(stderr, "xvnetd: %s\n", err);
+		if (d.skel)
+			dp_close(&d);
+		return 1;
+	}
+	{
+		/* Remember owned flags of ports created while reconciling. */
+		bool owned_before[d.cfg.n_vms + 1], changed = false;
+
+		for (size_t i = 0; i < d.cfg.n_vms; i++)
+			owned_before[i] = d.cfg.vms[i].owned;
+		if (tbl_reconcile(&d, err, sizeof(err)))
+			log_warn("not every VM could be set up: %s", err);
+		for (size_t i = 0; i < d.cfg.n_vms; i++)
+			changed |= owned_before[i] != d.cfg.vms[i].owned;
+		if (changed && config_save(&d.cfg, d.config_path, err, sizeof(err)))
+			log_warn("config not saved: %s", err);
+	}
+	log_info("ready: nic %s, %zu VMs, %zu flows, xdp %s%s", d.cfg.nic,
+		 d.cfg.n_vms, d.cfg.n_flows, dp_xdp_mode(&d),
+		 d.link_adopted ? " (adopted running datapath)" : "");
+	if (!fg && daemon(0, 0)) {
+		log_err("daemon: %s", strerror(errno));
+		return 1;
+	}
+	if (server_run(&d))
+		rc = 1;
+	dp_close(&d);
+	if (d.teardown && teardown(&d))
+		rc = 1;
+	config_free(&d.cfg);
+	close(lock);
+	return rc;
+}

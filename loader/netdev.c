@@ -1,0 +1,374 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* VM port devices: persistent taps and veth pairs, via libmnl. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <libmnl/libmnl.h>
+#include <linux/ethtool.h>
+#include <linux/if_link.h>
+#include <linux/if_tun.h>
+#include <linux/rtnetlink.h>
+#include <linux/sockios.h>
+#include <linux/veth.h>
+
+#include "loader/log.h"
+#include "loader/netdev.h"
+
+#define ERR(...) (snprintf(err, errlen, __VA_ARGS__), -1)
+
+bool netns_exists(const char *name)
+{
+	char path[128];
+	struct stat st;
+
+	snprintf(path, sizeof(path), XV_NETNS_DIR "/%s", name);
+	return stat(path, &st) == 0;
+}
+
+int netdev_driver(const char *ifname, char *drv, size_t len)
+{
+	struct ethtool_drvinfo info = { .cmd = ETHTOOL_GDRVINFO };
+	struct ifreq ifr = { 0 };
+	int fd, r;
+
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	ifr.ifr_data = (void *)&info;
+	r = ioctl(fd, SIOCETHTOOL, &ifr);
+	close(fd);
+	if (r < 0)
+		return -1;
+	snprintf(drv, len, "%s", info.driver);
+	return 0;
+}
+
+void netdev_state(const char *ifname, char *buf, size_t len)
+{
+	char path[128];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/class/net/%s/operstate", ifname);
+	f = fopen(path, "re");
+	if (!f) {
+		snprintf(buf, len, "missing");
+		return;
+	}
+	if (!fgets(buf, (int)len, f))
+		snprintf(buf, len, "unknown");
+	buf[strcspn(buf, "\n")] = '\0';
+	fclose(f);
+}
+
+/* ---- rtnetlink --------------------------------------------------------- */
+
+static int nl_talk(struct mnl_socket *nl, struct nlmsghdr *nlh)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	unsigned int seq = (unsigned int)time(NULL), portid;
+	ssize_t n;
+
+	nlh->nlmsg_flags |= NLM_F_REQUEST | NLM_F_ACK;
+	nlh->nlmsg_seq = seq;
+	portid = mnl_socket_get_portid(nl);
+	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
+		return -1;
+	while ((n = mnl_socket_recvfrom(nl, buf, sizeof(buf))) > 0) {
+		int r = mnl_cb_run(buf, (size_t)n, seq, portid, NULL, NULL);
+
+		if (r <= MNL_CB_STOP)
+			return r < 0 ? -1 : 0;
+	}
+	return -1;
+}
+
+static struct mnl_socket *nl_open(void)
+{
+	struct mnl_socket *nl = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
+
+	if (nl && mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		mnl_socket_close(nl);
+		return NULL;
+	}
+	return nl;
+}
+
+static struct nlmsghdr *link_msg(char *buf, int type, int flags, int ifindex)
+{
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct ifinfomsg *ifm;
+
+	nlh->nlmsg_type = (uint16_t)type;
+	nlh->nlmsg_flags = (uint16_t)flags;
+	ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
+	ifm->ifi_family = AF_UNSPEC;
+	ifm->ifi_index = ifindex;
+	return nlh;
+}
+
+static int nl_link_up(struct mnl_socket *nl, int ifindex)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = link_msg(buf, RTM_NEWLINK, 0, ifindex);
+	struct ifinfomsg *ifm = mnl_nlmsg_get_payload(nlh);
+
+	ifm->ifi_change = IFF_UP;
+	ifm->ifi_flags = IFF_UP;
+	return nl_talk(nl, nlh);
+}
+
+static int link_up(const char *ifname, char *err, size_t errlen)
+{
+	struct mnl_socket *nl = nl_open();
+	int idx = (int)if_nametoindex(ifname), r;
+
+	if (!nl)
+		return ERR("netlink: %s", strerror(errno));
+	if (!idx) {
+		mnl_socket_close(nl);
+		return ERR("ifname: '%s' does not exist", ifname);
+	}
+	r = nl_link_up(nl, idx);
+	mnl_socket_close(nl);
+	if (r)
+		return ERR("ifname: '%s' cannot be set up: %s", ifname,
+			   strerror(errno));
+	return 0;
+}
+
+int netdev_delete(const char *ifname, char *err, size_t errlen)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct mnl_socket *nl = nl_open();
+	struct nlmsghdr *nlh;
+	int r;
+
+	if (!nl)
+		return ERR("netlink: %s", strerror(errno));
+	nlh = link_msg(buf, RTM_DELLINK, 0, 0);
+	mnl_attr_put_strz(nlh, IFLA_IFNAME, ifname);
+	r = nl_talk(nl, nlh);
+	mnl_socket_close(nl);
+	if (r && errno != ENODEV)
+		return ERR("ifname: '%s' cannot be deleted: %s", ifname,
+			   strerror(errno));
+	return 0;
+}
+
+/* ---- network namespaces ------------------------------------------------ */
+
+/* Run fn inside netns NAME, then come back to ours. */
+static int in_netns(const char *name, int (*fn)(const struct vm_conf *,
+						char *, size_t),
+		    const struct vm_conf *vm, char *err, size_t errlen)
+{
+	char path[128];
+	int self, target, r;
+
+	snprintf(path, sizeof(path), XV_NETNS_DIR "/%s", name);
+	target = open(path, O_RDONLY | O_CLOEXEC);
+	if (target < 0)
+		return ERR("netns: '%s' does not exist (%s)", name, strerror(errno));
+	self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (self < 0 || setns(target, CLONE_NEWNET)) {
+		r = ERR("netns: '%s' cannot be entered: %s", name, strerror(errno));
+		close(target);
+		if (self >= 0)
+			close(self);
+		return r;
+	}
+	r = fn(vm, err, errlen);
+	if (setns(self, CLONE_NEWNET)) {
+		/* Staying in the VM's namespace would corrupt everything. */
+		log_err("cannot return to our network namespace: %s",
+			strerror(errno));
+		abort();
+	}
+	close(self);
+	close(target);
+	return r;
+}
+
+/* Inside the VM's netns: peer up, with GRO so redirected frames are seen. */
+static int peer_setup(const struct vm_conf *vm, char *err, size_t errlen)
+{
+	struct ethtool_value ev = { .cmd = ETHTOOL_SGRO, .data = 1 };
+	struct ifreq ifr = { 0 };
+	int fd, r;
+
+	if (!if_nametoindex(vm->peer_ifname))
+		return ERR("peer-ifname: '%s' does not exist in netns '%s'",
+			   vm->peer_ifname, vm->netns);
+	if (link_up(vm->peer_ifname, err, errlen))
+		return -1;
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return ERR("socket: %s", strerror(errno));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", vm->peer_ifname);
+	ifr.ifr_data = (void *)&ev;
+	r = ioctl(fd, SIOCETHTOOL, &ifr);
+	close(fd);
+	if (r)
+		return ERR("peer-ifname: cannot enable GRO on '%s': %s",
+			   vm->peer_ifname, strerror(errno));
+	return 0;
+}
+
+static int veth_create(const struct vm_conf *vm, char *err, size_t errlen)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE], path[128];
+	struct mnl_socket *nl;
+	struct nlmsghdr *nlh;
+	struct nlattr *info, *data, *peer;
+	struct ifinfomsg *pifm;
+	int nsfd, r, e;
+
+	snprintf(path, sizeof(path), XV_NETNS_DIR "/%s", vm->netns);
+	nsfd = open(path, O_RDONLY | O_CLOEXEC);
+	if (nsfd < 0)
+		return ERR("netns: '%s' does not exist", vm->netns);
+	nl = nl_open();
+	if (!nl) {
+		close(nsfd);
+		return ERR("netlink: %s", strerror(errno));
+	}
+	nlh = link_msg(buf, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, 0);
+	mnl_attr_put_strz(nlh, IFLA_IFNAME, vm->ifname);
+	mnl_attr_put_u32(nlh, IFLA_NUM_TX_QUEUES, vm->queues);
+	mnl_attr_put_u32(nlh, IFLA_NUM_RX_QUEUES, vm->queues);
+	info = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
+	mnl_attr_put_strz(nlh, IFLA_INFO_KIND, "veth");
+	data = mnl_attr_nest_start(nlh, IFLA_INFO_DATA);
+	peer = mnl_attr_nest_start(nlh, VETH_INFO_PEER);
+	pifm = mnl_nlmsg_get_payload_tail(nlh);
+	memset(pifm, 0, sizeof(*pifm));
+	pifm->ifi_family = AF_UNSPEC;
+	nlh->nlmsg_len += MNL_ALIGN(sizeof(*pifm));
+	mnl_attr_put_strz(nlh, IFLA_IFNAME, vm->peer_ifname);
+	mnl_attr_put_u32(nlh, IFLA_NET_NS_FD, (uint32_t)nsfd);
+	mnl_attr_put(nlh, IFLA_ADDRESS, 6, vm->mac);
+	mnl_attr_put_u32(nlh, IFLA_NUM_TX_QUEUES, vm->queues);
+	mnl_attr_put_u32(nlh, IFLA_NUM_RX_QUEUES, vm->queues);
+	mnl_attr_nest_end(nlh, peer);
+	mnl_attr_nest_end(nlh, data);
+	mnl_attr_nest_end(nlh, info);
+	r = nl_talk(nl, nlh);
+	e = errno;
+	mnl_socket_close(nl);
+	close(nsfd);
+	if (r)
+		return ERR("port: cannot create veth '%s' (peer '%s' in netns"
+			   " '%s'): %s", vm->ifname, vm->peer_ifname, vm->netns,
+			   strerror(e));
+	return 0;
+}
+
+static int tap_create(const struct vm_conf *vm, char *err, size_t errlen)
+{
+	struct ifreq ifr = { 0 };
+	int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+
+	if (fd < 0)
+		return ERR("port: /dev/net/tun: %s", strerror(errno));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", vm->ifname);
+	ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
+	if (vm->queues > 1)
+		ifr.ifr_flags |= IFF_MULTI_QUEUE;
+	if (ioctl(fd, TUNSETIFF, &ifr) || ioctl(fd, TUNSETPERSIST, 1)) {
+		int e = errno;
+
+		close(fd);
+		return ERR("port: cannot create tap '%s': %s", vm->ifname,
+			   strerror(e));
+	}
+	close(fd);
+	return 0;
+}
+
+static int tap_flags(const char *ifname, unsigned long *flags)
+{
+	char path[128], buf[32];
+	FILE *f;
+	int r = -1;
+
+	snprintf(path, sizeof(path), "/sys/class/net/%s/tun_flags", ifname);
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	if (fgets(buf, sizeof(buf), f)) {
+		*flags = strtoul(buf, NULL, 16);
+		r = 0;
+	}
+	fclose(f);
+	return r;
+}
+
+int netdev_check_port(const struct vm_conf *vm, char *err, size_t errlen)
+{
+	char drv[32];
+	unsigned long tf;
+
+	if (vm->port_kind == XVNET_PORT_VETH && !netns_exists(vm->netns))
+		return ERR("netns: '%s' does not exist (create it first: ip netns"
+			   " add %s)", vm->netns, vm->netns);
+	if (netdev_driver(vm->ifname, drv, sizeof(drv)))
+		return 0;       /* will be created */
+	if (vm->port_kind == XVNET_PORT_VETH && strcmp(drv, "veth") != 0)
+		return ERR("ifname: '%s' exists and is not a veth", vm->ifname);
+	if (vm->port_kind == XVNET_PORT_TAP) {
+		if (strcmp(drv, "tun") != 0 || tap_flags(vm->ifname, &tf) ||
+		    !(tf & IFF_TAP))
+			return ERR("ifname: '%s' exists and is not a tap",
+				   vm->ifname);
+		if (vm->queues > 1 && !(tf & IFF_MULTI_QUEUE))
+			return ERR("queues: tap '%s' exists without multi-queue",
+				   vm->ifname);
+	}
+	return 0;
+}
+
+int netdev_ensure_port(struct vm_conf *vm, int *ifindex, char *err,
+		       size_t errlen)
+{
+	bool created = false;
+	char why[XV_ERR_LEN];
+
+	if (netdev_check_port(vm, err, errlen))
+		return -1;
+	if (!if_nametoindex(vm->ifname)) {
+		if (vm->port_kind == XVNET_PORT_TAP ? tap_create(vm, err, errlen)
+						    : veth_create(vm, err, errlen))
+			return -1;
+		created = true;
+		log_info("vm %s: created %s port %s", vm->name,
+			 port_kind_name(vm->port_kind), vm->ifname);
+	}
+	if (link_up(vm->ifname, err, errlen))
+		goto undo;
+	if (vm->port_kind == XVNET_PORT_VETH &&
+	    in_netns(vm->netns, peer_setup, vm, err, errlen))
+		goto undo;
+	*ifindex = (int)if_nametoindex(vm->ifname);
+	if (!*ifindex) {
+		snprintf(err, errlen, "ifname: '%s' vanished", vm->ifname);
+		goto undo;
+	}
+	if (created)
+		vm->owned = true;
+	return 0;
+undo:
+	if (created)
+		netdev_delete(vm->ifname, why, sizeof(why));
+	return -1;
+}

@@ -1,0 +1,564 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Control requests.  Each handler first builds and validates the whole
+ * change against the recorded config (nothing touched yet), then applies it
+ * to the kernel, then records it in d->cfg and the config file; a failure
+ * while applying rolls back what was done.
+ */
+#include <errno.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <json-c/json.h>
+
+#include "lib/proto.h"
+#include "loader/log.h"
+#include "loader/netdev.h"
+#include "loader/xvnetd.h"
+
+/* A request argument as text ("true"/"false" for booleans). */
+static int arg_text(struct json_object *v, char *buf, size_t len, char *err,
+		    size_t errlen, const char *key)
+{
+	switch (json_object_get_type(v)) {
+	case json_type_string:
+	case json_type_int:
+	case json_type_boolean:
+		snprintf(buf, len, "%s", json_object_get_string(v));
+		return 0;
+	case json_type_null:
+		buf[0] = '\0';
+		return 0;
+	default:
+		snprintf(err, errlen, "%s: must be a string, number or boolean",
+			 key);
+		return -1;
+	}
+}
+
+static struct json_object *vm_json(struct xvd *d, const struct vm_conf *vm)
+{
+	struct json_object *o = json_object_new_object();
+	char mac[18], state[32];
+	__u32 id = (__u32)vm->id, port_if = 0;
+
+	xv_fmt_mac(vm->mac, mac);
+	netdev_state(vm->ifname, state, sizeof(state));
+	json_object_object_add(o, "name", json_object_new_string(vm->name));
+	json_object_object_add(o, "id", json_object_new_int(vm->id));
+	json_object_object_add(o, "mac", json_object_new_string(mac));
+	json_object_object_add(o, "vlan", json_object_new_int(vm->vlan));
+	json_object_object_add(o, "port", json_object_new_string(
+				       port_kind_name(vm->port_kind)));
+	json_object_object_add(o, "ifname", json_object_new_string(vm->ifname));
+	json_object_object_add(o, "ifindex",
+			       json_object_new_int((int)if_nametoindex(vm->ifname)));
+	json_object_object_add(o, "state", json_object_new_string(state));
+	if (vm->port_kind == XVNET_PORT_VETH) {
+		json_object_object_add(o, "netns", json_object_new_string(vm->netns));
+		json_object_object_add(o, "peer_ifname",
+				       json_object_new_string(vm->peer_ifname));
+	}
+	json_object_object_add(o, "queues", json_object_new_int(vm->queues));
+	json_object_object_add(o, "keep_vlan", json_object_new_boolean(vm->keep_vlan));
+	json_object_object_add(o, "owned", json_object_new_boolean(vm->owned));
+	if (d && !bpf_map_lookup_elem(d->m.ports, &id, &port_if))
+		json_object_object_add(o, "port_map_ifindex",
+				       json_object_new_int((int)port_if));
+	return o;
+}
+
+static int save(struct xvd *d, const struct xvd_config *cfg, char *err,
+		size_t errlen)
+{
+	if (config_save(cfg, d->config_path, err, errlen)) {
+		log_err("config not saved: %s", err);
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- vm --------------------------------------------------------------- */
+
+/* Parse and validate a vm.add request completely; nothing is applied. */
+int vm_request_parse(const struct xvd_config *cfg, struct json_object *args,
+		     struct vm_conf *vm, char *err, size_t errlen)
+{
+	char val[256];
+
+	vm_conf_init(vm);
+	if (!args || !json_object_is_type(args, json_type_object)) {
+		snprintf(err, errlen, "args: missing");
+		return -1;
+	}
+	json_object_object_foreach(args, key, v) {
+		if (strcmp(key, "owned") == 0) {
+			snprintf(err, errlen, "owned: set by the daemon only");
+			return -1;
+		}
+		if (arg_text(v, val, sizeof(val), err, errlen, key))
+			return -1;
+		if (json_object_is_type(v, json_type_null))
+			continue;
+		if (vm_conf_set(vm, key, val, err, errlen))
+			return -1;
+	}
+	if (vm_conf_finish(vm, err, errlen) ||
+	    config_check_vm(cfg, vm, -1, err, errlen))
+		return -1;
+	if (vm->id < 0 && (vm->id = config_alloc_vm_id(cfg)) < 0) {
+		snprintf(err, errlen, "name: no free VM slot (max %d)",
+			 XVNET_MAX_VMS);
+		return -1;
+	}
+	return 0;
+}
+
+static struct json_object *vm_add(struct xvd *d, struct json_object *args)
+{
+	char err[XV_ERR_LEN], why[XV_ERR_LEN];
+	struct vm_conf vm;
+	struct xvd_config next;
+	int ifindex;
+
+	if (vm_request_parse(&d->cfg, args, &vm, err, sizeof(err)))
+		return xv_reply_err("%s", err);
+	if (!if_nametoindex(d->cfg.nic))
+		return xv_reply_err("nic: '%s' does not exist", d->cfg.nic);
+	if (netdev_check_port(&vm, err, sizeof(err)))
+		return xv_reply_err("%s", err);
+
+	if (netdev_ensure_port(&vm, &ifindex, err, sizeof(err)))
+		return xv_reply_err("%s", err);
+	if (tbl_vm_ensure(d, &vm, ifindex, err, sizeof(err)))
+		goto undo;
+	if (config_copy(&next, &d->cfg) || config_add_vm(&next, &vm)) {
+		config_free(&next);
+		snprintf(err, sizeof(err), "out of memory");
+		goto undo;
+	}
+	if (save(d, &next, err, sizeof(err))) {
+		config_free(&next);
+		goto undo;
+	}
+	config_free(&d->cfg);
+	d->cfg = next;
+	log_info("vm %s added (id %d, %s %s, ifindex %d)", vm.name, vm.id,
+		 port_kind_name(vm.port_kind), vm.ifname, ifindex);
+	return xv_reply_ok(vm_json(d, config_find_vm(&d->cfg, vm.name)));
+undo:
+	tbl_vm_remove(d, vm.id);
+	if (vm.owned)
+		netdev_delete(vm.ifname, why, sizeof(why));
+	return xv_reply_err("%s", err);
+}
+
+static void flows_remove_vm(struct xvd *d, struct xvd_config *cfg, int vm_id)
+{
+	struct xvnet_flow_key k, next;
+	int more = !bpf_map_get_next_key(d->m.flows, NULL, &next);
+
+	while (more) {
+		struct xvnet_flow v;
+
+		k = next;
+		more = !bpf_map_get_next_key(d->m.flows, &k, &next);
+		if (!bpf_map_lookup_elem(d->m.flows, &k, &v) &&
+		    v.verdict == XVNET_FLOW_DELIVER && v.vm_id == (__u32)vm_id)
+			tbl_flow_delete(d, &k);
+	}
+	for (size_t i = cfg->n_flows; i-- > 0;) {
+		const struct vm_conf *vm = config_find_vm(cfg, cfg->flows[i].vm);
+
+		if (cfg->flows[i].verdict == XVNET_FLOW_DELIVER && vm &&
+		    vm->id == vm_id) {
+			struct xvnet_flow_key key = cfg->flows[i].key;
+
+			config_del_flow(cfg, &key);
+		}
+	}
+}
+
+static int vm_remove(struct xvd *d, struct xvd_config *cfg,
+		     const struct vm_conf *vm, char *err, size_t errlen)
+{
+	flows_remove_vm(d, cfg, vm->id);
+	tbl_vm_remove(d, vm->id);
+	if (vm->owned && netdev_delete(vm->ifname, err, errlen))
+		return -1;
+	return 0;
+}
+
+static struct json_object *vm_del(struct xvd *d, struct json_object *args)
+{
+	struct json_object *jn;
+	const struct vm_conf *vm;
+	struct vm_conf copy;
+	struct xvd_config next;
+	char err[XV_ERR_LEN];
+	size_t nflows;
+
+	if (!json_object_object_get_ex(args, "name", &jn) ||
+	    !json_object_is_type(jn, json_type_string))
+		return xv_reply_err("name: missing");
+	vm = config_find_vm(&d->cfg, json_object_get_string(jn));
+	if (!vm)
+		return xv_reply_err("name: '%.64s' unknown VM",
+				    json_object_get_string(jn));
+	copy = *vm;
+	if (config_copy(&next, &d->cfg))
+		return xv_reply_err("out of memory");
+	nflows = next.n_flows;
+	flows_remove_vm(d, &next, copy.id);      /* config side only matters */
+	config_del_vm(&next, copy.name);
+	if (save(d, &next, err, sizeof(err))) {
+		config_free(&next);
+		return xv_reply_err("%s", err);
+	}
+	config_free(&d->cfg);
+	d->cfg = next;
+	if (vm_remove(d, &d->cfg, &copy, err, sizeof(err)))
+		log_warn("vm %s: %s", copy.name, err);
+	log_info("vm %s deleted (id %d, %zu flows with it)", copy.name, copy.id,
+		 nflows - d->cfg.n_flows);
+	return xv_reply_ok(NULL);
+}
+
+static struct json_object *vm_list(struct xvd *d)
+{
+	struct json_object *arr = json_object_new_array();
+
+	for (size_t i = 0; i < d->cfg.n_vms; i++)
+		json_object_array_add(arr, vm_json(d, &d->cfg.vms[i]));
+	return xv_reply_ok(arr);
+}
+
+static struct json_object *vm_show(struct xvd *d, struct json_object *args)
+{
+	struct json_object *jn, *o, *ind;
+	const struct vm_conf *vm;
+	struct xvnet_vm slot;
+	__u32 id;
+	char key[XVNET_RSS_KEY_SIZE * 3];
+
+	if (!json_object_object_get_ex(args, "name", &jn) ||
+	    !json_object_is_type(jn, json_type_string))
+		return xv_reply_err("name: missing");
+	vm = config_find_vm(&d->cfg, json_object_get_string(jn));
+	if (!vm)
+		return xv_reply_err("name: '%.64s' unknown VM",
+				    json_object_get_string(jn));
+	o = vm_json(d, vm);
+	id = (__u32)vm->id;
+	if (!bpf_map_lookup_elem(d->m.vms, &id, &slot)) {
+		for (int i = 0; i < XVNET_RSS_KEY_SIZE; i++)
+			sprintf(key + i * 3, "%02x%s", slot.rss_key[i],
+				i + 1 < XVNET_RSS_KEY_SIZE ? ":" : "");
+		json_object_object_add(o, "active", json_object_new_boolean(
+					       slot.flags & XVNET_VM_F_ACTIVE));
+		json_object_object_add(o, "hash_fields",
+				       json_object_new_int(slot.hash_fields));
+		json_object_object_add(o, "rss_key", json_object_new_string(key));
+		ind = json_object_new_array();
+		for (int i = 0; i < XVNET_RSS_INDIR_SIZE; i++)
+			json_object_array_add(ind, json_object_new_int(slot.rss_indir[i]));
+		json_object_object_add(o, "rss_indir", ind);
+	}
+	json_object_object_add(o, "stats", tbl_stats(d, vm));
+	return xv_reply_ok(o);
+}
+
+static struct json_object *port_list(struct xvd *d)
+{
+	struct json_object *arr = json_object_new_array();
+
+	for (size_t i = 0; i < d->cfg.n_vms; i++) {
+		const struct vm_conf *vm = &d->cfg.vms[i];
+		struct json_object *o = json_object_new_object();
+		char state[32];
+		__u32 id = (__u32)vm->id, mif = 0;
+		int ifindex = (int)if_nametoindex(vm->ifname);
+
+		netdev_state(vm->ifname, state, sizeof(state));
+		bpf_map_lookup_elem(d->m.ports, &id, &mif);
+		json_object_object_add(o, "ifname", json_object_new_string(vm->ifname));
+		json_object_object_add(o, "ifindex", json_object_new_int(ifindex));
+		json_object_object_add(o, "kind", json_object_new_string(
+					       port_kind_name(vm->port_kind)));
+		json_object_object_add(o, "state", json_object_new_string(state));
+		json_object_object_add(o, "vm", json_object_new_string(vm->name));
+		json_object_object_add(o, "queues", json_object_new_int(vm->queues));
+		json_object_object_add(o, "owned", json_object_new_boolean(vm->owned));
+		json_object_object_add(o, "in_map", json_object_new_boolean(
+					       ifindex && mif == (__u32)ifindex));
+		json_object_array_add(arr, o);
+	}
+	return xv_reply_ok(arr);
+}
+
+/* ---- flow ------------------------------------------------------------- */
+
+int flow_request_parse(const struct xvd_config *cfg, struct json_object *args,
+		       bool add, struct flow_conf *fc, char *err, size_t errlen)
+{
+	char val[256];
+
+	flow_conf_init(fc);
+	if (!args || !json_object_is_type(args, json_type_object)) {
+		snprintf(err, errlen, "args: missing");
+		return -1;
+	}
+	json_object_object_foreach(args, key, v) {
+		if (arg_text(v, val, sizeof(val), err, errlen, key))
+			return -1;
+		if (json_object_is_type(v, json_type_null))
+			continue;
+		if (!add && (strcmp(key, "action") == 0 || strcmp(key, "vm") == 0 ||
+			     strcmp(key, "queue") == 0))
+			continue;       /* flow del: only the match counts */
+		if (flow_conf_set(fc, key, val, err, errlen))
+			return -1;
+	}
+	if (flow_conf_finish(fc, add, err, errlen))
+		return -1;
+	if (add && config_check_flow(cfg, fc, err, errlen))
+		return -1;
+	if (add && config_find_flow(cfg, &fc->key)) {
+		snprintf(err, errlen, "flow: already configured (flow del first)");
+		return -1;
+	}
+	return 0;
+}
+
+static struct json_object *flow_add(struct xvd *d, struct json_object *args)
+{
+	char err[XV_ERR_LEN];
+	struct flow_conf fc;
+	struct xvd_config next;
+
+	if (flow_request_parse(&d->cfg, args, true, &fc, err, sizeof(err)))
+		return xv_reply_err("%s", err);
+	if (config_copy(&next, &d->cfg) || config_add_flow(&next, &fc)) {
+		config_free(&next);
+		return xv_reply_err("out of memory");
+	}
+	if (tbl_flow_ensure(d, &fc, err, sizeof(err)) ||
+	    save(d, &next, err, sizeof(err))) {
+		tbl_flow_delete(d, &fc.key);
+		config_free(&next);
+		return xv_reply_err("%s", err);
+	}
+	config_free(&d->cfg);
+	d->cfg = next;
+	return xv_reply_ok(NULL);
+}
+
+static struct json_object *flow_del(struct xvd *d, struct json_object *args)
+{
+	char err[XV_ERR_LEN];
+	struct flow_conf fc;
+	struct xvnet_flow v;
+	struct xvd_config next;
+	bool in_map;
+
+	if (flow_request_parse(&d->cfg, args, false, &fc, err, sizeof(err)))
+		return xv_reply_err("%s", err);
+	in_map = !bpf_map_lookup_elem(d->m.flows, &fc.key, &v);
+	if (!in_map && !config_find_flow(&d->cfg, &fc.key))
+		return xv_reply_err("flow: no such flow");
+	if (config_find_flow(&d->cfg, &fc.key)) {
+		if (config_copy(&next, &d->cfg))
+			return xv_reply_err("out of memory");
+		config_del_flow(&next, &fc.key);
+		if (save(d, &next, err, sizeof(err))) {
+			config_free(&next);
+			return xv_reply_err("%s", err);
+		}
+		config_free(&d->cfg);
+		d->cfg = next;
+	}
+	tbl_flow_delete(d, &fc.key);
+	return xv_reply_ok(NULL);
+}
+
+/* ---- status, stats, shutdown ------------------------------------------ */
+
+static struct json_object *status(struct xvd *d)
+{
+	struct json_object *o = dp_status(d);
+	int vms, flows;
+
+	tbl_count_active(d, &vms, &flows);
+	json_object_object_add(o, "vms", json_object_new_int(vms));
+	json_object_object_add(o, "flows", json_object_new_int(flows));
+	json_object_object_add(o, "configured_flows",
+			       json_object_new_int((int)d->cfg.n_flows));
+	json_object_object_add(o, "config", json_object_new_string(d->config_path));
+	json_object_object_add(o, "socket", json_object_new_string(d->socket_path));
+	json_object_object_add(o, "uptime_s", json_object_new_int64(
+				       (int64_t)(time(NULL) - d->started)));
+	json_object_object_add(o, "pid", json_object_new_int((int)getpid()));
+	return xv_reply_ok(o);
+}
+
+static struct json_object *stats(struct xvd *d, struct json_object *args)
+{
+	struct json_object *jn;
+	const struct vm_conf *vm = NULL;
+
+	if (args && json_object_object_get_ex(args, "vm", &jn) &&
+	    !json_object_is_type(jn, json_type_null)) {
+		vm = config_find_vm(&d->cfg, json_object_get_string(jn));
+		if (!vm)
+			return xv_reply_err("vm: '%.64s' unknown VM",
+					    json_object_get_string(jn));
+	}
+	return xv_reply_ok(tbl_stats(d, vm));
+}
+
+static struct json_object *shutdown_req(struct xvd *d, struct json_object *args)
+{
+	struct json_object *jt;
+
+	d->teardown = args && json_object_object_get_ex(args, "teardown", &jt) &&
+		      json_object_get_boolean(jt);
+	d->stop = true;
+	log_info("shutdown requested%s", d->teardown ? " with teardown" : "");
+	return xv_reply_ok(NULL);
+}
+
+static struct json_object *reload_req(struct xvd *d)
+{
+	char err[XV_ERR_LEN];
+
+	if (xvd_reload(d, err, sizeof(err)))
+		return xv_reply_err("%s (previous state kept)", err);
+	return xv_reply_ok(NULL);
+}
+
+struct json_object *xvd_handle(struct xvd *d, struct json_object *req)
+{
+	struct json_object *jc, *args = NULL;
+	const char *cmd;
+
+	if (!json_object_is_type(req, json_type_object) ||
+	    !json_object_object_get_ex(req, "cmd", &jc) ||
+	    !json_object_is_type(jc, json_type_string))
+		return xv_reply_err("cmd: missing");
+	json_object_object_get_ex(req, "args", &args);
+	if (args && !json_object_is_type(args, json_type_object))
+		return xv_reply_err("args: must be an object");
+	cmd = json_object_get_string(jc);
+	log_debug("request %s", cmd);
+	if (strcmp(cmd, "status") == 0)
+		return status(d);
+	if (strcmp(cmd, "vm.add") == 0)
+		return vm_add(d, args);
+	if (strcmp(cmd, "vm.del") == 0)
+		return vm_del(d, args);
+	if (strcmp(cmd, "vm.list") == 0)
+		return vm_list(d);
+	if (strcmp(cmd, "vm.show") == 0)
+		return vm_show(d, args);
+	if (strcmp(cmd, "port.list") == 0)
+		return port_list(d);
+	if (strcmp(cmd, "flow.add") == 0)
+		return flow_add(d, args);
+	if (strcmp(cmd, "flow.del") == 0)
+		return flow_del(d, args);
+	if (strcmp(cmd, "flow.list") == 0)
+		return xv_reply_ok(tbl_flow_list(d));
+	if (strcmp(cmd, "stats") == 0)
+		return stats(d, args);
+	if (strcmp(cmd, "shutdown") == 0)
+		return shutdown_req(d, args);
+	if (strcmp(cmd, "reload") == 0)
+		return reload_req(d);
+	return xv_reply_err("cmd: '%.64s' unknown", cmd);
+}
+
+/* ---- reload (SIGHUP) and teardown ------------------------------------- */
+
+static bool same_port(const struct vm_conf *a, const struct vm_conf *b)
+{
+	return a->port_kind == b->port_kind && strcmp(a->ifname, b->ifname) == 0 &&
+	       strcmp(a->netns, b->netns) == 0 &&
+	       strcmp(a->peer_ifname, b->peer_ifname) == 0 &&
+	       a->queues == b->queues && memcmp(a->mac, b->mac, 6) == 0;
+}
+
+int xvd_reload(struct xvd *d, char *rerr, size_t rerrlen)
+{
+	struct xvd_config next;
+	char err[XV_ERR_LEN];
+
+	if (config_load(d->config_path, &next, rerr, rerrlen)) {
+		snprintf(err, sizeof(err), "%s", rerr);
+		log_err("reload refused, previous state kept: %s", err);
+		return -1;
+	}
+	if (strcmp(next.nic, d->cfg.nic) || next.flow_max != d->cfg.flow_max ||
+	    next.malformed_pass != d->cfg.malformed_pass)
+		log_warn("reload: nic, flow-max and malformed take effect at the"
+			 " next start");
+	strcpy(next.nic, d->cfg.nic);
+	/* VMs gone or with another id/port: out first (their flows too) */
+	for (size_t i = d->cfg.n_vms; i-- > 0;) {
+		struct vm_conf old = d->cfg.vms[i];
+		struct vm_conf *nv = config_find_vm(&next, old.name);
+
+		if (nv && nv->id == old.id && same_port(nv, &old)) {
+			nv->owned = old.owned;
+			continue;
+		}
+		if (nv && strcmp(nv->ifname, old.ifname) == 0 &&
+		    nv->port_kind == old.port_kind)
+			nv->owned = old.owned;      /* same device, kept */
+		tbl_vm_remove(d, old.id);
+		if (old.owned && !(nv && nv->owned) &&
+		    netdev_delete(old.ifname, err, sizeof(err)))
+			log_warn("vm %s: %s", old.name, err);
+		log_info("reload: vm %s %s", old.name, nv ? "changed" : "removed");
+	}
+	for (size_t i = 0; i < d->cfg.n_flows; i++)
+		if (!config_find_flow(&next, &d->cfg.flows[i].key))
+			tbl_flow_delete(d, &d->cfg.flows[i].key);
+	config_free(&d->cfg);
+	d->cfg = next;
+	if (tbl_reconcile(d, err, sizeof(err)))
+		log_warn("reload: %s", err);
+	if (save(d, &d->cfg, rerr, rerrlen))
+		return -1;
+	log_info("config reloaded: %zu VMs, %zu flows", d->cfg.n_vms,
+		 d->cfg.n_flows);
+	return 0;
+}
+
+int xvd_teardown_ports(const struct xvd_config *cfg)
+{
+	char err[XV_ERR_LEN];
+	int rc = 0;
+
+	for (size_t i = 0; i < cfg->n_vms; i++) {
+		const struct vm_conf *vm = &cfg->vms[i];
+
+		if (!vm->owned) {       /* adopted: keep it, without our programs */
+			int ifindex = (int)if_nametoindex(vm->ifname);
+
+			if (ifindex)
+				dp_port_detach(ifindex);
+			continue;
+		}
+		if (netdev_delete(vm->ifname, err, sizeof(err))) {
+			log_warn("%s", err);
+			rc = -1;
+		} else {
+			log_info("deleted port %s of vm %s", vm->ifname, vm->name);
+		}
+	}
+	return rc;
+}

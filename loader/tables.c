@@ -1,0 +1,492 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Writing the maps.  Order matters because nic_rx reads them under traffic:
+ * a VM becomes reachable only when its (MAC, VLAN) entry is inserted, after
+ * the VM slot, the port and the flood membership are in place; it is
+ * removed in the reverse order.  Reconciliation (restart, reload) compares
+ * first and writes only what differs, so a live, correct entry is never
+ * cleared and re-filled.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <arpa/inet.h>
+#include <bpf/bpf.h>
+#include <json-c/json.h>
+
+#include "loader/log.h"
+#include "loader/netdev.h"
+#include "loader/xvnetd.h"
+
+#define ERR(...) (snprintf(err, errlen, __VA_ARGS__), -1)
+
+void vm_slot_build(const struct vm_conf *vm, int ifindex,
+		   const struct xvnet_vm *old, struct xvnet_vm *out)
+{
+	bool keep = old && (old->flags & XVNET_VM_F_ACTIVE);
+
+	memset(out, 0, sizeof(*out));
+	out->flags = XVNET_VM_F_ACTIVE |
+		     (vm->keep_vlan ? XVNET_VM_F_KEEP_VLAN : 0);
+	out->ifindex = (__u32)ifindex;
+	memcpy(out->mac, vm->mac, 6);
+	out->vlan = vm->vlan;
+	out->port_kind = vm->port_kind;
+	out->n_queues = vm->queues;
+	out->hash_fields = keep ? old->hash_fields : XVNET_RSS_FIELDS_DEFAULT;
+	if (keep) {
+		memcpy(out->rss_key, old->rss_key, sizeof(out->rss_key));
+	} else if (getrandom(out->rss_key, sizeof(out->rss_key), 0) !=
+		   (ssize_t)sizeof(out->rss_key)) {
+		for (size_t i = 0; i < sizeof(out->rss_key); i++)
+			out->rss_key[i] = (__u8)random();
+	}
+	if (keep && old->n_queues == vm->queues)
+		memcpy(out->rss_indir, old->rss_indir, sizeof(out->rss_indir));
+	else
+		for (int i = 0; i < XVNET_RSS_INDIR_SIZE; i++)
+			out->rss_indir[i] = (__u8)(i % vm->queues);
+}
+
+/* ---- flood lists: (vlan, 0..count-1) kept dense ---------------------- */
+
+static __u32 flood_count(struct xvd *d, __u32 vlan)
+{
+	__u32 n = 0;
+
+	if (bpf_map_lookup_elem(d->m.flood_count, &vlan, &n))
+		return 0;
+	return n;
+}
+
+static int flood_set_count(struct xvd *d, __u32 vlan, __u32 n)
+{
+	if (!n) {
+		bpf_map_delete_elem(d->m.flood_count, &vlan);
+		return 0;
+	}
+	return bpf_map_update_elem(d->m.flood_count, &vlan, &n, BPF_ANY);
+}
+
+static int flood_find(struct xvd *d, __u32 vlan, __u32 vm_id,
+		      struct xvnet_flood_member *out)
+{
+	__u32 n = flood_count(d, vlan);
+
+	for (__u32 i = 0; i < n; i++) {
+		struct xvnet_flood_key k = { .vlan = (__u16)vlan, .idx = (__u16)i };
+		struct xvnet_flood_member m;
+
+		if (!bpf_map_lookup_elem(d->m.flood, &k, &m) && m.vm_id == vm_id) {
+			if (out)
+				*out = m;
+			return (int)i;
+		}
+	}
+	return -1;
+}
+
+static int flood_append(struct xvd *d, __u32 vlan, __u32 ifindex, __u32 vm_id)
+{
+	__u32 n = flood_count(d, vlan);
+	struct xvnet_flood_key k = { .vlan = (__u16)vlan, .idx = (__u16)n };
+	struct xvnet_flood_member m = { .ifindex = ifindex, .vm_id = vm_id };
+
+	if (n >= XVNET_MAX_FLOOD_PORTS) {
+		errno = ENOSPC;
+		return -1;
+	}
+	/* member first, then the count that makes it visible */
+	if (bpf_map_update_elem(d->m.flood, &k, &m, BPF_ANY))
+		return -1;
+	return flood_set_count(d, vlan, n + 1);
+}
+
+/* Remove member idx: the last member moves into the hole. */
+static void flood_remove_at(struct xvd *d, __u32 vlan, __u32 idx)
+{
+	__u32 n = flood_count(d, vlan);
+	struct xvnet_flood_key hole = { .vlan = (__u16)vlan, .idx = (__u16)idx };
+	struct xvnet_flood_key last = { .vlan = (__u16)vlan };
+	struct xvnet_flood_member m;
+
+	if (idx >= n) {
+		bpf_map_delete_elem(d->m.flood, &hole);
+		return;
+	}
+	last.idx = (__u16)(n - 1);
+	if (idx != n - 1 && !bpf_map_lookup_elem(d->m.flood, &last, &m))
+		bpf_map_update_elem(d->m.flood, &hole, &m, BPF_ANY);
+	flood_set_count(d, vlan, n - 1);
+	bpf_map_delete_elem(d->m.flood, &last);
+}
+
+/* Remove vm_id from every VLAN's list, except (keep_vlan, keep_ifindex). */
+static void flood_remove_vm(struct xvd *d, __u32 vm_id, int keep_vlan,
+			    __u32 keep_ifindex)
+{
+	for (;;) {
+		struct xvnet_flood_key k, *prev = NULL;
+		struct xvnet_flood_member m;
+		bool found = false;
+
+		while (!bpf_map_get_next_key(d->m.flood, prev, &k)) {
+			prev = &k;
+			if (bpf_map_lookup_elem(d->m.flood, &k, &m) ||
+			    m.vm_id != vm_id)
+				continue;
+			if ((int)k.vlan == keep_vlan && m.ifindex == keep_ifindex &&
+			    flood_find(d, k.vlan, vm_id, NULL) == k.idx)
+				continue;
+			found = true;
+			break;
+		}
+		if (!found)
+			return;
+		flood_remove_at(d, k.vlan, k.idx);
+	}
+}
+
+/* ---- (MAC, VLAN) -> vm_id -------------------------------------------- */
+
+static void by_mac_remove_vm(struct xvd *d, __u32 vm_id,
+			     const struct xvnet_vm_key *keep)
+{
+	struct xvnet_vm_key k, next, *prev = NULL;
+	__u32 id;
+	int more = !bpf_map_get_next_key(d->m.vm_by_mac, NULL, &next);
+
+	while (more) {
+		k = next;
+		more = !bpf_map_get_next_key(d->m.vm_by_mac, &k, &next);
+		if (bpf_map_lookup_elem(d->m.vm_by_mac, &k, &id) || id != vm_id)
+			continue;
+		if (keep && memcmp(&k, keep, sizeof(k)) == 0)
+			continue;
+		bpf_map_delete_elem(d->m.vm_by_mac, &k);
+	}
+	(void)prev;
+}
+
+/* ---- VMs -------------------------------------------------------------- */
+
+/* Slot, port, flood, then (MAC, VLAN): each written only if it differs. */
+static int vm_write(struct xvd *d, const struct vm_conf *vm, int ifindex,
+		    char *err, size_t errlen)
+{
+	__u32 id = (__u32)vm->id, cur_if = 0, cur_id;
+	struct xvnet_vm old, new;
+	struct xvnet_vm_key key = { .vlan = vm->vlan };
+	bool have_old = !bpf_map_lookup_elem(d->m.vms, &id, &old);
+
+	memcpy(key.mac, vm->mac, 6);
+	vm_slot_build(vm, ifindex, have_old ? &old : NULL, &new);
+	if (!have_old || memcmp(&old, &new, sizeof(new))) {
+		if (bpf_map_update_elem(d->m.vms, &id, &new, BPF_ANY))
+			return ERR("%s[%u]: %s", XVNET_MAP_VMS, id, strerror(errno));
+		log_debug("vm %s: slot %u written", vm->name, id);
+	}
+	if (bpf_map_lookup_elem(d->m.ports, &id, &cur_if) ||
+	    cur_if != (__u32)ifindex) {
+		__u32 v = (__u32)ifindex;
+
+		if (bpf_map_update_elem(d->m.ports, &id, &v, BPF_ANY))
+			return ERR("%s[%u] = %d: %s", XVNET_MAP_PORTS, id, ifindex,
+				   strerror(errno));
+	}
+	if (flood_find(d, vm->vlan, id, NULL) < 0 &&
+	    flood_append(d, vm->vlan, (__u32)ifindex, id))
+		return ERR("%s: vlan %u: %s", XVNET_MAP_FLOOD, vm->vlan,
+			   strerror(errno));
+	if (bpf_map_lookup_elem(d->m.vm_by_mac, &key, &cur_id) || cur_id != id) {
+		if (bpf_map_update_elem(d->m.vm_by_mac, &key, &id, BPF_ANY))
+			return ERR("%s: %s", XVNET_MAP_VM_BY_MAC, strerror(errno));
+	}
+	return 0;
+}
+
+int tbl_vm_ensure(struct xvd *d, const struct vm_conf *vm, int ifindex,
+		  char *err, size_t errlen)
+{
+	struct xvnet_vm_key key = { .vlan = vm->vlan };
+	__u32 port = (__u32)ifindex, id = (__u32)vm->id;
+
+	memcpy(key.mac, vm->mac, 6);
+	/* stale reachability of this slot goes first */
+	by_mac_remove_vm(d, (__u32)vm->id, &key);
+	flood_remove_vm(d, (__u32)vm->id, vm->vlan, (__u32)ifindex);
+	/* egress: the port must know its VM before vm_tx runs on it */
+	if (bpf_map_update_elem(d->m.port_vm, &port, &id, BPF_ANY))
+		return ERR("%s[%d]: %s", XVNET_MAP_PORT_VM, ifindex, strerror(errno));
+	if (dp_port_attach(d, ifindex, err, errlen))
+		return -1;
+	return vm_write(d, vm, ifindex, err, errlen);
+}
+
+int tbl_vm_remove(struct xvd *d, int vm_id)
+{
+	__u32 id = (__u32)vm_id;
+	struct xvnet_vm zero = { 0 };
+
+	__u32 port = 0;
+
+	by_mac_remove_vm(d, id, NULL);
+	flood_remove_vm(d, id, -1, 0);
+	if (!bpf_map_lookup_elem(d->m.ports, &id, &port) && port) {
+		/* an adopted tap outlives the VM: leave it clean */
+		dp_port_detach((int)port);
+		bpf_map_delete_elem(d->m.port_vm, &port);
+	}
+	bpf_map_delete_elem(d->m.ports, &id);
+	if (bpf_map_update_elem(d->m.vms, &id, &zero, BPF_ANY))
+		return -1;
+	return 0;
+}
+
+/* ---- flows ------------------------------------------------------------ */
+
+int tbl_flow_ensure(struct xvd *d, const struct flow_conf *fc, char *err,
+		    size_t errlen)
+{
+	struct xvnet_flow old, v = { .verdict = fc->verdict };
+	const struct vm_conf *vm;
+
+	if (fc->verdict == XVNET_FLOW_DELIVER) {
+		vm = config_find_vm(&d->cfg, fc->vm);
+		if (!vm)
+			return ERR("vm: '%s' unknown", fc->vm);
+		v.vm_id = (__u32)vm->id;
+		v.queue = fc->queue;
+	}
+	if (!bpf_map_lookup_elem(d->m.flows, &fc->key, &old)) {
+		if (old.verdict == v.verdict && old.queue == v.queue &&
+		    old.vm_id == v.vm_id)
+			return 0;       /* live and correct: keep its counters */
+		v.packets = old.packets;
+		v.bytes = old.bytes;
+		v.last_seen_ns = old.last_seen_ns;
+	}
+	if (bpf_map_update_elem(d->m.flows, &fc->key, &v, BPF_ANY))
+		return ERR("%s: %s", XVNET_MAP_FLOWS, strerror(errno));
+	return 0;
+}
+
+int tbl_flow_delete(struct xvd *d, const struct xvnet_flow_key *key)
+{
+	return bpf_map_delete_elem(d->m.flows, key);
+}
+
+/* ---- reconciliation --------------------------------------------------- */
+
+int tbl_reconcile(struct xvd *d, char *err, size_t errlen)
+{
+	struct xvd_config *cfg = &d->cfg;
+	struct xvnet_vm slot;
+	int rc = 0;
+
+	/* 1. active slots that no configured VM owns: unreachable, then gone */
+	for (__u32 id = 0; id < XVNET_MAX_VMS; id++) {
+		const struct vm_conf *vm;
+
+		if (bpf_map_lookup_elem(d->m.vms, &id, &slot) ||
+		    !(slot.flags & XVNET_VM_F_ACTIVE))
+			continue;
+		vm = config_find_vm_id(cfg, (int)id);
+		if (!vm) {
+			log_info("slot %u: active but not configured: removed", id);
+			tbl_vm_remove(d, (int)id);
+		}
+	}
+	/* 2. (MAC, VLAN) entries that point at the wrong slot */
+	{
+		struct xvnet_vm_key k, next;
+		int more = !bpf_map_get_next_key(d->m.vm_by_mac, NULL, &next);
+		__u32 id;
+
+		while (more) {
+			const struct vm_conf *vm;
+
+			k = next;
+			more = !bpf_map_get_next_key(d->m.vm_by_mac, &k, &next);
+			if (bpf_map_lookup_elem(d->m.vm_by_mac, &k, &id))
+				continue;
+			vm = config_find_vm_id(cfg, (int)id);
+			if (!vm || vm->vlan != k.vlan || memcmp(vm->mac, k.mac, 6)) {
+				log_info("stale %s entry for slot %u removed",
+					 XVNET_MAP_VM_BY_MAC, id);
+				bpf_map_delete_elem(d->m.vm_by_mac, &k);
+			}
+		}
+	}
+	/* 3. every configured VM: port device, then its entries */
+	for (size_t i = 0; i < cfg->n_vms; i++) {
+		struct vm_conf *vm = &cfg->vms[i];
+		char why[XV_ERR_LEN];
+		int ifindex;
+
+		if (netdev_ensure_port(vm, &ifindex, why, sizeof(why))) {
+			log_err("vm %s: %s (left unreachable)", vm->name, why);
+			__u32 id = (__u32)vm->id;
+
+			by_mac_remove_vm(d, id, NULL);
+			rc = -1;
+			snprintf(err, errlen, "vm %s: %s", vm->name, why);
+			continue;
+		}
+		if (tbl_vm_ensure(d, vm, ifindex, why, sizeof(why))) {
+			log_err("vm %s: %s", vm->name, why);
+			rc = -1;
+			snprintf(err, errlen, "vm %s: %s", vm->name, why);
+		}
+	}
+	/* 4. configured flows (entries learnt otherwise are left alone) */
+	for (size_t i = 0; i < cfg->n_flows; i++) {
+		char why[XV_ERR_LEN];
+
+		if (tbl_flow_ensure(d, &cfg->flows[i], why, sizeof(why))) {
+			log_err("flow (config line %d): %s", cfg->flows[i].line, why);
+			rc = -1;
+		}
+	}
+	return rc;
+}
+
+/* ---- reading ---------------------------------------------------------- */
+
+static __u64 mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * 1000000000ull + (__u64)ts.tv_nsec;
+}
+
+struct json_object *tbl_flow_list(struct xvd *d)
+{
+	struct json_object *arr = json_object_new_array();
+	struct xvnet_flow_key k, next;
+	int more = !bpf_map_get_next_key(d->m.flows, NULL, &next);
+	__u64 now = mono_ns();
+
+	while (more) {
+		struct json_object *o;
+		struct xvnet_flow v;
+		const struct vm_conf *vm;
+		char src[46], dst[46], pb[8];
+
+		k = next;
+		more = !bpf_map_get_next_key(d->m.flows, &k, &next);
+		if (bpf_map_lookup_elem(d->m.flows, &k, &v))
+			continue;
+		o = json_object_new_object();
+		xv_fmt_ip(k.src, src, sizeof(src));
+		xv_fmt_ip(k.dst, dst, sizeof(dst));
+		json_object_object_add(o, "vlan", json_object_new_int(k.vlan));
+		json_object_object_add(o, "proto", json_object_new_string(
+					       xv_proto_name(k.proto, pb)));
+		json_object_object_add(o, "src", json_object_new_string(src));
+		json_object_object_add(o, "sport", json_object_new_int(ntohs(k.sport)));
+		json_object_object_add(o, "dst", json_object_new_string(dst));
+		json_object_object_add(o, "dport", json_object_new_int(ntohs(k.dport)));
+		json_object_object_add(o, "action",
+				       json_object_new_string(verdict_name(v.verdict)));
+		if (v.verdict == XVNET_FLOW_DELIVER) {
+			vm = config_find_vm_id(&d->cfg, (int)v.vm_id);
+			json_object_object_add(o, "vm", vm ?
+				json_object_new_string(vm->name) : NULL);
+			json_object_object_add(o, "vm_id", json_object_new_int((int)v.vm_id));
+			json_object_object_add(o, "queue", v.queue == XVNET_QUEUE_RSS ?
+				json_object_new_string("rss") :
+				json_object_new_int(v.queue));
+		}
+		json_object_object_add(o, "packets", json_object_new_uint64(v.packets));
+		json_object_object_add(o, "bytes", json_object_new_uint64(v.bytes));
+		json_object_object_add(o, "age_ms", v.last_seen_ns && now >= v.last_seen_ns ?
+			json_object_new_uint64((now - v.last_seen_ns) / 1000000) : NULL);
+		json_object_object_add(o, "configured", json_object_new_boolean(
+					       config_find_flow(&d->cfg, &k) != NULL));
+		json_object_array_add(arr, o);
+	}
+	return arr;
+}
+
+static struct json_object *vm_stats(struct xvd *d, const struct vm_conf *vm,
+				    struct xvnet_queue_stats *pc)
+{
+	struct json_object *o = json_object_new_object();
+	struct json_object *qs = json_object_new_array();
+	__u64 tp = 0, tb = 0;
+
+	for (int q = 0; q < vm->queues; q++) {
+		__u32 idx = (__u32)(vm->id * XVNET_MAX_QUEUES + q);
+		__u64 p = 0, b = 0;
+		struct json_object *qo;
+
+		if (!bpf_map_lookup_elem(d->m.queue_stats, &idx, pc))
+			for (int c = 0; c < d->ncpus; c++) {
+				p += pc[c].packets;
+				b += pc[c].bytes;
+			}
+		qo = json_object_new_object();
+		json_object_object_add(qo, "queue", json_object_new_int(q));
+		json_object_object_add(qo, "packets", json_object_new_uint64(p));
+		json_object_object_add(qo, "bytes", json_object_new_uint64(b));
+		json_object_array_add(qs, qo);
+		tp += p;
+		tb += b;
+	}
+	json_object_object_add(o, "name", json_object_new_string(vm->name));
+	json_object_object_add(o, "id", json_object_new_int(vm->id));
+	json_object_object_add(o, "packets", json_object_new_uint64(tp));
+	json_object_object_add(o, "bytes", json_object_new_uint64(tb));
+	json_object_object_add(o, "queues", qs);
+	return o;
+}
+
+struct json_object *tbl_stats(struct xvd *d, const struct vm_conf *only)
+{
+	static const char *const names[] = {
+#define XVNET_X_NAME(e, name, desc) name,
+		XVNET_COUNTERS(XVNET_X_NAME)
+#undef XVNET_X_NAME
+	};
+	struct json_object *o = json_object_new_object();
+	struct json_object *cnt = json_object_new_object();
+	struct json_object *vms = json_object_new_array();
+	__u64 *pc = calloc((size_t)d->ncpus, sizeof(__u64));
+	struct xvnet_queue_stats *qpc = calloc((size_t)d->ncpus, sizeof(*qpc));
+
+	for (__u32 i = 0; pc && i < XVNET_CNT_MAX; i++) {
+		__u64 sum = 0;
+
+		if (!bpf_map_lookup_elem(d->m.stats, &i, pc))
+			for (int c = 0; c < d->ncpus; c++)
+				sum += pc[c];
+		json_object_object_add(cnt, names[i], json_object_new_uint64(sum));
+	}
+	for (size_t i = 0; qpc && i < d->cfg.n_vms; i++)
+		if (!only || only == &d->cfg.vms[i])
+			json_object_array_add(vms, vm_stats(d, &d->cfg.vms[i], qpc));
+	free(pc);
+	free(qpc);
+	json_object_object_add(o, "counters", cnt);
+	json_object_object_add(o, "vms", vms);
+	return o;
+}
+
+int tbl_count_active(struct xvd *d, int *vms, int *flows)
+{
+	struct xvnet_flow_key k, next;
+	int more = !bpf_map_get_next_key(d->m.flows, NULL, &next);
+
+	*vms = (int)d->cfg.n_vms;
+	*flows = 0;
+	while (more) {
+		k = next;
+		more = !bpf_map_get_next_key(d->m.flows, &k, &next);
+		(*flows)++;
+	}
+	return 0;
+}

@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * xvnetd's state: the recorded configuration (desired state) and the BPF
+ * objects it is applied to.  Every change is validated whole against cfg,
+ * applied to the kernel (ports, then maps), then recorded in cfg and in the
+ * config file.
+ */
+#ifndef XVNET_LOADER_XVNETD_H
+#define XVNET_LOADER_XVNETD_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <time.h>
+
+#include "loader/config.h"
+
+#define XV_LINK_PIN     XVNET_PIN_DIR "/nic_rx_link"
+#define XV_TC_HANDLE    0x7876      /* "xv": fixed, so restarts replace it */
+#define XV_TC_PRIO      0x7876
+
+struct nic_rx;
+
+struct xvd_maps {
+	int vm_by_mac, vms, flows, ports, flood, flood_count, stats, queue_stats;
+	int port_vm, uplink, config;
+};
+
+struct xvd {
+	struct xvd_config cfg;
+	char config_path[PATH_MAX];
+	char socket_path[PATH_MAX];
+	bool xdp_generic;
+	struct nic_rx *skel;
+	struct xvd_maps m;
+	int link_fd;
+	int nic_ifindex;
+	bool link_adopted;          /* restart: the pinned link was updated */
+	bool maps_adopted;          /* pinned maps were reused */
+	uint32_t flow_max;          /* effective xvnet_flows size */
+	int ncpus;
+	time_t started;
+	bool stop, teardown;        /* set by shutdown requests */
+};
+
+/* datapath.c: bpffs, skeleton, pins, XDP link, tc filter. */
+int dp_start(struct xvd *d, char *err, size_t errlen);
+void dp_close(struct xvd *d);
+/* Remove link, tc filter, pins and pin directory. nic may be "" */
+int dp_teardown(const char *nic);
+const char *dp_xdp_mode(const struct xvd *d);
+/* VM egress on a port: vm_tx (XDP) and vm_flood (tc ingress); replaces. */
+int dp_port_attach(struct xvd *d, int ifindex, char *err, size_t errlen);
+void dp_port_detach(int ifindex);
+struct json_object;
+struct json_object *dp_status(const struct xvd *d);
+
+/* tables.c: the maps as user space writes them. */
+struct xvnet_vm;
+void vm_slot_build(const struct vm_conf *vm, int ifindex,
+		   const struct xvnet_vm *old, struct xvnet_vm *out);
+int tbl_vm_ensure(struct xvd *d, const struct vm_conf *vm, int ifindex,
+		  char *err, size_t errlen);
+int tbl_vm_remove(struct xvd *d, int vm_id);
+int tbl_flow_ensure(struct xvd *d, const struct flow_conf *fc, char *err,
+		    size_t errlen);
+int tbl_flow_delete(struct xvd *d, const struct xvnet_flow_key *key);
+/* Bring the maps in line with cfg without touching correct entries. */
+int tbl_reconcile(struct xvd *d, char *err, size_t errlen);
+struct json_object *tbl_flow_list(struct xvd *d);
+struct json_object *tbl_stats(struct xvd *d, const struct vm_conf *only);
+int tbl_count_active(struct xvd *d, int *vms, int *flows);
+
+/* ops.c: requests (validated whole, then applied and persisted). */
+struct json_object *xvd_handle(struct xvd *d, struct json_object *req);
+int xvd_reload(struct xvd *d, char *err, size_t errlen);
+/* Whole validation of vm.add / flow.add|del arguments against cfg. */
+int vm_request_parse(const struct xvd_config *cfg, struct json_object *args,
+		     struct vm_conf *vm, char *err, size_t errlen);
+int flow_request_parse(const struct xvd_config *cfg, struct json_object *args,
+		       bool add, struct flow_conf *fc, char *err, size_t errlen);
+int xvd_teardown_ports(const struct xvd_config *cfg);
+
+/* server.c */
+int server_run(struct xvd *d);
+
+#endif

@@ -1,0 +1,391 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * xvnetd's user-space logic: value parsers, the config file (good file,
+ * every kind of error with its line number), whole validation of vm.add /
+ * flow.add requests, the atomic rewrite, and the VM slot a VM gets.
+ */
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <json-c/json.h>
+
+#include "tests/unit.h"
+#include "lib/parse.h"
+#include "loader/config.h"
+#include "loader/xvnetd.h"
+
+static const char good_conf[] =
+	"# xvnetd.conf\n"
+	"nic veth-wire0\n"
+	"socket-group xvnet   # trailing comment\n"
+	"flow-max 1024\n"
+	"\n"
+	"vm vm1 mac 02:00:00:00:00:01 vlan 10 port veth netns vmns1 queues 1\n"
+	"vm vm2 mac 02:00:00:00:00:02 port tap ifname tapvm2 queues 2 keep-vlan\n"
+	"vm vm0 id 7 mac 02:00:00:00:00:03 port tap\n"
+	"flow vlan 10 proto udp src 10.0.0.1 sport 1000 dst 10.0.0.2 dport 2000"
+	" action deliver vm vm1 queue 0\n"
+	"flow proto tcp src 2001:db8::1 dst 2001:db8::2 dport 80 action drop\n"
+	"flow proto icmp src 10.0.0.1 dst 10.0.0.2 action deliver vm vm2\n";
+
+static int parse_str(const char *text, struct xvd_config *cfg, char *err)
+{
+	FILE *f = fmemopen((void *)text, strlen(text), "r");
+	int r;
+
+	assert_non_null(f);
+	r = config_parse_stream(f, "t.conf", cfg, err, XV_ERR_LEN);
+	fclose(f);
+	return r;
+}
+
+static void test_parse_values(void **state)
+{
+	char err[XV_ERR_LEN], name[32];
+	uint8_t mac[6], a[16], proto;
+	uint16_t v;
+	bool v4;
+
+	(void)state;
+	assert_int_equal(xv_parse_mac("mac", "02:00:00:aB:cd:01", mac, err,
+				      sizeof(err)), 0);
+	assert_int_equal(mac[3], 0xab);
+	assert_int_equal(xv_parse_mac("mac", "02:zz", mac, err, sizeof(err)), -1);
+	assert_string_equal(err, "mac: '02:zz' is not a MAC address");
+	assert_int_equal(xv_parse_mac("mac", "01:00:5e:00:00:01", mac, err,
+				      sizeof(err)), -1);
+	assert_int_equal(xv_parse_mac("mac", "02:00:00:00:00:01:", mac, err,
+				      sizeof(err)), -1);
+	assert_int_equal(xv_parse_vlan("vlan", "4094", &v, err, sizeof(err)), 0);
+	assert_int_equal(v, 4094);
+	assert_int_equal(xv_parse_vlan("vlan", "4095", &v, err, sizeof(err)), -1);
+	assert_string_equal(err, "vlan: '4095' out of range 0-4094");
+	assert_int_equal(xv_parse_vlan("vlan", "-1", &v, err, sizeof(err)), -1);
+	assert_int_equal(xv_parse_vlan("vlan", "10x", &v, err, sizeof(err)), -1);
+	assert_int_equal(xv_parse_ip("src", "10.1.2.3", a, &v4, err, sizeof(err)), 0);
+	assert_true(v4);
+	assert_int_equal(a[10], 0xff);
+	assert_int_equal(a[11], 0xff);
+	assert_int_equal(a[12], 10);
+	assert_int_equal(a[15], 3);
+	assert_int_equal(xv_parse_ip("src", "2001:db8::1", a, &v4, err,
+				     sizeof(err)), 0);
+	assert_false(v4);
+	assert_int_equal(xv_parse_ip("src", "10.1.2", a, &v4, err, sizeof(err)), -1);
+	assert_int_equal(xv_parse_proto("proto", "icmpv6", &proto, err,
+					sizeof(err)), 0);
+	assert_int_equal(proto, 58);
+	assert_int_equal(xv_parse_proto("proto", "47", &proto, err, sizeof(err)), 0);
+	assert_int_equal(proto, 47);
+	assert_int_equal(xv_parse_proto("proto", "sctpx", &proto, err,
+					sizeof(err)), -1);
+	assert_int_equal(xv_parse_queue("queue", "rss", &v, err, sizeof(err)), 0);
+	assert_int_equal(v, XVNET_QUEUE_RSS);
+	assert_int_equal(xv_parse_queue("queue", "16", &v, err, sizeof(err)), -1);
+	assert_int_equal(xv_parse_name("name", "vm-1.a_b", name, sizeof(name),
+				       err, sizeof(err)), 0);
+	assert_int_equal(xv_parse_name("name", "a/b", name, sizeof(name), err,
+				       sizeof(err)), -1);
+	assert_int_equal(xv_parse_name("name", "", name, sizeof(name), err,
+				       sizeof(err)), -1);
+	assert_int_equal(xv_parse_ifname("ifname", "0123456789abcdef", name, err,
+					 sizeof(err)), -1);
+}
+
+static void test_parse_good(void **state)
+{
+	struct xvd_config cfg;
+	char err[XV_ERR_LEN] = "";
+	const struct vm_conf *vm;
+	const struct flow_conf *fc;
+
+	(void)state;
+	assert_int_equal(parse_str(good_conf, &cfg, err), 0);
+	assert_string_equal(cfg.nic, "veth-wire0");
+	assert_string_equal(cfg.socket_group, "xvnet");
+	assert_int_equal(cfg.flow_max, 1024);
+	assert_int_equal(cfg.n_vms, 3);
+	assert_int_equal(cfg.n_flows, 3);
+
+	vm = config_find_vm(&cfg, "vm1");
+	assert_non_null(vm);
+	assert_int_equal(vm->id, 0);
+	assert_int_equal(vm->vlan, 10);
+	assert_int_equal(vm->port_kind, XVNET_PORT_VETH);
+	assert_string_equal(vm->ifname, "xv-vm1");
+	assert_string_equal(vm->peer_ifname, "eth0");
+	assert_string_equal(vm->netns, "vmns1");
+	vm = config_find_vm(&cfg, "vm2");
+	assert_int_equal(vm->id, 1);
+	assert_int_equal(vm->queues, 2);
+	assert_true(vm->keep_vlan);
+	assert_string_equal(vm->ifname, "tapvm2");
+	vm = config_find_vm(&cfg, "vm0");
+	assert_int_equal(vm->id, 7);            /* explicit ids are kept */
+
+	fc = &cfg.flows[0];
+	assert_int_equal(fc->key.vlan, 10);
+	assert_int_equal(fc->key.proto, 17);
+	assert_int_equal(fc->key.sport, htons(1000));
+	assert_int_equal(fc->key.dport, htons(2000));
+	assert_int_equal(fc->key.src[10], 0xff);
+	assert_int_equal(fc->verdict, XVNET_FLOW_DELIVER);
+	assert_int_equal(fc->queue, 0);
+	assert_int_equal(cfg.flows[1].verdict, XVNET_FLOW_DROP);
+	assert_int_equal(cfg.flows[2].queue, XVNET_QUEUE_RSS);
+	config_free(&cfg);
+}
+
+static void test_parse_errors(void **state)
+{
+	static const struct { const char *text, *want; } cases[] = {
+		{ "nic a\nvm v mac 02:zz port tap\n",
+		  "t.conf:2: mac: '02:zz' is not a MAC address" },
+		{ "nic a\n\nvm v mac 02:00:00:00:00:01 vlan 4095 port tap\n",
+		  "t.conf:3: vlan: '4095' out of range 0-4094" },
+		{ "nic a\nvm v mac 02:00:00:00:00:01 port tap queues 17\n",
+		  "t.conf:2: queues: '17' out of range 1-16" },
+		{ "nic a\nvm v mac 02:00:00:00:00:01 port tap\n"
+		  "vm v mac 02:00:00:00:00:02 port tap ifname t2\n",
+		  "t.conf:3: name: 'v' already exists" },
+		{ "nic a\nvm v mac 02:00:00:00:00:01 port tap\n"
+		  "vm w mac 02:00:00:00:00:01 port tap\n",
+		  "t.conf:3: mac: '02:00:00:00:00:01' already used on vlan 0 by vm 'v'" },
+		{ "nic a\nvm v mac 02:00:00:00:00:01 port xsk\n",
+		  "t.conf:2: port: 'xsk' not supported yet" },
+		{ "nic a\nvm v mac 02:00:00:00:00:01 port veth\n",
+		  "t.conf:2: netns: missing (a veth port's peer goes into a network namespace)" },
+		{ "nic a\nvm v mac 02:00:00:00:00:01 port tap colour red\n",
+		  "t.conf:2: colour: unknown key" },
+		{ "nic a\nvm v mac 02:00:00:00:00:01 port\n",
+		  "t.conf:2: port: needs a value" },
+		{ "nic a\nfrobnicate 1\n",
+		  "t.conf:2: 'frobnicate': unknown statement (nic, socket-group,"
+		  " flow-max, malformed, vm, flow)" },
+		{ "nic a\nflow-max 0\n", "t.conf:2: flow-max: '0' out of range 1-67108864" },
+		{ "vm v mac 02:00:00:00:00:01 port tap\n",
+		  "t.conf:1: nic: missing (add a 'nic IFNAME' line)" },
+		{ "nic a\nflow proto udp src 10.0.0.1 dst 10.0.0.2 action deliver vm nope\n",
+		  "t.conf:2: vm: 'nope' unknown" },
+		{ "nic a\nvm v mac 02:00:00:00:00:01 port tap\n"
+		  "flow proto udp src 10.0.0.1 dst 10.0.0.2 action deliver vm v queue 1\n",
+		  "t.conf:3: queue: '1' not below the 1 queues of vm 'v'" },
+		{ "nic a\nflow proto icmp src 10.0.0.1 sport 5 dst 10.0.0.2 action drop\n",
+		  "t.conf:2: sport: only tcp and udp flows have ports" },
+		{ "nic a\nflow proto udp src 10.0.0.1 dst 2001:db8::1 action drop\n",
+		  "t.conf:2: dst: address family differs from src" },
+		{ "nic a\nflow proto udp src 10.0.0.1 dst 10.0.0.2 action drop\n"
+		  "flow proto udp src 10.0.0.1 dst 10.0.0.2 action pass\n",
+		  "t.conf:3: flow: the same match is configured twice" },
+		{ "nic a\nflow proto udp src 10.0.0.1 dst 10.0.0.2\n",
+		  "t.conf:2: action: missing (deliver, drop or pass)" },
+		{ "nic a\nvm averyveryverylongname mac 02:00:00:00:00:01 port tap\n",
+		  "t.conf:2: ifname: default 'xv-averyveryverylongname' is longer"
+		  " than 15 characters, give one" },
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct xvd_config cfg;
+		char err[XV_ERR_LEN] = "";
+
+		assert_int_equal(parse_str(cases[i].text, &cfg, err), -1);
+		assert_string_equal(err, cases[i].want);
+		assert_int_equal(cfg.n_vms, 0);     /* freed on error */
+	}
+}
+
+/* vm.add arguments as xvnetctl sends them */
+static int vm_req(const struct xvd_config *cfg, const char *json,
+		  struct vm_conf *vm, char *err)
+{
+	struct json_object *args = json_tokener_parse(json);
+	int r;
+
+	assert_non_null(args);
+	r = vm_request_parse(cfg, args, vm, err, XV_ERR_LEN);
+	json_object_put(args);
+	return r;
+}
+
+static void test_request_validation(void **state)
+{
+	struct xvd_config cfg;
+	struct vm_conf vm;
+	struct flow_conf fc;
+	struct json_object *args;
+	char err[XV_ERR_LEN] = "";
+
+	(void)state;
+	assert_int_equal(parse_str(good_conf, &cfg, err), 0);
+
+	assert_int_equal(vm_req(&cfg, "{\"name\":\"vm3\",\"mac\":\"02:00:00:00:00:09\","
+				"\"vlan\":20,\"port\":\"tap\",\"queues\":4,"
+				"\"keep-vlan\":true}", &vm, err), 0);
+	assert_int_equal(vm.id, 2);             /* lowest free slot */
+	assert_int_equal(vm.queues, 4);
+	assert_true(vm.keep_vlan);
+	assert_string_equal(vm.ifname, "xv-vm3");
+
+	assert_int_equal(vm_req(&cfg, "{\"name\":\"vm3\",\"mac\":\"02:zz\","
+				"\"port\":\"tap\"}", &vm, err), -1);
+	assert_string_equal(err, "mac: '02:zz' is not a MAC address");
+	assert_int_equal(vm_req(&cfg, "{\"name\":\"vm3\",\"mac\":\"02:00:00:00:00:09\","
+				"\"vlan\":4095,\"port\":\"tap\"}", &vm, err), -1);
+	assert_string_equal(err, "vlan: '4095' out of range 0-4094");
+	assert_int_equal(vm_req(&cfg, "{\"name\":\"vm3\",\"mac\":\"02:00:00:00:00:09\","
+				"\"queues\":17,\"port\":\"tap\"}", &vm, err), -1);
+	assert_string_equal(err, "queues: '17' out of range 1-16");
+	assert_int_equal(vm_req(&cfg, "{\"name\":\"vm1\",\"mac\":\"02:00:00:00:00:09\","
+				"\"port\":\"tap\",\"ifname\":\"t9\"}", &vm, err), -1);
+	assert_string_equal(err, "name: 'vm1' already exists");
+	assert_int_equal(vm_req(&cfg, "{\"name\":\"vm3\",\"mac\":\"02:00:00:00:00:01\","
+				"\"vlan\":10,\"port\":\"tap\"}", &vm, err), -1);
+	assert_string_equal(err, "mac: '02:00:00:00:00:01' already used on vlan 10"
+			    " by vm 'vm1'");
+	/* same MAC on another VLAN is another (MAC, VLAN): allowed */
+	assert_int_equal(vm_req(&cfg, "{\"name\":\"vm3\",\"mac\":\"02:00:00:00:00:01\","
+				"\"vlan\":11,\"port\":\"tap\"}", &vm, err), 0);
+	assert_int_equal(vm_req(&cfg, "{\"name\":\"vm3\",\"mac\":\"02:00:00:00:00:09\","
+				"\"port\":\"tap\",\"ifname\":\"tapvm2\"}", &vm, err), -1);
+	assert_string_equal(err, "ifname: 'tapvm2' already used by vm 'vm2'");
+	assert_int_equal(vm_req(&cfg, "{\"name\":\"vm3\",\"mac\":\"02:00:00:00:00:09\","
+				"\"port\":\"tap\",\"owned\":true}", &vm, err), -1);
+	assert_int_equal(vm_req(&cfg, "{\"name\":\"vm3\",\"mac\":[1],"
+				"\"port\":\"tap\"}", &vm, err), -1);
+	assert_string_equal(err, "mac: must be a string, number or boolean");
+	assert_int_equal(vm_req(&cfg, "{\"name\":\"vm3\",\"mac\":\"02:00:00:00:00:09\","
+				"\"port\":\"tap\",\"ifname\":\"veth-wire0\"}", &vm, err), -1);
+	assert_string_equal(err, "ifname: 'veth-wire0' is the NIC");
+
+	args = json_tokener_parse("{\"proto\":\"udp\",\"src\":\"10.0.0.1\","
+				  "\"sport\":1000,\"dst\":\"10.0.0.2\",\"dport\":2000,"
+				  "\"vlan\":10,\"action\":\"pass\"}");
+	assert_int_equal(flow_request_parse(&cfg, args, true, &fc, err,
+					    sizeof(err)), -1);
+	assert_string_equal(err, "flow: already configured (flow del first)");
+	/* flow del: the same match, action ignored */
+	assert_int_equal(flow_request_parse(&cfg, args, false, &fc, err,
+					    sizeof(err)), 0);
+	assert_non_null(config_find_flow(&cfg, &fc.key));
+	json_object_put(args);
+	args = json_tokener_parse("{\"proto\":\"udp\",\"src\":\"10.0.0.1\","
+				  "\"dst\":\"10.0.0.3\",\"action\":\"deliver\","
+				  "\"vm\":\"vm2\",\"queue\":2}");
+	assert_int_equal(flow_request_parse(&cfg, args, true, &fc, err,
+					    sizeof(err)), -1);
+	assert_string_equal(err, "queue: '2' not below the 2 queues of vm 'vm2'");
+	json_object_put(args);
+	config_free(&cfg);
+}
+
+static void test_atomic_roundtrip(void **state)
+{
+	char dir[] = "/tmp/xvnet-unit-XXXXXX", path[64], err[XV_ERR_LEN] = "";
+	struct xvd_config a, b;
+	struct dirent *de;
+	DIR *dh;
+	int files = 0;
+	FILE *f1, *f2;
+	char *t1 = NULL, *t2 = NULL;
+	size_t l1 = 0, l2 = 0;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/xvnetd.conf", dir);
+	assert_int_equal(parse_str(good_conf, &a, err), 0);
+	a.vms[0].owned = true;
+	assert_int_equal(config_save(&a, path, err, sizeof(err)), 0);
+	/* overwrite: rename replaces the old file */
+	assert_int_equal(config_save(&a, path, err, sizeof(err)), 0);
+	assert_int_equal(config_load(path, &b, err, sizeof(err)), 0);
+
+	assert_string_equal(b.nic, a.nic);
+	assert_string_equal(b.socket_group, a.socket_group);
+	assert_int_equal(b.flow_max, a.flow_max);
+	assert_int_equal(b.n_vms, a.n_vms);
+	assert_int_equal(b.n_flows, a.n_flows);
+	for (size_t i = 0; i < a.n_vms; i++) {
+		b.vms[i].line = a.vms[i].line;
+		assert_memory_equal(&a.vms[i], &b.vms[i], sizeof(a.vms[i]));
+	}
+	for (size_t i = 0; i < a.n_flows; i++) {
+		assert_memory_equal(&a.flows[i].key, &b.flows[i].key,
+				    sizeof(a.flows[i].key));
+		assert_int_equal(a.flows[i].verdict, b.flows[i].verdict);
+		assert_int_equal(a.flows[i].queue, b.flows[i].queue);
+		assert_string_equal(a.flows[i].vm, b.flows[i].vm);
+	}
+	/* format(parse(format(x))) == format(x) */
+	f1 = open_memstream(&t1, &l1);
+	f2 = open_memstream(&t2, &l2);
+	config_format(&a, f1);
+	config_format(&b, f2);
+	fclose(f1);
+	fclose(f2);
+	assert_string_equal(t1, t2);
+	free(t1);
+	free(t2);
+
+	dh = opendir(dir);      /* no temp file left behind */
+	while ((de = readdir(dh)))
+		if (de->d_name[0] != '.')
+			files++;
+	closedir(dh);
+	assert_int_equal(files, 1);
+
+	/* a directory that does not exist: refused, nothing written */
+	assert_int_equal(config_save(&a, "/nonexistent-xvnet/x.conf", err,
+				     sizeof(err)), -1);
+	unlink(path);
+	rmdir(dir);
+	config_free(&a);
+	config_free(&b);
+}
+
+static void test_vm_slot(void **state)
+{
+	struct vm_conf vm;
+	struct xvnet_vm s1, s2;
+	char err[XV_ERR_LEN];
+
+	(void)state;
+	vm_conf_init(&vm);
+	assert_int_equal(vm_conf_set(&vm, "name", "v", err, sizeof(err)), 0);
+	assert_int_equal(vm_conf_set(&vm, "mac", "02:00:00:00:00:05", err,
+				     sizeof(err)), 0);
+	assert_int_equal(vm_conf_set(&vm, "port", "tap", err, sizeof(err)), 0);
+	assert_int_equal(vm_conf_set(&vm, "queues", "3", err, sizeof(err)), 0);
+	assert_int_equal(vm_conf_set(&vm, "vlan", "7", err, sizeof(err)), 0);
+	assert_int_equal(vm_conf_finish(&vm, err, sizeof(err)), 0);
+	vm_slot_build(&vm, 42, NULL, &s1);
+	assert_int_equal(s1.flags, XVNET_VM_F_ACTIVE);
+	assert_int_equal(s1.ifindex, 42);
+	assert_int_equal(s1.vlan, 7);
+	assert_int_equal(s1.n_queues, 3);
+	assert_int_equal(s1.port_kind, XVNET_PORT_TAP);
+	assert_int_equal(s1.hash_fields, XVNET_RSS_FIELDS_DEFAULT);
+	for (int i = 0; i < XVNET_RSS_INDIR_SIZE; i++)
+		assert_int_equal(s1.rss_indir[i], i % 3);
+	/* rebuilt over a live slot: the RSS key is kept (restart) */
+	vm_slot_build(&vm, 42, &s1, &s2);
+	assert_memory_equal(&s1, &s2, sizeof(s1));
+	/* queue count changed: key kept, table re-spread */
+	vm.queues = 2;
+	vm_slot_build(&vm, 42, &s1, &s2);
+	assert_memory_equal(s1.rss_key, s2.rss_key, sizeof(s1.rss_key));
+	assert_int_equal(s2.rss_indir[3], 1);
+}
+
+static const struct CMUnitTest tests[] = {
+	cmocka_unit_test(test_parse_values),
+	cmocka_unit_test(test_parse_good),
+	cmocka_unit_test(test_parse_errors),
+	cmocka_unit_test(test_request_validation),
+	cmocka_unit_test(test_atomic_roundtrip),
+	cmocka_unit_test(test_vm_slot),
+};
+
+UNIT_GROUP(group_config, "config", tests, NULL, NULL);
