@@ -1,0 +1,131 @@
+# shellcheck shell=bash
+# xvnet topology for the selftests (source after common.sh).
+#
+#   namespace W: $WIRE (10.77.0.1/24) == veth == $NIC (root namespace, xvnetd)
+#   VM namespaces: veth ports made by xvnetd, far end eth0 in the namespace
+#
+#   xv_topology                 W, the wire veth pair, the NIC
+#   xvnetd_start [CONF-LINES]   xvnetd on $NIC with a private config/socket
+#   xvnetd_stop [--teardown]    SIGTERM (pins stay) or a full teardown
+#   xvctl ARGS...               xvnetctl on this test's socket
+#   vm_ns_add NAME MAC IP/PFX [xvnetctl vm add options]
+#                               a veth VM in its own namespace, udp_echo on
+#                               $GUEST_PORT answering with id NAME
+#   xv_counter NAME             a datapath counter from `xvnetctl -j stats`
+#   vm_queue_packets VM         packets delivered to VM (all queues)
+#
+# xvnetd pins under /sys/fs/bpf/xvnet (one data path per host): selftests
+# using it run one at a time.
+
+[ -n "${XV_XVNET_SH:-}" ] && return 0
+XV_XVNET_SH=1
+
+W=$(xv_name w)
+WIRE=$(xv_name wire)
+NIC=$(xv_name nic)
+WIRE_IP=10.77.0.1
+XVD_CONF=$XV_TMP/xvnetd.conf
+XVD_SOCK=$XV_TMP/xvnetd.sock
+XVD_PID=
+GUEST_PORT=${GUEST_PORT:-7777}
+ECHO_BIN="$XV_BUILD/guest/udp_echo"
+PROBE_BIN="$XV_BUILD/guest/udp_probe"
+
+xvnet_require() {
+	require_root
+	require_bin xvnetd xvnetctl xvnet-trafgen
+	require_cmd ethtool python3
+	if [ ! -x "$ECHO_BIN" ] || [ ! -x "$PROBE_BIN" ]; then
+		bash "$XV_ROOT/selftests/guest/build-guest.sh" --tools-only >/dev/null 2>&1 ||
+			bash "$XV_ROOT/selftests/guest/build-guest.sh" >/dev/null 2>&1 ||
+			fail "cannot build udp_echo/udp_probe"
+	fi
+	if [ -e /sys/fs/bpf/xvnet ] && pgrep -x xvnetd >/dev/null; then
+		skip "another xvnetd owns /sys/fs/bpf/xvnet"
+	fi
+}
+
+xv_topology() {
+	ns_create "$W"
+	veth_create "$WIRE" "$NIC" "$W" ""
+	addr_add "$WIRE" "$WIRE_IP/24" "$W"
+	# frames xvnetd redirects out of the NIC reach W only if $WIRE runs NAPI
+	ip netns exec "$W" ethtool -K "$WIRE" gro on >/dev/null
+	# a real NIC delivers complete checksums; a veth would leave them to do,
+	# and XDP frames carry no such mark
+	ip netns exec "$W" ethtool -K "$WIRE" tx off >/dev/null
+	ip netns exec "$W" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
+}
+
+xvnetd_start() {
+	local line
+	printf 'nic %s\n' "$NIC" >"$XVD_CONF"
+	for line in "$@"; do
+		printf '%s\n' "$line" >>"$XVD_CONF"
+	done
+	_xvnetd_launch
+	cleanup_add _xvnetd_teardown
+}
+
+_xvnetd_launch() {
+	bg_start "$XV_TMP/xvnetd.log" "$XV_BIN/xvnetd" --foreground --log-level debug \
+		--config "$XVD_CONF" --socket "$XVD_SOCK"
+	XVD_PID=$BG_PID
+	wait_until 20 xvctl status || fail "xvnetd did not start: $(tail -5 "$XV_TMP/xvnetd.log")"
+}
+
+xvnetd_restart() {
+	proc_stop "$XVD_PID"
+	_xvnetd_launch
+}
+
+_xvnetd_teardown() {
+	[ -n "$XVD_PID" ] && proc_stop "$XVD_PID"
+	"$XV_BIN/xvnetd" --teardown --config "$XVD_CONF" --socket "$XVD_SOCK" >/dev/null 2>&1
+}
+
+xvctl() { "$XV_BIN/xvnetctl" -s "$XVD_SOCK" "$@"; }
+
+# vm_ns_add NAME MAC IP/PFX [vm add options]: namespace + veth port + echo
+vm_ns_add() {
+	local name=$1 mac=$2 ip=$3; shift 3
+	local ns
+	ns=$(xv_name "$name")
+	ns_create "$ns"
+	ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
+	xvctl vm add "$name" --mac "$mac" --port veth --netns "$ns" "$@" ||
+		fail "vm add $name refused"
+	addr_add eth0 "$ip" "$ns"
+	bg_start "$XV_TMP/echo-$name.log" ip netns exec "$ns" "$ECHO_BIN" "$GUEST_PORT" "$name"
+	wait_until 5 grep -q XVNET-GUEST-READY "$XV_TMP/echo-$name.log" ||
+		fail "udp_echo in $ns did not start"
+}
+
+vm_ns() { xv_name "$1"; }
+
+# probe_from_wire IP [udp_probe options]
+probe_from_wire() {
+	local ip=$1; shift
+	ip netns exec "$W" "$PROBE_BIN" "$@" "$ip" "$GUEST_PORT"
+}
+
+xv_counter() {
+	xvctl -j stats | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+c = d.get("counters", d)
+print(c.get(sys.argv[1], 0) if isinstance(c, dict) else 0)' "$1"
+}
+
+vm_queue_packets() {
+	xvctl -j stats "$1" | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+vms = d.get("vms", [])
+print(sum(q.get("packets", 0) for v in vms for q in v.get("queues", [])))'
+}
+
+# trafgen_from_wire ARGS...: xvnet-trafgen out of $WIRE; prints its JSON
+trafgen_from_wire() {
+	ip netns exec "$W" "$XV_BIN/xvnet-trafgen" --dev "$WIRE" --json "$@"
+}
