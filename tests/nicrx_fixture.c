@@ -1,0 +1,278 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* The nic_rx test fixture of tests/nicrx_fixture.h. */
+#include <errno.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <linux/if_xdp.h>
+#include <linux/bpf.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "tests/nicrx_fixture.h"
+#include "nic_rx.skel.h"
+
+const char *const nrx_counter_names[XVNET_CNT_MAX] = {
+#define NRX_X_NAME(e, name, desc) [XVNET_CNT_##e] = name,
+	XVNET_COUNTERS(NRX_X_NAME)
+#undef NRX_X_NAME
+};
+
+int nrx_open(struct nrx *f, bool malformed_pass)
+{
+	struct bpf_map *m;
+	int err;
+
+	memset(f, 0, sizeof(*f));
+	f->skel = nic_rx__open();
+	if (!f->skel)
+		return -errno;
+	/*
+	 * The maps are LIBBPF_PIN_BY_NAME: unpin them so that this instance
+	 * neither reuses nor clobbers the maps of a running xvnetd (or of
+	 * another instance in this binary).
+	 */
+	bpf_object__for_each_map(m, f->skel->obj)
+		bpf_map__set_pin_path(m, NULL);
+	/* a small flow cache is plenty and loads faster */
+	bpf_map__set_max_entries(f->skel->maps.xvnet_flows, 1024);
+	f->skel->rodata->cfg_malformed_pass = malformed_pass ? 1 : 0;
+	err = nic_rx__load(f->skel);
+	if (err) {
+		nic_rx__destroy(f->skel);
+		f->skel = NULL;
+		return err;
+	}
+	f->prog_fd = bpf_program__fd(f->skel->progs.nic_rx);
+	f->fd_vm_by_mac = bpf_map__fd(f->skel->maps.xvnet_vm_by_mac);
+	f->fd_vms = bpf_map__fd(f->skel->maps.xvnet_vms);
+	f->fd_flows = bpf_map__fd(f->skel->maps.xvnet_flows);
+	f->fd_ports = bpf_map__fd(f->skel->maps.xvnet_ports);
+	f->fd_xsks = bpf_map__fd(f->skel->maps.xvnet_xsks);
+	f->fd_stats = bpf_map__fd(f->skel->maps.xvnet_stats);
+	f->fd_qstats = bpf_map__fd(f->skel->maps.xvnet_queue_stats);
+	f->ncpus = libbpf_num_possible_cpus();
+	return f->ncpus > 0 ? 0 : f->ncpus;
+}
+
+void nrx_close(struct nrx *f)
+{
+	if (f->skel)
+		nic_rx__destroy(f->skel);
+	f->skel = NULL;
+}
+
+/* Delete every key of a hash map (keys up to 64 bytes). */
+static int clear_hash(int fd)
+{
+	__u8 key[64], next[64];
+
+	while (bpf_map_get_next_key(fd, NULL, next) == 0) {
+		memcpy(key, next, sizeof(key));
+		if (bpf_map_delete_elem(fd, key))
+			return -errno;
+	}
+	return 0;
+}
+
+int nrx_reset(struct nrx *f, __u32 max_vm)
+{
+	struct xvnet_vm zero_vm = {0};
+	size_t n = (size_t)f->ncpus;
+	__u64 *zc = calloc(n, sizeof(*zc));
+	struct xvnet_queue_stats *zq = calloc(n, sizeof(*zq));
+	int err = 0;
+	__u32 i;
+
+	if (!zc || !zq) {
+		err = -ENOMEM;
+		goto out;
+	}
+	if (clear_hash(f->fd_vm_by_mac) || clear_hash(f->fd_flows)) {
+		err = -EIO;
+		goto out;
+	}
+	for (i = 0; i <= max_vm; i++) {
+		__u32 q, slot;
+
+		bpf_map_delete_elem(f->fd_ports, &i);     /* ENOENT is fine */
+		for (q = 0; q < XVNET_MAX_NIC_QUEUES; q++) {
+			slot = XVNET_XSK_SLOT(i, q);
+			bpf_map_delete_elem(f->fd_xsks, &slot);
+		}
+		if (bpf_map_update_elem(f->fd_vms, &i, &zero_vm, BPF_ANY))
+			err = -errno;
+		for (q = 0; q < XVNET_MAX_QUEUES; q++) {
+			slot = i * XVNET_MAX_QUEUES + q;
+			if (bpf_map_update_elem(f->fd_qstats, &slot, zq, BPF_ANY))
+				err = -errno;
+		}
+	}
+	for (i = 0; i < XVNET_CNT_MAX; i++)
+		if (bpf_map_update_elem(f->fd_stats, &i, zc, BPF_ANY))
+			err = -errno;
+out:
+	free(zc);
+	free(zq);
+	return err;
+}
+
+int nrx_add_vm(struct nrx *f, __u32 vm_id, const struct xvnet_vm *vm, __u32 port_ifindex)
+{
+	if (bpf_map_update_elem(f->fd_vms, &vm_id, vm, BPF_ANY))
+		return -errno;
+	if (port_ifindex && bpf_map_update_elem(f->fd_ports, &vm_id, &port_ifindex, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+int nrx_map_mac(struct nrx *f, const __u8 mac[6], __u16 vlan, __u32 vm_id)
+{
+	struct xvnet_vm_key k;
+
+	memset(&k, 0, sizeof(k));
+	memcpy(k.mac, mac, 6);
+	k.vlan = vlan;
+	return bpf_map_update_elem(f->fd_vm_by_mac, &k, &vm_id, BPF_ANY) ? -errno : 0;
+}
+
+int nrx_add_flow(struct nrx *f, const struct xvnet_flow_key *k, const struct xvnet_flow *v)
+{
+	return bpf_map_update_elem(f->fd_flows, k, v, BPF_ANY) ? -errno : 0;
+}
+
+int nrx_get_flow(struct nrx *f, const struct xvnet_flow_key *k, struct xvnet_flow *v)
+{
+	return bpf_map_lookup_elem(f->fd_flows, k, v) ? -errno : 0;
+}
+
+void nrx_counts(struct nrx *f, struct nrx_counts *out)
+{
+	__u64 *v = calloc((size_t)f->ncpus, sizeof(*v));
+	__u32 i;
+	int c;
+
+	memset(out, 0, sizeof(*out));
+	if (!v)
+		return;
+	for (i = 0; i < XVNET_CNT_MAX; i++) {
+		if (bpf_map_lookup_elem(f->fd_stats, &i, v))
+			continue;
+		for (c = 0; c < f->ncpus; c++)
+			out->c[i] += v[c];
+	}
+	free(v);
+}
+
+void nrx_queue_stats(struct nrx *f, __u32 vm_id, __u32 queue, __u64 *packets, __u64 *bytes)
+{
+	struct xvnet_queue_stats *v = calloc((size_t)f->ncpus, sizeof(*v));
+	__u32 idx = vm_id * XVNET_MAX_QUEUES + queue;
+	int c;
+
+	*packets = *bytes = 0;
+	if (!v)
+		return;
+	if (bpf_map_lookup_elem(f->fd_qstats, &idx, v) == 0) {
+		for (c = 0; c < f->ncpus; c++) {
+			*packets += v[c].packets;
+			*bytes += v[c].bytes;
+		}
+	}
+	free(v);
+}
+
+int nrx_run(struct nrx *f, const void *frame, __u32 len, struct nrx_result *res)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, opts,
+		.data_in = frame,
+		.data_size_in = len,
+		.data_out = res->out,
+		.data_size_out = sizeof(res->out),
+		.repeat = 1,
+	);
+
+	memset(res->out, 0, sizeof(res->out));
+	res->err = bpf_prog_test_run_opts(f->prog_fd, &opts);
+	if (res->err)
+		res->err = -errno;
+	res->verdict = opts.retval;
+	res->out_len = opts.data_size_out;
+	return res->err;
+}
+
+__u32 nrx_veth(const char *name)
+{
+	char cmd[160], a[IF_NAMESIZE];
+	__u32 idx;
+
+	snprintf(a, sizeof(a), "%sa", name);
+	idx = if_nametoindex(a);
+	if (idx)
+		return idx;
+	snprintf(cmd, sizeof(cmd),
+		 "ip link add %sa type veth peer name %sb && ip link set %sa up && ip link set %sb up",
+		 name, name, name, name);
+	if (system(cmd) != 0)
+		return 0;
+	return if_nametoindex(a);
+}
+
+#ifndef AF_XDP
+#define AF_XDP 44
+#endif
+#ifndef SOL_XDP
+#define SOL_XDP 283
+#endif
+
+int nrx_xsk_open(__u32 ifindex, __u32 queue, void **umem_out)
+{
+	struct xdp_umem_reg mr;
+	struct sockaddr_xdp sxdp;
+	int fd, n = 64, err;
+	void *umem;
+
+	*umem_out = NULL;
+	umem = mmap(NULL, NRX_XSK_UMEM_SIZE, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (umem == MAP_FAILED)
+		return -errno;
+	fd = socket(AF_XDP, SOCK_RAW, 0);
+	if (fd < 0) {
+		err = -errno;
+		munmap(umem, NRX_XSK_UMEM_SIZE);
+		return err;
+	}
+	memset(&mr, 0, sizeof(mr));
+	mr.addr = (__u64)(unsigned long)umem;
+	mr.len = NRX_XSK_UMEM_SIZE;
+	mr.chunk_size = 4096;
+	memset(&sxdp, 0, sizeof(sxdp));
+	sxdp.sxdp_family = AF_XDP;
+	sxdp.sxdp_ifindex = ifindex;
+	sxdp.sxdp_queue_id = queue;
+	sxdp.sxdp_flags = XDP_COPY;
+	if (setsockopt(fd, SOL_XDP, XDP_UMEM_REG, &mr, sizeof(mr)) ||
+	    setsockopt(fd, SOL_XDP, XDP_UMEM_FILL_RING, &n, sizeof(n)) ||
+	    setsockopt(fd, SOL_XDP, XDP_UMEM_COMPLETION_RING, &n, sizeof(n)) ||
+	    setsockopt(fd, SOL_XDP, XDP_RX_RING, &n, sizeof(n)) ||
+	    bind(fd, (struct sockaddr *)&sxdp, sizeof(sxdp))) {
+		err = -errno;
+		close(fd);
+		munmap(umem, NRX_XSK_UMEM_SIZE);
+		return err;
+	}
+	*umem_out = umem;
+	return fd;
+}
+
+int nrx_add_xsk(struct nrx *f, __u32 vm_id, __u32 rxq, int xsk_fd)
+{
+	__u32 slot = XVNET_XSK_SLOT(vm_id, rxq);
+
+	return bpf_map_update_elem(f->fd_xsks, &slot, &xsk_fd, BPF_ANY) ? -errno : 0;
+}

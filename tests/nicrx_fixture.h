@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Fixture for the nic_rx unit tests: a private (unpinned) instance of the
+ * nic_rx skeleton, VMs written into its maps the way xvnetd does it, one
+ * BPF_PROG_TEST_RUN per frame, and the per-CPU counters summed.
+ */
+#ifndef XVNET_TESTS_NICRX_FIXTURE_H
+#define XVNET_TESTS_NICRX_FIXTURE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <linux/types.h>
+#include "maps/xvnet_maps.h"
+
+struct nic_rx;
+
+struct nrx {
+	struct nic_rx *skel;
+	int prog_fd;
+	int fd_vm_by_mac, fd_vms, fd_flows, fd_ports, fd_xsks, fd_stats, fd_qstats;
+	int ncpus;
+};
+
+struct nrx_result {
+	int err;                 /* bpf_prog_test_run_opts() return */
+	__u32 verdict;           /* XDP_* */
+	__u8 out[4096];
+	__u32 out_len;
+};
+
+/* Counter snapshot, summed over the CPUs. */
+struct nrx_counts {
+	__u64 c[XVNET_CNT_MAX];
+};
+
+extern const char *const nrx_counter_names[XVNET_CNT_MAX];
+
+/* Open + load with maps unpinned (the tests never touch the live maps). */
+int nrx_open(struct nrx *f, bool malformed_pass);
+void nrx_close(struct nrx *f);
+
+/* Empty every map the tests write and zero the counters of VMs 0..max_vm. */
+int nrx_reset(struct nrx *f, __u32 max_vm);
+
+/*
+ * Add a VM: xvnet_vms[vm_id] first, then its port (DEVMAP ifindex when
+ * port_ifindex != 0; xsk VMs get no socket), then each (mac, vlan) given.
+ */
+int nrx_add_vm(struct nrx *f, __u32 vm_id, const struct xvnet_vm *vm, __u32 port_ifindex);
+int nrx_map_mac(struct nrx *f, const __u8 mac[6], __u16 vlan, __u32 vm_id);
+
+int nrx_add_flow(struct nrx *f, const struct xvnet_flow_key *k, const struct xvnet_flow *v);
+int nrx_get_flow(struct nrx *f, const struct xvnet_flow_key *k, struct xvnet_flow *v);
+
+void nrx_counts(struct nrx *f, struct nrx_counts *out);
+void nrx_queue_stats(struct nrx *f, __u32 vm_id, __u32 queue, __u64 *packets, __u64 *bytes);
+
+/* One frame through nic_rx (rx_queue_index 0). */
+int nrx_run(struct nrx *f, const void *frame, __u32 len, struct nrx_result *res);
+
+/* A veth pair "<name>a"/"<name>b" in the test namespace; returns the "a" ifindex. */
+__u32 nrx_veth(const char *name);
+
+/*
+ * An AF_XDP socket (copy mode, UMEM + rings, not mmapped) bound to queue
+ * `queue` of ifindex, so that it can be put in xvnet_xsks; -errno on error.
+ * *umem_out must be munmap()ed (NRX_XSK_UMEM_SIZE bytes) after close().
+ */
+#define NRX_XSK_UMEM_SIZE (16 * 4096)
+int nrx_xsk_open(__u32 ifindex, __u32 queue, void **umem_out);
+int nrx_add_xsk(struct nrx *f, __u32 vm_id, __u32 rxq, int xsk_fd);
+
+#endif
