@@ -354,6 +354,24 @@ int netdev_check_port(const struct vm_conf *vm, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * A VM port is not a host interface: without this the host would talk on it
+ * (IPv6 link-local, MLD, router solicitations) to the VM.  Best effort: a
+ * kernel without IPv6 has nothing to silence.
+ */
+static void host_ipv6_off(const char *ifname)
+{
+	char path[128];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/disable_ipv6", ifname);
+	f = fopen(path, "w");
+	if (!f)
+		return;
+	fputs("1\n", f);
+	fclose(f);
+}
+
 int netdev_ensure_port(struct vm_conf *vm, int *ifindex, char *err,
 		       size_t errlen)
 {
@@ -370,6 +388,7 @@ int netdev_ensure_port(struct vm_conf *vm, int *ifindex, char *err,
 		log_info("vm %s: created %s port %s", vm->name,
 			 port_kind_name(vm->port_kind), vm->ifname);
 	}
+	host_ipv6_off(vm->ifname);
 	if (link_up(vm->ifname, err, errlen))
 		goto undo;
 	if (vm->port_kind == XVNET_PORT_VETH &&

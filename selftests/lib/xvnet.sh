@@ -30,11 +30,14 @@ XVD_PID=
 GUEST_PORT=${GUEST_PORT:-7777}
 ECHO_BIN="$XV_BUILD/guest/udp_echo"
 PROBE_BIN="$XV_BUILD/guest/udp_probe"
+# Debian's python3-scapy is for Debian's interpreter, not whatever is on PATH
+SCAPY_PY=/usr/bin/python3
 
 xvnet_require() {
 	require_root
 	require_bin xvnetd xvnetctl xvnet-trafgen
 	require_cmd ethtool python3
+	"$SCAPY_PY" -c 'import scapy' 2>/dev/null || skip "python3-scapy missing (make deps)"
 	if [ ! -x "$ECHO_BIN" ] || [ ! -x "$PROBE_BIN" ]; then
 		bash "$XV_ROOT/selftests/guest/build-guest.sh" --tools-only >/dev/null 2>&1 ||
 			bash "$XV_ROOT/selftests/guest/build-guest.sh" >/dev/null 2>&1 ||
