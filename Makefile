@@ -75,6 +75,9 @@ test: all $(BUILD)/tests/unit
 selftest: all
 	bash selftests/run.sh
 
+demo: all
+	bash selftests/demo.sh
+
 check: all $(BUILD)/tests/unit
 	BUILD=$(BUILD) bash scripts/check.sh
 

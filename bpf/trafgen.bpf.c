@@ -4,8 +4,10 @@
  * BPF_PROG_TEST_RUN + BPF_F_TEST_XDP_LIVE_FRAMES, it stamps each copy of a
  * template UDP/IPv4 frame with a destination MAC and a flow (source port,
  * then source address) and transmits it out of the wire veth (XDP_TX).
- * Live frames are recycled without being reset, so every field that varies
- * is written on every packet.
+ * Live frames are recycled without their data being reset, and a receiver
+ * that rewrites a frame in place (nic_rx popping a VLAN tag) hands the page
+ * back changed: so the whole header is restored from the template on every
+ * packet, then stamped.
  */
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
@@ -21,6 +23,8 @@ const volatile __u16 sport_base = 1024;
 const volatile __u8 mac_base[ETH_ALEN] = {};
 const volatile __be32 saddr_base = 0;
 
+#define TMPL_LEN 48                   /* Ethernet + VLAN + IPv4 + UDP + 2 */
+__u8 tmpl[TMPL_LEN];                  /* set by xvnet-trafgen before load */
 __u64 seq;                            /* single generator thread */
 
 static __always_inline __u16 csum_fold(__u32 sum)
@@ -45,8 +49,9 @@ int trafgen(struct xdp_md *ctx)
 	__u16 *w;
 	int k;
 
-	if (l3_off > 18)
+	if (l3_off > 18 || data + TMPL_LEN > data_end)
 		return XDP_ABORTED;
+	__builtin_memcpy(data, tmpl, TMPL_LEN);
 	ip = data + l3_off;
 	udp = (void *)(ip + 1);
 	if ((void *)(udp + 1) > data_end)

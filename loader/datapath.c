@@ -309,16 +309,22 @@ static void tc_ingress_detach(int ifindex)
 /*
  * Netlink attachments (no bpf_link): they outlive the daemon like the pinned
  * NIC link does, and a restarted daemon replaces them atomically.
+ *
+ * Taps get vm_tx in generic (skb) mode: a guest hands its frames over with
+ * checksums still to do and as TSO super-frames (virtio-net offloads, which
+ * QEMU negotiates itself).  Native XDP on a tap would redirect them as bare
+ * XDP frames, losing both marks; as skbs they keep them and the NIC side
+ * completes the work.
  */
-int dp_port_attach(struct xvd *d, int ifindex, char *err, size_t errlen)
+int dp_port_attach(struct xvd *d, int ifindex, bool tap, char *err, size_t errlen)
 {
-	__u32 mode = d->xdp_generic ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE;
+	__u32 mode = d->xdp_generic || tap ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE;
 	int r;
 
 	r = bpf_xdp_attach(ifindex, bpf_program__fd(d->skel->progs.vm_tx), mode, NULL);
 	if (r)
 		return ERR("port ifindex %d: attach vm_tx (%s): %s", ifindex,
-			   d->xdp_generic ? "generic" : "native", strerror(-r));
+			   mode == XDP_FLAGS_SKB_MODE ? "generic" : "native", strerror(-r));
 	r = tc_ingress_attach(ifindex, bpf_program__fd(d->skel->progs.vm_flood));
 	if (r) {
 		bpf_xdp_detach(ifindex, mode, NULL);

@@ -220,7 +220,7 @@ int tbl_vm_ensure(struct xvd *d, const struct vm_conf *vm, int ifindex,
 	/* egress: the port must know its VM before vm_tx runs on it */
 	if (bpf_map_update_elem(d->m.port_vm, &port, &id, BPF_ANY))
 		return ERR("%s[%d]: %s", XVNET_MAP_PORT_VM, ifindex, strerror(errno));
-	if (dp_port_attach(d, ifindex, err, errlen))
+	if (dp_port_attach(d, ifindex, vm->port_kind == XVNET_PORT_TAP, err, errlen))
 		return -1;
 	return vm_write(d, vm, ifindex, err, errlen);
 }

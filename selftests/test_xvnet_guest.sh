@@ -28,7 +28,7 @@ guest_wait_ready "$XV_TMP/guest.log" 90 || fail "guest did not become ready"
 
 d0=$(vm_queue_packets guest1); u0=$(xv_counter tx_uplink)
 out=$(probe_from_wire "$GUEST_IP" -n $N -r 50 -t 3000 -m $N -i guest1) ||
-	fail "expected $N echo replies from the guest application: ${out:-no output}"
+	{ xvctl stats | grep -v " 0$"; ip -s link show $TAP; ip -d link show $TAP | head -3; fail "expected $N echo replies from the guest application: ${out:-no output}"; }
 log "$out"
 delivered=$(( $(vm_queue_packets guest1) - d0 ))
 uplinked=$(( $(xv_counter tx_uplink) - u0 ))

@@ -212,6 +212,8 @@ int main(int argc, char **argv)
 	skel->rodata->sport_base = o.sport;
 	memcpy((void *)skel->rodata->mac_base, &o.dst, ETH_ALEN);
 	skel->rodata->saddr_base = o.saddr.s_addr;
+	build_frame(&o, frame);
+	memcpy(skel->bss->tmpl, frame, sizeof(skel->bss->tmpl));
 	err = trafgen__load(skel);
 	if (err) {
 		fprintf(stderr, "xvnet-trafgen: cannot load BPF program: %s\n", strerror(-err));
