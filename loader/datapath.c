@@ -28,6 +28,17 @@
 
 #define ERR(...) (snprintf(err, errlen, __VA_ARGS__), -1)
 
+/* --pin-dir: one data path per directory (tests run side by side) */
+const char *xv_pin_dir = XVNET_PIN_DIR;
+
+static const char *link_pin(void)
+{
+	static char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/nic_rx_link", xv_pin_dir);
+	return path;
+}
+
 static int mount_bpffs(char *err, size_t errlen)
 {
 	struct statfs sf;
@@ -46,7 +57,7 @@ static bool pinned(const char *name)
 {
 	char path[256];
 
-	snprintf(path, sizeof(path), XVNET_PIN_DIR "/%s", name);
+	snprintf(path, sizeof(path), "%s/%s", xv_pin_dir, name);
 	return access(path, F_OK) == 0;
 }
 
@@ -57,7 +68,7 @@ static int pinned_max_entries(const char *name, __u32 *max)
 	__u32 len = sizeof(info);
 	int fd, r;
 
-	snprintf(path, sizeof(path), XVNET_PIN_DIR "/%s", name);
+	snprintf(path, sizeof(path), "%s/%s", xv_pin_dir, name);
 	fd = bpf_obj_get(path);
 	if (fd < 0)
 		return -1;
@@ -83,7 +94,7 @@ static int reuse_pinned(struct bpf_map *map, char *err, size_t errlen)
 	char path[256];
 	int fd;
 
-	snprintf(path, sizeof(path), XVNET_PIN_DIR "/%s", name);
+	snprintf(path, sizeof(path), "%s/%s", xv_pin_dir, name);
 	fd = bpf_obj_get(path);
 	if (fd < 0)
 		return 0;
@@ -117,7 +128,7 @@ static int open_and_load(struct xvd *d, char *err, size_t errlen)
 	__u32 max;
 	int r;
 
-	LIBBPF_OPTS(bpf_object_open_opts, oo, .pin_root_path = XVNET_PIN_DIR);
+	LIBBPF_OPTS(bpf_object_open_opts, oo, .pin_root_path = xv_pin_dir);
 
 	d->skel = nic_rx__open_opts(&oo);
 	if (!d->skel)
@@ -142,7 +153,7 @@ static int open_and_load(struct xvd *d, char *err, size_t errlen)
 			bpf_map__set_pin_path(map, NULL);
 			continue;
 		}
-		snprintf(path, sizeof(path), XVNET_PIN_DIR "/%s", name);
+		snprintf(path, sizeof(path), "%s/%s", xv_pin_dir, name);
 		if (bpf_map__set_pin_path(map, path))
 			return ERR("%s: set pin path failed", name);
 	}
@@ -165,8 +176,8 @@ static int open_and_load(struct xvd *d, char *err, size_t errlen)
 	d->m.port_vm = bpf_map__fd(d->skel->maps.xvnet_port_vm);
 	d->m.uplink = bpf_map__fd(d->skel->maps.xvnet_uplink);
 	d->m.config = bpf_map__fd(d->skel->maps.xvnet_config);
-	log_info("nic_rx loaded, maps %s under " XVNET_PIN_DIR,
-		 d->maps_adopted ? "reused" : "created and pinned");
+	log_info("nic_rx loaded, maps %s under %s",
+		 d->maps_adopted ? "reused" : "created and pinned", xv_pin_dir);
 	return 0;
 }
 
@@ -185,13 +196,13 @@ static int adopt_link(struct xvd *d, int prog_fd)
 	struct bpf_link_info info = { 0 };
 	__u32 len = sizeof(info);
 	int want = d->xdp_generic ? XDP_ATTACHED_SKB : XDP_ATTACHED_DRV;
-	int fd = bpf_obj_get(XV_LINK_PIN);
+	int fd = bpf_obj_get(link_pin());
 
 	if (fd < 0)
 		return -1;
 	if (bpf_obj_get_info_by_fd(fd, &info, &len) ||
 	    info.type != BPF_LINK_TYPE_XDP) {
-		log_warn(XV_LINK_PIN " is not an XDP link: replacing it");
+		log_warn("%s is not an XDP link: replacing it", link_pin());
 		goto drop;
 	}
 	if ((int)info.xdp.ifindex != d->nic_ifindex) {
@@ -215,7 +226,7 @@ static int adopt_link(struct xvd *d, int prog_fd)
 	return 0;
 drop:
 	bpf_link_detach(fd);
-	unlink(XV_LINK_PIN);
+	unlink(link_pin());
 	close(fd);
 	return -1;
 }
@@ -235,15 +246,15 @@ static int attach_xdp(struct xvd *d, char *err, size_t errlen)
 			   d->xdp_generic ? "generic" : "native", strerror(errno),
 			   errno == EBUSY ? " (another XDP program is attached)" :
 			   !d->xdp_generic ? " (try --xdp-mode generic)" : "");
-	if (bpf_obj_pin(fd, XV_LINK_PIN)) {
+	if (bpf_obj_pin(fd, link_pin())) {
 		int e = errno;
 
 		close(fd);
-		return ERR("pin " XV_LINK_PIN ": %s", strerror(e));
+		return ERR("pin %s: %s", link_pin(), strerror(e));
 	}
 	d->link_fd = fd;
-	log_info("nic_rx attached to %s (%s mode), link pinned at " XV_LINK_PIN,
-		 d->cfg.nic, d->xdp_generic ? "generic" : "native");
+	log_info("nic_rx attached to %s (%s mode), link pinned at %s",
+		 d->cfg.nic, d->xdp_generic ? "generic" : "native", link_pin());
 	return 0;
 }
 
@@ -365,8 +376,8 @@ int dp_start(struct xvd *d, char *err, size_t errlen)
 		return ERR("nic: '%s' does not exist", d->cfg.nic);
 	if (mount_bpffs(err, errlen))
 		return -1;
-	if (mkdir(XVNET_PIN_DIR, 0700) && errno != EEXIST)
-		return ERR("mkdir " XVNET_PIN_DIR ": %s", strerror(errno));
+	if (mkdir(xv_pin_dir, 0700) && errno != EEXIST)
+		return ERR("mkdir %s: %s", xv_pin_dir, strerror(errno));
 	if (open_and_load(d, err, errlen) || set_uplink(d, err, errlen) ||
 	    attach_xdp(d, err, errlen) || attach_tc(d, err, errlen))
 		return -1;
@@ -387,7 +398,7 @@ int dp_teardown(const char *nic)
 	struct bpf_link_info info = { 0 };
 	__u32 len = sizeof(info);
 	int ifindex = nic && nic[0] ? (int)if_nametoindex(nic) : 0;
-	int fd = bpf_obj_get(XV_LINK_PIN), rc = 0;
+	int fd = bpf_obj_get(link_pin()), rc = 0;
 	DIR *dir;
 	struct dirent *de;
 
@@ -412,14 +423,14 @@ int dp_teardown(const char *nic)
 		else if (r != -ENOENT && r != -EINVAL)
 			log_warn("tc detach: %s", strerror(-r));
 	}
-	dir = opendir(XVNET_PIN_DIR);
+	dir = opendir(xv_pin_dir);
 	if (dir) {
 		while ((de = readdir(dir))) {
 			char path[512];
 
 			if (de->d_name[0] == '.')
 				continue;
-			snprintf(path, sizeof(path), XVNET_PIN_DIR "/%s",
+			snprintf(path, sizeof(path), "%s/%s", xv_pin_dir,
 				 de->d_name);
 			if (unlink(path)) {
 				log_warn("unlink %s: %s", path, strerror(errno));
@@ -427,11 +438,11 @@ int dp_teardown(const char *nic)
 			}
 		}
 		closedir(dir);
-		if (rmdir(XVNET_PIN_DIR)) {
-			log_warn("rmdir " XVNET_PIN_DIR ": %s", strerror(errno));
+		if (rmdir(xv_pin_dir)) {
+			log_warn("rmdir %s: %s", xv_pin_dir, strerror(errno));
 			rc = -1;
 		} else {
-			log_info("removed " XVNET_PIN_DIR);
+			log_info("removed %s", xv_pin_dir);
 		}
 	}
 	return rc;
@@ -475,7 +486,7 @@ struct json_object *dp_status(const struct xvd *d)
 				       json_object_new_int((int)pi.id));
 	json_object_object_add(o, "tc_ingress",
 			       json_object_new_boolean(bpf_tc_query(&hook, &tco) == 0));
-	json_object_object_add(o, "pin_dir", json_object_new_string(XVNET_PIN_DIR));
+	json_object_object_add(o, "pin_dir", json_object_new_string(xv_pin_dir));
 	json_object_object_add(o, "maps_adopted",
 			       json_object_new_boolean(d->maps_adopted));
 	json_object_object_add(o, "link_adopted",

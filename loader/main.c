@@ -24,12 +24,14 @@ static void usage(FILE *f)
 	fprintf(f,
 "usage: xvnetd [--config FILE] [--socket PATH] [--foreground]\n"
 "              [--xdp-mode native|generic] [--log-level err|warn|info|debug]\n"
-"              [--teardown]\n"
+"              [--pin-dir DIR] [--teardown]\n"
 "  --config FILE     configuration (default " XV_DEFAULT_CONFIG ")\n"
 "  --socket PATH     control socket (default " XV_DEFAULT_SOCKET ")\n"
 "  --foreground      stay in the foreground, log to stderr (else syslog)\n"
 "  --xdp-mode MODE   native (default) or generic (slow fallback)\n"
 "  --log-level L     err, warn, info (default) or debug\n"
+"  --pin-dir DIR     where maps and the link are pinned (default\n"
+"                    " XVNET_PIN_DIR "; under /sys/fs/bpf)\n"
 "  --teardown        remove the datapath, the pins and the ports xvnetd\n"
 "                    created, then exit\n");
 }
@@ -92,6 +94,7 @@ int main(int argc, char **argv)
 		{ "xdp-mode", required_argument, NULL, 'm' },
 		{ "log-level", required_argument, NULL, 'l' },
 		{ "teardown", no_argument, NULL, 'T' },
+		{ "pin-dir", required_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
@@ -102,7 +105,7 @@ int main(int argc, char **argv)
 
 	snprintf(d.config_path, sizeof(d.config_path), XV_DEFAULT_CONFIG);
 	snprintf(d.socket_path, sizeof(d.socket_path), XV_DEFAULT_SOCKET);
-	while ((c = getopt_long(argc, argv, "c:s:fm:l:Th", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:s:fm:l:TP:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
 			snprintf(d.config_path, sizeof(d.config_path), "%s", optarg);
@@ -112,6 +115,14 @@ int main(int argc, char **argv)
 			break;
 		case 'f':
 			fg = true;
+			break;
+		case 'P':
+			if (strncmp(optarg, "/sys/fs/bpf/", 12) != 0 || strstr(optarg, "..")) {
+				fprintf(stderr, "xvnetd: --pin-dir: '%s' is not a"
+					" directory under /sys/fs/bpf/\n", optarg);
+				return 2;
+			}
+			xv_pin_dir = optarg;
 			break;
 		case 'm':
 			if (strcmp(optarg, "generic") == 0) {

@@ -14,7 +14,6 @@
 
 #include "loader/config.h"
 
-#define XV_LINK_PIN     XVNET_PIN_DIR "/nic_rx_link"
 #define XV_TC_HANDLE    0x7876      /* "xv": fixed, so restarts replace it */
 #define XV_TC_PRIO      0x7876
 
@@ -43,6 +42,7 @@ struct xvd {
 };
 
 /* datapath.c: bpffs, skeleton, pins, XDP link, tc filter. */
+extern const char *xv_pin_dir;      /* default XVNET_PIN_DIR, --pin-dir */
 int dp_start(struct xvd *d, char *err, size_t errlen);
 void dp_close(struct xvd *d);
 /* Remove link, tc filter, pins and pin directory. nic may be "" */

@@ -11,6 +11,7 @@
 # and removes everything at the end.
 # shellcheck source=selftests/lib/common.sh
 . "$(dirname "$0")/lib/common.sh"
+XVD_PIN=/sys/fs/bpf/xvnet           # the real place, as bpftool users know it
 # shellcheck source=selftests/lib/xvnet.sh
 . "$(dirname "$0")/lib/xvnet.sh"
 

@@ -71,7 +71,7 @@ log "vm del: no stray delivery, $(( $(xv_counter no_vm) - n0 )) frames to the ho
 # ---- teardown ----------------------------------------------------------------
 xvctl shutdown --teardown || fail "shutdown --teardown refused"
 wait_until 5 _xv_dead "$XVD_PID" || fail "xvnetd did not exit on shutdown"
-[ -e /sys/fs/bpf/xvnet ] && fail "/sys/fs/bpf/xvnet left after teardown"
+[ -e "$XVD_PIN" ] && fail "$XVD_PIN left after teardown"
 ip link show "$NIC" | grep -q 'xdp' && fail "XDP still attached to the NIC after teardown"
 ip link show xv-vm1 >/dev/null 2>&1 && fail "port xv-vm1 left after teardown"
 pass "zero loss over a restart ($sent packets), vm del under traffic, teardown"

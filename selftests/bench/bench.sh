@@ -41,6 +41,7 @@ VMH=$(xv_name vmh)      # VM veth, host end (bridge rows)
 TAP=$(xv_name tap)
 CONF=$XV_TMP/xvnetd.conf
 SOCK=$XV_TMP/xvnetd.sock
+PIN=/sys/fs/bpf/${XV_PREFIX}pins
 CTL=("$XV_BIN/xvnetctl" -s "$SOCK")
 
 ns_create "$W"
@@ -97,16 +98,16 @@ tapread_start() {
 # ---- xvnetd ------------------------------------------------------------------
 xvnetd_start() {
 	printf 'nic %s\n' "$NIC" >"$CONF"
-	bg_start "$XV_TMP/xvnetd.log" "$XV_BIN/xvnetd" --foreground --config "$CONF" --socket "$SOCK"
+	bg_start "$XV_TMP/xvnetd.log" "$XV_BIN/xvnetd" --foreground --config "$CONF" --socket "$SOCK" --pin-dir "$PIN"
 	XVNETD_PID=$BG_PID
-	cleanup_add "$XV_BIN/xvnetd" --teardown --config "$CONF" --socket "$SOCK"
+	cleanup_add "$XV_BIN/xvnetd" --teardown --config "$CONF" --socket "$SOCK" --pin-dir "$PIN"
 	wait_until 20 "${CTL[@]}" status || fail "xvnetd did not start: $(tail -5 "$XV_TMP/xvnetd.log")"
 }
 
 xvnetd_stop() {
 	"${CTL[@]}" shutdown --teardown >/dev/null 2>&1 || true
 	proc_stop "$XVNETD_PID"
-	"$XV_BIN/xvnetd" --teardown --config "$CONF" --socket "$SOCK" >/dev/null 2>&1 || true
+	"$XV_BIN/xvnetd" --teardown --config "$CONF" --socket "$SOCK" --pin-dir "$PIN" >/dev/null 2>&1 || true
 }
 
 # ---- rows --------------------------------------------------------------------

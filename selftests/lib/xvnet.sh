@@ -14,8 +14,8 @@
 #   xv_counter NAME             a datapath counter from `xvnetctl -j stats`
 #   vm_queue_packets VM         packets delivered to VM (all queues)
 #
-# xvnetd pins under /sys/fs/bpf/xvnet (one data path per host): selftests
-# using it run one at a time.
+# Each test's xvnetd pins under its own directory ($XVD_PIN), so tests
+# never touch a real xvnetd's /sys/fs/bpf/xvnet.
 
 [ -n "${XV_XVNET_SH:-}" ] && return 0
 XV_XVNET_SH=1
@@ -27,6 +27,8 @@ WIRE_IP=10.77.0.1
 XVD_CONF=$XV_TMP/xvnetd.conf
 XVD_SOCK=$XV_TMP/xvnetd.sock
 XVD_PID=
+# each test its own pin directory, so tests (and a real xvnetd) coexist
+XVD_PIN=${XVD_PIN:-/sys/fs/bpf/${XV_PREFIX}pins}
 GUEST_PORT=${GUEST_PORT:-7777}
 ECHO_BIN="$XV_BUILD/guest/udp_echo"
 PROBE_BIN="$XV_BUILD/guest/udp_probe"
@@ -43,8 +45,8 @@ xvnet_require() {
 			bash "$XV_ROOT/selftests/guest/build-guest.sh" >/dev/null 2>&1 ||
 			fail "cannot build udp_echo/udp_probe"
 	fi
-	if [ -e /sys/fs/bpf/xvnet ] && pgrep -x xvnetd >/dev/null; then
-		skip "another xvnetd owns /sys/fs/bpf/xvnet"
+	if [ "$XVD_PIN" = /sys/fs/bpf/xvnet ] && [ -e /sys/fs/bpf/xvnet ]; then
+		skip "/sys/fs/bpf/xvnet is in use (an xvnetd runs here)"
 	fi
 }
 
@@ -72,7 +74,7 @@ xvnetd_start() {
 
 _xvnetd_launch() {
 	bg_start "$XV_TMP/xvnetd.log" "$XV_BIN/xvnetd" --foreground --log-level debug \
-		--config "$XVD_CONF" --socket "$XVD_SOCK"
+		--config "$XVD_CONF" --socket "$XVD_SOCK" --pin-dir "$XVD_PIN"
 	XVD_PID=$BG_PID
 	wait_until 20 xvctl status || fail "xvnetd did not start: $(tail -5 "$XV_TMP/xvnetd.log")"
 }
@@ -84,7 +86,8 @@ xvnetd_restart() {
 
 _xvnetd_teardown() {
 	[ -n "$XVD_PID" ] && proc_stop "$XVD_PID"
-	"$XV_BIN/xvnetd" --teardown --config "$XVD_CONF" --socket "$XVD_SOCK" >/dev/null 2>&1
+	"$XV_BIN/xvnetd" --teardown --config "$XVD_CONF" --socket "$XVD_SOCK" \
+		--pin-dir "$XVD_PIN" >/dev/null 2>&1
 }
 
 xvctl() { "$XV_BIN/xvnetctl" -s "$XVD_SOCK" "$@"; }
