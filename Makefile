@@ -36,6 +36,7 @@ BINS := $(if $(LOADER_SRCS),$(BUILD)/bin/xvnetd) $(if $(CTL_SRCS),$(BUILD)/bin/x
         $(patsubst tools/%.c,$(BUILD)/bin/%,$(TOOL_SRCS))
 
 .PHONY: all deps test selftest check clean demo bench bench-quick install
+.SECONDARY:
 all: $(BPF_OBJS) $(SKELS) $(BINS)
 
 deps:
@@ -53,7 +54,7 @@ $(BUILD)/include/%.skel.h: $(BUILD)/bpf/%.bpf.o | $(BUILD)/include
 $(BUILD)/bpf $(BUILD)/include $(BUILD)/bin $(BUILD)/tests:
 	mkdir -p $@
 
-$(BUILD)/bin/xvnetd: $(LOADER_SRCS) $(LIB_SRCS) $(USER_HDRS) $(SKELS) | $(BUILD)/bin
+$(BUILD)/bin/xvnetd: $(LOADER_SRCS) $(LIB_SRCS) $(USER_HDRS) $(BUILD)/include/nic_rx.skel.h | $(BUILD)/bin
 	$(CC) $(CFLAGS) $(LOADER_SRCS) $(LIB_SRCS) -o $@ $(USER_LIBS)
 
 $(BUILD)/bin/xvnetctl: $(CTL_SRCS) $(LIB_SRCS) $(USER_HDRS) | $(BUILD)/bin

@@ -40,6 +40,14 @@ static __always_inline void mark(const struct xvnet_pkt *p)
 		count(XVNET_CNT_NON_IP);
 }
 
+static __always_inline int flows_active(void)
+{
+	__u32 zero = 0;
+	struct xvnet_config *cfg = bpf_map_lookup_elem(&xvnet_config, &zero);
+
+	return cfg && cfg->flows_active;
+}
+
 /* 1: deliver to vm_id/queue; 0: return verdict; -1: miss. */
 static __always_inline int flow_lookup(const struct xvnet_pkt *p, __u32 bytes,
 				       __u32 *vm_id, __u32 *queue, int *verdict)
@@ -85,7 +93,7 @@ int nic_rx(struct xdp_md *ctx)
 		return malformed();
 	mark(&p);
 
-	if (p.ip_version) {
+	if (p.ip_version && flows_active()) {
 		int hit = flow_lookup(&p, bytes, &vm_id, &queue, &verdict);
 
 		if (hit == 0)

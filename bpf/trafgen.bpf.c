@@ -15,6 +15,7 @@
 #include <linux/udp.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
+#include "tools/trafgen_flow.h"
 
 const volatile __u32 n_macs = 1;      /* dst MAC = base + (i % n_macs) */
 const volatile __u32 n_flows = 1;     /* flow = (i / n_macs) % n_flows */
@@ -65,9 +66,9 @@ int trafgen(struct xdp_md *ctx)
 	eth->h_dest[4] = mac_lo >> 8;
 	eth->h_dest[5] = mac_lo;
 
-	udp->source = bpf_htons(sport_base + (flow & 0x7fff));
+	udp->source = bpf_htons(TRAFGEN_FLOW_SPORT(sport_base, flow));
 	udp->check = 0;
-	ip->saddr = bpf_htonl(bpf_ntohl(saddr_base) + (flow >> 15));
+	ip->saddr = bpf_htonl(bpf_ntohl(saddr_base) + TRAFGEN_FLOW_SADDR_ADD(flow));
 	ip->check = 0;
 	w = (__u16 *)ip;
 	for (k = 0; k < 10; k++)

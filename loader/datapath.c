@@ -283,9 +283,11 @@ static int attach_tc(struct xvd *d, char *err, size_t errlen)
  * clones to the ifindex it finds in xvnet_config (tc cannot read DEVMAPs). */
 static int set_uplink(struct xvd *d, char *err, size_t errlen)
 {
-	struct xvnet_config c = { .uplink_ifindex = (__u32)d->nic_ifindex };
+	struct xvnet_config c = { 0 };
 	__u32 zero = 0, ifindex = (__u32)d->nic_ifindex;
 
+	bpf_map_lookup_elem(d->m.config, &zero, &c);   /* keep flows_active */
+	c.uplink_ifindex = ifindex;
 	if (bpf_map_update_elem(d->m.uplink, &zero, &ifindex, BPF_ANY))
 		return ERR("%s[0] = %s: %s", XVNET_MAP_UPLINK, d->cfg.nic, strerror(errno));
 	if (bpf_map_update_elem(d->m.config, &zero, &c, BPF_ANY))

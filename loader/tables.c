@@ -247,12 +247,26 @@ int tbl_vm_remove(struct xvd *d, int vm_id)
 
 /* ---- flows ------------------------------------------------------------ */
 
+/* nic_rx skips the flow cache until a flow has ever been written. */
+int tbl_flows_activate(struct xvd *d)
+{
+	struct xvnet_config c = { 0 };
+	__u32 zero = 0;
+
+	if (!bpf_map_lookup_elem(d->m.config, &zero, &c) && c.flows_active)
+		return 0;
+	c.flows_active = 1;
+	return bpf_map_update_elem(d->m.config, &zero, &c, BPF_ANY);
+}
+
 int tbl_flow_ensure(struct xvd *d, const struct flow_conf *fc, char *err,
 		    size_t errlen)
 {
 	struct xvnet_flow old, v = { .verdict = fc->verdict };
 	const struct vm_conf *vm;
 
+	if (tbl_flows_activate(d))
+		return ERR("%s: %s", XVNET_MAP_CONFIG, strerror(errno));
 	if (fc->verdict == XVNET_FLOW_DELIVER) {
 		vm = config_find_vm(&d->cfg, fc->vm);
 		if (!vm)

@@ -63,6 +63,8 @@ int tbl_vm_ensure(struct xvd *d, const struct vm_conf *vm, int ifindex,
 int tbl_vm_remove(struct xvd *d, int vm_id);
 int tbl_flow_ensure(struct xvd *d, const struct flow_conf *fc, char *err,
 		    size_t errlen);
+/* Set xvnet_config.flows_active (before any flow is written). */
+int tbl_flows_activate(struct xvd *d);
 int tbl_flow_delete(struct xvd *d, const struct xvnet_flow_key *key);
 /* Bring the maps in line with cfg without touching correct entries. */
 int tbl_reconcile(struct xvd *d, char *err, size_t errlen);

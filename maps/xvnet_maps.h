@@ -194,10 +194,12 @@ struct xvnet_flood_member {
 /* xvnet_uplink: DEVMAP[0] -> the NIC's ifindex (VM egress goes there) */
 
 /* xvnet_config: ARRAY[0] -> runtime settings the programs read.  tc programs
- * cannot read a DEVMAP, so the NIC's ifindex is kept here too. */
+ * cannot read a DEVMAP, so the NIC's ifindex is kept here too.  nic_rx only
+ * looks into xvnet_flows once flows_active is set: whoever writes a flow sets
+ * it first (an empty flow cache then costs no hash lookup per packet). */
 struct xvnet_config {
 	__u32 uplink_ifindex;
-	__u32 reserved;
+	__u32 flows_active;
 };
 
 /* xvnet_queue_stats: PERCPU_ARRAY[vm_id * XVNET_MAX_QUEUES + queue] */

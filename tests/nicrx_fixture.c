@@ -140,8 +140,25 @@ int nrx_map_mac(struct nrx *f, const __u8 mac[6], __u16 vlan, __u32 vm_id)
 	return bpf_map_update_elem(f->fd_vm_by_mac, &k, &vm_id, BPF_ANY) ? -errno : 0;
 }
 
+/* nic_rx reads the flow cache only once flows_active is set, as xvnetd does. */
+int nrx_set_flows_active(struct nrx *f, bool on)
+{
+	struct xvnet_config c = { 0 };
+	__u32 zero = 0;
+	int fd = bpf_map__fd(f->skel->maps.xvnet_config);
+
+	if (bpf_map_lookup_elem(fd, &zero, &c))
+		return -errno;
+	c.flows_active = on;
+	return bpf_map_update_elem(fd, &zero, &c, BPF_ANY) ? -errno : 0;
+}
+
 int nrx_add_flow(struct nrx *f, const struct xvnet_flow_key *k, const struct xvnet_flow *v)
 {
+	int err = nrx_set_flows_active(f, true);
+
+	if (err)
+		return err;
 	return bpf_map_update_elem(f->fd_flows, k, v, BPF_ANY) ? -errno : 0;
 }
 

@@ -49,6 +49,7 @@ int nrx_reset(struct nrx *f, __u32 max_vm);
 int nrx_add_vm(struct nrx *f, __u32 vm_id, const struct xvnet_vm *vm, __u32 port_ifindex);
 int nrx_map_mac(struct nrx *f, const __u8 mac[6], __u16 vlan, __u32 vm_id);
 
+int nrx_set_flows_active(struct nrx *f, bool on);
 int nrx_add_flow(struct nrx *f, const struct xvnet_flow_key *k, const struct xvnet_flow *v);
 int nrx_get_flow(struct nrx *f, const struct xvnet_flow_key *k, struct xvnet_flow *v);
 

@@ -1330,6 +1330,31 @@ static void test_flow_key_fields(void **state)
 }
 
 /* A DELIVER flow to a VM that is not ready: flow_hit + queue_not_ready. */
+/* Until flows_active is set nic_rx skips the flow cache: a DROP entry is
+ * not seen and the frame is classified by (MAC, VLAN). */
+static void test_flow_cache_gate(void **state)
+{
+	struct xvnet_vm vm0 = mk_vm(MAC0, 0, 1, XVNET_PORT_VETH, XVNET_VM_F_ACTIVE, veth_if[0]);
+	struct xvnet_flow drop = { .verdict = XVNET_FLOW_DROP };
+	struct pb_spec s = base_spec(MAC0, 0, NULL, NULL);
+	struct xvnet_flow_key k;
+	struct sent x;
+
+	(void)state;
+	add_vm(0, &vm0, 0);
+	set_l34(&s, V4_UDP);
+	k = flow_key_of(&s, 0, true);
+	assert_int_equal(nrx_add_flow(&F, &k, &drop), 0);
+	assert_int_equal(nrx_set_flows_active(&F, false), 0);
+	send_spec(&F, &s, 0, "flow-gate-off", &x, XDP_REDIRECT,
+		  EXP([XVNET_CNT_RX] = 1, [XVNET_CNT_DELIVERED] = 1), 0,
+		  "flow cache off: DROP entry not consulted");
+	assert_int_equal(nrx_set_flows_active(&F, true), 0);
+	send_spec(&F, &s, 0, "flow-gate-on", &x, XDP_DROP,
+		  EXP([XVNET_CNT_RX] = 1, [XVNET_CNT_FLOW_HIT] = 1, [XVNET_CNT_FLOW_DROP] = 1), 0,
+		  "flow cache on: DROP entry wins");
+}
+
 static void test_flow_deliver_not_ready(void **state)
 {
 	struct xvnet_vm inactive = mk_vm(MAC1, 0, 1, XVNET_PORT_VETH, 0, veth_if[1]);
@@ -1797,6 +1822,7 @@ static const struct CMUnitTest nic_rx_tests[] = {
 	cmocka_unit_test_setup(test_flow_pass, test_setup),
 	cmocka_unit_test_setup(test_flow_key_fields, test_setup),
 	cmocka_unit_test_setup(test_flow_deliver_not_ready, test_setup),
+	cmocka_unit_test_setup(test_flow_cache_gate, test_setup),
 	cmocka_unit_test_setup(test_malformed_truncations, test_setup),
 	cmocka_unit_test_setup(test_malformed_fields, test_setup),
 	cmocka_unit_test_setup(test_vlan_too_deep, test_setup),

@@ -27,7 +27,7 @@ VM_MAC=02:00:00:00:01:01
 require_root
 require_bin xvnet-trafgen xvnet-tapread xvnet-xdpsink
 case "$ROWS" in *xvnet*) require_bin xvnetd xvnetctl ;; esac
-require_cmd ethtool python3
+require_cmd ethtool python3 bpftool
 [ "$(nproc)" -ge 2 ] || skip "needs 2 CPUs (generator and receive path apart)"
 mkdir -p "$(dirname "$OUT")"
 : >"$OUT.tmp"
@@ -98,6 +98,7 @@ tapread_start() {
 # ---- xvnetd ------------------------------------------------------------------
 xvnetd_start() {
 	printf 'nic %s\n' "$NIC" >"$CONF"
+	[ $# -gt 0 ] && printf '%s\n' "$@" >>"$CONF"
 	bg_start "$XV_TMP/xvnetd.log" "$XV_BIN/xvnetd" --foreground --config "$CONF" --socket "$SOCK" --pin-dir "$PIN"
 	XVNETD_PID=$BG_PID
 	cleanup_add "$XV_BIN/xvnetd" --teardown --config "$CONF" --socket "$SOCK" --pin-dir "$PIN"
@@ -154,7 +155,125 @@ row_xvnet_veth() {
 		|| fail "vm add (veth) refused"
 	sink_start xvnet-veth "$XV_TMP/xv.stats" --netns "$V" eth1
 	measure xvnet-veth "$XV_TMP/xv.stats"
+	prog_cost nic_rx
 	proc_stop "$SINK_PID"
+	xvnetd_stop
+}
+
+# record JSON: one result line
+record() { echo "$1" >>"$OUT.tmp"; log "$1"; }
+
+# prog_cost NAME: the program's own run time per packet (bpf_stats), over
+# one extra generator run; the stats cost a little, so not during measure.
+prog_cost() {
+	local name=$1 id before after
+	id=$(bpftool -j prog show name "$name" | python3 -c 'import json,sys; d=json.load(sys.stdin); d=d if isinstance(d,list) else [d]; print(d[-1]["id"])')
+	sysctl -qw kernel.bpf_stats_enabled=1
+	before=$(bpftool -j prog show id "$id")
+	ip netns exec "$W" "$XV_BIN/xvnet-trafgen" --dev "$WIRE" --dst-mac "$VM_MAC" --cpu "$GEN_CPU" \
+		--duration "$DUR" --json >/dev/null
+	after=$(bpftool -j prog show id "$id")
+	sysctl -qw kernel.bpf_stats_enabled=0
+	record "$(python3 -c '
+import json, sys
+b, a = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+n = a.get("run_cnt", 0) - b.get("run_cnt", 0)
+t = a.get("run_time_ns", 0) - b.get("run_time_ns", 0)
+print(json.dumps({"row": "prog-cost", "prog": sys.argv[3], "runs": n, "ns_per_packet": round(t / n, 1) if n else None}))' "$before" "$after" "$name")"
+}
+
+# maps_memory: bytes the pinned maps take (bpftool memlock), total and flows
+maps_memory() {
+	local m total=0 flows=0 b
+	for m in "$PIN"/xvnet_*; do
+		b=$(bpftool -j map show pinned "$m" | python3 -c 'import json,sys; print(json.load(sys.stdin).get("bytes_memlock", 0))')
+		total=$((total + b))
+		[ "${m##*/}" = xvnet_flows ] && flows=$b
+	done
+	echo "\"maps_bytes\":$total,\"flows_map_bytes\":$flows"
+}
+
+# ---- scaling: VMs (1, 16, 256, 1024), traffic spread over all -------------
+# VM i has MAC 02:00:00:01:HH:LL (i in the last two bytes), a veth port with
+# its far end vNNNN in namespace V; trafgen --macs N walks the same MACs.
+scale_vms() {
+	local sizes=${SCALE_VMS:-1 16 256 1024} have=0 n i mac t0 t1
+	xvnetd_start
+	for n in $sizes; do
+		t0=$(date +%s%N)
+		for ((i = have; i < n; i++)); do
+			printf -v mac '02:00:00:01:%02x:%02x' $((i >> 8)) $((i & 255))
+			"${CTL[@]}" vm add "s$i" --mac "$mac" --port veth --netns "$V" \
+				--peer-ifname "v$i" >/dev/null || fail "vm add s$i refused"
+		done
+		t1=$(date +%s%N)
+		[ "$n" -gt "$have" ] && record "{\"row\":\"cp-vm-add\",\"vms\":$((n - have)),\"per_s\":$(( (n - have) * 1000000000 / (t1 - t0) ))}"
+		have=$n
+		local devs=()
+		for ((i = 0; i < n; i++)); do devs+=("v$i"); done
+		sink_start "scale-vms-$n" "$XV_TMP/sv.stats" --netns "$V" "${devs[@]}"
+		GEN_MAC=02:00:00:01:00:00 GEN_MACS=$n measure scale-vms "$XV_TMP/sv.stats" ",\"vms\":$n,$(maps_memory)"
+		proc_stop "$SINK_PID"
+	done
+	xvnetd_stop
+}
+
+# ---- scaling: flows in the flow cache (1, 1k, 100k, 1M) -------------------
+scale_flows() {
+	local sizes=${SCALE_FLOWS:-1 1000 100000 1000000} n out
+	xvnetd_start "flow-max 2097152"
+	"${CTL[@]}" vm add vm1 --mac "$VM_MAC" --port veth --netns "$V" --peer-ifname eth1 \
+		|| fail "vm add (veth) refused"
+	sink_start scale-flows "$XV_TMP/sf.stats" --netns "$V" eth1
+	for n in $sizes; do
+		out=$("$XV_BIN/xvnet-flowfill" --pin-dir "$PIN" --count "$n") || fail "flowfill $n"
+		record "{\"row\":\"cp-flowfill\",\"fill\":$out}"
+		local h0; h0=$(xv_stat flow_hit)
+		GEN_FLOWS=$n measure scale-flows "$XV_TMP/sf.stats" ",\"flows\":$n,$(maps_memory)"
+		[ "$(xv_stat flow_hit)" -gt "$h0" ] || fail "scale-flows $n: the generator's flows missed the flow cache"
+	done
+	proc_stop "$SINK_PID"
+	xvnetd_stop
+}
+
+xv_stat() {
+	"${CTL[@]}" -j stats | python3 -c 'import json,sys; print(json.load(sys.stdin)["counters"][sys.argv[1]])' "$1"
+}
+
+# ---- control plane: single flow adds through xvnetctl, vm add -> first packet
+control_plane() {
+	local n=${CP_FLOWS:-200} i t0 t1 first
+	xvnetd_start
+	"${CTL[@]}" vm add vm1 --mac "$VM_MAC" --port veth --netns "$V" --peer-ifname eth1 \
+		|| fail "vm add (veth) refused"
+	t0=$(date +%s%N)
+	for ((i = 0; i < n; i++)); do
+		"${CTL[@]}" flow add --proto udp --src 10.98.$((i >> 8)).$((i & 255)) --sport 1 \
+			--dst 10.99.0.2 --dport 7777 --action deliver --vm vm1 >/dev/null || fail "flow add $i"
+	done
+	t1=$(date +%s%N)
+	record "{\"row\":\"cp-flow-add\",\"flows\":$n,\"per_s\":$(( n * 1000000000 / (t1 - t0) ))}"
+
+	# vm add -> first delivered packet, with traffic already arriving
+	ip netns exec "$W" "$XV_BIN/xvnet-trafgen" --dev "$WIRE" --dst-mac 02:00:00:00:07:07 \
+		--rate 100000 --duration 5 >/dev/null &
+	local gen=$!
+	sleep 0.5
+	t0=$(date +%s%N)
+	"${CTL[@]}" vm add vm7 --mac 02:00:00:00:07:07 --port veth --netns "$V" --peer-ifname eth7 \
+		>/dev/null || fail "vm add vm7"
+	t1=$(date +%s%N)
+	# poll vm7's delivered packets (xvnetctl costs a few ms: the resolution)
+	first=0
+	for ((i = 0; i < 1000; i++)); do
+		if [ "$("${CTL[@]}" -j stats vm7 | python3 -c 'import json,sys; print(sum(v["packets"] for v in json.load(sys.stdin)["vms"]))')" -gt 0 ]; then
+			first=$(date +%s%N)
+			break
+		fi
+	done
+	wait "$gen"
+	[ "$first" -gt 0 ] || fail "vm7 never received a packet"
+	record "{\"row\":\"cp-vm-add-first-packet\",\"vm_add_ms\":$(( (t1 - t0) / 1000000 )),\"first_packet_ms\":$(( (first - t0) / 1000000 ))}"
 	xvnetd_stop
 }
 
@@ -172,6 +291,11 @@ for row in $ROWS; do
 	log "row $row"
 	"row_${row//-/_}"
 done
+if [ "$SCALING" = 1 ]; then
+	log "scaling: VMs"; scale_vms
+	log "scaling: flows"; scale_flows
+	log "control plane"; control_plane
+fi
 
 mv "$OUT.tmp" "$OUT"
 python3 "$XV_ROOT/selftests/bench/report.py" "$OUT"
