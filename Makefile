@@ -90,4 +90,14 @@ bench: all
 	bash selftests/bench/bench.sh
 
 bench-quick: all
-	REPS=1 WARM=0.5 DUR=1 SCALING=0 bash selftests/bench/bench.sh
+	REPS=1 WARM=0.5 DUR=1 SCALING=0 OUT=$(BUILD)/bench/results.json bash selftests/bench/bench.sh
+
+# Install the daemon, the ctl tool, the tools and the systemd unit.
+PREFIX ?= /usr
+install: all
+	install -D -m 0755 $(BUILD)/bin/xvnetd $(DESTDIR)$(PREFIX)/sbin/xvnetd
+	install -D -m 0755 $(BUILD)/bin/xvnetctl $(DESTDIR)$(PREFIX)/bin/xvnetctl
+	for t in $(patsubst tools/%.c,%,$(TOOL_SRCS)); do \
+		install -D -m 0755 $(BUILD)/bin/$$t $(DESTDIR)$(PREFIX)/bin/$$t || exit 1; done
+	install -D -m 0644 loader/xvnetd.service $(DESTDIR)/etc/systemd/system/xvnetd.service
+	install -D -m 0644 docs/xvnetctl.md $(DESTDIR)$(PREFIX)/share/doc/xvnet/xvnetctl.md

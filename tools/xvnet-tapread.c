@@ -38,6 +38,8 @@ struct queue {
 static struct queue queues[MAX_QUEUES];
 static int n_queues = 1;
 static int cpu = -1;
+static const char *first_file;     /* --first-packet FILE */
+static atomic_flag first_seen = ATOMIC_FLAG_INIT;
 static volatile sig_atomic_t stop;
 
 static void on_signal(int sig)
@@ -83,6 +85,16 @@ static void *reader(void *arg)
 				continue;
 			break;
 		}
+		if (first_file && !atomic_flag_test_and_set(&first_seen)) {
+			struct timespec ts;
+			FILE *f = fopen(first_file, "w");
+
+			clock_gettime(CLOCK_REALTIME, &ts);
+			if (f) {
+				fprintf(f, "%lld\n", (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec);
+				fclose(f);
+			}
+		}
 		atomic_fetch_add_explicit(&q->packets, 1, memory_order_relaxed);
 		atomic_fetch_add_explicit(&q->bytes, n, memory_order_relaxed);
 	}
@@ -123,7 +135,8 @@ int main(int argc, char **argv)
 	static const struct option lo[] = {
 		{ "dev", required_argument, 0, 'd' }, { "queues", required_argument, 0, 'q' },
 		{ "cpu", required_argument, 0, 'c' }, { "stats", required_argument, 0, 's' },
-		{ "duration", required_argument, 0, 't' }, { "help", no_argument, 0, 'h' }, { 0 }
+		{ "duration", required_argument, 0, 't' }, { "first-packet", required_argument, 0, 'F' },
+		{ "help", no_argument, 0, 'h' }, { 0 }
 	};
 	const char *dev = NULL, *stats = NULL;
 	double duration = 0;
@@ -137,10 +150,12 @@ int main(int argc, char **argv)
 		case 'c': cpu = atoi(optarg); break;
 		case 's': stats = optarg; break;
 		case 't': duration = atof(optarg); break;
+		case 'F': first_file = optarg; break;
 		case 'h':
 		default:
 			fprintf(c == 'h' ? stdout : stderr,
 				"usage: xvnet-tapread --dev TAP [--queues N] [--cpu C] [--stats FILE] [--duration S]\n"
+				"                     [--first-packet FILE]  (wall-clock ns of the first frame)\n"
 				"Reads TAP until SIGINT/SIGTERM (or S seconds) and prints \"total q0 q1 ...\".\n");
 			return c == 'h' ? 0 : 2;
 		}
