@@ -117,6 +117,18 @@ static __always_inline int vm_flood_frame(struct __sk_buff *skb)
 	vm = bpf_map_lookup_elem(&xvnet_vms, vm_id);
 	if (!vm || !(vm->flags & XVNET_VM_F_ACTIVE))
 		return TC_ACT_SHOT;
+	/* A tag outside the data (a container's 8021q device or tc vlan
+	 * action, over a veth): vm_tx could not see it, and clones would
+	 * carry it, so the VM would pick an inner VLAN.  Never the VM's. */
+	if (skb->vlan_present) {
+		struct xvnet_vm_tx_stats *vs =
+			bpf_map_lookup_elem(&xvnet_vm_tx_stats, vm_id);
+
+		if (vs)
+			vs->c[XVNET_VM_CNT_SPOOF_VLAN]++;
+		count(XVNET_CNT_TX_SPOOF);
+		return TC_ACT_SHOT;
+	}
 
 	cfg = bpf_map_lookup_elem(&xvnet_config, &zero);
 	nic = cfg ? cfg->uplink_ifindex : 0;

@@ -108,4 +108,20 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } xvnet_config SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, XVNET_VM_ADDRS_MAX);
+	__type(key, struct xvnet_vm_addr_key);
+	__type(value, __u32);         /* enum xvnet_vm_addr_flags */
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xvnet_vm_addrs SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, XVNET_MAX_VMS);
+	__type(key, __u32);           /* vm_id */
+	__type(value, struct xvnet_vm_tx_stats);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xvnet_vm_tx_stats SEC(".maps");
+
 #endif

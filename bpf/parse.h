@@ -55,6 +55,7 @@ struct xvnet_pkt {
 	__u8  too_deep;             /* a third VLAN tag */
 	__u8  n_tags;
 	__be16 outer_tpid;
+	__u16 l4_rel;               /* L4 header offset from the IP header */
 };
 
 static __always_inline void ipv4_mapped(__u8 *dst16, __be32 addr)
@@ -125,6 +126,7 @@ static __always_inline int parse_ipv4(void *l3, void *data_end, struct xvnet_pkt
 		p->fragment = 1;
 		return PARSE_OK;
 	}
+	p->l4_rel = hlen;
 	return parse_l4(l3 + hlen, data_end, tot - hlen, p);
 }
 
@@ -188,6 +190,7 @@ static __always_inline int parse_ipv6(void *l3, void *data_end, struct xvnet_pkt
 		p->ext_limit = 1;
 		return PARSE_OK;
 	}
+	p->l4_rel = sizeof(*ip6) + used;
 	return parse_l4(cur, data_end, plen - used, p);
 }
 

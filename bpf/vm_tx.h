@@ -13,6 +13,7 @@
 #include "bpf/counters.h"
 #include "bpf/parse.h"
 #include "bpf/deliver.h"
+#include "bpf/spoof.h"
 
 /* Push an 802.1Q tag: make room in front, move both MACs back over it. */
 static __always_inline int vlan_push(struct xdp_md *ctx, __u16 vid)
@@ -35,12 +36,6 @@ static __always_inline int vlan_push(struct xdp_md *ctx, __u16 vid)
 	return 0;
 }
 
-static __always_inline int same_mac(const __u8 *a, const __u8 *b)
-{
-	return *(const __u32 *)a == *(const __u32 *)b &&
-	       *(const __u16 *)(a + 4) == *(const __u16 *)(b + 4);
-}
-
 static __always_inline int vm_tx_frame(struct xdp_md *ctx)
 {
 	void *data = (void *)(long)ctx->data;
@@ -50,8 +45,10 @@ static __always_inline int vm_tx_frame(struct xdp_md *ctx)
 	struct xvnet_pkt p = {};
 	struct xvnet_vm_key dk = {};
 	struct xvnet_vm *vm, *dvm;
-	__u32 *vm_id, *dst_id;
+	struct xvnet_vm_tx_stats *vs;
+	__u32 *vm_id, *dst_id, src_id;
 	long ret;
+	int why;
 
 	count(XVNET_CNT_TX);
 	vm_id = bpf_map_lookup_elem(&xvnet_port_vm, &port);
@@ -59,17 +56,27 @@ static __always_inline int vm_tx_frame(struct xdp_md *ctx)
 		count(XVNET_CNT_TX_NO_PORT);
 		return XDP_DROP;
 	}
-	vm = bpf_map_lookup_elem(&xvnet_vms, vm_id);
+	src_id = *vm_id;
+	vm = bpf_map_lookup_elem(&xvnet_vms, &src_id);
 	if (!vm || !(vm->flags & XVNET_VM_F_ACTIVE)) {
 		count(XVNET_CNT_TX_NO_PORT);
 		return XDP_DROP;
+	}
+	vs = bpf_map_lookup_elem(&xvnet_vm_tx_stats, &src_id);
+	if (vs) {
+		vs->c[XVNET_VM_CNT_TX]++;
+		vs->c[XVNET_VM_CNT_TX_BYTES] += bytes;
 	}
 	if (parse_frame(data, data_end, &p) != PARSE_OK || (void *)(eth + 1) > data_end) {
 		count(XVNET_CNT_MALFORMED);
 		return XDP_DROP;
 	}
-	/* a VM speaks only as itself, on its own VLAN (untagged = its VLAN) */
-	if (!same_mac(eth->h_source, vm->mac) || (p.n_tags && p.key.vlan != vm->vlan)) {
+	/* a VM speaks only as itself (MAC, addresses), on its own VLAN:
+	 * untagged, or one 802.1Q tag with the VM's VLAN ID (bpf/spoof.h) */
+	why = vm_frame_check(data, data_end, &p, src_id, vm);
+	if (why) {
+		if (vs && why < XVNET_VM_CNT_MAX)
+			vs->c[why]++;
 		count(XVNET_CNT_TX_SPOOF);
 		return XDP_DROP;
 	}

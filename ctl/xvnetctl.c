@@ -32,6 +32,7 @@ static const char main_usage[] =
 "  status\n"
 "  vm add NAME --mac MAC [--vlan 0-4094] --port tap|veth [--ifname IF]\n"
 "         [--netns NS] [--peer-ifname IF] [--queues 1-16] [--keep-vlan]\n"
+"         [--ip ADDR]...\n"
 "  vm del NAME\n"
 "  vm list\n"
 "  vm show NAME\n"
@@ -122,7 +123,9 @@ static int call_simple(const char *cmd, struct json_object *args)
 /* ---- option parsing ----------------------------------------------------- */
 
 enum optkind { O_NAME, O_MAC, O_VLAN, O_PORTKIND, O_IFNAME, O_NETNS,
-	       O_QUEUES, O_FLAG, O_PROTO, O_IP, O_L4PORT, O_ACTION, O_QUEUE };
+	       O_QUEUES, O_FLAG, O_PROTO, O_IP, O_L4PORT, O_ACTION, O_QUEUE,
+	       O_ADDR /* repeatable address: a JSON list */,
+	       O_TEXT /* passed as is, checked by xvnetd */ };
 
 struct optdef {
 	const char *flag;       /* without "--" */
@@ -181,6 +184,7 @@ static int check_value(const struct optdef *o, const char *v)
 		r = xv_parse_proto(o->key, v, &proto, err, sizeof(err));
 		break;
 	case O_IP:
+	case O_ADDR:
 		r = xv_parse_ip(o->key, v, addr, &v4, err, sizeof(err));
 		break;
 	case O_L4PORT:
@@ -195,6 +199,7 @@ static int check_value(const struct optdef *o, const char *v)
 		r = xv_parse_queue(o->key, v, &u16, err, sizeof(err));
 		break;
 	case O_FLAG:
+	case O_TEXT:
 		break;
 	}
 	if (r)
@@ -230,7 +235,8 @@ static int parse_opts(int argc, char **argv, const struct optdef *defs,
 					o = &defs[k];
 		if (!o)
 			return usage_err("unknown option '%s' (see --help)", a);
-		if (json_object_object_get_ex(args, o->key, NULL))
+		if (o->kind != O_ADDR &&
+		    json_object_object_get_ex(args, o->key, NULL))
 			return usage_err("--%s given twice", o->flag);
 		if (o->kind == O_FLAG) {
 			json_object_object_add(args, o->key,
@@ -242,6 +248,16 @@ static int parse_opts(int argc, char **argv, const struct optdef *defs,
 		a = argv[++i];
 		if (check_value(o, a))
 			return EX_USAGE;
+		if (o->kind == O_ADDR) {
+			struct json_object *list;
+
+			if (!json_object_object_get_ex(args, o->key, &list)) {
+				list = json_object_new_array();
+				json_object_object_add(args, o->key, list);
+			}
+			json_object_array_add(list, json_object_new_string(a));
+			continue;
+		}
 		json_object_object_add(args, o->key, all_digits(a) ?
 				       json_object_new_int64(atoll(a)) :
 				       json_object_new_string(a));
@@ -282,12 +298,19 @@ static void print_json(struct json_object *data)
 
 static void print_vm_line(struct json_object *vm)
 {
+	struct json_object *ips;
+
 	printf("%s id %s mac %s vlan %s port %s %s", js(vm, "name"), js(vm, "id"),
 	       js(vm, "mac"), js(vm, "vlan"), js(vm, "port"), js(vm, "ifname"));
 	if (strcmp(js(vm, "port"), "veth") == 0)
 		printf(" peer %s@%s", js(vm, "peer_ifname"), js(vm, "netns"));
-	printf(" queues %s%s state %s\n", js(vm, "queues"),
+	printf(" queues %s%s state %s", js(vm, "queues"),
 	       jb(vm, "keep_vlan") ? " keep-vlan" : "", js(vm, "state"));
+	if (json_object_object_get_ex(vm, "ips", &ips))
+		for (size_t i = 0; i < json_object_array_length(ips); i++)
+			printf(" ip %s", json_object_get_string(
+				       json_object_array_get_idx(ips, i)));
+	printf("\n");
 }
 
 static void print_stats(struct json_object *data, bool counters)
@@ -301,10 +324,23 @@ static void print_stats(struct json_object *data, bool counters)
 	if (!json_object_object_get_ex(data, "vms", &vms))
 		return;
 	for (size_t i = 0; i < json_object_array_length(vms); i++) {
-		struct json_object *vm = json_object_array_get_idx(vms, i), *qs;
+		struct json_object *vm = json_object_array_get_idx(vms, i), *qs, *eg;
 
 		printf("vm %s packets %s bytes %s\n", js(vm, "name"),
 		       js(vm, "packets"), js(vm, "bytes"));
+		if (json_object_object_get_ex(vm, "xsk", &eg) && eg)
+			printf("    xsk %s sockets %s rx_dropped %s rx_ring_full %s"
+			       " fill_ring_empty %s invalid rx %s tx %s\n",
+			       js(eg, "mode"), js(eg, "sockets"), js(eg, "rx_dropped"),
+			       js(eg, "rx_ring_full"), js(eg, "rx_fill_ring_empty_descs"),
+			       js(eg, "rx_invalid_descs"), js(eg, "tx_invalid_descs"));
+		if (json_object_object_get_ex(vm, "egress", &eg))
+			printf("    egress tx %s bytes %s spoofed %s (mac %s vlan %s"
+			       " ip %s arp %s nd %s)\n", js(eg, "tx"),
+			       js(eg, "tx_bytes"), js(eg, "spoof"),
+			       js(eg, "spoof_mac"), js(eg, "spoof_vlan"),
+			       js(eg, "spoof_ip"), js(eg, "spoof_arp"),
+			       js(eg, "spoof_nd"));
 		if (!json_object_object_get_ex(vm, "queues", &qs) ||
 		    json_object_array_length(qs) < 2)
 			continue;
@@ -353,9 +389,9 @@ static int cmd_status(int argc, char **argv)
 }
 
 static const char vm_add_help[] =
-"usage: xvnetctl vm add NAME --mac MAC [--vlan 0-4094] --port tap|veth\n"
+"usage: xvnetctl vm add NAME --mac MAC [--vlan 0-4094] --port tap|veth|xsk\n"
 "                [--ifname IF] [--netns NS] [--peer-ifname IF]\n"
-"                [--queues 1-16] [--keep-vlan]\n"
+"                [--queues 1-16] [--keep-vlan] [--ip ADDR]...\n"
 "  --mac         the VM's unicast MAC (frames to it, on --vlan, go to it)\n"
 "  --vlan        outer VLAN ID, 0 = untagged (default 0)\n"
 "  --port        tap: a persistent tap for QEMU; veth: a veth pair whose\n"
@@ -364,13 +400,35 @@ static const char vm_add_help[] =
 "  --netns       veth: existing namespace in /run/netns\n"
 "  --peer-ifname veth: peer's name in the namespace (default eth0)\n"
 "  --queues      virtual queues for RSS (default 1)\n"
-"  --keep-vlan   deliver frames tagged instead of popping the tag\n";
+"  --keep-vlan   deliver frames tagged instead of popping the tag\n"
+"  --port xsk    AF_XDP sockets on the NIC, one per NIC RX queue, handed to\n"
+"                the VMM by `xsk.get` (docs/xsk.md); knobs:\n"
+"                --xsk-frame-size 2048|4096  --xsk-frames N (per socket)\n"
+"                --xsk-rx-size/--xsk-tx-size/--xsk-fill-size/--xsk-comp-size N\n"
+"                --xsk-need-wakeup on|off  --xsk-busy-poll USEC\n"
+"                --xsk-busy-poll-budget N  --xsk-prefer-busy-poll on|off\n"
+"                --xsk-nic-queues 0,2-3 (default all; one xsk VM per NIC queue)\n"
+"  --ip ADDR     an IPv4 or IPv6 address the VM may send from; repeat for\n"
+"                more (up to 16).  Without any, the VM may only send ARP\n"
+"                probes and IPv6 DAD/RS/MLD from :: (docs/security.md)\n";
 
 static const struct optdef vm_opts[] = {
 	{ "mac", "mac", O_MAC }, { "vlan", "vlan", O_VLAN },
 	{ "port", "port", O_PORTKIND }, { "ifname", "ifname", O_IFNAME },
 	{ "netns", "netns", O_NETNS }, { "peer-ifname", "peer-ifname", O_IFNAME },
 	{ "queues", "queues", O_QUEUES }, { "keep-vlan", "keep-vlan", O_FLAG },
+	{ "ip", "ip", O_ADDR },
+	{ "xsk-frame-size", "xsk-frame-size", O_TEXT },
+	{ "xsk-frames", "xsk-frames", O_TEXT },
+	{ "xsk-rx-size", "xsk-rx-size", O_TEXT },
+	{ "xsk-tx-size", "xsk-tx-size", O_TEXT },
+	{ "xsk-fill-size", "xsk-fill-size", O_TEXT },
+	{ "xsk-comp-size", "xsk-comp-size", O_TEXT },
+	{ "xsk-need-wakeup", "xsk-need-wakeup", O_TEXT },
+	{ "xsk-busy-poll", "xsk-busy-poll", O_TEXT },
+	{ "xsk-busy-poll-budget", "xsk-busy-poll-budget", O_TEXT },
+	{ "xsk-prefer-busy-poll", "xsk-prefer-busy-poll", O_TEXT },
+	{ "xsk-nic-queues", "xsk-nic-queues", O_TEXT },
 };
 
 static const char vm_help[] =

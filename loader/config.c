@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "loader/config.h"
+#include "loader/xsk.h"
 
 #define ERR(...) (snprintf(err, errlen, __VA_ARGS__), -1)
 
@@ -115,6 +116,8 @@ int vm_conf_set(struct vm_conf *vm, const char *key, const char *val,
 {
 	unsigned long v;
 
+	if (strncmp(key, "xsk-", 4) == 0)
+		return xsk_conf_set(&vm->xsk, key, val, err, errlen);
 	if (strcmp(key, "keep-vlan") == 0)
 		return parse_flag(key, val, &vm->keep_vlan, err, errlen);
 	if (strcmp(key, "owned") == 0)
@@ -138,16 +141,18 @@ int vm_conf_set(struct vm_conf *vm, const char *key, const char *val,
 	}
 	if (strcmp(key, "vlan") == 0)
 		return xv_parse_vlan("vlan", val, &vm->vlan, err, errlen);
+	if (strcmp(key, "ip") == 0)
+		return vm_conf_add_addr(vm, val, err, errlen);
 	if (strcmp(key, "port") == 0) {
 		if (strcmp(val, "tap") == 0)
 			vm->port_kind = XVNET_PORT_TAP;
 		else if (strcmp(val, "veth") == 0)
 			vm->port_kind = XVNET_PORT_VETH;
 		else if (strcmp(val, "xsk") == 0)
-			return ERR("port: 'xsk' not supported yet");
+			vm->port_kind = XVNET_PORT_XSK;
 		else
-			return ERR("port: '%.64s' is not a port kind (tap, veth)",
-				   val);
+			return ERR("port: '%.64s' is not a port kind (tap, veth,"
+				   " xsk)", val);
 		return 0;
 	}
 	if (strcmp(key, "ifname") == 0)
@@ -174,7 +179,9 @@ int vm_conf_finish(struct vm_conf *vm, char *err, size_t errlen)
 	if (!vm->has_mac)
 		return ERR("mac: missing");
 	if (vm->port_kind == XVNET_PORT_NONE)
-		return ERR("port: missing (tap or veth)");
+		return ERR("port: missing (tap, veth or xsk)");
+	if (vm->port_kind != XVNET_PORT_XSK && xsk_conf_is_set(&vm->xsk))
+		return ERR("xsk-*: only for xsk ports");
 	if (!vm->queues)
 		vm->queues = 1;
 	if (!vm->ifname[0] &&
@@ -222,7 +229,7 @@ int config_check_vm(const struct xvd_config *cfg, const struct vm_conf *vm,
 			return ERR("id: '%d' already used by vm '%s'", vm->id,
 				   o->name);
 	}
-	return 0;
+	return config_check_vm_addrs(cfg, vm, skip, err, errlen);
 }
 
 int config_alloc_vm_id(const struct xvd_config *cfg)
@@ -437,7 +444,7 @@ void config_del_flow(struct xvd_config *cfg, const struct xvnet_flow_key *key)
 
 /* ---- the file ---------------------------------------------------------- */
 
-#define MAX_TOKENS 40
+#define MAX_TOKENS 96     /* vm lines: up to 16 "ip ADDR" pairs */
 
 static int tokenize(char *line, char **tok)
 {
@@ -661,9 +668,18 @@ int config_format(const struct xvd_config *cfg, FILE *f)
 		if (vm->port_kind == XVNET_PORT_VETH)
 			fprintf(f, " netns %s peer-ifname %s", vm->netns,
 				vm->peer_ifname);
-		fprintf(f, " queues %u%s%s\n", vm->queues,
+		if (vm->port_kind == XVNET_PORT_XSK)
+			xsk_conf_format(&vm->xsk, f);
+		fprintf(f, " queues %u%s%s", vm->queues,
 			vm->keep_vlan ? " keep-vlan" : "",
 			vm->owned ? " owned" : "");
+		for (int a = 0; a < vm->n_addrs; a++) {
+			char ip[46];
+
+			xv_fmt_ip(vm->addrs[a], ip, sizeof(ip));
+			fprintf(f, " ip %s", ip);
+		}
+		fputc('\n', f);
 	}
 	for (size_t i = 0; i < cfg->n_flows; i++)
 		format_flow(&cfg->flows[i], f);

@@ -10,8 +10,8 @@
  *   socket-group GROUP
  *   flow-max N
  *   malformed pass|drop
- *   vm NAME [id N] mac MAC [vlan V] port tap|veth [ifname IF] [netns NS]
- *      [peer-ifname IF] [queues Q] [keep-vlan] [owned]
+ *   vm NAME [id N] mac MAC [vlan V] port tap|veth|xsk [ifname IF] [netns NS]
+ *      [peer-ifname IF] [queues Q] [keep-vlan] [owned] [xsk-KNOB VALUE...]
  *   flow [vlan V] proto P src IP [sport N] dst IP [dport N]
  *      action deliver|drop|pass [vm NAME] [queue Q|rss]
  */
@@ -27,6 +27,20 @@
 
 #define XV_NETNS_MAX 63
 
+/* AF_XDP socket knobs of an xsk VM (0 = default; see loader/xsk.h). */
+struct xsk_conf {
+	uint32_t frame_size;            /* xsk-frame-size 2048|4096 */
+	uint32_t frames;                /* xsk-frames: UMEM frames per socket */
+	uint32_t rx_size, tx_size;      /* xsk-rx-size, xsk-tx-size */
+	uint32_t fill_size, comp_size;  /* xsk-fill-size, xsk-comp-size */
+	uint32_t busy_poll_us;          /* xsk-busy-poll (SO_BUSY_POLL) */
+	uint32_t busy_poll_budget;      /* xsk-busy-poll-budget */
+	uint32_t nic_queues;            /* xsk-nic-queues 0,2-3: mask, 0 = all */
+	uint8_t need_wakeup;            /* xsk-need-wakeup on|off (0: on) */
+	uint8_t prefer_busy_poll;       /* xsk-prefer-busy-poll on|off */
+	uint8_t pad[2];
+};
+
 struct vm_conf {
 	char name[XV_NAME_MAX + 1];
 	int id;                         /* vm_id, -1 until assigned */
@@ -40,7 +54,12 @@ struct vm_conf {
 	uint8_t queues;
 	bool keep_vlan;
 	bool owned;                     /* xvnetd created the port device */
+	struct xsk_conf xsk;            /* port xsk only */
 	int line;                       /* config line (0: from a request) */
+	/* source addresses ("ip ADDR", repeatable; vm_tx anti-spoofing), IPv4
+	 * stored IPv4-mapped; loader/addrs.c writes them to xvnet_vm_addrs */
+	uint8_t addrs[XVNET_MAX_VM_ADDRS][16];
+	uint8_t n_addrs;
 };
 
 struct flow_conf {
@@ -87,6 +106,13 @@ int vm_conf_finish(struct vm_conf *vm, char *err, size_t errlen);
 /* Conflicts with the other VMs of cfg (skip: index to ignore or -1). */
 int config_check_vm(const struct xvd_config *cfg, const struct vm_conf *vm,
 		    long skip, char *err, size_t errlen);
+/* addrs.c: "ip ADDR" of a VM (repeatable: vm NAME ... ip A ip B) and the
+ * conflict check: an address belongs to one VM per VLAN. */
+int vm_conf_add_addr(struct vm_conf *vm, const char *val, char *err,
+		     size_t errlen);
+int config_check_vm_addrs(const struct xvd_config *cfg,
+			  const struct vm_conf *vm, long skip, char *err,
+			  size_t errlen);
 int config_alloc_vm_id(const struct xvd_config *cfg);
 struct vm_conf *config_find_vm(const struct xvd_config *cfg, const char *name);
 struct vm_conf *config_find_vm_id(const struct xvd_config *cfg, int id);

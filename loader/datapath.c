@@ -176,6 +176,8 @@ static int open_and_load(struct xvd *d, char *err, size_t errlen)
 	d->m.port_vm = bpf_map__fd(d->skel->maps.xvnet_port_vm);
 	d->m.uplink = bpf_map__fd(d->skel->maps.xvnet_uplink);
 	d->m.config = bpf_map__fd(d->skel->maps.xvnet_config);
+	d->m.vm_addrs = bpf_map__fd(d->skel->maps.xvnet_vm_addrs);
+	d->m.vm_tx_stats = bpf_map__fd(d->skel->maps.xvnet_vm_tx_stats);
 	log_info("nic_rx loaded, maps %s under %s",
 		 d->maps_adopted ? "reused" : "created and pinned", xv_pin_dir);
 	return 0;

@@ -335,6 +335,8 @@ int netdev_check_port(const struct vm_conf *vm, char *err, size_t errlen)
 	char drv[32];
 	unsigned long tf;
 
+	if (vm->port_kind == XVNET_PORT_XSK)
+		return 0;       /* no device: sockets on the NIC (loader/xsk.c) */
 	if (vm->port_kind == XVNET_PORT_VETH && !netns_exists(vm->netns))
 		return ERR("netns: '%s' does not exist (create it first: ip netns"
 			   " add %s)", vm->netns, vm->netns);
@@ -378,6 +380,10 @@ int netdev_ensure_port(struct vm_conf *vm, int *ifindex, char *err,
 	bool created = false;
 	char why[XV_ERR_LEN];
 
+	if (vm->port_kind == XVNET_PORT_XSK) {
+		*ifindex = 0;   /* no port device */
+		return 0;
+	}
 	if (netdev_check_port(vm, err, errlen))
 		return -1;
 	if (!if_nametoindex(vm->ifname)) {

@@ -18,6 +18,7 @@
 #include "lib/proto.h"
 #include "loader/log.h"
 #include "loader/netdev.h"
+#include "loader/xsk.h"
 #include "loader/xvnetd.h"
 
 /* A request argument as text ("true"/"false" for booleans). */
@@ -64,11 +65,14 @@ static struct json_object *vm_json(struct xvd *d, const struct vm_conf *vm)
 				       json_object_new_string(vm->peer_ifname));
 	}
 	json_object_object_add(o, "queues", json_object_new_int(vm->queues));
+	json_object_object_add(o, "ips", addrs_json(vm));
 	json_object_object_add(o, "keep_vlan", json_object_new_boolean(vm->keep_vlan));
 	json_object_object_add(o, "owned", json_object_new_boolean(vm->owned));
 	if (d && !bpf_map_lookup_elem(d->m.ports, &id, &port_if))
 		json_object_object_add(o, "port_map_ifindex",
 				       json_object_new_int((int)port_if));
+	if (vm->port_kind == XVNET_PORT_XSK)
+		json_object_object_add(o, "xsk", xskp_json(vm->id));
 	return o;
 }
 
@@ -99,6 +103,23 @@ int vm_request_parse(const struct xvd_config *cfg, struct json_object *args,
 		if (strcmp(key, "owned") == 0) {
 			snprintf(err, errlen, "owned: set by the daemon only");
 			return -1;
+		}
+		if (strcmp(key, "ip") == 0 &&
+		    json_object_is_type(v, json_type_array)) {
+			/* source addresses: a list (or one string) */
+			for (size_t i = 0; i < json_object_array_length(v); i++) {
+				struct json_object *a = json_object_array_get_idx(v, i);
+
+				if (!json_object_is_type(a, json_type_string)) {
+					snprintf(err, errlen, "ip: must be a list of"
+						 " addresses");
+					return -1;
+				}
+				if (vm_conf_set(vm, key, json_object_get_string(a),
+						err, errlen))
+					return -1;
+			}
+			continue;
 		}
 		if (arg_text(v, val, sizeof(val), err, errlen, key))
 			return -1;
@@ -402,6 +423,7 @@ static struct json_object *status(struct xvd *d)
 	json_object_object_add(o, "uptime_s", json_object_new_int64(
 				       (int64_t)(time(NULL) - d->started)));
 	json_object_object_add(o, "pid", json_object_new_int((int)getpid()));
+	json_object_object_add(o, "xsk", xskp_status());
 	return xv_reply_ok(o);
 }
 
@@ -474,6 +496,8 @@ struct json_object *xvd_handle(struct xvd *d, struct json_object *req)
 		return xv_reply_ok(tbl_flow_list(d));
 	if (strcmp(cmd, "stats") == 0)
 		return stats(d, args);
+	if (strcmp(cmd, "xsk.get") == 0)
+		return xskp_get(d, args);
 	if (strcmp(cmd, "shutdown") == 0)
 		return shutdown_req(d, args);
 	if (strcmp(cmd, "reload") == 0)
@@ -488,7 +512,8 @@ static bool same_port(const struct vm_conf *a, const struct vm_conf *b)
 	return a->port_kind == b->port_kind && strcmp(a->ifname, b->ifname) == 0 &&
 	       strcmp(a->netns, b->netns) == 0 &&
 	       strcmp(a->peer_ifname, b->peer_ifname) == 0 &&
-	       a->queues == b->queues && memcmp(a->mac, b->mac, 6) == 0;
+	       a->queues == b->queues && memcmp(a->mac, b->mac, 6) == 0 &&
+	       memcmp(&a->xsk, &b->xsk, sizeof(a->xsk)) == 0;
 }
 
 int xvd_reload(struct xvd *d, char *rerr, size_t rerrlen)

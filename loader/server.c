@@ -21,6 +21,7 @@
 
 #include "lib/proto.h"
 #include "loader/log.h"
+#include "loader/xsk.h"
 #include "loader/xvnetd.h"
 
 #define MAX_CLIENTS 64
@@ -145,8 +146,13 @@ static int serve_client(struct xvd *d, struct client *c)
 		int r;
 
 		free(line);
+		int fds[XSKP_MAX_FDS], nfds;
+
 		rep = req ? xvd_handle(d, req) : xv_reply_err("request: not JSON");
-		r = xv_send_json(c->fd, rep);
+		/* xsk.get: the reply carries the sockets (SCM_RIGHTS) */
+		nfds = xskp_take_fds(fds, XSKP_MAX_FDS);
+		r = nfds > 0 ? xskp_send_json_fds(c->fd, rep, fds, nfds)
+			     : xv_send_json(c->fd, rep);
 		json_object_put(req);
 		json_object_put(rep);
 		if (r)

@@ -18,6 +18,7 @@
 
 #include "loader/log.h"
 #include "loader/netdev.h"
+#include "loader/xsk.h"
 #include "loader/xvnetd.h"
 
 #define ERR(...) (snprintf(err, errlen, __VA_ARGS__), -1)
@@ -188,15 +189,18 @@ static int vm_write(struct xvd *d, const struct vm_conf *vm, int ifindex,
 			return ERR("%s[%u]: %s", XVNET_MAP_VMS, id, strerror(errno));
 		log_debug("vm %s: slot %u written", vm->name, id);
 	}
-	if (bpf_map_lookup_elem(d->m.ports, &id, &cur_if) ||
-	    cur_if != (__u32)ifindex) {
+	if (vm->port_kind == XVNET_PORT_XSK) {
+		/* no device: no DEVMAP port and (for now) no flood copies */
+	} else if (bpf_map_lookup_elem(d->m.ports, &id, &cur_if) ||
+		   cur_if != (__u32)ifindex) {
 		__u32 v = (__u32)ifindex;
 
 		if (bpf_map_update_elem(d->m.ports, &id, &v, BPF_ANY))
 			return ERR("%s[%u] = %d: %s", XVNET_MAP_PORTS, id, ifindex,
 				   strerror(errno));
 	}
-	if (flood_find(d, vm->vlan, id, NULL) < 0 &&
+	if (vm->port_kind != XVNET_PORT_XSK &&
+	    flood_find(d, vm->vlan, id, NULL) < 0 &&
 	    flood_append(d, vm->vlan, (__u32)ifindex, id))
 		return ERR("%s: vlan %u: %s", XVNET_MAP_FLOOD, vm->vlan,
 			   strerror(errno));
@@ -217,6 +221,16 @@ int tbl_vm_ensure(struct xvd *d, const struct vm_conf *vm, int ifindex,
 	/* stale reachability of this slot goes first */
 	by_mac_remove_vm(d, (__u32)vm->id, &key);
 	flood_remove_vm(d, (__u32)vm->id, vm->vlan, (__u32)ifindex);
+	/* the addresses vm_tx lets it send from, before it can send */
+	if (addrs_sync(d, vm, err, errlen))
+		return -1;
+	if (vm->port_kind == XVNET_PORT_XSK) {
+		/* sockets in xvnet_xsks before the VM is reachable */
+		if (xskp_ensure(d, vm, err, errlen))
+			return -1;
+		return vm_write(d, vm, 0, err, errlen);
+	}
+	xskp_destroy(d, vm->id);        /* was xsk before a reload */
 	/* egress: the port must know its VM before vm_tx runs on it */
 	if (bpf_map_update_elem(d->m.port_vm, &port, &id, BPF_ANY))
 		return ERR("%s[%d]: %s", XVNET_MAP_PORT_VM, ifindex, strerror(errno));
@@ -234,6 +248,7 @@ int tbl_vm_remove(struct xvd *d, int vm_id)
 
 	by_mac_remove_vm(d, id, NULL);
 	flood_remove_vm(d, id, -1, 0);
+	xskp_destroy(d, vm_id);         /* unreachable now: sockets, UMEM go */
 	if (!bpf_map_lookup_elem(d->m.ports, &id, &port) && port) {
 		/* an adopted tap outlives the VM: leave it clean */
 		dp_port_detach((int)port);
@@ -242,6 +257,7 @@ int tbl_vm_remove(struct xvd *d, int vm_id)
 	bpf_map_delete_elem(d->m.ports, &id);
 	if (bpf_map_update_elem(d->m.vms, &id, &zero, BPF_ANY))
 		return -1;
+	addrs_remove_vm(d, vm_id);
 	return 0;
 }
 
@@ -456,6 +472,9 @@ static struct json_object *vm_stats(struct xvd *d, const struct vm_conf *vm,
 	json_object_object_add(o, "packets", json_object_new_uint64(tp));
 	json_object_object_add(o, "bytes", json_object_new_uint64(tb));
 	json_object_object_add(o, "queues", qs);
+	if (vm->port_kind == XVNET_PORT_XSK)
+		json_object_object_add(o, "xsk", xskp_json(vm->id));
+	json_object_object_add(o, "egress", addrs_tx_stats(d, vm->id));
 	return o;
 }
 

@@ -22,6 +22,7 @@ struct nic_rx;
 struct xvd_maps {
 	int vm_by_mac, vms, flows, ports, flood, flood_count, stats, queue_stats;
 	int port_vm, uplink, config;
+	int vm_addrs, vm_tx_stats;  /* anti-spoofing (loader/addrs.c) */
 };
 
 struct xvd {
@@ -71,6 +72,13 @@ int tbl_reconcile(struct xvd *d, char *err, size_t errlen);
 struct json_object *tbl_flow_list(struct xvd *d);
 struct json_object *tbl_stats(struct xvd *d, const struct vm_conf *only);
 int tbl_count_active(struct xvd *d, int *vms, int *flows);
+
+/* addrs.c: a VM's source addresses in xvnet_vm_addrs, its egress counters. */
+int addrs_sync(struct xvd *d, const struct vm_conf *vm, char *err,
+	       size_t errlen);
+void addrs_remove_vm(struct xvd *d, int vm_id);
+struct json_object *addrs_json(const struct vm_conf *vm);
+struct json_object *addrs_tx_stats(struct xvd *d, int vm_id);
 
 /* ops.c: requests (validated whole, then applied and persisted). */
 struct json_object *xvd_handle(struct xvd *d, struct json_object *req);

@@ -21,6 +21,8 @@
 #define XVNET_IPV6_MAX_EXT_HDRS 8     /* extension headers walked, no more */
 #define XVNET_VLAN_NONE         0     /* untagged */
 #define XVNET_VLAN_MAX          4094
+#define XVNET_MAX_VM_ADDRS      16    /* source addresses per VM (vm add --ip) */
+#define XVNET_VM_ADDRS_MAX      65536 /* xvnet_vm_addrs entries, all VMs */
 
 /* Flow action queue meaning "pick the queue with the VM's RSS". */
 #define XVNET_QUEUE_RSS         0xffff
@@ -39,6 +41,8 @@
 #define XVNET_MAP_PORT_VM       "xvnet_port_vm"
 #define XVNET_MAP_UPLINK        "xvnet_uplink"
 #define XVNET_MAP_CONFIG        "xvnet_config"
+#define XVNET_MAP_VM_ADDRS      "xvnet_vm_addrs"
+#define XVNET_MAP_VM_TX_STATS   "xvnet_vm_tx_stats"
 #define XVNET_PROG_NIC_RX       "nic_rx"
 #define XVNET_PROG_NIC_FLOOD    "nic_flood"
 #define XVNET_PROG_VM_TX        "vm_tx"
@@ -210,6 +214,48 @@ struct xvnet_queue_stats {
 #define XVNET_QUEUE_STATS_MAX (XVNET_MAX_VMS * XVNET_MAX_QUEUES)
 
 /* xvnet_stats: PERCPU_ARRAY[enum xvnet_counter] -> __u64 */
+
+/*
+ * xvnet_vm_addrs: HASH {vm_id, address} -> __u32 enum xvnet_vm_addr_flags.
+ * The addresses VM vm_id may send from (vm_tx anti-spoofing, bpf/spoof.h);
+ * IPv4 stored IPv4-mapped.  One extra entry per VM with the all-zero
+ * address and XVNET_ADDR_F_HAS_ADDRS says "this VM has addresses" (:: and
+ * 0.0.0.0 are never configurable, so it never matches a source).
+ */
+struct xvnet_vm_addr_key {
+	__u32 vm_id;
+	__u8  addr[16];
+};
+
+enum xvnet_vm_addr_flags {
+	XVNET_ADDR_F_SOURCE    = 1 << 0, /* a configured address */
+	XVNET_ADDR_F_HAS_ADDRS = 1 << 1, /* the per-VM marker entry */
+};
+
+/*
+ * Per-VM egress counters: xvnet_vm_tx_stats PERCPU_ARRAY[vm_id] ->
+ * struct xvnet_vm_tx_stats.  X(enum suffix, name, description).  The
+ * SPOOF_* reasons come last: their sum (from SPOOF_MAC on) is "spoof".
+ */
+#define XVNET_VM_TX_COUNTERS(X)                                               \
+	X(TX,         "tx",         "frames the VM sent (seen by vm_tx)")     \
+	X(TX_BYTES,   "tx_bytes",   "bytes of those frames")                  \
+	X(SPOOF_MAC,  "spoof_mac",  "source MAC not the VM's")                \
+	X(SPOOF_VLAN, "spoof_vlan", "tag other than the VM's VLAN, or QinQ")  \
+	X(SPOOF_IP,   "spoof_ip",   "IPv4/IPv6 source not the VM's")          \
+	X(SPOOF_ARP,  "spoof_arp",  "ARP sender MAC/IP not the VM's")         \
+	X(SPOOF_ND,   "spoof_nd",   "ND target or link-layer option forged")
+
+enum xvnet_vm_counter {
+#define XVNET_X_ENUM(e, name, desc) XVNET_VM_CNT_##e,
+	XVNET_VM_TX_COUNTERS(XVNET_X_ENUM)
+#undef XVNET_X_ENUM
+	XVNET_VM_CNT_MAX,
+};
+
+struct xvnet_vm_tx_stats {
+	__u64 c[XVNET_VM_CNT_MAX];
+};
 
 /*
  * Metadata nic_rx puts in front of every frame it sends to an AF_XDP socket

@@ -20,7 +20,7 @@ N=20
 
 xv_topology
 xvnetd_start
-xvctl vm add guest1 --mac "$MAC" --port tap --ifname "$TAP" || fail "vm add (tap) refused"
+xvctl vm add guest1 --mac "$MAC" --port tap --ifname "$TAP" --ip "$GUEST_IP" || fail "vm add (tap) refused"
 xvctl vm show guest1 | grep -q "$TAP" || fail "vm show does not name the tap"
 
 GUEST_ID=guest1 guest_start "$TAP" "$MAC" "$GUEST_IP/24" "$XV_TMP/guest.log"

@@ -37,7 +37,7 @@ trafgen_from_wire --dst-mac $MAC1 --rate 20000 --duration 4 >"$XV_TMP/gen.json" 
 GEN=$!
 sleep 1
 proc_stop "$XVD_PID"               # SIGTERM: pins and links stay
-pgrep -x xvnetd >/dev/null && fail "xvnetd still running"
+_xv_dead "$XVD_PID" || fail "xvnetd still running"   # this test's daemon (others may run)
 gap_rx0=$(cat "$XV_TMP/sink")
 sleep 1                           # traffic with no daemon at all
 gap_rx=$(( $(cat "$XV_TMP/sink") - gap_rx0 ))
@@ -63,7 +63,7 @@ xvctl vm del vm2 || fail "vm del under traffic refused"
 wait "$GEN" || fail "generator failed"
 xvctl status >/dev/null || fail "xvnetd died after vm del under traffic"
 xvctl vm list | grep -q '^vm2 ' && fail "vm2 still listed"
-ip link show xv-vm2 >/dev/null 2>&1 && fail "port xv-vm2 of the deleted VM still exists"
+ip link show "$(vm_port vm2)" >/dev/null 2>&1 && fail "port of the deleted VM still exists"
 [ "$(vm_queue_packets vm1)" -eq "$q1_0" ] || fail "frames for vm2 were delivered to vm1"
 [ $(( $(xv_counter no_vm) - n0 )) -gt 0 ] || fail "frames for vm2 after its deletion did not go to the host"
 log "vm del: no stray delivery, $(( $(xv_counter no_vm) - n0 )) frames to the host after the delete"
@@ -73,5 +73,5 @@ xvctl shutdown --teardown || fail "shutdown --teardown refused"
 wait_until 5 _xv_dead "$XVD_PID" || fail "xvnetd did not exit on shutdown"
 [ -e "$XVD_PIN" ] && fail "$XVD_PIN left after teardown"
 ip link show "$NIC" | grep -q 'xdp' && fail "XDP still attached to the NIC after teardown"
-ip link show xv-vm1 >/dev/null 2>&1 && fail "port xv-vm1 left after teardown"
+ip link show "$(vm_port vm1)" >/dev/null 2>&1 && fail "port of vm1 left after teardown"
 pass "zero loss over a restart ($sent packets), vm del under traffic, teardown"

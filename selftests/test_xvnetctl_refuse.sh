@@ -22,12 +22,15 @@ snapshot() {
 	{
 		xvctl -j vm list
 		xvctl -j flow list
-		for m in xvnet_vm_by_mac xvnet_vms xvnet_ports xvnet_flood xvnet_flood_count xvnet_flows xvnet_port_vm; do
+		for m in xvnet_vm_by_mac xvnet_vms xvnet_ports xvnet_flood xvnet_flood_count xvnet_flows xvnet_port_vm xvnet_vm_addrs; do
 			echo "== $m"
 			bpftool map dump pinned "$XVD_PIN/$m" 2>&1
 		done
 		cat "$XVD_CONF"
-		ip -o link show | awk -F': ' '{print $2}' | sed 's/@.*//' | sort
+		# VM ports and this test's links (other tests and benchmarks may
+		# add and remove theirs meanwhile)
+		ip -o link show | awk -F': ' '{print $2}' | sed 's/@.*//' |
+			awk -v p="$XV_PREFIX" 'index($0, p) == 1 || /^xv-/' | sort
 	} >"$1"
 }
 
@@ -54,6 +57,7 @@ refuse 2 port  vm add vm2 --mac 02:00:00:00:33:02 --port bridge --netns "$NS2"
 refuse 2 bogus vm add vm2 --mac 02:00:00:00:33:02 --port veth --bogus 1
 refuse 2 proto flow add --proto sctpx --src 10.0.0.1 --dst 10.0.0.2 --action drop
 refuse 2 src   flow add --proto udp --src 10.0.0.300 --dst 10.0.0.2 --action drop
+refuse 2 ip    vm add vm2 --mac 02:00:00:00:33:02 --port veth --netns "$NS2" --ip 10.0.0.300
 # refused by the daemon (exit 1)
 refuse 1 vm1   vm add vm1 --mac 02:00:00:00:33:02 --port veth --netns "$NS2"
 refuse 1 mac   vm add vm2 --mac 02:00:00:00:33:01 --vlan 10 --port veth --netns "$NS2"
@@ -63,6 +67,9 @@ refuse 1 vm9   vm show vm9
 refuse 1 vm    flow add --proto udp --src 10.0.0.1 --dst 10.0.0.2 --action deliver --vm vm9
 refuse 1 queue flow add --proto udp --src 10.0.0.1 --dst 10.0.0.2 --action deliver --vm vm1 --queue 3
 refuse 1 flow  flow del --proto udp --src 10.0.0.1 --dst 10.0.0.9
+refuse 1 ip    vm add vm2 --mac 02:00:00:00:33:02 --vlan 10 --port veth --netns "$NS2" --ip 10.77.0.31
+refuse 1 ip    vm add vm2 --mac 02:00:00:00:33:02 --port veth --netns "$NS2" --ip 224.0.0.1
+refuse 1 ip    vm add vm2 --mac 02:00:00:00:33:02 --port veth --netns "$NS2" --ip fd00::2 --ip fd00::2
 
 # the same MAC on another VLAN is a different VM: accepted
 xvctl vm add vm2 --mac 02:00:00:00:33:01 --vlan 11 --port veth --netns "$NS2" ||
@@ -81,4 +88,4 @@ snapshot "$XV_TMP/after"
 cmp -s "$XV_TMP/before" "$XV_TMP/after" || fail "a refused reload changed state"
 xvctl status >/dev/null || fail "xvnetd died on a bad reload"
 
-pass "15 bad requests and a bad reload refused, state unchanged"
+pass "19 bad requests and a bad reload refused, state unchanged"

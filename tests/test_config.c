@@ -26,6 +26,8 @@ static const char good_conf[] =
 	"vm vm1 mac 02:00:00:00:00:01 vlan 10 port veth netns vmns1 queues 1\n"
 	"vm vm2 mac 02:00:00:00:00:02 port tap ifname tapvm2 queues 2 keep-vlan\n"
 	"vm vm0 id 7 mac 02:00:00:00:00:03 port tap\n"
+	"vm vx id 9 mac 02:00:00:00:00:04 port xsk queues 4 xsk-rx-size 2048"
+	" xsk-need-wakeup off xsk-busy-poll 50 xsk-frame-size 2048\n"
 	"flow vlan 10 proto udp src 10.0.0.1 sport 1000 dst 10.0.0.2 dport 2000"
 	" action deliver vm vm1 queue 0\n"
 	"flow proto tcp src 2001:db8::1 dst 2001:db8::2 dport 80 action drop\n"
@@ -107,7 +109,7 @@ static void test_parse_good(void **state)
 	assert_string_equal(cfg.nic, "veth-wire0");
 	assert_string_equal(cfg.socket_group, "xvnet");
 	assert_int_equal(cfg.flow_max, 1024);
-	assert_int_equal(cfg.n_vms, 3);
+	assert_int_equal(cfg.n_vms, 4);
 	assert_int_equal(cfg.n_flows, 3);
 
 	vm = config_find_vm(&cfg, "vm1");
@@ -125,6 +127,14 @@ static void test_parse_good(void **state)
 	assert_string_equal(vm->ifname, "tapvm2");
 	vm = config_find_vm(&cfg, "vm0");
 	assert_int_equal(vm->id, 7);            /* explicit ids are kept */
+	vm = config_find_vm(&cfg, "vx");
+	assert_int_equal(vm->port_kind, XVNET_PORT_XSK);
+	assert_int_equal(vm->queues, 4);
+	assert_int_equal(vm->xsk.rx_size, 2048);
+	assert_int_equal(vm->xsk.frame_size, 2048);
+	assert_int_equal(vm->xsk.busy_poll_us, 50);
+	assert_int_equal(vm->xsk.need_wakeup, 2);     /* off */
+	assert_int_equal(vm->xsk.tx_size, 0);         /* default */
 
 	fc = &cfg.flows[0];
 	assert_int_equal(fc->key.vlan, 10);
@@ -154,8 +164,12 @@ static void test_parse_errors(void **state)
 		{ "nic a\nvm v mac 02:00:00:00:00:01 port tap\n"
 		  "vm w mac 02:00:00:00:00:01 port tap\n",
 		  "t.conf:3: mac: '02:00:00:00:00:01' already used on vlan 0 by vm 'v'" },
-		{ "nic a\nvm v mac 02:00:00:00:00:01 port xsk\n",
-		  "t.conf:2: port: 'xsk' not supported yet" },
+		{ "nic a\nvm v mac 02:00:00:00:00:01 port xsk xsk-rx-size 100\n",
+		  "t.conf:2: xsk-rx-size: '100' is not a power of two" },
+		{ "nic a\nvm v mac 02:00:00:00:00:01 port tap xsk-frames 64\n",
+		  "t.conf:2: xsk-*: only for xsk ports" },
+		{ "nic a\nvm v mac 02:00:00:00:00:01 port xsk xsk-need-wakeup maybe\n",
+		  "t.conf:2: xsk-need-wakeup: 'maybe' is not on or off" },
 		{ "nic a\nvm v mac 02:00:00:00:00:01 port veth\n",
 		  "t.conf:2: netns: missing (a veth port's peer goes into a network namespace)" },
 		{ "nic a\nvm v mac 02:00:00:00:00:01 port tap colour red\n",

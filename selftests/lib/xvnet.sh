@@ -10,7 +10,8 @@
 #   xvctl ARGS...               xvnetctl on this test's socket
 #   vm_ns_add NAME MAC IP/PFX [xvnetctl vm add options]
 #                               a veth VM in its own namespace, udp_echo on
-#                               $GUEST_PORT answering with id NAME
+#                               $GUEST_PORT answering with id NAME; IP is
+#                               its source address (vm add --ip IP)
 #   xv_counter NAME             a datapath counter from `xvnetctl -j stats`
 #   vm_queue_packets VM         packets delivered to VM (all queues)
 #
@@ -99,7 +100,7 @@ vm_ns_add() {
 	ns=$(xv_name "$name")
 	ns_create "$ns"
 	ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
-	xvctl vm add "$name" --mac "$mac" --port veth --netns "$ns" "$@" ||
+	xvctl vm add "$name" --mac "$mac" --port veth --netns "$ns" --ifname "$(vm_port "$name")" --ip "${ip%/*}" "$@" ||
 		fail "vm add $name refused"
 	addr_add eth0 "$ip" "$ns"
 	bg_start "$XV_TMP/echo-$name.log" ip netns exec "$ns" "$ECHO_BIN" "$GUEST_PORT" "$name"
@@ -108,6 +109,8 @@ vm_ns_add() {
 }
 
 vm_ns() { xv_name "$1"; }
+# vm_port NAME: the host end of VM NAME's veth (prefixed: tests never clash)
+vm_port() { xv_name "p$1"; }
 
 # probe_from_wire IP [udp_probe options]
 probe_from_wire() {

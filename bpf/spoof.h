@@ -1,0 +1,245 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * VM egress anti-spoofing, the L3 half (vm_tx checks MAC and VLAN first):
+ * what a VM sends must carry one of its own addresses (xvnet_vm_addrs).
+ *
+ *  - IPv4: the source is one of the VM's addresses (0.0.0.0 included: no
+ *    DHCP client traffic from an unconfigured VM).
+ *  - ARP: hardware type Ethernet, protocol IPv4, lengths 6/4; the sender
+ *    MAC is the VM's; the sender IP is one of the VM's, or 0.0.0.0 in a
+ *    request (an RFC 5227 probe), whose target must then be one of the
+ *    VM's addresses -- unless the VM has none (discovery).
+ *  - IPv6: the source is one of the VM's addresses, or :: for neighbour
+ *    solicitations (DAD), router solicitations and MLD reports only.
+ *    ICMPv6 ND: a neighbour advertisement's target is the VM's; a DAD
+ *    solicitation's target is the VM's unless it has no address; source /
+ *    target link-layer options carry the VM's MAC, and none may come with
+ *    the :: source.  An extension-header chain too long to walk is refused.
+ * Every refusal names its reason: an enum xvnet_vm_counter (SPOOF_*).
+ * docs/security.md lists exactly what passes and what does not.
+ *
+ * The same source is compiled in user space (lib/spoof.c, with
+ * XVNET_SPOOF_USER defined) for transmit paths no XDP program sees (AF_XDP
+ * TX): there the address lookup is a plain table instead of the map.
+ */
+#ifndef XVNET_BPF_SPOOF_H
+#define XVNET_BPF_SPOOF_H
+
+#ifdef XVNET_SPOOF_USER
+#include <linux/if_ether.h>
+__u32 xv_spoof_user_flags(__u32 vm_id, const __u8 *addr16);
+#else
+#include "bpf/maps.h"
+#endif
+#include "bpf/parse.h"
+
+#define XVNET_ETH_P_ARP     0x0806
+#define XVNET_ND_MLD1_REPORT 131
+#define XVNET_ND_RS          133
+#define XVNET_ND_NS          135
+#define XVNET_ND_NA          136
+#define XVNET_ND_MLD2_REPORT 143
+#define XVNET_ND_OPT_SLLA    1
+#define XVNET_ND_OPT_TLLA    2
+#define XVNET_ND_MAX_OPTS    8
+
+struct xvnet_arp {
+	__be16 htype;
+	__be16 ptype;
+	__u8   hlen;
+	__u8   plen;
+	__be16 oper;
+	__u8   sha[6];
+	__u8   spa[4];
+	__u8   tha[6];
+	__u8   tpa[4];
+} __attribute__((packed));
+
+static __always_inline __u32 vm_addr_flags(__u32 vm_id, const __u8 *addr16)
+{
+	struct xvnet_vm_addr_key k = { .vm_id = vm_id };
+	__u32 *f;
+
+	__builtin_memcpy(k.addr, addr16, 16);
+#ifdef XVNET_SPOOF_USER
+	(void)f;
+	return xv_spoof_user_flags(k.vm_id, k.addr);
+#else
+	f = bpf_map_lookup_elem(&xvnet_vm_addrs, &k);
+	return f ? *f : 0;
+#endif
+}
+
+static __always_inline int vm_owns(__u32 vm_id, const __u8 *addr16)
+{
+	return vm_addr_flags(vm_id, addr16) & XVNET_ADDR_F_SOURCE;
+}
+
+static __always_inline int vm_has_addrs(__u32 vm_id)
+{
+	__u8 zero[16] __attribute__((aligned(8))) = {};
+
+	return vm_addr_flags(vm_id, zero) & XVNET_ADDR_F_HAS_ADDRS;
+}
+
+static __always_inline int zero16(const __u8 *a)
+{
+	__u64 w[2];
+
+	__builtin_memcpy(w, a, 16);
+	return !(w[0] | w[1]);
+}
+
+static __always_inline int mac_is(const __u8 *pkt_mac, const __u8 *mac)
+{
+	__u8 m[8] __attribute__((aligned(8)));
+
+	__builtin_memcpy(m, pkt_mac, 6);
+	return *(__u32 *)m == *(const __u32 *)mac &&
+	       *(__u16 *)(m + 4) == *(const __u16 *)(mac + 4);
+}
+
+static __always_inline int arp_check(void *l3, void *data_end, __u32 vm_id,
+				     const struct xvnet_vm *vm)
+{
+	struct xvnet_arp *a = l3;
+	__u8 spa[16] __attribute__((aligned(8))), tpa[16] __attribute__((aligned(8)));
+
+	if ((void *)(a + 1) > data_end)
+		return XVNET_VM_CNT_SPOOF_ARP;
+	if (a->htype != bpf_htons(1) || a->ptype != bpf_htons(ETH_P_IP) ||
+	    a->hlen != 6 || a->plen != 4)
+		return XVNET_VM_CNT_SPOOF_ARP;
+	if (!mac_is(a->sha, vm->mac))
+		return XVNET_VM_CNT_SPOOF_ARP;
+	__builtin_memset(spa, 0, 10);
+	spa[10] = spa[11] = 0xff;
+	__builtin_memcpy(spa + 12, a->spa, 4);
+	if (*(__u32 *)(spa + 12) == 0) {
+		/* RFC 5227 probe: a request, for one of the VM's addresses */
+		if (a->oper != bpf_htons(1))
+			return XVNET_VM_CNT_SPOOF_ARP;
+		__builtin_memcpy(tpa, spa, 12);
+		__builtin_memcpy(tpa + 12, a->tpa, 4);
+		if (vm_has_addrs(vm_id) && !vm_owns(vm_id, tpa))
+			return XVNET_VM_CNT_SPOOF_ARP;
+		return 0;
+	}
+	return vm_owns(vm_id, spa) ? 0 : XVNET_VM_CNT_SPOOF_ARP;
+}
+
+/* ND options from opt on: link-layer options must carry the VM's MAC
+ * (none at all when ll_ok is 0); more than we walk is refused. */
+static __always_inline int nd_opts_check(void *opt, void *data_end,
+					 const struct xvnet_vm *vm, int ll_ok)
+{
+	int i;
+
+	for (i = 0; i < XVNET_ND_MAX_OPTS; i++) {
+		__u8 *o = opt;
+		__u32 len;
+
+		if ((void *)(o + 2) > data_end)
+			return 0;
+		len = o[1];
+		if (!len)
+			return XVNET_VM_CNT_SPOOF_ND;
+		if (o[0] == XVNET_ND_OPT_SLLA || o[0] == XVNET_ND_OPT_TLLA) {
+			if (!ll_ok || len != 1 || (void *)(o + 8) > data_end ||
+			    !mac_is(o + 2, vm->mac))
+				return XVNET_VM_CNT_SPOOF_ND;
+		}
+		opt += len * 8;
+	}
+	return (opt + 2 > data_end) ? 0 : XVNET_VM_CNT_SPOOF_ND;
+}
+
+static __always_inline int ipv6_check(void *l3, void *data_end,
+				      const struct xvnet_pkt *p, __u32 vm_id,
+				      const struct xvnet_vm *vm)
+{
+	int unspec = zero16(p->key.src);
+	__u32 off = p->l4_rel;
+	__u8 *l4, type, target[16] __attribute__((aligned(8)));
+
+	if (!unspec && !vm_owns(vm_id, p->key.src))
+		return XVNET_VM_CNT_SPOOF_IP;
+	if (p->ext_limit)       /* an ND message could hide behind it */
+		return XVNET_VM_CNT_SPOOF_ND;
+	if (p->key.proto != XVNET_IPPROTO_ICMPV6 || p->fragment)
+		return unspec ? XVNET_VM_CNT_SPOOF_IP : 0;
+	if (off > 2048)
+		return XVNET_VM_CNT_SPOOF_ND;
+	l4 = l3 + off;
+	if ((void *)(l4 + 8) > data_end)
+		return unspec ? XVNET_VM_CNT_SPOOF_IP : 0;
+	type = l4[0];
+	if (unspec && type != XVNET_ND_NS && type != XVNET_ND_RS &&
+	    type != XVNET_ND_MLD1_REPORT && type != XVNET_ND_MLD2_REPORT)
+		return XVNET_VM_CNT_SPOOF_IP;
+
+	if (type == XVNET_ND_RS)
+		return nd_opts_check(l4 + 8, data_end, vm, !unspec);
+	if (type != XVNET_ND_NS && type != XVNET_ND_NA)
+		return 0;
+	if ((void *)(l4 + 24) > data_end)
+		return XVNET_VM_CNT_SPOOF_ND;
+	__builtin_memcpy(target, l4 + 8, 16);
+	if (type == XVNET_ND_NA || unspec) {
+		/* claiming an address (NA) or probing for it (DAD) */
+		if (!vm_owns(vm_id, target) &&
+		    (type == XVNET_ND_NA || vm_has_addrs(vm_id)))
+			return XVNET_VM_CNT_SPOOF_ND;
+	}
+	return nd_opts_check(l4 + 24, data_end, vm, !unspec);
+}
+
+/*
+ * 0 when the frame's L3 source is the VM's, else the SPOOF_* reason.
+ * p is the parse of the frame (parse_frame() returned PARSE_OK).
+ */
+static __always_inline int vm_src_check(void *data, void *data_end,
+					const struct xvnet_pkt *p, __u32 vm_id,
+					const struct xvnet_vm *vm)
+{
+	__u32 n_tags = p->n_tags;
+	__be16 *ep, proto;
+	void *l3;
+
+	if (n_tags > 2)
+		return XVNET_VM_CNT_SPOOF_VLAN;
+	/* the innermost ethertype, right before L3 */
+	ep = data + 2 * ETH_ALEN + n_tags * sizeof(struct vlan_tag);
+	if ((void *)(ep + 1) > data_end)
+		return XVNET_VM_CNT_SPOOF_IP;
+	proto = *ep;
+	l3 = ep + 1;
+	if (p->ip_version == 4)
+		return vm_owns(vm_id, p->key.src) ? 0 : XVNET_VM_CNT_SPOOF_IP;
+	if (p->ip_version == 6)
+		return ipv6_check(l3, data_end, p, vm_id, vm);
+	if (proto == bpf_htons(XVNET_ETH_P_ARP))
+		return arp_check(l3, data_end, vm_id, vm);
+	return 0;       /* other ethertypes carry no IP address to forge */
+}
+
+/*
+ * The whole check of a frame from VM vm_id: the VM's MAC, its VLAN
+ * (untagged, or one 802.1Q tag with its VLAN ID), then vm_src_check().
+ * 0 or the SPOOF_* reason.  p: parse_frame() of the frame, PARSE_OK.
+ */
+static __always_inline int vm_frame_check(void *data, void *data_end,
+					  const struct xvnet_pkt *p, __u32 vm_id,
+					  const struct xvnet_vm *vm)
+{
+	struct ethhdr *eth = data;
+
+	if ((void *)(eth + 1) > data_end || !mac_is(eth->h_source, vm->mac))
+		return XVNET_VM_CNT_SPOOF_MAC;
+	if (p->n_tags > 1 || (p->n_tags && (p->key.vlan != vm->vlan ||
+					    p->outer_tpid != bpf_htons(ETH_P_8021Q))))
+		return XVNET_VM_CNT_SPOOF_VLAN;
+	return vm_src_check(data, data_end, p, vm_id, vm);
+}
+
+#endif

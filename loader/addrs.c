@@ -1,0 +1,240 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * A VM's source addresses (vm add --ip, repeatable; "ip ADDR" in the config)
+ * and the per-VM egress counters of vm_tx's anti-spoofing (bpf/spoof.h).
+ *
+ * xvnet_vm_addrs holds {vm_id, address} -> XVNET_ADDR_F_SOURCE for each
+ * configured address plus one {vm_id, ::} -> XVNET_ADDR_F_HAS_ADDRS marker
+ * when the VM has any.  Writes keep the data path correct under traffic:
+ * new entries go in before stale ones go out, and an entry already right is
+ * not rewritten.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/bpf.h>
+#include <json-c/json.h>
+
+#include "loader/log.h"
+#include "loader/xvnetd.h"
+
+#define ERR(...) (snprintf(err, errlen, __VA_ARGS__), -1)
+
+static bool addr_usable(const uint8_t a[16], const char **why)
+{
+	static const uint8_t zero[16];
+
+	if (xv_ip_is_v4mapped(a)) {
+		const uint8_t *v4 = a + 12;
+
+		if (!(v4[0] | v4[1] | v4[2] | v4[3]))
+			return *why = "is the unspecified address", false;
+		if (v4[0] >= 224 && v4[0] <= 239)
+			return *why = "is a multicast address", false;
+		if (v4[0] == 255 && v4[1] == 255 && v4[2] == 255 && v4[3] == 255)
+			return *why = "is the broadcast address", false;
+		return true;
+	}
+	if (memcmp(a, zero, 16) == 0)
+		return *why = "is the unspecified address", false;
+	if (a[0] == 0xff)
+		return *why = "is a multicast address", false;
+	return true;
+}
+
+int vm_conf_add_addr(struct vm_conf *vm, const char *val, char *err,
+		     size_t errlen)
+{
+	uint8_t a[16];
+	const char *why;
+	bool v4;
+
+	if (xv_parse_ip("ip", val, a, &v4, err, errlen))
+		return -1;
+	if (!addr_usable(a, &why))
+		return ERR("ip: '%.64s' %s", val, why);
+	for (int i = 0; i < vm->n_addrs; i++)
+		if (memcmp(vm->addrs[i], a, 16) == 0)
+			return ERR("ip: '%.64s' given twice", val);
+	if (vm->n_addrs >= XVNET_MAX_VM_ADDRS)
+		return ERR("ip: more than %d addresses", XVNET_MAX_VM_ADDRS);
+	memcpy(vm->addrs[vm->n_addrs++], a, 16);
+	return 0;
+}
+
+int config_check_vm_addrs(const struct xvd_config *cfg,
+			  const struct vm_conf *vm, long skip, char *err,
+			  size_t errlen)
+{
+	for (size_t i = 0; i < cfg->n_vms; i++) {
+		const struct vm_conf *o = &cfg->vms[i];
+
+		if ((long)i == skip || o->vlan != vm->vlan ||
+		    strcmp(o->name, vm->name) == 0)
+			continue;
+		for (int a = 0; a < vm->n_addrs; a++)
+			for (int b = 0; b < o->n_addrs; b++)
+				if (memcmp(vm->addrs[a], o->addrs[b], 16) == 0) {
+					char ip[46];
+
+					xv_fmt_ip(vm->addrs[a], ip, sizeof(ip));
+					return ERR("ip: '%s' already used on vlan %u"
+						   " by vm '%s'", ip, vm->vlan,
+						   o->name);
+				}
+	}
+	return 0;
+}
+
+/* The flags {vm, addr} should have: 0 = no entry. */
+static __u32 want_flags(const struct vm_conf *vm, const __u8 addr[16])
+{
+	static const __u8 zero[16];
+
+	if (memcmp(addr, zero, 16) == 0)
+		return vm->n_addrs ? XVNET_ADDR_F_HAS_ADDRS : 0;
+	for (int i = 0; i < vm->n_addrs; i++)
+		if (memcmp(vm->addrs[i], addr, 16) == 0)
+			return XVNET_ADDR_F_SOURCE;
+	return 0;
+}
+
+static int put(struct xvd *d, __u32 id, const __u8 addr[16], __u32 flags)
+{
+	struct xvnet_vm_addr_key k = { .vm_id = id };
+	__u32 cur;
+
+	memcpy(k.addr, addr, 16);
+	if (!bpf_map_lookup_elem(d->m.vm_addrs, &k, &cur) && cur == flags)
+		return 0;
+	return bpf_map_update_elem(d->m.vm_addrs, &k, &flags, BPF_ANY);
+}
+
+/* Keys of entries for which drop(key) is true. */
+static size_t collect(struct xvd *d, struct xvnet_vm_addr_key **out,
+		      bool (*drop)(struct xvd *, const struct xvnet_vm_addr_key *,
+				   const void *), const void *arg)
+{
+	struct xvnet_vm_addr_key k, next, *v = NULL;
+	size_t n = 0, cap = 0;
+	int more = !bpf_map_get_next_key(d->m.vm_addrs, NULL, &next);
+
+	while (more) {
+		k = next;
+		more = !bpf_map_get_next_key(d->m.vm_addrs, &k, &next);
+		if (!drop(d, &k, arg))
+			continue;
+		if (n == cap) {
+			struct xvnet_vm_addr_key *p;
+
+			cap = cap ? cap * 2 : 32;
+			p = realloc(v, cap * sizeof(*v));
+			if (!p)
+				break;
+			v = p;
+		}
+		v[n++] = k;
+	}
+	*out = v;
+	return n;
+}
+
+static bool stale(struct xvd *d, const struct xvnet_vm_addr_key *k,
+		  const void *arg)
+{
+	const struct vm_conf *vm = arg;
+
+	if ((int)k->vm_id == vm->id)
+		return !want_flags(vm, k->addr);
+	/* entries of no configured VM (left by a crash) */
+	return !config_find_vm_id(&d->cfg, (int)k->vm_id);
+}
+
+int addrs_sync(struct xvd *d, const struct vm_conf *vm, char *err,
+	       size_t errlen)
+{
+	static const __u8 zero[16];
+	struct xvnet_vm_addr_key *old;
+	__u32 id = (__u32)vm->id;
+	size_t n;
+
+	for (int i = 0; i < vm->n_addrs; i++)
+		if (put(d, id, vm->addrs[i], XVNET_ADDR_F_SOURCE))
+			return ERR("%s: vm %s: %s", XVNET_MAP_VM_ADDRS, vm->name,
+				   strerror(errno));
+	if (vm->n_addrs && put(d, id, zero, XVNET_ADDR_F_HAS_ADDRS))
+		return ERR("%s: vm %s: %s", XVNET_MAP_VM_ADDRS, vm->name,
+			   strerror(errno));
+	n = collect(d, &old, stale, vm);
+	for (size_t i = 0; i < n; i++)
+		bpf_map_delete_elem(d->m.vm_addrs, &old[i]);
+	if (n)
+		log_debug("vm %s: %zu stale source address entries removed",
+			  vm->name, n);
+	free(old);
+	return 0;
+}
+
+static bool of_vm(struct xvd *d, const struct xvnet_vm_addr_key *k,
+		  const void *arg)
+{
+	(void)d;
+	return k->vm_id == *(const __u32 *)arg;
+}
+
+void addrs_remove_vm(struct xvd *d, int vm_id)
+{
+	struct xvnet_vm_addr_key *old;
+	struct xvnet_vm_tx_stats *zero;
+	__u32 id = (__u32)vm_id;
+	size_t n = collect(d, &old, of_vm, &id);
+
+	for (size_t i = 0; i < n; i++)
+		bpf_map_delete_elem(d->m.vm_addrs, &old[i]);
+	free(old);
+	/* the slot's next VM starts from zero */
+	zero = calloc((size_t)d->ncpus, sizeof(*zero));
+	if (zero) {
+		bpf_map_update_elem(d->m.vm_tx_stats, &id, zero, BPF_ANY);
+		free(zero);
+	}
+}
+
+struct json_object *addrs_json(const struct vm_conf *vm)
+{
+	struct json_object *arr = json_object_new_array();
+
+	for (int i = 0; i < vm->n_addrs; i++) {
+		char ip[46];
+
+		xv_fmt_ip(vm->addrs[i], ip, sizeof(ip));
+		json_object_array_add(arr, json_object_new_string(ip));
+	}
+	return arr;
+}
+
+struct json_object *addrs_tx_stats(struct xvd *d, int vm_id)
+{
+	static const char *const names[] = {
+#define XVNET_X_NAME(e, name, desc) name,
+		XVNET_VM_TX_COUNTERS(XVNET_X_NAME)
+#undef XVNET_X_NAME
+	};
+	struct json_object *o = json_object_new_object();
+	struct xvnet_vm_tx_stats *pc = calloc((size_t)d->ncpus, sizeof(*pc));
+	__u64 sum[XVNET_VM_CNT_MAX] = { 0 }, spoof = 0;
+	__u32 id = (__u32)vm_id;
+
+	if (pc && !bpf_map_lookup_elem(d->m.vm_tx_stats, &id, pc))
+		for (int c = 0; c < d->ncpus; c++)
+			for (int i = 0; i < XVNET_VM_CNT_MAX; i++)
+				sum[i] += pc[c].c[i];
+	free(pc);
+	for (int i = 0; i < XVNET_VM_CNT_MAX; i++) {
+		json_object_object_add(o, names[i], json_object_new_uint64(sum[i]));
+		if (i >= XVNET_VM_CNT_SPOOF_MAC)
+			spoof += sum[i];
+	}
+	json_object_object_add(o, "spoof", json_object_new_uint64(spoof));
+	return o;
+}

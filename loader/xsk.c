@@ -1,0 +1,655 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * AF_XDP VM ports.  Per xsk VM: one UMEM in a sealed memfd (MAP_SHARED, so a
+ * consumer that receives the memfd maps the very same frames), one AF_XDP
+ * socket per NIC RX queue sharing it (each with its own fill and completion
+ * ring, as the kernel requires for another queue), each socket in
+ * xvnet_xsks at XVNET_XSK_SLOT(vm_id, rxq).  xvnetd never touches the rings
+ * after creating them: the consumer owns the frames (fills the fill ring,
+ * reads RX, writes TX, drains completions).  It keeps the sockets open so
+ * that they stay in the map across consumer restarts, reads their
+ * XDP_STATISTICS, and closes them when the VM goes.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <linux/if_xdp.h>
+#include <bpf/bpf.h>
+#include <xdp/xsk.h>
+#include <json-c/json.h>
+
+#include "lib/proto.h"
+#include "loader/log.h"
+#include "loader/xsk.h"
+#include "loader/xvnetd.h"
+#include "nic_rx.skel.h"
+
+#ifndef SO_PREFER_BUSY_POLL
+#define SO_PREFER_BUSY_POLL 69
+#endif
+#ifndef SO_BUSY_POLL_BUDGET
+#define SO_BUSY_POLL_BUDGET 70
+#endif
+
+#define ERR(...) (snprintf(err, errlen, __VA_ARGS__), -1)
+
+/* ---- config knobs ------------------------------------------------------ */
+
+static const struct {
+	const char *key;
+	size_t off;
+	unsigned long min, max, def;
+	bool pow2;
+} knobs[] = {
+#define K(k, f, mn, mx, d, p) { k, offsetof(struct xsk_conf, f), mn, mx, d, p }
+	K("xsk-frame-size", frame_size, 2048, 4096, XSKP_FRAME_SIZE_DEFAULT, true),
+	K("xsk-frames", frames, 64, XSKP_FRAMES_MAX, XSKP_FRAMES_DEFAULT, false),
+	K("xsk-rx-size", rx_size, XSKP_RING_MIN, XSKP_RING_MAX, XSKP_RING_DEFAULT, true),
+	K("xsk-tx-size", tx_size, XSKP_RING_MIN, XSKP_RING_MAX, XSKP_RING_DEFAULT, true),
+	K("xsk-fill-size", fill_size, XSKP_RING_MIN, XSKP_RING_MAX, XSKP_RING_DEFAULT, true),
+	K("xsk-comp-size", comp_size, XSKP_RING_MIN, XSKP_RING_MAX, XSKP_RING_DEFAULT, true),
+	K("xsk-busy-poll", busy_poll_us, 0, 1000000, 0, false),
+	K("xsk-busy-poll-budget", busy_poll_budget, 0, 65535, 0, false),
+#undef K
+};
+
+static int onoff(const char *key, const char *val, uint8_t *out, char *err,
+		 size_t errlen)
+{
+	if (val && (!strcmp(val, "on") || !strcmp(val, "true") || !strcmp(val, "1")))
+		*out = 1;
+	else if (val && (!strcmp(val, "off") || !strcmp(val, "false") ||
+			 !strcmp(val, "0")))
+		*out = 2;
+	else
+		return ERR("%s: '%.64s' is not on or off", key, val ? val : "");
+	return 0;
+}
+
+/* "0,2-3" -> bit mask of NIC RX queues */
+static int parse_queues(const char *key, const char *val, uint32_t *out,
+			char *err, size_t errlen)
+{
+	uint32_t mask = 0;
+	const char *p = val;
+
+	if (!val || !*val)
+		return ERR("%s: needs a value (e.g. 0,2-3)", key);
+	while (*p) {
+		char *end;
+		unsigned long a = strtoul(p, &end, 10), b = a;
+
+		if (end == p)
+			goto bad;
+		if (*end == '-') {
+			p = end + 1;
+			b = strtoul(p, &end, 10);
+			if (end == p)
+				goto bad;
+		}
+		if (a > b || b >= XVNET_MAX_NIC_QUEUES)
+			return ERR("%s: '%.64s': queues are 0-%d", key, val,
+				   XVNET_MAX_NIC_QUEUES - 1);
+		for (unsigned long q = a; q <= b; q++)
+			mask |= 1u << q;
+		if (*end == ',')
+			end++;
+		else if (*end)
+			goto bad;
+		p = end;
+	}
+	*out = mask;
+	return 0;
+bad:
+	return ERR("%s: '%.64s' is not a queue list (e.g. 0,2-3)", key, val);
+}
+
+int xsk_conf_set(struct xsk_conf *c, const char *key, const char *val,
+		 char *err, size_t errlen)
+{
+	unsigned long v;
+
+	if (!strcmp(key, "xsk-need-wakeup"))
+		return onoff(key, val, &c->need_wakeup, err, errlen);
+	if (!strcmp(key, "xsk-prefer-busy-poll"))
+		return onoff(key, val, &c->prefer_busy_poll, err, errlen);
+	if (!strcmp(key, "xsk-nic-queues"))
+		return parse_queues(key, val, &c->nic_queues, err, errlen);
+	for (size_t i = 0; i < sizeof(knobs) / sizeof(knobs[0]); i++) {
+		if (strcmp(key, knobs[i].key))
+			continue;
+		if (!val)
+			return ERR("%s: needs a value", key);
+		if (xv_parse_uint(key, val, knobs[i].min, knobs[i].max, &v, err,
+				  errlen))
+			return -1;
+		if (knobs[i].pow2 && (v & (v - 1)))
+			return ERR("%s: '%lu' is not a power of two", key, v);
+		*(uint32_t *)((char *)c + knobs[i].off) = (uint32_t)v;
+		return 0;
+	}
+	return ERR("%s: unknown key (xsk-frame-size, xsk-frames, xsk-rx-size,"
+		   " xsk-tx-size, xsk-fill-size, xsk-comp-size, xsk-need-wakeup,"
+		   " xsk-busy-poll, xsk-busy-poll-budget, xsk-prefer-busy-poll,"
+		   " xsk-nic-queues)",
+		   key);
+}
+
+bool xsk_conf_is_set(const struct xsk_conf *c)
+{
+	static const struct xsk_conf zero;
+
+	return memcmp(c, &zero, sizeof(zero)) != 0;
+}
+
+void xsk_conf_format(const struct xsk_conf *c, FILE *f)
+{
+	for (size_t i = 0; i < sizeof(knobs) / sizeof(knobs[0]); i++) {
+		uint32_t v = *(const uint32_t *)((const char *)c + knobs[i].off);
+
+		if (v)
+			fprintf(f, " %s %u", knobs[i].key, v);
+	}
+	if (c->nic_queues) {
+		const char *sep = "";
+
+		fprintf(f, " xsk-nic-queues ");
+		for (int q = 0; q < XVNET_MAX_NIC_QUEUES; q++)
+			if (c->nic_queues & (1u << q)) {
+				fprintf(f, "%s%d", sep, q);
+				sep = ",";
+			}
+	}
+	if (c->need_wakeup)
+		fprintf(f, " xsk-need-wakeup %s", c->need_wakeup == 2 ? "off" : "on");
+	if (c->prefer_busy_poll)
+		fprintf(f, " xsk-prefer-busy-poll %s",
+			c->prefer_busy_poll == 1 ? "on" : "off");
+}
+
+void xsk_conf_resolve(const struct xsk_conf *c, struct xsk_conf *out)
+{
+	*out = *c;
+	for (size_t i = 0; i < sizeof(knobs) / sizeof(knobs[0]); i++) {
+		uint32_t *v = (uint32_t *)((char *)out + knobs[i].off);
+
+		if (!*v)
+			*v = (uint32_t)knobs[i].def;
+	}
+	if (!out->need_wakeup)
+		out->need_wakeup = 1;
+	if (!out->prefer_busy_poll)
+		out->prefer_busy_poll = 2;
+}
+
+/* ---- sockets ------------------------------------------------------------ */
+
+struct xsock {
+	struct xsk_socket *xsk;
+	struct xsk_ring_cons rx, cq;
+	struct xsk_ring_prod tx, fq;
+	int fd;
+	__u32 rxq;
+};
+
+struct xvm {
+	int vm_id;
+	char nic[IFNAMSIZ];
+	int ifindex;
+	struct xsk_conf conf;           /* as configured (for "unchanged") */
+	struct xsk_conf eff;            /* resolved */
+	int memfd;
+	void *area;
+	size_t size;
+	struct xsk_umem *umem;
+	bool zerocopy;
+	int n;
+	struct xsock s[XVNET_MAX_NIC_QUEUES];
+};
+
+static struct xvm *xvms[XVNET_MAX_VMS];
+static int pending_fds[XSKP_MAX_FDS];
+static int n_pending;
+
+static int xsks_map_fd(struct xvd *d)
+{
+	return d->skel ? bpf_map__fd(d->skel->maps.xvnet_xsks) : -1;
+}
+
+/* RX queues of a device: /sys/class/net/DEV/queues/rx-N entries. */
+static int nic_rx_queues(const char *nic)
+{
+	char path[128];
+	struct dirent *e;
+	DIR *dir;
+	int n = 0;
+
+	snprintf(path, sizeof(path), "/sys/class/net/%s/queues", nic);
+	dir = opendir(path);
+	if (!dir)
+		return -1;
+	while ((e = readdir(dir)))
+		if (!strncmp(e->d_name, "rx-", 3))
+			n++;
+	closedir(dir);
+	return n;
+}
+
+static void xvm_free(struct xvd *d, struct xvm *x)
+{
+	int map = d ? xsks_map_fd(d) : -1;
+
+	for (int i = x->n; i-- > 0;) {
+		__u32 slot = XVNET_XSK_SLOT((__u32)x->vm_id, x->s[i].rxq);
+
+		if (map >= 0)
+			bpf_map_delete_elem(map, &slot);
+		xsk_socket__delete(x->s[i].xsk);
+	}
+	if (x->umem && xsk_umem__delete(x->umem))
+		log_warn("vm id %d: UMEM still busy", x->vm_id);
+	if (x->area && x->area != MAP_FAILED)
+		munmap(x->area, x->size);
+	if (x->memfd >= 0)
+		close(x->memfd);
+	free(x);
+}
+
+static int sock_knobs(struct xvm *x, struct xsock *s, char *err, size_t errlen)
+{
+	int one = 1, v;
+
+	if (x->eff.prefer_busy_poll == 1 &&
+	    setsockopt(s->fd, SOL_SOCKET, SO_PREFER_BUSY_POLL, &one, sizeof(one)))
+		return ERR("xsk-prefer-busy-poll: %s", strerror(errno));
+	v = (int)x->eff.busy_poll_us;
+	if (v && setsockopt(s->fd, SOL_SOCKET, SO_BUSY_POLL, &v, sizeof(v)))
+		return ERR("xsk-busy-poll: %s", strerror(errno));
+	v = (int)x->eff.busy_poll_budget;
+	if (v && setsockopt(s->fd, SOL_SOCKET, SO_BUSY_POLL_BUDGET, &v, sizeof(v)))
+		return ERR("xsk-busy-poll-budget: %s", strerror(errno));
+	return 0;
+}
+
+static int xvm_create(struct xvd *d, const struct vm_conf *vm, struct xvm **out,
+		      char *err, size_t errlen)
+{
+	struct xsk_umem_config ucfg;
+	struct xsk_socket_config scfg;
+	struct xdp_options opts;
+	socklen_t optlen;
+	struct xvm *x;
+	int nq, map = xsks_map_fd(d), r, qs[XVNET_MAX_NIC_QUEUES], nqs = 0;
+	char name[64];
+
+	if (map < 0)
+		return ERR("port: no datapath (%s)", XVNET_MAP_XSKS);
+	nq = nic_rx_queues(d->cfg.nic);
+	if (nq <= 0)
+		return ERR("nic: cannot count the RX queues of '%s'", d->cfg.nic);
+	if (nq > XVNET_MAX_NIC_QUEUES) {
+		log_warn("vm %s: nic %s has %d RX queues, xsk sockets on the first"
+			 " %d only", vm->name, d->cfg.nic, nq, XVNET_MAX_NIC_QUEUES);
+		nq = XVNET_MAX_NIC_QUEUES;
+	}
+	for (int q = 0; q < nq; q++) {
+		if (vm->xsk.nic_queues && !(vm->xsk.nic_queues & (1u << q)))
+			continue;
+		/* the kernel has one UMEM per (device, queue): VMs cannot share */
+		for (int id = 0; id < XVNET_MAX_VMS; id++) {
+			const struct vm_conf *o;
+
+			if (id == vm->id || !xvms[id] || strcmp(xvms[id]->nic, d->cfg.nic))
+				continue;
+			for (int i = 0; i < xvms[id]->n; i++) {
+				if (xvms[id]->s[i].rxq != (__u32)q)
+					continue;
+				o = config_find_vm_id(&d->cfg, id);
+				return ERR("xsk-nic-queues: queue %d of %s is taken by vm"
+					   " '%s' (one UMEM per NIC queue: give xsk VMs"
+					   " disjoint xsk-nic-queues)", q, d->cfg.nic,
+					   o ? o->name : "?");
+			}
+		}
+		qs[nqs++] = q;
+	}
+	if (!nqs)
+		return ERR("xsk-nic-queues: none of the %d RX queues of %s", nq,
+			   d->cfg.nic);
+	x = calloc(1, sizeof(*x));
+	if (!x)
+		return ERR("out of memory");
+	x->vm_id = vm->id;
+	x->memfd = -1;
+	x->conf = vm->xsk;
+	xsk_conf_resolve(&vm->xsk, &x->eff);
+	snprintf(x->nic, sizeof(x->nic), "%s", d->cfg.nic);
+	x->ifindex = (int)if_nametoindex(x->nic);
+	x->size = (size_t)x->eff.frames * x->eff.frame_size * (size_t)nqs;
+
+	snprintf(name, sizeof(name), "xvnet-umem-%s", vm->name);
+	x->memfd = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (x->memfd < 0 || ftruncate(x->memfd, (off_t)x->size)) {
+		(void)ERR("xsk: UMEM memfd of %zu bytes: %s", x->size, strerror(errno));
+		goto fail;
+	}
+	/* a consumer may map it, never resize it under the kernel's feet */
+	fcntl(x->memfd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL);
+	x->area = mmap(NULL, x->size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		       x->memfd, 0);
+	if (x->area == MAP_FAILED) {
+		(void)ERR("xsk: mmap UMEM: %s", strerror(errno));
+		goto fail;
+	}
+	ucfg = (struct xsk_umem_config){
+		.fill_size = x->eff.fill_size, .comp_size = x->eff.comp_size,
+		.frame_size = x->eff.frame_size, .frame_headroom = 0,
+	};
+	r = xsk_umem__create(&x->umem, x->area, x->size, &x->s[0].fq,
+			     &x->s[0].cq, &ucfg);
+	if (r) {
+		x->umem = NULL;
+		(void)ERR("xsk: UMEM registration (%zu bytes): %s", x->size, strerror(-r));
+		goto fail;
+	}
+	scfg = (struct xsk_socket_config){
+		.rx_size = x->eff.rx_size, .tx_size = x->eff.tx_size,
+		.libxdp_flags = XSK_LIBXDP_FLAGS__INHIBIT_PROG_LOAD,
+		.bind_flags = x->eff.need_wakeup == 1 ? XDP_USE_NEED_WAKEUP : 0,
+	};
+	for (int i = 0; i < nqs; i++) {
+		struct xsock *s = &x->s[i];
+		int q = qs[i];
+		__u32 slot = XVNET_XSK_SLOT((__u32)vm->id, (__u32)q);
+
+		s->rxq = (__u32)q;
+		/* a socket just closed on this queue (vm del, re-add) releases
+		 * the queue's UMEM registration asynchronously: EBUSY a while */
+		for (int tries = 0;; tries++) {
+			r = xsk_socket__create_shared(&s->xsk, x->nic, (__u32)q, x->umem,
+						      &s->rx, &s->tx, &s->fq, &s->cq,
+						      &scfg);
+			if (r != -EBUSY || tries == 500)
+				break;
+			usleep(2000);
+		}
+		if (r) {
+			(void)ERR("xsk: socket on %s queue %d: %s", x->nic, q, strerror(-r));
+			goto fail;
+		}
+		x->n = i + 1;
+		s->fd = xsk_socket__fd(s->xsk);
+		if (sock_knobs(x, s, err, errlen))
+			goto fail;
+		if (bpf_map_update_elem(map, &slot, &s->fd, BPF_ANY)) {
+			(void)ERR("%s[%u]: %s", XVNET_MAP_XSKS, slot, strerror(errno));
+			goto fail;
+		}
+	}
+	optlen = sizeof(opts);
+	if (!getsockopt(x->s[0].fd, SOL_XDP, XDP_OPTIONS, &opts, &optlen))
+		x->zerocopy = opts.flags & XDP_OPTIONS_ZEROCOPY;
+	log_info("vm %s: %d AF_XDP sockets on %s (%s), UMEM %zu bytes",
+		 vm->name, nqs, x->nic, x->zerocopy ? "zero-copy" : "copy", x->size);
+	*out = x;
+	return 0;
+fail:
+	xvm_free(d, x);
+	return -1;
+}
+
+int xskp_ensure(struct xvd *d, const struct vm_conf *vm, char *err,
+		size_t errlen)
+{
+	struct xvm *x;
+
+	if (vm->id < 0 || vm->id >= XVNET_MAX_VMS)
+		return ERR("id: out of range");
+	x = xvms[vm->id];
+	if (x && !strcmp(x->nic, d->cfg.nic) &&
+	    x->ifindex == (int)if_nametoindex(d->cfg.nic) &&
+	    !memcmp(&x->conf, &vm->xsk, sizeof(x->conf))) {
+		int map = xsks_map_fd(d);
+
+		/* right sockets: make sure the map still points at them */
+		for (int i = 0; i < x->n; i++) {
+			__u32 slot = XVNET_XSK_SLOT((__u32)vm->id, x->s[i].rxq);
+
+			bpf_map_update_elem(map, &slot, &x->s[i].fd, BPF_ANY);
+		}
+		return 0;
+	}
+	if (x) {
+		xvms[vm->id] = NULL;
+		xvm_free(d, x);
+	}
+	if (xvm_create(d, vm, &x, err, errlen))
+		return -1;
+	xvms[vm->id] = x;
+	return 0;
+}
+
+void xskp_destroy(struct xvd *d, int vm_id)
+{
+	struct xvm *x;
+
+	if (vm_id < 0 || vm_id >= XVNET_MAX_VMS || !(x = xvms[vm_id]))
+		return;
+	xvms[vm_id] = NULL;
+	log_info("vm id %d: %d AF_XDP sockets closed, UMEM freed", vm_id, x->n);
+	xvm_free(d, x);
+}
+
+void xskp_destroy_all(struct xvd *d)
+{
+	for (int i = 0; i < XVNET_MAX_VMS; i++)
+		xskp_destroy(d, i);
+}
+
+/* ---- reading ------------------------------------------------------------ */
+
+struct json_object *xskp_json(int vm_id)
+{
+	struct json_object *o, *arr;
+	struct xvm *x;
+	__u64 tot[6] = { 0 };
+	static const char *const tn[6] = {
+		"rx_dropped", "rx_invalid_descs", "tx_invalid_descs",
+		"rx_ring_full", "rx_fill_ring_empty_descs", "tx_ring_empty_descs",
+	};
+
+	if (vm_id < 0 || vm_id >= XVNET_MAX_VMS || !(x = xvms[vm_id]))
+		return NULL;
+	o = json_object_new_object();
+	arr = json_object_new_array();
+	for (int i = 0; i < x->n; i++) {
+		struct json_object *so = json_object_new_object();
+		struct xdp_statistics st;
+		socklen_t len = sizeof(st);
+		__u64 v[6];
+
+		memset(&st, 0, sizeof(st));
+		getsockopt(x->s[i].fd, SOL_XDP, XDP_STATISTICS, &st, &len);
+		v[0] = st.rx_dropped;
+		v[1] = st.rx_invalid_descs;
+		v[2] = st.tx_invalid_descs;
+		v[3] = st.rx_ring_full;
+		v[4] = st.rx_fill_ring_empty_descs;
+		v[5] = st.tx_ring_empty_descs;
+		json_object_object_add(so, "queue", json_object_new_int((int)x->s[i].rxq));
+		for (int k = 0; k < 6; k++) {
+			json_object_object_add(so, tn[k], json_object_new_uint64(v[k]));
+			tot[k] += v[k];
+		}
+		json_object_array_add(arr, so);
+	}
+	json_object_object_add(o, "nic", json_object_new_string(x->nic));
+	json_object_object_add(o, "mode", json_object_new_string(
+				       x->zerocopy ? "zero-copy" : "copy"));
+	json_object_object_add(o, "sockets", json_object_new_int(x->n));
+	json_object_object_add(o, "umem_bytes", json_object_new_uint64(x->size));
+	json_object_object_add(o, "frame_size", json_object_new_int((int)x->eff.frame_size));
+	json_object_object_add(o, "need_wakeup",
+			       json_object_new_boolean(x->eff.need_wakeup == 1));
+	json_object_object_add(o, "busy_poll_us", json_object_new_int((int)x->eff.busy_poll_us));
+	json_object_object_add(o, "busy_poll_budget",
+			       json_object_new_int((int)x->eff.busy_poll_budget));
+	json_object_object_add(o, "prefer_busy_poll",
+			       json_object_new_boolean(x->eff.prefer_busy_poll == 1));
+	for (int k = 0; k < 6; k++)
+		json_object_object_add(o, tn[k], json_object_new_uint64(tot[k]));
+	json_object_object_add(o, "per_queue", arr);
+	return o;
+}
+
+struct json_object *xskp_status(void)
+{
+	struct json_object *o = json_object_new_object();
+	int vms = 0, socks = 0;
+	__u64 bytes = 0;
+
+	for (int i = 0; i < XVNET_MAX_VMS; i++) {
+		if (!xvms[i])
+			continue;
+		vms++;
+		socks += xvms[i]->n;
+		bytes += xvms[i]->size;
+	}
+	json_object_object_add(o, "vms", json_object_new_int(vms));
+	json_object_object_add(o, "sockets", json_object_new_int(socks));
+	json_object_object_add(o, "umems", json_object_new_int(vms));
+	json_object_object_add(o, "umem_bytes", json_object_new_uint64(bytes));
+	return o;
+}
+
+/* ---- hand-over ---------------------------------------------------------- */
+
+struct json_object *xskp_get(struct xvd *d, struct json_object *args)
+{
+	struct json_object *jn, *o, *um, *arr;
+	const struct vm_conf *vm;
+	struct xvm *x;
+
+	n_pending = 0;
+	if (!args || !json_object_object_get_ex(args, "name", &jn) ||
+	    !json_object_is_type(jn, json_type_string))
+		return xv_reply_err("name: missing");
+	vm = config_find_vm(&d->cfg, json_object_get_string(jn));
+	if (!vm)
+		return xv_reply_err("name: '%.64s' unknown VM",
+				    json_object_get_string(jn));
+	if (vm->port_kind != XVNET_PORT_XSK)
+		return xv_reply_err("name: vm '%s' has a %s port, not xsk", vm->name,
+				    port_kind_name(vm->port_kind));
+	x = xvms[vm->id];
+	if (!x)
+		return xv_reply_err("name: vm '%s' has no sockets (see the log)",
+				    vm->name);
+	o = json_object_new_object();
+	json_object_object_add(o, "vm", json_object_new_string(vm->name));
+	json_object_object_add(o, "vm_id", json_object_new_int(vm->id));
+	json_object_object_add(o, "nic", json_object_new_string(x->nic));
+	json_object_object_add(o, "ifindex", json_object_new_int(x->ifindex));
+	json_object_object_add(o, "mode", json_object_new_string(
+				       x->zerocopy ? "zero-copy" : "copy"));
+	json_object_object_add(o, "need_wakeup",
+			       json_object_new_boolean(x->eff.need_wakeup == 1));
+	json_object_object_add(o, "queues", json_object_new_int(vm->queues));
+	json_object_object_add(o, "meta_size",
+			       json_object_new_int((int)sizeof(struct xvnet_xsk_meta)));
+	um = json_object_new_object();
+	pending_fds[n_pending] = x->memfd;
+	json_object_object_add(um, "fd_index", json_object_new_int(n_pending++));
+	json_object_object_add(um, "size", json_object_new_uint64(x->size));
+	json_object_object_add(um, "frame_size", json_object_new_int((int)x->eff.frame_size));
+	json_object_object_add(um, "frame_headroom", json_object_new_int(0));
+	json_object_object_add(um, "frames", json_object_new_int(
+				       (int)(x->size / x->eff.frame_size)));
+	json_object_object_add(o, "umem", um);
+	arr = json_object_new_array();
+	for (int i = 0; i < x->n; i++) {
+		struct json_object *so = json_object_new_object();
+
+		pending_fds[n_pending] = x->s[i].fd;
+		json_object_object_add(so, "fd_index", json_object_new_int(n_pending++));
+		json_object_object_add(so, "queue", json_object_new_int((int)x->s[i].rxq));
+		json_object_object_add(so, "rx_size", json_object_new_int((int)x->eff.rx_size));
+		json_object_object_add(so, "tx_size", json_object_new_int((int)x->eff.tx_size));
+		json_object_object_add(so, "fill_size", json_object_new_int((int)x->eff.fill_size));
+		json_object_object_add(so, "comp_size", json_object_new_int((int)x->eff.comp_size));
+		/* a suggested split of the UMEM: frames [first, first+count) */
+		json_object_object_add(so, "frame_first", json_object_new_int(
+					       (int)(i * x->eff.frames)));
+		json_object_object_add(so, "frame_count", json_object_new_int(
+					       (int)x->eff.frames));
+		json_object_array_add(arr, so);
+	}
+	json_object_object_add(o, "sockets", arr);
+	log_info("vm %s: %d AF_XDP sockets and the UMEM handed over", vm->name, x->n);
+	return xv_reply_ok(o);
+}
+
+int xskp_take_fds(int *fds, int max)
+{
+	int n = n_pending < max ? n_pending : max;
+
+	memcpy(fds, pending_fds, (size_t)n * sizeof(int));
+	n_pending = 0;
+	return n;
+}
+
+int xskp_send_json_fds(int sock, struct json_object *obj, const int *fds,
+		       int nfds)
+{
+	const char *s = json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PLAIN);
+	size_t len = strlen(s);
+	char *line = malloc(len + 1);
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * XSKP_MAX_FDS)];
+		struct cmsghdr align;
+	} u;
+	struct iovec iov;
+	struct msghdr msg = { 0 };
+	struct cmsghdr *cm;
+	ssize_t n;
+
+	if (!line || nfds > XSKP_MAX_FDS) {
+		free(line);
+		return -1;
+	}
+	memcpy(line, s, len);
+	line[len++] = '\n';
+	memset(&u, 0, sizeof(u));
+	iov.iov_base = line;
+	iov.iov_len = len;
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = u.buf;
+	msg.msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)nfds);
+	cm = CMSG_FIRSTHDR(&msg);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int) * (size_t)nfds);
+	memcpy(CMSG_DATA(cm), fds, sizeof(int) * (size_t)nfds);
+	do
+		n = sendmsg(sock, &msg, MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	/* the fds went with the first byte; the rest of the line, if any */
+	for (size_t off = n > 0 ? (size_t)n : len; n > 0 && off < len;) {
+		n = send(sock, line + off, len - off, MSG_NOSIGNAL);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		off += (size_t)n;
+	}
+	free(line);
+	return n > 0 ? 0 : -1;
+}

@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * AF_XDP VM ports (port kind xsk).  For each xsk VM xvnetd owns one UMEM,
+ * backed by a sealed memfd so that another process can map it, and one
+ * AF_XDP socket per NIC RX queue (libxdp xsk.h, shared UMEM), registered in
+ * xvnet_xsks at XVNET_XSK_SLOT(vm_id, rxq).  `xsk.get` hands the sockets
+ * and the memfd to a consumer (the VMM) with SCM_RIGHTS; see docs/xsk.md.
+ */
+#ifndef XVNET_LOADER_XSK_H
+#define XVNET_LOADER_XSK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "loader/config.h"
+
+#define XSKP_FRAME_SIZE_DEFAULT 4096
+#define XSKP_RING_DEFAULT       1024    /* rx, tx, fill, comp */
+#define XSKP_FRAMES_DEFAULT     2048    /* UMEM frames per socket */
+#define XSKP_RING_MIN           64
+#define XSKP_RING_MAX           16384
+#define XSKP_FRAMES_MAX         65536
+/* fds one xsk.get reply carries: the UMEM memfd + one socket per queue */
+#define XSKP_MAX_FDS            (1 + XVNET_MAX_NIC_QUEUES)
+
+struct xvd;
+struct json_object;
+
+/* Config keys "xsk-*" (vm statements, vm.add requests). */
+int xsk_conf_set(struct xsk_conf *c, const char *key, const char *val,
+		 char *err, size_t errlen);
+bool xsk_conf_is_set(const struct xsk_conf *c);
+/* Knobs that differ from the defaults, as " key value" tokens. */
+void xsk_conf_format(const struct xsk_conf *c, FILE *f);
+/* The effective values (defaults filled in). */
+void xsk_conf_resolve(const struct xsk_conf *c, struct xsk_conf *out);
+
+/* Create (or keep, when already right) the VM's UMEM and sockets and put
+ * them in xvnet_xsks.  Idempotent. */
+int xskp_ensure(struct xvd *d, const struct vm_conf *vm, char *err,
+		size_t errlen);
+/* Take the sockets out of xvnet_xsks, close them, free the UMEM. */
+void xskp_destroy(struct xvd *d, int vm_id);
+void xskp_destroy_all(struct xvd *d);
+/* vm show / stats: mode, sockets, XDP_STATISTICS. NULL if none. */
+struct json_object *xskp_json(int vm_id);
+/* status: live xsk VMs, sockets, UMEM bytes. */
+struct json_object *xskp_status(void);
+/* The xsk.get request: reply data; the fds to pass are queued. */
+struct json_object *xskp_get(struct xvd *d, struct json_object *args);
+/* server.c: fds queued by the last request (0 if none); clears the queue. */
+int xskp_take_fds(int *fds, int max);
+/* Send a JSON reply line with fds attached (SCM_RIGHTS). */
+int xskp_send_json_fds(int sock, struct json_object *obj, const int *fds,
+		       int nfds);
+
+#endif

@@ -1,0 +1,935 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * vm_tx's anti-spoofing (bpf/vm_tx.h, bpf/spoof.h) through BPF_PROG_TEST_RUN:
+ * each frame enters vm_tx "on" a real veth of the test namespace
+ * (xdp_md.ingress_ifindex), so the port -> VM lookup is the real one.  Each
+ * case asserts the verdict, the global counter that must move (tx_uplink,
+ * tx_local, tx_flood or tx_spoof) and the VM's own egress counters (tx and
+ * exactly the one spoof reason, or none).  Then the daemon side: the
+ * addresses loader/addrs.c writes (and rewrites, and removes) change what
+ * vm_tx lets through, and the "ip" key of the config and of vm.add.
+ */
+#include <arpa/inet.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <linux/bpf.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <json-c/json.h>
+
+#include "tests/unit.h"
+#include "tests/pktbuild.h"
+#include "tests/nicrx_fixture.h"
+#include "maps/xvnet_maps.h"
+#include "lib/parse.h"
+#include "lib/spoof.h"
+#include "loader/config.h"
+#include "loader/xvnetd.h"
+#include "nic_rx.skel.h"
+
+#define N_VMS 3
+
+static struct nrx F;
+static int fd_prog, fd_port_vm, fd_addrs, fd_vmstats, fd_uplink;
+static __u32 port_if[N_VMS], uplink_if;
+
+static const __u8 MACV[N_VMS][6] = {
+	{ 0x02, 0, 0, 0, 0x00, 0x10 },  /* vm0: VLAN 10, 10.0.0.1 fd00::1 fe80::1 */
+	{ 0x02, 0, 0, 0, 0x00, 0x11 },  /* vm1: VLAN 10, 10.0.0.2 */
+	{ 0x02, 0, 0, 0, 0x00, 0x12 },  /* vm2: untagged, no address */
+};
+static const __u16 VLANV[N_VMS] = { 10, 10, 0 };
+static const __u8 MAC_WIRE[6] = { 0x02, 0, 0, 0, 0x00, 0x01 };
+static const __u8 MAC_EVIL[6] = { 0x02, 0, 0, 0, 0x00, 0x66 };
+static const __u8 BCAST[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+
+/* ---- maps ---------------------------------------------------------------- */
+
+static void clear_hash(int fd, size_t keylen)
+{
+	__u8 k[64];
+
+	assert_true(keylen <= sizeof(k));
+	while (!bpf_map_get_next_key(fd, NULL, k))
+		assert_int_equal(bpf_map_delete_elem(fd, k), 0);
+}
+
+static void addr_set(__u32 vm, const char *text, bool on)
+{
+	struct xvnet_vm_addr_key k = { .vm_id = vm };
+	char err[XV_ERR_LEN];
+	__u32 fl = XVNET_ADDR_F_SOURCE, mark = XVNET_ADDR_F_HAS_ADDRS;
+	bool v4;
+
+	assert_int_equal(xv_parse_ip("ip", text, k.addr, &v4, err, sizeof(err)), 0);
+	if (!on) {
+		assert_int_equal(bpf_map_delete_elem(fd_addrs, &k), 0);
+		return;
+	}
+	assert_int_equal(bpf_map_update_elem(fd_addrs, &k, &fl, BPF_ANY), 0);
+	memset(k.addr, 0, 16);
+	assert_int_equal(bpf_map_update_elem(fd_addrs, &k, &mark, BPF_ANY), 0);
+}
+
+static void vm_tx_stats(__u32 vm, struct xvnet_vm_tx_stats *out)
+{
+	struct xvnet_vm_tx_stats *pc = calloc((size_t)F.ncpus, sizeof(*pc));
+
+	memset(out, 0, sizeof(*out));
+	assert_non_null(pc);
+	assert_int_equal(bpf_map_lookup_elem(fd_vmstats, &vm, pc), 0);
+	for (int c = 0; c < F.ncpus; c++)
+		for (int i = 0; i < XVNET_VM_CNT_MAX; i++)
+			out->c[i] += pc[c].c[i];
+	free(pc);
+}
+
+static int group_setup(void **state)
+{
+	__u32 zero = 0;
+
+	(void)state;
+	if (nrx_open(&F, false))
+		return -1;
+	fd_prog = bpf_program__fd(F.skel->progs.vm_tx);
+	fd_port_vm = bpf_map__fd(F.skel->maps.xvnet_port_vm);
+	fd_addrs = bpf_map__fd(F.skel->maps.xvnet_vm_addrs);
+	fd_vmstats = bpf_map__fd(F.skel->maps.xvnet_vm_tx_stats);
+	fd_uplink = bpf_map__fd(F.skel->maps.xvnet_uplink);
+	port_if[0] = nrx_veth("vtx0");
+	port_if[1] = nrx_veth("vtx1");
+	port_if[2] = nrx_veth("vtx2");
+	uplink_if = nrx_veth("vtxu");
+	if (!port_if[0] || !port_if[1] || !port_if[2] || !uplink_if)
+		return -1;
+	return bpf_map_update_elem(fd_uplink, &zero, &uplink_if, BPF_ANY) ? -1 : 0;
+}
+
+static int group_teardown(void **state)
+{
+	(void)state;
+	nrx_close(&F);          /* the veths go with the test namespace */
+	return 0;
+}
+
+static int test_setup(void **state)
+{
+	struct xvnet_vm_tx_stats *zero = calloc((size_t)F.ncpus, sizeof(*zero));
+
+	(void)state;
+	assert_non_null(zero);
+	assert_int_equal(nrx_reset(&F, N_VMS), 0);
+	clear_hash(fd_port_vm, sizeof(__u32));
+	clear_hash(fd_addrs, sizeof(struct xvnet_vm_addr_key));
+	for (__u32 i = 0; i < N_VMS; i++) {
+		struct xvnet_vm vm;
+
+		memset(&vm, 0, sizeof(vm));
+		vm.flags = XVNET_VM_F_ACTIVE;
+		vm.ifindex = port_if[i];
+		memcpy(vm.mac, MACV[i], 6);
+		vm.vlan = VLANV[i];
+		vm.port_kind = XVNET_PORT_VETH;
+		vm.n_queues = 1;
+		assert_int_equal(nrx_add_vm(&F, i, &vm, port_if[i]), 0);
+		assert_int_equal(nrx_map_mac(&F, vm.mac, vm.vlan, i), 0);
+		assert_int_equal(bpf_map_update_elem(fd_port_vm, &port_if[i], &i,
+						     BPF_ANY), 0);
+		assert_int_equal(bpf_map_update_elem(fd_vmstats, &i, zero, BPF_ANY), 0);
+	}
+	free(zero);
+	addr_set(0, "10.0.0.1", true);
+	addr_set(0, "fd00::1", true);
+	addr_set(0, "fe80::1", true);
+	addr_set(1, "10.0.0.2", true);
+	return 0;
+}
+
+/* ---- frames --------------------------------------------------------------- */
+
+struct frame {
+	__u8 b[PB_MAX_FRAME];
+	size_t len;
+	struct pb_layout lay;
+};
+
+static struct pb_spec spec(__u32 vm, const __u8 dst[6], int n_tags, __u16 vid)
+{
+	struct pb_spec s;
+
+	memset(&s, 0, sizeof(s));
+	memcpy(s.src, MACV[vm], 6);
+	memcpy(s.dst, dst, 6);
+	s.n_tags = n_tags;
+	for (int i = 0; i < n_tags; i++)
+		s.tci[i] = vid;
+	return s;
+}
+
+static void v4_udp(struct pb_spec *s, const char *src, const char *dst)
+{
+	s->l3 = PB_L3_IPV4;
+	s->l4 = PB_L4_UDP;
+	pb_v4(s->v4_src, src);
+	pb_v4(s->v4_dst, dst);
+	s->sport = 1000;
+	s->dport = 2000;
+	s->payload_len = 18;
+}
+
+static void v6(struct pb_spec *s, enum pb_l4 l4, const char *src, const char *dst,
+	       size_t payload)
+{
+	s->l3 = PB_L3_IPV6;
+	s->l4 = l4;
+	pb_v6(s->v6_src, src);
+	pb_v6(s->v6_dst, dst);
+	s->sport = 1000;
+	s->dport = 2000;
+	s->payload_len = payload;
+}
+
+static void build(const struct pb_spec *s, struct frame *f)
+{
+	f->len = pb_build(s, f->b, sizeof(f->b), &f->lay);
+	assert_true(f->len > 0);
+}
+
+/* ARP from vm: op, sender MAC (NULL: the VM's), sender IP, target IP. */
+static void arp(struct frame *f, __u32 vm, __u16 op, const __u8 *sha,
+		const char *spa, const char *tpa)
+{
+	struct pb_spec s = spec(vm, BCAST, VLANV[vm] ? 1 : 0, VLANV[vm]);
+
+	s.l3 = PB_L3_ARP;
+	pb_v4(s.v4_src, spa);
+	pb_v4(s.v4_dst, tpa);
+	build(&s, f);
+	f->b[f->lay.l3_off + 6] = 0;
+	f->b[f->lay.l3_off + 7] = (__u8)op;
+	if (sha)
+		memcpy(f->b + f->lay.l3_off + 8, sha, 6);
+}
+
+/*
+ * ICMPv6 ND from vm0 (untagged, so vm2 can send it too): type, source,
+ * target, and an optional link-layer option (opt 1 SLLA / 2 TLLA, with MAC).
+ */
+static void nd(struct frame *f, __u32 vm, __u8 type, const char *src,
+	       const char *dst, const char *target, __u8 opt, const __u8 *opt_mac)
+{
+	struct pb_spec s = spec(vm, BCAST, 0, 0);
+	size_t body = type == 133 ? 0 : 16;
+	__u8 *icmp;
+
+	s.dst[0] = 0x33;        /* IPv6 multicast MAC */
+	s.dst[1] = 0x33;
+	v6(&s, PB_L4_ICMP, src, dst, body + (opt ? 8 : 0));
+	build(&s, f);
+	icmp = f->b + f->lay.l4_off;
+	icmp[0] = type;
+	memset(icmp + 4, 0, 4);
+	if (body) {
+		__u8 t[16];
+
+		pb_v6(t, target);
+		memcpy(icmp + 8, t, 16);
+	}
+	if (opt) {
+		icmp[8 + body] = opt;
+		icmp[9 + body] = 1;
+		memcpy(icmp + 10 + body, opt_mac, 6);
+	}
+}
+
+static __u32 run_on(__u32 ifindex, const struct frame *f)
+{
+	static __u8 out[4096];
+	struct xdp_md ctx = { .data_end = (__u32)f->len, .ingress_ifindex = ifindex };
+	LIBBPF_OPTS(bpf_test_run_opts, opts,
+		.data_in = f->b,
+		.data_size_in = (__u32)f->len,
+		.data_out = out,
+		.data_size_out = sizeof(out),
+		.ctx_in = &ctx,
+		.ctx_size_in = sizeof(ctx),
+		.repeat = 1,
+	);
+
+	assert_int_equal(bpf_prog_test_run_opts(fd_prog, &opts), 0);
+	return opts.retval;
+}
+
+#define NONE (-1)
+
+/* lib/spoof.c's verdict for f from vm, with vm's addresses as in the map. */
+static int user_check(__u32 vm, const __u8 *frame, size_t len)
+{
+	__u8 addrs[XVNET_MAX_VM_ADDRS][16];
+	struct xv_spoof_vm uv = { .vlan = VLANV[vm], .addrs = addrs };
+	struct xvnet_vm_addr_key k, n;
+	static const __u8 zero[16];
+	int more = !bpf_map_get_next_key(fd_addrs, NULL, &n);
+
+	memcpy(uv.mac, MACV[vm], 6);
+	while (more) {
+		__u32 fl;
+
+		k = n;
+		more = !bpf_map_get_next_key(fd_addrs, &k, &n);
+		if (k.vm_id == vm && memcmp(k.addr, zero, 16) &&
+		    !bpf_map_lookup_elem(fd_addrs, &k, &fl) &&
+		    (fl & XVNET_ADDR_F_SOURCE) && uv.n_addrs < XVNET_MAX_VM_ADDRS)
+			memcpy(addrs[uv.n_addrs++], k.addr, 16);
+	}
+	return xv_spoof_check(&uv, frame, len);
+}
+
+/*
+ * Send f from vm's port: verdict, the one global outcome counter that moves
+ * (tx_spoof for a refusal) and the VM's spoof reason (NONE: no spoof counter
+ * moves).  The VM's tx counter always moves by one.
+ */
+static void expect(__u32 vm, const struct frame *f, __u32 verdict, int global,
+		   int reason, const char *what)
+{
+	static const int outcomes[] = { XVNET_CNT_TX_UPLINK, XVNET_CNT_TX_LOCAL,
+					XVNET_CNT_TX_FLOOD, XVNET_CNT_TX_SPOOF };
+	struct nrx_counts b, a;
+	struct xvnet_vm_tx_stats vb, va;
+	__u32 got;
+
+	nrx_counts(&F, &b);
+	vm_tx_stats(vm, &vb);
+	got = run_on(port_if[vm], f);
+	nrx_counts(&F, &a);
+	vm_tx_stats(vm, &va);
+	if (got != verdict)
+		fail_msg("%s: verdict %u, expected %u", what, got, verdict);
+	for (size_t i = 0; i < sizeof(outcomes) / sizeof(outcomes[0]); i++) {
+		__u64 d = a.c[outcomes[i]] - b.c[outcomes[i]];
+		__u64 w = outcomes[i] == global;
+
+		if (d != w)
+			fail_msg("%s: %s moved by %llu, expected %llu", what,
+				 nrx_counter_names[outcomes[i]],
+				 (unsigned long long)d, (unsigned long long)w);
+	}
+	if (a.c[XVNET_CNT_TX] - b.c[XVNET_CNT_TX] != 1)
+		fail_msg("%s: tx did not move by 1", what);
+	if (va.c[XVNET_VM_CNT_TX] - vb.c[XVNET_VM_CNT_TX] != 1 ||
+	    va.c[XVNET_VM_CNT_TX_BYTES] - vb.c[XVNET_VM_CNT_TX_BYTES] != f->len)
+		fail_msg("%s: the VM's tx/tx_bytes did not count the frame", what);
+	for (int i = XVNET_VM_CNT_SPOOF_MAC; i < XVNET_VM_CNT_MAX; i++) {
+		__u64 d = va.c[i] - vb.c[i];
+
+		if (d != (__u64)(i == reason))
+			fail_msg("%s: the VM's spoof counter %d moved by %llu"
+				 " (expected reason %d)", what, i,
+				 (unsigned long long)d, reason);
+	}
+	/* the user-space copy of the checks (AF_XDP TX) says the same */
+	if (user_check(vm, f->b, f->len) != (reason == NONE ? 0 : reason))
+		fail_msg("%s: lib/spoof.c says %d, vm_tx %d", what,
+			 user_check(vm, f->b, f->len), reason);
+}
+
+#define PASS_UPLINK(vm, f, what) expect(vm, f, XDP_REDIRECT, XVNET_CNT_TX_UPLINK, NONE, what)
+#define PASS_FLOOD(vm, f, what)  expect(vm, f, XDP_PASS, XVNET_CNT_TX_FLOOD, NONE, what)
+#define SPOOF(vm, f, r, what)    expect(vm, f, XDP_DROP, XVNET_CNT_TX_SPOOF, XVNET_VM_CNT_##r, what)
+
+/* ---- cases ----------------------------------------------------------------- */
+
+static void test_legit_traffic(void **state)
+{
+	struct pb_spec s;
+	struct frame f;
+
+	(void)state;
+	s = spec(0, MAC_WIRE, 0, 0);
+	v4_udp(&s, "10.0.0.1", "10.0.0.99");
+	build(&s, &f);
+	PASS_UPLINK(0, &f, "untagged IPv4 from the VM's address");
+	/* pushed VLAN tag on the way out */
+	s = spec(0, MAC_WIRE, 1, 10);
+	v4_udp(&s, "10.0.0.1", "10.0.0.99");
+	build(&s, &f);
+	PASS_UPLINK(0, &f, "tagged with its own VLAN");
+	s = spec(0, MAC_WIRE, 0, 0);
+	v6(&s, PB_L4_TCP, "fd00::1", "fd00::99", 10);
+	build(&s, &f);
+	PASS_UPLINK(0, &f, "IPv6 TCP from the VM's address");
+	s = spec(0, MAC_WIRE, 0, 0);
+	v6(&s, PB_L4_ICMP, "fe80::1", "fe80::99", 10);
+	build(&s, &f);
+	PASS_UPLINK(0, &f, "ICMPv6 echo from its link-local");
+	/* to the other VM of the VLAN: kept in host memory */
+	s = spec(0, MACV[1], 0, 0);
+	v4_udp(&s, "10.0.0.1", "10.0.0.2");
+	build(&s, &f);
+	expect(0, &f, XDP_REDIRECT, XVNET_CNT_TX_LOCAL, NONE, "to vm1");
+	/* a fragment from its own address */
+	s = spec(1, MAC_WIRE, 0, 0);
+	v4_udp(&s, "10.0.0.2", "10.0.0.99");
+	s.ip_frag = 0x2000;
+	build(&s, &f);
+	PASS_UPLINK(1, &f, "IPv4 first fragment");
+	/* no L3 address to forge: MAC and VLAN checks only */
+	s = spec(2, MAC_WIRE, 0, 0);
+	s.ethertype = 0x88cc;
+	s.payload_len = 46;
+	build(&s, &f);
+	PASS_UPLINK(2, &f, "LLDP-like ethertype");
+	/* a priority tag (VID 0) on an untagged VM */
+	s = spec(2, BCAST, 1, 0);
+	s.l3 = PB_L3_ARP;
+	pb_v4(s.v4_dst, "10.0.0.77");
+	build(&s, &f);
+	PASS_FLOOD(2, &f, "priority-tagged ARP probe");
+}
+
+static void test_forged_mac(void **state)
+{
+	struct pb_spec s;
+	struct frame f;
+
+	(void)state;
+	s = spec(0, MAC_WIRE, 0, 0);
+	memcpy(s.src, MAC_EVIL, 6);
+	v4_udp(&s, "10.0.0.1", "10.0.0.99");
+	build(&s, &f);
+	SPOOF(0, &f, SPOOF_MAC, "forged source MAC");
+	memcpy(s.src, MACV[1], 6);      /* another VM's MAC */
+	build(&s, &f);
+	SPOOF(0, &f, SPOOF_MAC, "vm1's MAC from vm0");
+	memcpy(s.dst, BCAST, 6);
+	build(&s, &f);
+	SPOOF(0, &f, SPOOF_MAC, "broadcast with a forged MAC");
+}
+
+static void test_wrong_vlan(void **state)
+{
+	struct pb_spec s;
+	struct frame f;
+
+	(void)state;
+	s = spec(0, MAC_WIRE, 1, 20);
+	v4_udp(&s, "10.0.0.1", "10.0.0.99");
+	build(&s, &f);
+	SPOOF(0, &f, SPOOF_VLAN, "tagged with another VLAN");
+	s = spec(0, MAC_WIRE, 2, 10);
+	s.tci[1] = 20;
+	v4_udp(&s, "10.0.0.1", "10.0.0.99");
+	build(&s, &f);
+	SPOOF(0, &f, SPOOF_VLAN, "QinQ: own VLAN outside, another inside");
+	s = spec(0, MAC_WIRE, 1, 10);
+	s.tpid[0] = PB_TPID_8021AD;
+	v4_udp(&s, "10.0.0.1", "10.0.0.99");
+	build(&s, &f);
+	SPOOF(0, &f, SPOOF_VLAN, "802.1ad S-tag");
+	s = spec(2, MAC_WIRE, 2, 0);
+	s.tci[1] = 10;
+	v4_udp(&s, "10.0.0.1", "10.0.0.99");
+	build(&s, &f);
+	SPOOF(2, &f, SPOOF_VLAN, "untagged VM: priority tag hiding VLAN 10");
+	s = spec(2, MAC_WIRE, 1, 10);
+	s.l3 = PB_L3_ARP;
+	build(&s, &f);
+	SPOOF(2, &f, SPOOF_VLAN, "untagged VM sending into VLAN 10");
+}
+
+static void test_forged_ip(void **state)
+{
+	struct pb_spec s;
+	struct frame f;
+
+	(void)state;
+	s = spec(0, MAC_WIRE, 0, 0);
+	v4_udp(&s, "10.0.0.2", "10.0.0.99");
+	build(&s, &f);
+	SPOOF(0, &f, SPOOF_IP, "vm1's IPv4 address from vm0");
+	v4_udp(&s, "0.0.0.0", "255.255.255.255");
+	memcpy(s.dst, BCAST, 6);
+	build(&s, &f);
+	SPOOF(0, &f, SPOOF_IP, "0.0.0.0 (DHCP-like)");
+	s = spec(0, MACV[1], 0, 0);
+	v4_udp(&s, "10.9.9.9", "10.0.0.2");
+	s.ip_frag = 0x0010;
+	build(&s, &f);
+	SPOOF(0, &f, SPOOF_IP, "forged non-first fragment to a local VM");
+	s = spec(0, MAC_WIRE, 0, 0);
+	v6(&s, PB_L4_UDP, "fd00::2", "fd00::99", 10);
+	build(&s, &f);
+	SPOOF(0, &f, SPOOF_IP, "forged IPv6 source");
+	v6(&s, PB_L4_UDP, "::", "fd00::99", 10);
+	build(&s, &f);
+	SPOOF(0, &f, SPOOF_IP, "UDP from ::");
+	v6(&s, PB_L4_ICMP, "::", "fd00::99", 10);
+	build(&s, &f);
+	SPOOF(0, &f, SPOOF_IP, "echo request from ::");
+	v6(&s, PB_L4_UDP, "fe80::2", "fe80::99", 10);
+	build(&s, &f);
+	SPOOF(0, &f, SPOOF_IP, "unlisted link-local");
+	/* the address is checked before anything else about the chain */
+	v6(&s, PB_L4_UDP, "fd00::1", "fd00::99", 10);
+	s.n_ext = 10;
+	for (int i = 0; i < 10; i++)
+		s.ext[i].type = 60;
+	build(&s, &f);
+	SPOOF(0, &f, SPOOF_ND, "extension chain too long to check");
+}
+
+static void test_no_address_vm(void **state)
+{
+	struct pb_spec s;
+	struct frame f;
+
+	(void)state;
+	s = spec(2, MAC_WIRE, 0, 0);
+	v4_udp(&s, "10.0.0.7", "10.0.0.99");
+	build(&s, &f);
+	SPOOF(2, &f, SPOOF_IP, "no address: IPv4");
+	v6(&s, PB_L4_UDP, "fe80::7", "fe80::99", 10);
+	build(&s, &f);
+	SPOOF(2, &f, SPOOF_IP, "no address: IPv6 link-local");
+	arp(&f, 2, 1, NULL, "0.0.0.0", "10.0.0.7");
+	PASS_FLOOD(2, &f, "no address: ARP probe for any address");
+	arp(&f, 2, 1, NULL, "10.0.0.7", "10.0.0.1");
+	SPOOF(2, &f, SPOOF_ARP, "no address: ARP request with a sender IP");
+	nd(&f, 2, 135, "::", "ff02::1:ff00:7", "fe80::7", 0, NULL);
+	PASS_FLOOD(2, &f, "no address: DAD NS for any target");
+	nd(&f, 2, 133, "::", "ff02::2", NULL, 0, NULL);
+	PASS_FLOOD(2, &f, "no address: RS from ::");
+	nd(&f, 2, 136, "::", "ff02::1", "fe80::7", 0, NULL);
+	SPOOF(2, &f, SPOOF_IP, "no address: NA from ::");
+	/* MLDv2 report from :: behind a hop-by-hop header */
+	{
+		__u8 *icmp;
+
+		s = spec(2, BCAST, 0, 0);
+		s.dst[0] = s.dst[1] = 0x33;
+		v6(&s, PB_L4_ICMP, "::", "ff02::16", 12);
+		s.n_ext = 1;
+		s.ext[0].type = 0;
+		build(&s, &f);
+		icmp = f.b + f.lay.l4_off;
+		icmp[0] = 143;
+		PASS_FLOOD(2, &f, "no address: MLDv2 report from ::");
+	}
+}
+
+static void test_arp(void **state)
+{
+	struct frame f;
+
+	(void)state;
+	arp(&f, 0, 1, NULL, "10.0.0.1", "10.0.0.99");
+	PASS_FLOOD(0, &f, "ARP request from its address");
+	arp(&f, 0, 2, NULL, "10.0.0.1", "10.0.0.99");
+	PASS_FLOOD(0, &f, "ARP reply (gratuitous) from its address");
+	arp(&f, 0, 1, NULL, "0.0.0.0", "10.0.0.1");
+	PASS_FLOOD(0, &f, "ARP probe for its address");
+	arp(&f, 0, 1, NULL, "10.0.0.2", "10.0.0.99");
+	SPOOF(0, &f, SPOOF_ARP, "ARP sender IP of vm1");
+	arp(&f, 0, 2, NULL, "10.0.0.99", "10.0.0.2");
+	SPOOF(0, &f, SPOOF_ARP, "ARP reply claiming the gateway");
+	arp(&f, 0, 1, MAC_EVIL, "10.0.0.1", "10.0.0.99");
+	SPOOF(0, &f, SPOOF_ARP, "ARP sender MAC forged (Ethernet source right)");
+	arp(&f, 0, 1, NULL, "0.0.0.0", "10.0.0.2");
+	SPOOF(0, &f, SPOOF_ARP, "ARP probe for vm1's address");
+	arp(&f, 0, 2, NULL, "0.0.0.0", "10.0.0.1");
+	SPOOF(0, &f, SPOOF_ARP, "ARP reply with sender 0.0.0.0");
+	arp(&f, 0, 1, NULL, "10.0.0.1", "10.0.0.99");
+	f.b[f.lay.l3_off + 5] = 16;     /* protocol length */
+	SPOOF(0, &f, SPOOF_ARP, "ARP with a bogus protocol length");
+	arp(&f, 0, 1, NULL, "10.0.0.1", "10.0.0.99");
+	f.len = f.lay.l3_off + 20;      /* truncated before the target */
+	SPOOF(0, &f, SPOOF_ARP, "truncated ARP");
+}
+
+static void test_nd(void **state)
+{
+	struct frame f;
+
+	(void)state;
+	nd(&f, 0, 135, "fd00::1", "ff02::1:ff00:99", "fd00::99", 1, MACV[0]);
+	PASS_FLOOD(0, &f, "NS from its address, SLLA its MAC");
+	nd(&f, 0, 135, "fd00::1", "ff02::1:ff00:99", "fd00::99", 1, MAC_EVIL);
+	SPOOF(0, &f, SPOOF_ND, "NS with a forged SLLA");
+	nd(&f, 0, 136, "fd00::1", "ff02::1", "fd00::1", 2, MACV[0]);
+	PASS_FLOOD(0, &f, "NA for its address, TLLA its MAC");
+	nd(&f, 0, 136, "fd00::1", "ff02::1", "fd00::99", 2, MACV[0]);
+	SPOOF(0, &f, SPOOF_ND, "NA for another host's address");
+	nd(&f, 0, 136, "fd00::1", "ff02::1", "fd00::1", 2, MAC_EVIL);
+	SPOOF(0, &f, SPOOF_ND, "NA with a forged TLLA");
+	nd(&f, 0, 135, "::", "ff02::1:ff00:1", "fd00::1", 0, NULL);
+	PASS_FLOOD(0, &f, "DAD NS for its address");
+	nd(&f, 0, 135, "::", "ff02::1:ff00:99", "fd00::99", 0, NULL);
+	SPOOF(0, &f, SPOOF_ND, "DAD NS for another's address");
+	nd(&f, 0, 135, "::", "ff02::1:ff00:1", "fd00::1", 1, MACV[0]);
+	SPOOF(0, &f, SPOOF_ND, "DAD NS with an SLLA (invalid from ::)");
+	nd(&f, 0, 133, "fe80::1", "ff02::2", NULL, 1, MACV[0]);
+	PASS_FLOOD(0, &f, "RS with its SLLA");
+	nd(&f, 0, 133, "fe80::1", "ff02::2", NULL, 1, MAC_EVIL);
+	SPOOF(0, &f, SPOOF_ND, "RS with a forged SLLA");
+	nd(&f, 0, 136, "fd00::1", "ff02::1", "fd00::1", 2, MACV[0]);
+	f.b[f.lay.l4_off + 25] = 0;     /* option length 0 */
+	SPOOF(0, &f, SPOOF_ND, "ND option of length 0");
+}
+
+/* Removing an address (as xvnetd does on reload) stops it at once. */
+static void test_address_removed(void **state)
+{
+	struct pb_spec s;
+	struct frame f;
+
+	(void)state;
+	s = spec(1, MAC_WIRE, 0, 0);
+	v4_udp(&s, "10.0.0.2", "10.0.0.99");
+	build(&s, &f);
+	PASS_UPLINK(1, &f, "before removal");
+	addr_set(1, "10.0.0.2", false);
+	SPOOF(1, &f, SPOOF_IP, "after removal");
+}
+
+/*
+ * vm_tx and lib/spoof.c agree on mutated frames: random byte changes in
+ * the headers and random truncations of every kind of frame above, from
+ * random VMs.  The class compared: passed, malformed, or the spoof reason.
+ */
+static void test_fuzz_agree(void **state)
+{
+	struct frame base[12], f;
+	struct pb_spec s;
+	int nb = 0, classes[2 + XVNET_VM_CNT_MAX] = { 0 };
+	const int iters = 4000;
+
+	(void)state;
+	s = spec(0, MAC_WIRE, 0, 0);
+	v4_udp(&s, "10.0.0.1", "10.0.0.99");
+	build(&s, &base[nb++]);
+	s = spec(0, MAC_WIRE, 1, 10);
+	v4_udp(&s, "10.0.0.1", "10.0.0.99");
+	build(&s, &base[nb++]);
+	s = spec(0, MAC_WIRE, 0, 0);
+	v6(&s, PB_L4_TCP, "fd00::1", "fd00::99", 10);
+	build(&s, &base[nb++]);
+	s = spec(0, MAC_WIRE, 0, 0);
+	v6(&s, PB_L4_UDP, "fd00::1", "fd00::99", 10);
+	s.n_ext = 2;
+	s.ext[0].type = 0;
+	s.ext[1].type = 60;
+	build(&s, &base[nb++]);
+	arp(&base[nb++], 0, 1, NULL, "10.0.0.1", "10.0.0.99");
+	arp(&base[nb++], 0, 1, NULL, "0.0.0.0", "10.0.0.1");
+	nd(&base[nb++], 0, 135, "fd00::1", "ff02::1:ff00:99", "fd00::99", 1, MACV[0]);
+	nd(&base[nb++], 0, 136, "fd00::1", "ff02::1", "fd00::1", 2, MACV[0]);
+	nd(&base[nb++], 0, 135, "::", "ff02::1:ff00:1", "fd00::1", 0, NULL);
+	nd(&base[nb++], 0, 133, "fe80::1", "ff02::2", NULL, 1, MACV[0]);
+	s = spec(1, MACV[0], 0, 0);
+	v4_udp(&s, "10.0.0.2", "10.0.0.1");
+	build(&s, &base[nb++]);
+
+	srand(7);
+	for (int it = 0; it < iters; it++) {
+		const struct frame *b = &base[rand() % nb];
+		__u32 vm = (__u32)(rand() % N_VMS);
+		struct nrx_counts cb, ca;
+		struct xvnet_vm_tx_stats vb, va;
+		int nmut = rand() % 4, bpf_class = 0, u;
+
+		f = *b;
+		if (rand() % 10 < 7)            /* mostly past the MAC check */
+			memcpy(f.b + 6, MACV[vm], 6);
+		for (int m = 0; m < nmut; m++) {
+			size_t at = (size_t)rand() % (f.len < 100 ? f.len : 100);
+
+			f.b[at] = rand() % 3 ? (__u8)rand() : (__u8)(f.b[at] ^ 1);
+		}
+		if (rand() % 4 == 0)
+			f.len = 14 + (size_t)rand() % (f.len - 13);
+		nrx_counts(&F, &cb);
+		vm_tx_stats(vm, &vb);
+		run_on(port_if[vm], &f);
+		nrx_counts(&F, &ca);
+		vm_tx_stats(vm, &va);
+		if (ca.c[XVNET_CNT_MALFORMED] != cb.c[XVNET_CNT_MALFORMED])
+			bpf_class = XV_SPOOF_MALFORMED;
+		for (int i = XVNET_VM_CNT_SPOOF_MAC; i < XVNET_VM_CNT_MAX; i++)
+			if (va.c[i] != vb.c[i])
+				bpf_class = i;
+		u = user_check(vm, f.b, f.len);
+		if (u != bpf_class) {
+			char hex[3 * 100 + 1] = "";
+
+			for (size_t i = 0; i < f.len && i < 100; i++)
+				sprintf(hex + 3 * i, "%02x ", f.b[i]);
+			fail_msg("iteration %d, vm%u, %zu bytes: vm_tx %d, lib/spoof.c %d: %s",
+				 it, vm, f.len, bpf_class, u, hex);
+		}
+		classes[bpf_class + 1]++;
+	}
+	print_message("    vm_tx == lib/spoof.c on %d mutated frames: pass %d, malformed %d,"
+		      " mac %d, vlan %d, ip %d, arp %d, nd %d\n", iters, classes[1],
+		      classes[0], classes[1 + XVNET_VM_CNT_SPOOF_MAC],
+		      classes[1 + XVNET_VM_CNT_SPOOF_VLAN], classes[1 + XVNET_VM_CNT_SPOOF_IP],
+		      classes[1 + XVNET_VM_CNT_SPOOF_ARP], classes[1 + XVNET_VM_CNT_SPOOF_ND]);
+	/* the mutations must reach every outcome, or the comparison says little */
+	assert_true(classes[1] > 100);
+	assert_true(classes[0] > 50);
+	for (int i = XVNET_VM_CNT_SPOOF_MAC; i < XVNET_VM_CNT_MAX; i++)
+		assert_true(classes[1 + i] > 20);
+}
+
+/*
+ * What the checks cost: vm_tx's average time per frame (BPF_PROG_TEST_RUN
+ * repeat, so no redirect is done) for frames refused at the MAC check
+ * (before any address lookup) and for frames that pass every check.
+ * Printed, not asserted: numbers drift on a shared machine.
+ */
+static void test_cost(void **state)
+{
+	static __u8 out[4096];
+	struct frame fr[4];
+	const char *what[4] = { "forged MAC (MAC check only)", "IPv4 UDP, passes",
+				"IPv6 NS with SLLA, passes", "ARP request, passes" };
+	struct pb_spec s;
+
+	(void)state;
+	s = spec(0, MAC_WIRE, 0, 0);
+	v4_udp(&s, "10.0.0.1", "10.0.0.99");
+	memcpy(s.src, MAC_EVIL, 6);
+	build(&s, &fr[0]);
+	memcpy(s.src, MACV[0], 6);
+	build(&s, &fr[1]);
+	nd(&fr[2], 0, 135, "fd00::1", "ff02::1:ff00:99", "fd00::99", 1, MACV[0]);
+	arp(&fr[3], 0, 1, NULL, "10.0.0.1", "10.0.0.99");
+	for (int i = 0; i < 4; i++) {
+		struct xdp_md ctx = { .data_end = (__u32)fr[i].len,
+				      .ingress_ifindex = port_if[0] };
+		LIBBPF_OPTS(bpf_test_run_opts, opts,
+			.data_in = fr[i].b,
+			.data_size_in = (__u32)fr[i].len,
+			.data_out = out,
+			.data_size_out = sizeof(out),
+			.ctx_in = &ctx,
+			.ctx_size_in = sizeof(ctx),
+			.repeat = 200000,
+		);
+
+		assert_int_equal(bpf_prog_test_run_opts(fd_prog, &opts), 0);
+		print_message("    vm_tx %-30s %4u ns/frame\n", what[i], opts.duration);
+	}
+}
+
+/* ---- the daemon side ---------------------------------------------------- */
+
+static size_t count_entries(void)
+{
+	struct xvnet_vm_addr_key k, n;
+	size_t c = 0;
+	int more = !bpf_map_get_next_key(fd_addrs, NULL, &n);
+
+	while (more) {
+		k = n;
+		more = !bpf_map_get_next_key(fd_addrs, &k, &n);
+		c++;
+	}
+	return c;
+}
+
+static void test_addrs_sync(void **state)
+{
+	struct xvd d;
+	struct vm_conf vm;
+	char err[XV_ERR_LEN];
+	struct pb_spec s;
+	struct frame fa, fb, fc;
+
+	(void)state;
+	clear_hash(fd_addrs, sizeof(struct xvnet_vm_addr_key));
+	memset(&d, 0, sizeof(d));
+	config_init(&d.cfg);
+	d.m.vm_addrs = fd_addrs;
+	d.m.vm_tx_stats = fd_vmstats;
+	d.ncpus = F.ncpus;
+	vm_conf_init(&vm);
+	assert_int_equal(vm_conf_set(&vm, "name", "vm1", err, sizeof(err)), 0);
+	vm.id = 1;
+	assert_int_equal(vm_conf_set(&vm, "ip", "10.0.0.2", err, sizeof(err)), 0);
+	assert_int_equal(vm_conf_set(&vm, "ip", "10.0.0.3", err, sizeof(err)), 0);
+	/* an orphan of a VM that no longer exists goes away */
+	addr_set(3, "10.0.0.33", true);
+	assert_int_equal(config_add_vm(&d.cfg, &vm), 0);
+
+	s = spec(1, MAC_WIRE, 0, 0);
+	v4_udp(&s, "10.0.0.2", "10.0.0.99");
+	build(&s, &fa);
+	v4_udp(&s, "10.0.0.3", "10.0.0.99");
+	build(&s, &fb);
+	v4_udp(&s, "10.0.0.4", "10.0.0.99");
+	build(&s, &fc);
+
+	assert_int_equal(addrs_sync(&d, &vm, err, sizeof(err)), 0);
+	assert_int_equal(count_entries(), 3);   /* two addresses + marker */
+	PASS_UPLINK(1, &fa, "synced address A");
+	PASS_UPLINK(1, &fb, "synced address B");
+	SPOOF(1, &fc, SPOOF_IP, "address C not configured yet");
+
+	/* {A, B} -> {B, C} */
+	memcpy(vm.addrs[0], vm.addrs[1], 16);
+	vm.n_addrs = 1;
+	assert_int_equal(vm_conf_set(&vm, "ip", "10.0.0.4", err, sizeof(err)), 0);
+	d.cfg.vms[0] = vm;
+	assert_int_equal(addrs_sync(&d, &vm, err, sizeof(err)), 0);
+	assert_int_equal(count_entries(), 3);
+	SPOOF(1, &fa, SPOOF_IP, "address A removed");
+	PASS_UPLINK(1, &fb, "address B kept");
+	PASS_UPLINK(1, &fc, "address C added");
+
+	addrs_remove_vm(&d, 1);
+	assert_int_equal(count_entries(), 0);
+	{
+		struct xvnet_vm_tx_stats st;
+
+		vm_tx_stats(1, &st);
+		for (int i = 0; i < XVNET_VM_CNT_MAX; i++)
+			assert_int_equal(st.c[i], 0);   /* zeroed for the next VM */
+	}
+	config_free(&d.cfg);
+}
+
+static int parse_conf(const char *text, struct xvd_config *cfg, char *err)
+{
+	FILE *f = fmemopen((void *)text, strlen(text), "r");
+	int r;
+
+	assert_non_null(f);
+	r = config_parse_stream(f, "t.conf", cfg, err, XV_ERR_LEN);
+	fclose(f);
+	return r;
+}
+
+static void test_config_ip(void **state)
+{
+	static const struct { const char *line, *err; } bad[] = {
+		{ "vm a mac 02:00:00:00:00:01 port tap ip 0.0.0.0",
+		  "t.conf:2: ip: '0.0.0.0' is the unspecified address" },
+		{ "vm a mac 02:00:00:00:00:01 port tap ip ::",
+		  "t.conf:2: ip: '::' is the unspecified address" },
+		{ "vm a mac 02:00:00:00:00:01 port tap ip 224.0.0.5",
+		  "t.conf:2: ip: '224.0.0.5' is a multicast address" },
+		{ "vm a mac 02:00:00:00:00:01 port tap ip ff02::1",
+		  "t.conf:2: ip: 'ff02::1' is a multicast address" },
+		{ "vm a mac 02:00:00:00:00:01 port tap ip 255.255.255.255",
+		  "t.conf:2: ip: '255.255.255.255' is the broadcast address" },
+		{ "vm a mac 02:00:00:00:00:01 port tap ip 10.0.0.1 ip 10.0.0.1",
+		  "t.conf:2: ip: '10.0.0.1' given twice" },
+		{ "vm a mac 02:00:00:00:00:01 port tap ip 10.0.0.300",
+		  "t.conf:2: ip: '10.0.0.300' is not an IPv4 or IPv6 address" },
+		{ "vm a mac 02:00:00:00:00:01 port tap ip",
+		  "t.conf:2: ip: needs a value" },
+	};
+	struct xvd_config cfg;
+	char err[XV_ERR_LEN], text[512], *out = NULL;
+	size_t outlen = 0;
+	FILE *f;
+
+	(void)state;
+	assert_int_equal(parse_conf("nic eth9\n"
+				    "vm a mac 02:00:00:00:00:01 port tap ip 10.0.0.1"
+				    " ip fd00::1 ip fe80::1\n"
+				    "vm b mac 02:00:00:00:00:02 port tap vlan 5 ip 10.0.0.1\n",
+				    &cfg, err), 0);
+	assert_int_equal(cfg.vms[0].n_addrs, 3);
+	assert_int_equal(cfg.vms[1].n_addrs, 1);
+	f = open_memstream(&out, &outlen);
+	assert_int_equal(config_format(&cfg, f), 0);
+	fclose(f);
+	assert_non_null(strstr(out, " ip 10.0.0.1 ip fd00::1 ip fe80::1\n"));
+	config_free(&cfg);
+	/* the formatted file parses back to the same addresses */
+	assert_int_equal(parse_conf(out, &cfg, err), 0);
+	assert_int_equal(cfg.vms[0].n_addrs, 3);
+	config_free(&cfg);
+	free(out);
+
+	/* 16 addresses fit on a line, the 17th does not */
+	{
+		int n = snprintf(text, sizeof(text), "nic eth9\nvm a mac 02:00:00:00:00:01"
+				 " port tap");
+		for (int i = 1; i <= 17; i++)
+			n += snprintf(text + n, sizeof(text) - (size_t)n, " ip 10.0.1.%d", i);
+		assert_int_equal(parse_conf(text, &cfg, err), -1);
+		assert_string_equal(err, "t.conf:2: ip: more than 16 addresses");
+		*strrchr(text, ' ') = '\0';
+		*strrchr(text, ' ') = '\0';
+		assert_int_equal(parse_conf(text, &cfg, err), 0);
+		assert_int_equal(cfg.vms[0].n_addrs, 16);
+		config_free(&cfg);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(text, sizeof(text), "nic eth9\n%s\n", bad[i].line);
+		assert_int_equal(parse_conf(text, &cfg, err), -1);
+		assert_string_equal(err, bad[i].err);
+	}
+	/* one address, one VM per VLAN */
+	assert_int_equal(parse_conf("nic eth9\n"
+				    "vm a mac 02:00:00:00:00:01 port tap ip 10.0.0.1\n"
+				    "vm b mac 02:00:00:00:00:02 port tap ip 10.0.0.1\n",
+				    &cfg, err), -1);
+	assert_string_equal(err, "t.conf:3: ip: '10.0.0.1' already used on vlan 0"
+			    " by vm 'a'");
+}
+
+static void test_request_ip(void **state)
+{
+	struct xvd_config cfg;
+	struct vm_conf vm;
+	struct json_object *args;
+	char err[XV_ERR_LEN];
+
+	(void)state;
+	config_init(&cfg);
+	args = json_tokener_parse("{\"name\":\"a\",\"mac\":\"02:00:00:00:00:01\","
+				  "\"port\":\"tap\",\"ip\":[\"10.0.0.5\",\"fd00::5\"]}");
+	assert_non_null(args);
+	assert_int_equal(vm_request_parse(&cfg, args, &vm, err, sizeof(err)), 0);
+	assert_int_equal(vm.n_addrs, 2);
+	json_object_put(args);
+	args = json_tokener_parse("{\"name\":\"a\",\"mac\":\"02:00:00:00:00:01\","
+				  "\"port\":\"tap\",\"ip\":\"10.0.0.5\"}");
+	assert_int_equal(vm_request_parse(&cfg, args, &vm, err, sizeof(err)), 0);
+	assert_int_equal(vm.n_addrs, 1);
+	json_object_put(args);
+	args = json_tokener_parse("{\"name\":\"a\",\"mac\":\"02:00:00:00:00:01\","
+				  "\"port\":\"tap\",\"ip\":[\"10.0.0.5\", 7]}");
+	assert_int_equal(vm_request_parse(&cfg, args, &vm, err, sizeof(err)), -1);
+	assert_string_equal(err, "ip: must be a list of addresses");
+	json_object_put(args);
+	args = json_tokener_parse("{\"name\":\"a\",\"mac\":\"02:00:00:00:00:01\","
+				  "\"port\":\"tap\",\"ip\":[\"ff02::1\"]}");
+	assert_int_equal(vm_request_parse(&cfg, args, &vm, err, sizeof(err)), -1);
+	assert_string_equal(err, "ip: 'ff02::1' is a multicast address");
+	json_object_put(args);
+}
+
+static const struct CMUnitTest vm_tx_tests[] = {
+	cmocka_unit_test_setup(test_legit_traffic, test_setup),
+	cmocka_unit_test_setup(test_forged_mac, test_setup),
+	cmocka_unit_test_setup(test_wrong_vlan, test_setup),
+	cmocka_unit_test_setup(test_forged_ip, test_setup),
+	cmocka_unit_test_setup(test_no_address_vm, test_setup),
+	cmocka_unit_test_setup(test_arp, test_setup),
+	cmocka_unit_test_setup(test_nd, test_setup),
+	cmocka_unit_test_setup(test_address_removed, test_setup),
+	cmocka_unit_test_setup(test_fuzz_agree, test_setup),
+	cmocka_unit_test_setup(test_cost, test_setup),
+	cmocka_unit_test_setup(test_addrs_sync, test_setup),
+	cmocka_unit_test(test_config_ip),
+	cmocka_unit_test(test_request_ip),
+};
+
+UNIT_GROUP(group_vm_tx, "vm_tx", vm_tx_tests, group_setup, group_teardown);
