@@ -14,6 +14,7 @@ PACKAGES=(
 	gnuplot-nox                           # benchmark plots
 	python3 python3-scapy                 # crafted frames in selftests
 	qemu-system-x86 busybox-static cpio   # real-guest selftest
+	openvswitch-switch                    # benchmark peer: OVS userspace datapath, AF_XDP ports
 )
 
 missing=()

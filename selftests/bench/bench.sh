@@ -22,7 +22,7 @@ SCALING=${SCALING:-1}
 GEN_CPU=${GEN_CPU:-0}
 RX_CPU=${RX_CPU:-1}
 OUT=${OUT:-$XV_ROOT/docs/bench/results.json}
-ROWS=${ROWS:-ceiling bridge-veth bridge-tap xvnet-veth xvnet-tap}
+ROWS=${ROWS:-ceiling bridge-veth bridge-tap xvnet-veth xvnet-tap ovs-veth ovs-tap}
 VM_MAC=02:00:00:00:01:01
 
 require_root
@@ -112,6 +112,7 @@ xvnetd_stop() {
 	"$XV_BIN/xvnetd" --teardown --config "$CONF" --socket "$SOCK" --pin-dir "$PIN" >/dev/null 2>&1 || true
 }
 
+. "$(dirname "$0")/row_ovs.sh"   # row_ovs_veth, row_ovs_tap: Open vSwitch AF_XDP
 # ---- rows --------------------------------------------------------------------
 row_ceiling() {
 	sink_start ceiling "$XV_TMP/ceiling.stats" "$NIC"

@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """Summarise a bench results file (JSON lines) as Markdown tables: packets
 per second per row (median, min, max over the repetitions), the ratios the
-targets are stated in, the scaling curves with map memory, the control-plane
-rates, and the program's own cost.  With --plots DIR, also draws PNG plots
+targets are stated in, every Open vSwitch configuration tried, the scaling
+curves with map memory, the control-plane rates, and the program's own cost.
+A row that could not run ({"row": ..., "skipped": reason}) is listed as
+skipped with its reason, never left out.  With --plots DIR, also draws PNG plots
 with gnuplot (Debian's gnuplot-nox)."""
 import json
 import os
@@ -18,14 +20,24 @@ RATIOS = [  # (numerator, denominator, label, target)
     ("xvnet-tap", "ceiling", "tap port / XDP_DROP ceiling", None),
     ("xvnet-veth", "ovs-veth", "veth port / OVS AF_XDP", 4.0),
     ("xvnet-tap", "ovs-tap", "tap port / OVS AF_XDP", 2.5),
+    ("xvnet-veth", "ovs-veth-normal", "veth port / OVS AF_XDP, NORMAL action", None),
+    ("xvnet-tap", "ovs-tap-normal", "tap port / OVS AF_XDP, NORMAL action", None),
+    ("xvnet-veth", "ovs-veth-in_port", "veth port / OVS AF_XDP, in_port rule", None),
+    ("xvnet-tap", "ovs-tap-in_port", "tap port / OVS AF_XDP, in_port rule", None),
 ]
 ROW_ORDER = ["ceiling", "xvnet-veth", "xvnet-tap", "xvnet-xsk", "bridge-veth",
-             "bridge-tap", "ovs-veth", "ovs-tap"]
+             "bridge-tap", "ovs-veth", "ovs-tap", "ovs-veth-normal", "ovs-veth-in_port",
+             "ovs-tap-normal", "ovs-tap-in_port"]
 
 
 def load(path):
     with open(path) as f:
         return [json.loads(line) for line in f if line.strip()]
+
+
+def cell(text):
+    """Text safe inside a Markdown table cell."""
+    return str(text).replace("|", "\\|").replace("\n", " ")
 
 
 def stats(values):
@@ -43,8 +55,11 @@ def grouped(results, row, key):
 def main(path, plots):
     res = load(path)
     rows = {}
+    skipped = {}  # row -> reason: a row that could not run says why
     for r in res:
-        if r["row"] in ROW_ORDER:
+        if "skipped" in r:
+            skipped[r["row"]] = r["skipped"]
+        elif r["row"] in ROW_ORDER:
             rows.setdefault(r["row"], []).append(r["pps"])
     med = {k: statistics.median(v) for k, v in rows.items()}
 
@@ -55,6 +70,9 @@ def main(path, plots):
         if k in rows:
             m, lo, hi, n = stats(rows[k])
             print(f"| {k} | {m:,.0f} | {lo:,.0f} | {hi:,.0f} | {n} |")
+    for k, why in skipped.items():
+        if k not in rows:
+            print(f"| {k} | skipped: {cell(why)} | | | |")
     print("\n### Ratios (medians, same run)\n")
     print("| ratio | value | target |")
     print("|---|---:|---|")
@@ -63,6 +81,12 @@ def main(path, plots):
             v = med[num] / med[den]
             t = "" if target is None else (f">= {target:g}: " + ("met" if v >= target else "MISSED"))
             print(f"| {label} | {v:.2f} | {t} |")
+        elif num in skipped or den in skipped:
+            k = num if num in skipped else den
+            t = "" if target is None else f">= {target:g}: not measured"
+            print(f"| {label} | skipped ({k}: {cell(skipped[k])}) | {t} |")
+
+    ovs_table(res)
 
     for row, key, title in (("scale-vms", "vms", "VMs"), ("scale-flows", "flows", "flows in the flow cache")):
         g = grouped(res, row, key)
@@ -104,6 +128,25 @@ def main(path, plots):
 
 def gnuplot(script):
     subprocess.run(["gnuplot"], input=script, text=True, check=True)
+
+
+def ovs_table(res):
+    """Every Open vSwitch configuration measured, and which became a row."""
+    by = {}
+    for r in res:
+        if r["row"].startswith("ovs-") and "pps" in r and "flows" in r:
+            k = (r["row"].split("-")[1], r["flows"], r.get("pmd_cpu"), r.get("pmd_maxsleep_us", 0),
+                 r.get("xdp_mode", "?"), r.get("vm_port", "?"))
+            by.setdefault(k, {"label": r["row"], "pps": []})["pps"].append(r["pps"])
+    if not by:
+        return
+    print("\n### Open vSwitch configurations (userspace datapath, AF_XDP NIC port)\n")
+    print("| VM port | flows | PMD core | pmd-maxsleep (us) | NIC XDP mode | median pps | min | max | reported as |")
+    print("|---|---|---:|---:|---|---:|---:|---:|---|")
+    for (vm, flows, cpu, sl, mode, port), v in sorted(by.items(), key=lambda kv: tuple(map(str, kv[0]))):
+        m, lo, hi, _ = stats(v["pps"])
+        label = v["label"] if not v["label"].endswith("-alt") else ""
+        print(f"| {vm} ({port}) | {flows} | {cpu} | {sl} | {mode} | {m:,.0f} | {lo:,.0f} | {hi:,.0f} | {label} |")
 
 
 def draw(res, rows, out):
