@@ -64,6 +64,10 @@ $(BUILD)/bin/xvnetctl: $(CTL_SRCS) $(LIB_SRCS) $(USER_HDRS) | $(BUILD)/bin
 $(BUILD)/bin/%: tools/%.c $(SKELS) | $(BUILD)/bin
 	$(CC) $(CFLAGS) $< -o $@ $(LDLIBS) -lpthread
 
+# the xsk consumer reads xvnetd's JSON replies
+$(BUILD)/bin/xvnet-xskdump: tools/xvnet-xskdump.c maps/xvnet_maps.h | $(BUILD)/bin
+	$(CC) $(CFLAGS) $< -o $@ -ljson-c
+
 # Unit tests: one cmocka binary, built with ASan/UBSan.  It links the
 # daemon's code (not its main) so user-space logic is tested in-process.
 UNIT_SRCS := $(TEST_SRCS) $(LIB_SRCS) $(filter-out loader/main.c,$(LOADER_SRCS))

@@ -228,6 +228,13 @@ int config_check_vm(const struct xvd_config *cfg, const struct vm_conf *vm,
 		if (vm->id >= 0 && o->id == vm->id)
 			return ERR("id: '%d' already used by vm '%s'", vm->id,
 				   o->name);
+		/* the kernel has one UMEM per NIC queue (0 = all queues) */
+		if (vm->port_kind == XVNET_PORT_XSK && o->port_kind == XVNET_PORT_XSK &&
+		    ((vm->xsk.nic_queues ? vm->xsk.nic_queues : ~0u) &
+		     (o->xsk.nic_queues ? o->xsk.nic_queues : ~0u)))
+			return ERR("xsk-nic-queues: NIC queues shared with xsk vm '%s'"
+				   " (one UMEM per NIC queue: give each xsk VM its"
+				   " own xsk-nic-queues)", o->name);
 	}
 	return config_check_vm_addrs(cfg, vm, skip, err, errlen);
 }

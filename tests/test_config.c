@@ -166,6 +166,12 @@ static void test_parse_errors(void **state)
 		  "t.conf:3: mac: '02:00:00:00:00:01' already used on vlan 0 by vm 'v'" },
 		{ "nic a\nvm v mac 02:00:00:00:00:01 port xsk xsk-rx-size 100\n",
 		  "t.conf:2: xsk-rx-size: '100' is not a power of two" },
+		{ "nic a\nvm v mac 02:00:00:00:00:01 port xsk xsk-nic-queues 0-1\n"
+		  "vm w mac 02:00:00:00:00:02 port xsk xsk-nic-queues 1,3\n",
+		  "t.conf:3: xsk-nic-queues: NIC queues shared with xsk vm 'v' (one UMEM"
+		  " per NIC queue: give each xsk VM its own xsk-nic-queues)" },
+		{ "nic a\nvm v mac 02:00:00:00:00:01 port xsk xsk-nic-queues 1-0\n",
+		  "t.conf:2: xsk-nic-queues: '1-0': queues are 0-15" },
 		{ "nic a\nvm v mac 02:00:00:00:00:01 port tap xsk-frames 64\n",
 		  "t.conf:2: xsk-*: only for xsk ports" },
 		{ "nic a\nvm v mac 02:00:00:00:00:01 port xsk xsk-need-wakeup maybe\n",

@@ -22,7 +22,7 @@ SCALING=${SCALING:-1}
 GEN_CPU=${GEN_CPU:-0}
 RX_CPU=${RX_CPU:-1}
 OUT=${OUT:-$XV_ROOT/docs/bench/results.json}
-ROWS=${ROWS:-ceiling bridge-veth bridge-tap xvnet-veth xvnet-tap ovs-veth ovs-tap}
+ROWS=${ROWS:-ceiling bridge-veth bridge-tap xvnet-veth xvnet-tap xvnet-xsk ovs-veth ovs-tap}
 VM_MAC=02:00:00:00:01:01
 
 require_root
@@ -113,6 +113,7 @@ xvnetd_stop() {
 }
 
 . "$(dirname "$0")/row_ovs.sh"   # row_ovs_veth, row_ovs_tap: Open vSwitch AF_XDP
+. "$(dirname "$0")/row_xsk.sh"   # row_xvnet_xsk: AF_XDP port, reference consumer
 # ---- rows --------------------------------------------------------------------
 row_ceiling() {
 	sink_start ceiling "$XV_TMP/ceiling.stats" "$NIC"

@@ -1,0 +1,550 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * xvnet-xskdump: the reference consumer of an xsk VM port.  It asks xvnetd
+ * for a VM's AF_XDP sockets (`xsk.get` on the control socket; the reply
+ * carries the UMEM memfd and one socket per NIC RX queue with SCM_RIGHTS),
+ * can drop every privilege right after (--user), maps the UMEM and the
+ * rings itself, and then does what a VMM backend does: keeps the fill ring
+ * full, reads RX (counting frames and the struct xvnet_xsk_meta in front of
+ * each), recycles the frames, and optionally sends frames on TX.
+ *
+ *   --stats FILE   "total q0 q1 ..." (frames per NIC RX queue), rewritten
+ *                  every 100 ms
+ *   --print N      print the first N frames: queue, length, meta, 5-tuple
+ *   --no-read      fill once, never read RX (a stalled consumer)
+ *   --tx N         send N 64-byte UDP frames from --tx-src MAC on queue 0
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <getopt.h>
+#include <grp.h>
+#include <poll.h>
+#include <pwd.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <linux/if_xdp.h>
+#include <json-c/json.h>
+
+#include "maps/xvnet_maps.h"
+
+#define MAX_SOCKS XVNET_MAX_NIC_QUEUES
+#define BATCH 256
+
+struct ring {
+	__u32 *prod, *cons, *flags;
+	void *desc;
+	__u32 mask, size;
+	void *map;
+	size_t map_len;
+};
+
+struct sock {
+	int fd, queue;
+	struct ring rx, tx, fq, cq;
+	__u64 first, count;             /* the frames this socket owns */
+	__u64 *free_frames;             /* stack of frames for TX */
+	__u32 n_free;
+	unsigned long long packets, bytes, tx_done;
+};
+
+static struct sock socks[MAX_SOCKS];
+static int n_socks;
+static unsigned char *umem;
+static size_t umem_size;
+static __u32 frame_size;
+static int meta_size;
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+static void die(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fputs("xvnet-xskdump: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputs("\n", stderr);
+	va_end(ap);
+	exit(1);
+}
+
+static int jint(struct json_object *o, const char *k)
+{
+	struct json_object *v;
+
+	if (!json_object_object_get_ex(o, k, &v))
+		die("reply without '%s'", k);
+	return json_object_get_int(v);
+}
+
+/* Request xsk.get; returns the reply's data, fds in *fds. */
+static struct json_object *xsk_get(const char *path, const char *vm, int *fds,
+				   int *nfds)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char req[256], *buf = NULL;
+	size_t len = 0, cap = 0;
+	struct json_object *rep, *ok, *data;
+	int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	*nfds = 0;
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	if (s < 0 || connect(s, (struct sockaddr *)&sa, sizeof(sa)))
+		die("cannot reach xvnetd at %s: %s", path, strerror(errno));
+	snprintf(req, sizeof(req), "{\"cmd\":\"xsk.get\",\"args\":{\"name\":\"%s\"}}\n", vm);
+	if (write(s, req, strlen(req)) != (ssize_t)strlen(req))
+		die("write: %s", strerror(errno));
+	for (;;) {
+		union {
+			char b[CMSG_SPACE(sizeof(int) * (MAX_SOCKS + 1))];
+			struct cmsghdr a;
+		} u;
+		struct iovec iov;
+		struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
+				      .msg_control = u.b, .msg_controllen = sizeof(u.b) };
+		ssize_t n;
+
+		if (cap - len < 4096) {
+			cap = cap ? cap * 2 : 16384;
+			buf = realloc(buf, cap);
+			if (!buf)
+				die("out of memory");
+		}
+		iov.iov_base = buf + len;
+		iov.iov_len = cap - len - 1;
+		n = recvmsg(s, &msg, MSG_CMSG_CLOEXEC);
+		if (n <= 0)
+			die("xvnetd closed the connection");
+		for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c))
+			if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+				int k = (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+
+				memcpy(fds + *nfds, CMSG_DATA(c), sizeof(int) * (size_t)k);
+				*nfds += k;
+			}
+		len += (size_t)n;
+		if (memchr(buf, '\n', len))
+			break;
+	}
+	close(s);
+	buf[len] = '\0';
+	rep = json_tokener_parse(buf);
+	free(buf);
+	if (!rep || !json_object_object_get_ex(rep, "ok", &ok))
+		die("malformed reply");
+	if (!json_object_get_boolean(ok)) {
+		struct json_object *e;
+
+		json_object_object_get_ex(rep, "error", &e);
+		die("xsk.get refused: %s", json_object_get_string(e));
+	}
+	json_object_object_get_ex(rep, "data", &data);
+	json_object_get(data);
+	json_object_put(rep);
+	return data;
+}
+
+static void drop_privileges(const char *user)
+{
+	struct passwd *pw = getpwnam(user);
+
+	if (!pw)
+		die("--user: no user '%s'", user);
+	if (setgroups(0, NULL) || setgid(pw->pw_gid) || setuid(pw->pw_uid))
+		die("--user %s: %s", user, strerror(errno));
+	if (setuid(0) == 0)
+		die("--user: privileges not dropped");
+}
+
+static void map_ring(int fd, struct ring *r, const struct xdp_ring_offset *o,
+		     __u32 n, size_t desc, off_t pgoff)
+{
+	r->map_len = o->desc + n * desc;
+	r->map = mmap(NULL, r->map_len, PROT_READ | PROT_WRITE,
+		      MAP_SHARED | MAP_POPULATE, fd, pgoff);
+	if (r->map == MAP_FAILED)
+		die("mmap ring (offset %#lx): %s", (unsigned long)pgoff, strerror(errno));
+	r->prod = (__u32 *)((char *)r->map + o->producer);
+	r->cons = (__u32 *)((char *)r->map + o->consumer);
+	r->flags = (__u32 *)((char *)r->map + o->flags);
+	r->desc = (char *)r->map + o->desc;
+	r->size = n;
+	r->mask = n - 1;
+}
+
+static void map_sock(struct sock *s, struct json_object *so)
+{
+	struct xdp_mmap_offsets off;
+	socklen_t len = sizeof(off);
+
+	if (getsockopt(s->fd, SOL_XDP, XDP_MMAP_OFFSETS, &off, &len))
+		die("XDP_MMAP_OFFSETS: %s", strerror(errno));
+	map_ring(s->fd, &s->rx, &off.rx, (__u32)jint(so, "rx_size"),
+		 sizeof(struct xdp_desc), XDP_PGOFF_RX_RING);
+	map_ring(s->fd, &s->tx, &off.tx, (__u32)jint(so, "tx_size"),
+		 sizeof(struct xdp_desc), XDP_PGOFF_TX_RING);
+	map_ring(s->fd, &s->fq, &off.fr, (__u32)jint(so, "fill_size"),
+		 sizeof(__u64), XDP_UMEM_PGOFF_FILL_RING);
+	map_ring(s->fd, &s->cq, &off.cr, (__u32)jint(so, "comp_size"),
+		 sizeof(__u64), XDP_UMEM_PGOFF_COMPLETION_RING);
+}
+
+/* Put up to n frames from [*next, end) on the fill ring. */
+static __u32 fill(struct sock *s, __u64 *addrs, __u32 n)
+{
+	__u32 prod = *s->fq.prod;
+	__u32 cons = __atomic_load_n(s->fq.cons, __ATOMIC_ACQUIRE);
+	__u32 room = s->fq.size - (prod - cons);
+	__u64 *ring = s->fq.desc;
+
+	if (n > room)
+		n = room;
+	for (__u32 i = 0; i < n; i++)
+		ring[(prod + i) & s->fq.mask] = addrs[i];
+	__atomic_store_n(s->fq.prod, prod + n, __ATOMIC_RELEASE);
+	return n;
+}
+
+static void print_frame(const struct sock *s, const unsigned char *p, __u32 len,
+			const struct xvnet_xsk_meta *m)
+{
+	char src[INET6_ADDRSTRLEN] = "-", dst[INET6_ADDRSTRLEN] = "-";
+	unsigned sport = 0, dport = 0, proto = 0;
+	__u32 off = 12;
+	__u16 et;
+
+	et = (__u16)(p[off] << 8 | p[off + 1]);
+	while ((et == 0x8100 || et == 0x88a8) && off + 6 <= len) {
+		off += 4;
+		et = (__u16)(p[off] << 8 | p[off + 1]);
+	}
+	off += 2;
+	if (et == 0x0800 && off + 20 <= len) {
+		__u32 ihl = (p[off] & 15) * 4u;
+
+		proto = p[off + 9];
+		inet_ntop(AF_INET, p + off + 12, src, sizeof(src));
+		inet_ntop(AF_INET, p + off + 16, dst, sizeof(dst));
+		if ((proto == 6 || proto == 17) && off + ihl + 4 <= len) {
+			sport = (unsigned)(p[off + ihl] << 8 | p[off + ihl + 1]);
+			dport = (unsigned)(p[off + ihl + 2] << 8 | p[off + ihl + 3]);
+		}
+	} else if (et == 0x86dd && off + 40 <= len) {
+		proto = p[off + 6];
+		inet_ntop(AF_INET6, p + off + 8, src, sizeof(src));
+		inet_ntop(AF_INET6, p + off + 24, dst, sizeof(dst));
+		if ((proto == 6 || proto == 17) && off + 44 <= len) {
+			sport = (unsigned)(p[off + 40] << 8 | p[off + 41]);
+			dport = (unsigned)(p[off + 42] << 8 | p[off + 43]);
+		}
+	}
+	printf("frame rxq %d len %u hash %#010x type %u queue %u vlan %u vm %u"
+	       " dmac %02x:%02x:%02x:%02x:%02x:%02x proto %u src %s sport %u"
+	       " dst %s dport %u\n", s->queue, len, m->rss_hash, m->rss_type,
+	       m->queue, m->vlan, m->vm_id_lo, p[0], p[1], p[2], p[3], p[4], p[5],
+	       proto, src, sport, dst, dport);
+	fflush(stdout);
+}
+
+static long print_left;
+static unsigned long long total;
+
+static __u32 rx_one(struct sock *s)
+{
+	struct xdp_desc *d = s->rx.desc;
+	__u32 cons = *s->rx.cons;
+	__u32 prod = __atomic_load_n(s->rx.prod, __ATOMIC_ACQUIRE);
+	__u32 n = prod - cons;
+	__u64 addrs[BATCH];
+
+	if (n > BATCH)
+		n = BATCH;
+	for (__u32 i = 0; i < n; i++) {
+		const struct xdp_desc *e = &d[(cons + i) & s->rx.mask];
+
+		if (print_left > 0 && e->addr >= (__u64)meta_size &&
+		    e->addr + e->len <= umem_size) {
+			struct xvnet_xsk_meta m;
+
+			memcpy(&m, umem + e->addr - sizeof(m), sizeof(m));
+			print_frame(s, umem + e->addr, e->len, &m);
+			print_left--;
+		}
+		s->bytes += e->len;
+		addrs[i] = e->addr;
+	}
+	__atomic_store_n(s->rx.cons, cons + n, __ATOMIC_RELEASE);
+	s->packets += n;
+	total += n;
+	/* recycle: the fill ring has room for at least what RX gave back */
+	if (n && fill(s, addrs, n) != n)
+		fprintf(stderr, "xvnet-xskdump: fill ring full, frames lost\n");
+	return n;
+}
+
+static void write_stats(const char *path)
+{
+	char tmp[4096];
+	FILE *f;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	f = fopen(tmp, "w");
+	if (!f)
+		return;
+	fprintf(f, "%llu", total);
+	for (int i = 0; i < n_socks; i++)
+		fprintf(f, " %llu", socks[i].packets);
+	fprintf(f, "\n");
+	fclose(f);
+	rename(tmp, path);
+}
+
+static void udp_frame(unsigned char *p, const unsigned char *src, unsigned seq)
+{
+	static const unsigned char hdr[42] = {
+		0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0, 0, 0, 0x08, 0x00,
+		0x45, 0, 0, 50, 0, 0, 0x40, 0, 64, 17, 0, 0,
+		10, 77, 0, 200, 10, 77, 0, 255,
+		0x30, 0x39, 0x30, 0x39, 0, 30, 0, 0,
+	};
+	__u32 sum = 0;
+
+	memcpy(p, hdr, sizeof(hdr));
+	memcpy(p + 6, src, 6);
+	p[18] = (unsigned char)(seq >> 8);
+	p[19] = (unsigned char)seq;
+	for (int i = 14; i < 34; i += 2)
+		sum += (__u32)(p[i] << 8 | p[i + 1]);
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	p[24] = (unsigned char)(~sum >> 8);
+	p[25] = (unsigned char)~sum;
+	memset(p + 42, 0, 64 - 42);
+	memcpy(p + 42, "xvnet-xskdump", 13);
+}
+
+/* Send n frames on socket 0's TX ring, kick, drain completions. */
+static unsigned long long tx_frames(struct sock *s, unsigned n,
+				    const unsigned char *src)
+{
+	unsigned sent = 0;
+	struct timespec t0, t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (!stop && (sent < n || s->tx_done < sent)) {
+		__u32 prod = *s->tx.prod;
+		__u32 cons = __atomic_load_n(s->tx.cons, __ATOMIC_ACQUIRE);
+		struct xdp_desc *d = s->tx.desc;
+		__u32 k = 0;
+
+		while (sent + k < n && s->n_free && prod + k - cons < s->tx.size) {
+			__u64 a = s->free_frames[--s->n_free];
+
+			udp_frame(umem + a, src, sent + k);
+			d[(prod + k) & s->tx.mask] = (struct xdp_desc){ .addr = a, .len = 64 };
+			k++;
+		}
+		__atomic_store_n(s->tx.prod, prod + k, __ATOMIC_RELEASE);
+		sent += k;
+		sendto(s->fd, NULL, 0, MSG_DONTWAIT, NULL, 0);
+		/* completions: the frames are ours again */
+		cons = *s->cq.cons;
+		prod = __atomic_load_n(s->cq.prod, __ATOMIC_ACQUIRE);
+		for (__u32 i = cons; i != prod; i++)
+			s->free_frames[s->n_free++] = ((__u64 *)s->cq.desc)[i & s->cq.mask];
+		__atomic_store_n(s->cq.cons, prod, __ATOMIC_RELEASE);
+		s->tx_done += prod - cons;
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		if (t.tv_sec - t0.tv_sec > 5)
+			break;
+	}
+	return s->tx_done;
+}
+
+static void usage(int code)
+{
+	fprintf(code ? stderr : stdout,
+		"usage: xvnet-xskdump -s SOCKET --vm NAME [--user USER] [--stats FILE]\n"
+		"         [--print N] [--count N] [--duration SEC] [--cpu N] [--no-read]\n"
+		"         [--tx N --tx-src MAC]\n"
+		"  takes VM NAME's AF_XDP sockets from xvnetd (SCM_RIGHTS), drops to USER,\n"
+		"  counts the frames per NIC RX queue and prints their xvnet_xsk_meta\n");
+	exit(code);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "socket", required_argument, 0, 's' }, { "vm", required_argument, 0, 'v' },
+		{ "user", required_argument, 0, 'u' }, { "stats", required_argument, 0, 'S' },
+		{ "print", required_argument, 0, 'p' }, { "count", required_argument, 0, 'c' },
+		{ "duration", required_argument, 0, 'd' }, { "cpu", required_argument, 0, 'C' },
+		{ "no-read", no_argument, 0, 'n' }, { "tx", required_argument, 0, 't' },
+		{ "tx-src", required_argument, 0, 'm' }, { "help", no_argument, 0, 'h' },
+		{ 0, 0, 0, 0 }
+	};
+	const char *sock_path = "/run/xvnet/xvnetd.sock", *vm = NULL, *user = NULL;
+	const char *stats = NULL;
+	unsigned long long count = 0;
+	double duration = 0;
+	int cpu = -1, no_read = 0, fds[MAX_SOCKS + 1], nfds, o;
+	unsigned tx = 0;
+	unsigned char tx_src[6] = { 0x02, 0, 0, 0, 0, 0x01 };
+	struct json_object *data, *um, *arr;
+	struct timespec t0, tl, t;
+
+	while ((o = getopt_long(argc, argv, "s:v:h", lo, NULL)) != -1) {
+		switch (o) {
+		case 's': sock_path = optarg; break;
+		case 'v': vm = optarg; break;
+		case 'u': user = optarg; break;
+		case 'S': stats = optarg; break;
+		case 'p': print_left = atol(optarg); break;
+		case 'c': count = strtoull(optarg, NULL, 0); break;
+		case 'd': duration = atof(optarg); break;
+		case 'C': cpu = atoi(optarg); break;
+		case 'n': no_read = 1; break;
+		case 't': tx = (unsigned)atoi(optarg); break;
+		case 'm':
+			if (sscanf(optarg, "%hhx:%hhx:%hhx:%hhx:%hhx:%hhx", &tx_src[0],
+				   &tx_src[1], &tx_src[2], &tx_src[3], &tx_src[4],
+				   &tx_src[5]) != 6)
+				usage(2);
+			break;
+		case 'h': usage(0); break;
+		default: usage(2);
+		}
+	}
+	if (!vm)
+		usage(2);
+	if (cpu >= 0) {
+		cpu_set_t set;
+
+		CPU_ZERO(&set);
+		CPU_SET(cpu, &set);
+		sched_setaffinity(0, sizeof(set), &set);
+	}
+	data = xsk_get(sock_path, vm, fds, &nfds);
+	/* from here on nothing needs a privilege: the fds carry the rights */
+	if (user)
+		drop_privileges(user);
+	json_object_object_get_ex(data, "umem", &um);
+	json_object_object_get_ex(data, "sockets", &arr);
+	if (!um || !arr)
+		die("reply without umem/sockets");
+	meta_size = jint(data, "meta_size");
+	if (meta_size != (int)sizeof(struct xvnet_xsk_meta))
+		die("meta_size %d, this build knows %zu", meta_size,
+		    sizeof(struct xvnet_xsk_meta));
+	frame_size = (__u32)jint(um, "frame_size");
+	umem_size = (size_t)json_object_get_uint64(json_object_object_get(um, "size"));
+	if (jint(um, "fd_index") >= nfds)
+		die("UMEM fd missing from the reply");
+	umem = mmap(NULL, umem_size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		    fds[jint(um, "fd_index")], 0);
+	if (umem == MAP_FAILED)
+		die("mmap UMEM: %s", strerror(errno));
+	n_socks = (int)json_object_array_length(arr);
+	if (n_socks > MAX_SOCKS)
+		die("too many sockets");
+	for (int i = 0; i < n_socks; i++) {
+		struct json_object *so = json_object_array_get_idx(arr, (size_t)i);
+		struct sock *s = &socks[i];
+		__u64 addrs[256];
+		__u32 nfill, k = 0;
+
+		if (jint(so, "fd_index") >= nfds)
+			die("socket fd missing from the reply");
+		s->fd = fds[jint(so, "fd_index")];
+		s->queue = jint(so, "queue");
+		s->first = (__u64)jint(so, "frame_first");
+		s->count = (__u64)jint(so, "frame_count");
+		map_sock(s, so);
+		/* half the frames for RX (fill ring), the rest for TX */
+		nfill = (__u32)(s->count / 2);
+		if (nfill > s->fq.size)
+			nfill = s->fq.size;
+		s->free_frames = calloc(s->count, sizeof(__u64));
+		for (__u64 f = nfill; f < s->count; f++)
+			s->free_frames[s->n_free++] = (s->first + f) * frame_size;
+		/* a previous consumer may have left the fill ring full: the
+		 * frames in it are this socket's and come back on RX */
+		while (k < nfill) {
+			__u32 b = nfill - k < 256 ? nfill - k : 256, put;
+
+			for (__u32 j = 0; j < b; j++)
+				addrs[j] = (s->first + k + j) * frame_size;
+			put = fill(s, addrs, b);
+			if (!put)
+				break;
+			k += put;
+		}
+		/* need_wakeup: tell the kernel the fill ring has frames */
+		if (*s->fq.flags & XDP_RING_NEED_WAKEUP)
+			recvfrom(s->fd, NULL, 0, MSG_DONTWAIT, NULL, NULL);
+	}
+	fprintf(stderr, "xvnet-xskdump: vm %s: %d sockets on %s (%s), UMEM %zu bytes,"
+		" uid %u\n", vm, n_socks, json_object_get_string(json_object_object_get(data, "nic")),
+		json_object_get_string(json_object_object_get(data, "mode")), umem_size,
+		(unsigned)getuid());
+	printf("XVNET-XSKDUMP-READY\n");
+	fflush(stdout);
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	if (tx)
+		printf("tx sent %u completed %llu\n", tx, tx_frames(&socks[0], tx, tx_src));
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	tl = t0;
+	if (stats)
+		write_stats(stats);
+	while (!stop) {
+		struct pollfd pf[MAX_SOCKS];
+		__u32 got = 0;
+
+		for (int i = 0; !no_read && i < n_socks; i++)
+			got += rx_one(&socks[i]);
+		if (!got) {     /* idle: sleep in poll() until a ring has frames */
+			for (int i = 0; i < n_socks; i++)
+				pf[i] = (struct pollfd){ .fd = socks[i].fd, .events = POLLIN };
+			if ((no_read ? poll(NULL, 0, 100) :
+			     poll(pf, (nfds_t)n_socks, 100)) < 0 && errno != EINTR)
+				die("poll: %s", strerror(errno));
+		}
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		if (stats && (t.tv_sec - tl.tv_sec) * 1000000000L +
+			     (t.tv_nsec - tl.tv_nsec) >= 100000000L) {
+			write_stats(stats);
+			tl = t;
+		}
+		if (count && total >= count)
+			break;
+		if (duration > 0 && (double)(t.tv_sec - t0.tv_sec) +
+				    (double)(t.tv_nsec - t0.tv_nsec) / 1e9 >= duration)
+			break;
+	}
+	if (stats)
+		write_stats(stats);
+	printf("total %llu", total);
+	for (int i = 0; i < n_socks; i++)
+		printf(" q%d %llu", socks[i].queue, socks[i].packets);
+	printf("\n");
+	json_object_put(data);
+	return 0;
+}
