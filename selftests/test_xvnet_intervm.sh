@@ -97,8 +97,6 @@ sendp([f] * n, iface="eth0")
 EOF
 ip netns exec "$NS1" "$SCAPY_PY" "$XV_TMP/bcast.py" vm1 $MAC1 10.77.0.11 $N || fail "scapy vm1"
 ip netns exec "$NS3" "$SCAPY_PY" "$XV_TMP/bcast.py" vm3 $MAC3 10.77.0.13 $N || fail "scapy vm3"
-sleep 0.5
-for c in wire vm1 vm2 vm3 vm4; do eval "proc_stop \$CAP_$c"; done
 
 cat >"$XV_TMP/count.py" <<'EOF'
 import sys
@@ -118,6 +116,19 @@ for p in rdpcap(sys.argv[1]):
         inc(k + ("tag%d" % p[Dot1Q].vlan if Dot1Q in p else "untagged"))
 print(" ".join("%s=%d" % kv for kv in sorted(c.items())))
 EOF
+# tcpdump drops what it has not read yet when stopped: wait until the
+# expected copies are on disk (-U writes each packet as it reads it)
+bursts_captured() {
+	local w v2 v4
+	w=$("$SCAPY_PY" "$XV_TMP/count.py" "$XV_TMP/wire.pcap") || return 1
+	v2=$("$SCAPY_PY" "$XV_TMP/count.py" "$XV_TMP/vm2.pcap") || return 1
+	v4=$("$SCAPY_PY" "$XV_TMP/count.py" "$XV_TMP/vm4.pcap") || return 1
+	[[ " $w " == *" bvm1untagged=$N "* && " $w " == *" bvm3tag20=$N "* &&
+	   " $v2 " == *" bvm1untagged=$N "* && " $v4 " == *" bvm3untagged=$N "* ]]
+}
+wait_until 10 bursts_captured || log "not every expected broadcast copy was captured within 10 s"
+sleep 0.2   # anything that should not arrive has had its chance too
+for c in wire vm1 vm2 vm3 vm4; do eval "proc_stop \$CAP_$c"; done
 declare -A seen
 for c in wire vm1 vm2 vm3 vm4; do
 	seen[$c]=$("$SCAPY_PY" "$XV_TMP/count.py" "$XV_TMP/$c.pcap") || fail "pcap analysis ($c)"
