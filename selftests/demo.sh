@@ -53,6 +53,8 @@ echo "\$ $CTL stats"
 xvctl stats | grep -v ' 0$'
 
 say "bpftool sees the programs and the BTF-typed maps"
+run bpftool prog show name nic_rx
+run bpftool link show pinned /sys/fs/bpf/xvnet/nic_rx_link
 run bpftool net show dev "$NIC"
 echo "\$ bpftool map dump pinned /sys/fs/bpf/xvnet/xvnet_vm_by_mac"
 bpftool map dump pinned /sys/fs/bpf/xvnet/xvnet_vm_by_mac | head -30
