@@ -42,6 +42,9 @@ static const char main_usage[] =
 "           [--queue Q|rss]\n"
 "  flow del [--vlan N] --proto P --src IP [--sport P] --dst IP [--dport P]\n"
 "  flow list\n"
+"  rss show VM\n"
+"  rss set VM [--key HEX40] [--equal N | --weight W0,W1,...]\n"
+"             [--hash-fields l3|l4|tcp4,udp4,...]\n"
 "  stats [VM] [--watch [SECONDS]]\n"
 "  reload\n"
 "  shutdown [--teardown]\n"
@@ -666,6 +669,95 @@ static int cmd_flow(int argc, char **argv)
 	return usage_err("flow: unknown verb '%s' (add, del, list)", verb);
 }
 
+/* ---- rss ---------------------------------------------------------------- */
+
+static const char rss_help[] =
+"usage: xvnetctl rss show VM\n"
+"       xvnetctl rss set VM [--key HEX40] [--equal N | --weight W0,W1,...]\n"
+"                [--hash-fields l3|l4|tcp4,tcp6,udp4,udp6]\n"
+"  the VM's virtual RSS, as ethtool -x / -X: Toeplitz key, 128-entry\n"
+"  indirection table, hash fields; saved in the config.\n"
+"  --key          40 bytes, 6d:5a:56:... or 80 hex digits\n"
+"  --equal N      spread the table over queues 0..N-1 (N <= the VM's queues)\n"
+"  --weight W,..  table entries in proportion to the weights (one per queue\n"
+"                 from 0, at most the VM's queues, sum 1-128)\n"
+"  --indir Q,..   the whole table: 128 queues, Q*N repeats Q\n"
+"  --hash-fields  l4 (ports of TCP and UDP, default), l3 (addresses only),\n"
+"                 or tcp, udp (tcp4,tcp6 / udp4,udp6: per protocol only)\n";
+
+static const struct optdef rss_opts[] = {
+	{ "key", "key", O_TEXT }, { "equal", "equal", O_TEXT },
+	{ "weight", "weight", O_TEXT }, { "indir", "indir", O_TEXT },
+	{ "hash-fields", "hash_fields", O_TEXT },
+};
+
+/* ethtool -x layout: 8 entries per row, the row's first index in front. */
+static void print_rss(struct json_object *d)
+{
+	struct json_object *ind;
+
+	printf("RX flow hash indirection table for %s with %s RX queue(s):\n",
+	       js(d, "name"), js(d, "queues"));
+	if (json_object_object_get_ex(d, "indir", &ind))
+		for (size_t i = 0; i < json_object_array_length(ind); i++) {
+			if (i % 8 == 0)
+				printf("%5zu: ", i);
+			printf("%5" PRId64 "%s", json_object_get_int64(
+				       json_object_array_get_idx(ind, i)),
+			       i % 8 == 7 ? "\n" : " ");
+		}
+	printf("RSS hash key:\n%s\n", js(d, "key"));
+	printf("RSS hash fields: %s (%s)\n", js(d, "hash_fields"),
+	       strcmp(js(d, "hash_fields"), "l4") == 0 ?
+	       "addresses and ports of TCP and UDP, IPv4 and IPv6" :
+	       strcmp(js(d, "hash_fields"), "l3") == 0 ? "addresses only" :
+	       strcmp(js(d, "hash_fields"), "tcp") == 0 ?
+	       "ports of TCP only, IPv4 and IPv6" : "ports of UDP only, IPv4 and IPv6");
+	printf("Delivery: %s%s\n", js(d, "delivery"),
+	       jb(d, "live") ? "" : " (not in the datapath now)");
+}
+
+static int cmd_rss(int argc, char **argv)
+{
+	struct json_object *args = NULL, *rep, *d;
+	const char *verb = argc ? argv[0] : "";
+	int r;
+
+	if (!argc || is_help(verb)) {
+		fputs(rss_help, argc ? stdout : stderr);
+		return argc ? EX_OK : EX_USAGE;
+	}
+	if (strcmp(verb, "show") && strcmp(verb, "set"))
+		return usage_err("rss: unknown verb '%s' (show, set)", verb);
+	if ((r = name_arg(argc - 1, argv + 1, rss_help, verb[1] == 'h' ?
+			  "rss show" : "rss set", &args)))
+		return r;
+	if (verb[1] == 'h' && argc > 2) {
+		json_object_put(args);
+		return usage_err("rss show: unexpected '%s'", argv[2]);
+	}
+	if (verb[1] == 'e') {
+		r = parse_opts(argc - 2, argv + 2, rss_opts,
+			       sizeof(rss_opts) / sizeof(rss_opts[0]), args, rss_help);
+		if (!r && argc == 2)
+			r = usage_err("rss set: nothing to set (--key, --equal,"
+				      " --weight, --indir, --hash-fields)");
+		if (r) {
+			json_object_put(args);
+			return r;
+		}
+	}
+	r = call(verb[1] == 'h' ? "rss.get" : "rss.set", args, &rep, &d);
+	if (r)
+		return r;
+	if (json_out)
+		print_json(d);
+	else if (verb[1] == 'h')
+		print_rss(d);
+	json_object_put(rep);
+	return EX_OK;
+}
+
 static const char stats_help[] =
 "usage: xvnetctl stats [VM] [--watch [SECONDS]]\n"
 "  datapath counters (summed over CPUs) and per-VM, per-queue packets and\n"
@@ -793,6 +885,8 @@ int main(int argc, char **argv)
 		return cmd_flow(argc, argv);
 	if (strcmp(argv[-1], "stats") == 0)
 		return cmd_stats(argc, argv);
+	if (strcmp(argv[-1], "rss") == 0)
+		return cmd_rss(argc, argv);
 	if (strcmp(argv[-1], "shutdown") == 0)
 		return cmd_shutdown(argc, argv);
 	if (strcmp(argv[-1], "reload") == 0)

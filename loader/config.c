@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "loader/config.h"
+#include "loader/rss.h"
 #include "loader/xsk.h"
 
 #define ERR(...) (snprintf(err, errlen, __VA_ARGS__), -1)
@@ -169,6 +170,18 @@ int vm_conf_set(struct vm_conf *vm, const char *key, const char *val,
 		vm->queues = (uint8_t)v;
 		return 0;
 	}
+	if (strcmp(key, "rss-key") == 0) {
+		vm->has_rss_key = true;
+		return rss_parse_key(key, val, vm->rss_key, err, errlen);
+	}
+	if (strcmp(key, "rss-indir") == 0) {
+		vm->has_rss_indir = true;
+		return rss_parse_indir(key, val, vm->rss_indir, err, errlen);
+	}
+	if (strcmp(key, "rss-fields") == 0) {
+		vm->has_rss_fields = true;
+		return rss_parse_fields(key, val, &vm->rss_fields, err, errlen);
+	}
 	return ERR("%s: unknown key", key);
 }
 
@@ -184,6 +197,9 @@ int vm_conf_finish(struct vm_conf *vm, char *err, size_t errlen)
 		return ERR("xsk-*: only for xsk ports");
 	if (!vm->queues)
 		vm->queues = 1;
+	if (vm->has_rss_indir &&
+	    rss_check_indir(vm->rss_indir, vm->queues, "rss-indir", err, errlen))
+		return -1;
 	if (!vm->ifname[0] &&
 	    vm_default_ifname(vm->name, vm->ifname, sizeof(vm->ifname)))
 		return ERR("ifname: default 'xv-%s' is longer than %d characters,"
@@ -686,6 +702,20 @@ int config_format(const struct xvd_config *cfg, FILE *f)
 			xv_fmt_ip(vm->addrs[a], ip, sizeof(ip));
 			fprintf(f, " ip %s", ip);
 		}
+		if (vm->has_rss_key) {
+			char key[XV_RSS_KEY_STR];
+
+			rss_format_key(vm->rss_key, key);
+			fprintf(f, " rss-key %s", key);
+		}
+		if (vm->has_rss_indir) {
+			char ind[XV_RSS_INDIR_STR];
+
+			rss_format_indir(vm->rss_indir, ind);
+			fprintf(f, " rss-indir %s", ind);
+		}
+		if (vm->has_rss_fields)
+			fprintf(f, " rss-fields %s", rss_fields_name(vm->rss_fields));
 		fputc('\n', f);
 	}
 	for (size_t i = 0; i < cfg->n_flows; i++)

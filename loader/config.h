@@ -12,6 +12,7 @@
  *   malformed pass|drop
  *   vm NAME [id N] mac MAC [vlan V] port tap|veth|xsk [ifname IF] [netns NS]
  *      [peer-ifname IF] [queues Q] [keep-vlan] [owned] [xsk-KNOB VALUE...]
+ *      [rss-key HEX40] [rss-indir Q,Q*N,...] [rss-fields l3|l4|tcp,udp]
  *   flow [vlan V] proto P src IP [sport N] dst IP [dport N]
  *      action deliver|drop|pass [vm NAME] [queue Q|rss]
  */
@@ -60,6 +61,12 @@ struct vm_conf {
 	 * stored IPv4-mapped; loader/addrs.c writes them to xvnet_vm_addrs */
 	uint8_t addrs[XVNET_MAX_VM_ADDRS][16];
 	uint8_t n_addrs;
+	/* virtual RSS (loader/rss.c), each used instead of the pinned or
+	 * default value when set: rss-key, rss-indir, rss-fields */
+	bool has_rss_key, has_rss_indir, has_rss_fields;
+	uint16_t rss_fields;            /* enum xvnet_rss_fields */
+	uint8_t rss_key[XVNET_RSS_KEY_SIZE];
+	uint8_t rss_indir[XVNET_RSS_INDIR_SIZE];
 };
 
 struct flow_conf {

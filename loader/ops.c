@@ -498,6 +498,10 @@ struct json_object *xvd_handle(struct xvd *d, struct json_object *req)
 		return stats(d, args);
 	if (strcmp(cmd, "xsk.get") == 0)
 		return xskp_get(d, args);
+	if (strcmp(cmd, "rss.get") == 0)
+		return rss_get(d, args);
+	if (strcmp(cmd, "rss.set") == 0)
+		return rss_set(d, args);
 	if (strcmp(cmd, "shutdown") == 0)
 		return shutdown_req(d, args);
 	if (strcmp(cmd, "reload") == 0)

@@ -23,6 +23,12 @@
 
 #define ERR(...) (snprintf(err, errlen, __VA_ARGS__), -1)
 
+/*
+ * RSS settings: the configured ones (rss-key, rss-indir, rss-fields; config
+ * wins), else those of the live slot (restart with pinned maps: a flow
+ * keeps its queue), else a random key, the default fields and the table
+ * i % queues.  A live table is kept only for the same queue count.
+ */
 void vm_slot_build(const struct vm_conf *vm, int ifindex,
 		   const struct xvnet_vm *old, struct xvnet_vm *out)
 {
@@ -36,19 +42,51 @@ void vm_slot_build(const struct vm_conf *vm, int ifindex,
 	out->vlan = vm->vlan;
 	out->port_kind = vm->port_kind;
 	out->n_queues = vm->queues;
-	out->hash_fields = keep ? old->hash_fields : XVNET_RSS_FIELDS_DEFAULT;
-	if (keep) {
+	out->hash_fields = vm->has_rss_fields ? vm->rss_fields :
+			   keep ? old->hash_fields : XVNET_RSS_FIELDS_DEFAULT;
+	if (vm->has_rss_key) {
+		memcpy(out->rss_key, vm->rss_key, sizeof(out->rss_key));
+	} else if (keep) {
 		memcpy(out->rss_key, old->rss_key, sizeof(out->rss_key));
 	} else if (getrandom(out->rss_key, sizeof(out->rss_key), 0) !=
 		   (ssize_t)sizeof(out->rss_key)) {
 		for (size_t i = 0; i < sizeof(out->rss_key); i++)
 			out->rss_key[i] = (__u8)random();
 	}
-	if (keep && old->n_queues == vm->queues)
+	if (vm->has_rss_indir)
+		memcpy(out->rss_indir, vm->rss_indir, sizeof(out->rss_indir));
+	else if (keep && old->n_queues == vm->queues)
 		memcpy(out->rss_indir, old->rss_indir, sizeof(out->rss_indir));
 	else
 		for (int i = 0; i < XVNET_RSS_INDIR_SIZE; i++)
 			out->rss_indir[i] = (__u8)(i % vm->queues);
+}
+
+/*
+ * Write a VM slot under traffic.  Each table entry is a byte, so one
+ * update changes every entry atomically; when the queue count changes as
+ * well, nic_rx must never see an entry at or past the count it reads, so
+ * the table goes first when the count goes down, after it when it goes up
+ * (an intermediate slot with the old count and the new table, or the new
+ * count and the old table: every entry is valid in both).
+ */
+static int vm_slot_write(struct xvd *d, __u32 id, const struct xvnet_vm *old,
+			 const struct xvnet_vm *new)
+{
+	struct xvnet_vm mid;
+
+	if (old && (old->flags & XVNET_VM_F_ACTIVE) &&
+	    old->n_queues != new->n_queues &&
+	    memcmp(old->rss_indir, new->rss_indir, sizeof(new->rss_indir))) {
+		mid = *new;
+		if (new->n_queues < old->n_queues)
+			mid.n_queues = old->n_queues;   /* table first */
+		else
+			memcpy(mid.rss_indir, old->rss_indir, sizeof(mid.rss_indir));
+		if (bpf_map_update_elem(d->m.vms, &id, &mid, BPF_ANY))
+			return -1;
+	}
+	return bpf_map_update_elem(d->m.vms, &id, new, BPF_ANY);
 }
 
 /* ---- flood lists: (vlan, 0..count-1) kept dense ---------------------- */
@@ -185,7 +223,7 @@ static int vm_write(struct xvd *d, const struct vm_conf *vm, int ifindex,
 	memcpy(key.mac, vm->mac, 6);
 	vm_slot_build(vm, ifindex, have_old ? &old : NULL, &new);
 	if (!have_old || memcmp(&old, &new, sizeof(new))) {
-		if (bpf_map_update_elem(d->m.vms, &id, &new, BPF_ANY))
+		if (vm_slot_write(d, id, have_old ? &old : NULL, &new))
 			return ERR("%s[%u]: %s", XVNET_MAP_VMS, id, strerror(errno));
 		log_debug("vm %s: slot %u written", vm->name, id);
 	}

@@ -14,7 +14,9 @@
 
 #include "tests/unit.h"
 #include "lib/parse.h"
+#include "bpf/toeplitz.h"
 #include "loader/config.h"
+#include "loader/rss.h"
 #include "loader/xvnetd.h"
 
 static const char good_conf[] =
@@ -399,6 +401,275 @@ static void test_vm_slot(void **state)
 	assert_int_equal(s2.rss_indir[3], 1);
 }
 
+/* ---- virtual RSS: values, config keys, requests, the slot ---------------- */
+
+#define MS_KEY_HEX "6d:5a:56:da:25:5b:0e:c2:41:67:25:3d:43:a3:8f:b0:d0:ca:2b:cb:" \
+		   "ae:7b:30:b4:77:cb:2d:a3:80:30:f2:0c:6a:42:b7:3b:be:ac:01:fa"
+
+static void test_rss_values(void **state)
+{
+	static const uint8_t ms[XVNET_RSS_KEY_SIZE] = XVNET_RSS_MS_KEY;
+	uint8_t key[XVNET_RSS_KEY_SIZE], ind[XVNET_RSS_INDIR_SIZE];
+	char err[XV_ERR_LEN], buf[XV_RSS_INDIR_STR], plain[81];
+	uint16_t f;
+	int n[4] = { 0 };
+
+	(void)state;
+	assert_int_equal(rss_parse_key("key", MS_KEY_HEX, key, err, sizeof(err)), 0);
+	assert_memory_equal(key, ms, sizeof(ms));
+	rss_format_key(key, buf);
+	assert_string_equal(buf, MS_KEY_HEX);
+	for (int i = 0; i < XVNET_RSS_KEY_SIZE; i++)
+		sprintf(plain + 2 * i, "%02X", ms[i]);
+	memset(key, 0, sizeof(key));
+	assert_int_equal(rss_parse_key("key", plain, key, err, sizeof(err)), 0);
+	assert_memory_equal(key, ms, sizeof(ms));
+	/* refusals name the field; key untouched */
+	assert_int_equal(rss_parse_key("key", "6d:5a", key, err, sizeof(err)), -1);
+	assert_string_equal(err, "key: '6d:5a' is 2 bytes, must be 40");
+	assert_int_equal(rss_parse_key("key", MS_KEY_HEX ":00", key, err, sizeof(err)), -1);
+	assert_string_equal(err, "key: '" MS_KEY_HEX ":00' is longer than 40 bytes");
+	assert_int_equal(rss_parse_key("key", "6d:5g:56", key, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "key: '6d:5g:56' is not hex bytes"));
+	assert_int_equal(rss_parse_key("key", "6d:5a:", key, err, sizeof(err)), -1);
+	assert_int_equal(rss_parse_key("key", "6d5", key, err, sizeof(err)), -1);
+	assert_int_equal(rss_parse_key("key", "", key, err, sizeof(err)), -1);
+	assert_memory_equal(key, ms, sizeof(ms));
+
+	/* tables: equal, weight (ethtool's algorithm), explicit, refusals */
+	assert_int_equal(rss_indir_equal(ind, 2, 4, err, sizeof(err)), 0);
+	for (int i = 0; i < XVNET_RSS_INDIR_SIZE; i++)
+		assert_int_equal(ind[i], i % 2);
+	assert_int_equal(rss_indir_equal(ind, 0, 4, err, sizeof(err)), -1);
+	assert_string_equal(err, "equal: '0' out of range 1-4 (the VM's queues)");
+	assert_int_equal(rss_indir_equal(ind, 5, 4, err, sizeof(err)), -1);
+	assert_string_equal(err, "equal: '5' out of range 1-4 (the VM's queues)");
+	assert_int_equal(rss_indir_weight(ind, "1,2,0,1", 4, err, sizeof(err)), 0);
+	for (int i = 0; i < XVNET_RSS_INDIR_SIZE; i++)
+		n[ind[i]]++;
+	assert_int_equal(n[0], 32);
+	assert_int_equal(n[1], 64);
+	assert_int_equal(n[2], 0);
+	assert_int_equal(n[3], 32);
+	assert_int_equal(ind[0], 0);
+	assert_int_equal(ind[127], 3);
+	/* 3 equal weights over 128: ethtool gives 42, 43, 43 */
+	assert_int_equal(rss_indir_weight(ind, "5,5,5", 4, err, sizeof(err)), 0);
+	memset(n, 0, sizeof(n));
+	for (int i = 0; i < XVNET_RSS_INDIR_SIZE; i++)
+		n[ind[i]]++;
+	assert_int_equal(n[0], 42);
+	assert_int_equal(n[1], 43);
+	assert_int_equal(n[2], 43);
+	assert_int_equal(rss_indir_weight(ind, "0,0", 4, err, sizeof(err)), -1);
+	assert_string_equal(err, "weight: all weights are 0");
+	assert_int_equal(rss_indir_weight(ind, "1,1,1,1,1", 4, err, sizeof(err)), -1);
+	assert_string_equal(err, "weight: 5 weights or more for the 4 queues of the VM");
+	assert_int_equal(rss_indir_weight(ind, "1,-1", 4, err, sizeof(err)), -1);
+	assert_string_equal(err, "weight: '1,-1': weight 1 is not a number >= 0");
+	assert_int_equal(rss_indir_weight(ind, "100,100", 4, err, sizeof(err)), -1);
+	assert_string_equal(err, "weight: total 200 exceeds the 128 table entries");
+	assert_int_equal(rss_indir_weight(ind, "1,,1", 4, err, sizeof(err)), -1);
+
+	assert_int_equal(rss_parse_indir("rss-indir", "0*64,1,2*63", ind, err,
+					 sizeof(err)), 0);
+	assert_int_equal(ind[63], 0);
+	assert_int_equal(ind[64], 1);
+	assert_int_equal(ind[65], 2);
+	rss_format_indir(ind, buf);
+	assert_string_equal(buf, "0*64,1,2*63");
+	assert_int_equal(rss_check_indir(ind, 3, "indir", err, sizeof(err)), 0);
+	assert_int_equal(rss_check_indir(ind, 2, "indir", err, sizeof(err)), -1);
+	assert_string_equal(err, "indir: entry 65 is queue 2, not below the 2 queues"
+			    " of the VM");
+	assert_int_equal(rss_parse_indir("rss-indir", "0*127", ind, err, sizeof(err)), -1);
+	assert_string_equal(err, "rss-indir: 127 entries, must be 128");
+	assert_int_equal(rss_parse_indir("rss-indir", "0*129", ind, err, sizeof(err)), -1);
+	assert_string_equal(err, "rss-indir: more than 128 entries");
+	assert_int_equal(rss_parse_indir("rss-indir", "16*128", ind, err, sizeof(err)), -1);
+	assert_string_equal(err, "rss-indir: entry 0 is queue 16, not below 16");
+	assert_int_equal(rss_parse_indir("rss-indir", "0*64,x", ind, err, sizeof(err)), -1);
+	assert_int_equal(rss_parse_indir("rss-indir", "0*0,0*128", ind, err, sizeof(err)), -1);
+
+	/* hash fields */
+	assert_int_equal(rss_parse_fields("f", "l3", &f, err, sizeof(err)), 0);
+	assert_int_equal(f, 0);
+	assert_int_equal(rss_parse_fields("f", "l4", &f, err, sizeof(err)), 0);
+	assert_int_equal(f, XVNET_RSS_L4_TCP | XVNET_RSS_L4_UDP);
+	assert_int_equal(rss_parse_fields("f", "tcp4,tcp6", &f, err, sizeof(err)), 0);
+	assert_int_equal(f, XVNET_RSS_L4_TCP);
+	assert_string_equal(rss_fields_name(f), "tcp");
+	assert_int_equal(rss_parse_fields("f", "udp,tcp", &f, err, sizeof(err)), 0);
+	assert_string_equal(rss_fields_name(f), "l4");
+	assert_int_equal(rss_parse_fields("f", "tcp4,udp4", &f, err, sizeof(err)), -1);
+	assert_string_equal(err, "f: 'tcp4' without 'tcp6': ports are hashed per"
+			    " protocol for IPv4 and IPv6 alike");
+	assert_int_equal(rss_parse_fields("f", "sctp", &f, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "f: 'sctp' is not"));
+}
+
+static void test_rss_config(void **state)
+{
+	static const char conf[] =
+		"nic eth9\n"
+		"vm r1 mac 02:00:00:00:00:21 port tap rss-indir 0*64,1*32,2*32 queues 3"
+		" rss-key " MS_KEY_HEX " rss-fields tcp\n"
+		"vm r2 mac 02:00:00:00:00:22 port tap queues 2\n";
+	static const uint8_t ms[XVNET_RSS_KEY_SIZE] = XVNET_RSS_MS_KEY;
+	struct xvd_config a, b;
+	char err[XV_ERR_LEN], *t1 = NULL, *t2 = NULL;
+	size_t l1 = 0, l2 = 0;
+	FILE *f1, *f2;
+	struct xvnet_vm s1, s2;
+
+	(void)state;
+	assert_int_equal(parse_str(conf, &a, err), 0);
+	assert_true(a.vms[0].has_rss_key && a.vms[0].has_rss_indir &&
+		    a.vms[0].has_rss_fields);
+	assert_memory_equal(a.vms[0].rss_key, ms, sizeof(ms));
+	assert_int_equal(a.vms[0].rss_fields, XVNET_RSS_L4_TCP);
+	assert_false(a.vms[1].has_rss_key || a.vms[1].has_rss_indir ||
+		     a.vms[1].has_rss_fields);
+	/* format -> parse -> format is stable, and keeps every RSS setting */
+	f1 = open_memstream(&t1, &l1);
+	config_format(&a, f1);
+	fclose(f1);
+	assert_non_null(strstr(t1, " rss-key " MS_KEY_HEX " rss-indir 0*64,1*32,2*32"
+			       " rss-fields tcp\n"));
+	assert_int_equal(parse_str(t1, &b, err), 0);
+	for (size_t i = 0; i < a.n_vms; i++) {
+		b.vms[i].line = a.vms[i].line;
+		assert_memory_equal(&a.vms[i], &b.vms[i], sizeof(a.vms[i]));
+	}
+	f2 = open_memstream(&t2, &l2);
+	config_format(&b, f2);
+	fclose(f2);
+	assert_string_equal(t1, t2);
+	free(t1);
+	free(t2);
+	config_free(&b);
+
+	/* errors: FILE:LINE, the field named */
+	assert_int_equal(parse_str("nic e\nvm r mac 02:00:00:00:00:21 port tap"
+				   " queues 2 rss-indir 0*64,2*64\n", &b, err), -1);
+	assert_string_equal(err, "t.conf:2: rss-indir: entry 64 is queue 2, not below"
+			    " the 2 queues of the VM");
+	assert_int_equal(parse_str("nic e\n\nvm r mac 02:00:00:00:00:21 port tap"
+				   " rss-key 00:11\n", &b, err), -1);
+	assert_string_equal(err, "t.conf:3: rss-key: '00:11' is 2 bytes, must be 40");
+	assert_int_equal(parse_str("nic e\nvm r mac 02:00:00:00:00:21 port tap"
+				   " rss-fields l5\n", &b, err), -1);
+	assert_non_null(strstr(err, "t.conf:2: rss-fields: 'l5' is not"));
+	assert_int_equal(parse_str("nic e\nvm r mac 02:00:00:00:00:21 port tap"
+				   " rss-indir 0*100\n", &b, err), -1);
+	assert_string_equal(err, "t.conf:2: rss-indir: 100 entries, must be 128");
+
+	/* the slot: config wins over a live (pinned) slot */
+	memset(&s1, 0, sizeof(s1));
+	s1.flags = XVNET_VM_F_ACTIVE;
+	s1.n_queues = 3;
+	s1.hash_fields = XVNET_RSS_FIELDS_DEFAULT;
+	memset(s1.rss_key, 0xab, sizeof(s1.rss_key));
+	for (int i = 0; i < XVNET_RSS_INDIR_SIZE; i++)
+		s1.rss_indir[i] = (uint8_t)(i % 3);
+	vm_slot_build(&a.vms[0], 5, &s1, &s2);
+	assert_memory_equal(s2.rss_key, ms, sizeof(ms));
+	assert_memory_equal(s2.rss_indir, a.vms[0].rss_indir, sizeof(s2.rss_indir));
+	assert_int_equal(s2.hash_fields, XVNET_RSS_L4_TCP);
+	assert_int_equal(s2.n_queues, 3);
+	/* fresh: configured values too */
+	vm_slot_build(&a.vms[0], 5, NULL, &s2);
+	assert_memory_equal(s2.rss_key, ms, sizeof(ms));
+	assert_int_equal(s2.rss_indir[64], 1);
+	assert_int_equal(s2.hash_fields, XVNET_RSS_L4_TCP);
+	/* not configured: the live slot is kept (restart) */
+	s1.n_queues = 2;
+	for (int i = 0; i < XVNET_RSS_INDIR_SIZE; i++)
+		s1.rss_indir[i] = (uint8_t)(i < 100);
+	vm_slot_build(&a.vms[1], 6, &s1, &s2);
+	assert_memory_equal(s2.rss_key, s1.rss_key, sizeof(s1.rss_key));
+	assert_memory_equal(s2.rss_indir, s1.rss_indir, sizeof(s1.rss_indir));
+	config_free(&a);
+}
+
+static struct json_object *rss_args(const char *json)
+{
+	struct json_object *o = json_tokener_parse(json);
+
+	assert_non_null(o);
+	return o;
+}
+
+static void test_rss_request(void **state)
+{
+	static const uint8_t ms[XVNET_RSS_KEY_SIZE] = XVNET_RSS_MS_KEY;
+	struct xvd_config cfg;
+	struct vm_conf out, before;
+	struct xvnet_vm live;
+	struct json_object *a;
+	char err[XV_ERR_LEN];
+	static const struct { const char *args, *err; } bad[] = {
+		{ "{\"name\":\"vx\",\"key\":\"00:11:22\"}", "key: '00:11:22' is 3 bytes, must be 40" },
+		{ "{\"name\":\"vx\",\"key\":\"zz\"}", NULL },
+		{ "{\"name\":\"vx\",\"equal\":0}", "equal: '0' out of range 1-4 (the VM's queues)" },
+		{ "{\"name\":\"vx\",\"equal\":5}", "equal: '5' out of range 1-4 (the VM's queues)" },
+		{ "{\"name\":\"vx\",\"equal\":\"-1\"}", NULL },
+		{ "{\"name\":\"vx\",\"weight\":\"0,0,0\"}", "weight: all weights are 0" },
+		{ "{\"name\":\"vx\",\"weight\":\"1,1,1,1,1\"}", NULL },
+		{ "{\"name\":\"vx\",\"weight\":\"1,-2\"}", NULL },
+		{ "{\"name\":\"vx\",\"indir\":\"0*127,4\"}", "indir: entry 127 is queue 4, not"
+		  " below the 4 queues of the VM" },
+		{ "{\"name\":\"vx\",\"equal\":2,\"weight\":\"1,1\"}", "equal: only one of equal,"
+		  " weight, indir" },
+		{ "{\"name\":\"vx\",\"hash_fields\":\"tcp6\"}", NULL },
+		{ "{\"name\":\"vx\",\"queues\":2}", NULL },
+		{ "{\"name\":\"nope\",\"equal\":1}", "name: 'nope' unknown VM" },
+		{ "{\"equal\":1}", "name: missing" },
+	};
+
+	(void)state;
+	assert_int_equal(parse_str(good_conf, &cfg, err), 0);
+	before = *config_find_vm(&cfg, "vx");
+	memset(&live, 0, sizeof(live));
+	live.flags = XVNET_VM_F_ACTIVE;
+	live.n_queues = 4;
+	live.hash_fields = XVNET_RSS_L4_UDP;
+	memset(live.rss_key, 0x5c, sizeof(live.rss_key));
+	for (int i = 0; i < XVNET_RSS_INDIR_SIZE; i++)
+		live.rss_indir[i] = (uint8_t)(3 - i % 4);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		a = rss_args(bad[i].args);
+		err[0] = '\0';
+		assert_int_equal(rss_request_parse(&cfg, a, &live, &out, err,
+						   sizeof(err)), -1);
+		if (bad[i].err)
+			assert_string_equal(err, bad[i].err);
+		else
+			assert_true(err[0] != '\0');
+		json_object_put(a);
+	}
+	/* a refusal changes nothing recorded */
+	assert_memory_equal(config_find_vm(&cfg, "vx"), &before, sizeof(before));
+
+	/* --key only: the live table and fields become configured as they are */
+	a = rss_args("{\"name\":\"vx\",\"key\":\"" MS_KEY_HEX "\"}");
+	assert_int_equal(rss_request_parse(&cfg, a, &live, &out, err, sizeof(err)), 0);
+	json_object_put(a);
+	assert_true(out.has_rss_key && out.has_rss_indir && out.has_rss_fields);
+	assert_memory_equal(out.rss_key, ms, sizeof(ms));
+	assert_memory_equal(out.rss_indir, live.rss_indir, sizeof(live.rss_indir));
+	assert_int_equal(out.rss_fields, XVNET_RSS_L4_UDP);
+	/* --equal 2 --hash-fields l3: the live key kept */
+	a = rss_args("{\"name\":\"vx\",\"equal\":2,\"hash_fields\":\"l3\"}");
+	assert_int_equal(rss_request_parse(&cfg, a, &live, &out, err, sizeof(err)), 0);
+	json_object_put(a);
+	assert_memory_equal(out.rss_key, live.rss_key, sizeof(live.rss_key));
+	assert_int_equal(out.rss_fields, 0);
+	for (int i = 0; i < XVNET_RSS_INDIR_SIZE; i++)
+		assert_int_equal(out.rss_indir[i], i % 2);
+	config_free(&cfg);
+}
+
 static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_parse_values),
 	cmocka_unit_test(test_parse_good),
@@ -406,6 +677,9 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_request_validation),
 	cmocka_unit_test(test_atomic_roundtrip),
 	cmocka_unit_test(test_vm_slot),
+	cmocka_unit_test(test_rss_values),
+	cmocka_unit_test(test_rss_config),
+	cmocka_unit_test(test_rss_request),
 };
 
 UNIT_GROUP(group_config, "config", tests, NULL, NULL);

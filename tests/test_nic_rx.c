@@ -23,6 +23,10 @@
 #include "tests/nicrx_fixture.h"
 #include "maps/xvnet_maps.h"
 #include "bpf/toeplitz.h"
+#include "loader/config.h"
+#include "loader/rss.h"
+#include "loader/xvnetd.h"
+#include <json-c/json.h>
 
 #define MAX_VM_USED 15
 
@@ -1799,6 +1803,123 @@ static void test_same_mac_two_vlans(void **state)
 	}
 }
 
+/*
+ * `xvnetctl rss set` with the published key, through the same code as the
+ * daemon (rss_request_parse, then vm_slot_build into xvnet_vms): for the
+ * flows of Microsoft's "Verifying the RSS Hash Calculation" suite, nic_rx
+ * picks indir[published hash % 128].  Twice per flow: a weighted table,
+ * then a table whose only entry for queue 1 is published % 128 (so the
+ * queue proves the hash's low 7 bits).  Hash fields l4: the TCP values with
+ * ports; l3: the address-only values (same TCP frames).
+ */
+static const struct {
+	bool v6;
+	const char *src, *dst;
+	__u16 sport, dport;
+	__u32 hash_ip, hash_ip_l4;
+} ms_suite[] = {
+	{ false, "66.9.149.187",   "161.142.100.80", 2794,  1766,  0x323e8fc2, 0x51ccc178 },
+	{ false, "199.92.111.2",   "65.69.140.83",   14230, 4739,  0xd718262a, 0xc626b0ea },
+	{ false, "24.19.198.95",   "12.22.207.184",  12898, 38024, 0xd2d0a5de, 0x5c2b394a },
+	{ false, "38.27.205.30",   "209.142.163.6",  48228, 2217,  0x82989176, 0xafc7327f },
+	{ false, "153.39.163.191", "202.188.127.2",  44251, 1303,  0x5d1809c5, 0x10e828a2 },
+	{ true, "3ffe:2501:200:1fff::7", "3ffe:2501:200:3::1", 2794, 1766,
+	  0x2cc18cd5, 0x40207d3d },
+	{ true, "3ffe:501:8::260:97ff:fe40:efab", "ff02::1", 14230, 4739,
+	  0x0f0c461c, 0xdde51bbf },
+	{ true, "3ffe:1900:4545:3:200:f8ff:fe21:67cf", "fe80::200:f8ff:fe21:67cf",
+	  44251, 38024, 0x4b61e985, 0x02d1feef },
+};
+
+static void rss_set_slot(const char *json, struct xvnet_vm *slot)
+{
+	struct xvd_config cfg;
+	struct vm_conf vm, out;
+	struct json_object *args = json_tokener_parse(json);
+	char err[XV_ERR_LEN] = "", mac[18];
+
+	assert_non_null(args);
+	config_init(&cfg);
+	vm_conf_init(&vm);
+	xv_fmt_mac(MAC0, mac);
+	assert_int_equal(vm_conf_set(&vm, "name", "rss", err, sizeof(err)), 0);
+	assert_int_equal(vm_conf_set(&vm, "mac", mac, err, sizeof(err)), 0);
+	assert_int_equal(vm_conf_set(&vm, "port", "veth", err, sizeof(err)), 0);
+	assert_int_equal(vm_conf_set(&vm, "netns", "x", err, sizeof(err)), 0);
+	assert_int_equal(vm_conf_set(&vm, "queues", "4", err, sizeof(err)), 0);
+	assert_int_equal(vm_conf_finish(&vm, err, sizeof(err)), 0);
+	vm.id = 2;
+	assert_int_equal(config_add_vm(&cfg, &vm), 0);
+	/* the live slot before the change: a random key, the default table */
+	vm_slot_build(&vm, (int)veth_if[0], NULL, slot);
+	if (rss_request_parse(&cfg, args, slot, &out, err, sizeof(err)))
+		fail_msg("rss set %s refused: %s", json, err);
+	vm_slot_build(&out, (int)veth_if[0], slot, slot);
+	json_object_put(args);
+	config_free(&cfg);
+}
+
+static void test_rss_set_published_key(void **state)
+{
+	static const char key[] = "6d:5a:56:da:25:5b:0e:c2:41:67:25:3d:43:a3:8f:b0:"
+		"d0:ca:2b:cb:ae:7b:30:b4:77:cb:2d:a3:80:30:f2:0c:6a:42:b7:3b:be:ac:01:fa";
+	size_t i;
+	int fields, pass;
+
+	(void)state;
+	for (i = 0; i < sizeof(ms_suite) / sizeof(ms_suite[0]); i++) {
+		for (fields = 0; fields < 2; fields++) {
+			__u32 h = fields ? ms_suite[i].hash_ip : ms_suite[i].hash_ip_l4;
+
+			for (pass = 0; pass < 2; pass++) {
+				struct pb_spec s = base_spec(MAC0, 0, NULL, NULL);
+				struct xvnet_vm slot;
+				char json[1024], ind[400], what[160];
+				__u32 q;
+
+				if (pass == 0) {
+					snprintf(ind, sizeof(ind), "\"weight\":\"1,2,3,2\"");
+				} else {        /* entry h % 128 is queue 1, every other 0 */
+					int n = snprintf(ind, sizeof(ind), "\"indir\":\"");
+
+					for (int e = 0; e < XVNET_RSS_INDIR_SIZE; e++)
+						n += snprintf(ind + n, sizeof(ind) - (size_t)n,
+							      "%s%d", e ? "," : "",
+							      (__u32)e == h % 128);
+					snprintf(ind + n, sizeof(ind) - (size_t)n, "\"");
+				}
+				snprintf(json, sizeof(json), "{\"name\":\"rss\",\"key\":\"%s\","
+					 "%s,\"hash_fields\":\"%s\"}", key, ind,
+					 fields ? "l3" : "l4");
+				rss_set_slot(json, &slot);
+				q = slot.rss_indir[h % XVNET_RSS_INDIR_SIZE];
+				if (pass == 1)
+					assert_int_equal(q, 1);
+				set_l34(&s, ms_suite[i].v6 ? V6_TCP : V4_TCP);
+				if (ms_suite[i].v6) {
+					pb_v6(s.v6_src, ms_suite[i].src);
+					pb_v6(s.v6_dst, ms_suite[i].dst);
+				} else {
+					pb_v4(s.v4_src, ms_suite[i].src);
+					pb_v4(s.v4_dst, ms_suite[i].dst);
+				}
+				s.sport = ms_suite[i].sport;
+				s.dport = ms_suite[i].dport;
+				/* the oracle agrees with the published value, and
+				 * steer_one checks nic_rx's queue against the oracle */
+				assert_int_equal(ref_hash(&slot, &s, !fields), h);
+				assert_int_equal(ref_queue(&slot, &s, !fields), q);
+				snprintf(what, sizeof(what), "published %s -> %s hash %s 0x%08x,"
+					 " %s table: queue %u", ms_suite[i].src, ms_suite[i].dst,
+					 fields ? "l3" : "l4", h, pass ? "one-entry" : "weighted", q);
+				steer_one(&slot, &s, !fields,
+					  EXP([XVNET_CNT_RX] = 1, [XVNET_CNT_DELIVERED] = 1),
+					  NULL, what);
+			}
+		}
+	}
+}
+
 static const struct CMUnitTest nic_rx_tests[] = {
 	cmocka_unit_test_setup(test_unicast_delivered_popped, test_setup),
 	cmocka_unit_test_setup(test_unicast_keep_vlan, test_setup),
@@ -1809,6 +1930,7 @@ static const struct CMUnitTest nic_rx_tests[] = {
 	cmocka_unit_test_setup(test_ipv6_ext_limit_then_fragment, test_setup),
 	cmocka_unit_test_setup(test_fragments, test_setup),
 	cmocka_unit_test_setup(test_steering_many_flows, test_setup),
+	cmocka_unit_test_setup(test_rss_set_published_key, test_setup),
 	cmocka_unit_test_setup(test_no_vm, test_setup),
 	cmocka_unit_test_setup(test_same_mac_two_vlans, test_setup),
 	cmocka_unit_test_setup(test_inactive_slot, test_setup),
