@@ -464,6 +464,32 @@ static int name_arg(int argc, char **argv, const char *help, const char *what,
 	return EX_OK;
 }
 
+/* A read request whose reply is an array: JSON as is, or one line each. */
+static int list_request(const char *cmd, void (*print_one)(struct json_object *))
+{
+	struct json_object *rep, *d;
+	int r = call(cmd, NULL, &rep, &d);
+
+	if (r)
+		return r;
+	if (json_out)
+		print_json(d);
+	else
+		for (size_t i = 0; i < json_object_array_length(d); i++)
+			print_one(json_object_array_get_idx(d, i));
+	json_object_put(rep);
+	return EX_OK;
+}
+
+static void print_port(struct json_object *p)
+{
+	printf("%s ifindex %s %s %s vm %s queues %s%s%s\n", js(p, "ifname"),
+	       js(p, "ifindex"), js(p, "kind"), js(p, "state"),
+	       js(p, "vm"), js(p, "queues"),
+	       jb(p, "owned") ? " owned" : "",
+	       jb(p, "in_map") ? "" : " stale");
+}
+
 static int cmd_vm(int argc, char **argv)
 {
 	struct json_object *args = NULL, *rep, *d;
@@ -538,25 +564,13 @@ static int cmd_vm(int argc, char **argv)
 	if (strcmp(verb, "list") == 0) {
 		if (argc > 1)
 			return usage_err("vm list: unexpected '%s'", argv[1]);
-		r = call("vm.list", NULL, &rep, &d);
-		if (r)
-			return r;
-		if (json_out)
-			print_json(d);
-		else
-			for (size_t i = 0; i < json_object_array_length(d); i++)
-				print_vm_line(json_object_array_get_idx(d, i));
-		json_object_put(rep);
-		return EX_OK;
+		return list_request("vm.list", print_vm_line);
 	}
 	return usage_err("vm: unknown verb '%s' (add, del, list, show)", verb);
 }
 
 static int cmd_port(int argc, char **argv)
 {
-	struct json_object *rep, *d;
-	int r;
-
 	if (argc && is_help(argv[0])) {
 		puts("usage: xvnetctl port list\n  VM port devices: ifindex, kind,"
 		     " state, VM; 'stale' when the port map disagrees");
@@ -564,22 +578,7 @@ static int cmd_port(int argc, char **argv)
 	}
 	if (argc > 1 || (argc == 1 && strcmp(argv[0], "list")))
 		return usage_err("port: unknown verb '%s' (list)", argv[0]);
-	r = call("port.list", NULL, &rep, &d);
-	if (r)
-		return r;
-	if (json_out)
-		print_json(d);
-	for (size_t i = 0; !json_out && i < json_object_array_length(d); i++) {
-		struct json_object *p = json_object_array_get_idx(d, i);
-
-		printf("%s ifindex %s %s %s vm %s queues %s%s%s\n", js(p, "ifname"),
-		       js(p, "ifindex"), js(p, "kind"), js(p, "state"),
-		       js(p, "vm"), js(p, "queues"),
-		       jb(p, "owned") ? " owned" : "",
-		       jb(p, "in_map") ? "" : " stale");
-	}
-	json_object_put(rep);
-	return EX_OK;
+	return list_request("port.list", print_port);
 }
 
 static const struct optdef flow_opts[] = {
@@ -623,7 +622,7 @@ static void print_flow(struct json_object *f)
 
 static int cmd_flow(int argc, char **argv)
 {
-	struct json_object *args, *rep, *d;
+	struct json_object *args;
 	const char *verb = argc ? argv[0] : "list";
 	int r;
 
@@ -655,16 +654,7 @@ static int cmd_flow(int argc, char **argv)
 	if (strcmp(verb, "list") == 0) {
 		if (argc > 1)
 			return usage_err("flow list: unexpected '%s'", argv[1]);
-		r = call("flow.list", NULL, &rep, &d);
-		if (r)
-			return r;
-		if (json_out)
-			print_json(d);
-		else
-			for (size_t i = 0; i < json_object_array_length(d); i++)
-				print_flow(json_object_array_get_idx(d, i));
-		json_object_put(rep);
-		return EX_OK;
+		return list_request("flow.list", print_flow);
 	}
 	return usage_err("flow: unknown verb '%s' (add, del, list)", verb);
 }

@@ -13,6 +13,7 @@
 #include <json-c/json.h>
 
 #include "tests/unit.h"
+#include "tests/config_text.h"
 #include "lib/parse.h"
 #include "bpf/toeplitz.h"
 #include "loader/config.h"
@@ -34,17 +35,6 @@ static const char good_conf[] =
 	" action deliver vm vm1 queue 0\n"
 	"flow proto tcp src 2001:db8::1 dst 2001:db8::2 dport 80 action drop\n"
 	"flow proto icmp src 10.0.0.1 dst 10.0.0.2 action deliver vm vm2\n";
-
-static int parse_str(const char *text, struct xvd_config *cfg, char *err)
-{
-	FILE *f = fmemopen((void *)text, strlen(text), "r");
-	int r;
-
-	assert_non_null(f);
-	r = config_parse_stream(f, "t.conf", cfg, err, XV_ERR_LEN);
-	fclose(f);
-	return r;
-}
 
 static void test_parse_values(void **state)
 {
@@ -107,7 +97,7 @@ static void test_parse_good(void **state)
 	const struct flow_conf *fc;
 
 	(void)state;
-	assert_int_equal(parse_str(good_conf, &cfg, err), 0);
+	assert_int_equal(parse_config_text(good_conf, &cfg, err), 0);
 	assert_string_equal(cfg.nic, "veth-wire0");
 	assert_string_equal(cfg.socket_group, "xvnet");
 	assert_int_equal(cfg.flow_max, 1024);
@@ -213,7 +203,7 @@ static void test_parse_errors(void **state)
 		struct xvd_config cfg;
 		char err[XV_ERR_LEN] = "";
 
-		assert_int_equal(parse_str(cases[i].text, &cfg, err), -1);
+		assert_int_equal(parse_config_text(cases[i].text, &cfg, err), -1);
 		assert_string_equal(err, cases[i].want);
 		assert_int_equal(cfg.n_vms, 0);     /* freed on error */
 	}
@@ -241,7 +231,7 @@ static void test_request_validation(void **state)
 	char err[XV_ERR_LEN] = "";
 
 	(void)state;
-	assert_int_equal(parse_str(good_conf, &cfg, err), 0);
+	assert_int_equal(parse_config_text(good_conf, &cfg, err), 0);
 
 	assert_int_equal(vm_req(&cfg, "{\"name\":\"vm3\",\"mac\":\"02:00:00:00:00:09\","
 				"\"vlan\":20,\"port\":\"tap\",\"queues\":4,"
@@ -317,7 +307,7 @@ static void test_atomic_roundtrip(void **state)
 	(void)state;
 	assert_non_null(mkdtemp(dir));
 	snprintf(path, sizeof(path), "%s/xvnetd.conf", dir);
-	assert_int_equal(parse_str(good_conf, &a, err), 0);
+	assert_int_equal(parse_config_text(good_conf, &a, err), 0);
 	a.vms[0].owned = true;
 	assert_int_equal(config_save(&a, path, err, sizeof(err)), 0);
 	/* overwrite: rename replaces the old file */
@@ -523,7 +513,7 @@ static void test_rss_config(void **state)
 	struct xvnet_vm s1, s2;
 
 	(void)state;
-	assert_int_equal(parse_str(conf, &a, err), 0);
+	assert_int_equal(parse_config_text(conf, &a, err), 0);
 	assert_true(a.vms[0].has_rss_key && a.vms[0].has_rss_indir &&
 		    a.vms[0].has_rss_fields);
 	assert_memory_equal(a.vms[0].rss_key, ms, sizeof(ms));
@@ -536,7 +526,7 @@ static void test_rss_config(void **state)
 	fclose(f1);
 	assert_non_null(strstr(t1, " rss-key " MS_KEY_HEX " rss-indir 0*64,1*32,2*32"
 			       " rss-fields tcp\n"));
-	assert_int_equal(parse_str(t1, &b, err), 0);
+	assert_int_equal(parse_config_text(t1, &b, err), 0);
 	for (size_t i = 0; i < a.n_vms; i++) {
 		b.vms[i].line = a.vms[i].line;
 		assert_memory_equal(&a.vms[i], &b.vms[i], sizeof(a.vms[i]));
@@ -550,17 +540,17 @@ static void test_rss_config(void **state)
 	config_free(&b);
 
 	/* errors: FILE:LINE, the field named */
-	assert_int_equal(parse_str("nic e\nvm r mac 02:00:00:00:00:21 port tap"
+	assert_int_equal(parse_config_text("nic e\nvm r mac 02:00:00:00:00:21 port tap"
 				   " queues 2 rss-indir 0*64,2*64\n", &b, err), -1);
 	assert_string_equal(err, "t.conf:2: rss-indir: entry 64 is queue 2, not below"
 			    " the 2 queues of the VM");
-	assert_int_equal(parse_str("nic e\n\nvm r mac 02:00:00:00:00:21 port tap"
+	assert_int_equal(parse_config_text("nic e\n\nvm r mac 02:00:00:00:00:21 port tap"
 				   " rss-key 00:11\n", &b, err), -1);
 	assert_string_equal(err, "t.conf:3: rss-key: '00:11' is 2 bytes, must be 40");
-	assert_int_equal(parse_str("nic e\nvm r mac 02:00:00:00:00:21 port tap"
+	assert_int_equal(parse_config_text("nic e\nvm r mac 02:00:00:00:00:21 port tap"
 				   " rss-fields l5\n", &b, err), -1);
 	assert_non_null(strstr(err, "t.conf:2: rss-fields: 'l5' is not"));
-	assert_int_equal(parse_str("nic e\nvm r mac 02:00:00:00:00:21 port tap"
+	assert_int_equal(parse_config_text("nic e\nvm r mac 02:00:00:00:00:21 port tap"
 				   " rss-indir 0*100\n", &b, err), -1);
 	assert_string_equal(err, "t.conf:2: rss-indir: 100 entries, must be 128");
 
@@ -628,7 +618,7 @@ static void test_rss_request(void **state)
 	};
 
 	(void)state;
-	assert_int_equal(parse_str(good_conf, &cfg, err), 0);
+	assert_int_equal(parse_config_text(good_conf, &cfg, err), 0);
 	before = *config_find_vm(&cfg, "vx");
 	memset(&live, 0, sizeof(live));
 	live.flags = XVNET_VM_F_ACTIVE;

@@ -20,6 +20,7 @@
 #include <json-c/json.h>
 
 #include "tests/unit.h"
+#include "tests/config_text.h"
 #include "tests/pktbuild.h"
 #include "tests/nicrx_fixture.h"
 #include "maps/xvnet_maps.h"
@@ -801,17 +802,6 @@ static void test_addrs_sync(void **state)
 	config_free(&d.cfg);
 }
 
-static int parse_conf(const char *text, struct xvd_config *cfg, char *err)
-{
-	FILE *f = fmemopen((void *)text, strlen(text), "r");
-	int r;
-
-	assert_non_null(f);
-	r = config_parse_stream(f, "t.conf", cfg, err, XV_ERR_LEN);
-	fclose(f);
-	return r;
-}
-
 static void test_config_ip(void **state)
 {
 	static const struct { const char *line, *err; } bad[] = {
@@ -838,7 +828,7 @@ static void test_config_ip(void **state)
 	FILE *f;
 
 	(void)state;
-	assert_int_equal(parse_conf("nic eth9\n"
+	assert_int_equal(parse_config_text("nic eth9\n"
 				    "vm a mac 02:00:00:00:00:01 port tap ip 10.0.0.1"
 				    " ip fd00::1 ip fe80::1\n"
 				    "vm b mac 02:00:00:00:00:02 port tap vlan 5 ip 10.0.0.1\n",
@@ -851,7 +841,7 @@ static void test_config_ip(void **state)
 	assert_non_null(strstr(out, " ip 10.0.0.1 ip fd00::1 ip fe80::1\n"));
 	config_free(&cfg);
 	/* the formatted file parses back to the same addresses */
-	assert_int_equal(parse_conf(out, &cfg, err), 0);
+	assert_int_equal(parse_config_text(out, &cfg, err), 0);
 	assert_int_equal(cfg.vms[0].n_addrs, 3);
 	config_free(&cfg);
 	free(out);
@@ -862,21 +852,21 @@ static void test_config_ip(void **state)
 				 " port tap");
 		for (int i = 1; i <= 17; i++)
 			n += snprintf(text + n, sizeof(text) - (size_t)n, " ip 10.0.1.%d", i);
-		assert_int_equal(parse_conf(text, &cfg, err), -1);
+		assert_int_equal(parse_config_text(text, &cfg, err), -1);
 		assert_string_equal(err, "t.conf:2: ip: more than 16 addresses");
 		*strrchr(text, ' ') = '\0';
 		*strrchr(text, ' ') = '\0';
-		assert_int_equal(parse_conf(text, &cfg, err), 0);
+		assert_int_equal(parse_config_text(text, &cfg, err), 0);
 		assert_int_equal(cfg.vms[0].n_addrs, 16);
 		config_free(&cfg);
 	}
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		snprintf(text, sizeof(text), "nic eth9\n%s\n", bad[i].line);
-		assert_int_equal(parse_conf(text, &cfg, err), -1);
+		assert_int_equal(parse_config_text(text, &cfg, err), -1);
 		assert_string_equal(err, bad[i].err);
 	}
 	/* one address, one VM per VLAN */
-	assert_int_equal(parse_conf("nic eth9\n"
+	assert_int_equal(parse_config_text("nic eth9\n"
 				    "vm a mac 02:00:00:00:00:01 port tap ip 10.0.0.1\n"
 				    "vm b mac 02:00:00:00:00:02 port tap ip 10.0.0.1\n",
 				    &cfg, err), -1);
