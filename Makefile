@@ -22,7 +22,7 @@ BPF_OBJS      := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
 TEST_BPF_OBJS := $(patsubst tests/bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(TEST_BPF_SRCS))
 SKELS         := $(patsubst $(BUILD)/bpf/%.bpf.o,$(BUILD)/include/%.skel.h,$(BPF_OBJS))
 TEST_SKELS    := $(patsubst $(BUILD)/bpf/%.bpf.o,$(BUILD)/include/%.skel.h,$(TEST_BPF_OBJS))
-BPF_HDRS      := $(wildcard bpf/*.h) maps/xvnet_maps.h
+BPF_HDRS      := $(wildcard bpf/*.h) maps/xvnet_maps.h tools/trafgen_flow.h
 
 TEST_SRCS   := $(wildcard tests/*.c)
 LIB_SRCS    := $(wildcard lib/*.c)
