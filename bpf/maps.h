@@ -124,4 +124,10 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } xvnet_vm_tx_stats SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, XVNET_SLOW_RB_SIZE);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xvnet_slow_rb SEC(".maps");
+
 #endif

@@ -17,6 +17,7 @@
 #include "bpf/steer.h"
 #include "bpf/deliver.h"
 #include "bpf/flood.h"
+#include "bpf/slowpath.h"
 #include "bpf/vm_tx.h"
 
 /* Load-time policy (skeleton .rodata): pass malformed frames to the host? */
@@ -86,7 +87,7 @@ int nic_rx(struct xdp_md *ctx)
 	struct xvnet_pkt p = {};
 	struct xvnet_vm *vm;
 	__u32 vm_id, queue = XVNET_QUEUE_RSS;
-	int verdict;
+	int verdict, from_flow = 0;
 
 	count(XVNET_CNT_RX);
 	if (parse_frame(data, data_end, &p) != PARSE_OK)
@@ -98,8 +99,10 @@ int nic_rx(struct xdp_md *ctx)
 
 		if (hit == 0)
 			return verdict;
-		if (hit == 1)
+		if (hit == 1) {
+			from_flow = 1;
 			goto found;
+		}
 	}
 
 	{
@@ -128,6 +131,9 @@ found:
 		count(XVNET_CNT_QUEUE_NOT_READY);
 		return XDP_DROP;
 	}
+	/* a VM with rules: only installed flows get through (slow path) */
+	if ((vm->flags & XVNET_VM_F_HAS_RULES) && !from_flow && p.ip_version)
+		return slow_path(ctx, &p.key, vm_id, XVNET_DIR_IN, bytes);
 	return deliver(ctx, vm, vm_id, queue, &p, bytes);
 }
 

@@ -14,6 +14,7 @@
 #include "bpf/parse.h"
 #include "bpf/deliver.h"
 #include "bpf/spoof.h"
+#include "bpf/slowpath.h"
 
 /* Push an 802.1Q tag: make room in front, move both MACs back over it. */
 static __always_inline int vlan_push(struct xdp_md *ctx, __u16 vid)
@@ -83,6 +84,25 @@ static __always_inline int vm_tx_frame(struct xdp_md *ctx)
 	if (eth->h_dest[0] & 1) {
 		count(XVNET_CNT_TX_FLOOD);
 		return XDP_PASS;
+	}
+	/* a VM with rules sends only on installed out-flows (slow path) */
+	if ((vm->flags & XVNET_VM_F_HAS_RULES) && p.ip_version) {
+		struct xvnet_flow_key fk = p.key;
+		struct xvnet_flow *f;
+
+		fk.vlan = vm->vlan;
+		fk.dir = XVNET_DIR_OUT;
+		f = bpf_map_lookup_elem(&xvnet_flows, &fk);
+		if (!f)
+			return slow_path(ctx, &fk, src_id, XVNET_DIR_OUT, bytes);
+		count(XVNET_CNT_FLOW_HIT);
+		__sync_fetch_and_add(&f->packets, 1);
+		__sync_fetch_and_add(&f->bytes, bytes);
+		f->last_seen_ns = bpf_ktime_get_ns();
+		if (f->verdict != XVNET_FLOW_DELIVER) {
+			count(XVNET_CNT_FLOW_DROP);
+			return XDP_DROP;
+		}
 	}
 
 	dk.vlan = vm->vlan;

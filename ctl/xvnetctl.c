@@ -42,6 +42,10 @@ static const char main_usage[] =
 "           [--queue Q|rss]\n"
 "  flow del [--vlan N] --proto P --src IP [--sport P] --dst IP [--dport P]\n"
 "  flow list\n"
+"  rule add VM [--pos N] --dir in|out [--proto P] [--src PFX] [--dst PFX]\n"
+"           [--sport A[-B]] [--dport A[-B]] --action allow|deny|queue Q\n"
+"  rule del VM POS\n"
+"  rule list VM\n"
 "  rss show VM\n"
 "  rss set VM [--key HEX40] [--equal N | --weight W0,W1,...]\n"
 "             [--hash-fields l3|l4|tcp4,udp4,...]\n"
@@ -617,7 +621,9 @@ static void print_flow(struct json_object *f)
 	printf(" packets %s bytes %s", js(f, "packets"), js(f, "bytes"));
 	if (js(f, "age_ms")[0])
 		printf(" age %.1fs", (double)ji(f, "age_ms") / 1000.0);
-	printf("%s\n", jb(f, "configured") ? "" : " learnt");
+	if (jb(f, "rule"))
+		printf(" dir %s rule", js(f, "dir"));
+	printf("%s\n", jb(f, "configured") || jb(f, "rule") ? "" : " learnt");
 }
 
 static int cmd_flow(int argc, char **argv)
@@ -657,6 +663,105 @@ static int cmd_flow(int argc, char **argv)
 		return list_request("flow.list", print_flow);
 	}
 	return usage_err("flow: unknown verb '%s' (add, del, list)", verb);
+}
+
+/* ---- rule --------------------------------------------------------------- */
+
+static const char rule_help[] =
+"usage: xvnetctl rule add VM [--pos N] --dir in|out [--proto P] [--src PFX]\n"
+"                [--dst PFX] [--sport A[-B]] [--dport A[-B]]\n"
+"                --action allow|deny|queue Q\n"
+"       xvnetctl rule del VM POS\n"
+"       xvnetctl rule list VM\n"
+"  a VM's ordered rules, first match wins (positions from 1; --pos inserts\n"
+"  before that rule, default: at the end).  dir in: toward the VM from the\n"
+"  NIC, out: sent by the VM.  A VM with no rules allows everything; with\n"
+"  rules, what no rule allows is denied.  A change flushes the VM's flows.\n";
+
+static void print_rule(struct json_object *r)
+{
+	printf("%s %s\n", js(r, "pos"), js(r, "rule"));
+}
+
+static int cmd_rule(int argc, char **argv)
+{
+	static const char *const keys[] = { "pos", "dir", "proto", "src", "dst",
+					    "sport", "dport", "action" };
+	struct json_object *args, *rep, *d;
+	const char *verb = argc ? argv[0] : "";
+	int r;
+
+	if (!argc || is_help(verb)) {
+		fputs(rule_help, argc ? stdout : stderr);
+		return argc ? EX_OK : EX_USAGE;
+	}
+	if (argc < 2)
+		return usage_err("rule %s: VM missing", verb);
+	args = json_object_new_object();
+	json_object_object_add(args, "vm", json_object_new_string(argv[1]));
+	if (strcmp(verb, "add") == 0) {
+		for (int i = 2; i < argc; i++) {
+			const char *a = argv[i];
+			size_t k;
+
+			if (is_help(a)) {
+				fputs(rule_help, stdout);
+				json_object_put(args);
+				return EX_OK;
+			}
+			for (k = 0; k < sizeof(keys) / sizeof(keys[0]); k++)
+				if (strncmp(a, "--", 2) == 0 &&
+				    strcmp(a + 2, keys[k]) == 0)
+					break;
+			if (k == sizeof(keys) / sizeof(keys[0])) {
+				json_object_put(args);
+				return usage_err("rule add: unknown option '%s'", a);
+			}
+			if (i + 1 >= argc) {
+				json_object_put(args);
+				return usage_err("rule add: %s needs a value", a);
+			}
+			json_object_object_add(args, keys[k],
+					       json_object_new_string(argv[++i]));
+			if (strcmp(keys[k], "action") == 0 &&
+			    strcmp(argv[i], "queue") == 0) {
+				if (i + 1 >= argc) {
+					json_object_put(args);
+					return usage_err("rule add: --action queue"
+							 " needs a queue number");
+				}
+				json_object_object_add(args, "queue",
+					json_object_new_string(argv[++i]));
+			}
+		}
+		return call_simple("rule.add", args);
+	}
+	if (strcmp(verb, "del") == 0) {
+		if (argc != 3) {
+			json_object_put(args);
+			return usage_err("rule del: usage: rule del VM POS");
+		}
+		json_object_object_add(args, "pos", json_object_new_string(argv[2]));
+		return call_simple("rule.del", args);
+	}
+	if (strcmp(verb, "list") == 0) {
+		if (argc != 2) {
+			json_object_put(args);
+			return usage_err("rule list: unexpected '%s'", argv[2]);
+		}
+		r = call("rule.list", args, &rep, &d);
+		if (r)
+			return r;
+		if (json_out)
+			print_json(d);
+		else
+			for (size_t i = 0; i < json_object_array_length(d); i++)
+				print_rule(json_object_array_get_idx(d, i));
+		json_object_put(rep);
+		return EX_OK;
+	}
+	json_object_put(args);
+	return usage_err("rule: unknown verb '%s' (add, del, list)", verb);
 }
 
 /* ---- rss ---------------------------------------------------------------- */
@@ -873,6 +978,8 @@ int main(int argc, char **argv)
 		return cmd_port(argc, argv);
 	if (strcmp(argv[-1], "flow") == 0)
 		return cmd_flow(argc, argv);
+	if (strcmp(argv[-1], "rule") == 0)
+		return cmd_rule(argc, argv);
 	if (strcmp(argv[-1], "stats") == 0)
 		return cmd_stats(argc, argv);
 	if (strcmp(argv[-1], "rss") == 0)

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "loader/config.h"
+#include "loader/rules.h"
 #include "loader/rss.h"
 #include "loader/xsk.h"
 
@@ -46,12 +47,14 @@ void config_init(struct xvd_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->flow_max = XVNET_FLOW_MAX_DEFAULT;
+	cfg->flow_idle_timeout = XV_FLOW_IDLE_DEFAULT;
 }
 
 void config_free(struct xvd_config *cfg)
 {
 	free(cfg->vms);
 	free(cfg->flows);
+	free(cfg->rules);
 	config_init(cfg);
 }
 
@@ -62,6 +65,13 @@ int config_copy(struct xvd_config *dst, const struct xvd_config *src)
 	dst->flows = NULL;
 	dst->cap_vms = dst->n_vms;
 	dst->cap_flows = dst->n_flows;
+	dst->rules = NULL;
+	dst->cap_rules = dst->n_rules;
+	if (src->n_rules &&
+	    !(dst->rules = malloc(src->n_rules * sizeof(*src->rules))))
+		goto nomem;
+	if (src->n_rules)
+		memcpy(dst->rules, src->rules, src->n_rules * sizeof(*src->rules));
 	if (src->n_vms && !(dst->vms = malloc(src->n_vms * sizeof(*src->vms))))
 		goto nomem;
 	if (src->n_flows &&
@@ -74,6 +84,8 @@ int config_copy(struct xvd_config *dst, const struct xvd_config *src)
 	return 0;
 nomem:
 	free(dst->vms);
+	free(dst->flows);
+	free(dst->rules);
 	config_init(dst);
 	return -1;
 }
@@ -279,7 +291,7 @@ struct vm_conf *config_find_vm_id(const struct xvd_config *cfg, int id)
 	return NULL;
 }
 
-static int grow(void **arr, size_t *cap, size_t n, size_t elem)
+int grow(void **arr, size_t *cap, size_t n, size_t elem)
 {
 	void *p;
 	size_t c;
@@ -311,6 +323,7 @@ void config_del_vm(struct xvd_config *cfg, const char *name)
 	if (!vm)
 		return;
 	i = (size_t)(vm - cfg->vms);
+	config_del_vm_rules(cfg, vm->name);
 	memmove(vm, vm + 1, (cfg->n_vms - i - 1) * sizeof(*vm));
 	cfg->n_vms--;
 }
@@ -551,6 +564,22 @@ static int parse_statement(struct xvd_config *cfg, char **tok, int n, int line,
 			return -1;
 		return config_add_vm(cfg, &vm) ? ERR("out of memory") : 0;
 	}
+	if (strcmp(w, "flow-idle-timeout") == 0) {
+		if (n != 2)
+			return ERR("%s: takes exactly one value", w);
+		if (xv_parse_uint(w, tok[1], 1, 86400, &v, err, errlen))
+			return -1;
+		cfg->flow_idle_timeout = (uint32_t)v;
+		return 0;
+	}
+	if (strcmp(w, "rule") == 0) {
+		struct rule_conf rc;
+
+		if (rule_parse_tokens(&rc, tok + 1, n - 1, err, errlen))
+			return -1;
+		rc.line = line;
+		return config_insert_rule(cfg, &rc, 0, err, errlen);
+	}
 	if (strcmp(w, "flow") == 0) {
 		struct flow_conf fc;
 
@@ -569,7 +598,7 @@ static int parse_statement(struct xvd_config *cfg, char **tok, int n, int line,
 		return config_add_flow(cfg, &fc) ? ERR("out of memory") : 0;
 	}
 	return ERR("'%.64s': unknown statement (nic, socket-group, flow-max,"
-		   " malformed, vm, flow)", w);
+		   " malformed, vm, flow, flow-idle-timeout, rule)", w);
 }
 
 int config_parse_stream(FILE *f, const char *fname, struct xvd_config *cfg,
@@ -618,6 +647,14 @@ int config_parse_stream(FILE *f, const char *fname, struct xvd_config *cfg,
 			goto fail;
 		}
 	}
+	for (size_t i = 0; i < cfg->n_rules; i++) {
+		if (config_check_rule(cfg, &cfg->rules[i], why, sizeof(why))) {
+			snprintf(err, errlen, "%s:%d: %s", fname,
+				 cfg->rules[i].line, why);
+			goto fail;
+		}
+	}
+	config_rules_sync(cfg);
 	if (!cfg->nic[0]) {
 		snprintf(err, errlen, "%s:%d: nic: missing (add a 'nic IFNAME' line)",
 			 fname, line);
@@ -720,6 +757,14 @@ int config_format(const struct xvd_config *cfg, FILE *f)
 	}
 	for (size_t i = 0; i < cfg->n_flows; i++)
 		format_flow(&cfg->flows[i], f);
+	if (cfg->flow_idle_timeout != XV_FLOW_IDLE_DEFAULT)
+		fprintf(f, "flow-idle-timeout %u\n", cfg->flow_idle_timeout);
+	for (size_t i = 0; i < cfg->n_rules; i++) {
+		char buf[512];
+
+		rule_format(&cfg->rules[i], buf, sizeof(buf));
+		fprintf(f, "rule %s %s\n", cfg->rules[i].vm, buf);
+	}
 	return ferror(f) ? -1 : 0;
 }
 

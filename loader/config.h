@@ -15,6 +15,10 @@
  *      [rss-key HEX40] [rss-indir Q,Q*N,...] [rss-fields l3|l4|tcp,udp]
  *   flow [vlan V] proto P src IP [sport N] dst IP [dport N]
  *      action deliver|drop|pass [vm NAME] [queue Q|rss]
+ *   flow-idle-timeout S
+ *   rule VM dir in|out [proto P] [src PFX] [dst PFX] [sport A[-B]]
+ *      [dport A[-B]] action allow|deny|queue [queue Q]
+ *      (a VM's rules in file order, first match wins: loader/rules.h)
  */
 #ifndef XVNET_LOADER_CONFIG_H
 #define XVNET_LOADER_CONFIG_H
@@ -67,6 +71,29 @@ struct vm_conf {
 	uint16_t rss_fields;            /* enum xvnet_rss_fields */
 	uint8_t rss_key[XVNET_RSS_KEY_SIZE];
 	uint8_t rss_indir[XVNET_RSS_INDIR_SIZE];
+	bool has_rules;                 /* derived: cfg has rules for this VM */
+};
+
+enum rule_action {
+	RULE_ALLOW = 0,
+	RULE_DENY  = 1,
+	RULE_QUEUE = 2,                 /* allow, steered to queue */
+};
+
+/* One rule of a VM (loader/rules.c).  Addresses IPv4-mapped; plen counts
+ * bits of the 128-bit form (an IPv4 /n is 96 + n). */
+struct rule_conf {
+	char vm[XV_NAME_MAX + 1];
+	uint8_t dir;                    /* enum xvnet_dir */
+	bool has_dir, has_proto, has_src, has_dst, has_sport, has_dport;
+	bool has_action, src_v4, dst_v4;
+	uint8_t proto;
+	uint8_t src[16], dst[16];
+	uint8_t src_plen, dst_plen;
+	uint16_t sport_lo, sport_hi, dport_lo, dport_hi;
+	uint8_t action;                 /* enum rule_action */
+	uint16_t queue;
+	int line;
 };
 
 struct flow_conf {
@@ -88,7 +115,11 @@ struct xvd_config {
 	size_t n_vms, cap_vms;
 	struct flow_conf *flows;
 	size_t n_flows, cap_flows;
+	struct rule_conf *rules;        /* all VMs; a VM's rules in order */
+	size_t n_rules, cap_rules;
+	uint32_t flow_idle_timeout;     /* s; slow-path flows idle longer go */
 };
+#define XV_FLOW_IDLE_DEFAULT 60
 
 void config_init(struct xvd_config *cfg);
 void config_free(struct xvd_config *cfg);

@@ -178,6 +178,7 @@ static int open_and_load(struct xvd *d, char *err, size_t errlen)
 	d->m.config = bpf_map__fd(d->skel->maps.xvnet_config);
 	d->m.vm_addrs = bpf_map__fd(d->skel->maps.xvnet_vm_addrs);
 	d->m.vm_tx_stats = bpf_map__fd(d->skel->maps.xvnet_vm_tx_stats);
+	d->m.slow_rb = bpf_map__fd(d->skel->maps.xvnet_slow_rb);
 	log_info("nic_rx loaded, maps %s under %s",
 		 d->maps_adopted ? "reused" : "created and pinned", xv_pin_dir);
 	return 0;

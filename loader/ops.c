@@ -208,6 +208,7 @@ static int vm_remove(struct xvd *d, struct xvd_config *cfg,
 		     const struct vm_conf *vm, char *err, size_t errlen)
 {
 	flows_remove_vm(d, cfg, vm->id);
+	sp_flush_vm(d, (__u32)vm->id);
 	tbl_vm_remove(d, vm->id);
 	if (vm->owned && netdev_delete(vm->ifname, err, errlen))
 		return -1;
@@ -439,7 +440,12 @@ static struct json_object *stats(struct xvd *d, struct json_object *args)
 			return xv_reply_err("vm: '%.64s' unknown VM",
 					    json_object_get_string(jn));
 	}
-	return xv_reply_ok(tbl_stats(d, vm));
+	{
+		struct json_object *o = tbl_stats(d, vm);
+
+		json_object_object_add(o, "slowpath", sp_stats(d));
+		return xv_reply_ok(o);
+	}
 }
 
 static struct json_object *shutdown_req(struct xvd *d, struct json_object *args)
@@ -494,6 +500,12 @@ struct json_object *xvd_handle(struct xvd *d, struct json_object *req)
 		return flow_del(d, args);
 	if (strcmp(cmd, "flow.list") == 0)
 		return xv_reply_ok(tbl_flow_list(d));
+	if (strcmp(cmd, "rule.add") == 0)
+		return rule_add(d, args);
+	if (strcmp(cmd, "rule.del") == 0)
+		return rule_del(d, args);
+	if (strcmp(cmd, "rule.list") == 0)
+		return rule_list(d, args);
 	if (strcmp(cmd, "stats") == 0)
 		return stats(d, args);
 	if (strcmp(cmd, "xsk.get") == 0)
@@ -560,6 +572,11 @@ int xvd_reload(struct xvd *d, char *rerr, size_t rerrlen)
 	d->cfg = next;
 	if (tbl_reconcile(d, err, sizeof(err)))
 		log_warn("reload: %s", err);
+	/* rules may have changed: every VM's rule flows go */
+	for (size_t i = 0; i < d->cfg.n_vms; i++) {
+		sp_vm_flag(d, &d->cfg.vms[i]);
+		sp_flush_vm(d, (__u32)d->cfg.vms[i].id);
+	}
 	if (save(d, &d->cfg, rerr, rerrlen))
 		return -1;
 	log_info("config reloaded: %zu VMs, %zu flows", d->cfg.n_vms,

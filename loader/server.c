@@ -173,7 +173,7 @@ static void refresh_flows(struct xvd *d)
 int server_run(struct xvd *d)
 {
 	struct client cl[MAX_CLIENTS];
-	struct pollfd pfd[MAX_CLIENTS + 2];
+	struct pollfd pfd[MAX_CLIENTS + 3];
 	struct timeval tv = { .tv_sec = 5 };
 	sigset_t mask;
 	gid_t gid = 0;
@@ -192,23 +192,36 @@ int server_run(struct xvd *d)
 	lfd = listen_socket(d, &gid, &has_gid);
 	if (sfd < 0 || lfd < 0)
 		return -1;
+	{
+		char err[XV_ERR_LEN];
+
+		if (sp_start(d, err, sizeof(err)))
+			log_warn("slow path disabled: %s", err);
+	}
 
 	while (!d->stop) {
-		int n = 0, map[MAX_CLIENTS], r;
+		int n = 0, map[MAX_CLIENTS + 1], r, rbfd = sp_fd(d), rbk = -1;
 
 		pfd[n++] = (struct pollfd){ .fd = sfd, .events = POLLIN };
 		pfd[n++] = (struct pollfd){ .fd = lfd, .events = POLLIN };
+		if (rbfd >= 0) {
+			rbk = n;
+			pfd[n++] = (struct pollfd){ .fd = rbfd, .events = POLLIN };
+		}
 		for (int i = 0; i < MAX_CLIENTS; i++) {
 			if (cl[i].fd < 0)
 				continue;
-			map[n - 2] = i;
+			map[n - 2 - (rbk >= 0)] = i;
 			pfd[n++] = (struct pollfd){ .fd = cl[i].fd, .events = POLLIN };
 		}
-		r = poll(pfd, (nfds_t)n, FLOW_REFRESH_MS);
+		r = poll(pfd, (nfds_t)n, rbfd >= 0 ? 1000 : FLOW_REFRESH_MS);
 		if (r < 0 && errno != EINTR) {
 			log_err("poll: %s", strerror(errno));
 			break;
 		}
+		sp_tick(d);
+		if (rbk >= 0 && (pfd[rbk].revents & POLLIN))
+			sp_poll(d);
 		if (r == 0) {
 			refresh_flows(d);
 			continue;
@@ -229,8 +242,8 @@ int server_run(struct xvd *d)
 				}
 			}
 		}
-		for (int k = 2; k < n; k++) {
-			struct client *c = &cl[map[k - 2]];
+		for (int k = 2 + (rbk >= 0); k < n; k++) {
+			struct client *c = &cl[map[k - 2 - (rbk >= 0)]];
 
 			if (pfd[k].revents && serve_client(d, c))
 				drop_client(c);
@@ -264,6 +277,7 @@ int server_run(struct xvd *d)
 	for (int i = 0; i < MAX_CLIENTS; i++)
 		if (cl[i].fd >= 0)
 			drop_client(&cl[i]);
+	sp_stop(d);
 	close(lfd);
 	unlink(d->socket_path);
 	close(sfd);

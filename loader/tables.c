@@ -36,7 +36,8 @@ void vm_slot_build(const struct vm_conf *vm, int ifindex,
 
 	memset(out, 0, sizeof(*out));
 	out->flags = XVNET_VM_F_ACTIVE |
-		     (vm->keep_vlan ? XVNET_VM_F_KEEP_VLAN : 0);
+		     (vm->keep_vlan ? XVNET_VM_F_KEEP_VLAN : 0) |
+		     (vm->has_rules ? XVNET_VM_F_HAS_RULES : 0);
 	out->ifindex = (__u32)ifindex;
 	memcpy(out->mac, vm->mac, 6);
 	out->vlan = vm->vlan;
@@ -475,6 +476,10 @@ struct json_object *tbl_flow_list(struct xvd *d)
 			json_object_new_uint64((now - v.last_seen_ns) / 1000000) : NULL);
 		json_object_object_add(o, "configured", json_object_new_boolean(
 					       config_find_flow(&d->cfg, &k) != NULL));
+		json_object_object_add(o, "dir", json_object_new_string(
+					       k.dir == XVNET_DIR_OUT ? "out" : "in"));
+		json_object_object_add(o, "rule", json_object_new_boolean(
+					       (v.flags & XVNET_FLOW_F_RULE) != 0));
 		json_object_array_add(arr, o);
 	}
 	return arr;

@@ -43,6 +43,7 @@
 #define XVNET_MAP_CONFIG        "xvnet_config"
 #define XVNET_MAP_VM_ADDRS      "xvnet_vm_addrs"
 #define XVNET_MAP_VM_TX_STATS   "xvnet_vm_tx_stats"
+#define XVNET_MAP_SLOW_RB       "xvnet_slow_rb"
 #define XVNET_PROG_NIC_RX       "nic_rx"
 #define XVNET_PROG_NIC_FLOOD    "nic_flood"
 #define XVNET_PROG_VM_TX        "vm_tx"
@@ -67,6 +68,18 @@ enum xvnet_flow_verdict {
 enum xvnet_vm_flags {
 	XVNET_VM_F_ACTIVE    = 1 << 0, /* slot in use; port entries are valid */
 	XVNET_VM_F_KEEP_VLAN = 1 << 1, /* deliver tagged (trunk) instead of popping */
+	XVNET_VM_F_HAS_RULES = 1 << 2, /* flow-cache misses go to the slow path */
+};
+
+/* struct xvnet_flow_key.dir: which way the packet travels. */
+enum xvnet_dir {
+	XVNET_DIR_IN  = 0,  /* from the NIC toward a VM (nic_rx) */
+	XVNET_DIR_OUT = 1,  /* from a VM (vm_tx) */
+};
+
+/* struct xvnet_flow.flags */
+enum xvnet_flow_flags {
+	XVNET_FLOW_F_RULE = 1 << 0, /* installed by the slow path from rules */
 };
 
 /* struct xvnet_vm.hash_fields: which L4 protocols hash on ports as well. */
@@ -117,7 +130,9 @@ enum xvnet_rss_type {
 	X(TX_SPOOF,        "tx_spoof",        "VM frame with a forged source")   \
 	X(TX_NO_PORT,      "tx_no_port",      "frame on a port xvnet does not own") \
 	X(TX_UPLINK_DOWN,  "tx_uplink_down",  "no NIC to send to")               \
-	X(VLAN_PUSH_FAIL,  "vlan_push_fail",  "could not push the VLAN tag")
+	X(VLAN_PUSH_FAIL,  "vlan_push_fail",  "could not push the VLAN tag")    \
+	X(SLOW_PATH,       "slow_path",       "flow miss of a VM with rules: to xvnetd, dropped") \
+	X(SLOW_PATH_FULL,  "slow_path_full",  "slow-path ring buffer full: dropped")
 
 enum xvnet_counter {
 #define XVNET_X_ENUM(e, name, desc) XVNET_CNT_##e,
@@ -165,12 +180,12 @@ struct xvnet_flow_key {
 	__be16 dport;
 	__u16 vlan;                 /* outer VLAN ID, host order */
 	__u8  proto;                /* IPPROTO_* */
-	__u8  pad;
+	__u8  dir;                  /* enum xvnet_dir (0 for nic_rx) */
 };
 
 struct xvnet_flow {
 	__u8  verdict;              /* enum xvnet_flow_verdict */
-	__u8  pad;
+	__u8  flags;                /* enum xvnet_flow_flags */
 	__u16 queue;                /* virtual queue, or XVNET_QUEUE_RSS */
 	__u32 vm_id;
 	__u64 packets;              /* updated atomically by nic_rx */
@@ -267,6 +282,24 @@ struct xvnet_xsk_meta {
 	__u16 queue;                /* virtual queue chosen by RSS or flow */
 	__u16 vlan;                 /* outer VLAN ID the frame arrived with */
 	__u16 vm_id_lo;             /* low 16 bits of vm_id (consistency check) */
+};
+
+/*
+ * xvnet_slow_rb: RINGBUF of struct xvnet_slow_rec.  On a flow-cache miss for
+ * a VM with XVNET_VM_F_HAS_RULES, nic_rx (dir in) and vm_tx (dir out) send
+ * the packet's key and its first bytes to xvnetd and drop the packet;
+ * xvnetd evaluates the VM's rules and installs the flow (docs/datapath.md).
+ * For dir out the key's vlan is the VM's VLAN.
+ */
+#define XVNET_SLOW_PKT_MAX      128
+#define XVNET_SLOW_RB_SIZE      (1 << 22)
+struct xvnet_slow_rec {
+	struct xvnet_flow_key key;  /* key.dir set */
+	__u32 vm_id;
+	__u32 pkt_len;              /* length of the whole frame */
+	__u16 cap_len;              /* bytes in pkt (<= XVNET_SLOW_PKT_MAX) */
+	__u16 pad;
+	__u8  pkt[XVNET_SLOW_PKT_MAX];
 };
 
 #endif /* XVNET_MAPS_H */

@@ -293,3 +293,8 @@ int nrx_add_xsk(struct nrx *f, __u32 vm_id, __u32 rxq, int xsk_fd)
 
 	return bpf_map_update_elem(f->fd_xsks, &slot, &xsk_fd, BPF_ANY) ? -errno : 0;
 }
+
+int nrx_slow_rb_fd(struct nrx *f)
+{
+	return bpf_map__fd(f->skel->maps.xvnet_slow_rb);
+}

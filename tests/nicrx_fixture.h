@@ -53,6 +53,9 @@ int nrx_set_flows_active(struct nrx *f, bool on);
 int nrx_add_flow(struct nrx *f, const struct xvnet_flow_key *k, const struct xvnet_flow *v);
 int nrx_get_flow(struct nrx *f, const struct xvnet_flow_key *k, struct xvnet_flow *v);
 
+/* The xvnet_slow_rb ring buffer (slow-path records). */
+int nrx_slow_rb_fd(struct nrx *f);
+
 void nrx_counts(struct nrx *f, struct nrx_counts *out);
 void nrx_queue_stats(struct nrx *f, __u32 vm_id, __u32 queue, __u64 *packets, __u64 *bytes);
 

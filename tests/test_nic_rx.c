@@ -17,6 +17,8 @@
 #include <unistd.h>
 #include <sys/mman.h>
 #include <linux/bpf.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 
 #include "tests/unit.h"
 #include "tests/pktbuild.h"
@@ -64,6 +66,7 @@ static const int outcome[] = {
 	XVNET_CNT_DELIVERED, XVNET_CNT_FLOW_DROP, XVNET_CNT_FLOW_PASS,
 	XVNET_CNT_NO_VM, XVNET_CNT_FLOOD, XVNET_CNT_MALFORMED,
 	XVNET_CNT_QUEUE_NOT_READY, XVNET_CNT_META_FAIL, XVNET_CNT_VLAN_POP_FAIL,
+	XVNET_CNT_SLOW_PATH, XVNET_CNT_SLOW_PATH_FULL,
 };
 
 /* Expected deltas: EXP([XVNET_CNT_RX] = 1, ...); unnamed counters must not move. */
@@ -1920,7 +1923,163 @@ static void test_rss_set_published_key(void **state)
 	}
 }
 
+/* ---- slow path (VMs with rules) ------------------------------------------ */
+
+struct rb_got {
+	int n;
+	struct xvnet_slow_rec last;
+};
+
+static int rb_cb(void *ctx, void *data, size_t size)
+{
+	struct rb_got *g = ctx;
+
+	assert_int_equal(size, sizeof(struct xvnet_slow_rec));
+	g->n++;
+	memcpy(&g->last, data, sizeof(g->last));
+	return 0;
+}
+
+static void test_slow_path(void **state)
+{
+	struct xvnet_vm vm0 = mk_vm(MAC0, 0, 2, XVNET_PORT_VETH,
+				    XVNET_VM_F_ACTIVE | XVNET_VM_F_HAS_RULES, veth_if[0]);
+	struct xvnet_vm vm1 = mk_vm(MAC1, 0, 2, XVNET_PORT_VETH, XVNET_VM_F_ACTIVE, veth_if[1]);
+	struct rb_got g = { 0 };
+	struct ring_buffer *rb;
+	int l;
+
+	(void)state;
+	rb = ring_buffer__new(nrx_slow_rb_fd(&F), rb_cb, &g, NULL);
+	assert_non_null(rb);
+	ring_buffer__consume(rb);
+	for (int big = 0; big <= 1; big++) {
+		for (l = V4_UDP; l <= V6_ICMP; l++) {
+			struct pb_spec s = base_spec(MAC0, 0, NULL, NULL);
+			struct xvnet_flow fv = { .verdict = XVNET_FLOW_DELIVER,
+						 .queue = XVNET_QUEUE_RSS, .vm_id = 0 };
+			struct xvnet_flow_key k;
+			struct sent x;
+			char what[96];
+			__u32 cap;
+
+			assert_int_equal(nrx_reset(&F, MAX_VM_USED), 0);
+			assert_int_equal(nrx_set_flows_active(&F, false), 0);
+			add_vm(0, &vm0, 0);
+			add_vm(1, &vm1, 1);
+			set_l34(&s, (enum l34)l);
+			if (big)
+				s.payload_len = 300;
+			k = flow_key_of(&s, 0, l != V4_ICMP && l != V6_ICMP);
+			snprintf(what, sizeof(what), "slow path %s%s", l34_name[l],
+				 big ? " (long frame)" : "");
+			/* a miss for a VM with rules: one record, dropped */
+			g.n = 0;
+			send_spec(&F, &s, 0, "slow-path", &x, XDP_DROP,
+				  EXP([XVNET_CNT_RX] = 1, [XVNET_CNT_SLOW_PATH] = 1), 0,
+				  what);
+			ring_buffer__consume(rb);
+			assert_int_equal(g.n, 1);
+			assert_memory_equal(&g.last.key, &k, sizeof(k));
+			assert_int_equal(g.last.key.dir, XVNET_DIR_IN);
+			assert_int_equal(g.last.vm_id, 0);
+			assert_int_equal(g.last.pkt_len, x.len);
+			cap = x.len < XVNET_SLOW_PKT_MAX ? x.len : XVNET_SLOW_PKT_MAX;
+			assert_int_equal(g.last.cap_len, cap);
+			assert_memory_equal(g.last.pkt, x.frame, cap);
+			/* a VM without rules is unaffected (same key, other MAC) */
+			{
+				struct pb_spec s1 = s;
+				struct sent x1;
+
+				memcpy(s1.dst, MAC1, 6);
+				send_spec(&F, &s1, 0, "no-rules", &x1, XDP_REDIRECT,
+					  EXP([XVNET_CNT_RX] = 1,
+					      [XVNET_CNT_DELIVERED] = 1), 0, what);
+				ring_buffer__consume(rb);
+				assert_int_equal(g.n, 1);
+			}
+			/* flows active but still a miss: the same */
+			assert_int_equal(nrx_set_flows_active(&F, true), 0);
+			g.n = 0;
+			run_frame(&F, &x, XDP_DROP,
+				  EXP([XVNET_CNT_RX] = 1, [XVNET_CNT_SLOW_PATH] = 1), 0,
+				  what);
+			ring_buffer__consume(rb);
+			assert_int_equal(g.n, 1);
+			/* installed flow: delivered, no record */
+			assert_int_equal(nrx_add_flow(&F, &k, &fv), 0);
+			g.n = 0;
+			run_frame(&F, &x, XDP_REDIRECT,
+				  EXP([XVNET_CNT_RX] = 1, [XVNET_CNT_FLOW_HIT] = 1,
+				      [XVNET_CNT_DELIVERED] = 1), 0, what);
+			ring_buffer__consume(rb);
+			assert_int_equal(g.n, 0);
+		}
+	}
+	/* non-IP (ARP) to a VM with rules is not the slow path's */
+	{
+		struct pb_spec s = base_spec(MAC0, 0, NULL, NULL);
+		struct sent x;
+
+		assert_int_equal(nrx_reset(&F, MAX_VM_USED), 0);
+		add_vm(0, &vm0, 0);
+		set_l34(&s, ARP);
+		g.n = 0;
+		send_spec(&F, &s, 0, "arp", &x, XDP_REDIRECT,
+			  EXP([XVNET_CNT_RX] = 1, [XVNET_CNT_NON_IP] = 1,
+			      [XVNET_CNT_DELIVERED] = 1), 0, "arp to a VM with rules");
+		ring_buffer__consume(rb);
+		assert_int_equal(g.n, 0);
+	}
+	ring_buffer__free(rb);
+}
+
+/* ns per frame (BPF_PROG_TEST_RUN, repeat 200000): the hot path of a VM
+ * without rules must not pay for the slow path (one flag test). */
+static __u32 cost_of(const struct sent *x)
+{
+	static __u8 out[4096];
+	LIBBPF_OPTS(bpf_test_run_opts, opts,
+		.data_in = x->frame,
+		.data_size_in = x->len,
+		.data_out = out,
+		.data_size_out = sizeof(out),
+		.repeat = 200000,
+	);
+
+	assert_int_equal(bpf_prog_test_run_opts(F.prog_fd, &opts), 0);
+	return opts.duration;
+}
+
+static void test_cost(void **state)
+{
+	struct xvnet_vm vm0 = mk_vm(MAC0, 0, 4, XVNET_PORT_VETH, XVNET_VM_F_ACTIVE, veth_if[0]);
+	struct pb_spec s = base_spec(MAC0, 0, NULL, NULL);
+	struct xvnet_flow fv = { .verdict = XVNET_FLOW_DELIVER, .queue = XVNET_QUEUE_RSS };
+	struct xvnet_flow_key k;
+	struct sent x;
+
+	(void)state;
+	assert_int_equal(nrx_reset(&F, MAX_VM_USED), 0);
+	assert_int_equal(nrx_set_flows_active(&F, false), 0);
+	add_vm(0, &vm0, 0);
+	set_l34(&s, V4_UDP);
+	send_spec(&F, &s, 0, "cost", &x, XDP_REDIRECT,
+		  EXP([XVNET_CNT_RX] = 1, [XVNET_CNT_DELIVERED] = 1), 0, "cost");
+	print_message("    nic_rx %-40s %4u ns/frame\n", "IPv4 UDP, VM without rules", cost_of(&x));
+	vm0.flags |= XVNET_VM_F_HAS_RULES;
+	add_vm(0, &vm0, 0);
+	k = flow_key_of(&s, 0, true);
+	assert_int_equal(nrx_set_flows_active(&F, true), 0);
+	assert_int_equal(nrx_add_flow(&F, &k, &fv), 0);
+	print_message("    nic_rx %-40s %4u ns/frame\n", "IPv4 UDP, VM with rules, flow hit", cost_of(&x));
+	assert_int_equal(nrx_reset(&F, MAX_VM_USED), 0);
+}
+
 static const struct CMUnitTest nic_rx_tests[] = {
+	cmocka_unit_test_setup(test_cost, test_setup),
+	cmocka_unit_test_setup(test_slow_path, test_setup),
 	cmocka_unit_test_setup(test_unicast_delivered_popped, test_setup),
 	cmocka_unit_test_setup(test_unicast_keep_vlan, test_setup),
 	cmocka_unit_test_setup(test_ethernet_padding, test_setup),

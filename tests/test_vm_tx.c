@@ -725,6 +725,114 @@ static void test_cost(void **state)
 	}
 }
 
+/* A VM with rules: unicast IP goes out only on an installed out-flow; a
+ * miss is one slow-path record (dir out, the VM's VLAN) and a drop. */
+struct rb_got {
+	int n;
+	struct xvnet_slow_rec last;
+};
+
+static int rb_cb(void *ctx, void *data, size_t size)
+{
+	struct rb_got *g = ctx;
+
+	assert_int_equal(size, sizeof(struct xvnet_slow_rec));
+	g->n++;
+	memcpy(&g->last, data, sizeof(g->last));
+	return 0;
+}
+
+static void test_rules_slow_path(void **state)
+{
+	struct rb_got g = { 0 };
+	struct ring_buffer *rb = ring_buffer__new(nrx_slow_rb_fd(&F), rb_cb, &g, NULL);
+	struct xvnet_flow v = { .verdict = XVNET_FLOW_DELIVER, .queue = XVNET_QUEUE_RSS,
+				.flags = XVNET_FLOW_F_RULE };
+	struct xvnet_flow_key k;
+	struct nrx_counts b, a;
+	struct xvnet_vm slot;
+	struct pb_spec s;
+	struct frame f;
+	__u32 id = 0;
+	bool v4;
+	char err[64];
+
+	(void)state;
+	assert_non_null(rb);
+	ring_buffer__consume(rb);
+	assert_int_equal(bpf_map_lookup_elem(F.fd_vms, &id, &slot), 0);
+	slot.flags |= XVNET_VM_F_HAS_RULES;
+	assert_int_equal(bpf_map_update_elem(F.fd_vms, &id, &slot, BPF_ANY), 0);
+	/* miss: dropped, one record, no tx_* outcome */
+	s = spec(0, MAC_WIRE, 0, 0);
+	v4_udp(&s, "10.0.0.1", "10.0.0.99");
+	build(&s, &f);
+	nrx_counts(&F, &b);
+	expect(0, &f, XDP_DROP, NONE, NONE, "miss of a VM with rules");
+	nrx_counts(&F, &a);
+	assert_int_equal(a.c[XVNET_CNT_SLOW_PATH] - b.c[XVNET_CNT_SLOW_PATH], 1);
+	ring_buffer__consume(rb);
+	assert_int_equal(g.n, 1);
+	memset(&k, 0, sizeof(k));
+	xv_parse_ip("src", "10.0.0.1", k.src, &v4, err, sizeof(err));
+	xv_parse_ip("dst", "10.0.0.99", k.dst, &v4, err, sizeof(err));
+	k.proto = 17;
+	k.sport = htons(1000);
+	k.dport = htons(2000);
+	k.vlan = 10;                    /* the VM's VLAN, frame untagged */
+	k.dir = XVNET_DIR_OUT;
+	assert_memory_equal(&g.last.key, &k, sizeof(k));
+	assert_int_equal(g.last.vm_id, 0);
+	assert_int_equal(g.last.pkt_len, f.len);
+	assert_memory_equal(g.last.pkt, f.b, f.len < 128 ? f.len : 128);
+	/* the same frame tagged with its VLAN: the same key */
+	s = spec(0, MAC_WIRE, 1, 10);
+	v4_udp(&s, "10.0.0.1", "10.0.0.99");
+	build(&s, &f);
+	expect(0, &f, XDP_DROP, NONE, NONE, "tagged miss");
+	ring_buffer__consume(rb);
+	assert_int_equal(g.n, 2);
+	assert_memory_equal(&g.last.key, &k, sizeof(k));
+	/* installed out-flow: out of the NIC, no record */
+	assert_int_equal(nrx_set_flows_active(&F, true), 0);
+	assert_int_equal(nrx_add_flow(&F, &k, &v), 0);
+	PASS_UPLINK(0, &f, "on an installed out-flow");
+	s = spec(0, MAC_WIRE, 0, 0);
+	v4_udp(&s, "10.0.0.1", "10.0.0.99");
+	build(&s, &f);
+	PASS_UPLINK(0, &f, "untagged, on an installed out-flow");
+	ring_buffer__consume(rb);
+	assert_int_equal(g.n, 2);
+	/* a DROP out-flow */
+	v.verdict = XVNET_FLOW_DROP;
+	assert_int_equal(nrx_add_flow(&F, &k, &v), 0);
+	nrx_counts(&F, &b);
+	expect(0, &f, XDP_DROP, NONE, NONE, "DROP out-flow");
+	nrx_counts(&F, &a);
+	assert_int_equal(a.c[XVNET_CNT_FLOW_DROP] - b.c[XVNET_CNT_FLOW_DROP], 1);
+	/* to the local VM: also subject to the rules (a miss) */
+	s = spec(0, MACV[1], 0, 0);
+	v4_udp(&s, "10.0.0.1", "10.0.0.2");
+	build(&s, &f);
+	expect(0, &f, XDP_DROP, NONE, NONE, "to vm1, miss");
+	/* ARP: not the rules' business */
+	arp(&f, 0, 1, NULL, "10.0.0.1", "10.0.0.99");
+	PASS_FLOOD(0, &f, "ARP from a VM with rules");
+	/* spoofing is checked first */
+	s = spec(0, MAC_WIRE, 0, 0);
+	v4_udp(&s, "10.0.0.2", "10.0.0.99");
+	build(&s, &f);
+	SPOOF(0, &f, SPOOF_IP, "forged source of a VM with rules");
+	/* vm1 has no rules: unaffected */
+	s = spec(1, MAC_WIRE, 0, 0);
+	v4_udp(&s, "10.0.0.2", "10.0.0.99");
+	build(&s, &f);
+	PASS_UPLINK(1, &f, "VM without rules");
+	ring_buffer__consume(rb);
+	assert_int_equal(g.n, 3);
+	ring_buffer__free(rb);
+}
+
 /* ---- the daemon side ---------------------------------------------------- */
 
 static size_t count_entries(void)
@@ -917,6 +1025,7 @@ static const struct CMUnitTest vm_tx_tests[] = {
 	cmocka_unit_test_setup(test_address_removed, test_setup),
 	cmocka_unit_test_setup(test_fuzz_agree, test_setup),
 	cmocka_unit_test_setup(test_cost, test_setup),
+	cmocka_unit_test_setup(test_rules_slow_path, test_setup),
 	cmocka_unit_test_setup(test_addrs_sync, test_setup),
 	cmocka_unit_test(test_config_ip),
 	cmocka_unit_test(test_request_ip),

@@ -17,12 +17,14 @@ extern const struct unit_group group_toeplitz;
 extern const struct unit_group group_nic_rx;
 extern const struct unit_group group_config;
 extern const struct unit_group group_vm_tx;
+extern const struct unit_group group_rules;
 
 static const struct unit_group *const groups[] = {
 	&group_toeplitz,
 	&group_nic_rx,
 	&group_config,
 	&group_vm_tx,
+	&group_rules,
 };
 
 int main(int argc, char **argv)

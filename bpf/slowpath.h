@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * The slow path: a flow-cache miss for a VM with rules.  The packet's key,
+ * its VM, and its first XVNET_SLOW_PKT_MAX bytes go to xvnetd through the
+ * xvnet_slow_rb ring buffer; the packet itself is dropped (xvnetd installs
+ * the flow, the sender's next packet hits it).  Counted as slow_path, or
+ * slow_path_full when the ring buffer has no room.
+ */
+#ifndef XVNET_BPF_SLOWPATH_H
+#define XVNET_BPF_SLOWPATH_H
+
+#include "bpf/maps.h"
+#include "bpf/counters.h"
+
+_Static_assert(XVNET_SLOW_PKT_MAX == 128, "the mask below is 128 - 1");
+
+static __always_inline int slow_path(struct xdp_md *ctx,
+				     const struct xvnet_flow_key *key,
+				     __u32 vm_id, __u8 dir, __u32 bytes)
+{
+	struct xvnet_slow_rec *r;
+	__u32 cap = bytes;
+
+	r = bpf_ringbuf_reserve(&xvnet_slow_rb, sizeof(*r), 0);
+	if (!r) {
+		count(XVNET_CNT_SLOW_PATH_FULL);
+		return XDP_DROP;
+	}
+	r->key = *key;
+	r->key.dir = dir;
+	r->vm_id = vm_id;
+	r->pkt_len = bytes;
+	r->pad = 0;
+	/* sizes the verifier can bound: the constant, or below it masked */
+	if (cap >= XVNET_SLOW_PKT_MAX) {
+		cap = XVNET_SLOW_PKT_MAX;
+		if (bpf_xdp_load_bytes(ctx, 0, r->pkt, XVNET_SLOW_PKT_MAX))
+			cap = 0;
+	} else if (cap) {
+		__u32 n = cap - 1;
+
+		/* 1..128 for the verifier; n + 1 == cap */
+		asm volatile("%0 &= 0x7f; %0 += 1" : "+r"(n));
+		if (bpf_xdp_load_bytes(ctx, 0, r->pkt, n))
+			cap = 0;
+	}
+	r->cap_len = (__u16)cap;
+	bpf_ringbuf_submit(r, 0);
+	count(XVNET_CNT_SLOW_PATH);
+	return XDP_DROP;
+}
+
+#endif

@@ -1,0 +1,411 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The slow path (docs/datapath.md): nic_rx and vm_tx send a flow-cache miss
+ * of a VM with rules to xvnet_slow_rb and drop the packet; here xvnetd
+ * evaluates the VM's rules and installs the exact-match flow entries.  The
+ * rule commands (rule.add / rule.del / rule.list) live here too: a change
+ * flushes the VM's rule-installed flows so a denied flow stops at once.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <json-c/json.h>
+
+#include "lib/proto.h"
+#include "loader/log.h"
+#include "loader/rules.h"
+#include "loader/xvnetd.h"
+
+#define ERR(...) (snprintf(err, errlen, __VA_ARGS__), -1)
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);   /* = bpf_ktime_get_ns() */
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static int on_record(void *ctx, void *data, size_t size)
+{
+	if (size < sizeof(struct xvnet_slow_rec))
+		return 0;
+	sp_handle(ctx, data);
+	return 0;
+}
+
+static bool sel_all(const struct xvnet_flow *v, const void *arg)
+{
+	(void)v;
+	(void)arg;
+	return true;
+}
+
+static unsigned long sweep(struct xvd *d,
+			   bool (*sel)(const struct xvnet_flow *, const void *),
+			   const void *arg);
+
+/* Start consuming; rule flows left by a previous run (pinned maps) were
+ * decided by rules that may have changed since: all go. */
+int sp_start(struct xvd *d, char *err, size_t errlen)
+{
+	unsigned long n = sweep(d, sel_all, NULL);
+
+	if (n)
+		log_info("slow path: %lu flows of the previous run flushed", n);
+	d->rb = ring_buffer__new(d->m.slow_rb, on_record, d, NULL);
+	if (!d->rb)
+		return ERR("%s: ring_buffer__new: %s", XVNET_MAP_SLOW_RB,
+			   strerror(errno));
+	return 0;
+}
+
+void sp_stop(struct xvd *d)
+{
+	ring_buffer__free(d->rb);
+	d->rb = NULL;
+}
+
+int sp_fd(struct xvd *d)
+{
+	return d->rb ? ring_buffer__epoll_fd(d->rb) : -1;
+}
+
+int sp_poll(struct xvd *d)
+{
+	return d->rb ? ring_buffer__consume(d->rb) : 0;
+}
+
+static void reverse(const struct xvnet_flow_key *k, struct xvnet_flow_key *r)
+{
+	*r = *k;
+	memcpy(r->src, k->dst, 16);
+	memcpy(r->dst, k->src, 16);
+	r->sport = k->dport;
+	r->dport = k->sport;
+	r->dir = k->dir == XVNET_DIR_IN ? XVNET_DIR_OUT : XVNET_DIR_IN;
+}
+
+static int install(struct xvd *d, const struct xvnet_flow_key *k,
+		   const struct xvnet_flow *v)
+{
+	/* BPF_NOEXIST: a duplicate record (packets that missed while this
+	 * flow was being set up) leaves the installed entry and its counters */
+	if (bpf_map_update_elem(d->m.flows, k, v, BPF_NOEXIST)) {
+		if (errno == EEXIST)
+			return 0;
+		return -1;
+	}
+	d->sp.installed++;
+	return 0;
+}
+
+int sp_handle(struct xvd *d, const struct xvnet_slow_rec *r)
+{
+	const struct vm_conf *vm = config_find_vm_id(&d->cfg, (int)r->vm_id);
+	const struct rule_conf *rc;
+	struct xvnet_flow v = { .flags = XVNET_FLOW_F_RULE,
+				.queue = XVNET_QUEUE_RSS };
+	struct xvnet_flow_key k = r->key, rk;
+	bool allow;
+
+	d->sp.records++;
+	if (!vm || r->vm_id >= XVNET_MAX_VMS) {
+		d->sp.unknown_vm++;
+		return -1;
+	}
+	if (k.dir > XVNET_DIR_OUT)
+		return -1;
+	/* rules deleted since the record was queued: the VM allows all now,
+	 * and nic_rx no longer asks; installing DROP here would be wrong */
+	if (!vm->has_rules)
+		return 0;
+	rc = rules_eval(&d->cfg, vm->name, &k);
+	allow = rc && rc->action != RULE_DENY;
+	if (allow)
+		d->sp.allowed++;
+	else
+		d->sp.denied++;
+	if (!d->sp_flows_on) {
+		if (tbl_flows_activate(d))
+			return -1;
+		d->sp_flows_on = true;
+	}
+	v.vm_id = r->vm_id;
+	v.last_seen_ns = now_ns();
+	v.verdict = allow ? XVNET_FLOW_DELIVER : XVNET_FLOW_DROP;
+	if (allow && rc->action == RULE_QUEUE)
+		v.queue = rc->queue;
+	if (install(d, &k, &v))
+		return -1;
+	if (!allow)
+		return 0;
+	/* the connection's other direction: replies are allowed too */
+	reverse(&k, &rk);
+	rk.vlan = vm->vlan;
+	v.queue = XVNET_QUEUE_RSS;
+	if (rk.dir == XVNET_DIR_OUT && vm->port_kind == XVNET_PORT_XSK)
+		return 0;        /* no vm_tx on xsk ports */
+	return install(d, &rk, &v);
+}
+
+/* Delete the rule-installed flows that sel() picks. */
+static unsigned long sweep(struct xvd *d,
+			   bool (*sel)(const struct xvnet_flow *, const void *),
+			   const void *arg)
+{
+	struct xvnet_flow_key k, next;
+	int more = !bpf_map_get_next_key(d->m.flows, NULL, &next);
+	unsigned long n = 0;
+
+	while (more) {
+		struct xvnet_flow v;
+
+		k = next;
+		more = !bpf_map_get_next_key(d->m.flows, &k, &next);
+		if (!bpf_map_lookup_elem(d->m.flows, &k, &v) &&
+		    (v.flags & XVNET_FLOW_F_RULE) && sel(&v, arg) &&
+		    !bpf_map_delete_elem(d->m.flows, &k))
+			n++;
+	}
+	return n;
+}
+
+static bool sel_vm(const struct xvnet_flow *v, const void *arg)
+{
+	return v->vm_id == *(const __u32 *)arg;
+}
+
+unsigned long sp_flush_vm(struct xvd *d, __u32 vm_id)
+{
+	unsigned long n = sweep(d, sel_vm, &vm_id);
+
+	d->sp.flushed += n;
+	return n;
+}
+
+struct age_arg {
+	uint64_t now, idle;
+};
+
+static bool sel_idle(const struct xvnet_flow *v, const void *arg)
+{
+	const struct age_arg *a = arg;
+
+	return v->last_seen_ns < a->now && a->now - v->last_seen_ns > a->idle;
+}
+
+unsigned long sp_age(struct xvd *d, uint64_t now)
+{
+	struct age_arg a = { now, (uint64_t)d->cfg.flow_idle_timeout * 1000000000ull };
+	unsigned long n = sweep(d, sel_idle, &a);
+
+	d->sp.aged += n;
+	return n;
+}
+
+void sp_tick(struct xvd *d)
+{
+	uint64_t now = now_ns(), period;
+
+	if (now < d->next_age_ns)
+		return;
+	/* a quarter of the timeout: a flow goes within 1.25x of it */
+	period = (uint64_t)d->cfg.flow_idle_timeout * 250000000ull;
+	d->next_age_ns = now + period;
+	if (d->cfg.n_rules || d->sp.installed)
+		sp_age(d, now);
+}
+
+struct json_object *sp_stats(struct xvd *d)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "records", json_object_new_uint64(d->sp.records));
+	json_object_object_add(o, "installed", json_object_new_uint64(d->sp.installed));
+	json_object_object_add(o, "allowed", json_object_new_uint64(d->sp.allowed));
+	json_object_object_add(o, "denied", json_object_new_uint64(d->sp.denied));
+	json_object_object_add(o, "unknown_vm", json_object_new_uint64(d->sp.unknown_vm));
+	json_object_object_add(o, "flushed", json_object_new_uint64(d->sp.flushed));
+	json_object_object_add(o, "aged", json_object_new_uint64(d->sp.aged));
+	return o;
+}
+
+int sp_vm_flag(struct xvd *d, const struct vm_conf *vm)
+{
+	struct xvnet_vm slot;
+	__u32 id = (__u32)vm->id;
+	__u32 want;
+
+	if (bpf_map_lookup_elem(d->m.vms, &id, &slot))
+		return -1;
+	if (!(slot.flags & XVNET_VM_F_ACTIVE))
+		return 0;
+	want = vm->has_rules ? slot.flags | XVNET_VM_F_HAS_RULES :
+			       slot.flags & ~(__u32)XVNET_VM_F_HAS_RULES;
+	if (want == slot.flags)
+		return 0;
+	slot.flags = want;
+	return bpf_map_update_elem(d->m.vms, &id, &slot, BPF_ANY);
+}
+
+/* ---- rule.add / rule.del / rule.list ----------------------------------- */
+
+static int arg_str(struct json_object *v, char *buf, size_t len)
+{
+	if (json_object_is_type(v, json_type_string))
+		snprintf(buf, len, "%s", json_object_get_string(v));
+	else if (json_object_is_type(v, json_type_int))
+		snprintf(buf, len, "%lld", (long long)json_object_get_int64(v));
+	else
+		return -1;
+	return 0;
+}
+
+static int arg_pos(struct json_object *args, unsigned *pos, bool required,
+		   char *err, size_t errlen)
+{
+	struct json_object *jp;
+	char buf[32];
+	unsigned long v;
+
+	*pos = 0;
+	if (!json_object_object_get_ex(args, "pos", &jp) ||
+	    json_object_is_type(jp, json_type_null))
+		return required ? ERR("pos: missing") : 0;
+	if (arg_str(jp, buf, sizeof(buf)))
+		return ERR("pos: must be a number");
+	if (xv_parse_uint("pos", buf, 1, 1u << 20, &v, err, errlen))
+		return -1;
+	*pos = (unsigned)v;
+	return 0;
+}
+
+/* Apply a changed rule list of one VM: the flag, then the flush (the old
+ * rules' flows go; the first packets of every flow take the slow path). */
+static struct json_object *commit(struct xvd *d, struct xvd_config *next,
+				  const char *vmname, const char *what)
+{
+	char err[XV_ERR_LEN];
+	const struct vm_conf *vm;
+	unsigned long n;
+
+	if (config_save(next, d->config_path, err, sizeof(err))) {
+		config_free(next);
+		return xv_reply_err("%s", err);
+	}
+	config_free(&d->cfg);
+	d->cfg = *next;
+	vm = config_find_vm(&d->cfg, vmname);
+	/* flag first: from here misses take the slow path, then no old flow */
+	if (vm && sp_vm_flag(d, vm))
+		log_warn("vm %s: slot flag: %s", vmname, strerror(errno));
+	n = vm ? sp_flush_vm(d, (__u32)vm->id) : 0;
+	log_info("vm %s: rule %s, %lu flows flushed", vmname, what, n);
+	return xv_reply_ok(NULL);
+}
+
+struct json_object *rule_add(struct xvd *d, struct json_object *args)
+{
+	char err[XV_ERR_LEN], val[256];
+	struct rule_conf rc;
+	struct xvd_config next;
+	unsigned pos;
+
+	rule_conf_init(&rc);
+	if (!args)
+		return xv_reply_err("args: missing");
+	json_object_object_foreach(args, key, v) {
+		if (strcmp(key, "pos") == 0 ||
+		    json_object_is_type(v, json_type_null))
+			continue;
+		if (arg_str(v, val, sizeof(val)))
+			return xv_reply_err("%s: must be a string", key);
+		if (rule_conf_set(&rc, key, val, err, sizeof(err)))
+			return xv_reply_err("%s", err);
+	}
+	if (rule_conf_finish(&rc, err, sizeof(err)) ||
+	    config_check_rule(&d->cfg, &rc, err, sizeof(err)) ||
+	    arg_pos(args, &pos, false, err, sizeof(err)))
+		return xv_reply_err("%s", err);
+	if (config_copy(&next, &d->cfg))
+		return xv_reply_err("out of memory");
+	if (config_insert_rule(&next, &rc, pos, err, sizeof(err))) {
+		config_free(&next);
+		return xv_reply_err("%s", err);
+	}
+	return commit(d, &next, rc.vm, "added");
+}
+
+static const struct vm_conf *arg_vm(struct xvd *d, struct json_object *args,
+				    char *err, size_t errlen)
+{
+	struct json_object *jn;
+	const struct vm_conf *vm;
+
+	if (!args || !json_object_object_get_ex(args, "vm", &jn) ||
+	    !json_object_is_type(jn, json_type_string)) {
+		(void)ERR("vm: missing");
+		return NULL;
+	}
+	vm = config_find_vm(&d->cfg, json_object_get_string(jn));
+	if (!vm)
+		(void)ERR("vm: '%.64s' unknown VM", json_object_get_string(jn));
+	return vm;
+}
+
+struct json_object *rule_del(struct xvd *d, struct json_object *args)
+{
+	char err[XV_ERR_LEN], name[XV_NAME_MAX + 1];
+	const struct vm_conf *vm = arg_vm(d, args, err, sizeof(err));
+	struct xvd_config next;
+	unsigned pos;
+
+	if (!vm || arg_pos(args, &pos, true, err, sizeof(err)))
+		return xv_reply_err("%s", err);
+	snprintf(name, sizeof(name), "%s", vm->name);
+	if (config_copy(&next, &d->cfg))
+		return xv_reply_err("out of memory");
+	if (config_del_rule(&next, name, pos, err, sizeof(err))) {
+		config_free(&next);
+		return xv_reply_err("%s", err);
+	}
+	return commit(d, &next, name, "deleted");
+}
+
+struct json_object *rule_list(struct xvd *d, struct json_object *args)
+{
+	char err[XV_ERR_LEN], buf[512];
+	const struct vm_conf *vm = arg_vm(d, args, err, sizeof(err));
+	struct json_object *arr;
+	int pos = 0;
+
+	if (!vm)
+		return xv_reply_err("%s", err);
+	arr = json_object_new_array();
+	for (size_t i = 0; i < d->cfg.n_rules; i++) {
+		const struct rule_conf *rc = &d->cfg.rules[i];
+		struct json_object *o;
+
+		if (strcmp(rc->vm, vm->name))
+			continue;
+		o = json_object_new_object();
+		rule_format(rc, buf, sizeof(buf));
+		json_object_object_add(o, "pos", json_object_new_int(++pos));
+		json_object_object_add(o, "rule", json_object_new_string(buf));
+		json_object_object_add(o, "dir", json_object_new_string(
+				rc->dir == XVNET_DIR_IN ? "in" : "out"));
+		json_object_object_add(o, "action", json_object_new_string(
+				rc->action == RULE_ALLOW ? "allow" :
+				rc->action == RULE_DENY ? "deny" : "queue"));
+		if (rc->action == RULE_QUEUE)
+			json_object_object_add(o, "queue",
+					       json_object_new_int(rc->queue));
+		json_object_array_add(arr, o);
+	}
+	return xv_reply_ok(arr);
+}
