@@ -29,7 +29,7 @@ static int parse_fail(char *err, size_t errlen, const char *field, const char *s
 	return -1;
 }
 
-static int hexval(int c)
+int xv_hexval(int c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -47,7 +47,7 @@ int xv_parse_mac(const char *field, const char *s, uint8_t mac[6],
 	if (!s)
 		return parse_fail(err, errlen, field, s, "is not a MAC address");
 	for (int i = 0; i < 6; i++) {
-		int hi = hexval(p[0]), lo = hi >= 0 ? hexval(p[1]) : -1;
+		int hi = xv_hexval(p[0]), lo = hi >= 0 ? xv_hexval(p[1]) : -1;
 
 		if (hi < 0 || lo < 0)
 			return parse_fail(err, errlen, field, s, "is not a MAC address");

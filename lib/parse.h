@@ -17,6 +17,9 @@
 #define XV_NAME_MAX 31          /* VM names: [A-Za-z0-9_.-]{1,31} */
 #define XV_IFNAME_MAX 15        /* IFNAMSIZ - 1 */
 
+/* A hex digit's value, -1 if c is not one. */
+int xv_hexval(int c);
+
 int xv_parse_mac(const char *field, const char *s, uint8_t mac[6],
 		 char *err, size_t errlen);
 int xv_parse_vlan(const char *field, const char *s, uint16_t *vlan,

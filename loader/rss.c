@@ -20,22 +20,13 @@
 #include <bpf/bpf.h>
 #include <json-c/json.h>
 
+#include "lib/parse.h"
 #include "lib/proto.h"
 #include "loader/log.h"
 #include "loader/rss.h"
 #include "loader/xvnetd.h"
 
 #define ERR(...) (snprintf(err, errlen, __VA_ARGS__), -1)
-
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = tolower(c);
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
 
 /* "6d:5a:..." (40 colon-separated bytes, as ethtool) or 80 hex digits. */
 int rss_parse_key(const char *field, const char *s, uint8_t key[XVNET_RSS_KEY_SIZE],
@@ -47,9 +38,9 @@ int rss_parse_key(const char *field, const char *s, uint8_t key[XVNET_RSS_KEY_SI
 	bool colons = strchr(s, ':') != NULL;
 
 	while (*p) {
-		int hi = hexval((unsigned char)p[0]), lo;
+		int hi = xv_hexval((unsigned char)p[0]), lo;
 
-		if (hi < 0 || !p[1] || (lo = hexval((unsigned char)p[1])) < 0)
+		if (hi < 0 || !p[1] || (lo = xv_hexval((unsigned char)p[1])) < 0)
 			return ERR("%s: '%.128s' is not hex bytes (40 bytes as"
 				   " 6d:5a:... or 80 hex digits)", field, s);
 		if (n == XVNET_RSS_KEY_SIZE)

@@ -30,6 +30,7 @@ XV_COMMON_SH=1
 set -o pipefail
 
 XV_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+export XV_ROOT   # python checkers import selftests/lib/*.py
 XV_BUILD=${BUILD:-build}
 case "$XV_BUILD" in /*) ;; *) XV_BUILD="$XV_ROOT/$XV_BUILD" ;; esac
 XV_BIN="$XV_BUILD/bin"
