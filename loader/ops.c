@@ -215,22 +215,36 @@ static int vm_remove(struct xvd *d, struct xvd_config *cfg,
 	return 0;
 }
 
-static struct json_object *vm_del(struct xvd *d, struct json_object *args)
+/* The VM a request names in args[field]; NULL with err set if none. */
+const struct vm_conf *req_vm(const struct xvd *d, struct json_object *args,
+			     const char *field, char *err, size_t errlen)
 {
 	struct json_object *jn;
+	const struct vm_conf *vm;
+
+	if (!args || !json_object_object_get_ex(args, field, &jn) ||
+	    !json_object_is_type(jn, json_type_string)) {
+		snprintf(err, errlen, "%s: missing", field);
+		return NULL;
+	}
+	vm = config_find_vm(&d->cfg, json_object_get_string(jn));
+	if (!vm)
+		snprintf(err, errlen, "%s: '%.64s' unknown VM", field,
+			 json_object_get_string(jn));
+	return vm;
+}
+
+static struct json_object *vm_del(struct xvd *d, struct json_object *args)
+{
 	const struct vm_conf *vm;
 	struct vm_conf copy;
 	struct xvd_config next;
 	char err[XV_ERR_LEN];
 	size_t nflows;
 
-	if (!json_object_object_get_ex(args, "name", &jn) ||
-	    !json_object_is_type(jn, json_type_string))
-		return xv_reply_err("name: missing");
-	vm = config_find_vm(&d->cfg, json_object_get_string(jn));
+	vm = req_vm(d, args, "name", err, sizeof(err));
 	if (!vm)
-		return xv_reply_err("name: '%.64s' unknown VM",
-				    json_object_get_string(jn));
+		return xv_reply_err("%s", err);
 	copy = *vm;
 	if (config_copy(&next, &d->cfg))
 		return xv_reply_err("out of memory");
@@ -261,19 +275,16 @@ static struct json_object *vm_list(struct xvd *d)
 
 static struct json_object *vm_show(struct xvd *d, struct json_object *args)
 {
-	struct json_object *jn, *o, *ind;
+	struct json_object *o, *ind;
+	char err[XV_ERR_LEN];
 	const struct vm_conf *vm;
 	struct xvnet_vm slot;
 	__u32 id;
 	char key[XVNET_RSS_KEY_SIZE * 3];
 
-	if (!json_object_object_get_ex(args, "name", &jn) ||
-	    !json_object_is_type(jn, json_type_string))
-		return xv_reply_err("name: missing");
-	vm = config_find_vm(&d->cfg, json_object_get_string(jn));
+	vm = req_vm(d, args, "name", err, sizeof(err));
 	if (!vm)
-		return xv_reply_err("name: '%.64s' unknown VM",
-				    json_object_get_string(jn));
+		return xv_reply_err("%s", err);
 	o = vm_json(d, vm);
 	id = (__u32)vm->id;
 	if (!bpf_map_lookup_elem(d->m.vms, &id, &slot)) {

@@ -402,32 +402,16 @@ static struct json_object *rss_json(const struct vm_conf *vm,
 	return o;
 }
 
-static const struct vm_conf *req_vm(struct xvd *d, struct json_object *args)
-{
-	struct json_object *jn;
-
-	if (!args || !json_object_object_get_ex(args, "name", &jn) ||
-	    !json_object_is_type(jn, json_type_string))
-		return NULL;
-	return config_find_vm(&d->cfg, json_object_get_string(jn));
-}
-
 struct json_object *rss_get(struct xvd *d, struct json_object *args)
 {
-	const struct vm_conf *vm = req_vm(d, args);
+	char err[XV_ERR_LEN];
+	const struct vm_conf *vm = req_vm(d, args, "name", err, sizeof(err));
 	struct xvnet_vm slot;
 	__u32 id;
 	bool live;
 
-	if (!vm) {
-		struct json_object *jn;
-
-		if (!args || !json_object_object_get_ex(args, "name", &jn) ||
-		    !json_object_is_type(jn, json_type_string))
-			return xv_reply_err("name: missing");
-		return xv_reply_err("name: '%.64s' unknown VM",
-				    json_object_get_string(jn));
-	}
+	if (!vm)
+		return xv_reply_err("%s", err);
 	id = (__u32)vm->id;
 	live = !bpf_map_lookup_elem(d->m.vms, &id, &slot) &&
 	       (slot.flags & XVNET_VM_F_ACTIVE);
@@ -442,7 +426,7 @@ struct json_object *rss_get(struct xvd *d, struct json_object *args)
 struct json_object *rss_set(struct xvd *d, struct json_object *args)
 {
 	char err[XV_ERR_LEN], why[XV_ERR_LEN];
-	const struct vm_conf *vm = req_vm(d, args);
+	const struct vm_conf *vm = req_vm(d, args, "name", why, sizeof(why));
 	struct xvnet_vm old, new;
 	struct vm_conf nv;
 	struct xvd_config next;

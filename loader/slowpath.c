@@ -341,27 +341,10 @@ struct json_object *rule_add(struct xvd *d, struct json_object *args)
 	return commit(d, &next, rc.vm, "added");
 }
 
-static const struct vm_conf *arg_vm(struct xvd *d, struct json_object *args,
-				    char *err, size_t errlen)
-{
-	struct json_object *jn;
-	const struct vm_conf *vm;
-
-	if (!args || !json_object_object_get_ex(args, "vm", &jn) ||
-	    !json_object_is_type(jn, json_type_string)) {
-		(void)ERR("vm: missing");
-		return NULL;
-	}
-	vm = config_find_vm(&d->cfg, json_object_get_string(jn));
-	if (!vm)
-		(void)ERR("vm: '%.64s' unknown VM", json_object_get_string(jn));
-	return vm;
-}
-
 struct json_object *rule_del(struct xvd *d, struct json_object *args)
 {
 	char err[XV_ERR_LEN], name[XV_NAME_MAX + 1];
-	const struct vm_conf *vm = arg_vm(d, args, err, sizeof(err));
+	const struct vm_conf *vm = req_vm(d, args, "vm", err, sizeof(err));
 	struct xvd_config next;
 	unsigned pos;
 
@@ -380,7 +363,7 @@ struct json_object *rule_del(struct xvd *d, struct json_object *args)
 struct json_object *rule_list(struct xvd *d, struct json_object *args)
 {
 	char err[XV_ERR_LEN], buf[512];
-	const struct vm_conf *vm = arg_vm(d, args, err, sizeof(err));
+	const struct vm_conf *vm = req_vm(d, args, "vm", err, sizeof(err));
 	struct json_object *arr;
 	int pos = 0;
 

@@ -533,18 +533,15 @@ struct json_object *xskp_status(void)
 
 struct json_object *xskp_get(struct xvd *d, struct json_object *args)
 {
-	struct json_object *jn, *o, *um, *arr;
+	struct json_object *o, *um, *arr;
+	char err[XV_ERR_LEN];
 	const struct vm_conf *vm;
 	struct xvm *x;
 
 	n_pending = 0;
-	if (!args || !json_object_object_get_ex(args, "name", &jn) ||
-	    !json_object_is_type(jn, json_type_string))
-		return xv_reply_err("name: missing");
-	vm = config_find_vm(&d->cfg, json_object_get_string(jn));
+	vm = req_vm(d, args, "name", err, sizeof(err));
 	if (!vm)
-		return xv_reply_err("name: '%.64s' unknown VM",
-				    json_object_get_string(jn));
+		return xv_reply_err("%s", err);
 	if (vm->port_kind != XVNET_PORT_XSK)
 		return xv_reply_err("name: vm '%s' has a %s port, not xsk", vm->name,
 				    port_kind_name(vm->port_kind));

@@ -97,6 +97,8 @@ struct json_object *addrs_json(const struct vm_conf *vm);
 struct json_object *addrs_tx_stats(struct xvd *d, int vm_id);
 
 /* ops.c: requests (validated whole, then applied and persisted). */
+const struct vm_conf *req_vm(const struct xvd *d, struct json_object *args,
+			     const char *field, char *err, size_t errlen);
 struct json_object *xvd_handle(struct xvd *d, struct json_object *req);
 int xvd_reload(struct xvd *d, char *err, size_t errlen);
 /* Whole validation of vm.add / flow.add|del arguments against cfg. */

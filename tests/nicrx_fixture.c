@@ -14,6 +14,7 @@
 #include <bpf/libbpf.h>
 
 #include "tests/nicrx_fixture.h"
+#include "tests/unit.h"
 #include "nic_rx.skel.h"
 
 const char *const nrx_counter_names[XVNET_CNT_MAX] = {
@@ -138,6 +139,17 @@ int nrx_map_mac(struct nrx *f, const __u8 mac[6], __u16 vlan, __u32 vm_id)
 	memcpy(k.mac, mac, 6);
 	k.vlan = vlan;
 	return bpf_map_update_elem(f->fd_vm_by_mac, &k, &vm_id, BPF_ANY) ? -errno : 0;
+}
+
+/* ring_buffer__new() callback: count the records, keep the last. */
+int nrx_rb_collect(void *ctx, void *data, size_t size)
+{
+	struct nrx_rb_got *g = ctx;
+
+	assert_int_equal(size, sizeof(struct xvnet_slow_rec));
+	g->n++;
+	memcpy(&g->last, data, sizeof(g->last));
+	return 0;
 }
 
 /* nic_rx reads the flow cache only once flows_active is set, as xvnetd does. */

@@ -49,6 +49,13 @@ int nrx_reset(struct nrx *f, __u32 max_vm);
 int nrx_add_vm(struct nrx *f, __u32 vm_id, const struct xvnet_vm *vm, __u32 port_ifindex);
 int nrx_map_mac(struct nrx *f, const __u8 mac[6], __u16 vlan, __u32 vm_id);
 
+/* Slow-path records read from xvnet_slow_rb: how many, and the last one. */
+struct nrx_rb_got {
+	int n;
+	struct xvnet_slow_rec last;
+};
+int nrx_rb_collect(void *ctx, void *data, size_t size);
+
 int nrx_set_flows_active(struct nrx *f, bool on);
 int nrx_add_flow(struct nrx *f, const struct xvnet_flow_key *k, const struct xvnet_flow *v);
 int nrx_get_flow(struct nrx *f, const struct xvnet_flow_key *k, struct xvnet_flow *v);

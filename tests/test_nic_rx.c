@@ -1925,32 +1925,18 @@ static void test_rss_set_published_key(void **state)
 
 /* ---- slow path (VMs with rules) ------------------------------------------ */
 
-struct rb_got {
-	int n;
-	struct xvnet_slow_rec last;
-};
-
-static int rb_cb(void *ctx, void *data, size_t size)
-{
-	struct rb_got *g = ctx;
-
-	assert_int_equal(size, sizeof(struct xvnet_slow_rec));
-	g->n++;
-	memcpy(&g->last, data, sizeof(g->last));
-	return 0;
-}
 
 static void test_slow_path(void **state)
 {
 	struct xvnet_vm vm0 = mk_vm(MAC0, 0, 2, XVNET_PORT_VETH,
 				    XVNET_VM_F_ACTIVE | XVNET_VM_F_HAS_RULES, veth_if[0]);
 	struct xvnet_vm vm1 = mk_vm(MAC1, 0, 2, XVNET_PORT_VETH, XVNET_VM_F_ACTIVE, veth_if[1]);
-	struct rb_got g = { 0 };
+	struct nrx_rb_got g = { 0 };
 	struct ring_buffer *rb;
 	int l;
 
 	(void)state;
-	rb = ring_buffer__new(nrx_slow_rb_fd(&F), rb_cb, &g, NULL);
+	rb = ring_buffer__new(nrx_slow_rb_fd(&F), nrx_rb_collect, &g, NULL);
 	assert_non_null(rb);
 	ring_buffer__consume(rb);
 	for (int big = 0; big <= 1; big++) {

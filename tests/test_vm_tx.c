@@ -727,25 +727,11 @@ static void test_cost(void **state)
 
 /* A VM with rules: unicast IP goes out only on an installed out-flow; a
  * miss is one slow-path record (dir out, the VM's VLAN) and a drop. */
-struct rb_got {
-	int n;
-	struct xvnet_slow_rec last;
-};
-
-static int rb_cb(void *ctx, void *data, size_t size)
-{
-	struct rb_got *g = ctx;
-
-	assert_int_equal(size, sizeof(struct xvnet_slow_rec));
-	g->n++;
-	memcpy(&g->last, data, sizeof(g->last));
-	return 0;
-}
 
 static void test_rules_slow_path(void **state)
 {
-	struct rb_got g = { 0 };
-	struct ring_buffer *rb = ring_buffer__new(nrx_slow_rb_fd(&F), rb_cb, &g, NULL);
+	struct nrx_rb_got g = { 0 };
+	struct ring_buffer *rb = ring_buffer__new(nrx_slow_rb_fd(&F), nrx_rb_collect, &g, NULL);
 	struct xvnet_flow v = { .verdict = XVNET_FLOW_DELIVER, .queue = XVNET_QUEUE_RSS,
 				.flags = XVNET_FLOW_F_RULE };
 	struct xvnet_flow_key k;
