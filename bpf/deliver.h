@@ -45,9 +45,16 @@ static __always_inline int write_xsk_meta(struct xdp_md *ctx, __u32 hash, __u16 
 	return 0;
 }
 
+/*
+ * from_nic: nic_rx on the NIC, where an xsk VM's socket for this RX queue
+ * can take the frame directly.  Anywhere else (vm_tx switching between
+ * local VMs) an AF_XDP socket bound to the NIC cannot receive it, so an xsk
+ * VM gets it through its side veth (xvnet_ports -> xsk_side -> side socket).
+ */
 static __always_inline int deliver(struct xdp_md *ctx, const struct xvnet_vm *vm,
 				   __u32 vm_id, __u32 queue,
-				   const struct xvnet_pkt *p, __u32 bytes)
+				   const struct xvnet_pkt *p, __u32 bytes,
+				   const int from_nic)
 {
 	int xsk = vm->port_kind == XVNET_PORT_XSK;
 	__u16 type = XVNET_RSS_TYPE_NONE;
@@ -67,16 +74,16 @@ static __always_inline int deliver(struct xdp_md *ctx, const struct xvnet_vm *vm
 		return XDP_DROP;
 	}
 
-	if (xsk) {
+	if (xsk && write_xsk_meta(ctx, hash, type, queue, p->key.vlan, vm_id)) {
+		count(XVNET_CNT_META_FAIL);
+		return XDP_DROP;
+	}
+	if (xsk && from_nic) {
 		__u32 rxq = ctx->rx_queue_index;
 
 		/* a socket only receives from the NIC queue it is bound to */
 		if (rxq >= XVNET_MAX_NIC_QUEUES) {
 			count(XVNET_CNT_QUEUE_NOT_READY);
-			return XDP_DROP;
-		}
-		if (write_xsk_meta(ctx, hash, type, queue, p->key.vlan, vm_id)) {
-			count(XVNET_CNT_META_FAIL);
 			return XDP_DROP;
 		}
 		ret = bpf_redirect_map(&xvnet_xsks, XVNET_XSK_SLOT(vm_id, rxq), 0);

@@ -53,6 +53,14 @@ struct {
 } xvnet_xsks SEC(".maps");
 
 struct {
+	__uint(type, BPF_MAP_TYPE_XSKMAP);
+	__uint(max_entries, XVNET_MAX_VMS);
+	__type(key, __u32);
+	__type(value, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xvnet_xsk_side SEC(".maps");
+
+struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, XVNET_MAX_VMS);
 	__type(key, struct xvnet_flood_key);

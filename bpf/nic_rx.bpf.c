@@ -6,6 +6,7 @@
  * straight into its VM's port.  nic_flood: tc ingress on the same NIC,
  * copies broadcast/multicast to the VMs of the frame's VLAN.
  * vm_tx / vm_flood: the same for what VMs send (XDP and tc on VM ports).
+ * xsk_side: XDP on the VM end of an xsk VM's side veth, into its socket.
  * Behaviour: docs/datapath.md.  Layouts: maps/xvnet_maps.h.
  */
 #include <linux/bpf.h>
@@ -134,7 +135,7 @@ found:
 	/* a VM with rules: only installed flows get through (slow path) */
 	if ((vm->flags & XVNET_VM_F_HAS_RULES) && !from_flow && p.ip_version)
 		return slow_path(ctx, &p.key, vm_id, XVNET_DIR_IN, bytes);
-	return deliver(ctx, vm, vm_id, queue, &p, bytes);
+	return deliver(ctx, vm, vm_id, queue, &p, bytes, 1);
 }
 
 SEC("tc")
@@ -153,6 +154,42 @@ SEC("tc")
 int vm_flood(struct __sk_buff *skb)
 {
 	return vm_flood_frame(skb);
+}
+
+/*
+ * The VM end of an xsk VM's side veth: what reaches it (broadcast copies,
+ * frames from other local VMs) goes into the VM's side socket.  Frames
+ * delivered by vm_tx already carry the metadata block; flood copies (tc,
+ * skb) do not, and get one without a hash.
+ */
+SEC("xdp")
+int xsk_side(struct xdp_md *ctx)
+{
+	__u32 port = ctx->ingress_ifindex, vm_id;
+	struct xvnet_vm *vm;
+	__u32 *id;
+
+	id = bpf_map_lookup_elem(&xvnet_port_vm, &port);
+	if (!id) {
+		count(XVNET_CNT_TX_NO_PORT);
+		return XDP_DROP;
+	}
+	vm_id = *id;
+	vm = bpf_map_lookup_elem(&xvnet_vms, &vm_id);
+	if (!vm || !(vm->flags & XVNET_VM_F_ACTIVE)) {
+		count(XVNET_CNT_QUEUE_NOT_READY);
+		return XDP_DROP;
+	}
+	if (ctx->data_meta == ctx->data &&
+	    write_xsk_meta(ctx, 0, XVNET_RSS_TYPE_NONE, 0, vm->vlan, vm_id)) {
+		count(XVNET_CNT_META_FAIL);
+		return XDP_DROP;
+	}
+	if (bpf_redirect_map(&xvnet_xsk_side, vm_id, 0) != XDP_REDIRECT) {
+		count(XVNET_CNT_QUEUE_NOT_READY);
+		return XDP_DROP;
+	}
+	return XDP_REDIRECT;
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -311,6 +311,8 @@ static void print_vm_line(struct json_object *vm)
 	       js(vm, "mac"), js(vm, "vlan"), js(vm, "port"), js(vm, "ifname"));
 	if (strcmp(js(vm, "port"), "veth") == 0)
 		printf(" peer %s@%s", js(vm, "peer_ifname"), js(vm, "netns"));
+	else if (strcmp(js(vm, "port"), "xsk") == 0)
+		printf(" side %s", js(vm, "peer_ifname"));
 	printf(" queues %s%s state %s", js(vm, "queues"),
 	       jb(vm, "keep_vlan") ? " keep-vlan" : "", js(vm, "state"));
 	if (json_object_object_get_ex(vm, "ips", &ips))
@@ -405,7 +407,8 @@ static const char vm_add_help[] =
 "                peer (with MAC) goes into --netns\n"
 "  --ifname      host-side device (default xv-NAME)\n"
 "  --netns       veth: existing namespace in /run/netns\n"
-"  --peer-ifname veth: peer's name in the namespace (default eth0)\n"
+"  --peer-ifname veth: peer's name in the namespace (default eth0);\n"
+"                xsk: VM end of the side veth (default xk-NAME)\n"
 "  --queues      virtual queues for RSS (default 1)\n"
 "  --keep-vlan   deliver frames tagged instead of popping the tag\n"
 "  --port xsk    AF_XDP sockets on the NIC, one per NIC RX queue, handed to\n"

@@ -43,6 +43,19 @@ int vm_default_ifname(const char *name, char *out, size_t outlen)
 	return 0;
 }
 
+/* xv-NAME -> xk-NAME; any other IFNAME -> IFNAMEk (if it fits). */
+int xsk_default_peer(const char *ifname, char *out, size_t outlen)
+{
+	if (!strncmp(ifname, "xv-", 3) && strlen(ifname) < outlen) {
+		snprintf(out, outlen, "xk-%s", ifname + 3);
+		return 0;
+	}
+	if (strlen(ifname) + 1 > XV_IFNAME_MAX || outlen < XV_IFNAME_MAX + 1)
+		return -1;
+	snprintf(out, outlen, "%sk", ifname);
+	return 0;
+}
+
 void config_init(struct xvd_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
@@ -222,11 +235,23 @@ int vm_conf_finish(struct vm_conf *vm, char *err, size_t errlen)
 				   " a network namespace)");
 		if (!vm->peer_ifname[0])
 			strcpy(vm->peer_ifname, "eth0");
+	} else if (vm->port_kind == XVNET_PORT_XSK) {
+		if (vm->netns[0])
+			return ERR("netns: only for veth ports (an xsk VM's side"
+				   " veth stays in the host's namespace)");
+		if (!vm->peer_ifname[0] &&
+		    xsk_default_peer(vm->ifname, vm->peer_ifname,
+				     sizeof(vm->peer_ifname)))
+			return ERR("peer-ifname: no default for ifname '%s' (give"
+				   " the VM end of the side veth a name)", vm->ifname);
+		if (!strcmp(vm->peer_ifname, vm->ifname))
+			return ERR("peer-ifname: '%s' is the ifname too",
+				   vm->peer_ifname);
 	} else {
 		if (vm->netns[0])
 			return ERR("netns: only for veth ports");
 		if (vm->peer_ifname[0])
-			return ERR("peer-ifname: only for veth ports");
+			return ERR("peer-ifname: only for veth and xsk ports");
 	}
 	return 0;
 }
@@ -238,6 +263,9 @@ int config_check_vm(const struct xvd_config *cfg, const struct vm_conf *vm,
 
 	if (cfg->nic[0] && strcmp(vm->ifname, cfg->nic) == 0)
 		return ERR("ifname: '%s' is the NIC", vm->ifname);
+	if (cfg->nic[0] && vm->port_kind == XVNET_PORT_XSK &&
+	    strcmp(vm->peer_ifname, cfg->nic) == 0)
+		return ERR("peer-ifname: '%s' is the NIC", vm->peer_ifname);
 	for (size_t i = 0; i < cfg->n_vms; i++) {
 		const struct vm_conf *o = &cfg->vms[i];
 
@@ -253,6 +281,17 @@ int config_check_vm(const struct xvd_config *cfg, const struct vm_conf *vm,
 		if (strcmp(o->ifname, vm->ifname) == 0)
 			return ERR("ifname: '%s' already used by vm '%s'",
 				   vm->ifname, o->name);
+		/* xsk side veths live whole in the host's namespace */
+		if (o->port_kind == XVNET_PORT_XSK &&
+		    !strcmp(o->peer_ifname, vm->ifname))
+			return ERR("ifname: '%s' already used by vm '%s'",
+				   vm->ifname, o->name);
+		if (vm->port_kind == XVNET_PORT_XSK &&
+		    (!strcmp(o->ifname, vm->peer_ifname) ||
+		     (o->port_kind == XVNET_PORT_XSK &&
+		      !strcmp(o->peer_ifname, vm->peer_ifname))))
+			return ERR("peer-ifname: '%s' already used by vm '%s'",
+				   vm->peer_ifname, o->name);
 		if (vm->id >= 0 && o->id == vm->id)
 			return ERR("id: '%d' already used by vm '%s'", vm->id,
 				   o->name);
@@ -728,8 +767,10 @@ int config_format(const struct xvd_config *cfg, FILE *f)
 		if (vm->port_kind == XVNET_PORT_VETH)
 			fprintf(f, " netns %s peer-ifname %s", vm->netns,
 				vm->peer_ifname);
-		if (vm->port_kind == XVNET_PORT_XSK)
+		if (vm->port_kind == XVNET_PORT_XSK) {
+			fprintf(f, " peer-ifname %s", vm->peer_ifname);
 			xsk_conf_format(&vm->xsk, f);
+		}
 		fprintf(f, " queues %u%s%s", vm->queues,
 			vm->keep_vlan ? " keep-vlan" : "",
 			vm->owned ? " owned" : "");

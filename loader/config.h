@@ -55,7 +55,7 @@ struct vm_conf {
 	uint8_t port_kind;              /* enum xvnet_port_kind */
 	char ifname[XV_IFNAME_MAX + 1]; /* tap / veth host end */
 	char netns[XV_NETNS_MAX + 1];   /* veth: peer's namespace */
-	char peer_ifname[XV_IFNAME_MAX + 1];
+	char peer_ifname[XV_IFNAME_MAX + 1]; /* veth: in netns; xsk: side veth VM end */
 	uint8_t queues;
 	bool keep_vlan;
 	bool owned;                     /* xvnetd created the port device */
@@ -175,5 +175,7 @@ const char *port_kind_name(uint8_t kind);
 const char *verdict_name(uint8_t verdict);
 /* Default host-side device name of a VM ("xv-NAME"). */
 int vm_default_ifname(const char *name, char *out, size_t outlen);
+/* The VM end of an xsk VM's side veth, from the host end's name. */
+int xsk_default_peer(const char *ifname, char *out, size_t outlen);
 
 #endif

@@ -349,6 +349,20 @@ int dp_port_attach(struct xvd *d, int ifindex, bool tap, char *err, size_t errle
 	return 0;
 }
 
+/* The VM end of an xsk VM's side veth: xsk_side, native (it also gives
+ * the veth the NAPI that frames redirected to it need). */
+int dp_xsk_side_attach(struct xvd *d, int ifindex, char *err, size_t errlen)
+{
+	__u32 mode = d->xdp_generic ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE;
+	int r;
+
+	r = bpf_xdp_attach(ifindex, bpf_program__fd(d->skel->progs.xsk_side), mode, NULL);
+	if (r)
+		return ERR("side veth ifindex %d: attach xsk_side: %s", ifindex,
+			   strerror(-r));
+	return 0;
+}
+
 void dp_port_detach(int ifindex)
 {
 	bpf_xdp_detach(ifindex, XDP_FLAGS_DRV_MODE, NULL);

@@ -248,21 +248,29 @@ static int veth_create(const struct vm_conf *vm, char *err, size_t errlen)
 	struct nlmsghdr *nlh;
 	struct nlattr *info, *data, *peer;
 	struct ifinfomsg *pifm;
+	/* an xsk VM's queues are its NIC sockets'; the side veth needs one
+	 * (veth_xdp_xmit picks the peer's queue by CPU: one socket sees all) */
+	__u32 nq = vm->port_kind == XVNET_PORT_XSK ? 1 : vm->queues;
 	int nsfd, r, e;
 
-	snprintf(path, sizeof(path), XV_NETNS_DIR "/%s", vm->netns);
-	nsfd = open(path, O_RDONLY | O_CLOEXEC);
-	if (nsfd < 0)
-		return ERR("netns: '%s' does not exist", vm->netns);
+	/* an xsk VM's side veth stays whole in our namespace */
+	nsfd = -1;
+	if (vm->netns[0]) {
+		snprintf(path, sizeof(path), XV_NETNS_DIR "/%s", vm->netns);
+		nsfd = open(path, O_RDONLY | O_CLOEXEC);
+		if (nsfd < 0)
+			return ERR("netns: '%s' does not exist", vm->netns);
+	}
 	nl = nl_open();
 	if (!nl) {
-		close(nsfd);
+		if (nsfd >= 0)
+			close(nsfd);
 		return ERR("netlink: %s", strerror(errno));
 	}
 	nlh = link_msg(buf, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, 0);
 	mnl_attr_put_strz(nlh, IFLA_IFNAME, vm->ifname);
-	mnl_attr_put_u32(nlh, IFLA_NUM_TX_QUEUES, vm->queues);
-	mnl_attr_put_u32(nlh, IFLA_NUM_RX_QUEUES, vm->queues);
+	mnl_attr_put_u32(nlh, IFLA_NUM_TX_QUEUES, nq);
+	mnl_attr_put_u32(nlh, IFLA_NUM_RX_QUEUES, nq);
 	info = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
 	mnl_attr_put_strz(nlh, IFLA_INFO_KIND, "veth");
 	data = mnl_attr_nest_start(nlh, IFLA_INFO_DATA);
@@ -272,21 +280,23 @@ static int veth_create(const struct vm_conf *vm, char *err, size_t errlen)
 	pifm->ifi_family = AF_UNSPEC;
 	nlh->nlmsg_len += MNL_ALIGN(sizeof(*pifm));
 	mnl_attr_put_strz(nlh, IFLA_IFNAME, vm->peer_ifname);
-	mnl_attr_put_u32(nlh, IFLA_NET_NS_FD, (uint32_t)nsfd);
+	if (nsfd >= 0)
+		mnl_attr_put_u32(nlh, IFLA_NET_NS_FD, (uint32_t)nsfd);
 	mnl_attr_put(nlh, IFLA_ADDRESS, 6, vm->mac);
-	mnl_attr_put_u32(nlh, IFLA_NUM_TX_QUEUES, vm->queues);
-	mnl_attr_put_u32(nlh, IFLA_NUM_RX_QUEUES, vm->queues);
+	mnl_attr_put_u32(nlh, IFLA_NUM_TX_QUEUES, nq);
+	mnl_attr_put_u32(nlh, IFLA_NUM_RX_QUEUES, nq);
 	mnl_attr_nest_end(nlh, peer);
 	mnl_attr_nest_end(nlh, data);
 	mnl_attr_nest_end(nlh, info);
 	r = nl_talk(nl, nlh);
 	e = errno;
 	mnl_socket_close(nl);
-	close(nsfd);
+	if (nsfd >= 0)
+		close(nsfd);
 	if (r)
 		return ERR("port: cannot create veth '%s' (peer '%s' in netns"
-			   " '%s'): %s", vm->ifname, vm->peer_ifname, vm->netns,
-			   strerror(e));
+			   " '%s'): %s", vm->ifname, vm->peer_ifname,
+			   vm->netns[0] ? vm->netns : "(host)", strerror(e));
 	return 0;
 }
 
@@ -335,14 +345,12 @@ int netdev_check_port(const struct vm_conf *vm, char *err, size_t errlen)
 	char drv[32];
 	unsigned long tf;
 
-	if (vm->port_kind == XVNET_PORT_XSK)
-		return 0;       /* no device: sockets on the NIC (loader/xsk.c) */
 	if (vm->port_kind == XVNET_PORT_VETH && !netns_exists(vm->netns))
 		return ERR("netns: '%s' does not exist (create it first: ip netns"
 			   " add %s)", vm->netns, vm->netns);
 	if (netdev_driver(vm->ifname, drv, sizeof(drv)))
 		return 0;       /* will be created */
-	if (vm->port_kind == XVNET_PORT_VETH && strcmp(drv, "veth") != 0)
+	if (vm->port_kind != XVNET_PORT_TAP && strcmp(drv, "veth") != 0)
 		return ERR("ifname: '%s' exists and is not a veth", vm->ifname);
 	if (vm->port_kind == XVNET_PORT_TAP) {
 		if (strcmp(drv, "tun") != 0 || tap_flags(vm->ifname, &tf) ||
@@ -374,16 +382,21 @@ static void host_ipv6_off(const char *ifname)
 	fclose(f);
 }
 
+/* The VM end of an xsk VM's side veth: up, and no host talk on it. */
+static int xsk_peer_setup(const struct vm_conf *vm, char *err, size_t errlen)
+{
+	if (!if_nametoindex(vm->peer_ifname))
+		return ERR("peer-ifname: '%s' does not exist", vm->peer_ifname);
+	host_ipv6_off(vm->peer_ifname);
+	return link_up(vm->peer_ifname, err, errlen);
+}
+
 int netdev_ensure_port(struct vm_conf *vm, int *ifindex, char *err,
 		       size_t errlen)
 {
 	bool created = false;
 	char why[XV_ERR_LEN];
 
-	if (vm->port_kind == XVNET_PORT_XSK) {
-		*ifindex = 0;   /* no port device */
-		return 0;
-	}
 	if (netdev_check_port(vm, err, errlen))
 		return -1;
 	if (!if_nametoindex(vm->ifname)) {
@@ -399,6 +412,8 @@ int netdev_ensure_port(struct vm_conf *vm, int *ifindex, char *err,
 		goto undo;
 	if (vm->port_kind == XVNET_PORT_VETH &&
 	    in_netns(vm->netns, peer_setup, vm, err, errlen))
+		goto undo;
+	if (vm->port_kind == XVNET_PORT_XSK && xsk_peer_setup(vm, err, errlen))
 		goto undo;
 	*ifindex = (int)if_nametoindex(vm->ifname);
 	if (!*ifindex) {

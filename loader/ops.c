@@ -59,11 +59,11 @@ static struct json_object *vm_json(struct xvd *d, const struct vm_conf *vm)
 	json_object_object_add(o, "ifindex",
 			       json_object_new_int((int)if_nametoindex(vm->ifname)));
 	json_object_object_add(o, "state", json_object_new_string(state));
-	if (vm->port_kind == XVNET_PORT_VETH) {
+	if (vm->port_kind == XVNET_PORT_VETH)
 		json_object_object_add(o, "netns", json_object_new_string(vm->netns));
+	if (vm->port_kind != XVNET_PORT_TAP)
 		json_object_object_add(o, "peer_ifname",
 				       json_object_new_string(vm->peer_ifname));
-	}
 	json_object_object_add(o, "queues", json_object_new_int(vm->queues));
 	json_object_object_add(o, "ips", addrs_json(vm));
 	json_object_object_add(o, "keep_vlan", json_object_new_boolean(vm->keep_vlan));

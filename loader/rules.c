@@ -282,8 +282,6 @@ int config_check_rule(const struct xvd_config *cfg, const struct rule_conf *rc,
 
 	if (!vm)
 		return ERR("vm: '%s' unknown", rc->vm);
-	if (vm->port_kind == XVNET_PORT_XSK && rc->dir == XVNET_DIR_OUT)
-		return ERR("dir: out rules need a tap or veth port (vm_tx)");
 	if (rc->action == RULE_QUEUE && rc->queue >= vm->queues)
 		return ERR("queue: '%u' not below the %u queues of vm '%s'",
 			   rc->queue, vm->queues, vm->name);

@@ -148,8 +148,6 @@ int sp_handle(struct xvd *d, const struct xvnet_slow_rec *r)
 	reverse(&k, &rk);
 	rk.vlan = vm->vlan;
 	v.queue = XVNET_QUEUE_RSS;
-	if (rk.dir == XVNET_DIR_OUT && vm->port_kind == XVNET_PORT_XSK)
-		return 0;        /* no vm_tx on xsk ports */
 	return install(d, &rk, &v);
 }
 

@@ -228,9 +228,7 @@ static int vm_write(struct xvd *d, const struct vm_conf *vm, int ifindex,
 			return ERR("%s[%u]: %s", XVNET_MAP_VMS, id, strerror(errno));
 		log_debug("vm %s: slot %u written", vm->name, id);
 	}
-	if (vm->port_kind == XVNET_PORT_XSK) {
-		/* no device: no DEVMAP port and (for now) no flood copies */
-	} else if (bpf_map_lookup_elem(d->m.ports, &id, &cur_if) ||
+	if (bpf_map_lookup_elem(d->m.ports, &id, &cur_if) ||
 		   cur_if != (__u32)ifindex) {
 		__u32 v = (__u32)ifindex;
 
@@ -238,8 +236,7 @@ static int vm_write(struct xvd *d, const struct vm_conf *vm, int ifindex,
 			return ERR("%s[%u] = %d: %s", XVNET_MAP_PORTS, id, ifindex,
 				   strerror(errno));
 	}
-	if (vm->port_kind != XVNET_PORT_XSK &&
-	    flood_find(d, vm->vlan, id, NULL) < 0 &&
+	if (flood_find(d, vm->vlan, id, NULL) < 0 &&
 	    flood_append(d, vm->vlan, (__u32)ifindex, id))
 		return ERR("%s: vlan %u: %s", XVNET_MAP_FLOOD, vm->vlan,
 			   strerror(errno));
@@ -263,17 +260,15 @@ int tbl_vm_ensure(struct xvd *d, const struct vm_conf *vm, int ifindex,
 	/* the addresses vm_tx lets it send from, before it can send */
 	if (addrs_sync(d, vm, err, errlen))
 		return -1;
-	if (vm->port_kind == XVNET_PORT_XSK) {
-		/* sockets in xvnet_xsks before the VM is reachable */
-		if (xskp_ensure(d, vm, err, errlen))
-			return -1;
-		return vm_write(d, vm, 0, err, errlen);
-	}
-	xskp_destroy(d, vm->id);        /* was xsk before a reload */
+	if (vm->port_kind != XVNET_PORT_XSK)
+		xskp_destroy(d, vm->id);        /* was xsk before a reload */
 	/* egress: the port must know its VM before vm_tx runs on it */
 	if (bpf_map_update_elem(d->m.port_vm, &port, &id, BPF_ANY))
 		return ERR("%s[%d]: %s", XVNET_MAP_PORT_VM, ifindex, strerror(errno));
 	if (dp_port_attach(d, ifindex, vm->port_kind == XVNET_PORT_TAP, err, errlen))
+		return -1;
+	/* sockets in the XSKMAPs before the VM is reachable */
+	if (vm->port_kind == XVNET_PORT_XSK && xskp_ensure(d, vm, err, errlen))
 		return -1;
 	return vm_write(d, vm, ifindex, err, errlen);
 }

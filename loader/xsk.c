@@ -4,7 +4,12 @@
  * consumer that receives the memfd maps the very same frames), one AF_XDP
  * socket per NIC RX queue sharing it (each with its own fill and completion
  * ring, as the kernel requires for another queue), each socket in
- * xvnet_xsks at XVNET_XSK_SLOT(vm_id, rxq).  xvnetd never touches the rings
+ * xvnet_xsks at XVNET_XSK_SLOT(vm_id, rxq).  The NIC sockets have no TX
+ * ring: the VM transmits on one more socket, the side socket, bound to the
+ * VM end of its side veth, so that everything it sends crosses vm_tx (the
+ * anti-spoofing checks, switching to local VMs) on the host end; the side
+ * socket also receives broadcast copies and frames from local VMs
+ * (xvnet_xsk_side[vm_id], program xsk_side).  xvnetd never touches the rings
  * after creating them: the consumer owns the frames (fills the fill ring,
  * reads RX, writes TX, drains completions).  It keeps the sockets open so
  * that they stay in the map across consumer restarts, reads their
@@ -201,6 +206,8 @@ struct xsock {
 
 struct xvm {
 	int vm_id;
+	int side_ifindex;               /* VM end of the side veth */
+	char side_ifname[IFNAMSIZ];
 	char nic[IFNAMSIZ];
 	int ifindex;
 	struct xsk_conf conf;           /* as configured (for "unchanged") */
@@ -212,6 +219,7 @@ struct xvm {
 	bool zerocopy;
 	int n;
 	struct xsock s[XVNET_MAX_NIC_QUEUES];
+	struct xsock side;              /* TX, and RX of what is not from the NIC */
 };
 
 static struct xvm *xvms[XVNET_MAX_VMS];
@@ -221,6 +229,11 @@ static int n_pending;
 static int xsks_map_fd(struct xvd *d)
 {
 	return d->skel ? bpf_map__fd(d->skel->maps.xvnet_xsks) : -1;
+}
+
+static int side_map_fd(struct xvd *d)
+{
+	return d->skel ? bpf_map__fd(d->skel->maps.xvnet_xsk_side) : -1;
 }
 
 /* RX queues of a device: /sys/class/net/DEV/queues/rx-N entries. */
@@ -244,8 +257,16 @@ static int nic_rx_queues(const char *nic)
 
 static void xvm_free(struct xvd *d, struct xvm *x)
 {
-	int map = d ? xsks_map_fd(d) : -1;
+	int map = d ? xsks_map_fd(d) : -1, side = d ? side_map_fd(d) : -1;
+	__u32 id = (__u32)x->vm_id, sif = (__u32)x->side_ifindex;
 
+	if (x->side.xsk) {
+		if (side >= 0)
+			bpf_map_delete_elem(side, &id);
+		xsk_socket__delete(x->side.xsk);
+	}
+	if (d && d->skel && sif)
+		bpf_map_delete_elem(d->m.port_vm, &sif);
 	for (int i = x->n; i-- > 0;) {
 		__u32 slot = XVNET_XSK_SLOT((__u32)x->vm_id, x->s[i].rxq);
 
@@ -275,6 +296,46 @@ static int sock_knobs(struct xvm *x, struct xsock *s, char *err, size_t errlen)
 	v = (int)x->eff.busy_poll_budget;
 	if (v && setsockopt(s->fd, SOL_SOCKET, SO_BUSY_POLL_BUDGET, &v, sizeof(v)))
 		return ERR("xsk-busy-poll-budget: %s", strerror(errno));
+	return 0;
+}
+
+/*
+ * The side socket, on queue 0 of the VM end of the side veth (created with
+ * the port, loader/netdev.c): xsk_side there redirects into it, and its TX
+ * leaves through the veth to vm_tx on the host end.
+ */
+static int side_create(struct xvd *d, const struct vm_conf *vm, struct xvm *x,
+		       const struct xsk_socket_config *scfg, char *err,
+		       size_t errlen)
+{
+	struct xsock *s = &x->side;
+	__u32 id = (__u32)vm->id, sif;
+	int r;
+
+	x->side_ifindex = (int)if_nametoindex(x->side_ifname);
+	if (!x->side_ifindex)
+		return ERR("xsk: side veth '%s' is missing", x->side_ifname);
+	sif = (__u32)x->side_ifindex;
+	if (bpf_map_update_elem(d->m.port_vm, &sif, &id, BPF_ANY))
+		return ERR("%s[%u]: %s", XVNET_MAP_PORT_VM, sif, strerror(errno));
+	if (dp_xsk_side_attach(d, x->side_ifindex, err, errlen))
+		return -1;
+	for (int tries = 0;; tries++) {
+		r = xsk_socket__create_shared(&s->xsk, x->side_ifname, 0, x->umem,
+					      &s->rx, &s->tx, &s->fq, &s->cq, scfg);
+		if (r != -EBUSY || tries == 500)
+			break;
+		usleep(2000);
+	}
+	if (r) {
+		s->xsk = NULL;
+		return ERR("xsk: side socket on %s: %s", x->side_ifname, strerror(-r));
+	}
+	s->fd = xsk_socket__fd(s->xsk);
+	if (sock_knobs(x, s, err, errlen))
+		return -1;
+	if (bpf_map_update_elem(side_map_fd(d), &id, &s->fd, BPF_ANY))
+		return ERR("%s[%u]: %s", XVNET_MAP_XSK_SIDE, id, strerror(errno));
 	return 0;
 }
 
@@ -332,7 +393,8 @@ static int xvm_create(struct xvd *d, const struct vm_conf *vm, struct xvm **out,
 	xsk_conf_resolve(&vm->xsk, &x->eff);
 	snprintf(x->nic, sizeof(x->nic), "%s", d->cfg.nic);
 	x->ifindex = (int)if_nametoindex(x->nic);
-	x->size = (size_t)x->eff.frames * x->eff.frame_size * (size_t)nqs;
+	/* one share of frames per NIC socket, one for the side socket */
+	x->size = (size_t)x->eff.frames * x->eff.frame_size * (size_t)(nqs + 1);
 
 	snprintf(name, sizeof(name), "xvnet-umem-%s", vm->name);
 	x->memfd = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
@@ -364,6 +426,7 @@ static int xvm_create(struct xvd *d, const struct vm_conf *vm, struct xvm **out,
 		.libxdp_flags = XSK_LIBXDP_FLAGS__INHIBIT_PROG_LOAD,
 		.bind_flags = x->eff.need_wakeup == 1 ? XDP_USE_NEED_WAKEUP : 0,
 	};
+	snprintf(x->side_ifname, sizeof(x->side_ifname), "%s", vm->peer_ifname);
 	for (int i = 0; i < nqs; i++) {
 		struct xsock *s = &x->s[i];
 		int q = qs[i];
@@ -373,8 +436,10 @@ static int xvm_create(struct xvd *d, const struct vm_conf *vm, struct xvm **out,
 		/* a socket just closed on this queue (vm del, re-add) releases
 		 * the queue's UMEM registration asynchronously: EBUSY a while */
 		for (int tries = 0;; tries++) {
+			/* no TX ring: a VM sends on its side socket only,
+			 * which is what puts vm_tx's checks on its path */
 			r = xsk_socket__create_shared(&s->xsk, x->nic, (__u32)q, x->umem,
-						      &s->rx, &s->tx, &s->fq, &s->cq,
+						      &s->rx, NULL, &s->fq, &s->cq,
 						      &scfg);
 			if (r != -EBUSY || tries == 500)
 				break;
@@ -393,11 +458,14 @@ static int xvm_create(struct xvd *d, const struct vm_conf *vm, struct xvm **out,
 			goto fail;
 		}
 	}
+	if (side_create(d, vm, x, &scfg, err, errlen))
+		goto fail;
 	optlen = sizeof(opts);
 	if (!getsockopt(x->s[0].fd, SOL_XDP, XDP_OPTIONS, &opts, &optlen))
 		x->zerocopy = opts.flags & XDP_OPTIONS_ZEROCOPY;
-	log_info("vm %s: %d AF_XDP sockets on %s (%s), UMEM %zu bytes",
-		 vm->name, nqs, x->nic, x->zerocopy ? "zero-copy" : "copy", x->size);
+	log_info("vm %s: %d AF_XDP sockets on %s (%s), side socket on %s, UMEM %zu"
+		 " bytes", vm->name, nqs, x->nic, x->zerocopy ? "zero-copy" : "copy",
+		 x->side_ifname, x->size);
 	*out = x;
 	return 0;
 fail:
@@ -415,9 +483,12 @@ int xskp_ensure(struct xvd *d, const struct vm_conf *vm, char *err,
 	x = xvms[vm->id];
 	if (x && !strcmp(x->nic, d->cfg.nic) &&
 	    x->ifindex == (int)if_nametoindex(d->cfg.nic) &&
+	    x->side_ifindex == (int)if_nametoindex(vm->peer_ifname) &&
 	    !memcmp(&x->conf, &vm->xsk, sizeof(x->conf))) {
 		int map = xsks_map_fd(d);
+		__u32 id = (__u32)vm->id;
 
+		bpf_map_update_elem(side_map_fd(d), &id, &x->side.fd, BPF_ANY);
 		/* right sockets: make sure the map still points at them */
 		for (int i = 0; i < x->n; i++) {
 			__u32 slot = XVNET_XSK_SLOT((__u32)vm->id, x->s[i].rxq);
@@ -455,41 +526,52 @@ void xskp_destroy_all(struct xvd *d)
 
 /* ---- reading ------------------------------------------------------------ */
 
+static const char *const stat_names[6] = {
+	"rx_dropped", "rx_invalid_descs", "tx_invalid_descs",
+	"rx_ring_full", "rx_fill_ring_empty_descs", "tx_ring_empty_descs",
+};
+
+/* One socket's XDP_STATISTICS as a JSON object, added to tot[]. */
+static struct json_object *sock_stats(int fd, __u64 tot[6])
+{
+	struct json_object *so = json_object_new_object();
+	struct xdp_statistics st;
+	socklen_t len = sizeof(st);
+	__u64 v[6];
+
+	memset(&st, 0, sizeof(st));
+	getsockopt(fd, SOL_XDP, XDP_STATISTICS, &st, &len);
+	v[0] = st.rx_dropped;
+	v[1] = st.rx_invalid_descs;
+	v[2] = st.tx_invalid_descs;
+	v[3] = st.rx_ring_full;
+	v[4] = st.rx_fill_ring_empty_descs;
+	v[5] = st.tx_ring_empty_descs;
+	for (int k = 0; k < 6; k++) {
+		json_object_object_add(so, stat_names[k], json_object_new_uint64(v[k]));
+		tot[k] += v[k];
+	}
+	return so;
+}
+
 struct json_object *xskp_json(int vm_id)
 {
-	struct json_object *o, *arr;
+	struct json_object *o, *arr, *side;
 	struct xvm *x;
 	__u64 tot[6] = { 0 };
-	static const char *const tn[6] = {
-		"rx_dropped", "rx_invalid_descs", "tx_invalid_descs",
-		"rx_ring_full", "rx_fill_ring_empty_descs", "tx_ring_empty_descs",
-	};
 
 	if (vm_id < 0 || vm_id >= XVNET_MAX_VMS || !(x = xvms[vm_id]))
 		return NULL;
 	o = json_object_new_object();
 	arr = json_object_new_array();
 	for (int i = 0; i < x->n; i++) {
-		struct json_object *so = json_object_new_object();
-		struct xdp_statistics st;
-		socklen_t len = sizeof(st);
-		__u64 v[6];
+		struct json_object *so = sock_stats(x->s[i].fd, tot);
 
-		memset(&st, 0, sizeof(st));
-		getsockopt(x->s[i].fd, SOL_XDP, XDP_STATISTICS, &st, &len);
-		v[0] = st.rx_dropped;
-		v[1] = st.rx_invalid_descs;
-		v[2] = st.tx_invalid_descs;
-		v[3] = st.rx_ring_full;
-		v[4] = st.rx_fill_ring_empty_descs;
-		v[5] = st.tx_ring_empty_descs;
 		json_object_object_add(so, "queue", json_object_new_int((int)x->s[i].rxq));
-		for (int k = 0; k < 6; k++) {
-			json_object_object_add(so, tn[k], json_object_new_uint64(v[k]));
-			tot[k] += v[k];
-		}
 		json_object_array_add(arr, so);
 	}
+	side = sock_stats(x->side.fd, tot);
+	json_object_object_add(side, "ifname", json_object_new_string(x->side_ifname));
 	json_object_object_add(o, "nic", json_object_new_string(x->nic));
 	json_object_object_add(o, "mode", json_object_new_string(
 				       x->zerocopy ? "zero-copy" : "copy"));
@@ -504,8 +586,9 @@ struct json_object *xskp_json(int vm_id)
 	json_object_object_add(o, "prefer_busy_poll",
 			       json_object_new_boolean(x->eff.prefer_busy_poll == 1));
 	for (int k = 0; k < 6; k++)
-		json_object_object_add(o, tn[k], json_object_new_uint64(tot[k]));
+		json_object_object_add(o, stat_names[k], json_object_new_uint64(tot[k]));
 	json_object_object_add(o, "per_queue", arr);
+	json_object_object_add(o, "side", side);
 	return o;
 }
 
@@ -519,7 +602,7 @@ struct json_object *xskp_status(void)
 		if (!xvms[i])
 			continue;
 		vms++;
-		socks += xvms[i]->n;
+		socks += xvms[i]->n + 1;        /* + the side socket */
 		bytes += xvms[i]->size;
 	}
 	json_object_object_add(o, "vms", json_object_new_int(vms));
@@ -531,9 +614,20 @@ struct json_object *xskp_status(void)
 
 /* ---- hand-over ---------------------------------------------------------- */
 
+/* Fill/completion sizes and socket i's suggested share of the UMEM. */
+static void sock_layout(struct json_object *so, const struct xvm *x, int i)
+{
+	json_object_object_add(so, "fill_size", json_object_new_int((int)x->eff.fill_size));
+	json_object_object_add(so, "comp_size", json_object_new_int((int)x->eff.comp_size));
+	json_object_object_add(so, "frame_first", json_object_new_int(
+				       (int)((__u32)i * x->eff.frames)));
+	json_object_object_add(so, "frame_count", json_object_new_int(
+				       (int)x->eff.frames));
+}
+
 struct json_object *xskp_get(struct xvd *d, struct json_object *args)
 {
-	struct json_object *o, *um, *arr;
+	struct json_object *o, *um, *arr, *so;
 	char err[XV_ERR_LEN];
 	const struct vm_conf *vm;
 	struct xvm *x;
@@ -572,24 +666,27 @@ struct json_object *xskp_get(struct xvd *d, struct json_object *args)
 	json_object_object_add(o, "umem", um);
 	arr = json_object_new_array();
 	for (int i = 0; i < x->n; i++) {
-		struct json_object *so = json_object_new_object();
-
+		so = json_object_new_object();
 		pending_fds[n_pending] = x->s[i].fd;
 		json_object_object_add(so, "fd_index", json_object_new_int(n_pending++));
 		json_object_object_add(so, "queue", json_object_new_int((int)x->s[i].rxq));
 		json_object_object_add(so, "rx_size", json_object_new_int((int)x->eff.rx_size));
-		json_object_object_add(so, "tx_size", json_object_new_int((int)x->eff.tx_size));
-		json_object_object_add(so, "fill_size", json_object_new_int((int)x->eff.fill_size));
-		json_object_object_add(so, "comp_size", json_object_new_int((int)x->eff.comp_size));
-		/* a suggested split of the UMEM: frames [first, first+count) */
-		json_object_object_add(so, "frame_first", json_object_new_int(
-					       (int)(i * x->eff.frames)));
-		json_object_object_add(so, "frame_count", json_object_new_int(
-					       (int)x->eff.frames));
+		json_object_object_add(so, "tx_size", json_object_new_int(0));
+		sock_layout(so, x, i);
 		json_object_array_add(arr, so);
 	}
 	json_object_object_add(o, "sockets", arr);
-	log_info("vm %s: %d AF_XDP sockets and the UMEM handed over", vm->name, x->n);
+	so = json_object_new_object();
+	pending_fds[n_pending] = x->side.fd;
+	json_object_object_add(so, "fd_index", json_object_new_int(n_pending++));
+	json_object_object_add(so, "ifname", json_object_new_string(x->side_ifname));
+	json_object_object_add(so, "queue", json_object_new_int(0));
+	json_object_object_add(so, "rx_size", json_object_new_int((int)x->eff.rx_size));
+	json_object_object_add(so, "tx_size", json_object_new_int((int)x->eff.tx_size));
+	sock_layout(so, x, x->n);
+	json_object_object_add(o, "side", so);
+	log_info("vm %s: %d AF_XDP sockets, the side socket and the UMEM handed over",
+		 vm->name, x->n);
 	return xv_reply_ok(o);
 }
 

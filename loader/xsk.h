@@ -21,8 +21,9 @@
 #define XSKP_RING_MIN           64
 #define XSKP_RING_MAX           16384
 #define XSKP_FRAMES_MAX         65536
-/* fds one xsk.get reply carries: the UMEM memfd + one socket per queue */
-#define XSKP_MAX_FDS            (1 + XVNET_MAX_NIC_QUEUES)
+/* fds one xsk.get reply carries: the UMEM memfd, one socket per NIC queue,
+ * the side socket */
+#define XSKP_MAX_FDS            (2 + XVNET_MAX_NIC_QUEUES)
 
 struct xvd;
 struct json_object;

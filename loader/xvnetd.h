@@ -67,6 +67,7 @@ int dp_teardown(const char *nic);
 const char *dp_xdp_mode(const struct xvd *d);
 /* VM egress on a port: vm_tx (XDP) and vm_flood (tc ingress); replaces. */
 int dp_port_attach(struct xvd *d, int ifindex, bool tap, char *err, size_t errlen);
+int dp_xsk_side_attach(struct xvd *d, int ifindex, char *err, size_t errlen);
 void dp_port_detach(int ifindex);
 struct json_object;
 struct json_object *dp_status(const struct xvd *d);

@@ -34,6 +34,7 @@
 #define XVNET_MAP_FLOWS         "xvnet_flows"
 #define XVNET_MAP_PORTS         "xvnet_ports"
 #define XVNET_MAP_XSKS          "xvnet_xsks"
+#define XVNET_MAP_XSK_SIDE      "xvnet_xsk_side"
 #define XVNET_MAP_FLOOD         "xvnet_flood"
 #define XVNET_MAP_FLOOD_COUNT   "xvnet_flood_count"
 #define XVNET_MAP_STATS         "xvnet_stats"
@@ -48,6 +49,7 @@
 #define XVNET_PROG_NIC_FLOOD    "nic_flood"
 #define XVNET_PROG_VM_TX        "vm_tx"
 #define XVNET_PROG_VM_FLOOD     "vm_flood"
+#define XVNET_PROG_XSK_SIDE     "xsk_side"
 
 /* ---- enums ------------------------------------------------------------ */
 enum xvnet_port_kind {
@@ -157,7 +159,7 @@ struct xvnet_vm_key {
  */
 struct xvnet_vm {
 	__u32 flags;                /* enum xvnet_vm_flags */
-	__u32 ifindex;              /* port device (tap/veth host end); 0 for xsk */
+	__u32 ifindex;              /* port device: tap, veth host end, xsk side veth host end */
 	__u8  mac[6];
 	__u16 vlan;
 	__u8  port_kind;            /* enum xvnet_port_kind */
@@ -197,6 +199,13 @@ struct xvnet_flow {
 /* xvnet_xsks: XSKMAP[vm_id * XVNET_MAX_NIC_QUEUES + NIC rx queue] -> socket */
 #define XVNET_XSK_SLOT(vm_id, rxq) ((vm_id) * XVNET_MAX_NIC_QUEUES + (rxq))
 #define XVNET_XSKS_MAX (XVNET_MAX_VMS * XVNET_MAX_NIC_QUEUES)
+/*
+ * xvnet_xsk_side: XSKMAP[vm_id] -> the xsk VM's side socket, bound to the
+ * VM end of its side veth.  The VM transmits only there (its NIC sockets
+ * have no TX ring), so what it sends crosses vm_tx on the host end like any
+ * VM's frames; broadcast copies and frames from other local VMs come back
+ * the same way (xsk_side redirects them into this socket).
+ */
 
 /* xvnet_flood: HASH (VLAN, index) -> member; xvnet_flood_count: VLAN -> n. */
 struct xvnet_flood_key {

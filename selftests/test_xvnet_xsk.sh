@@ -11,7 +11,12 @@
 #    to nobody/nogroup before it maps the UMEM and the rings: it receives;
 #  - a consumer that stops reading: rx_ring_full shows in `xvnetctl stats`,
 #    the other xsk VM keeps receiving everything;
-#  - egress: frames the consumer puts on TX leave through the NIC;
+#  - egress: the NIC sockets have no TX ring and the consumer cannot add
+#    one; frames it puts on the side socket's TX leave through the NIC after
+#    vm_tx's checks: its own MAC/IP pass, a forged MAC or IP is dropped and
+#    counted as spoofing, never on the wire; a frame for the other xsk VM
+#    stays in host memory and arrives on that VM's side socket;
+#  - broadcast from the wire reaches both xsk VMs (side sockets) and the tap;
 #  - vm del releases sockets and UMEM; a VM on both queues receives on both;
 #  - 100 add/del cycles of an xsk VM under traffic: the daemon's fds, its
 #    AF_XDP sockets and UMEMs (memfd mappings) come back to where they were.
@@ -47,14 +52,16 @@ sysctl -qw "net.ipv6.conf.$NIC.disable_ipv6=1"
 xvnetd_start
 # rings that absorb a consumer starved for a few hundred ms on a busy machine
 xvctl vm add x1 --mac $MAC1 --port xsk --queues 4 --xsk-nic-queues 0 \
+	--ifname "$(xv_name px1)" --ip 10.77.0.41 \
 	--xsk-rx-size 4096 --xsk-fill-size 4096 --xsk-frames 8192 ||
 	fail "vm add x1 (xsk) refused"
 # x2: a fill ring larger than its RX ring, so a stalled consumer fills RX
 xvctl vm add x2 --mac $MAC2 --port xsk --queues 2 --xsk-nic-queues 1 \
+	--ifname "$(xv_name px2)" --ip 10.77.0.42 \
 	--xsk-frames 4096 --xsk-fill-size 2048 || fail "vm add x2 (xsk) refused"
 xvctl vm add t1 --mac $MAC3 --port tap --ifname "$TAP" || fail "vm add t1 (tap) refused"
 # a third xsk VM on queues already bound is refused, with the reason
-xvctl vm add xz --mac $MAC4 --port xsk 2>"$XV_TMP/refused.txt" &&
+xvctl vm add xz --mac $MAC4 --port xsk --ifname "$(xv_name pxz)" 2>"$XV_TMP/refused.txt" &&
 	fail "an xsk VM on NIC queues already bound was accepted"
 grep -q "NIC queues shared with xsk vm 'x1'" "$XV_TMP/refused.txt" ||
 	fail "refusal without reason: $(cat "$XV_TMP/refused.txt")"
@@ -183,16 +190,56 @@ log "stalled x2: rx_ring_full $full rx_dropped $dropped; x1 meanwhile got $got1 
 xvctl stats x2 | grep -q "rx_ring_full $full" || fail "xvnetctl stats does not print rx_ring_full"
 proc_stop "$D2"
 
-# ---- egress: the consumer's TX leaves through the NIC -----------------------
+# ---- egress: through the side socket and vm_tx's checks, never around them -
 proc_stop "$D1"
-w0=$(if_rx_packets "$WIRE" "$W")
-"$XV_BIN/xvnet-xskdump" -s "$XVD_SOCK" --vm x1 --user nobody --tx 50 --tx-src $MAC1 \
-	--duration 0.2 >"$XV_TMP/tx.log" 2>&1 || fail "xskdump --tx: $(cat "$XV_TMP/tx.log")"
-grep -q "tx sent 50 completed 50" "$XV_TMP/tx.log" || fail "TX: $(cat "$XV_TMP/tx.log")"
-wire_got() { [ $(( $(if_rx_packets "$WIRE" "$W") - w0 )) -ge 50 ]; }
-wait_until 3 wire_got ||
+"$XV_BIN/xvnet-xskdump" -s "$XVD_SOCK" --vm x1 --user nobody --probe-nic-tx \
+	--duration 0.1 >"$XV_TMP/probe.log" 2>&1 ||
+	fail "the consumer gave a NIC socket a TX ring: $(cat "$XV_TMP/probe.log")"
+grep -q "nic tx ring: refused" "$XV_TMP/probe.log" || fail "probe: $(cat "$XV_TMP/probe.log")"
+WIRE_MAC=$(ip -n "$W" -j link show "$WIRE" | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["address"])')
+spoofed() { xvctl -j stats x1 | python3 -c '
+import json, sys
+print(json.load(sys.stdin)["vms"][0]["egress"]["spoof"])'; }
+tx_x1() { # COUNT SRC-MAC SRC-IP DST-MAC
+	"$XV_BIN/xvnet-xskdump" -s "$XVD_SOCK" --vm x1 --user nobody --tx "$1" --tx-src "$2" \
+		--tx-ip "$3" --tx-dst "$4" --duration 0.2 >"$XV_TMP/tx.log" 2>&1 ||
+		fail "xskdump --tx: $(cat "$XV_TMP/tx.log")"
+	grep -q "tx sent $1 completed $1" "$XV_TMP/tx.log" || fail "TX: $(cat "$XV_TMP/tx.log")"
+}
+w0=$(if_rx_packets "$WIRE" "$W"); sp0=$(spoofed)
+tx_x1 50 $MAC1 10.77.0.41 "$WIRE_MAC"
+wire_got() { [ $(( $(if_rx_packets "$WIRE" "$W") - w0 )) -ge "$1" ]; }
+wait_until 3 wire_got 50 ||
 	fail "TX: the wire got $(( $(if_rx_packets "$WIRE" "$W") - w0 )) of 50 frames"
-log "egress: 50 frames on TX, all out of the NIC"
+tx_x1 50 02:00:00:00:66:66 10.77.0.41 "$WIRE_MAC"       # forged MAC
+tx_x1 50 $MAC1 10.77.0.99 "$WIRE_MAC"                   # forged IP
+sleep 0.3
+wire=$(( $(if_rx_packets "$WIRE" "$W") - w0 )); sp=$(( $(spoofed) - sp0 ))
+log "egress: 50 own frames on the wire; 100 forged: spoof +$sp, wire total $wire"
+[ "$wire" = 50 ] || fail "forged frames reached the wire ($wire frames, 50 expected)"
+[ "$sp" = 100 ] || fail "forged frames: spoof counters +$sp, expected +100"
+# xsk VM to xsk VM: in host memory, onto x2's side socket, not on the wire
+dump_start d2c x2
+D2=$DUMP_PID
+tx_x1 40 $MAC1 10.77.0.41 $MAC2
+wait_until 3 eval '[ "$(cut -d" " -f3 "$PUB/x2")" -ge 40 ]'
+read -r _ q1 side2 <"$PUB/x2"
+log "x1 -> x2 (40 frames): x2 side socket $side2, NIC queue $q1; wire +$(( $(if_rx_packets "$WIRE" "$W") - w0 - 50 ))"
+[ "$side2" = 40 ] || fail "x1 -> x2: x2's side socket got $side2 of 40"
+[ "$(( $(if_rx_packets "$WIRE" "$W") - w0 ))" = 50 ] || fail "x1 -> x2 frames went out of the NIC"
+# broadcast from the wire: both xsk VMs (side sockets) and the tap
+dump_start d1b x1
+D1=$DUMP_PID
+tap0=$(total "$XV_TMP/tap")
+gen 0 ff:ff:ff:ff:ff:ff 30
+bcast_in() { [ "$(cut -d' ' -f3 "$PUB/x1")" -ge 30 ] && [ "$(cut -d' ' -f3 "$PUB/x2")" -ge 70 ]; }
+wait_until 5 bcast_in
+sleep 0.2
+b1=$(cut -d' ' -f3 "$PUB/x1"); b2=$(( $(cut -d' ' -f3 "$PUB/x2") - 40 )); bt=$(( $(total "$XV_TMP/tap") - tap0 ))
+log "30 broadcasts from the wire: x1 side $b1, x2 side $b2, tap $bt"
+[ "$b1" = 30 ] && [ "$b2" = 30 ] && [ "$bt" = 30 ] ||
+	fail "broadcast: x1 $b1 x2 $b2 tap $bt (30 each expected)"
+proc_stop "$D1"; proc_stop "$D2"
 
 # ---- vm del releases; one VM on both queues receives on both ----------------
 xsk_status() { xvctl -j status | python3 -c '
@@ -202,11 +249,12 @@ print(x["vms"], x["sockets"], x["umems"])'; }
 # the daemon's open fds, once the last control connection has been closed
 fds() { sleep 0.3; find "/proc/$XVD_PID/fd" -mindepth 1 | wc -l; }
 umaps() { grep -c "xvnet-umem" "/proc/$XVD_PID/maps" || true; }
-[ "$(xsk_status)" = "2 2 2" ] || fail "xsk status $(xsk_status), expected 2 VMs 2 sockets 2 UMEMs"
+[ "$(xsk_status)" = "2 4 2" ] || fail "xsk status $(xsk_status), expected 2 VMs 4 sockets (2 NIC + 2 side) 2 UMEMs"
 xvctl vm del x1 && xvctl vm del x2 || fail "vm del"
 [ "$(xsk_status)" = "0 0 0" ] || fail "after vm del: xsk status $(xsk_status)"
 [ "$(umaps)" = 0 ] || fail "UMEM still mapped after vm del"
-xvctl vm add x3 --mac $MAC1 --port xsk --queues 2 || fail "vm add x3 (all queues)"
+xvctl vm add x3 --mac $MAC1 --port xsk --queues 2 --ifname "$(xv_name px3)" ||
+	fail "vm add x3 (all queues)"
 [ "$(xsk_field x3 sockets)" = 2 ] || fail "x3: $(xsk_field x3 sockets) sockets, expected 2"
 dump_start d3 x3
 N=1000
@@ -215,7 +263,7 @@ gen 1 $MAC1 $N & G1=$!
 wait $G0; wait $G1
 wait_until 5 reached "$PUB/x3" $((2 * N))
 sleep 0.2
-read -r t3 a3 b3 <"$PUB/x3"
+read -r t3 a3 b3 _ <"$PUB/x3"
 log "x3 (both queues): $t3 (q0 $a3 q1 $b3)"
 [ "$t3" = $((2 * N)) ] && [ "$a3" = $N ] && [ "$b3" = $N ] ||
 	fail "x3 got $t3 (q0 $a3 q1 $b3), expected $N on each queue"
@@ -228,11 +276,11 @@ ip netns exec "$W" "$XV_BIN/xvnet-trafgen" --dev "$WIRE" --dst-mac $MAC4 \
 	--rate 50000 --duration 30 >/dev/null 2>&1 & GEN=$!
 t0=$(date +%s%N)
 for i in $(seq 100); do
-	xvctl vm add x4 --mac $MAC4 --port xsk --xsk-frames 64 --xsk-fill-size 64 \
+	xvctl vm add x4 --mac $MAC4 --port xsk --ifname "$(xv_name px4)" --xsk-frames 64 --xsk-fill-size 64 \
 		--xsk-comp-size 64 --xsk-rx-size 64 --xsk-tx-size 64 >/dev/null ||
 		fail "cycle $i: vm add x4 refused"
 	if [ "$i" = 1 ]; then
-		[ "$(xsk_status)" = "1 2 1" ] || fail "x4 not counted: $(xsk_status)"
+		[ "$(xsk_status)" = "1 3 1" ] || fail "x4 not counted: $(xsk_status)"
 		[ "$(umaps)" -gt "$m0" ] || fail "x4's UMEM mapping not seen"
 	fi
 	xvctl vm del x4 >/dev/null || fail "cycle $i: vm del x4 refused"
@@ -244,4 +292,4 @@ log "100 add/del cycles in $(elapsed_ms "$t0") ms: fds $f0 -> $f1, UMEM maps $m0
 [ "$m1" = "$m0" ] || fail "xvnetd leaks UMEM mappings: $m0 -> $m1"
 [ "$s1" = "$s0" ] || fail "xsk sockets/UMEMs leak: '$s0' -> '$s1'"
 kill -0 "$XVD_PID" || fail "xvnetd died"
-pass "2 xsk VMs + tap: only-own delivery, Toeplitz metadata, unprivileged consumer (SCM_RIGHTS), stall drops, TX, 100 add/del cycles without leaks"
+pass "2 xsk VMs + tap: only-own delivery, Toeplitz metadata, unprivileged consumer (SCM_RIGHTS), stall drops, TX only through vm_tx (spoofing dropped), xsk-to-xsk in memory, broadcast, 100 add/del cycles without leaks"

@@ -2,17 +2,21 @@
 /*
  * xvnet-xskdump: the reference consumer of an xsk VM port.  It asks xvnetd
  * for a VM's AF_XDP sockets (`xsk.get` on the control socket; the reply
- * carries the UMEM memfd and one socket per NIC RX queue with SCM_RIGHTS),
+ * carries the UMEM memfd, one RX socket per NIC RX queue and the side
+ * socket, which transmits and receives broadcast/local frames, with
+ * SCM_RIGHTS),
  * can drop every privilege right after (--user), maps the UMEM and the
  * rings itself, and then does what a VMM backend does: keeps the fill ring
  * full, reads RX (counting frames and the struct xvnet_xsk_meta in front of
  * each), recycles the frames, and optionally sends frames on TX.
  *
- *   --stats FILE   "total q0 q1 ..." (frames per NIC RX queue), rewritten
- *                  every 100 ms
+ *   --stats FILE   "total q0 q1 ... side" (frames per NIC RX queue, then
+ *                  the side socket), rewritten every 100 ms
  *   --print N      print the first N frames: queue, length, meta, 5-tuple
  *   --no-read      fill once, never read RX (a stalled consumer)
- *   --tx N         send N 64-byte UDP frames from --tx-src MAC on queue 0
+ *   --tx N         send N 64-byte UDP frames on the side socket, from
+ *                  --tx-src MAC and --tx-ip, to --tx-dst MAC
+ *   --probe-nic-tx try to give a NIC socket a TX ring (must be refused)
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -38,7 +42,7 @@
 
 #include "maps/xvnet_maps.h"
 
-#define MAX_SOCKS XVNET_MAX_NIC_QUEUES
+#define MAX_SOCKS (XVNET_MAX_NIC_QUEUES + 1)     /* + the side socket */
 #define BATCH 256
 
 struct ring {
@@ -198,8 +202,10 @@ static void map_sock(struct sock *s, struct json_object *so)
 		die("XDP_MMAP_OFFSETS: %s", strerror(errno));
 	map_ring(s->fd, &s->rx, &off.rx, (__u32)jint(so, "rx_size"),
 		 sizeof(struct xdp_desc), XDP_PGOFF_RX_RING);
-	map_ring(s->fd, &s->tx, &off.tx, (__u32)jint(so, "tx_size"),
-		 sizeof(struct xdp_desc), XDP_PGOFF_TX_RING);
+	/* NIC sockets have no TX ring: a VM transmits on its side socket */
+	if (jint(so, "tx_size"))
+		map_ring(s->fd, &s->tx, &off.tx, (__u32)jint(so, "tx_size"),
+			 sizeof(struct xdp_desc), XDP_PGOFF_TX_RING);
 	map_ring(s->fd, &s->fq, &off.fr, (__u32)jint(so, "fill_size"),
 		 sizeof(__u64), XDP_UMEM_PGOFF_FILL_RING);
 	map_ring(s->fd, &s->cq, &off.cr, (__u32)jint(so, "comp_size"),
@@ -220,6 +226,16 @@ static __u32 fill(struct sock *s, __u64 *addrs, __u32 n)
 		ring[(prod + i) & s->fq.mask] = addrs[i];
 	__atomic_store_n(s->fq.prod, prod + n, __ATOMIC_RELEASE);
 	return n;
+}
+
+static const char *qname(const struct sock *s)
+{
+	static char b[16];
+
+	if (s->queue < 0)
+		return "side";
+	snprintf(b, sizeof(b), "%d", s->queue);
+	return b;
 }
 
 static void print_frame(const struct sock *s, const unsigned char *p, __u32 len,
@@ -255,9 +271,9 @@ static void print_frame(const struct sock *s, const unsigned char *p, __u32 len,
 			dport = (unsigned)(p[off + 42] << 8 | p[off + 43]);
 		}
 	}
-	printf("frame rxq %d len %u hash %#010x type %u queue %u vlan %u vm %u"
+	printf("frame rxq %s len %u hash %#010x type %u queue %u vlan %u vm %u"
 	       " dmac %02x:%02x:%02x:%02x:%02x:%02x proto %u src %s sport %u"
-	       " dst %s dport %u\n", s->queue, len, m->rss_hash, m->rss_type,
+	       " dst %s dport %u\n", qname(s), len, m->rss_hash, m->rss_type,
 	       m->queue, m->vlan, m->vm_id_lo, p[0], p[1], p[2], p[3], p[4], p[5],
 	       proto, src, sport, dst, dport);
 	fflush(stdout);
@@ -316,7 +332,11 @@ static void write_stats(const char *path)
 	rename(tmp, path);
 }
 
-static void udp_frame(unsigned char *p, const unsigned char *src, unsigned seq)
+struct tx_spec {
+	unsigned char src[6], dst[6], ip[4];
+};
+
+static void udp_frame(unsigned char *p, const struct tx_spec *t, unsigned seq)
 {
 	static const unsigned char hdr[42] = {
 		0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0, 0, 0, 0x08, 0x00,
@@ -327,7 +347,9 @@ static void udp_frame(unsigned char *p, const unsigned char *src, unsigned seq)
 	__u32 sum = 0;
 
 	memcpy(p, hdr, sizeof(hdr));
-	memcpy(p + 6, src, 6);
+	memcpy(p, t->dst, 6);
+	memcpy(p + 6, t->src, 6);
+	memcpy(p + 26, t->ip, 4);
 	p[18] = (unsigned char)(seq >> 8);
 	p[19] = (unsigned char)seq;
 	for (int i = 14; i < 34; i += 2)
@@ -340,9 +362,9 @@ static void udp_frame(unsigned char *p, const unsigned char *src, unsigned seq)
 	memcpy(p + 42, "xvnet-xskdump", 13);
 }
 
-/* Send n frames on socket 0's TX ring, kick, drain completions. */
+/* Send n frames on the side socket's TX ring, kick, drain completions. */
 static unsigned long long tx_frames(struct sock *s, unsigned n,
-				    const unsigned char *src)
+				    const struct tx_spec *spec)
 {
 	unsigned sent = 0;
 	struct timespec t0, t;
@@ -357,7 +379,7 @@ static unsigned long long tx_frames(struct sock *s, unsigned n,
 		while (sent + k < n && s->n_free && prod + k - cons < s->tx.size) {
 			__u64 a = s->free_frames[--s->n_free];
 
-			udp_frame(umem + a, src, sent + k);
+			udp_frame(umem + a, spec, sent + k);
 			d[(prod + k) & s->tx.mask] = (struct xdp_desc){ .addr = a, .len = 64 };
 			k++;
 		}
@@ -378,12 +400,34 @@ static unsigned long long tx_frames(struct sock *s, unsigned n,
 	return s->tx_done;
 }
 
+static int parse_mac(const char *s, unsigned char *m)
+{
+	return sscanf(s, "%hhx:%hhx:%hhx:%hhx:%hhx:%hhx", &m[0], &m[1], &m[2],
+		      &m[3], &m[4], &m[5]) == 6 ? 0 : -1;
+}
+
+/*
+ * The kernel fixes a socket's rings at bind time, so a consumer that was
+ * handed RX-only NIC sockets cannot transmit on the NIC behind vm_tx's back.
+ */
+static int probe_tx_ring(int fd)
+{
+	int n = 64;
+
+	if (setsockopt(fd, SOL_XDP, XDP_TX_RING, &n, sizeof(n)) == 0) {
+		printf("nic tx ring: ACCEPTED\n");
+		return 1;
+	}
+	printf("nic tx ring: refused (%s)\n", strerror(errno));
+	return 0;
+}
+
 static void usage(int code)
 {
 	fprintf(code ? stderr : stdout,
 		"usage: xvnet-xskdump -s SOCKET --vm NAME [--user USER] [--stats FILE]\n"
 		"         [--print N] [--count N] [--duration SEC] [--cpu N] [--no-read]\n"
-		"         [--tx N --tx-src MAC]\n"
+		"         [--tx N --tx-src MAC --tx-ip IPV4 --tx-dst MAC] [--probe-nic-tx]\n"
 		"  takes VM NAME's AF_XDP sockets from xvnetd (SCM_RIGHTS), drops to USER,\n"
 		"  counts the frames per NIC RX queue and prints their xvnet_xsk_meta\n");
 	exit(code);
@@ -397,7 +441,9 @@ int main(int argc, char **argv)
 		{ "print", required_argument, 0, 'p' }, { "count", required_argument, 0, 'c' },
 		{ "duration", required_argument, 0, 'd' }, { "cpu", required_argument, 0, 'C' },
 		{ "no-read", no_argument, 0, 'n' }, { "tx", required_argument, 0, 't' },
-		{ "tx-src", required_argument, 0, 'm' }, { "help", no_argument, 0, 'h' },
+		{ "tx-src", required_argument, 0, 'm' }, { "tx-dst", required_argument, 0, 'D' },
+		{ "tx-ip", required_argument, 0, 'I' }, { "probe-nic-tx", no_argument, 0, 'P' },
+		{ "help", no_argument, 0, 'h' },
 		{ 0, 0, 0, 0 }
 	};
 	const char *sock_path = "/run/xvnet/xvnetd.sock", *vm = NULL, *user = NULL;
@@ -406,8 +452,13 @@ int main(int argc, char **argv)
 	double duration = 0;
 	int cpu = -1, no_read = 0, fds[MAX_SOCKS + 1], nfds, o;
 	unsigned tx = 0;
-	unsigned char tx_src[6] = { 0x02, 0, 0, 0, 0, 0x01 };
-	struct json_object *data, *um, *arr;
+	struct tx_spec spec = {
+		.src = { 0x02, 0, 0, 0, 0, 0x01 },
+		.dst = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff },
+		.ip = { 10, 77, 0, 200 },
+	};
+	int probe_nic_tx = 0;
+	struct json_object *data, *um, *arr, *side;
 	struct timespec t0, tl, t;
 
 	while ((o = getopt_long(argc, argv, "s:v:h", lo, NULL)) != -1) {
@@ -423,11 +474,18 @@ int main(int argc, char **argv)
 		case 'n': no_read = 1; break;
 		case 't': tx = (unsigned)atoi(optarg); break;
 		case 'm':
-			if (sscanf(optarg, "%hhx:%hhx:%hhx:%hhx:%hhx:%hhx", &tx_src[0],
-				   &tx_src[1], &tx_src[2], &tx_src[3], &tx_src[4],
-				   &tx_src[5]) != 6)
+			if (parse_mac(optarg, spec.src))
 				usage(2);
 			break;
+		case 'D':
+			if (parse_mac(optarg, spec.dst))
+				usage(2);
+			break;
+		case 'I':
+			if (inet_pton(AF_INET, optarg, spec.ip) != 1)
+				usage(2);
+			break;
+		case 'P': probe_nic_tx = 1; break;
 		case 'h': usage(0); break;
 		default: usage(2);
 		}
@@ -461,11 +519,14 @@ int main(int argc, char **argv)
 		    fds[jint(um, "fd_index")], 0);
 	if (umem == MAP_FAILED)
 		die("mmap UMEM: %s", strerror(errno));
-	n_socks = (int)json_object_array_length(arr);
+	if (!json_object_object_get_ex(data, "side", &side))
+		die("reply without the side socket");
+	n_socks = (int)json_object_array_length(arr) + 1;
 	if (n_socks > MAX_SOCKS)
 		die("too many sockets");
 	for (int i = 0; i < n_socks; i++) {
-		struct json_object *so = json_object_array_get_idx(arr, (size_t)i);
+		struct json_object *so = i < n_socks - 1 ?
+			json_object_array_get_idx(arr, (size_t)i) : side;
 		struct sock *s = &socks[i];
 		__u64 addrs[256];
 		__u32 nfill, k = 0;
@@ -473,7 +534,7 @@ int main(int argc, char **argv)
 		if (jint(so, "fd_index") >= nfds)
 			die("socket fd missing from the reply");
 		s->fd = fds[jint(so, "fd_index")];
-		s->queue = jint(so, "queue");
+		s->queue = i < n_socks - 1 ? jint(so, "queue") : -1;
 		s->first = (__u64)jint(so, "frame_first");
 		s->count = (__u64)jint(so, "frame_count");
 		map_sock(s, so);
@@ -508,8 +569,11 @@ int main(int argc, char **argv)
 	fflush(stdout);
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
+	if (probe_nic_tx && probe_tx_ring(socks[0].fd))
+		return 1;
 	if (tx)
-		printf("tx sent %u completed %llu\n", tx, tx_frames(&socks[0], tx, tx_src));
+		printf("tx sent %u completed %llu\n", tx,
+		       tx_frames(&socks[n_socks - 1], tx, &spec));
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	tl = t0;
 	if (stats)
@@ -543,7 +607,8 @@ int main(int argc, char **argv)
 		write_stats(stats);
 	printf("total %llu", total);
 	for (int i = 0; i < n_socks; i++)
-		printf(" q%d %llu", socks[i].queue, socks[i].packets);
+		printf(" %s%s %llu", socks[i].queue < 0 ? "" : "q", qname(&socks[i]),
+		       socks[i].packets);
 	printf("\n");
 	json_object_put(data);
 	return 0;

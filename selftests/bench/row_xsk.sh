@@ -9,7 +9,7 @@
 row_xvnet_xsk() {
 	local stats=$XV_TMP/xsk.stats
 	xvnetd_start
-	"${CTL[@]}" vm add vm1 --mac "$VM_MAC" --port xsk --xsk-frames 8192 \
+	"${CTL[@]}" vm add vm1 --mac "$VM_MAC" --port xsk --ifname "$(xv_name pxsk)" --xsk-frames 8192 \
 		--xsk-fill-size 4096 --xsk-rx-size 2048 || fail "vm add (xsk) refused"
 	bg_start "$XV_TMP/xskdump.log" taskset -c "${XSK_CPU:-$RX_CPU}" "$XV_BIN/xvnet-xskdump" \
 		-s "$SOCK" --vm vm1 --stats "$stats"
