@@ -35,7 +35,7 @@ USER_LIBS   := -ljson-c -lmnl -lxdp $(LDLIBS)
 BINS := $(if $(LOADER_SRCS),$(BUILD)/bin/xvnetd) $(if $(CTL_SRCS),$(BUILD)/bin/xvnetctl) \
         $(patsubst tools/%.c,$(BUILD)/bin/%,$(TOOL_SRCS))
 
-.PHONY: all deps test selftest check clean demo bench bench-quick install
+.PHONY: all deps test selftest check clean demo bench bench-quick bench-coalesce install
 .SECONDARY:
 all: $(BPF_OBJS) $(SKELS) $(BINS)
 
@@ -65,8 +65,8 @@ $(BUILD)/bin/%: tools/%.c $(SKELS) | $(BUILD)/bin
 	$(CC) $(CFLAGS) $< -o $@ $(LDLIBS) -lpthread
 
 # the xsk consumer reads xvnetd's JSON replies
-$(BUILD)/bin/xvnet-xskdump: tools/xvnet-xskdump.c maps/xvnet_maps.h | $(BUILD)/bin
-	$(CC) $(CFLAGS) $< -o $@ -ljson-c
+$(BUILD)/bin/xvnet-xskdump: tools/xvnet-xskdump.c lib/coalesce.c lib/coalesce.h maps/xvnet_maps.h | $(BUILD)/bin
+	$(CC) $(CFLAGS) $< lib/coalesce.c -o $@ -ljson-c
 
 # Unit tests: one cmocka binary, built with ASan/UBSan.  It links the
 # daemon's code (not its main) so user-space logic is tested in-process.
@@ -92,6 +92,10 @@ clean:
 # Benchmarks: never timed tests.  bench-quick is for development (< 1 min).
 bench: all
 	bash selftests/bench/bench.sh
+	bash selftests/bench/coalesce.sh
+
+bench-coalesce: all
+	bash selftests/bench/coalesce.sh
 
 bench-quick: all
 	REPS=1 WARM=0.5 DUR=1 SCALING=0 OUT=$(BUILD)/bench/results.json bash selftests/bench/bench.sh

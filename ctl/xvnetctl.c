@@ -49,6 +49,9 @@ static const char main_usage[] =
 "  rss show VM\n"
 "  rss set VM [--key HEX40] [--equal N | --weight W0,W1,...]\n"
 "             [--hash-fields l3|l4|tcp4,udp4,...]\n"
+"  coalesce show VM\n"
+"  coalesce set VM [--rx-frames N] [--rx-usecs U] [--adaptive on|off]\n"
+"             [--napi-defer-irqs N] [--napi-flush-usecs U]\n"
 "  stats [VM] [--watch [SECONDS]]\n"
 "  reload\n"
 "  shutdown [--teardown]\n"
@@ -343,6 +346,12 @@ static void print_stats(struct json_object *data, bool counters)
 			       js(eg, "mode"), js(eg, "sockets"), js(eg, "rx_dropped"),
 			       js(eg, "rx_ring_full"), js(eg, "rx_fill_ring_empty_descs"),
 			       js(eg, "rx_invalid_descs"), js(eg, "tx_invalid_descs"));
+		if (json_object_object_get_ex(vm, "xsk", &eg) && eg &&
+		    json_object_object_get_ex(eg, "notify", &eg))
+			printf("    notify notifications %s packets %s per_notification %.1f"
+			       " wakeups %s\n", js(eg, "notifications"), js(eg, "packets"),
+			       json_object_get_double(json_object_object_get(
+				       eg, "per_notification")), js(eg, "wakeups"));
 		if (json_object_object_get_ex(vm, "egress", &eg))
 			printf("    egress tx %s bytes %s spoofed %s (mac %s vlan %s"
 			       " ip %s arp %s nd %s)\n", js(eg, "tx"),
@@ -815,45 +824,138 @@ static void print_rss(struct json_object *d)
 	       jb(d, "live") ? "" : " (not in the datapath now)");
 }
 
-static int cmd_rss(int argc, char **argv)
+/* "NOUN show VM" / "NOUN set VM --opt ..." commands (rss, coalesce). */
+struct show_set {
+	const char *noun, *help, *get, *set, *nothing;
+	const struct optdef *opts;
+	size_t n_opts;
+	void (*print)(struct json_object *d);
+};
+
+static int cmd_show_set(int argc, char **argv, const struct show_set *c)
 {
 	struct json_object *args = NULL, *rep, *d;
 	const char *verb = argc ? argv[0] : "";
+	char what[32];
 	int r;
 
 	if (!argc || is_help(verb)) {
-		fputs(rss_help, argc ? stdout : stderr);
+		fputs(c->help, argc ? stdout : stderr);
 		return argc ? EX_OK : EX_USAGE;
 	}
 	if (strcmp(verb, "show") && strcmp(verb, "set"))
-		return usage_err("rss: unknown verb '%s' (show, set)", verb);
-	if ((r = name_arg(argc - 1, argv + 1, rss_help, verb[1] == 'h' ?
-			  "rss show" : "rss set", &args)))
+		return usage_err("%s: unknown verb '%s' (show, set)", c->noun, verb);
+	snprintf(what, sizeof(what), "%s %s", c->noun, verb);
+	if ((r = name_arg(argc - 1, argv + 1, c->help, what, &args)))
 		return r;
 	if (verb[1] == 'h' && argc > 2) {
 		json_object_put(args);
-		return usage_err("rss show: unexpected '%s'", argv[2]);
+		return usage_err("%s: unexpected '%s'", what, argv[2]);
 	}
 	if (verb[1] == 'e') {
-		r = parse_opts(argc - 2, argv + 2, rss_opts,
-			       sizeof(rss_opts) / sizeof(rss_opts[0]), args, rss_help);
+		r = parse_opts(argc - 2, argv + 2, c->opts, c->n_opts, args, c->help);
 		if (!r && argc == 2)
-			r = usage_err("rss set: nothing to set (--key, --equal,"
-				      " --weight, --indir, --hash-fields)");
+			r = usage_err("%s: nothing to set (%s)", what, c->nothing);
 		if (r) {
 			json_object_put(args);
 			return r;
 		}
 	}
-	r = call(verb[1] == 'h' ? "rss.get" : "rss.set", args, &rep, &d);
+	r = call(verb[1] == 'h' ? c->get : c->set, args, &rep, &d);
 	if (r)
 		return r;
 	if (json_out)
 		print_json(d);
-	else if (verb[1] == 'h')
-		print_rss(d);
+	else
+		c->print(d);
 	json_object_put(rep);
 	return EX_OK;
+}
+
+static int cmd_rss(int argc, char **argv)
+{
+	static const struct show_set c = {
+		"rss", rss_help, "rss.get", "rss.set",
+		"--key, --equal, --weight, --indir, --hash-fields",
+		rss_opts, sizeof(rss_opts) / sizeof(rss_opts[0]), print_rss,
+	};
+
+	return cmd_show_set(argc, argv, &c);
+}
+
+/* ---- coalesce ----------------------------------------------------------- */
+
+static const char coalesce_help[] =
+"usage: xvnetctl coalesce show VM\n"
+"       xvnetctl coalesce set VM [--rx-frames N] [--rx-usecs U]\n"
+"                [--adaptive on|off] [--napi-defer-irqs N] [--napi-flush-usecs U]\n"
+"  the VM's interrupt coalescing, as ethtool -c / -C; saved in the config.\n"
+"  xsk VMs only (tap, veth: the guest's kernel or the VMM notifies).\n"
+"  --rx-frames N     notify the guest when N frames of a queue wait (0-4096;\n"
+"                    needs --rx-usecs)\n"
+"  --rx-usecs U      ... or when the oldest has waited U us (0-100000);\n"
+"                    both 0: one notification per batch taken (off)\n"
+"  --adaptive on     the batch follows the packet rate, up to N and U: at a\n"
+"                    low rate every frame is notified at once\n"
+"  --napi-defer-irqs N, --napi-flush-usecs U\n"
+"                    napi_defer_hard_irqs and gro_flush_timeout of the NAPI\n"
+"                    of the VM's NIC queues (both 0: left as found); the\n"
+"                    old values come back when the VM goes or xvnetd stops\n";
+
+static const struct optdef coalesce_opts[] = {
+	{ "rx-frames", "rx_frames", O_TEXT }, { "rx-usecs", "rx_usecs", O_TEXT },
+	{ "adaptive", "adaptive", O_TEXT },
+	{ "napi-defer-irqs", "napi_defer_irqs", O_TEXT },
+	{ "napi-flush-usecs", "napi_flush_usecs", O_TEXT },
+};
+
+/* ethtool -c layout. */
+static void print_coalesce(struct json_object *d)
+{
+	struct json_object *n, *c, *qs;
+
+	printf("Coalesce parameters for %s (%s port):\n", js(d, "vm"), js(d, "port"));
+	if (!jb(d, "applicable")) {
+		json_object_object_get_ex(d, "applies", &n);
+		printf("n/a: %s\n", js(n, "rx"));
+		return;
+	}
+	printf("Adaptive RX: %s\n", jb(d, "adaptive") ? "on" : "off");
+	printf("rx-usecs: %s\nrx-frames: %s\n", js(d, "rx_usecs"), js(d, "rx_frames"));
+	if (json_object_object_get_ex(d, "napi", &n))
+		printf("napi-defer-irqs: %s\nnapi-flush-usecs: %s (%s %s, queues %#x)\n",
+		       js(n, "defer_irqs"), js(n, "flush_usecs"), js(n, "nic"),
+		       js(n, "scope"), (unsigned)json_object_get_int(
+			       json_object_object_get(n, "queue_mask")));
+	if (!json_object_object_get_ex(d, "counters", &c))
+		return;
+	printf("consumer pid %s: packets %s notifications %s (%.1f per notification)"
+	       " wakeups %s rate %s pps batch %s/%s us\n", js(c, "consumer_pid"),
+	       js(c, "packets"), js(c, "notifications"),
+	       json_object_get_double(json_object_object_get(c, "per_notification")),
+	       js(c, "wakeups"), js(c, "rate_pps"), js(c, "effective_frames"),
+	       js(c, "effective_usecs"));
+	if (json_object_object_get_ex(c, "queues", &qs))
+		for (size_t i = 0; i < json_object_array_length(qs); i++) {
+			struct json_object *q = json_object_array_get_idx(qs, i);
+
+			printf("    queue %s packets %s notifications %s (%.1f)\n",
+			       js(q, "queue"), js(q, "packets"), js(q, "notifications"),
+			       json_object_get_double(json_object_object_get(
+				       q, "per_notification")));
+		}
+}
+
+static int cmd_coalesce(int argc, char **argv)
+{
+	static const struct show_set c = {
+		"coalesce", coalesce_help, "coalesce.get", "coalesce.set",
+		"--rx-frames, --rx-usecs, --adaptive, --napi-defer-irqs, --napi-flush-usecs",
+		coalesce_opts, sizeof(coalesce_opts) / sizeof(coalesce_opts[0]),
+		print_coalesce,
+	};
+
+	return cmd_show_set(argc, argv, &c);
 }
 
 static const char stats_help[] =
@@ -987,6 +1089,8 @@ int main(int argc, char **argv)
 		return cmd_stats(argc, argv);
 	if (strcmp(argv[-1], "rss") == 0)
 		return cmd_rss(argc, argv);
+	if (strcmp(argv[-1], "coalesce") == 0)
+		return cmd_coalesce(argc, argv);
 	if (strcmp(argv[-1], "shutdown") == 0)
 		return cmd_shutdown(argc, argv);
 	if (strcmp(argv[-1], "reload") == 0)

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "loader/config.h"
+#include "loader/coalesce.h"
 #include "loader/rules.h"
 #include "loader/rss.h"
 #include "loader/xsk.h"
@@ -144,6 +145,8 @@ int vm_conf_set(struct vm_conf *vm, const char *key, const char *val,
 
 	if (strncmp(key, "xsk-", 4) == 0)
 		return xsk_conf_set(&vm->xsk, key, val, err, errlen);
+	if (strncmp(key, "coalesce-", 9) == 0)
+		return coal_conf_set(&vm->coal, key, val, err, errlen);
 	if (strcmp(key, "keep-vlan") == 0)
 		return parse_flag(key, val, &vm->keep_vlan, err, errlen);
 	if (strcmp(key, "owned") == 0)
@@ -220,6 +223,8 @@ int vm_conf_finish(struct vm_conf *vm, char *err, size_t errlen)
 		return ERR("port: missing (tap, veth or xsk)");
 	if (vm->port_kind != XVNET_PORT_XSK && xsk_conf_is_set(&vm->xsk))
 		return ERR("xsk-*: only for xsk ports");
+	if (coal_conf_check(vm, err, errlen))
+		return -1;
 	if (!vm->queues)
 		vm->queues = 1;
 	if (vm->has_rss_indir &&
@@ -770,6 +775,7 @@ int config_format(const struct xvd_config *cfg, FILE *f)
 		if (vm->port_kind == XVNET_PORT_XSK) {
 			fprintf(f, " peer-ifname %s", vm->peer_ifname);
 			xsk_conf_format(&vm->xsk, f);
+			coal_conf_format(&vm->coal, f);
 		}
 		fprintf(f, " queues %u%s%s", vm->queues,
 			vm->keep_vlan ? " keep-vlan" : "",

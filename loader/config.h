@@ -46,6 +46,17 @@ struct xsk_conf {
 	uint8_t pad[2];
 };
 
+/* Notification coalescing of a VM (loader/coalesce.c); 0 = off/unset. */
+struct coal_conf {
+	uint32_t rx_frames;             /* coalesce-rx-frames */
+	uint32_t rx_usecs;              /* coalesce-rx-usecs */
+	uint8_t adaptive;               /* coalesce-adaptive on|off (1 on) */
+	uint8_t pad[3];
+	/* the NIC's NAPI knobs for the VM's queues; both 0: left alone */
+	uint32_t napi_defer_irqs;       /* coalesce-napi-defer-irqs */
+	uint32_t napi_flush_usecs;      /* coalesce-napi-flush-usecs */
+};
+
 struct vm_conf {
 	char name[XV_NAME_MAX + 1];
 	int id;                         /* vm_id, -1 until assigned */
@@ -60,6 +71,7 @@ struct vm_conf {
 	bool keep_vlan;
 	bool owned;                     /* xvnetd created the port device */
 	struct xsk_conf xsk;            /* port xsk only */
+	struct coal_conf coal;          /* port xsk only */
 	int line;                       /* config line (0: from a request) */
 	/* source addresses ("ip ADDR", repeatable; vm_tx anti-spoofing), IPv4
 	 * stored IPv4-mapped; loader/addrs.c writes them to xvnet_vm_addrs */

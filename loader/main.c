@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "lib/proto.h"
+#include "loader/coalesce.h"
 #include "loader/log.h"
 #include "loader/xvnetd.h"
 
@@ -205,6 +206,7 @@ int main(int argc, char **argv)
 	}
 	if (server_run(&d))
 		rc = 1;
+	coal_stop_all();        /* the NIC's NAPI knobs as they were */
 	dp_close(&d);
 	if (d.teardown && teardown(&d))
 		rc = 1;

@@ -19,6 +19,7 @@
 #include "loader/log.h"
 #include "loader/netdev.h"
 #include "loader/xsk.h"
+#include "loader/coalesce.h"
 #include "loader/xvnetd.h"
 
 /* A request argument as text ("true"/"false" for booleans). */
@@ -525,6 +526,10 @@ struct json_object *xvd_handle(struct xvd *d, struct json_object *req)
 		return rss_get(d, args);
 	if (strcmp(cmd, "rss.set") == 0)
 		return rss_set(d, args);
+	if (strcmp(cmd, "coalesce.get") == 0)
+		return coal_get(d, args);
+	if (strcmp(cmd, "coalesce.set") == 0)
+		return coal_set(d, args);
 	if (strcmp(cmd, "shutdown") == 0)
 		return shutdown_req(d, args);
 	if (strcmp(cmd, "reload") == 0)

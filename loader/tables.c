@@ -19,6 +19,7 @@
 #include "loader/log.h"
 #include "loader/netdev.h"
 #include "loader/xsk.h"
+#include "loader/coalesce.h"
 #include "loader/xvnetd.h"
 
 #define ERR(...) (snprintf(err, errlen, __VA_ARGS__), -1)
@@ -270,6 +271,8 @@ int tbl_vm_ensure(struct xvd *d, const struct vm_conf *vm, int ifindex,
 	/* sockets in the XSKMAPs before the VM is reachable */
 	if (vm->port_kind == XVNET_PORT_XSK && xskp_ensure(d, vm, err, errlen))
 		return -1;
+	if (coal_vm_ensure(d, vm, err, errlen))
+		return -1;
 	return vm_write(d, vm, ifindex, err, errlen);
 }
 
@@ -283,6 +286,7 @@ int tbl_vm_remove(struct xvd *d, int vm_id)
 	by_mac_remove_vm(d, id, NULL);
 	flood_remove_vm(d, id, -1, 0);
 	xskp_destroy(d, vm_id);         /* unreachable now: sockets, UMEM go */
+	coal_vm_stop(vm_id);            /* the NIC's NAPI knobs put back */
 	if (!bpf_map_lookup_elem(d->m.ports, &id, &port) && port) {
 		/* an adopted tap outlives the VM: leave it clean */
 		dp_port_detach((int)port);

@@ -31,6 +31,7 @@
 #include <json-c/json.h>
 
 #include "lib/proto.h"
+#include "loader/coalesce.h"
 #include "loader/log.h"
 #include "loader/xsk.h"
 #include "loader/xvnetd.h"
@@ -526,6 +527,18 @@ void xskp_destroy_all(struct xvd *d)
 
 /* ---- reading ------------------------------------------------------------ */
 
+uint32_t xskp_queue_mask(int vm_id)
+{
+	uint32_t mask = 0;
+	struct xvm *x;
+
+	if (vm_id < 0 || vm_id >= XVNET_MAX_VMS || !(x = xvms[vm_id]))
+		return 0;
+	for (int i = 0; i < x->n; i++)
+		mask |= 1u << x->s[i].rxq;
+	return mask;
+}
+
 static const char *const stat_names[6] = {
 	"rx_dropped", "rx_invalid_descs", "tx_invalid_descs",
 	"rx_ring_full", "rx_fill_ring_empty_descs", "tx_ring_empty_descs",
@@ -589,6 +602,8 @@ struct json_object *xskp_json(int vm_id)
 		json_object_object_add(o, stat_names[k], json_object_new_uint64(tot[k]));
 	json_object_object_add(o, "per_queue", arr);
 	json_object_object_add(o, "side", side);
+	if ((side = coal_counters_json(vm_id)))
+		json_object_object_add(o, "notify", side);
 	return o;
 }
 
@@ -685,6 +700,14 @@ struct json_object *xskp_get(struct xvd *d, struct json_object *args)
 	json_object_object_add(so, "tx_size", json_object_new_int((int)x->eff.tx_size));
 	sock_layout(so, x, x->n);
 	json_object_object_add(o, "side", so);
+	if (coal_page_fd(vm->id) >= 0) {
+		so = json_object_new_object();
+		pending_fds[n_pending] = coal_page_fd(vm->id);
+		json_object_object_add(so, "fd_index", json_object_new_int(n_pending++));
+		json_object_object_add(so, "size", json_object_new_int(
+					       (int)sizeof(struct xvnet_coal_page)));
+		json_object_object_add(o, "coalesce", so);
+	}
 	log_info("vm %s: %d AF_XDP sockets, the side socket and the UMEM handed over",
 		 vm->name, x->n);
 	return xv_reply_ok(o);

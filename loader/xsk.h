@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "loader/config.h"
@@ -22,8 +23,8 @@
 #define XSKP_RING_MAX           16384
 #define XSKP_FRAMES_MAX         65536
 /* fds one xsk.get reply carries: the UMEM memfd, one socket per NIC queue,
- * the side socket */
-#define XSKP_MAX_FDS            (2 + XVNET_MAX_NIC_QUEUES)
+ * the side socket, the coalescing page */
+#define XSKP_MAX_FDS            (3 + XVNET_MAX_NIC_QUEUES)
 
 struct xvd;
 struct json_object;
@@ -44,6 +45,8 @@ int xskp_ensure(struct xvd *d, const struct vm_conf *vm, char *err,
 /* Take the sockets out of xvnet_xsks, close them, free the UMEM. */
 void xskp_destroy(struct xvd *d, int vm_id);
 void xskp_destroy_all(struct xvd *d);
+/* NIC RX queues the VM's sockets are bound to (bit n = queue n); 0 if none. */
+uint32_t xskp_queue_mask(int vm_id);
 /* vm show / stats: mode, sockets, XDP_STATISTICS. NULL if none. */
 struct json_object *xskp_json(int vm_id);
 /* status: live xsk VMs, sockets, UMEM bytes. */

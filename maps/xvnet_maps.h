@@ -294,6 +294,37 @@ struct xvnet_xsk_meta {
 };
 
 /*
+ * The coalescing page of an xsk VM: a shared memory page (memfd) xvnetd
+ * creates with the VM's sockets and hands over with them (xsk.get).  xvnetd
+ * writes the policy (rx_frames .. adaptive) and bumps gen; the consumer
+ * reads the policy, decides when to notify the guest of a virtual queue
+ * (docs/coalescing.md) and writes its counters, which xvnetd reports in
+ * `xvnetctl stats` and `coalesce show`.  Each field has one writer; every
+ * field is naturally aligned, so each load or store is whole.
+ */
+#define XVNET_COAL_MAGIC        0x78636f31u   /* "xco1" */
+#define XVNET_COAL_FRAMES_MAX   4096          /* rx-frames bound */
+#define XVNET_COAL_USECS_MAX    100000        /* rx-usecs bound (100 ms) */
+struct xvnet_coal_queue {
+	__u64 packets;              /* frames notified on this virtual queue */
+	__u64 notifications;        /* guest notifications (eventfd writes) */
+};
+
+struct xvnet_coal_page {
+	__u32 magic;                /* XVNET_COAL_MAGIC */
+	__u32 gen;                  /* bumped by xvnetd after a policy change */
+	__u32 rx_frames;            /* notify when this many are pending (0: per batch) */
+	__u32 rx_usecs;             /* ... or when the oldest waited this long */
+	__u32 adaptive;             /* 1: batch follows the packet rate */
+	__u32 consumer_pid;         /* written by the consumer that attached */
+	__u64 wakeups;              /* consumer: returns from poll() with work */
+	__u64 rate_pps;             /* consumer: measured rate (adaptive) */
+	__u32 eff_frames;           /* consumer: batch in force now */
+	__u32 eff_usecs;            /* consumer: delay bound in force now */
+	struct xvnet_coal_queue q[XVNET_MAX_QUEUES];
+};
+
+/*
  * xvnet_slow_rb: RINGBUF of struct xvnet_slow_rec.  On a flow-cache miss for
  * a VM with XVNET_VM_F_HAS_RULES, nic_rx (dir in) and vm_tx (dir out) send
  * the packet's key and its first bytes to xvnetd and drop the packet;

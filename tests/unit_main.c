@@ -18,6 +18,8 @@ extern const struct unit_group group_nic_rx;
 extern const struct unit_group group_config;
 extern const struct unit_group group_vm_tx;
 extern const struct unit_group group_rules;
+extern const struct unit_group group_napi;
+extern const struct unit_group group_coalesce;
 
 static const struct unit_group *const groups[] = {
 	&group_toeplitz,
@@ -25,6 +27,8 @@ static const struct unit_group *const groups[] = {
 	&group_config,
 	&group_vm_tx,
 	&group_rules,
+	&group_napi,
+	&group_coalesce,
 };
 
 int main(int argc, char **argv)

@@ -17,6 +17,15 @@
  *   --tx N         send N 64-byte UDP frames on the side socket, from
  *                  --tx-src MAC and --tx-ip, to --tx-dst MAC
  *   --probe-nic-tx try to give a NIC socket a TX ring (must be refused)
+ *   --latency      for frames with a send time stamp (STAMP_MAGIC), report
+ *                  how long after the stamp their notification was issued
+ *
+ * Notifications: like a VMM backend, it signals the guest (an eventfd write,
+ * a "virtual interrupt") per virtual queue (the metadata's queue) for the
+ * frames it took, as the VM's coalescing policy says (lib/coalesce.h; the
+ * policy arrives and the counters go back through the coalescing page of
+ * the xsk.get reply).  It drains the rings whenever frames arrive (a full
+ * ring would drop them); only the notifications wait for their batch.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -40,7 +49,20 @@
 #include <linux/if_xdp.h>
 #include <json-c/json.h>
 
+#include <endian.h>
+#include <sys/eventfd.h>
+#include <sys/prctl.h>
+
 #include "maps/xvnet_maps.h"
+#include "lib/coalesce.h"
+
+/*
+ * --latency: a UDP/IPv4 payload that starts with this magic carries the
+ * sender's CLOCK_MONOTONIC time in ns (8 bytes, little endian) right after
+ * it (selftests/lib/stamp_send.py); the same clock here gives the delay.
+ */
+#define STAMP_MAGIC 0x53545658u         /* "XVTS" in memory order */
+#define STAMP_LEN   12
 
 #define MAX_SOCKS (XVNET_MAX_NIC_QUEUES + 1)     /* + the side socket */
 #define BATCH 256
@@ -117,7 +139,7 @@ static struct json_object *xsk_get(const char *path, const char *vm, int *fds,
 		die("write: %s", strerror(errno));
 	for (;;) {
 		union {
-			char b[CMSG_SPACE(sizeof(int) * (MAX_SOCKS + 1))];
+			char b[CMSG_SPACE(sizeof(int) * (MAX_SOCKS + 2))];
 			struct cmsghdr a;
 		} u;
 		struct iovec iov;
@@ -282,6 +304,144 @@ static void print_frame(const struct sock *s, const unsigned char *p, __u32 len,
 static long print_left;
 static unsigned long long total;
 
+/* ---- notifications ------------------------------------------------------ */
+
+static struct xvnet_coal_page *cpage;   /* NULL: no page, coalescing off */
+static struct xvnet_coal_page local;    /* counters when there is no page */
+static struct xv_coal_policy pol;
+static __u32 pol_gen = ~0u;
+static struct xv_coal coal[XVNET_MAX_QUEUES];
+static __u32 batch_n[XVNET_MAX_QUEUES]; /* frames per queue this round */
+static int evfd = -1;                   /* the "guest": signalled per notification */
+/* this consumer's own totals (the page's outlive consumers) */
+static unsigned long long sess_notes, sess_packets, sess_wakeups;
+static int want_latency;
+#define MAX_PEND_STAMPS 8192
+static __u64 pend_stamp[XVNET_MAX_QUEUES][MAX_PEND_STAMPS];
+static __u32 n_pend_stamp[XVNET_MAX_QUEUES];
+static __u64 *lat_ns;
+static size_t n_lat, cap_lat;
+
+static __u64 now_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (__u64)t.tv_sec * 1000000000ull + (__u64)t.tv_nsec;
+}
+
+static struct xvnet_coal_page *page(void)
+{
+	return cpage ? cpage : &local;
+}
+
+/* Take a new policy from xvnetd; frames already pending stay pending. */
+static void policy_refresh(__u64 now)
+{
+	struct xvnet_coal_page *pg = page();
+
+	if (!cpage || __atomic_load_n(&cpage->gen, __ATOMIC_ACQUIRE) == pol_gen)
+		return;
+	pol_gen = cpage->gen;
+	pol = (struct xv_coal_policy){ .rx_frames = pg->rx_frames,
+				       .rx_usecs = pg->rx_usecs,
+				       .adaptive = pg->adaptive != 0 };
+	for (int q = 0; q < XVNET_MAX_QUEUES; q++) {
+		__u32 pending = coal[q].pending;
+		__u64 first = coal[q].first_ns;
+
+		xv_coal_init(&coal[q], &pol, now);
+		coal[q].pending = pending;
+		coal[q].first_ns = first;
+	}
+}
+
+static void notify(int q, __u64 now)
+{
+	struct xvnet_coal_page *pg = page();
+	__u64 one = 1;
+
+	if (evfd >= 0 && write(evfd, &one, sizeof(one)) != sizeof(one))
+		die("eventfd: %s", strerror(errno));
+	pg->q[q].packets += coal[q].pending;
+	pg->q[q].notifications++;
+	sess_packets += coal[q].pending;
+	sess_notes++;
+	for (__u32 i = 0; i < n_pend_stamp[q]; i++) {
+		if (n_lat == cap_lat) {
+			cap_lat = cap_lat ? cap_lat * 2 : 65536;
+			lat_ns = realloc(lat_ns, cap_lat * sizeof(*lat_ns));
+			if (!lat_ns)
+				die("out of memory");
+		}
+		lat_ns[n_lat++] = now - pend_stamp[q][i];
+	}
+	n_pend_stamp[q] = 0;
+	xv_coal_notified(&coal[q]);
+}
+
+/* The send time stamped in a UDP/IPv4 frame's payload, or 0. */
+static __u64 frame_stamp(const unsigned char *p, __u32 len)
+{
+	__u32 ihl, magic;
+	__u64 t;
+
+	if (len < 34 || p[12] != 0x08 || p[13] != 0x00 || p[23] != 17)
+		return 0;
+	ihl = (p[14] & 15) * 4u;
+	if (14 + ihl + 8 + STAMP_LEN > len)
+		return 0;
+	memcpy(&magic, p + 14 + ihl + 8, 4);
+	if (le32toh(magic) != STAMP_MAGIC)
+		return 0;
+	memcpy(&t, p + 14 + ihl + 12, 8);
+	return le64toh(t);
+}
+
+/* After a round over the sockets: add each queue's frames, notify what is
+ * due. Returns the earliest time a queue must be notified (0: none). */
+static __u64 coalesce_round(__u64 now)
+{
+	__u64 next = 0;
+	struct xvnet_coal_page *pg = page();
+
+	for (int q = 0; q < XVNET_MAX_QUEUES; q++) {
+		__u64 dl;
+
+		if (batch_n[q] && xv_coal_add(&coal[q], &pol, batch_n[q], now))
+			notify(q, now);
+		batch_n[q] = 0;
+		if (xv_coal_due(&coal[q], now))
+			notify(q, now);
+		dl = xv_coal_deadline(&coal[q]);
+		if (dl && (!next || dl < next))
+			next = dl;
+	}
+	pg->rate_pps = coal[0].rate_pps;
+	pg->eff_frames = coal[0].eff_frames;
+	pg->eff_usecs = coal[0].eff_usecs;
+	return next;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	__u64 x = *(const __u64 *)a, y = *(const __u64 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void print_latency(void)
+{
+	if (!n_lat) {
+		printf("latency_us n 0\n");
+		return;
+	}
+	qsort(lat_ns, n_lat, sizeof(*lat_ns), cmp_u64);
+	printf("latency_us n %zu p50 %.1f p90 %.1f p99 %.1f max %.1f\n", n_lat,
+	       lat_ns[n_lat / 2] / 1e3, lat_ns[n_lat * 9 / 10] / 1e3,
+	       lat_ns[n_lat * 99 / 100] / 1e3, lat_ns[n_lat - 1] / 1e3);
+}
+
 static __u32 rx_one(struct sock *s)
 {
 	struct xdp_desc *d = s->rx.desc;
@@ -294,12 +454,20 @@ static __u32 rx_one(struct sock *s)
 		n = BATCH;
 	for (__u32 i = 0; i < n; i++) {
 		const struct xdp_desc *e = &d[(cons + i) & s->rx.mask];
+		struct xvnet_xsk_meta m = { 0 };
+		__u64 st;
 
+		if (e->addr >= (__u64)meta_size && e->addr + e->len <= umem_size)
+			memcpy(&m, umem + e->addr - sizeof(m), sizeof(m));
+		if (m.queue >= XVNET_MAX_QUEUES)
+			m.queue = 0;
+		batch_n[m.queue]++;
+		if (want_latency && n_pend_stamp[m.queue] < MAX_PEND_STAMPS &&
+		    e->addr + e->len <= umem_size &&
+		    (st = frame_stamp(umem + e->addr, e->len)))
+			pend_stamp[m.queue][n_pend_stamp[m.queue]++] = st;
 		if (print_left > 0 && e->addr >= (__u64)meta_size &&
 		    e->addr + e->len <= umem_size) {
-			struct xvnet_xsk_meta m;
-
-			memcpy(&m, umem + e->addr - sizeof(m), sizeof(m));
 			print_frame(s, umem + e->addr, e->len, &m);
 			print_left--;
 		}
@@ -400,6 +568,36 @@ static unsigned long long tx_frames(struct sock *s, unsigned n,
 	return s->tx_done;
 }
 
+/* The coalescing page of the reply, if any: the policy comes in, the
+ * counters go out.  The "guest" is an eventfd. */
+static void map_coalesce_page(struct json_object *data, const int *fds, int nfds)
+{
+	struct json_object *co;
+	void *p;
+
+	evfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (evfd < 0)
+		die("eventfd: %s", strerror(errno));
+	/* the delay bounds are microseconds: no 50 us default timer slack */
+	prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
+	if (!json_object_object_get_ex(data, "coalesce", &co))
+		return;
+	if (jint(co, "fd_index") >= nfds)
+		die("coalescing page fd missing from the reply");
+	if (jint(co, "size") != (int)sizeof(struct xvnet_coal_page))
+		die("coalescing page of %d bytes, this build knows %zu",
+		    jint(co, "size"), sizeof(struct xvnet_coal_page));
+	p = mmap(NULL, sizeof(struct xvnet_coal_page), PROT_READ | PROT_WRITE,
+		 MAP_SHARED, fds[jint(co, "fd_index")], 0);
+	if (p == MAP_FAILED)
+		die("mmap coalescing page: %s", strerror(errno));
+	cpage = p;
+	if (cpage->magic != XVNET_COAL_MAGIC)
+		die("coalescing page: bad magic %#x", cpage->magic);
+	cpage->consumer_pid = (__u32)getpid();
+	policy_refresh(now_ns());
+}
+
 static int parse_mac(const char *s, unsigned char *m)
 {
 	return sscanf(s, "%hhx:%hhx:%hhx:%hhx:%hhx:%hhx", &m[0], &m[1], &m[2],
@@ -428,6 +626,7 @@ static void usage(int code)
 		"usage: xvnet-xskdump -s SOCKET --vm NAME [--user USER] [--stats FILE]\n"
 		"         [--print N] [--count N] [--duration SEC] [--cpu N] [--no-read]\n"
 		"         [--tx N --tx-src MAC --tx-ip IPV4 --tx-dst MAC] [--probe-nic-tx]\n"
+		"         [--latency]\n"
 		"  takes VM NAME's AF_XDP sockets from xvnetd (SCM_RIGHTS), drops to USER,\n"
 		"  counts the frames per NIC RX queue and prints their xvnet_xsk_meta\n");
 	exit(code);
@@ -443,6 +642,7 @@ int main(int argc, char **argv)
 		{ "no-read", no_argument, 0, 'n' }, { "tx", required_argument, 0, 't' },
 		{ "tx-src", required_argument, 0, 'm' }, { "tx-dst", required_argument, 0, 'D' },
 		{ "tx-ip", required_argument, 0, 'I' }, { "probe-nic-tx", no_argument, 0, 'P' },
+		{ "latency", no_argument, 0, 'L' },
 		{ "help", no_argument, 0, 'h' },
 		{ 0, 0, 0, 0 }
 	};
@@ -450,7 +650,7 @@ int main(int argc, char **argv)
 	const char *stats = NULL;
 	unsigned long long count = 0;
 	double duration = 0;
-	int cpu = -1, no_read = 0, fds[MAX_SOCKS + 1], nfds, o;
+	int cpu = -1, no_read = 0, fds[MAX_SOCKS + 2], nfds, o;
 	unsigned tx = 0;
 	struct tx_spec spec = {
 		.src = { 0x02, 0, 0, 0, 0, 0x01 },
@@ -486,6 +686,7 @@ int main(int argc, char **argv)
 				usage(2);
 			break;
 		case 'P': probe_nic_tx = 1; break;
+		case 'L': want_latency = 1; break;
 		case 'h': usage(0); break;
 		default: usage(2);
 		}
@@ -521,6 +722,7 @@ int main(int argc, char **argv)
 		die("mmap UMEM: %s", strerror(errno));
 	if (!json_object_object_get_ex(data, "side", &side))
 		die("reply without the side socket");
+	map_coalesce_page(data, fds, nfds);
 	n_socks = (int)json_object_array_length(arr) + 1;
 	if (n_socks > MAX_SOCKS)
 		die("too many sockets");
@@ -581,15 +783,31 @@ int main(int argc, char **argv)
 	while (!stop) {
 		struct pollfd pf[MAX_SOCKS];
 		__u32 got = 0;
+		__u64 now, next;
+		int r;
 
 		for (int i = 0; !no_read && i < n_socks; i++)
 			got += rx_one(&socks[i]);
-		if (!got) {     /* idle: sleep in poll() until a ring has frames */
+		now = now_ns();
+		policy_refresh(now);
+		next = coalesce_round(now);
+		if (!got) {
+			/* idle: sleep until a ring has frames or pending frames
+			 * must be notified; the rings are always drained, only
+			 * the notifications wait */
+			__u64 wait = next ? next - now : 100000000ull;
+			struct timespec ts = { .tv_sec = (time_t)(wait / 1000000000ull),
+					       .tv_nsec = (long)(wait % 1000000000ull) };
+
 			for (int i = 0; i < n_socks; i++)
 				pf[i] = (struct pollfd){ .fd = socks[i].fd, .events = POLLIN };
-			if ((no_read ? poll(NULL, 0, 100) :
-			     poll(pf, (nfds_t)n_socks, 100)) < 0 && errno != EINTR)
+			r = ppoll(pf, no_read ? 0 : (nfds_t)n_socks, &ts, NULL);
+			if (r < 0 && errno != EINTR)
 				die("poll: %s", strerror(errno));
+			if (r > 0) {
+				page()->wakeups++;
+				sess_wakeups++;
+			}
 		}
 		clock_gettime(CLOCK_MONOTONIC, &t);
 		if (stats && (t.tv_sec - tl.tv_sec) * 1000000000L +
@@ -605,11 +823,19 @@ int main(int argc, char **argv)
 	}
 	if (stats)
 		write_stats(stats);
+	for (int q = 0; q < XVNET_MAX_QUEUES; q++)
+		if (coal[q].pending)
+			notify(q, now_ns());
 	printf("total %llu", total);
 	for (int i = 0; i < n_socks; i++)
 		printf(" %s%s %llu", socks[i].queue < 0 ? "" : "q", qname(&socks[i]),
 		       socks[i].packets);
 	printf("\n");
+	printf("notifications %llu packets %llu wakeups %llu per_notification %.1f\n",
+	       sess_notes, sess_packets, sess_wakeups,
+	       sess_notes ? (double)sess_packets / (double)sess_notes : 0.0);
+	if (want_latency)
+		print_latency();
 	json_object_put(data);
 	return 0;
 }

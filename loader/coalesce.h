@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Interrupt coalescing of a VM, in the manner of ethtool -c/-C: the policy
+ * by which the VM's consumer notifies the guest (rx-frames, rx-usecs,
+ * adaptive; written into the VM's coalescing page, struct xvnet_coal_page,
+ * which the consumer maps), and the NAPI knobs of the NIC queues that serve
+ * the VM (loader/napi.c), put back when the VM goes or xvnetd stops.  Only
+ * xsk VMs have a consumer xvnet hands a policy to and NIC queues of their
+ * own; for tap and veth VMs the guest's kernel or the VMM notifies, and the
+ * commands say so.  See docs/coalescing.md.
+ */
+#ifndef XVNET_LOADER_COALESCE_H
+#define XVNET_LOADER_COALESCE_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "loader/config.h"
+
+struct xvd;
+struct json_object;
+
+/* Config keys "coalesce-*" (vm statements). */
+int coal_conf_set(struct coal_conf *c, const char *key, const char *val,
+		  char *err, size_t errlen);
+void coal_conf_format(const struct coal_conf *c, FILE *f);
+/* Values in range and the VM's port kind takes them. */
+int coal_conf_check(const struct vm_conf *vm, char *err, size_t errlen);
+
+/* xsk VMs: create the page if needed, write the policy, set the NAPI
+ * knobs (restoring earlier values first when they change). */
+int coal_vm_ensure(struct xvd *d, const struct vm_conf *vm, char *err,
+		   size_t errlen);
+/* The VM goes: NAPI knobs back, page unmapped. */
+void coal_vm_stop(int vm_id);
+void coal_stop_all(void);
+/* The page's memfd for xsk.get (-1 if none). */
+int coal_page_fd(int vm_id);
+/* Counters of the page (NULL if none), for stats. */
+struct json_object *coal_counters_json(int vm_id);
+
+/* Requests coalesce.get / coalesce.set. */
+struct json_object *coal_get(struct xvd *d, struct json_object *args);
+struct json_object *coal_set(struct xvd *d, struct json_object *args);
+
+#endif
