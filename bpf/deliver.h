@@ -10,6 +10,13 @@
 #include "bpf/maps.h"
 #include "bpf/counters.h"
 #include "bpf/steer.h"
+#include "bpf/hwhash.h"
+#include "bpf/skbpath.h"
+
+/* Where deliver() runs: from decides which sockets and which hash. */
+#define DELIVER_FROM_VM         0       /* vm_tx: local VM to VM */
+#define DELIVER_FROM_NIC        1       /* nic_rx */
+#define DELIVER_FROM_NIC_HWHASH 2       /* nic_rx_hw: the NIC's hash first */
 
 /* Pop the outer 4-byte tag: move both MACs over it, then drop 4 bytes. */
 static __always_inline int vlan_pop(struct xdp_md *ctx)
@@ -46,15 +53,15 @@ static __always_inline int write_xsk_meta(struct xdp_md *ctx, __u32 hash, __u16 
 }
 
 /*
- * from_nic: nic_rx on the NIC, where an xsk VM's socket for this RX queue
- * can take the frame directly.  Anywhere else (vm_tx switching between
- * local VMs) an AF_XDP socket bound to the NIC cannot receive it, so an xsk
- * VM gets it through its side veth (xvnet_ports -> xsk_side -> side socket).
+ * from the NIC (nic_rx), an xsk VM's socket for this RX queue can take the
+ * frame directly.  Anywhere else (vm_tx switching between local VMs) an
+ * AF_XDP socket bound to the NIC cannot receive it, so an xsk VM gets it
+ * through its side veth (xvnet_ports -> xsk_side -> side socket).
  */
 static __always_inline int deliver(struct xdp_md *ctx, const struct xvnet_vm *vm,
 				   __u32 vm_id, __u32 queue,
 				   const struct xvnet_pkt *p, __u32 bytes,
-				   const int from_nic)
+				   const int from)
 {
 	int xsk = vm->port_kind == XVNET_PORT_XSK;
 	__u16 type = XVNET_RSS_TYPE_NONE;
@@ -62,7 +69,8 @@ static __always_inline int deliver(struct xdp_md *ctx, const struct xvnet_vm *vm
 	long ret;
 
 	/* AF_XDP consumers get the hash even when it does not pick the queue. */
-	if (xsk || (queue == XVNET_QUEUE_RSS && vm->n_queues > 1))
+	if ((xsk || (queue == XVNET_QUEUE_RSS && vm->n_queues > 1)) &&
+	    !(from == DELIVER_FROM_NIC_HWHASH && hw_rx_hash(ctx, p, &hash, &type)))
 		hash = rss_hash(vm, p, &type);
 	if (queue == XVNET_QUEUE_RSS)
 		queue = vm->n_queues > 1 ? rss_queue(vm, hash) : 0;
@@ -78,7 +86,10 @@ static __always_inline int deliver(struct xdp_md *ctx, const struct xvnet_vm *vm
 		count(XVNET_CNT_META_FAIL);
 		return XDP_DROP;
 	}
-	if (xsk && from_nic) {
+	/* multi-queue tap / veth: through tc, to this queue (bpf/skbpath.h) */
+	if (!xsk && (vm->flags & XVNET_VM_F_SKB_PATH))
+		return skb_path_pass(ctx, vm_id, queue, bytes);
+	if (xsk && from != DELIVER_FROM_VM) {
 		__u32 rxq = ctx->rx_queue_index;
 
 		/* a socket only receives from the NIC queue it is bound to */

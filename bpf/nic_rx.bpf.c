@@ -7,6 +7,9 @@
  * copies broadcast/multicast to the VMs of the frame's VLAN.
  * vm_tx / vm_flood: the same for what VMs send (XDP and tc on VM ports).
  * xsk_side: XDP on the VM end of an xsk VM's side veth, into its socket.
+ * nic_rx_hw: nic_rx taking the NIC's RSS hash (config `rx-hash hw`).
+ * nic_flood and vm_flood also finish the skb path (bpf/skbpath.h) whose
+ * queue tap_steer, tun's steering program on multi-queue taps, honours.
  * Behaviour: docs/datapath.md.  Layouts: maps/xvnet_maps.h.
  */
 #include <linux/bpf.h>
@@ -79,8 +82,7 @@ static __always_inline int flow_lookup(const struct xvnet_pkt *p, __u32 bytes,
 	}
 }
 
-SEC("xdp")
-int nic_rx(struct xdp_md *ctx)
+static __always_inline int nic_rx_frame(struct xdp_md *ctx, const int from)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
@@ -135,12 +137,30 @@ found:
 	/* a VM with rules: only installed flows get through (slow path) */
 	if ((vm->flags & XVNET_VM_F_HAS_RULES) && !from_flow && p.ip_version)
 		return slow_path(ctx, &p.key, vm_id, XVNET_DIR_IN, bytes);
-	return deliver(ctx, vm, vm_id, queue, &p, bytes, 1);
+	return deliver(ctx, vm, vm_id, queue, &p, bytes, from);
+}
+
+SEC("xdp")
+int nic_rx(struct xdp_md *ctx)
+{
+	return nic_rx_frame(ctx, DELIVER_FROM_NIC);
+}
+
+/* Config `rx-hash hw`: loaded bound to the NIC (the metadata kfunc needs a
+ * device-bound program) and attached instead of nic_rx. */
+SEC("xdp")
+int nic_rx_hw(struct xdp_md *ctx)
+{
+	return nic_rx_frame(ctx, DELIVER_FROM_NIC_HWHASH);
 }
 
 SEC("tc")
 int nic_flood(struct __sk_buff *skb)
 {
+	int r = skb_path_redirect(skb);
+
+	if (r >= 0)
+		return r;
 	return nic_flood_frame(skb);
 }
 
@@ -153,6 +173,10 @@ int vm_tx(struct xdp_md *ctx)
 SEC("tc")
 int vm_flood(struct __sk_buff *skb)
 {
+	int r = skb_path_redirect(skb);
+
+	if (r >= 0)
+		return r;
 	return vm_flood_frame(skb);
 }
 
@@ -190,6 +214,13 @@ int xsk_side(struct xdp_md *ctx)
 		return XDP_DROP;
 	}
 	return XDP_REDIRECT;
+}
+
+/* Multi-queue taps: tun's steering program (TUNSETSTEERINGEBPF). */
+SEC("socket")
+int tap_steer(struct __sk_buff *skb)
+{
+	return tap_steer_queue(skb);
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -117,7 +117,7 @@ static __always_inline int vm_tx_frame(struct xdp_md *ctx)
 			return XDP_DROP;
 		}
 		count(XVNET_CNT_TX_LOCAL);
-		return deliver(ctx, dvm, id, XVNET_QUEUE_RSS, &p, bytes, 0);
+		return deliver(ctx, dvm, id, XVNET_QUEUE_RSS, &p, bytes, DELIVER_FROM_VM);
 	}
 
 	if (!p.n_tags && vm->vlan && vlan_push(ctx, vm->vlan)) {

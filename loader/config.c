@@ -553,9 +553,16 @@ static int parse_statement(struct xvd_config *cfg, char **tok, int n, int line,
 	unsigned long v;
 
 	if (strcmp(w, "nic") == 0 || strcmp(w, "socket-group") == 0 ||
-	    strcmp(w, "flow-max") == 0 || strcmp(w, "malformed") == 0) {
+	    strcmp(w, "flow-max") == 0 || strcmp(w, "malformed") == 0 ||
+	    strcmp(w, "rx-hash") == 0) {
 		if (n != 2)
 			return ERR("%s: takes exactly one value", w);
+		if (w[0] == 'r') {
+			if (strcmp(tok[1], "hw") && strcmp(tok[1], "sw"))
+				return ERR("rx-hash: '%.64s' is not hw or sw", tok[1]);
+			cfg->rx_hash_hw = tok[1][0] == 'h';
+			return 0;
+		}
 		if (w[0] == 'n')
 			return xv_parse_ifname("nic", tok[1], cfg->nic, err, errlen);
 		if (w[0] == 's') {
@@ -762,6 +769,8 @@ int config_format(const struct xvd_config *cfg, FILE *f)
 		fprintf(f, "flow-max %u\n", cfg->flow_max);
 	if (cfg->malformed_pass)
 		fprintf(f, "malformed pass\n");
+	if (cfg->rx_hash_hw)
+		fprintf(f, "rx-hash hw\n");
 	for (size_t i = 0; i < cfg->n_vms; i++) {
 		const struct vm_conf *vm = &cfg->vms[i];
 

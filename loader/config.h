@@ -123,6 +123,7 @@ struct xvd_config {
 	char socket_group[64];
 	uint32_t flow_max;
 	bool malformed_pass;
+	bool rx_hash_hw;                /* rx-hash hw: the NIC's hash (nic_rx_hw) */
 	struct vm_conf *vms;
 	size_t n_vms, cap_vms;
 	struct flow_conf *flows;

@@ -28,6 +28,9 @@
 
 #define ERR(...) (snprintf(err, errlen, __VA_ARGS__), -1)
 
+/* linux/bpf.h of 6.3+; Debian's uapi headers here are 6.1 */
+#define XV_BPF_F_XDP_DEV_BOUND_ONLY (1U << 6)
+
 /* --pin-dir: one data path per directory (tests run side by side) */
 const char *xv_pin_dir = XVNET_PIN_DIR;
 
@@ -159,6 +162,12 @@ static int open_and_load(struct xvd *d, char *err, size_t errlen)
 	}
 	d->maps_adopted = pinned(XVNET_MAP_VM_BY_MAC);
 	d->skel->rodata->cfg_malformed_pass = d->cfg.malformed_pass;
+	/* the metadata kfunc only verifies in a program bound to the NIC */
+	bpf_program__set_autoload(d->skel->progs.nic_rx_hw, d->cfg.rx_hash_hw);
+	if (d->cfg.rx_hash_hw) {
+		bpf_program__set_ifindex(d->skel->progs.nic_rx_hw, (__u32)d->nic_ifindex);
+		bpf_program__set_flags(d->skel->progs.nic_rx_hw, XV_BPF_F_XDP_DEV_BOUND_ONLY);
+	}
 
 	r = nic_rx__load(d->skel);
 	if (r)
@@ -237,7 +246,8 @@ drop:
 static int attach_xdp(struct xvd *d, char *err, size_t errlen)
 {
 	LIBBPF_OPTS(bpf_link_create_opts, opts);
-	int prog_fd = bpf_program__fd(d->skel->progs.nic_rx);
+	int prog_fd = bpf_program__fd(d->cfg.rx_hash_hw ? d->skel->progs.nic_rx_hw :
+				      d->skel->progs.nic_rx);
 	int fd;
 
 	if (adopt_link(d, prog_fd) == 0)
@@ -256,8 +266,9 @@ static int attach_xdp(struct xvd *d, char *err, size_t errlen)
 		return ERR("pin %s: %s", link_pin(), strerror(e));
 	}
 	d->link_fd = fd;
-	log_info("nic_rx attached to %s (%s mode), link pinned at %s",
-		 d->cfg.nic, d->xdp_generic ? "generic" : "native", link_pin());
+	log_info("%s attached to %s (%s mode), link pinned at %s",
+		 d->cfg.rx_hash_hw ? "nic_rx_hw" : "nic_rx", d->cfg.nic,
+		 d->xdp_generic ? "generic" : "native", link_pin());
 	return 0;
 }
 
@@ -493,6 +504,8 @@ struct json_object *dp_status(const struct xvd *d)
 	json_object_object_add(o, "ifindex", json_object_new_int(d->nic_ifindex));
 	json_object_object_add(o, "xdp_mode",
 			       json_object_new_string(dp_xdp_mode(d)));
+	json_object_object_add(o, "rx_hash", json_object_new_string(
+				       d->cfg.rx_hash_hw ? "hw" : "sw"));
 	if (d->link_fd >= 0 && !bpf_obj_get_info_by_fd(d->link_fd, &li, &len)) {
 		json_object_object_add(o, "link_id", json_object_new_int((int)li.id));
 		json_object_object_add(o, "prog_id",

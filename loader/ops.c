@@ -559,10 +559,12 @@ int xvd_reload(struct xvd *d, char *rerr, size_t rerrlen)
 		return -1;
 	}
 	if (strcmp(next.nic, d->cfg.nic) || next.flow_max != d->cfg.flow_max ||
-	    next.malformed_pass != d->cfg.malformed_pass)
-		log_warn("reload: nic, flow-max and malformed take effect at the"
-			 " next start");
+	    next.malformed_pass != d->cfg.malformed_pass ||
+	    next.rx_hash_hw != d->cfg.rx_hash_hw)
+		log_warn("reload: nic, flow-max, malformed and rx-hash take effect"
+			 " at the next start");
 	strcpy(next.nic, d->cfg.nic);
+	next.rx_hash_hw = d->cfg.rx_hash_hw;    /* what is loaded */
 	/* VMs gone or with another id/port: out first (their flows too) */
 	for (size_t i = d->cfg.n_vms; i-- > 0;) {
 		struct vm_conf old = d->cfg.vms[i];

@@ -50,6 +50,7 @@
 #define XVNET_PROG_VM_TX        "vm_tx"
 #define XVNET_PROG_VM_FLOOD     "vm_flood"
 #define XVNET_PROG_XSK_SIDE     "xsk_side"
+#define XVNET_PROG_TAP_STEER    "tap_steer"
 
 /* ---- enums ------------------------------------------------------------ */
 enum xvnet_port_kind {
@@ -71,6 +72,10 @@ enum xvnet_vm_flags {
 	XVNET_VM_F_ACTIVE    = 1 << 0, /* slot in use; port entries are valid */
 	XVNET_VM_F_KEEP_VLAN = 1 << 1, /* deliver tagged (trunk) instead of popping */
 	XVNET_VM_F_HAS_RULES = 1 << 2, /* flow-cache misses go to the slow path */
+	/* deliver as an skb through tc (struct xvnet_skb_meta), so that the
+	 * port's queue is the chosen one: set by xvnetd for multi-queue tap
+	 * and veth VMs, whose XDP transmit picks the queue by CPU */
+	XVNET_VM_F_SKB_PATH  = 1 << 3,
 };
 
 /* struct xvnet_flow_key.dir: which way the packet travels. */
@@ -100,6 +105,10 @@ enum xvnet_rss_type {
 	XVNET_RSS_TYPE_IPV6 = 4,
 	XVNET_RSS_TYPE_TCP6 = 5,
 	XVNET_RSS_TYPE_UDP6 = 6,
+	/* or-ed in: the hash is the NIC's (config `rx-hash hw`), not xvnet's
+	 * Toeplitz hash; the low bits say what it covered as far as the NIC
+	 * tells (L4 or not) */
+	XVNET_RSS_TYPE_F_HW = 0x100,
 };
 
 /*
@@ -134,7 +143,11 @@ enum xvnet_rss_type {
 	X(TX_UPLINK_DOWN,  "tx_uplink_down",  "no NIC to send to")               \
 	X(VLAN_PUSH_FAIL,  "vlan_push_fail",  "could not push the VLAN tag")    \
 	X(SLOW_PATH,       "slow_path",       "flow miss of a VM with rules: to xvnetd, dropped") \
-	X(SLOW_PATH_FULL,  "slow_path_full",  "slow-path ring buffer full: dropped")
+	X(SLOW_PATH_FULL,  "slow_path_full",  "slow-path ring buffer full: dropped") \
+	X(RX_HASH_HW,      "rx_hash_hw",      "rx-hash hw: the NIC's hash used")  \
+	X(RX_HASH_HW_NONE, "rx_hash_hw_none", "rx-hash hw: NIC gave none, Toeplitz used") \
+	X(SKB_PATH,        "skb_path",        "delivered via tc, to the chosen queue") \
+	X(SKB_PATH_DROP,   "skb_path_drop",   "tc: VM or port gone, or bad metadata")
 
 enum xvnet_counter {
 #define XVNET_X_ENUM(e, name, desc) XVNET_CNT_##e,
@@ -291,6 +304,24 @@ struct xvnet_xsk_meta {
 	__u16 queue;                /* virtual queue chosen by RSS or flow */
 	__u16 vlan;                 /* outer VLAN ID the frame arrived with */
 	__u16 vm_id_lo;             /* low 16 bits of vm_id (consistency check) */
+};
+
+/*
+ * The skb path (XVNET_VM_F_SKB_PATH): nic_rx or vm_tx puts this block in
+ * front of a frame for a multi-queue tap or veth VM and passes it
+ * (XDP_PASS); XDP metadata stays with the skb, where the tc ingress program
+ * of the same device (nic_flood, vm_flood) finds it at __sk_buff data_meta,
+ * records the queue in skb->queue_mapping (queue + 1, the kernel's
+ * "recorded RX queue") and bpf_redirect()s the skb into the VM's port.
+ * There the port's transmit honours it: a tap through tap_steer (tun's
+ * steering program), a veth through skb_tx_hash().  docs/datapath.md.
+ */
+#define XVNET_SKB_META_MAGIC    0x78767131u   /* "xvq1" */
+struct xvnet_skb_meta {
+	__u32 magic;                /* XVNET_SKB_META_MAGIC */
+	__u32 vm_id;
+	__u16 queue;                /* the VM's queue nic_rx / vm_tx chose */
+	__u16 pad;
 };
 
 /*

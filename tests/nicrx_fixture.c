@@ -42,6 +42,8 @@ int nrx_open(struct nrx *f, bool malformed_pass)
 	/* a small flow cache is plenty and loads faster */
 	bpf_map__set_max_entries(f->skel->maps.xvnet_flows, 1024);
 	f->skel->rodata->cfg_malformed_pass = malformed_pass ? 1 : 0;
+	/* device-bound only (rx-hash hw): BPF_PROG_TEST_RUN cannot run it */
+	bpf_program__set_autoload(f->skel->progs.nic_rx_hw, false);
 	err = nic_rx__load(f->skel);
 	if (err) {
 		nic_rx__destroy(f->skel);
