@@ -23,6 +23,7 @@
 #include <linux/magic.h>
 
 #include "loader/log.h"
+#include "loader/netdev.h"
 #include "loader/xvnetd.h"
 #include "nic_rx.skel.h"
 
@@ -372,6 +373,49 @@ int dp_xsk_side_attach(struct xvd *d, int ifindex, char *err, size_t errlen)
 		return ERR("side veth ifindex %d: attach xsk_side: %s", ifindex,
 			   strerror(-r));
 	return 0;
+}
+
+/*
+ * Multi-queue taps get tap_steer as tun's steering program, so that the
+ * skb path's queue is the one they deliver on (bpf/skbpath.h).  Set once
+ * per VM and tap per run of xvnetd: the program stays with the device, but
+ * a restarted xvnetd cannot ask the tap which one it has (no ioctl reads
+ * it back), and setting it costs a queue attached and detached.
+ * steer_ifindex[vm_id]: the tap this process set it on, 0 if none.
+ */
+static int steer_ifindex[XVNET_MAX_VMS];
+
+int dp_tap_steer(struct xvd *d, const struct vm_conf *vm, int ifindex,
+		 char *err, size_t errlen)
+{
+	if (vm->port_kind != XVNET_PORT_TAP || vm->queues <= 1 ||
+	    vm->id < 0 || vm->id >= XVNET_MAX_VMS)
+		return 0;
+	if (steer_ifindex[vm->id] == ifindex)
+		return 0;
+	if (netdev_tap_steering(vm->ifname,
+				bpf_program__fd(d->skel->progs.tap_steer), err, errlen))
+		return -1;
+	steer_ifindex[vm->id] = ifindex;
+	log_info("vm %s: %s set as steering program of tap %s (%u queues)",
+		 vm->name, XVNET_PROG_TAP_STEER, vm->ifname, vm->queues);
+	return 0;
+}
+
+/* The VM goes: its tap (if it stays) gets tun's own queue choice back. */
+void dp_tap_unsteer(int vm_id, int ifindex)
+{
+	char name[IF_NAMESIZE], err[XV_ERR_LEN];
+
+	if (vm_id < 0 || vm_id >= XVNET_MAX_VMS || !steer_ifindex[vm_id])
+		return;
+	if (steer_ifindex[vm_id] == ifindex && if_indextoname((unsigned)ifindex, name)) {
+		if (netdev_tap_steering(name, -1, err, sizeof(err)))
+			log_warn("%s", err);
+		else
+			log_debug("tap %s: steering program removed", name);
+	}
+	steer_ifindex[vm_id] = 0;
 }
 
 void dp_port_detach(int ifindex)

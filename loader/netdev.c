@@ -340,6 +340,50 @@ static int tap_flags(const char *ifname, unsigned long *flags)
 	return r;
 }
 
+/*
+ * Set (prog_fd >= 0) or clear (-1) tun's steering program of tap IFNAME
+ * (TUNSETSTEERINGEBPF).  It belongs to the device (tun->steering_prog: it
+ * stays after the fd that set it is closed, until changed or the device
+ * goes), but the ioctl needs an fd attached to the device, so a queue is
+ * attached for the call and detached at close.  Least intrusive:
+ *  - the device's own flags (tun_flags, all of tun's TUN_FEATURES): a
+ *    TUNSETIFF with other ones would change the tap's flags when no VMM
+ *    has a queue attached (IFF_NOFILTER is not added: it is the same bit
+ *    as IFF_NO_PI);
+ *  - it is attached last, so detaching it moves no queue of the VMM
+ *    (__tun_detach fills a hole with the last queue) and the VMM's queue
+ *    numbers stay; while it exists a program already set keeps the
+ *    steered frames on queues below the VMM's count.
+ */
+int netdev_tap_steering(const char *ifname, int prog_fd, char *err, size_t errlen)
+{
+	struct ifreq ifr = { 0 };
+	unsigned long tf;
+	int fd, e;
+
+	if (tap_flags(ifname, &tf))
+		return ERR("ifname: '%s' is not a tap (no tun_flags)", ifname);
+	fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return ERR("/dev/net/tun: %s", strerror(errno));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	ifr.ifr_flags = (short)(tf & (IFF_TAP | IFF_NO_PI | IFF_ONE_QUEUE | IFF_VNET_HDR |
+				      IFF_MULTI_QUEUE | IFF_NAPI | IFF_NAPI_FRAGS));
+	if (ioctl(fd, TUNSETIFF, &ifr)) {
+		e = errno;
+		close(fd);
+		return ERR("tap '%s': cannot attach a queue to set its steering"
+			   " program: %s", ifname, strerror(e));
+	}
+	if (ioctl(fd, TUNSETSTEERINGEBPF, &prog_fd)) {
+		e = errno;
+		close(fd);
+		return ERR("tap '%s': TUNSETSTEERINGEBPF: %s", ifname, strerror(e));
+	}
+	close(fd);
+	return 0;
+}
+
 int netdev_check_port(const struct vm_conf *vm, char *err, size_t errlen)
 {
 	char drv[32];

@@ -615,6 +615,10 @@ int xvd_teardown_ports(const struct xvd_config *cfg)
 
 			if (ifindex)
 				dp_port_detach(ifindex);
+			/* and without tun's steering program (dp_tap_steer) */
+			if (ifindex && vm->port_kind == XVNET_PORT_TAP && vm->queues > 1 &&
+			    netdev_tap_steering(vm->ifname, -1, err, sizeof(err)))
+				log_warn("%s", err);
 			continue;
 		}
 		if (netdev_delete(vm->ifname, err, sizeof(err))) {

@@ -397,8 +397,11 @@ static struct json_object *rss_json(const struct vm_conf *vm,
 	/* where the queue the table picks is honoured (docs/xvnetctl.md) */
 	json_object_object_add(o, "delivery", json_object_new_string(
 		vm->port_kind == XVNET_PORT_XSK ? "queue carried in the AF_XDP metadata" :
-		"device: the queue is counted, not steered (tap/veth pick their"
-		" own queue)"));
+		vm->queues <= 1 ? "XDP redirect (one queue)" :
+		vm->port_kind == XVNET_PORT_TAP ?
+		"skb path: on the tap queue of that number (tc redirect, tun"
+		" steering program tap_steer)" :
+		"skb path: on the VM end's RX queue of that number (tc redirect)"));
 	return o;
 }
 

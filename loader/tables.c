@@ -39,6 +39,10 @@ void vm_slot_build(const struct vm_conf *vm, int ifindex,
 	out->flags = XVNET_VM_F_ACTIVE |
 		     (vm->keep_vlan ? XVNET_VM_F_KEEP_VLAN : 0) |
 		     (vm->has_rules ? XVNET_VM_F_HAS_RULES : 0);
+	/* their XDP transmit picks the queue by CPU: skb path (bpf/skbpath.h) */
+	if ((vm->port_kind == XVNET_PORT_TAP || vm->port_kind == XVNET_PORT_VETH) &&
+	    vm->queues > 1)
+		out->flags |= XVNET_VM_F_SKB_PATH;
 	out->ifindex = (__u32)ifindex;
 	memcpy(out->mac, vm->mac, 6);
 	out->vlan = vm->vlan;
@@ -268,6 +272,9 @@ int tbl_vm_ensure(struct xvd *d, const struct vm_conf *vm, int ifindex,
 		return ERR("%s[%d]: %s", XVNET_MAP_PORT_VM, ifindex, strerror(errno));
 	if (dp_port_attach(d, ifindex, vm->port_kind == XVNET_PORT_TAP, err, errlen))
 		return -1;
+	/* a multi-queue tap steers by the recorded queue before frames come */
+	if (dp_tap_steer(d, vm, ifindex, err, errlen))
+		return -1;
 	/* sockets in the XSKMAPs before the VM is reachable */
 	if (vm->port_kind == XVNET_PORT_XSK && xskp_ensure(d, vm, err, errlen))
 		return -1;
@@ -290,6 +297,7 @@ int tbl_vm_remove(struct xvd *d, int vm_id)
 	if (!bpf_map_lookup_elem(d->m.ports, &id, &port) && port) {
 		/* an adopted tap outlives the VM: leave it clean */
 		dp_port_detach((int)port);
+		dp_tap_unsteer(vm_id, (int)port);
 		bpf_map_delete_elem(d->m.port_vm, &port);
 	}
 	bpf_map_delete_elem(d->m.ports, &id);

@@ -69,6 +69,10 @@ const char *dp_xdp_mode(const struct xvd *d);
 int dp_port_attach(struct xvd *d, int ifindex, bool tap, char *err, size_t errlen);
 int dp_xsk_side_attach(struct xvd *d, int ifindex, char *err, size_t errlen);
 void dp_port_detach(int ifindex);
+/* Multi-queue tap VMs: tun's steering program (bpf/skbpath.h). */
+int dp_tap_steer(struct xvd *d, const struct vm_conf *vm, int ifindex,
+		 char *err, size_t errlen);
+void dp_tap_unsteer(int vm_id, int ifindex);
 struct json_object;
 struct json_object *dp_status(const struct xvd *d);
 

@@ -373,7 +373,8 @@ static void test_vm_slot(void **state)
 	assert_int_equal(vm_conf_set(&vm, "vlan", "7", err, sizeof(err)), 0);
 	assert_int_equal(vm_conf_finish(&vm, err, sizeof(err)), 0);
 	vm_slot_build(&vm, 42, NULL, &s1);
-	assert_int_equal(s1.flags, XVNET_VM_F_ACTIVE);
+	/* a multi-queue tap: delivered through tc, to the chosen queue */
+	assert_int_equal(s1.flags, XVNET_VM_F_ACTIVE | XVNET_VM_F_SKB_PATH);
 	assert_int_equal(s1.ifindex, 42);
 	assert_int_equal(s1.vlan, 7);
 	assert_int_equal(s1.n_queues, 3);
@@ -389,6 +390,17 @@ static void test_vm_slot(void **state)
 	vm_slot_build(&vm, 42, &s1, &s2);
 	assert_memory_equal(s1.rss_key, s2.rss_key, sizeof(s1.rss_key));
 	assert_int_equal(s2.rss_indir[3], 1);
+	/* the skb path only where the XDP transmit cannot pick the queue */
+	vm.queues = 1;
+	vm_slot_build(&vm, 42, &s1, &s2);
+	assert_int_equal(s2.flags, XVNET_VM_F_ACTIVE);
+	vm.queues = 4;
+	vm.port_kind = XVNET_PORT_VETH;
+	vm_slot_build(&vm, 42, &s1, &s2);
+	assert_int_equal(s2.flags, XVNET_VM_F_ACTIVE | XVNET_VM_F_SKB_PATH);
+	vm.port_kind = XVNET_PORT_XSK;
+	vm_slot_build(&vm, 42, &s1, &s2);
+	assert_int_equal(s2.flags, XVNET_VM_F_ACTIVE);
 }
 
 /* ---- virtual RSS: values, config keys, requests, the slot ---------------- */

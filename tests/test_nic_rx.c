@@ -495,17 +495,46 @@ static struct xvnet_vm mq_vm(__u8 n_queues)
 	return mk_vm(MAC0, 0, n_queues, XVNET_PORT_VETH, XVNET_VM_F_ACTIVE, veth_if[0]);
 }
 
-/* One frame to the 4-queue VM 2: delivered on ref queue (ports or not). */
+/* The xvnet_skb_meta block in front of a frame nic_rx passed (skb path). */
+static void check_skb_meta(const struct sent *x, __u32 vm_id, __u32 q, size_t pop,
+			   const char *what)
+{
+	struct xvnet_skb_meta m;
+
+	if (x->res.out_len != x->len + sizeof(m) - pop)
+		fail_msg("%s: out length %u, expected %zu (meta + frame)", what,
+			 x->res.out_len, x->len + sizeof(m) - pop);
+	memcpy(&m, x->res.out, sizeof(m));
+	if (m.magic != XVNET_SKB_META_MAGIC || m.vm_id != vm_id || m.queue != q || m.pad)
+		fail_msg("%s: skb meta {magic %#x vm %u queue %u}, expected {%#x vm %u queue %u}",
+			 what, m.magic, m.vm_id, m.queue, XVNET_SKB_META_MAGIC, vm_id, q);
+	if (memcmp(x->res.out + sizeof(m), x->frame, 12) ||
+	    memcmp(x->res.out + sizeof(m) + 12, x->frame + 12 + pop, x->len - 12 - pop))
+		fail_msg("%s: frame after the skb meta block is wrong", what);
+}
+
+/*
+ * One frame to the multi-queue VM 2: delivered on ref queue (ports or not),
+ * redirected, or passed with the queue in its skb meta block when the slot
+ * says so (XVNET_VM_F_SKB_PATH: xvnetd's slots for multi-queue tap/veth).
+ */
 static void steer_one(const struct xvnet_vm *vm, struct pb_spec *s, bool ports,
 		      const __u64 *want, const char *label, const char *what)
 {
+	bool skb = vm->flags & XVNET_VM_F_SKB_PATH;
+	__u64 w[XVNET_CNT_MAX];
 	struct sent x;
 	__u32 q = ref_queue(vm, s, ports);
 
+	memcpy(w, want, sizeof(w));
+	if (skb)
+		w[XVNET_CNT_SKB_PATH] += 1;
 	assert_int_equal(nrx_reset(&F, MAX_VM_USED), 0);
 	add_vm(2, vm, 0);
-	send_spec(&F, s, 0, label, &x, XDP_REDIRECT, want, 0, what);
+	send_spec(&F, s, 0, label, &x, skb ? XDP_PASS : XDP_REDIRECT, w, 0, what);
 	check_queue(2, q, 1, x.len, what);
+	if (skb)
+		check_skb_meta(&x, 2, q, 0, what);
 }
 
 static void test_ipv4_options_hash_ports(void **state)
@@ -978,6 +1007,112 @@ static void test_xsk_deliver_meta(void **state)
 	}
 	close(fd);
 	munmap(umem, NRX_XSK_UMEM_SIZE);
+}
+
+/*
+ * The skb path (bpf/skbpath.h): a multi-queue tap or veth VM whose slot has
+ * XVNET_VM_F_SKB_PATH gets every frame passed (XDP_PASS) with an
+ * xvnet_skb_meta block naming it and the queue RSS (or a flow entry) chose,
+ * in front of the frame as the port gets it (outer tag popped); counted
+ * delivered + skb_path and on that queue.  Without a port: not ready.
+ * A 1-queue VM, and a slot without the flag, keep the XDP redirect.
+ */
+static void test_skb_path(void **state)
+{
+	static const __u16 tp[2] = { 0x8100, 0x88a8 };
+	static const __u16 tc[2] = { 200, 7 };
+	static const __u8 kinds[2] = { XVNET_PORT_TAP, XVNET_PORT_VETH };
+	const __u32 vm_id = 4;
+	int k, n, l;
+
+	(void)state;
+	for (k = 0; k < 2; k++) {
+		for (n = 0; n <= 2; n++) {
+			for (l = 0; l < N_L34; l++) {
+				struct xvnet_vm vm = mk_vm(MAC0, n ? 200 : 0, 4, kinds[k],
+							   XVNET_VM_F_ACTIVE | XVNET_VM_F_SKB_PATH,
+							   veth_if[0]);
+				struct pb_spec s = base_spec(MAC0, n, tp, tc);
+				bool ports = l <= V6_UDP;
+				struct sent x;
+				char what[96];
+				__u32 q;
+
+				assert_int_equal(nrx_reset(&F, MAX_VM_USED), 0);
+				add_vm(vm_id, &vm, 0);
+				set_l34(&s, (enum l34)l);
+				if (ports)
+					ports_discriminate(&vm, &s);
+				q = ref_queue(&vm, &s, ports);
+				snprintf(what, sizeof(what), "skb path, %s, %d tags, %s",
+					 k ? "veth" : "tap", n, l34_name[l]);
+				send_spec(&F, &s, 0, "skb-path", &x, XDP_PASS,
+					  EXP([XVNET_CNT_RX] = 1, [XVNET_CNT_DELIVERED] = 1,
+					      [XVNET_CNT_SKB_PATH] = 1,
+					      [XVNET_CNT_NON_IP] = l == ARP), 0, what);
+				check_queue(vm_id, q, 1, x.len, what);
+				check_skb_meta(&x, vm_id, q, n ? 4 : 0, what);
+			}
+		}
+	}
+	/* a flow entry's queue goes into the block as well */
+	{
+		struct xvnet_vm vm = mk_vm(MAC0, 0, 4, XVNET_PORT_TAP,
+					   XVNET_VM_F_ACTIVE | XVNET_VM_F_SKB_PATH, veth_if[0]);
+		struct pb_spec s = base_spec(MAC_UNKNOWN, 0, NULL, NULL);
+		struct xvnet_flow_key fk;
+		struct xvnet_flow fv = { .verdict = XVNET_FLOW_DELIVER, .queue = 3,
+					 .vm_id = vm_id };
+		struct sent x;
+
+		assert_int_equal(nrx_reset(&F, MAX_VM_USED), 0);
+		add_vm(vm_id, &vm, 0);
+		set_l34(&s, V4_UDP);
+		memset(&fk, 0, sizeof(fk));
+		fk.src[10] = fk.src[11] = fk.dst[10] = fk.dst[11] = 0xff;
+		memcpy(fk.src + 12, s.v4_src, 4);
+		memcpy(fk.dst + 12, s.v4_dst, 4);
+		fk.sport = htons(s.sport);
+		fk.dport = htons(s.dport);
+		fk.proto = IPPROTO_UDP;
+		assert_int_equal(nrx_set_flows_active(&F, true), 0);
+		assert_int_equal(nrx_add_flow(&F, &fk, &fv), 0);
+		send_spec(&F, &s, 0, "skb-path-flow", &x, XDP_PASS,
+			  EXP([XVNET_CNT_RX] = 1, [XVNET_CNT_DELIVERED] = 1,
+			      [XVNET_CNT_SKB_PATH] = 1, [XVNET_CNT_FLOW_HIT] = 1), 0,
+			  "skb path, flow entry queue 3");
+		check_queue(vm_id, 3, 1, x.len, "skb path, flow entry queue 3");
+		check_skb_meta(&x, vm_id, 3, 0, "skb path, flow entry queue 3");
+		assert_int_equal(nrx_set_flows_active(&F, false), 0);
+	}
+	/* no port: not ready, as on the redirect path */
+	{
+		struct xvnet_vm vm = mk_vm(MAC0, 0, 4, XVNET_PORT_TAP,
+					   XVNET_VM_F_ACTIVE | XVNET_VM_F_SKB_PATH, veth_if[0]);
+
+		assert_int_equal(nrx_reset(&F, MAX_VM_USED), 0);
+		add_vm(vm_id, &vm, -1);
+		expect_not_ready(MAC0, 0, "skb-path-no-port", "skb path VM without port");
+		check_queue(vm_id, XVNET_MAX_QUEUES, 0, 0, "skb path VM without port");
+	}
+	/* 1 queue (xvnetd never sets the flag then) and no flag: XDP redirect */
+	{
+		struct xvnet_vm vm1 = mk_vm(MAC0, 0, 1, XVNET_PORT_TAP, XVNET_VM_F_ACTIVE, veth_if[0]);
+		struct xvnet_vm vm4 = mk_vm(MAC0, 0, 4, XVNET_PORT_TAP, XVNET_VM_F_ACTIVE, veth_if[0]);
+		struct pb_spec s = base_spec(MAC0, 0, NULL, NULL);
+		struct sent x;
+
+		set_l34(&s, V4_TCP);
+		assert_int_equal(nrx_reset(&F, MAX_VM_USED), 0);
+		add_vm(vm_id, &vm1, 0);
+		send_spec(&F, &s, 0, NULL, &x, XDP_REDIRECT,
+			  EXP([XVNET_CNT_RX] = 1, [XVNET_CNT_DELIVERED] = 1), 0, "1-queue tap");
+		check_out_frame(&x, false, "1-queue tap");
+		assert_int_equal(nrx_reset(&F, MAX_VM_USED), 0);
+		add_vm(vm_id, &vm4, 0);
+		send_spec(&F, &s, 0, NULL, &x, XDP_REDIRECT,
+			  EXP([XVNET_CNT_RX] = 1, [XVNET_CNT_DELIVERED] = 1), 0, "4-queue, no flag");
+	}
 }
 
 /* ---- tests: flood ------------------------------------------------------------------ */
@@ -2082,6 +2217,7 @@ static const struct CMUnitTest nic_rx_tests[] = {
 	cmocka_unit_test_setup(test_empty_devmap_slot, test_setup),
 	cmocka_unit_test_setup(test_xsk_without_socket, test_setup),
 	cmocka_unit_test_setup(test_xsk_deliver_meta, test_setup),
+	cmocka_unit_test_setup(test_skb_path, test_setup),
 	cmocka_unit_test_setup(test_flood, test_setup),
 	cmocka_unit_test_setup(test_flow_deliver_queue, test_setup),
 	cmocka_unit_test_setup(test_flow_deliver_rss, test_setup),

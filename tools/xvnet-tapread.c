@@ -6,7 +6,12 @@
  * tap's own tx_dropped under-counts drops after an XDP redirect.
  *
  * The counters are rewritten every 100 ms into --stats FILE as one line
- * "total q0 q1 ..." so a script can sample them while traffic runs.
+ * "total q0 q1 ...", so a script can sample them while traffic runs.
+ * Queue i is the i-th queue attached (tun numbers a multi-queue tap's
+ * queues in attach order, as a VMM attaches its virtqueue pairs).
+ * --flows FILE also notes per flow which queue it was read from and writes
+ * them to FILE at exit ("queue proto src sport dst dport packets" per line,
+ * bpf/sinkflow.h), so a test can check that a flow sticks to one queue.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -24,8 +29,21 @@
 #include <sys/ioctl.h>
 #include <time.h>
 #include <unistd.h>
+#include <linux/if_ether.h>
+#include <netinet/in.h>
+#include <netinet/ip.h>
+#include <netinet/ip6.h>
+
+#include "bpf/sinkflow.h"
 
 #define MAX_QUEUES 16
+#define FLOW_SLOTS 32768        /* per queue, open addressing */
+
+struct flow_slot {
+	struct sink_flow_key k;
+	unsigned long long n;
+	int used;
+};
 
 struct queue {
 	int fd;
@@ -33,12 +51,16 @@ struct queue {
 	_Atomic unsigned long long packets;
 	_Atomic unsigned long long bytes;
 	pthread_t thread;
+	struct flow_slot *flows;   /* --flows: written by this queue's reader only */
+	unsigned long long flows_lost;
 };
 
 static struct queue queues[MAX_QUEUES];
 static int n_queues = 1;
 static int cpu = -1;
 static const char *first_file;     /* --first-packet FILE */
+static const char *flows_file;     /* --flows FILE */
+static int vnet_hdr_len;
 static atomic_flag first_seen = ATOMIC_FLAG_INIT;
 static volatile sig_atomic_t stop;
 
@@ -63,6 +85,89 @@ static int open_queue(const char *dev, int multi)
 		return -1;
 	}
 	return fd;
+}
+
+/* The frame's flow, as bpf/bench_drop.bpf.c's queue_flows keys it. */
+static void flow_key(const unsigned char *p, size_t len, struct sink_flow_key *k)
+{
+	size_t off = ETH_HLEN, l4 = 0;
+	unsigned short proto;
+	int i;
+
+	if (len < ETH_HLEN)
+		return;
+	memcpy(&proto, p + 12, 2);
+	for (i = 0; i < 2 && (proto == htons(ETH_P_8021Q) || proto == htons(ETH_P_8021AD)); i++) {
+		if (off + 4 > len)
+			return;
+		memcpy(&proto, p + off + 2, 2);
+		off += 4;
+	}
+	if (proto == htons(ETH_P_IP) && off + sizeof(struct iphdr) <= len) {
+		const struct iphdr *ip = (const void *)(p + off);
+
+		k->proto = ip->protocol;
+		k->src[10] = k->src[11] = k->dst[10] = k->dst[11] = 0xff;
+		memcpy(k->src + 12, &ip->saddr, 4);
+		memcpy(k->dst + 12, &ip->daddr, 4);
+		l4 = off + ip->ihl * 4u;
+	} else if (proto == htons(ETH_P_IPV6) && off + sizeof(struct ip6_hdr) <= len) {
+		const struct ip6_hdr *ip6 = (const void *)(p + off);
+
+		k->proto = ip6->ip6_nxt;
+		memcpy(k->src, &ip6->ip6_src, 16);
+		memcpy(k->dst, &ip6->ip6_dst, 16);
+		l4 = off + sizeof(*ip6);
+	}
+	if (l4 && (k->proto == IPPROTO_UDP || k->proto == IPPROTO_TCP) && l4 + 4 <= len) {
+		memcpy(&k->sport, p + l4, 2);
+		memcpy(&k->dport, p + l4 + 2, 2);
+	}
+}
+
+static void flow_note(struct queue *q, const unsigned char *frame, size_t len)
+{
+	struct sink_flow_key k = { .queue = (__u32)q->index };
+	unsigned int h = 2166136261u, i;
+
+	flow_key(frame, len, &k);
+	for (i = 0; i < sizeof(k); i++)
+		h = (h ^ ((const unsigned char *)&k)[i]) * 16777619u;
+	for (i = 0; i < FLOW_SLOTS; i++) {
+		struct flow_slot *s = &q->flows[(h + i) % FLOW_SLOTS];
+
+		if (!s->used) {
+			s->k = k;
+			s->used = 1;
+		}
+		if (!memcmp(&s->k, &k, sizeof(k))) {
+			s->n++;
+			return;
+		}
+	}
+	q->flows_lost++;
+}
+
+static void write_flows(const char *path)
+{
+	unsigned long long lost = 0;
+	FILE *f = fopen(path, "w");
+	int i, j;
+
+	if (!f) {
+		fprintf(stderr, "xvnet-tapread: %s: %s\n", path, strerror(errno));
+		return;
+	}
+	for (i = 0; i < n_queues; i++) {
+		for (j = 0; j < FLOW_SLOTS; j++)
+			if (queues[i].flows[j].used)
+				sink_flow_print(f, &queues[i].flows[j].k, queues[i].flows[j].n);
+		lost += queues[i].flows_lost;
+	}
+	fclose(f);
+	if (lost)
+		fprintf(stderr, "xvnet-tapread: %llu frames of flows past %d per queue not noted\n",
+			lost, FLOW_SLOTS);
 }
 
 static void *reader(void *arg)
@@ -95,6 +200,8 @@ static void *reader(void *arg)
 				fclose(f);
 			}
 		}
+		if (q->flows && n > vnet_hdr_len)
+			flow_note(q, (unsigned char *)buf + vnet_hdr_len, (size_t)(n - vnet_hdr_len));
 		atomic_fetch_add_explicit(&q->packets, 1, memory_order_relaxed);
 		atomic_fetch_add_explicit(&q->bytes, n, memory_order_relaxed);
 	}
@@ -136,6 +243,7 @@ int main(int argc, char **argv)
 		{ "dev", required_argument, 0, 'd' }, { "queues", required_argument, 0, 'q' },
 		{ "cpu", required_argument, 0, 'c' }, { "stats", required_argument, 0, 's' },
 		{ "duration", required_argument, 0, 't' }, { "first-packet", required_argument, 0, 'F' },
+		{ "flows", required_argument, 0, 'f' },
 		{ "help", no_argument, 0, 'h' }, { 0 }
 	};
 	const char *dev = NULL, *stats = NULL;
@@ -151,11 +259,13 @@ int main(int argc, char **argv)
 		case 's': stats = optarg; break;
 		case 't': duration = atof(optarg); break;
 		case 'F': first_file = optarg; break;
+		case 'f': flows_file = optarg; break;
 		case 'h':
 		default:
 			fprintf(c == 'h' ? stdout : stderr,
 				"usage: xvnet-tapread --dev TAP [--queues N] [--cpu C] [--stats FILE] [--duration S]\n"
 				"                     [--first-packet FILE]  (wall-clock ns of the first frame)\n"
+				"                     [--flows FILE]  (per flow: the queue it was read from)\n"
 				"Reads TAP until SIGINT/SIGTERM (or S seconds) and prints \"total q0 q1 ...\".\n");
 			return c == 'h' ? 0 : 2;
 		}
@@ -175,7 +285,17 @@ int main(int argc, char **argv)
 				dev, i, strerror(errno));
 			return 1;
 		}
+		if (flows_file) {
+			queues[i].flows = calloc(FLOW_SLOTS, sizeof(*queues[i].flows));
+			if (!queues[i].flows) {
+				fprintf(stderr, "xvnet-tapread: out of memory\n");
+				return 1;
+			}
+		}
 	}
+	/* the virtio-net header in front of every frame (size per device) */
+	if (ioctl(queues[0].fd, TUNGETVNETHDRSZ, &vnet_hdr_len) < 0)
+		vnet_hdr_len = 10;
 	for (i = 0; i < n_queues; i++)
 		pthread_create(&queues[i].thread, NULL, reader, &queues[i]);
 
@@ -195,5 +315,7 @@ int main(int argc, char **argv)
 		close(queues[i].fd);
 	}
 	write_stats(stats, stdout);
+	if (flows_file)
+		write_flows(flows_file);
 	return 0;
 }

@@ -5,6 +5,9 @@
  * namespace, and rewrites the packet total every 100 ms into --stats FILE
  * until SIGINT/SIGTERM, then detaches.  One process holds the program, so
  * a thousand VM ports need no pinning (pins are invisible in `ip netns exec`).
+ * --flows FILE attaches queue_flows instead, which also notes per flow the
+ * RX queue it arrived on, and writes them to FILE at exit
+ * ("queue proto src sport dst dport packets" per line).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -21,6 +24,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "bench_drop.skel.h"
+#include "bpf/sinkflow.h"
 
 static volatile sig_atomic_t stop;
 
@@ -57,13 +61,33 @@ static void write_stats(const char *path, unsigned long long n)
 		rename(tmp, path);
 }
 
+static void write_flows(const char *path, int fd)
+{
+	struct sink_flow_key k, next, *prev = NULL;
+	__u64 n;
+	FILE *f = fopen(path, "w");
+
+	if (!f) {
+		fprintf(stderr, "xvnet-xdpsink: %s: %s\n", path, strerror(errno));
+		return;
+	}
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		k = next;
+		prev = &k;
+		if (!bpf_map_lookup_elem(fd, &k, &n))
+			sink_flow_print(f, &k, n);
+	}
+	fclose(f);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option lo[] = {
 		{ "netns", required_argument, 0, 'n' }, { "stats", required_argument, 0, 's' },
+		{ "flows", required_argument, 0, 'f' },
 		{ "help", no_argument, 0, 'h' }, { 0 }
 	};
-	const char *netns = NULL, *stats = NULL;
+	const char *netns = NULL, *stats = NULL, *flows = NULL;
 	struct bench_drop *skel;
 	int c, i, ncpu, prog_fd, map_fd, n_dev, *ifindex;
 
@@ -71,9 +95,10 @@ int main(int argc, char **argv)
 		switch (c) {
 		case 'n': netns = optarg; break;
 		case 's': stats = optarg; break;
+		case 'f': flows = optarg; break;
 		default:
 			fprintf(c == 'h' ? stdout : stderr,
-				"usage: xvnet-xdpsink [--netns NS] [--stats FILE] DEV...\n");
+				"usage: xvnet-xdpsink [--netns NS] [--stats FILE] [--flows FILE] DEV...\n");
 			return c == 'h' ? 0 : 2;
 		}
 	}
@@ -99,7 +124,7 @@ int main(int argc, char **argv)
 		}
 		close(fd);
 	}
-	prog_fd = bpf_program__fd(skel->progs.bench_drop);
+	prog_fd = bpf_program__fd(flows ? skel->progs.queue_flows : skel->progs.bench_drop);
 	map_fd = bpf_map__fd(skel->maps.sink_packets);
 	ncpu = libbpf_num_possible_cpus();
 	ifindex = calloc(n_dev, sizeof(*ifindex));
@@ -122,6 +147,8 @@ int main(int argc, char **argv)
 	}
 	for (i = 0; i < n_dev; i++)
 		bpf_xdp_detach(ifindex[i], XDP_FLAGS_DRV_MODE, NULL);
+	if (flows)
+		write_flows(flows, bpf_map__fd(skel->maps.sink_flows));
 	printf("%llu\n", total(map_fd, ncpu));
 	bench_drop__destroy(skel);
 	free(ifindex);
