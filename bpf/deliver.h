@@ -12,6 +12,7 @@
 #include "bpf/steer.h"
 #include "bpf/hwhash.h"
 #include "bpf/skbpath.h"
+#include "bpf/spread.h"
 
 /* Where deliver() runs: from decides which sockets and which hash. */
 #define DELIVER_FROM_VM         0       /* vm_tx: local VM to VM */
@@ -86,6 +87,9 @@ static __always_inline int deliver(struct xdp_md *ctx, const struct xvnet_vm *vm
 		count(XVNET_CNT_META_FAIL);
 		return XDP_DROP;
 	}
+	/* queue-cpus: the rest runs on the queue's CPU (bpf/spread.h) */
+	if (!xsk && from != DELIVER_FROM_VM && (vm->flags & XVNET_VM_F_CPU_SPREAD))
+		return spread_redirect(ctx, vm, vm_id, queue, bytes);
 	/* multi-queue tap / veth: through tc, to this queue (bpf/skbpath.h) */
 	if (!xsk && (vm->flags & XVNET_VM_F_SKB_PATH))
 		return skb_path_pass(ctx, vm_id, queue, bytes);

@@ -61,6 +61,14 @@ struct {
 } xvnet_xsk_side SEC(".maps");
 
 struct {
+	__uint(type, BPF_MAP_TYPE_CPUMAP);
+	__uint(max_entries, XVNET_MAX_CPUS);
+	__type(key, __u32);
+	__type(value, struct bpf_cpumap_val);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xvnet_cpus SEC(".maps");
+
+struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, XVNET_MAX_VMS);
 	__type(key, struct xvnet_flood_key);

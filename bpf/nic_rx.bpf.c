@@ -8,6 +8,7 @@
  * vm_tx / vm_flood: the same for what VMs send (XDP and tc on VM ports).
  * xsk_side: XDP on the VM end of an xsk VM's side veth, into its socket.
  * nic_rx_hw: nic_rx taking the NIC's RSS hash (config `rx-hash hw`).
+ * vm_cpu: the rest of a spread VM's delivery, on its queue's CPU (CPUMAP).
  * nic_flood and vm_flood also finish the skb path (bpf/skbpath.h) whose
  * queue tap_steer, tun's steering program on multi-queue taps, honours.
  * Behaviour: docs/datapath.md.  Layouts: maps/xvnet_maps.h.
@@ -217,6 +218,13 @@ int xsk_side(struct xdp_md *ctx)
 }
 
 /* Multi-queue taps: tun's steering program (TUNSETSTEERINGEBPF). */
+/* A spread VM's queue, on that queue's CPU (entries of xvnet_cpus). */
+SEC("xdp/cpumap")
+int vm_cpu(struct xdp_md *ctx)
+{
+	return spread_deliver(ctx);
+}
+
 SEC("socket")
 int tap_steer(struct __sk_buff *skb)
 {

@@ -29,18 +29,13 @@
 #include "bpf/counters.h"
 #include "bpf/parse.h"
 
-/* XDP, last step of deliver(): meta block, counted as delivered, passed. */
-static __always_inline int skb_path_pass(struct xdp_md *ctx, __u32 vm_id, __u32 queue,
-					 __u32 bytes)
+/* struct xvnet_skb_meta in front of the frame; -1 (counted) if no room:
+ * a driver without XDP metadata (--xdp-mode generic has it). */
+static __always_inline int skb_meta_put(struct xdp_md *ctx, __u32 vm_id, __u32 queue)
 {
 	struct xvnet_skb_meta *m;
 	void *data;
 
-	/* the port must be there, as bpf_redirect_map would require */
-	if (!bpf_map_lookup_elem(&xvnet_ports, &vm_id)) {
-		count(XVNET_CNT_QUEUE_NOT_READY);
-		return XDP_DROP;
-	}
 	if (bpf_xdp_adjust_meta(ctx, -(int)sizeof(*m)))
 		goto no_meta;
 	data = (void *)(long)ctx->data;
@@ -51,14 +46,27 @@ static __always_inline int skb_path_pass(struct xdp_md *ctx, __u32 vm_id, __u32 
 	m->vm_id = vm_id;
 	m->queue = (__u16)queue;
 	m->pad = 0;
+	return 0;
+no_meta:
+	count(XVNET_CNT_META_FAIL);
+	return -1;
+}
+
+/* XDP, last step of deliver(): meta block, counted as delivered, passed. */
+static __always_inline int skb_path_pass(struct xdp_md *ctx, __u32 vm_id, __u32 queue,
+					 __u32 bytes)
+{
+	/* the port must be there, as bpf_redirect_map would require */
+	if (!bpf_map_lookup_elem(&xvnet_ports, &vm_id)) {
+		count(XVNET_CNT_QUEUE_NOT_READY);
+		return XDP_DROP;
+	}
+	if (skb_meta_put(ctx, vm_id, queue))
+		return XDP_DROP;
 	count(XVNET_CNT_DELIVERED);
 	count(XVNET_CNT_SKB_PATH);
 	count_queue(vm_id, queue, bytes);
 	return XDP_PASS;
-no_meta:
-	/* a driver without XDP metadata: --xdp-mode generic has it */
-	count(XVNET_CNT_META_FAIL);
-	return XDP_DROP;
 }
 
 /*

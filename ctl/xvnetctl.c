@@ -316,8 +316,12 @@ static void print_vm_line(struct json_object *vm)
 		printf(" peer %s@%s", js(vm, "peer_ifname"), js(vm, "netns"));
 	else if (strcmp(js(vm, "port"), "xsk") == 0)
 		printf(" side %s", js(vm, "peer_ifname"));
-	printf(" queues %s%s state %s", js(vm, "queues"),
-	       jb(vm, "keep_vlan") ? " keep-vlan" : "", js(vm, "state"));
+	printf(" queues %s", js(vm, "queues"));
+	if (json_object_object_get_ex(vm, "queue_cpus", &ips))
+		for (size_t i = 0; i < json_object_array_length(ips); i++)
+			printf("%s%d", i ? "," : " queue-cpus ", json_object_get_int(
+				       json_object_array_get_idx(ips, i)));
+	printf("%s state %s", jb(vm, "keep_vlan") ? " keep-vlan" : "", js(vm, "state"));
 	if (json_object_object_get_ex(vm, "ips", &ips))
 		for (size_t i = 0; i < json_object_array_length(ips); i++)
 			printf(" ip %s", json_object_get_string(
@@ -409,7 +413,7 @@ static int cmd_status(int argc, char **argv)
 static const char vm_add_help[] =
 "usage: xvnetctl vm add NAME --mac MAC [--vlan 0-4094] --port tap|veth|xsk\n"
 "                [--ifname IF] [--netns NS] [--peer-ifname IF]\n"
-"                [--queues 1-16] [--keep-vlan] [--ip ADDR]...\n"
+"                [--queues 1-16] [--queue-cpus LIST] [--keep-vlan] [--ip ADDR]...\n"
 "  --mac         the VM's unicast MAC (frames to it, on --vlan, go to it)\n"
 "  --vlan        outer VLAN ID, 0 = untagged (default 0)\n"
 "  --port        tap: a persistent tap for QEMU; veth: a veth pair whose\n"
@@ -419,6 +423,9 @@ static const char vm_add_help[] =
 "  --peer-ifname veth: peer's name in the namespace (default eth0);\n"
 "                xsk: VM end of the side veth (default xk-NAME)\n"
 "  --queues      virtual queues for RSS (default 1)\n"
+"  --queue-cpus  tap/veth: host CPU that delivers each queue (0,1 or 0-3;\n"
+"                queue q on entry q mod n), through a CPUMAP hop; default:\n"
+"                the CPU of the NIC's receive\n"
 "  --keep-vlan   deliver frames tagged instead of popping the tag\n"
 "  --port xsk    AF_XDP sockets on the NIC, one per NIC RX queue, handed to\n"
 "                the VMM by `xsk.get` (docs/xsk.md); knobs:\n"
@@ -436,7 +443,7 @@ static const struct optdef vm_opts[] = {
 	{ "port", "port", O_PORTKIND }, { "ifname", "ifname", O_IFNAME },
 	{ "netns", "netns", O_NETNS }, { "peer-ifname", "peer-ifname", O_IFNAME },
 	{ "queues", "queues", O_QUEUES }, { "keep-vlan", "keep-vlan", O_FLAG },
-	{ "ip", "ip", O_ADDR },
+	{ "ip", "ip", O_ADDR }, { "queue-cpus", "queue-cpus", O_TEXT },
 	{ "xsk-frame-size", "xsk-frame-size", O_TEXT },
 	{ "xsk-frames", "xsk-frames", O_TEXT },
 	{ "xsk-rx-size", "xsk-rx-size", O_TEXT },

@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* xvnetd.conf: parse, validate, format, save atomically. */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <bpf/libbpf.h>
 
 #include "loader/config.h"
 #include "loader/coalesce.h"
@@ -138,6 +140,49 @@ static int parse_flag(const char *key, const char *val, bool *out,
 	return ERR("%s: '%.64s' is not true or false", key, val);
 }
 
+/* "0,1" or "0-3": one host CPU per queue, in queue order. */
+static int parse_queue_cpus(const char *val, struct vm_conf *vm, char *err,
+			    size_t errlen)
+{
+	int ncpus = libbpf_num_possible_cpus();
+	const char *p = val;
+	uint8_t n = 0;
+
+	while (*p) {
+		char *end;
+		unsigned long a = strtoul(p, &end, 10), b = a;
+
+		if (end == p || !isdigit((unsigned char)*p))
+			goto bad;
+		if (*end == '-') {
+			p = end + 1;
+			b = strtoul(p, &end, 10);
+			if (end == p || !isdigit((unsigned char)*p) || b < a)
+				goto bad;
+		}
+		for (unsigned long c = a; c <= b; c++) {
+			if (c >= XVNET_MAX_CPUS || (ncpus > 0 && c >= (unsigned long)ncpus))
+				return ERR("queue-cpus: CPU %lu does not exist (CPUs 0-%d)",
+					   c, (ncpus > 0 ? ncpus : XVNET_MAX_CPUS) - 1);
+			if (n == XVNET_MAX_QUEUES)
+				return ERR("queue-cpus: more than %d entries (one per queue)",
+					   XVNET_MAX_QUEUES);
+			vm->queue_cpus[n++] = (uint8_t)c;
+		}
+		if (*end == ',')
+			end++;
+		else if (*end)
+			goto bad;
+		p = end;
+	}
+	if (!n)
+		goto bad;
+	vm->n_queue_cpus = n;
+	return 0;
+bad:
+	return ERR("queue-cpus: '%.64s' is not a CPU list (e.g. 0,1 or 0-3)", val);
+}
+
 int vm_conf_set(struct vm_conf *vm, const char *key, const char *val,
 		char *err, size_t errlen)
 {
@@ -198,6 +243,8 @@ int vm_conf_set(struct vm_conf *vm, const char *key, const char *val,
 		vm->queues = (uint8_t)v;
 		return 0;
 	}
+	if (strcmp(key, "queue-cpus") == 0)
+		return parse_queue_cpus(val, vm, err, errlen);
 	if (strcmp(key, "rss-key") == 0) {
 		vm->has_rss_key = true;
 		return rss_parse_key(key, val, vm->rss_key, err, errlen);
@@ -225,6 +272,12 @@ int vm_conf_finish(struct vm_conf *vm, char *err, size_t errlen)
 		return ERR("xsk-*: only for xsk ports");
 	if (coal_conf_check(vm, err, errlen))
 		return -1;
+	if (vm->n_queue_cpus && vm->port_kind == XVNET_PORT_XSK)
+		return ERR("queue-cpus: not for xsk ports (the NIC queue a socket is"
+			   " bound to decides the CPU: steer with the NIC's RSS)");
+	if (vm->n_queue_cpus > (vm->queues ? vm->queues : 1))
+		return ERR("queue-cpus: %u CPUs for %u queues (one per queue at most)",
+			   vm->n_queue_cpus, vm->queues ? vm->queues : 1);
 	if (!vm->queues)
 		vm->queues = 1;
 	if (vm->has_rss_indir &&
@@ -809,6 +862,8 @@ int config_format(const struct xvd_config *cfg, FILE *f)
 		}
 		if (vm->has_rss_fields)
 			fprintf(f, " rss-fields %s", rss_fields_name(vm->rss_fields));
+		for (int c = 0; c < vm->n_queue_cpus; c++)
+			fprintf(f, "%s%u", c ? "," : " queue-cpus ", vm->queue_cpus[c]);
 		fputc('\n', f);
 	}
 	for (size_t i = 0; i < cfg->n_flows; i++)

@@ -84,6 +84,10 @@ struct vm_conf {
 	uint8_t rss_key[XVNET_RSS_KEY_SIZE];
 	uint8_t rss_indir[XVNET_RSS_INDIR_SIZE];
 	bool has_rules;                 /* derived: cfg has rules for this VM */
+	/* queue-cpus: host CPU of each queue's delivery (bpf/spread.h), queue
+	 * q on queue_cpus[q % n_queue_cpus]; 0 entries: the NIC's NAPI CPU */
+	uint8_t queue_cpus[XVNET_MAX_QUEUES];
+	uint8_t n_queue_cpus;
 };
 
 enum rule_action {

@@ -125,6 +125,24 @@ static int reuse_pinned(struct bpf_map *map, char *err, size_t errlen)
 	return 1;
 }
 
+/*
+ * One CPUMAP entry per CPU, each running vm_cpu (spread VMs, bpf/spread.h).
+ * The kernel starts a "cpumap" thread per entry, idle until frames come.
+ */
+static int cpus_fill(struct xvd *d, char *err, size_t errlen)
+{
+	int fd = bpf_map__fd(d->skel->maps.xvnet_cpus);
+	struct bpf_cpumap_val v = {
+		.qsize = 2048,
+		.bpf_prog.fd = bpf_program__fd(d->skel->progs.vm_cpu),
+	};
+
+	for (__u32 c = 0; c < (__u32)d->ncpus && c < XVNET_MAX_CPUS; c++)
+		if (bpf_map_update_elem(fd, &c, &v, BPF_ANY))
+			return ERR("%s[%u]: %s", XVNET_MAP_CPUS, c, strerror(errno));
+	return 0;
+}
+
 static int open_and_load(struct xvd *d, char *err, size_t errlen)
 {
 	struct bpf_map *map;
@@ -189,6 +207,8 @@ static int open_and_load(struct xvd *d, char *err, size_t errlen)
 	d->m.vm_addrs = bpf_map__fd(d->skel->maps.xvnet_vm_addrs);
 	d->m.vm_tx_stats = bpf_map__fd(d->skel->maps.xvnet_vm_tx_stats);
 	d->m.slow_rb = bpf_map__fd(d->skel->maps.xvnet_slow_rb);
+	if (cpus_fill(d, err, errlen))
+		return -1;
 	log_info("nic_rx loaded, maps %s under %s",
 		 d->maps_adopted ? "reused" : "created and pinned", xv_pin_dir);
 	return 0;

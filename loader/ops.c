@@ -66,6 +66,13 @@ static struct json_object *vm_json(struct xvd *d, const struct vm_conf *vm)
 		json_object_object_add(o, "peer_ifname",
 				       json_object_new_string(vm->peer_ifname));
 	json_object_object_add(o, "queues", json_object_new_int(vm->queues));
+	if (vm->n_queue_cpus) {
+		struct json_object *qc = json_object_new_array();
+
+		for (int c = 0; c < vm->n_queue_cpus; c++)
+			json_object_array_add(qc, json_object_new_int(vm->queue_cpus[c]));
+		json_object_object_add(o, "queue_cpus", qc);
+	}
 	json_object_object_add(o, "ips", addrs_json(vm));
 	json_object_object_add(o, "keep_vlan", json_object_new_boolean(vm->keep_vlan));
 	json_object_object_add(o, "owned", json_object_new_boolean(vm->owned));

@@ -43,6 +43,12 @@ void vm_slot_build(const struct vm_conf *vm, int ifindex,
 	if ((vm->port_kind == XVNET_PORT_TAP || vm->port_kind == XVNET_PORT_VETH) &&
 	    vm->queues > 1)
 		out->flags |= XVNET_VM_F_SKB_PATH;
+	/* queue-cpus: queue q on CPU list[q mod n] (bpf/spread.h) */
+	if (vm->n_queue_cpus) {
+		out->flags |= XVNET_VM_F_CPU_SPREAD;
+		for (int q = 0; q < XVNET_MAX_QUEUES; q++)
+			out->queue_cpu[q] = vm->queue_cpus[q % vm->n_queue_cpus];
+	}
 	out->ifindex = (__u32)ifindex;
 	memcpy(out->mac, vm->mac, 6);
 	out->vlan = vm->vlan;
@@ -548,6 +554,14 @@ struct json_object *tbl_stats(struct xvd *d, const struct vm_conf *only)
 			for (int c = 0; c < d->ncpus; c++)
 				sum += pc[c];
 		json_object_object_add(cnt, names[i], json_object_new_uint64(sum));
+		/* which CPUs did the spread VMs' delivery work */
+		if (i == XVNET_CNT_CPU_SPREAD) {
+			struct json_object *per = json_object_new_array();
+
+			for (int c = 0; c < d->ncpus; c++)
+				json_object_array_add(per, json_object_new_uint64(pc[c]));
+			json_object_object_add(o, "cpu_spread_per_cpu", per);
+		}
 	}
 	for (size_t i = 0; qpc && i < d->cfg.n_vms; i++)
 		if (!only || only == &d->cfg.vms[i])

@@ -13,6 +13,7 @@
 /* ---- sizes and limits ------------------------------------------------- */
 #define XVNET_MAX_VMS           4096  /* VM slots (vm_id is 0..MAX_VMS-1) */
 #define XVNET_MAX_QUEUES        16    /* virtual queues per VM */
+#define XVNET_MAX_CPUS          64    /* host CPUs a VM's queues can be spread on */
 #define XVNET_MAX_NIC_QUEUES    16    /* NIC RX queues an xsk VM can bind */
 #define XVNET_RSS_KEY_SIZE      40    /* Toeplitz key, as ethtool -X hkey */
 #define XVNET_RSS_INDIR_SIZE    128   /* indirection table, as ethtool -X */
@@ -35,6 +36,7 @@
 #define XVNET_MAP_PORTS         "xvnet_ports"
 #define XVNET_MAP_XSKS          "xvnet_xsks"
 #define XVNET_MAP_XSK_SIDE      "xvnet_xsk_side"
+#define XVNET_MAP_CPUS          "xvnet_cpus"
 #define XVNET_MAP_FLOOD         "xvnet_flood"
 #define XVNET_MAP_FLOOD_COUNT   "xvnet_flood_count"
 #define XVNET_MAP_STATS         "xvnet_stats"
@@ -76,6 +78,8 @@ enum xvnet_vm_flags {
 	 * port's queue is the chosen one: set by xvnetd for multi-queue tap
 	 * and veth VMs, whose XDP transmit picks the queue by CPU */
 	XVNET_VM_F_SKB_PATH  = 1 << 3,
+	/* queue q's delivery runs on CPU queue_cpu[q] (CPUMAP xvnet_cpus) */
+	XVNET_VM_F_CPU_SPREAD = 1 << 4,
 };
 
 /* struct xvnet_flow_key.dir: which way the packet travels. */
@@ -147,7 +151,9 @@ enum xvnet_rss_type {
 	X(RX_HASH_HW,      "rx_hash_hw",      "rx-hash hw: the NIC's hash used")  \
 	X(RX_HASH_HW_NONE, "rx_hash_hw_none", "rx-hash hw: NIC gave none, Toeplitz used") \
 	X(SKB_PATH,        "skb_path",        "delivered via tc, to the chosen queue") \
-	X(SKB_PATH_DROP,   "skb_path_drop",   "tc: VM or port gone, or bad metadata")
+	X(SKB_PATH_DROP,   "skb_path_drop",   "tc: VM or port gone, or bad metadata") \
+	X(CPU_SPREAD,      "cpu_spread",      "frames delivered from a VM queue's CPU (per CPU)") \
+	X(CPU_SPREAD_DROP, "cpu_spread_drop", "on the queue's CPU: VM or port gone, bad metadata")
 
 enum xvnet_counter {
 #define XVNET_X_ENUM(e, name, desc) XVNET_CNT_##e,
@@ -181,6 +187,7 @@ struct xvnet_vm {
 	__u32 reserved;
 	__u8  rss_key[XVNET_RSS_KEY_SIZE];
 	__u8  rss_indir[XVNET_RSS_INDIR_SIZE]; /* entries < n_queues */
+	__u8  queue_cpu[XVNET_MAX_QUEUES];     /* XVNET_VM_F_CPU_SPREAD */
 };
 
 /*
@@ -209,6 +216,11 @@ struct xvnet_flow {
 };
 
 /* xvnet_ports: DEVMAP[vm_id] -> ifindex of the VM's tap or veth host end. */
+/*
+ * xvnet_cpus: CPUMAP[cpu] (struct bpf_cpumap_val: queue size, program
+ * vm_cpu).  nic_rx sends a spread VM's frame, with struct xvnet_skb_meta in
+ * front, to the CPU of its queue; vm_cpu finishes the delivery there.
+ */
 /* xvnet_xsks: XSKMAP[vm_id * XVNET_MAX_NIC_QUEUES + NIC rx queue] -> socket */
 #define XVNET_XSK_SLOT(vm_id, rxq) ((vm_id) * XVNET_MAX_NIC_QUEUES + (rxq))
 #define XVNET_XSKS_MAX (XVNET_MAX_VMS * XVNET_MAX_NIC_QUEUES)

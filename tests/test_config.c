@@ -401,6 +401,30 @@ static void test_vm_slot(void **state)
 	vm.port_kind = XVNET_PORT_XSK;
 	vm_slot_build(&vm, 42, &s1, &s2);
 	assert_int_equal(s2.flags, XVNET_VM_F_ACTIVE);
+	/* queue-cpus: queue q on entry q mod n, flagged */
+	vm.port_kind = XVNET_PORT_TAP;
+	assert_int_equal(vm_conf_set(&vm, "queue-cpus", "1,0", err, sizeof(err)), 0);
+	assert_int_equal(vm_conf_finish(&vm, err, sizeof(err)), 0);
+	vm_slot_build(&vm, 42, &s1, &s2);
+	assert_int_equal(s2.flags, XVNET_VM_F_ACTIVE | XVNET_VM_F_SKB_PATH |
+				   XVNET_VM_F_CPU_SPREAD);
+	for (int q = 0; q < XVNET_MAX_QUEUES; q++)
+		assert_int_equal(s2.queue_cpu[q], q % 2 ? 0 : 1);
+	assert_int_equal(vm_conf_set(&vm, "queue-cpus", "0-1", err, sizeof(err)), 0);
+	assert_int_equal(vm.n_queue_cpus, 2);
+	assert_int_equal(vm.queue_cpus[1], 1);
+	assert_int_equal(vm_conf_set(&vm, "queue-cpus", "0,,1", err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "not a CPU list"));
+	assert_int_equal(vm_conf_set(&vm, "queue-cpus", "1-0", err, sizeof(err)), -1);
+	assert_int_equal(vm_conf_set(&vm, "queue-cpus", "64", err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "does not exist"));
+	vm.queues = 1;
+	assert_int_equal(vm_conf_finish(&vm, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "2 CPUs for 1 queues"));
+	vm.port_kind = XVNET_PORT_XSK;
+	vm.queues = 4;
+	assert_int_equal(vm_conf_finish(&vm, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "not for xsk"));
 }
 
 /* ---- virtual RSS: values, config keys, requests, the slot ---------------- */

@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Backend spreading (XVNET_VM_F_CPU_SPREAD, vm `queue-cpus`): the delivery
+ * work of a VM's queue q runs on host CPU queue_cpu[q] instead of the CPU
+ * of the NIC's NAPI, so that one VM's receive work uses several cores.
+ * nic_rx puts struct xvnet_skb_meta (VM, queue) in front of the frame and
+ * redirects it into the CPUMAP xvnet_cpus; the kernel's cpumap thread of
+ * that CPU runs vm_cpu on it, which delivers as nic_rx would have: to the
+ * port (DEVMAP), or, for a multi-queue tap/veth, up its own CPU's stack to
+ * the skb path (bpf/skbpath.h: cpumap builds the skb with the metadata and
+ * the NIC's tc ingress finishes it there).
+ */
+#ifndef XVNET_BPF_SPREAD_H
+#define XVNET_BPF_SPREAD_H
+
+#include "bpf/maps.h"
+#include "bpf/counters.h"
+#include "bpf/skbpath.h"
+
+/* nic_rx: to the CPU of the frame's queue; counted delivered there. */
+static __always_inline int spread_redirect(struct xdp_md *ctx, const struct xvnet_vm *vm,
+					   __u32 vm_id, __u32 queue, __u32 bytes)
+{
+	__u32 cpu = vm->queue_cpu[queue & (XVNET_MAX_QUEUES - 1)];
+
+	if (skb_meta_put(ctx, vm_id, queue))
+		return XDP_DROP;
+	if (bpf_redirect_map(&xvnet_cpus, cpu, 0) != XDP_REDIRECT) {
+		count(XVNET_CNT_QUEUE_NOT_READY);
+		return XDP_DROP;
+	}
+	count(XVNET_CNT_DELIVERED);
+	count_queue(vm_id, queue, bytes);
+	return XDP_REDIRECT;
+}
+
+/* vm_cpu, on the queue's CPU. */
+static __always_inline int spread_deliver(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	struct xvnet_skb_meta *m = (void *)(long)ctx->data_meta;
+	struct xvnet_vm *vm;
+	__u32 vm_id;
+
+	if ((void *)(m + 1) > data || m->magic != XVNET_SKB_META_MAGIC)
+		goto drop;
+	vm_id = m->vm_id;
+	vm = bpf_map_lookup_elem(&xvnet_vms, &vm_id);
+	if (!vm || !(vm->flags & XVNET_VM_F_ACTIVE))
+		goto drop;
+	count(XVNET_CNT_CPU_SPREAD);
+	/* multi-queue tap/veth: the skb path, on this CPU */
+	if (vm->flags & XVNET_VM_F_SKB_PATH)
+		return XDP_PASS;
+	if (bpf_xdp_adjust_meta(ctx, (int)sizeof(*m)) ||
+	    bpf_redirect_map(&xvnet_ports, vm_id, 0) != XDP_REDIRECT)
+		goto drop;
+	return XDP_REDIRECT;
+drop:
+	count(XVNET_CNT_CPU_SPREAD_DROP);
+	return XDP_DROP;
+}
+
+#endif
