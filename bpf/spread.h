@@ -5,10 +5,11 @@
  * of the NIC's NAPI, so that one VM's receive work uses several cores.
  * nic_rx puts struct xvnet_skb_meta (VM, queue) in front of the frame and
  * redirects it into the CPUMAP xvnet_cpus; the kernel's cpumap thread of
- * that CPU runs vm_cpu on it, which delivers as nic_rx would have: to the
- * port (DEVMAP), or, for a multi-queue tap/veth, up its own CPU's stack to
- * the skb path (bpf/skbpath.h: cpumap builds the skb with the metadata and
- * the NIC's tc ingress finishes it there).
+ * that CPU runs vm_cpu on it, which delivers to the port (DEVMAP); for a
+ * multi-queue tap/veth that is exact only when this CPU maps to the frame's
+ * queue (cpu % queues == queue, e.g. queue-cpus 0,1 for 2 queues), else the
+ * frame goes up its own CPU's stack to the skb path (bpf/skbpath.h: cpumap
+ * builds the skb with the metadata and the NIC's tc ingress finishes it).
  */
 #ifndef XVNET_BPF_SPREAD_H
 #define XVNET_BPF_SPREAD_H
@@ -49,9 +50,17 @@ static __always_inline int spread_deliver(struct xdp_md *ctx)
 	if (!vm || !(vm->flags & XVNET_VM_F_ACTIVE))
 		goto drop;
 	count(XVNET_CNT_CPU_SPREAD);
-	/* multi-queue tap/veth: the skb path, on this CPU */
-	if (vm->flags & XVNET_VM_F_SKB_PATH)
+	/*
+	 * A multi-queue tap/veth: the XDP transmit into it picks queue
+	 * cpu % queues (tun_xdp_xmit, veth_xdp_xmit), so on a CPU that maps to
+	 * the frame's queue the fast redirect is exact; elsewhere the skb
+	 * path, on this CPU.
+	 */
+	if ((vm->flags & XVNET_VM_F_SKB_PATH) && vm->n_queues &&
+	    bpf_get_smp_processor_id() % vm->n_queues != m->queue) {
+		count(XVNET_CNT_SKB_PATH);
 		return XDP_PASS;
+	}
 	if (bpf_xdp_adjust_meta(ctx, (int)sizeof(*m)) ||
 	    bpf_redirect_map(&xvnet_ports, vm_id, 0) != XDP_REDIRECT)
 		goto drop;

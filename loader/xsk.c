@@ -266,8 +266,10 @@ static void xvm_free(struct xvd *d, struct xvm *x)
 			bpf_map_delete_elem(side, &id);
 		xsk_socket__delete(x->side.xsk);
 	}
-	if (d && d->skel && sif)
+	if (d && d->skel && sif) {
 		bpf_map_delete_elem(d->m.port_vm, &sif);
+		dp_port_detach((int)sif);       /* an adopted side veth stays clean */
+	}
 	for (int i = x->n; i-- > 0;) {
 		__u32 slot = XVNET_XSK_SLOT((__u32)x->vm_id, x->s[i].rxq);
 

@@ -4,8 +4,10 @@
 #  - a 2-queue veth VM with --queue-cpus 0,1: 1000 flows x 4 frames; the
 #    frames delivered on CPU 0 and CPU 1 (cpu_spread per CPU) are exactly
 #    the VM's queue 0 and queue 1 counts, both busy, and the VM end reads
-#    every frame on the queue RSS chose (the skb path runs on the queue's
-#    CPU), all 4000;
+#    every frame on the queue RSS chose, all 4000, by XDP redirect (CPU q
+#    feeds veth queue q: no skb path);
+#  - the same with --queue-cpus 1,0: per CPU swapped, every frame through
+#    the skb path on its queue's CPU, still on the right queue;
 #  - a 1-queue veth VM with --queue-cpus 1: all its frames delivered from
 #    CPU 1 (XDP redirect from the cpumap thread), all arrive;
 #  - refused, with the reason: a CPU that does not exist, more CPUs than
@@ -21,10 +23,12 @@ require_bin xvnet-xdpsink
 
 AMAC=02:00:00:00:57:01
 BMAC=02:00:00:00:57:02
+CMAC=02:00:00:00:57:03
 xv_topology
 xvnetd_start
 vm_ns_add a $AMAC 10.77.0.57/24 --queues 2 --queue-cpus 0,1
 vm_ns_add b $BMAC 10.77.0.58/24 --queue-cpus 1
+vm_ns_add c $CMAC 10.77.0.59/24 --queues 2 --queue-cpus 1,0
 xvctl vm show a | grep -q "queue-cpus 0,1" || fail "vm show a: $(xvctl vm show a)"
 grep -q "vm a .*queue-cpus 0,1" "$XVD_CONF" || fail "config lost queue-cpus: $(grep '^vm a' "$XVD_CONF")"
 
@@ -50,25 +54,31 @@ import sys
 a, b = (list(map(int, x.split())) for x in sys.argv[1:3])
 print(" ".join(str(y - x) for x, y in zip(a, b)))' "$1" "$2"; }
 
-# ---- 2-queue VM on CPUs 0 and 1 ------------------------------------------------
-bg_start "$XV_TMP/sink.log" "$XV_BIN/xvnet-xdpsink" --netns "$(vm_ns a)" \
-	--stats "$XV_TMP/sink.stats" --flows "$XV_TMP/flows" eth0
-SINK=$BG_PID
-wait_until 5 test -s "$XV_TMP/sink.stats" || fail "xdpsink: $(cat "$XV_TMP/sink.log")"
-c0=$(per_cpu); q0=$(queues a)
-trafgen_from_wire --dst-mac $AMAC --flows 1000 --count 4000 --rate 20000 --duration 5 \
-	--src-ip 10.77.0.9 --dst-ip 10.77.0.57 >/dev/null || fail "trafgen to a failed"
-wait_until 5 eval '[ "$(cut -d" " -f1 "$XV_TMP/sink.stats")" -ge 4000 ]' ||
-	fail "a's VM end read $(cut -d' ' -f1 "$XV_TMP/sink.stats") of 4000"
-sleep 0.2
-proc_stop "$SINK"
-cpu=$(delta "$c0" "$(per_cpu)"); q=$(delta "$q0" "$(queues a)")
-log "vm a (queue-cpus 0,1): per queue [$q], delivered per CPU [$cpu]"
-[ "$cpu" = "$q" ] || fail "per-CPU delivery [$cpu] is not the per-queue count [$q]"
-read -r n0 n1 <<<"$q"
-[ "$n0" -gt 1000 ] && [ "$n1" -gt 1000 ] && [ $((n0 + n1)) = 4000 ] ||
-	fail "4000 frames over 2 queues: [$q]"
-XV_VM=a python3 - "$XV_TMP/flows" "$q" <<'PYEOF' || fail "per-queue reading at the VM end"
+# ---- 2-queue VMs: on CPUs 0,1 (fast redirect exact) and 1,0 (skb path) ---------
+# two_queue VM IP WANT_SKB: 1000 flows x 4; per-CPU delivery = per-queue
+# counts; the VM end reads each frame on the queue xvnet chose
+two_queue() {
+	local vm=$1 ip=$2 want_skb=$3 c0 q0 s0 cpu q skb n0 n1 mac
+	mac=$(xvctl -j vm show "$vm" | python3 -c 'import json,sys; print(json.load(sys.stdin)["mac"])')
+	bg_start "$XV_TMP/sink-$vm.log" "$XV_BIN/xvnet-xdpsink" --netns "$(vm_ns "$vm")" \
+		--stats "$XV_TMP/sink-$vm.stats" --flows "$XV_TMP/flows-$vm" eth0
+	SINK=$BG_PID
+	wait_until 5 test -s "$XV_TMP/sink-$vm.stats" || fail "xdpsink: $(cat "$XV_TMP/sink-$vm.log")"
+	c0=$(per_cpu); q0=$(queues "$vm"); s0=$(xv_counter skb_path)
+	trafgen_from_wire --dst-mac "$mac" --flows 1000 --count 4000 --rate 20000 --duration 5 \
+		--src-ip 10.77.0.9 --dst-ip "$ip" >/dev/null || fail "trafgen to $vm failed"
+	wait_until 5 eval '[ "$(cut -d" " -f1 "$XV_TMP/sink-$vm.stats")" -ge 4000 ]' ||
+		fail "$vm's VM end read $(cut -d' ' -f1 "$XV_TMP/sink-$vm.stats") of 4000"
+	sleep 0.2
+	proc_stop "$SINK"
+	cpu=$(delta "$c0" "$(per_cpu)"); q=$(delta "$q0" "$(queues "$vm")")
+	skb=$(( $(xv_counter skb_path) - s0 ))
+	log "vm $vm ($(xvctl vm show "$vm" | grep -o 'queue-cpus [0-9,]*')): per queue [$q], delivered per CPU [$cpu], skb path $skb"
+	read -r n0 n1 <<<"$q"
+	[ "$n0" -gt 1000 ] && [ "$n1" -gt 1000 ] && [ $((n0 + n1)) = 4000 ] ||
+		fail "4000 frames over 2 queues: [$q]"
+	[ "$skb" = "$want_skb" ] || fail "vm $vm: skb path +$skb, expected +$want_skb"
+	python3 - "$XV_TMP/flows-$vm" "$q" "$cpu" "$want_skb" <<'PYEOF' || fail "vm $vm: per-queue reading at the VM end"
 import sys
 per_q = [0, 0]
 for line in open(sys.argv[1]):
@@ -76,9 +86,15 @@ for line in open(sys.argv[1]):
     if proto == "17" and s == "10.77.0.9":
         per_q[int(qq)] += int(pk)
 want = list(map(int, sys.argv[2].split()))
+cpu = list(map(int, sys.argv[3].split()))
 assert per_q == want, f"the VM end read {per_q} per RX queue, xvnet chose {want}"
-print(f"the VM end read {per_q} per RX queue: the queues xvnet chose")
+# queue q's CPU did queue q's delivery work: 0,1 -> same order, 1,0 -> swapped
+assert cpu == (want if sys.argv[4] == "0" else want[::-1]), f"per CPU {cpu} vs per queue {want}"
+print(f"the VM end read {per_q} per RX queue: the queues xvnet chose; per CPU {cpu}")
 PYEOF
+}
+two_queue a 10.77.0.57 0
+two_queue c 10.77.0.59 4000
 
 # ---- 1-queue VM on CPU 1 ------------------------------------------------------
 c0=$(per_cpu); r0=$(if_rx_packets eth0 "$(vm_ns b)")
@@ -90,4 +106,4 @@ cpu=$(delta "$c0" "$(per_cpu)")
 log "vm b (queue-cpus 1): delivered per CPU [$cpu], all 1000 received"
 [ "$cpu" = "0 1000" ] || fail "vm b's frames delivered per CPU [$cpu], expected [0 1000]"
 [ "$(xv_counter cpu_spread_drop)" = 0 ] || fail "cpu_spread_drop $(xv_counter cpu_spread_drop)"
-pass "queue-cpus: 2-queue VM delivered from CPUs 0 and 1 exactly per queue ([$q]), queues honoured at the VM end; 1-queue VM from CPU 1; bad lists refused"
+pass "queue-cpus: 2-queue VMs delivered from their queues' CPUs (0,1 by exact redirect, 1,0 by the skb path), queues honoured at the VM end; 1-queue VM from CPU 1; bad lists refused"

@@ -22,7 +22,7 @@ SCALING=${SCALING:-1}
 GEN_CPU=${GEN_CPU:-0}
 RX_CPU=${RX_CPU:-1}
 OUT=${OUT:-$XV_ROOT/docs/bench/results.json}
-ROWS=${ROWS:-ceiling bridge-veth bridge-tap xvnet-veth xvnet-tap xvnet-xsk ovs-veth ovs-tap}
+ROWS=${ROWS:-ceiling bridge-veth bridge-tap xvnet-veth xvnet-tap xvnet-xsk xvnet-veth-4q xvnet-tap-4q ovs-veth ovs-tap}
 VM_MAC=02:00:00:00:01:01
 
 require_root
@@ -89,9 +89,10 @@ sink_start() {
 	wait_until 10 test -s "$stats" || fail "$name: sink did not start: $(cat "$XV_TMP/$name.log")"
 }
 
-tapread_start() {
+tapread_start() { # STATS DEV [QUEUES]
 	local stats=$1 dev=$2
-	bg_start "$XV_TMP/tapread.log" taskset -c "$RX_CPU" "$XV_BIN/xvnet-tapread" --dev "$dev" --stats "$stats"
+	bg_start "$XV_TMP/tapread.log" taskset -c "$RX_CPU" "$XV_BIN/xvnet-tapread" --dev "$dev" \
+		--queues "${3:-1}" --stats "$stats"
 	TAPREAD_PID=$BG_PID
 	wait_until 10 test -s "$stats" || fail "tapread did not start: $(cat "$XV_TMP/tapread.log")"
 }
@@ -288,6 +289,30 @@ row_xvnet_tap() {
 	measure xvnet-tap "$XV_TMP/xt.stats"
 	proc_stop "$TAPREAD_PID"
 	xvnetd_stop
+}
+
+# 4-queue ports: delivered on the queue RSS chose through the skb path
+# (docs/datapath.md), 1000 flows so that all queues are busy.
+row_xvnet_veth_4q() {
+	xvnetd_start
+	"${CTL[@]}" vm add vm1 --mac "$VM_MAC" --port veth --netns "$V" --peer-ifname eth1 \
+		--queues 4 || fail "vm add (4-queue veth) refused"
+	sink_start xvnet-veth-4q "$XV_TMP/xv4.stats" --netns "$V" eth1
+	GEN_FLOWS=1000 measure xvnet-veth-4q "$XV_TMP/xv4.stats"
+	proc_stop "$SINK_PID"
+	xvnetd_stop
+}
+
+row_xvnet_tap_4q() {
+	xvnetd_start
+	"${CTL[@]}" vm add vm1 --mac "$VM_MAC" --port tap --ifname "$TAP" --queues 4 ||
+		fail "vm add (4-queue tap) refused"
+	cleanup_add ip link del "$TAP"
+	tapread_start "$XV_TMP/xt4.stats" "$TAP" 4
+	GEN_FLOWS=1000 measure xvnet-tap-4q "$XV_TMP/xt4.stats"
+	proc_stop "$TAPREAD_PID"
+	xvnetd_stop
+	ip link del "$TAP" 2>/dev/null || true
 }
 
 for row in $ROWS; do

@@ -18,6 +18,8 @@ RATIOS = [  # (numerator, denominator, label, target)
     ("xvnet-veth", "ceiling", "veth port / XDP_DROP ceiling", 0.6),
     ("xvnet-xsk", "ceiling", "xsk port / XDP_DROP ceiling", 0.6),
     ("xvnet-tap", "ceiling", "tap port / XDP_DROP ceiling", None),
+    ("xvnet-veth-4q", "xvnet-veth", "4-queue veth (skb path, 1000 flows) / 1-queue veth (XDP redirect)", None),
+    ("xvnet-tap-4q", "xvnet-tap", "4-queue tap (skb path, 1000 flows) / 1-queue tap (XDP redirect)", None),
     ("xvnet-veth", "ovs-veth", "veth port / OVS AF_XDP", 4.0),
     ("xvnet-tap", "ovs-tap", "tap port / OVS AF_XDP", 2.5),
     ("xvnet-veth", "ovs-veth-normal", "veth port / OVS AF_XDP, NORMAL action", None),
@@ -25,7 +27,7 @@ RATIOS = [  # (numerator, denominator, label, target)
     ("xvnet-veth", "ovs-veth-in_port", "veth port / OVS AF_XDP, in_port rule", None),
     ("xvnet-tap", "ovs-tap-in_port", "tap port / OVS AF_XDP, in_port rule", None),
 ]
-ROW_ORDER = ["ceiling", "xvnet-veth", "xvnet-tap", "xvnet-xsk", "bridge-veth",
+ROW_ORDER = ["ceiling", "xvnet-veth", "xvnet-tap", "xvnet-xsk", "xvnet-veth-4q", "xvnet-tap-4q", "bridge-veth",
              "bridge-tap", "ovs-veth", "ovs-tap", "ovs-veth-normal", "ovs-veth-in_port",
              "ovs-tap-normal", "ovs-tap-in_port"]
 
