@@ -217,7 +217,6 @@ int xsk_side(struct xdp_md *ctx)
 	return XDP_REDIRECT;
 }
 
-/* Multi-queue taps: tun's steering program (TUNSETSTEERINGEBPF). */
 /* A spread VM's queue, on that queue's CPU (entries of xvnet_cpus). */
 SEC("xdp/cpumap")
 int vm_cpu(struct xdp_md *ctx)
@@ -225,6 +224,7 @@ int vm_cpu(struct xdp_md *ctx)
 	return spread_deliver(ctx);
 }
 
+/* Multi-queue taps: tun's steering program (TUNSETSTEERINGEBPF). */
 SEC("socket")
 int tap_steer(struct __sk_buff *skb)
 {

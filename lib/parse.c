@@ -70,6 +70,50 @@ int xv_parse_mac(const char *field, const char *s, uint8_t mac[6],
 	return 0;
 }
 
+int xv_parse_num_list(const char *field, const char *s, unsigned long max,
+		      const char *what, uint8_t *out, size_t cap, size_t *n,
+		      char *err, size_t errlen)
+{
+	const char *p = s;
+
+	*n = 0;
+	if (!s || !*s)
+		goto bad;
+	while (*p) {
+		char *end;
+		unsigned long a, b;
+
+		if (!isdigit((unsigned char)*p))
+			goto bad;
+		a = b = strtoul(p, &end, 10);
+		if (*end == '-') {
+			p = end + 1;
+			if (!isdigit((unsigned char)*p))
+				goto bad;
+			b = strtoul(p, &end, 10);
+		}
+		if (a > b || b > max) {
+			snprintf(err, errlen, "%s: '%.64s': %ss are 0-%lu", field, s,
+				 what, max);
+			return -1;
+		}
+		for (unsigned long v = a; v <= b; v++) {
+			if (*n == cap)
+				return parse_fail(err, errlen, field, s,
+						  "has more than %zu entries", cap);
+			out[(*n)++] = (uint8_t)v;
+		}
+		if (*end == ',')
+			end++;
+		else if (*end)
+			goto bad;
+		p = end;
+	}
+	return 0;
+bad:
+	return parse_fail(err, errlen, field, s, "is not a %s list (e.g. 0,2-3)", what);
+}
+
 int xv_parse_uint(const char *field, const char *s, unsigned long min,
 		  unsigned long max, unsigned long *out, char *err, size_t errlen)
 {

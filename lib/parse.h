@@ -27,6 +27,14 @@ int xv_parse_vlan(const char *field, const char *s, uint16_t *vlan,
 /* Decimal unsigned integer in [min, max]. */
 int xv_parse_uint(const char *field, const char *s, unsigned long min,
 		  unsigned long max, unsigned long *out, char *err, size_t errlen);
+/*
+ * "0,2-3": numbers and ranges A-B (A <= B <= max), expanded in order into
+ * out[0..*n), at most cap of them.  what names one item in messages
+ * ("queue": "... is not a queue list", "... queues are 0-15").
+ */
+int xv_parse_num_list(const char *field, const char *s, unsigned long max,
+		      const char *what, uint8_t *out, size_t cap, size_t *n,
+		      char *err, size_t errlen);
 /* IPv4 (stored IPv4-mapped ::ffff:a.b.c.d) or IPv6; *is_v4 tells which. */
 int xv_parse_ip(const char *field, const char *s, uint8_t addr[16], bool *is_v4,
 		char *err, size_t errlen);

@@ -10,6 +10,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -41,12 +42,26 @@ static struct coal_live *lives[XVNET_MAX_VMS];
 
 /* ---- config ------------------------------------------------------------- */
 
+/* The numeric keys: "coalesce-" + name, bounds, field. */
+static const struct {
+	const char *name;
+	unsigned long max;
+	size_t off;
+} knobs[] = {
+	{ "rx-frames", XVNET_COAL_FRAMES_MAX, offsetof(struct coal_conf, rx_frames) },
+	{ "rx-usecs", XVNET_COAL_USECS_MAX, offsetof(struct coal_conf, rx_usecs) },
+	{ "napi-defer-irqs", NAPI_DEFER_MAX, offsetof(struct coal_conf, napi_defer_irqs) },
+	{ "napi-flush-usecs", NAPI_FLUSH_MAX, offsetof(struct coal_conf, napi_flush_usecs) },
+};
+#define N_KNOBS (sizeof(knobs) / sizeof(knobs[0]))
+
 int coal_conf_set(struct coal_conf *c, const char *key, const char *val,
 		  char *err, size_t errlen)
 {
+	const char *name = key + strlen("coalesce-");
 	unsigned long v;
 
-	if (!strcmp(key, "coalesce-adaptive")) {
+	if (!strcmp(name, "adaptive")) {
 		if (val && (!strcmp(val, "on") || !strcmp(val, "1")))
 			c->adaptive = 1;
 		else if (val && (!strcmp(val, "off") || !strcmp(val, "0")))
@@ -55,48 +70,31 @@ int coal_conf_set(struct coal_conf *c, const char *key, const char *val,
 			return ERR("adaptive: '%.64s' is not on or off", val ? val : "");
 		return 0;
 	}
-	if (!val)
-		return ERR("%s: needs a value", key + 9);
-	if (!strcmp(key, "coalesce-rx-frames")) {
-		if (xv_parse_uint("rx-frames", val, 0, XVNET_COAL_FRAMES_MAX, &v,
-				  err, errlen))
+	for (size_t i = 0; i < N_KNOBS; i++) {
+		if (strcmp(name, knobs[i].name))
+			continue;
+		if (!val)
+			return ERR("%s: needs a value", name);
+		if (xv_parse_uint(name, val, 0, knobs[i].max, &v, err, errlen))
 			return -1;
-		c->rx_frames = (uint32_t)v;
-	} else if (!strcmp(key, "coalesce-rx-usecs")) {
-		if (xv_parse_uint("rx-usecs", val, 0, XVNET_COAL_USECS_MAX, &v,
-				  err, errlen))
-			return -1;
-		c->rx_usecs = (uint32_t)v;
-	} else if (!strcmp(key, "coalesce-napi-defer-irqs")) {
-		if (xv_parse_uint("napi-defer-irqs", val, 0, NAPI_DEFER_MAX, &v,
-				  err, errlen))
-			return -1;
-		c->napi_defer_irqs = (uint32_t)v;
-	} else if (!strcmp(key, "coalesce-napi-flush-usecs")) {
-		if (xv_parse_uint("napi-flush-usecs", val, 0, NAPI_FLUSH_MAX, &v,
-				  err, errlen))
-			return -1;
-		c->napi_flush_usecs = (uint32_t)v;
-	} else {
-		return ERR("%s: unknown key (coalesce-rx-frames, coalesce-rx-usecs,"
-			   " coalesce-adaptive, coalesce-napi-defer-irqs,"
-			   " coalesce-napi-flush-usecs)", key);
+		*(uint32_t *)((char *)c + knobs[i].off) = (uint32_t)v;
+		return 0;
 	}
-	return 0;
+	return ERR("%s: unknown key (coalesce-rx-frames, coalesce-rx-usecs,"
+		   " coalesce-adaptive, coalesce-napi-defer-irqs,"
+		   " coalesce-napi-flush-usecs)", key);
 }
 
 void coal_conf_format(const struct coal_conf *c, FILE *f)
 {
-	if (c->rx_frames)
-		fprintf(f, " coalesce-rx-frames %u", c->rx_frames);
-	if (c->rx_usecs)
-		fprintf(f, " coalesce-rx-usecs %u", c->rx_usecs);
+	for (size_t i = 0; i < N_KNOBS; i++) {
+		uint32_t v = *(const uint32_t *)((const char *)c + knobs[i].off);
+
+		if (v)
+			fprintf(f, " coalesce-%s %u", knobs[i].name, v);
+	}
 	if (c->adaptive)
 		fprintf(f, " coalesce-adaptive on");
-	if (c->napi_defer_irqs)
-		fprintf(f, " coalesce-napi-defer-irqs %u", c->napi_defer_irqs);
-	if (c->napi_flush_usecs)
-		fprintf(f, " coalesce-napi-flush-usecs %u", c->napi_flush_usecs);
 }
 
 static bool coal_is_set(const struct coal_conf *c)

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* xvnetd.conf: parse, validate, format, save atomically. */
 #include <arpa/inet.h>
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -145,42 +144,19 @@ static int parse_queue_cpus(const char *val, struct vm_conf *vm, char *err,
 			    size_t errlen)
 {
 	int ncpus = libbpf_num_possible_cpus();
-	const char *p = val;
-	uint8_t n = 0;
+	size_t n;
 
-	while (*p) {
-		char *end;
-		unsigned long a = strtoul(p, &end, 10), b = a;
-
-		if (end == p || !isdigit((unsigned char)*p))
-			goto bad;
-		if (*end == '-') {
-			p = end + 1;
-			b = strtoul(p, &end, 10);
-			if (end == p || !isdigit((unsigned char)*p) || b < a)
-				goto bad;
-		}
-		for (unsigned long c = a; c <= b; c++) {
-			if (c >= XVNET_MAX_CPUS || (ncpus > 0 && c >= (unsigned long)ncpus))
-				return ERR("queue-cpus: CPU %lu does not exist (CPUs 0-%d)",
-					   c, (ncpus > 0 ? ncpus : XVNET_MAX_CPUS) - 1);
-			if (n == XVNET_MAX_QUEUES)
-				return ERR("queue-cpus: more than %d entries (one per queue)",
-					   XVNET_MAX_QUEUES);
-			vm->queue_cpus[n++] = (uint8_t)c;
-		}
-		if (*end == ',')
-			end++;
-		else if (*end)
-			goto bad;
-		p = end;
-	}
-	if (!n)
-		goto bad;
-	vm->n_queue_cpus = n;
+	if (xv_parse_num_list("queue-cpus", val, UINT8_MAX, "CPU", vm->queue_cpus,
+			      XVNET_MAX_QUEUES, &n, err, errlen))
+		return -1;
+	if (ncpus <= 0 || ncpus > XVNET_MAX_CPUS)
+		ncpus = XVNET_MAX_CPUS;
+	for (size_t i = 0; i < n; i++)
+		if (vm->queue_cpus[i] >= ncpus)
+			return ERR("queue-cpus: CPU %u does not exist (CPUs 0-%d)",
+				   vm->queue_cpus[i], ncpus - 1);
+	vm->n_queue_cpus = (uint8_t)n;
 	return 0;
-bad:
-	return ERR("queue-cpus: '%.64s' is not a CPU list (e.g. 0,1 or 0-3)", val);
 }
 
 int vm_conf_set(struct vm_conf *vm, const char *key, const char *val,

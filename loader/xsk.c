@@ -83,38 +83,18 @@ static int onoff(const char *key, const char *val, uint8_t *out, char *err,
 static int parse_queues(const char *key, const char *val, uint32_t *out,
 			char *err, size_t errlen)
 {
-	uint32_t mask = 0;
-	const char *p = val;
+	uint8_t q[64];
+	size_t n;
 
 	if (!val || !*val)
 		return ERR("%s: needs a value (e.g. 0,2-3)", key);
-	while (*p) {
-		char *end;
-		unsigned long a = strtoul(p, &end, 10), b = a;
-
-		if (end == p)
-			goto bad;
-		if (*end == '-') {
-			p = end + 1;
-			b = strtoul(p, &end, 10);
-			if (end == p)
-				goto bad;
-		}
-		if (a > b || b >= XVNET_MAX_NIC_QUEUES)
-			return ERR("%s: '%.64s': queues are 0-%d", key, val,
-				   XVNET_MAX_NIC_QUEUES - 1);
-		for (unsigned long q = a; q <= b; q++)
-			mask |= 1u << q;
-		if (*end == ',')
-			end++;
-		else if (*end)
-			goto bad;
-		p = end;
-	}
-	*out = mask;
+	if (xv_parse_num_list(key, val, XVNET_MAX_NIC_QUEUES - 1, "queue", q,
+			      sizeof(q), &n, err, errlen))
+		return -1;
+	*out = 0;
+	for (size_t i = 0; i < n; i++)
+		*out |= 1u << q[i];
 	return 0;
-bad:
-	return ERR("%s: '%.64s' is not a queue list (e.g. 0,2-3)", key, val);
 }
 
 int xsk_conf_set(struct xsk_conf *c, const char *key, const char *val,
@@ -303,6 +283,26 @@ static int sock_knobs(struct xvm *x, struct xsock *s, char *err, size_t errlen)
 }
 
 /*
+ * One socket of the VM's UMEM on (dev, queue), with its own fill and
+ * completion rings; a TX ring only if tx.  A socket just closed on this
+ * queue (vm del, re-add) releases the queue's UMEM registration
+ * asynchronously: EBUSY for a while.
+ */
+static int sock_create(struct xvm *x, struct xsock *s, const char *dev, __u32 q,
+		       bool tx, const struct xsk_socket_config *scfg)
+{
+	int r;
+
+	for (int tries = 0;; tries++) {
+		r = xsk_socket__create_shared(&s->xsk, dev, q, x->umem, &s->rx,
+					      tx ? &s->tx : NULL, &s->fq, &s->cq, scfg);
+		if (r != -EBUSY || tries == 500)
+			return r;
+		usleep(2000);
+	}
+}
+
+/*
  * The side socket, on queue 0 of the VM end of the side veth (created with
  * the port, loader/netdev.c): xsk_side there redirects into it, and its TX
  * leaves through the veth to vm_tx on the host end.
@@ -323,13 +323,7 @@ static int side_create(struct xvd *d, const struct vm_conf *vm, struct xvm *x,
 		return ERR("%s[%u]: %s", XVNET_MAP_PORT_VM, sif, strerror(errno));
 	if (dp_xsk_side_attach(d, x->side_ifindex, err, errlen))
 		return -1;
-	for (int tries = 0;; tries++) {
-		r = xsk_socket__create_shared(&s->xsk, x->side_ifname, 0, x->umem,
-					      &s->rx, &s->tx, &s->fq, &s->cq, scfg);
-		if (r != -EBUSY || tries == 500)
-			break;
-		usleep(2000);
-	}
+	r = sock_create(x, s, x->side_ifname, 0, true, scfg);
 	if (r) {
 		s->xsk = NULL;
 		return ERR("xsk: side socket on %s: %s", x->side_ifname, strerror(-r));
@@ -436,18 +430,9 @@ static int xvm_create(struct xvd *d, const struct vm_conf *vm, struct xvm **out,
 		__u32 slot = XVNET_XSK_SLOT((__u32)vm->id, (__u32)q);
 
 		s->rxq = (__u32)q;
-		/* a socket just closed on this queue (vm del, re-add) releases
-		 * the queue's UMEM registration asynchronously: EBUSY a while */
-		for (int tries = 0;; tries++) {
-			/* no TX ring: a VM sends on its side socket only,
-			 * which is what puts vm_tx's checks on its path */
-			r = xsk_socket__create_shared(&s->xsk, x->nic, (__u32)q, x->umem,
-						      &s->rx, NULL, &s->fq, &s->cq,
-						      &scfg);
-			if (r != -EBUSY || tries == 500)
-				break;
-			usleep(2000);
-		}
+		/* no TX ring: a VM sends on its side socket only, which is
+		 * what puts vm_tx's checks on its path */
+		r = sock_create(x, s, x->nic, (__u32)q, false, &scfg);
 		if (r) {
 			(void)ERR("xsk: socket on %s queue %d: %s", x->nic, q, strerror(-r));
 			goto fail;

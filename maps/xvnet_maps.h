@@ -221,6 +221,7 @@ struct xvnet_flow {
  * vm_cpu).  nic_rx sends a spread VM's frame, with struct xvnet_skb_meta in
  * front, to the CPU of its queue; vm_cpu finishes the delivery there.
  */
+
 /* xvnet_xsks: XSKMAP[vm_id * XVNET_MAX_NIC_QUEUES + NIC rx queue] -> socket */
 #define XVNET_XSK_SLOT(vm_id, rxq) ((vm_id) * XVNET_MAX_NIC_QUEUES + (rxq))
 #define XVNET_XSKS_MAX (XVNET_MAX_VMS * XVNET_MAX_NIC_QUEUES)
@@ -326,7 +327,9 @@ struct xvnet_xsk_meta {
  * records the queue in skb->queue_mapping (queue + 1, the kernel's
  * "recorded RX queue") and bpf_redirect()s the skb into the VM's port.
  * There the port's transmit honours it: a tap through tap_steer (tun's
- * steering program), a veth through skb_tx_hash().  docs/datapath.md.
+ * steering program), a veth through skb_tx_hash().  The same block carries
+ * a spread VM's frame (XVNET_VM_F_CPU_SPREAD) through the CPUMAP hop to
+ * vm_cpu.  docs/datapath.md.
  */
 #define XVNET_SKB_META_MAGIC    0x78767131u   /* "xvq1" */
 struct xvnet_skb_meta {
@@ -361,9 +364,9 @@ struct xvnet_coal_page {
 	__u32 adaptive;             /* 1: batch follows the packet rate */
 	__u32 consumer_pid;         /* written by the consumer that attached */
 	__u64 wakeups;              /* consumer: returns from poll() with work */
-	__u64 rate_pps;             /* consumer: measured rate (adaptive) */
-	__u32 eff_frames;           /* consumer: batch in force now */
-	__u32 eff_usecs;            /* consumer: delay bound in force now */
+	__u64 rate_pps;             /* consumer: measured rate, all queues */
+	__u32 eff_frames;           /* consumer: batch in force now (queue 0) */
+	__u32 eff_usecs;            /* consumer: delay bound now (queue 0) */
 	struct xvnet_coal_queue q[XVNET_MAX_QUEUES];
 };
 

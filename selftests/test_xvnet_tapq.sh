@@ -167,34 +167,35 @@ wait_read() { # STATSFILE N
 export DST_IP=10.99.0.2   # xvnet-trafgen's default destination
 skb0=$(xv_counter skb_path)
 
-# ---- 1. the 4-queue tap, random key, default table ---------------------------------
-tapread_start
-send_wire t1 $TMAC
-wait_read "$XV_TMP/tap.stats" $((FLOWS * PER_FLOW)) || fail "tap: read $(read_total "$XV_TMP/tap.stats") of $((FLOWS * PER_FLOW)) frames"
-tapread_stop
-log "tap queues read: $(cat "$XV_TMP/tapread.$TAPREAD_N.log")"
-check t1 "$TAPREAD_FLOWS" 10.99.0.1 9 $FLOWS $PER_FLOW "$SENT_DELTA" "tap, random key"
+# tap_round LABEL / veth_round LABEL: 1000 flows x 4 from the wire into the
+# 4-queue tap / veth VM, read per queue, checked per flow
+tap_round() {
+	tapread_start
+	send_wire t1 $TMAC
+	wait_read "$XV_TMP/tap.stats" $((FLOWS * PER_FLOW)) ||
+		fail "$1: read $(read_total "$XV_TMP/tap.stats") of $((FLOWS * PER_FLOW)) frames"
+	tapread_stop
+	log "tap queues read: $(cat "$XV_TMP/tapread.$TAPREAD_N.log")"
+	check t1 "$TAPREAD_FLOWS" 10.99.0.1 9 $FLOWS $PER_FLOW "$SENT_DELTA" "$1"
+}
+veth_round() {
+	sink_start
+	send_wire v1 $VMAC
+	wait_read "$XV_TMP/sink.stats" $((FLOWS * PER_FLOW)) ||
+		fail "$1: the VM end saw $(cat "$XV_TMP/sink.stats") of $((FLOWS * PER_FLOW)) frames"
+	sink_stop
+	check v1 "$SINK_FLOWS" 10.99.0.1 9 $FLOWS $PER_FLOW "$SENT_DELTA" "$1"
+}
 
-# ---- 2. the 4-queue veth ------------------------------------------------------------
-sink_start
-send_wire v1 $VMAC
-wait_read "$XV_TMP/sink.stats" $((FLOWS * PER_FLOW)) || fail "veth: the VM end saw $(cat "$XV_TMP/sink.stats") of $((FLOWS * PER_FLOW)) frames"
-sink_stop
-check v1 "$SINK_FLOWS" 10.99.0.1 9 $FLOWS $PER_FLOW "$SENT_DELTA" "veth, random key"
+# ---- 1, 2. the 4-queue tap and veth, random key, default table ----------------------
+tap_round "tap, random key"
+veth_round "veth, random key"
 
 # ---- 3. a new table and key, both VMs ------------------------------------------------
 xvctl rss set t1 --key $MS_KEY --weight 1,0,2,1 >/dev/null || fail "rss set t1 refused"
 xvctl rss set v1 --key $MS_KEY --weight 0,3,1,1 >/dev/null || fail "rss set v1 refused"
-tapread_start
-send_wire t1 $TMAC
-wait_read "$XV_TMP/tap.stats" $((FLOWS * PER_FLOW)) || fail "tap (weights): read $(read_total "$XV_TMP/tap.stats") frames"
-tapread_stop
-check t1 "$TAPREAD_FLOWS" 10.99.0.1 9 $FLOWS $PER_FLOW "$SENT_DELTA" "tap, published key, --weight 1,0,2,1"
-sink_start
-send_wire v1 $VMAC
-wait_read "$XV_TMP/sink.stats" $((FLOWS * PER_FLOW)) || fail "veth (weights): $(cat "$XV_TMP/sink.stats") frames"
-sink_stop
-check v1 "$SINK_FLOWS" 10.99.0.1 9 $FLOWS $PER_FLOW "$SENT_DELTA" "veth, published key, --weight 0,3,1,1"
+tap_round "tap, published key, --weight 1,0,2,1"
+veth_round "veth, published key, --weight 0,3,1,1"
 
 # ---- 4. xvnetd restarts under traffic while the tap's queues are held --------------------
 # (the pinned datapath keeps delivering; the new xvnetd attaches and

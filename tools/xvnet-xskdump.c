@@ -402,7 +402,7 @@ static __u64 frame_stamp(const unsigned char *p, __u32 len)
  * due. Returns the earliest time a queue must be notified (0: none). */
 static __u64 coalesce_round(__u64 now)
 {
-	__u64 next = 0;
+	__u64 next = 0, rate = 0;
 	struct xvnet_coal_page *pg = page();
 
 	for (int q = 0; q < XVNET_MAX_QUEUES; q++) {
@@ -413,11 +413,12 @@ static __u64 coalesce_round(__u64 now)
 		batch_n[q] = 0;
 		if (xv_coal_due(&coal[q], now))
 			notify(q, now);
+		rate += coal[q].rate_pps;
 		dl = xv_coal_deadline(&coal[q]);
 		if (dl && (!next || dl < next))
 			next = dl;
 	}
-	pg->rate_pps = coal[0].rate_pps;
+	pg->rate_pps = rate;
 	pg->eff_frames = coal[0].eff_frames;
 	pg->eff_usecs = coal[0].eff_usecs;
 	return next;
