@@ -13,6 +13,7 @@
 #include "bpf/hwhash.h"
 #include "bpf/skbpath.h"
 #include "bpf/spread.h"
+#include "bpf/meta.h"
 
 /* Where deliver() runs: from decides which sockets and which hash. */
 #define DELIVER_FROM_VM         0       /* vm_tx: local VM to VM */
@@ -31,26 +32,6 @@ static __always_inline int vlan_pop(struct xdp_md *ctx)
 	__builtin_memcpy(macs, data, sizeof(macs));
 	__builtin_memcpy(data + sizeof(struct vlan_tag), macs, sizeof(macs));
 	return bpf_xdp_adjust_head(ctx, sizeof(struct vlan_tag));
-}
-
-static __always_inline int write_xsk_meta(struct xdp_md *ctx, __u32 hash, __u16 type,
-					  __u32 queue, __u16 vlan, __u32 vm_id)
-{
-	struct xvnet_xsk_meta *m;
-	void *data;
-
-	if (bpf_xdp_adjust_meta(ctx, -(int)sizeof(*m)))
-		return -1;
-	data = (void *)(long)ctx->data;
-	m = (void *)(long)ctx->data_meta;
-	if ((void *)(m + 1) > data)
-		return -1;
-	m->rss_hash = hash;
-	m->rss_type = type;
-	m->queue = queue;
-	m->vlan = vlan;
-	m->vm_id_lo = vm_id;
-	return 0;
 }
 
 /*
@@ -83,7 +64,11 @@ static __always_inline int deliver(struct xdp_md *ctx, const struct xvnet_vm *vm
 		return XDP_DROP;
 	}
 
-	if (xsk && write_xsk_meta(ctx, hash, type, queue, p->key.vlan, vm_id)) {
+	/* tail mode: a frame from a local VM reaches an xsk VM through its side
+	 * veth, where xsk_side writes the block (a trailer here would be taken
+	 * for part of the frame there) */
+	if (xsk && !(meta_tail() && from == DELIVER_FROM_VM) &&
+	    xsk_meta_put(ctx, hash, type, queue, p->key.vlan, vm_id)) {
 		count(XVNET_CNT_META_FAIL);
 		return XDP_DROP;
 	}

@@ -183,9 +183,9 @@ int vm_flood(struct __sk_buff *skb)
 
 /*
  * The VM end of an xsk VM's side veth: what reaches it (broadcast copies,
- * frames from other local VMs) goes into the VM's side socket.  Frames
- * delivered by vm_tx already carry the metadata block; flood copies (tc,
- * skb) do not, and get one without a hash.
+ * frames from other local VMs) goes into the VM's side socket.  A frame
+ * without the metadata block (flood copies, and in tail mode every frame:
+ * bpf/meta.h) gets one here, with the VM's own hash of the flow.
  */
 SEC("xdp")
 int xsk_side(struct xdp_md *ctx)
@@ -205,10 +205,21 @@ int xsk_side(struct xdp_md *ctx)
 		count(XVNET_CNT_QUEUE_NOT_READY);
 		return XDP_DROP;
 	}
-	if (ctx->data_meta == ctx->data &&
-	    write_xsk_meta(ctx, 0, XVNET_RSS_TYPE_NONE, 0, vm->vlan, vm_id)) {
-		count(XVNET_CNT_META_FAIL);
-		return XDP_DROP;
+	if (meta_tail() || ctx->data_meta == ctx->data) {
+		void *data = (void *)(long)ctx->data;
+		void *data_end = (void *)(long)ctx->data_end;
+		__u16 type = XVNET_RSS_TYPE_NONE;
+		__u32 hash = 0, queue = 0;
+		struct xvnet_pkt p = {};
+
+		if (parse_frame(data, data_end, &p) == PARSE_OK) {
+			hash = rss_hash(vm, &p, &type);
+			queue = vm->n_queues > 1 ? rss_queue(vm, hash) : 0;
+		}
+		if (xsk_meta_put(ctx, hash, type, queue, vm->vlan, vm_id)) {
+			count(XVNET_CNT_META_FAIL);
+			return XDP_DROP;
+		}
 	}
 	if (bpf_redirect_map(&xvnet_xsk_side, vm_id, 0) != XDP_REDIRECT) {
 		count(XVNET_CNT_QUEUE_NOT_READY);

@@ -6,10 +6,12 @@
  * picks the queue from the current CPU.  The skb transmit does let the
  * queue be chosen, so such frames take it:
  *
- *  1. XDP (deliver(): nic_rx, vm_tx) writes struct xvnet_skb_meta in front
- *     of the frame and passes it (XDP_PASS); XDP metadata stays with the skb;
- *  2. tc ingress of the same device (nic_flood, vm_flood) finds the block at
- *     data_meta, records the queue as skb->queue_mapping = queue + 1 (what
+ *  1. XDP (deliver(): nic_rx, vm_tx) names the VM and queue in front of the
+ *     frame (struct xvnet_skb_meta, XDP metadata, which stays with the skb)
+ *     or in a tagged trailer where adjust_meta is refused (bpf/meta.h), and
+ *     passes it (XDP_PASS);
+ *  2. tc ingress of the same device (nic_flood, vm_flood) takes the block
+ *     (skb_meta_take), records the queue as skb->queue_mapping = queue + 1 (what
  *     skb_record_rx_queue() writes) and bpf_redirect()s the skb to the
  *     port's egress: dev_queue_xmit -> netdev_core_pick_tx;
  *  3. the port picks the recorded queue:
@@ -28,29 +30,7 @@
 #include "bpf/maps.h"
 #include "bpf/counters.h"
 #include "bpf/parse.h"
-
-/* struct xvnet_skb_meta in front of the frame; -1 (counted) if no room:
- * a driver without XDP metadata (--xdp-mode generic has it). */
-static __always_inline int skb_meta_put(struct xdp_md *ctx, __u32 vm_id, __u32 queue)
-{
-	struct xvnet_skb_meta *m;
-	void *data;
-
-	if (bpf_xdp_adjust_meta(ctx, -(int)sizeof(*m)))
-		goto no_meta;
-	data = (void *)(long)ctx->data;
-	m = (void *)(long)ctx->data_meta;
-	if ((void *)(m + 1) > data)
-		goto no_meta;
-	m->magic = XVNET_SKB_META_MAGIC;
-	m->vm_id = vm_id;
-	m->queue = (__u16)queue;
-	m->pad = 0;
-	return 0;
-no_meta:
-	count(XVNET_CNT_META_FAIL);
-	return -1;
-}
+#include "bpf/meta.h"
 
 /* XDP, last step of deliver(): meta block, counted as delivered, passed. */
 static __always_inline int skb_path_pass(struct xdp_md *ctx, __u32 vm_id, __u32 queue,
@@ -75,23 +55,26 @@ static __always_inline int skb_path_pass(struct xdp_md *ctx, __u32 vm_id, __u32 
  * ours.  Only unicast: nic_rx and vm_tx pass group-addressed frames to
  * the flood code without a block, so a block on one could only be left
  * over from elsewhere.  The block is checked against the VM's slot.
+ * A global function: the verifier checks it once, on its own, so its many
+ * exits do not each walk the flood loop that follows it in the callers.
  */
-static __always_inline int skb_path_redirect(struct __sk_buff *skb)
+__attribute__((noinline)) int skb_path_redirect(struct __sk_buff *skb)
 {
 	void *data = (void *)(long)skb->data;
 	void *data_end = (void *)(long)skb->data_end;
-	struct xvnet_skb_meta *m = (void *)(long)skb->data_meta;
 	struct ethhdr *eth = data;
 	struct xvnet_vm *vm;
-	__u32 vm_id, queue;
+	__u32 vm_id;
+	__u16 queue;
+	int r;
 
-	if ((void *)(m + 1) > data || (void *)(eth + 1) > data_end ||
-	    (eth->h_dest[0] & 1) || m->magic != XVNET_SKB_META_MAGIC)
+	if ((void *)(eth + 1) > data_end || (eth->h_dest[0] & 1))
 		return -1;
-	vm_id = m->vm_id;
-	queue = m->queue;
+	r = skb_meta_take(skb, &vm_id, &queue);
+	if (r == 0)
+		return -1;
 	vm = bpf_map_lookup_elem(&xvnet_vms, &vm_id);
-	if (!vm || !(vm->flags & XVNET_VM_F_ACTIVE) ||
+	if (r < 0 || !vm || !(vm->flags & XVNET_VM_F_ACTIVE) ||
 	    !(vm->flags & XVNET_VM_F_SKB_PATH) || queue >= vm->n_queues ||
 	    !vm->ifindex) {
 		count(XVNET_CNT_SKB_PATH_DROP);

@@ -3,9 +3,8 @@
  * Backend spreading (XVNET_VM_F_CPU_SPREAD, vm `queue-cpus`): the delivery
  * work of a VM's queue q runs on host CPU queue_cpu[q] instead of the CPU
  * of the NIC's NAPI, so that one VM's receive work uses several cores.
- * nic_rx puts struct xvnet_skb_meta (VM, queue) in front of the frame and
- * redirects it into the CPUMAP xvnet_cpus; the kernel's cpumap thread of
- * that CPU runs vm_cpu on it, which delivers to the port (DEVMAP); for a
+ * nic_rx names the VM and queue on the frame (bpf/meta.h) and redirects
+ * it into the CPUMAP xvnet_cpus; the kernel's cpumap thread of that CPU runs vm_cpu on it, which delivers to the port (DEVMAP); for a
  * multi-queue tap/veth that is exact only when this CPU maps to the frame's
  * queue (cpu % queues == queue, e.g. queue-cpus 0,1 for 2 queues), else the
  * frame goes up its own CPU's stack to the skb path (bpf/skbpath.h: cpumap
@@ -17,6 +16,7 @@
 #include "bpf/maps.h"
 #include "bpf/counters.h"
 #include "bpf/skbpath.h"
+#include "bpf/meta.h"
 
 /* nic_rx: to the CPU of the frame's queue; counted delivered there. */
 static __always_inline int spread_redirect(struct xdp_md *ctx, const struct xvnet_vm *vm,
@@ -38,14 +38,12 @@ static __always_inline int spread_redirect(struct xdp_md *ctx, const struct xvne
 /* vm_cpu, on the queue's CPU. */
 static __always_inline int spread_deliver(struct xdp_md *ctx)
 {
-	void *data = (void *)(long)ctx->data;
-	struct xvnet_skb_meta *m = (void *)(long)ctx->data_meta;
 	struct xvnet_vm *vm;
 	__u32 vm_id;
+	__u16 queue;
 
-	if ((void *)(m + 1) > data || m->magic != XVNET_SKB_META_MAGIC)
+	if (!xdp_meta_get(ctx, &vm_id, &queue))
 		goto drop;
-	vm_id = m->vm_id;
 	vm = bpf_map_lookup_elem(&xvnet_vms, &vm_id);
 	if (!vm || !(vm->flags & XVNET_VM_F_ACTIVE))
 		goto drop;
@@ -54,14 +52,14 @@ static __always_inline int spread_deliver(struct xdp_md *ctx)
 	 * A multi-queue tap/veth: the XDP transmit into it picks queue
 	 * cpu % queues (tun_xdp_xmit, veth_xdp_xmit), so on a CPU that maps to
 	 * the frame's queue the fast redirect is exact; elsewhere the skb
-	 * path, on this CPU.
+	 * path, on this CPU (the block stays on for tc).
 	 */
 	if ((vm->flags & XVNET_VM_F_SKB_PATH) && vm->n_queues &&
-	    bpf_get_smp_processor_id() % vm->n_queues != m->queue) {
+	    bpf_get_smp_processor_id() % vm->n_queues != queue) {
 		count(XVNET_CNT_SKB_PATH);
 		return XDP_PASS;
 	}
-	if (bpf_xdp_adjust_meta(ctx, (int)sizeof(*m)) ||
+	if (xdp_meta_drop(ctx) ||
 	    bpf_redirect_map(&xvnet_ports, vm_id, 0) != XDP_REDIRECT)
 		goto drop;
 	return XDP_REDIRECT;

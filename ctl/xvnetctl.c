@@ -377,14 +377,35 @@ static void print_stats(struct json_object *data, bool counters)
 
 /* ---- commands ----------------------------------------------------------- */
 
+/* Kernel capabilities: one line each; absent ones say what is done instead. */
+static void print_features(struct json_object *d)
+{
+	struct json_object *arr;
+
+	printf("metadata %s\n", js(d, "meta_at"));
+	if (!json_object_object_get_ex(d, "features", &arr))
+		return;
+	for (size_t i = 0; i < json_object_array_length(arr); i++) {
+		struct json_object *f = json_object_array_get_idx(arr, i);
+
+		if (jb(f, "used")) {
+			printf("  %-14s yes\n", js(f, "name"));
+			continue;
+		}
+		printf("  %-14s %s: %s\n  %-14s instead: %s\n", js(f, "name"),
+		       jb(f, "present") ? "disabled" : "no", js(f, "reason"), "",
+		       js(f, "instead"));
+	}
+}
+
 static int cmd_status(int argc, char **argv)
 {
 	struct json_object *rep, *d;
 	int r;
 
 	if (argc > 0 && (strcmp(argv[0], "--help") == 0 || !strcmp(argv[0], "-h"))) {
-		puts("usage: xvnetctl status\n  the datapath, its attachment and"
-		     " counts of VMs and flows");
+		puts("usage: xvnetctl status\n  the datapath, its attachment,"
+		     " counts of VMs and flows, and the kernel features it uses");
 		return EX_OK;
 	}
 	if (argc > 0)
@@ -405,6 +426,7 @@ static int cmd_status(int argc, char **argv)
 		printf("vms %s flows %s (configured %s) uptime %ss pid %s\n",
 		       js(d, "vms"), js(d, "flows"), js(d, "configured_flows"),
 		       js(d, "uptime_s"), js(d, "pid"));
+		print_features(d);
 	}
 	json_object_put(rep);
 	return EX_OK;

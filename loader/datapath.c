@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
 #include <unistd.h>
@@ -181,6 +182,7 @@ static int open_and_load(struct xvd *d, char *err, size_t errlen)
 	}
 	d->maps_adopted = pinned(XVNET_MAP_VM_BY_MAC);
 	d->skel->rodata->cfg_malformed_pass = d->cfg.malformed_pass;
+	d->skel->rodata->cfg_meta_at = d->meta_at;
 	/* the metadata kfunc only verifies in a program bound to the NIC */
 	bpf_program__set_autoload(d->skel->progs.nic_rx_hw, d->cfg.rx_hash_hw);
 	if (d->cfg.rx_hash_hw) {
@@ -323,6 +325,12 @@ static int set_uplink(struct xvd *d, char *err, size_t errlen)
 
 	bpf_map_lookup_elem(d->m.config, &zero, &c);   /* keep flows_active */
 	c.uplink_ifindex = ifindex;
+	/* once, then kept in the pinned map: frames in flight across a
+	 * restart keep a trailer the new programs honour */
+	while (!c.trailer_tag)
+		if (getrandom(&c.trailer_tag, sizeof(c.trailer_tag), 0) !=
+		    sizeof(c.trailer_tag))
+			return ERR("getrandom: %s", strerror(errno));
 	if (bpf_map_update_elem(d->m.uplink, &zero, &ifindex, BPF_ANY))
 		return ERR("%s[0] = %s: %s", XVNET_MAP_UPLINK, d->cfg.nic, strerror(errno));
 	if (bpf_map_update_elem(d->m.config, &zero, &c, BPF_ANY))
@@ -458,10 +466,46 @@ static int libbpf_log(enum libbpf_print_level level, const char *fmt,
 	return 0;
 }
 
+/*
+ * What the kernel offers decides how the data path is built: the metadata
+ * in front of frames or in a trailer (bpf/meta.h).  Only a loss nothing
+ * replaces stops the start, in one line that names it.
+ */
+static int choose_features(struct xvd *d, char *err, size_t errlen)
+{
+	char absent[512] = "";
+	size_t n = 0;
+
+	for (int f = 0; f < XV_FEAT_MAX; f++)
+		if (!xv_feature_usable(&d->feat, f) && n < sizeof(absent))
+			n += (size_t)snprintf(absent + n, sizeof(absent) - n, " %s%s",
+					      xv_feature_name(f),
+					      d->feat.disabled[f] ? " (disabled)" : "");
+	if (absent[0])
+		log_info("kernel features absent:%s (xvnetctl status says what is"
+			 " used instead)", absent);
+	if (xv_feature_usable(&d->feat, XV_FEAT_XDP_META)) {
+		d->meta_at = XVNET_META_HEAD;
+	} else if (xv_feature_usable(&d->feat, XV_FEAT_XDP_TAIL)) {
+		d->meta_at = XVNET_META_TAIL;
+		log_info("xdp_meta absent: per-frame metadata travels in a"
+			 " tagged trailer");
+	} else {
+		return ERR("kernel: XDP programs can use neither"
+			   " bpf_xdp_adjust_meta (%s) nor bpf_xdp_adjust_tail (%s):"
+			   " xvnet needs one of them; use a kernel that allows it",
+			   d->feat.why[XV_FEAT_XDP_META][0] ? d->feat.why[XV_FEAT_XDP_META] : "disabled",
+			   d->feat.why[XV_FEAT_XDP_TAIL][0] ? d->feat.why[XV_FEAT_XDP_TAIL] : "disabled");
+	}
+	return 0;
+}
+
 int dp_start(struct xvd *d, char *err, size_t errlen)
 {
 	libbpf_set_print(libbpf_log);
 	d->link_fd = -1;
+	if (xv_features_probe(&d->feat, err, errlen) || choose_features(d, err, errlen))
+		return -1;
 	d->ncpus = libbpf_num_possible_cpus();
 	if (d->ncpus <= 0)
 		return ERR("cannot count possible CPUs");
@@ -553,6 +597,30 @@ const char *dp_xdp_mode(const struct xvd *d)
 	}
 }
 
+/* Each capability: present, used, and what the data path does without it. */
+struct json_object *dp_features_json(const struct xv_features *fs)
+{
+	struct json_object *arr = json_object_new_array();
+
+	for (int f = 0; f < XV_FEAT_MAX; f++) {
+		struct json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "name", json_object_new_string(xv_feature_name(f)));
+		json_object_object_add(o, "present", json_object_new_boolean(fs->present[f]));
+		json_object_object_add(o, "used", json_object_new_boolean(xv_feature_usable(fs, f)));
+		json_object_object_add(o, "what", json_object_new_string(xv_feature_what(f)));
+		if (!xv_feature_usable(fs, f)) {
+			json_object_object_add(o, "reason", json_object_new_string(
+					       fs->disabled[f] ? "disabled (--without / XVNET_WITHOUT)" :
+					       fs->why[f]));
+			json_object_object_add(o, "instead", json_object_new_string(
+						       xv_feature_instead(f)));
+		}
+		json_object_array_add(arr, o);
+	}
+	return arr;
+}
+
 struct json_object *dp_status(const struct xvd *d)
 {
 	struct json_object *o = json_object_new_object();
@@ -590,5 +658,8 @@ struct json_object *dp_status(const struct xvd *d)
 	json_object_object_add(o, "flow_max", json_object_new_int64(d->flow_max));
 	json_object_object_add(o, "malformed", json_object_new_string(
 				       d->cfg.malformed_pass ? "pass" : "drop"));
+	json_object_object_add(o, "meta_at", json_object_new_string(
+				       d->meta_at == XVNET_META_TAIL ? "tail" : "head"));
+	json_object_object_add(o, "features", dp_features_json(&d->feat));
 	return o;
 }

@@ -25,7 +25,7 @@ static void usage(FILE *f)
 	fprintf(f,
 "usage: xvnetd [--config FILE] [--socket PATH] [--foreground]\n"
 "              [--xdp-mode native|generic] [--log-level err|warn|info|debug]\n"
-"              [--pin-dir DIR] [--teardown]\n"
+"              [--pin-dir DIR] [--without FEATURES] [--probe] [--teardown]\n"
 "  --config FILE     configuration (default " XV_DEFAULT_CONFIG ")\n"
 "  --socket PATH     control socket (default " XV_DEFAULT_SOCKET ")\n"
 "  --foreground      stay in the foreground, log to stderr (else syslog)\n"
@@ -33,6 +33,11 @@ static void usage(FILE *f)
 "  --log-level L     err, warn, info (default) or debug\n"
 "  --pin-dir DIR     where maps and the link are pinned (default\n"
 "                    " XVNET_PIN_DIR "; under /sys/fs/bpf)\n"
+"  --without LIST    treat these kernel features as absent (comma list,\n"
+"                    see --probe): tests every fallback on any kernel;\n"
+"                    also read from XVNET_WITHOUT\n"
+"  --probe           probe the kernel's features, print what the data path\n"
+"                    would use and what it does instead, then exit\n"
 "  --teardown        remove the datapath, the pins and the ports xvnetd\n"
 "                    created, then exit\n");
 }
@@ -67,6 +72,34 @@ static int take_lock(const char *socket_path, bool quiet)
 	return fd;
 }
 
+/* --probe: one line a feature; exit 0 when xvnet can run here. */
+static int probe(struct xvd *d)
+{
+	char err[XV_ERR_LEN];
+	bool head, tail;
+
+	if (xv_features_probe(&d->feat, err, sizeof(err))) {
+		fprintf(stderr, "xvnetd: %s\n", err);
+		return 2;
+	}
+	for (int f = 0; f < XV_FEAT_MAX; f++) {
+		bool use = xv_feature_usable(&d->feat, f);
+
+		printf("%-14s %-8s %s\n", xv_feature_name(f),
+		       use ? "yes" : d->feat.present[f] ? "disabled" : "no",
+		       xv_feature_what(f));
+		if (!use)
+			printf("%-14s %-8s %s; instead: %s\n", "", "",
+			       d->feat.disabled[f] ? "--without" : d->feat.why[f],
+			       xv_feature_instead(f));
+	}
+	head = xv_feature_usable(&d->feat, XV_FEAT_XDP_META);
+	tail = xv_feature_usable(&d->feat, XV_FEAT_XDP_TAIL);
+	printf("metadata: %s\n", head ? "head (bpf_xdp_adjust_meta)" :
+	       tail ? "tail (tagged trailer, bpf_xdp_adjust_tail)" : "none: xvnet cannot run");
+	return head || tail ? 0 : 1;
+}
+
 static int teardown(struct xvd *d)
 {
 	char err[XV_ERR_LEN];
@@ -96,17 +129,19 @@ int main(int argc, char **argv)
 		{ "log-level", required_argument, NULL, 'l' },
 		{ "teardown", no_argument, NULL, 'T' },
 		{ "pin-dir", required_argument, NULL, 'P' },
+		{ "without", required_argument, NULL, 'W' },
+		{ "probe", no_argument, NULL, 'p' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
 	static struct xvd d;
-	bool fg = false, do_teardown = false;
+	bool fg = false, do_teardown = false, do_probe = false;
 	int level = XV_LOG_INFO, c, lock, rc = 0;
 	char err[XV_ERR_LEN];
 
 	snprintf(d.config_path, sizeof(d.config_path), XV_DEFAULT_CONFIG);
 	snprintf(d.socket_path, sizeof(d.socket_path), XV_DEFAULT_SOCKET);
-	while ((c = getopt_long(argc, argv, "c:s:fm:l:TP:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:s:fm:l:TP:W:ph", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
 			snprintf(d.config_path, sizeof(d.config_path), "%s", optarg);
@@ -145,6 +180,15 @@ int main(int argc, char **argv)
 		case 'T':
 			do_teardown = true;
 			break;
+		case 'W':
+			if (xv_features_disable(&d.feat, optarg, err, sizeof(err))) {
+				fprintf(stderr, "xvnetd: --without: %s\n", err);
+				return 2;
+			}
+			break;
+		case 'p':
+			do_probe = true;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -157,6 +201,8 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	if (do_probe)
+		return probe(&d);
 	xv_log_init(fg || do_teardown, level);
 
 	lock = take_lock(d.socket_path, false);

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <time.h>
 
+#include "lib/features.h"
 #include "loader/config.h"
 
 #define XV_TC_HANDLE    0x7876      /* "xv": fixed, so restarts replace it */
@@ -39,6 +40,8 @@ struct xvd_slow_stats {
 
 struct xvd {
 	struct xvd_config cfg;
+	struct xv_features feat;    /* probed at start (lib/features.h) */
+	__u32 meta_at;              /* enum xvnet_meta_at the programs use */
 	char config_path[PATH_MAX];
 	char socket_path[PATH_MAX];
 	bool xdp_generic;
@@ -75,6 +78,7 @@ int dp_tap_steer(struct xvd *d, const struct vm_conf *vm, int ifindex,
 void dp_tap_unsteer(int vm_id, int ifindex);
 struct json_object;
 struct json_object *dp_status(const struct xvd *d);
+struct json_object *dp_features_json(const struct xv_features *fs);
 
 /* tables.c: the maps as user space writes them. */
 struct xvnet_vm;

@@ -254,6 +254,10 @@ struct xvnet_flood_member {
 struct xvnet_config {
 	__u32 uplink_ifindex;
 	__u32 flows_active;
+	/* tail mode (XVNET_META_TAIL): the secret that marks a trailer as
+	 * written by nic_rx / vm_tx, so that no frame from outside can carry
+	 * one that tc would honour; random, set once by xvnetd */
+	__u64 trailer_tag;
 };
 
 /* xvnet_queue_stats: PERCPU_ARRAY[vm_id * XVNET_MAX_QUEUES + queue] */
@@ -337,6 +341,30 @@ struct xvnet_skb_meta {
 	__u32 vm_id;
 	__u16 queue;                /* the VM's queue nic_rx / vm_tx chose */
 	__u16 pad;
+};
+
+/*
+ * Where the per-frame metadata above travels, chosen by xvnetd from its
+ * probe of bpf_xdp_adjust_meta (lib/features.h, xdp_meta) and set before
+ * load (bpf/meta.h cfg_meta_at):
+ *  - XVNET_META_HEAD: in front of the frame (XDP data_meta), as above;
+ *  - XVNET_META_TAIL: for kernels whose verifier refuses adjust_meta, after
+ *    the frame (bpf_xdp_adjust_tail), and the receiving end takes it off:
+ *    tc (skb path) and vm_cpu (CPUMAP) read struct xvnet_skb_trailer, whose
+ *    tag must equal xvnet_config.trailer_tag; an AF_XDP consumer finds
+ *    struct xvnet_xsk_meta in the last bytes of the descriptor (xsk.get
+ *    says "meta_at": "tail") and the frame is the bytes before it.
+ */
+enum xvnet_meta_at {
+	XVNET_META_HEAD = 0,
+	XVNET_META_TAIL = 1,
+};
+
+struct xvnet_skb_trailer {
+	__u32 vm_id;
+	__u16 queue;
+	__u16 pad;
+	__u64 tag;                  /* xvnet_config.trailer_tag */
 };
 
 /*

@@ -13,6 +13,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "lib/features.h"
 #include "tests/nicrx_fixture.h"
 #include "tests/unit.h"
 #include "nic_rx.skel.h"
@@ -23,8 +24,31 @@ const char *const nrx_counter_names[XVNET_CNT_MAX] = {
 #undef NRX_X_NAME
 };
 
+int nrx_meta_at = -1;
+
+static int need(enum xv_feature feat, char *why, size_t len)
+{
+	struct xv_features fs = { 0 };
+	char err[256];
+
+	if (xv_features_probe(&fs, err, sizeof(err))) {
+		snprintf(why, len, "%s", err);
+		return 1;
+	}
+	if (xv_feature_usable(&fs, feat))
+		return 0;
+	snprintf(why, len, "kernel feature %s %s: %s", xv_feature_name(feat),
+		 fs.disabled[feat] ? "disabled" : "absent",
+		 fs.disabled[feat] ? "XVNET_WITHOUT" : fs.why[feat]);
+	return 1;
+}
+
+int nrx_need_head(char *why, size_t len) { return need(XV_FEAT_XDP_META, why, len); }
+int nrx_need_tail(char *why, size_t len) { return need(XV_FEAT_XDP_TAIL, why, len); }
+
 int nrx_open(struct nrx *f, bool malformed_pass)
 {
+	char why[160];
 	struct bpf_map *m;
 	int err;
 
@@ -42,6 +66,9 @@ int nrx_open(struct nrx *f, bool malformed_pass)
 	/* a small flow cache is plenty and loads faster */
 	bpf_map__set_max_entries(f->skel->maps.xvnet_flows, 1024);
 	f->skel->rodata->cfg_malformed_pass = malformed_pass ? 1 : 0;
+	f->meta_at = nrx_meta_at >= 0 ? (__u32)nrx_meta_at :
+		     nrx_need_head(why, sizeof(why)) ? XVNET_META_TAIL : XVNET_META_HEAD;
+	f->skel->rodata->cfg_meta_at = f->meta_at;
 	/* device-bound only (rx-hash hw): BPF_PROG_TEST_RUN cannot run it */
 	bpf_program__set_autoload(f->skel->progs.nic_rx_hw, false);
 	err = nic_rx__load(f->skel);
@@ -49,6 +76,18 @@ int nrx_open(struct nrx *f, bool malformed_pass)
 		nic_rx__destroy(f->skel);
 		f->skel = NULL;
 		return err;
+	}
+	{
+		struct xvnet_config c = { .trailer_tag = NRX_TRAILER_TAG };
+		__u32 zero = 0;
+
+		if (bpf_map_update_elem(bpf_map__fd(f->skel->maps.xvnet_config),
+					&zero, &c, BPF_ANY)) {
+			err = -errno;
+			nic_rx__destroy(f->skel);
+			f->skel = NULL;
+			return err;
+		}
 	}
 	f->prog_fd = bpf_program__fd(f->skel->progs.nic_rx);
 	f->fd_vm_by_mac = bpf_map__fd(f->skel->maps.xvnet_vm_by_mac);

@@ -8,6 +8,7 @@
 #define XVNET_TESTS_NICRX_FIXTURE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <linux/types.h>
 #include "maps/xvnet_maps.h"
@@ -16,6 +17,7 @@ struct nic_rx;
 
 struct nrx {
 	struct nic_rx *skel;
+	__u32 meta_at;           /* enum xvnet_meta_at this instance was built with */
 	int prog_fd;
 	int fd_vm_by_mac, fd_vms, fd_flows, fd_ports, fd_xsks, fd_stats, fd_qstats;
 	int ncpus;
@@ -34,6 +36,17 @@ struct nrx_counts {
 };
 
 extern const char *const nrx_counter_names[XVNET_CNT_MAX];
+
+/*
+ * How the next nrx_open() builds the data path: XVNET_META_HEAD or
+ * XVNET_META_TAIL (bpf/meta.h), or -1 for what xvnetd would choose on this
+ * kernel.  Tail-mode instances carry NRX_TRAILER_TAG in xvnet_config.
+ */
+extern int nrx_meta_at;
+#define NRX_TRAILER_TAG 0x5456584e54414721ull
+/* Unit groups that need a mode: 0 if this kernel has it, else 1 with why. */
+int nrx_need_head(char *why, size_t len);
+int nrx_need_tail(char *why, size_t len);
 
 /* Open + load with maps unpinned (the tests never touch the live maps). */
 int nrx_open(struct nrx *f, bool malformed_pass);

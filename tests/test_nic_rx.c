@@ -495,22 +495,41 @@ static struct xvnet_vm mq_vm(__u8 n_queues)
 	return mk_vm(MAC0, 0, n_queues, XVNET_PORT_VETH, XVNET_VM_F_ACTIVE, veth_if[0]);
 }
 
-/* The xvnet_skb_meta block in front of a frame nic_rx passed (skb path). */
+/*
+ * The VM and queue nic_rx named for the skb path: struct xvnet_skb_meta in
+ * front of the frame, or struct xvnet_skb_trailer after it (tail mode).
+ */
 static void check_skb_meta(const struct sent *x, __u32 vm_id, __u32 q, size_t pop,
 			   const char *what)
 {
-	struct xvnet_skb_meta m;
+	const __u8 *frame = x->res.out;
 
-	if (x->res.out_len != x->len + sizeof(m) - pop)
-		fail_msg("%s: out length %u, expected %zu (meta + frame)", what,
-			 x->res.out_len, x->len + sizeof(m) - pop);
-	memcpy(&m, x->res.out, sizeof(m));
-	if (m.magic != XVNET_SKB_META_MAGIC || m.vm_id != vm_id || m.queue != q || m.pad)
-		fail_msg("%s: skb meta {magic %#x vm %u queue %u}, expected {%#x vm %u queue %u}",
-			 what, m.magic, m.vm_id, m.queue, XVNET_SKB_META_MAGIC, vm_id, q);
-	if (memcmp(x->res.out + sizeof(m), x->frame, 12) ||
-	    memcmp(x->res.out + sizeof(m) + 12, x->frame + 12 + pop, x->len - 12 - pop))
-		fail_msg("%s: frame after the skb meta block is wrong", what);
+	if (F.meta_at == XVNET_META_TAIL) {
+		struct xvnet_skb_trailer t;
+
+		if (x->res.out_len != x->len + sizeof(t) - pop)
+			fail_msg("%s: out length %u, expected %zu (frame + trailer)", what,
+				 x->res.out_len, x->len + sizeof(t) - pop);
+		memcpy(&t, x->res.out + x->res.out_len - sizeof(t), sizeof(t));
+		if (t.tag != NRX_TRAILER_TAG || t.vm_id != vm_id || t.queue != q || t.pad)
+			fail_msg("%s: trailer {tag %#llx vm %u queue %u}, expected {%#llx vm %u queue %u}",
+				 what, (unsigned long long)t.tag, t.vm_id, t.queue,
+				 NRX_TRAILER_TAG, vm_id, q);
+	} else {
+		struct xvnet_skb_meta m;
+
+		if (x->res.out_len != x->len + sizeof(m) - pop)
+			fail_msg("%s: out length %u, expected %zu (meta + frame)", what,
+				 x->res.out_len, x->len + sizeof(m) - pop);
+		memcpy(&m, x->res.out, sizeof(m));
+		if (m.magic != XVNET_SKB_META_MAGIC || m.vm_id != vm_id || m.queue != q || m.pad)
+			fail_msg("%s: skb meta {magic %#x vm %u queue %u}, expected {%#x vm %u queue %u}",
+				 what, m.magic, m.vm_id, m.queue, XVNET_SKB_META_MAGIC, vm_id, q);
+		frame += sizeof(m);
+	}
+	if (memcmp(frame, x->frame, 12) ||
+	    memcmp(frame + 12, x->frame + 12 + pop, x->len - 12 - pop))
+		fail_msg("%s: frame beside the skb meta block is wrong", what);
 }
 
 /*
@@ -937,7 +956,8 @@ static void test_xsk_without_socket(void **state)
 
 /*
  * An xsk VM with a bound socket on NIC queue 0: delivered, and the frame
- * handed on is the xvnet_xsk_meta block followed by the (popped) frame.
+ * handed on is the xvnet_xsk_meta block followed by the (popped) frame, or
+ * in tail mode that frame followed by the block.
  */
 static void test_xsk_deliver_meta(void **state)
 {
@@ -962,6 +982,7 @@ static void test_xsk_deliver_meta(void **state)
 		for (l = 0; l < N_L34; l++) {
 			struct pb_spec s = base_spec(MAC0, n, tp, tc);
 			struct xvnet_xsk_meta want_m, got_m;
+			const __u8 *frame;
 			bool ports = l <= V6_UDP;
 			struct sent x;
 			char what[80];
@@ -991,7 +1012,15 @@ static void test_xsk_deliver_meta(void **state)
 				fail_msg("%s: out length %u, expected %zu (meta + frame%s)", what,
 					 x.res.out_len, x.len + sizeof(got_m) - (n ? 4 : 0),
 					 n ? " - tag" : "");
-			memcpy(&got_m, x.res.out, sizeof(got_m));
+			/* head: the block, then the frame; tail: the frame, then it */
+			frame = x.res.out;
+			if (F.meta_at == XVNET_META_TAIL) {
+				memcpy(&got_m, x.res.out + x.res.out_len - sizeof(got_m),
+				       sizeof(got_m));
+			} else {
+				memcpy(&got_m, x.res.out, sizeof(got_m));
+				frame += sizeof(got_m);
+			}
 			if (memcmp(&got_m, &want_m, sizeof(got_m)))
 				fail_msg("%s: meta {hash %#x type %u queue %u vlan %u vm %u}, expected "
 					 "{hash %#x type %u queue %u vlan %u vm %u}", what,
@@ -999,8 +1028,8 @@ static void test_xsk_deliver_meta(void **state)
 					 got_m.vm_id_lo, want_m.rss_hash, want_m.rss_type,
 					 want_m.queue, want_m.vlan, want_m.vm_id_lo);
 			/* the frame after the meta block: MACs, then minus the outer tag */
-			if (memcmp(x.res.out + sizeof(got_m), x.frame, 12) ||
-			    memcmp(x.res.out + sizeof(got_m) + 12, x.frame + 12 + (n ? 4 : 0),
+			if (memcmp(frame, x.frame, 12) ||
+			    memcmp(frame + 12, x.frame + 12 + (n ? 4 : 0),
 				   x.len - 12 - (n ? 4 : 0)))
 				fail_msg("%s: frame after the meta block is wrong", what);
 		}
@@ -2233,4 +2262,28 @@ static const struct CMUnitTest nic_rx_tests[] = {
 	cmocka_unit_test_setup(test_other_ethertypes, test_setup),
 };
 
-UNIT_GROUP(group_nic_rx, "nic_rx", nic_rx_tests, group_setup, group_teardown);
+/* Both ways the metadata can travel (bpf/meta.h), each where the kernel has it. */
+static int group_setup_head(void **state)
+{
+	nrx_meta_at = XVNET_META_HEAD;
+	return group_setup(state);
+}
+
+static int group_setup_tail(void **state)
+{
+	nrx_meta_at = XVNET_META_TAIL;
+	return group_setup(state);
+}
+
+static int group_teardown_mode(void **state)
+{
+	int r = group_teardown(state);
+
+	nrx_meta_at = -1;
+	return r;
+}
+
+UNIT_GROUP_IF(group_nic_rx, "nic_rx", nic_rx_tests, group_setup_head,
+	      group_teardown_mode, nrx_need_head);
+UNIT_GROUP_IF(group_nic_rx_tail, "nic_rx_tail", nic_rx_tests, group_setup_tail,
+	      group_teardown_mode, nrx_need_tail);

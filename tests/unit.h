@@ -15,9 +15,13 @@ struct unit_group {
 	size_t n_tests;
 	CMFixtureFunction setup;     /* group setup, may be NULL */
 	CMFixtureFunction teardown;
+	/* optional: nonzero (with why) when this kernel cannot run the group */
+	int (*unavailable)(char *why, size_t len);
 };
 
 #define UNIT_GROUP(var, gname, arr, su, td)                                  \
-	const struct unit_group var = { gname, arr, sizeof(arr) / sizeof(arr[0]), su, td }
+	const struct unit_group var = { gname, arr, sizeof(arr) / sizeof(arr[0]), su, td, NULL }
+#define UNIT_GROUP_IF(var, gname, arr, su, td, unav)                         \
+	const struct unit_group var = { gname, arr, sizeof(arr) / sizeof(arr[0]), su, td, unav }
 
 #endif

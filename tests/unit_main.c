@@ -15,6 +15,7 @@
 
 extern const struct unit_group group_toeplitz;
 extern const struct unit_group group_nic_rx;
+extern const struct unit_group group_nic_rx_tail;
 extern const struct unit_group group_config;
 extern const struct unit_group group_vm_tx;
 extern const struct unit_group group_rules;
@@ -24,6 +25,7 @@ extern const struct unit_group group_coalesce;
 static const struct unit_group *const groups[] = {
 	&group_toeplitz,
 	&group_nic_rx,
+	&group_nic_rx_tail,
 	&group_config,
 	&group_vm_tx,
 	&group_rules,
@@ -33,7 +35,7 @@ static const struct unit_group *const groups[] = {
 
 int main(int argc, char **argv)
 {
-	size_t total = 0, failed = 0;
+	size_t total = 0, failed = 0, skipped = 0;
 	const char *only = argc > 1 ? argv[1] : NULL;
 
 	if (unshare(CLONE_NEWNET) != 0) {
@@ -49,13 +51,21 @@ int main(int argc, char **argv)
 		const struct unit_group *g = groups[i];
 		int f;
 
+		char why[256];
+
 		if (only && strcmp(only, g->name) != 0)
 			continue;
+		if (g->unavailable && g->unavailable(why, sizeof(why))) {
+			printf("[  SKIPPED ] %s: %zu tests: %s\n", g->name, g->n_tests, why);
+			skipped += g->n_tests;
+			continue;
+		}
 		f = _cmocka_run_group_tests(g->name, g->tests, g->n_tests,
 					    g->setup, g->teardown);
 		total += g->n_tests;
 		failed += f > 0 ? (size_t)f : 0;
 	}
-	printf("\nunit: %zu passed, %zu failed\n", total - failed, failed);
+	printf("\nunit: %zu passed, %zu failed, %zu skipped\n", total - failed, failed,
+	       skipped);
 	return failed ? 1 : 0;
 }

@@ -90,6 +90,7 @@ static unsigned char *umem;
 static size_t umem_size;
 static __u32 frame_size;
 static int meta_size;
+static bool meta_tail;       /* "meta_at": "tail": the block ends the frame */
 static volatile sig_atomic_t stop;
 
 static void on_signal(int sig)
@@ -456,23 +457,28 @@ static __u32 rx_one(struct sock *s)
 	for (__u32 i = 0; i < n; i++) {
 		const struct xdp_desc *e = &d[(cons + i) & s->rx.mask];
 		struct xvnet_xsk_meta m = { 0 };
+		__u32 len = e->len;
 		__u64 st;
 
-		if (e->addr >= (__u64)meta_size && e->addr + e->len <= umem_size)
+		if (meta_tail && len >= (__u32)meta_size && e->addr + len <= umem_size) {
+			len -= (__u32)meta_size;
+			memcpy(&m, umem + e->addr + len, sizeof(m));
+		} else if (!meta_tail && e->addr >= (__u64)meta_size &&
+			   e->addr + len <= umem_size) {
 			memcpy(&m, umem + e->addr - sizeof(m), sizeof(m));
+		}
 		if (m.queue >= XVNET_MAX_QUEUES)
 			m.queue = 0;
 		batch_n[m.queue]++;
 		if (want_latency && n_pend_stamp[m.queue] < MAX_PEND_STAMPS &&
-		    e->addr + e->len <= umem_size &&
-		    (st = frame_stamp(umem + e->addr, e->len)))
+		    e->addr + len <= umem_size &&
+		    (st = frame_stamp(umem + e->addr, len)))
 			pend_stamp[m.queue][n_pend_stamp[m.queue]++] = st;
-		if (print_left > 0 && e->addr >= (__u64)meta_size &&
-		    e->addr + e->len <= umem_size) {
-			print_frame(s, umem + e->addr, e->len, &m);
+		if (print_left > 0 && e->addr + len <= umem_size) {
+			print_frame(s, umem + e->addr, len, &m);
 			print_left--;
 		}
-		s->bytes += e->len;
+		s->bytes += len;
 		addrs[i] = e->addr;
 	}
 	__atomic_store_n(s->rx.cons, cons + n, __ATOMIC_RELEASE);
@@ -713,6 +719,12 @@ int main(int argc, char **argv)
 	if (meta_size != (int)sizeof(struct xvnet_xsk_meta))
 		die("meta_size %d, this build knows %zu", meta_size,
 		    sizeof(struct xvnet_xsk_meta));
+	{
+		struct json_object *at;
+
+		meta_tail = json_object_object_get_ex(data, "meta_at", &at) &&
+			    strcmp(json_object_get_string(at), "tail") == 0;
+	}
 	frame_size = (__u32)jint(um, "frame_size");
 	umem_size = (size_t)json_object_get_uint64(json_object_object_get(um, "size"));
 	if (jint(um, "fd_index") >= nfds)
