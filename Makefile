@@ -64,6 +64,11 @@ $(BUILD)/bin/xvnetctl: $(CTL_SRCS) $(LIB_SRCS) $(USER_HDRS) | $(BUILD)/bin
 $(BUILD)/bin/%: tools/%.c $(SKELS) | $(BUILD)/bin
 	$(CC) $(CFLAGS) $< -o $@ $(LDLIBS) -lpthread
 
+# the generator probes live frames like xvnetd, and falls back to AF_PACKET
+$(BUILD)/bin/xvnet-trafgen: tools/xvnet-trafgen.c tools/trafgen/af_packet.c lib/features.c \
+		tools/trafgen/af_packet.h lib/features.h tools/trafgen_flow.h $(SKELS) | $(BUILD)/bin
+	$(CC) $(CFLAGS) tools/xvnet-trafgen.c tools/trafgen/af_packet.c lib/features.c -o $@ $(LDLIBS)
+
 # the xsk consumer reads xvnetd's JSON replies
 $(BUILD)/bin/xvnet-xskdump: tools/xvnet-xskdump.c lib/coalesce.c lib/coalesce.h maps/xvnet_maps.h | $(BUILD)/bin
 	$(CC) $(CFLAGS) $< lib/coalesce.c -o $@ -ljson-c

@@ -4,7 +4,10 @@
  * and selftests.  It pushes frames out of a veth with BPF_PROG_TEST_RUN and
  * BPF_F_TEST_XDP_LIVE_FRAMES (kernel 5.18+), the kernel's own packet
  * generator, because Debian's xdp-trafficgen does not run on this kernel.
- * Run it in the namespace that holds the device.
+ * Where the kernel refuses live frames (lib/features.h: live_frames, probed
+ * the same way xvnetd probes, XVNET_WITHOUT honoured) it sends the same
+ * frames through AF_PACKET (tools/trafgen/af_packet.h); the report names the
+ * source.  Run it in the namespace that holds the device.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -24,6 +27,8 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "trafgen.skel.h"
+#include "lib/features.h"
+#include "tools/trafgen/af_packet.h"
 
 struct opts {
 	const char *dev;
@@ -38,6 +43,7 @@ struct opts {
 	double rate;                /* packets/s, 0 = as fast as possible */
 	int cpu;
 	int json;
+	const char *source;         /* auto, live or packet */
 };
 
 static void usage(FILE *f)
@@ -55,6 +61,8 @@ static void usage(FILE *f)
 "  --count N            stop after N packets\n"
 "  --rate PPS           pace to PPS packets per second (default: line rate)\n"
 "  --cpu N              pin to CPU N\n"
+"  --source S           auto (default: live frames where the kernel allows\n"
+"                       them, else AF_PACKET), live or packet\n"
 "  --json               print the report as JSON\n");
 }
 
@@ -69,12 +77,13 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{ "flows", required_argument, 0, 'f' }, { "duration", required_argument, 0, 't' },
 		{ "count", required_argument, 0, 'c' }, { "rate", required_argument, 0, 'r' },
 		{ "cpu", required_argument, 0, 'C' }, { "json", no_argument, 0, 'j' },
+		{ "source", required_argument, 0, 'o' },
 		{ "help", no_argument, 0, 'h' }, { 0 }
 	};
 	int c;
 
 	*o = (struct opts){ .size = 60, .n_macs = 1, .n_flows = 1, .sport = 1024,
-			    .dport = 7777, .duration = 5, .cpu = -1 };
+			    .dport = 7777, .duration = 5, .cpu = -1, .source = "auto" };
 	ether_aton_r("02:00:00:00:ff:01", &o->src);
 	inet_aton("10.99.0.1", &o->saddr);
 	inet_aton("10.99.0.2", &o->daddr);
@@ -100,6 +109,11 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		case 'r': o->rate = strtod(optarg, &end); if (*end || o->rate < 0) goto bad; break;
 		case 'C': o->cpu = strtol(optarg, &end, 0); if (*end || o->cpu < 0) goto bad; break;
 		case 'j': o->json = 1; break;
+		case 'o':
+			if (strcmp(optarg, "auto") && strcmp(optarg, "live") && strcmp(optarg, "packet"))
+				goto bad;
+			o->source = optarg;
+			break;
 		case 'h': usage(stdout); exit(0);
 		default: usage(stderr); return -1;
 		}
@@ -174,16 +188,68 @@ static double now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/* auto: live frames where this kernel runs them (and XVNET_WITHOUT allows). */
+static bool use_live(const struct opts *o)
+{
+	struct xv_features fs = { 0 };
+	char err[256];
+
+	if (strcmp(o->source, "auto") != 0)
+		return strcmp(o->source, "live") == 0;
+	if (xv_features_probe(&fs, err, sizeof(err)))
+		fprintf(stderr, "xvnet-trafgen: %s\n", err);
+	return xv_feature_usable(&fs, XV_FEAT_LIVE_FRAMES);
+}
+
+/*
+ * One burst of n frames: live frames (one BPF_PROG_TEST_RUN call, which
+ * stamps each copy in BPF), or AF_PACKET batches stamped here.
+ */
+struct source {
+	bool live;
+	int prog_fd, afp_fd;
+	const __u8 *frame;
+	size_t len;
+	struct xdp_md ctx_in;
+	struct tg_stamp st;
+	uint64_t seq;
+};
+
+static int burst(struct source *src, unsigned long long n)
+{
+	if (src->live) {
+		LIBBPF_OPTS(bpf_test_run_opts, ro,
+			.data_in = src->frame, .data_size_in = src->len,
+			.ctx_in = &src->ctx_in, .ctx_size_in = sizeof(src->ctx_in),
+			.flags = BPF_F_TEST_XDP_LIVE_FRAMES, .batch_size = 64);
+
+		ro.repeat = n;
+		if (bpf_prog_test_run_opts(src->prog_fd, &ro)) {
+			fprintf(stderr, "xvnet-trafgen: BPF_PROG_TEST_RUN: %s%s\n",
+				strerror(errno), errno == EPERM ?
+				" (this kernel refuses live frames: --source packet)" : "");
+			return -1;
+		}
+		return 0;
+	}
+	if (afp_send(src->afp_fd, src->frame, src->len, &src->st, &src->seq, n) != (long)n) {
+		fprintf(stderr, "xvnet-trafgen: AF_PACKET send: %s\n", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
-	struct trafgen *skel;
+	struct trafgen *skel = NULL;
+	struct source src = { .afp_fd = -1 };
 	struct opts o;
 	__u8 frame[3000];
-	struct xdp_md ctx_in = {};
-	unsigned long long sent = 0, calls = 0;
+	unsigned long long sent = 0, calls = 0, chunk;
 	double t0, t1, elapsed;
 	unsigned int ifindex;
-	int err, prog_fd;
+	char err[256];
+	int rc = 1;
 
 	if (parse_opts(argc, argv, &o))
 		return 2;
@@ -200,82 +266,90 @@ int main(int argc, char **argv)
 		if (sched_setaffinity(0, sizeof(set), &set))
 			fprintf(stderr, "xvnet-trafgen: cannot pin to CPU %d: %s\n", o.cpu, strerror(errno));
 	}
+	src.live = use_live(&o);
+	src.len = build_frame(&o, frame);
+	src.frame = frame;
+	src.st = (struct tg_stamp){ .n_macs = o.n_macs, .n_flows = o.n_flows,
+				    .l3_off = o.vlan ? 18 : 14, .sport_base = (__u16)o.sport,
+				    .saddr_base = o.saddr.s_addr };
+	memcpy(src.st.mac_base, &o.dst, ETH_ALEN);
 
-	skel = trafgen__open();
-	if (!skel) {
-		fprintf(stderr, "xvnet-trafgen: cannot open BPF object\n");
-		return 1;
+	if (src.live) {
+		int e;
+
+		skel = trafgen__open();
+		if (!skel) {
+			fprintf(stderr, "xvnet-trafgen: cannot open BPF object\n");
+			return 1;
+		}
+		skel->rodata->n_macs = o.n_macs;
+		skel->rodata->n_flows = o.n_flows;
+		skel->rodata->l3_off = o.vlan ? 18 : 14;
+		skel->rodata->sport_base = o.sport;
+		memcpy((void *)skel->rodata->mac_base, &o.dst, ETH_ALEN);
+		skel->rodata->saddr_base = o.saddr.s_addr;
+		memcpy(skel->bss->tmpl, frame, sizeof(skel->bss->tmpl));
+		e = trafgen__load(skel);
+		if (e) {
+			fprintf(stderr, "xvnet-trafgen: cannot load BPF program: %s\n", strerror(-e));
+			goto out;
+		}
+		src.prog_fd = bpf_program__fd(skel->progs.trafgen);
+		src.ctx_in.ingress_ifindex = ifindex;
+		src.ctx_in.data_end = src.len;  /* the kernel wants the ctx to describe the data */
+	} else {
+		src.afp_fd = afp_open((int)ifindex, err, sizeof(err));
+		if (src.afp_fd < 0) {
+			fprintf(stderr, "xvnet-trafgen: %s\n", err);
+			goto out;
+		}
 	}
-	skel->rodata->n_macs = o.n_macs;
-	skel->rodata->n_flows = o.n_flows;
-	skel->rodata->l3_off = o.vlan ? 18 : 14;
-	skel->rodata->sport_base = o.sport;
-	memcpy((void *)skel->rodata->mac_base, &o.dst, ETH_ALEN);
-	skel->rodata->saddr_base = o.saddr.s_addr;
-	build_frame(&o, frame);
-	memcpy(skel->bss->tmpl, frame, sizeof(skel->bss->tmpl));
-	err = trafgen__load(skel);
-	if (err) {
-		fprintf(stderr, "xvnet-trafgen: cannot load BPF program: %s\n", strerror(-err));
-		trafgen__destroy(skel);
-		return 1;
-	}
-	prog_fd = bpf_program__fd(skel->progs.trafgen);
-	ctx_in.ingress_ifindex = ifindex;
 
 	/*
-	 * Each call has a fixed setup cost (tens of ms here), so at line rate a
-	 * call runs for a good fraction of a second; when pacing, a call sends
-	 * 50 ms worth as one burst and the rate holds over longer spans.
+	 * Each live call has a fixed setup cost (tens of ms here), so at line
+	 * rate a call runs for a good fraction of a second; when pacing, a
+	 * burst sends 50 ms worth and the rate holds over longer spans.
 	 */
-	{
-		size_t len = build_frame(&o, frame);
+	chunk = o.rate > 0 ? (o.rate / 20 > 1 ? o.rate / 20 : 1) : src.live ? 1u << 20 : 1u << 14;
+	t0 = now();
+	for (;;) {
+		unsigned long long n = chunk;
 
-		ctx_in.data_end = len;  /* the kernel wants the ctx to describe the data */
-		unsigned long long chunk = o.rate > 0 ? (o.rate / 20 > 1 ? o.rate / 20 : 1) : 1u << 20;
+		if (o.count && sent + n > o.count)
+			n = o.count - sent;
+		if (!n)
+			break;
+		if (burst(&src, n))
+			goto out;
+		sent += n;
+		calls++;
+		t1 = now();
+		if (!o.count && t1 - t0 >= o.duration)
+			break;
+		if (o.rate > 0) {
+			double ahead = sent / o.rate - (t1 - t0);
 
-		t0 = now();
-		for (;;) {
-			unsigned long long n = chunk;
-			LIBBPF_OPTS(bpf_test_run_opts, ro,
-				.data_in = frame, .data_size_in = len,
-				.ctx_in = &ctx_in, .ctx_size_in = sizeof(ctx_in),
-				.flags = BPF_F_TEST_XDP_LIVE_FRAMES, .batch_size = 64);
-
-			if (o.count && sent + n > o.count)
-				n = o.count - sent;
-			if (!n)
-				break;
-			ro.repeat = n;
-			err = bpf_prog_test_run_opts(prog_fd, &ro);
-			if (err) {
-				fprintf(stderr, "xvnet-trafgen: BPF_PROG_TEST_RUN: %s\n", strerror(errno));
-				trafgen__destroy(skel);
-				return 1;
-			}
-			sent += n;
-			calls++;
-			t1 = now();
-			if (!o.count && t1 - t0 >= o.duration)
-				break;
-			if (o.rate > 0) {
-				double ahead = sent / o.rate - (t1 - t0);
-
-				if (ahead > 0)
-					usleep(ahead * 1e6);
-			}
-			/* line rate with a big chunk: size it to ~0.25 s per call */
-			if (o.rate == 0 && calls == 1 && t1 - t0 > 0)
-				chunk = (unsigned long long)(sent / (t1 - t0) / 4) + 1;
+			if (ahead > 0)
+				usleep(ahead * 1e6);
 		}
+		/* line rate: size a burst to ~0.25 s (live) or ~10 ms (AF_PACKET) */
+		if (o.rate == 0 && calls == 1 && t1 - t0 > 0)
+			chunk = (unsigned long long)(sent / (t1 - t0) / (src.live ? 4 : 100)) + 1;
 	}
 	elapsed = now() - t0;
 	if (o.json)
-		printf("{\"sent\":%llu,\"seconds\":%.3f,\"pps\":%.0f,\"size\":%u,\"macs\":%u,\"flows\":%u}\n",
-		       sent, elapsed, sent / elapsed, o.size, o.n_macs, o.n_flows);
+		printf("{\"sent\":%llu,\"seconds\":%.3f,\"pps\":%.0f,\"size\":%u,\"macs\":%u,"
+		       "\"flows\":%u,\"source\":\"%s\"}\n",
+		       sent, elapsed, sent / elapsed, o.size, o.n_macs, o.n_flows,
+		       src.live ? "live" : "af_packet");
 	else
-		printf("sent %llu packets of %u bytes in %.3f s: %.0f pps (%u MACs, %u flows)\n",
-		       sent, o.size, elapsed, sent / elapsed, o.n_macs, o.n_flows);
+		printf("sent %llu packets of %u bytes in %.3f s: %.0f pps (%u MACs, %u flows, %s)\n",
+		       sent, o.size, elapsed, sent / elapsed, o.n_macs, o.n_flows,
+		       src.live ? "live frames" : "AF_PACKET");
+	rc = 0;
+out:
+	if (src.afp_fd >= 0)
+		close(src.afp_fd);
 	trafgen__destroy(skel);
-	return 0;
+	return rc;
 }
