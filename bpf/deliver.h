@@ -64,10 +64,10 @@ static __always_inline int deliver(struct xdp_md *ctx, const struct xvnet_vm *vm
 		return XDP_DROP;
 	}
 
-	/* tail mode: a frame from a local VM reaches an xsk VM through its side
-	 * veth, where xsk_side writes the block (a trailer here would be taken
-	 * for part of the frame there) */
-	if (xsk && !(meta_tail() && from == DELIVER_FROM_VM) &&
+	/* inline: a frame from a local VM reaches an xsk VM through its side
+	 * veth, where xsk_side writes the block (one written here would be
+	 * taken for part of the frame there) */
+	if (xsk && !(meta_inline() && from == DELIVER_FROM_VM) &&
 	    xsk_meta_put(ctx, hash, type, queue, p->key.vlan, vm_id)) {
 		count(XVNET_CNT_META_FAIL);
 		return XDP_DROP;

@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
  * Where xvnet's per-frame metadata goes (maps/xvnet_maps.h, enum
- * xvnet_meta_at): in front of the frame with bpf_xdp_adjust_meta, or, on a
- * kernel whose verifier refuses that helper in XDP programs, in a trailer
- * grown with bpf_xdp_adjust_tail that the receiving end takes off again.
+ * xvnet_meta_at): in front of the frame as XDP metadata
+ * (bpf_xdp_adjust_meta), or, on a kernel whose verifier refuses that
+ * helper in XDP programs, inline: pushed into the frame's data with
+ * bpf_xdp_adjust_head, and taken off again by the receiving end.  Inline,
+ * not at the tail: every XDP mode guarantees headroom (XDP_PACKET_HEADROOM),
+ * while a frame built from an skb may have no tailroom at all.
  * cfg_meta_at is a load-time constant: the verifier prunes the branch not
- * taken, so the tail build never names adjust_meta and loads where that
+ * taken, so the inline build never names adjust_meta and loads where that
  * helper is refused.  Both ends of every hop use these functions, so the
  * two ways cannot drift apart.
  */
@@ -14,76 +17,56 @@
 
 #include <linux/if_ether.h>
 #include <linux/pkt_cls.h>
+#include <bpf/bpf_endian.h>
 #include "bpf/maps.h"
 #include "bpf/counters.h"
 
 /* Load-time (skeleton .rodata), set by xvnetd from its xdp_meta probe. */
 const volatile __u32 cfg_meta_at = XVNET_META_HEAD;
 
-static __always_inline int meta_tail(void)
+static __always_inline int meta_inline(void)
 {
-	return cfg_meta_at == XVNET_META_TAIL;
+	return cfg_meta_at == XVNET_META_INLINE;
 }
 
-/* The tail mode's secret; 0 (unset) never matches. */
-static __always_inline __u64 trailer_tag(void)
+/* The inline mode's secret; 0 (unset) never matches. */
+static __always_inline __u64 inline_tag(void)
 {
 	__u32 zero = 0;
 	struct xvnet_config *c = bpf_map_lookup_elem(&xvnet_config, &zero);
 
-	return c ? c->trailer_tag : 0;
+	return c ? c->inline_tag : 0;
 }
 
-/* The last len bytes of the frame, checked for the verifier; NULL if not
- * there.  The verifier only gives a range to a packet pointer whose offset
- * plus access stays under 64 KiB, hence the mask: XDP frames are at most a
- * page (no frags here), and a longer one is refused, not misread. */
-#define XDP_TAIL_MAX_OFF 0x3fff
-
-static __always_inline void *xdp_tail_ptr(struct xdp_md *ctx, __u32 len)
+static __always_inline int prefix_ok(const struct xvnet_skb_prefix *x, __u64 tag)
 {
-	void *data = (void *)(long)ctx->data;
-	void *data_end = (void *)(long)ctx->data_end;
-	__u32 off = (__u32)(data_end - data);
-	void *p;
-
-	if (off < len)
-		return NULL;
-	off -= len;
-	if (off > XDP_TAIL_MAX_OFF)
-		return NULL;
-	off &= XDP_TAIL_MAX_OFF;
-	p = data + off;
-	if (p + len > data_end)
-		return NULL;
-	return p;
-}
-
-/* Make room for len bytes after the frame; a pointer to them, or NULL. */
-static __always_inline void *xdp_tail_grow(struct xdp_md *ctx, __u32 len)
-{
-	if (bpf_xdp_adjust_tail(ctx, (int)len))
-		return NULL;
-	return xdp_tail_ptr(ctx, len);
+	return tag && x->mark == XVNET_SKB_PREFIX_MARK &&
+	       x->proto == bpf_htons(ETH_P_IP) &&
+	       (((__u64)x->tag_hi << 32) | x->tag_lo) == tag;
 }
 
 /*
  * Name the frame's VM and queue for the next hop (tc's skb path, or vm_cpu
- * behind the CPUMAP).  -1 (counted) if there is no room: a driver without
- * XDP metadata or tailroom.
+ * behind the CPUMAP).  -1 (counted) if there is no room.
  */
 static __always_inline int skb_meta_put(struct xdp_md *ctx, __u32 vm_id, __u32 queue)
 {
-	if (meta_tail()) {
-		struct xvnet_skb_trailer *t = xdp_tail_grow(ctx, sizeof(*t));
-		__u64 tag = trailer_tag();
+	if (meta_inline()) {
+		struct xvnet_skb_prefix *x;
+		__u64 tag = inline_tag();
 
-		if (!t || !tag)
+		if (!tag || bpf_xdp_adjust_head(ctx, -(int)sizeof(*x)))
 			goto no_meta;
-		t->vm_id = vm_id;
-		t->queue = (__u16)queue;
-		t->pad = 0;
-		t->tag = tag;
+		x = (void *)(long)ctx->data;
+		if ((void *)(x + 1) > (void *)(long)ctx->data_end)
+			goto no_meta;
+		x->mark = XVNET_SKB_PREFIX_MARK;
+		x->pad = 0;
+		x->queue = (__u16)queue;
+		x->tag_lo = (__u32)tag;
+		x->tag_hi = (__u32)(tag >> 32);
+		x->proto = bpf_htons(ETH_P_IP);
+		x->vm_id = (__u16)vm_id;
 		return 0;
 	} else {
 		struct xvnet_skb_meta *m;
@@ -111,14 +94,14 @@ no_meta:
  */
 static __always_inline int xdp_meta_get(struct xdp_md *ctx, __u32 *vm_id, __u16 *queue)
 {
-	if (meta_tail()) {
-		struct xvnet_skb_trailer *t = xdp_tail_ptr(ctx, sizeof(*t));
-		__u64 tag = trailer_tag();
+	if (meta_inline()) {
+		struct xvnet_skb_prefix *x = (void *)(long)ctx->data;
 
-		if (!t || !tag || t->tag != tag)
+		if ((void *)(x + 1) > (void *)(long)ctx->data_end ||
+		    !prefix_ok(x, inline_tag()))
 			return 0;
-		*vm_id = t->vm_id;
-		*queue = t->queue;
+		*vm_id = x->vm_id;
+		*queue = x->queue;
 		return 1;
 	} else {
 		struct xvnet_skb_meta *m = (void *)(long)ctx->data_meta;
@@ -134,30 +117,34 @@ static __always_inline int xdp_meta_get(struct xdp_md *ctx, __u32 *vm_id, __u16 
 
 static __always_inline int xdp_meta_drop(struct xdp_md *ctx)
 {
-	if (meta_tail())
-		return bpf_xdp_adjust_tail(ctx, -(int)sizeof(struct xvnet_skb_trailer));
+	if (meta_inline())
+		return bpf_xdp_adjust_head(ctx, (int)sizeof(struct xvnet_skb_prefix));
 	return bpf_xdp_adjust_meta(ctx, (int)sizeof(struct xvnet_skb_meta));
 }
 
 /*
- * tc: the VM and queue XDP named for this skb.  1 found (a trailer is
- * already taken off), 0 not one of ours, -1 found but the trailer could
- * not be removed (drop it: the VM must never see it).
+ * tc: the VM and queue XDP named for this skb.  1 found (an inline prefix
+ * is already taken off), 0 not one of ours, -1 found but the prefix could
+ * not be removed (drop it: the VM must never see it).  Inline, the stack
+ * took the prefix for an IPv4 Ethernet header: shrinking 16 bytes after
+ * that "header" removes the prefix's last 2 bytes and the real header,
+ * which is then written back over the first 14.
  */
 static __always_inline int skb_meta_take(struct __sk_buff *skb, __u32 *vm_id, __u16 *queue)
 {
-	if (meta_tail()) {
-		struct xvnet_skb_trailer t;
-		__u32 len = skb->len;
-		__u64 tag = trailer_tag();
+	if (meta_inline()) {
+		struct xvnet_skb_prefix x;
+		struct ethhdr eth;
 
-		if (!tag || len < sizeof(struct ethhdr) + sizeof(t) ||
-		    bpf_skb_load_bytes(skb, len - sizeof(t), &t, sizeof(t)) ||
-		    t.tag != tag)
+		if (bpf_skb_load_bytes(skb, 0, &x, sizeof(x)) || !prefix_ok(&x, inline_tag()))
 			return 0;
-		*vm_id = t.vm_id;
-		*queue = t.queue;
-		return bpf_skb_change_tail(skb, len - sizeof(t), 0) ? -1 : 1;
+		*vm_id = x.vm_id;
+		*queue = x.queue;
+		if (bpf_skb_load_bytes(skb, sizeof(x), &eth, sizeof(eth)) ||
+		    bpf_skb_adjust_room(skb, -(int)sizeof(x), BPF_ADJ_ROOM_MAC, 0) ||
+		    bpf_skb_store_bytes(skb, 0, &eth, sizeof(eth), 0))
+			return -1;
+		return 1;
 	} else {
 		struct xvnet_skb_meta *m = (void *)(long)skb->data_meta;
 
@@ -170,15 +157,17 @@ static __always_inline int skb_meta_take(struct __sk_buff *skb, __u32 *vm_id, __
 	}
 }
 
-/* struct xvnet_xsk_meta for an AF_XDP consumer, in front or at the end. */
+/* struct xvnet_xsk_meta for an AF_XDP consumer, as metadata or inline. */
 static __always_inline int xsk_meta_put(struct xdp_md *ctx, __u32 hash, __u16 type,
 					__u32 queue, __u16 vlan, __u32 vm_id)
 {
 	struct xvnet_xsk_meta *m;
 
-	if (meta_tail()) {
-		m = xdp_tail_grow(ctx, sizeof(*m));
-		if (!m)
+	if (meta_inline()) {
+		if (bpf_xdp_adjust_head(ctx, -(int)sizeof(*m)))
+			return -1;
+		m = (void *)(long)ctx->data;
+		if ((void *)(m + 1) > (void *)(long)ctx->data_end)
 			return -1;
 	} else {
 		if (bpf_xdp_adjust_meta(ctx, -(int)sizeof(*m)))

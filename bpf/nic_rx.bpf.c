@@ -184,7 +184,7 @@ int vm_flood(struct __sk_buff *skb)
 /*
  * The VM end of an xsk VM's side veth: what reaches it (broadcast copies,
  * frames from other local VMs) goes into the VM's side socket.  A frame
- * without the metadata block (flood copies, and in tail mode every frame:
+ * without the metadata block (flood copies, and inline every frame:
  * bpf/meta.h) gets one here, with the VM's own hash of the flow.
  */
 SEC("xdp")
@@ -205,7 +205,7 @@ int xsk_side(struct xdp_md *ctx)
 		count(XVNET_CNT_QUEUE_NOT_READY);
 		return XDP_DROP;
 	}
-	if (meta_tail() || ctx->data_meta == ctx->data) {
+	if (meta_inline() || ctx->data_meta == ctx->data) {
 		void *data = (void *)(long)ctx->data;
 		void *data_end = (void *)(long)ctx->data_end;
 		__u16 type = XVNET_RSS_TYPE_NONE;

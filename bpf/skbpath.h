@@ -8,7 +8,7 @@
  *
  *  1. XDP (deliver(): nic_rx, vm_tx) names the VM and queue in front of the
  *     frame (struct xvnet_skb_meta, XDP metadata, which stays with the skb)
- *     or in a tagged trailer where adjust_meta is refused (bpf/meta.h), and
+ *     or inline in a tagged prefix where adjust_meta is refused (bpf/meta.h), and
  *     passes it (XDP_PASS);
  *  2. tc ingress of the same device (nic_flood, vm_flood) takes the block
  *     (skb_meta_take), records the queue as skb->queue_mapping = queue + 1 (what

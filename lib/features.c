@@ -194,8 +194,8 @@ int xv_probe_one(enum xv_feature f, char *why, size_t whylen)
 	switch (f) {
 	case XV_FEAT_XDP_META:
 		return probe_helper(BPF_FUNC_xdp_adjust_meta, -8, why, whylen);
-	case XV_FEAT_XDP_TAIL:
-		return probe_helper(BPF_FUNC_xdp_adjust_tail, 8, why, whylen);
+	case XV_FEAT_XDP_HEAD:
+		return probe_helper(BPF_FUNC_xdp_adjust_head, -8, why, whylen);
 	case XV_FEAT_LIVE_FRAMES:
 		return probe_live_frames(why, whylen);
 	case XV_FEAT_RINGBUF:

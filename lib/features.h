@@ -22,10 +22,9 @@
 /* X(enum suffix, name, what it gives, what xvnet does without it) */
 #define XV_FEATURES(X)                                                        \
 	X(XDP_META, "xdp_meta", "bpf_xdp_adjust_meta: per-frame metadata in front of the frame", \
-	  "the metadata travels in a tagged trailer (bpf_xdp_adjust_tail)")    \
-	X(XDP_TAIL, "xdp_tail", "bpf_xdp_adjust_tail: growing a frame at its end", \
-	  "none needed while xdp_meta is present; without both, multi-queue" \
-	  " tap/veth, queue-cpus and xsk ports are refused")                  \
+	  "the metadata travels inline, in a tagged prefix (bpf_xdp_adjust_head)") \
+	X(XDP_HEAD, "xdp_head", "bpf_xdp_adjust_head: pushing bytes in front of a frame", \
+	  "none: VLAN push/pop and inline metadata need it; xvnetd cannot run") \
 	X(LIVE_FRAMES, "live_frames", "BPF_PROG_TEST_RUN live frames (the test and bench traffic source)", \
 	  "xvnet-trafgen sends with AF_PACKET (PACKET_QDISC_BYPASS)")         \
 	X(RINGBUF, "ringbuf", "BPF ring buffer (the rules' slow path)",       \

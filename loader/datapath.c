@@ -326,10 +326,10 @@ static int set_uplink(struct xvd *d, char *err, size_t errlen)
 	bpf_map_lookup_elem(d->m.config, &zero, &c);   /* keep flows_active */
 	c.uplink_ifindex = ifindex;
 	/* once, then kept in the pinned map: frames in flight across a
-	 * restart keep a trailer the new programs honour */
-	while (!c.trailer_tag)
-		if (getrandom(&c.trailer_tag, sizeof(c.trailer_tag), 0) !=
-		    sizeof(c.trailer_tag))
+	 * restart keep a prefix the new programs honour */
+	while (!c.inline_tag)
+		if (getrandom(&c.inline_tag, sizeof(c.inline_tag), 0) !=
+		    sizeof(c.inline_tag))
 			return ERR("getrandom: %s", strerror(errno));
 	if (bpf_map_update_elem(d->m.uplink, &zero, &ifindex, BPF_ANY))
 		return ERR("%s[0] = %s: %s", XVNET_MAP_UPLINK, d->cfg.nic, strerror(errno));
@@ -468,7 +468,7 @@ static int libbpf_log(enum libbpf_print_level level, const char *fmt,
 
 /*
  * What the kernel offers decides how the data path is built: the metadata
- * in front of frames or in a trailer (bpf/meta.h).  Only a loss nothing
+ * as XDP metadata or inline in the frame (bpf/meta.h).  Only a loss nothing
  * replaces stops the start, in one line that names it.
  */
 static int choose_features(struct xvd *d, char *err, size_t errlen)
@@ -486,16 +486,16 @@ static int choose_features(struct xvd *d, char *err, size_t errlen)
 			 " used instead)", absent);
 	if (xv_feature_usable(&d->feat, XV_FEAT_XDP_META)) {
 		d->meta_at = XVNET_META_HEAD;
-	} else if (xv_feature_usable(&d->feat, XV_FEAT_XDP_TAIL)) {
-		d->meta_at = XVNET_META_TAIL;
-		log_info("xdp_meta absent: per-frame metadata travels in a"
-			 " tagged trailer");
+	} else if (xv_feature_usable(&d->feat, XV_FEAT_XDP_HEAD)) {
+		d->meta_at = XVNET_META_INLINE;
+		log_info("xdp_meta absent: per-frame metadata travels inline, in"
+			 " a tagged prefix");
 	} else {
 		return ERR("kernel: XDP programs can use neither"
-			   " bpf_xdp_adjust_meta (%s) nor bpf_xdp_adjust_tail (%s):"
+			   " bpf_xdp_adjust_meta (%s) nor bpf_xdp_adjust_head (%s):"
 			   " xvnet needs one of them; use a kernel that allows it",
 			   d->feat.why[XV_FEAT_XDP_META][0] ? d->feat.why[XV_FEAT_XDP_META] : "disabled",
-			   d->feat.why[XV_FEAT_XDP_TAIL][0] ? d->feat.why[XV_FEAT_XDP_TAIL] : "disabled");
+			   d->feat.why[XV_FEAT_XDP_HEAD][0] ? d->feat.why[XV_FEAT_XDP_HEAD] : "disabled");
 	}
 	return 0;
 }
@@ -659,7 +659,7 @@ struct json_object *dp_status(const struct xvd *d)
 	json_object_object_add(o, "malformed", json_object_new_string(
 				       d->cfg.malformed_pass ? "pass" : "drop"));
 	json_object_object_add(o, "meta_at", json_object_new_string(
-				       d->meta_at == XVNET_META_TAIL ? "tail" : "head"));
+				       d->meta_at == XVNET_META_INLINE ? "inline" : "head"));
 	json_object_object_add(o, "features", dp_features_json(&d->feat));
 	return o;
 }

@@ -76,7 +76,7 @@ static int take_lock(const char *socket_path, bool quiet)
 static int probe(struct xvd *d)
 {
 	char err[XV_ERR_LEN];
-	bool head, tail;
+	bool head, inl;
 
 	if (xv_features_probe(&d->feat, err, sizeof(err))) {
 		fprintf(stderr, "xvnetd: %s\n", err);
@@ -94,10 +94,10 @@ static int probe(struct xvd *d)
 			       xv_feature_instead(f));
 	}
 	head = xv_feature_usable(&d->feat, XV_FEAT_XDP_META);
-	tail = xv_feature_usable(&d->feat, XV_FEAT_XDP_TAIL);
+	inl = xv_feature_usable(&d->feat, XV_FEAT_XDP_HEAD);
 	printf("metadata: %s\n", head ? "head (bpf_xdp_adjust_meta)" :
-	       tail ? "tail (tagged trailer, bpf_xdp_adjust_tail)" : "none: xvnet cannot run");
-	return head || tail ? 0 : 1;
+	       inl ? "inline (tagged prefix, bpf_xdp_adjust_head)" : "none: xvnet cannot run");
+	return head || inl ? 0 : 1;
 }
 
 static int teardown(struct xvd *d)

@@ -657,9 +657,9 @@ struct json_object *xskp_get(struct xvd *d, struct json_object *args)
 	json_object_object_add(o, "queues", json_object_new_int(vm->queues));
 	json_object_object_add(o, "meta_size",
 			       json_object_new_int((int)sizeof(struct xvnet_xsk_meta)));
-	/* head: right before the frame; tail: its last meta_size bytes */
+	/* head: right before the frame; inline: its first meta_size bytes */
 	json_object_object_add(o, "meta_at", json_object_new_string(
-				       d->meta_at == XVNET_META_TAIL ? "tail" : "head"));
+				       d->meta_at == XVNET_META_INLINE ? "inline" : "head"));
 	um = json_object_new_object();
 	pending_fds[n_pending] = x->memfd;
 	json_object_object_add(um, "fd_index", json_object_new_int(n_pending++));

@@ -254,10 +254,10 @@ struct xvnet_flood_member {
 struct xvnet_config {
 	__u32 uplink_ifindex;
 	__u32 flows_active;
-	/* tail mode (XVNET_META_TAIL): the secret that marks a trailer as
+	/* inline mode (XVNET_META_INLINE): the secret that marks a prefix as
 	 * written by nic_rx / vm_tx, so that no frame from outside can carry
 	 * one that tc would honour; random, set once by xvnetd */
-	__u64 trailer_tag;
+	__u64 inline_tag;
 };
 
 /* xvnet_queue_stats: PERCPU_ARRAY[vm_id * XVNET_MAX_QUEUES + queue] */
@@ -347,24 +347,35 @@ struct xvnet_skb_meta {
  * Where the per-frame metadata above travels, chosen by xvnetd from its
  * probe of bpf_xdp_adjust_meta (lib/features.h, xdp_meta) and set before
  * load (bpf/meta.h cfg_meta_at):
- *  - XVNET_META_HEAD: in front of the frame (XDP data_meta), as above;
- *  - XVNET_META_TAIL: for kernels whose verifier refuses adjust_meta, after
- *    the frame (bpf_xdp_adjust_tail), and the receiving end takes it off:
- *    tc (skb path) and vm_cpu (CPUMAP) read struct xvnet_skb_trailer, whose
- *    tag must equal xvnet_config.trailer_tag; an AF_XDP consumer finds
- *    struct xvnet_xsk_meta in the last bytes of the descriptor (xsk.get
- *    says "meta_at": "tail") and the frame is the bytes before it.
+ *  - XVNET_META_HEAD: XDP metadata in front of the frame (data_meta);
+ *  - XVNET_META_INLINE: for kernels whose verifier refuses adjust_meta, in
+ *    the frame's data itself, pushed in front with bpf_xdp_adjust_head
+ *    (every XDP mode guarantees that headroom), and the receiving end takes
+ *    it off: tc (skb path) and vm_cpu (CPUMAP) read struct
+ *    xvnet_skb_prefix, whose tag must equal xvnet_config.inline_tag; an
+ *    AF_XDP consumer finds struct xvnet_xsk_meta in the first bytes of the
+ *    descriptor (xsk.get says "meta_at": "inline") and the frame after it.
  */
 enum xvnet_meta_at {
-	XVNET_META_HEAD = 0,
-	XVNET_META_TAIL = 1,
+	XVNET_META_HEAD   = 0,
+	XVNET_META_INLINE = 1,
 };
 
-struct xvnet_skb_trailer {
-	__u32 vm_id;
+/*
+ * Read as an Ethernet header by the stack between XDP and tc: byte 0 keeps
+ * it unicast, and proto says IPv4 so that tc may shrink it away
+ * (bpf_skb_adjust_room accepts only IP frames); tc then writes the real
+ * Ethernet header back in front.
+ */
+#define XVNET_SKB_PREFIX_MARK   0x02
+struct xvnet_skb_prefix {
+	__u8  mark;                 /* XVNET_SKB_PREFIX_MARK */
+	__u8  pad;
 	__u16 queue;
-	__u16 pad;
-	__u64 tag;                  /* xvnet_config.trailer_tag */
+	__u32 tag_lo;               /* xvnet_config.inline_tag, low half */
+	__u32 tag_hi;
+	__be16 proto;               /* ETH_P_IP, big endian */
+	__u16 vm_id;                /* < XVNET_MAX_VMS */
 };
 
 /*

@@ -44,7 +44,7 @@ static int need(enum xv_feature feat, char *why, size_t len)
 }
 
 int nrx_need_head(char *why, size_t len) { return need(XV_FEAT_XDP_META, why, len); }
-int nrx_need_tail(char *why, size_t len) { return need(XV_FEAT_XDP_TAIL, why, len); }
+int nrx_need_inline(char *why, size_t len) { return need(XV_FEAT_XDP_HEAD, why, len); }
 
 int nrx_open(struct nrx *f, bool malformed_pass)
 {
@@ -67,7 +67,7 @@ int nrx_open(struct nrx *f, bool malformed_pass)
 	bpf_map__set_max_entries(f->skel->maps.xvnet_flows, 1024);
 	f->skel->rodata->cfg_malformed_pass = malformed_pass ? 1 : 0;
 	f->meta_at = nrx_meta_at >= 0 ? (__u32)nrx_meta_at :
-		     nrx_need_head(why, sizeof(why)) ? XVNET_META_TAIL : XVNET_META_HEAD;
+		     nrx_need_head(why, sizeof(why)) ? XVNET_META_INLINE : XVNET_META_HEAD;
 	f->skel->rodata->cfg_meta_at = f->meta_at;
 	/* device-bound only (rx-hash hw): BPF_PROG_TEST_RUN cannot run it */
 	bpf_program__set_autoload(f->skel->progs.nic_rx_hw, false);
@@ -78,7 +78,7 @@ int nrx_open(struct nrx *f, bool malformed_pass)
 		return err;
 	}
 	{
-		struct xvnet_config c = { .trailer_tag = NRX_TRAILER_TAG };
+		struct xvnet_config c = { .inline_tag = NRX_INLINE_TAG };
 		__u32 zero = 0;
 
 		if (bpf_map_update_elem(bpf_map__fd(f->skel->maps.xvnet_config),

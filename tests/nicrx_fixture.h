@@ -39,14 +39,14 @@ extern const char *const nrx_counter_names[XVNET_CNT_MAX];
 
 /*
  * How the next nrx_open() builds the data path: XVNET_META_HEAD or
- * XVNET_META_TAIL (bpf/meta.h), or -1 for what xvnetd would choose on this
- * kernel.  Tail-mode instances carry NRX_TRAILER_TAG in xvnet_config.
+ * XVNET_META_INLINE (bpf/meta.h), or -1 for what xvnetd would choose on
+ * this kernel.  Instances carry NRX_INLINE_TAG in xvnet_config.
  */
 extern int nrx_meta_at;
-#define NRX_TRAILER_TAG 0x5456584e54414721ull
+#define NRX_INLINE_TAG 0x5456584e54414721ull
 /* Unit groups that need a mode: 0 if this kernel has it, else 1 with why. */
 int nrx_need_head(char *why, size_t len);
-int nrx_need_tail(char *why, size_t len);
+int nrx_need_inline(char *why, size_t len);
 
 /* Open + load with maps unpinned (the tests never touch the live maps). */
 int nrx_open(struct nrx *f, bool malformed_pass);

@@ -497,24 +497,29 @@ static struct xvnet_vm mq_vm(__u8 n_queues)
 
 /*
  * The VM and queue nic_rx named for the skb path: struct xvnet_skb_meta in
- * front of the frame, or struct xvnet_skb_trailer after it (tail mode).
+ * front of the frame, or struct xvnet_skb_prefix inline (in its data).
  */
 static void check_skb_meta(const struct sent *x, __u32 vm_id, __u32 q, size_t pop,
 			   const char *what)
 {
 	const __u8 *frame = x->res.out;
 
-	if (F.meta_at == XVNET_META_TAIL) {
-		struct xvnet_skb_trailer t;
+	if (F.meta_at == XVNET_META_INLINE) {
+		struct xvnet_skb_prefix t;
+		__u64 tag;
 
 		if (x->res.out_len != x->len + sizeof(t) - pop)
-			fail_msg("%s: out length %u, expected %zu (frame + trailer)", what,
+			fail_msg("%s: out length %u, expected %zu (prefix + frame)", what,
 				 x->res.out_len, x->len + sizeof(t) - pop);
-		memcpy(&t, x->res.out + x->res.out_len - sizeof(t), sizeof(t));
-		if (t.tag != NRX_TRAILER_TAG || t.vm_id != vm_id || t.queue != q || t.pad)
-			fail_msg("%s: trailer {tag %#llx vm %u queue %u}, expected {%#llx vm %u queue %u}",
-				 what, (unsigned long long)t.tag, t.vm_id, t.queue,
-				 NRX_TRAILER_TAG, vm_id, q);
+		memcpy(&t, x->res.out, sizeof(t));
+		tag = (__u64)t.tag_hi << 32 | t.tag_lo;
+		if (tag != NRX_INLINE_TAG || t.mark != XVNET_SKB_PREFIX_MARK ||
+		    t.proto != htons(0x0800) || t.vm_id != vm_id || t.queue != q || t.pad)
+			fail_msg("%s: prefix {mark %#x tag %#llx proto %#x vm %u queue %u}, expected"
+				 " {%#x %#llx %#x vm %u queue %u}", what, t.mark,
+				 (unsigned long long)tag, ntohs(t.proto), t.vm_id, t.queue,
+				 XVNET_SKB_PREFIX_MARK, NRX_INLINE_TAG, 0x0800, vm_id, q);
+		frame += sizeof(t);
 	} else {
 		struct xvnet_skb_meta m;
 
@@ -957,7 +962,7 @@ static void test_xsk_without_socket(void **state)
 /*
  * An xsk VM with a bound socket on NIC queue 0: delivered, and the frame
  * handed on is the xvnet_xsk_meta block followed by the (popped) frame, or
- * in tail mode that frame followed by the block.
+ * inline the block as the first bytes of the frame's data.
  */
 static void test_xsk_deliver_meta(void **state)
 {
@@ -1012,15 +1017,9 @@ static void test_xsk_deliver_meta(void **state)
 				fail_msg("%s: out length %u, expected %zu (meta + frame%s)", what,
 					 x.res.out_len, x.len + sizeof(got_m) - (n ? 4 : 0),
 					 n ? " - tag" : "");
-			/* head: the block, then the frame; tail: the frame, then it */
-			frame = x.res.out;
-			if (F.meta_at == XVNET_META_TAIL) {
-				memcpy(&got_m, x.res.out + x.res.out_len - sizeof(got_m),
-				       sizeof(got_m));
-			} else {
-				memcpy(&got_m, x.res.out, sizeof(got_m));
-				frame += sizeof(got_m);
-			}
+			/* either way the block comes first (data_meta, or data) */
+			memcpy(&got_m, x.res.out, sizeof(got_m));
+			frame = x.res.out + sizeof(got_m);
 			if (memcmp(&got_m, &want_m, sizeof(got_m)))
 				fail_msg("%s: meta {hash %#x type %u queue %u vlan %u vm %u}, expected "
 					 "{hash %#x type %u queue %u vlan %u vm %u}", what,
@@ -2269,9 +2268,9 @@ static int group_setup_head(void **state)
 	return group_setup(state);
 }
 
-static int group_setup_tail(void **state)
+static int group_setup_inline(void **state)
 {
-	nrx_meta_at = XVNET_META_TAIL;
+	nrx_meta_at = XVNET_META_INLINE;
 	return group_setup(state);
 }
 
@@ -2285,5 +2284,5 @@ static int group_teardown_mode(void **state)
 
 UNIT_GROUP_IF(group_nic_rx, "nic_rx", nic_rx_tests, group_setup_head,
 	      group_teardown_mode, nrx_need_head);
-UNIT_GROUP_IF(group_nic_rx_tail, "nic_rx_tail", nic_rx_tests, group_setup_tail,
-	      group_teardown_mode, nrx_need_tail);
+UNIT_GROUP_IF(group_nic_rx_inline, "nic_rx_inline", nic_rx_tests, group_setup_inline,
+	      group_teardown_mode, nrx_need_inline);

@@ -15,7 +15,7 @@
 
 extern const struct unit_group group_toeplitz;
 extern const struct unit_group group_nic_rx;
-extern const struct unit_group group_nic_rx_tail;
+extern const struct unit_group group_nic_rx_inline;
 extern const struct unit_group group_config;
 extern const struct unit_group group_vm_tx;
 extern const struct unit_group group_rules;
@@ -25,7 +25,7 @@ extern const struct unit_group group_coalesce;
 static const struct unit_group *const groups[] = {
 	&group_toeplitz,
 	&group_nic_rx,
-	&group_nic_rx_tail,
+	&group_nic_rx_inline,
 	&group_config,
 	&group_vm_tx,
 	&group_rules,

@@ -90,7 +90,7 @@ static unsigned char *umem;
 static size_t umem_size;
 static __u32 frame_size;
 static int meta_size;
-static bool meta_tail;       /* "meta_at": "tail": the block ends the frame */
+static bool meta_inline;     /* "meta_at": "inline": the block starts the data */
 static volatile sig_atomic_t stop;
 
 static void on_signal(int sig)
@@ -460,10 +460,13 @@ static __u32 rx_one(struct sock *s)
 		__u32 len = e->len;
 		__u64 st;
 
-		if (meta_tail && len >= (__u32)meta_size && e->addr + len <= umem_size) {
+		__u64 addr = e->addr;
+
+		if (meta_inline && len >= (__u32)meta_size && addr + len <= umem_size) {
+			memcpy(&m, umem + addr, sizeof(m));
+			addr += (__u32)meta_size;
 			len -= (__u32)meta_size;
-			memcpy(&m, umem + e->addr + len, sizeof(m));
-		} else if (!meta_tail && e->addr >= (__u64)meta_size &&
+		} else if (!meta_inline && e->addr >= (__u64)meta_size &&
 			   e->addr + len <= umem_size) {
 			memcpy(&m, umem + e->addr - sizeof(m), sizeof(m));
 		}
@@ -471,11 +474,11 @@ static __u32 rx_one(struct sock *s)
 			m.queue = 0;
 		batch_n[m.queue]++;
 		if (want_latency && n_pend_stamp[m.queue] < MAX_PEND_STAMPS &&
-		    e->addr + len <= umem_size &&
-		    (st = frame_stamp(umem + e->addr, len)))
+		    addr + len <= umem_size &&
+		    (st = frame_stamp(umem + addr, len)))
 			pend_stamp[m.queue][n_pend_stamp[m.queue]++] = st;
-		if (print_left > 0 && e->addr + len <= umem_size) {
-			print_frame(s, umem + e->addr, len, &m);
+		if (print_left > 0 && addr + len <= umem_size) {
+			print_frame(s, umem + addr, len, &m);
 			print_left--;
 		}
 		s->bytes += len;
@@ -722,8 +725,8 @@ int main(int argc, char **argv)
 	{
 		struct json_object *at;
 
-		meta_tail = json_object_object_get_ex(data, "meta_at", &at) &&
-			    strcmp(json_object_get_string(at), "tail") == 0;
+		meta_inline = json_object_object_get_ex(data, "meta_at", &at) &&
+			      strcmp(json_object_get_string(at), "inline") == 0;
 	}
 	frame_size = (__u32)jint(um, "frame_size");
 	umem_size = (size_t)json_object_get_uint64(json_object_object_get(um, "size"));
