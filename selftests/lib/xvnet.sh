@@ -134,6 +134,12 @@ vms = d.get("vms", [])
 print(sum(q.get("packets", 0) for v in vms for q in v.get("queues", [])))'
 }
 
+# xv_feature NAME: true when the data path may use kernel feature NAME here
+# (xvnetd --probe: present and not disabled by XVNET_WITHOUT)
+xv_feature() {
+	"$XV_BIN/xvnetd" --probe 2>/dev/null | awk -v f="$1" '$1 == f { ok = ($2 == "yes") } END { exit !ok }'
+}
+
 # trafgen_from_wire ARGS...: xvnet-trafgen out of $WIRE; prints its JSON
 trafgen_from_wire() {
 	ip netns exec "$W" "$XV_BIN/xvnet-trafgen" --dev "$WIRE" --json "$@"
