@@ -453,16 +453,42 @@ void dp_port_detach(int ifindex)
 	tc_ingress_detach(ifindex);
 }
 
+/*
+ * libbpf's messages go to the log; a verifier log (thousands of lines when
+ * a program is refused) goes to a file beside the control socket instead,
+ * at debug level only, and one warning names that file.
+ */
+static char verifier_log_path[PATH_MAX];
+
 static int libbpf_log(enum libbpf_print_level level, const char *fmt,
 		      va_list ap)
 {
+	static FILE *vlog;
 	char buf[8192], *line, *save = NULL;
 
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	for (line = strtok_r(buf, "\n", &save); line;
-	     line = strtok_r(NULL, "\n", &save))
+	     line = strtok_r(NULL, "\n", &save)) {
+		if (strstr(line, "-- BEGIN PROG LOAD LOG --") && verifier_log_path[0]) {
+			if (vlog)
+				fclose(vlog);
+			vlog = fopen(verifier_log_path, "w");
+			if (vlog)
+				xv_log(XV_LOG_WARN, "a program was refused: verifier"
+				       " log in %s", verifier_log_path);
+		}
+		if (vlog) {
+			fprintf(vlog, "%s\n", line);
+			xv_log(XV_LOG_DEBUG, "%s", line);
+			if (strstr(line, "-- END PROG LOAD LOG --")) {
+				fclose(vlog);
+				vlog = NULL;
+			}
+			continue;
+		}
 		xv_log(level == LIBBPF_WARN ? XV_LOG_WARN : XV_LOG_DEBUG, "%s",
 		       line);
+	}
 	return 0;
 }
 
@@ -480,7 +506,7 @@ static int choose_features(struct xvd *d, char *err, size_t errlen)
 		if (!xv_feature_usable(&d->feat, f) && n < sizeof(absent))
 			n += (size_t)snprintf(absent + n, sizeof(absent) - n, " %s%s",
 					      xv_feature_name(f),
-					      d->feat.disabled[f] ? " (disabled)" : "");
+					      d->feat.present[f] ? " (disabled)" : "");
 	if (absent[0])
 		log_info("kernel features absent:%s (xvnetctl status says what is"
 			 " used instead)", absent);
@@ -502,6 +528,13 @@ static int choose_features(struct xvd *d, char *err, size_t errlen)
 
 int dp_start(struct xvd *d, char *err, size_t errlen)
 {
+	char *slash;
+
+	snprintf(verifier_log_path, sizeof(verifier_log_path), "%s", d->socket_path);
+	slash = strrchr(verifier_log_path, '/');
+	snprintf(slash ? slash + 1 : verifier_log_path,
+		 sizeof(verifier_log_path) - (size_t)(slash ? slash + 1 - verifier_log_path : 0),
+		 "xvnetd-verifier.log");
 	libbpf_set_print(libbpf_log);
 	d->link_fd = -1;
 	if (xv_features_probe(&d->feat, err, errlen) || choose_features(d, err, errlen))
