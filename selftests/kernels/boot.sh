@@ -6,7 +6,7 @@
 # (default 240).  Exit 0 when the guest ran the tests to their end (whatever
 # they found), 1 otherwise (the reason on stderr).
 # usage: selftests/kernels/boot.sh KERNEL_DIR LOG
-# env:   KERNELS_SMP (default 2), KERNELS_MEM MiB (default 1024),
+# env:   KERNELS_QEMU (default qemu-system-x86_64), KERNELS_SMP (default 2), KERNELS_MEM MiB (default 1024),
 #        KERNELS_TIMEOUT seconds (default 240)
 set -euo pipefail
 
@@ -23,6 +23,7 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/xvnet-boot.XXXXXX")
 qpid=
 # shellcheck disable=SC2317  # called by the trap
 cleanup() {
+	trap '' INT TERM HUP   # a second signal must not cut the cleanup short
 	if [ -n "$qpid" ] && kill -0 "$qpid" 2>/dev/null; then
 		kill "$qpid" 2>/dev/null || true
 		sleep 0.5
@@ -33,10 +34,11 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
+trap '' PIPE   # a reader of our stderr gone must not kill us past the cleanup
 
 bash "$HERE/initramfs.sh" "$KERN" "$tmp/initrd.gz"
 rm -f "$LOG" "$LOG.console"
-nice -n 10 qemu-system-x86_64 -accel tcg -cpu max -m "${KERNELS_MEM:-1024}" \
+nice -n 10 "${KERNELS_QEMU:-qemu-system-x86_64}" -accel tcg -cpu max -m "${KERNELS_MEM:-1024}" \
 	-smp "${KERNELS_SMP:-2}" -nodefaults -no-user-config -display none -no-reboot \
 	-serial "file:$LOG.console" -serial "file:$LOG" \
 	-kernel "$KERN/vmlinuz" -initrd "$tmp/initrd.gz" \

@@ -68,7 +68,8 @@ if [ -z "$deb" ]; then
 fi
 
 tmp=$(mktemp -d "$KDIR/unpack.XXXXXX")
-trap 'rm -rf "$tmp"' EXIT
+trap 'trap "" INT TERM HUP; rm -rf "$tmp"' EXIT
+trap 'exit 130' INT TERM HUP
 dpkg -x "$deb" "$tmp/x"
 vmlinuz=$(find "$tmp/x/boot" -maxdepth 1 -name 'vmlinuz-*' | head -1)
 [ -n "$vmlinuz" ] || die "no vmlinuz in $deb"

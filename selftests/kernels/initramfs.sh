@@ -40,7 +40,8 @@ for p in $PROGS; do
 done
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/xvnet-initramfs.XXXXXX")
-trap 'rm -rf "$tmp"' EXIT
+trap 'trap "" INT TERM HUP; rm -rf "$tmp"' EXIT
+trap 'exit 130' INT TERM HUP
 
 pack() { # DIR OUT.gz
 	(cd "$1" && find . -print0 | sort -z |
