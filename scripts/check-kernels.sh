@@ -83,6 +83,7 @@ guest_kernel() { # PATTERN
 	command -v "${KERNELS_QEMU:-qemu-system-x86_64}" >/dev/null ||
 		{ skip "$label" "no ${KERNELS_QEMU:-qemu-system-x86_64} (make deps)"; return; }
 	[ -x "$UNIT" ] || { broken "$label" "no $UNIT (make $UNIT)"; return; }
+	t0=$(date +%s%N)
 	dir=$(bash "$K/fetch.sh" "$pattern" 2>"$LOGS/fetch.err") || rc=$?
 	if [ "$rc" -ne 0 ]; then
 		sed 's/^/  /' "$LOGS/fetch.err"
@@ -95,7 +96,7 @@ guest_kernel() { # PATTERN
 	fi
 	label=$(cat "$dir/release")
 	log="$LOGS/$label.log"
-	echo "  package ${dir##*/}"
+	echo "  package ${dir##*/} (ready in $(secs "$t0") s)"
 	t0=$(date +%s%N)
 	rc=0
 	run bash "$K/boot.sh" "$dir" "$log" >"$LOGS/boot.err" 2>&1 || rc=$?
@@ -103,6 +104,10 @@ guest_kernel() { # PATTERN
 	echo "  time: $(secs "$t0") s (initramfs, boot and unit tests under QEMU TCG," \
 		"-smp ${KERNELS_SMP:-2}; log $(rel "$log")[.console])"
 	label=$(sed -n 's/^XVNET-KERNEL \([^ ]*\).*/\1/p' "$log" 2>/dev/null | head -1)
+	awk '/^XVNET-KERNEL .* up / { a = $NF } /^XVNET-UNIT-EXIT .* up / { b = $NF }
+		END { if (a != "" && b != "")
+			printf "  guest clock: booted in %.1f s, unit tests took %.1f s\n", a, b - a }' \
+		"$log"
 	bash "$K/tally.sh" "${label:-$(cat "$dir/release")}" "$log" | result
 }
 
