@@ -118,8 +118,9 @@ while read -r pattern; do
 done <"$LIST"
 
 sum() { # sum the N in "N <word>" over the per-kernel lines
-	grep -E '^[^ ].*: [0-9]+ passed, [0-9]+ failed, [0-9]+ skipped$' "$lines" |
-		grep -oE "[0-9]+ $1" | awk '{s += $1} END {print s + 0}'
+	awk -v w="$1" '/^[^ ].*: [0-9]+ passed, [0-9]+ failed, [0-9]+ skipped$/ {
+		for (i = 2; i <= NF; i++) if ($i ~ "^" w) s += $(i - 1)
+	} END { print s + 0 }' "$lines"
 }
 passed=$(sum passed) failed=$(sum failed) skipped=$(sum skipped)
 echo
