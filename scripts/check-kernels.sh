@@ -96,11 +96,13 @@ guest_kernel() { # PATTERN
 	echo "  package ${dir##*/} (ready in $(secs "$t0") s)"
 	t0=$(date +%s%N)
 	rc=0
+	rm -f "$log" "$log.console"
 	run bash "$K/boot.sh" "$dir" "$log" >"$LOGS/boot.err" 2>&1 || rc=$?
 	sed 's/^/  /' "$LOGS/boot.err"
 	echo "  time: $(secs "$t0") s (initramfs, boot and unit tests under QEMU TCG," \
 		"-smp ${KERNELS_SMP:-2}; log $(rel "$log")[.console])"
 	label=$(sed -n 's/^XVNET-KERNEL \([^ ]*\).*/\1/p' "$log" 2>/dev/null | head -1)
+	touch "$log"   # boot.sh may have stopped before QEMU made it
 	awk '/^XVNET-KERNEL .* up / { a = $NF } /^XVNET-UNIT-EXIT .* up / { b = $NF }
 		END { if (a != "" && b != "")
 			printf "  guest clock: booted in %.1f s, unit tests took %.1f s\n", a, b - a }' \

@@ -15,8 +15,12 @@ KERN=${1:?usage: boot.sh KERNEL_DIR LOG}
 LOG=${2:?usage: boot.sh KERNEL_DIR LOG}
 TIMEOUT=${KERNELS_TIMEOUT:-240}
 
-# One guest at a time on this machine, whichever tree starts it.
-exec 8>"${TMPDIR:-/tmp}/xvnet-check-kernels.lock"
+rm -f "$LOG" "$LOG.console"   # never read a previous run's results
+
+# One guest at a time on this machine, whichever tree or user starts it
+# (flock works on a descriptor opened read-only: another user's file is fine).
+lock="${TMPDIR:-/tmp}/xvnet-check-kernels.lock"
+{ exec 8>>"$lock"; } 2>/dev/null || exec 8<"$lock"
 flock 8
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/xvnet-boot.XXXXXX")
@@ -37,7 +41,6 @@ trap 'exit 130' INT TERM HUP
 trap '' PIPE   # a reader of our stderr gone must not kill us past the cleanup
 
 bash "$HERE/initramfs.sh" "$KERN" "$tmp/initrd.gz"
-rm -f "$LOG" "$LOG.console"
 nice -n 10 "${KERNELS_QEMU:-qemu-system-x86_64}" -accel tcg -cpu max -m "${KERNELS_MEM:-1024}" \
 	-smp "${KERNELS_SMP:-2}" -nodefaults -no-user-config -display none -no-reboot \
 	-serial "file:$LOG.console" -serial "file:$LOG" \

@@ -65,8 +65,9 @@ if [ "$(cat "$user.stamp" 2>/dev/null)" != "$stamp" ] || [ ! -s "$user" ]; then
 	mkdir -p "$tmp/u"/{bin,sbin,dev,proc,sys,tmp,run,root,lib/modules}
 	cp "$busybox" "$tmp/u/bin/busybox"
 	install -m 0755 "$HERE/init" "$tmp/u/init"
-	# /dev/console must exist before devtmpfs is mounted, for early output
-	mknod -m 600 "$tmp/u/dev/console" c 5 1
+	# /dev/console before devtmpfs is mounted, for early output (root only;
+	# without it the kernel warns and init's output still reaches ttyS1)
+	mknod -m 600 "$tmp/u/dev/console" c 5 1 2>/dev/null || true
 	copy_elf "$UNIT" /xvnet/unit
 	for p in "${progs[@]}"; do
 		copy_elf "$p" "$p"

@@ -16,6 +16,7 @@ set -euo pipefail
 
 LABEL=${1:?usage: tally.sh LABEL LOG [EXIT_STATUS]}
 LOG=${2:?usage: tally.sh LABEL LOG [EXIT_STATUS]}
+[ -f "$LOG" ] || LOG=/dev/null   # no output at all: counted as one failure
 EXIT=${3:-$(sed -n 's/^XVNET-UNIT-EXIT \([0-9]*\).*/\1/p' "$LOG" | tail -1)}
 
 tr -d '\r' <"$LOG" | awk -v label="$LABEL" -v rc="${EXIT:-none}" '
