@@ -1,5 +1,6 @@
 # xvnet: one entry point.  `make`, `make deps`, `make test`, `make selftest`,
-# `make check` (both), `make demo`, `make bench`, `make install`.
+# `make check` (both), `make check-kernels`, `make demo`, `make bench`,
+# `make install`.
 
 BUILD    ?= build
 CLANG    ?= clang
@@ -35,7 +36,7 @@ USER_LIBS   := -ljson-c -lmnl -lxdp $(LDLIBS)
 BINS := $(if $(LOADER_SRCS),$(BUILD)/bin/xvnetd) $(if $(CTL_SRCS),$(BUILD)/bin/xvnetctl) \
         $(patsubst tools/%.c,$(BUILD)/bin/%,$(TOOL_SRCS))
 
-.PHONY: all deps test selftest check clean demo bench bench-quick bench-coalesce install
+.PHONY: all deps test selftest check check-kernels clean demo bench bench-quick bench-coalesce install
 .SECONDARY:
 all: $(BPF_OBJS) $(SKELS) $(BINS)
 
@@ -90,6 +91,11 @@ demo: all
 
 check: all $(BUILD)/tests/unit
 	BUILD=$(BUILD) bash scripts/check.sh
+
+# The unit tests on the host's kernel and on Debian's kernels in QEMU guests
+# (selftests/kernels/kernels.list, fetched with apt-get download): docs/kernels.md.
+check-kernels: all $(BUILD)/tests/unit
+	BUILD=$(BUILD) bash scripts/check-kernels.sh
 
 clean:
 	rm -rf $(BUILD)

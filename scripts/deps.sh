@@ -13,7 +13,8 @@ PACKAGES=(
 	iproute2 ethtool iperf3 tcpdump       # selftests
 	gnuplot-nox                           # benchmark plots
 	python3 python3-scapy                 # crafted frames in selftests
-	qemu-system-x86 busybox-static cpio   # real-guest selftest
+	qemu-system-x86 busybox-static cpio   # real-guest selftest, check-kernels
+	kmod xz-utils                         # check-kernels: modinfo, .ko.xz modules
 	openvswitch-switch                    # benchmark peer: OVS userspace datapath, AF_XDP ports
 )
 
