@@ -104,6 +104,20 @@ static __always_inline int parse_l4(void *l4, void *data_end, __u32 avail,
 	return PARSE_OK;
 }
 
+/*
+ * A 16-bit length from the wire, with a range the verifier knows: the
+ * verifiers of Debian's 6.1 and 6.12 lose the range of a byte swap
+ * (bpf_ntohs), then refuse "pkt pointer + unbounded register".  The mask is
+ * in asm so the compiler cannot drop it as redundant.
+ */
+static __always_inline __u32 wire_len16(__be16 v)
+{
+	__u32 n = bpf_ntohs(v);
+
+	asm volatile("%0 &= 0xffff" : "+r"(n));
+	return n;
+}
+
 static __always_inline int parse_ipv4(void *l3, void *data_end, struct xvnet_pkt *p)
 {
 	struct iphdr *ip = l3;
@@ -114,7 +128,7 @@ static __always_inline int parse_ipv4(void *l3, void *data_end, struct xvnet_pkt
 	if (ip->version != 4 || ip->ihl < 5)
 		return PARSE_MALFORMED;
 	hlen = ip->ihl * 4;
-	tot = bpf_ntohs(ip->tot_len);
+	tot = wire_len16(ip->tot_len);
 	if (tot < hlen || l3 + tot > data_end || l3 + hlen > data_end)
 		return PARSE_MALFORMED;
 
@@ -142,7 +156,7 @@ static __always_inline int parse_ipv6(void *l3, void *data_end, struct xvnet_pkt
 		return PARSE_MALFORMED;
 	if (ip6->version != 6)
 		return PARSE_MALFORMED;
-	plen = bpf_ntohs(ip6->payload_len);
+	plen = wire_len16(ip6->payload_len);
 	if (cur + plen > data_end)
 		return PARSE_MALFORMED;
 

@@ -347,6 +347,28 @@ static int napi_set_policy_ok(struct genl *g)
 	return 0;
 }
 
+/* The per-NAPI interface this file uses: 0, or -EOPNOTSUPP with why. */
+int napi_genl_support(char *why, size_t len)
+{
+	struct genl g;
+	int r = genl_open(&g);
+
+	if (r) {
+		snprintf(why, len, "no netdev generic netlink family (kernel before 6.5): %s",
+			 strerror(-r));
+		return -EOPNOTSUPP;
+	}
+	if (genl_need(&g, NETDEV_CMD_NAPI_GET, GENL_CMD_CAP_DUMP) ||
+	    genl_need(&g, NETDEV_CMD_QUEUE_GET, GENL_CMD_CAP_DO) ||
+	    genl_need(&g, NETDEV_CMD_NAPI_SET, GENL_CMD_CAP_DO)) {
+		snprintf(why, len, "netdev netlink has no NAPI_GET/QUEUE_GET/NAPI_SET"
+			 " (per-NAPI settings came in 6.13)");
+		r = -EOPNOTSUPP;
+	}
+	genl_close(&g);
+	return r;
+}
+
 /* ---- per NAPI ----------------------------------------------------------- */
 
 struct queue_reply {

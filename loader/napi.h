@@ -32,6 +32,9 @@ int napi_id_of_rx_queue(int ifindex, unsigned queue, uint32_t *napi_id);
  * stored in ids), or -errno.  For showing them; queue order is unknown. */
 int napi_ids_of_dev(int ifindex, uint32_t *ids, size_t max);
 int napi_get(uint32_t napi_id, struct napi_knobs *out);
+/* 0 if the kernel offers all of the per-NAPI interface, else -EOPNOTSUPP
+ * and why (xvnetd then falls back to the device-wide files). */
+int napi_genl_support(char *why, size_t len);
 /* -EOPNOTSUPP where the kernel has no NETDEV_CMD_NAPI_SET (before 6.13). */
 int napi_set(uint32_t napi_id, const struct napi_knobs *k);
 

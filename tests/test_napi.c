@@ -343,4 +343,10 @@ static const struct CMUnitTest napi_tests[] = {
 	cmocka_unit_test(test_apply_errors),
 };
 
-UNIT_GROUP(group_napi, "napi", napi_tests, group_setup, group_teardown);
+static int napi_unavailable(char *why, size_t len)
+{
+	return napi_genl_support(why, len) != 0;
+}
+
+UNIT_GROUP_IF(group_napi, "napi", napi_tests, group_setup, group_teardown,
+	      napi_unavailable);

@@ -38,6 +38,11 @@ BEGIN { sep = ""; failed = "" }
 }
 /^\[ RUN      \] / { cur = $4; next }
 /^\[       OK \] / { if ($4 == cur) { p++; cur = "" } next }
+/^\[  SKIPPED \] [a-z_]+: [0-9]+ tests: / {
+	# a whole group the unit binary did not run on this kernel, with why
+	sub(/:$/, "", $4); S += $5; add("skipped: ", $4 " (" substr($0, index($0, "tests: ") + 7) ")")
+	next
+}
 /^\[  SKIPPED \] / { if ($4 == cur) { s++; cur = "" } next }
 /^\[  FAILED  \] GROUP SETUP/ { gsetup = 1; next }
 /^\[  FAILED  \] / {
