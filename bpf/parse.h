@@ -114,7 +114,9 @@ static __always_inline __u32 wire_len16(__be16 v)
 {
 	__u32 n = bpf_ntohs(v);
 
+#ifdef __bpf__          /* user space builds this parser too (lib/spoof.c) */
 	asm volatile("%0 &= 0xffff" : "+r"(n));
+#endif
 	return n;
 }
 
