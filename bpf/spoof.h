@@ -3,8 +3,8 @@
  * VM egress anti-spoofing, the L3 half (vm_tx checks MAC and VLAN first):
  * what a VM sends must carry one of its own addresses (xvnet_vm_addrs).
  *
- *  - IPv4: the source is one of the VM's addresses (0.0.0.0 included: no
- *    DHCP client traffic from an unconfigured VM).
+ *  - IPv4: the source is one of the VM's addresses; 0.0.0.0 only for a
+ *    DHCP client message (allowance dhcp).
  *  - ARP: hardware type Ethernet, protocol IPv4, lengths 6/4; the sender
  *    MAC is the VM's; the sender IP is one of the VM's, or 0.0.0.0 in a
  *    request (an RFC 5227 probe), whose target must then be one of the
@@ -15,6 +15,10 @@
  *    solicitation's target is the VM's unless it has no address; source /
  *    target link-layer options carry the VM's MAC, and none may come with
  *    the :: source.  An extension-header chain too long to walk is refused.
+ *  - Allowances (flags in struct xvnet_vm, XVNET_VM_ALLOWS): dhcp, ipv6-ll
+ *    (the MAC-derived link-local is one of the VM's addresses for all of
+ *    the above), ipv6-ll-any (any other fe80::/64 source, to link-local
+ *    destinations only, never another VM's MAC-derived address).
  * Every refusal names its reason: an enum xvnet_vm_counter (SPOOF_*).
  * docs/security.md lists exactly what passes and what does not.
  *
@@ -28,6 +32,8 @@
 #ifdef XVNET_SPOOF_USER
 #include <linux/if_ether.h>
 __u32 xv_spoof_user_flags(__u32 vm_id, const __u8 *addr16);
+/* 1 when mac is another VM's on vlan (as far as the caller told) */
+int xv_spoof_user_other_mac(__u32 vm_id, __u16 vlan, const __u8 *mac);
 #else
 #include "bpf/maps.h"
 #endif
@@ -42,6 +48,9 @@ __u32 xv_spoof_user_flags(__u32 vm_id, const __u8 *addr16);
 #define XVNET_ND_OPT_SLLA    1
 #define XVNET_ND_OPT_TLLA    2
 #define XVNET_ND_MAX_OPTS    8
+#define XVNET_DHCP_SERVER_PORT 67
+#define XVNET_DHCP_CLIENT_PORT 68
+#define XVNET_BOOTREQUEST      1
 
 struct xvnet_arp {
 	__be16 htype;
@@ -90,6 +99,15 @@ static __always_inline int zero16(const __u8 *a)
 	return !(w[0] | w[1]);
 }
 
+static __always_inline int eq16(const __u8 *a, const __u8 *b)
+{
+	__u64 x[2], y[2];
+
+	__builtin_memcpy(x, a, 16);
+	__builtin_memcpy(y, b, 16);
+	return x[0] == y[0] && x[1] == y[1];
+}
+
 static __always_inline int mac_is(const __u8 *pkt_mac, const __u8 *mac)
 {
 	__u8 m[8] __attribute__((aligned(8)));
@@ -97,6 +115,112 @@ static __always_inline int mac_is(const __u8 *pkt_mac, const __u8 *mac)
 	__builtin_memcpy(m, pkt_mac, 6);
 	return *(__u32 *)m == *(const __u32 *)mac &&
 	       *(__u16 *)(m + 4) == *(const __u16 *)(mac + 4);
+}
+
+/* ---- allowances ------------------------------------------------------ */
+
+/* fe80::/64: the only link-local prefix addresses are made in (RFC 4291) */
+static __always_inline int ip6_is_ll(const __u8 *a)
+{
+	return a[0] == 0xfe && a[1] == 0x80 && !(a[2] | a[3] | a[4] | a[5] |
+						  a[6] | a[7]);
+}
+
+/* a is fe80::/64 with the modified EUI-64 interface ID of mac (RFC 4291
+ * appendix A: the universal/local bit flipped, ff:fe in the middle) */
+static __always_inline int ip6_is_mac_ll(const __u8 *a, const __u8 *mac)
+{
+	return ip6_is_ll(a) && a[8] == (mac[0] ^ 2) && a[9] == mac[1] &&
+	       a[10] == mac[2] && a[11] == 0xff && a[12] == 0xfe &&
+	       a[13] == mac[3] && a[14] == mac[4] && a[15] == mac[5];
+}
+
+/* An IPv6 address the VM owns: configured, or (ipv6-ll) its MAC-derived
+ * link-local.  What the VM may claim in ND as well as send from. */
+static __always_inline int vm_owns6(__u32 vm_id, const struct xvnet_vm *vm,
+				    const __u8 *a)
+{
+	if ((vm->flags & XVNET_VM_F_ALLOW_IPV6_LL) && ip6_is_mac_ll(a, vm->mac))
+		return 1;
+	return vm_owns(vm_id, a);
+}
+
+/* Link-local scope: fe80::/10 unicast, or multicast of scope 2 (ffX2::).
+ * Routers never forward such a packet, so it stays on the VM's VLAN. */
+static __always_inline int ip6_link_scope(const __u8 *a)
+{
+	return (a[0] == 0xfe && (a[1] & 0xc0) == 0x80) ||
+	       (a[0] == 0xff && (a[1] & 0x0f) == 2);
+}
+
+/* a's interface ID is the modified EUI-64 of the MAC of another VM of this
+ * VLAN: its MAC-derived link-local, which ipv6-ll-any never hands out */
+static __always_inline int ip6_other_vms_ll(__u32 vm_id, const struct xvnet_vm *vm,
+					    const __u8 *a)
+{
+	struct xvnet_vm_key k = { .vlan = vm->vlan };
+#ifndef XVNET_SPOOF_USER
+	__u32 *id;
+#endif
+
+	if (a[11] != 0xff || a[12] != 0xfe)
+		return 0;
+	k.mac[0] = a[8] ^ 2;
+	k.mac[1] = a[9];
+	k.mac[2] = a[10];
+	k.mac[3] = a[13];
+	k.mac[4] = a[14];
+	k.mac[5] = a[15];
+#ifdef XVNET_SPOOF_USER
+	return xv_spoof_user_other_mac(vm_id, k.vlan, k.mac);
+#else
+	id = bpf_map_lookup_elem(&xvnet_vm_by_mac, &k);
+	return id && *id != vm_id;
+#endif
+}
+
+/*
+ * ipv6-ll-any: a link-local source the VM picked itself (RFC 7217 stable
+ * privacy, random), which no configuration can list; allowed only to
+ * link-local destinations, so it never leaves the VLAN, and never as
+ * another VM's MAC-derived link-local.
+ */
+static __always_inline int ll_any_ok(__u32 vm_id, const struct xvnet_vm *vm,
+				     const __u8 *src, const __u8 *dst)
+{
+	return (vm->flags & XVNET_VM_F_ALLOW_IPV6_LL_ANY) && ip6_is_ll(src) &&
+	       ip6_link_scope(dst) && !ip6_other_vms_ll(vm_id, vm, src);
+}
+
+/*
+ * dhcp: a DHCPv4 client message from 0.0.0.0 (the VM has no lease yet, or
+ * asks again after a reboot): UDP 68 -> 67, not a fragment, a BOOTREQUEST
+ * for Ethernet whose client hardware address is the VM's own MAC (so a VM
+ * cannot ask leases for others), to any destination (broadcast, or the
+ * server it knows).  l3: the IPv4 header.
+ */
+static __always_inline int dhcp_client_ok(void *l3, void *data_end,
+					  const struct xvnet_pkt *p,
+					  const struct xvnet_vm *vm)
+{
+	__u32 off = p->l4_rel;
+	__u8 *b;
+
+	if (!(vm->flags & XVNET_VM_F_ALLOW_DHCP) ||
+	    (p->key.src[12] | p->key.src[13] | p->key.src[14] | p->key.src[15]) ||
+	    p->key.proto != IPPROTO_UDP || !p->has_ports ||
+	    p->key.sport != bpf_htons(XVNET_DHCP_CLIENT_PORT) ||
+	    p->key.dport != bpf_htons(XVNET_DHCP_SERVER_PORT))
+		return 0;
+	if (off > 60)           /* an IPv4 header is at most 60 bytes */
+		return 0;
+	b = (__u8 *)l3 + off + 8;       /* after the UDP header */
+	/* op htype hlen hops xid(4) secs(2) flags(2) ciaddr yiaddr siaddr
+	 * giaddr (4 each), then chaddr at 28 */
+	if ((void *)(b + 34) > data_end)
+		return 0;
+	return b[0] == XVNET_BOOTREQUEST && b[1] == 1 && b[2] == 6 &&
+	       mac_is(b + 28, vm->mac);
 }
 
 static __always_inline int arp_check(void *l3, void *data_end, __u32 vm_id,
@@ -158,12 +282,15 @@ static __always_inline int ipv6_check(void *l3, void *data_end,
 				      const struct xvnet_pkt *p, __u32 vm_id,
 				      const struct xvnet_vm *vm)
 {
-	int unspec = zero16(p->key.src);
+	int unspec = zero16(p->key.src), any_ll = 0;
 	__u32 off = p->l4_rel;
 	__u8 *l4, type, target[16] __attribute__((aligned(8)));
 
-	if (!unspec && !vm_owns(vm_id, p->key.src))
-		return XVNET_VM_CNT_SPOOF_IP;
+	if (!unspec && !vm_owns6(vm_id, vm, p->key.src)) {
+		if (!ll_any_ok(vm_id, vm, p->key.src, p->key.dst))
+			return XVNET_VM_CNT_SPOOF_IP;
+		any_ll = 1;
+	}
 	if (p->ext_limit)       /* an ND message could hide behind it */
 		return XVNET_VM_CNT_SPOOF_ND;
 	if (p->key.proto != XVNET_IPPROTO_ICMPV6 || p->fragment)
@@ -186,8 +313,12 @@ static __always_inline int ipv6_check(void *l3, void *data_end,
 		return XVNET_VM_CNT_SPOOF_ND;
 	__builtin_memcpy(target, l4 + 8, 16);
 	if (type == XVNET_ND_NA || unspec) {
-		/* claiming an address (NA) or probing for it (DAD) */
-		if (!vm_owns(vm_id, target) &&
+		/* claiming an address (NA) or probing for it (DAD); under
+		 * ipv6-ll-any the VM may also claim the link-local it sends
+		 * from (target == source), so that neighbours can reach it */
+		if (!vm_owns6(vm_id, vm, target) &&
+		    !(any_ll && type == XVNET_ND_NA && eq16(target, p->key.src)) &&
+		    !(unspec && ll_any_ok(vm_id, vm, target, p->key.dst)) &&
 		    (type == XVNET_ND_NA || vm_has_addrs(vm_id)))
 			return XVNET_VM_CNT_SPOOF_ND;
 	}
@@ -215,7 +346,8 @@ static __always_inline int vm_src_check(void *data, void *data_end,
 	proto = *ep;
 	l3 = ep + 1;
 	if (p->ip_version == 4)
-		return vm_owns(vm_id, p->key.src) ? 0 : XVNET_VM_CNT_SPOOF_IP;
+		return vm_owns(vm_id, p->key.src) ||
+		       dhcp_client_ok(l3, data_end, p, vm) ? 0 : XVNET_VM_CNT_SPOOF_IP;
 	if (p->ip_version == 6)
 		return ipv6_check(l3, data_end, p, vm_id, vm);
 	if (proto == bpf_htons(XVNET_ETH_P_ARP))

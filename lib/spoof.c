@@ -23,6 +23,16 @@ __u32 xv_spoof_user_flags(__u32 vm_id, const __u8 *addr16)
 	return 0;
 }
 
+int xv_spoof_user_other_mac(__u32 vm_id, __u16 vlan, const __u8 *mac)
+{
+	(void)vm_id;
+	(void)vlan;     /* the caller lists the MACs of the VM's VLAN only */
+	for (int i = 0; i < cur_vm->n_other_macs; i++)
+		if (memcmp(cur_vm->other_macs[i], mac, 6) == 0)
+			return 1;
+	return 0;
+}
+
 /* Frames whose IP header is not 4-byte aligned are checked from here. */
 #define XV_SPOOF_COPY_MAX 16384
 static __thread uint64_t scratch[(XV_SPOOF_COPY_MAX + 8) / 8];
@@ -48,6 +58,7 @@ int xv_spoof_check(const struct xv_spoof_vm *vm, const void *frame, size_t len)
 	memset(&v, 0, sizeof(v));
 	memcpy(v.mac, vm->mac, 6);
 	v.vlan = vm->vlan;
+	v.flags = vm->allow & XVNET_VM_ALLOW_ALL;
 	if (parse_frame(data, data_end, &p) != PARSE_OK)
 		return XV_SPOOF_MALFORMED;
 	cur_vm = vm;

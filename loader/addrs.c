@@ -62,6 +62,70 @@ int vm_conf_add_addr(struct vm_conf *vm, const char *val, char *err,
 	return 0;
 }
 
+static const struct {
+	const char *name;
+	uint32_t bit;
+} allows[] = {
+#define XVNET_X_ALLOW(e, name, desc) { name, XVNET_VM_F_ALLOW_##e },
+	XVNET_VM_ALLOWS(XVNET_X_ALLOW)
+#undef XVNET_X_ALLOW
+};
+
+int vm_conf_set_allow(struct vm_conf *vm, const char *key, const char *val,
+		      bool on, char *err, size_t errlen)
+{
+	char buf[256], *save = NULL, *tok;
+	uint32_t bits = 0;
+
+	if (strlen(val) >= sizeof(buf))
+		return ERR("%s: '%.64s...' too long", key, val);
+	strcpy(buf, val);
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		size_t i;
+
+		if (strcmp(tok, "all") == 0) {
+			bits |= XVNET_VM_ALLOW_ALL;
+			continue;
+		}
+		for (i = 0; i < sizeof(allows) / sizeof(allows[0]); i++)
+			if (strcmp(tok, allows[i].name) == 0)
+				break;
+		if (i == sizeof(allows) / sizeof(allows[0])) {
+			char names[128];
+
+			vm_allow_format(XVNET_VM_ALLOW_ALL, names, sizeof(names));
+			return ERR("%s: '%.64s' is not an allowance (%s, all)", key,
+				   tok, names);
+		}
+		bits |= allows[i].bit;
+	}
+	if (!bits)
+		return ERR("%s: needs a list of allowances", key);
+	vm->allow = on ? vm->allow | bits : vm->allow & ~bits;
+	return 0;
+}
+
+void vm_allow_format(uint32_t bits, char *out, size_t len)
+{
+	size_t n = 0;
+
+	out[0] = '\0';
+	for (size_t i = 0; i < sizeof(allows) / sizeof(allows[0]); i++)
+		if ((bits & allows[i].bit) && n < len)
+			n += (size_t)snprintf(out + n, len - n, "%s%s", n ? "," : "",
+					      allows[i].name);
+}
+
+struct json_object *allow_json(const struct vm_conf *vm)
+{
+	struct json_object *arr = json_object_new_array();
+
+	for (size_t i = 0; i < sizeof(allows) / sizeof(allows[0]); i++)
+		if (vm->allow & allows[i].bit)
+			json_object_array_add(arr, json_object_new_string(allows[i].name));
+	return arr;
+}
+
 int config_check_vm_addrs(const struct xvd_config *cfg,
 			  const struct vm_conf *vm, long skip, char *err,
 			  size_t errlen)

@@ -111,6 +111,7 @@ void vm_conf_init(struct vm_conf *vm)
 {
 	memset(vm, 0, sizeof(*vm));
 	vm->id = -1;
+	vm->allow = XVNET_VM_ALLOW_ALL;
 }
 
 static int parse_netns(const char *s, char *out, char *err, size_t errlen)
@@ -193,6 +194,8 @@ int vm_conf_set(struct vm_conf *vm, const char *key, const char *val,
 		return xv_parse_vlan("vlan", val, &vm->vlan, err, errlen);
 	if (strcmp(key, "ip") == 0)
 		return vm_conf_add_addr(vm, val, err, errlen);
+	if (strcmp(key, "allow") == 0 || strcmp(key, "no-allow") == 0)
+		return vm_conf_set_allow(vm, key, val, key[0] == 'a', err, errlen);
 	if (strcmp(key, "port") == 0) {
 		if (strcmp(val, "tap") == 0)
 			vm->port_kind = XVNET_PORT_TAP;
@@ -818,6 +821,14 @@ int config_format(const struct xvd_config *cfg, FILE *f)
 		fprintf(f, " queues %u%s%s", vm->queues,
 			vm->keep_vlan ? " keep-vlan" : "",
 			vm->owned ? " owned" : "");
+		/* only what is off: an allowance added later is on */
+		if ((vm->allow & XVNET_VM_ALLOW_ALL) != XVNET_VM_ALLOW_ALL) {
+			char names[128];
+
+			vm_allow_format(XVNET_VM_ALLOW_ALL & ~vm->allow, names,
+					sizeof(names));
+			fprintf(f, " no-allow %s", names);
+		}
 		for (int a = 0; a < vm->n_addrs; a++) {
 			char ip[46];
 

@@ -12,6 +12,7 @@
  *   malformed pass|drop
  *   vm NAME [id N] mac MAC [vlan V] port tap|veth|xsk [ifname IF] [netns NS]
  *      [peer-ifname IF] [queues Q] [keep-vlan] [owned] [xsk-KNOB VALUE...]
+ *      [ip ADDR]... [allow LIST] [no-allow LIST]
  *      [rss-key HEX40] [rss-indir Q,Q*N,...] [rss-fields l3|l4|tcp,udp]
  *   flow [vlan V] proto P src IP [sport N] dst IP [dport N]
  *      action deliver|drop|pass [vm NAME] [queue Q|rss]
@@ -77,6 +78,9 @@ struct vm_conf {
 	 * stored IPv4-mapped; loader/addrs.c writes them to xvnet_vm_addrs */
 	uint8_t addrs[XVNET_MAX_VM_ADDRS][16];
 	uint8_t n_addrs;
+	/* anti-spoofing allowances (XVNET_VM_ALLOWS), XVNET_VM_F_ALLOW_*
+	 * bits; all on unless "no-allow LIST" (loader/addrs.c) */
+	uint32_t allow;
 	/* virtual RSS (loader/rss.c), each used instead of the pinned or
 	 * default value when set: rss-key, rss-indir, rss-fields */
 	bool has_rss_key, has_rss_indir, has_rss_fields;
@@ -168,6 +172,11 @@ int vm_conf_add_addr(struct vm_conf *vm, const char *val, char *err,
 int config_check_vm_addrs(const struct xvd_config *cfg,
 			  const struct vm_conf *vm, long skip, char *err,
 			  size_t errlen);
+/* addrs.c: "allow LIST" / "no-allow LIST" (on = true / false): names of
+ * XVNET_VM_ALLOWS, comma-separated, or "all"; the names of bits in out. */
+int vm_conf_set_allow(struct vm_conf *vm, const char *key, const char *val,
+		      bool on, char *err, size_t errlen);
+void vm_allow_format(uint32_t bits, char *out, size_t len);
 int config_alloc_vm_id(const struct xvd_config *cfg);
 struct vm_conf *config_find_vm(const struct xvd_config *cfg, const char *name);
 struct vm_conf *config_find_vm_id(const struct xvd_config *cfg, int id);

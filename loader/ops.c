@@ -74,6 +74,7 @@ static struct json_object *vm_json(struct xvd *d, const struct vm_conf *vm)
 		json_object_object_add(o, "queue_cpus", qc);
 	}
 	json_object_object_add(o, "ips", addrs_json(vm));
+	json_object_object_add(o, "allow", allow_json(vm));
 	json_object_object_add(o, "keep_vlan", json_object_new_boolean(vm->keep_vlan));
 	json_object_object_add(o, "owned", json_object_new_boolean(vm->owned));
 	if (d && !bpf_map_lookup_elem(d->m.ports, &id, &port_if))

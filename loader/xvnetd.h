@@ -99,6 +99,8 @@ int addrs_sync(struct xvd *d, const struct vm_conf *vm, char *err,
 	       size_t errlen);
 void addrs_remove_vm(struct xvd *d, int vm_id);
 struct json_object *addrs_json(const struct vm_conf *vm);
+/* the names of the VM's allowances that are on */
+struct json_object *allow_json(const struct vm_conf *vm);
 struct json_object *addrs_tx_stats(struct xvd *d, int vm_id);
 
 /* ops.c: requests (validated whole, then applied and persisted). */

@@ -80,7 +80,27 @@ enum xvnet_vm_flags {
 	XVNET_VM_F_SKB_PATH  = 1 << 3,
 	/* queue q's delivery runs on CPU queue_cpu[q] (CPUMAP xvnet_cpus) */
 	XVNET_VM_F_CPU_SPREAD = 1 << 4,
+	/* anti-spoofing allowances (vm add --allow/--no-allow, below) */
+	XVNET_VM_F_ALLOW_DHCP        = 1 << 5,
+	XVNET_VM_F_ALLOW_IPV6_LL     = 1 << 6,
+	XVNET_VM_F_ALLOW_IPV6_LL_ANY = 1 << 7,
 };
+
+/*
+ * What vm_tx's anti-spoofing (bpf/spoof.h) lets a VM send beyond its
+ * configured addresses, so that a stock guest configures itself as on a
+ * cloud's port security: each one a flag in struct xvnet_vm.flags, named
+ * once here for the config file, xvnetctl and the docs (docs/security.md).
+ * All are on unless the VM's config turns them off (no-allow).
+ * X(enum suffix, name, description)
+ */
+#define XVNET_VM_ALLOWS(X)                                                    \
+	X(DHCP,        "dhcp",        "DHCPv4 client messages from 0.0.0.0")  \
+	X(IPV6_LL,     "ipv6-ll",     "its MAC-derived (EUI-64) fe80:: address") \
+	X(IPV6_LL_ANY, "ipv6-ll-any", "other fe80::/64 sources, to link-local only")
+
+#define XVNET_X_ALLOW_BIT(e, name, desc) | XVNET_VM_F_ALLOW_##e
+#define XVNET_VM_ALLOW_ALL (0 XVNET_VM_ALLOWS(XVNET_X_ALLOW_BIT))
 
 /* struct xvnet_flow_key.dir: which way the packet travels. */
 enum xvnet_dir {
