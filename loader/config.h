@@ -12,7 +12,8 @@
  *   malformed pass|drop
  *   vm NAME [id N] mac MAC [vlan V] port tap|veth|xsk [ifname IF] [netns NS]
  *      [peer-ifname IF] [queues Q] [keep-vlan] [owned] [xsk-KNOB VALUE...]
- *      [ip ADDR]... [allow LIST] [no-allow LIST]
+ *      [ip ADDR]... [allow LIST] [no-allow LIST] [owner USER|UID]
+ *      [group GROUP|GID]
  *      [rss-key HEX40] [rss-indir Q,Q*N,...] [rss-fields l3|l4|tcp,udp]
  *   flow [vlan V] proto P src IP [sport N] dst IP [dport N]
  *      action deliver|drop|pass [vm NAME] [queue Q|rss]
@@ -32,6 +33,7 @@
 #include "maps/xvnet_maps.h"
 
 #define XV_NETNS_MAX 63
+#define XV_USER_MAX 32          /* user and group names (useradd's limit) */
 
 /* AF_XDP socket knobs of an xsk VM (0 = default; see loader/xsk.h). */
 struct xsk_conf {
@@ -81,6 +83,13 @@ struct vm_conf {
 	/* anti-spoofing allowances (XVNET_VM_ALLOWS), XVNET_VM_F_ALLOW_*
 	 * bits; all on unless "no-allow LIST" (loader/addrs.c) */
 	uint32_t allow;
+	/* tap: who besides root may attach a queue (TUNSETOWNER,
+	 * TUNSETGROUP).  Neither given: owner root, since the kernel lets
+	 * anyone attach to a tap that has neither.  Both: the user must be
+	 * the owner and in the group.  As given (name or number) and resolved. */
+	bool has_owner, has_group;
+	char owner[XV_USER_MAX + 1], group[XV_USER_MAX + 1];
+	uint32_t owner_uid, group_gid;
 	/* virtual RSS (loader/rss.c), each used instead of the pinned or
 	 * default value when set: rss-key, rss-indir, rss-fields */
 	bool has_rss_key, has_rss_indir, has_rss_fields;

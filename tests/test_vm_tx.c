@@ -1226,9 +1226,9 @@ static void test_request_ip(void **state)
 	json_object_put(args);
 }
 
-/* allow / no-allow: parsed, checked, formatted, and the allowances reach
- * the VM slot vm_tx reads */
-static void test_config_allow(void **state)
+/* allow / no-allow, owner / group: parsed, checked, formatted, and the
+ * allowances reach the VM slot vm_tx reads */
+static void test_config_allow_owner(void **state)
 {
 	static const struct { const char *line, *err; } bad[] = {
 		{ "vm a mac 02:00:00:00:00:01 port tap no-allow dhcpv6",
@@ -1236,6 +1236,20 @@ static void test_config_allow(void **state)
 		  "ipv6-ll-any, all)" },
 		{ "vm a mac 02:00:00:00:00:01 port tap allow ,",
 		  "t.conf:2: allow: needs a list of allowances" },
+		{ "vm a mac 02:00:00:00:00:01 port tap owner no-such-user-xgi",
+		  "t.conf:2: owner: no user 'no-such-user-xgi' on this host" },
+		{ "vm a mac 02:00:00:00:00:01 port tap group no-such-group-xgi",
+		  "t.conf:2: group: no group 'no-such-group-xgi' on this host" },
+		{ "vm a mac 02:00:00:00:00:01 port tap owner 4294967295",
+		  "t.conf:2: owner: '4294967295' out of range 0-4294967294" },
+		{ "vm a mac 02:00:00:00:00:01 port tap owner -1",
+		  "t.conf:2: owner: no user '-1' on this host" },
+		{ "vm a mac 02:00:00:00:00:01 port veth netns n owner root",
+		  "t.conf:2: owner: only for tap ports (a VMM attaches to a tap; veth"
+		  " and xsk ports are handed over otherwise)" },
+		{ "vm a mac 02:00:00:00:00:01 port xsk group 0",
+		  "t.conf:2: group: only for tap ports (a VMM attaches to a tap; veth"
+		  " and xsk ports are handed over otherwise)" },
 	};
 	struct xvd_config cfg;
 	struct xvnet_vm slot;
@@ -1247,14 +1261,19 @@ static void test_config_allow(void **state)
 	assert_int_equal(parse_config_text("nic eth9\n"
 				    "vm a mac 02:00:00:00:00:01 port tap\n"
 				    "vm b mac 02:00:00:00:00:02 port tap no-allow dhcp,ipv6-ll-any"
-				    "\n"
+				    " owner root group 0\n"
 				    "vm c mac 02:00:00:00:00:03 port tap no-allow all allow ipv6-ll"
-				    "\n",
+				    " owner 4242\n",
 				    &cfg, err), 0);
 	/* on by default */
 	assert_int_equal(cfg.vms[0].allow, XVNET_VM_ALLOW_ALL);
+	assert_false(cfg.vms[0].has_owner || cfg.vms[0].has_group);
 	assert_int_equal(cfg.vms[1].allow, XVNET_VM_F_ALLOW_IPV6_LL);
+	assert_true(cfg.vms[1].has_owner && cfg.vms[1].has_group);
+	assert_int_equal(cfg.vms[1].owner_uid, 0);
+	assert_int_equal(cfg.vms[1].group_gid, 0);
 	assert_int_equal(cfg.vms[2].allow, XVNET_VM_F_ALLOW_IPV6_LL);
+	assert_int_equal(cfg.vms[2].owner_uid, 4242);  /* a UID with no name */
 	vm_slot_build(&cfg.vms[0], 7, NULL, &slot);
 	assert_int_equal(slot.flags & XVNET_VM_ALLOW_ALL, XVNET_VM_ALLOW_ALL);
 	vm_slot_build(&cfg.vms[1], 7, NULL, &slot);
@@ -1266,11 +1285,13 @@ static void test_config_allow(void **state)
 	/* only what is off is written: an allowance added later is on */
 	assert_null(strstr(out, "vm a id 0 mac 02:00:00:00:00:01 vlan 0 port tap ifname"
 			   " xv-a queues 1 no-allow"));
-	assert_non_null(strstr(out, " queues 1 no-allow dhcp,ipv6-ll-any\n"));
+	assert_non_null(strstr(out, " owner root group 0 no-allow dhcp,ipv6-ll-any\n"));
+	assert_non_null(strstr(out, " owner 4242 no-allow dhcp,ipv6-ll-any\n"));
 	config_free(&cfg);
 	assert_int_equal(parse_config_text(out, &cfg, err), 0);
 	assert_int_equal(cfg.vms[0].allow, XVNET_VM_ALLOW_ALL);
 	assert_int_equal(cfg.vms[1].allow, XVNET_VM_F_ALLOW_IPV6_LL);
+	assert_int_equal(cfg.vms[2].owner_uid, 4242);
 	config_free(&cfg);
 	free(out);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -1282,12 +1303,14 @@ static void test_config_allow(void **state)
 	{
 		struct json_object *args = json_tokener_parse(
 			"{\"name\":\"a\",\"mac\":\"02:00:00:00:00:01\",\"port\":\"tap\","
-			"\"no-allow\":\"ipv6-ll-any\"}");
+			"\"no-allow\":\"ipv6-ll-any\",\"owner\":0,\"group\":\"root\"}");
 		struct vm_conf vm;
 
 		config_init(&cfg);
 		assert_int_equal(vm_request_parse(&cfg, args, &vm, err, sizeof(err)), 0);
 		assert_int_equal(vm.allow, XVNET_VM_F_ALLOW_DHCP | XVNET_VM_F_ALLOW_IPV6_LL);
+		assert_true(vm.has_owner && vm.owner_uid == 0);
+		assert_true(vm.has_group && vm.group_gid == 0);
 		json_object_put(args);
 	}
 }
@@ -1310,7 +1333,7 @@ static const struct CMUnitTest vm_tx_tests[] = {
 	cmocka_unit_test_setup(test_addrs_sync, test_setup),
 	cmocka_unit_test(test_config_ip),
 	cmocka_unit_test(test_request_ip),
-	cmocka_unit_test(test_config_allow),
+	cmocka_unit_test(test_config_allow_owner),
 };
 
 UNIT_GROUP(group_vm_tx, "vm_tx", vm_tx_tests, group_setup, group_teardown);
