@@ -183,13 +183,15 @@ static __always_inline int ip6_other_vms_ll(__u32 vm_id, const struct xvnet_vm *
  * ipv6-ll-any: a link-local source the VM picked itself (RFC 7217 stable
  * privacy, random), which no configuration can list; allowed only to
  * link-local destinations, so it never leaves the VLAN, and never as
- * another VM's MAC-derived link-local.
+ * another VM's MAC-derived link-local or one another VM of the VLAN lists.
  */
 static __always_inline int ll_any_ok(__u32 vm_id, const struct xvnet_vm *vm,
 				     const __u8 *src, const __u8 *dst)
 {
 	return (vm->flags & XVNET_VM_F_ALLOW_IPV6_LL_ANY) && ip6_is_ll(src) &&
-	       ip6_link_scope(dst) && !ip6_other_vms_ll(vm_id, vm, src);
+	       ip6_link_scope(dst) && !ip6_other_vms_ll(vm_id, vm, src) &&
+	       !(vm_addr_flags(XVNET_ADDR_VLAN_ID(vm->vlan), src) &
+		 XVNET_ADDR_F_LISTED);
 }
 
 /*

@@ -14,7 +14,12 @@ __u32 xv_spoof_user_flags(__u32 vm_id, const __u8 *addr16)
 {
 	static const __u8 zero[16];
 
-	(void)vm_id;
+	if (vm_id & XVNET_ADDR_VLAN_ID(0)) {     /* the VLAN's listed link-locals */
+		for (int i = 0; i < cur_vm->n_other_addrs; i++)
+			if (memcmp(cur_vm->other_addrs[i], addr16, 16) == 0)
+				return XVNET_ADDR_F_LISTED;
+		return 0;
+	}
 	if (memcmp(addr16, zero, 16) == 0)
 		return cur_vm->n_addrs ? XVNET_ADDR_F_HAS_ADDRS : 0;
 	for (int i = 0; i < cur_vm->n_addrs; i++)

@@ -26,6 +26,9 @@ struct xv_spoof_vm {
 	 * without them lib/spoof.c lets such a frame through) */
 	const uint8_t (*other_macs)[6];
 	int n_other_macs;
+	/* optional, likewise: the fe80::/64 addresses they list */
+	const uint8_t (*other_addrs)[16];
+	int n_other_addrs;
 };
 
 #define XV_SPOOF_MALFORMED (-1)

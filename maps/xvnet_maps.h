@@ -300,7 +300,15 @@ struct xvnet_vm_addr_key {
 enum xvnet_vm_addr_flags {
 	XVNET_ADDR_F_SOURCE    = 1 << 0, /* a configured address */
 	XVNET_ADDR_F_HAS_ADDRS = 1 << 1, /* the per-VM marker entry */
+	XVNET_ADDR_F_LISTED    = 1 << 2, /* a per-VLAN entry, below */
 };
+
+/*
+ * Per-VLAN entries: {XVNET_ADDR_VLAN_ID(vlan), address} -> XVNET_ADDR_F_LISTED
+ * for each fe80::/64 address a VM of that VLAN lists (--ip), so that
+ * ipv6-ll-any never lets another VM send from it (vm_id is never that high).
+ */
+#define XVNET_ADDR_VLAN_ID(vlan) (0x80000000u | (__u32)(vlan))
 
 /*
  * Per-VM egress counters: xvnet_vm_tx_stats PERCPU_ARRAY[vm_id] ->

@@ -274,7 +274,7 @@ static int user_check(__u32 vm, const __u8 *frame, size_t len)
 	static const __u8 zero[16];
 	int more = !bpf_map_get_next_key(fd_addrs, NULL, &n);
 
-	__u8 others[N_VMS][6];
+	__u8 others[N_VMS][6], listed[XVNET_MAX_VM_ADDRS][16];
 	struct xvnet_vm slot;
 
 	memcpy(uv.mac, MACV[vm], 6);
@@ -285,11 +285,15 @@ static int user_check(__u32 vm, const __u8 *frame, size_t len)
 	for (__u32 i = 0; i < N_VMS; i++)
 		if (i != vm && VLANV[i] == VLANV[vm])
 			memcpy(others[uv.n_other_macs++], MACV[i], 6);
+	uv.other_addrs = (const __u8 (*)[16])listed;
 	while (more) {
 		__u32 fl;
 
 		k = n;
 		more = !bpf_map_get_next_key(fd_addrs, &k, &n);
+		if (k.vm_id == XVNET_ADDR_VLAN_ID(VLANV[vm]) &&
+		    uv.n_other_addrs < XVNET_MAX_VM_ADDRS)
+			memcpy(listed[uv.n_other_addrs++], k.addr, 16);
 		if (k.vm_id == vm && memcmp(k.addr, zero, 16) &&
 		    !bpf_map_lookup_elem(fd_addrs, &k, &fl) &&
 		    (fl & XVNET_ADDR_F_SOURCE) && uv.n_addrs < XVNET_MAX_VM_ADDRS)
@@ -794,6 +798,25 @@ static void test_allow_ipv6_ll_any(void **state)
 	SPOOF(0, &f, SPOOF_ND, "DAD NS for vm1's MAC-derived link-local");
 	nd(&f, 0, 135, "::", "ff02::1:ff00:99", "fd00::99", 0, NULL);
 	SPOOF(0, &f, SPOOF_ND, "DAD NS for a global address not its own");
+	/* a link-local vm1 lists (as xvnetd records it for the VLAN) */
+	addr_set(1, "fe80::77", true);
+	{
+		struct xvnet_vm_addr_key k = { .vm_id = XVNET_ADDR_VLAN_ID(10) };
+		__u32 fl = XVNET_ADDR_F_LISTED;
+
+		pb_v6(k.addr, "fe80::77");
+		assert_int_equal(bpf_map_update_elem(fd_addrs, &k, &fl, BPF_ANY), 0);
+	}
+	s = spec(0, MAC_WIRE, 0, 0);
+	v6(&s, PB_L4_UDP, "fe80::77", "fe80::99", 10);
+	build(&s, &f);
+	SPOOF(0, &f, SPOOF_IP, "a link-local vm1 lists, from vm0");
+	nd(&f, 0, 135, "::", "ff02::1:ff00:77", "fe80::77", 0, NULL);
+	SPOOF(0, &f, SPOOF_ND, "DAD NS for a link-local vm1 lists");
+	s = spec(1, MAC_WIRE, 0, 0);
+	v6(&s, PB_L4_UDP, "fe80::77", "fe80::99", 10);
+	build(&s, &f);
+	PASS_UPLINK(1, &f, "vm1 from the link-local it lists");
 }
 
 /* Removing an address (as xvnetd does on reload) stops it at once. */
@@ -1109,6 +1132,29 @@ static void test_addrs_sync(void **state)
 	SPOOF(1, &fa, SPOOF_IP, "address A removed");
 	PASS_UPLINK(1, &fb, "address B kept");
 	PASS_UPLINK(1, &fc, "address C added");
+
+	/* a listed link-local is also recorded for its VLAN (ipv6-ll-any
+	 * hands it to no other VM), and goes when no VM lists it */
+	assert_int_equal(vm_conf_set(&vm, "ip", "fe80::5", err, sizeof(err)), 0);
+	d.cfg.vms[0] = vm;
+	assert_int_equal(addrs_sync(&d, &vm, err, sizeof(err)), 0);
+	assert_int_equal(count_entries(), 5);
+	{
+		struct xvnet_vm_addr_key k = { .vm_id = XVNET_ADDR_VLAN_ID(0) };
+		__u32 fl = 0;
+
+		pb_v6(k.addr, "fe80::5");
+		assert_int_equal(bpf_map_lookup_elem(fd_addrs, &k, &fl), 0);
+		assert_int_equal(fl, XVNET_ADDR_F_LISTED);
+	}
+	vm.n_addrs--;
+	assert_int_equal(addrs_sync(&d, &vm, err, sizeof(err)), 0);
+	assert_int_equal(count_entries(), 3);
+	d.cfg.vms[0] = vm;
+	assert_int_equal(vm_conf_set(&vm, "ip", "fe80::5", err, sizeof(err)), 0);
+	assert_int_equal(addrs_sync(&d, &vm, err, sizeof(err)), 0);
+	d.cfg.vms[0] = vm;
+	assert_int_equal(count_entries(), 5);
 
 	addrs_remove_vm(&d, 1);
 	assert_int_equal(count_entries(), 0);
