@@ -202,10 +202,59 @@ static __always_inline int ip6_other_vms_ll(__u32 vm_id, const struct xvnet_vm *
 }
 
 /*
+ * ipv6-ll-any: may the VM use addr, a link-local of its own choosing?  Yes
+ * if it holds it, or if no VM of its VLAN does: then it holds it from now
+ * on (first come, first served, xvnet_ll_owner), releasing the one it held.
+ * The first user of a random address is its maker (its DAD probe comes
+ * first), and a neighbour can have cached only an address someone used:
+ * so no VM can take over a link-local another VM's neighbours know.
+ * The user-space copy cannot hold anything: it refuses what the caller
+ * lists as another VM's (other_addrs) and lets the rest through.
+ */
+static __always_inline int ll_claim(__u32 vm_id, const struct xvnet_vm *vm,
+				    const __u8 *addr)
+{
+#ifdef XVNET_SPOOF_USER
+	(void)vm_id;
+	return !(vm_addr_flags(XVNET_ADDR_VLAN_ID(vm->vlan), addr) &
+		 XVNET_ADDR_F_LISTED);
+#else
+	struct xvnet_ll_key k = { .vlan = vm->vlan }, old = {};
+	struct xvnet_ll_slot *slot;
+	__u32 *owner;
+
+	__builtin_memcpy(k.addr, addr, 16);
+	owner = bpf_map_lookup_elem(&xvnet_ll_owner, &k);
+	if (owner)
+		return *owner == vm_id;
+	slot = bpf_map_lookup_elem(&xvnet_ll_vm, &vm_id);
+	if (!slot)
+		return 0;
+	if (bpf_map_update_elem(&xvnet_ll_owner, &k, &vm_id, BPF_NOEXIST)) {
+		/* another CPU was first, or the map is full (refused) */
+		owner = bpf_map_lookup_elem(&xvnet_ll_owner, &k);
+		return owner && *owner == vm_id;
+	}
+	if (slot->held) {
+		__builtin_memcpy(old.addr, slot->addr, 16);
+		old.vlan = slot->vlan;
+		owner = bpf_map_lookup_elem(&xvnet_ll_owner, &old);
+		if (owner && *owner == vm_id)
+			bpf_map_delete_elem(&xvnet_ll_owner, &old);
+	}
+	__builtin_memcpy(slot->addr, addr, 16);
+	slot->vlan = vm->vlan;
+	slot->held = 1;
+	return 1;
+#endif
+}
+
+/*
  * ipv6-ll-any: a link-local source the VM picked itself (RFC 7217 stable
  * privacy, random), which no configuration can list; allowed only to
  * link-local destinations, so it never leaves the VLAN; never another
- * VM's MAC-derived link-local, nor one another VM of the VLAN lists.
+ * VM's MAC-derived link-local, nor one another VM of the VLAN lists or
+ * holds (ll_claim, last of these checks: what they refuse is not claimed).
  */
 static __always_inline int ll_any_ok(__u32 vm_id, const struct xvnet_vm *vm,
 				     const __u8 *src, const __u8 *dst)
@@ -213,7 +262,7 @@ static __always_inline int ll_any_ok(__u32 vm_id, const struct xvnet_vm *vm,
 	return (vm->flags & XVNET_VM_F_ALLOW_IPV6_LL_ANY) && ip6_is_ll(src) &&
 	       ip6_link_scope(dst) && !ip6_other_vms_ll(vm_id, vm, src) &&
 	       !(vm_addr_flags(XVNET_ADDR_VLAN_ID(vm->vlan), src) &
-		 XVNET_ADDR_F_LISTED);
+		 XVNET_ADDR_F_LISTED) && ll_claim(vm_id, vm, src);
 }
 
 /*

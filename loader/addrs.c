@@ -296,6 +296,22 @@ void addrs_remove_vm(struct xvd *d, int vm_id)
 	for (size_t i = 0; i < n; i++)
 		bpf_map_delete_elem(d->m.vm_addrs, &old[i]);
 	free(old);
+	/* the link-local it holds under ipv6-ll-any is free again (the
+	 * maps are there once the datapath is loaded) */
+	if (d->m.ll_vm > 0) {
+		struct xvnet_ll_slot slot, none = { 0 };
+
+		if (!bpf_map_lookup_elem(d->m.ll_vm, &id, &slot) && slot.held) {
+			struct xvnet_ll_key k = { .vlan = slot.vlan };
+			__u32 owner;
+
+			memcpy(k.addr, slot.addr, 16);
+			if (!bpf_map_lookup_elem(d->m.ll_owner, &k, &owner) &&
+			    owner == id)
+				bpf_map_delete_elem(d->m.ll_owner, &k);
+		}
+		bpf_map_update_elem(d->m.ll_vm, &id, &none, BPF_ANY);
+	}
 	/* the slot's next VM starts from zero */
 	zero = calloc((size_t)d->ncpus, sizeof(*zero));
 	if (zero) {

@@ -23,6 +23,7 @@ struct xvd_maps {
 	int vm_by_mac, vms, flows, ports, flood, flood_count, stats, queue_stats;
 	int port_vm, uplink, config;
 	int vm_addrs, vm_tx_stats;  /* anti-spoofing (loader/addrs.c) */
+	int ll_owner, ll_vm;        /* ipv6-ll-any bindings (loader/addrs.c) */
 	int slow_rb;                /* slow path (loader/slowpath.c) */
 };
 

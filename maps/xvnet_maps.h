@@ -47,6 +47,8 @@
 #define XVNET_MAP_VM_ADDRS      "xvnet_vm_addrs"
 #define XVNET_MAP_VM_TX_STATS   "xvnet_vm_tx_stats"
 #define XVNET_MAP_SLOW_RB       "xvnet_slow_rb"
+#define XVNET_MAP_LL_OWNER      "xvnet_ll_owner"
+#define XVNET_MAP_LL_VM         "xvnet_ll_vm"
 #define XVNET_PROG_NIC_RX       "nic_rx"
 #define XVNET_PROG_NIC_FLOOD    "nic_flood"
 #define XVNET_PROG_VM_TX        "vm_tx"
@@ -309,6 +311,29 @@ enum xvnet_vm_addr_flags {
  * ipv6-ll-any never lets another VM send from it (vm_id is never that high).
  */
 #define XVNET_ADDR_VLAN_ID(vlan) (0x80000000u | (__u32)(vlan))
+
+/*
+ * ipv6-ll-any bindings, first come, first served (as SAVI FCFS, RFC 6620):
+ * the first VM of a VLAN to use a link-local address of its own choosing
+ * (as source, or in its DAD probe) holds it, and no other VM may use it.
+ * Each VM holds one at a time; using another releases it.
+ * xvnet_ll_owner: HASH {addr, vlan} -> __u32 vm_id of the holder
+ * xvnet_ll_vm:    ARRAY[vm_id] -> struct xvnet_ll_slot, what it holds
+ * vm_tx writes both; xvnetd clears a VM's on vm del.
+ */
+struct xvnet_ll_key {
+	__u8  addr[16];
+	__u16 vlan;
+	__u16 pad;
+};
+
+struct xvnet_ll_slot {
+	__u8  addr[16];
+	__u16 vlan;
+	__u8  held;                 /* addr/vlan valid */
+	__u8  pad;
+};
+#define XVNET_LL_OWNER_MAX      (2 * XVNET_MAX_VMS) /* one each, with room for races */
 
 /*
  * Per-VM egress counters: xvnet_vm_tx_stats PERCPU_ARRAY[vm_id] ->

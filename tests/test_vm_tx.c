@@ -33,7 +33,7 @@
 #define N_VMS 3
 
 static struct nrx F;
-static int fd_prog, fd_port_vm, fd_addrs, fd_vmstats, fd_uplink;
+static int fd_prog, fd_port_vm, fd_addrs, fd_vmstats, fd_uplink, fd_ll_owner, fd_ll_vm;
 static __u32 port_if[N_VMS], uplink_if;
 
 static const __u8 MACV[N_VMS][6] = {
@@ -99,6 +99,8 @@ static int group_setup(void **state)
 	fd_addrs = bpf_map__fd(F.skel->maps.xvnet_vm_addrs);
 	fd_vmstats = bpf_map__fd(F.skel->maps.xvnet_vm_tx_stats);
 	fd_uplink = bpf_map__fd(F.skel->maps.xvnet_uplink);
+	fd_ll_owner = bpf_map__fd(F.skel->maps.xvnet_ll_owner);
+	fd_ll_vm = bpf_map__fd(F.skel->maps.xvnet_ll_vm);
 	port_if[0] = nrx_veth("vtx0");
 	port_if[1] = nrx_veth("vtx1");
 	port_if[2] = nrx_veth("vtx2");
@@ -124,8 +126,12 @@ static int test_setup(void **state)
 	assert_int_equal(nrx_reset(&F, N_VMS), 0);
 	clear_hash(fd_port_vm, sizeof(__u32));
 	clear_hash(fd_addrs, sizeof(struct xvnet_vm_addr_key));
+	clear_hash(fd_ll_owner, sizeof(struct xvnet_ll_key));
 	for (__u32 i = 0; i < N_VMS; i++) {
+		struct xvnet_ll_slot none = { 0 };
 		struct xvnet_vm vm;
+
+		assert_int_equal(bpf_map_update_elem(fd_ll_vm, &i, &none, BPF_ANY), 0);
 
 		memset(&vm, 0, sizeof(vm));
 		vm.flags = XVNET_VM_F_ACTIVE;
@@ -286,6 +292,22 @@ static int user_check(__u32 vm, const __u8 *frame, size_t len)
 		if (i != vm && VLANV[i] == VLANV[vm])
 			memcpy(others[uv.n_other_macs++], MACV[i], 6);
 	uv.other_addrs = (const __u8 (*)[16])listed;
+	/* link-locals other VMs of its VLAN hold (ipv6-ll-any), as vm_tx left them */
+	{
+		struct xvnet_ll_key lk, ln;
+		int lmore = !bpf_map_get_next_key(fd_ll_owner, NULL, &ln);
+
+		while (lmore) {
+			__u32 owner;
+
+			lk = ln;
+			lmore = !bpf_map_get_next_key(fd_ll_owner, &lk, &ln);
+			if (lk.vlan == VLANV[vm] &&
+			    !bpf_map_lookup_elem(fd_ll_owner, &lk, &owner) && owner != vm &&
+			    uv.n_other_addrs < XVNET_MAX_VM_ADDRS)
+				memcpy(listed[uv.n_other_addrs++], lk.addr, 16);
+		}
+	}
 	while (more) {
 		__u32 fl;
 
@@ -817,6 +839,94 @@ static void test_allow_ipv6_ll_any(void **state)
 	v6(&s, PB_L4_UDP, "fe80::77", "fe80::99", 10);
 	build(&s, &f);
 	PASS_UPLINK(1, &f, "vm1 from the link-local it lists");
+}
+
+/* ipv6-ll-any: the first VM to use a self-chosen link-local holds it */
+static void test_ll_any_first_come(void **state)
+{
+	const char *r1 = "fe80::8c3a:51ff:1b2e:90d4", *r2 = "fe80::1c:2d3e:4f50:6172";
+	struct xvnet_ll_key k = { .vlan = 10 };
+	struct xvnet_ll_slot slot;
+	struct pb_spec s;
+	struct frame f;
+	__u32 owner, id = 0;
+
+	(void)state;
+	allow(0, XVNET_VM_F_ALLOW_IPV6_LL_ANY | XVNET_VM_F_ALLOW_IPV6_LL, true);
+	allow(1, XVNET_VM_F_ALLOW_IPV6_LL_ANY | XVNET_VM_F_ALLOW_IPV6_LL, true);
+	allow(2, XVNET_VM_F_ALLOW_IPV6_LL_ANY, true);
+	/* vm0's DAD probe for r1 comes first: r1 is vm0's from then on */
+	nd(&f, 0, 135, "::", "ff02::1:ff2e:90d4", r1, 0, NULL);
+	PASS_FLOOD(0, &f, "vm0: DAD NS for r1");
+	pb_v6(k.addr, r1);
+	assert_int_equal(bpf_map_lookup_elem(fd_ll_owner, &k, &owner), 0);
+	assert_int_equal(owner, 0);
+	nd(&f, 1, 135, "::", "ff02::1:ff2e:90d4", r1, 0, NULL);
+	f.b[6 + 5] = MACV[1][5];
+	SPOOF(1, &f, SPOOF_ND, "vm1: DAD NS for r1, which vm0 holds");
+	s = spec(1, MAC_WIRE, 0, 0);
+	v6(&s, PB_L4_UDP, r1, "fe80::99", 10);
+	build(&s, &f);
+	SPOOF(1, &f, SPOOF_IP, "vm1 sending from r1");
+	nd(&f, 1, 136, mac_ll(1), "ff02::1", r1, 2, MACV[1]);
+	SPOOF(1, &f, SPOOF_ND, "vm1: NA claiming r1 from its own link-local");
+	nd(&f, 1, 136, r1, "ff02::1", r1, 2, MACV[1]);
+	SPOOF(1, &f, SPOOF_IP, "vm1: NA claiming r1 from r1");
+	s = spec(0, MAC_WIRE, 0, 0);
+	v6(&s, PB_L4_UDP, r1, "fe80::99", 10);
+	build(&s, &f);
+	PASS_UPLINK(0, &f, "vm0 sending from r1");
+	/* another VLAN is another link: vm2 may use r1 there */
+	s = spec(2, MAC_WIRE, 0, 0);
+	v6(&s, PB_L4_UDP, r1, "fe80::99", 10);
+	build(&s, &f);
+	PASS_UPLINK(2, &f, "vm2 (untagged) sending from r1");
+	/* one at a time: vm0 moving to r2 lets r1 go, and vm1 may take it */
+	s = spec(0, MAC_WIRE, 0, 0);
+	v6(&s, PB_L4_UDP, r2, "fe80::99", 10);
+	build(&s, &f);
+	PASS_UPLINK(0, &f, "vm0 sending from r2");
+	assert_int_equal(bpf_map_lookup_elem(fd_ll_vm, &id, &slot), 0);
+	assert_true(slot.held && slot.vlan == 10);
+	s = spec(1, MAC_WIRE, 0, 0);
+	v6(&s, PB_L4_UDP, r1, "fe80::99", 10);
+	build(&s, &f);
+	PASS_UPLINK(1, &f, "vm1 sending from r1, released by vm0");
+	s = spec(0, MAC_WIRE, 0, 0);
+	v6(&s, PB_L4_UDP, r1, "fe80::99", 10);
+	build(&s, &f);
+	SPOOF(0, &f, SPOOF_IP, "vm0 back to r1, now vm1's");
+	/* what a refused frame names is not claimed */
+	s = spec(0, MAC_WIRE, 0, 0);
+	v6(&s, PB_L4_UDP, "fe80::4242", "fd00::99", 10);
+	build(&s, &f);
+	SPOOF(0, &f, SPOOF_IP, "vm0: fe80::4242 to a global address");
+	pb_v6(k.addr, "fe80::4242");
+	assert_int_not_equal(bpf_map_lookup_elem(fd_ll_owner, &k, &owner), 0);
+	/* vm del (addrs_remove_vm) frees what the VM held */
+	{
+		struct xvd d;
+
+		memset(&d, 0, sizeof(d));
+		config_init(&d.cfg);
+		d.m.vm_addrs = fd_addrs;
+		d.m.vm_tx_stats = fd_vmstats;
+		d.m.ll_owner = fd_ll_owner;
+		d.m.ll_vm = fd_ll_vm;
+		d.ncpus = F.ncpus;
+		addrs_remove_vm(&d, 1);
+		pb_v6(k.addr, r1);
+		assert_int_not_equal(bpf_map_lookup_elem(fd_ll_owner, &k, &owner), 0);
+		id = 1;
+		assert_int_equal(bpf_map_lookup_elem(fd_ll_vm, &id, &slot), 0);
+		assert_false(slot.held);
+		config_free(&d.cfg);
+	}
+	addr_set(0, "10.0.0.1", true);  /* addrs_remove_vm left vm0 alone */
+	s = spec(0, MAC_WIRE, 0, 0);
+	v6(&s, PB_L4_UDP, r1, "fe80::99", 10);
+	build(&s, &f);
+	PASS_UPLINK(0, &f, "vm0 takes r1 again once vm1 is gone");
 }
 
 /* Removing an address (as xvnetd does on reload) stops it at once. */
@@ -1372,6 +1482,7 @@ static const struct CMUnitTest vm_tx_tests[] = {
 	cmocka_unit_test_setup(test_allow_dhcp, test_setup),
 	cmocka_unit_test_setup(test_allow_ipv6_ll, test_setup),
 	cmocka_unit_test_setup(test_allow_ipv6_ll_any, test_setup),
+	cmocka_unit_test_setup(test_ll_any_first_come, test_setup),
 	cmocka_unit_test_setup(test_address_removed, test_setup),
 	cmocka_unit_test_setup(test_fuzz_agree, test_setup),
 	cmocka_unit_test_setup(test_cost, test_setup),
