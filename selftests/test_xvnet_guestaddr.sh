@@ -18,7 +18,9 @@
 # Then vm1 sends crafted frames (scapy, through its real port): DHCP-shaped
 # from 0.0.0.0 but to port 53, for another chaddr, with a forged source
 # MAC; a random fe80:: source to a global address; vm3's MAC-derived
-# link-local as source; an NA claiming vm3's link-local.  Each is refused
+# link-local as source; an NA claiming vm3's link-local; vm2's
+# stable-privacy link-local, which vm2 holds (first come, first served).
+# Each is refused
 # under its reason, exactly N times, and none reaches the wire, while N
 # legitimate DISCOVERs do.
 #
@@ -169,6 +171,17 @@ wait_until 10 slaac_ready || fail "vm1 formed no SLAAC address $G1: $(ip -n "$NS
 ping6_g() { ip netns exec "$W" busybox ping6 -c 3 -W 2 "$G1" >/dev/null 2>&1; }
 wait_until 10 ping6_g || fail "vm1's SLAAC address $G1 does not answer"
 log "IPv6: $LL1, $LL2 and $G1 answer; $LL3 does not"
+# vm2 holds its self-chosen link-local (ipv6-ll-any, first come)
+require_cmd bpftool
+held=$(bpftool -j map dump pinned "$XVD_PIN/xvnet_ll_owner" | "$SCAPY_PY" -c '
+import ipaddress, json, sys
+for e in json.load(sys.stdin):
+    e = e.get("formatted", e)       # -j: raw bytes, and the BTF view
+    k = e["key"]
+    print(ipaddress.IPv6Address(bytes(k["addr"])), k["vlan"], e["value"])')
+id2=$(xvctl -j vm show vm2 | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+log "xvnet_ll_owner: $held"
+[[ "$held" == *"$LL2 0 $id2"* ]] || fail "vm2 (id $id2) does not hold $LL2: $held"
 
 # ---- a stock guest's whole start-up: not one frame refused
 for v in vm1 vm2; do
@@ -181,7 +194,7 @@ import sys
 from scapy.all import (Ether, IP, IPv6, UDP, BOOTP, DHCP, Raw, sendp, conf,
                        ICMPv6ND_NA, ICMPv6NDOptDstLLAddr)
 conf.verb = 0
-kind, n, mac, wmac, ll1, ll3 = sys.argv[1], int(sys.argv[2]), *sys.argv[3:7]
+kind, n, mac, wmac, ll1, ll3, ll2 = sys.argv[1], int(sys.argv[2]), *sys.argv[3:8]
 evil = "02:00:00:00:66:66"
 bc = "ff:ff:ff:ff:ff:ff"
 xid = {"dhcpok": 0x58530001, "dhcpport": 0x58530002, "dhcpchaddr": 0x58530003,
@@ -201,6 +214,7 @@ frames = {
     "dhcpmac":    lambda: disc(smac=evil),
     "llglobal":   lambda: udp6("fe80::8c3a:51ff:1b2e:90d4", "fd00:77::1"),
     "llother":    lambda: udp6(ll3, "fe80::1"),
+    "llheld":     lambda: udp6(ll2, "fe80::1"),
     "naforged":   lambda: Ether(src=mac, dst="33:33:00:00:00:01") /
                           IPv6(src=ll1, dst="ff02::1", hlim=255) /
                           ICMPv6ND_NA(tgt=ll3, R=0, S=0, O=1) /
@@ -213,17 +227,17 @@ TCPDUMP_W=$BG_PID
 wait_until 5 grep -q "listening on" "$XV_TMP/tcpdump-w.log" || fail "tcpdump did not start"
 declare -A b
 for f in spoof spoof_mac spoof_ip spoof_nd; do b[$f]=$(egress vm1 $f); done
-for k in dhcpok dhcpport dhcpchaddr dhcpmac llglobal llother naforged; do
-	ip netns exec "$NS1" "$SCAPY_PY" "$XV_TMP/send.py" $k $N $MAC1 "$WMAC" "$LL1" "$LL3" ||
+for k in dhcpok dhcpport dhcpchaddr dhcpmac llglobal llother llheld naforged; do
+	ip netns exec "$NS1" "$SCAPY_PY" "$XV_TMP/send.py" $k $N $MAC1 "$WMAC" "$LL1" "$LL3" "$LL2" ||
 		fail "scapy $k"
 done
 sleep 0.5
 proc_stop "$TCPDUMP_W"
 d() { echo $(( $(egress vm1 "$1") - b[$1] )); }
-[ "$(d spoof_ip)" -eq $((4 * N)) ] || fail "spoof_ip +$(d spoof_ip), expected $((4 * N)) (port 53, chaddr, fe80:: to global, vm3's link-local)"
+[ "$(d spoof_ip)" -eq $((5 * N)) ] || fail "spoof_ip +$(d spoof_ip), expected $((5 * N)) (port 53, chaddr, fe80:: to global, vm3's link-local, vm2's)"
 [ "$(d spoof_mac)" -eq $N ] || fail "spoof_mac +$(d spoof_mac), expected $N"
 [ "$(d spoof_nd)" -eq $N ] || fail "spoof_nd +$(d spoof_nd), expected $N"
-[ "$(d spoof)" -eq $((6 * N)) ] || fail "spoof +$(d spoof), expected $((6 * N))"
+[ "$(d spoof)" -eq $((7 * N)) ] || fail "spoof +$(d spoof), expected $((7 * N))"
 
 cat >"$XV_TMP/count.py" <<'EOF'
 import sys
@@ -244,8 +258,8 @@ EOF
 counts=$("$SCAPY_PY" "$XV_TMP/count.py" "$XV_TMP/wire.pcap" "$LL3") || fail "pcap analysis"
 log "seen on the wire: $counts"
 [[ " $counts " == *" dhcpok=$N "* ]] || fail "expected $N legit DISCOVERs on the wire, saw: $counts"
-for k in dhcpport dhcpchaddr dhcpmac llglobal llother naforged; do
+for k in dhcpport dhcpchaddr dhcpmac llglobal llother llheld naforged; do
 	[[ " $counts " == *" $k="* ]] && fail "refused '$k' frames reached the wire: $counts"
 done
 
-pass "DHCP from 0.0.0.0, MAC-derived and stable-privacy link-locals, DAD, SLAAC work for stock stacks (no frame refused); --no-allow all stops them; forged DHCP/link-local/ND refused ($N each, per reason)"
+pass "DHCP from 0.0.0.0, MAC-derived and stable-privacy link-locals, DAD, SLAAC work for stock stacks (no frame refused); --no-allow all stops them; forged DHCP/link-local/ND and another VM's held link-local refused ($N each, per reason)"
