@@ -32,7 +32,8 @@ static const char main_usage[] =
 "  status\n"
 "  vm add NAME --mac MAC [--vlan 0-4094] --port tap|veth [--ifname IF]\n"
 "         [--netns NS] [--peer-ifname IF] [--queues 1-16] [--keep-vlan]\n"
-"         [--ip ADDR]...\n"
+"         [--ip ADDR]... [--allow LIST] [--no-allow LIST]\n"
+"         [--owner USER|UID] [--group GROUP|GID]\n"
 "  vm del NAME\n"
 "  vm list\n"
 "  vm show NAME\n"
@@ -322,6 +323,29 @@ static void print_vm_line(struct json_object *vm)
 			printf("%s%d", i ? "," : " queue-cpus ", json_object_get_int(
 				       json_object_array_get_idx(ips, i)));
 	printf("%s state %s", jb(vm, "keep_vlan") ? " keep-vlan" : "", js(vm, "state"));
+	if (json_object_object_get_ex(vm, "owner", &ips))
+		printf(" owner %s", json_object_get_string(ips));
+	if (json_object_object_get_ex(vm, "group", &ips))
+		printf(" group %s", json_object_get_string(ips));
+	if (json_object_object_get_ex(vm, "allow", &ips)) {
+		/* the default (all on) is not worth a word */
+		static const char *const all[] = {
+#define XVNET_X_NAME(e, name, desc) name,
+			XVNET_VM_ALLOWS(XVNET_X_NAME)
+#undef XVNET_X_NAME
+		};
+		const size_t n_all = sizeof(all) / sizeof(all[0]);
+		size_t n = json_object_array_length(ips);
+
+		if (n != n_all) {
+			printf(" allow ");
+			for (size_t i = 0; i < n; i++)
+				printf("%s%s", i ? "," : "", json_object_get_string(
+					       json_object_array_get_idx(ips, i)));
+			if (!n)
+				printf("none");
+		}
+	}
 	if (json_object_object_get_ex(vm, "ips", &ips))
 		for (size_t i = 0; i < json_object_array_length(ips); i++)
 			printf(" ip %s", json_object_get_string(
@@ -436,6 +460,8 @@ static const char vm_add_help[] =
 "usage: xvnetctl vm add NAME --mac MAC [--vlan 0-4094] --port tap|veth|xsk\n"
 "                [--ifname IF] [--netns NS] [--peer-ifname IF]\n"
 "                [--queues 1-16] [--queue-cpus LIST] [--keep-vlan] [--ip ADDR]...\n"
+"                [--allow LIST] [--no-allow LIST] [--owner USER|UID]\n"
+"                [--group GROUP|GID]\n"
 "  --mac         the VM's unicast MAC (frames to it, on --vlan, go to it)\n"
 "  --vlan        outer VLAN ID, 0 = untagged (default 0)\n"
 "  --port        tap: a persistent tap for QEMU; veth: a veth pair whose\n"
@@ -458,7 +484,18 @@ static const char vm_add_help[] =
 "                --xsk-nic-queues 0,2-3 (default all; one xsk VM per NIC queue)\n"
 "  --ip ADDR     an IPv4 or IPv6 address the VM may send from; repeat for\n"
 "                more (up to 16).  Without any, the VM may only send ARP\n"
-"                probes and IPv6 DAD/RS/MLD from :: (docs/security.md)\n";
+"                probes and IPv6 DAD/RS/MLD from :: (docs/security.md)\n"
+"  --allow LIST, --no-allow LIST\n"
+"                turn anti-spoofing allowances on or off (comma-separated,\n"
+"                or all; all are on by default; docs/security.md):\n"
+#define XVNET_X_HELP(e, name, desc) "                  " name ": " desc "\n"
+XVNET_VM_ALLOWS(XVNET_X_HELP)
+#undef XVNET_X_HELP
+"  --owner USER|UID, --group GROUP|GID\n"
+"                tap: who may attach to the tap besides root (TUNSETOWNER,\n"
+"                TUNSETGROUP; with both: that user, in that group).\n"
+"                Neither: root only.  Set when xvnetd creates the tap; an\n"
+"                existing tap must already have them\n";
 
 static const struct optdef vm_opts[] = {
 	{ "mac", "mac", O_MAC }, { "vlan", "vlan", O_VLAN },
@@ -466,6 +503,8 @@ static const struct optdef vm_opts[] = {
 	{ "netns", "netns", O_NETNS }, { "peer-ifname", "peer-ifname", O_IFNAME },
 	{ "queues", "queues", O_QUEUES }, { "keep-vlan", "keep-vlan", O_FLAG },
 	{ "ip", "ip", O_ADDR }, { "queue-cpus", "queue-cpus", O_TEXT },
+	{ "allow", "allow", O_TEXT }, { "no-allow", "no-allow", O_TEXT },
+	{ "owner", "owner", O_TEXT }, { "group", "group", O_TEXT },
 	{ "xsk-frame-size", "xsk-frame-size", O_TEXT },
 	{ "xsk-frames", "xsk-frames", O_TEXT },
 	{ "xsk-rx-size", "xsk-rx-size", O_TEXT },

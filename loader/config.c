@@ -3,7 +3,9 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <libgen.h>
+#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -111,6 +113,43 @@ void vm_conf_init(struct vm_conf *vm)
 {
 	memset(vm, 0, sizeof(*vm));
 	vm->id = -1;
+	vm->allow = XVNET_VM_ALLOW_ALL;
+}
+
+/*
+ * owner USER|UID, group GROUP|GID of a tap: a name must exist on this host
+ * (resolved now, so a typo is refused before anything changes); a number
+ * is taken as is (an ID without a name is legitimate), except -1 (the
+ * kernel's "none").
+ */
+static int parse_id(const char *key, const char *val, char *text, uint32_t *id,
+		    char *err, size_t errlen)
+{
+	bool user = key[0] == 'o';
+	unsigned long v;
+
+	if (strlen(val) > XV_USER_MAX || !val[0])
+		return ERR("%s: '%.64s' is not a %s name or number", key, val,
+			   user ? "user" : "group");
+	if (val[strspn(val, "0123456789")] == '\0') {
+		if (xv_parse_uint(key, val, 0, UINT32_MAX - 1, &v, err, errlen))
+			return -1;
+		*id = (uint32_t)v;
+	} else if (user) {
+		struct passwd *pw = getpwnam(val);
+
+		if (!pw)
+			return ERR("owner: no user '%.64s' on this host", val);
+		*id = (uint32_t)pw->pw_uid;
+	} else {
+		struct group *gr = getgrnam(val);
+
+		if (!gr)
+			return ERR("group: no group '%.64s' on this host", val);
+		*id = (uint32_t)gr->gr_gid;
+	}
+	strcpy(text, val);
+	return 0;
 }
 
 static int parse_netns(const char *s, char *out, char *err, size_t errlen)
@@ -193,6 +232,16 @@ int vm_conf_set(struct vm_conf *vm, const char *key, const char *val,
 		return xv_parse_vlan("vlan", val, &vm->vlan, err, errlen);
 	if (strcmp(key, "ip") == 0)
 		return vm_conf_add_addr(vm, val, err, errlen);
+	if (strcmp(key, "allow") == 0 || strcmp(key, "no-allow") == 0)
+		return vm_conf_set_allow(vm, key, val, key[0] == 'a', err, errlen);
+	if (strcmp(key, "owner") == 0) {
+		vm->has_owner = true;
+		return parse_id(key, val, vm->owner, &vm->owner_uid, err, errlen);
+	}
+	if (strcmp(key, "group") == 0) {
+		vm->has_group = true;
+		return parse_id(key, val, vm->group, &vm->group_gid, err, errlen);
+	}
 	if (strcmp(key, "port") == 0) {
 		if (strcmp(val, "tap") == 0)
 			vm->port_kind = XVNET_PORT_TAP;
@@ -248,6 +297,10 @@ int vm_conf_finish(struct vm_conf *vm, char *err, size_t errlen)
 		return ERR("xsk-*: only for xsk ports");
 	if (coal_conf_check(vm, err, errlen))
 		return -1;
+	if ((vm->has_owner || vm->has_group) && vm->port_kind != XVNET_PORT_TAP)
+		return ERR("%s: only for tap ports (a VMM attaches to a tap; veth"
+			   " and xsk ports are handed over otherwise)",
+			   vm->has_owner ? "owner" : "group");
 	if (vm->n_queue_cpus && vm->port_kind == XVNET_PORT_XSK)
 		return ERR("queue-cpus: not for xsk ports (the NIC queue a socket is"
 			   " bound to decides the CPU: steer with the NIC's RSS)");
@@ -818,6 +871,18 @@ int config_format(const struct xvd_config *cfg, FILE *f)
 		fprintf(f, " queues %u%s%s", vm->queues,
 			vm->keep_vlan ? " keep-vlan" : "",
 			vm->owned ? " owned" : "");
+		if (vm->has_owner)
+			fprintf(f, " owner %s", vm->owner);
+		if (vm->has_group)
+			fprintf(f, " group %s", vm->group);
+		/* only what is off: an allowance added later is on */
+		if ((vm->allow & XVNET_VM_ALLOW_ALL) != XVNET_VM_ALLOW_ALL) {
+			char names[128];
+
+			vm_allow_format(XVNET_VM_ALLOW_ALL & ~vm->allow, names,
+					sizeof(names));
+			fprintf(f, " no-allow %s", names);
+		}
 		for (int a = 0; a < vm->n_addrs; a++) {
 			char ip[46];
 

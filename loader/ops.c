@@ -74,6 +74,15 @@ static struct json_object *vm_json(struct xvd *d, const struct vm_conf *vm)
 		json_object_object_add(o, "queue_cpus", qc);
 	}
 	json_object_object_add(o, "ips", addrs_json(vm));
+	json_object_object_add(o, "allow", allow_json(vm));
+	if (vm->has_owner) {
+		json_object_object_add(o, "owner", json_object_new_string(vm->owner));
+		json_object_object_add(o, "owner_uid", json_object_new_int64(vm->owner_uid));
+	}
+	if (vm->has_group) {
+		json_object_object_add(o, "group", json_object_new_string(vm->group));
+		json_object_object_add(o, "group_gid", json_object_new_int64(vm->group_gid));
+	}
 	json_object_object_add(o, "keep_vlan", json_object_new_boolean(vm->keep_vlan));
 	json_object_object_add(o, "owned", json_object_new_boolean(vm->owned));
 	if (d && !bpf_map_lookup_elem(d->m.ports, &id, &port_if))

@@ -24,6 +24,7 @@ struct xvd_maps {
 	int vm_by_mac, vms, flows, ports, flood, flood_count, stats, queue_stats;
 	int port_vm, uplink, config;
 	int vm_addrs, vm_tx_stats;  /* anti-spoofing (loader/addrs.c) */
+	int ll_owner, ll_vm;        /* ipv6-ll-any bindings (loader/addrs.c) */
 	int slow_rb;                /* slow path (loader/slowpath.c) */
 };
 
@@ -103,6 +104,8 @@ int addrs_sync(struct xvd *d, const struct vm_conf *vm, char *err,
 	       size_t errlen);
 void addrs_remove_vm(struct xvd *d, int vm_id);
 struct json_object *addrs_json(const struct vm_conf *vm);
+/* the names of the VM's allowances that are on */
+struct json_object *allow_json(const struct vm_conf *vm);
 struct json_object *addrs_tx_stats(struct xvd *d, int vm_id);
 
 /* ops.c: requests (validated whole, then applied and persisted). */

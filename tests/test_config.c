@@ -374,7 +374,9 @@ static void test_vm_slot(void **state)
 	assert_int_equal(vm_conf_finish(&vm, err, sizeof(err)), 0);
 	vm_slot_build(&vm, 42, NULL, &s1);
 	/* a multi-queue tap: delivered through tc, to the chosen queue */
-	assert_int_equal(s1.flags, XVNET_VM_F_ACTIVE | XVNET_VM_F_SKB_PATH);
+	/* ... with the anti-spoofing allowances, on by default */
+	assert_int_equal(s1.flags, XVNET_VM_F_ACTIVE | XVNET_VM_F_SKB_PATH |
+			 XVNET_VM_ALLOW_ALL);
 	assert_int_equal(s1.ifindex, 42);
 	assert_int_equal(s1.vlan, 7);
 	assert_int_equal(s1.n_queues, 3);
@@ -393,21 +395,22 @@ static void test_vm_slot(void **state)
 	/* the skb path only where the XDP transmit cannot pick the queue */
 	vm.queues = 1;
 	vm_slot_build(&vm, 42, &s1, &s2);
-	assert_int_equal(s2.flags, XVNET_VM_F_ACTIVE);
+	assert_int_equal(s2.flags, XVNET_VM_F_ACTIVE | XVNET_VM_ALLOW_ALL);
 	vm.queues = 4;
 	vm.port_kind = XVNET_PORT_VETH;
 	vm_slot_build(&vm, 42, &s1, &s2);
-	assert_int_equal(s2.flags, XVNET_VM_F_ACTIVE | XVNET_VM_F_SKB_PATH);
+	assert_int_equal(s2.flags, XVNET_VM_F_ACTIVE | XVNET_VM_F_SKB_PATH |
+			 XVNET_VM_ALLOW_ALL);
 	vm.port_kind = XVNET_PORT_XSK;
 	vm_slot_build(&vm, 42, &s1, &s2);
-	assert_int_equal(s2.flags, XVNET_VM_F_ACTIVE);
+	assert_int_equal(s2.flags, XVNET_VM_F_ACTIVE | XVNET_VM_ALLOW_ALL);
 	/* queue-cpus: queue q on entry q mod n, flagged */
 	vm.port_kind = XVNET_PORT_TAP;
 	assert_int_equal(vm_conf_set(&vm, "queue-cpus", "1,0", err, sizeof(err)), 0);
 	assert_int_equal(vm_conf_finish(&vm, err, sizeof(err)), 0);
 	vm_slot_build(&vm, 42, &s1, &s2);
 	assert_int_equal(s2.flags, XVNET_VM_F_ACTIVE | XVNET_VM_F_SKB_PATH |
-				   XVNET_VM_F_CPU_SPREAD);
+				   XVNET_VM_F_CPU_SPREAD | XVNET_VM_ALLOW_ALL);
 	for (int q = 0; q < XVNET_MAX_QUEUES; q++)
 		assert_int_equal(s2.queue_cpu[q], q % 2 ? 0 : 1);
 	assert_int_equal(vm_conf_set(&vm, "queue-cpus", "0-1", err, sizeof(err)), 0);
