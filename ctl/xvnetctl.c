@@ -3,7 +3,7 @@
  * xvnetctl: the command-line client of xvnetd.  Object-verb commands in the
  * style of ip(8); options as --flag value; -j prints the daemon's JSON.
  * Exit codes: 0 ok, 1 refused by the daemon (or daemon unreachable),
- * 2 usage error caught locally.
+ * 2 usage error caught locally, 3 (status only) the service is degraded.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -19,16 +19,19 @@
 #include "lib/parse.h"
 #include "lib/proto.h"
 #include "maps/xvnet_maps.h"
+#include "xv_version.h"
 
 #define EX_OK 0
 #define EX_REFUSED 1
 #define EX_USAGE 2
+#define EX_DEGRADED 3
 
 static const char *sock_path = XV_DEFAULT_SOCKET;
 static bool json_out;
 
 static const char main_usage[] =
 "usage: xvnetctl [-s|--socket PATH] [-j|--json] COMMAND\n"
+"       xvnetctl --version\n"
 "  status\n"
 "  vm add NAME --mac MAC [--vlan 0-4094] --port tap|veth [--ifname IF]\n"
 "         [--netns NS] [--peer-ifname IF] [--queues 1-16] [--keep-vlan]\n"
@@ -56,7 +59,7 @@ static const char main_usage[] =
 "  reload\n"
 "  shutdown [--teardown]\n"
 "COMMAND --help shows the command's options.  Exit codes: 0 ok, 1 refused\n"
-"by the daemon, 2 usage error.\n";
+"by the daemon, 2 usage error, 3 status: degraded.\n";
 
 static int usage_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static int usage_err(const char *fmt, ...)
@@ -383,8 +386,11 @@ static int cmd_status(int argc, char **argv)
 	int r;
 
 	if (argc > 0 && (strcmp(argv[0], "--help") == 0 || !strcmp(argv[0], "-h"))) {
-		puts("usage: xvnetctl status\n  the datapath, its attachment and"
-		     " counts of VMs and flows");
+		puts("usage: xvnetctl status\n  the datapath, its attachment, counts"
+		     " of VMs and flows, and health:\n  the NIC's state and"
+		     " carrier, missing or stale ports, capability gaps,\n"
+		     "  error counters.  Exit 3 when degraded (each problem"
+		     " on a 'problem' line).");
 		return EX_OK;
 	}
 	if (argc > 0)
@@ -394,10 +400,15 @@ static int cmd_status(int argc, char **argv)
 		return r;
 	if (json_out) {
 		print_json(d);
+	} else if (!*js(d, "nic")) {
+		printf("no datapath: config %s missing\n", js(d, "config"));
 	} else {
-		printf("nic %s ifindex %s xdp %s link %s prog %s tc-ingress %s\n",
-		       js(d, "nic"), js(d, "ifindex"), js(d, "xdp_mode"),
-		       js(d, "link_id"), js(d, "prog_id"),
+		struct json_object *e;
+
+		printf("nic %s ifindex %s state %s carrier %s xdp %s link %s prog %s"
+		       " tc-ingress %s\n", js(d, "nic"), js(d, "ifindex"),
+		       js(d, "nic_oper_state"), jb(d, "nic_carrier") ? "yes" : "no",
+		       js(d, "xdp_mode"), js(d, "link_id"), js(d, "prog_id"),
 		       jb(d, "tc_ingress") ? "yes" : "no");
 		printf("maps %s%s flow-max %s malformed %s\n", js(d, "pin_dir"),
 		       jb(d, "maps_adopted") ? " (adopted)" : "",
@@ -405,9 +416,26 @@ static int cmd_status(int argc, char **argv)
 		printf("vms %s flows %s (configured %s) uptime %ss pid %s\n",
 		       js(d, "vms"), js(d, "flows"), js(d, "configured_flows"),
 		       js(d, "uptime_s"), js(d, "pid"));
+		if (json_object_object_get_ex(d, "errors", &e)) {
+			printf("errors");
+			json_object_object_foreach(e, k, v)
+				printf(" %s %s", k, json_object_get_string(v));
+			printf("\n");
+		}
 	}
-	json_object_put(rep);
-	return EX_OK;
+	{
+		struct json_object *probs;
+		bool degraded = jb(d, "degraded");
+
+		if (!json_out && json_object_object_get_ex(d, "problems", &probs))
+			for (size_t i = 0; i < json_object_array_length(probs); i++)
+				printf("problem: %s\n", json_object_get_string(
+					       json_object_array_get_idx(probs, i)));
+		if (!json_out)
+			printf("health %s\n", degraded ? "degraded" : "ok");
+		json_object_put(rep);
+		return degraded ? EX_DEGRADED : EX_OK;
+	}
 }
 
 static const char vm_add_help[] =
@@ -790,7 +818,7 @@ static const char rss_help[] =
 "       xvnetctl rss set VM [--key HEX40] [--equal N | --weight W0,W1,...]\n"
 "                [--hash-fields l3|l4|tcp4,tcp6,udp4,udp6]\n"
 "  the VM's virtual RSS, as ethtool -x / -X: Toeplitz key, 128-entry\n"
-"  indirection table, hash fields; saved in the config.\n"
+"  indirection table, hash fields; saved in xvnetd's state.\n"
 "  --key          40 bytes, 6d:5a:56:... or 80 hex digits\n"
 "  --equal N      spread the table over queues 0..N-1 (N <= the VM's queues)\n"
 "  --weight W,..  table entries in proportion to the weights (one per queue\n"
@@ -896,7 +924,7 @@ static const char coalesce_help[] =
 "usage: xvnetctl coalesce show VM\n"
 "       xvnetctl coalesce set VM [--rx-frames N] [--rx-usecs U]\n"
 "                [--adaptive on|off] [--napi-defer-irqs N] [--napi-flush-usecs U]\n"
-"  the VM's interrupt coalescing, as ethtool -c / -C; saved in the config.\n"
+"  the VM's interrupt coalescing, as ethtool -c / -C; saved in xvnetd's state.\n"
 "  xsk VMs only (tap, veth: the guest's kernel or the VMM notifies).\n"
 "  --rx-frames N     notify the guest when N frames of a queue wait (0-4096;\n"
 "                    needs --rx-usecs)\n"
@@ -1069,6 +1097,9 @@ int main(int argc, char **argv)
 			sock_path = argv[i];
 		} else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
 			fputs(main_usage, stdout);
+			return EX_OK;
+		} else if (strcmp(a, "-V") == 0 || strcmp(a, "--version") == 0) {
+			printf("xvnetctl %s\n", XV_VERSION);
 			return EX_OK;
 		} else {
 			usage_err("unknown option '%s'", a);

@@ -7,6 +7,8 @@
  */
 #include <errno.h>
 #include <net/if.h>
+#include <stdarg.h>
+#include <linux/capability.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,10 +18,12 @@
 #include <json-c/json.h>
 
 #include "lib/proto.h"
+#include "xv_version.h"
 #include "loader/log.h"
 #include "loader/netdev.h"
 #include "loader/xsk.h"
 #include "loader/coalesce.h"
+#include "loader/service.h"
 #include "loader/xvnetd.h"
 
 /* A request argument as text ("true"/"false" for booleans). */
@@ -87,8 +91,8 @@ static struct json_object *vm_json(struct xvd *d, const struct vm_conf *vm)
 static int save(struct xvd *d, const struct xvd_config *cfg, char *err,
 		size_t errlen)
 {
-	if (config_save(cfg, d->config_path, err, errlen)) {
-		log_err("config not saved: %s", err);
+	if (svc_save(d, cfg, err, errlen)) {
+		log_err("state not saved: %s", err);
 		return -1;
 	}
 	return 0;
@@ -428,22 +432,148 @@ static struct json_object *flow_del(struct xvd *d, struct json_object *args)
 
 /* ---- status, stats, shutdown ------------------------------------------ */
 
+/* One line of /sys/class/net/IF/FILE ("" when unreadable). */
+static void sysfs_read(const char *ifname, const char *file, char *buf,
+		       size_t len)
+{
+	char path[128];
+	FILE *f;
+
+	buf[0] = '\0';
+	snprintf(path, sizeof(path), "/sys/class/net/%s/%s", ifname, file);
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	if (!fgets(buf, (int)len, f))
+		buf[0] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	fclose(f);
+}
+
+static void problem(struct json_object *list, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void problem(struct json_object *list, const char *fmt, ...)
+{
+	char buf[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	json_object_array_add(list, json_object_new_string(buf));
+}
+
+/*
+ * Health: what makes the service degraded, each as a sentence in
+ * "problems" (xvnetctl status exits 3 when there is one): the NIC down or
+ * without carrier, nic_rx not attached, a VM port missing or not the one
+ * in the port map (stale), a capability the unit grants but we lack.  The
+ * datapath's error counters are shown, not judged: they only ever grow.
+ */
+static void health(struct xvd *d, struct json_object *o)
+{
+	static const int caps[] = { CAP_BPF, CAP_PERFMON, CAP_NET_ADMIN,
+				    CAP_SYS_ADMIN, CAP_NET_RAW, CAP_IPC_LOCK };
+	struct json_object *probs = json_object_new_array();
+	struct json_object *missing = json_object_new_array();
+	struct json_object *stale = json_object_new_array();
+	char oper[32], carrier[8];
+	const char *gap;
+
+	if (d->empty) {
+		problem(probs, "no configuration: %s is missing", d->config_path);
+	} else {
+		sysfs_read(d->cfg.nic, "operstate", oper, sizeof(oper));
+		sysfs_read(d->cfg.nic, "carrier", carrier, sizeof(carrier));
+		json_object_object_add(o, "nic_oper_state", json_object_new_string(
+					       oper[0] ? oper : "missing"));
+		/* carrier reads EINVAL while the device is down: no carrier */
+		json_object_object_add(o, "nic_carrier", json_object_new_boolean(
+					       strcmp(carrier, "1") == 0));
+		if (!oper[0])
+			problem(probs, "nic %s: missing", d->cfg.nic);
+		else if (strcmp(oper, "up") && strcmp(oper, "unknown"))
+			problem(probs, "nic %s: %s", d->cfg.nic, oper);
+		else if (strcmp(carrier, "1"))
+			problem(probs, "nic %s: no carrier", d->cfg.nic);
+		if (strcmp(dp_xdp_mode(d), "none") == 0)
+			problem(probs, "nic %s: nic_rx is not attached", d->cfg.nic);
+	}
+	for (size_t i = 0; !d->empty && i < d->cfg.n_vms; i++) {
+		const struct vm_conf *vm = &d->cfg.vms[i];
+		__u32 id = (__u32)vm->id, mif = 0;
+		int ifindex = (int)if_nametoindex(vm->ifname);
+
+		if (!ifindex) {
+			json_object_array_add(missing, json_object_new_string(vm->ifname));
+			problem(probs, "vm %s: port %s missing", vm->name, vm->ifname);
+			continue;
+		}
+		if (bpf_map_lookup_elem(d->m.ports, &id, &mif) || mif != (__u32)ifindex) {
+			json_object_array_add(stale, json_object_new_string(vm->ifname));
+			problem(probs, "vm %s: port %s stale (port map has ifindex"
+				" %u, the device is %d)", vm->name, vm->ifname, mif,
+				ifindex);
+		}
+	}
+	json_object_object_add(o, "ports_missing", missing);
+	json_object_object_add(o, "ports_stale", stale);
+	gap = svc_cap_hint(caps, sizeof(caps) / sizeof(caps[0]));
+	json_object_object_add(o, "capabilities_missing",
+			       json_object_new_string(gap[0] ? gap + 10 : ""));
+	if (gap[0])
+		problem(probs, "capabilities:%s", gap);
+	json_object_object_add(o, "degraded", json_object_new_boolean(
+				       json_object_array_length(probs) > 0));
+	json_object_object_add(o, "problems", probs);
+}
+
+/* The datapath's error counters, for status (summed over CPUs). */
+static void error_counters(struct xvd *d, struct json_object *o)
+{
+	static const char *const errs[] = { "flood_err", "queue_not_ready",
+		"meta_fail", "vlan_pop_fail", "vlan_push_fail", "tx_uplink_down",
+		"skb_path_drop", "cpu_spread_drop", "slow_path_full" };
+	struct json_object *st = tbl_stats(d, NULL), *cnt, *v;
+	struct json_object *e = json_object_new_object();
+
+	if (json_object_object_get_ex(st, "counters", &cnt))
+		for (size_t i = 0; i < sizeof(errs) / sizeof(errs[0]); i++)
+			if (json_object_object_get_ex(cnt, errs[i], &v))
+				json_object_object_add(e, errs[i],
+						       json_object_get(v));
+	json_object_put(st);
+	json_object_object_add(o, "errors", e);
+}
+
 static struct json_object *status(struct xvd *d)
 {
-	struct json_object *o = dp_status(d);
+	struct json_object *o;
 	int vms, flows;
 
-	tbl_count_active(d, &vms, &flows);
-	json_object_object_add(o, "vms", json_object_new_int(vms));
-	json_object_object_add(o, "flows", json_object_new_int(flows));
-	json_object_object_add(o, "configured_flows",
-			       json_object_new_int((int)d->cfg.n_flows));
+	if (d->empty) {
+		o = json_object_new_object();
+		json_object_object_add(o, "nic", json_object_new_string(""));
+		json_object_object_add(o, "xdp_mode", json_object_new_string("none"));
+	} else {
+		o = dp_status(d);
+		tbl_count_active(d, &vms, &flows);
+		json_object_object_add(o, "vms", json_object_new_int(vms));
+		json_object_object_add(o, "flows", json_object_new_int(flows));
+		json_object_object_add(o, "configured_flows",
+				       json_object_new_int((int)d->cfg.n_flows));
+		error_counters(d, o);
+	}
 	json_object_object_add(o, "config", json_object_new_string(d->config_path));
+	json_object_object_add(o, "state", json_object_new_string(d->state_path));
 	json_object_object_add(o, "socket", json_object_new_string(d->socket_path));
 	json_object_object_add(o, "uptime_s", json_object_new_int64(
 				       (int64_t)(time(NULL) - d->started)));
 	json_object_object_add(o, "pid", json_object_new_int((int)getpid()));
-	json_object_object_add(o, "xsk", xskp_status());
+	json_object_object_add(o, "version", json_object_new_string(XV_VERSION));
+	if (!d->empty)
+		json_object_object_add(o, "xsk", xskp_status());
+	health(d, o);
 	return xv_reply_ok(o);
 }
 
@@ -503,6 +633,9 @@ struct json_object *xvd_handle(struct xvd *d, struct json_object *req)
 	log_debug("request %s", cmd);
 	if (strcmp(cmd, "status") == 0)
 		return status(d);
+	if (d->empty && strcmp(cmd, "shutdown") && strcmp(cmd, "reload"))
+		return xv_reply_err("no datapath: %s is missing (write it, then"
+				    " 'xvnetctl reload')", d->config_path);
 	if (strcmp(cmd, "vm.add") == 0)
 		return vm_add(d, args);
 	if (strcmp(cmd, "vm.del") == 0)
@@ -555,15 +688,47 @@ static bool same_port(const struct vm_conf *a, const struct vm_conf *b)
 	       memcmp(&a->xsk, &b->xsk, sizeof(a->xsk)) == 0;
 }
 
+/* No config at start: the first reload brings the datapath up. */
+static int bring_up(struct xvd *d, struct xvd_config *next, char *err,
+		    size_t errlen)
+{
+	d->cfg = *next;
+	config_init(next);
+	if (dp_start(d, err, errlen)) {
+		if (d->skel)
+			dp_close(d);
+		config_free(&d->cfg);
+		return -1;
+	}
+	d->empty = false;
+	if (tbl_reconcile(d, err, errlen))
+		log_warn("not every VM could be set up: %s", err);
+	if (sp_start(d, err, errlen))
+		log_warn("slow path disabled: %s", err);
+	return 0;
+}
+
 int xvd_reload(struct xvd *d, char *rerr, size_t rerrlen)
 {
 	struct xvd_config next;
 	char err[XV_ERR_LEN];
 
-	if (config_load(d->config_path, &next, rerr, rerrlen)) {
+	svc_notify("RELOADING=1");
+	if (svc_reload_config(d, &next, rerr, rerrlen)) {
 		snprintf(err, sizeof(err), "%s", rerr);
 		log_err("reload refused, previous state kept: %s", err);
+		svc_notify("READY=1");
 		return -1;
+	}
+	if (d->empty) {
+		int r = bring_up(d, &next, rerr, rerrlen);
+
+		if (!r && save(d, &d->cfg, rerr, rerrlen) == 0)
+			svc_reload_done(d);
+		else if (r)
+			log_err("reload: %s", rerr);
+		svc_notify_ready(d);
+		return r;
 	}
 	if (strcmp(next.nic, d->cfg.nic) || next.flow_max != d->cfg.flow_max ||
 	    next.malformed_pass != d->cfg.malformed_pass ||
@@ -602,8 +767,10 @@ int xvd_reload(struct xvd *d, char *rerr, size_t rerrlen)
 		sp_vm_flag(d, &d->cfg.vms[i]);
 		sp_flush_vm(d, (__u32)d->cfg.vms[i].id);
 	}
+	svc_notify("READY=1");
 	if (save(d, &d->cfg, rerr, rerrlen))
 		return -1;
+	svc_reload_done(d);
 	log_info("config reloaded: %zu VMs, %zu flows", d->cfg.n_vms,
 		 d->cfg.n_flows);
 	return 0;

@@ -38,8 +38,16 @@ struct xvd_slow_stats {
 };
 
 struct xvd {
-	struct xvd_config cfg;
-	char config_path[PATH_MAX];
+	struct xvd_config cfg;          /* what runs (the state) */
+	char config_path[PATH_MAX];     /* the admin's file: read only */
+	char state_dir[PATH_MAX];       /* loader/service.h */
+	char state_path[PATH_MAX + 32];
+	char applied_path[PATH_MAX + 32];
+	struct xvd_config admin;        /* the admin's file as last applied */
+	char *admin_text;               /* ... and its bytes (NULL: none) */
+	char *pending_text;             /* read by a reload not yet applied */
+	struct xvd_config pending;
+	bool empty;                     /* no config at all: no datapath yet */
 	char socket_path[PATH_MAX];
 	bool xdp_generic;
 	struct nic_rx *skel;

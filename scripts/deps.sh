@@ -8,6 +8,8 @@ PACKAGES=(
 	libbpf-dev bpftool libxdp-dev         # BPF loading, skeletons, AF_XDP
 	libcmocka-dev                         # unit-test framework
 	libjson-c-dev libmnl-dev              # control socket JSON, netlink
+	libsystemd-dev                        # sd_notify: Type=notify readiness
+	scdoc                                 # man pages from docs/man/*.scd
 	linux-libc-dev libc6-dev              # UAPI headers
 	libclang-rt-14-dev                    # sanitizer runtimes for clang
 	iproute2 ethtool iperf3 tcpdump       # selftests

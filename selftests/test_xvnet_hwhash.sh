@@ -89,5 +89,5 @@ assert same == 0, f"{same} NIC hashes equal the Toeplitz hash: not the NIC's"
 print(f"8 skb flows: NIC hash, one per flow, 8 distinct, queue = indir[hash % 128];"
       f" 8 XDP flows: Toeplitz fallback")
 PYEOF
-grep -qx "rx-hash hw" "$XVD_CONF" || fail "config lost rx-hash hw"
+grep -qx "rx-hash hw" "$XVD_STATE" || fail "state lost rx-hash hw"
 pass "rx-hash hw: NIC hash (metadata kfunc) for skb frames, Toeplitz fallback for XDP frames, counted"

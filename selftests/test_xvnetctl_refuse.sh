@@ -26,7 +26,7 @@ snapshot() {
 			echo "== $m"
 			bpftool map dump pinned "$XVD_PIN/$m" 2>&1
 		done
-		cat "$XVD_CONF"
+		cat "$XVD_CONF" "$XVD_STATE"
 		# VM ports and this test's links (other tests and benchmarks may
 		# add and remove theirs meanwhile)
 		ip -o link show | awk -F': ' '{print $2}' | sed 's/@.*//' |

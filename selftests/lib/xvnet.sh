@@ -5,7 +5,10 @@
 #   VM namespaces: veth ports made by xvnetd, far end eth0 in the namespace
 #
 #   xv_topology                 W, the wire veth pair, the NIC
-#   xvnetd_start [CONF-LINES]   xvnetd on $NIC with a private config/socket
+#   xvnetd_start [CONF-LINES]   xvnetd on $NIC with a private config, state
+#                               directory and socket; the admin's config
+#                               $XVD_CONF is never written, what requests
+#                               change is in $XVD_STATE
 #   xvnetd_stop [--teardown]    SIGTERM (pins stay) or a full teardown
 #   xvctl ARGS...               xvnetctl on this test's socket
 #   vm_ns_add NAME MAC IP/PFX [xvnetctl vm add options]
@@ -27,6 +30,8 @@ NIC=$(xv_name nic)
 WIRE_IP=10.77.0.1
 XVD_CONF=$XV_TMP/xvnetd.conf
 XVD_SOCK=$XV_TMP/xvnetd.sock
+XVD_STATE_DIR=$XV_TMP/state
+XVD_STATE=$XVD_STATE_DIR/xvnetd.state
 XVD_PID=
 # each test its own pin directory, so tests (and a real xvnetd) coexist
 XVD_PIN=${XVD_PIN:-/sys/fs/bpf/${XV_PREFIX}pins}
@@ -75,7 +80,8 @@ xvnetd_start() {
 
 _xvnetd_launch() {
 	bg_start "$XV_TMP/xvnetd.log" "$XV_BIN/xvnetd" --foreground --log-level debug \
-		--config "$XVD_CONF" --socket "$XVD_SOCK" --pin-dir "$XVD_PIN"
+		--config "$XVD_CONF" --state-dir "$XVD_STATE_DIR" --socket "$XVD_SOCK" \
+		--pin-dir "$XVD_PIN"
 	XVD_PID=$BG_PID
 	wait_until 20 xvctl status || fail "xvnetd did not start: $(tail -5 "$XV_TMP/xvnetd.log")"
 }
@@ -87,8 +93,8 @@ xvnetd_restart() {
 
 _xvnetd_teardown() {
 	[ -n "$XVD_PID" ] && proc_stop "$XVD_PID"
-	"$XV_BIN/xvnetd" --teardown --config "$XVD_CONF" --socket "$XVD_SOCK" \
-		--pin-dir "$XVD_PIN" >/dev/null 2>&1
+	"$XV_BIN/xvnetd" --teardown --config "$XVD_CONF" --state-dir "$XVD_STATE_DIR" \
+		--socket "$XVD_SOCK" --pin-dir "$XVD_PIN" >/dev/null 2>&1
 }
 
 xvctl() { "$XV_BIN/xvnetctl" -s "$XVD_SOCK" "$@"; }
