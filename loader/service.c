@@ -230,8 +230,20 @@ int svc_load(struct xvd *d, char *err, size_t errlen)
 
 	config_init(&d->admin);
 	r = read_admin(d, &text, &admin, err, errlen);
-	if (r < 0)
-		return -1;
+	if (r < 0 && access(d->state_path, F_OK) != 0)
+		return -1;              /* nothing else to run from */
+	if (r < 0) {
+		/* a bad edit must not stop a restart: run from the state, as a
+		 * refused reload keeps what runs; the last applied copy stays
+		 * the base of the next reload */
+		log_err("%s; running from the state, the edit is not applied", err);
+		text = read_text(d->applied_path, NULL);
+		if (text && parse_text(text, d->applied_path, &admin, err, errlen)) {
+			free(text);
+			text = NULL;
+		}
+		r = text ? 0 : 2;
+	}
 	if (access(d->state_path, F_OK) != 0) {
 		if (r == 1) {   /* nothing at all: wait for a config */
 			d->empty = true;
@@ -257,9 +269,10 @@ int svc_load(struct xvd *d, char *err, size_t errlen)
 		return -1;      /* never guess: the admin moves it away */
 	}
 	log_info("state from %s", d->state_path);
-	if (r == 1) {
-		log_warn("%s: no such file: running from the state alone",
-			 d->config_path);
+	if (r) {
+		if (r == 1)
+			log_warn("%s: no such file: running from the state alone",
+				 d->config_path);
 		return 0;
 	}
 	/* the admin's edits made while xvnetd was not running */

@@ -13,7 +13,7 @@
 #    CAP_NET_RAW;
 #  - the admin's config is byte-identical after vm add / vm del and a
 #    restart; the state file has the VMs; a reload merges an edit and keeps
-#    a VM added at run time;
+#    a VM added at run time; a bad edit at start runs from the state;
 #  - status exits 3 (degraded) when the NIC is down, 0 when it is up, and
 #    -j carries the same fields;
 #  - make install DESTDIR PREFIX=/usr/local: the unit with /usr/local
@@ -212,6 +212,16 @@ xvctl vm list | grep -q "^t2 " || fail "reload did not add t2: $(xvctl vm list)"
 xvctl vm list | grep -q "^v2 " && xvctl vm list | grep -q "^t1 " || fail "reload lost a VM added at run time: $(xvctl vm list)"
 cmp -s "$XVD_CONF" "$XV_TMP/conf.edited" || fail "reload changed the config"
 log "config byte-identical after vm add/del/restart/reload; state holds the VMs; reload merged t2"
+# a bad edit and a restart (systemd's Restart=, a reboot): the daemon runs
+# from its state, says why, and does not loop
+proc_stop "$XVD_PID"
+printf 'vm bad mac 02:zz port tap\n' >>"$XVD_CONF"
+_xvnetd_launch
+grep -q "running from the state, the edit is not applied" "$XV_TMP/xvnetd.log" ||
+	fail "no log line for a bad config at start: $(grep -i err "$XV_TMP/xvnetd.log")"
+xvctl vm list | grep -q "^t2 " && xvctl vm list | grep -q "^v2 " || fail "VMs lost with a bad config at start"
+cp "$XV_TMP/conf.edited" "$XVD_CONF"
+log "a bad config at start: running from the state"
 
 # ---- health: the NIC down --------------------------------------------------------------------
 xvctl status >/dev/null || fail "status with the NIC up: exit $?"
