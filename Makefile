@@ -48,11 +48,12 @@ XV_VERSION   := $(VERSION_BASE)$(if $(GIT_REV),+g$(GIT_REV)$(GIT_DIRTY))
 
 MANS := $(BUILD)/man/xvnetd.8 $(BUILD)/man/xvnetctl.8 $(BUILD)/man/xvnetd.conf.5
 UNIT := $(BUILD)/xvnetd.service
+METRICS_UNIT := $(BUILD)/xvnet-metrics.service
 
 .PHONY: all deps test selftest check clean demo bench bench-quick bench-coalesce \
 	install uninstall man FORCE
 .SECONDARY:
-all: $(BPF_OBJS) $(SKELS) $(BINS) $(UNIT) $(MANS)
+all: $(BPF_OBJS) $(SKELS) $(BINS) $(UNIT) $(METRICS_UNIT) $(MANS)
 
 $(BUILD)/include/xv_version.h: FORCE | $(BUILD)/include
 	@echo '#define XV_VERSION "$(XV_VERSION)"' > $@.tmp
@@ -127,7 +128,7 @@ PREFIX ?= /usr
 SBINDIR := $(PREFIX)/sbin
 BINDIR  := $(PREFIX)/bin
 DOCDIR  := $(PREFIX)/share/doc/xvnet
-$(UNIT): loader/xvnetd.service.in FORCE | $(BUILD)/bin
+$(BUILD)/%.service: loader/%.service.in FORCE | $(BUILD)/bin
 	@sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@BINDIR@|$(BINDIR)|g' \
 		-e 's|@DOCDIR@|$(DOCDIR)|g' $< > $@.tmp
 	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
@@ -149,6 +150,8 @@ INSTALLS := \
 	0755:$(BUILD)/bin/xvnet-xskdump:bin/xvnet-xskdump \
 	$(foreach t,$(TEST_TOOLS),0755:$(BUILD)/bin/$(t):lib/xvnet/$(t)) \
 	0644:$(UNIT):lib/systemd/system/xvnetd.service \
+	0644:$(METRICS_UNIT):lib/systemd/system/xvnet-metrics.service \
+	0644:loader/xvnet-metrics.timer:lib/systemd/system/xvnet-metrics.timer \
 	0644:$(BUILD)/man/xvnetd.8:share/man/man8/xvnetd.8 \
 	0644:$(BUILD)/man/xvnetctl.8:share/man/man8/xvnetctl.8 \
 	0644:$(BUILD)/man/xvnetd.conf.5:share/man/man5/xvnetd.conf.5 \

@@ -15,6 +15,7 @@ PACKAGES=(
 	iproute2 ethtool iperf3 tcpdump       # selftests
 	gnuplot-nox                           # benchmark plots
 	python3 python3-scapy                 # crafted frames in selftests
+	python3-prometheus-client             # selftests parse `stats --prometheus`
 	qemu-system-x86 busybox-static cpio   # real-guest selftest
 	openvswitch-switch                    # benchmark peer: OVS userspace datapath, AF_XDP ports
 )

@@ -16,6 +16,8 @@
 #    a VM added at run time; a bad edit at start runs from the state;
 #  - status exits 3 (degraded) when the NIC is down, 0 when it is up, and
 #    -j carries the same fields;
+#  - stats --prometheus parses as Prometheus text (python3-prometheus-client),
+#    per counter, per VM, per reason; --output is atomic; --watch has rates;
 #  - make install DESTDIR PREFIX=/usr/local: the unit with /usr/local
 #    paths, tools off the PATH, man pages readable with man -l; make
 #    uninstall removes every file it installed.
@@ -246,6 +248,36 @@ rc=0; xvctl status >"$XV_TMP/out" 2>&1 || rc=$?
 [ "$rc" -eq 3 ] && grep -q "problem: vm t2: port $TAP2 missing" "$XV_TMP/out" ||
 	fail "status with a missing port: exit $rc $(cat "$XV_TMP/out")"
 log "status: exit 3 with the NIC down and with a port missing, 0 when healthy; -j carries the fields"
+
+# ---- metrics: Prometheus text for node_exporter's textfile collector ------------------------
+PROM=$XV_TMP/xvnet.prom
+xvctl stats --prometheus --output "$PROM" || fail "stats --prometheus --output: exit $?"
+[ "$(stat -c %a "$PROM")" = 644 ] || fail "the textfile is not world-readable: $(stat -c %a "$PROM")"
+ls "$XV_TMP"/xvnet.prom.*.tmp >/dev/null 2>&1 && fail "a temporary file was left"
+# Debian's python3-prometheus-client (for Debian's python3) parses it as
+# Prometheus would
+/usr/bin/python3 - "$PROM" <<'PYEOF' || fail "the Prometheus text does not parse or lacks metrics: $(head -20 "$PROM")"
+import sys
+from prometheus_client.parser import text_string_to_metric_families
+fam = {f.name: f for f in text_string_to_metric_families(open(sys.argv[1]).read())}
+def samples(name):
+    return [(s.labels, s.value) for s in fam[name].samples]
+assert samples("xvnet_up") == [({}, 1.0)], samples("xvnet_up")
+assert samples("xvnet_degraded")[0][1] == 1.0        # t2's port is missing
+reasons = {l["counter"] for l, v in samples("xvnet_datapath_frames")}
+assert {"rx", "delivered", "no_vm", "flood_err", "tx_spoof"} <= reasons, reasons
+vms = {l["vm"] for l, v in samples("xvnet_vm_rx_packets")}
+assert {"t1", "t2", "v2"} <= vms, vms
+spoof = {(l["vm"], l["reason"]) for l, v in samples("xvnet_vm_tx_spoofed")}
+assert ("v2", "ip") in spoof and ("v2", "mac") in spoof, spoof
+PYEOF
+rc=0; xvctl stats --output "$PROM" >/dev/null 2>&1 || rc=$?
+[ "$rc" -eq 2 ] || fail "stats --output without --prometheus: exit $rc"
+# --watch: totals with rates per second from the second round on
+timeout 3.5 "$XV_BIN/xvnetctl" -s "$XVD_SOCK" stats --watch 1 >"$XV_TMP/watch.out" 2>&1
+grep -q "rates per second" "$XV_TMP/watch.out" && grep -Eq '^rx +[0-9]+ \([0-9]+/s\)$' "$XV_TMP/watch.out" ||
+	fail "stats --watch shows no rates: $(tail -5 "$XV_TMP/watch.out")"
+log "metrics: Prometheus text parsed (per counter, per VM, per spoof reason), written atomically; --watch shows rates"
 xvnetd_stop_rc=0
 xvctl shutdown --teardown || xvnetd_stop_rc=$?
 [ "$xvnetd_stop_rc" -eq 0 ] || fail "shutdown --teardown"
@@ -282,4 +314,4 @@ left=$(find "$DEST" -type f)
 [ -z "$left" ] || fail "make uninstall left: $left"
 log "make install: $n files, unit with /usr/local paths; make uninstall removed them all"
 
-pass "version, check-config, readiness (READY=1 after status answers), empty daemon, unit caps (tap, veth, xsk; CAP_NET_RAW named), config untouched, status exit 3, install/uninstall"
+pass "version, check-config, readiness (READY=1 after status answers), empty daemon, unit caps (tap, veth, xsk; CAP_NET_RAW named), config untouched, status exit 3, metrics, install/uninstall"
