@@ -2,6 +2,8 @@
 /* xvnetd as a host service: see loader/service.h. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <glob.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -134,18 +136,135 @@ static int parse_text(const char *text, const char *fname,
 	return r;
 }
 
+/*
+ * The admin's configuration: FILE, then FILE.d/ *.conf in name order (glob
+ * sorts), as one text, so that a drop-in (from a package, a config
+ * management tool) is a statement like any other and the merge of a reload
+ * sees it.  Parse errors are given back with the file and line they come
+ * from (the text's line numbers are mapped back).
+ */
+struct admin_src {
+	glob_t g;
+	size_t n;                       /* files: main + drop-ins */
+	int first[64];                  /* text line of each file's line 1 */
+	const char *name[64];
+};
+
+static char *read_admin_text(const char *path, struct admin_src *src)
+{
+	char pattern[PATH_MAX + 16], *text, *all;
+	size_t len, total, lines = 0;
+
+	memset(src, 0, sizeof(*src));
+	text = read_text(path, &len);
+	if (!text)
+		return NULL;
+	src->name[0] = path;
+	src->first[0] = 1;
+	src->n = 1;
+	snprintf(pattern, sizeof(pattern), "%s.d/*.conf", path);
+	if (glob(pattern, 0, NULL, &src->g) != 0)
+		return text;
+	all = text;
+	total = len;
+	for (size_t i = 0; i < src->g.gl_pathc && src->n < 64; i++) {
+		size_t dlen;
+		char *drop = read_text(src->g.gl_pathv[i], &dlen), *p;
+
+		if (!drop)
+			continue;
+		if (total && all[total - 1] != '\n')
+			dlen++;                 /* the previous file's last line */
+		p = realloc(all, total + dlen + 1);
+		if (!p) {
+			free(drop);
+			break;
+		}
+		all = p;
+		if (total && all[total - 1] != '\n')
+			all[total++] = '\n';
+		for (size_t k = 0; k < total; k++)
+			lines += all[k] == '\n';
+		strcpy(all + total, drop);
+		total += strlen(drop);
+		free(drop);
+		src->name[src->n] = src->g.gl_pathv[i];
+		src->first[src->n++] = (int)lines + 1;
+		lines = 0;
+	}
+	return all;
+}
+
+static void admin_src_free(struct admin_src *src)
+{
+	if (src->n)
+		globfree(&src->g);
+	memset(src, 0, sizeof(*src));
+}
+
+/* "PATH:N: why" about the joined text -> "FILE:LINE: why". */
+static void admin_err(const struct admin_src *src, const char *path, char *err,
+		      size_t errlen)
+{
+	size_t pl = strlen(path), k;
+	char why[XV_ERR_LEN];
+	long line;
+	char *end;
+
+	if (src->n < 2 || strncmp(err, path, pl) || err[pl] != ':')
+		return;
+	line = strtol(err + pl + 1, &end, 10);
+	if (end == err + pl + 1 || *end != ':')
+		return;
+	for (k = src->n - 1; k > 0 && line < src->first[k]; k--)
+		;
+	snprintf(why, sizeof(why), "%s", end + 1);
+	snprintf(err, errlen, "%s:%ld:%s", src->name[k],
+		 line - src->first[k] + 1, why);
+}
+
+/* Read and parse the admin's configuration: 1 absent, 0 ok, -1 error. */
+static int load_admin(const char *path, char **text, struct xvd_config *cfg,
+		      char *err, size_t errlen)
+{
+	struct admin_src src;
+	int r = 0;
+
+	config_init(cfg);
+	*text = read_admin_text(path, &src);
+	if (!*text && errno == ENOENT)
+		r = 1;
+	else if (!*text)
+		r = ERR("%s: %s", path, strerror(errno));
+	else if (parse_text(*text, path, cfg, err, errlen)) {
+		admin_err(&src, path, err, errlen);
+		free(*text);
+		*text = NULL;
+		r = -1;
+	} else if (src.n > 1) {
+		log_debug("%s: with %zu drop-ins from %s.d", path, src.n - 1, path);
+	}
+	admin_src_free(&src);
+	return r;
+}
+
 int svc_check_config(const char *path)
 {
 	struct xvd_config cfg;
-	char err[XV_ERR_LEN];
+	char err[XV_ERR_LEN], *text;
+	int r = load_admin(path, &text, &cfg, err, sizeof(err));
 
-	if (config_load(path, &cfg, err, sizeof(err))) {
-		fprintf(stderr, "%s\n", err);
+	if (r) {
+		if (r == 1)
+			fprintf(stderr, "%s: no such file\n", path);
+		else
+			fprintf(stderr, "%s\n", err);
 		return 1;
 	}
 	printf("%s: OK (nic %s, %zu VMs, %zu flows, %zu rules)\n", path,
 	       cfg.nic, cfg.n_vms, cfg.n_flows, cfg.n_rules);
 	config_free(&cfg);
+	free(text);
 	return 0;
 }
 
@@ -208,18 +327,7 @@ int svc_save_applied(struct xvd *d, char *err, size_t errlen)
 static int read_admin(const struct xvd *d, char **text, struct xvd_config *cfg,
 		      char *err, size_t errlen)
 {
-	*text = read_text(d->config_path, NULL);
-	config_init(cfg);
-	if (!*text && errno == ENOENT)
-		return 1;
-	if (!*text)
-		return ERR("%s: %s", d->config_path, strerror(errno));
-	if (parse_text(*text, d->config_path, cfg, err, errlen)) {
-		free(*text);
-		*text = NULL;
-		return -1;
-	}
-	return 0;
+	return load_admin(d->config_path, text, cfg, err, errlen);
 }
 
 int svc_load(struct xvd *d, char *err, size_t errlen)

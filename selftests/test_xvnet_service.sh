@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # xvnetd as a host service (issue 21), without traffic:
 #  - --version on both programs, from the VERSION file;
-#  - --check-config: OK / FILE:LINE, exit 0 / 1, nothing touched;
+#  - --check-config: OK / FILE:LINE, exit 0 / 1, nothing touched; drop-ins
+#    in FILE.d/*.conf read, their errors named by drop-in and line;
 #  - readiness: a NOTIFY_SOCKET datagram socket gets READY=1 once, and only
 #    when `status` already answers; RELOADING=1/READY=1 on reload,
 #    STOPPING=1 at exit;
@@ -13,7 +14,8 @@
 #    CAP_NET_RAW;
 #  - the admin's config is byte-identical after vm add / vm del and a
 #    restart; the state file has the VMs; a reload merges an edit and keeps
-#    a VM added at run time; a bad edit at start runs from the state;
+#    a VM added at run time; a drop-in's VM comes and goes with the file;
+#    a bad edit at start runs from the state;
 #  - status exits 3 (degraded) when the NIC is down, 0 when it is up, and
 #    -j carries the same fields;
 #  - stats --prometheus parses as Prometheus text (python3-prometheus-client),
@@ -63,7 +65,18 @@ rc=0; "$D" --check-config "$XV_TMP/cc/none.conf" >/dev/null 2>&1 || rc=$?
 [ "$rc" -eq 1 ] || fail "--check-config of a missing file: exit $rc"
 snap >"$XV_TMP/cc.after"
 cmp -s "$XV_TMP/cc.before" "$XV_TMP/cc.after" || fail "--check-config touched files: $(diff "$XV_TMP/cc.before" "$XV_TMP/cc.after")"
-log "--check-config: OK 0, FILE:LINE 1, missing 1, nothing touched"
+# drop-ins: FILE.d/*.conf, in name order; an error names the drop-in's line
+mkdir "$XV_TMP/cc/good.conf.d"
+printf '# b\nvm b mac 02:00:00:00:00:02 port tap\n' >"$XV_TMP/cc/good.conf.d/10-b.conf"
+printf 'not a conf\n' >"$XV_TMP/cc/good.conf.d/README"
+out=$("$D" --check-config "$XV_TMP/cc/good.conf" 2>&1) || fail "--check-config with a drop-in: exit $? ($out)"
+[[ "$out" == *"OK (nic eth9, 2 VMs"* ]] || fail "--check-config did not read the drop-in: '$out'"
+printf '\nvm c mac 02:00:00:00:00:02 port tap\n' >"$XV_TMP/cc/good.conf.d/20-c.conf"
+rc=0; out=$("$D" --check-config "$XV_TMP/cc/good.conf" 2>&1) || rc=$?
+[ "$rc" -eq 1 ] && [[ "$out" == *"good.conf.d/20-c.conf:2: mac: '02:00:00:00:00:02' already used"* ]] ||
+	fail "--check-config, bad drop-in: exit $rc '$out'"
+rm -r "$XV_TMP/cc/good.conf.d"
+log "--check-config: OK 0, FILE:LINE 1, missing 1, nothing touched; drop-ins read, their errors named"
 
 # ---- readiness (sd_notify) and the empty daemon -----------------------------------------
 # The listener binds the NOTIFY_SOCKET, logs every datagram, and on the
@@ -213,6 +226,17 @@ cleanup_add ip link del "$TAP2"
 xvctl vm list | grep -q "^t2 " || fail "reload did not add t2: $(xvctl vm list)"
 xvctl vm list | grep -q "^v2 " && xvctl vm list | grep -q "^t1 " || fail "reload lost a VM added at run time: $(xvctl vm list)"
 cmp -s "$XVD_CONF" "$XV_TMP/conf.edited" || fail "reload changed the config"
+# a drop-in is part of the admin's configuration: added, then removed
+TAP3=$(xv_name t3)
+mkdir "$XVD_CONF.d"
+printf 'vm t3 mac 02:00:00:00:44:06 port tap ifname %s\n' "$TAP3" >"$XVD_CONF.d/50-t3.conf"
+cleanup_add ip link del "$TAP3"
+xvctl reload || fail "reload with a drop-in refused"
+xvctl vm list | grep -q "^t3 " || fail "the drop-in's VM is missing: $(xvctl vm list)"
+rm -r "$XVD_CONF.d"
+xvctl reload || fail "reload without the drop-in refused"
+xvctl vm list | grep -q "^t3 " && fail "the drop-in's VM stayed after it was removed"
+ip link show "$TAP3" >/dev/null 2>&1 && fail "the drop-in VM's port stayed"
 log "config byte-identical after vm add/del/restart/reload; state holds the VMs; reload merged t2"
 # a bad edit and a restart (systemd's Restart=, a reboot): the daemon runs
 # from its state, says why, and does not loop
