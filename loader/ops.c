@@ -6,6 +6,7 @@
  * while applying rolls back what was done.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <net/if.h>
 #include <stdarg.h>
 #include <linux/capability.h>
@@ -470,11 +471,11 @@ static void problem(struct json_object *list, const char *fmt, ...)
  * in the port map (stale), a capability the unit grants but we lack.  The
  * datapath's error counters are shown, not judged: they only ever grow.
  */
-static void health(struct xvd *d, struct json_object *o)
+static void health(struct xvd *d, struct json_object *o,
+		   struct json_object *probs)
 {
 	static const int caps[] = { CAP_BPF, CAP_PERFMON, CAP_NET_ADMIN,
 				    CAP_SYS_ADMIN, CAP_NET_RAW, CAP_IPC_LOCK };
-	struct json_object *probs = json_object_new_array();
 	struct json_object *missing = json_object_new_array();
 	struct json_object *stale = json_object_new_array();
 	char oper[32], carrier[8];
@@ -528,27 +529,91 @@ static void health(struct xvd *d, struct json_object *o)
 	json_object_object_add(o, "problems", probs);
 }
 
-/* The datapath's error counters, for status (summed over CPUs). */
-static void error_counters(struct xvd *d, struct json_object *o)
-{
-	static const char *const errs[] = { "flood_err", "queue_not_ready",
-		"meta_fail", "vlan_pop_fail", "vlan_push_fail", "tx_uplink_down",
-		"skb_path_drop", "cpu_spread_drop", "slow_path_full" };
-	struct json_object *st = tbl_stats(d, NULL), *cnt, *v;
-	struct json_object *e = json_object_new_object();
+/* The datapath's error counters: their growth is a health problem (their
+ * totals alone are not: they only ever grow). */
+static const __u32 err_idx[XV_HEALTH_ERRS] = {
+	XVNET_CNT_FLOOD_ERR, XVNET_CNT_QUEUE_NOT_READY, XVNET_CNT_META_FAIL,
+	XVNET_CNT_VLAN_POP_FAIL, XVNET_CNT_VLAN_PUSH_FAIL,
+	XVNET_CNT_TX_UPLINK_DOWN, XVNET_CNT_SKB_PATH_DROP,
+	XVNET_CNT_CPU_SPREAD_DROP, XVNET_CNT_SLOW_PATH_FULL,
+};
+static const char *const counter_names[] = {
+#define XVNET_X_NAME(e, name, desc) name,
+	XVNET_COUNTERS(XVNET_X_NAME)
+#undef XVNET_X_NAME
+};
 
-	if (json_object_object_get_ex(st, "counters", &cnt))
-		for (size_t i = 0; i < sizeof(errs) / sizeof(errs[0]); i++)
-			if (json_object_object_get_ex(cnt, errs[i], &v))
-				json_object_object_add(e, errs[i],
-						       json_object_get(v));
-	json_object_put(st);
+static time_t mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
+}
+
+static void err_sample(struct xvd *d, struct xvd_err_sample *s)
+{
+	__u64 *pc = calloc((size_t)d->ncpus, sizeof(*pc));
+
+	memset(s, 0, sizeof(*s));
+	s->t = mono_s();
+	for (int i = 0; pc && i < XV_HEALTH_ERRS; i++) {
+		__u32 k = err_idx[i];
+
+		if (!bpf_map_lookup_elem(d->m.stats, &k, pc))
+			for (int c = 0; c < d->ncpus; c++)
+				s->v[i] += pc[c];
+	}
+	s->set = pc != NULL;
+	free(pc);
+}
+
+void health_tick(struct xvd *d)
+{
+	if (d->hs[1].set && mono_s() - d->hs[1].t < XV_HEALTH_EVERY_S)
+		return;
+	d->hs[0] = d->hs[1];
+	err_sample(d, &d->hs[1]);
+}
+
+/* "errors" (totals), "errors_recent" (growth since the older sample, 10-20
+ * s ago) and a problem when any grew. */
+static void error_counters(struct xvd *d, struct json_object *o,
+			   struct json_object *probs)
+{
+	struct json_object *e = json_object_new_object();
+	struct json_object *recent = json_object_new_object();
+	const struct xvd_err_sample *base = d->hs[0].set ? &d->hs[0] :
+					    d->hs[1].set ? &d->hs[1] : NULL;
+	struct xvd_err_sample cur;
+	char grew[200] = "";
+	size_t len = 0;
+
+	err_sample(d, &cur);
+	for (int i = 0; i < XV_HEALTH_ERRS; i++) {
+		const char *name = counter_names[err_idx[i]];
+		uint64_t dv = base && cur.v[i] > base->v[i] ? cur.v[i] - base->v[i] : 0;
+
+		json_object_object_add(e, name, json_object_new_uint64(cur.v[i]));
+		json_object_object_add(recent, name, json_object_new_uint64(dv));
+		/* flood clones to a port that is down (a tap no VMM opened
+		 * yet) fail by design: flood_err is shown, never judged */
+		if (dv && err_idx[i] != XVNET_CNT_FLOOD_ERR && len < sizeof(grew))
+			len += (size_t)snprintf(grew + len, sizeof(grew) - len,
+						" %s +%" PRIu64, name, dv);
+	}
 	json_object_object_add(o, "errors", e);
+	json_object_object_add(o, "errors_recent", recent);
+	json_object_object_add(o, "errors_window_s", json_object_new_int64(
+				       base ? (int64_t)(cur.t - base->t) : 0));
+	if (grew[0])
+		problem(probs, "datapath errors in the last %ld s:%s",
+			(long)(cur.t - base->t), grew);
 }
 
 static struct json_object *status(struct xvd *d)
 {
-	struct json_object *o;
+	struct json_object *o, *probs = json_object_new_array();
 	int vms, flows;
 
 	if (d->empty) {
@@ -562,7 +627,7 @@ static struct json_object *status(struct xvd *d)
 		json_object_object_add(o, "flows", json_object_new_int(flows));
 		json_object_object_add(o, "configured_flows",
 				       json_object_new_int((int)d->cfg.n_flows));
-		error_counters(d, o);
+		error_counters(d, o, probs);
 	}
 	json_object_object_add(o, "config", json_object_new_string(d->config_path));
 	json_object_object_add(o, "state", json_object_new_string(d->state_path));
@@ -573,7 +638,7 @@ static struct json_object *status(struct xvd *d)
 	json_object_object_add(o, "version", json_object_new_string(XV_VERSION));
 	if (!d->empty)
 		json_object_object_add(o, "xsk", xskp_status());
-	health(d, o);
+	health(d, o, probs);
 	return xv_reply_ok(o);
 }
 

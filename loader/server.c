@@ -221,8 +221,10 @@ int server_run(struct xvd *d)
 			log_err("poll: %s", strerror(errno));
 			break;
 		}
-		if (d->skel)
+		if (d->skel) {
 			sp_tick(d);
+			health_tick(d);
+		}
 		if (rbk >= 0 && (pfd[rbk].revents & POLLIN))
 			sp_poll(d);
 		if (r == 0) {

@@ -37,6 +37,15 @@ struct xvd_slow_stats {
 	uint64_t flushed, aged;     /* entries deleted */
 };
 
+/* Datapath error counters sampled for health (ops.c: health_tick). */
+#define XV_HEALTH_ERRS 9
+#define XV_HEALTH_EVERY_S 10
+struct xvd_err_sample {
+	bool set;
+	time_t t;                   /* CLOCK_MONOTONIC seconds */
+	uint64_t v[XV_HEALTH_ERRS];
+};
+
 struct xvd {
 	struct xvd_config cfg;          /* what runs (the state) */
 	char config_path[PATH_MAX];     /* the admin's file: read only */
@@ -64,6 +73,7 @@ struct xvd {
 	struct xvd_slow_stats sp;
 	uint64_t next_age_ns;
 	bool sp_flows_on;           /* xvnet_config.flows_active known set */
+	struct xvd_err_sample hs[2];    /* older, newer (health_tick) */
 };
 
 /* datapath.c: bpffs, skeleton, pins, XDP link, tc filter. */
@@ -114,6 +124,9 @@ const struct vm_conf *req_vm(const struct xvd *d, struct json_object *args,
 			     const char *field, char *err, size_t errlen);
 struct json_object *xvd_handle(struct xvd *d, struct json_object *req);
 int xvd_reload(struct xvd *d, char *err, size_t errlen);
+/* Every XV_HEALTH_EVERY_S: a sample of the error counters, so that status
+ * can say which grew in the last 10-20 s. */
+void health_tick(struct xvd *d);
 /* Whole validation of vm.add / flow.add|del arguments against cfg. */
 int vm_request_parse(const struct xvd_config *cfg, struct json_object *args,
 		     struct vm_conf *vm, char *err, size_t errlen);

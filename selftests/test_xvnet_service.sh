@@ -266,6 +266,29 @@ for k in ("ports_missing", "ports_stale", "capabilities_missing", "errors"):
     assert k in d, k' "$XV_TMP/out.json" || fail "-j status fields: $(cat "$XV_TMP/out.json")"
 ip link set "$NIC" up
 wait_until 5 xvctl status || fail "status after the NIC came back: $(xvctl status 2>&1)"
+# a datapath error counter that grows: degraded, naming it.  No traffic:
+# the counter is raised in this test's own pinned map (queue_not_ready,
+# index 14 of XVNET_COUNTERS; one value for every CPU's slot)
+if command -v bpftool >/dev/null; then
+	idx=$(awk '/XVNET_COUNTERS\(X\)/ {on=1; next} on && /X\(/ {if ($0 ~ /"queue_not_ready"/) {print n; exit} n++}' \
+		"$XV_ROOT/maps/xvnet_maps.h")
+	[ -n "$idx" ] || fail "queue_not_ready not found in maps/xvnet_maps.h"
+	bpftool map update pinned "$XVD_PIN/xvnet_stats" key "$idx" 0 0 0 value 7 0 0 0 0 0 0 0 ||
+		fail "bpftool map update of xvnet_stats"
+	# (status exits 3 then: not in a pipeline, pipefail is on)
+	grew() { local out; out=$(xvctl status 2>/dev/null); grep -q "problem: datapath errors in the last [0-9]* s: queue_not_ready +" <<<"$out"; }
+	wait_until 25 grew || fail "a growing queue_not_ready is not a problem: $(xvctl status 2>&1 | tail -3)"
+	rc=0; xvctl -j status >"$XV_TMP/out.json" || rc=$?
+	[ "$rc" -eq 3 ] || fail "status with growing errors: exit $rc"
+	python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["errors_recent"]["queue_not_ready"] > 0 and d["errors"]["queue_not_ready"] >= 7, d' "$XV_TMP/out.json" ||
+		fail "errors_recent: $(cat "$XV_TMP/out.json")"
+	# it passes once no more grow for a full window
+	wait_until 30 xvctl status || fail "still degraded after the errors stopped: $(xvctl status 2>&1 | tail -3)"
+	log "a growing error counter: degraded (exit 3), named, -j errors_recent; healthy again when it stops"
+fi
 # a port deleted behind xvnetd's back: missing, degraded
 ip link del "$TAP2"
 rc=0; xvctl status >"$XV_TMP/out" 2>&1 || rc=$?
