@@ -16,6 +16,7 @@ PACKAGES=(
 	gnuplot-nox                           # benchmark plots
 	python3 python3-scapy                 # crafted frames in selftests
 	python3-prometheus-client             # selftests parse `stats --prometheus`
+	bash-completion                       # selftests try xvnetctl's completion
 	qemu-system-x86 busybox-static cpio   # real-guest selftest
 	openvswitch-switch                    # benchmark peer: OVS userspace datapath, AF_XDP ports
 )

@@ -296,6 +296,21 @@ rc=0; xvctl status >"$XV_TMP/out" 2>&1 || rc=$?
 	fail "status with a missing port: exit $rc $(cat "$XV_TMP/out")"
 log "status: exit 3 with the NIC down and with a port missing, 0 when healthy; -j carries the fields"
 
+# ---- bash completion: objects, verbs, and VM names from the daemon ------------------------
+if [ -f /usr/share/bash-completion/bash_completion ]; then
+	comp=$(bash -c '
+		. /usr/share/bash-completion/bash_completion
+		. "$1/ctl/xvnetctl.bash-completion"
+		shift
+		COMP_WORDS=("$@"); COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
+		COMP_LINE="$*"; COMP_POINT=${#COMP_LINE}
+		PATH=$0:$PATH _xvnetctl xvnetctl
+		echo "${COMPREPLY[*]}"' "$XV_BIN" "$XV_ROOT" xvnetctl -s "$XVD_SOCK" vm show "")
+	[[ " $comp " == *" t1 "* && " $comp " == *" v2 "* ]] || fail "completion of vm show: '$comp'"
+	log "bash completion: vm show <TAB> -> $comp"
+else
+	log "bash-completion not installed: completion not tried (make deps)"
+fi
 # ---- metrics: Prometheus text for node_exporter's textfile collector ------------------------
 PROM=$XV_TMP/xvnet.prom
 xvctl stats --prometheus --output "$PROM" || fail "stats --prometheus --output: exit $?"
