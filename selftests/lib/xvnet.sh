@@ -32,6 +32,7 @@ WIRE_IP=10.77.0.1
 XVD_CONF=$XV_TMP/xvnetd.conf
 XVD_SOCK=$XV_TMP/xvnetd.sock
 XVD_STATE_DIR=$XV_TMP/state
+# shellcheck disable=SC2034  # the tests read what requests persisted here
 XVD_STATE=$XVD_STATE_DIR/xvnetd.state
 XVD_PID=
 # each test its own pin directory, so tests (and a real xvnetd) coexist
