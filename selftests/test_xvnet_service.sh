@@ -192,6 +192,8 @@ import json, sys
 d = json.load(sys.stdin)
 x = d["xsk"]
 assert x and x.get("sockets", 0) >= 1, x' || fail "xsk VM without sockets: $(xvctl -j vm show x1)"
+# a tap no VMM opened yet is down, not a problem: healthy
+xvctl status >"$XV_TMP/out" 2>&1 || fail "status with a tap, a veth and an xsk VM: exit $? ($(cat "$XV_TMP/out"))"
 log "tap, veth and xsk VM up under the unit's capability set"
 xvctl vm del x1 || fail "vm del x1"
 proc_stop "$XVD_PID"
@@ -226,6 +228,14 @@ cleanup_add ip link del "$TAP2"
 xvctl vm list | grep -q "^t2 " || fail "reload did not add t2: $(xvctl vm list)"
 xvctl vm list | grep -q "^v2 " && xvctl vm list | grep -q "^t1 " || fail "reload lost a VM added at run time: $(xvctl vm list)"
 cmp -s "$XVD_CONF" "$XV_TMP/conf.edited" || fail "reload changed the config"
+# a bad edit, reloaded: refused with FILE:LINE, nothing changes
+cp "$XVD_STATE" "$XV_TMP/state.before"
+printf 'vm t9 mac 02:00:00:00:44:09 vlan 99999 port tap\n' >>"$XVD_CONF"
+rc=0; xvctl reload >"$XV_TMP/out" 2>&1 || rc=$?
+[ "$rc" -eq 1 ] && grep -q "$XVD_CONF:$(wc -l <"$XVD_CONF"): vlan" "$XV_TMP/out" ||
+	fail "reload of a bad edit: exit $rc $(cat "$XV_TMP/out")"
+cmp -s "$XVD_STATE" "$XV_TMP/state.before" || fail "a refused reload changed the state"
+cp "$XV_TMP/conf.edited" "$XVD_CONF"
 # a drop-in is part of the admin's configuration: added, then removed
 TAP3=$(xv_name t3)
 mkdir "$XVD_CONF.d"
