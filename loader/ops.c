@@ -520,8 +520,9 @@ static void health(struct xvd *d, struct json_object *o,
 	json_object_object_add(o, "ports_missing", missing);
 	json_object_object_add(o, "ports_stale", stale);
 	gap = svc_cap_hint(caps, sizeof(caps) / sizeof(caps[0]));
-	json_object_object_add(o, "capabilities_missing",
-			       json_object_new_string(gap[0] ? gap + 10 : ""));
+	/* " (missing CAP_A, CAP_B)" -> "CAP_A, CAP_B" */
+	json_object_object_add(o, "capabilities_missing", json_object_new_string_len(
+				       gap[0] ? gap + 10 : "", gap[0] ? (int)strlen(gap) - 11 : 0));
 	if (gap[0])
 		problem(probs, "capabilities:%s", gap);
 	json_object_object_add(o, "degraded", json_object_new_boolean(
