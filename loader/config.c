@@ -814,7 +814,7 @@ int config_load(const char *path, struct xvd_config *cfg, char *err,
 	return r;
 }
 
-static void format_flow(const struct flow_conf *fc, FILE *f)
+void flow_conf_format(const struct flow_conf *fc, FILE *f)
 {
 	char src[46], dst[46], pb[8];
 
@@ -838,12 +838,66 @@ static void format_flow(const struct flow_conf *fc, FILE *f)
 	fputc('\n', f);
 }
 
-int config_format(const struct xvd_config *cfg, FILE *f)
+void vm_conf_format(const struct vm_conf *vm, FILE *f)
 {
 	char mac[18];
 
-	fprintf(f, "# xvnetd.conf: written by xvnetd after every change"
-		" (comments are not kept).\n");
+	xv_fmt_mac(vm->mac, mac);
+	fprintf(f, "vm %s id %d mac %s vlan %u port %s ifname %s",
+		vm->name, vm->id, mac, vm->vlan,
+		port_kind_name(vm->port_kind), vm->ifname);
+	if (vm->port_kind == XVNET_PORT_VETH)
+		fprintf(f, " netns %s peer-ifname %s", vm->netns,
+			vm->peer_ifname);
+	if (vm->port_kind == XVNET_PORT_XSK) {
+		fprintf(f, " peer-ifname %s", vm->peer_ifname);
+		xsk_conf_format(&vm->xsk, f);
+		coal_conf_format(&vm->coal, f);
+	}
+	fprintf(f, " queues %u%s%s", vm->queues,
+		vm->keep_vlan ? " keep-vlan" : "",
+		vm->owned ? " owned" : "");
+	if (vm->has_owner)
+		fprintf(f, " owner %s", vm->owner);
+	if (vm->has_group)
+		fprintf(f, " group %s", vm->group);
+	/* only what is off: an allowance added later is on */
+	if ((vm->allow & XVNET_VM_ALLOW_ALL) != XVNET_VM_ALLOW_ALL) {
+		char names[128];
+
+		vm_allow_format(XVNET_VM_ALLOW_ALL & ~vm->allow, names,
+				sizeof(names));
+		fprintf(f, " no-allow %s", names);
+	}
+	for (int a = 0; a < vm->n_addrs; a++) {
+		char ip[46];
+
+		xv_fmt_ip(vm->addrs[a], ip, sizeof(ip));
+		fprintf(f, " ip %s", ip);
+	}
+	if (vm->has_rss_key) {
+		char key[XV_RSS_KEY_STR];
+
+		rss_format_key(vm->rss_key, key);
+		fprintf(f, " rss-key %s", key);
+	}
+	if (vm->has_rss_indir) {
+		char ind[XV_RSS_INDIR_STR];
+
+		rss_format_indir(vm->rss_indir, ind);
+		fprintf(f, " rss-indir %s", ind);
+	}
+	if (vm->has_rss_fields)
+		fprintf(f, " rss-fields %s", rss_fields_name(vm->rss_fields));
+	for (int c = 0; c < vm->n_queue_cpus; c++)
+		fprintf(f, "%s%u", c ? "," : " queue-cpus ", vm->queue_cpus[c]);
+	fputc('\n', f);
+}
+
+int config_format(const struct xvd_config *cfg, FILE *f)
+{
+	fprintf(f, "# xvnetd state: written by xvnetd after every change; the"
+		" admin's config\n# is the --config file (never written).\n");
 	fprintf(f, "nic %s\n", cfg->nic);
 	if (cfg->socket_group[0])
 		fprintf(f, "socket-group %s\n", cfg->socket_group);
@@ -853,62 +907,10 @@ int config_format(const struct xvd_config *cfg, FILE *f)
 		fprintf(f, "malformed pass\n");
 	if (cfg->rx_hash_hw)
 		fprintf(f, "rx-hash hw\n");
-	for (size_t i = 0; i < cfg->n_vms; i++) {
-		const struct vm_conf *vm = &cfg->vms[i];
-
-		xv_fmt_mac(vm->mac, mac);
-		fprintf(f, "vm %s id %d mac %s vlan %u port %s ifname %s",
-			vm->name, vm->id, mac, vm->vlan,
-			port_kind_name(vm->port_kind), vm->ifname);
-		if (vm->port_kind == XVNET_PORT_VETH)
-			fprintf(f, " netns %s peer-ifname %s", vm->netns,
-				vm->peer_ifname);
-		if (vm->port_kind == XVNET_PORT_XSK) {
-			fprintf(f, " peer-ifname %s", vm->peer_ifname);
-			xsk_conf_format(&vm->xsk, f);
-			coal_conf_format(&vm->coal, f);
-		}
-		fprintf(f, " queues %u%s%s", vm->queues,
-			vm->keep_vlan ? " keep-vlan" : "",
-			vm->owned ? " owned" : "");
-		if (vm->has_owner)
-			fprintf(f, " owner %s", vm->owner);
-		if (vm->has_group)
-			fprintf(f, " group %s", vm->group);
-		/* only what is off: an allowance added later is on */
-		if ((vm->allow & XVNET_VM_ALLOW_ALL) != XVNET_VM_ALLOW_ALL) {
-			char names[128];
-
-			vm_allow_format(XVNET_VM_ALLOW_ALL & ~vm->allow, names,
-					sizeof(names));
-			fprintf(f, " no-allow %s", names);
-		}
-		for (int a = 0; a < vm->n_addrs; a++) {
-			char ip[46];
-
-			xv_fmt_ip(vm->addrs[a], ip, sizeof(ip));
-			fprintf(f, " ip %s", ip);
-		}
-		if (vm->has_rss_key) {
-			char key[XV_RSS_KEY_STR];
-
-			rss_format_key(vm->rss_key, key);
-			fprintf(f, " rss-key %s", key);
-		}
-		if (vm->has_rss_indir) {
-			char ind[XV_RSS_INDIR_STR];
-
-			rss_format_indir(vm->rss_indir, ind);
-			fprintf(f, " rss-indir %s", ind);
-		}
-		if (vm->has_rss_fields)
-			fprintf(f, " rss-fields %s", rss_fields_name(vm->rss_fields));
-		for (int c = 0; c < vm->n_queue_cpus; c++)
-			fprintf(f, "%s%u", c ? "," : " queue-cpus ", vm->queue_cpus[c]);
-		fputc('\n', f);
-	}
+	for (size_t i = 0; i < cfg->n_vms; i++)
+		vm_conf_format(&cfg->vms[i], f);
 	for (size_t i = 0; i < cfg->n_flows; i++)
-		format_flow(&cfg->flows[i], f);
+		flow_conf_format(&cfg->flows[i], f);
 	if (cfg->flow_idle_timeout != XV_FLOW_IDLE_DEFAULT)
 		fprintf(f, "flow-idle-timeout %u\n", cfg->flow_idle_timeout);
 	for (size_t i = 0; i < cfg->n_rules; i++) {

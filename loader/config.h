@@ -161,6 +161,26 @@ int config_parse_stream(FILE *f, const char *fname, struct xvd_config *cfg,
 int config_load(const char *path, struct xvd_config *cfg, char *err,
 		size_t errlen);
 int config_format(const struct xvd_config *cfg, FILE *f);
+/* One 'vm' / 'flow' line (with its newline), as config_format writes it. */
+void vm_conf_format(const struct vm_conf *vm, FILE *f);
+void flow_conf_format(const struct flow_conf *fc, FILE *f);
+/*
+ * Reload (loader/merge.c): the admin's file changed from old_admin to
+ * new_admin while the daemon ran from `running` (the admin file plus what
+ * requests changed).  out = running with the admin's edits applied: the
+ * global settings of new_admin; a VM, flow or VM's rule list that the edit
+ * added, changed or removed is added, replaced or removed; everything the
+ * edit did not touch stays as it runs (VMs added at run time, rss set...).
+ * A replaced VM keeps its id and, on the same device, its owned flag; a
+ * new one gets the file's id if that slot is free (else a free slot).
+ * On a conflict (e.g. a MAC used by a VM added at run time) err names it.
+ */
+/* nic, socket-group, flow-max, malformed, rx-hash, flow-idle-timeout */
+void config_take_globals(struct xvd_config *out, const struct xvd_config *admin);
+int config_merge(const struct xvd_config *running,
+		 const struct xvd_config *old_admin,
+		 const struct xvd_config *new_admin, struct xvd_config *out,
+		 char *err, size_t errlen);
 /* Atomic: temp file, fsync, rename, fsync directory. */
 int config_save(const struct xvd_config *cfg, const char *path, char *err,
 		size_t errlen);
