@@ -429,9 +429,10 @@ static void print_stats(struct json_object *data, bool counters,
 		if (pvm)
 			json_object_object_get_ex(pvm, "egress", &peg);
 		if (json_object_object_get_ex(vm, "egress", &eg))
-			printf("    egress tx %s%s bytes %s spoofed %s (mac %s vlan %s"
+			printf("    egress tx %s%s bytes %s by-tc %s spoofed %s (mac %s vlan %s"
 			       " ip %s arp %s nd %s)\n", js(eg, "tx"),
-			       rate(peg, eg, "tx", dt), js(eg, "tx_bytes"), js(eg, "spoof"),
+			       rate(peg, eg, "tx", dt), js(eg, "tx_bytes"), js(eg, "tx_skb"),
+			       js(eg, "spoof"),
 			       js(eg, "spoof_mac"), js(eg, "spoof_vlan"),
 			       js(eg, "spoof_ip"), js(eg, "spoof_arp"),
 			       js(eg, "spoof_nd"));
