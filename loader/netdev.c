@@ -54,6 +54,23 @@ int netdev_driver(const char *ifname, char *drv, size_t len)
 	return 0;
 }
 
+bool netdev_tap_in_use(const struct vm_conf *vm)
+{
+	char path[96], c = '0';
+	FILE *f;
+
+	if (vm->port_kind != XVNET_PORT_TAP)
+		return false;
+	snprintf(path, sizeof(path), "/sys/class/net/%s/carrier", vm->ifname);
+	f = fopen(path, "r");
+	if (!f)
+		return false;
+	if (fread(&c, 1, 1, f) != 1)
+		c = '0';
+	fclose(f);
+	return c == '1';
+}
+
 void netdev_state(const char *ifname, char *buf, size_t len)
 {
 	char path[128];
