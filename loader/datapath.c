@@ -202,6 +202,8 @@ static int open_and_load(struct xvd *d, char *err, size_t errlen)
 	d->m.flows_cfg = bpf_map__fd(d->skel->maps.xvnet_flows_cfg);
 	d->m.sp_budget = bpf_map__fd(d->skel->maps.xvnet_sp_budget);
 	d->m.ports = bpf_map__fd(d->skel->maps.xvnet_ports);
+	d->m.ports_b = bpf_map__fd(d->skel->maps.xvnet_ports_b);
+	d->m.port_stats = bpf_map__fd(d->skel->maps.xvnet_port_stats);
 	d->m.flood = bpf_map__fd(d->skel->maps.xvnet_flood);
 	d->m.flood_count = bpf_map__fd(d->skel->maps.xvnet_flood_count);
 	d->m.stats = bpf_map__fd(d->skel->maps.xvnet_stats);
