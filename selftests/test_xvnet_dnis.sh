@@ -95,10 +95,13 @@ xvctl vm move v1 --port veth --ifname "$VETH" --netns "$VNS" --peer-ifname "$PEE
 	fail "move to veth"
 xvctl vm move v1 --port tap --ifname "$TAP" >/dev/null || fail "move back to the tap"
 per_move=$(( $(elapsed_ms "$t0") / 2 ))
-# the stream outlasts the moves twice over, at least 10 s
-secs=$(( per_move * MOVES * 2 / 1000 + 1 ))
+# the stream outlasts the moves (slower under load) four times over, at least 10 s
+secs=$(( per_move * MOVES * 4 / 1000 + 1 ))
 [ "$secs" -lt 10 ] && secs=10
 count=$(( RATE * secs / FLOWS ))
+# the moves spread over most of the stream, so both ports carry a share
+pause_ms=$(( secs * 700 / MOVES - 2 * per_move ))
+[ "$pause_ms" -lt 0 ] && pause_ms=0
 log "one move takes ${per_move} ms: streaming $((count * FLOWS)) frames ($FLOWS flows) at $RATE/s over ~${secs} s"
 read -r tap0 veth0 _ <<<"$(port_counts)"
 rx0=$(xv_counter rx)
@@ -110,15 +113,14 @@ done_moves=0
 while [ "$done_moves" -lt "$MOVES" ]; do
 	if [ $((done_moves % 2)) -eq 0 ]; then
 		xvctl -j vm move v1 --port veth --ifname "$VETH" --netns "$VNS" --peer-ifname "$PEER" \
-			>"$XV_TMP/move.json" 2>"$XV_TMP/e.txt" || fail "move $done_moves to veth: $(cat "$XV_TMP/e.txt")"
+			>>"$XV_TMP/moves.json" 2>"$XV_TMP/e.txt" || fail "move $done_moves to veth: $(cat "$XV_TMP/e.txt")"
 	else
-		xvctl -j vm move v1 --port tap --ifname "$TAP" >"$XV_TMP/move.json" \
+		xvctl -j vm move v1 --port tap --ifname "$TAP" >>"$XV_TMP/moves.json" \
 			2>"$XV_TMP/e.txt" || fail "move $done_moves to the tap: $(cat "$XV_TMP/e.txt")"
 	fi
-	python3 -c 'import json,sys; m=json.load(open(sys.argv[1])); print(m["switch_us"], m["drain_us"], m["drained"])' \
-		"$XV_TMP/move.json" >>"$XV_TMP/moves.txt"
 	done_moves=$((done_moves + 1))
 	_xv_dead "$GEN" && break
+	[ "$pause_ms" -gt 0 ] && sleep "$(printf '%d.%03d' $((pause_ms / 1000)) $((pause_ms % 1000)))"
 done
 gen_alive=1
 _xv_dead "$GEN" && gen_alive=0
@@ -130,9 +132,15 @@ read -r tap1 veth1 _ <<<"$(port_counts)"
 rx1=$(xv_counter rx)
 sent=$(json_get "$XV_TMP/gen.json" sent)
 to_tap=$((tap1 - tap0)) to_veth=$((veth1 - veth0))
-python3 - "$XV_TMP/moves.txt" <<'PYEOF' >&2
-import sys
-rows = [list(map(int, l.split())) for l in open(sys.argv[1]) if l.strip()]
+python3 - "$XV_TMP/moves.json" <<'PYEOF' >&2
+import json, sys
+dec, text, rows, i = json.JSONDecoder(), open(sys.argv[1]).read(), [], 0
+while i < len(text):
+    if text[i].isspace():
+        i += 1
+        continue
+    m, i = dec.raw_decode(text, i)
+    rows.append((m["switch_us"], m["drain_us"], m["drained"]))
 sw = sorted(r[0] for r in rows); dr = sorted(r[1] for r in rows)
 print("moves %d: switch us median %d max %d; drain us median %d max %d; frames drained %d"
       % (len(rows), sw[len(sw)//2], sw[-1], dr[len(dr)//2], dr[-1], sum(r[2] for r in rows)))

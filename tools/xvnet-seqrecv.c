@@ -75,7 +75,12 @@ static void note(int port, const uint8_t *p, size_t len)
 	if (len < 42 + sizeof(*pl) || p[12] != 0x08 || p[13] != 0 ||
 	    pl->magic != htonl(SEQ_MAGIC) || pl->flow >= n_flows ||
 	    pl->seq >= per_flow) {
-		foreign++;
+		if (!foreign++ && getenv("SEQRECV_DEBUG")) {
+			fprintf(stderr, "foreign frame (%zu bytes):", len);
+			for (size_t k = 0; k < len && k < 64; k++)
+				fprintf(stderr, " %02x", p[k]);
+			fprintf(stderr, "\n");
+		}
 		return;
 	}
 	f = &flows[pl->flow];
