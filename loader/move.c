@@ -456,6 +456,7 @@ struct json_object *move_vm(struct xvd *d, struct json_object *args)
 			   err, sizeof(err)) ||
 	    dp_tap_steer(d, &r.new, r.new_ifindex, err, sizeof(err)))
 		goto abort;
+	crash_point(MV_PREPARING);      /* the new port half made */
 	if (r.new.port_kind == XVNET_PORT_XSK &&
 	    (xskp_ensure(d, &r.new, err, sizeof(err)) ||
 	     coal_vm_ensure(d, &r.new, err, sizeof(err))))

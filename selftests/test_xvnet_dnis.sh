@@ -8,8 +8,9 @@
 #     end with an AF_PACKET socket) no gap, no duplicate, no reordering, no
 #     interleaving within a flow; xvnet's per-kind delivery counters
 #     (stats: ports) say where each frame went and match the receiver;
-#  3. a daemon killed mid-move (XVNETD_MOVE_CRASH) after "prepared" ends on
-#     the old port, after "switched" on the new one, and frames flow there;
+#  3. a daemon killed mid-move (XVNETD_MOVE_CRASH) while "preparing" (the new
+#     port attached, not in the bank) or after "prepared" ends on the old
+#     port, after "switched" on the new one, and frames flow there;
 #  4. xsk: tap -> xsk -> tap, the delivery counters follow.
 # shellcheck source=selftests/lib/common.sh
 . "$(dirname "$0")/lib/common.sh"
@@ -184,11 +185,28 @@ check_side() { # KIND WHAT: v1 is on KIND, and frames reach it there
 	got=$(json_get "$XV_TMP/recv.json" "$1")
 	[ "$got" = $((1000 * FLOWS)) ] || fail "$2: $got of $((1000 * FLOWS)) on the $1: $(cat "$XV_TMP/recv.json")"
 }
+crash_move preparing
+check_side tap "killed while preparing"
+bpftool net show dev "$VETH" 2>/dev/null | grep -q vm_tx && fail "killed while preparing: vm_tx left on $VETH"
+log "killed while preparing: the restart undid the half-made port (v1 on $TAP)"
 crash_move prepared
 check_side tap "killed after prepare"
 bpftool net show dev "$VETH" 2>/dev/null | grep -q vm_tx && fail "killed after prepare: vm_tx left on $VETH"
 log "killed after prepare: the restart undid the move (v1 on $TAP, $VETH released, frames flow)"
+# this one under the stream: the data path runs on through the kill and
+# the restart, and the finished move still cuts each flow once
+receiver $((RATE * 4 / FLOWS))
+stream $((RATE * 4 / FLOWS)) 4
+sleep 0.5
 crash_move switched
+wait_done "$GEN" 30
+wait_done "$RECV" 30
+cat "$XV_TMP/recv.json"
+for k in gaps dups reordered interleaved; do
+	[ "$(json_get "$XV_TMP/recv.json" $k)" = 0 ] || fail "killed after the switch, under the stream: $k: $(cat "$XV_TMP/recv.json")"
+done
+log "killed after the switch under a $RATE/s stream: $(json_get "$XV_TMP/recv.json" received) frames," \
+	"tap $(json_get "$XV_TMP/recv.json" tap) veth $(json_get "$XV_TMP/recv.json" veth), no gap, duplicate or reordering"
 check_side veth "killed after the switch"
 grep -q "^vm v1 .*port veth .*ifname $VETH" "$XVD_STATE" || fail "state after the finished move: $(grep '^vm v1' "$XVD_STATE")"
 bpftool net show dev "$TAP" 2>/dev/null | grep -q vm_tx && fail "killed after the switch: vm_tx left on $TAP"
