@@ -409,22 +409,170 @@ struct json_object *move_port_stats(struct xvd *d, int vm_id)
 	return o;
 }
 
-struct json_object *move_vm(struct xvd *d, struct json_object *args)
+/* Switch and commit a prepared move (r->phase MV_PREPARED, record on disk). */
+static struct json_object *switch_commit(struct xvd *d, struct move_rec *r,
+					 long idx, uint64_t t0, uint64_t t_prep)
 {
 	char err[XV_ERR_LEN] = "", why[XV_ERR_LEN];
-	const struct vm_conf *vm;
-	struct move_rec r = { 0 };
 	struct xvnet_vm slot;
 	struct xvd_config next;
 	struct json_object *o;
-	uint64_t t0 = now_us(), t_prep, t_sw, t_drain, drained;
+	uint64_t t_sw, t_drain, drained;
+	__u32 id = (__u32)r->old.id;
 	bool slow;
+
+	/* ---- switch: one slot write ---- */
+	if (bpf_map_lookup_elem(d->m.vms, &id, &slot) ||
+	    !(slot.flags & XVNET_VM_F_ACTIVE)) {
+		snprintf(err, sizeof(err), "%s[%u]: not live", XVNET_MAP_VMS, id);
+		goto abort;
+	}
+	slot.port_sel = XVNET_PORT_SEL(r->bank_b, r->new.port_kind);
+	slot.ifindex = (__u32)r->new_ifindex;
+	if (bpf_map_update_elem(d->m.vms, &id, &slot, BPF_ANY)) {
+		snprintf(err, sizeof(err), "%s[%u]: %s", XVNET_MAP_VMS, id,
+			 strerror(errno));
+		goto abort;
+	}
+	t_sw = now_us();
+	log_info("vm %s: switched from %s %s to %s %s", r->old.name,
+		 port_kind_name(r->old.port_kind), r->old.ifname,
+		 port_kind_name(r->new.port_kind), r->new.ifname);
+	/* from here on the move completes: the state says the new port */
+	if (config_copy(&next, &d->cfg) == 0) {
+		next.vms[idx] = r->new;
+		if (svc_save(d, &next, why, sizeof(why)))
+			log_err("vm %s: state not saved: %s (a restart finishes the"
+				" move from %s)", r->old.name, why, MOVE_FILE);
+		config_free(&d->cfg);
+		d->cfg = next;
+	} else {
+		d->cfg.vms[idx] = r->new;
+	}
+	r->phase = MV_SWITCHED;
+	if (rec_write(d, r, why, sizeof(why)))
+		log_err("vm %s: %s", r->old.name, why);
+	crash_point(MV_SWITCHED);
+
+	/* ---- commit ---- */
+	rcu_wait();
+	drained = drain(&r->old, &slow);
+	if (slow)
+		log_warn("vm %s: old port %s still taking frames after %d ms:"
+			 " released anyway", r->old.name, r->old.ifname,
+			 DRAIN_MAX_US / 1000);
+	t_drain = now_us();
+	if (normalize(d, &r->new, r->new_ifindex, why, sizeof(why)))
+		log_err("vm %s: %s (the slot still names the new port)", r->old.name, why);
+	if (r->old.port_kind == XVNET_PORT_XSK)
+		coal_vm_stop(r->old.id);
+	port_release(d, &r->old, r->old_ifindex, true);
+	rec_remove(d);
+	log_info("vm %s: moved to %s %s (prepare %llu us, switch %llu us, drain"
+		 " %llu us, %llu frames drained)", r->new.name,
+		 port_kind_name(r->new.port_kind), r->new.ifname,
+		 (unsigned long long)(t_prep - t0), (unsigned long long)(t_sw - t_prep),
+		 (unsigned long long)(t_drain - t_sw), (unsigned long long)drained);
+
+	o = json_object_new_object();
+	json_object_object_add(o, "name", json_object_new_string(r->new.name));
+	json_object_object_add(o, "id", json_object_new_int(r->new.id));
+	json_object_object_add(o, "phase", json_object_new_string("committed"));
+	json_object_object_add(o, "from", port_json(&r->old, r->old_ifindex));
+	json_object_object_add(o, "to", port_json(&r->new, r->new_ifindex));
+	json_object_object_add(o, "prepare_us", json_object_new_uint64(t_prep - t0));
+	json_object_object_add(o, "switch_us", json_object_new_uint64(t_sw - t_prep));
+	json_object_object_add(o, "drain_us", json_object_new_uint64(t_drain - t_sw));
+	json_object_object_add(o, "commit_us", json_object_new_uint64(now_us() - t_sw));
+	json_object_object_add(o, "drained", json_object_new_uint64(drained));
+	json_object_object_add(o, "delivered", move_port_stats(d, r->new.id));
+	return xv_reply_ok(o);
+abort:
+	log_warn("vm %s: move to %s %s aborted: %s (stays on %s %s)", r->old.name,
+		 port_kind_name(r->new.port_kind), r->new.ifname, err,
+		 port_kind_name(r->old.port_kind), r->old.ifname);
+	abort_prepare(d, r, true);
+	return xv_reply_err("%s (vm %s stays on %s %s)", err, r->old.name,
+			    port_kind_name(r->old.port_kind), r->old.ifname);
+}
+
+/* Pop a boolean flag of the request (absent: false). */
+static bool flag(struct json_object *args, const char *key)
+{
+	struct json_object *v;
+	bool on;
+
+	if (!json_object_object_get_ex(args, key, &v))
+		return false;
+	on = json_object_get_boolean(v);
+	json_object_object_del(args, key);
+	return on;
+}
+
+/*
+ * --switch / --abort: the move a `vm move --prepare` left (a live
+ * migration prepares when it starts and switches when the source stops).
+ */
+static struct json_object *move_pending(struct xvd *d, const struct vm_conf *vm,
+					bool do_switch)
+{
+	char err[XV_ERR_LEN] = "";
+	struct move_rec r;
+	int rc = rec_read(d, &r, err, sizeof(err));
+	uint64_t t0 = now_us();
+	struct json_object *o;
+
+	if (rc <= 0)
+		return xv_reply_err("name: no move of vm '%s' is prepared%s%s", vm->name,
+				    rc < 0 ? ": " : "", rc < 0 ? err : "");
+	if (strcmp(r.old.name, vm->name) || r.phase != MV_PREPARED ||
+	    strcmp(r.old.ifname, vm->ifname))
+		return xv_reply_err("name: the prepared move is of vm '%s' (%s)",
+				    r.old.name, phase_names[r.phase]);
+	if (do_switch)
+		return switch_commit(d, &r, vm - d->cfg.vms, t0, t0);
+	abort_prepare(d, &r, true);
+	log_info("vm %s: prepared move to %s %s aborted on request: stays on %s %s",
+		 vm->name, port_kind_name(r.new.port_kind), r.new.ifname,
+		 port_kind_name(r.old.port_kind), r.old.ifname);
+	o = json_object_new_object();
+	json_object_object_add(o, "name", json_object_new_string(vm->name));
+	json_object_object_add(o, "phase", json_object_new_string("aborted"));
+	json_object_object_add(o, "port", port_json(&r.old, r.old_ifindex));
+	return xv_reply_ok(o);
+}
+
+struct json_object *move_vm(struct xvd *d, struct json_object *args)
+{
+	char err[XV_ERR_LEN] = "";
+	const struct vm_conf *vm;
+	struct move_rec r = { 0 }, pending;
+	struct xvnet_vm slot;
+	struct json_object *o;
+	uint64_t t0 = now_us();
+	bool prepare_only, do_switch, do_abort;
 	__u32 id, v;
 	long idx;
 
 	vm = req_vm(d, args, "name", err, sizeof(err));
 	if (!vm)
 		return xv_reply_err("%s", err);
+	prepare_only = flag(args, "prepare");
+	do_switch = flag(args, "switch");
+	do_abort = flag(args, "abort");
+	if (prepare_only + do_switch + do_abort > 1)
+		return xv_reply_err("prepare, switch, abort: one at a time");
+	if (do_switch || do_abort) {
+		if (json_object_object_length(args) > 1)
+			return xv_reply_err("%s: takes no port options (they were given"
+					    " with --prepare)", do_switch ? "switch" : "abort");
+		return move_pending(d, vm, do_switch);
+	}
+	if (rec_read(d, &pending, err, sizeof(err)) > 0)
+		return xv_reply_err("name: a move of vm '%s' is %s: vm move %s --switch"
+				    " or --abort first", pending.old.name,
+				    phase_names[pending.phase], pending.old.name);
+	err[0] = '\0';
 	idx = vm - d->cfg.vms;
 	r.old = *vm;
 	if (build_new(vm, args, &r.new, err, sizeof(err)) ||
@@ -470,67 +618,17 @@ struct json_object *move_vm(struct xvd *d, struct json_object *args)
 	if (rec_write(d, &r, err, sizeof(err)))
 		goto abort;
 	crash_point(MV_PREPARED);
-	t_prep = now_us();
-
-	/* ---- switch: one slot write ---- */
-	slot.port_sel = XVNET_PORT_SEL(r.bank_b, r.new.port_kind);
-	slot.ifindex = (__u32)r.new_ifindex;
-	if (bpf_map_update_elem(d->m.vms, &id, &slot, BPF_ANY)) {
-		snprintf(err, sizeof(err), "%s[%u]: %s", XVNET_MAP_VMS, id,
-			 strerror(errno));
-		goto abort;
-	}
-	t_sw = now_us();
-	log_info("vm %s: switched from %s %s to %s %s", r.old.name,
-		 port_kind_name(r.old.port_kind), r.old.ifname,
-		 port_kind_name(r.new.port_kind), r.new.ifname);
-	/* from here on the move completes: the state says the new port */
-	if (config_copy(&next, &d->cfg) == 0) {
-		next.vms[idx] = r.new;
-		if (svc_save(d, &next, why, sizeof(why)))
-			log_err("vm %s: state not saved: %s (a restart finishes the"
-				" move from %s)", r.old.name, why, MOVE_FILE);
-		config_free(&d->cfg);
-		d->cfg = next;
-	} else {
-		d->cfg.vms[idx] = r.new;
-	}
-	r.phase = MV_SWITCHED;
-	if (rec_write(d, &r, why, sizeof(why)))
-		log_err("vm %s: %s", r.old.name, why);
-	crash_point(MV_SWITCHED);
-
-	/* ---- commit ---- */
-	rcu_wait();
-	drained = drain(&r.old, &slow);
-	if (slow)
-		log_warn("vm %s: old port %s still taking frames after %d ms:"
-			 " released anyway", r.old.name, r.old.ifname,
-			 DRAIN_MAX_US / 1000);
-	t_drain = now_us();
-	if (normalize(d, &r.new, r.new_ifindex, why, sizeof(why)))
-		log_err("vm %s: %s (the slot still names the new port)", r.old.name, why);
-	if (r.old.port_kind == XVNET_PORT_XSK)
-		coal_vm_stop(r.old.id);
-	port_release(d, &r.old, r.old_ifindex, true);
-	rec_remove(d);
-	log_info("vm %s: moved to %s %s (prepare %llu us, switch %llu us, drain"
-		 " %llu us, %llu frames drained)", r.new.name,
-		 port_kind_name(r.new.port_kind), r.new.ifname,
-		 (unsigned long long)(t_prep - t0), (unsigned long long)(t_sw - t_prep),
-		 (unsigned long long)(t_drain - t_sw), (unsigned long long)drained);
-
+	if (!prepare_only)
+		return switch_commit(d, &r, idx, t0, now_us());
+	log_info("vm %s: move to %s %s prepared (%llu us): vm move %s --switch",
+		 vm->name, port_kind_name(r.new.port_kind), r.new.ifname,
+		 (unsigned long long)(now_us() - t0), vm->name);
 	o = json_object_new_object();
-	json_object_object_add(o, "name", json_object_new_string(r.new.name));
-	json_object_object_add(o, "id", json_object_new_int(r.new.id));
+	json_object_object_add(o, "name", json_object_new_string(vm->name));
+	json_object_object_add(o, "phase", json_object_new_string("prepared"));
 	json_object_object_add(o, "from", port_json(&r.old, r.old_ifindex));
 	json_object_object_add(o, "to", port_json(&r.new, r.new_ifindex));
-	json_object_object_add(o, "prepare_us", json_object_new_uint64(t_prep - t0));
-	json_object_object_add(o, "switch_us", json_object_new_uint64(t_sw - t_prep));
-	json_object_object_add(o, "drain_us", json_object_new_uint64(t_drain - t_sw));
-	json_object_object_add(o, "commit_us", json_object_new_uint64(now_us() - t_sw));
-	json_object_object_add(o, "drained", json_object_new_uint64(drained));
-	json_object_object_add(o, "delivered", move_port_stats(d, r.new.id));
+	json_object_object_add(o, "prepare_us", json_object_new_uint64(now_us() - t0));
 	return xv_reply_ok(o);
 abort:
 	log_warn("vm %s: move to %s %s aborted: %s (stays on %s %s)", r.old.name,

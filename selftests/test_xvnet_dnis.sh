@@ -11,7 +11,9 @@
 #  3. a daemon killed mid-move (XVNETD_MOVE_CRASH) while "preparing" (the new
 #     port attached, not in the bank) or after "prepared" ends on the old
 #     port, after "switched" on the new one, and frames flow there;
-#  4. xsk: tap -> xsk -> tap, the delivery counters follow.
+#  4. two steps (a live migration's): --prepare leaves the VM where it is,
+#     --abort undoes it, --switch completes it;
+#  5. xsk: tap -> xsk -> tap, the delivery counters follow.
 # shellcheck source=selftests/lib/common.sh
 . "$(dirname "$0")/lib/common.sh"
 # shellcheck source=selftests/lib/xvnet.sh
@@ -187,11 +189,11 @@ check_side() { # KIND WHAT: v1 is on KIND, and frames reach it there
 }
 crash_move preparing
 check_side tap "killed while preparing"
-bpftool net show dev "$VETH" 2>/dev/null | grep -q vm_tx && fail "killed while preparing: vm_tx left on $VETH"
+bpftool net show dev "$VETH" 2>/dev/null | grep -q vm_flood && fail "killed while preparing: vm_flood (and vm_tx) left on $VETH"
 log "killed while preparing: the restart undid the half-made port (v1 on $TAP)"
 crash_move prepared
 check_side tap "killed after prepare"
-bpftool net show dev "$VETH" 2>/dev/null | grep -q vm_tx && fail "killed after prepare: vm_tx left on $VETH"
+bpftool net show dev "$VETH" 2>/dev/null | grep -q vm_flood && fail "killed after prepare: vm_flood (and vm_tx) left on $VETH"
 log "killed after prepare: the restart undid the move (v1 on $TAP, $VETH released, frames flow)"
 # this one under the stream: the data path runs on through the kill and
 # the restart, and the finished move still cuts each flow once
@@ -209,11 +211,25 @@ log "killed after the switch under a $RATE/s stream: $(json_get "$XV_TMP/recv.js
 	"tap $(json_get "$XV_TMP/recv.json" tap) veth $(json_get "$XV_TMP/recv.json" veth), no gap, duplicate or reordering"
 check_side veth "killed after the switch"
 grep -q "^vm v1 .*port veth .*ifname $VETH" "$XVD_STATE" || fail "state after the finished move: $(grep '^vm v1' "$XVD_STATE")"
-bpftool net show dev "$TAP" 2>/dev/null | grep -q vm_tx && fail "killed after the switch: vm_tx left on $TAP"
+bpftool net show dev "$TAP" 2>/dev/null | grep -q vm_flood && fail "killed after the switch: vm_flood (and vm_tx) left on $TAP"
 log "killed after the switch: the restart finished the move (v1 on $VETH, $TAP released, frames flow)"
 
-# ---- 4. xsk ----------------------------------------------------------------------------
-xvctl vm move v1 --port tap --ifname "$TAP" >/dev/null || fail "veth -> tap"
+# ---- 4. two steps: --prepare, then --switch or --abort ------------------------------
+xvctl vm move v1 --port tap --ifname "$TAP" --prepare >/dev/null || fail "prepare veth -> tap"
+[ -e "$XVD_STATE_DIR/move.state" ] || fail "no record of the prepared move"
+bpftool net show dev "$TAP" 2>/dev/null | grep -q vm_flood || fail "prepared: vm_flood not on $TAP"
+xvctl vm move v1 --port tap --ifname "$TAP2" 2>/dev/null && fail "a second move was accepted while one is prepared"
+check_side veth "prepared, not switched"
+xvctl vm move v1 --abort >/dev/null || fail "abort of the prepared move"
+[ -e "$XVD_STATE_DIR/move.state" ] && fail "the aborted move left its record"
+bpftool net show dev "$TAP" 2>/dev/null | grep -q vm_flood && fail "aborted: vm_flood (and vm_tx) left on $TAP"
+check_side veth "prepared, then aborted"
+xvctl vm move v1 --port tap --ifname "$TAP" --prepare >/dev/null || fail "prepare veth -> tap again"
+xvctl vm move v1 --switch >/dev/null || fail "switch of the prepared move"
+check_side tap "prepared, then switched"
+log "--prepare leaves the VM where it is (frames flow there), --abort undoes, --switch completes"
+
+# ---- 5. xsk ----------------------------------------------------------------------------
 if xv_feature af_xdp; then
 	xvctl vm move v1 --port xsk --ifname "$TAP2" >"$XV_TMP/e.txt" 2>&1 || fail "tap -> xsk: $(cat "$XV_TMP/e.txt")"
 	[ "$(vm_field port)" = xsk ] || fail "vm show after the move to xsk: $(vm_field port)"
