@@ -24,6 +24,8 @@
 #   GUEST_GW      IPv4 default gateway in the guest
 #   GUEST_MTU     eth0 MTU in the guest
 #   GUEST_MEM     MiB (default 256)
+#   GUEST_QEMU_ARGS  more QEMU arguments, split on blanks (a monitor
+#                 socket, -incoming for a migration's destination)
 
 [ -n "${XV_GUEST_SH:-}" ] && return 0
 XV_GUEST_SH=1
@@ -84,8 +86,10 @@ guest_start() {
 	[ -n "${GUEST_IP6:-}" ] && append+=" xvnet.ip6=$GUEST_IP6"
 	[ -n "${GUEST_GW:-}" ] && append+=" xvnet.gw=$GUEST_GW"
 	[ -n "${GUEST_MTU:-}" ] && append+=" xvnet.mtu=$GUEST_MTU"
+	local extra=()
+	read -r -a extra <<<"${GUEST_QEMU_ARGS:-}"
 	rm -f "$logf"
-	bg_start "$logf.qemu" qemu-system-x86_64 -accel tcg -m "${GUEST_MEM:-256}" -smp "${GUEST_SMP:-1}" \
+	bg_start "$logf.qemu" qemu-system-x86_64 "${extra[@]}" -accel tcg -m "${GUEST_MEM:-256}" -smp "${GUEST_SMP:-1}" \
 		-nodefaults -no-user-config -display none -no-reboot \
 		-serial "file:$logf" \
 		-kernel "$GUEST_DIR/vmlinuz" -initrd "$GUEST_DIR/initramfs.gz" \
