@@ -62,7 +62,8 @@ wait_until 5 _xv_dead "$SRC" || fail "the source QEMU did not quit"
 
 [ "$(xvctl -j vm show g1 | python3 -c 'import json,sys; print(json.load(sys.stdin)["ifname"])')" = "$TAP2" ] ||
 	fail "vm show does not name the destination's tap"
-bpftool net show dev "$TAP1" 2>/dev/null | grep -q vm_flood && fail "the source's tap is still attached"
+tc filter show dev "$TAP1" ingress 2>/dev/null | grep -q vm_flood && fail "the source's tap is still attached"
+ip -d link show dev "$TAP1" | grep -q 'prog/xdp' && fail "vm_tx still on the source's tap"
 probe_from_wire "$GUEST_IP" -n 20 -r 100 -t 3000 -m 20 -i g1 >/dev/null || fail "no echo from the destination guest"
 python3 - "$XV_TMP/mig.json" "$XV_TMP/echo.json" <<'PYEOF' >"$XV_TMP/figures.txt" || fail "migration figures: $(cat "$XV_TMP/figures.txt")"
 import json, sys
