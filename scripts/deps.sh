@@ -14,6 +14,7 @@ PACKAGES=(
 	gnuplot-nox                           # benchmark plots
 	python3 python3-scapy                 # crafted frames in selftests
 	qemu-system-x86 busybox-static cpio   # real-guest selftest, check-kernels
+	libvirt-daemon-system libvirt-clients libvirt-daemon-driver-qemu  # libvirt selftest, hook
 	kmod xz-utils                         # check-kernels: modinfo, .ko.xz modules
 	openvswitch-switch                    # benchmark peer: OVS userspace datapath, AF_XDP ports
 )
