@@ -120,3 +120,4 @@ install: all
 		install -D -m 0755 $(BUILD)/bin/$$t $(DESTDIR)$(PREFIX)/bin/$$t || exit 1; done
 	install -D -m 0644 loader/xvnetd.service $(DESTDIR)/etc/systemd/system/xvnetd.service
 	install -D -m 0644 docs/xvnetctl.md $(DESTDIR)$(PREFIX)/share/doc/xvnet/xvnetctl.md
+	@if [ -e $(DESTDIR)/etc/libvirt/hooks/qemu ] && ! grep -q xvnet-hook $(DESTDIR)/etc/libvirt/hooks/qemu; then echo "install: $(DESTDIR)/etc/libvirt/hooks/qemu is another hook: left as is; xvnet's is scripts/libvirt-hook-qemu (docs/vmm.md)" >&2; else install -D -m 0755 scripts/libvirt-hook-qemu $(DESTDIR)/etc/libvirt/hooks/qemu; fi
