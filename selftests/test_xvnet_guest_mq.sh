@@ -127,8 +127,7 @@ print(f"{label}: per queue guest {gd}, xvnet {xd}, predicted {pred}")
 open(predfile, "w").write(" ".join(map(str, pred)))
 sys.exit(0 if gd == xd == pred else 1)
 PYEOF
-		{ ROUND_OK=0; ROUND_OUT="guest $gd, predicted $(cat "$XV_TMP/pred")"; return 1; }
-	ROUND_OK=1
+		{ ROUND_OUT="guest $gd, predicted $(cat "$XV_TMP/pred")"; return 1; }
 	ROUND_OUT="guest $gd"
 }
 # must_round LABEL: a round that has to match
