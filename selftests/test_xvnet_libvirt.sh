@@ -2,7 +2,9 @@
 # libvirt for real (docs/vmm.md): a QEMU (TCG) domain defined and started by
 # libvirtd, its NIC `<interface type='ethernet'>` with `<target dev=TAP
 # managed='no'/>` on an xvnet tap made by xvnetd through the shipped hook
-# (scripts/libvirt-hook-qemu as /etc/libvirt/hooks/qemu):
+# (scripts/libvirt-hook-qemu as /etc/libvirt/hooks/qemu), 2 queues
+# (`<driver queues='2'/>`: the hook adds the VM with --queues 2, libvirt opens
+# the multi-queue tap once per queue):
 #  - the hook by hand first: prepare twice (the second is a no-op), release
 #    twice (the second too); a VM of that name with other settings refuses
 #    prepare and is left alone;
@@ -15,8 +17,9 @@
 #
 # libvirtd and virtlogd: this test starts its own, by hand (PID 1 is no
 # systemd here), and stops them by PID.  libvirtd runs in a private mount
-# namespace in which the hook directory and the network/domain autostart
-# directories are this test's own (bind mounts): nothing is written to
+# namespace in which the hook directory, qemu.conf (QEMU as root, see
+# below) and the network/domain autostart directories are this test's own
+# (bind mounts): nothing is written to
 # /etc/libvirt and nothing is left to restore, even after a SIGKILL, and no
 # autostarted network (virbr0, dnsmasq) comes up.  libvirt reads the hooks
 # once, at start: with a libvirtd already running the test cannot install
@@ -64,6 +67,11 @@ cat >"$XV_TMP/hooks/qemu" <<EOF
 XVNET_HOOK_CONF=$HOOK_CONF exec $HOOK "\$@"
 EOF
 chmod 755 "$XV_TMP/hooks/qemu"
+# This libvirtd's qemu.conf: Debian's, with QEMU run as root.  As
+# libvirt-qemu, libvirt finds /dev/kvm (0600 root here) unusable after its
+# probe found KVM, so it re-probes QEMU's capabilities (4 s each) on every
+# lookup: virsh define took 44 s.  The domain is type 'qemu' (TCG) anyway.
+{ cat /etc/libvirt/qemu.conf; printf 'user = "+0"\ngroup = "+0"\n'; } >"$XV_TMP/qemu.conf"
 
 # ---- the domain ----------------------------------------------------------------------
 # the guest's command line as guest_start passes it (-append)
@@ -97,7 +105,7 @@ cat >"$XV_TMP/dom.xml" <<EOF
       <mac address='$MAC'/>
       <target dev='$TAP' managed='no'/>
       <model type='virtio'/>
-      <driver name='qemu'/>
+      <driver name='qemu' queues='2'/>
     </interface>
     <serial type='file'>
       <source path='$XV_TMP/guest.log'/>
@@ -148,12 +156,14 @@ if ! pgrep -x virtlogd >/dev/null; then
 fi
 bg_start "$XV_TMP/libvirtd.log" unshare -m --propagation private sh -c '
 	mount --bind "$1/hooks" /etc/libvirt/hooks &&
+	mount --bind "$1/qemu.conf" /etc/libvirt/qemu.conf &&
 	mount --bind "$1/empty-net-autostart" /etc/libvirt/qemu/networks/autostart &&
 	{ [ ! -d /etc/libvirt/qemu/autostart ] || mount --bind "$1/empty-dom-autostart" /etc/libvirt/qemu/autostart; } &&
 	exec libvirtd -p "$1/libvirtd.pid"' sh "$XV_TMP"
 LIBVIRTD=$BG_PID
+t0=$(date +%s%N)
 wait_until 30 V version || fail "libvirtd did not start: $(tail -5 "$XV_TMP/libvirtd.log")"
-log "libvirtd pid $LIBVIRTD ($(V version | grep -i 'running hypervisor' | sed 's/ *Running hypervisor: *//'))${OWN_VIRTLOGD:+, virtlogd pid $OWN_VIRTLOGD}"
+log "libvirtd up after $(elapsed_ms "$t0") ms: pid $LIBVIRTD ($(V version | grep -i 'running hypervisor' | sed 's/ *Running hypervisor: *//'))${OWN_VIRTLOGD:+, virtlogd pid $OWN_VIRTLOGD}"
 
 dom_gone() {
 	V destroy "$DOM" >/dev/null 2>&1
@@ -163,14 +173,20 @@ dom_gone() {
 cleanup_add dom_gone
 
 # ---- 3. define, start: the hook makes the VM, the guest answers through xvnet ---------
+t0=$(date +%s%N)
 V define "$XV_TMP/dom.xml" >/dev/null || fail "virsh define refused the domain"
+log "virsh define took $(elapsed_ms "$t0") ms"
 t0=$(date +%s%N)
 V start "$DOM" >/dev/null 2>"$XV_TMP/start.err" ||
 	fail "virsh start: $(cat "$XV_TMP/start.err"); hook: $(cat "$XV_TMP/hook.log")"
 log "virsh start took $(elapsed_ms "$t0") ms; hook: $(cat "$XV_TMP/hook.log")"
-grep -q "VM $VM added: tap $TAP mac $MAC" "$XV_TMP/hook.log" || fail "the hook did not add the VM: $(cat "$XV_TMP/hook.log")"
+grep -q "VM $VM added: tap $TAP mac $MAC queues 2" "$XV_TMP/hook.log" || fail "the hook did not add the VM: $(cat "$XV_TMP/hook.log")"
 QPID=$(cat "/run/libvirt/qemu/$DOM.pid" 2>/dev/null)
 [ -n "$QPID" ] || fail "no pid file for $DOM"
+# libvirt opened the 2-queue tap itself and passed QEMU one fd per queue
+netdev=$(tr '\0' '\n' <"/proc/$QPID/cmdline" | grep -m1 -E '"type":"tap"|^tap,')
+log "libvirt's -netdev: $netdev"
+grep -q multi_queue <(ip -d link show "$TAP") || fail "tap $TAP is not multi_queue"
 xvctl vm show "$VM" | grep -q "port tap $TAP .*state up" ||
 	fail "VM $VM: $(xvctl vm show "$VM" | head -1) (expected its tap up, held by QEMU)"
 guest_wait_ready "$XV_TMP/guest.log" 90 "$QPID" || fail "the libvirt guest did not become ready"
