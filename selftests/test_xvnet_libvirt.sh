@@ -8,6 +8,8 @@
 #  - the hook by hand first: prepare twice (the second is a no-op), release
 #    twice (the second too); a VM of that name with other settings refuses
 #    prepare and is left alone;
+#  - through libvirt: a refusing hook stops `virsh start`; an interface that
+#    is not xvnet's is left alone by the hook;
 #  - `virsh define` + `virsh start`: the hook's prepare adds the VM (tap
 #    made by xvnetd, the VM's --ip from the domain's xvnet metadata), the
 #    guest boots on it, UDP from the wire namespace reaches the guest's
@@ -176,6 +178,29 @@ cleanup_add dom_gone
 t0=$(date +%s%N)
 V define "$XV_TMP/dom.xml" >/dev/null || fail "virsh define refused the domain"
 log "virsh define took $(elapsed_ms "$t0") ms"
+# the hook's prepare refuses (a VM of that name with another MAC): libvirt
+# does not start the domain
+xvctl vm add "$VM" --mac 02:00:00:00:61:99 --port tap --ifname "$TAP" >/dev/null || fail "vm add (conflict) refused"
+V start "$DOM" >/dev/null 2>"$XV_TMP/refused.err" && fail "libvirt started the domain although the hook refused"
+grep -q "exists with other settings: mac 02:00:00:00:61:99" "$XV_TMP/refused.err" ||
+	fail "virsh start (hook refusing): $(cat "$XV_TMP/refused.err")"
+V domstate "$DOM" | grep -q "shut off" || fail "domain state after a refused start: $(V domstate "$DOM")"
+log "a refusing hook stops the start: $(grep -o 'xvnet-hook:.*' "$XV_TMP/refused.err" | head -1)"
+# libvirt calls release after the failed start: the VM is not the domain's
+vm_listed "$VM" || fail "the release after a refused start removed a VM that is not the domain's"
+xvctl vm del "$VM" >/dev/null || fail "vm del (conflict) refused"
+# an interface that is not xvnet's (no metadata, no xv- name) is left to
+# libvirt: a transient domain on a tap nobody made does not start
+NOTAP=$(xv_name lvno)
+DOM2="${XV_PREFIX}dom2"
+sed -e '/<metadata>/,/<\/metadata>/d' -e "s/$TAP/$NOTAP/" -e "s/<name>$DOM</<name>$DOM2</" \
+	-e "s/<uuid>.*<\/uuid>//" "$XV_TMP/dom.xml" >"$XV_TMP/dom2.xml"
+cleanup_add V destroy "$DOM2"
+: >"$XV_TMP/hook.log"
+V create "$XV_TMP/dom2.xml" >/dev/null 2>"$XV_TMP/notap.err" && fail "a domain on a missing tap started"
+[ ! -s "$XV_TMP/hook.log" ] || fail "the hook acted on a non-xvnet interface: $(cat "$XV_TMP/hook.log")"
+log "no xvnet interface, no tap: $(tr '\n' ' ' <"$XV_TMP/notap.err" | cut -c1-300)"
+
 t0=$(date +%s%N)
 V start "$DOM" >/dev/null 2>"$XV_TMP/start.err" ||
 	fail "virsh start: $(cat "$XV_TMP/start.err"); hook: $(cat "$XV_TMP/hook.log")"
