@@ -126,7 +126,27 @@ import json, sys
 sys.exit(0 if any(v["name"] == sys.argv[1] for v in json.load(sys.stdin)) else 1)' "$1"; }
 tap_exists() { ip link show dev "$TAP" >/dev/null 2>&1; }
 
-# ---- 1. the hook by hand: idempotent prepare and release -----------------------------
+# ---- 1. the hook by hand: which interfaces, idempotent prepare and release -------------
+# (parsing only: no device is named xv-* in a test)
+python3 - "$HOOK" <<'PYEOF' || fail "the hook's reading of domain XML (above)"
+import sys
+from importlib.machinery import SourceFileLoader
+sys.dont_write_bytecode = True
+h = SourceFileLoader("hook", sys.argv[1]).load_module()
+dom = lambda devs: "<domain><devices>" + devs + "</devices></domain>"
+itf = lambda dev, managed="no", mac="52:54:00:00:00:01", drv="", typ="ethernet": (
+    f"<interface type='{typ}'><mac address='{mac}'/>"
+    f"<target dev='{dev}' managed='{managed}'/>{drv}</interface>")
+p = h.ports(dom(itf("xv-web1", drv="<driver queues='4'/>") + itf("vnet7") + itf("xv-br", typ="bridge")))
+assert [(x["name"], x["dev"], x["queues"]) for x in p] == [("web1", "xv-web1", 4)], p
+for bad, why in ((itf("xv-a", managed="yes"), "managed='no'"), (itf("xv-a", mac=""), "no <mac")):
+    try:
+        h.ports(dom(bad))
+        raise SystemExit(f"accepted: {bad}")
+    except h.HookError as e:
+        assert why in str(e), e
+print("hook parsing: xv-NAME -> VM NAME with <driver queues>, others ignored, managed!='no' and no MAC refused")
+PYEOF
 hook prepare begin || fail "hook prepare failed: $(tail -3 "$XV_TMP/hook.log")"
 vm_listed "$VM" || fail "hook prepare did not add VM $VM"
 tap_exists || fail "no tap $TAP after prepare"
@@ -167,6 +187,20 @@ t0=$(date +%s%N)
 wait_until 30 V version || fail "libvirtd did not start: $(tail -5 "$XV_TMP/libvirtd.log")"
 log "libvirtd up after $(elapsed_ms "$t0") ms: pid $LIBVIRTD ($(V version | grep -i 'running hypervisor' | sed 's/ *Running hypervisor: *//'))${OWN_VIRTLOGD:+, virtlogd pid $OWN_VIRTLOGD}"
 
+# domains of a test that was killed (named xt<its pid in hex>_dom*): libvirt
+# keeps a defined one on disk, and a running one's QEMU outlives libvirtd
+for d in $(V list --all --name | grep -E '^xt[0-9a-f]+_dom2?$'); do
+	kill -0 "$((16#$(echo "$d" | sed -E 's/^xt([0-9a-f]+)_.*/\1/')))" 2>/dev/null && continue
+	log "removing the stale domain $d"
+	V destroy "$d" >/dev/null 2>&1
+	V undefine "$d" >/dev/null 2>&1
+done
+for f in /var/log/libvirt/qemu/xt*_dom.log /var/log/libvirt/qemu/xt*_dom2.log; do
+	[ -e "$f" ] || continue
+	d=${f##*/}
+	kill -0 "$((16#$(echo "$d" | sed -E 's/^xt([0-9a-f]+)_.*/\1/')))" 2>/dev/null || rm -f "$f"
+done
+
 dom_gone() {
 	V destroy "$DOM" >/dev/null 2>&1
 	V undefine "$DOM" >/dev/null 2>&1
@@ -196,6 +230,7 @@ DOM2="${XV_PREFIX}dom2"
 sed -e '/<metadata>/,/<\/metadata>/d' -e "s/$TAP/$NOTAP/" -e "s/<name>$DOM</<name>$DOM2</" \
 	-e "s/<uuid>.*<\/uuid>//" "$XV_TMP/dom.xml" >"$XV_TMP/dom2.xml"
 cleanup_add V destroy "$DOM2"
+cleanup_add rm -f "/var/log/libvirt/qemu/$DOM2.log"
 : >"$XV_TMP/hook.log"
 V create "$XV_TMP/dom2.xml" >/dev/null 2>"$XV_TMP/notap.err" && fail "a domain on a missing tap started"
 [ ! -s "$XV_TMP/hook.log" ] || fail "the hook acted on a non-xvnet interface: $(cat "$XV_TMP/hook.log")"
@@ -241,5 +276,6 @@ if [ -n "$OWN_VIRTLOGD" ]; then
 	proc_stop "$OWN_VIRTLOGD"
 	_xv_dead "$OWN_VIRTLOGD" || fail "virtlogd $OWN_VIRTLOGD still runs"
 fi
-rm -f "/var/log/libvirt/qemu/$DOM.log"
+rm -f "/var/log/libvirt/qemu/$DOM.log" "/var/log/libvirt/qemu/$DOM2.log"
+ls /var/log/libvirt/qemu/"$XV_PREFIX"* >/dev/null 2>&1 && fail "libvirt logs left: $(ls /var/log/libvirt/qemu/"$XV_PREFIX"*)"
 pass "libvirt domain on an xvnet tap through the hook: $out; nic_rx delivered $delivered, vm_tx sent $uplinked; after destroy + undefine no VM, no tap, no domain, daemons stopped"
