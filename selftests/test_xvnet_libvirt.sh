@@ -166,7 +166,12 @@ grep -q "exists with other settings: mac 02:00:00:00:61:99" "$XV_TMP/conflict.er
 vm_listed "$VM" || fail "a refused prepare removed a VM it did not add"
 xvctl vm del "$VM" >/dev/null || fail "vm del (conflict) refused"
 tap_exists && fail "vm del left the tap"
-log "hook by hand: prepare x2, release x2 idempotent; a conflicting VM refuses prepare and is kept"
+# xvnetd unreachable: prepare fails (the domain would not start), release
+# only reports it (exit 0: libvirt ignores it anyway)
+XVNET_SOCKET=$XV_TMP/nothing.sock hook prepare begin 2>"$XV_TMP/unreach.err" && fail "prepare succeeded without xvnetd"
+grep -q "cannot reach xvnetd" "$XV_TMP/unreach.err" || fail "prepare without xvnetd: $(cat "$XV_TMP/unreach.err")"
+XVNET_SOCKET=$XV_TMP/nothing.sock hook release end 2>/dev/null || fail "release without xvnetd did not exit 0"
+log "hook by hand: prepare x2, release x2 idempotent; a conflicting VM refuses prepare and is kept; without xvnetd prepare fails, release reports"
 : >"$XV_TMP/hook.log"
 
 # ---- 2. the daemons -------------------------------------------------------------------
