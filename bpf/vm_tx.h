@@ -15,6 +15,8 @@
 #include "bpf/deliver.h"
 #include "bpf/spoof.h"
 #include "bpf/slowpath.h"
+#include "bpf/skbfwd.h"
+#include "bpf/flowcache.h"
 
 /* Push an 802.1Q tag: make room in front, move both MACs back over it. */
 static __always_inline int vlan_push(struct xdp_md *ctx, __u16 vid)
@@ -47,9 +49,9 @@ static __always_inline int vm_tx_frame(struct xdp_md *ctx)
 	struct xvnet_vm_key dk = {};
 	struct xvnet_vm *vm, *dvm;
 	struct xvnet_vm_tx_stats *vs;
-	__u32 *vm_id, *dst_id, src_id;
+	__u32 *vm_id, *dst_id, src_id, zero = 0;
 	long ret;
-	int why;
+	__u32 why;      /* 0 or the SPOOF_* reason */
 
 	count(XVNET_CNT_TX);
 	vm_id = bpf_map_lookup_elem(&xvnet_port_vm, &port);
@@ -74,7 +76,7 @@ static __always_inline int vm_tx_frame(struct xdp_md *ctx)
 	}
 	/* a VM speaks only as itself (MAC, addresses), on its own VLAN:
 	 * untagged, or one 802.1Q tag with the VM's VLAN ID (bpf/spoof.h) */
-	why = vm_frame_check(data, data_end, &p, src_id, vm);
+	why = (__u32)vm_tx_check(ctx, &p, src_id, vm);
 	if (why) {
 		if (vs && why < XVNET_VM_CNT_MAX)
 			vs->c[why]++;
@@ -95,10 +97,7 @@ static __always_inline int vm_tx_frame(struct xdp_md *ctx)
 		f = bpf_map_lookup_elem(&xvnet_flows, &fk);
 		if (!f)
 			return slow_path(ctx, &fk, src_id, XVNET_DIR_OUT, bytes);
-		count(XVNET_CNT_FLOW_HIT);
-		__sync_fetch_and_add(&f->packets, 1);
-		__sync_fetch_and_add(&f->bytes, bytes);
-		f->last_seen_ns = bpf_ktime_get_ns();
+		flow_hit(f, bytes);
 		if (f->verdict != XVNET_FLOW_DELIVER) {
 			count(XVNET_CNT_FLOW_DROP);
 			return XDP_DROP;
@@ -116,8 +115,18 @@ static __always_inline int vm_tx_frame(struct xdp_md *ctx)
 			count(XVNET_CNT_QUEUE_NOT_READY);
 			return XDP_DROP;
 		}
+		/* too big for an XDP redirect: tc sends it (the skb path of a
+		 * multi-queue VM passes it to tc anyway, with its queue) */
+		if (!(dvm->flags & XVNET_VM_F_SKB_PATH) && !xdp_fits(ctx, dvm->ifindex))
+			return xdp_to_skb_path(src_id);
 		count(XVNET_CNT_TX_LOCAL);
 		return deliver(ctx, dvm, id, XVNET_QUEUE_RSS, &p, bytes, DELIVER_FROM_VM);
+	}
+	{
+		struct xvnet_config *cfg = bpf_map_lookup_elem(&xvnet_config, &zero);
+
+		if (cfg && cfg->uplink_ifindex && !xdp_fits(ctx, cfg->uplink_ifindex))
+			return xdp_to_skb_path(src_id);
 	}
 
 	if (!p.n_tags && vm->vlan && vlan_push(ctx, vm->vlan)) {

@@ -183,6 +183,7 @@ static int open_and_load(struct xvd *d, char *err, size_t errlen)
 	d->maps_adopted = pinned(XVNET_MAP_VM_BY_MAC);
 	d->skel->rodata->cfg_malformed_pass = d->cfg.malformed_pass;
 	d->skel->rodata->cfg_meta_at = d->meta_at;
+	d->skel->rodata->cfg_check_mtu = xv_feature_usable(&d->feat, XV_FEAT_CHECK_MTU);
 	/* the metadata kfunc only verifies in a program bound to the NIC */
 	bpf_program__set_autoload(d->skel->progs.nic_rx_hw, d->cfg.rx_hash_hw);
 	if (d->cfg.rx_hash_hw) {
@@ -198,6 +199,8 @@ static int open_and_load(struct xvd *d, char *err, size_t errlen)
 	d->m.vm_by_mac = bpf_map__fd(d->skel->maps.xvnet_vm_by_mac);
 	d->m.vms = bpf_map__fd(d->skel->maps.xvnet_vms);
 	d->m.flows = bpf_map__fd(d->skel->maps.xvnet_flows);
+	d->m.flows_cfg = bpf_map__fd(d->skel->maps.xvnet_flows_cfg);
+	d->m.sp_budget = bpf_map__fd(d->skel->maps.xvnet_sp_budget);
 	d->m.ports = bpf_map__fd(d->skel->maps.xvnet_ports);
 	d->m.flood = bpf_map__fd(d->skel->maps.xvnet_flood);
 	d->m.flood_count = bpf_map__fd(d->skel->maps.xvnet_flood_count);
@@ -208,6 +211,8 @@ static int open_and_load(struct xvd *d, char *err, size_t errlen)
 	d->m.config = bpf_map__fd(d->skel->maps.xvnet_config);
 	d->m.vm_addrs = bpf_map__fd(d->skel->maps.xvnet_vm_addrs);
 	d->m.vm_tx_stats = bpf_map__fd(d->skel->maps.xvnet_vm_tx_stats);
+	d->m.ll_owner = bpf_map__fd(d->skel->maps.xvnet_ll_owner);
+	d->m.ll_vm = bpf_map__fd(d->skel->maps.xvnet_ll_vm);
 	d->m.slow_rb = bpf_map__fd(d->skel->maps.xvnet_slow_rb);
 	if (cpus_fill(d, err, errlen))
 		return -1;
@@ -325,6 +330,7 @@ static int set_uplink(struct xvd *d, char *err, size_t errlen)
 
 	bpf_map_lookup_elem(d->m.config, &zero, &c);   /* keep flows_active */
 	c.uplink_ifindex = ifindex;
+	c.sp_rate = d->cfg.sp_rate;
 	/* once, then kept in the pinned map: frames in flight across a
 	 * restart keep a prefix the new programs honour */
 	while (!c.inline_tag)

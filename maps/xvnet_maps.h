@@ -18,6 +18,8 @@
 #define XVNET_RSS_KEY_SIZE      40    /* Toeplitz key, as ethtool -X hkey */
 #define XVNET_RSS_INDIR_SIZE    128   /* indirection table, as ethtool -X */
 #define XVNET_FLOW_MAX_DEFAULT  262144 /* flow cache size unless configured */
+#define XVNET_FLOWS_CFG_MAX     65536 /* the operator's flows (flow add) */
+#define XVNET_SP_RATE_DEFAULT   20000 /* slow-path records/s per VM */
 #define XVNET_MAX_FLOOD_PORTS   1024  /* VMs reached by one VLAN's flood */
 #define XVNET_IPV6_MAX_EXT_HDRS 8     /* extension headers walked, no more */
 #define XVNET_VLAN_NONE         0     /* untagged */
@@ -33,6 +35,8 @@
 #define XVNET_MAP_VM_BY_MAC     "xvnet_vm_by_mac"
 #define XVNET_MAP_VMS           "xvnet_vms"
 #define XVNET_MAP_FLOWS         "xvnet_flows"
+#define XVNET_MAP_FLOWS_CFG     "xvnet_flows_cfg"
+#define XVNET_MAP_SP_BUDGET     "xvnet_sp_budget"
 #define XVNET_MAP_PORTS         "xvnet_ports"
 #define XVNET_MAP_XSKS          "xvnet_xsks"
 #define XVNET_MAP_XSK_SIDE      "xvnet_xsk_side"
@@ -47,6 +51,8 @@
 #define XVNET_MAP_VM_ADDRS      "xvnet_vm_addrs"
 #define XVNET_MAP_VM_TX_STATS   "xvnet_vm_tx_stats"
 #define XVNET_MAP_SLOW_RB       "xvnet_slow_rb"
+#define XVNET_MAP_LL_OWNER      "xvnet_ll_owner"
+#define XVNET_MAP_LL_VM         "xvnet_ll_vm"
 #define XVNET_PROG_NIC_RX       "nic_rx"
 #define XVNET_PROG_NIC_FLOOD    "nic_flood"
 #define XVNET_PROG_VM_TX        "vm_tx"
@@ -80,7 +86,27 @@ enum xvnet_vm_flags {
 	XVNET_VM_F_SKB_PATH  = 1 << 3,
 	/* queue q's delivery runs on CPU queue_cpu[q] (CPUMAP xvnet_cpus) */
 	XVNET_VM_F_CPU_SPREAD = 1 << 4,
+	/* anti-spoofing allowances (vm add --allow/--no-allow, below) */
+	XVNET_VM_F_ALLOW_DHCP        = 1 << 5,
+	XVNET_VM_F_ALLOW_IPV6_LL     = 1 << 6,
+	XVNET_VM_F_ALLOW_IPV6_LL_ANY = 1 << 7,
 };
+
+/*
+ * What vm_tx's anti-spoofing (bpf/spoof.h) lets a VM send beyond its
+ * configured addresses, so that a stock guest configures itself as on a
+ * cloud's port security: each one a flag in struct xvnet_vm.flags, named
+ * once here for the config file, xvnetctl and the docs (docs/security.md).
+ * All are on unless the VM's config turns them off (no-allow).
+ * X(enum suffix, name, description)
+ */
+#define XVNET_VM_ALLOWS(X)                                                    \
+	X(DHCP,        "dhcp",        "DHCPv4 client messages from 0.0.0.0")  \
+	X(IPV6_LL,     "ipv6-ll",     "its MAC-derived (EUI-64) fe80:: address") \
+	X(IPV6_LL_ANY, "ipv6-ll-any", "other fe80::/64 sources, to link-local only")
+
+#define XVNET_X_ALLOW_BIT(e, name, desc) | XVNET_VM_F_ALLOW_##e
+#define XVNET_VM_ALLOW_ALL (0 XVNET_VM_ALLOWS(XVNET_X_ALLOW_BIT))
 
 /* struct xvnet_flow_key.dir: which way the packet travels. */
 enum xvnet_dir {
@@ -148,12 +174,15 @@ enum xvnet_rss_type {
 	X(VLAN_PUSH_FAIL,  "vlan_push_fail",  "could not push the VLAN tag")    \
 	X(SLOW_PATH,       "slow_path",       "flow miss of a VM with rules: to xvnetd, dropped") \
 	X(SLOW_PATH_FULL,  "slow_path_full",  "slow-path ring buffer full: dropped") \
+	X(SLOW_PATH_BUDGET, "slow_path_budget", "VM over its slow-path rate (slow-path-rate): dropped") \
 	X(RX_HASH_HW,      "rx_hash_hw",      "rx-hash hw: the NIC's hash used")  \
 	X(RX_HASH_HW_NONE, "rx_hash_hw_none", "rx-hash hw: NIC gave none, Toeplitz used") \
 	X(SKB_PATH,        "skb_path",        "delivered via tc, to the chosen queue") \
 	X(SKB_PATH_DROP,   "skb_path_drop",   "tc: VM or port gone, or bad metadata") \
 	X(CPU_SPREAD,      "cpu_spread",      "frames delivered from a VM queue's CPU (per CPU)") \
-	X(CPU_SPREAD_DROP, "cpu_spread_drop", "on the queue's CPU: VM or port gone, bad metadata")
+	X(CPU_SPREAD_DROP, "cpu_spread_drop", "on the queue's CPU: VM or port gone, bad metadata") \
+	X(TX_SKB,          "tx_skb",          "VM frames XDP cannot send (GSO, over the MTU): sent by tc") \
+	X(TX_SKB_DROP,     "tx_skb_drop",     "tc: such a frame with no way on (target gone, bad tag)")
 
 enum xvnet_counter {
 #define XVNET_X_ENUM(e, name, desc) XVNET_CNT_##e,
@@ -258,6 +287,25 @@ struct xvnet_config {
 	 * written by nic_rx / vm_tx, so that no frame from outside can carry
 	 * one that tc would honour; random, set once by xvnetd */
 	__u64 inline_tag;
+	__u32 cfg_flows_active;     /* xvnet_flows_cfg has ever held a flow */
+	__u32 sp_rate;              /* slow-path records/s per VM (0: no limit) */
+};
+
+/*
+ * xvnet_flows_cfg: HASH with the xvnet_flows layout, for the operator's
+ * flows (`flow add`, `flow` lines): a plain hash, so no traffic can evict
+ * them (learnt flows live in the LRU xvnet_flows, which a flood of new
+ * flows churns).  nic_rx looks here first: the operator's word wins.
+ *
+ * xvnet_sp_budget: ARRAY[vm_id] -> struct xvnet_sp_bucket, each VM's token
+ * bucket of slow-path records (xvnet_config.sp_rate per second, a burst of
+ * an eighth of that), so that one VM's flood of new flows cannot starve the
+ * flow setup of the others.  Updated without atomics: approximate by design.
+ */
+struct xvnet_sp_bucket {
+	__u64 last_ns;
+	__u32 tokens;
+	__u32 pad;
 };
 
 /* xvnet_queue_stats: PERCPU_ARRAY[vm_id * XVNET_MAX_QUEUES + queue] */
@@ -284,7 +332,38 @@ struct xvnet_vm_addr_key {
 enum xvnet_vm_addr_flags {
 	XVNET_ADDR_F_SOURCE    = 1 << 0, /* a configured address */
 	XVNET_ADDR_F_HAS_ADDRS = 1 << 1, /* the per-VM marker entry */
+	XVNET_ADDR_F_LISTED    = 1 << 2, /* a per-VLAN entry, below */
 };
+
+/*
+ * Per-VLAN entries: {XVNET_ADDR_VLAN_ID(vlan), address} -> XVNET_ADDR_F_LISTED
+ * for each fe80::/64 address a VM of that VLAN lists (--ip), so that
+ * ipv6-ll-any never lets another VM send from it (vm_id is never that high).
+ */
+#define XVNET_ADDR_VLAN_ID(vlan) (0x80000000u | (__u32)(vlan))
+
+/*
+ * ipv6-ll-any bindings, first come, first served (as SAVI FCFS, RFC 6620):
+ * the first VM of a VLAN to use a link-local address of its own choosing
+ * (as source, or in its DAD probe) holds it, and no other VM may use it.
+ * Each VM holds one at a time; using another releases it.
+ * xvnet_ll_owner: HASH {addr, vlan} -> __u32 vm_id of the holder
+ * xvnet_ll_vm:    ARRAY[vm_id] -> struct xvnet_ll_slot, what it holds
+ * vm_tx writes both; xvnetd clears a VM's on vm del.
+ */
+struct xvnet_ll_key {
+	__u8  addr[16];
+	__u16 vlan;
+	__u16 pad;
+};
+
+struct xvnet_ll_slot {
+	__u8  addr[16];
+	__u16 vlan;
+	__u8  held;                 /* addr/vlan valid */
+	__u8  pad;
+};
+#define XVNET_LL_OWNER_MAX      (2 * XVNET_MAX_VMS) /* one each, with room for races */
 
 /*
  * Per-VM egress counters: xvnet_vm_tx_stats PERCPU_ARRAY[vm_id] ->
@@ -294,6 +373,7 @@ enum xvnet_vm_addr_flags {
 #define XVNET_VM_TX_COUNTERS(X)                                               \
 	X(TX,         "tx",         "frames the VM sent (seen by vm_tx)")     \
 	X(TX_BYTES,   "tx_bytes",   "bytes of those frames")                  \
+	X(TX_SKB,     "tx_skb",     "of those, sent by tc: GSO or over the MTU") \
 	X(SPOOF_MAC,  "spoof_mac",  "source MAC not the VM's")                \
 	X(SPOOF_VLAN, "spoof_vlan", "tag other than the VM's VLAN, or QinQ")  \
 	X(SPOOF_IP,   "spoof_ip",   "IPv4/IPv6 source not the VM's")          \

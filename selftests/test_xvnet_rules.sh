@@ -17,7 +17,8 @@ xvnet_require
 
 MAC1=02:00:00:00:17:01
 xv_topology
-xvnetd_start "flow-idle-timeout 2"
+# slow-path-rate 0: step 10 measures the daemon, not the per-VM budget
+xvnetd_start "flow-idle-timeout 2" "slow-path-rate 0"
 vm_ns_add vm1 $MAC1 10.77.0.11/24 --queues 4 --ip fd77::11
 NS1=$(vm_ns vm1)
 WMAC=$(if_mac "$WIRE" "$W")
@@ -114,8 +115,8 @@ log "under traffic: before +$(( b - a ))/0.3s, after the deny +$(( d - c ))/1s; 
 xvctl rule del vm1 1 || fail "del"
 
 # 8. persisted, refused with the field named, state unchanged
-grep -q "^rule vm1 dir out proto udp dst 10.77.0.1/32 dport 7778-7778 action allow$" "$XVD_CONF" ||
-	fail "rules not in the config: $(grep rule "$XVD_CONF")"
+grep -q "^rule vm1 dir out proto udp dst 10.77.0.1/32 dport 7778-7778 action allow$" "$XVD_STATE" ||
+	fail "rules not in the state: $(grep rule "$XVD_STATE")"
 before=$(xvctl -j rule list vm1)
 out=$(xvctl rule add vm1 --dir in --proto udp --dport 9-1 --action allow 2>&1) && fail "bad range accepted"
 grep -q "dport: range '9-1' is empty" <<<"$out" || fail "refusal: $out"
