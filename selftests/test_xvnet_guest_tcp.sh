@@ -131,12 +131,19 @@ STATS_SYS=/sys/class/net/eth0/statistics
 declare -A RES          # "path kind" -> result text
 FAILS=()
 
-# judge PATH KIND LINE AVG_TXT: check a tcp_stream -c line, record the result
+# rx_lines LOG: how many TCP-STREAM-RX lines (finished connections) LOG has
+rx_lines() { grep -ac TCP-STREAM-RX "$1"; }
+# shellcheck disable=SC2317  # called through wait_until
+rx_more() { [ "$(rx_lines "$1")" -gt "$2" ]; }  # LOG N: more than N now
+
+# judge PATH KIND LINE AVG_TXT RXLOG RX_BEFORE: check a tcp_stream -c line,
+# record the result.  A sender that gave up never got the receiver's count:
+# then the count is the receiver's own line, which follows the sender's reset.
 judge() {
-	local path=$1 kind=$2 line=$3 avg=$4
-	local st rcvd mbps rt segs
+	local path=$1 kind=$2 line=$3 avg=$4 rxlog=$5 rx0=$6
+	local st rcvd mbps rt segs sent rx
 	st=$(field status "$line"); rcvd=$(field rcvd "$line"); mbps=$(field mbps "$line")
-	rt=$(field retrans "$line"); segs=$(field data_segs_out "$line")
+	rt=$(field retrans "$line"); segs=$(field data_segs_out "$line"); sent=$(field sent "$line")
 	log "$path via $kind: ${line:-no output from the sender}${avg:+ ($avg)}"
 	if [ -z "$line" ]; then
 		RES["$path $kind"]="FAIL (no result)"
@@ -144,8 +151,16 @@ judge() {
 		return 1
 	fi
 	if [ "$st" != ok ] || [ "${rcvd:-0}" != "$BYTES" ]; then
-		RES["$path $kind"]="FAIL (${rcvd:-0} of $BYTES bytes arrived in ${TMO}s, retrans ${rt:-?}, $st)"
-		FAILS+=("$path via $kind: ${rcvd:-0} of $BYTES bytes arrived ($st, retrans ${rt:-?} of ${segs:-?} segments)")
+		if [ "${rcvd:-0}" = 0 ]; then
+			if wait_until 5 rx_more "$rxlog" "$rx0"; then
+				rx=$(grep -a TCP-STREAM-RX "$rxlog" | tail -n 1 | tr -d '\r')
+				rcvd=$(field bytes "$rx")
+			else
+				rcvd="?"
+			fi
+		fi
+		RES["$path $kind"]="FAIL ($rcvd of $BYTES bytes arrived in ${TMO}s, retrans ${rt:-?}, $st)"
+		FAILS+=("$path via $kind: $st; the sender wrote ${sent:-0} of $BYTES bytes, the receiver counted $rcvd; retrans ${rt:-?} of ${segs:-?} segments")
 		return 1
 	fi
 	RES["$path $kind"]="$mbps Mbit/s (retrans $rt)"
@@ -236,22 +251,26 @@ xv_diag() {
 		case "$path" in
 		guest-\>wire)
 			sent=$(delta counters.tx_uplink); out=$(delta "dev.$NIC.tx_packets")
-			echo "  vm_tx counted $sent frames tx_uplink; the NIC sent $out: $((sent - out)) lost after the redirect, counted nowhere" ;;
+			echo "  vm_tx counted $sent frames tx_uplink; the NIC sent $out: $((sent - out)) lost after the redirect (no xvnet counter shows it)" ;;
 		guest-\>guest)
 			sent=$(delta counters.tx_local); out=$(delta "dev.$XT2.tx_packets")
-			echo "  vm_tx counted $sent frames tx_local; guest 2's tap sent it $out: $((sent - out)) lost after the redirect, counted nowhere" ;;
+			echo "  vm_tx counted $sent frames tx_local; guest 2's tap sent it $out: $((sent - out)) lost after the redirect (no xvnet counter shows it)" ;;
 		esac
 	} >&2
 }
 
 run_path() { # PATH: xvnet then bridge
-	local path=$1 kind k2 rxlog
-	case "$path" in
-	guest-\>wire)  rxlog=$XV_TMP/rx-w.log ;;
-	wire-\>guest)  rxlog=${GLOG[xg1]} ;;
-	guest-\>guest) rxlog=${GLOG[xg2]} ;;
-	esac
+	local path=$1 kind k2 rxlog rx0
 	for kind in xvnet bridge; do
+		case "$path $kind" in
+		"guest->wire xvnet")   rxlog=$XV_TMP/rx-w.log ;;
+		"guest->wire bridge")  rxlog=$XV_TMP/rx-b.log ;;
+		"wire->guest xvnet")   rxlog=${GLOG[xg1]} ;;
+		"wire->guest bridge")  rxlog=${GLOG[bg1]} ;;
+		"guest->guest xvnet")  rxlog=${GLOG[xg2]} ;;
+		"guest->guest bridge") rxlog=${GLOG[bg2]} ;;
+		esac
+		rx0=$(rx_lines "$rxlog")
 		[ $kind = xvnet ] && xv_snap >"$XV_TMP/snap.before"
 		case "$path $kind" in
 		"guest->wire xvnet")   guest_send xg1 "$WIRE_IP" ;;
@@ -261,7 +280,7 @@ run_path() { # PATH: xvnet then bridge
 		"guest->guest xvnet")  guest_send xg1 "$XIP2" ;;
 		"guest->guest bridge") guest_send bg1 "$BIP2" ;;
 		esac
-		if ! judge "$path" "$kind" "$LINE" "$AVG" && [ $kind = xvnet ]; then
+		if ! judge "$path" "$kind" "$LINE" "$AVG" "$rxlog" "$rx0" && [ $kind = xvnet ]; then
 			xv_diag "$path" "$rxlog"
 			case "$AVG" in
 			"guest sent"*)
