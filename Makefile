@@ -14,6 +14,8 @@ BPF_CFLAGS := -target bpf -g -O2 $(WARN) -Wno-unused-function \
 CFLAGS     ?= -O2 -g
 CFLAGS     += -std=gnu11 $(WARN) -I. -I$(BUILD)/include
 LDLIBS     := -lbpf -lelf -lz
+# sd_notify (readiness for systemd's Type=notify): Debian's libsystemd-dev
+SYSTEMD_LIBS := $(shell pkg-config --libs libsystemd 2>/dev/null || echo -lsystemd)
 SAN_FLAGS  := -fsanitize=address,undefined -fno-omit-frame-pointer \
               -fno-sanitize-recover=undefined
 
@@ -31,14 +33,32 @@ LOADER_SRCS := $(wildcard loader/*.c)
 CTL_SRCS    := $(wildcard ctl/*.c)
 TOOL_SRCS   := $(wildcard tools/*.c)
 USER_HDRS   := $(wildcard lib/*.h loader/*.h ctl/*.h tools/*.h) $(BPF_HDRS)
-USER_LIBS   := -ljson-c -lmnl -lxdp $(LDLIBS)
+USER_LIBS   := -ljson-c -lmnl -lxdp $(SYSTEMD_LIBS) $(LDLIBS)
 
 BINS := $(if $(LOADER_SRCS),$(BUILD)/bin/xvnetd) $(if $(CTL_SRCS),$(BUILD)/bin/xvnetctl) \
         $(patsubst tools/%.c,$(BUILD)/bin/%,$(TOOL_SRCS))
 
-.PHONY: all deps test selftest check check-kernels clean demo bench bench-quick bench-coalesce install
+# The version lives in one place, the file VERSION; a git checkout adds the
+# commit (0.1.0+g1a2b3c4, -dirty with local changes).  The header is
+# rewritten only when the text changes, so a commit alone rebuilds only
+# what prints it.
+VERSION_BASE := $(shell cat VERSION)
+GIT_REV      := $(shell git rev-parse --short HEAD 2>/dev/null)
+GIT_DIRTY    := $(shell git diff --quiet HEAD 2>/dev/null || echo -dirty)
+XV_VERSION   := $(VERSION_BASE)$(if $(GIT_REV),+g$(GIT_REV)$(GIT_DIRTY))
+
+MANS := $(BUILD)/man/xvnetd.8 $(BUILD)/man/xvnetctl.8 $(BUILD)/man/xvnetd.conf.5
+UNIT := $(BUILD)/xvnetd.service
+METRICS_UNIT := $(BUILD)/xvnet-metrics.service
+
+.PHONY: all deps test selftest check check-kernels clean demo bench bench-quick bench-coalesce \
+	install uninstall man FORCE
 .SECONDARY:
-all: $(BPF_OBJS) $(SKELS) $(BINS)
+all: $(BPF_OBJS) $(SKELS) $(BINS) $(UNIT) $(METRICS_UNIT) $(MANS)
+
+$(BUILD)/include/xv_version.h: FORCE | $(BUILD)/include
+	@echo '#define XV_VERSION "$(XV_VERSION)"' > $@.tmp
+	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
 
 deps:
 	@bash scripts/deps.sh
@@ -52,13 +72,14 @@ $(BUILD)/bpf/%.bpf.o: tests/bpf/%.bpf.c $(BPF_HDRS) | $(BUILD)/bpf
 $(BUILD)/include/%.skel.h: $(BUILD)/bpf/%.bpf.o | $(BUILD)/include
 	$(BPFTOOL) gen skeleton $< name $(subst -,_,$*) > $@.tmp && mv $@.tmp $@
 
-$(BUILD)/bpf $(BUILD)/include $(BUILD)/bin $(BUILD)/tests:
+$(BUILD)/bpf $(BUILD)/include $(BUILD)/bin $(BUILD)/tests $(BUILD)/man:
 	mkdir -p $@
 
-$(BUILD)/bin/xvnetd: $(LOADER_SRCS) $(LIB_SRCS) $(USER_HDRS) $(BUILD)/include/nic_rx.skel.h | $(BUILD)/bin
+$(BUILD)/bin/xvnetd: $(LOADER_SRCS) $(LIB_SRCS) $(USER_HDRS) $(BUILD)/include/nic_rx.skel.h \
+		$(BUILD)/include/xv_version.h | $(BUILD)/bin
 	$(CC) $(CFLAGS) $(LOADER_SRCS) $(LIB_SRCS) -o $@ $(USER_LIBS)
 
-$(BUILD)/bin/xvnetctl: $(CTL_SRCS) $(LIB_SRCS) $(USER_HDRS) | $(BUILD)/bin
+$(BUILD)/bin/xvnetctl: $(CTL_SRCS) $(LIB_SRCS) $(USER_HDRS) $(BUILD)/include/xv_version.h | $(BUILD)/bin
 	$(CC) $(CFLAGS) $(CTL_SRCS) $(LIB_SRCS) -o $@ $(USER_LIBS)
 
 # Stand-alone tools (traffic generator, readers, consumers): one file each.
@@ -77,7 +98,8 @@ $(BUILD)/bin/xvnet-xskdump: tools/xvnet-xskdump.c lib/coalesce.c lib/coalesce.h 
 # Unit tests: one cmocka binary, built with ASan/UBSan.  It links the
 # daemon's code (not its main) so user-space logic is tested in-process.
 UNIT_SRCS := $(TEST_SRCS) $(LIB_SRCS) $(filter-out loader/main.c,$(LOADER_SRCS))
-$(BUILD)/tests/unit: $(UNIT_SRCS) $(wildcard tests/*.h) $(USER_HDRS) $(SKELS) $(TEST_SKELS) | $(BUILD)/tests
+$(BUILD)/tests/unit: $(UNIT_SRCS) $(wildcard tests/*.h) $(USER_HDRS) $(SKELS) $(TEST_SKELS) \
+		$(BUILD)/include/xv_version.h | $(BUILD)/tests
 	$(CC) $(CFLAGS) $(SAN_FLAGS) $(UNIT_SRCS) -o $@ $(USER_LIBS) -lcmocka
 
 test: all $(BUILD)/tests/unit
@@ -111,12 +133,53 @@ bench-coalesce: all
 bench-quick: all
 	REPS=1 WARM=0.5 DUR=1 SCALING=0 OUT=$(BUILD)/bench/results.json bash selftests/bench/bench.sh
 
-# Install the daemon, the ctl tool, the tools and the systemd unit.
+# The systemd unit, with the paths of this PREFIX (a unit installed under
+# /usr/local must start /usr/local/sbin/xvnetd).
 PREFIX ?= /usr
+SBINDIR := $(PREFIX)/sbin
+BINDIR  := $(PREFIX)/bin
+DOCDIR  := $(PREFIX)/share/doc/xvnet
+$(BUILD)/%.service: loader/%.service.in FORCE | $(BUILD)/bin
+	@sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@BINDIR@|$(BINDIR)|g' \
+		-e 's|@DOCDIR@|$(DOCDIR)|g' $< > $@.tmp
+	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
+
+# Man pages from their scdoc sources in docs/man (Debian's scdoc).
+man: $(MANS)
+$(BUILD)/man/%: docs/man/%.scd | $(BUILD)/man
+	scdoc < $< > $@.tmp && mv $@.tmp $@
+
+# What `make install` puts where: MODE:SOURCE:DESTINATION under PREFIX.  One
+# list, so that `make uninstall` removes exactly what was installed.  The
+# test and benchmark tools go to lib/xvnet (not on PATH); the xsk consumer
+# is a user's command.
+TEST_TOOLS := xvnet-trafgen xvnet-tapread xvnet-xdpsink xvnet-flowfill
+DOCS       := README.md $(wildcard docs/*.md)
+INSTALLS := \
+	0755:$(BUILD)/bin/xvnetd:sbin/xvnetd \
+	0755:$(BUILD)/bin/xvnetctl:bin/xvnetctl \
+	0755:$(BUILD)/bin/xvnet-xskdump:bin/xvnet-xskdump \
+	$(foreach t,$(TEST_TOOLS),0755:$(BUILD)/bin/$(t):lib/xvnet/$(t)) \
+	0644:$(UNIT):lib/systemd/system/xvnetd.service \
+	0644:$(METRICS_UNIT):lib/systemd/system/xvnet-metrics.service \
+	0644:loader/xvnet-metrics.timer:lib/systemd/system/xvnet-metrics.timer \
+	0644:$(BUILD)/man/xvnetd.8:share/man/man8/xvnetd.8 \
+	0644:$(BUILD)/man/xvnetctl.8:share/man/man8/xvnetctl.8 \
+	0644:$(BUILD)/man/xvnetd.conf.5:share/man/man5/xvnetd.conf.5 \
+	0644:ctl/xvnetctl.bash-completion:share/bash-completion/completions/xvnetctl \
+	0644:docs/examples/xvnetd.conf:share/doc/xvnet/examples/xvnetd.conf \
+	$(foreach d,$(DOCS),0644:$(d):share/doc/xvnet/$(notdir $(d)))
+# directories of ours that uninstall removes when empty (deepest first)
+INSTALL_DIRS := lib/xvnet share/doc/xvnet/examples share/doc/xvnet
+
 install: all
-	install -D -m 0755 $(BUILD)/bin/xvnetd $(DESTDIR)$(PREFIX)/sbin/xvnetd
-	install -D -m 0755 $(BUILD)/bin/xvnetctl $(DESTDIR)$(PREFIX)/bin/xvnetctl
-	for t in $(patsubst tools/%.c,%,$(TOOL_SRCS)); do \
-		install -D -m 0755 $(BUILD)/bin/$$t $(DESTDIR)$(PREFIX)/bin/$$t || exit 1; done
-	install -D -m 0644 loader/xvnetd.service $(DESTDIR)/etc/systemd/system/xvnetd.service
-	install -D -m 0644 docs/xvnetctl.md $(DESTDIR)$(PREFIX)/share/doc/xvnet/xvnetctl.md
+	@set -e; for e in $(INSTALLS); do \
+		m=$${e%%:*}; r=$${e#*:}; src=$${r%%:*}; dst=$(DESTDIR)$(PREFIX)/$${r#*:}; \
+		echo "install $$src $$dst"; install -D -m $$m $$src $$dst; done
+
+uninstall:
+	@for e in $(INSTALLS); do \
+		dst=$(DESTDIR)$(PREFIX)/$${e##*:}; \
+		[ -e $$dst ] && echo "rm $$dst"; rm -f $$dst; done; \
+	for d in $(INSTALL_DIRS); do \
+		rmdir $(DESTDIR)$(PREFIX)/$$d 2>/dev/null || true; done

@@ -141,6 +141,22 @@ struct {
 } xvnet_vm_tx_stats SEC(".maps");
 
 struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, XVNET_LL_OWNER_MAX);
+	__type(key, struct xvnet_ll_key);
+	__type(value, __u32);         /* vm_id */
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xvnet_ll_owner SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XVNET_MAX_VMS);
+	__type(key, __u32);           /* vm_id */
+	__type(value, struct xvnet_ll_slot);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xvnet_ll_vm SEC(".maps");
+
+struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, XVNET_SLOW_RB_SIZE);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);

@@ -192,6 +192,7 @@ int xsk_side(struct xdp_md *ctx)
 {
 	__u32 port = ctx->ingress_ifindex, vm_id;
 	struct xvnet_vm *vm;
+	void *data;
 	__u32 *id;
 
 	id = bpf_map_lookup_elem(&xvnet_port_vm, &port);
@@ -205,8 +206,11 @@ int xsk_side(struct xdp_md *ctx)
 		count(XVNET_CNT_QUEUE_NOT_READY);
 		return XDP_DROP;
 	}
+	data = (void *)(long)ctx->data;
+	/* opaque to the compiler: where data_meta == data it would otherwise
+	 * parse through the data_meta register, which the verifier refuses */
+	asm volatile("" : "+r"(data));
 	if (meta_inline() || ctx->data_meta == ctx->data) {
-		void *data = (void *)(long)ctx->data;
 		void *data_end = (void *)(long)ctx->data_end;
 		__u16 type = XVNET_RSS_TYPE_NONE;
 		__u32 hash = 0, queue = 0;

@@ -49,7 +49,7 @@ static __always_inline int vm_tx_frame(struct xdp_md *ctx)
 	struct xvnet_vm_tx_stats *vs;
 	__u32 *vm_id, *dst_id, src_id;
 	long ret;
-	int why;
+	__u32 why;      /* 0 or the SPOOF_* reason */
 
 	count(XVNET_CNT_TX);
 	vm_id = bpf_map_lookup_elem(&xvnet_port_vm, &port);
@@ -74,7 +74,7 @@ static __always_inline int vm_tx_frame(struct xdp_md *ctx)
 	}
 	/* a VM speaks only as itself (MAC, addresses), on its own VLAN:
 	 * untagged, or one 802.1Q tag with the VM's VLAN ID (bpf/spoof.h) */
-	why = vm_frame_check(data, data_end, &p, src_id, vm);
+	why = (__u32)vm_tx_check(ctx, &p, src_id, vm);
 	if (why) {
 		if (vs && why < XVNET_VM_CNT_MAX)
 			vs->c[why]++;

@@ -3,7 +3,7 @@
  * xvnetctl: the command-line client of xvnetd.  Object-verb commands in the
  * style of ip(8); options as --flag value; -j prints the daemon's JSON.
  * Exit codes: 0 ok, 1 refused by the daemon (or daemon unreachable),
- * 2 usage error caught locally.
+ * 2 usage error caught locally, 3 (status only) the service is degraded.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 #include <json-c/json.h>
@@ -19,20 +20,24 @@
 #include "lib/parse.h"
 #include "lib/proto.h"
 #include "maps/xvnet_maps.h"
+#include "xv_version.h"
 
 #define EX_OK 0
 #define EX_REFUSED 1
 #define EX_USAGE 2
+#define EX_DEGRADED 3
 
 static const char *sock_path = XV_DEFAULT_SOCKET;
 static bool json_out;
 
 static const char main_usage[] =
 "usage: xvnetctl [-s|--socket PATH] [-j|--json] COMMAND\n"
+"       xvnetctl --version\n"
 "  status\n"
 "  vm add NAME --mac MAC [--vlan 0-4094] --port tap|veth [--ifname IF]\n"
 "         [--netns NS] [--peer-ifname IF] [--queues 1-16] [--keep-vlan]\n"
-"         [--ip ADDR]...\n"
+"         [--ip ADDR]... [--allow LIST] [--no-allow LIST]\n"
+"         [--owner USER|UID] [--group GROUP|GID]\n"
 "  vm del NAME\n"
 "  vm list\n"
 "  vm show NAME\n"
@@ -53,10 +58,11 @@ static const char main_usage[] =
 "  coalesce set VM [--rx-frames N] [--rx-usecs U] [--adaptive on|off]\n"
 "             [--napi-defer-irqs N] [--napi-flush-usecs U]\n"
 "  stats [VM] [--watch [SECONDS]]\n"
+"  stats --prometheus [--output FILE]\n"
 "  reload\n"
 "  shutdown [--teardown]\n"
 "COMMAND --help shows the command's options.  Exit codes: 0 ok, 1 refused\n"
-"by the daemon, 2 usage error.\n";
+"by the daemon, 2 usage error, 3 status: degraded.\n";
 
 static int usage_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static int usage_err(const char *fmt, ...)
@@ -322,6 +328,29 @@ static void print_vm_line(struct json_object *vm)
 			printf("%s%d", i ? "," : " queue-cpus ", json_object_get_int(
 				       json_object_array_get_idx(ips, i)));
 	printf("%s state %s", jb(vm, "keep_vlan") ? " keep-vlan" : "", js(vm, "state"));
+	if (json_object_object_get_ex(vm, "owner", &ips))
+		printf(" owner %s", json_object_get_string(ips));
+	if (json_object_object_get_ex(vm, "group", &ips))
+		printf(" group %s", json_object_get_string(ips));
+	if (json_object_object_get_ex(vm, "allow", &ips)) {
+		/* the default (all on) is not worth a word */
+		static const char *const all[] = {
+#define XVNET_X_NAME(e, name, desc) name,
+			XVNET_VM_ALLOWS(XVNET_X_NAME)
+#undef XVNET_X_NAME
+		};
+		const size_t n_all = sizeof(all) / sizeof(all[0]);
+		size_t n = json_object_array_length(ips);
+
+		if (n != n_all) {
+			printf(" allow ");
+			for (size_t i = 0; i < n; i++)
+				printf("%s%s", i ? "," : "", json_object_get_string(
+					       json_object_array_get_idx(ips, i)));
+			if (!n)
+				printf("none");
+		}
+	}
 	if (json_object_object_get_ex(vm, "ips", &ips))
 		for (size_t i = 0; i < json_object_array_length(ips); i++)
 			printf(" ip %s", json_object_get_string(
@@ -329,21 +358,62 @@ static void print_vm_line(struct json_object *vm)
 	printf("\n");
 }
 
-static void print_stats(struct json_object *data, bool counters)
+/* --watch: the rate of o[k] since prev (same path), "" without prev. */
+static const char *rate(struct json_object *prev, struct json_object *o,
+			const char *k, double dt)
 {
-	struct json_object *cnt, *vms;
+	static char buf[4][40];
+	static int n;
+	char *b = buf[n++ % 4];
+	int64_t d;
 
+	if (!prev || dt <= 0 || !json_object_object_get_ex(prev, k, NULL))
+		return "";
+	d = ji(o, k) - ji(prev, k);
+	snprintf(b, sizeof(buf[0]), " (%.0f/s)", (double)(d < 0 ? 0 : d) / dt);
+	return b;
+}
+
+/* The element of prev's array arr whose "name" (or "queue") is that of o. */
+static struct json_object *same_in(struct json_object *prev, const char *arr,
+				   const char *key, struct json_object *o)
+{
+	struct json_object *a;
+
+	if (!prev || !json_object_object_get_ex(prev, arr, &a))
+		return NULL;
+	for (size_t i = 0; i < json_object_array_length(a); i++) {
+		struct json_object *e = json_object_array_get_idx(a, i);
+
+		if (strcmp(js(e, key), js(o, key)) == 0)
+			return e;
+	}
+	return NULL;
+}
+
+/* Counters and per-VM lines; with prev (--watch) each total is followed by
+ * its rate over the dt seconds since prev. */
+static void print_stats(struct json_object *data, bool counters,
+			struct json_object *prev, double dt)
+{
+	struct json_object *cnt, *vms, *pcnt = NULL;
+
+	if (prev)
+		json_object_object_get_ex(prev, "counters", &pcnt);
 	if (counters && json_object_object_get_ex(data, "counters", &cnt)) {
 		json_object_object_foreach(cnt, name, v)
-			printf("%-16s %" PRId64 "\n", name, json_object_get_int64(v));
+			printf("%-16s %" PRId64 "%s\n", name, json_object_get_int64(v),
+			       rate(pcnt, cnt, name, dt));
 	}
 	if (!json_object_object_get_ex(data, "vms", &vms))
 		return;
 	for (size_t i = 0; i < json_object_array_length(vms); i++) {
 		struct json_object *vm = json_object_array_get_idx(vms, i), *qs, *eg;
+		struct json_object *pvm = same_in(prev, "vms", "name", vm), *peg = NULL;
 
-		printf("vm %s packets %s bytes %s\n", js(vm, "name"),
-		       js(vm, "packets"), js(vm, "bytes"));
+		printf("vm %s packets %s%s bytes %s%s\n", js(vm, "name"),
+		       js(vm, "packets"), rate(pvm, vm, "packets", dt),
+		       js(vm, "bytes"), rate(pvm, vm, "bytes", dt));
 		if (json_object_object_get_ex(vm, "xsk", &eg) && eg)
 			printf("    xsk %s sockets %s rx_dropped %s rx_ring_full %s"
 			       " fill_ring_empty %s invalid rx %s tx %s\n",
@@ -356,10 +426,12 @@ static void print_stats(struct json_object *data, bool counters)
 			       " wakeups %s\n", js(eg, "notifications"), js(eg, "packets"),
 			       json_object_get_double(json_object_object_get(
 				       eg, "per_notification")), js(eg, "wakeups"));
+		if (pvm)
+			json_object_object_get_ex(pvm, "egress", &peg);
 		if (json_object_object_get_ex(vm, "egress", &eg))
-			printf("    egress tx %s bytes %s spoofed %s (mac %s vlan %s"
+			printf("    egress tx %s%s bytes %s spoofed %s (mac %s vlan %s"
 			       " ip %s arp %s nd %s)\n", js(eg, "tx"),
-			       js(eg, "tx_bytes"), js(eg, "spoof"),
+			       rate(peg, eg, "tx", dt), js(eg, "tx_bytes"), js(eg, "spoof"),
 			       js(eg, "spoof_mac"), js(eg, "spoof_vlan"),
 			       js(eg, "spoof_ip"), js(eg, "spoof_arp"),
 			       js(eg, "spoof_nd"));
@@ -368,11 +440,160 @@ static void print_stats(struct json_object *data, bool counters)
 			continue;
 		for (size_t q = 0; q < json_object_array_length(qs); q++) {
 			struct json_object *qo = json_object_array_get_idx(qs, q);
+			struct json_object *pq = same_in(pvm, "queues", "queue", qo);
 
-			printf("    queue %s packets %s bytes %s\n", js(qo, "queue"),
-			       js(qo, "packets"), js(qo, "bytes"));
+			printf("    queue %s packets %s%s bytes %s\n", js(qo, "queue"),
+			       js(qo, "packets"), rate(pq, qo, "packets", dt),
+			       js(qo, "bytes"));
 		}
 	}
+}
+
+/* ---- Prometheus text format (node_exporter's textfile collector) ------- */
+
+static const struct { const char *name, *desc; } counter_desc[] = {
+#define XVNET_X_DESC(e, name, desc) { name, desc },
+	XVNET_COUNTERS(XVNET_X_DESC)
+#undef XVNET_X_DESC
+};
+
+/* A label value: VM names are [A-Za-z0-9_.-], but never trust it. */
+static void prom_label(FILE *f, const char *v)
+{
+	for (; *v; v++) {
+		if (*v == '\\' || *v == '"')
+			fputc('\\', f);
+		if (*v == '\n')
+			fputs("\\n", f);
+		else
+			fputc(*v, f);
+	}
+}
+
+static void prom_head(FILE *f, const char *metric, const char *type,
+		      const char *help)
+{
+	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", metric, help, metric, type);
+}
+
+static void prom_vm(FILE *f, const char *metric, struct json_object *vm,
+		    const char *extra_k, const char *extra_v, int64_t v)
+{
+	fprintf(f, "%s{vm=\"", metric);
+	prom_label(f, js(vm, "name"));
+	if (extra_k) {
+		fprintf(f, "\",%s=\"", extra_k);
+		prom_label(f, extra_v);
+	}
+	fprintf(f, "\"} %" PRId64 "\n", v);
+}
+
+/* Every counter, per reason and per VM, as Prometheus reads them. */
+static void print_prometheus(FILE *f, struct json_object *st,
+			     struct json_object *status)
+{
+	static const char *const spoof[] = { "mac", "vlan", "ip", "arp", "nd" };
+	static const char *const xskc[] = { "rx_dropped", "rx_ring_full",
+		"rx_fill_ring_empty_descs", "rx_invalid_descs", "tx_invalid_descs" };
+	struct json_object *cnt, *vms, *vm, *o, *qs;
+	size_t n;
+
+	prom_head(f, "xvnet_up", "gauge", "1: xvnetd answered");
+	fprintf(f, "xvnet_up 1\n");
+	prom_head(f, "xvnet_degraded", "gauge",
+		  "1: xvnetctl status reports a problem (NIC, ports, capabilities)");
+	fprintf(f, "xvnet_degraded %d\n", status && jb(status, "degraded"));
+	prom_head(f, "xvnet_datapath_frames_total", "counter",
+		  "datapath outcomes, summed over CPUs, by counter (the XVNET_COUNTERS"
+		  " list of maps/xvnet_maps.h; see the # counter lines)");
+	for (size_t i = 0; i < sizeof(counter_desc) / sizeof(counter_desc[0]); i++)
+		fprintf(f, "# counter %s: %s\n", counter_desc[i].name,
+			counter_desc[i].desc);
+	if (json_object_object_get_ex(st, "counters", &cnt)) {
+		json_object_object_foreach(cnt, name, v)
+			fprintf(f, "xvnet_datapath_frames_total{counter=\"%s\"} %" PRId64
+				"\n", name, json_object_get_int64(v));
+	}
+	if (!json_object_object_get_ex(st, "vms", &vms))
+		return;
+	n = json_object_array_length(vms);
+	prom_head(f, "xvnet_vm_rx_packets_total", "counter", "frames delivered to the VM");
+	for (size_t i = 0; i < n; i++)
+		prom_vm(f, "xvnet_vm_rx_packets_total", json_object_array_get_idx(vms, i),
+			NULL, NULL, ji(json_object_array_get_idx(vms, i), "packets"));
+	prom_head(f, "xvnet_vm_rx_bytes_total", "counter", "bytes delivered to the VM");
+	for (size_t i = 0; i < n; i++)
+		prom_vm(f, "xvnet_vm_rx_bytes_total", json_object_array_get_idx(vms, i),
+			NULL, NULL, ji(json_object_array_get_idx(vms, i), "bytes"));
+	prom_head(f, "xvnet_vm_queue_rx_packets_total", "counter",
+		  "frames delivered to the VM, per virtual queue");
+	for (size_t i = 0; i < n; i++) {
+		vm = json_object_array_get_idx(vms, i);
+		if (!json_object_object_get_ex(vm, "queues", &qs))
+			continue;
+		for (size_t q = 0; q < json_object_array_length(qs); q++) {
+			o = json_object_array_get_idx(qs, q);
+			prom_vm(f, "xvnet_vm_queue_rx_packets_total", vm, "queue",
+				js(o, "queue"), ji(o, "packets"));
+		}
+	}
+	prom_head(f, "xvnet_vm_tx_packets_total", "counter", "frames the VM sent (vm_tx)");
+	for (size_t i = 0; i < n; i++) {
+		vm = json_object_array_get_idx(vms, i);
+		if (json_object_object_get_ex(vm, "egress", &o))
+			prom_vm(f, "xvnet_vm_tx_packets_total", vm, NULL, NULL, ji(o, "tx"));
+	}
+	prom_head(f, "xvnet_vm_tx_spoofed_total", "counter",
+		  "frames the VM sent with a forged source, dropped, by reason");
+	for (size_t i = 0; i < n; i++) {
+		char k[16];
+
+		vm = json_object_array_get_idx(vms, i);
+		if (!json_object_object_get_ex(vm, "egress", &o))
+			continue;
+		for (size_t r = 0; r < sizeof(spoof) / sizeof(spoof[0]); r++) {
+			snprintf(k, sizeof(k), "spoof_%s", spoof[r]);
+			prom_vm(f, "xvnet_vm_tx_spoofed_total", vm, "reason", spoof[r],
+				ji(o, k));
+		}
+	}
+	prom_head(f, "xvnet_vm_xsk_drops_total", "counter",
+		  "AF_XDP socket drops of an xsk VM (XDP_STATISTICS), by reason");
+	for (size_t i = 0; i < n; i++) {
+		vm = json_object_array_get_idx(vms, i);
+		if (!json_object_object_get_ex(vm, "xsk", &o) || !o)
+			continue;
+		for (size_t r = 0; r < sizeof(xskc) / sizeof(xskc[0]); r++)
+			prom_vm(f, "xvnet_vm_xsk_drops_total", vm, "reason", xskc[r],
+				ji(o, xskc[r]));
+	}
+}
+
+/* --prometheus --output FILE: written whole, then renamed over FILE, so the
+ * textfile collector never reads half a file. */
+static int write_prometheus(const char *path, struct json_object *st,
+			    struct json_object *status)
+{
+	char tmp[4096];
+	FILE *f;
+
+	if (!path) {
+		print_prometheus(stdout, st, status);
+		return fflush(stdout) ? EX_REFUSED : EX_OK;
+	}
+	snprintf(tmp, sizeof(tmp), "%s.%d.tmp", path, (int)getpid());
+	f = fopen(tmp, "w");
+	if (!f) {
+		fprintf(stderr, "xvnetctl: %s: %s\n", tmp, strerror(errno));
+		return EX_REFUSED;
+	}
+	print_prometheus(f, st, status);
+	if (fchmod(fileno(f), 0644) || fclose(f) || rename(tmp, path)) {
+		fprintf(stderr, "xvnetctl: %s: %s\n", path, strerror(errno));
+		unlink(tmp);
+		return EX_REFUSED;
+	}
+	return EX_OK;
 }
 
 /* ---- commands ----------------------------------------------------------- */
@@ -404,8 +625,11 @@ static int cmd_status(int argc, char **argv)
 	int r;
 
 	if (argc > 0 && (strcmp(argv[0], "--help") == 0 || !strcmp(argv[0], "-h"))) {
-		puts("usage: xvnetctl status\n  the datapath, its attachment,"
-		     " counts of VMs and flows, and the kernel features it uses");
+		puts("usage: xvnetctl status\n  the datapath, its attachment, counts"
+		     " of VMs and flows, the kernel features it uses, and\n"
+		     "  health: the NIC's state and carrier, missing or stale ports,\n"
+		     "  capability gaps, error counters.  Exit 3 when degraded (each\n"
+		     "  problem on a 'problem' line).");
 		return EX_OK;
 	}
 	if (argc > 0)
@@ -415,10 +639,15 @@ static int cmd_status(int argc, char **argv)
 		return r;
 	if (json_out) {
 		print_json(d);
+	} else if (!*js(d, "nic")) {
+		printf("no datapath: config %s missing\n", js(d, "config"));
 	} else {
-		printf("nic %s ifindex %s xdp %s link %s prog %s tc-ingress %s\n",
-		       js(d, "nic"), js(d, "ifindex"), js(d, "xdp_mode"),
-		       js(d, "link_id"), js(d, "prog_id"),
+		struct json_object *e;
+
+		printf("nic %s ifindex %s state %s carrier %s xdp %s link %s prog %s"
+		       " tc-ingress %s\n", js(d, "nic"), js(d, "ifindex"),
+		       js(d, "nic_oper_state"), jb(d, "nic_carrier") ? "yes" : "no",
+		       js(d, "xdp_mode"), js(d, "link_id"), js(d, "prog_id"),
 		       jb(d, "tc_ingress") ? "yes" : "no");
 		printf("maps %s%s flow-max %s malformed %s\n", js(d, "pin_dir"),
 		       jb(d, "maps_adopted") ? " (adopted)" : "",
@@ -426,16 +655,35 @@ static int cmd_status(int argc, char **argv)
 		printf("vms %s flows %s (configured %s) uptime %ss pid %s\n",
 		       js(d, "vms"), js(d, "flows"), js(d, "configured_flows"),
 		       js(d, "uptime_s"), js(d, "pid"));
+		if (json_object_object_get_ex(d, "errors", &e)) {
+			printf("errors");
+			json_object_object_foreach(e, k, v)
+				printf(" %s %s", k, json_object_get_string(v));
+			printf("\n");
+		}
 		print_features(d);
 	}
-	json_object_put(rep);
-	return EX_OK;
+	{
+		struct json_object *probs;
+		bool degraded = jb(d, "degraded");
+
+		if (!json_out && json_object_object_get_ex(d, "problems", &probs))
+			for (size_t i = 0; i < json_object_array_length(probs); i++)
+				printf("problem: %s\n", json_object_get_string(
+					       json_object_array_get_idx(probs, i)));
+		if (!json_out)
+			printf("health %s\n", degraded ? "degraded" : "ok");
+		json_object_put(rep);
+		return degraded ? EX_DEGRADED : EX_OK;
+	}
 }
 
 static const char vm_add_help[] =
 "usage: xvnetctl vm add NAME --mac MAC [--vlan 0-4094] --port tap|veth|xsk\n"
 "                [--ifname IF] [--netns NS] [--peer-ifname IF]\n"
 "                [--queues 1-16] [--queue-cpus LIST] [--keep-vlan] [--ip ADDR]...\n"
+"                [--allow LIST] [--no-allow LIST] [--owner USER|UID]\n"
+"                [--group GROUP|GID]\n"
 "  --mac         the VM's unicast MAC (frames to it, on --vlan, go to it)\n"
 "  --vlan        outer VLAN ID, 0 = untagged (default 0)\n"
 "  --port        tap: a persistent tap for QEMU; veth: a veth pair whose\n"
@@ -458,7 +706,18 @@ static const char vm_add_help[] =
 "                --xsk-nic-queues 0,2-3 (default all; one xsk VM per NIC queue)\n"
 "  --ip ADDR     an IPv4 or IPv6 address the VM may send from; repeat for\n"
 "                more (up to 16).  Without any, the VM may only send ARP\n"
-"                probes and IPv6 DAD/RS/MLD from :: (docs/security.md)\n";
+"                probes and IPv6 DAD/RS/MLD from :: (docs/security.md)\n"
+"  --allow LIST, --no-allow LIST\n"
+"                turn anti-spoofing allowances on or off (comma-separated,\n"
+"                or all; all are on by default; docs/security.md):\n"
+#define XVNET_X_HELP(e, name, desc) "                  " name ": " desc "\n"
+XVNET_VM_ALLOWS(XVNET_X_HELP)
+#undef XVNET_X_HELP
+"  --owner USER|UID, --group GROUP|GID\n"
+"                tap: who may attach to the tap besides root (TUNSETOWNER,\n"
+"                TUNSETGROUP; with both: that user, in that group).\n"
+"                Neither: root only.  Set when xvnetd creates the tap; an\n"
+"                existing tap must already have them\n";
 
 static const struct optdef vm_opts[] = {
 	{ "mac", "mac", O_MAC }, { "vlan", "vlan", O_VLAN },
@@ -466,6 +725,8 @@ static const struct optdef vm_opts[] = {
 	{ "netns", "netns", O_NETNS }, { "peer-ifname", "peer-ifname", O_IFNAME },
 	{ "queues", "queues", O_QUEUES }, { "keep-vlan", "keep-vlan", O_FLAG },
 	{ "ip", "ip", O_ADDR }, { "queue-cpus", "queue-cpus", O_TEXT },
+	{ "allow", "allow", O_TEXT }, { "no-allow", "no-allow", O_TEXT },
+	{ "owner", "owner", O_TEXT }, { "group", "group", O_TEXT },
 	{ "xsk-frame-size", "xsk-frame-size", O_TEXT },
 	{ "xsk-frames", "xsk-frames", O_TEXT },
 	{ "xsk-rx-size", "xsk-rx-size", O_TEXT },
@@ -601,7 +862,7 @@ static int cmd_vm(int argc, char **argv)
 				printf("\n");
 			}
 			if (json_object_object_get_ex(d, "stats", &st))
-				print_stats(st, false);
+				print_stats(st, false, NULL, 0);
 		}
 		json_object_put(rep);
 		return EX_OK;
@@ -812,7 +1073,7 @@ static const char rss_help[] =
 "       xvnetctl rss set VM [--key HEX40] [--equal N | --weight W0,W1,...]\n"
 "                [--hash-fields l3|l4|tcp4,tcp6,udp4,udp6]\n"
 "  the VM's virtual RSS, as ethtool -x / -X: Toeplitz key, 128-entry\n"
-"  indirection table, hash fields; saved in the config.\n"
+"  indirection table, hash fields; saved in xvnetd's state.\n"
 "  --key          40 bytes, 6d:5a:56:... or 80 hex digits\n"
 "  --equal N      spread the table over queues 0..N-1 (N <= the VM's queues)\n"
 "  --weight W,..  table entries in proportion to the weights (one per queue\n"
@@ -918,7 +1179,7 @@ static const char coalesce_help[] =
 "usage: xvnetctl coalesce show VM\n"
 "       xvnetctl coalesce set VM [--rx-frames N] [--rx-usecs U]\n"
 "                [--adaptive on|off] [--napi-defer-irqs N] [--napi-flush-usecs U]\n"
-"  the VM's interrupt coalescing, as ethtool -c / -C; saved in the config.\n"
+"  the VM's interrupt coalescing, as ethtool -c / -C; saved in xvnetd's state.\n"
 "  xsk VMs only (tap, veth: the guest's kernel or the VMM notifies).\n"
 "  --rx-frames N     notify the guest when N frames of a queue wait (0-4096;\n"
 "                    needs --rx-usecs)\n"
@@ -989,15 +1250,30 @@ static int cmd_coalesce(int argc, char **argv)
 
 static const char stats_help[] =
 "usage: xvnetctl stats [VM] [--watch [SECONDS]]\n"
+"       xvnetctl stats --prometheus [--output FILE]\n"
 "  datapath counters (summed over CPUs) and per-VM, per-queue packets and\n"
-"  bytes; with VM only that VM; --watch repeats every SECONDS (default 1)\n";
+"  bytes; with VM only that VM; --watch repeats every SECONDS (default 1)\n"
+"  with each total's rate per second since the previous round.\n"
+"  --prometheus: every counter in the Prometheus text format, per reason\n"
+"  and per VM; --output FILE writes it atomically (for node_exporter's\n"
+"  textfile collector, e.g. /var/lib/prometheus/node-exporter/xvnet.prom)\n";
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
 
 static int cmd_stats(int argc, char **argv)
 {
-	struct json_object *rep, *d;
-	const char *vm = NULL;
+	struct json_object *rep, *d, *prev_rep = NULL, *prev = NULL;
+	const char *vm = NULL, *output = NULL;
 	unsigned long every = 0;
 	char err[XV_ERR_LEN], buf[64];
+	bool prom = false;
+	double t_prev = 0;
 	int r;
 
 	for (int i = 0; i < argc; i++) {
@@ -1010,6 +1286,12 @@ static int cmd_stats(int argc, char **argv)
 			    xv_parse_uint("--watch", argv[++i], 1, 3600, &every,
 					  err, sizeof(err)))
 				return usage_err("%s", err);
+		} else if (strcmp(argv[i], "--prometheus") == 0) {
+			prom = true;
+		} else if (strcmp(argv[i], "--output") == 0) {
+			if (++i >= argc)
+				return usage_err("--output needs a file");
+			output = argv[i];
 		} else if (argv[i][0] == '-') {
 			return usage_err("stats: unknown option '%s'", argv[i]);
 		} else if (!vm) {
@@ -1021,35 +1303,62 @@ static int cmd_stats(int argc, char **argv)
 			return usage_err("stats: unexpected '%s'", argv[i]);
 		}
 	}
+	if (output && !prom)
+		return usage_err("stats: --output goes with --prometheus");
+	if (prom && (vm || every || json_out))
+		return usage_err("stats --prometheus: all VMs, once, no -j");
+	if (prom) {
+		struct json_object *srep = NULL, *sd = NULL;
+
+		r = call("stats", NULL, &rep, &d);
+		if (r)
+			return r;
+		if (call("status", NULL, &srep, &sd))
+			sd = NULL;
+		r = write_prometheus(output, d, sd);
+		json_object_put(srep);
+		json_object_put(rep);
+		return r;
+	}
 	for (;;) {
 		struct json_object *args = NULL;
+		double t;
 
 		if (vm) {
 			args = json_object_new_object();
 			json_object_object_add(args, "vm", json_object_new_string(vm));
 		}
 		r = call("stats", args, &rep, &d);
-		if (r)
+		if (r) {
+			json_object_put(prev_rep);
 			return r;
+		}
+		t = now_s();
 		if (every && isatty(STDOUT_FILENO) && !json_out)
 			printf("\033[H\033[2J");
 		if (every && !json_out) {
-			time_t t = time(NULL);
+			time_t tt = time(NULL);
 			char ts[32];
 
-			strftime(ts, sizeof(ts), "%H:%M:%S", localtime(&t));
-			printf("%s\n", ts);
+			strftime(ts, sizeof(ts), "%H:%M:%S", localtime(&tt));
+			printf("%s%s\n", ts, prev ? "  (rates per second since the"
+			       " last round)" : "");
 		}
 		if (json_out)
 			printf("%s\n", json_object_to_json_string_ext(d,
 				every ? JSON_C_TO_STRING_PLAIN :
 				JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE));
 		else
-			print_stats(d, vm == NULL);
-		json_object_put(rep);
+			print_stats(d, vm == NULL, prev, t - t_prev);
 		fflush(stdout);
-		if (!every)
+		if (!every) {
+			json_object_put(rep);
 			return EX_OK;
+		}
+		json_object_put(prev_rep);
+		prev_rep = rep;
+		prev = d;
+		t_prev = t;
 		sleep((unsigned int)every);
 	}
 }
@@ -1091,6 +1400,9 @@ int main(int argc, char **argv)
 			sock_path = argv[i];
 		} else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
 			fputs(main_usage, stdout);
+			return EX_OK;
+		} else if (strcmp(a, "-V") == 0 || strcmp(a, "--version") == 0) {
+			printf("xvnetctl %s\n", XV_VERSION);
 			return EX_OK;
 		} else {
 			usage_err("unknown option '%s'", a);

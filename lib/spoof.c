@@ -14,12 +14,27 @@ __u32 xv_spoof_user_flags(__u32 vm_id, const __u8 *addr16)
 {
 	static const __u8 zero[16];
 
-	(void)vm_id;
+	if (vm_id & XVNET_ADDR_VLAN_ID(0)) {     /* the VLAN's listed link-locals */
+		for (int i = 0; i < cur_vm->n_other_addrs; i++)
+			if (memcmp(cur_vm->other_addrs[i], addr16, 16) == 0)
+				return XVNET_ADDR_F_LISTED;
+		return 0;
+	}
 	if (memcmp(addr16, zero, 16) == 0)
 		return cur_vm->n_addrs ? XVNET_ADDR_F_HAS_ADDRS : 0;
 	for (int i = 0; i < cur_vm->n_addrs; i++)
 		if (memcmp(cur_vm->addrs[i], addr16, 16) == 0)
 			return XVNET_ADDR_F_SOURCE;
+	return 0;
+}
+
+int xv_spoof_user_other_mac(__u32 vm_id, __u16 vlan, const __u8 *mac)
+{
+	(void)vm_id;
+	(void)vlan;     /* the caller lists the MACs of the VM's VLAN only */
+	for (int i = 0; i < cur_vm->n_other_macs; i++)
+		if (memcmp(cur_vm->other_macs[i], mac, 6) == 0)
+			return 1;
 	return 0;
 }
 
@@ -48,6 +63,7 @@ int xv_spoof_check(const struct xv_spoof_vm *vm, const void *frame, size_t len)
 	memset(&v, 0, sizeof(v));
 	memcpy(v.mac, vm->mac, 6);
 	v.vlan = vm->vlan;
+	v.flags = vm->allow & XVNET_VM_ALLOW_ALL;
 	if (parse_frame(data, data_end, &p) != PARSE_OK)
 		return XV_SPOOF_MALFORMED;
 	cur_vm = vm;

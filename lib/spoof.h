@@ -20,6 +20,15 @@ struct xv_spoof_vm {
 	uint16_t vlan;                  /* 0 = untagged */
 	const uint8_t (*addrs)[16];     /* IPv4 stored IPv4-mapped */
 	int n_addrs;
+	uint32_t allow;                 /* XVNET_VM_F_ALLOW_* (XVNET_VM_ALLOWS) */
+	/* optional: the MACs of the other VMs of its VLAN, whose MAC-derived
+	 * link-local addresses ipv6-ll-any refuses (vm_tx knows them all;
+	 * without them lib/spoof.c lets such a frame through) */
+	const uint8_t (*other_macs)[6];
+	int n_other_macs;
+	/* optional, likewise: the fe80::/64 addresses they list */
+	const uint8_t (*other_addrs)[16];
+	int n_other_addrs;
 };
 
 #define XV_SPOOF_MALFORMED (-1)

@@ -5,7 +5,9 @@
  *
  * xvnet_vm_addrs holds {vm_id, address} -> XVNET_ADDR_F_SOURCE for each
  * configured address plus one {vm_id, ::} -> XVNET_ADDR_F_HAS_ADDRS marker
- * when the VM has any.  Writes keep the data path correct under traffic:
+ * when the VM has any, and {XVNET_ADDR_VLAN_ID(vlan), address} ->
+ * XVNET_ADDR_F_LISTED for the fe80::/64 addresses VMs of a VLAN list (no
+ * other VM may take them under ipv6-ll-any).  Writes keep the data path correct under traffic:
  * new entries go in before stale ones go out, and an entry already right is
  * not rewritten.
  */
@@ -62,6 +64,70 @@ int vm_conf_add_addr(struct vm_conf *vm, const char *val, char *err,
 	return 0;
 }
 
+static const struct {
+	const char *name;
+	uint32_t bit;
+} allows[] = {
+#define XVNET_X_ALLOW(e, name, desc) { name, XVNET_VM_F_ALLOW_##e },
+	XVNET_VM_ALLOWS(XVNET_X_ALLOW)
+#undef XVNET_X_ALLOW
+};
+
+int vm_conf_set_allow(struct vm_conf *vm, const char *key, const char *val,
+		      bool on, char *err, size_t errlen)
+{
+	char buf[256], *save = NULL, *tok;
+	uint32_t bits = 0;
+
+	if (strlen(val) >= sizeof(buf))
+		return ERR("%s: '%.64s...' too long", key, val);
+	strcpy(buf, val);
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		size_t i;
+
+		if (strcmp(tok, "all") == 0) {
+			bits |= XVNET_VM_ALLOW_ALL;
+			continue;
+		}
+		for (i = 0; i < sizeof(allows) / sizeof(allows[0]); i++)
+			if (strcmp(tok, allows[i].name) == 0)
+				break;
+		if (i == sizeof(allows) / sizeof(allows[0])) {
+			char names[128];
+
+			vm_allow_format(XVNET_VM_ALLOW_ALL, names, sizeof(names));
+			return ERR("%s: '%.64s' is not an allowance (%s, all)", key,
+				   tok, names);
+		}
+		bits |= allows[i].bit;
+	}
+	if (!bits)
+		return ERR("%s: needs a list of allowances", key);
+	vm->allow = on ? vm->allow | bits : vm->allow & ~bits;
+	return 0;
+}
+
+void vm_allow_format(uint32_t bits, char *out, size_t len)
+{
+	size_t n = 0;
+
+	out[0] = '\0';
+	for (size_t i = 0; i < sizeof(allows) / sizeof(allows[0]); i++)
+		if ((bits & allows[i].bit) && n < len)
+			n += (size_t)snprintf(out + n, len - n, "%s%s", n ? "," : "",
+					      allows[i].name);
+}
+
+struct json_object *allow_json(const struct vm_conf *vm)
+{
+	struct json_object *arr = json_object_new_array();
+
+	for (size_t i = 0; i < sizeof(allows) / sizeof(allows[0]); i++)
+		if (vm->allow & allows[i].bit)
+			json_object_array_add(arr, json_object_new_string(allows[i].name));
+	return arr;
+}
+
 int config_check_vm_addrs(const struct xvd_config *cfg,
 			  const struct vm_conf *vm, long skip, char *err,
 			  size_t errlen)
@@ -84,6 +150,32 @@ int config_check_vm_addrs(const struct xvd_config *cfg,
 				}
 	}
 	return 0;
+}
+
+/* fe80::/64, the link-local addresses ipv6-ll-any hands out */
+static bool ll64(const __u8 a[16])
+{
+	static const __u8 p[8] = { 0xfe, 0x80 };
+
+	return memcmp(a, p, 8) == 0;
+}
+
+/* Does a VM of vlan list addr: vm (if not NULL), or one of d's other than
+ * vm and than the VM with id skip? */
+static bool vlan_lists(struct xvd *d, const struct vm_conf *vm, int skip,
+		       __u16 vlan, const __u8 addr[16])
+{
+	for (size_t i = 0; i <= d->cfg.n_vms; i++) {
+		const struct vm_conf *o = i < d->cfg.n_vms ? &d->cfg.vms[i] : vm;
+
+		if (!o || o->vlan != vlan || o->id == skip ||
+		    (o != vm && vm && strcmp(o->name, vm->name) == 0))
+			continue;
+		for (int a = 0; a < o->n_addrs; a++)
+			if (memcmp(o->addrs[a], addr, 16) == 0)
+				return true;
+	}
+	return false;
 }
 
 /* The flags {vm, addr} should have: 0 = no entry. */
@@ -144,6 +236,8 @@ static bool stale(struct xvd *d, const struct xvnet_vm_addr_key *k,
 {
 	const struct vm_conf *vm = arg;
 
+	if (k->vm_id & XVNET_ADDR_VLAN_ID(0))
+		return !vlan_lists(d, vm, -1, (__u16)k->vm_id, k->addr);
 	if ((int)k->vm_id == vm->id)
 		return !want_flags(vm, k->addr);
 	/* entries of no configured VM (left by a crash) */
@@ -165,6 +259,12 @@ int addrs_sync(struct xvd *d, const struct vm_conf *vm, char *err,
 	if (vm->n_addrs && put(d, id, zero, XVNET_ADDR_F_HAS_ADDRS))
 		return ERR("%s: vm %s: %s", XVNET_MAP_VM_ADDRS, vm->name,
 			   strerror(errno));
+	for (int i = 0; i < vm->n_addrs; i++)
+		if (ll64(vm->addrs[i]) &&
+		    put(d, XVNET_ADDR_VLAN_ID(vm->vlan), vm->addrs[i],
+			XVNET_ADDR_F_LISTED))
+			return ERR("%s: vm %s: %s", XVNET_MAP_VM_ADDRS, vm->name,
+				   strerror(errno));
 	n = collect(d, &old, stale, vm);
 	for (size_t i = 0; i < n; i++)
 		bpf_map_delete_elem(d->m.vm_addrs, &old[i]);
@@ -178,8 +278,12 @@ int addrs_sync(struct xvd *d, const struct vm_conf *vm, char *err,
 static bool of_vm(struct xvd *d, const struct xvnet_vm_addr_key *k,
 		  const void *arg)
 {
-	(void)d;
-	return k->vm_id == *(const __u32 *)arg;
+	__u32 id = *(const __u32 *)arg;
+
+	/* its link-locals stay taken while another VM of the VLAN lists them */
+	if (k->vm_id & XVNET_ADDR_VLAN_ID(0))
+		return !vlan_lists(d, NULL, (int)id, (__u16)k->vm_id, k->addr);
+	return k->vm_id == id;
 }
 
 void addrs_remove_vm(struct xvd *d, int vm_id)
@@ -192,6 +296,22 @@ void addrs_remove_vm(struct xvd *d, int vm_id)
 	for (size_t i = 0; i < n; i++)
 		bpf_map_delete_elem(d->m.vm_addrs, &old[i]);
 	free(old);
+	/* the link-local it holds under ipv6-ll-any is free again (the
+	 * maps are there once the datapath is loaded) */
+	if (d->m.ll_vm > 0) {
+		struct xvnet_ll_slot slot, none = { 0 };
+
+		if (!bpf_map_lookup_elem(d->m.ll_vm, &id, &slot) && slot.held) {
+			struct xvnet_ll_key k = { .vlan = slot.vlan };
+			__u32 owner;
+
+			memcpy(k.addr, slot.addr, 16);
+			if (!bpf_map_lookup_elem(d->m.ll_owner, &k, &owner) &&
+			    owner == id)
+				bpf_map_delete_elem(d->m.ll_owner, &k);
+		}
+		bpf_map_update_elem(d->m.ll_vm, &id, &none, BPF_ANY);
+	}
 	/* the slot's next VM starts from zero */
 	zero = calloc((size_t)d->ncpus, sizeof(*zero));
 	if (zero) {

@@ -23,6 +23,7 @@
 #include "loader/log.h"
 #include "loader/napi.h"
 #include "loader/xsk.h"
+#include "loader/service.h"
 #include "loader/xvnetd.h"
 
 #define ERR(...) (snprintf(err, errlen, __VA_ARGS__), -1)
@@ -401,7 +402,7 @@ struct json_object *coal_set(struct xvd *d, struct json_object *args)
 		config_free(&next);
 		return xv_reply_err("%s", err);
 	}
-	if (config_save(&next, d->config_path, err, sizeof(err))) {
+	if (svc_save(d, &next, err, sizeof(err))) {
 		if (xskp_queue_mask(old.id) && coal_vm_ensure(d, &old, why, sizeof(why)))
 			log_warn("vm %s: coalescing not restored: %s", old.name, why);
 		config_free(&next);

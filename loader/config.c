@@ -3,7 +3,9 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <libgen.h>
+#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -111,6 +113,43 @@ void vm_conf_init(struct vm_conf *vm)
 {
 	memset(vm, 0, sizeof(*vm));
 	vm->id = -1;
+	vm->allow = XVNET_VM_ALLOW_ALL;
+}
+
+/*
+ * owner USER|UID, group GROUP|GID of a tap: a name must exist on this host
+ * (resolved now, so a typo is refused before anything changes); a number
+ * is taken as is (an ID without a name is legitimate), except -1 (the
+ * kernel's "none").
+ */
+static int parse_id(const char *key, const char *val, char *text, uint32_t *id,
+		    char *err, size_t errlen)
+{
+	bool user = key[0] == 'o';
+	unsigned long v;
+
+	if (strlen(val) > XV_USER_MAX || !val[0])
+		return ERR("%s: '%.64s' is not a %s name or number", key, val,
+			   user ? "user" : "group");
+	if (val[strspn(val, "0123456789")] == '\0') {
+		if (xv_parse_uint(key, val, 0, UINT32_MAX - 1, &v, err, errlen))
+			return -1;
+		*id = (uint32_t)v;
+	} else if (user) {
+		struct passwd *pw = getpwnam(val);
+
+		if (!pw)
+			return ERR("owner: no user '%.64s' on this host", val);
+		*id = (uint32_t)pw->pw_uid;
+	} else {
+		struct group *gr = getgrnam(val);
+
+		if (!gr)
+			return ERR("group: no group '%.64s' on this host", val);
+		*id = (uint32_t)gr->gr_gid;
+	}
+	strcpy(text, val);
+	return 0;
 }
 
 static int parse_netns(const char *s, char *out, char *err, size_t errlen)
@@ -193,6 +232,16 @@ int vm_conf_set(struct vm_conf *vm, const char *key, const char *val,
 		return xv_parse_vlan("vlan", val, &vm->vlan, err, errlen);
 	if (strcmp(key, "ip") == 0)
 		return vm_conf_add_addr(vm, val, err, errlen);
+	if (strcmp(key, "allow") == 0 || strcmp(key, "no-allow") == 0)
+		return vm_conf_set_allow(vm, key, val, key[0] == 'a', err, errlen);
+	if (strcmp(key, "owner") == 0) {
+		vm->has_owner = true;
+		return parse_id(key, val, vm->owner, &vm->owner_uid, err, errlen);
+	}
+	if (strcmp(key, "group") == 0) {
+		vm->has_group = true;
+		return parse_id(key, val, vm->group, &vm->group_gid, err, errlen);
+	}
 	if (strcmp(key, "port") == 0) {
 		if (strcmp(val, "tap") == 0)
 			vm->port_kind = XVNET_PORT_TAP;
@@ -248,6 +297,10 @@ int vm_conf_finish(struct vm_conf *vm, char *err, size_t errlen)
 		return ERR("xsk-*: only for xsk ports");
 	if (coal_conf_check(vm, err, errlen))
 		return -1;
+	if ((vm->has_owner || vm->has_group) && vm->port_kind != XVNET_PORT_TAP)
+		return ERR("%s: only for tap ports (a VMM attaches to a tap; veth"
+			   " and xsk ports are handed over otherwise)",
+			   vm->has_owner ? "owner" : "group");
 	if (vm->n_queue_cpus && vm->port_kind == XVNET_PORT_XSK)
 		return ERR("queue-cpus: not for xsk ports (the NIC queue a socket is"
 			   " bound to decides the CPU: steer with the NIC's RSS)");
@@ -761,7 +814,7 @@ int config_load(const char *path, struct xvd_config *cfg, char *err,
 	return r;
 }
 
-static void format_flow(const struct flow_conf *fc, FILE *f)
+void flow_conf_format(const struct flow_conf *fc, FILE *f)
 {
 	char src[46], dst[46], pb[8];
 
@@ -785,12 +838,66 @@ static void format_flow(const struct flow_conf *fc, FILE *f)
 	fputc('\n', f);
 }
 
-int config_format(const struct xvd_config *cfg, FILE *f)
+void vm_conf_format(const struct vm_conf *vm, FILE *f)
 {
 	char mac[18];
 
-	fprintf(f, "# xvnetd.conf: written by xvnetd after every change"
-		" (comments are not kept).\n");
+	xv_fmt_mac(vm->mac, mac);
+	fprintf(f, "vm %s id %d mac %s vlan %u port %s ifname %s",
+		vm->name, vm->id, mac, vm->vlan,
+		port_kind_name(vm->port_kind), vm->ifname);
+	if (vm->port_kind == XVNET_PORT_VETH)
+		fprintf(f, " netns %s peer-ifname %s", vm->netns,
+			vm->peer_ifname);
+	if (vm->port_kind == XVNET_PORT_XSK) {
+		fprintf(f, " peer-ifname %s", vm->peer_ifname);
+		xsk_conf_format(&vm->xsk, f);
+		coal_conf_format(&vm->coal, f);
+	}
+	fprintf(f, " queues %u%s%s", vm->queues,
+		vm->keep_vlan ? " keep-vlan" : "",
+		vm->owned ? " owned" : "");
+	if (vm->has_owner)
+		fprintf(f, " owner %s", vm->owner);
+	if (vm->has_group)
+		fprintf(f, " group %s", vm->group);
+	/* only what is off: an allowance added later is on */
+	if ((vm->allow & XVNET_VM_ALLOW_ALL) != XVNET_VM_ALLOW_ALL) {
+		char names[128];
+
+		vm_allow_format(XVNET_VM_ALLOW_ALL & ~vm->allow, names,
+				sizeof(names));
+		fprintf(f, " no-allow %s", names);
+	}
+	for (int a = 0; a < vm->n_addrs; a++) {
+		char ip[46];
+
+		xv_fmt_ip(vm->addrs[a], ip, sizeof(ip));
+		fprintf(f, " ip %s", ip);
+	}
+	if (vm->has_rss_key) {
+		char key[XV_RSS_KEY_STR];
+
+		rss_format_key(vm->rss_key, key);
+		fprintf(f, " rss-key %s", key);
+	}
+	if (vm->has_rss_indir) {
+		char ind[XV_RSS_INDIR_STR];
+
+		rss_format_indir(vm->rss_indir, ind);
+		fprintf(f, " rss-indir %s", ind);
+	}
+	if (vm->has_rss_fields)
+		fprintf(f, " rss-fields %s", rss_fields_name(vm->rss_fields));
+	for (int c = 0; c < vm->n_queue_cpus; c++)
+		fprintf(f, "%s%u", c ? "," : " queue-cpus ", vm->queue_cpus[c]);
+	fputc('\n', f);
+}
+
+int config_format(const struct xvd_config *cfg, FILE *f)
+{
+	fprintf(f, "# xvnetd state: written by xvnetd after every change; the"
+		" admin's config\n# is the --config file (never written).\n");
 	fprintf(f, "nic %s\n", cfg->nic);
 	if (cfg->socket_group[0])
 		fprintf(f, "socket-group %s\n", cfg->socket_group);
@@ -800,50 +907,10 @@ int config_format(const struct xvd_config *cfg, FILE *f)
 		fprintf(f, "malformed pass\n");
 	if (cfg->rx_hash_hw)
 		fprintf(f, "rx-hash hw\n");
-	for (size_t i = 0; i < cfg->n_vms; i++) {
-		const struct vm_conf *vm = &cfg->vms[i];
-
-		xv_fmt_mac(vm->mac, mac);
-		fprintf(f, "vm %s id %d mac %s vlan %u port %s ifname %s",
-			vm->name, vm->id, mac, vm->vlan,
-			port_kind_name(vm->port_kind), vm->ifname);
-		if (vm->port_kind == XVNET_PORT_VETH)
-			fprintf(f, " netns %s peer-ifname %s", vm->netns,
-				vm->peer_ifname);
-		if (vm->port_kind == XVNET_PORT_XSK) {
-			fprintf(f, " peer-ifname %s", vm->peer_ifname);
-			xsk_conf_format(&vm->xsk, f);
-			coal_conf_format(&vm->coal, f);
-		}
-		fprintf(f, " queues %u%s%s", vm->queues,
-			vm->keep_vlan ? " keep-vlan" : "",
-			vm->owned ? " owned" : "");
-		for (int a = 0; a < vm->n_addrs; a++) {
-			char ip[46];
-
-			xv_fmt_ip(vm->addrs[a], ip, sizeof(ip));
-			fprintf(f, " ip %s", ip);
-		}
-		if (vm->has_rss_key) {
-			char key[XV_RSS_KEY_STR];
-
-			rss_format_key(vm->rss_key, key);
-			fprintf(f, " rss-key %s", key);
-		}
-		if (vm->has_rss_indir) {
-			char ind[XV_RSS_INDIR_STR];
-
-			rss_format_indir(vm->rss_indir, ind);
-			fprintf(f, " rss-indir %s", ind);
-		}
-		if (vm->has_rss_fields)
-			fprintf(f, " rss-fields %s", rss_fields_name(vm->rss_fields));
-		for (int c = 0; c < vm->n_queue_cpus; c++)
-			fprintf(f, "%s%u", c ? "," : " queue-cpus ", vm->queue_cpus[c]);
-		fputc('\n', f);
-	}
+	for (size_t i = 0; i < cfg->n_vms; i++)
+		vm_conf_format(&cfg->vms[i], f);
 	for (size_t i = 0; i < cfg->n_flows; i++)
-		format_flow(&cfg->flows[i], f);
+		flow_conf_format(&cfg->flows[i], f);
 	if (cfg->flow_idle_timeout != XV_FLOW_IDLE_DEFAULT)
 		fprintf(f, "flow-idle-timeout %u\n", cfg->flow_idle_timeout);
 	for (size_t i = 0; i < cfg->n_rules; i++) {

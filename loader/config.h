@@ -12,6 +12,8 @@
  *   malformed pass|drop
  *   vm NAME [id N] mac MAC [vlan V] port tap|veth|xsk [ifname IF] [netns NS]
  *      [peer-ifname IF] [queues Q] [keep-vlan] [owned] [xsk-KNOB VALUE...]
+ *      [ip ADDR]... [allow LIST] [no-allow LIST] [owner USER|UID]
+ *      [group GROUP|GID]
  *      [rss-key HEX40] [rss-indir Q,Q*N,...] [rss-fields l3|l4|tcp,udp]
  *   flow [vlan V] proto P src IP [sport N] dst IP [dport N]
  *      action deliver|drop|pass [vm NAME] [queue Q|rss]
@@ -31,6 +33,7 @@
 #include "maps/xvnet_maps.h"
 
 #define XV_NETNS_MAX 63
+#define XV_USER_MAX 32          /* user and group names (useradd's limit) */
 
 /* AF_XDP socket knobs of an xsk VM (0 = default; see loader/xsk.h). */
 struct xsk_conf {
@@ -77,6 +80,16 @@ struct vm_conf {
 	 * stored IPv4-mapped; loader/addrs.c writes them to xvnet_vm_addrs */
 	uint8_t addrs[XVNET_MAX_VM_ADDRS][16];
 	uint8_t n_addrs;
+	/* anti-spoofing allowances (XVNET_VM_ALLOWS), XVNET_VM_F_ALLOW_*
+	 * bits; all on unless "no-allow LIST" (loader/addrs.c) */
+	uint32_t allow;
+	/* tap: who besides root may attach a queue (TUNSETOWNER,
+	 * TUNSETGROUP).  Neither given: owner root, since the kernel lets
+	 * anyone attach to a tap that has neither.  Both: the user must be
+	 * the owner and in the group.  As given (name or number) and resolved. */
+	bool has_owner, has_group;
+	char owner[XV_USER_MAX + 1], group[XV_USER_MAX + 1];
+	uint32_t owner_uid, group_gid;
 	/* virtual RSS (loader/rss.c), each used instead of the pinned or
 	 * default value when set: rss-key, rss-indir, rss-fields */
 	bool has_rss_key, has_rss_indir, has_rss_fields;
@@ -148,6 +161,26 @@ int config_parse_stream(FILE *f, const char *fname, struct xvd_config *cfg,
 int config_load(const char *path, struct xvd_config *cfg, char *err,
 		size_t errlen);
 int config_format(const struct xvd_config *cfg, FILE *f);
+/* One 'vm' / 'flow' line (with its newline), as config_format writes it. */
+void vm_conf_format(const struct vm_conf *vm, FILE *f);
+void flow_conf_format(const struct flow_conf *fc, FILE *f);
+/*
+ * Reload (loader/merge.c): the admin's file changed from old_admin to
+ * new_admin while the daemon ran from `running` (the admin file plus what
+ * requests changed).  out = running with the admin's edits applied: the
+ * global settings of new_admin; a VM, flow or VM's rule list that the edit
+ * added, changed or removed is added, replaced or removed; everything the
+ * edit did not touch stays as it runs (VMs added at run time, rss set...).
+ * A replaced VM keeps its id and, on the same device, its owned flag; a
+ * new one gets the file's id if that slot is free (else a free slot).
+ * On a conflict (e.g. a MAC used by a VM added at run time) err names it.
+ */
+/* nic, socket-group, flow-max, malformed, rx-hash, flow-idle-timeout */
+void config_take_globals(struct xvd_config *out, const struct xvd_config *admin);
+int config_merge(const struct xvd_config *running,
+		 const struct xvd_config *old_admin,
+		 const struct xvd_config *new_admin, struct xvd_config *out,
+		 char *err, size_t errlen);
 /* Atomic: temp file, fsync, rename, fsync directory. */
 int config_save(const struct xvd_config *cfg, const char *path, char *err,
 		size_t errlen);
@@ -168,6 +201,11 @@ int vm_conf_add_addr(struct vm_conf *vm, const char *val, char *err,
 int config_check_vm_addrs(const struct xvd_config *cfg,
 			  const struct vm_conf *vm, long skip, char *err,
 			  size_t errlen);
+/* addrs.c: "allow LIST" / "no-allow LIST" (on = true / false): names of
+ * XVNET_VM_ALLOWS, comma-separated, or "all"; the names of bits in out. */
+int vm_conf_set_allow(struct vm_conf *vm, const char *key, const char *val,
+		      bool on, char *err, size_t errlen);
+void vm_allow_format(uint32_t bits, char *out, size_t len);
 int config_alloc_vm_id(const struct xvd_config *cfg);
 struct vm_conf *config_find_vm(const struct xvd_config *cfg, const char *name);
 struct vm_conf *config_find_vm_id(const struct xvd_config *cfg, int id);

@@ -208,6 +208,8 @@ static int open_and_load(struct xvd *d, char *err, size_t errlen)
 	d->m.config = bpf_map__fd(d->skel->maps.xvnet_config);
 	d->m.vm_addrs = bpf_map__fd(d->skel->maps.xvnet_vm_addrs);
 	d->m.vm_tx_stats = bpf_map__fd(d->skel->maps.xvnet_vm_tx_stats);
+	d->m.ll_owner = bpf_map__fd(d->skel->maps.xvnet_ll_owner);
+	d->m.ll_vm = bpf_map__fd(d->skel->maps.xvnet_ll_vm);
 	d->m.slow_rb = bpf_map__fd(d->skel->maps.xvnet_slow_rb);
 	if (cpus_fill(d, err, errlen))
 		return -1;

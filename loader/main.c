@@ -18,15 +18,23 @@
 #include "lib/proto.h"
 #include "loader/coalesce.h"
 #include "loader/log.h"
+#include "loader/service.h"
 #include "loader/xvnetd.h"
+#include "xv_version.h"
 
 static void usage(FILE *f)
 {
 	fprintf(f,
-"usage: xvnetd [--config FILE] [--socket PATH] [--foreground]\n"
+"usage: xvnetd [--config FILE] [--state-dir DIR] [--socket PATH] [--foreground]\n"
 "              [--xdp-mode native|generic] [--log-level err|warn|info|debug]\n"
-"              [--pin-dir DIR] [--without FEATURES] [--probe] [--teardown]\n"
-"  --config FILE     configuration (default " XV_DEFAULT_CONFIG ")\n"
+"              [--pin-dir DIR] [--without FEATURES] [--teardown]\n"
+"       xvnetd --check-config FILE | --probe | --version\n"
+"  --config FILE     the admin's configuration, read only (default\n"
+"                    " XV_DEFAULT_CONFIG "; may be absent)\n"
+"  --state-dir DIR   xvnetd's own state (default " XV_DEFAULT_STATE_DIR ")\n"
+"  --check-config FILE  parse and validate FILE, print OK or the error\n"
+"                    with its line; exit 0 or 1; nothing else is touched\n"
+"  --version         print the version\n"
 "  --socket PATH     control socket (default " XV_DEFAULT_SOCKET ")\n"
 "  --foreground      stay in the foreground, log to stderr (else syslog)\n"
 "  --xdp-mode MODE   native (default) or generic (slow fallback)\n"
@@ -106,7 +114,7 @@ static int teardown(struct xvd *d)
 	struct xvd_config cfg;
 	int rc;
 
-	if (config_load(d->config_path, &cfg, err, sizeof(err))) {
+	if (svc_load_any(d, &cfg, err, sizeof(err))) {
 		log_warn("%s: ports cannot be identified, only the datapath is"
 			 " removed", err);
 		config_init(&cfg);
@@ -132,6 +140,9 @@ int main(int argc, char **argv)
 		{ "without", required_argument, NULL, 'W' },
 		{ "probe", no_argument, NULL, 'p' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "state-dir", required_argument, NULL, 'S' },
+		{ "check-config", required_argument, NULL, 'C' },
+		{ "version", no_argument, NULL, 'V' },
 		{ 0 }
 	};
 	static struct xvd d;
@@ -141,8 +152,21 @@ int main(int argc, char **argv)
 
 	snprintf(d.config_path, sizeof(d.config_path), XV_DEFAULT_CONFIG);
 	snprintf(d.socket_path, sizeof(d.socket_path), XV_DEFAULT_SOCKET);
-	while ((c = getopt_long(argc, argv, "c:s:fm:l:TP:W:ph", opts, NULL)) != -1) {
+	svc_set_state_dir(&d, XV_DEFAULT_STATE_DIR);
+	d.link_fd = -1;
+	while ((c = getopt_long(argc, argv, "c:s:fm:l:TP:W:phV", opts, NULL)) != -1) {
 		switch (c) {
+		case 'S':
+			if (svc_set_state_dir(&d, optarg)) {
+				fprintf(stderr, "xvnetd: --state-dir: too long\n");
+				return 2;
+			}
+			break;
+		case 'C':
+			return svc_check_config(optarg);
+		case 'V':
+			printf("xvnetd %s\n", XV_VERSION);
+			return 0;
 		case 'c':
 			snprintf(d.config_path, sizeof(d.config_path), "%s", optarg);
 			break;
@@ -215,14 +239,14 @@ int main(int argc, char **argv)
 	if (do_teardown)
 		return teardown(&d) ? 1 : 0;
 
-	if (config_load(d.config_path, &d.cfg, err, sizeof(err))) {
+	if (svc_load(&d, err, sizeof(err))) {
 		log_err("%s", err);
 		if (!fg)
 			fprintf(stderr, "xvnetd: %s\n", err);
 		return 1;
 	}
 	d.started = time(NULL);
-	if (dp_start(&d, err, sizeof(err))) {
+	if (!d.empty && dp_start(&d, err, sizeof(err))) {
 		log_err("%s", err);
 		if (!fg)
 			fprintf(stderr, "xvnetd: %s\n", err);
@@ -230,18 +254,13 @@ int main(int argc, char **argv)
 			dp_close(&d);
 		return 1;
 	}
-	{
-		/* Remember owned flags of ports created while reconciling. */
-		bool owned_before[d.cfg.n_vms + 1], changed = false;
-
-		for (size_t i = 0; i < d.cfg.n_vms; i++)
-			owned_before[i] = d.cfg.vms[i].owned;
+	if (!d.empty) {
 		if (tbl_reconcile(&d, err, sizeof(err)))
 			log_warn("not every VM could be set up: %s", err);
-		for (size_t i = 0; i < d.cfg.n_vms; i++)
-			changed |= owned_before[i] != d.cfg.vms[i].owned;
-		if (changed && config_save(&d.cfg, d.config_path, err, sizeof(err)))
-			log_warn("config not saved: %s", err);
+		/* the state records what runs now (owned ports, ids) */
+		if (svc_save(&d, &d.cfg, err, sizeof(err)) ||
+		    svc_save_applied(&d, err, sizeof(err)))
+			log_warn("state not saved: %s", err);
 	}
 	log_info("ready: nic %s, %zu VMs, %zu flows, xdp %s%s", d.cfg.nic,
 		 d.cfg.n_vms, d.cfg.n_flows, dp_xdp_mode(&d),

@@ -311,15 +311,62 @@ static int tap_create(const struct vm_conf *vm, char *err, size_t errlen)
 	ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
 	if (vm->queues > 1)
 		ifr.ifr_flags |= IFF_MULTI_QUEUE;
-	if (ioctl(fd, TUNSETIFF, &ifr) || ioctl(fd, TUNSETPERSIST, 1)) {
+	if (ioctl(fd, TUNSETIFF, &ifr)) {
 		int e = errno;
 
 		close(fd);
 		return ERR("port: cannot create tap '%s': %s", vm->ifname,
 			   strerror(e));
 	}
+	/*
+	 * Who may attach (tun_not_capable): the owner and/or the group, and
+	 * root.  A tap with neither is open to every user who can open
+	 * /dev/net/tun (mode 0666 on Debian), so with no --owner or --group
+	 * the owner is root.  Until TUNSETPERSIST the tap goes with our fd,
+	 * so a failure here leaves nothing behind.
+	 */
+	if ((vm->has_owner || !vm->has_group) &&
+	    ioctl(fd, TUNSETOWNER, (unsigned long)(vm->has_owner ? vm->owner_uid : 0))) {
+		int e = errno;
+
+		close(fd);
+		return ERR("owner: cannot make uid %u the owner of tap '%s': %s",
+			   vm->has_owner ? vm->owner_uid : 0, vm->ifname, strerror(e));
+	}
+	if (vm->has_group &&
+	    ioctl(fd, TUNSETGROUP, (unsigned long)vm->group_gid)) {
+		int e = errno;
+
+		close(fd);
+		return ERR("group: cannot make gid %u the group of tap '%s': %s",
+			   vm->group_gid, vm->ifname, strerror(e));
+	}
+	if (ioctl(fd, TUNSETPERSIST, 1)) {
+		int e = errno;
+
+		close(fd);
+		return ERR("port: cannot make tap '%s' persistent: %s", vm->ifname,
+			   strerror(e));
+	}
 	close(fd);
 	return 0;
+}
+
+/* A tap's owner or group from sysfs: -1 = none (or unreadable). */
+static long tap_id(const char *ifname, const char *which)
+{
+	char path[128], buf[32];
+	long v = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/class/net/%s/%s", ifname, which);
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	if (fgets(buf, sizeof(buf), f))
+		v = strtol(buf, NULL, 10);
+	fclose(f);
+	return v;
 }
 
 static int tap_flags(const char *ifname, unsigned long *flags)
@@ -404,6 +451,16 @@ int netdev_check_port(const struct vm_conf *vm, char *err, size_t errlen)
 		if (vm->queues > 1 && !(tf & IFF_MULTI_QUEUE))
 			return ERR("queues: tap '%s' exists without multi-queue",
 				   vm->ifname);
+		/* a tap someone else made keeps its owner: xvnetd would have
+		 * to attach to change it, and must not take it from its user */
+		if (vm->has_owner && tap_id(vm->ifname, "owner") != (long)vm->owner_uid)
+			return ERR("owner: tap '%s' exists with owner %ld, not %u"
+				   " (xvnetd sets the owner of the taps it creates)",
+				   vm->ifname, tap_id(vm->ifname, "owner"), vm->owner_uid);
+		if (vm->has_group && tap_id(vm->ifname, "group") != (long)vm->group_gid)
+			return ERR("group: tap '%s' exists with group %ld, not %u"
+				   " (xvnetd sets the group of the taps it creates)",
+				   vm->ifname, tap_id(vm->ifname, "group"), vm->group_gid);
 	}
 	return 0;
 }
@@ -451,6 +508,11 @@ int netdev_ensure_port(struct vm_conf *vm, int *ifindex, char *err,
 		log_info("vm %s: created %s port %s", vm->name,
 			 port_kind_name(vm->port_kind), vm->ifname);
 	}
+	if (!created && vm->port_kind == XVNET_PORT_TAP &&
+	    tap_id(vm->ifname, "owner") < 0 && tap_id(vm->ifname, "group") < 0)
+		log_warn("vm %s: tap %s has no owner and no group: every local user"
+			 " can attach to it (create it with `ip tuntap add ... user"
+			 " U`, or let xvnetd create it)", vm->name, vm->ifname);
 	host_ipv6_off(vm->ifname);
 	if (link_up(vm->ifname, err, errlen))
 		goto undo;

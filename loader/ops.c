@@ -6,7 +6,10 @@
  * while applying rolls back what was done.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <net/if.h>
+#include <stdarg.h>
+#include <linux/capability.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,10 +19,12 @@
 #include <json-c/json.h>
 
 #include "lib/proto.h"
+#include "xv_version.h"
 #include "loader/log.h"
 #include "loader/netdev.h"
 #include "loader/xsk.h"
 #include "loader/coalesce.h"
+#include "loader/service.h"
 #include "loader/xvnetd.h"
 
 /* A request argument as text ("true"/"false" for booleans). */
@@ -74,6 +79,15 @@ static struct json_object *vm_json(struct xvd *d, const struct vm_conf *vm)
 		json_object_object_add(o, "queue_cpus", qc);
 	}
 	json_object_object_add(o, "ips", addrs_json(vm));
+	json_object_object_add(o, "allow", allow_json(vm));
+	if (vm->has_owner) {
+		json_object_object_add(o, "owner", json_object_new_string(vm->owner));
+		json_object_object_add(o, "owner_uid", json_object_new_int64(vm->owner_uid));
+	}
+	if (vm->has_group) {
+		json_object_object_add(o, "group", json_object_new_string(vm->group));
+		json_object_object_add(o, "group_gid", json_object_new_int64(vm->group_gid));
+	}
 	json_object_object_add(o, "keep_vlan", json_object_new_boolean(vm->keep_vlan));
 	json_object_object_add(o, "owned", json_object_new_boolean(vm->owned));
 	if (d && !bpf_map_lookup_elem(d->m.ports, &id, &port_if))
@@ -87,8 +101,8 @@ static struct json_object *vm_json(struct xvd *d, const struct vm_conf *vm)
 static int save(struct xvd *d, const struct xvd_config *cfg, char *err,
 		size_t errlen)
 {
-	if (config_save(cfg, d->config_path, err, errlen)) {
-		log_err("config not saved: %s", err);
+	if (svc_save(d, cfg, err, errlen)) {
+		log_err("state not saved: %s", err);
 		return -1;
 	}
 	return 0;
@@ -428,22 +442,213 @@ static struct json_object *flow_del(struct xvd *d, struct json_object *args)
 
 /* ---- status, stats, shutdown ------------------------------------------ */
 
+/* One line of /sys/class/net/IF/FILE ("" when unreadable). */
+static void sysfs_read(const char *ifname, const char *file, char *buf,
+		       size_t len)
+{
+	char path[128];
+	FILE *f;
+
+	buf[0] = '\0';
+	snprintf(path, sizeof(path), "/sys/class/net/%s/%s", ifname, file);
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	if (!fgets(buf, (int)len, f))
+		buf[0] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	fclose(f);
+}
+
+static void problem(struct json_object *list, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void problem(struct json_object *list, const char *fmt, ...)
+{
+	char buf[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	json_object_array_add(list, json_object_new_string(buf));
+}
+
+/*
+ * Health: what makes the service degraded, each as a sentence in
+ * "problems" (xvnetctl status exits 3 when there is one): the NIC down or
+ * without carrier, nic_rx not attached, a VM port missing or not the one
+ * in the port map (stale), a capability the unit grants but we lack.  The
+ * datapath's error counters are shown, not judged: they only ever grow.
+ */
+static void health(struct xvd *d, struct json_object *o,
+		   struct json_object *probs)
+{
+	static const int caps[] = { CAP_BPF, CAP_PERFMON, CAP_NET_ADMIN,
+				    CAP_SYS_ADMIN, CAP_NET_RAW, CAP_IPC_LOCK };
+	struct json_object *missing = json_object_new_array();
+	struct json_object *stale = json_object_new_array();
+	char oper[32], carrier[8];
+	const char *gap;
+
+	if (d->empty) {
+		problem(probs, "no configuration: %s is missing", d->config_path);
+	} else {
+		sysfs_read(d->cfg.nic, "operstate", oper, sizeof(oper));
+		sysfs_read(d->cfg.nic, "carrier", carrier, sizeof(carrier));
+		json_object_object_add(o, "nic_oper_state", json_object_new_string(
+					       oper[0] ? oper : "missing"));
+		/* carrier reads EINVAL while the device is down: no carrier */
+		json_object_object_add(o, "nic_carrier", json_object_new_boolean(
+					       strcmp(carrier, "1") == 0));
+		if (!oper[0])
+			problem(probs, "nic %s: missing", d->cfg.nic);
+		else if (strcmp(oper, "up") && strcmp(oper, "unknown"))
+			problem(probs, "nic %s: %s", d->cfg.nic, oper);
+		else if (strcmp(carrier, "1"))
+			problem(probs, "nic %s: no carrier", d->cfg.nic);
+		if (strcmp(dp_xdp_mode(d), "none") == 0)
+			problem(probs, "nic %s: nic_rx is not attached", d->cfg.nic);
+	}
+	for (size_t i = 0; !d->empty && i < d->cfg.n_vms; i++) {
+		const struct vm_conf *vm = &d->cfg.vms[i];
+		__u32 id = (__u32)vm->id, mif = 0;
+		int ifindex = (int)if_nametoindex(vm->ifname);
+
+		if (!ifindex) {
+			json_object_array_add(missing, json_object_new_string(vm->ifname));
+			problem(probs, "vm %s: port %s missing", vm->name, vm->ifname);
+			continue;
+		}
+		if (bpf_map_lookup_elem(d->m.ports, &id, &mif) || mif != (__u32)ifindex) {
+			json_object_array_add(stale, json_object_new_string(vm->ifname));
+			problem(probs, "vm %s: port %s stale (port map has ifindex"
+				" %u, the device is %d)", vm->name, vm->ifname, mif,
+				ifindex);
+		}
+	}
+	json_object_object_add(o, "ports_missing", missing);
+	json_object_object_add(o, "ports_stale", stale);
+	gap = svc_cap_hint(caps, sizeof(caps) / sizeof(caps[0]));
+	/* " (missing CAP_A, CAP_B)" -> "CAP_A, CAP_B" */
+	json_object_object_add(o, "capabilities_missing", json_object_new_string_len(
+				       gap[0] ? gap + 10 : "", gap[0] ? (int)strlen(gap) - 11 : 0));
+	if (gap[0])
+		problem(probs, "capabilities:%s", gap);
+	json_object_object_add(o, "degraded", json_object_new_boolean(
+				       json_object_array_length(probs) > 0));
+	json_object_object_add(o, "problems", probs);
+}
+
+/* The datapath's error counters: their growth is a health problem (their
+ * totals alone are not: they only ever grow). */
+static const __u32 err_idx[XV_HEALTH_ERRS] = {
+	XVNET_CNT_FLOOD_ERR, XVNET_CNT_QUEUE_NOT_READY, XVNET_CNT_META_FAIL,
+	XVNET_CNT_VLAN_POP_FAIL, XVNET_CNT_VLAN_PUSH_FAIL,
+	XVNET_CNT_TX_UPLINK_DOWN, XVNET_CNT_SKB_PATH_DROP,
+	XVNET_CNT_CPU_SPREAD_DROP, XVNET_CNT_SLOW_PATH_FULL,
+};
+static const char *const counter_names[] = {
+#define XVNET_X_NAME(e, name, desc) name,
+	XVNET_COUNTERS(XVNET_X_NAME)
+#undef XVNET_X_NAME
+};
+
+static time_t mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
+}
+
+static void err_sample(struct xvd *d, struct xvd_err_sample *s)
+{
+	__u64 *pc = calloc((size_t)d->ncpus, sizeof(*pc));
+
+	memset(s, 0, sizeof(*s));
+	s->t = mono_s();
+	for (int i = 0; pc && i < XV_HEALTH_ERRS; i++) {
+		__u32 k = err_idx[i];
+
+		if (!bpf_map_lookup_elem(d->m.stats, &k, pc))
+			for (int c = 0; c < d->ncpus; c++)
+				s->v[i] += pc[c];
+	}
+	s->set = pc != NULL;
+	free(pc);
+}
+
+void health_tick(struct xvd *d)
+{
+	if (d->hs[1].set && mono_s() - d->hs[1].t < XV_HEALTH_EVERY_S)
+		return;
+	d->hs[0] = d->hs[1];
+	err_sample(d, &d->hs[1]);
+}
+
+/* "errors" (totals), "errors_recent" (growth since the older sample, 10-20
+ * s ago) and a problem when any grew. */
+static void error_counters(struct xvd *d, struct json_object *o,
+			   struct json_object *probs)
+{
+	struct json_object *e = json_object_new_object();
+	struct json_object *recent = json_object_new_object();
+	const struct xvd_err_sample *base = d->hs[0].set ? &d->hs[0] :
+					    d->hs[1].set ? &d->hs[1] : NULL;
+	struct xvd_err_sample cur;
+	char grew[200] = "";
+	size_t len = 0;
+
+	err_sample(d, &cur);
+	for (int i = 0; i < XV_HEALTH_ERRS; i++) {
+		const char *name = counter_names[err_idx[i]];
+		uint64_t dv = base && cur.v[i] > base->v[i] ? cur.v[i] - base->v[i] : 0;
+
+		json_object_object_add(e, name, json_object_new_uint64(cur.v[i]));
+		json_object_object_add(recent, name, json_object_new_uint64(dv));
+		/* flood clones to a port that is down (a tap no VMM opened
+		 * yet) fail by design: flood_err is shown, never judged */
+		if (dv && err_idx[i] != XVNET_CNT_FLOOD_ERR && len < sizeof(grew))
+			len += (size_t)snprintf(grew + len, sizeof(grew) - len,
+						" %s +%" PRIu64, name, dv);
+	}
+	json_object_object_add(o, "errors", e);
+	json_object_object_add(o, "errors_recent", recent);
+	json_object_object_add(o, "errors_window_s", json_object_new_int64(
+				       base ? (int64_t)(cur.t - base->t) : 0));
+	if (grew[0])
+		problem(probs, "datapath errors in the last %ld s:%s",
+			(long)(cur.t - base->t), grew);
+}
+
 static struct json_object *status(struct xvd *d)
 {
-	struct json_object *o = dp_status(d);
+	struct json_object *o, *probs = json_object_new_array();
 	int vms, flows;
 
-	tbl_count_active(d, &vms, &flows);
-	json_object_object_add(o, "vms", json_object_new_int(vms));
-	json_object_object_add(o, "flows", json_object_new_int(flows));
-	json_object_object_add(o, "configured_flows",
-			       json_object_new_int((int)d->cfg.n_flows));
+	if (d->empty) {
+		o = json_object_new_object();
+		json_object_object_add(o, "nic", json_object_new_string(""));
+		json_object_object_add(o, "xdp_mode", json_object_new_string("none"));
+	} else {
+		o = dp_status(d);
+		tbl_count_active(d, &vms, &flows);
+		json_object_object_add(o, "vms", json_object_new_int(vms));
+		json_object_object_add(o, "flows", json_object_new_int(flows));
+		json_object_object_add(o, "configured_flows",
+				       json_object_new_int((int)d->cfg.n_flows));
+		error_counters(d, o, probs);
+	}
 	json_object_object_add(o, "config", json_object_new_string(d->config_path));
+	json_object_object_add(o, "state", json_object_new_string(d->state_path));
 	json_object_object_add(o, "socket", json_object_new_string(d->socket_path));
 	json_object_object_add(o, "uptime_s", json_object_new_int64(
 				       (int64_t)(time(NULL) - d->started)));
 	json_object_object_add(o, "pid", json_object_new_int((int)getpid()));
-	json_object_object_add(o, "xsk", xskp_status());
+	json_object_object_add(o, "version", json_object_new_string(XV_VERSION));
+	if (!d->empty)
+		json_object_object_add(o, "xsk", xskp_status());
+	health(d, o, probs);
 	return xv_reply_ok(o);
 }
 
@@ -503,6 +708,9 @@ struct json_object *xvd_handle(struct xvd *d, struct json_object *req)
 	log_debug("request %s", cmd);
 	if (strcmp(cmd, "status") == 0)
 		return status(d);
+	if (d->empty && strcmp(cmd, "shutdown") && strcmp(cmd, "reload"))
+		return xv_reply_err("no datapath: %s is missing (write it, then"
+				    " 'xvnetctl reload')", d->config_path);
 	if (strcmp(cmd, "vm.add") == 0)
 		return vm_add(d, args);
 	if (strcmp(cmd, "vm.del") == 0)
@@ -555,15 +763,47 @@ static bool same_port(const struct vm_conf *a, const struct vm_conf *b)
 	       memcmp(&a->xsk, &b->xsk, sizeof(a->xsk)) == 0;
 }
 
+/* No config at start: the first reload brings the datapath up. */
+static int bring_up(struct xvd *d, struct xvd_config *next, char *err,
+		    size_t errlen)
+{
+	d->cfg = *next;
+	config_init(next);
+	if (dp_start(d, err, errlen)) {
+		if (d->skel)
+			dp_close(d);
+		config_free(&d->cfg);
+		return -1;
+	}
+	d->empty = false;
+	if (tbl_reconcile(d, err, errlen))
+		log_warn("not every VM could be set up: %s", err);
+	if (sp_start(d, err, errlen))
+		log_warn("slow path disabled: %s", err);
+	return 0;
+}
+
 int xvd_reload(struct xvd *d, char *rerr, size_t rerrlen)
 {
 	struct xvd_config next;
 	char err[XV_ERR_LEN];
 
-	if (config_load(d->config_path, &next, rerr, rerrlen)) {
+	svc_notify("RELOADING=1");
+	if (svc_reload_config(d, &next, rerr, rerrlen)) {
 		snprintf(err, sizeof(err), "%s", rerr);
 		log_err("reload refused, previous state kept: %s", err);
+		svc_notify("READY=1");
 		return -1;
+	}
+	if (d->empty) {
+		int r = bring_up(d, &next, rerr, rerrlen);
+
+		if (!r && save(d, &d->cfg, rerr, rerrlen) == 0)
+			svc_reload_done(d);
+		else if (r)
+			log_err("reload: %s", rerr);
+		svc_notify_ready(d);
+		return r;
 	}
 	if (strcmp(next.nic, d->cfg.nic) || next.flow_max != d->cfg.flow_max ||
 	    next.malformed_pass != d->cfg.malformed_pass ||
@@ -602,8 +842,10 @@ int xvd_reload(struct xvd *d, char *rerr, size_t rerrlen)
 		sp_vm_flag(d, &d->cfg.vms[i]);
 		sp_flush_vm(d, (__u32)d->cfg.vms[i].id);
 	}
+	svc_notify("READY=1");
 	if (save(d, &d->cfg, rerr, rerrlen))
 		return -1;
+	svc_reload_done(d);
 	log_info("config reloaded: %zu VMs, %zu flows", d->cfg.n_vms,
 		 d->cfg.n_flows);
 	return 0;

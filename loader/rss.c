@@ -24,6 +24,7 @@
 #include "lib/proto.h"
 #include "loader/log.h"
 #include "loader/rss.h"
+#include "loader/service.h"
 #include "loader/xvnetd.h"
 
 #define ERR(...) (snprintf(err, errlen, __VA_ARGS__), -1)
@@ -458,7 +459,7 @@ struct json_object *rss_set(struct xvd *d, struct json_object *args)
 					    strerror(errno));
 		}
 	}
-	if (config_save(&next, d->config_path, err, sizeof(err))) {
+	if (svc_save(d, &next, err, sizeof(err))) {
 		log_err("config not saved: %s", err);
 		if (live && bpf_map_update_elem(d->m.vms, &id, &old, BPF_ANY))
 			snprintf(why, sizeof(why), " (and the old table could"

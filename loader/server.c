@@ -21,6 +21,7 @@
 
 #include "lib/proto.h"
 #include "loader/log.h"
+#include "loader/service.h"
 #include "loader/xsk.h"
 #include "loader/xvnetd.h"
 
@@ -192,12 +193,13 @@ int server_run(struct xvd *d)
 	lfd = listen_socket(d, &gid, &has_gid);
 	if (sfd < 0 || lfd < 0)
 		return -1;
-	{
+	if (d->skel) {
 		char err[XV_ERR_LEN];
 
 		if (sp_start(d, err, sizeof(err)))
 			log_warn("slow path disabled: %s", err);
 	}
+	svc_notify_ready(d);    /* the socket listens: xvnetctl works */
 
 	while (!d->stop) {
 		int n = 0, map[MAX_CLIENTS + 1], r, rbfd = sp_fd(d), rbk = -1;
@@ -219,7 +221,10 @@ int server_run(struct xvd *d)
 			log_err("poll: %s", strerror(errno));
 			break;
 		}
-		sp_tick(d);
+		if (d->skel) {
+			sp_tick(d);
+			health_tick(d);
+		}
 		if (rbk >= 0 && (pfd[rbk].revents & POLLIN))
 			sp_poll(d);
 		if (r == 0) {
@@ -274,6 +279,7 @@ int server_run(struct xvd *d)
 			memset(&cl[i].lb, 0, sizeof(cl[i].lb));
 		}
 	}
+	svc_notify("STOPPING=1");
 	for (int i = 0; i < MAX_CLIENTS; i++)
 		if (cl[i].fd >= 0)
 			drop_client(&cl[i]);

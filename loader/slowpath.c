@@ -18,6 +18,7 @@
 #include "lib/proto.h"
 #include "loader/log.h"
 #include "loader/rules.h"
+#include "loader/service.h"
 #include "loader/xvnetd.h"
 
 #define ERR(...) (snprintf(err, errlen, __VA_ARGS__), -1)
@@ -292,7 +293,7 @@ static struct json_object *commit(struct xvd *d, struct xvd_config *next,
 	const struct vm_conf *vm;
 	unsigned long n;
 
-	if (config_save(next, d->config_path, err, sizeof(err))) {
+	if (svc_save(d, next, err, sizeof(err))) {
 		config_free(next);
 		return xv_reply_err("%s", err);
 	}

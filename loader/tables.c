@@ -38,7 +38,8 @@ void vm_slot_build(const struct vm_conf *vm, int ifindex,
 	memset(out, 0, sizeof(*out));
 	out->flags = XVNET_VM_F_ACTIVE |
 		     (vm->keep_vlan ? XVNET_VM_F_KEEP_VLAN : 0) |
-		     (vm->has_rules ? XVNET_VM_F_HAS_RULES : 0);
+		     (vm->has_rules ? XVNET_VM_F_HAS_RULES : 0) |
+		     (vm->allow & XVNET_VM_ALLOW_ALL);
 	/* their XDP transmit picks the queue by CPU: skb path (bpf/skbpath.h) */
 	if ((vm->port_kind == XVNET_PORT_TAP || vm->port_kind == XVNET_PORT_VETH) &&
 	    vm->queues > 1)

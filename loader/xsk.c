@@ -26,6 +26,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 #include <linux/if_xdp.h>
+#include <linux/capability.h>
 #include <bpf/bpf.h>
 #include <xdp/xsk.h>
 #include <json-c/json.h>
@@ -33,6 +34,7 @@
 #include "lib/proto.h"
 #include "loader/coalesce.h"
 #include "loader/log.h"
+#include "loader/service.h"
 #include "loader/xsk.h"
 #include "loader/xvnetd.h"
 #include "nic_rx.skel.h"
@@ -415,7 +417,14 @@ static int xvm_create(struct xvd *d, const struct vm_conf *vm, struct xvm **out,
 			     &x->s[0].cq, &ucfg);
 	if (r) {
 		x->umem = NULL;
-		(void)ERR("xsk: UMEM registration (%zu bytes): %s", x->size, strerror(-r));
+		/* AF_XDP sockets need CAP_NET_RAW, the pinned UMEM CAP_IPC_LOCK
+		 * (RLIMIT_MEMLOCK cannot be raised): an EPERM names the one
+		 * missing, e.g. from a unit's CapabilityBoundingSet */
+		static const int caps[] = { CAP_NET_RAW, CAP_IPC_LOCK };
+
+		(void)ERR("xsk: UMEM registration (%zu bytes): %s%s", x->size,
+			  strerror(-r), r == -EPERM ?
+			  svc_cap_hint(caps, sizeof(caps) / sizeof(caps[0])) : "");
 		goto fail;
 	}
 	scfg = (struct xsk_socket_config){

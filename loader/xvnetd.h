@@ -24,6 +24,7 @@ struct xvd_maps {
 	int vm_by_mac, vms, flows, ports, flood, flood_count, stats, queue_stats;
 	int port_vm, uplink, config;
 	int vm_addrs, vm_tx_stats;  /* anti-spoofing (loader/addrs.c) */
+	int ll_owner, ll_vm;        /* ipv6-ll-any bindings (loader/addrs.c) */
 	int slow_rb;                /* slow path (loader/slowpath.c) */
 };
 
@@ -38,11 +39,28 @@ struct xvd_slow_stats {
 	uint64_t flushed, aged;     /* entries deleted */
 };
 
+/* Datapath error counters sampled for health (ops.c: health_tick). */
+#define XV_HEALTH_ERRS 9
+#define XV_HEALTH_EVERY_S 10
+struct xvd_err_sample {
+	bool set;
+	time_t t;                   /* CLOCK_MONOTONIC seconds */
+	uint64_t v[XV_HEALTH_ERRS];
+};
+
 struct xvd {
-	struct xvd_config cfg;
-	struct xv_features feat;    /* probed at start (lib/features.h) */
-	__u32 meta_at;              /* enum xvnet_meta_at the programs use */
-	char config_path[PATH_MAX];
+	struct xvd_config cfg;          /* what runs (the state) */
+	struct xv_features feat;        /* probed at start (lib/features.h) */
+	__u32 meta_at;                  /* enum xvnet_meta_at the programs use */
+	char config_path[PATH_MAX];     /* the admin's file: read only */
+	char state_dir[PATH_MAX];       /* loader/service.h */
+	char state_path[PATH_MAX + 32];
+	char applied_path[PATH_MAX + 32];
+	struct xvd_config admin;        /* the admin's file as last applied */
+	char *admin_text;               /* ... and its bytes (NULL: none) */
+	char *pending_text;             /* read by a reload not yet applied */
+	struct xvd_config pending;
+	bool empty;                     /* no config at all: no datapath yet */
 	char socket_path[PATH_MAX];
 	bool xdp_generic;
 	struct nic_rx *skel;
@@ -59,6 +77,7 @@ struct xvd {
 	struct xvd_slow_stats sp;
 	uint64_t next_age_ns;
 	bool sp_flows_on;           /* xvnet_config.flows_active known set */
+	struct xvd_err_sample hs[2];    /* older, newer (health_tick) */
 };
 
 /* datapath.c: bpffs, skeleton, pins, XDP link, tc filter. */
@@ -103,6 +122,8 @@ int addrs_sync(struct xvd *d, const struct vm_conf *vm, char *err,
 	       size_t errlen);
 void addrs_remove_vm(struct xvd *d, int vm_id);
 struct json_object *addrs_json(const struct vm_conf *vm);
+/* the names of the VM's allowances that are on */
+struct json_object *allow_json(const struct vm_conf *vm);
 struct json_object *addrs_tx_stats(struct xvd *d, int vm_id);
 
 /* ops.c: requests (validated whole, then applied and persisted). */
@@ -110,6 +131,9 @@ const struct vm_conf *req_vm(const struct xvd *d, struct json_object *args,
 			     const char *field, char *err, size_t errlen);
 struct json_object *xvd_handle(struct xvd *d, struct json_object *req);
 int xvd_reload(struct xvd *d, char *err, size_t errlen);
+/* Every XV_HEALTH_EVERY_S: a sample of the error counters, so that status
+ * can say which grew in the last 10-20 s. */
+void health_tick(struct xvd *d);
 /* Whole validation of vm.add / flow.add|del arguments against cfg. */
 int vm_request_parse(const struct xvd_config *cfg, struct json_object *args,
 		     struct vm_conf *vm, char *err, size_t errlen);

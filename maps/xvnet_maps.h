@@ -47,6 +47,8 @@
 #define XVNET_MAP_VM_ADDRS      "xvnet_vm_addrs"
 #define XVNET_MAP_VM_TX_STATS   "xvnet_vm_tx_stats"
 #define XVNET_MAP_SLOW_RB       "xvnet_slow_rb"
+#define XVNET_MAP_LL_OWNER      "xvnet_ll_owner"
+#define XVNET_MAP_LL_VM         "xvnet_ll_vm"
 #define XVNET_PROG_NIC_RX       "nic_rx"
 #define XVNET_PROG_NIC_FLOOD    "nic_flood"
 #define XVNET_PROG_VM_TX        "vm_tx"
@@ -80,7 +82,27 @@ enum xvnet_vm_flags {
 	XVNET_VM_F_SKB_PATH  = 1 << 3,
 	/* queue q's delivery runs on CPU queue_cpu[q] (CPUMAP xvnet_cpus) */
 	XVNET_VM_F_CPU_SPREAD = 1 << 4,
+	/* anti-spoofing allowances (vm add --allow/--no-allow, below) */
+	XVNET_VM_F_ALLOW_DHCP        = 1 << 5,
+	XVNET_VM_F_ALLOW_IPV6_LL     = 1 << 6,
+	XVNET_VM_F_ALLOW_IPV6_LL_ANY = 1 << 7,
 };
+
+/*
+ * What vm_tx's anti-spoofing (bpf/spoof.h) lets a VM send beyond its
+ * configured addresses, so that a stock guest configures itself as on a
+ * cloud's port security: each one a flag in struct xvnet_vm.flags, named
+ * once here for the config file, xvnetctl and the docs (docs/security.md).
+ * All are on unless the VM's config turns them off (no-allow).
+ * X(enum suffix, name, description)
+ */
+#define XVNET_VM_ALLOWS(X)                                                    \
+	X(DHCP,        "dhcp",        "DHCPv4 client messages from 0.0.0.0")  \
+	X(IPV6_LL,     "ipv6-ll",     "its MAC-derived (EUI-64) fe80:: address") \
+	X(IPV6_LL_ANY, "ipv6-ll-any", "other fe80::/64 sources, to link-local only")
+
+#define XVNET_X_ALLOW_BIT(e, name, desc) | XVNET_VM_F_ALLOW_##e
+#define XVNET_VM_ALLOW_ALL (0 XVNET_VM_ALLOWS(XVNET_X_ALLOW_BIT))
 
 /* struct xvnet_flow_key.dir: which way the packet travels. */
 enum xvnet_dir {
@@ -284,7 +306,38 @@ struct xvnet_vm_addr_key {
 enum xvnet_vm_addr_flags {
 	XVNET_ADDR_F_SOURCE    = 1 << 0, /* a configured address */
 	XVNET_ADDR_F_HAS_ADDRS = 1 << 1, /* the per-VM marker entry */
+	XVNET_ADDR_F_LISTED    = 1 << 2, /* a per-VLAN entry, below */
 };
+
+/*
+ * Per-VLAN entries: {XVNET_ADDR_VLAN_ID(vlan), address} -> XVNET_ADDR_F_LISTED
+ * for each fe80::/64 address a VM of that VLAN lists (--ip), so that
+ * ipv6-ll-any never lets another VM send from it (vm_id is never that high).
+ */
+#define XVNET_ADDR_VLAN_ID(vlan) (0x80000000u | (__u32)(vlan))
+
+/*
+ * ipv6-ll-any bindings, first come, first served (as SAVI FCFS, RFC 6620):
+ * the first VM of a VLAN to use a link-local address of its own choosing
+ * (as source, or in its DAD probe) holds it, and no other VM may use it.
+ * Each VM holds one at a time; using another releases it.
+ * xvnet_ll_owner: HASH {addr, vlan} -> __u32 vm_id of the holder
+ * xvnet_ll_vm:    ARRAY[vm_id] -> struct xvnet_ll_slot, what it holds
+ * vm_tx writes both; xvnetd clears a VM's on vm del.
+ */
+struct xvnet_ll_key {
+	__u8  addr[16];
+	__u16 vlan;
+	__u16 pad;
+};
+
+struct xvnet_ll_slot {
+	__u8  addr[16];
+	__u16 vlan;
+	__u8  held;                 /* addr/vlan valid */
+	__u8  pad;
+};
+#define XVNET_LL_OWNER_MAX      (2 * XVNET_MAX_VMS) /* one each, with room for races */
 
 /*
  * Per-VM egress counters: xvnet_vm_tx_stats PERCPU_ARRAY[vm_id] ->

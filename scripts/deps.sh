@@ -8,11 +8,15 @@ PACKAGES=(
 	libbpf-dev bpftool libxdp-dev         # BPF loading, skeletons, AF_XDP
 	libcmocka-dev                         # unit-test framework
 	libjson-c-dev libmnl-dev              # control socket JSON, netlink
+	libsystemd-dev                        # sd_notify: Type=notify readiness
+	scdoc                                 # man pages from docs/man/*.scd
 	linux-libc-dev libc6-dev              # UAPI headers
 	libclang-rt-14-dev                    # sanitizer runtimes for clang
 	iproute2 ethtool iperf3 tcpdump       # selftests
 	gnuplot-nox                           # benchmark plots
 	python3 python3-scapy                 # crafted frames in selftests
+	python3-prometheus-client             # selftests parse `stats --prometheus`
+	bash-completion                       # selftests try xvnetctl's completion
 	qemu-system-x86 busybox-static cpio   # real-guest selftest, check-kernels
 	kmod xz-utils                         # check-kernels: modinfo, .ko.xz modules
 	openvswitch-switch                    # benchmark peer: OVS userspace datapath, AF_XDP ports

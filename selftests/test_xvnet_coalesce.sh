@@ -46,7 +46,7 @@ state() { xvctl -j coalesce show c1 | python3 -c '
 import json, sys
 d = json.load(sys.stdin)
 print(d["rx_frames"], d["rx_usecs"], d["adaptive"], d["napi"]["defer_irqs"], d["napi"]["flush_usecs"])'
-	md5sum <"$XVD_CONF"; }
+	md5sum <"$XVD_STATE"; }
 xvctl coalesce set c1 --rx-frames 32 --rx-usecs 100 >/dev/null || fail "a good policy was refused"
 before=$(state)
 refuse() { # EXPECTED-TEXT ARGS...
@@ -144,7 +144,7 @@ xvctl vm del c1 || fail "vm del c1"
 xvctl vm add c2 --mac $MAC1 --port xsk --ifname "$(xv_name pc2)" || fail "vm add c2"
 xvctl coalesce set c2 --napi-defer-irqs 3 --napi-flush-usecs 20 >/dev/null || fail "napi knobs on c2"
 [ "$(napi_now)" = "3 20000" ] || fail "c2's NAPI knobs not set: $(napi_now)"
-grep -q "coalesce-napi-defer-irqs 3" "$XVD_CONF" || fail "the policy is not in the config"
+grep -q "coalesce-napi-defer-irqs 3" "$XVD_STATE" || fail "the policy is not in the state"
 xvnetd_restart
 [ "$(napi_now)" = "3 20000" ] || fail "after restart: $(napi_now)"
 proc_stop "$XVD_PID"

@@ -98,7 +98,7 @@ assert same == 0, f"{same} NIC hashes equal the Toeplitz hash: not the NIC's"
 print(f"8 skb flows: NIC hash, one per flow, 8 distinct, queue = indir[hash % 128];"
       f" {want_sw} XDP flows: Toeplitz fallback")
 PYEOF
-grep -qx "rx-hash hw" "$XVD_CONF" || fail "config lost rx-hash hw"
+grep -qx "rx-hash hw" "$XVD_STATE" || fail "state lost rx-hash hw"
 if [ $xdp_frames = 0 ]; then
 	pass "rx-hash hw: NIC hash (metadata kfunc) for skb frames, counted (Toeplitz fallback untested: no live frames here)"
 fi

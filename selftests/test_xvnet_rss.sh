@@ -134,7 +134,7 @@ log "published key, --weight 1,0,2,1: queues $got (predicted $want)"
 [ "$got" = "$want" ] || fail "published key, weights: $got, predicted $want"
 
 # ---- refusals change nothing -------------------------------------------------------
-cp "$XVD_CONF" "$XV_TMP/conf.before"
+cp "$XVD_STATE" "$XV_TMP/conf.before"
 refuse() { # FIELD ARGS...
 	local field=$1; shift
 	if xvctl rss set r1 "$@" 2>"$XV_TMP/err.txt"; then
@@ -143,7 +143,7 @@ refuse() { # FIELD ARGS...
 	grep -q "$field" "$XV_TMP/err.txt" || fail "rss set $*: message does not name $field: $(cat "$XV_TMP/err.txt")"
 	rss_json "$XV_TMP/rss3.json"
 	cmp -s "$XV_TMP/rss2.json" "$XV_TMP/rss3.json" || fail "rss set $* (refused) changed rss show"
-	cmp -s "$XVD_CONF" "$XV_TMP/conf.before" || fail "rss set $* (refused) changed the config"
+	cmp -s "$XVD_STATE" "$XV_TMP/conf.before" || fail "rss set $* (refused) changed the state"
 }
 refuse "key: '00:11:22' is 3 bytes, must be 40" --key 00:11:22
 refuse "key: .* is not hex" --key "${MS_KEY%:fa}:zz"
@@ -161,14 +161,15 @@ refuse "nothing to set"
 log "13 bad values refused, naming the field; rss show and the config unchanged"
 
 # ---- persisted, kept across a restart (config wins over the pinned map) --------------
-grep -q "^vm r1 .* rss-key $MS_KEY rss-indir 0\*32,2\*64,3\*32 rss-fields l4" "$XVD_CONF" ||
-	fail "config does not hold the RSS settings: $(grep '^vm r1' "$XVD_CONF")"
+grep -q "^vm r1 .* rss-key $MS_KEY rss-indir 0\*32,2\*64,3\*32 rss-fields l4" "$XVD_STATE" ||
+	fail "state does not hold the RSS settings: $(grep '^vm r1' "$XVD_STATE")"
 xvnetd_restart
 rss_json "$XV_TMP/rss4.json"
 cmp -s "$XV_TMP/rss2.json" "$XV_TMP/rss4.json" || fail "RSS settings changed across a restart"
 # the config wins: edit it while xvnetd is down, the maps follow at start
+# (r1 was added at run time: the admin declares it in the file, edited)
 proc_stop "$XVD_PID"
-sed -i 's/rss-indir [^ ]*/rss-indir 1*128/' "$XVD_CONF"
+grep '^vm r1 ' "$XVD_STATE" | sed 's/rss-indir [^ ]*/rss-indir 1*128/' >>"$XVD_CONF"
 _xvnetd_launch
 rss_json "$XV_TMP/rss5.json"
 python3 -c '

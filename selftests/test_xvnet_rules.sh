@@ -114,8 +114,8 @@ log "under traffic: before +$(( b - a ))/0.3s, after the deny +$(( d - c ))/1s; 
 xvctl rule del vm1 1 || fail "del"
 
 # 8. persisted, refused with the field named, state unchanged
-grep -q "^rule vm1 dir out proto udp dst 10.77.0.1/32 dport 7778-7778 action allow$" "$XVD_CONF" ||
-	fail "rules not in the config: $(grep rule "$XVD_CONF")"
+grep -q "^rule vm1 dir out proto udp dst 10.77.0.1/32 dport 7778-7778 action allow$" "$XVD_STATE" ||
+	fail "rules not in the state: $(grep rule "$XVD_STATE")"
 before=$(xvctl -j rule list vm1)
 out=$(xvctl rule add vm1 --dir in --proto udp --dport 9-1 --action allow 2>&1) && fail "bad range accepted"
 grep -q "dport: range '9-1' is empty" <<<"$out" || fail "refusal: $out"

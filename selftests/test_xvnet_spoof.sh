@@ -35,7 +35,7 @@ WMAC=$(if_mac "$WIRE" "$W")
 # vm show / list carry the addresses; the config file keeps them
 xvctl -j vm show vm1 | grep -q '"fd00::11"' || fail "vm show -j does not list fd00::11"
 xvctl vm list | grep -q "vm1 .* ip 10.77.0.11 ip fd00::11" || fail "vm list: $(xvctl vm list)"
-grep -q "^vm vm1 .* ip 10.77.0.11 ip fd00::11$" "$XVD_CONF" || fail "config: $(cat "$XVD_CONF")"
+grep -q "^vm vm1 .* ip 10.77.0.11 ip fd00::11$" "$XVD_STATE" || fail "state: $(cat "$XVD_STATE")"
 
 # the wire knows vm2's MAC (an ARP claim for 10.77.0.12 would overwrite it)
 probe_from_wire 10.77.0.12 -n 3 -r 100 -t 2000 -m 3 -i vm2 >/dev/null || fail "vm2 unreachable"
@@ -155,7 +155,8 @@ ip -n "$W" neigh show 10.77.0.12 | grep -qi "$MAC2" || fail "wire's neighbour en
 out=$(probe_from_wire 10.77.0.12 -n 10 -r 100 -t 2000 -m 10 -i vm2) || fail "vm2 after spoofing: $out"
 
 # ---- an address removed by a reload stops at once; put back, it works again
-sed -i 's/ ip 10\.77\.0\.11 / /' "$XVD_CONF"
+# (vm1 was added at run time: the admin declares it in the file, edited)
+grep '^vm vm1 ' "$XVD_STATE" | sed 's/ ip 10\.77\.0\.11 / /' >>"$XVD_CONF"
 xvctl reload || fail "reload without 10.77.0.11 refused"
 xvctl vm list | grep -q "vm1 .* ip fd00::11$" || fail "vm list after reload: $(xvctl vm list)"
 s0=$(egress vm1 spoof_ip)

@@ -30,7 +30,7 @@ vm_ns_add a $AMAC 10.77.0.57/24 --queues 2 --queue-cpus 0,1
 vm_ns_add b $BMAC 10.77.0.58/24 --queue-cpus 1
 vm_ns_add c $CMAC 10.77.0.59/24 --queues 2 --queue-cpus 1,0
 xvctl vm show a | grep -q "queue-cpus 0,1" || fail "vm show a: $(xvctl vm show a)"
-grep -q "vm a .*queue-cpus 0,1" "$XVD_CONF" || fail "config lost queue-cpus: $(grep '^vm a' "$XVD_CONF")"
+grep -q "vm a .*queue-cpus 0,1" "$XVD_STATE" || fail "state lost queue-cpus: $(grep '^vm a' "$XVD_STATE")"
 
 refuse() { # TEXT ARGS...
 	local want=$1 out; shift

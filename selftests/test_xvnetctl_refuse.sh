@@ -26,7 +26,7 @@ snapshot() {
 			echo "== $m"
 			bpftool map dump pinned "$XVD_PIN/$m" 2>&1
 		done
-		cat "$XVD_CONF"
+		cat "$XVD_CONF" "$XVD_STATE"
 		# VM ports and this test's links (other tests and benchmarks may
 		# add and remove theirs meanwhile)
 		ip -o link show | awk -F': ' '{print $2}' | sed 's/@.*//' |
@@ -86,6 +86,6 @@ grep -q "$XVD_CONF:$bad_line" "$XV_TMP/out" || fail "reload error does not give 
 cp "$XV_TMP/good.conf" "$XVD_CONF"
 snapshot "$XV_TMP/after"
 cmp -s "$XV_TMP/before" "$XV_TMP/after" || fail "a refused reload changed state"
-xvctl status >/dev/null || fail "xvnetd died on a bad reload"
+xvd_answers || fail "xvnetd died on a bad reload"
 
 pass "19 bad requests and a bad reload refused, state unchanged"

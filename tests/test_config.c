@@ -374,7 +374,9 @@ static void test_vm_slot(void **state)
 	assert_int_equal(vm_conf_finish(&vm, err, sizeof(err)), 0);
 	vm_slot_build(&vm, 42, NULL, &s1);
 	/* a multi-queue tap: delivered through tc, to the chosen queue */
-	assert_int_equal(s1.flags, XVNET_VM_F_ACTIVE | XVNET_VM_F_SKB_PATH);
+	/* ... with the anti-spoofing allowances, on by default */
+	assert_int_equal(s1.flags, XVNET_VM_F_ACTIVE | XVNET_VM_F_SKB_PATH |
+			 XVNET_VM_ALLOW_ALL);
 	assert_int_equal(s1.ifindex, 42);
 	assert_int_equal(s1.vlan, 7);
 	assert_int_equal(s1.n_queues, 3);
@@ -393,21 +395,22 @@ static void test_vm_slot(void **state)
 	/* the skb path only where the XDP transmit cannot pick the queue */
 	vm.queues = 1;
 	vm_slot_build(&vm, 42, &s1, &s2);
-	assert_int_equal(s2.flags, XVNET_VM_F_ACTIVE);
+	assert_int_equal(s2.flags, XVNET_VM_F_ACTIVE | XVNET_VM_ALLOW_ALL);
 	vm.queues = 4;
 	vm.port_kind = XVNET_PORT_VETH;
 	vm_slot_build(&vm, 42, &s1, &s2);
-	assert_int_equal(s2.flags, XVNET_VM_F_ACTIVE | XVNET_VM_F_SKB_PATH);
+	assert_int_equal(s2.flags, XVNET_VM_F_ACTIVE | XVNET_VM_F_SKB_PATH |
+			 XVNET_VM_ALLOW_ALL);
 	vm.port_kind = XVNET_PORT_XSK;
 	vm_slot_build(&vm, 42, &s1, &s2);
-	assert_int_equal(s2.flags, XVNET_VM_F_ACTIVE);
+	assert_int_equal(s2.flags, XVNET_VM_F_ACTIVE | XVNET_VM_ALLOW_ALL);
 	/* queue-cpus: queue q on entry q mod n, flagged */
 	vm.port_kind = XVNET_PORT_TAP;
 	assert_int_equal(vm_conf_set(&vm, "queue-cpus", "1,0", err, sizeof(err)), 0);
 	assert_int_equal(vm_conf_finish(&vm, err, sizeof(err)), 0);
 	vm_slot_build(&vm, 42, &s1, &s2);
 	assert_int_equal(s2.flags, XVNET_VM_F_ACTIVE | XVNET_VM_F_SKB_PATH |
-				   XVNET_VM_F_CPU_SPREAD);
+				   XVNET_VM_F_CPU_SPREAD | XVNET_VM_ALLOW_ALL);
 	for (int q = 0; q < XVNET_MAX_QUEUES; q++)
 		assert_int_equal(s2.queue_cpu[q], q % 2 ? 0 : 1);
 	assert_int_equal(vm_conf_set(&vm, "queue-cpus", "0-1", err, sizeof(err)), 0);
@@ -696,7 +699,100 @@ static void test_rss_request(void **state)
 	config_free(&cfg);
 }
 
+/* Reload as a three-way merge (loader/merge.c): the admin's edits apply,
+ * what runs and the edit did not touch stays. */
+static void test_merge(void **state)
+{
+	struct xvd_config old, new, run, out;
+	char err[XV_ERR_LEN];
+	const struct vm_conf *v;
+	struct vm_conf rt;
+
+	(void)state;
+	assert_int_equal(parse_config_text(
+		"nic n0\n"
+		"vm a mac 02:00:00:00:00:0a port tap\n"
+		"vm b mac 02:00:00:00:00:0b port tap\n"
+		"vm c mac 02:00:00:00:00:0c port tap\n"
+		"flow proto udp src 10.0.0.1 dst 10.0.0.2 action deliver vm c\n"
+		"rule a dir in proto tcp dport 22 action allow\n", &old, err), 0);
+	/* what runs: the file, c owned, a VM r added at run time with a rule,
+	 * b deleted at run time */
+	assert_int_equal(config_copy(&run, &old), 0);
+	config_find_vm(&run, "c")->owned = true;
+	vm_conf_init(&rt);
+	assert_int_equal(vm_conf_set(&rt, "name", "r", err, sizeof(err)), 0);
+	assert_int_equal(vm_conf_set(&rt, "mac", "02:00:00:00:00:0f", err, sizeof(err)), 0);
+	assert_int_equal(vm_conf_set(&rt, "port", "tap", err, sizeof(err)), 0);
+	assert_int_equal(vm_conf_finish(&rt, err, sizeof(err)), 0);
+	rt.id = config_alloc_vm_id(&run);
+	assert_int_equal(config_add_vm(&run, &rt), 0);
+	config_del_vm(&run, "b");
+
+	/* the edit: a's rules change, c gets 2 queues, d is new, nothing
+	 * about b or r */
+	assert_int_equal(parse_config_text(
+		"# a comment\n"
+		"nic n0\n"
+		"flow-max 2048\n"
+		"vm a mac 02:00:00:00:00:0a port tap\n"
+		"vm b mac 02:00:00:00:00:0b port tap\n"
+		"vm c mac 02:00:00:00:00:0c port tap queues 2\n"
+		"vm d mac 02:00:00:00:00:0d port tap\n"
+		"flow proto udp src 10.0.0.1 dst 10.0.0.2 action deliver vm c\n"
+		"rule a dir in proto tcp dport 80 action allow\n", &new, err), 0);
+	assert_int_equal(config_merge(&run, &old, &new, &out, err, sizeof(err)), 0);
+	assert_int_equal(out.flow_max, 2048);
+	assert_non_null(config_find_vm(&out, "r"));         /* run time: kept */
+	assert_null(config_find_vm(&out, "b"));             /* deleted: stays so */
+	v = config_find_vm(&out, "c");
+	assert_non_null(v);
+	assert_int_equal(v->queues, 2);                     /* changed: the file's */
+	assert_int_equal(v->id, config_find_vm(&run, "c")->id);
+	assert_true(v->owned);                              /* same device */
+	assert_non_null(config_find_vm(&out, "d"));         /* new in the file */
+	assert_int_not_equal(config_find_vm(&out, "d")->id, config_find_vm(&out, "r")->id);
+	assert_int_equal(out.n_rules, 1);
+	assert_int_equal(out.rules[0].dport_lo, 80);
+	assert_int_equal(out.n_flows, 1);
+	config_free(&out);
+
+	/* c removed from the file: it goes, with the flow delivering to it */
+	config_free(&old);
+	assert_int_equal(config_copy(&old, &new), 0);
+	config_free(&new);
+	assert_int_equal(parse_config_text(
+		"nic n0\n"
+		"vm a mac 02:00:00:00:00:0a port tap\n"
+		"vm b mac 02:00:00:00:00:0b port tap\n"
+		"vm d mac 02:00:00:00:00:0d port tap\n"
+		"rule a dir in proto tcp dport 80 action allow\n", &new, err), 0);
+	assert_int_equal(config_merge(&run, &old, &new, &out, err, sizeof(err)), 0);
+	assert_null(config_find_vm(&out, "c"));
+	assert_int_equal(out.n_flows, 0);
+	assert_non_null(config_find_vm(&out, "r"));
+	config_free(&out);
+
+	/* an edit that clashes with a VM added at run time is refused */
+	config_free(&new);
+	assert_int_equal(parse_config_text(
+		"nic n0\n"
+		"vm a mac 02:00:00:00:00:0a port tap\n"
+		"vm b mac 02:00:00:00:00:0b port tap\n"
+		"vm c mac 02:00:00:00:00:0c port tap queues 2\n"
+		"vm d mac 02:00:00:00:00:0d port tap\n"
+		"vm e mac 02:00:00:00:00:0f port tap\n"
+		"flow proto udp src 10.0.0.1 dst 10.0.0.2 action deliver vm c\n"
+		"rule a dir in proto tcp dport 80 action allow\n", &new, err), 0);
+	assert_int_equal(config_merge(&run, &old, &new, &out, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "vm 'r'"));
+	config_free(&new);
+	config_free(&old);
+	config_free(&run);
+}
+
 static const struct CMUnitTest tests[] = {
+	cmocka_unit_test(test_merge),
 	cmocka_unit_test(test_parse_values),
 	cmocka_unit_test(test_parse_good),
 	cmocka_unit_test(test_parse_errors),

@@ -33,7 +33,7 @@
 #define N_VMS 3
 
 static struct nrx F;
-static int fd_prog, fd_port_vm, fd_addrs, fd_vmstats, fd_uplink;
+static int fd_prog, fd_port_vm, fd_addrs, fd_vmstats, fd_uplink, fd_ll_owner, fd_ll_vm;
 static __u32 port_if[N_VMS], uplink_if;
 
 static const __u8 MACV[N_VMS][6] = {
@@ -99,6 +99,8 @@ static int group_setup(void **state)
 	fd_addrs = bpf_map__fd(F.skel->maps.xvnet_vm_addrs);
 	fd_vmstats = bpf_map__fd(F.skel->maps.xvnet_vm_tx_stats);
 	fd_uplink = bpf_map__fd(F.skel->maps.xvnet_uplink);
+	fd_ll_owner = bpf_map__fd(F.skel->maps.xvnet_ll_owner);
+	fd_ll_vm = bpf_map__fd(F.skel->maps.xvnet_ll_vm);
 	port_if[0] = nrx_veth("vtx0");
 	port_if[1] = nrx_veth("vtx1");
 	port_if[2] = nrx_veth("vtx2");
@@ -124,8 +126,12 @@ static int test_setup(void **state)
 	assert_int_equal(nrx_reset(&F, N_VMS), 0);
 	clear_hash(fd_port_vm, sizeof(__u32));
 	clear_hash(fd_addrs, sizeof(struct xvnet_vm_addr_key));
+	clear_hash(fd_ll_owner, sizeof(struct xvnet_ll_key));
 	for (__u32 i = 0; i < N_VMS; i++) {
+		struct xvnet_ll_slot none = { 0 };
 		struct xvnet_vm vm;
+
+		assert_int_equal(bpf_map_update_elem(fd_ll_vm, &i, &none, BPF_ANY), 0);
 
 		memset(&vm, 0, sizeof(vm));
 		vm.flags = XVNET_VM_F_ACTIVE;
@@ -274,12 +280,42 @@ static int user_check(__u32 vm, const __u8 *frame, size_t len)
 	static const __u8 zero[16];
 	int more = !bpf_map_get_next_key(fd_addrs, NULL, &n);
 
+	__u8 others[N_VMS][6], listed[XVNET_MAX_VM_ADDRS][16];
+	struct xvnet_vm slot;
+
 	memcpy(uv.mac, MACV[vm], 6);
+	/* the allowances of the slot vm_tx reads, the MACs it can look up */
+	assert_int_equal(bpf_map_lookup_elem(F.fd_vms, &vm, &slot), 0);
+	uv.allow = slot.flags;
+	uv.other_macs = (const __u8 (*)[6])others;
+	for (__u32 i = 0; i < N_VMS; i++)
+		if (i != vm && VLANV[i] == VLANV[vm])
+			memcpy(others[uv.n_other_macs++], MACV[i], 6);
+	uv.other_addrs = (const __u8 (*)[16])listed;
+	/* link-locals other VMs of its VLAN hold (ipv6-ll-any), as vm_tx left them */
+	{
+		struct xvnet_ll_key lk, ln;
+		int lmore = !bpf_map_get_next_key(fd_ll_owner, NULL, &ln);
+
+		while (lmore) {
+			__u32 owner;
+
+			lk = ln;
+			lmore = !bpf_map_get_next_key(fd_ll_owner, &lk, &ln);
+			if (lk.vlan == VLANV[vm] &&
+			    !bpf_map_lookup_elem(fd_ll_owner, &lk, &owner) && owner != vm &&
+			    uv.n_other_addrs < XVNET_MAX_VM_ADDRS)
+				memcpy(listed[uv.n_other_addrs++], lk.addr, 16);
+		}
+	}
 	while (more) {
 		__u32 fl;
 
 		k = n;
 		more = !bpf_map_get_next_key(fd_addrs, &k, &n);
+		if (k.vm_id == XVNET_ADDR_VLAN_ID(VLANV[vm]) &&
+		    uv.n_other_addrs < XVNET_MAX_VM_ADDRS)
+			memcpy(listed[uv.n_other_addrs++], k.addr, 16);
 		if (k.vm_id == vm && memcmp(k.addr, zero, 16) &&
 		    !bpf_map_lookup_elem(fd_addrs, &k, &fl) &&
 		    (fl & XVNET_ADDR_F_SOURCE) && uv.n_addrs < XVNET_MAX_VM_ADDRS)
@@ -580,6 +616,319 @@ static void test_nd(void **state)
 	SPOOF(0, &f, SPOOF_ND, "ND option of length 0");
 }
 
+/* ---- allowances (XVNET_VM_ALLOWS) ---------------------------------------- */
+
+/* Turn vm's allowance bits on (on) or off in its live slot. */
+static void allow(__u32 vm, __u32 bits, bool on)
+{
+	struct xvnet_vm slot;
+
+	assert_int_equal(bpf_map_lookup_elem(F.fd_vms, &vm, &slot), 0);
+	slot.flags = on ? slot.flags | bits : slot.flags & ~bits;
+	assert_int_equal(bpf_map_update_elem(F.fd_vms, &vm, &slot, BPF_ANY), 0);
+}
+
+/*
+ * A DHCP client message from vm, from 0.0.0.0: UDP sport -> dport, to dst
+ * (MAC dmac), a BOOTP body with op and chaddr (NULL: the VM's MAC).
+ */
+static void dhcp(struct frame *f, __u32 vm, const __u8 *dmac, const char *dst,
+		 __u16 sport, __u16 dport, __u8 op, const __u8 *chaddr)
+{
+	struct pb_spec s = spec(vm, dmac, 0, 0);
+	__u8 *b;
+
+	v4_udp(&s, "0.0.0.0", dst);
+	s.sport = sport;
+	s.dport = dport;
+	s.payload_len = 240 + 8;        /* BOOTP, magic cookie, a few options */
+	build(&s, f);
+	b = f->b + f->lay.l4_off + 8;
+	memset(b, 0, 240);
+	b[0] = op;
+	b[1] = 1;                       /* htype Ethernet */
+	b[2] = 6;                       /* hlen */
+	memcpy(b + 28, chaddr ? chaddr : MACV[vm], 6);
+	b[236] = 99; b[237] = 130; b[238] = 83; b[239] = 99;    /* cookie */
+}
+
+static void test_allow_dhcp(void **state)
+{
+	struct pb_spec s;
+	struct frame f;
+
+	(void)state;
+	/* vm2 has no address (a guest before its first lease) */
+	dhcp(&f, 2, BCAST, "255.255.255.255", 68, 67, 1, NULL);
+	SPOOF(2, &f, SPOOF_IP, "DISCOVER from 0.0.0.0 without the allowance");
+	allow(2, XVNET_VM_F_ALLOW_DHCP, true);
+	PASS_FLOOD(2, &f, "DISCOVER from 0.0.0.0 with dhcp");
+	/* vm0 has addresses: after a reboot it asks again from 0.0.0.0 */
+	allow(0, XVNET_VM_F_ALLOW_DHCP, true);
+	dhcp(&f, 0, BCAST, "255.255.255.255", 68, 67, 1, NULL);
+	PASS_FLOOD(0, &f, "REQUEST (broadcast) from 0.0.0.0, VM with addresses");
+	dhcp(&f, 0, MAC_WIRE, "10.0.0.254", 68, 67, 1, NULL);
+	PASS_UPLINK(0, &f, "REQUEST unicast to the server from 0.0.0.0");
+	/* DHCP-shaped, but not a client message to a server */
+	dhcp(&f, 2, BCAST, "255.255.255.255", 68, 53, 1, NULL);
+	SPOOF(2, &f, SPOOF_IP, "from 0.0.0.0:68 to port 53");
+	dhcp(&f, 2, BCAST, "255.255.255.255", 1000, 67, 1, NULL);
+	SPOOF(2, &f, SPOOF_IP, "from 0.0.0.0:1000 to port 67");
+	dhcp(&f, 2, BCAST, "255.255.255.255", 67, 68, 2, NULL);
+	SPOOF(2, &f, SPOOF_IP, "a server's OFFER from 0.0.0.0 (67 -> 68)");
+	dhcp(&f, 2, BCAST, "255.255.255.255", 68, 67, 2, NULL);
+	SPOOF(2, &f, SPOOF_IP, "BOOTREPLY op from 0.0.0.0:68");
+	dhcp(&f, 2, BCAST, "255.255.255.255", 68, 67, 1, MAC_EVIL);
+	SPOOF(2, &f, SPOOF_IP, "DISCOVER for another MAC (chaddr)");
+	dhcp(&f, 2, BCAST, "255.255.255.255", 68, 67, 1, NULL);
+	memcpy(f.b + 6, MAC_EVIL, 6);
+	SPOOF(2, &f, SPOOF_MAC, "DISCOVER with a forged source MAC");
+	dhcp(&f, 2, BCAST, "255.255.255.255", 68, 67, 1, NULL);
+	f.len = f.lay.l4_off + 8 + 30;  /* cut inside chaddr */
+	/* the IP and UDP lengths still say more: malformed, not spoofed */
+	{
+		__u32 got = run_on(port_if[2], &f);
+
+		assert_int_equal(got, XDP_DROP);
+	}
+	s = spec(2, BCAST, 0, 0);
+	v4_udp(&s, "0.0.0.0", "255.255.255.255");
+	s.sport = 68;
+	s.dport = 67;
+	s.payload_len = 20;             /* too short to hold chaddr */
+	build(&s, &f);
+	SPOOF(2, &f, SPOOF_IP, "UDP 68 -> 67 from 0.0.0.0 without a BOOTP body");
+	s.payload_len = 300;
+	s.ip_frag = 0x2000;             /* first fragment: ports, but a fragment */
+	build(&s, &f);
+	SPOOF(2, &f, SPOOF_IP, "fragmented DHCP from 0.0.0.0");
+	/* other 0.0.0.0 traffic stays refused */
+	s = spec(2, MAC_WIRE, 0, 0);
+	v4_udp(&s, "0.0.0.0", "10.0.0.99");
+	build(&s, &f);
+	SPOOF(2, &f, SPOOF_IP, "UDP from 0.0.0.0, dhcp on");
+	/* and off again: refused at once */
+	allow(2, XVNET_VM_F_ALLOW_DHCP, false);
+	dhcp(&f, 2, BCAST, "255.255.255.255", 68, 67, 1, NULL);
+	SPOOF(2, &f, SPOOF_IP, "DISCOVER after the allowance is turned off");
+}
+
+/* The modified EUI-64 link-local of vm's MAC, as text. */
+static const char *mac_ll(__u32 vm)
+{
+	static char buf[4][64];
+	static int n;
+	const __u8 *m = MACV[vm];
+	char *b = buf[n++ % 4];
+
+	snprintf(b, 64, "fe80::%x:%x:%x:%x", (m[0] ^ 2) << 8 | m[1],
+		 m[2] << 8 | 0xff, 0xfe00 | m[3], m[4] << 8 | m[5]);
+	return b;
+}
+
+static void test_allow_ipv6_ll(void **state)
+{
+	struct pb_spec s;
+	struct frame f;
+
+	(void)state;
+	assert_string_equal(mac_ll(2), "fe80::0:ff:fe00:12");  /* 02:00:00:00:00:12 */
+	s = spec(2, MAC_WIRE, 0, 0);
+	v6(&s, PB_L4_UDP, mac_ll(2), "fe80::99", 10);
+	build(&s, &f);
+	SPOOF(2, &f, SPOOF_IP, "MAC-derived link-local without ipv6-ll");
+	allow(2, XVNET_VM_F_ALLOW_IPV6_LL, true);
+	PASS_UPLINK(2, &f, "MAC-derived link-local with ipv6-ll (no address listed)");
+	nd(&f, 2, 133, mac_ll(2), "ff02::2", NULL, 1, MACV[2]);
+	PASS_FLOOD(2, &f, "RS from the MAC-derived link-local, own SLLA");
+	nd(&f, 2, 135, "::", "ff02::1:ff00:12", mac_ll(2), 0, NULL);
+	PASS_FLOOD(2, &f, "DAD NS from :: for it");
+	nd(&f, 2, 136, mac_ll(2), "ff02::1", mac_ll(2), 2, MACV[2]);
+	PASS_FLOOD(2, &f, "NA for it, own TLLA");
+	nd(&f, 2, 136, mac_ll(2), "ff02::1", mac_ll(2), 2, MAC_EVIL);
+	SPOOF(2, &f, SPOOF_ND, "NA for it with a forged TLLA");
+	/* vm0 has listed addresses: DAD only for its own, the MAC-derived
+	 * one now among them; never for another VM's */
+	allow(0, XVNET_VM_F_ALLOW_IPV6_LL, true);
+	nd(&f, 0, 135, "::", "ff02::1:ff00:10", mac_ll(0), 0, NULL);
+	PASS_FLOOD(0, &f, "DAD NS for its MAC-derived link-local (VM with addresses)");
+	nd(&f, 0, 135, "::", "ff02::1:ff00:11", mac_ll(1), 0, NULL);
+	SPOOF(0, &f, SPOOF_ND, "DAD NS for vm1's MAC-derived link-local");
+	nd(&f, 0, 136, mac_ll(0), "ff02::1", mac_ll(1), 2, MACV[0]);
+	SPOOF(0, &f, SPOOF_ND, "NA claiming vm1's MAC-derived link-local");
+	nd(&f, 0, 136, mac_ll(0), "ff02::1", "fd00::99", 2, MACV[0]);
+	SPOOF(0, &f, SPOOF_ND, "NA from it for a foreign target");
+	s = spec(0, MAC_WIRE, 0, 0);
+	v6(&s, PB_L4_UDP, mac_ll(1), "fe80::99", 10);
+	build(&s, &f);
+	SPOOF(0, &f, SPOOF_IP, "vm1's MAC-derived link-local from vm0");
+	v6(&s, PB_L4_UDP, "fe80::2", "fd00::99", 10);
+	build(&s, &f);
+	SPOOF(0, &f, SPOOF_IP, "a foreign fe80:: source to a global destination");
+}
+
+static void test_allow_ipv6_ll_any(void **state)
+{
+	const char *rnd = "fe80::8c3a:51ff:1b2e:90d4";  /* RFC 7217-like */
+	struct pb_spec s;
+	struct frame f;
+
+	(void)state;
+	s = spec(0, MAC_WIRE, 0, 0);
+	v6(&s, PB_L4_UDP, rnd, "fe80::99", 10);
+	build(&s, &f);
+	SPOOF(0, &f, SPOOF_IP, "stable-privacy link-local without ipv6-ll-any");
+	allow(0, XVNET_VM_F_ALLOW_IPV6_LL_ANY, true);
+	PASS_UPLINK(0, &f, "stable-privacy link-local to a link-local address");
+	s = spec(0, BCAST, 0, 0);
+	s.dst[0] = s.dst[1] = 0x33;
+	v6(&s, PB_L4_UDP, rnd, "ff02::fb", 10);
+	build(&s, &f);
+	PASS_FLOOD(0, &f, "to ff02::fb (link-scope multicast)");
+	v6(&s, PB_L4_UDP, rnd, "ff05::2", 10);
+	build(&s, &f);
+	SPOOF(0, &f, SPOOF_IP, "to ff05::2 (site-scope multicast)");
+	s = spec(0, MAC_WIRE, 0, 0);
+	v6(&s, PB_L4_UDP, rnd, "fd00::99", 10);
+	build(&s, &f);
+	SPOOF(0, &f, SPOOF_IP, "from it to a global destination");
+	v6(&s, PB_L4_UDP, "fe80:0:0:1::5", "fe80::99", 10);
+	build(&s, &f);
+	SPOOF(0, &f, SPOOF_IP, "fe80:0:0:1::/64 is not a link-local prefix in use");
+	v6(&s, PB_L4_UDP, mac_ll(1), "fe80::99", 10);
+	build(&s, &f);
+	SPOOF(0, &f, SPOOF_IP, "vm1's MAC-derived link-local under ipv6-ll-any");
+	/* neighbour discovery from it: own options only; it may claim the
+	 * address it sends from, and no other */
+	nd(&f, 0, 133, rnd, "ff02::2", NULL, 1, MACV[0]);
+	PASS_FLOOD(0, &f, "RS from it with its SLLA");
+	nd(&f, 0, 135, rnd, "ff02::1:ff00:99", "fe80::99", 1, MACV[0]);
+	PASS_FLOOD(0, &f, "NS from it with its SLLA");
+	nd(&f, 0, 135, rnd, "ff02::1:ff00:99", "fe80::99", 1, MAC_EVIL);
+	SPOOF(0, &f, SPOOF_ND, "NS from it with a forged SLLA");
+	nd(&f, 0, 136, rnd, "ff02::1", rnd, 2, MACV[0]);
+	PASS_FLOOD(0, &f, "NA for the address it sends from");
+	nd(&f, 0, 136, rnd, "ff02::1", "fe80::99", 2, MACV[0]);
+	SPOOF(0, &f, SPOOF_ND, "NA from it for another link-local (forged target)");
+	nd(&f, 0, 136, rnd, "ff02::1", mac_ll(1), 2, MACV[0]);
+	SPOOF(0, &f, SPOOF_ND, "NA from it for vm1's MAC-derived link-local");
+	nd(&f, 0, 136, rnd, "ff02::1", rnd, 2, MAC_EVIL);
+	SPOOF(0, &f, SPOOF_ND, "NA for it with a forged TLLA");
+	nd(&f, 0, 135, "::", "ff02::1:ff2e:90d4", rnd, 0, NULL);
+	PASS_FLOOD(0, &f, "DAD NS from :: for it (VM with addresses)");
+	nd(&f, 0, 135, "::", "ff02::1:ff00:11", mac_ll(1), 0, NULL);
+	SPOOF(0, &f, SPOOF_ND, "DAD NS for vm1's MAC-derived link-local");
+	nd(&f, 0, 135, "::", "ff02::1:ff00:99", "fd00::99", 0, NULL);
+	SPOOF(0, &f, SPOOF_ND, "DAD NS for a global address not its own");
+	/* a link-local vm1 lists (as xvnetd records it for the VLAN) */
+	addr_set(1, "fe80::77", true);
+	{
+		struct xvnet_vm_addr_key k = { .vm_id = XVNET_ADDR_VLAN_ID(10) };
+		__u32 fl = XVNET_ADDR_F_LISTED;
+
+		pb_v6(k.addr, "fe80::77");
+		assert_int_equal(bpf_map_update_elem(fd_addrs, &k, &fl, BPF_ANY), 0);
+	}
+	s = spec(0, MAC_WIRE, 0, 0);
+	v6(&s, PB_L4_UDP, "fe80::77", "fe80::99", 10);
+	build(&s, &f);
+	SPOOF(0, &f, SPOOF_IP, "a link-local vm1 lists, from vm0");
+	nd(&f, 0, 135, "::", "ff02::1:ff00:77", "fe80::77", 0, NULL);
+	SPOOF(0, &f, SPOOF_ND, "DAD NS for a link-local vm1 lists");
+	s = spec(1, MAC_WIRE, 0, 0);
+	v6(&s, PB_L4_UDP, "fe80::77", "fe80::99", 10);
+	build(&s, &f);
+	PASS_UPLINK(1, &f, "vm1 from the link-local it lists");
+}
+
+/* ipv6-ll-any: the first VM to use a self-chosen link-local holds it */
+static void test_ll_any_first_come(void **state)
+{
+	const char *r1 = "fe80::8c3a:51ff:1b2e:90d4", *r2 = "fe80::1c:2d3e:4f50:6172";
+	struct xvnet_ll_key k = { .vlan = 10 };
+	struct xvnet_ll_slot slot;
+	struct pb_spec s;
+	struct frame f;
+	__u32 owner, id = 0;
+
+	(void)state;
+	allow(0, XVNET_VM_F_ALLOW_IPV6_LL_ANY | XVNET_VM_F_ALLOW_IPV6_LL, true);
+	allow(1, XVNET_VM_F_ALLOW_IPV6_LL_ANY | XVNET_VM_F_ALLOW_IPV6_LL, true);
+	allow(2, XVNET_VM_F_ALLOW_IPV6_LL_ANY, true);
+	/* vm0's DAD probe for r1 comes first: r1 is vm0's from then on */
+	nd(&f, 0, 135, "::", "ff02::1:ff2e:90d4", r1, 0, NULL);
+	PASS_FLOOD(0, &f, "vm0: DAD NS for r1");
+	pb_v6(k.addr, r1);
+	assert_int_equal(bpf_map_lookup_elem(fd_ll_owner, &k, &owner), 0);
+	assert_int_equal(owner, 0);
+	nd(&f, 1, 135, "::", "ff02::1:ff2e:90d4", r1, 0, NULL);
+	f.b[6 + 5] = MACV[1][5];
+	SPOOF(1, &f, SPOOF_ND, "vm1: DAD NS for r1, which vm0 holds");
+	s = spec(1, MAC_WIRE, 0, 0);
+	v6(&s, PB_L4_UDP, r1, "fe80::99", 10);
+	build(&s, &f);
+	SPOOF(1, &f, SPOOF_IP, "vm1 sending from r1");
+	nd(&f, 1, 136, mac_ll(1), "ff02::1", r1, 2, MACV[1]);
+	SPOOF(1, &f, SPOOF_ND, "vm1: NA claiming r1 from its own link-local");
+	nd(&f, 1, 136, r1, "ff02::1", r1, 2, MACV[1]);
+	SPOOF(1, &f, SPOOF_IP, "vm1: NA claiming r1 from r1");
+	s = spec(0, MAC_WIRE, 0, 0);
+	v6(&s, PB_L4_UDP, r1, "fe80::99", 10);
+	build(&s, &f);
+	PASS_UPLINK(0, &f, "vm0 sending from r1");
+	/* another VLAN is another link: vm2 may use r1 there */
+	s = spec(2, MAC_WIRE, 0, 0);
+	v6(&s, PB_L4_UDP, r1, "fe80::99", 10);
+	build(&s, &f);
+	PASS_UPLINK(2, &f, "vm2 (untagged) sending from r1");
+	/* one at a time: vm0 moving to r2 lets r1 go, and vm1 may take it */
+	s = spec(0, MAC_WIRE, 0, 0);
+	v6(&s, PB_L4_UDP, r2, "fe80::99", 10);
+	build(&s, &f);
+	PASS_UPLINK(0, &f, "vm0 sending from r2");
+	assert_int_equal(bpf_map_lookup_elem(fd_ll_vm, &id, &slot), 0);
+	assert_true(slot.held && slot.vlan == 10);
+	s = spec(1, MAC_WIRE, 0, 0);
+	v6(&s, PB_L4_UDP, r1, "fe80::99", 10);
+	build(&s, &f);
+	PASS_UPLINK(1, &f, "vm1 sending from r1, released by vm0");
+	s = spec(0, MAC_WIRE, 0, 0);
+	v6(&s, PB_L4_UDP, r1, "fe80::99", 10);
+	build(&s, &f);
+	SPOOF(0, &f, SPOOF_IP, "vm0 back to r1, now vm1's");
+	/* what a refused frame names is not claimed */
+	s = spec(0, MAC_WIRE, 0, 0);
+	v6(&s, PB_L4_UDP, "fe80::4242", "fd00::99", 10);
+	build(&s, &f);
+	SPOOF(0, &f, SPOOF_IP, "vm0: fe80::4242 to a global address");
+	pb_v6(k.addr, "fe80::4242");
+	assert_int_not_equal(bpf_map_lookup_elem(fd_ll_owner, &k, &owner), 0);
+	/* vm del (addrs_remove_vm) frees what the VM held */
+	{
+		struct xvd d;
+
+		memset(&d, 0, sizeof(d));
+		config_init(&d.cfg);
+		d.m.vm_addrs = fd_addrs;
+		d.m.vm_tx_stats = fd_vmstats;
+		d.m.ll_owner = fd_ll_owner;
+		d.m.ll_vm = fd_ll_vm;
+		d.ncpus = F.ncpus;
+		addrs_remove_vm(&d, 1);
+		pb_v6(k.addr, r1);
+		assert_int_not_equal(bpf_map_lookup_elem(fd_ll_owner, &k, &owner), 0);
+		id = 1;
+		assert_int_equal(bpf_map_lookup_elem(fd_ll_vm, &id, &slot), 0);
+		assert_false(slot.held);
+		config_free(&d.cfg);
+	}
+	addr_set(0, "10.0.0.1", true);  /* addrs_remove_vm left vm0 alone */
+	s = spec(0, MAC_WIRE, 0, 0);
+	v6(&s, PB_L4_UDP, r1, "fe80::99", 10);
+	build(&s, &f);
+	PASS_UPLINK(0, &f, "vm0 takes r1 again once vm1 is gone");
+}
+
 /* Removing an address (as xvnetd does on reload) stops it at once. */
 static void test_address_removed(void **state)
 {
@@ -602,7 +951,7 @@ static void test_address_removed(void **state)
  */
 static void test_fuzz_agree(void **state)
 {
-	struct frame base[12], f;
+	struct frame base[16], f;
 	struct pb_spec s;
 	int nb = 0, classes[2 + XVNET_VM_CNT_MAX] = { 0 };
 	const int iters = 4000;
@@ -632,6 +981,16 @@ static void test_fuzz_agree(void **state)
 	s = spec(1, MACV[0], 0, 0);
 	v4_udp(&s, "10.0.0.2", "10.0.0.1");
 	build(&s, &base[nb++]);
+	/* the allowances' frames, with every allowance on for vm1 and vm2 */
+	allow(1, XVNET_VM_ALLOW_ALL, true);
+	allow(2, XVNET_VM_ALLOW_ALL, true);
+	dhcp(&base[nb++], 1, BCAST, "255.255.255.255", 68, 67, 1, NULL);
+	s = spec(1, MAC_WIRE, 0, 0);
+	v6(&s, PB_L4_UDP, "fe80::8c3a:51ff:1b2e:90d4", "fe80::99", 10);
+	build(&s, &base[nb++]);
+	nd(&base[nb++], 2, 136, mac_ll(2), "ff02::1", mac_ll(2), 2, MACV[2]);
+	nd(&base[nb++], 2, 135, "::", "ff02::1:ff2e:90d4", "fe80::8c3a:51ff:1b2e:90d4",
+	   0, NULL);
 
 	srand(7);
 	for (int it = 0; it < iters; it++) {
@@ -884,6 +1243,29 @@ static void test_addrs_sync(void **state)
 	PASS_UPLINK(1, &fb, "address B kept");
 	PASS_UPLINK(1, &fc, "address C added");
 
+	/* a listed link-local is also recorded for its VLAN (ipv6-ll-any
+	 * hands it to no other VM), and goes when no VM lists it */
+	assert_int_equal(vm_conf_set(&vm, "ip", "fe80::5", err, sizeof(err)), 0);
+	d.cfg.vms[0] = vm;
+	assert_int_equal(addrs_sync(&d, &vm, err, sizeof(err)), 0);
+	assert_int_equal(count_entries(), 5);
+	{
+		struct xvnet_vm_addr_key k = { .vm_id = XVNET_ADDR_VLAN_ID(0) };
+		__u32 fl = 0;
+
+		pb_v6(k.addr, "fe80::5");
+		assert_int_equal(bpf_map_lookup_elem(fd_addrs, &k, &fl), 0);
+		assert_int_equal(fl, XVNET_ADDR_F_LISTED);
+	}
+	vm.n_addrs--;
+	assert_int_equal(addrs_sync(&d, &vm, err, sizeof(err)), 0);
+	assert_int_equal(count_entries(), 3);
+	d.cfg.vms[0] = vm;
+	assert_int_equal(vm_conf_set(&vm, "ip", "fe80::5", err, sizeof(err)), 0);
+	assert_int_equal(addrs_sync(&d, &vm, err, sizeof(err)), 0);
+	d.cfg.vms[0] = vm;
+	assert_int_equal(count_entries(), 5);
+
 	addrs_remove_vm(&d, 1);
 	assert_int_equal(count_entries(), 0);
 	{
@@ -1000,6 +1382,95 @@ static void test_request_ip(void **state)
 	json_object_put(args);
 }
 
+/* allow / no-allow, owner / group: parsed, checked, formatted, and the
+ * allowances reach the VM slot vm_tx reads */
+static void test_config_allow_owner(void **state)
+{
+	static const struct { const char *line, *err; } bad[] = {
+		{ "vm a mac 02:00:00:00:00:01 port tap no-allow dhcpv6",
+		  "t.conf:2: no-allow: 'dhcpv6' is not an allowance (dhcp,ipv6-ll,"
+		  "ipv6-ll-any, all)" },
+		{ "vm a mac 02:00:00:00:00:01 port tap allow ,",
+		  "t.conf:2: allow: needs a list of allowances" },
+		{ "vm a mac 02:00:00:00:00:01 port tap owner no-such-user-xgi",
+		  "t.conf:2: owner: no user 'no-such-user-xgi' on this host" },
+		{ "vm a mac 02:00:00:00:00:01 port tap group no-such-group-xgi",
+		  "t.conf:2: group: no group 'no-such-group-xgi' on this host" },
+		{ "vm a mac 02:00:00:00:00:01 port tap owner 4294967295",
+		  "t.conf:2: owner: '4294967295' out of range 0-4294967294" },
+		{ "vm a mac 02:00:00:00:00:01 port tap owner -1",
+		  "t.conf:2: owner: no user '-1' on this host" },
+		{ "vm a mac 02:00:00:00:00:01 port veth netns n owner root",
+		  "t.conf:2: owner: only for tap ports (a VMM attaches to a tap; veth"
+		  " and xsk ports are handed over otherwise)" },
+		{ "vm a mac 02:00:00:00:00:01 port xsk group 0",
+		  "t.conf:2: group: only for tap ports (a VMM attaches to a tap; veth"
+		  " and xsk ports are handed over otherwise)" },
+	};
+	struct xvd_config cfg;
+	struct xvnet_vm slot;
+	char err[XV_ERR_LEN], text[512], *out = NULL;
+	size_t outlen = 0;
+	FILE *f;
+
+	(void)state;
+	assert_int_equal(parse_config_text("nic eth9\n"
+				    "vm a mac 02:00:00:00:00:01 port tap\n"
+				    "vm b mac 02:00:00:00:00:02 port tap no-allow dhcp,ipv6-ll-any"
+				    " owner root group 0\n"
+				    "vm c mac 02:00:00:00:00:03 port tap no-allow all allow ipv6-ll"
+				    " owner 4242\n",
+				    &cfg, err), 0);
+	/* on by default */
+	assert_int_equal(cfg.vms[0].allow, XVNET_VM_ALLOW_ALL);
+	assert_false(cfg.vms[0].has_owner || cfg.vms[0].has_group);
+	assert_int_equal(cfg.vms[1].allow, XVNET_VM_F_ALLOW_IPV6_LL);
+	assert_true(cfg.vms[1].has_owner && cfg.vms[1].has_group);
+	assert_int_equal(cfg.vms[1].owner_uid, 0);
+	assert_int_equal(cfg.vms[1].group_gid, 0);
+	assert_int_equal(cfg.vms[2].allow, XVNET_VM_F_ALLOW_IPV6_LL);
+	assert_int_equal(cfg.vms[2].owner_uid, 4242);  /* a UID with no name */
+	vm_slot_build(&cfg.vms[0], 7, NULL, &slot);
+	assert_int_equal(slot.flags & XVNET_VM_ALLOW_ALL, XVNET_VM_ALLOW_ALL);
+	vm_slot_build(&cfg.vms[1], 7, NULL, &slot);
+	assert_int_equal(slot.flags & XVNET_VM_ALLOW_ALL, XVNET_VM_F_ALLOW_IPV6_LL);
+	assert_true(slot.flags & XVNET_VM_F_ACTIVE);
+	f = open_memstream(&out, &outlen);
+	assert_int_equal(config_format(&cfg, f), 0);
+	fclose(f);
+	/* only what is off is written: an allowance added later is on */
+	assert_null(strstr(out, "vm a id 0 mac 02:00:00:00:00:01 vlan 0 port tap ifname"
+			   " xv-a queues 1 no-allow"));
+	assert_non_null(strstr(out, " owner root group 0 no-allow dhcp,ipv6-ll-any\n"));
+	assert_non_null(strstr(out, " owner 4242 no-allow dhcp,ipv6-ll-any\n"));
+	config_free(&cfg);
+	assert_int_equal(parse_config_text(out, &cfg, err), 0);
+	assert_int_equal(cfg.vms[0].allow, XVNET_VM_ALLOW_ALL);
+	assert_int_equal(cfg.vms[1].allow, XVNET_VM_F_ALLOW_IPV6_LL);
+	assert_int_equal(cfg.vms[2].owner_uid, 4242);
+	config_free(&cfg);
+	free(out);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(text, sizeof(text), "nic eth9\n%s\n", bad[i].line);
+		assert_int_equal(parse_config_text(text, &cfg, err), -1);
+		assert_string_equal(err, bad[i].err);
+	}
+	/* vm.add: the same keys */
+	{
+		struct json_object *args = json_tokener_parse(
+			"{\"name\":\"a\",\"mac\":\"02:00:00:00:00:01\",\"port\":\"tap\","
+			"\"no-allow\":\"ipv6-ll-any\",\"owner\":0,\"group\":\"root\"}");
+		struct vm_conf vm;
+
+		config_init(&cfg);
+		assert_int_equal(vm_request_parse(&cfg, args, &vm, err, sizeof(err)), 0);
+		assert_int_equal(vm.allow, XVNET_VM_F_ALLOW_DHCP | XVNET_VM_F_ALLOW_IPV6_LL);
+		assert_true(vm.has_owner && vm.owner_uid == 0);
+		assert_true(vm.has_group && vm.group_gid == 0);
+		json_object_put(args);
+	}
+}
+
 static const struct CMUnitTest vm_tx_tests[] = {
 	cmocka_unit_test_setup(test_legit_traffic, test_setup),
 	cmocka_unit_test_setup(test_forged_mac, test_setup),
@@ -1008,6 +1479,10 @@ static const struct CMUnitTest vm_tx_tests[] = {
 	cmocka_unit_test_setup(test_no_address_vm, test_setup),
 	cmocka_unit_test_setup(test_arp, test_setup),
 	cmocka_unit_test_setup(test_nd, test_setup),
+	cmocka_unit_test_setup(test_allow_dhcp, test_setup),
+	cmocka_unit_test_setup(test_allow_ipv6_ll, test_setup),
+	cmocka_unit_test_setup(test_allow_ipv6_ll_any, test_setup),
+	cmocka_unit_test_setup(test_ll_any_first_come, test_setup),
 	cmocka_unit_test_setup(test_address_removed, test_setup),
 	cmocka_unit_test_setup(test_fuzz_agree, test_setup),
 	cmocka_unit_test_setup(test_cost, test_setup),
@@ -1015,6 +1490,7 @@ static const struct CMUnitTest vm_tx_tests[] = {
 	cmocka_unit_test_setup(test_addrs_sync, test_setup),
 	cmocka_unit_test(test_config_ip),
 	cmocka_unit_test(test_request_ip),
+	cmocka_unit_test(test_config_allow_owner),
 };
 
 UNIT_GROUP(group_vm_tx, "vm_tx", vm_tx_tests, group_setup, group_teardown);

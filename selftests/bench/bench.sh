@@ -101,16 +101,22 @@ tapread_start() { # STATS DEV [QUEUES]
 xvnetd_start() {
 	printf 'nic %s\n' "$NIC" >"$CONF"
 	[ $# -gt 0 ] && printf '%s\n' "$@" >>"$CONF"
-	bg_start "$XV_TMP/xvnetd.log" "$XV_BIN/xvnetd" --foreground --config "$CONF" --socket "$SOCK" --pin-dir "$PIN"
+	# a fresh state directory each time: every row starts from its config
+	rm -rf "$XV_TMP/state"
+	bg_start "$XV_TMP/xvnetd.log" "$XV_BIN/xvnetd" --foreground --config "$CONF" \
+		--state-dir "$XV_TMP/state" --socket "$SOCK" --pin-dir "$PIN"
 	XVNETD_PID=$BG_PID
-	cleanup_add "$XV_BIN/xvnetd" --teardown --config "$CONF" --socket "$SOCK" --pin-dir "$PIN"
-	wait_until 20 "${CTL[@]}" status || fail "xvnetd did not start: $(tail -5 "$XV_TMP/xvnetd.log")"
+	cleanup_add "$XV_BIN/xvnetd" --teardown --config "$CONF" --state-dir "$XV_TMP/state" \
+		--socket "$SOCK" --pin-dir "$PIN"
+	# status answers (0 healthy, 3 degraded)
+	wait_until 20 bash -c '"$@" status >/dev/null; [ $? -ne 1 ]' _ "${CTL[@]}" || fail "xvnetd did not start: $(tail -5 "$XV_TMP/xvnetd.log")"
 }
 
 xvnetd_stop() {
 	"${CTL[@]}" shutdown --teardown >/dev/null 2>&1 || true
 	proc_stop "$XVNETD_PID"
-	"$XV_BIN/xvnetd" --teardown --config "$CONF" --socket "$SOCK" --pin-dir "$PIN" >/dev/null 2>&1 || true
+	"$XV_BIN/xvnetd" --teardown --config "$CONF" --state-dir "$XV_TMP/state" --socket "$SOCK" \
+		--pin-dir "$PIN" >/dev/null 2>&1 || true
 }
 
 . "$(dirname "$0")/row_ovs.sh"   # row_ovs_veth, row_ovs_tap: Open vSwitch AF_XDP

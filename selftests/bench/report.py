@@ -151,26 +151,83 @@ def ovs_table(res):
         print(f"| {vm} ({port}) | {flows} | {cpu} | {sl} | {mode} | {m:,.0f} | {lo:,.0f} | {hi:,.0f} | {label} |")
 
 
+# The rows plot: one group per port kind, xvnet beside what a host uses
+# today for that kind of port.  (series label, row per port kind)
+KINDS = ["veth", "tap", "xsk"]
+SERIES = [("xvnet, 1 queue (XDP redirect)", {"veth": "xvnet-veth", "tap": "xvnet-tap", "xsk": "xvnet-xsk"}),
+          ("xvnet, 4 queues, 1000 flows (skb path)", {"veth": "xvnet-veth-4q", "tap": "xvnet-tap-4q"}),
+          ("Linux bridge", {"veth": "bridge-veth", "tap": "bridge-tap"}),
+          ("Open vSwitch, AF_XDP NIC port", {"veth": "ovs-veth", "tap": "ovs-tap"})]
+TOPOLOGY = ("64-byte UDP, one flow, to one VM; NIC = a veth; generator on CPU 0, "
+            "the whole receive path on CPU 1")
+
+
 def draw(res, rows, out):
     os.makedirs(out, exist_ok=True)
     dat = os.path.join(out, "bench-rows.dat")
+    ceiling = statistics.median(rows["ceiling"]) / 1e6 if "ceiling" in rows else None
     with open(dat, "w") as f:
-        for k in ROW_ORDER:
-            if k in rows:
-                m, lo, hi, _ = stats(rows[k])
-                f.write(f'"{k}" {m / 1e6:.3f} {lo / 1e6:.3f} {hi / 1e6:.3f}\n')
-    gnuplot(f"""set terminal pngcairo size 900,480 noenhanced
+        # one line per port kind: per series median min max (Mpps), "-" if not run
+        f.write("# kind " + " ".join(f'"{name}" min max' for name, _ in SERIES) + "\n")
+        for k in KINDS:
+            cols = []
+            for _, by in SERIES:
+                r = by.get(k)
+                if r in rows:
+                    m, lo, hi, _ = stats(rows[r])
+                    cols.append(f"{m / 1e6:.3f} {lo / 1e6:.3f} {hi / 1e6:.3f}")
+                else:
+                    cols.append("- - -")
+            f.write(f'"{k} port" ' + " ".join(cols) + "\n")
+    plots = []
+    for i, (name, _) in enumerate(SERIES):
+        c = 2 + 3 * i
+        plots.append(f"'{dat}' using {c}:{c + 1}:{c + 2}{':xtic(1)' if i == 0 else ''} title '{name}'")
+    labels = []
+    for i, (name, _) in enumerate(SERIES):
+        c = 2 + 3 * i
+        # the median above each bar (x: cluster + offset of series i)
+        labels.append(f"'{dat}' using ($0 + ({i} - 1.5) * 0.2):(column({c + 2}) * 1.1):"
+                      f"(sprintf('%.2f', column({c}))) with labels notitle font ',9'")
+    ceil = ""
+    if ceiling:
+        ceil = (f"set arrow from graph 0, first {ceiling:.3f} to graph 1, first {ceiling:.3f} "
+                f"nohead dt 2 lc rgb 'gray30'\n"
+                f"set label 'XDP_DROP on the NIC (ceiling): {ceiling:.1f} Mpps' at graph 0.01, "
+                f"first {ceiling * 1.15:.3f} font ',9' tc rgb 'gray30'\n")
+    # the ratios a reader compares, under each group
+    med = {k: statistics.median(v) for k, v in rows.items()}
+    for x, k in enumerate(KINDS):
+        x1 = SERIES[0][1].get(k)
+        parts = [f"{med[x1] / med[SERIES[j][1][k]]:.1f}x {short}"
+                 for j, short in ((2, "bridge"), (3, "OVS"))
+                 if x1 in med and SERIES[j][1].get(k) in med]
+        if parts:     # above the group's highest whisker
+            top = max(max(rows[r]) for _, by in SERIES for kk, r in by.items()
+                      if kk == k and r in rows) / 1e6
+            ceil += (f"set label 'xvnet: {', '.join(parts)}' at {x}, first {top * 1.45:.3f} "
+                     f"center font ',10' front\n")
+    gnuplot(f"""set terminal pngcairo size 1000,560 noenhanced
 set output '{out}/bench-rows.png'
-set title '64-byte UDP delivered to one VM (median, min-max)'
-set ylabel 'Mpps'
-set style fill solid 0.6
-set boxwidth 0.6
-set yrange [0:*]
-set xtics rotate by -20
-plot '{dat}' using 0:2:xtic(1) with boxes notitle, '' using 0:2:3:4 with yerrorbars lc rgb 'black' notitle
+set title "Delivered rate by port kind: xvnet beside the Linux bridge and OVS (median, min-max; log scale)\\n{TOPOLOGY}" font ',10'
+set ylabel 'Mpps delivered to the VM (log scale)'
+set logscale y
+set yrange [0.1:20]
+set ytics (0.1, 0.2, 0.5, 1, 2, 5, 10, 20)
+set grid ytics lc rgb 'gray80'
+set style data histograms
+set style histogram errorbars gap 1 lw 1
+set style fill solid 0.7 border -1
+set boxwidth 0.9
+set key top right font ',9'
+set datafile missing '-'
+{ceil}plot {", ".join(plots)}, {", ".join(labels)}
 """)
-    for row, key, xlabel in (("scale-vms", "vms", "VMs (traffic spread over all)"),
-                             ("scale-flows", "flows", "flows in the flow cache")):
+    for row, key, xlabel, what, unit in (
+            ("scale-vms", "vms", "VMs (traffic spread over all)",
+             "one flow per VM (destination MAC), veth VMs", "VM"),
+            ("scale-flows", "flows", "flows in the flow cache",
+             "every frame a flow-cache hit, one veth VM", "flow")):
         g = grouped(res, row, key)
         if not g:
             continue
@@ -179,14 +236,25 @@ plot '{dat}' using 0:2:xtic(1) with boxes notitle, '' using 0:2:3:4 with yerrorb
             for n, rs in g.items():
                 m, lo, hi, _ = stats([r["pps"] for r in rs])
                 f.write(f"{n} {m / 1e6:.3f} {lo / 1e6:.3f} {hi / 1e6:.3f}\n")
-        gnuplot(f"""set terminal pngcairo size 700,420 noenhanced
+        first_n, first = next(iter(g.items()))
+        base = statistics.median(r["pps"] for r in first) / 1e6
+        refs = [f"{base:.3f} dt 2 lc rgb 'gray30' title 'baseline: xvnet with {first_n:,} {unit}"
+                f"{'' if first_n == 1 else 's'} ({base:.2f} Mpps)'"]
+        if "bridge-veth" in rows:
+            b = statistics.median(rows["bridge-veth"]) / 1e6
+            refs.append(f"{b:.3f} dt 3 lc rgb 'dark-red' title 'Linux bridge to a veth VM ({b:.2f} Mpps)'")
+        gnuplot(f"""set terminal pngcairo size 760,440 noenhanced
 set output '{out}/bench-{row}.png'
-set title 'Delivered rate as {xlabel} grow'
+set title "xvnet's delivered rate as {xlabel} grow\\n64-byte UDP, {what}; NIC = a veth; generator on CPU 0, receive path on CPU 1" font ',9'
 set xlabel '{xlabel}'
-set ylabel 'Mpps'
+set ylabel 'Mpps delivered'
 set logscale x
-set yrange [0:*]
-plot '{dat}' using 1:2:3:4 with yerrorlines title 'xvnet (median, min-max)'
+set format x '%.0f'
+set xrange [{min(g) * 0.7}:{max(g) * 1.5}]
+set yrange [0:{max(base, max(st[2] for st in [stats([r["pps"] for r in rs]) for rs in g.values()]) / 1e6) * 1.35:.2f}]
+set grid ytics lc rgb 'gray80'
+set key top right font ',9'
+plot '{dat}' using 1:2:3:4 with yerrorlines lw 2 title 'xvnet (median, min-max)', {", ".join(refs)}
 """)
 
 

@@ -13,6 +13,9 @@
 # "xt<pid in hex>_" (at most 9 characters), so names stay unique per test and
 # run.sh can sweep what a killed test left behind.  Build a name with
 # `xv_name SUFFIX` (checks the 15-character interface-name limit).
+# XV_NAME_TAG=TAG replaces "xt" (e.g. to tell apart the tests of several
+# people on one machine); run.sh sweeps only "xt" names, so such a test
+# relies on its own trap.
 #
 # Call the creating helpers (ns_create, veth_create, tap_create, bg_start,
 # guest_start, ...) in the test's main shell, not inside $(...) or a pipeline:
@@ -35,7 +38,7 @@ XV_BUILD=${BUILD:-build}
 case "$XV_BUILD" in /*) ;; *) XV_BUILD="$XV_ROOT/$XV_BUILD" ;; esac
 XV_BIN="$XV_BUILD/bin"
 XV_TEST=$(basename "${0%.sh}")
-XV_PREFIX="xt$(printf %x $$)_"
+XV_PREFIX="${XV_NAME_TAG:-xt}$(printf %x $$)_"
 # Per-test scratch directory (logs, pid files, sockets); removed at exit
 # unless XV_KEEP=1.
 XV_TMP=$(mktemp -d "/tmp/${XV_PREFIX}XXXXXX")

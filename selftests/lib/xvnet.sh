@@ -5,9 +5,13 @@
 #   VM namespaces: veth ports made by xvnetd, far end eth0 in the namespace
 #
 #   xv_topology                 W, the wire veth pair, the NIC
-#   xvnetd_start [CONF-LINES]   xvnetd on $NIC with a private config/socket
+#   xvnetd_start [CONF-LINES]   xvnetd on $NIC with a private config, state
+#                               directory and socket; the admin's config
+#                               $XVD_CONF is never written, what requests
+#                               change is in $XVD_STATE
 #   xvnetd_stop [--teardown]    SIGTERM (pins stay) or a full teardown
 #   xvctl ARGS...               xvnetctl on this test's socket
+#   xvd_answers                 xvnetd answers status (healthy or degraded)
 #   vm_ns_add NAME MAC IP/PFX [xvnetctl vm add options]
 #                               a veth VM in its own namespace, udp_echo on
 #                               $GUEST_PORT answering with id NAME; IP is
@@ -27,6 +31,9 @@ NIC=$(xv_name nic)
 WIRE_IP=10.77.0.1
 XVD_CONF=$XV_TMP/xvnetd.conf
 XVD_SOCK=$XV_TMP/xvnetd.sock
+XVD_STATE_DIR=$XV_TMP/state
+# shellcheck disable=SC2034  # the tests read what requests persisted here
+XVD_STATE=$XVD_STATE_DIR/xvnetd.state
 XVD_PID=
 # each test its own pin directory, so tests (and a real xvnetd) coexist
 XVD_PIN=${XVD_PIN:-/sys/fs/bpf/${XV_PREFIX}pins}
@@ -75,9 +82,10 @@ xvnetd_start() {
 
 _xvnetd_launch() {
 	bg_start "$XV_TMP/xvnetd.log" "$XV_BIN/xvnetd" --foreground --log-level debug \
-		--config "$XVD_CONF" --socket "$XVD_SOCK" --pin-dir "$XVD_PIN"
+		--config "$XVD_CONF" --state-dir "$XVD_STATE_DIR" --socket "$XVD_SOCK" \
+		--pin-dir "$XVD_PIN"
 	XVD_PID=$BG_PID
-	wait_until 20 xvctl status || fail "xvnetd did not start: $(tail -5 "$XV_TMP/xvnetd.log")"
+	wait_until 20 xvd_answers || fail "xvnetd did not start: $(tail -5 "$XV_TMP/xvnetd.log")"
 }
 
 xvnetd_restart() {
@@ -87,11 +95,17 @@ xvnetd_restart() {
 
 _xvnetd_teardown() {
 	[ -n "$XVD_PID" ] && proc_stop "$XVD_PID"
-	"$XV_BIN/xvnetd" --teardown --config "$XVD_CONF" --socket "$XVD_SOCK" \
-		--pin-dir "$XVD_PIN" >/dev/null 2>&1
+	"$XV_BIN/xvnetd" --teardown --config "$XVD_CONF" --state-dir "$XVD_STATE_DIR" \
+		--socket "$XVD_SOCK" --pin-dir "$XVD_PIN" >/dev/null 2>&1
 }
 
 xvctl() { "$XV_BIN/xvnetctl" -s "$XVD_SOCK" "$@"; }
+# xvd_answers: xvnetd answers `status`, healthy (0) or degraded (3)
+xvd_answers() {
+	local rc=0
+	xvctl status >/dev/null 2>&1 || rc=$?
+	[ "$rc" -eq 0 ] || [ "$rc" -eq 3 ]
+}
 
 # vm_ns_add NAME MAC IP/PFX [vm add options]: namespace + veth port + echo
 vm_ns_add() {
