@@ -9,8 +9,9 @@
 #   bridge: B (10.78.0.1) bwire ==veth== bnic --[br]-- taps btap1, btap2
 #   four QEMU guests (TCG, nice 5), one per tap, each running tcp_stream -s
 #
-# Paths, each run through xvnet then through the bridge, back to back (this
-# machine's speed swings: only figures taken seconds apart compare):
+# Paths, each run through xvnet and through the bridge back to back (this
+# machine's speed swings: only figures taken seconds apart compare), in
+# $XV_TCP_ROUNDS rounds (2) whose order alternates (A B, B A):
 #   guest->wire   guest 1's tcp_stream sends to a receiver in W / B
 #   wire->guest   W / B sends to guest 1's receiver
 #   guest->guest  guest 1 sends to guest 2 on the same host
@@ -18,7 +19,7 @@
 # $XV_TCP_TIMEOUT (20 s).  Asserted per path: the receiver counted every
 # byte, and the sender retransmitted less than 1% of its data segments
 # (TCP_INFO of the sending socket).  Printed per path:
-#   guest->wire xvnet X Mbit/s (retrans R) bridge Y Mbit/s (retrans R)
+#   guest->wire xvnet X Mbit/s (retrans R) bridge Y Mbit/s (retrans R); xvnet/bridge per round ...
 # with the average frame the guest's driver sent (> 1514 bytes: TSO frames).
 # A failed xvnet transfer prints the xvnetctl counters that moved and the
 # taps' and NIC's counters.
@@ -38,6 +39,7 @@ require_cmd ethtool
 # in the time limit
 BYTES=${XV_TCP_BYTES:-67108864}
 TMO=${XV_TCP_TIMEOUT:-20}
+ROUNDS=${XV_TCP_ROUNDS:-2}
 TPORT=5201
 TS="$GUEST_DIR/tcp_stream"
 [ -x "$TS" ] || fail "no $TS (selftests/guest/build-guest.sh builds it)"
@@ -128,7 +130,9 @@ done
 field() { echo "$2" | tr ' ' '\n' | sed -n "s/^$1=//p" | head -1; }
 
 STATS_SYS=/sys/class/net/eth0/statistics
-declare -A RES          # "path kind" -> result text
+# per "path kind": result text, failed (1), Mbit/s of each round, sums of
+# retransmitted and sent data segments; per "path kind round": Mbit/s
+declare -A RES FAILED MBPS RT SEGS MBR
 FAILS=()
 
 # rx_lines LOG: how many TCP-STREAM-RX lines (finished connections) LOG has
@@ -136,17 +140,19 @@ rx_lines() { grep -ac TCP-STREAM-RX "$1"; }
 # shellcheck disable=SC2317  # called through wait_until
 rx_more() { [ "$(rx_lines "$1")" -gt "$2" ]; }  # LOG N: more than N now
 
-# judge PATH KIND LINE AVG_TXT RXLOG RX_BEFORE: check a tcp_stream -c line,
-# record the result.  A sender that gave up never got the receiver's count:
-# then the count is the receiver's own line, which follows the sender's reset.
+# judge PATH KIND ROUND LINE AVG_TXT RXLOG RX_BEFORE: check a tcp_stream -c
+# line, record the result.  A sender that gave up never got the receiver's
+# count: then the count is the receiver's own line, which follows the
+# sender's reset.
 judge() {
-	local path=$1 kind=$2 line=$3 avg=$4 rxlog=$5 rx0=$6
+	local path=$1 kind=$2 round=$3 line=$4 avg=$5 rxlog=$6 rx0=$7
 	local st rcvd mbps rt segs sent rx
 	st=$(field status "$line"); rcvd=$(field rcvd "$line"); mbps=$(field mbps "$line")
 	rt=$(field retrans "$line"); segs=$(field data_segs_out "$line"); sent=$(field sent "$line")
-	log "$path via $kind: ${line:-no output from the sender}${avg:+ ($avg)}"
+	log "$path via $kind (round $round): ${line:-no output from the sender}${avg:+ ($avg)}"
 	if [ -z "$line" ]; then
 		RES["$path $kind"]="FAIL (no result)"
+		FAILED["$path $kind"]=1
 		FAILS+=("$path via $kind: the sender printed nothing")
 		return 1
 	fi
@@ -160,16 +166,35 @@ judge() {
 			fi
 		fi
 		RES["$path $kind"]="FAIL ($rcvd of $BYTES bytes arrived in ${TMO}s, retrans ${rt:-?}, $st)"
+		FAILED["$path $kind"]=1
 		FAILS+=("$path via $kind: $st; the sender wrote ${sent:-0} of $BYTES bytes, the receiver counted $rcvd; retrans ${rt:-?} of ${segs:-?} segments")
 		return 1
 	fi
-	RES["$path $kind"]="$mbps Mbit/s (retrans $rt)"
+	MBPS["$path $kind"]+=" $mbps"
+	MBR["$path $kind $round"]=$mbps
+	RT["$path $kind"]=$(( ${RT["$path $kind"]:-0} + rt ))
+	SEGS["$path $kind"]=$(( ${SEGS["$path $kind"]:-0} + segs ))
 	if [ $((rt * 100)) -ge "${segs:-1}" ]; then
-		RES["$path $kind"]+=" RETRANS-STORM"
-		FAILS+=("$path via $kind: $rt retransmissions of $segs segments (>= 1%)")
+		FAILED["$path $kind"]=1
+		FAILS+=("$path via $kind (round $round): $rt retransmissions of $segs segments (>= 1%)")
 		return 1
 	fi
 	return 0
+}
+
+# summary PATH KIND: "X Mbit/s (retrans R)", X the mean over the rounds, R
+# the retransmitted segments of all rounds; or the failure
+summary() {
+	local k="$1 $2" mean
+	if [ -z "${MBPS[$k]:-}" ]; then
+		echo "${RES[$k]:-not run}"
+		return
+	fi
+	# shellcheck disable=SC2086  # a list of numbers
+	mean=$(printf '%s\n' ${MBPS[$k]} | awk '{ s += $1; n++ } END { printf "%.1f", s / n }')
+	echo -n "$mean Mbit/s (retrans ${RT[$k]})"
+	[ $(( ${RT[$k]} * 100 )) -ge "${SEGS[$k]}" ] && echo -n " RETRANS-STORM"
+	echo
 }
 
 # avg_frame P0 B0 P1 B1 WHAT: "guest WHAT N frames avg M B"
@@ -259,9 +284,12 @@ xv_diag() {
 	} >&2
 }
 
-run_path() { # PATH: xvnet then bridge
-	local path=$1 kind k2 rxlog rx0
-	for kind in xvnet bridge; do
+run_path() { # PATH ROUND: odd rounds xvnet first, even rounds bridge first
+	local path=$1 round=$2 kind k2 rxlog rx0 order=(xvnet bridge)
+	[ $((round % 2)) = 0 ] && order=(bridge xvnet)
+	for kind in "${order[@]}"; do
+		# a failed transfer is not repeated: it would fail again, slowly
+		[ -n "${FAILED["$path $kind"]:-}" ] && continue
 		case "$path $kind" in
 		"guest->wire xvnet")   rxlog=$XV_TMP/rx-w.log ;;
 		"guest->wire bridge")  rxlog=$XV_TMP/rx-b.log ;;
@@ -271,7 +299,7 @@ run_path() { # PATH: xvnet then bridge
 		"guest->guest bridge") rxlog=${GLOG[bg2]} ;;
 		esac
 		rx0=$(rx_lines "$rxlog")
-		[ $kind = xvnet ] && xv_snap >"$XV_TMP/snap.before"
+		[ "$kind" = xvnet ] && xv_snap >"$XV_TMP/snap.before"
 		case "$path $kind" in
 		"guest->wire xvnet")   guest_send xg1 "$WIRE_IP" ;;
 		"guest->wire bridge")  guest_send bg1 "$BWIRE_IP" ;;
@@ -280,7 +308,7 @@ run_path() { # PATH: xvnet then bridge
 		"guest->guest xvnet")  guest_send xg1 "$XIP2" ;;
 		"guest->guest bridge") guest_send bg1 "$BIP2" ;;
 		esac
-		if ! judge "$path" "$kind" "$LINE" "$AVG" "$rxlog" "$rx0" && [ $kind = xvnet ]; then
+		if ! judge "$path" "$kind" "$round" "$LINE" "$AVG" "$rxlog" "$rx0" && [ "$kind" = xvnet ]; then
 			xv_diag "$path" "$rxlog"
 			case "$AVG" in
 			"guest sent"*)
@@ -293,19 +321,29 @@ run_path() { # PATH: xvnet then bridge
 	done
 }
 
+PATHS=("guest->wire" "wire->guest" "guest->guest")
 t1=$(date +%s%N)
-for p in "guest->wire" "wire->guest" "guest->guest"; do
-	run_path "$p"
+for ((r = 1; r <= ROUNDS; r++)); do
+	for p in "${PATHS[@]}"; do
+		run_path "$p" "$r"
+	done
 done
 log "transfers done in $(elapsed_ms "$t1") ms"
 
-for p in "guest->wire" "wire->guest" "guest->guest"; do
-	echo "$p xvnet ${RES["$p xvnet"]} bridge ${RES["$p bridge"]}"
+echo "guest TCP, $BYTES bytes a transfer, mean of $ROUNDS rounds (xvnet and bridge back to back, order alternating):"
+for p in "${PATHS[@]}"; do
+	ratios=""
+	for ((r = 1; r <= ROUNDS; r++)); do
+		x=${MBR["$p xvnet $r"]:-} b=${MBR["$p bridge $r"]:-}
+		[ -n "$x" ] && [ -n "$b" ] &&
+			ratios+=" $(awk -v x="$x" -v b="$b" 'BEGIN { printf "%.2f", (b > 0 ? x / b : 0) }')"
+	done
+	echo "$p xvnet $(summary "$p" xvnet) bridge $(summary "$p" bridge)${ratios:+; xvnet/bridge per round$ratios}"
 done
 if [ ${#FAILS[@]} -gt 0 ]; then
 	for f in "${FAILS[@]}"; do
 		echo "  failed: $f"
 	done
-	fail "${#FAILS[@]} of 6 guest TCP transfers failed"
+	fail "${#FAILS[@]} guest TCP transfer(s) failed"
 fi
-pass "guest TCP with TSO: 3 paths through xvnet and a bridge, all $BYTES bytes, retransmissions < 1%"
+pass "guest TCP with TSO: 3 paths through xvnet and a bridge, $ROUNDS rounds, all $BYTES bytes, retransmissions < 1%"
