@@ -15,6 +15,7 @@
 #include "bpf/maps.h"
 #include "bpf/counters.h"
 #include "bpf/parse.h"
+#include "bpf/skbfwd.h"
 
 static __always_inline int member_keeps_vlan(__u32 vm_id)
 {
@@ -107,9 +108,11 @@ static __always_inline int vm_flood_frame(struct __sk_buff *skb)
 	__u32 *vm_id;
 	struct xvnet_vm *vm;
 
-	/* vm_tx passes only checked group-addressed frames; the VM port is no
-	 * host interface, so nothing from it reaches the host stack */
-	if ((void *)(eth + 1) > data_end || !(eth->h_dest[0] & 1))
+	/* vm_tx passes only frames it checked: group-addressed ones, and
+	 * unicast ones XDP cannot send (bpf/skbfwd.h; those with skb-path
+	 * metadata never get here); the VM port is no host interface, so
+	 * nothing from it reaches the host stack */
+	if ((void *)(eth + 1) > data_end)
 		return TC_ACT_SHOT;
 	vm_id = bpf_map_lookup_elem(&xvnet_port_vm, &port);
 	if (!vm_id)
@@ -117,6 +120,8 @@ static __always_inline int vm_flood_frame(struct __sk_buff *skb)
 	vm = bpf_map_lookup_elem(&xvnet_vms, vm_id);
 	if (!vm || !(vm->flags & XVNET_VM_F_ACTIVE))
 		return TC_ACT_SHOT;
+	if (!(eth->h_dest[0] & 1))
+		return skb_forward(skb, *vm_id);
 	/* A tag outside the data (a container's 8021q device or tc vlan
 	 * action, over a veth): vm_tx could not see it, and clones would
 	 * carry it, so the VM would pick an inner VLAN.  Never the VM's. */

@@ -141,7 +141,8 @@ static __always_inline int skb_meta_take(struct __sk_buff *skb, __u32 *vm_id, __
 		*vm_id = x.vm_id;
 		*queue = x.queue;
 		if (bpf_skb_load_bytes(skb, sizeof(x), &eth, sizeof(eth)) ||
-		    bpf_skb_adjust_room(skb, -(int)sizeof(x), BPF_ADJ_ROOM_MAC, 0) ||
+		    bpf_skb_adjust_room(skb, -(int)sizeof(x), BPF_ADJ_ROOM_MAC,
+					BPF_F_ADJ_ROOM_FIXED_GSO) ||
 		    bpf_skb_store_bytes(skb, 0, &eth, sizeof(eth), 0))
 			return -1;
 		return 1;

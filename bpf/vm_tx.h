@@ -15,6 +15,7 @@
 #include "bpf/deliver.h"
 #include "bpf/spoof.h"
 #include "bpf/slowpath.h"
+#include "bpf/skbfwd.h"
 
 /* Push an 802.1Q tag: make room in front, move both MACs back over it. */
 static __always_inline int vlan_push(struct xdp_md *ctx, __u16 vid)
@@ -47,7 +48,7 @@ static __always_inline int vm_tx_frame(struct xdp_md *ctx)
 	struct xvnet_vm_key dk = {};
 	struct xvnet_vm *vm, *dvm;
 	struct xvnet_vm_tx_stats *vs;
-	__u32 *vm_id, *dst_id, src_id;
+	__u32 *vm_id, *dst_id, src_id, zero = 0;
 	long ret;
 	__u32 why;      /* 0 or the SPOOF_* reason */
 
@@ -116,8 +117,18 @@ static __always_inline int vm_tx_frame(struct xdp_md *ctx)
 			count(XVNET_CNT_QUEUE_NOT_READY);
 			return XDP_DROP;
 		}
+		/* too big for an XDP redirect: tc sends it (the skb path of a
+		 * multi-queue VM passes it to tc anyway, with its queue) */
+		if (!(dvm->flags & XVNET_VM_F_SKB_PATH) && !xdp_fits(ctx, dvm->ifindex))
+			return xdp_to_skb_path(src_id);
 		count(XVNET_CNT_TX_LOCAL);
 		return deliver(ctx, dvm, id, XVNET_QUEUE_RSS, &p, bytes, DELIVER_FROM_VM);
+	}
+	{
+		struct xvnet_config *cfg = bpf_map_lookup_elem(&xvnet_config, &zero);
+
+		if (cfg && cfg->uplink_ifindex && !xdp_fits(ctx, cfg->uplink_ifindex))
+			return xdp_to_skb_path(src_id);
 	}
 
 	if (!p.n_tags && vm->vlan && vlan_push(ctx, vm->vlan)) {

@@ -429,9 +429,10 @@ static void print_stats(struct json_object *data, bool counters,
 		if (pvm)
 			json_object_object_get_ex(pvm, "egress", &peg);
 		if (json_object_object_get_ex(vm, "egress", &eg))
-			printf("    egress tx %s%s bytes %s spoofed %s (mac %s vlan %s"
+			printf("    egress tx %s%s bytes %s by-tc %s spoofed %s (mac %s vlan %s"
 			       " ip %s arp %s nd %s)\n", js(eg, "tx"),
-			       rate(peg, eg, "tx", dt), js(eg, "tx_bytes"), js(eg, "spoof"),
+			       rate(peg, eg, "tx", dt), js(eg, "tx_bytes"), js(eg, "tx_skb"),
+			       js(eg, "spoof"),
 			       js(eg, "spoof_mac"), js(eg, "spoof_vlan"),
 			       js(eg, "spoof_ip"), js(eg, "spoof_arp"),
 			       js(eg, "spoof_nd"));
@@ -683,7 +684,7 @@ static const char vm_add_help[] =
 "                [--ifname IF] [--netns NS] [--peer-ifname IF]\n"
 "                [--queues 1-16] [--queue-cpus LIST] [--keep-vlan] [--ip ADDR]...\n"
 "                [--allow LIST] [--no-allow LIST] [--owner USER|UID]\n"
-"                [--group GROUP|GID]\n"
+"                [--group GROUP|GID] [--may-exist]\n"
 "  --mac         the VM's unicast MAC (frames to it, on --vlan, go to it)\n"
 "  --vlan        outer VLAN ID, 0 = untagged (default 0)\n"
 "  --port        tap: a persistent tap for QEMU; veth: a veth pair whose\n"
@@ -717,7 +718,32 @@ XVNET_VM_ALLOWS(XVNET_X_HELP)
 "                tap: who may attach to the tap besides root (TUNSETOWNER,\n"
 "                TUNSETGROUP; with both: that user, in that group).\n"
 "                Neither: root only.  Set when xvnetd creates the tap; an\n"
-"                existing tap must already have them\n";
+"                existing tap must already have them\n"
+"  --may-exist   a VM of that name with these settings is success, not an\n"
+"                error (hooks, automation); with other settings, refused\n";
+
+static const char vm_set_help[] =
+"usage: xvnetctl vm set NAME [--mac MAC] [--vlan 0-4094] [--ip ADDR]...\n"
+"                [--keep-vlan on|off] [--allow LIST] [--no-allow LIST]\n"
+"                [--queue-cpus LIST]\n"
+"  changes a running VM in place: same id, port, flows and rules.  --ip\n"
+"  replaces the VM's address list (give each address it keeps); the rest\n"
+"  as in `vm add --help`.  The port kind, device, namespace, queues, xsk\n"
+"  knobs and owner need the port made anew: vm del, then vm add.\n";
+
+static const struct optdef vm_set_opts[] = {
+	{ "mac", "mac", O_MAC }, { "vlan", "vlan", O_VLAN },
+	{ "ip", "ip", O_ADDR }, { "keep-vlan", "keep-vlan", O_TEXT },
+	{ "allow", "allow", O_TEXT }, { "no-allow", "no-allow", O_TEXT },
+	{ "queue-cpus", "queue-cpus", O_TEXT },
+};
+
+static const char vm_del_help[] =
+"usage: xvnetctl vm del NAME [--if-exists] [--keep-port] [--force]\n"
+"  --if-exists   an unknown NAME is success (hooks, automation)\n"
+"  --keep-port   leave the tap or veth xvnetd made for the VM in place\n"
+"  --force       delete the VM's tap even while a VMM holds it open\n"
+"                (refused otherwise: the VMM would spin on a dead tap)\n";
 
 static const struct optdef vm_opts[] = {
 	{ "mac", "mac", O_MAC }, { "vlan", "vlan", O_VLAN },
@@ -727,6 +753,7 @@ static const struct optdef vm_opts[] = {
 	{ "ip", "ip", O_ADDR }, { "queue-cpus", "queue-cpus", O_TEXT },
 	{ "allow", "allow", O_TEXT }, { "no-allow", "no-allow", O_TEXT },
 	{ "owner", "owner", O_TEXT }, { "group", "group", O_TEXT },
+	{ "may-exist", "may-exist", O_FLAG },
 	{ "xsk-frame-size", "xsk-frame-size", O_TEXT },
 	{ "xsk-frames", "xsk-frames", O_TEXT },
 	{ "xsk-rx-size", "xsk-rx-size", O_TEXT },
@@ -741,8 +768,9 @@ static const struct optdef vm_opts[] = {
 };
 
 static const char vm_help[] =
-"usage: xvnetctl vm add NAME --mac MAC --port tap|veth [...]  (vm add --help)\n"
-"       xvnetctl vm del NAME\n"
+"usage: xvnetctl vm add NAME --mac MAC --port tap|veth|xsk [...]  (vm add --help)\n"
+"       xvnetctl vm set NAME [--ip ADDR]... [--vlan N] [...]  (vm set --help)\n"
+"       xvnetctl vm del NAME [--if-exists] [--keep-port] [--force]\n"
 "       xvnetctl vm list\n"
 "       xvnetctl vm show NAME\n";
 
@@ -826,18 +854,45 @@ static int cmd_vm(int argc, char **argv)
 		json_object_put(rep);
 		return r;
 	}
-	if (strcmp(verb, "del") == 0 || strcmp(verb, "show") == 0) {
-		bool del = verb[0] == 'd';
-
-		if ((r = name_arg(argc - 1, argv + 1, vm_help, del ? "vm del" :
-				  "vm show", &args)))
+	if (strcmp(verb, "set") == 0) {
+		if ((r = name_arg(argc - 1, argv + 1, vm_set_help, "vm set", &args)))
+			return r;
+		r = parse_opts(argc - 2, argv + 2, vm_set_opts,
+			       sizeof(vm_set_opts) / sizeof(vm_set_opts[0]), args,
+			       vm_set_help);
+		if (!r && json_object_object_length(args) < 2)
+			r = usage_err("vm set: nothing to change (see vm set --help)");
+		if (r) {
+			json_object_put(args);
+			return r;
+		}
+		r = call("vm.set", args, &rep, &d);
+		if (!r && json_out)
+			print_json(d);
+		json_object_put(rep);
+		return r;
+	}
+	if (strcmp(verb, "del") == 0) {
+		if ((r = name_arg(argc - 1, argv + 1, vm_del_help, "vm del", &args)))
+			return r;
+		for (int i = 2; i < argc; i++) {
+			if (strcmp(argv[i], "--if-exists") && strcmp(argv[i], "--force") &&
+			    strcmp(argv[i], "--keep-port")) {
+				json_object_put(args);
+				return usage_err("vm del: unexpected '%s' (see vm del --help)",
+						 argv[i]);
+			}
+			json_object_object_add(args, argv[i] + 2, json_object_new_boolean(1));
+		}
+		return call_simple("vm.del", args);
+	}
+	if (strcmp(verb, "show") == 0) {
+		if ((r = name_arg(argc - 1, argv + 1, vm_help, "vm show", &args)))
 			return r;
 		if (argc > 2) {
 			json_object_put(args);
 			return usage_err("vm %s: unexpected '%s'", verb, argv[2]);
 		}
-		if (del)
-			return call_simple("vm.del", args);
 		r = call("vm.show", args, &rep, &d);
 		if (r)
 			return r;

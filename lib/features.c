@@ -188,6 +188,24 @@ static int probe_af_xdp(char *why, size_t whylen)
 	return 1;
 }
 
+/* bpf_check_mtu(ctx, 1 (lo), &len on the stack, 0, 0) */
+static int probe_check_mtu(char *why, size_t whylen)
+{
+	const struct bpf_insn p[] = {
+		{ .code = BPF_ST | BPF_MEM | BPF_W, .dst_reg = BPF_REG_10, .off = -8, .imm = 0 },
+		MOV_IMM(BPF_REG_2, 1),
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_X, .dst_reg = BPF_REG_3, .src_reg = BPF_REG_10 },
+		{ .code = BPF_ALU64 | BPF_ADD | BPF_K, .dst_reg = BPF_REG_3, .imm = -8 },
+		MOV_IMM(BPF_REG_4, 0), MOV_IMM(BPF_REG_5, 0),
+		CALL(BPF_FUNC_check_mtu), MOV_IMM(BPF_REG_0, XDP_PASS), EXIT() };
+	int fd = load(BPF_PROG_TYPE_XDP, 0, p, N(p), why, whylen);
+
+	if (fd < 0)
+		return 0;
+	close(fd);
+	return 1;
+}
+
 int xv_probe_one(enum xv_feature f, char *why, size_t whylen)
 {
 	why[0] = '\0';
@@ -206,6 +224,8 @@ int xv_probe_one(enum xv_feature f, char *why, size_t whylen)
 		return probe_socket_filter(why, whylen);
 	case XV_FEAT_AF_XDP:
 		return probe_af_xdp(why, whylen);
+	case XV_FEAT_CHECK_MTU:
+		return probe_check_mtu(why, whylen);
 	case XV_FEAT_MAX:
 		break;
 	}

@@ -183,6 +183,7 @@ static int open_and_load(struct xvd *d, char *err, size_t errlen)
 	d->maps_adopted = pinned(XVNET_MAP_VM_BY_MAC);
 	d->skel->rodata->cfg_malformed_pass = d->cfg.malformed_pass;
 	d->skel->rodata->cfg_meta_at = d->meta_at;
+	d->skel->rodata->cfg_check_mtu = xv_feature_usable(&d->feat, XV_FEAT_CHECK_MTU);
 	/* the metadata kfunc only verifies in a program bound to the NIC */
 	bpf_program__set_autoload(d->skel->progs.nic_rx_hw, d->cfg.rx_hash_hw);
 	if (d->cfg.rx_hash_hw) {

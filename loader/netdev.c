@@ -54,6 +54,23 @@ int netdev_driver(const char *ifname, char *drv, size_t len)
 	return 0;
 }
 
+bool netdev_tap_in_use(const struct vm_conf *vm)
+{
+	char path[96], c = '0';
+	FILE *f;
+
+	if (vm->port_kind != XVNET_PORT_TAP)
+		return false;
+	snprintf(path, sizeof(path), "/sys/class/net/%s/carrier", vm->ifname);
+	f = fopen(path, "r");
+	if (!f)
+		return false;
+	if (fread(&c, 1, 1, f) != 1)
+		c = '0';
+	fclose(f);
+	return c == '1';
+}
+
 void netdev_state(const char *ifname, char *buf, size_t len)
 {
 	char path[128];
@@ -483,11 +500,28 @@ static void host_ipv6_off(const char *ifname)
 	fclose(f);
 }
 
-/* The VM end of an xsk VM's side veth: up, and no host talk on it. */
+/*
+ * The VM end of an xsk VM's side veth: up, and no host talk on it.  The
+ * host end takes no GSO: a guest's super-frame sent there by tc
+ * (bpf/skbfwd.h) is segmented on the way in, since xsk_side's XDP on the
+ * VM end takes no frame larger than a page.
+ */
 static int xsk_peer_setup(const struct vm_conf *vm, char *err, size_t errlen)
 {
+	int fd;
+
 	if (!if_nametoindex(vm->peer_ifname))
 		return ERR("peer-ifname: '%s' does not exist", vm->peer_ifname);
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || ethtool_set(fd, vm->ifname, ETHTOOL_STSO, 0) ||
+	    ethtool_set(fd, vm->ifname, ETHTOOL_SGSO, 0)) {
+		int e = errno;
+
+		if (fd >= 0)
+			close(fd);
+		return ERR("port: '%s': cannot turn GSO off: %s", vm->ifname, strerror(e));
+	}
+	close(fd);
 	host_ipv6_off(vm->peer_ifname);
 	return link_up(vm->peer_ifname, err, errlen);
 }

@@ -28,5 +28,8 @@ int netdev_driver(const char *ifname, char *drv, size_t len);
 /* "up", "down", "missing", ... from operstate. */
 void netdev_state(const char *ifname, char *buf, size_t len);
 bool netns_exists(const char *name);
+/* A tap some process (a VMM) holds open: tun keeps its carrier on while a
+ * queue is attached.  false for other kinds and missing devices. */
+bool netdev_tap_in_use(const struct vm_conf *vm);
 
 #endif

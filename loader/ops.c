@@ -161,13 +161,86 @@ int vm_request_parse(const struct xvd_config *cfg, struct json_object *args,
 	return 0;
 }
 
+/* Pop a boolean request flag (xvnetctl's --may-exist etc.) from args. */
+static bool take_flag(struct json_object *args, const char *key)
+{
+	struct json_object *v;
+	bool on;
+
+	if (!args || !json_object_object_get_ex(args, key, &v))
+		return false;
+	on = json_object_get_boolean(v) ||
+	     (json_object_is_type(v, json_type_string) &&
+	      strcmp(json_object_get_string(v), "0") != 0);
+	json_object_object_del(args, key);
+	return on;
+}
+
+/* The vm line a configuration would have: how two requests are compared. */
+static bool same_vm_line(const struct vm_conf *a, const struct vm_conf *b)
+{
+	char *ta = NULL, *tb = NULL;
+	size_t la = 0, lb = 0;
+	FILE *fa = open_memstream(&ta, &la), *fb = open_memstream(&tb, &lb);
+	bool same = false;
+
+	if (fa && fb) {
+		vm_conf_format(a, fa);
+		vm_conf_format(b, fb);
+		fflush(fa);
+		fflush(fb);
+		same = la == lb && memcmp(ta, tb, la) == 0;
+	}
+	if (fa)
+		fclose(fa);
+	if (fb)
+		fclose(fb);
+	free(ta);
+	free(tb);
+	return same;
+}
+
+/*
+ * vm.add with may-exist (hooks, automation): a VM of that name with the
+ * same settings is success and nothing changes; with other settings, a
+ * refusal that says so.  The request is validated as if the VM were not
+ * there, so its defaults fill in as they did the first time.
+ */
+static struct json_object *vm_add_existing(struct xvd *d, const struct vm_conf *old,
+					   struct json_object *args)
+{
+	char err[XV_ERR_LEN];
+	struct xvd_config without;
+	struct vm_conf vm;
+	int r;
+
+	if (config_copy(&without, &d->cfg))
+		return xv_reply_err("out of memory");
+	config_del_vm(&without, old->name);
+	r = vm_request_parse(&without, args, &vm, err, sizeof(err));
+	config_free(&without);
+	if (r)
+		return xv_reply_err("%s", err);
+	vm.id = old->id;
+	vm.owned = old->owned;
+	if (!same_vm_line(&vm, old))
+		return xv_reply_err("name: vm '%s' exists with other settings"
+				    " (vm show %s; vm set changes it)", old->name, old->name);
+	return xv_reply_ok(vm_json(d, old));
+}
+
 static struct json_object *vm_add(struct xvd *d, struct json_object *args)
 {
 	char err[XV_ERR_LEN], why[XV_ERR_LEN];
 	struct vm_conf vm;
 	struct xvd_config next;
+	struct json_object *jn;
 	int ifindex;
 
+	if (take_flag(args, "may-exist") && json_object_object_get_ex(args, "name", &jn) &&
+	    config_find_vm(&d->cfg, json_object_get_string(jn)))
+		return vm_add_existing(d, config_find_vm(&d->cfg, json_object_get_string(jn)),
+				       args);
 	if (vm_request_parse(&d->cfg, args, &vm, err, sizeof(err)))
 		return xv_reply_err("%s", err);
 	if (!if_nametoindex(d->cfg.nic))
@@ -227,12 +300,12 @@ static void flows_remove_vm(struct xvd *d, struct xvd_config *cfg, int vm_id)
 }
 
 static int vm_remove(struct xvd *d, struct xvd_config *cfg,
-		     const struct vm_conf *vm, char *err, size_t errlen)
+		     const struct vm_conf *vm, bool keep_port, char *err, size_t errlen)
 {
 	flows_remove_vm(d, cfg, vm->id);
 	sp_flush_vm(d, (__u32)vm->id);
 	tbl_vm_remove(d, vm->id);
-	if (vm->owned && netdev_delete(vm->ifname, err, errlen))
+	if (vm->owned && !keep_port && netdev_delete(vm->ifname, err, errlen))
 		return -1;
 	return 0;
 }
@@ -256,8 +329,15 @@ const struct vm_conf *req_vm(const struct xvd *d, struct json_object *args,
 	return vm;
 }
 
+/*
+ * vm.del: if-exists makes an unknown VM a success; a tap a VMM still holds
+ * is refused (deleting it under QEMU leaves QEMU spinning on a dead fd)
+ * unless force; keep-port leaves the device xvnetd made in place.
+ */
 static struct json_object *vm_del(struct xvd *d, struct json_object *args)
 {
+	bool if_exists = take_flag(args, "if-exists"), force = take_flag(args, "force");
+	bool keep_port = take_flag(args, "keep-port");
 	const struct vm_conf *vm;
 	struct vm_conf copy;
 	struct xvd_config next;
@@ -265,8 +345,14 @@ static struct json_object *vm_del(struct xvd *d, struct json_object *args)
 	size_t nflows;
 
 	vm = req_vm(d, args, "name", err, sizeof(err));
+	if (!vm && if_exists && strstr(err, "unknown VM"))
+		return xv_reply_ok(NULL);
 	if (!vm)
 		return xv_reply_err("%s", err);
+	if (vm->owned && !keep_port && !force && netdev_tap_in_use(vm))
+		return xv_reply_err("name: vm '%s': its tap %s is held open (a VMM is"
+				    " attached): stop the VM first, or --keep-port to"
+				    " leave the tap, or --force", vm->name, vm->ifname);
 	copy = *vm;
 	if (config_copy(&next, &d->cfg))
 		return xv_reply_err("out of memory");
@@ -279,11 +365,107 @@ static struct json_object *vm_del(struct xvd *d, struct json_object *args)
 	}
 	config_free(&d->cfg);
 	d->cfg = next;
-	if (vm_remove(d, &d->cfg, &copy, err, sizeof(err)))
+	if (vm_remove(d, &d->cfg, &copy, keep_port, err, sizeof(err)))
 		log_warn("vm %s: %s", copy.name, err);
 	log_info("vm %s deleted (id %d, %zu flows with it)", copy.name, copy.id,
 		 nflows - d->cfg.n_flows);
 	return xv_reply_ok(NULL);
+}
+
+/*
+ * vm.set: a VM's addresses, MAC, VLAN, tag handling, allowances and
+ * queue CPUs, changed in place: same id, same port, same flows and rules.
+ * What would need the port made anew (port kind, device, namespace,
+ * queues, xsk knobs, owner) is refused with the way to do it.  Validated
+ * whole against the rest of the configuration, applied to the slot (with
+ * the old one written back on failure), then saved.
+ */
+static const char *const vm_set_keys[] = {
+	"mac", "vlan", "ip", "keep-vlan", "allow", "no-allow", "queue-cpus",
+};
+
+static struct json_object *vm_set(struct xvd *d, struct json_object *args)
+{
+	char err[XV_ERR_LEN], val[256], why[XV_ERR_LEN];
+	const struct vm_conf *vm;
+	struct vm_conf old, next;
+	struct xvd_config cfg;
+	bool ip_seen = false;
+	long idx;
+	int ifindex;
+
+	vm = req_vm(d, args, "name", err, sizeof(err));
+	if (!vm)
+		return xv_reply_err("%s", err);
+	old = next = *vm;
+	idx = vm - d->cfg.vms;
+	json_object_object_foreach(args, key, v) {
+		size_t k;
+
+		if (strcmp(key, "name") == 0)
+			continue;
+		for (k = 0; k < sizeof(vm_set_keys) / sizeof(vm_set_keys[0]); k++)
+			if (strcmp(key, vm_set_keys[k]) == 0)
+				break;
+		if (k == sizeof(vm_set_keys) / sizeof(vm_set_keys[0]))
+			return xv_reply_err("%s: not changeable in place (mac, vlan, ip,"
+					    " keep-vlan, allow, no-allow, queue-cpus are):"
+					    " vm del and vm add make the port anew", key);
+		if (strcmp(key, "ip") == 0) {
+			struct json_object *one = v;
+
+			if (!ip_seen)
+				next.n_addrs = 0;       /* the list given replaces */
+			ip_seen = true;
+			for (size_t i = 0; json_object_is_type(v, json_type_array) ?
+			     i < json_object_array_length(v) : i < 1; i++) {
+				if (json_object_is_type(v, json_type_array))
+					one = json_object_array_get_idx(v, i);
+				if (arg_text(one, val, sizeof(val), err, sizeof(err), key) ||
+				    (val[0] && vm_conf_set(&next, key, val, err, sizeof(err))))
+					return xv_reply_err("%s", err);
+			}
+			continue;
+		}
+		if (arg_text(v, val, sizeof(val), err, sizeof(err), key))
+			return xv_reply_err("%s", err);
+		if (strcmp(key, "keep-vlan") == 0) {
+			if (strcmp(val, "on") && strcmp(val, "off") && strcmp(val, "1"))
+				return xv_reply_err("keep-vlan: '%s' is not on or off", val);
+			next.keep_vlan = strcmp(val, "off") != 0;
+			continue;
+		}
+		if (strcmp(key, "queue-cpus") == 0)
+			next.n_queue_cpus = 0;
+		if (vm_conf_set(&next, key, val, err, sizeof(err)))
+			return xv_reply_err("%s", err);
+	}
+	if (vm_conf_finish(&next, err, sizeof(err)) ||
+	    config_check_vm(&d->cfg, &next, idx, err, sizeof(err)))
+		return xv_reply_err("%s", err);
+	if (same_vm_line(&next, &old))
+		return xv_reply_ok(vm_json(d, vm));
+	ifindex = (int)if_nametoindex(next.ifname);
+	if (!ifindex)
+		return xv_reply_err("name: vm '%s' has no port device %s now", old.name,
+				    next.ifname);
+	if (config_copy(&cfg, &d->cfg))
+		return xv_reply_err("out of memory");
+	cfg.vms[idx] = next;
+	if (tbl_vm_ensure(d, &next, ifindex, err, sizeof(err)) ||
+	    save(d, &cfg, err, sizeof(err))) {
+		if (tbl_vm_ensure(d, &old, ifindex, why, sizeof(why)))
+			log_err("vm %s: the old settings could not be written back: %s",
+				old.name, why);
+		config_free(&cfg);
+		return xv_reply_err("%s", err);
+	}
+	config_free(&d->cfg);
+	d->cfg = cfg;
+	/* flows the slow path installed were judged with the old addresses */
+	sp_flush_vm(d, (__u32)next.id);
+	log_info("vm %s changed in place", next.name);
+	return xv_reply_ok(vm_json(d, &d->cfg.vms[idx]));
 }
 
 static struct json_object *vm_list(struct xvd *d)
@@ -715,6 +897,8 @@ struct json_object *xvd_handle(struct xvd *d, struct json_object *req)
 		return vm_add(d, args);
 	if (strcmp(cmd, "vm.del") == 0)
 		return vm_del(d, args);
+	if (strcmp(cmd, "vm.set") == 0)
+		return vm_set(d, args);
 	if (strcmp(cmd, "vm.list") == 0)
 		return vm_list(d);
 	if (strcmp(cmd, "vm.show") == 0)

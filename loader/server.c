@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "lib/proto.h"
+#include "loader/linkwatch.h"
 #include "loader/log.h"
 #include "loader/service.h"
 #include "loader/xsk.h"
@@ -174,12 +175,12 @@ static void refresh_flows(struct xvd *d)
 int server_run(struct xvd *d)
 {
 	struct client cl[MAX_CLIENTS];
-	struct pollfd pfd[MAX_CLIENTS + 3];
+	struct pollfd pfd[MAX_CLIENTS + 4];
 	struct timeval tv = { .tv_sec = 5 };
 	sigset_t mask;
 	gid_t gid = 0;
 	bool has_gid;
-	int lfd, sfd;
+	int lfd, sfd, wfd;
 
 	for (int i = 0; i < MAX_CLIENTS; i++)
 		cl[i].fd = -1;
@@ -199,21 +200,25 @@ int server_run(struct xvd *d)
 		if (sp_start(d, err, sizeof(err)))
 			log_warn("slow path disabled: %s", err);
 	}
+	wfd = lw_open();        /* ports that vanish or come back */
 	svc_notify_ready(d);    /* the socket listens: xvnetctl works */
 
 	while (!d->stop) {
-		int n = 0, map[MAX_CLIENTS + 1], r, rbfd = sp_fd(d), rbk = -1;
+		int n = 0, map[MAX_CLIENTS + 1], r, rbfd = sp_fd(d), rbk = -1, first;
 
+		/* fixed slots: signals, listener, link events (fd -1: ignored) */
 		pfd[n++] = (struct pollfd){ .fd = sfd, .events = POLLIN };
 		pfd[n++] = (struct pollfd){ .fd = lfd, .events = POLLIN };
+		pfd[n++] = (struct pollfd){ .fd = wfd, .events = POLLIN };
 		if (rbfd >= 0) {
 			rbk = n;
 			pfd[n++] = (struct pollfd){ .fd = rbfd, .events = POLLIN };
 		}
+		first = n;              /* the clients from here on */
 		for (int i = 0; i < MAX_CLIENTS; i++) {
 			if (cl[i].fd < 0)
 				continue;
-			map[n - 2 - (rbk >= 0)] = i;
+			map[n - first] = i;
 			pfd[n++] = (struct pollfd){ .fd = cl[i].fd, .events = POLLIN };
 		}
 		r = poll(pfd, (nfds_t)n, rbfd >= 0 ? 1000 : FLOW_REFRESH_MS);
@@ -227,6 +232,8 @@ int server_run(struct xvd *d)
 		}
 		if (rbk >= 0 && (pfd[rbk].revents & POLLIN))
 			sp_poll(d);
+		if (pfd[2].revents & POLLIN)
+			lw_poll(d);
 		if (r == 0) {
 			refresh_flows(d);
 			continue;
@@ -247,8 +254,8 @@ int server_run(struct xvd *d)
 				}
 			}
 		}
-		for (int k = 2 + (rbk >= 0); k < n; k++) {
-			struct client *c = &cl[map[k - 2 - (rbk >= 0)]];
+		for (int k = first; k < n; k++) {
+			struct client *c = &cl[map[k - first]];
 
 			if (pfd[k].revents && serve_client(d, c))
 				drop_client(c);
@@ -284,6 +291,7 @@ int server_run(struct xvd *d)
 		if (cl[i].fd >= 0)
 			drop_client(&cl[i]);
 	sp_stop(d);
+	lw_close();
 	close(lfd);
 	unlink(d->socket_path);
 	close(sfd);

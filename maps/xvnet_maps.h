@@ -175,7 +175,9 @@ enum xvnet_rss_type {
 	X(SKB_PATH,        "skb_path",        "delivered via tc, to the chosen queue") \
 	X(SKB_PATH_DROP,   "skb_path_drop",   "tc: VM or port gone, or bad metadata") \
 	X(CPU_SPREAD,      "cpu_spread",      "frames delivered from a VM queue's CPU (per CPU)") \
-	X(CPU_SPREAD_DROP, "cpu_spread_drop", "on the queue's CPU: VM or port gone, bad metadata")
+	X(CPU_SPREAD_DROP, "cpu_spread_drop", "on the queue's CPU: VM or port gone, bad metadata") \
+	X(TX_SKB,          "tx_skb",          "VM frames XDP cannot send (GSO, over the MTU): sent by tc") \
+	X(TX_SKB_DROP,     "tx_skb_drop",     "tc: such a frame with no way on (target gone, bad tag)")
 
 enum xvnet_counter {
 #define XVNET_X_ENUM(e, name, desc) XVNET_CNT_##e,
@@ -347,6 +349,7 @@ struct xvnet_ll_slot {
 #define XVNET_VM_TX_COUNTERS(X)                                               \
 	X(TX,         "tx",         "frames the VM sent (seen by vm_tx)")     \
 	X(TX_BYTES,   "tx_bytes",   "bytes of those frames")                  \
+	X(TX_SKB,     "tx_skb",     "of those, sent by tc: GSO or over the MTU") \
 	X(SPOOF_MAC,  "spoof_mac",  "source MAC not the VM's")                \
 	X(SPOOF_VLAN, "spoof_vlan", "tag other than the VM's VLAN, or QinQ")  \
 	X(SPOOF_IP,   "spoof_ip",   "IPv4/IPv6 source not the VM's")          \

@@ -93,7 +93,7 @@ vm_guest vm2 $MAC2 --ip 10.77.0.22
 vm_guest vm3 $MAC3 --ip 10.77.0.23 --no-allow all
 NS1=$(vm_ns vm1) NS2=$(vm_ns vm2) NS3=$(vm_ns vm3)
 xvctl vm list | grep -q "^vm3 .* allow none" || fail "vm list: $(xvctl vm list)"
-grep -q "^vm vm3 .* no-allow dhcp,ipv6-ll,ipv6-ll-any" "$XVD_CONF" || fail "config: $(grep '^vm vm3' "$XVD_CONF")"
+grep -q "^vm vm3 .* no-allow dhcp,ipv6-ll,ipv6-ll-any" "$XVD_STATE" || fail "state: $(grep '^vm vm3' "$XVD_STATE")"
 # vm2: a stable-privacy link-local (what NetworkManager does by default)
 ip netns exec "$NS2" sysctl -qw net.ipv6.conf.eth0.accept_ra=0
 ip -n "$NS2" link set eth0 down

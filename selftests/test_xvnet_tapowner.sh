@@ -92,14 +92,14 @@ expect_eperm "--owner $OTHER --group nogroup, 4 queues" "$T4" $OTHER $OTHER 4
 expect_eperm "--owner $OTHER --group nogroup, 4 queues" "$T4" "$NOBODY" "$NOGROUP" 4
 
 # ---- recorded: config file, vm show -j, vm list
-grep -q "^vm t2 .* owner nobody" "$XVD_CONF" || fail "config: $(grep '^vm t2' "$XVD_CONF")"
-grep -q "^vm t4 .* owner $OTHER group nogroup" "$XVD_CONF" || fail "config: $(grep '^vm t4' "$XVD_CONF")"
+grep -q "^vm t2 .* owner nobody" "$XVD_STATE" || fail "state: $(grep '^vm t2' "$XVD_STATE")"
+grep -q "^vm t4 .* owner $OTHER group nogroup" "$XVD_STATE" || fail "state: $(grep '^vm t4' "$XVD_STATE")"
 xvctl -j vm show t2 | grep -q "\"owner_uid\": $NOBODY" || fail "vm show -j t2: $(xvctl -j vm show t2)"
 xvctl vm list | grep -q "^t3 .* group $NOGROUP" || fail "vm list: $(xvctl vm list)"
 
 # ---- refusals change nothing
 snapshot() {   # (operstate settles on its own after the attaches above)
-	{ xvctl -j vm list | grep -v '"state":'; cat "$XVD_CONF"
+	{ xvctl -j vm list | grep -v '"state":'; cat "$XVD_STATE"
 	  ip -o link show | awk -F': ' '{print $2}' | sed 's/@.*//' |
 		awk -v p="$XV_PREFIX" 'index($0, p) == 1' | sort; } >"$1"
 }

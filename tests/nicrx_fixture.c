@@ -69,6 +69,8 @@ int nrx_open(struct nrx *f, bool malformed_pass)
 	f->meta_at = nrx_meta_at >= 0 ? (__u32)nrx_meta_at :
 		     nrx_need_head(why, sizeof(why)) ? XVNET_META_INLINE : XVNET_META_HEAD;
 	f->skel->rodata->cfg_meta_at = f->meta_at;
+	/* as xvnetd: bpf_check_mtu where it verifies (XVNET_WITHOUT honoured) */
+	f->skel->rodata->cfg_check_mtu = !need(XV_FEAT_CHECK_MTU, why, sizeof(why));
 	/* device-bound only (rx-hash hw): BPF_PROG_TEST_RUN cannot run it */
 	bpf_program__set_autoload(f->skel->progs.nic_rx_hw, false);
 	err = nic_rx__load(f->skel);

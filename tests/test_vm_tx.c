@@ -427,6 +427,47 @@ static void test_legit_traffic(void **state)
 	PASS_FLOOD(2, &f, "priority-tagged ARP probe");
 }
 
+/*
+ * Frames XDP cannot transmit (longer than the target's MTU, as a guest's
+ * TSO super-frame is) leave vm_tx by XDP_PASS for vm_flood's skb-level
+ * redirect (bpf/skbfwd.h), counted tx_skb, not tx_uplink/tx_local (tc
+ * counts those); the same frame at the MTU keeps the XDP redirect.
+ */
+static void test_too_big_for_xdp(void **state)
+{
+	struct xvnet_config c;
+	struct xvnet_vm_tx_stats vb, va;
+	struct nrx_counts b, a;
+	__u32 zero = 0, fd_cfg = bpf_map__fd(F.skel->maps.xvnet_config);
+	struct pb_spec s;
+	struct frame f;
+	const __u8 *dst[2] = { MAC_WIRE, MACV[1] };
+
+	(void)state;
+	assert_int_equal(bpf_map_lookup_elem(fd_cfg, &zero, &c), 0);
+	c.uplink_ifindex = uplink_if;           /* veth: MTU 1500 */
+	assert_int_equal(bpf_map_update_elem(fd_cfg, &zero, &c, BPF_ANY), 0);
+	for (int d = 0; d < 2; d++) {
+		s = spec(0, dst[d], 0, 0);
+		v4_udp(&s, "10.0.0.1", d ? "10.0.0.2" : "10.0.0.99");
+		s.payload_len = 1500 - 28;      /* 1514 bytes: fits */
+		build(&s, &f);
+		expect(0, &f, XDP_REDIRECT, d ? XVNET_CNT_TX_LOCAL : XVNET_CNT_TX_UPLINK, NONE,
+		       d ? "1514 bytes to vm1" : "1514 bytes to the wire");
+		s.payload_len = 1800;           /* over the MTU */
+		build(&s, &f);
+		nrx_counts(&F, &b);
+		vm_tx_stats(0, &vb);
+		expect(0, &f, XDP_PASS, NONE, NONE, d ? "1842 bytes to vm1" : "1842 bytes to the wire");
+		nrx_counts(&F, &a);
+		vm_tx_stats(0, &va);
+		assert_int_equal(a.c[XVNET_CNT_TX_SKB] - b.c[XVNET_CNT_TX_SKB], 1);
+		assert_int_equal(va.c[XVNET_VM_CNT_TX_SKB] - vb.c[XVNET_VM_CNT_TX_SKB], 1);
+	}
+	c.uplink_ifindex = 0;
+	assert_int_equal(bpf_map_update_elem(fd_cfg, &zero, &c, BPF_ANY), 0);
+}
+
 static void test_forged_mac(void **state)
 {
 	struct pb_spec s;
@@ -1473,6 +1514,7 @@ static void test_config_allow_owner(void **state)
 
 static const struct CMUnitTest vm_tx_tests[] = {
 	cmocka_unit_test_setup(test_legit_traffic, test_setup),
+	cmocka_unit_test_setup(test_too_big_for_xdp, test_setup),
 	cmocka_unit_test_setup(test_forged_mac, test_setup),
 	cmocka_unit_test_setup(test_wrong_vlan, test_setup),
 	cmocka_unit_test_setup(test_forged_ip, test_setup),

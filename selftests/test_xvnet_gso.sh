@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# A guest's TSO super-frames and partial checksums, written into an xvnet
+# tap the way QEMU writes them (virtio_net_hdr + an 8054-byte frame, GSO
+# TCPv4, gso_size 1448), go on at the skb level (bpf/skbfwd.h) on every path:
+#  - to the wire: every payload byte arrives, tagged on a VLAN VM's way;
+#  - to another tap VM whose reader takes TSO: the super-frames intact
+#    (GSO kept, 8054 bytes); whose reader does not: segmented by the
+#    kernel, <= 1514 bytes each, every byte there;
+#  - to a veth VM and to an xsk VM (segmented for the side veth's XDP);
+#  - counted: tx_skb per VM and in total, tx_uplink / tx_local; no drop.
+# Small frames keep the XDP redirect (tx_skb does not move for them).
+# shellcheck source=selftests/lib/common.sh
+. "$(dirname "$0")/lib/common.sh"
+# shellcheck source=selftests/lib/xvnet.sh
+. "$(dirname "$0")/lib/xvnet.sh"
+
+xvnet_require
+require_cmd python3 tcpdump
+require_bin xvnet-xskdump
+[ -c /dev/net/tun ] || skip "no /dev/net/tun"
+
+N=3 PAYLOAD=8000 MSS=1448
+WANT=$((N * PAYLOAD))
+MAC_G=02:00:00:00:72:01 MAC_V=02:00:00:00:72:02 MAC_T=02:00:00:00:72:03
+MAC_E=02:00:00:00:72:04 MAC_X=02:00:00:00:72:05
+GT=$(xv_name gg) VT=$(xv_name gv) TT=$(xv_name gt) TT2=$(xv_name gt2)
+
+xv_topology
+xvnetd_start
+xvctl vm add g --mac $MAC_G --port tap --ifname "$GT" --ip 10.77.0.72 || fail "vm add g"
+xvctl vm add gv --mac $MAC_V --vlan 10 --port tap --ifname "$VT" --ip 10.77.0.73 || fail "vm add gv"
+xvctl vm add t --mac $MAC_T --port tap --ifname "$TT" || fail "vm add t"
+xvctl vm add t2 --mac 02:00:00:00:72:06 --port tap --ifname "$TT2" || fail "vm add t2"
+vm_ns_add e $MAC_E 10.77.0.74/24
+xvctl vm add x --mac $MAC_X --port xsk --ifname "$(xv_name px)" --ip 10.77.0.75 ||
+	fail "vm add x (xsk)"
+
+send() { # TAP SRC_MAC DST_MAC SRC_IP [PAYLOAD COUNT]
+	python3 "$XV_ROOT/selftests/lib/tap_gso.py" "$1" "$2" "$3" "$4" 10.77.0.1 5001 \
+		"${5:-$PAYLOAD}" "${6:-$N}" $MSS >/dev/null || fail "writing into tap $1 failed"
+}
+payload_of() { # PCAP [VLAN]: TCP payload bytes captured
+	tcpdump -enr "$1" 2>/dev/null | grep -E "${2:+vlan $2, .*}> 10\.77\.0\.1\.5001: " |
+		sed -nE 's/.*, length ([0-9]+)$/\1/p' | awk '{s += $1} END {print s + 0}'
+}
+capture() { # NS DEV PCAP: tcpdump in the background; CAP_PID
+	bg_start "$XV_TMP/tcpdump-$2.log" ip netns exec "$1" tcpdump -U -ni "$2" -w "$3" tcp port 5001
+	CAP_PID=$BG_PID
+	wait_until 5 grep -q "listening on" "$XV_TMP/tcpdump-$2.log" || fail "tcpdump on $2"
+}
+vm_skb() { xvctl -j stats "$1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["vms"][0]["egress"]["tx_skb"])'; }
+
+# ---- to the wire: untagged, and tagged for the VLAN VM --------------------------
+capture "$W" "$WIRE" "$XV_TMP/wire.pcap"
+u0=$(xv_counter tx_uplink); s0=$(xv_counter tx_skb)
+send "$GT" $MAC_G 02:00:00:00:ff:99 10.77.0.72
+send "$VT" $MAC_V 02:00:00:00:ff:99 10.77.0.73
+wait_until 5 eval '[ "$(payload_of "$XV_TMP/wire.pcap")" -ge $((2 * WANT)) ]'
+proc_stop "$CAP_PID"
+got=$(payload_of "$XV_TMP/wire.pcap"); tagged=$(payload_of "$XV_TMP/wire.pcap" 10)
+[ "$got" = $((2 * WANT)) ] ||
+	{ xvctl stats | grep -v " 0$"; fail "wire: $got of $((2 * WANT)) TCP payload bytes"; }
+[ "$tagged" = "$WANT" ] || fail "wire: $tagged bytes tagged VLAN 10, expected $WANT"
+[ $(( $(xv_counter tx_uplink) - u0 )) = $((2 * N)) ] || fail "tx_uplink +$(( $(xv_counter tx_uplink) - u0 )), expected $((2 * N))"
+[ $(( $(xv_counter tx_skb) - s0 )) = $((2 * N)) ] || fail "tx_skb +$(( $(xv_counter tx_skb) - s0 ))"
+[ "$(vm_skb g)" = $N ] || fail "vm g: tx_skb $(vm_skb g), expected $N"
+log "wire: $N super-frames each from g (untagged) and gv (VLAN 10): $got payload bytes, tx_skb +$((2 * N))"
+
+# ---- small frames keep the XDP redirect ---------------------------------------------
+s0=$(xv_counter tx_skb); u0=$(xv_counter tx_uplink)
+send "$GT" $MAC_G 02:00:00:00:ff:99 10.77.0.72 1000 5
+wait_until 5 eval '[ $(( $(xv_counter tx_uplink) - u0 )) -ge 5 ]' || fail "5 small frames did not go out"
+[ "$(xv_counter tx_skb)" = "$s0" ] || fail "small frames went through tc (tx_skb moved)"
+
+# ---- to a tap VM: a reader with TSO gets them whole, one without, segmented ----
+tap_read() { # TAP OFFLOAD OUT
+	bg_start "$XV_TMP/read-$1.log" python3 "$XV_ROOT/selftests/lib/tap_read.py" "$1" 4 "$2" "$3"
+	wait_until 5 grep -q ready "$XV_TMP/read-$1.log" || fail "tap reader on $1: $(cat "$XV_TMP/read-$1.log")"
+}
+l0=$(xv_counter tx_local)
+tap_read "$TT" tso "$XV_TMP/t.out"
+tap_read "$TT2" none "$XV_TMP/t2.out"
+send "$GT" $MAC_G $MAC_T 10.77.0.72
+send "$GT" $MAC_G 02:00:00:00:72:06 10.77.0.72
+wait_until 8 test -s "$XV_TMP/t.out" -a -s "$XV_TMP/t2.out" || fail "tap readers did not finish"
+read -r _ fr _ gso _ pl _ mx <"$XV_TMP/t.out"
+[ "$pl" = $WANT ] && [ "$gso" = $N ] && [ "$mx" = 8054 ] ||
+	fail "tap reader with TSO: $(cat "$XV_TMP/t.out") (want $N GSO frames of 8054 bytes, $WANT payload)"
+log "tap VM, reader with TSO: $(cat "$XV_TMP/t.out")"
+read -r _ fr _ gso _ pl _ mx <"$XV_TMP/t2.out"
+[ "$pl" = $WANT ] && [ "$gso" = 0 ] && [ "$mx" -le 1514 ] && [ "$fr" -ge $((N * 6)) ] ||
+	fail "tap reader without TSO: $(cat "$XV_TMP/t2.out") (want segments <= 1514 bytes, $WANT payload)"
+log "tap VM, reader without TSO: $(cat "$XV_TMP/t2.out")"
+[ $(( $(xv_counter tx_local) - l0 )) = $((2 * N)) ] || fail "tx_local +$(( $(xv_counter tx_local) - l0 ))"
+
+# ---- to a veth VM --------------------------------------------------------------------
+capture "$(vm_ns e)" eth0 "$XV_TMP/e.pcap"
+send "$GT" $MAC_G $MAC_E 10.77.0.72
+wait_until 5 eval '[ "$(payload_of "$XV_TMP/e.pcap")" -ge $WANT ]'
+proc_stop "$CAP_PID"
+[ "$(payload_of "$XV_TMP/e.pcap")" = $WANT ] || fail "veth VM: $(payload_of "$XV_TMP/e.pcap") of $WANT bytes"
+log "veth VM: $WANT payload bytes"
+
+# ---- to an xsk VM: segmented for xsk_side (one frame per MSS) -------------------
+bg_start "$XV_TMP/dump.log" "$XV_BIN/xvnet-xskdump" -s "$XVD_SOCK" --vm x --stats "$XV_TMP/x.stats"
+wait_until 5 test -s "$XV_TMP/x.stats" || fail "xskdump: $(cat "$XV_TMP/dump.log")"
+send "$GT" $MAC_G $MAC_X 10.77.0.72
+segs=$(( N * ((PAYLOAD + MSS - 1) / MSS) ))
+wait_until 5 eval '[ "$(cut -d" " -f1 "$XV_TMP/x.stats")" -ge $segs ]' ||
+	{ xvctl stats | grep -v " 0$"; fail "xsk VM got $(cut -d' ' -f1 "$XV_TMP/x.stats") of $segs segments"; }
+log "xsk VM: $segs segments"
+
+[ "$(xv_counter tx_skb_drop)" = 0 ] || fail "tx_skb_drop $(xv_counter tx_skb_drop)"
+pass "TSO super-frames from a tap: wire (+VLAN), tap (whole with TSO, segmented without), veth, xsk; counted tx_skb, none dropped"

@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# A VM's life as hooks, automation and VMMs live it:
+#  - vm add --may-exist: the same VM again is success, other settings refused;
+#  - vm set: addresses and VLAN changed in place (same id, the maps follow),
+#    bad values refused with nothing changed;
+#  - vm del refuses while a VMM holds the tap open (--force overrides),
+#    --keep-port leaves the device, --if-exists makes an unknown VM success;
+#  - a tap deleted under xvnetd is reported gone; one made again (as libvirt
+#    or a VMM restart does) is adopted at once, not owned, so vm del leaves it.
+# shellcheck source=selftests/lib/common.sh
+. "$(dirname "$0")/lib/common.sh"
+# shellcheck source=selftests/lib/xvnet.sh
+. "$(dirname "$0")/lib/xvnet.sh"
+
+xvnet_require
+require_cmd python3 bpftool
+[ -c /dev/net/tun ] || skip "no /dev/net/tun"
+
+T1=$(xv_name lt1) T2=$(xv_name lt2) T3=$(xv_name lt3)
+MAC1=02:00:00:00:73:01 MAC2=02:00:00:00:73:02 MAC3=02:00:00:00:73:03
+xv_topology
+xvnetd_start
+cleanup_add link_del "$T2" ""
+cleanup_add link_del "$T3" ""
+
+# ---- add --may-exist ---------------------------------------------------------------
+xvctl vm add v1 --mac $MAC1 --port tap --ifname "$T1" --ip 10.77.0.81 || fail "vm add v1"
+id1=$(xvctl -j vm show v1 | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+xvctl vm add v1 --mac $MAC1 --port tap --ifname "$T1" --ip 10.77.0.81 2>/dev/null &&
+	fail "a second vm add of v1 was accepted without --may-exist"
+xvctl vm add v1 --mac $MAC1 --port tap --ifname "$T1" --ip 10.77.0.81 --may-exist ||
+	fail "vm add --may-exist of the same VM refused"
+xvctl vm add v1 --mac $MAC2 --port tap --ifname "$T1" --may-exist 2>"$XV_TMP/e.txt" &&
+	fail "vm add --may-exist with another MAC accepted"
+grep -q "exists with other settings" "$XV_TMP/e.txt" || fail "may-exist refusal: $(cat "$XV_TMP/e.txt")"
+log "vm add --may-exist: same settings accepted, other settings refused"
+
+# ---- vm set --------------------------------------------------------------------------
+before=$(cat "$XVD_STATE")
+xvctl vm set v1 --vlan 5000 2>/dev/null && fail "vm set --vlan 5000 accepted"
+xvctl vm set v1 --ip 300.1.1.1 2>/dev/null && fail "vm set with a bad address accepted"
+[ "$(cat "$XVD_STATE")" = "$before" ] || fail "a refused vm set changed the state"
+xvctl vm set v1 --ip 10.77.0.82 --ip fd00:77::82 --vlan 20 || fail "vm set refused"
+xvctl -j vm show v1 >"$XV_TMP/v1.json"
+python3 - "$XV_TMP/v1.json" "$id1" <<'PYEOF' || fail "vm show after vm set: $(cat "$XV_TMP/v1.json")"
+import json, sys
+v = json.load(open(sys.argv[1]))
+assert v["id"] == int(sys.argv[2]), "id changed"
+assert v["vlan"] == 20, v["vlan"]
+assert sorted(v["ips"]) == ["10.77.0.82", "fd00:77::82"], v["ips"]
+PYEOF
+bpftool -j map dump pinned "$XVD_PIN/xvnet_vm_by_mac" >"$XV_TMP/bymac.json"
+python3 - "$XV_TMP/bymac.json" $MAC1 <<'PYEOF' || fail "xvnet_vm_by_mac does not follow the VLAN: $(cat "$XV_TMP/bymac.json")"
+import json, sys
+mac = [int(b, 16) for b in sys.argv[2].split(":")]
+vlans = sorted(e["formatted"]["key"]["vlan"] for e in json.load(open(sys.argv[1]))
+               if e["formatted"]["key"]["mac"] == mac)
+assert vlans == [20], vlans
+PYEOF
+grep -q "^vm v1 .* vlan 20 .*ip 10.77.0.82 ip fd00:77::82" "$XVD_STATE" ||
+	fail "state after vm set: $(grep '^vm v1' "$XVD_STATE")"
+log "vm set: VLAN 0 -> 20 and addresses replaced in place (id $id1, maps and state follow)"
+
+# ---- del: held tap, --force, --keep-port, --if-exists ------------------------------
+bg_start "$XV_TMP/hold.log" python3 -c '
+import fcntl, os, struct, sys, time
+fd = os.open("/dev/net/tun", os.O_RDWR)
+fcntl.ioctl(fd, 0x400454CA, struct.pack("16sH22x", sys.argv[1].encode(), 0x5002))
+print("held", flush=True)
+time.sleep(60)' "$T1"
+HOLD=$BG_PID
+wait_until 5 grep -q held "$XV_TMP/hold.log" || fail "could not attach to $T1: $(cat "$XV_TMP/hold.log")"
+xvctl vm del v1 2>"$XV_TMP/e.txt" && fail "vm del of a VM whose tap a VMM holds was accepted"
+grep -q "held open" "$XV_TMP/e.txt" || fail "refusal without reason: $(cat "$XV_TMP/e.txt")"
+xvctl vm show v1 >/dev/null || fail "the refused vm del removed v1"
+xvctl vm del v1 --force || fail "vm del --force refused"
+ip link show "$T1" >/dev/null 2>&1 && fail "vm del --force left the tap"
+proc_stop "$HOLD"
+xvctl vm del nosuchvm 2>/dev/null && fail "vm del of an unknown VM succeeded"
+xvctl vm del nosuchvm --if-exists || fail "vm del --if-exists of an unknown VM failed"
+xvctl vm add v3 --mac $MAC3 --port tap --ifname "$T3" || fail "vm add v3"
+xvctl vm del v3 --keep-port || fail "vm del --keep-port"
+ip link show "$T3" >/dev/null 2>&1 || fail "vm del --keep-port deleted the tap"
+log "vm del: refused while held, --force, --if-exists, --keep-port"
+
+# ---- the port goes and comes back --------------------------------------------------
+xvctl vm add v2 --mac $MAC2 --port tap --ifname "$T2" || fail "vm add v2"
+old=$(cat "/sys/class/net/$T2/ifindex")
+ip link del "$T2"
+wait_until 5 grep -q "vm v2: port $T2 (ifindex $old) is gone" "$XV_TMP/xvnetd.log" ||
+	fail "no log line for the vanished port: $(tail -3 "$XV_TMP/xvnetd.log")"
+xvctl port list | grep -q "^$T2 .* missing" || fail "port list: $(xvctl port list | grep "$T2")"
+ip tuntap add "$T2" mode tap || fail "ip tuntap add"
+new=$(cat "/sys/class/net/$T2/ifindex")
+wait_until 5 grep -q "vm v2: port $T2 is back (ifindex $new): adopted again" "$XV_TMP/xvnetd.log" ||
+	fail "the port came back but was not adopted: $(tail -3 "$XV_TMP/xvnetd.log")"
+xvctl -j port list >"$XV_TMP/ports.json"
+python3 - "$XV_TMP/ports.json" "$T2" "$new" <<'PYEOF' || fail "port list after re-adoption: $(cat "$XV_TMP/ports.json")"
+import json, sys
+p = [x for x in json.load(open(sys.argv[1])) if x["ifname"] == sys.argv[2]][0]
+assert p["in_map"] and p["ifindex"] == int(sys.argv[3]), p
+assert not p["owned"], "a tap xvnetd did not make is marked owned"
+PYEOF
+xvctl vm del v2 || fail "vm del v2"
+ip link show "$T2" >/dev/null 2>&1 || fail "vm del deleted a tap xvnetd did not make"
+pass "vm add --may-exist, vm set in place, vm del held/--force/--keep-port/--if-exists, ports gone and back followed"
