@@ -270,7 +270,8 @@ delta() {
 
 # xv_diag PATH RECEIVER_LOG: what moved in xvnet and on the devices during
 # the failed transfer (nonzero differences only), the receiver's own line,
-# and the frames vm_tx counted as sent that the target device never sent
+# and how many frames xvnet counted as sent on that the target device did
+# not send
 xv_diag() {
 	local path=$1 rxlog=$2 sent out
 	xv_snap >"$XV_TMP/snap.after"
@@ -279,13 +280,20 @@ xv_diag() {
 		awk 'NR == FNR { a[$1] = $2; next } ($2 - a[$1]) != 0 { printf "    %-48s %+d\n", $1, $2 - a[$1] }' \
 			"$XV_TMP/snap.before" "$XV_TMP/snap.after"
 		echo "  receiver: $(grep -a TCP-STREAM-RX "$rxlog" | tail -n 1 | tr -d '\r')"
+		# frames a program counted as sent on, against what the target
+		# device sent: the difference was dropped after the redirect (a
+		# failed XDP redirect shows in no xvnet counter) or was still
+		# queued when the sender gave up
 		case "$path" in
 		guest-\>wire)
 			sent=$(delta counters.tx_uplink); out=$(delta "dev.$NIC.tx_packets")
-			echo "  vm_tx counted $sent frames tx_uplink; the NIC sent $out: $((sent - out)) lost after the redirect (no xvnet counter shows it)" ;;
+			echo "  vm_tx counted $sent frames tx_uplink; the NIC sent $out: $((sent - out)) not sent on" ;;
+		wire-\>guest)
+			sent=$(delta vms.tg1.packets); out=$(delta "dev.$XT1.tx_packets")
+			echo "  nic_rx delivered $sent frames to guest 1; its tap sent $out (tx_dropped $(delta "dev.$XT1.tx_dropped")): $((sent - out)) not sent on" ;;
 		guest-\>guest)
 			sent=$(delta counters.tx_local); out=$(delta "dev.$XT2.tx_packets")
-			echo "  vm_tx counted $sent frames tx_local; guest 2's tap sent it $out: $((sent - out)) lost after the redirect (no xvnet counter shows it)" ;;
+			echo "  vm_tx counted $sent frames tx_local; guest 2's tap sent $out (tx_dropped $(delta "dev.$XT2.tx_dropped")): $((sent - out)) not sent on" ;;
 		esac
 	} >&2
 }
