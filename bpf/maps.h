@@ -37,6 +37,22 @@ struct {
 } xvnet_flows SEC(".maps");
 
 struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, XVNET_FLOWS_CFG_MAX);
+	__type(key, struct xvnet_flow_key);
+	__type(value, struct xvnet_flow);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xvnet_flows_cfg SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XVNET_MAX_VMS);
+	__type(key, __u32);
+	__type(value, struct xvnet_sp_bucket);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xvnet_sp_budget SEC(".maps");
+
+struct {
 	__uint(type, BPF_MAP_TYPE_DEVMAP);
 	__uint(max_entries, XVNET_MAX_VMS);
 	__type(key, __u32);

@@ -23,6 +23,7 @@
 #include "bpf/deliver.h"
 #include "bpf/flood.h"
 #include "bpf/slowpath.h"
+#include "bpf/flowcache.h"
 #include "bpf/vm_tx.h"
 
 /* Load-time policy (skeleton .rodata): pass malformed frames to the host? */
@@ -46,26 +47,15 @@ static __always_inline void mark(const struct xvnet_pkt *p)
 		count(XVNET_CNT_NON_IP);
 }
 
-static __always_inline int flows_active(void)
-{
-	__u32 zero = 0;
-	struct xvnet_config *cfg = bpf_map_lookup_elem(&xvnet_config, &zero);
-
-	return cfg && cfg->flows_active;
-}
-
 /* 1: deliver to vm_id/queue; 0: return verdict; -1: miss. */
 static __always_inline int flow_lookup(const struct xvnet_pkt *p, __u32 bytes,
 				       __u32 *vm_id, __u32 *queue, int *verdict)
 {
-	struct xvnet_flow *f = bpf_map_lookup_elem(&xvnet_flows, &p->key);
+	struct xvnet_flow *f = flow_find(&p->key);
 
 	if (!f)
 		return -1;
-	count(XVNET_CNT_FLOW_HIT);
-	__sync_fetch_and_add(&f->packets, 1);
-	__sync_fetch_and_add(&f->bytes, bytes);
-	f->last_seen_ns = bpf_ktime_get_ns();
+	flow_hit(f, bytes);
 
 	switch (f->verdict) {
 	case XVNET_FLOW_DELIVER:
@@ -98,7 +88,7 @@ static __always_inline int nic_rx_frame(struct xdp_md *ctx, const int from)
 		return malformed();
 	mark(&p);
 
-	if (p.ip_version && flows_active()) {
+	if (p.ip_version) {
 		int hit = flow_lookup(&p, bytes, &vm_id, &queue, &verdict);
 
 		if (hit == 0)

@@ -4,7 +4,10 @@
  * its VM, and its first XVNET_SLOW_PKT_MAX bytes go to xvnetd through the
  * xvnet_slow_rb ring buffer; the packet itself is dropped (xvnetd installs
  * the flow, the sender's next packet hits it).  Counted as slow_path, or
- * slow_path_full when the ring buffer has no room.
+ * slow_path_full when the ring buffer has no room, or slow_path_budget when
+ * the VM is over its rate: each VM draws from its own token bucket
+ * (xvnet_sp_budget), so one VM's flood of new flows leaves ring buffer and
+ * daemon time for the others' flow setup.
  */
 #ifndef XVNET_BPF_SLOWPATH_H
 #define XVNET_BPF_SLOWPATH_H
@@ -14,6 +17,38 @@
 
 _Static_assert(XVNET_SLOW_PKT_MAX == 128, "the mask below is 128 - 1");
 
+/* One token of vm_id's bucket, refilled at xvnet_config.sp_rate per s. */
+static __always_inline int sp_budget_take(__u32 vm_id)
+{
+	__u32 zero = 0, rate, burst, tokens;
+	struct xvnet_config *cfg = bpf_map_lookup_elem(&xvnet_config, &zero);
+	struct xvnet_sp_bucket *b;
+	__u64 now, elapsed, add;
+
+	rate = cfg ? cfg->sp_rate : 0;
+	if (!rate)
+		return 1;
+	b = bpf_map_lookup_elem(&xvnet_sp_budget, &vm_id);
+	if (!b)
+		return 1;
+	now = bpf_ktime_get_ns();
+	elapsed = now - b->last_ns;
+	if (elapsed > 1000000000ull)
+		elapsed = 1000000000ull;
+	add = elapsed * rate / 1000000000ull;
+	tokens = b->tokens;
+	burst = rate / 8 + 1;
+	if (add) {
+		/* whole tokens only: the remainder of elapsed waits */
+		tokens = tokens + add > burst ? burst : tokens + (__u32)add;
+		b->last_ns = now;
+	}
+	if (!tokens)
+		return 0;
+	b->tokens = tokens - 1;
+	return 1;
+}
+
 static __always_inline int slow_path(struct xdp_md *ctx,
 				     const struct xvnet_flow_key *key,
 				     __u32 vm_id, __u8 dir, __u32 bytes)
@@ -21,6 +56,10 @@ static __always_inline int slow_path(struct xdp_md *ctx,
 	struct xvnet_slow_rec *r;
 	__u32 cap = bytes;
 
+	if (!sp_budget_take(vm_id)) {
+		count(XVNET_CNT_SLOW_PATH_BUDGET);
+		return XDP_DROP;
+	}
 	r = bpf_ringbuf_reserve(&xvnet_slow_rb, sizeof(*r), 0);
 	if (!r) {
 		count(XVNET_CNT_SLOW_PATH_FULL);

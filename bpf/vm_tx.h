@@ -16,6 +16,7 @@
 #include "bpf/spoof.h"
 #include "bpf/slowpath.h"
 #include "bpf/skbfwd.h"
+#include "bpf/flowcache.h"
 
 /* Push an 802.1Q tag: make room in front, move both MACs back over it. */
 static __always_inline int vlan_push(struct xdp_md *ctx, __u16 vid)
@@ -96,10 +97,7 @@ static __always_inline int vm_tx_frame(struct xdp_md *ctx)
 		f = bpf_map_lookup_elem(&xvnet_flows, &fk);
 		if (!f)
 			return slow_path(ctx, &fk, src_id, XVNET_DIR_OUT, bytes);
-		count(XVNET_CNT_FLOW_HIT);
-		__sync_fetch_and_add(&f->packets, 1);
-		__sync_fetch_and_add(&f->bytes, bytes);
-		f->last_seen_ns = bpf_ktime_get_ns();
+		flow_hit(f, bytes);
 		if (f->verdict != XVNET_FLOW_DELIVER) {
 			count(XVNET_CNT_FLOW_DROP);
 			return XDP_DROP;

@@ -65,6 +65,7 @@ void config_init(struct xvd_config *cfg)
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->flow_max = XVNET_FLOW_MAX_DEFAULT;
 	cfg->flow_idle_timeout = XV_FLOW_IDLE_DEFAULT;
+	cfg->sp_rate = XVNET_SP_RATE_DEFAULT;
 }
 
 void config_free(struct xvd_config *cfg)
@@ -705,6 +706,14 @@ static int parse_statement(struct xvd_config *cfg, char **tok, int n, int line,
 		cfg->flow_idle_timeout = (uint32_t)v;
 		return 0;
 	}
+	if (strcmp(w, "slow-path-rate") == 0) {
+		if (n != 2)
+			return ERR("%s: takes exactly one value", w);
+		if (xv_parse_uint(w, tok[1], 0, 10000000, &v, err, errlen))
+			return -1;
+		cfg->sp_rate = (uint32_t)v;
+		return 0;
+	}
 	if (strcmp(w, "rule") == 0) {
 		struct rule_conf rc;
 
@@ -731,7 +740,7 @@ static int parse_statement(struct xvd_config *cfg, char **tok, int n, int line,
 		return config_add_flow(cfg, &fc) ? ERR("out of memory") : 0;
 	}
 	return ERR("'%.64s': unknown statement (nic, socket-group, flow-max,"
-		   " malformed, vm, flow, flow-idle-timeout, rule)", w);
+		   " malformed, vm, flow, flow-idle-timeout, slow-path-rate, rule)", w);
 }
 
 int config_parse_stream(FILE *f, const char *fname, struct xvd_config *cfg,
@@ -913,6 +922,8 @@ int config_format(const struct xvd_config *cfg, FILE *f)
 		flow_conf_format(&cfg->flows[i], f);
 	if (cfg->flow_idle_timeout != XV_FLOW_IDLE_DEFAULT)
 		fprintf(f, "flow-idle-timeout %u\n", cfg->flow_idle_timeout);
+	if (cfg->sp_rate != XVNET_SP_RATE_DEFAULT)
+		fprintf(f, "slow-path-rate %u\n", cfg->sp_rate);
 	for (size_t i = 0; i < cfg->n_rules; i++) {
 		char buf[512];
 

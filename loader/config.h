@@ -148,6 +148,7 @@ struct xvd_config {
 	struct rule_conf *rules;        /* all VMs; a VM's rules in order */
 	size_t n_rules, cap_rules;
 	uint32_t flow_idle_timeout;     /* s; slow-path flows idle longer go */
+	uint32_t sp_rate;               /* slow-path-rate: records/s per VM, 0 none */
 };
 #define XV_FLOW_IDLE_DEFAULT 60
 

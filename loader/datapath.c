@@ -199,6 +199,8 @@ static int open_and_load(struct xvd *d, char *err, size_t errlen)
 	d->m.vm_by_mac = bpf_map__fd(d->skel->maps.xvnet_vm_by_mac);
 	d->m.vms = bpf_map__fd(d->skel->maps.xvnet_vms);
 	d->m.flows = bpf_map__fd(d->skel->maps.xvnet_flows);
+	d->m.flows_cfg = bpf_map__fd(d->skel->maps.xvnet_flows_cfg);
+	d->m.sp_budget = bpf_map__fd(d->skel->maps.xvnet_sp_budget);
 	d->m.ports = bpf_map__fd(d->skel->maps.xvnet_ports);
 	d->m.flood = bpf_map__fd(d->skel->maps.xvnet_flood);
 	d->m.flood_count = bpf_map__fd(d->skel->maps.xvnet_flood_count);
@@ -328,6 +330,7 @@ static int set_uplink(struct xvd *d, char *err, size_t errlen)
 
 	bpf_map_lookup_elem(d->m.config, &zero, &c);   /* keep flows_active */
 	c.uplink_ifindex = ifindex;
+	c.sp_rate = d->cfg.sp_rate;
 	/* once, then kept in the pinned map: frames in flight across a
 	 * restart keep a prefix the new programs honour */
 	while (!c.inline_tag)

@@ -240,6 +240,7 @@ void config_take_globals(struct xvd_config *out, const struct xvd_config *admin)
 	out->malformed_pass = admin->malformed_pass;
 	out->rx_hash_hw = admin->rx_hash_hw;
 	out->flow_idle_timeout = admin->flow_idle_timeout;
+	out->sp_rate = admin->sp_rate;
 }
 
 int config_merge(const struct xvd_config *running,

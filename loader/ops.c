@@ -275,17 +275,21 @@ undo:
 
 static void flows_remove_vm(struct xvd *d, struct xvd_config *cfg, int vm_id)
 {
-	struct xvnet_flow_key k, next;
-	int more = !bpf_map_get_next_key(d->m.flows, NULL, &next);
+	const int fds[2] = { d->m.flows_cfg, d->m.flows };
 
-	while (more) {
-		struct xvnet_flow v;
+	for (int i = 0; i < 2; i++) {
+		struct xvnet_flow_key k, next;
+		int more = !bpf_map_get_next_key(fds[i], NULL, &next);
 
-		k = next;
-		more = !bpf_map_get_next_key(d->m.flows, &k, &next);
-		if (!bpf_map_lookup_elem(d->m.flows, &k, &v) &&
-		    v.verdict == XVNET_FLOW_DELIVER && v.vm_id == (__u32)vm_id)
-			tbl_flow_delete(d, &k);
+		while (more) {
+			struct xvnet_flow v;
+
+			k = next;
+			more = !bpf_map_get_next_key(fds[i], &k, &next);
+			if (!bpf_map_lookup_elem(fds[i], &k, &v) &&
+			    v.verdict == XVNET_FLOW_DELIVER && v.vm_id == (__u32)vm_id)
+				bpf_map_delete_elem(fds[i], &k);
+		}
 	}
 	for (size_t i = cfg->n_flows; i-- > 0;) {
 		const struct vm_conf *vm = config_find_vm(cfg, cfg->flows[i].vm);
@@ -604,7 +608,7 @@ static struct json_object *flow_del(struct xvd *d, struct json_object *args)
 
 	if (flow_request_parse(&d->cfg, args, false, &fc, err, sizeof(err)))
 		return xv_reply_err("%s", err);
-	in_map = !bpf_map_lookup_elem(d->m.flows, &fc.key, &v);
+	in_map = !tbl_flow_lookup(d, &fc.key, &v);
 	if (!in_map && !config_find_flow(&d->cfg, &fc.key))
 		return xv_reply_err("flow: no such flow");
 	if (config_find_flow(&d->cfg, &fc.key)) {

@@ -316,25 +316,35 @@ int tbl_vm_remove(struct xvd *d, int vm_id)
 
 /* ---- flows ------------------------------------------------------------ */
 
-/* nic_rx skips the flow cache until a flow has ever been written. */
-int tbl_flows_activate(struct xvd *d)
+/* nic_rx skips each flow map until a flow has ever been written to it. */
+static int flows_activate(struct xvd *d, bool configured)
 {
 	struct xvnet_config c = { 0 };
 	__u32 zero = 0;
 
-	if (!bpf_map_lookup_elem(d->m.config, &zero, &c) && c.flows_active)
+	if (!bpf_map_lookup_elem(d->m.config, &zero, &c) &&
+	    (configured ? c.cfg_flows_active : c.flows_active))
 		return 0;
-	c.flows_active = 1;
+	if (configured)
+		c.cfg_flows_active = 1;
+	else
+		c.flows_active = 1;
 	return bpf_map_update_elem(d->m.config, &zero, &c, BPF_ANY);
 }
 
+int tbl_flows_activate(struct xvd *d)
+{
+	return flows_activate(d, false);
+}
+
+/* A configured flow: into xvnet_flows_cfg, where no traffic evicts it. */
 int tbl_flow_ensure(struct xvd *d, const struct flow_conf *fc, char *err,
 		    size_t errlen)
 {
 	struct xvnet_flow old, v = { .verdict = fc->verdict };
 	const struct vm_conf *vm;
 
-	if (tbl_flows_activate(d))
+	if (flows_activate(d, true))
 		return ERR("%s: %s", XVNET_MAP_CONFIG, strerror(errno));
 	if (fc->verdict == XVNET_FLOW_DELIVER) {
 		vm = config_find_vm(&d->cfg, fc->vm);
@@ -343,7 +353,7 @@ int tbl_flow_ensure(struct xvd *d, const struct flow_conf *fc, char *err,
 		v.vm_id = (__u32)vm->id;
 		v.queue = fc->queue;
 	}
-	if (!bpf_map_lookup_elem(d->m.flows, &fc->key, &old)) {
+	if (!bpf_map_lookup_elem(d->m.flows_cfg, &fc->key, &old)) {
 		if (old.verdict == v.verdict && old.queue == v.queue &&
 		    old.vm_id == v.vm_id)
 			return 0;       /* live and correct: keep its counters */
@@ -351,14 +361,28 @@ int tbl_flow_ensure(struct xvd *d, const struct flow_conf *fc, char *err,
 		v.bytes = old.bytes;
 		v.last_seen_ns = old.last_seen_ns;
 	}
-	if (bpf_map_update_elem(d->m.flows, &fc->key, &v, BPF_ANY))
-		return ERR("%s: %s", XVNET_MAP_FLOWS, strerror(errno));
+	if (bpf_map_update_elem(d->m.flows_cfg, &fc->key, &v, BPF_ANY))
+		return ERR("%s: %s", XVNET_MAP_FLOWS_CFG, strerror(errno));
+	/* a learnt entry under the same key would only shadow nothing now */
+	bpf_map_delete_elem(d->m.flows, &fc->key);
 	return 0;
 }
 
+/* Delete key from both flow maps; 0 if it was in either. */
 int tbl_flow_delete(struct xvd *d, const struct xvnet_flow_key *key)
 {
-	return bpf_map_delete_elem(d->m.flows, key);
+	int a = bpf_map_delete_elem(d->m.flows_cfg, key);
+	int b = bpf_map_delete_elem(d->m.flows, key);
+
+	return a && b ? -1 : 0;
+}
+
+int tbl_flow_lookup(struct xvd *d, const struct xvnet_flow_key *key,
+		    struct xvnet_flow *v)
+{
+	if (!bpf_map_lookup_elem(d->m.flows_cfg, key, v))
+		return 0;
+	return bpf_map_lookup_elem(d->m.flows, key, v);
 }
 
 /* ---- reconciliation --------------------------------------------------- */
@@ -433,6 +457,18 @@ int tbl_reconcile(struct xvd *d, char *err, size_t errlen)
 			rc = -1;
 		}
 	}
+	/* 5. configured flows no longer configured */
+	{
+		struct xvnet_flow_key k, next;
+		int more = !bpf_map_get_next_key(d->m.flows_cfg, NULL, &next);
+
+		while (more) {
+			k = next;
+			more = !bpf_map_get_next_key(d->m.flows_cfg, &k, &next);
+			if (!config_find_flow(cfg, &k))
+				bpf_map_delete_elem(d->m.flows_cfg, &k);
+		}
+	}
 	return rc;
 }
 
@@ -446,11 +482,11 @@ static __u64 mono_ns(void)
 	return (__u64)ts.tv_sec * 1000000000ull + (__u64)ts.tv_nsec;
 }
 
-struct json_object *tbl_flow_list(struct xvd *d)
+static void flow_list_map(struct xvd *d, int fd, bool configured_map,
+			  struct json_object *arr)
 {
-	struct json_object *arr = json_object_new_array();
 	struct xvnet_flow_key k, next;
-	int more = !bpf_map_get_next_key(d->m.flows, NULL, &next);
+	int more = !bpf_map_get_next_key(fd, NULL, &next);
 	__u64 now = mono_ns();
 
 	while (more) {
@@ -460,8 +496,8 @@ struct json_object *tbl_flow_list(struct xvd *d)
 		char src[46], dst[46], pb[8];
 
 		k = next;
-		more = !bpf_map_get_next_key(d->m.flows, &k, &next);
-		if (bpf_map_lookup_elem(d->m.flows, &k, &v))
+		more = !bpf_map_get_next_key(fd, &k, &next);
+		if (bpf_map_lookup_elem(fd, &k, &v))
 			continue;
 		o = json_object_new_object();
 		xv_fmt_ip(k.src, src, sizeof(src));
@@ -489,13 +525,21 @@ struct json_object *tbl_flow_list(struct xvd *d)
 		json_object_object_add(o, "age_ms", v.last_seen_ns && now >= v.last_seen_ns ?
 			json_object_new_uint64((now - v.last_seen_ns) / 1000000) : NULL);
 		json_object_object_add(o, "configured", json_object_new_boolean(
-					       config_find_flow(&d->cfg, &k) != NULL));
+					       configured_map));
 		json_object_object_add(o, "dir", json_object_new_string(
 					       k.dir == XVNET_DIR_OUT ? "out" : "in"));
 		json_object_object_add(o, "rule", json_object_new_boolean(
 					       (v.flags & XVNET_FLOW_F_RULE) != 0));
 		json_object_array_add(arr, o);
 	}
+}
+
+struct json_object *tbl_flow_list(struct xvd *d)
+{
+	struct json_object *arr = json_object_new_array();
+
+	flow_list_map(d, d->m.flows_cfg, true, arr);
+	flow_list_map(d, d->m.flows, false, arr);
 	return arr;
 }
 
@@ -576,15 +620,19 @@ struct json_object *tbl_stats(struct xvd *d, const struct vm_conf *only)
 
 int tbl_count_active(struct xvd *d, int *vms, int *flows)
 {
-	struct xvnet_flow_key k, next;
-	int more = !bpf_map_get_next_key(d->m.flows, NULL, &next);
+	const int fds[2] = { d->m.flows_cfg, d->m.flows };
 
 	*vms = (int)d->cfg.n_vms;
 	*flows = 0;
-	while (more) {
-		k = next;
-		more = !bpf_map_get_next_key(d->m.flows, &k, &next);
-		(*flows)++;
+	for (int i = 0; i < 2; i++) {
+		struct xvnet_flow_key k, next;
+		int more = !bpf_map_get_next_key(fds[i], NULL, &next);
+
+		while (more) {
+			k = next;
+			more = !bpf_map_get_next_key(fds[i], &k, &next);
+			(*flows)++;
+		}
 	}
 	return 0;
 }

@@ -22,6 +22,8 @@ struct nic_rx;
 
 struct xvd_maps {
 	int vm_by_mac, vms, flows, ports, flood, flood_count, stats, queue_stats;
+	int flows_cfg;              /* the operator's flows (never evicted) */
+	int sp_budget;              /* per-VM slow-path token buckets */
 	int port_vm, uplink, config;
 	int vm_addrs, vm_tx_stats;  /* anti-spoofing (loader/addrs.c) */
 	int ll_owner, ll_vm;        /* ipv6-ll-any bindings (loader/addrs.c) */
@@ -111,6 +113,9 @@ int tbl_flow_ensure(struct xvd *d, const struct flow_conf *fc, char *err,
 /* Set xvnet_config.flows_active (before any flow is written). */
 int tbl_flows_activate(struct xvd *d);
 int tbl_flow_delete(struct xvd *d, const struct xvnet_flow_key *key);
+/* The entry for key: the operator's map first, then the learnt one. */
+int tbl_flow_lookup(struct xvd *d, const struct xvnet_flow_key *key,
+		    struct xvnet_flow *v);
 /* Bring the maps in line with cfg without touching correct entries. */
 int tbl_reconcile(struct xvd *d, char *err, size_t errlen);
 struct json_object *tbl_flow_list(struct xvd *d);

@@ -18,6 +18,8 @@
 #define XVNET_RSS_KEY_SIZE      40    /* Toeplitz key, as ethtool -X hkey */
 #define XVNET_RSS_INDIR_SIZE    128   /* indirection table, as ethtool -X */
 #define XVNET_FLOW_MAX_DEFAULT  262144 /* flow cache size unless configured */
+#define XVNET_FLOWS_CFG_MAX     65536 /* the operator's flows (flow add) */
+#define XVNET_SP_RATE_DEFAULT   20000 /* slow-path records/s per VM */
 #define XVNET_MAX_FLOOD_PORTS   1024  /* VMs reached by one VLAN's flood */
 #define XVNET_IPV6_MAX_EXT_HDRS 8     /* extension headers walked, no more */
 #define XVNET_VLAN_NONE         0     /* untagged */
@@ -33,6 +35,8 @@
 #define XVNET_MAP_VM_BY_MAC     "xvnet_vm_by_mac"
 #define XVNET_MAP_VMS           "xvnet_vms"
 #define XVNET_MAP_FLOWS         "xvnet_flows"
+#define XVNET_MAP_FLOWS_CFG     "xvnet_flows_cfg"
+#define XVNET_MAP_SP_BUDGET     "xvnet_sp_budget"
 #define XVNET_MAP_PORTS         "xvnet_ports"
 #define XVNET_MAP_XSKS          "xvnet_xsks"
 #define XVNET_MAP_XSK_SIDE      "xvnet_xsk_side"
@@ -170,6 +174,7 @@ enum xvnet_rss_type {
 	X(VLAN_PUSH_FAIL,  "vlan_push_fail",  "could not push the VLAN tag")    \
 	X(SLOW_PATH,       "slow_path",       "flow miss of a VM with rules: to xvnetd, dropped") \
 	X(SLOW_PATH_FULL,  "slow_path_full",  "slow-path ring buffer full: dropped") \
+	X(SLOW_PATH_BUDGET, "slow_path_budget", "VM over its slow-path rate (slow-path-rate): dropped") \
 	X(RX_HASH_HW,      "rx_hash_hw",      "rx-hash hw: the NIC's hash used")  \
 	X(RX_HASH_HW_NONE, "rx_hash_hw_none", "rx-hash hw: NIC gave none, Toeplitz used") \
 	X(SKB_PATH,        "skb_path",        "delivered via tc, to the chosen queue") \
@@ -282,6 +287,25 @@ struct xvnet_config {
 	 * written by nic_rx / vm_tx, so that no frame from outside can carry
 	 * one that tc would honour; random, set once by xvnetd */
 	__u64 inline_tag;
+	__u32 cfg_flows_active;     /* xvnet_flows_cfg has ever held a flow */
+	__u32 sp_rate;              /* slow-path records/s per VM (0: no limit) */
+};
+
+/*
+ * xvnet_flows_cfg: HASH with the xvnet_flows layout, for the operator's
+ * flows (`flow add`, `flow` lines): a plain hash, so no traffic can evict
+ * them (learnt flows live in the LRU xvnet_flows, which a flood of new
+ * flows churns).  nic_rx looks here first: the operator's word wins.
+ *
+ * xvnet_sp_budget: ARRAY[vm_id] -> struct xvnet_sp_bucket, each VM's token
+ * bucket of slow-path records (xvnet_config.sp_rate per second, a burst of
+ * an eighth of that), so that one VM's flood of new flows cannot starve the
+ * flow setup of the others.  Updated without atomics: approximate by design.
+ */
+struct xvnet_sp_bucket {
+	__u64 last_ns;
+	__u32 tokens;
+	__u32 pad;
 };
 
 /* xvnet_queue_stats: PERCPU_ARRAY[vm_id * XVNET_MAX_QUEUES + queue] */

@@ -17,7 +17,8 @@ xvnet_require
 
 MAC1=02:00:00:00:17:01
 xv_topology
-xvnetd_start "flow-idle-timeout 2"
+# slow-path-rate 0: step 10 measures the daemon, not the per-VM budget
+xvnetd_start "flow-idle-timeout 2" "slow-path-rate 0"
 vm_ns_add vm1 $MAC1 10.77.0.11/24 --queues 4 --ip fd77::11
 NS1=$(vm_ns vm1)
 WMAC=$(if_mac "$WIRE" "$W")

@@ -176,7 +176,7 @@ static void test_parse_errors(void **state)
 		  "t.conf:2: port: needs a value" },
 		{ "nic a\nfrobnicate 1\n",
 		  "t.conf:2: 'frobnicate': unknown statement (nic, socket-group,"
-		  " flow-max, malformed, vm, flow, flow-idle-timeout, rule)" },
+		  " flow-max, malformed, vm, flow, flow-idle-timeout, slow-path-rate, rule)" },
 		{ "nic a\nflow-max 0\n", "t.conf:2: flow-max: '0' out of range 1-67108864" },
 		{ "vm v mac 02:00:00:00:00:01 port tap\n",
 		  "t.conf:1: nic: missing (add a 'nic IFNAME' line)" },
