@@ -903,6 +903,33 @@ void vm_conf_format(const struct vm_conf *vm, FILE *f)
 	fputc('\n', f);
 }
 
+static char *vm_text(const struct vm_conf *vm)
+{
+	struct vm_conf v = *vm;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (!f)
+		return NULL;
+	v.id = -1;
+	v.owned = false;
+	vm_conf_format(&v, f);
+	fclose(f);
+	return buf;
+}
+
+/* The same VM line but for the id and who made the port. */
+bool vm_conf_same(const struct vm_conf *a, const struct vm_conf *b)
+{
+	char *ta = vm_text(a), *tb = vm_text(b);
+	bool same = ta && tb && strcmp(ta, tb) == 0;
+
+	free(ta);
+	free(tb);
+	return same;
+}
+
 int config_format(const struct xvd_config *cfg, FILE *f)
 {
 	fprintf(f, "# xvnetd state: written by xvnetd after every change; the"

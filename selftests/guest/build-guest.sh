@@ -3,11 +3,12 @@
 #   vmlinuz        Debian 6.1 cloud kernel (apt-get download + dpkg -x; never
 #                  installed on the host)
 #   initramfs.gz   busybox-static + virtio/8021q modules + init + udp_echo +
-#                  the host's ethtool with its libraries (when the host has
-#                  ethtool: busybox has none; `ethtool -S eth0` in the guest
-#                  gives virtio-net's per-queue counters, `ethtool -L` its
-#                  queue pairs)
+#                  tcp_stream + the host's ethtool with its libraries (when
+#                  the host has ethtool: busybox has none, and `ethtool -k
+#                  eth0` in the guest is the evidence that its TSO is on)
 #   udp_probe      host-side UDP client for the tests
+#   tcp_stream     TCP bulk sender/receiver, static: runs in the guest and on
+#                  the host alike
 # Cached: a rerun only rebuilds what is missing or whose inputs changed.
 # usage: selftests/guest/build-guest.sh [--force]
 set -euo pipefail
@@ -109,6 +110,7 @@ build_prog() { # SRC OUT [gcc flags]
 }
 build_prog "$HERE/udp_echo.c" "$OUT/udp_echo" -static   # runs in the guest
 build_prog "$HERE/udp_probe.c" "$OUT/udp_probe"           # runs on the host
+build_prog "$HERE/tcp_stream.c" "$OUT/tcp_stream" -std=gnu11 -static   # guest and host
 
 # The host's ethtool and the shared libraries it loads (ldd), at the same
 # paths in the guest.  Optional: a guest without it only lacks the evidence.
@@ -123,7 +125,7 @@ if [ -n "$ETHTOOL" ]; then
 fi
 
 # ---- initramfs ---------------------------------------------------------------
-stamp=$( { cat "$OUT/kernel.version"; sha256sum "$HERE/init" "$OUT/udp_echo" \
+stamp=$( { cat "$OUT/kernel.version"; sha256sum "$HERE/init" "$OUT/udp_echo" "$OUT/tcp_stream" \
 	"$BUSYBOX" "${ETHTOOL_FILES[@]}" "$OUT"/modules/*.ko "$HERE/build-guest.sh"; } |
 	sha256sum | cut -d' ' -f1)
 if [ "$FORCE" = 1 ] || [ ! -s "$OUT/initramfs.gz" ] ||
@@ -137,6 +139,7 @@ if [ "$FORCE" = 1 ] || [ ! -s "$OUT/initramfs.gz" ] ||
 	cp "$HERE/init" "$rd/init"
 	chmod 755 "$rd/init"
 	cp "$OUT/udp_echo" "$rd/bin/udp_echo"
+	cp "$OUT/tcp_stream" "$rd/bin/tcp_stream"
 	for f in "${ETHTOOL_FILES[@]}"; do
 		# the libraries keep their paths: the loader finds them as on the host
 		mkdir -p "$rd$(dirname "$f")"

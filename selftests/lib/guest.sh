@@ -26,8 +26,12 @@
 #   GUEST_GW      IPv4 default gateway in the guest
 #   GUEST_MTU     eth0 MTU in the guest
 #   GUEST_MEM     MiB (default 256)
+#   GUEST_TCP_SERVER  PORT: the guest also runs `tcp_stream -s PORT`; its
+#                 TCP-STREAM-READY/-RX lines appear on the serial log
 #   GUEST_CTL     1: a second serial port (ttyS1) on the host pipe
 #                 LOGFILE.ctl.in/.out, read by the guest's init: guest_exec
+#   GUEST_NICE    N: run QEMU at this niceness (TCG is CPU heavy; the
+#                 machine is shared)
 
 [ -n "${XV_GUEST_SH:-}" ] && return 0
 XV_GUEST_SH=1
@@ -88,6 +92,7 @@ guest_start() {
 	[ -n "${GUEST_IP6:-}" ] && append+=" xvnet.ip6=$GUEST_IP6"
 	[ -n "${GUEST_GW:-}" ] && append+=" xvnet.gw=$GUEST_GW"
 	[ -n "${GUEST_MTU:-}" ] && append+=" xvnet.mtu=$GUEST_MTU"
+	[ -n "${GUEST_TCP_SERVER:-}" ] && append+=" xvnet.tcp=$GUEST_TCP_SERVER"
 	local ctl=()
 	rm -f "$logf" "$logf.ctl.in" "$logf.ctl.out"
 	if [ "${GUEST_CTL:-0}" = 1 ]; then
@@ -99,7 +104,7 @@ guest_start() {
 		ctl=(-serial "pipe:$logf.ctl")
 		append+=" xvnet.ctl=ttyS1"
 	fi
-	bg_start "$logf.qemu" qemu-system-x86_64 -accel tcg -m "${GUEST_MEM:-256}" -smp "${GUEST_SMP:-1}" \
+	BG_NICE=${GUEST_NICE:-} bg_start "$logf.qemu" qemu-system-x86_64 -accel tcg -m "${GUEST_MEM:-256}" -smp "${GUEST_SMP:-1}" \
 		-nodefaults -no-user-config -display none -no-reboot \
 		-serial "file:$logf" "${ctl[@]}" \
 		-kernel "$GUEST_DIR/vmlinuz" -initrd "$GUEST_DIR/initramfs.gz" \
