@@ -16,6 +16,7 @@
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
+#include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -434,6 +435,41 @@ int dp_tap_steer(struct xvd *d, const struct vm_conf *vm, int ifindex,
 	log_info("vm %s: %s set as steering program of tap %s (%u queues)",
 		 vm->name, XVNET_PROG_TAP_STEER, vm->ifname, vm->queues);
 	return 0;
+}
+
+/*
+ * QEMU clears a tap's steering program whenever the guest negotiates its
+ * features (driver load) or sets its queue pairs (virtio_net_disable_rss:
+ * TUNSETSTEERINGEBPF -1), and nothing signals it: tun would then pick the
+ * queues by its own hash, against the VM's RSS.  So the program is set
+ * again every XV_RESTEER_S seconds.  Attaching the queue this takes is
+ * brief; a frame tun steered to it meanwhile would be lost, which the
+ * program's choice (below the VM's queue count) never does.
+ */
+#define XV_RESTEER_S 2
+
+void dp_tap_resteer(struct xvd *d)
+{
+	static time_t last;
+	char err[XV_ERR_LEN];
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	if (!d->skel || ts.tv_sec - last < XV_RESTEER_S)
+		return;
+	last = ts.tv_sec;
+	for (size_t i = 0; i < d->cfg.n_vms; i++) {
+		const struct vm_conf *vm = &d->cfg.vms[i];
+
+		if (vm->port_kind != XVNET_PORT_TAP || vm->queues <= 1 ||
+		    vm->id < 0 || vm->id >= XVNET_MAX_VMS || !steer_ifindex[vm->id] ||
+		    (int)if_nametoindex(vm->ifname) != steer_ifindex[vm->id])
+			continue;
+		if (netdev_tap_steering(vm->ifname,
+					bpf_program__fd(d->skel->progs.tap_steer), err,
+					sizeof(err)))
+			log_debug("vm %s: %s", vm->name, err);
+	}
 }
 
 /* The VM goes: its tap (if it stays) gets tun's own queue choice back. */

@@ -229,6 +229,7 @@ int server_run(struct xvd *d)
 		if (d->skel) {
 			sp_tick(d);
 			health_tick(d);
+			dp_tap_resteer(d);
 		}
 		if (rbk >= 0 && (pfd[rbk].revents & POLLIN))
 			sp_poll(d);

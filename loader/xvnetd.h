@@ -97,6 +97,8 @@ void dp_port_detach(int ifindex);
 int dp_tap_steer(struct xvd *d, const struct vm_conf *vm, int ifindex,
 		 char *err, size_t errlen);
 void dp_tap_unsteer(int vm_id, int ifindex);
+/* Set the steering program of multi-queue taps again (QEMU clears it). */
+void dp_tap_resteer(struct xvd *d);
 struct json_object;
 struct json_object *dp_status(const struct xvd *d);
 struct json_object *dp_features_json(const struct xv_features *fs);

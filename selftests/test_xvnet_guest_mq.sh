@@ -9,18 +9,16 @@
 # recomputed here from `rss show -j` (400 flows x 5 frames, paced at 10k pps,
 # each round).
 #
-# Known problem, measured by this test: QEMU (7.2) clears the tap's steering
-# program (TUNSETSTEERINGEBPF with -1: virtio-net's own eBPF RSS is off)
-# whenever the guest negotiates features (driver load) or sets its queue
-# pairs (`ethtool -L`); tun then picks queues by its own flow hash and
-# xvnet's choice is lost, with no counter showing it.  xvnetd sets the
-# program once per run, so the test rounds are:
-#   A  as booted (after the guest's ethtool -L): reported, not asserted;
-#   B  after an xvnetd restart (which sets the program again): asserted;
-#   C  after `rss set` of another table (no restart needed): asserted;
-#   D  after the guest's `ethtool -L` 2 then 4 again: reported.
-# A and D become exact once xvnetd keeps the program set (docs/vmm.md);
-# XV_MQ_STRICT=1 asserts them too.
+# QEMU (7.2) clears the tap's steering program (TUNSETSTEERINGEBPF with -1:
+# virtio-net's own eBPF RSS is off) whenever the guest negotiates features
+# (driver load) or sets its queue pairs (`ethtool -L`); tun would then pick
+# queues by its own flow hash, with no counter showing it.  xvnetd sets the
+# program again every 2 s (loader/datapath.c dp_tap_resteer), so each round
+# waits 3 s after what QEMU did, and every round is asserted:
+#   A  as booted (after the guest's ethtool -L);
+#   B  after an xvnetd restart;
+#   C  after `rss set` of another table;
+#   D  after the guest's `ethtool -L` 2 then 4 again.
 # Before the guest: the error QEMU gives when it opens the 4-queue tap
 # without `queues=` (EINVAL), as docs/vmm.md quotes it.
 # shellcheck source=selftests/lib/common.sh
@@ -134,20 +132,10 @@ PYEOF
 must_round() {
 	round "$1" || { xvctl stats | grep -v " 0$" >&2; fail "$1: the guest's queues did not receive what RSS chose (above)"; }
 }
-# known_round LABEL: a round hit by the known problem: reported (asserted
-# with XV_MQ_STRICT=1)
-known_round() {
-	if round "$1"; then
-		KNOWN+=("$1: exact")
-	else
-		[ "${XV_MQ_STRICT:-0}" = 1 ] && fail "$1: the guest's queues did not receive what RSS chose (above)"
-		log "KNOWN PROBLEM: $1: QEMU cleared the tap's steering program, tun chose the queues ($ROUND_OUT)"
-		KNOWN+=("$1: steering lost ($ROUND_OUT)")
-	fi
-}
-KNOWN=()
-
-known_round "A: as booted"
+# after what QEMU did to the steering program: xvnetd's next re-set
+sleep 3
+must_round "A: as booted"
+r_a=$ROUND_OUT
 xvnetd_restart
 grep -q "tap_steer set as steering program of tap $TAP (4 queues)" "$XV_TMP/xvnetd.log" ||
 	fail "the restarted xvnetd did not set the steering program"
@@ -158,7 +146,9 @@ must_round "C: published key, --weight 1,0,2,1"
 r_c=$ROUND_OUT
 guest_exec "$GLOG" 20 "ethtool -L eth0 combined 2 && ethtool -L eth0 combined 4" ||
 	fail "ethtool -L 2, 4 failed in the guest"
-known_round "D: after the guest's ethtool -L 2, 4"
+sleep 3
+must_round "D: after the guest's ethtool -L 2, 4"
+r_d=$ROUND_OUT
 # the guest still answers (its replies leave by vm_tx from whatever queue)
 out=$(probe_from_wire "$GUEST_IP" -n 10 -r 50 -t 3000 -m 10 -i mq1) || fail "echo from the 4-queue guest: ${out:-no output}"
-pass "4-queue guest: each RX queue received exactly the flows RSS chose ($FLOWS flows x $PER_FLOW; B, xvnetd restarted: $r_b; C, rss set --weight 1,0,2,1: $r_c; guest counters = xvnet's = Toeplitz prediction); KNOWN PROBLEM: $(IFS=';'; echo "${KNOWN[*]}"); QEMU without queues= on the 4-queue tap: EINVAL"
+pass "4-queue guest: each RX queue received exactly the flows RSS chose ($FLOWS flows x $PER_FLOW; A as booted: $r_a; B, xvnetd restarted: $r_b; C, rss set --weight 1,0,2,1: $r_c; D, after ethtool -L 2, 4: $r_d; guest counters = xvnet's = Toeplitz prediction); QEMU without queues= on the 4-queue tap: EINVAL"
