@@ -24,6 +24,7 @@
 #include "bpf/flood.h"
 #include "bpf/slowpath.h"
 #include "bpf/flowcache.h"
+#include "bpf/redirect_err.h"
 #include "bpf/vm_tx.h"
 
 /* Load-time policy (skeleton .rodata): pass malformed frames to the host? */
@@ -234,6 +235,15 @@ SEC("socket")
 int tap_steer(struct __sk_buff *skb)
 {
 	return tap_steer_queue(skb);
+}
+
+/* Failed redirects, per VM and reason (bpf/redirect_err.h). */
+SEC("tp_btf/xdp_redirect_err")
+int redirect_err(__u64 *ctx)
+{
+	redirect_err_count((const struct net_device *)ctx[0], (int)ctx[3],
+			   (__u32)ctx[5], (__u32)ctx[6]);
+	return 0;
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -185,6 +185,8 @@ static int open_and_load(struct xvd *d, char *err, size_t errlen)
 	d->skel->rodata->cfg_malformed_pass = d->cfg.malformed_pass;
 	d->skel->rodata->cfg_meta_at = d->meta_at;
 	d->skel->rodata->cfg_check_mtu = xv_feature_usable(&d->feat, XV_FEAT_CHECK_MTU);
+	bpf_program__set_autoload(d->skel->progs.redirect_err,
+				  xv_feature_usable(&d->feat, XV_FEAT_REDIRECT_TRACE));
 	/* the metadata kfunc only verifies in a program bound to the NIC */
 	bpf_program__set_autoload(d->skel->progs.nic_rx_hw, d->cfg.rx_hash_hw);
 	if (d->cfg.rx_hash_hw) {
@@ -202,6 +204,7 @@ static int open_and_load(struct xvd *d, char *err, size_t errlen)
 	d->m.flows = bpf_map__fd(d->skel->maps.xvnet_flows);
 	d->m.flows_cfg = bpf_map__fd(d->skel->maps.xvnet_flows_cfg);
 	d->m.sp_budget = bpf_map__fd(d->skel->maps.xvnet_sp_budget);
+	d->m.redirect_err = bpf_map__fd(d->skel->maps.xvnet_redirect_err);
 	d->m.ports = bpf_map__fd(d->skel->maps.xvnet_ports);
 	d->m.flood = bpf_map__fd(d->skel->maps.xvnet_flood);
 	d->m.flood_count = bpf_map__fd(d->skel->maps.xvnet_flood_count);
@@ -332,6 +335,13 @@ static int set_uplink(struct xvd *d, char *err, size_t errlen)
 	bpf_map_lookup_elem(d->m.config, &zero, &c);   /* keep flows_active */
 	c.uplink_ifindex = ifindex;
 	c.sp_rate = d->cfg.sp_rate;
+	{
+		struct bpf_map_info mi = { 0 };
+		__u32 len = sizeof(mi);
+
+		if (!bpf_obj_get_info_by_fd(d->m.ports, &mi, &len))
+			c.ports_map_id = mi.id;
+	}
 	/* once, then kept in the pinned map: frames in flight across a
 	 * restart keep a prefix the new programs honour */
 	while (!c.inline_tag)
@@ -568,6 +578,53 @@ static int choose_features(struct xvd *d, char *err, size_t errlen)
 	return 0;
 }
 
+/* Counting failed redirects is worth having, not worth failing a start. */
+static void attach_redirect_err(struct xvd *d)
+{
+	if (!bpf_program__autoload(d->skel->progs.redirect_err))
+		return;
+	d->redirect_link = bpf_program__attach(d->skel->progs.redirect_err);
+	if (!d->redirect_link) {
+		d->feat.present[XV_FEAT_REDIRECT_TRACE] = false;
+		snprintf(d->feat.why[XV_FEAT_REDIRECT_TRACE],
+			 sizeof(d->feat.why[XV_FEAT_REDIRECT_TRACE]),
+			 "attach to xdp:xdp_redirect_err: %s", strerror(errno));
+		log_warn("failed redirects not counted: %s",
+			 d->feat.why[XV_FEAT_REDIRECT_TRACE]);
+	}
+}
+
+struct json_object *dp_redirect_errors(struct xvd *d, int vm_id)
+{
+	struct json_object *arr = json_object_new_array();
+	struct xvnet_redirect_err_key k, next;
+	int ncpus = libbpf_num_possible_cpus();
+	__u64 *pc = calloc(ncpus > 0 ? (size_t)ncpus : 1, sizeof(*pc));
+	int more = pc && !bpf_map_get_next_key(d->m.redirect_err, NULL, &next);
+
+	while (more) {
+		struct json_object *o;
+		__u64 sum = 0;
+
+		k = next;
+		more = !bpf_map_get_next_key(d->m.redirect_err, &k, &next);
+		if (k.vm_id != (__u32)vm_id ||
+		    bpf_map_lookup_elem(d->m.redirect_err, &k, pc))
+			continue;
+		for (int c = 0; c < ncpus; c++)
+			sum += pc[c];
+		o = json_object_new_object();
+		json_object_object_add(o, "dir", json_object_new_string(
+					       k.dir == XVNET_DIR_OUT ? "out" : "in"));
+		json_object_object_add(o, "err", json_object_new_int(k.err));
+		json_object_object_add(o, "reason", json_object_new_string(strerror(k.err)));
+		json_object_object_add(o, "frames", json_object_new_uint64(sum));
+		json_object_array_add(arr, o);
+	}
+	free(pc);
+	return arr;
+}
+
 int dp_start(struct xvd *d, char *err, size_t errlen)
 {
 	char *slash;
@@ -591,14 +648,31 @@ int dp_start(struct xvd *d, char *err, size_t errlen)
 		return -1;
 	if (mkdir(xv_pin_dir, 0700) && errno != EEXIST)
 		return ERR("mkdir %s: %s", xv_pin_dir, strerror(errno));
-	if (open_and_load(d, err, errlen) || set_uplink(d, err, errlen) ||
-	    attach_xdp(d, err, errlen) || attach_tc(d, err, errlen))
+	if (open_and_load(d, err, errlen)) {
+		if (!xv_feature_usable(&d->feat, XV_FEAT_REDIRECT_TRACE))
+			return -1;
+		/* the one program the data path can do without */
+		log_warn("%s: loading again without redirect_err", err);
+		nic_rx__destroy(d->skel);
+		d->skel = NULL;
+		d->feat.present[XV_FEAT_REDIRECT_TRACE] = false;
+		snprintf(d->feat.why[XV_FEAT_REDIRECT_TRACE],
+			 sizeof(d->feat.why[XV_FEAT_REDIRECT_TRACE]),
+			 "the kernel refused the tracing program");
+		if (open_and_load(d, err, errlen))
+			return -1;
+	}
+	if (set_uplink(d, err, errlen) || attach_xdp(d, err, errlen) ||
+	    attach_tc(d, err, errlen))
 		return -1;
+	attach_redirect_err(d);
 	return 0;
 }
 
 void dp_close(struct xvd *d)
 {
+	bpf_link__destroy(d->redirect_link);   /* counting stops with xvnetd */
+	d->redirect_link = NULL;
 	if (d->link_fd >= 0)
 		close(d->link_fd);      /* the pin keeps the link alive */
 	d->link_fd = -1;

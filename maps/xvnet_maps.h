@@ -37,6 +37,8 @@
 #define XVNET_MAP_FLOWS         "xvnet_flows"
 #define XVNET_MAP_FLOWS_CFG     "xvnet_flows_cfg"
 #define XVNET_MAP_SP_BUDGET     "xvnet_sp_budget"
+#define XVNET_MAP_REDIRECT_ERR  "xvnet_redirect_err"
+#define XVNET_REDIRECT_ERR_MAX  4096  /* (VM, way, errno) triples counted */
 #define XVNET_MAP_PORTS         "xvnet_ports"
 #define XVNET_MAP_XSKS          "xvnet_xsks"
 #define XVNET_MAP_XSK_SIDE      "xvnet_xsk_side"
@@ -289,6 +291,8 @@ struct xvnet_config {
 	__u64 inline_tag;
 	__u32 cfg_flows_active;     /* xvnet_flows_cfg has ever held a flow */
 	__u32 sp_rate;              /* slow-path records/s per VM (0: no limit) */
+	__u32 ports_map_id;         /* xvnet_ports' id (redirect_err: dir in) */
+	__u32 pad;
 };
 
 /*
@@ -306,6 +310,22 @@ struct xvnet_sp_bucket {
 	__u64 last_ns;
 	__u32 tokens;
 	__u32 pad;
+};
+
+/*
+ * xvnet_redirect_err: PERCPU_HASH {vm_id, dir, err} -> __u64 frames.  An XDP
+ * redirect fails after the program returned (the target's MTU, a device
+ * down, a full queue), where no program can count it; the kernel's
+ * xdp:xdp_redirect_err tracepoint sees it, and redirect_err (tp_btf, in
+ * nic_rx.bpf.c) counts it here per VM and reason: dir out for a frame a
+ * VM sent (the device that ran XDP is its port), dir in for one nic_rx
+ * sent to a VM's port (xvnet_ports[vm_id]).  err is the positive errno.
+ */
+struct xvnet_redirect_err_key {
+	__u32 vm_id;
+	__u16 err;
+	__u8  dir;                  /* enum xvnet_dir */
+	__u8  pad;
 };
 
 /* xvnet_queue_stats: PERCPU_ARRAY[vm_id * XVNET_MAX_QUEUES + queue] */
