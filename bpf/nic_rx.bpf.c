@@ -55,6 +55,26 @@ static __always_inline int flows_active(void)
 	return cfg && cfg->flows_active;
 }
 
+/*
+ * Ingress matches egress (vm_tx_check, bpf/spoof.h): a VM receives only
+ * frames of its own tag shape, untagged or one 802.1Q tag with its VLAN ID
+ * (VLAN 0: untagged or priority-tagged).  A second tag (popping the outer
+ * one would hand the VM an inner VLAN: VLAN hopping) or an 802.1ad S-tag
+ * (delivered untagged it would look like the VM's own VLAN) never does.
+ * Returns 0 or the counter of the reason.
+ */
+static __always_inline __u32 vlan_shape_bad(const struct xvnet_pkt *p,
+					    const struct xvnet_vm *vm)
+{
+	if (p->too_deep || p->n_tags > 1)
+		return XVNET_CNT_VLAN_QINQ;
+	if (p->n_tags && p->outer_tpid != bpf_htons(ETH_P_8021Q))
+		return XVNET_CNT_VLAN_STAG;
+	if (p->key.vlan != vm->vlan)            /* a flow to a VM on another VLAN */
+		return XVNET_CNT_VLAN_OTHER;
+	return 0;
+}
+
 /* 1: deliver to vm_id/queue; 0: return verdict; -1: miss. */
 static __always_inline int flow_lookup(const struct xvnet_pkt *p, __u32 bytes,
 				       __u32 *vm_id, __u32 *queue, int *verdict)
@@ -151,6 +171,14 @@ found:
 	if (!vm || !(vm->flags & XVNET_VM_F_ACTIVE)) {
 		count(XVNET_CNT_QUEUE_NOT_READY);
 		return XDP_DROP;
+	}
+	{
+		__u32 why = vlan_shape_bad(&p, vm);
+
+		if (why) {
+			count(why);
+			return XDP_DROP;
+		}
 	}
 	/* a VM with rules: only installed flows get through (slow path);
 	 * what the rules cannot judge does not get through (docs/security.md) */

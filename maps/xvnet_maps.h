@@ -180,7 +180,10 @@ enum xvnet_rss_type {
 	X(TX_SKB,          "tx_skb",          "VM frames XDP cannot send (GSO, over the MTU): sent by tc") \
 	X(TX_SKB_DROP,     "tx_skb_drop",     "tc: such a frame with no way on (target gone, bad tag)") \
 	X(FRAG_NO_FIRST,   "frag_no_first",   "later fragment, VM with rules, its first fragment not let through: dropped") \
-	X(RULES_EXT_LIMIT, "rules_ext_limit", "IPv6 ext. chain beyond the walk, VM with rules: dropped")
+	X(RULES_EXT_LIMIT, "rules_ext_limit", "IPv6 ext. chain beyond the walk, VM with rules: dropped") \
+	X(VLAN_QINQ,       "vlan_qinq",       "two or more VLAN tags for a VM: dropped") \
+	X(VLAN_STAG,       "vlan_stag",       "an 802.1ad (S-)tag for a VM: dropped") \
+	X(VLAN_OTHER,      "vlan_other",      "a flow's VM on another VLAN than the frame's: dropped")
 
 enum xvnet_counter {
 #define XVNET_X_ENUM(e, name, desc) XVNET_CNT_##e,

@@ -68,7 +68,8 @@ static const int outcome[] = {
 	XVNET_CNT_NO_VM, XVNET_CNT_FLOOD, XVNET_CNT_MALFORMED,
 	XVNET_CNT_QUEUE_NOT_READY, XVNET_CNT_META_FAIL, XVNET_CNT_VLAN_POP_FAIL,
 	XVNET_CNT_SLOW_PATH, XVNET_CNT_SLOW_PATH_FULL, XVNET_CNT_FRAG_NO_FIRST,
-	XVNET_CNT_RULES_EXT_LIMIT,
+	XVNET_CNT_RULES_EXT_LIMIT, XVNET_CNT_VLAN_QINQ, XVNET_CNT_VLAN_STAG,
+	XVNET_CNT_VLAN_OTHER,
 };
 
 /* Expected deltas: EXP([XVNET_CNT_RX] = 1, ...); unnamed counters must not move. */
@@ -403,17 +404,24 @@ struct tagging {
 	int n;
 	__u16 tpid[3], tci[3];
 	__u16 vlan;            /* outer VLAN ID */
+	int refused;           /* 0: the VM's own tag shape; else the counter (issue 16 item 4) */
 };
 
+/* Ingress matches egress: a VM receives only frames of its own tag shape
+ * (untagged or priority-tagged on VLAN 0, one 802.1Q tag with its VLAN ID);
+ * an 802.1ad tag or a second tag never reaches it (docs/security.md G3). */
 static const struct tagging taggings[] = {
-	{ "untagged", 0, { 0 }, { 0 }, 0 },
-	{ "8100", 1, { 0x8100 }, { 100 }, 100 },
-	{ "8100+pcp", 1, { 0x8100 }, { 0xa000 | 100 }, 100 },
-	{ "8100 vid0 (priority tag)", 1, { 0x8100 }, { 0x6000 }, 0 },
-	{ "88a8", 1, { 0x88a8 }, { 300 }, 300 },
-	{ "qinq 88a8/8100", 2, { 0x88a8, 0x8100 }, { 200, 7 }, 200 },
-	{ "qinq 8100/88a8", 2, { 0x8100, 0x88a8 }, { 4094, 1 }, 4094 },
-	{ "qinq 8100/8100", 2, { 0x8100, 0x8100 }, { 5, 6 }, 5 },
+	{ "untagged", 0, { 0 }, { 0 }, 0, 0 },
+	{ "8100", 1, { 0x8100 }, { 100 }, 100, 0 },
+	{ "8100+pcp", 1, { 0x8100 }, { 0xa000 | 100 }, 100, 0 },
+	{ "8100 vid0 (priority tag)", 1, { 0x8100 }, { 0x6000 }, 0, 0 },
+	{ "88a8", 1, { 0x88a8 }, { 300 }, 300, XVNET_CNT_VLAN_STAG },
+	{ "qinq 88a8/8100", 2, { 0x88a8, 0x8100 }, { 200, 7 }, 200, XVNET_CNT_VLAN_QINQ },
+	{ "qinq 8100/88a8", 2, { 0x8100, 0x88a8 }, { 4094, 1 }, 4094, XVNET_CNT_VLAN_QINQ },
+	{ "qinq 8100/8100", 2, { 0x8100, 0x8100 }, { 5, 6 }, 5, XVNET_CNT_VLAN_QINQ },
+	{ "qinq 8100 10/8100 20", 2, { 0x8100, 0x8100 }, { 10, 20 }, 10, XVNET_CNT_VLAN_QINQ },
+	{ "qinq 8100 0/8100 20", 2, { 0x8100, 0x8100 }, { 0, 20 }, 0, XVNET_CNT_VLAN_QINQ },
+	{ "88a8 vid 0", 1, { 0x88a8 }, { 0 }, 0, XVNET_CNT_VLAN_STAG },
 };
 #define N_TAGGINGS (sizeof(taggings) / sizeof(taggings[0]))
 
@@ -441,6 +449,16 @@ static void unicast_matrix(bool keep_vlan)
 			set_l34(&s, (enum l34)l);
 			snprintf(what, sizeof(what), "%s %s%s", tg->name, l34_name[l],
 				 keep_vlan ? " keep_vlan" : "");
+			if (tg->refused) {
+				__u64 want[XVNET_CNT_MAX] = { [XVNET_CNT_RX] = 1,
+					[XVNET_CNT_NON_IP] = l == ARP ? 1 : 0 };
+
+				want[tg->refused] = 1;
+				send_spec(&F, &s, 0, keep_vlan ? "keep_vlan" : NULL, &x,
+					  XDP_DROP, want, 0, what);
+				check_queue(3, 0, 0, 0, what);
+				continue;
+			}
 			send_spec(&F, &s, 0, keep_vlan ? "keep_vlan" : NULL, &x, XDP_REDIRECT,
 				  EXP([XVNET_CNT_RX] = 1, [XVNET_CNT_DELIVERED] = 1,
 				      [XVNET_CNT_NON_IP] = l == ARP ? 1 : 0),
@@ -985,7 +1003,7 @@ static void test_xsk_deliver_meta(void **state)
 	fd = nrx_xsk_open(veth_if[3], 0, &umem);
 	if (fd < 0)
 		fail_msg("AF_XDP socket on tv3a: %s", strerror(-fd));
-	for (n = 0; n <= 2; n++) {
+	for (n = 0; n <= 1; n++) {   /* the VM's own tag shapes (QinQ: unicast_matrix) */
 		for (l = 0; l < N_L34; l++) {
 			struct pb_spec s = base_spec(MAC0, n, tp, tc);
 			struct xvnet_xsk_meta want_m, got_m;
@@ -1057,7 +1075,7 @@ static void test_skb_path(void **state)
 
 	(void)state;
 	for (k = 0; k < 2; k++) {
-		for (n = 0; n <= 2; n++) {
+		for (n = 0; n <= 1; n++) {   /* the VM's own tag shapes (QinQ: unicast_matrix) */
 			for (l = 0; l < N_L34; l++) {
 				struct xvnet_vm vm = mk_vm(MAC0, n ? 200 : 0, 4, kinds[k],
 							   XVNET_VM_F_ACTIVE | XVNET_VM_F_SKB_PATH,
@@ -1252,7 +1270,7 @@ static void test_flow_deliver_queue(void **state)
 	int l, n;
 
 	(void)state;
-	for (n = 0; n <= 2; n++) {
+	for (n = 0; n <= 1; n++) {   /* the VM's own tag shapes (QinQ: unicast_matrix) */
 		for (l = V4_UDP; l <= V6_ICMP; l++) {
 			struct pb_spec s = base_spec(MAC0, n, tp, tc);
 			struct xvnet_flow_key k;
@@ -1597,7 +1615,10 @@ static void truncations(const struct pb_spec *s, const struct xvnet_vm *vm, cons
 {
 	const __u64 *whole = s->n_ext && s->ext[s->n_ext - 1].type == 44 ?
 		EXP([XVNET_CNT_RX] = 1, [XVNET_CNT_DELIVERED] = 1, [XVNET_CNT_FRAGMENT] = 1) :
+		s->n_tags > 1 ?     /* parsed whole, then refused: not the VM's tag shape */
+		EXP([XVNET_CNT_RX] = 1, [XVNET_CNT_VLAN_QINQ] = 1) :
 		EXP([XVNET_CNT_RX] = 1, [XVNET_CNT_DELIVERED] = 1);
+	__u32 whole_verdict = s->n_tags > 1 ? XDP_DROP : XDP_REDIRECT;
 	struct sent x;
 	size_t full = pb_build(s, x.frame, sizeof(x.frame), NULL), t;
 	char what[96];
@@ -1619,8 +1640,8 @@ static void truncations(const struct pb_spec *s, const struct xvnet_vm *vm, cons
 	}
 	/* the whole frame is fine */
 	snprintf(what, sizeof(what), "%s, whole", name);
-	send_spec(&F, s, 0, NULL, &x, XDP_REDIRECT, whole, 0, what);
-	send_spec(&FP, s, 0, NULL, &x, XDP_REDIRECT, whole, 0, what);
+	send_spec(&F, s, 0, NULL, &x, whole_verdict, whole, 0, what);
+	send_spec(&FP, s, 0, NULL, &x, whole_verdict, whole, 0, what);
 }
 
 static void test_malformed_truncations(void **state)
@@ -1869,14 +1890,14 @@ static void test_vlan_too_deep(void **state)
 		set_l34(&s, (enum l34)l);
 		snprintf(what, sizeof(what), "3 tags, %s, to the VM", l34_name[l]);
 		/*
-		 * Classified by L2 only, so delivered on queue indir[0] (no hash).
+		 * Classified by L2 only, and not the VM's tag shape: dropped
+		 * (vlan_qinq), never delivered with inner tags.
 		 * non_ip: not pinned down by the doc for a third tag (see report).
 		 */
-		send_spec(&F, &s, 0, NULL, &x, XDP_REDIRECT,
-			  EXP([XVNET_CNT_RX] = 1, [XVNET_CNT_DELIVERED] = 1,
+		send_spec(&F, &s, 0, NULL, &x, XDP_DROP,
+			  EXP([XVNET_CNT_RX] = 1, [XVNET_CNT_VLAN_QINQ] = 1,
 			      [XVNET_CNT_VLAN_TOO_DEEP] = 1), ANY(XVNET_CNT_NON_IP), what);
-		check_out_frame(&x, true, what);
-		check_queue(1, vm.rss_indir[0], 1, x.len, what);
+		check_queue(1, vm.rss_indir[0], 0, 0, what);
 		assert_int_equal(nrx_reset(&F, MAX_VM_USED), 0);
 		add_vm(1, &vm, 0);
 
@@ -1902,8 +1923,8 @@ static void test_vlan_too_deep(void **state)
 		s.l3 = PB_L3_NONE;
 		s.ethertype = 0x0800;
 		s.payload_len = 0;
-		send_spec(&F, &s, 0, "bare", &x, XDP_REDIRECT,
-			  EXP([XVNET_CNT_RX] = 1, [XVNET_CNT_DELIVERED] = 1,
+		send_spec(&F, &s, 0, "bare", &x, XDP_DROP,
+			  EXP([XVNET_CNT_RX] = 1, [XVNET_CNT_VLAN_QINQ] = 1,
 			      [XVNET_CNT_VLAN_TOO_DEEP] = 1), ANY(XVNET_CNT_NON_IP),
 			  "3 tags then a bare ethertype 0800 and no header");
 	}
@@ -1921,8 +1942,8 @@ static void test_vlan_too_deep_non_ip_observed(void **state)
 	(void)state;
 	add_vm(1, &vm, 0);
 	set_l34(&s, V4_TCP);
-	send_spec(&F, &s, 0, NULL, &x, XDP_REDIRECT,
-		  EXP([XVNET_CNT_RX] = 1, [XVNET_CNT_DELIVERED] = 1,
+	send_spec(&F, &s, 0, NULL, &x, XDP_DROP,
+		  EXP([XVNET_CNT_RX] = 1, [XVNET_CNT_VLAN_QINQ] = 1,
 		      [XVNET_CNT_VLAN_TOO_DEEP] = 1), ANY(XVNET_CNT_NON_IP),
 		  "3 tags over IPv4/TCP");
 	printf("[ nic_rx ] note: a triple-tagged IPv4 frame counts non_ip += %llu\n",
