@@ -136,10 +136,17 @@ static __always_inline int vm_flood_frame(struct __sk_buff *skb)
 		return TC_ACT_SHOT;
 	if (!(eth->h_dest[0] & 1))
 		return skb_forward(skb, *vm_id);
-	/* A tag outside the data (a container's 8021q device or tc vlan
-	 * action, over a veth): vm_tx could not see it, and clones would
-	 * carry it, so the VM would pick an inner VLAN.  Never the VM's. */
-	if (skb->vlan_present) {
+	/* A tag outside the data: the stack takes the tag of a --keep-vlan
+	 * VM's tagged broadcast (ARP) out before tc ingress, after vm_tx
+	 * checked it was exactly the VM's own; and a tag vm_tx could not see
+	 * (a container's 8021q device or tc vlan action, over a veth).  Only
+	 * one 802.1Q tag with the VM's VLAN ID is its own: that one is taken
+	 * off (the copies get the VM's tag below); any other would make the
+	 * copies carry a VLAN the VM picked. */
+	if (skb->vlan_present &&
+	    (skb->vlan_proto != bpf_htons(ETH_P_8021Q) ||
+	     (skb->vlan_tci & 0x0fff) != vm->vlan || is_vlan_tpid(eth->h_proto) ||
+	     bpf_skb_vlan_pop(skb))) {
 		struct xvnet_vm_tx_stats *vs =
 			bpf_map_lookup_elem(&xvnet_vm_tx_stats, vm_id);
 
