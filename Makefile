@@ -52,7 +52,7 @@ UNIT := $(BUILD)/xvnetd.service
 METRICS_UNIT := $(BUILD)/xvnet-metrics.service
 
 .PHONY: all deps test selftest check check-kernels clean demo bench bench-quick bench-coalesce \
-	install uninstall man FORCE
+	install uninstall man fuzz fuzz-build FORCE
 .SECONDARY:
 all: $(BPF_OBJS) $(SKELS) $(BINS) $(UNIT) $(METRICS_UNIT) $(MANS)
 
@@ -101,6 +101,30 @@ UNIT_SRCS := $(TEST_SRCS) $(LIB_SRCS) $(filter-out loader/main.c,$(LOADER_SRCS))
 $(BUILD)/tests/unit: $(UNIT_SRCS) $(wildcard tests/*.h) $(USER_HDRS) $(SKELS) $(TEST_SKELS) \
 		$(BUILD)/include/xv_version.h | $(BUILD)/tests
 	$(CC) $(CFLAGS) $(SAN_FLAGS) $(UNIT_SRCS) -o $@ $(USER_LIBS) -lcmocka
+
+# libFuzzer targets (tests/fuzz/, docs/security.md "Fuzzing"): clang with
+# -fsanitize=fuzzer, each linked with the code it exercises.  `make fuzz`
+# runs each for FUZZ_SECONDS; `make check` runs each for a few seconds on
+# the committed corpus (scripts/fuzz.sh; SKIP when libFuzzer is missing).
+FUZZ_SECONDS ?= 60
+FUZZ_CC      ?= clang
+FUZZ_FLAGS   := -g -O1 -std=gnu11 -Wall -Wextra -Werror -I. -I$(BUILD)/include \
+                -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+FUZZ_NAMES   := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BINS    := $(patsubst %,$(BUILD)/fuzz/%,$(FUZZ_NAMES))
+FUZZ_DAEMON  := $(filter-out loader/main.c,$(LOADER_SRCS)) $(LIB_SRCS)
+$(BUILD)/fuzz:
+	mkdir -p $@
+$(BUILD)/fuzz/fuzz_values: tests/fuzz/fuzz_values.c lib/parse.c $(USER_HDRS) | $(BUILD)/fuzz
+	$(FUZZ_CC) $(FUZZ_FLAGS) $< lib/parse.c -o $@
+$(BUILD)/fuzz/fuzz_frame: tests/fuzz/fuzz_frame.c lib/spoof.c $(USER_HDRS) | $(BUILD)/fuzz
+	$(FUZZ_CC) $(FUZZ_FLAGS) $< lib/spoof.c -o $@
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_DAEMON) $(USER_HDRS) $(SKELS) \
+		$(BUILD)/include/xv_version.h | $(BUILD)/fuzz
+	$(FUZZ_CC) $(FUZZ_FLAGS) $< $(FUZZ_DAEMON) -o $@ $(USER_LIBS)
+fuzz-build: $(FUZZ_BINS)
+fuzz:
+	BUILD=$(BUILD) bash scripts/fuzz.sh $(FUZZ_SECONDS)
 
 test: all $(BUILD)/tests/unit
 	$(BUILD)/tests/unit

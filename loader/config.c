@@ -129,7 +129,7 @@ static int parse_id(const char *key, const char *val, char *text, uint32_t *id,
 	bool user = key[0] == 'o';
 	unsigned long v;
 
-	if (strlen(val) > XV_USER_MAX || !val[0])
+	if (strlen(val) > XV_USER_MAX || !val[0] || !xv_config_token_ok(val))
 		return ERR("%s: '%.64s' is not a %s name or number", key, val,
 			   user ? "user" : "group");
 	if (val[strspn(val, "0123456789")] == '\0') {
@@ -157,7 +157,7 @@ static int parse_netns(const char *s, char *out, char *err, size_t errlen)
 {
 	size_t n = s ? strlen(s) : 0;
 
-	if (n == 0 || n > XV_NETNS_MAX || strchr(s, '/') ||
+	if (n == 0 || n > XV_NETNS_MAX || strchr(s, '/') || !xv_config_token_ok(s) ||
 	    strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
 		return ERR("netns: '%.64s' is not a network namespace name",
 			   s ? s : "");

@@ -467,8 +467,13 @@ int netdev_check_port(const struct vm_conf *vm, char *err, size_t errlen)
 	if (vm->port_kind == XVNET_PORT_VETH && !netns_exists(vm->netns))
 		return ERR("netns: '%s' does not exist (create it first: ip netns"
 			   " add %s)", vm->netns, vm->netns);
+	/* a device without a driver name (lo, some virtual devices) is no
+	 * port either: refused here, before anything touches it */
 	if (netdev_driver(vm->ifname, drv, sizeof(drv)))
-		return 0;       /* will be created */
+		return if_nametoindex(vm->ifname) ?
+			ERR("ifname: '%s' exists and is not a %s", vm->ifname,
+			    vm->port_kind == XVNET_PORT_TAP ? "tap" : "veth") :
+			0;      /* will be created */
 	if (vm->port_kind != XVNET_PORT_TAP && strcmp(drv, "veth") != 0)
 		return ERR("ifname: '%s' exists and is not a veth", vm->ifname);
 	if (vm->port_kind == XVNET_PORT_TAP) {

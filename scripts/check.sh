@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# `make check`: unit tests, then end-to-end selftests; one closing line for
-# both so CI reads the whole result.
+# `make check`: unit tests, the fuzz targets briefly, then end-to-end
+# selftests; one closing line for all so CI reads the whole result.
 set -uo pipefail
 build=${BUILD:-build}
 log=$(mktemp)
@@ -8,6 +8,8 @@ trap 'rm -f "$log"' EXIT
 
 status=0
 "$build/tests/unit" 2>&1 | tee "$log" || status=1
+# the fuzz targets, a few seconds each on their committed corpus
+BUILD=$build bash scripts/fuzz.sh "${FUZZ_CHECK_SECONDS:-3}" 2>&1 | tee -a "$log" || status=1
 if [ -f selftests/run.sh ]; then
 	bash selftests/run.sh 2>&1 | tee -a "$log" || status=1
 fi
