@@ -91,6 +91,11 @@ $(BUILD)/bin/xvnet-trafgen: tools/xvnet-trafgen.c tools/trafgen/af_packet.c lib/
 		tools/trafgen/af_packet.h lib/features.h tools/trafgen_flow.h $(SKELS) | $(BUILD)/bin
 	$(CC) $(CFLAGS) tools/xvnet-trafgen.c tools/trafgen/af_packet.c lib/features.c -o $@ $(LDLIBS)
 
+# nic_rx against the trivial redirect by test runs (probes the data path as xvnetd)
+$(BUILD)/bin/xvnet-costbench: tools/xvnet-costbench.c lib/features.c lib/features.h $(BPF_HDRS) \
+		$(SKELS) | $(BUILD)/bin
+	$(CC) $(CFLAGS) tools/xvnet-costbench.c lib/features.c -o $@ $(LDLIBS)
+
 # the xsk consumer reads xvnetd's JSON replies
 $(BUILD)/bin/xvnet-xskdump: tools/xvnet-xskdump.c lib/coalesce.c lib/coalesce.h maps/xvnet_maps.h | $(BUILD)/bin
 	$(CC) $(CFLAGS) $< lib/coalesce.c -o $@ -ljson-c
@@ -153,7 +158,7 @@ $(BUILD)/man/%: docs/man/%.scd | $(BUILD)/man
 # list, so that `make uninstall` removes exactly what was installed.  The
 # test and benchmark tools go to lib/xvnet (not on PATH); the xsk consumer
 # is a user's command.
-TEST_TOOLS := xvnet-trafgen xvnet-tapread xvnet-xdpsink xvnet-flowfill
+TEST_TOOLS := xvnet-trafgen xvnet-tapread xvnet-xdpsink xvnet-flowfill xvnet-xdpswap xvnet-costbench
 DOCS       := README.md $(wildcard docs/*.md)
 INSTALLS := \
 	0755:$(BUILD)/bin/xvnetd:sbin/xvnetd \
