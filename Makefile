@@ -96,6 +96,10 @@ $(BUILD)/bin/xvnet-costbench: tools/xvnet-costbench.c lib/features.c lib/feature
 		$(SKELS) | $(BUILD)/bin
 	$(CC) $(CFLAGS) tools/xvnet-costbench.c lib/features.c -o $@ $(LDLIBS)
 
+# the tap reader reads with read() or io_uring (Debian's liburing-dev)
+$(BUILD)/bin/xvnet-tapread: tools/xvnet-tapread.c bpf/sinkflow.h | $(BUILD)/bin
+	$(CC) $(CFLAGS) $< -o $@ -luring -lpthread
+
 # the xsk consumer reads xvnetd's JSON replies
 $(BUILD)/bin/xvnet-xskdump: tools/xvnet-xskdump.c lib/coalesce.c lib/coalesce.h maps/xvnet_maps.h | $(BUILD)/bin
 	$(CC) $(CFLAGS) $< lib/coalesce.c -o $@ -ljson-c
