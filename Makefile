@@ -131,7 +131,10 @@ check-kernels: all $(BUILD)/tests/unit
 clean:
 	rm -rf $(BUILD)
 
-# Benchmarks: never timed tests.  bench-quick is for development (< 1 min).
+# Benchmarks: never timed tests.  Each compared pair in interleaved rounds
+# (docs/PERFORMANCE.md).  CPU heavy: run them under the machine-wide lock
+# that QEMU tests take too, `flock /tmp/xvnet-qemu.lock make bench`.
+# bench: ~12 min (coalescing included); bench-quick: < 2 min, for development.
 bench: all
 	bash selftests/bench/bench.sh
 	bash selftests/bench/coalesce.sh
@@ -140,7 +143,9 @@ bench-coalesce: all
 	bash selftests/bench/coalesce.sh
 
 bench-quick: all
-	REPS=1 WARM=0.5 DUR=1 SCALING=0 OUT=$(BUILD)/bench/results.json bash selftests/bench/bench.sh
+	ROUNDS=3 DUR=1 WARM=0.3 PAIRS="veth flows tap xsk" FLOWS="1 100000" CP=0 \
+		COST_ARGS="--rounds 3 --repeat 500000 --single 20000 --configs 1vm,1vm-single,flows-1,xsk" \
+		OUT=$(BUILD)/bench/results.json bash selftests/bench/bench.sh
 
 # The systemd unit, with the paths of this PREFIX (a unit installed under
 # /usr/local must start /usr/local/sbin/xvnetd).

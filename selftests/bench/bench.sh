@@ -136,7 +136,9 @@ cpu_snap() {
 # ksoftirqd there.  Without CONFIG_IRQ_TIME_ACCOUNTING (this kernel) the
 # VM side's NAPI polls that the forwarding raises run in the NAPI thread's
 # context and count as its run time; foreign tasks on RX_CPU do not.
-fwd_pids() { { pgrep "^napi/$NIC-"; pgrep -x "ksoftirqd/$RX_CPU"; } | tr '\n' ' '; }
+# FWD_EXTRA_PIDS: more (OVS's PMD threads).
+FWD_EXTRA_PIDS=""
+fwd_pids() { { pgrep "^napi/$NIC-"; pgrep -x "ksoftirqd/$RX_CPU"; } | tr '\n' ' '; echo "$FWD_EXTRA_PIDS"; }
 # fwd_snap PIDS: their summed run time in ns (/proc/PID/schedstat)
 fwd_snap() {
 	local p t n=0
@@ -212,8 +214,8 @@ arm_use() {
 	trivial) p=triv_devmap ;;
 	trivial-xsk) p=triv_xsk ;;
 	bridge) p=triv_pass ;;
-	ovs) ovs_arm_on; return ;;
-	xvnet-restart) xvnet_arm_on; return ;;
+	ovs) ovs_arm_on || fail "ovs: $OVS_SKIP"; sleep 0.5; return ;;
+	xvnet-restart) xvnet_arm_on; sleep 0.5; return ;;
 	*) fail "unknown arm $1" ;;
 	esac
 	"$XV_BIN/xvnet-xdpswap" use --pin-dir "$PIN" "$SWAP/$p" || fail "swap to $1"
