@@ -295,7 +295,7 @@ nic_drops() {
 # ---- pairs -------------------------------------------------------------------
 # veth port, 1 VM; then the flow cache with FLOWS flows (same VM, same run)
 xvnet_veth_setup() {
-	xvnetd_start "${1:-flow-max 2097152}"
+	xvnetd_start "flow-max 2097152"   # room for the flows pair's 1M
 	"${CTL[@]}" vm add vm1 --mac "$VM_MAC" --port veth --netns "$V" --peer-ifname eth1 >/dev/null \
 		|| fail "vm add (veth) refused"
 	VMH_IF=$(vm_ifname vm1)

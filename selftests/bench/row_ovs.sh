@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# shellcheck disable=SC2034  # STATS, DROPS, FWD_EXTRA_PIDS: read by bench.sh
 # Open vSwitch pairs for bench.sh (sourced by it): xvnet against the peer a
 # user would pick for fast VM networking without SR-IOV, OVS's userspace
 # datapath with an AF_XDP NIC port, on the same NIC, port kind and consumer.
@@ -292,7 +293,7 @@ ovs_pair() {
 		return 0
 	fi
 	ovs_arm_off
-	pair "$name" xvnet-restart ovs ",\"port\":\"$kind\",\"vms\":1,\"ovs_version\":\"$OVS_VERSION\",\"ovs_nic_xdp_mode\":\"$OVS_NIC_MODE\",\"ovs_pmd_cpu\":$OVS_PMD_CPU,\"ovs_flows\":\"in_port\""
+	pair "$name" xvnet-restart ovs ",\"port\":\"$kind\",\"vms\":1,\"ovs_version\":\"$OVS_VERSION\",\"ovs_nic_xdp_mode\":\"$OVS_NIC_MODE\",\"ovs_pmd_cpu\":$OVS_PMD_CPU,\"ovs_flows\":\"in_port\",\"ovs_vm_port\":\"$OVS_VM_MODE\""
 	xvnet_arm_off
 	ovs_arm_off
 	OVS_KIND=""
