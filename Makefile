@@ -91,6 +91,15 @@ $(BUILD)/bin/xvnet-trafgen: tools/xvnet-trafgen.c tools/trafgen/af_packet.c lib/
 		tools/trafgen/af_packet.h lib/features.h tools/trafgen_flow.h $(SKELS) | $(BUILD)/bin
 	$(CC) $(CFLAGS) tools/xvnet-trafgen.c tools/trafgen/af_packet.c lib/features.c -o $@ $(LDLIBS)
 
+# nic_rx against the trivial redirect by test runs (probes the data path as xvnetd)
+$(BUILD)/bin/xvnet-costbench: tools/xvnet-costbench.c lib/features.c lib/features.h $(BPF_HDRS) \
+		$(SKELS) | $(BUILD)/bin
+	$(CC) $(CFLAGS) tools/xvnet-costbench.c lib/features.c -o $@ $(LDLIBS)
+
+# the tap reader reads with read() or io_uring (Debian's liburing-dev)
+$(BUILD)/bin/xvnet-tapread: tools/xvnet-tapread.c bpf/sinkflow.h | $(BUILD)/bin
+	$(CC) $(CFLAGS) $< -o $@ -luring -lpthread
+
 # the xsk consumer reads xvnetd's JSON replies
 $(BUILD)/bin/xvnet-xskdump: tools/xvnet-xskdump.c lib/coalesce.c lib/coalesce.h maps/xvnet_maps.h | $(BUILD)/bin
 	$(CC) $(CFLAGS) $< lib/coalesce.c -o $@ -ljson-c
@@ -146,7 +155,10 @@ check-kernels: all $(BUILD)/tests/unit
 clean:
 	rm -rf $(BUILD)
 
-# Benchmarks: never timed tests.  bench-quick is for development (< 1 min).
+# Benchmarks: never timed tests.  Each compared pair in interleaved rounds
+# (docs/PERFORMANCE.md).  CPU heavy: run them under the machine-wide lock
+# that QEMU tests take too, `flock /tmp/xvnet-qemu.lock make bench`.
+# bench: ~12 min (coalescing included); bench-quick: < 2 min, for development.
 bench: all
 	bash selftests/bench/bench.sh
 	bash selftests/bench/coalesce.sh
@@ -155,7 +167,9 @@ bench-coalesce: all
 	bash selftests/bench/coalesce.sh
 
 bench-quick: all
-	REPS=1 WARM=0.5 DUR=1 SCALING=0 OUT=$(BUILD)/bench/results.json bash selftests/bench/bench.sh
+	ROUNDS=3 DUR=1 WARM=0.3 PAIRS="veth flows tap xsk" FLOWS="1 100000" CP=0 \
+		COST_ARGS="--rounds 3 --repeat 500000 --single 20000 --configs 1vm,1vm-single,flows-1,xsk" \
+		OUT=$(BUILD)/bench/results.json bash selftests/bench/bench.sh
 
 # The systemd unit, with the paths of this PREFIX (a unit installed under
 # /usr/local must start /usr/local/sbin/xvnetd).
@@ -177,7 +191,7 @@ $(BUILD)/man/%: docs/man/%.scd | $(BUILD)/man
 # list, so that `make uninstall` removes exactly what was installed.  The
 # test and benchmark tools go to lib/xvnet (not on PATH); the xsk consumer
 # is a user's command.
-TEST_TOOLS := xvnet-trafgen xvnet-tapread xvnet-xdpsink xvnet-flowfill
+TEST_TOOLS := xvnet-trafgen xvnet-tapread xvnet-xdpsink xvnet-flowfill xvnet-xdpswap xvnet-costbench
 DOCS       := README.md $(wildcard docs/*.md)
 INSTALLS := \
 	0755:$(BUILD)/bin/xvnetd:sbin/xvnetd \

@@ -14,6 +14,7 @@ PACKAGES=(
 	libclang-rt-14-dev                    # sanitizer runtimes for clang
 	iproute2 ethtool iperf3 tcpdump       # selftests
 	gnuplot-nox                           # benchmark plots
+	liburing-dev                          # xvnet-tapread --io uring (bench tap reader)
 	python3 python3-scapy                 # crafted frames in selftests
 	python3-prometheus-client             # selftests parse `stats --prometheus`
 	bash-completion                       # selftests try xvnetctl's completion
