@@ -52,7 +52,7 @@ UNIT := $(BUILD)/xvnetd.service
 METRICS_UNIT := $(BUILD)/xvnet-metrics.service
 
 .PHONY: all deps test selftest check check-kernels clean demo bench bench-quick bench-coalesce \
-	install uninstall man FORCE
+	install uninstall man fuzz fuzz-build FORCE
 .SECONDARY:
 all: $(BPF_OBJS) $(SKELS) $(BINS) $(UNIT) $(METRICS_UNIT) $(MANS)
 
@@ -95,6 +95,15 @@ $(BUILD)/bin/xvnet-trafgen: tools/xvnet-trafgen.c tools/trafgen/af_packet.c lib/
 $(BUILD)/bin/xvnet-seqgen $(BUILD)/bin/xvnet-seqrecv: $(BUILD)/bin/%: tools/%.c tools/seq_proto.h | $(BUILD)/bin
 	$(CC) $(CFLAGS) $< -o $@
 
+# nic_rx against the trivial redirect by test runs (probes the data path as xvnetd)
+$(BUILD)/bin/xvnet-costbench: tools/xvnet-costbench.c lib/features.c lib/features.h $(BPF_HDRS) \
+		$(SKELS) | $(BUILD)/bin
+	$(CC) $(CFLAGS) tools/xvnet-costbench.c lib/features.c -o $@ $(LDLIBS)
+
+# the tap reader reads with read() or io_uring (Debian's liburing-dev)
+$(BUILD)/bin/xvnet-tapread: tools/xvnet-tapread.c bpf/sinkflow.h | $(BUILD)/bin
+	$(CC) $(CFLAGS) $< -o $@ -luring -lpthread
+
 # the xsk consumer reads xvnetd's JSON replies
 $(BUILD)/bin/xvnet-xskdump: tools/xvnet-xskdump.c lib/coalesce.c lib/coalesce.h maps/xvnet_maps.h | $(BUILD)/bin
 	$(CC) $(CFLAGS) $< lib/coalesce.c -o $@ -ljson-c
@@ -105,6 +114,30 @@ UNIT_SRCS := $(TEST_SRCS) $(LIB_SRCS) $(filter-out loader/main.c,$(LOADER_SRCS))
 $(BUILD)/tests/unit: $(UNIT_SRCS) $(wildcard tests/*.h) $(USER_HDRS) $(SKELS) $(TEST_SKELS) \
 		$(BUILD)/include/xv_version.h | $(BUILD)/tests
 	$(CC) $(CFLAGS) $(SAN_FLAGS) $(UNIT_SRCS) -o $@ $(USER_LIBS) -lcmocka
+
+# libFuzzer targets (tests/fuzz/, docs/security.md "Fuzzing"): clang with
+# -fsanitize=fuzzer, each linked with the code it exercises.  `make fuzz`
+# runs each for FUZZ_SECONDS; `make check` runs each for a few seconds on
+# the committed corpus (scripts/fuzz.sh; SKIP when libFuzzer is missing).
+FUZZ_SECONDS ?= 60
+FUZZ_CC      ?= clang
+FUZZ_FLAGS   := -g -O1 -std=gnu11 -Wall -Wextra -Werror -I. -I$(BUILD)/include \
+                -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+FUZZ_NAMES   := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BINS    := $(patsubst %,$(BUILD)/fuzz/%,$(FUZZ_NAMES))
+FUZZ_DAEMON  := $(filter-out loader/main.c,$(LOADER_SRCS)) $(LIB_SRCS)
+$(BUILD)/fuzz:
+	mkdir -p $@
+$(BUILD)/fuzz/fuzz_values: tests/fuzz/fuzz_values.c lib/parse.c $(USER_HDRS) | $(BUILD)/fuzz
+	$(FUZZ_CC) $(FUZZ_FLAGS) $< lib/parse.c -o $@
+$(BUILD)/fuzz/fuzz_frame: tests/fuzz/fuzz_frame.c lib/spoof.c $(USER_HDRS) | $(BUILD)/fuzz
+	$(FUZZ_CC) $(FUZZ_FLAGS) $< lib/spoof.c -o $@
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_DAEMON) $(USER_HDRS) $(SKELS) \
+		$(BUILD)/include/xv_version.h | $(BUILD)/fuzz
+	$(FUZZ_CC) $(FUZZ_FLAGS) $< $(FUZZ_DAEMON) -o $@ $(USER_LIBS)
+fuzz-build: $(FUZZ_BINS)
+fuzz:
+	BUILD=$(BUILD) bash scripts/fuzz.sh $(FUZZ_SECONDS)
 
 test: all $(BUILD)/tests/unit
 	$(BUILD)/tests/unit
@@ -126,7 +159,10 @@ check-kernels: all $(BUILD)/tests/unit
 clean:
 	rm -rf $(BUILD)
 
-# Benchmarks: never timed tests.  bench-quick is for development (< 1 min).
+# Benchmarks: never timed tests.  Each compared pair in interleaved rounds
+# (docs/PERFORMANCE.md).  CPU heavy: run them under the machine-wide lock
+# that QEMU tests take too, `flock /tmp/xvnet-qemu.lock make bench`.
+# bench: ~12 min (coalescing included); bench-quick: < 2 min, for development.
 bench: all
 	bash selftests/bench/bench.sh
 	bash selftests/bench/coalesce.sh
@@ -135,7 +171,9 @@ bench-coalesce: all
 	bash selftests/bench/coalesce.sh
 
 bench-quick: all
-	REPS=1 WARM=0.5 DUR=1 SCALING=0 OUT=$(BUILD)/bench/results.json bash selftests/bench/bench.sh
+	ROUNDS=3 DUR=1 WARM=0.3 PAIRS="veth flows tap xsk" FLOWS="1 100000" CP=0 \
+		COST_ARGS="--rounds 3 --repeat 500000 --single 20000 --configs 1vm,1vm-single,flows-1,xsk" \
+		OUT=$(BUILD)/bench/results.json bash selftests/bench/bench.sh
 
 # The systemd unit, with the paths of this PREFIX (a unit installed under
 # /usr/local must start /usr/local/sbin/xvnetd).
@@ -157,7 +195,7 @@ $(BUILD)/man/%: docs/man/%.scd | $(BUILD)/man
 # list, so that `make uninstall` removes exactly what was installed.  The
 # test and benchmark tools go to lib/xvnet (not on PATH); the xsk consumer
 # is a user's command.
-TEST_TOOLS := xvnet-trafgen xvnet-tapread xvnet-xdpsink xvnet-flowfill
+TEST_TOOLS := xvnet-trafgen xvnet-tapread xvnet-xdpsink xvnet-flowfill xvnet-xdpswap xvnet-costbench
 DOCS       := README.md $(wildcard docs/*.md)
 INSTALLS := \
 	0755:$(BUILD)/bin/xvnetd:sbin/xvnetd \
@@ -180,6 +218,7 @@ install: all
 	@set -e; for e in $(INSTALLS); do \
 		m=$${e%%:*}; r=$${e#*:}; src=$${r%%:*}; dst=$(DESTDIR)$(PREFIX)/$${r#*:}; \
 		echo "install $$src $$dst"; install -D -m $$m $$src $$dst; done
+	@if [ -e $(DESTDIR)/etc/libvirt/hooks/qemu ] && ! grep -q xvnet-hook $(DESTDIR)/etc/libvirt/hooks/qemu; then echo "install: $(DESTDIR)/etc/libvirt/hooks/qemu is another hook: left as is; xvnet's is scripts/libvirt-hook-qemu (docs/vmm.md)" >&2; else echo "install scripts/libvirt-hook-qemu $(DESTDIR)/etc/libvirt/hooks/qemu"; install -D -m 0755 scripts/libvirt-hook-qemu $(DESTDIR)/etc/libvirt/hooks/qemu; fi
 
 uninstall:
 	@for e in $(INSTALLS); do \
@@ -187,3 +226,4 @@ uninstall:
 		[ -e $$dst ] && echo "rm $$dst"; rm -f $$dst; done; \
 	for d in $(INSTALL_DIRS); do \
 		rmdir $(DESTDIR)$(PREFIX)/$$d 2>/dev/null || true; done
+	@! grep -qs xvnet-hook $(DESTDIR)/etc/libvirt/hooks/qemu || { echo "rm $(DESTDIR)/etc/libvirt/hooks/qemu"; rm -f $(DESTDIR)/etc/libvirt/hooks/qemu; }

@@ -65,17 +65,19 @@ static __always_inline int nic_flood_frame(struct __sk_buff *skb)
 	void *data = (void *)(long)skb->data;
 	void *data_end = (void *)(long)skb->data_end;
 	struct ethhdr *eth = data;
-	__be16 tpid = 0;
+	__be16 tpid = 0, inner = 0;
 	__u16 tci = 0;
 	__u32 vlan;
 
 	if ((void *)(eth + 1) > data_end || !(eth->h_dest[0] & 1))
 		return TC_ACT_OK;
 
-	/* the NIC may have taken the tag out already (rx-vlan offload) */
+	/* the NIC may have taken the tag out already (rx-vlan offload), and
+	 * the stack does before tc ingress anyway */
 	if (skb->vlan_present) {
 		tpid = skb->vlan_proto;
 		tci = skb->vlan_tci;
+		inner = eth->h_proto;
 	} else if (is_vlan_tpid(eth->h_proto)) {
 		struct vlan_tag *tag = (void *)(eth + 1);
 
@@ -83,10 +85,22 @@ static __always_inline int nic_flood_frame(struct __sk_buff *skb)
 			return TC_ACT_OK;
 		tpid = eth->h_proto;
 		tci = bpf_ntohs(tag->tci);
+		inner = tag->next_proto;
 	}
 	vlan = tci & 0x0fff;
 	if (!bpf_map_lookup_elem(&xvnet_flood_count, &vlan))
 		return TC_ACT_OK;
+	/* as nic_rx for unicast: only a VM's own tag shape reaches VMs (one
+	 * 802.1Q tag); a copy of a QinQ frame would carry the inner tag into
+	 * the VM, an S-tag frame would look like the VM's VLAN */
+	if (tpid && is_vlan_tpid(inner)) {
+		count(XVNET_CNT_VLAN_QINQ);
+		return TC_ACT_OK;
+	}
+	if (tpid && tpid != bpf_htons(ETH_P_8021Q)) {
+		count(XVNET_CNT_VLAN_STAG);
+		return TC_ACT_OK;
+	}
 	if (tpid && bpf_skb_vlan_pop(skb)) {
 		count(XVNET_CNT_VLAN_POP_FAIL);
 		return TC_ACT_OK;
@@ -122,10 +136,17 @@ static __always_inline int vm_flood_frame(struct __sk_buff *skb)
 		return TC_ACT_SHOT;
 	if (!(eth->h_dest[0] & 1))
 		return skb_forward(skb, *vm_id);
-	/* A tag outside the data (a container's 8021q device or tc vlan
-	 * action, over a veth): vm_tx could not see it, and clones would
-	 * carry it, so the VM would pick an inner VLAN.  Never the VM's. */
-	if (skb->vlan_present) {
+	/* A tag outside the data: the stack takes the tag of a --keep-vlan
+	 * VM's tagged broadcast (ARP) out before tc ingress, after vm_tx
+	 * checked it was exactly the VM's own; and a tag vm_tx could not see
+	 * (a container's 8021q device or tc vlan action, over a veth).  Only
+	 * one 802.1Q tag with the VM's VLAN ID is its own: that one is taken
+	 * off (the copies get the VM's tag below); any other would make the
+	 * copies carry a VLAN the VM picked. */
+	if (skb->vlan_present &&
+	    (skb->vlan_proto != bpf_htons(ETH_P_8021Q) ||
+	     (skb->vlan_tci & 0x0fff) != vm->vlan || is_vlan_tpid(eth->h_proto) ||
+	     bpf_skb_vlan_pop(skb))) {
 		struct xvnet_vm_tx_stats *vs =
 			bpf_map_lookup_elem(&xvnet_vm_tx_stats, vm_id);
 

@@ -53,6 +53,22 @@ struct {
 } xvnet_sp_budget SEC(".maps");
 
 struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, XVNET_REDIRECT_ERR_MAX);
+	__type(key, struct xvnet_redirect_err_key);
+	__type(value, __u64);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xvnet_redirect_err SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, XVNET_FRAGS_MAX);
+	__type(key, struct xvnet_frag_key);
+	__type(value, struct xvnet_frag);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xvnet_frags SEC(".maps");
+
+struct {
 	__uint(type, BPF_MAP_TYPE_DEVMAP);
 	__uint(max_entries, XVNET_MAX_VMS);
 	__type(key, __u32);

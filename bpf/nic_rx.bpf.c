@@ -24,6 +24,8 @@
 #include "bpf/flood.h"
 #include "bpf/slowpath.h"
 #include "bpf/flowcache.h"
+#include "bpf/redirect_err.h"
+#include "bpf/frag.h"
 #include "bpf/vm_tx.h"
 
 /* Load-time policy (skeleton .rodata): pass malformed frames to the host? */
@@ -45,6 +47,26 @@ static __always_inline void mark(const struct xvnet_pkt *p)
 		count(XVNET_CNT_VLAN_TOO_DEEP);
 	if (!p->ip_version)
 		count(XVNET_CNT_NON_IP);
+}
+
+/*
+ * Ingress matches egress (vm_tx_check, bpf/spoof.h): a VM receives only
+ * frames of its own tag shape, untagged or one 802.1Q tag with its VLAN ID
+ * (VLAN 0: untagged or priority-tagged).  A second tag (popping the outer
+ * one would hand the VM an inner VLAN: VLAN hopping) or an 802.1ad S-tag
+ * (delivered untagged it would look like the VM's own VLAN) never does.
+ * Returns 0 or the counter of the reason.
+ */
+static __always_inline __u32 vlan_shape_bad(const struct xvnet_pkt *p,
+					    const struct xvnet_vm *vm)
+{
+	if (p->too_deep || p->n_tags > 1)
+		return XVNET_CNT_VLAN_QINQ;
+	if (p->n_tags && p->outer_tpid != bpf_htons(ETH_P_8021Q))
+		return XVNET_CNT_VLAN_STAG;
+	if (p->key.vlan != vm->vlan)            /* a flow to a VM on another VLAN */
+		return XVNET_CNT_VLAN_OTHER;
+	return 0;
 }
 
 /* 1: deliver to vm_id/queue; 0: return verdict; -1: miss. */
@@ -81,18 +103,34 @@ static __always_inline int nic_rx_frame(struct xdp_md *ctx, const int from)
 	struct xvnet_pkt p = {};
 	struct xvnet_vm *vm;
 	__u32 vm_id, queue = XVNET_QUEUE_RSS;
-	int verdict, from_flow = 0;
+	int verdict, from_flow = 0, from_frag = 0;
 
 	count(XVNET_CNT_RX);
 	if (parse_frame(data, data_end, &p) != PARSE_OK)
 		return malformed();
 	mark(&p);
 
+	/* a later fragment of a datagram whose first fragment a VM with rules
+	 * let through goes where that one went (bpf/frag.h) */
+	if (p.frag_later) {
+		struct xvnet_frag *e = frag_find(&p, p.key.vlan, XVNET_DIR_IN);
+
+		if (e) {
+			vm_id = e->vm_id;
+			queue = e->queue;
+			from_frag = 1;
+			goto found;
+		}
+	}
+
 	if (p.ip_version) {
 		int hit = flow_lookup(&p, bytes, &vm_id, &queue, &verdict);
 
-		if (hit == 0)
+		if (hit == 0) {
+			if (p.frag_first)
+				frag_forget(&p, p.key.vlan, XVNET_DIR_IN);
 			return verdict;
+		}
 		if (hit == 1) {
 			from_flow = 1;
 			goto found;
@@ -125,9 +163,33 @@ found:
 		count(XVNET_CNT_QUEUE_NOT_READY);
 		return XDP_DROP;
 	}
-	/* a VM with rules: only installed flows get through (slow path) */
-	if ((vm->flags & XVNET_VM_F_HAS_RULES) && !from_flow && p.ip_version)
-		return slow_path(ctx, &p.key, vm_id, XVNET_DIR_IN, bytes);
+	{
+		__u32 why = vlan_shape_bad(&p, vm);
+
+		if (why) {
+			count(why);
+			return XDP_DROP;
+		}
+	}
+	/* a VM with rules: only installed flows get through (slow path);
+	 * what the rules cannot judge does not get through (docs/security.md) */
+	if ((vm->flags & XVNET_VM_F_HAS_RULES) && p.ip_version && !from_frag) {
+		if (p.ext_limit) {
+			count(XVNET_CNT_RULES_EXT_LIMIT);
+			return XDP_DROP;
+		}
+		if (p.frag_later) {
+			count(XVNET_CNT_FRAG_NO_FIRST);
+			return XDP_DROP;
+		}
+		if (!from_flow) {
+			if (p.frag_first)
+				frag_forget(&p, p.key.vlan, XVNET_DIR_IN);
+			return slow_path(ctx, &p.key, vm_id, XVNET_DIR_IN, bytes);
+		}
+		if (p.frag_first)
+			frag_remember(&p, p.key.vlan, XVNET_DIR_IN, vm_id, queue);
+	}
 	return deliver(ctx, vm, vm_id, queue, &p, bytes, from);
 }
 
@@ -234,6 +296,15 @@ SEC("socket")
 int tap_steer(struct __sk_buff *skb)
 {
 	return tap_steer_queue(skb);
+}
+
+/* Failed redirects, per VM and reason (bpf/redirect_err.h). */
+SEC("tp_btf/xdp_redirect_err")
+int redirect_err(__u64 *ctx)
+{
+	redirect_err_count((const struct net_device *)ctx[0], (int)ctx[3],
+			   (__u32)ctx[5], (__u32)ctx[6]);
+	return 0;
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

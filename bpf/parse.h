@@ -49,8 +49,11 @@ struct ipv6_frag {
 struct xvnet_pkt {
 	struct xvnet_flow_key key;  /* valid when ip_version != 0 */
 	__u8  ip_version;           /* 4, 6, or 0 for non-IP */
-	__u8  has_ports;            /* TCP/UDP header parsed (not a fragment) */
-	__u8  fragment;
+	__u8  has_ports;            /* TCP/UDP header parsed (whole packet or first fragment) */
+	__u8  fragment;             /* IPv4 MF/offset, or an IPv6 fragment header (atomic too) */
+	__u8  frag_first;           /* offset 0 and more to come: carries the L4 header */
+	__u8  frag_later;           /* offset > 0: no L4 header, judged by frag_id */
+	__be32 frag_id;             /* IPv4 identification (in the low bits) or IPv6 fragment id */
 	__u8  ext_limit;            /* IPv6 extension chain longer than the bound */
 	__u8  too_deep;             /* a third VLAN tag */
 	__u8  n_tags;
@@ -138,9 +141,18 @@ static __always_inline int parse_ipv4(void *l3, void *data_end, struct xvnet_pkt
 	ipv4_mapped(p->key.src, ip->saddr);
 	ipv4_mapped(p->key.dst, ip->daddr);
 	p->key.proto = ip->protocol;
+	/* A first fragment holds the L4 header and is parsed (and judged by
+	 * rules) like a whole packet; one too short for that header is
+	 * malformed (RFC 1858's tiny fragments).  Later fragments carry no
+	 * ports: the datagram's id is what ties them to their first. */
 	if (ip->frag_off & bpf_htons(XVNET_IP_MF | XVNET_IP_OFFSET)) {
 		p->fragment = 1;
-		return PARSE_OK;
+		p->frag_id = (__be32)ip->id;
+		if (ip->frag_off & bpf_htons(XVNET_IP_OFFSET)) {
+			p->frag_later = 1;
+			return PARSE_OK;
+		}
+		p->frag_first = 1;
 	}
 	p->l4_rel = hlen;
 	return parse_l4(l3 + hlen, data_end, tot - hlen, p);
@@ -188,8 +200,18 @@ static __always_inline int parse_ipv6(void *l3, void *data_end, struct xvnet_pkt
 			if ((void *)(fh + 1) > data_end || used + sizeof(*fh) > plen)
 				return PARSE_MALFORMED;
 			p->fragment = 1;
-			p->key.proto = fh->nexthdr;
-			return PARSE_OK;
+			p->frag_id = fh->id;
+			/* offset 0: the first fragment, or with M=0 an atomic
+			 * fragment (RFC 6946, a whole packet): both carry the
+			 * L4 header and are parsed on like a whole packet */
+			if (fh->frag_off & bpf_htons(0xfff8)) {
+				p->key.proto = fh->nexthdr;
+				p->frag_later = 1;
+				return PARSE_OK;
+			}
+			p->frag_first = !!(fh->frag_off & bpf_htons(1));
+			len = sizeof(*fh);
+			nexthdr = fh->nexthdr;
 		} else {
 			break;
 		}

@@ -280,7 +280,7 @@ static __always_inline int dhcp_client_ok(void *l3, void *data_end,
 	__u8 *b;
 
 	__builtin_memcpy(&src4, p->key.src + 12, 4);
-	if (!(vm->flags & XVNET_VM_F_ALLOW_DHCP) || src4 || !p->has_ports ||
+	if (!(vm->flags & XVNET_VM_F_ALLOW_DHCP) || src4 || !p->has_ports || p->fragment ||
 	    (p->key.proto ^ IPPROTO_UDP) |
 	    (p->key.sport ^ bpf_htons(XVNET_DHCP_CLIENT_PORT)) |
 	    (p->key.dport ^ bpf_htons(XVNET_DHCP_SERVER_PORT)))

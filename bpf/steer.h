@@ -13,7 +13,9 @@
 static __always_inline int rss_uses_ports(const struct xvnet_vm *vm,
 					  const struct xvnet_pkt *p)
 {
-	if (!p->has_ports)
+	/* every fragment of a datagram hashes alike (2-tuple), the first
+	 * too although it carries the ports: one queue for the datagram */
+	if (!p->has_ports || p->fragment)
 		return 0;
 	if (p->key.proto == IPPROTO_TCP)
 		return vm->hash_fields & XVNET_RSS_L4_TCP;

@@ -15,6 +15,7 @@
 #include "bpf/deliver.h"
 #include "bpf/spoof.h"
 #include "bpf/slowpath.h"
+#include "bpf/frag.h"
 #include "bpf/skbfwd.h"
 #include "bpf/flowcache.h"
 
@@ -87,23 +88,44 @@ static __always_inline int vm_tx_frame(struct xdp_md *ctx)
 		count(XVNET_CNT_TX_FLOOD);
 		return XDP_PASS;
 	}
-	/* a VM with rules sends only on installed out-flows (slow path) */
+	/* a VM with rules sends only on installed out-flows (slow path);
+	 * fragments and long extension chains as on the way in (bpf/frag.h) */
 	if ((vm->flags & XVNET_VM_F_HAS_RULES) && p.ip_version) {
 		struct xvnet_flow_key fk = p.key;
 		struct xvnet_flow *f;
 
+		if (p.ext_limit) {
+			count(XVNET_CNT_RULES_EXT_LIMIT);
+			return XDP_DROP;
+		}
+		if (p.frag_later) {
+			struct xvnet_frag *e = frag_find(&p, vm->vlan, XVNET_DIR_OUT);
+
+			if (!e || e->vm_id != src_id) {
+				count(XVNET_CNT_FRAG_NO_FIRST);
+				return XDP_DROP;
+			}
+			goto allowed;
+		}
 		fk.vlan = vm->vlan;
 		fk.dir = XVNET_DIR_OUT;
 		f = bpf_map_lookup_elem(&xvnet_flows, &fk);
-		if (!f)
+		if (!f) {
+			if (p.frag_first)
+				frag_forget(&p, vm->vlan, XVNET_DIR_OUT);
 			return slow_path(ctx, &fk, src_id, XVNET_DIR_OUT, bytes);
+		}
 		flow_hit(f, bytes);
 		if (f->verdict != XVNET_FLOW_DELIVER) {
+			if (p.frag_first)
+				frag_forget(&p, vm->vlan, XVNET_DIR_OUT);
 			count(XVNET_CNT_FLOW_DROP);
 			return XDP_DROP;
 		}
+		if (p.frag_first)
+			frag_remember(&p, vm->vlan, XVNET_DIR_OUT, src_id, XVNET_QUEUE_RSS);
 	}
-
+allowed:
 	dk.vlan = vm->vlan;
 	__builtin_memcpy(dk.mac, eth->h_dest, ETH_ALEN);
 	dst_id = bpf_map_lookup_elem(&xvnet_vm_by_mac, &dk);

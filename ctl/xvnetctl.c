@@ -436,6 +436,21 @@ static void print_stats(struct json_object *data, bool counters,
 			       js(eg, "spoof_mac"), js(eg, "spoof_vlan"),
 			       js(eg, "spoof_ip"), js(eg, "spoof_arp"),
 			       js(eg, "spoof_nd"));
+		{
+			struct json_object *re;
+
+			if (json_object_object_get_ex(vm, "redirect_errors", &re) &&
+			    json_object_array_length(re)) {
+				printf("    redirect errors");
+				for (size_t k = 0; k < json_object_array_length(re); k++) {
+					struct json_object *e = json_object_array_get_idx(re, k);
+
+					printf(" %s %s (%s) %s", js(e, "dir"), js(e, "err"),
+					       js(e, "reason"), js(e, "frames"));
+				}
+				printf("\n");
+			}
+		}
 		if (!json_object_object_get_ex(vm, "queues", &qs) ||
 		    json_object_array_length(qs) < 2)
 			continue;

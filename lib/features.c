@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include <linux/bpf.h>
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 
 #include "lib/features.h"
 
@@ -206,6 +207,26 @@ static int probe_check_mtu(char *why, size_t whylen)
 	return 1;
 }
 
+/* What tp_btf/xdp_redirect_err attaches by: the tracepoint's BTF type.
+ * (Loading the real program is the data path's own try: xvnetd loads it
+ * with nic_rx, and without it if the kernel refuses.) */
+static int probe_redirect_trace(char *why, size_t whylen)
+{
+	struct btf *vmlinux = btf__load_vmlinux_btf();
+	int found;
+
+	if (!vmlinux) {
+		snprintf(why, whylen, "no kernel BTF: %s", strerror(errno));
+		return 0;
+	}
+	found = btf__find_by_name_kind(vmlinux, "btf_trace_xdp_redirect_err",
+				       BTF_KIND_TYPEDEF) >= 0;
+	btf__free(vmlinux);
+	if (!found)
+		snprintf(why, whylen, "no xdp_redirect_err tracepoint in the kernel's BTF");
+	return found;
+}
+
 int xv_probe_one(enum xv_feature f, char *why, size_t whylen)
 {
 	why[0] = '\0';
@@ -226,6 +247,8 @@ int xv_probe_one(enum xv_feature f, char *why, size_t whylen)
 		return probe_af_xdp(why, whylen);
 	case XV_FEAT_CHECK_MTU:
 		return probe_check_mtu(why, whylen);
+	case XV_FEAT_REDIRECT_TRACE:
+		return probe_redirect_trace(why, whylen);
 	case XV_FEAT_MAX:
 		break;
 	}

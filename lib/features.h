@@ -36,7 +36,9 @@
 	X(AF_XDP, "af_xdp", "AF_XDP sockets (--port xsk)",                   \
 	  "none: --port xsk is refused")                                      \
 	X(CHECK_MTU, "check_mtu", "bpf_check_mtu: whether an XDP redirect fits the target's MTU", \
-	  "VM frames over 1514 bytes are sent by tc whatever the MTU")
+	  "VM frames over 1514 bytes are sent by tc whatever the MTU")         \
+	X(REDIRECT_TRACE, "redirect_trace", "tp_btf on xdp:xdp_redirect_err: failed redirects counted per VM", \
+	  "failed redirects are not counted (the port's own drop counters only)")
 
 enum xv_feature {
 #define XV_FEAT_ENUM(e, name, what, instead) XV_FEAT_##e,

@@ -243,6 +243,19 @@ int xv_parse_name(const char *field, const char *s, char *out, size_t outlen,
 	return 0;
 }
 
+bool xv_config_token_ok(const char *s)
+{
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		/* '#' starts a comment in the config and state files,
+		 * whitespace splits tokens, control characters end lines */
+		if (c == '#' || isspace(c) || !isprint(c))
+			return false;
+	}
+	return true;
+}
+
 int xv_parse_ifname(const char *field, const char *s, char *out,
 		    char *err, size_t errlen)
 {
@@ -255,12 +268,16 @@ int xv_parse_ifname(const char *field, const char *s, char *out,
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
 
-		if (c == '/' || c == ':' || isspace(c) || !isprint(c))
+		if (c == '/' || c == ':')
 			return parse_fail(err, errlen, field, s,
 				    "is not an interface name");
 	}
-	if (strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
+	if (!xv_config_token_ok(s) || strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
 		return parse_fail(err, errlen, field, s, "is not an interface name");
+	/* never a VM port, nor a NIC: xvnet's programs on it would take the
+	 * host's own loopback traffic */
+	if (strcmp(s, "lo") == 0)
+		return parse_fail(err, errlen, field, s, "is the host's loopback");
 	memcpy(out, s, n + 1);
 	return 0;
 }

@@ -46,8 +46,12 @@ int xv_parse_queue(const char *field, const char *s, uint16_t *queue,
 		   char *err, size_t errlen);
 int xv_parse_name(const char *field, const char *s, char *out, size_t outlen,
 		  char *err, size_t errlen);
+/* An interface name the config file can carry; never "lo". */
 int xv_parse_ifname(const char *field, const char *s, char *out,
 		    char *err, size_t errlen);
+/* s can be one token of the config/state file: no '#', whitespace or
+ * control character.  Every free-text value passes this before it is kept. */
+bool xv_config_token_ok(const char *s);
 
 /* Formatting helpers (buffers of at least 18 / 46 / 8 bytes). */
 void xv_fmt_mac(const uint8_t mac[6], char *buf);

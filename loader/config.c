@@ -129,7 +129,7 @@ static int parse_id(const char *key, const char *val, char *text, uint32_t *id,
 	bool user = key[0] == 'o';
 	unsigned long v;
 
-	if (strlen(val) > XV_USER_MAX || !val[0])
+	if (strlen(val) > XV_USER_MAX || !val[0] || !xv_config_token_ok(val))
 		return ERR("%s: '%.64s' is not a %s name or number", key, val,
 			   user ? "user" : "group");
 	if (val[strspn(val, "0123456789")] == '\0') {
@@ -157,7 +157,7 @@ static int parse_netns(const char *s, char *out, char *err, size_t errlen)
 {
 	size_t n = s ? strlen(s) : 0;
 
-	if (n == 0 || n > XV_NETNS_MAX || strchr(s, '/') ||
+	if (n == 0 || n > XV_NETNS_MAX || strchr(s, '/') || !xv_config_token_ok(s) ||
 	    strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
 		return ERR("netns: '%.64s' is not a network namespace name",
 			   s ? s : "");
@@ -901,6 +901,33 @@ void vm_conf_format(const struct vm_conf *vm, FILE *f)
 	for (int c = 0; c < vm->n_queue_cpus; c++)
 		fprintf(f, "%s%u", c ? "," : " queue-cpus ", vm->queue_cpus[c]);
 	fputc('\n', f);
+}
+
+static char *vm_text(const struct vm_conf *vm)
+{
+	struct vm_conf v = *vm;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (!f)
+		return NULL;
+	v.id = -1;
+	v.owned = false;
+	vm_conf_format(&v, f);
+	fclose(f);
+	return buf;
+}
+
+/* The same VM line but for the id and who made the port. */
+bool vm_conf_same(const struct vm_conf *a, const struct vm_conf *b)
+{
+	char *ta = vm_text(a), *tb = vm_text(b);
+	bool same = ta && tb && strcmp(ta, tb) == 0;
+
+	free(ta);
+	free(tb);
+	return same;
 }
 
 int config_format(const struct xvd_config *cfg, FILE *f)

@@ -164,6 +164,8 @@ int config_load(const char *path, struct xvd_config *cfg, char *err,
 int config_format(const struct xvd_config *cfg, FILE *f);
 /* One 'vm' / 'flow' line (with its newline), as config_format writes it. */
 void vm_conf_format(const struct vm_conf *vm, FILE *f);
+/* Equal vm lines, the id and the owned flag aside. */
+bool vm_conf_same(const struct vm_conf *a, const struct vm_conf *b);
 void flow_conf_format(const struct flow_conf *fc, FILE *f);
 /*
  * Reload (loader/merge.c): the admin's file changed from old_admin to

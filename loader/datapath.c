@@ -16,6 +16,7 @@
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
+#include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -184,6 +185,8 @@ static int open_and_load(struct xvd *d, char *err, size_t errlen)
 	d->skel->rodata->cfg_malformed_pass = d->cfg.malformed_pass;
 	d->skel->rodata->cfg_meta_at = d->meta_at;
 	d->skel->rodata->cfg_check_mtu = xv_feature_usable(&d->feat, XV_FEAT_CHECK_MTU);
+	bpf_program__set_autoload(d->skel->progs.redirect_err,
+				  xv_feature_usable(&d->feat, XV_FEAT_REDIRECT_TRACE));
 	/* the metadata kfunc only verifies in a program bound to the NIC */
 	bpf_program__set_autoload(d->skel->progs.nic_rx_hw, d->cfg.rx_hash_hw);
 	if (d->cfg.rx_hash_hw) {
@@ -201,6 +204,7 @@ static int open_and_load(struct xvd *d, char *err, size_t errlen)
 	d->m.flows = bpf_map__fd(d->skel->maps.xvnet_flows);
 	d->m.flows_cfg = bpf_map__fd(d->skel->maps.xvnet_flows_cfg);
 	d->m.sp_budget = bpf_map__fd(d->skel->maps.xvnet_sp_budget);
+	d->m.redirect_err = bpf_map__fd(d->skel->maps.xvnet_redirect_err);
 	d->m.ports = bpf_map__fd(d->skel->maps.xvnet_ports);
 	d->m.ports_b = bpf_map__fd(d->skel->maps.xvnet_ports_b);
 	d->m.port_stats = bpf_map__fd(d->skel->maps.xvnet_port_stats);
@@ -333,6 +337,13 @@ static int set_uplink(struct xvd *d, char *err, size_t errlen)
 	bpf_map_lookup_elem(d->m.config, &zero, &c);   /* keep flows_active */
 	c.uplink_ifindex = ifindex;
 	c.sp_rate = d->cfg.sp_rate;
+	{
+		struct bpf_map_info mi = { 0 };
+		__u32 len = sizeof(mi);
+
+		if (!bpf_obj_get_info_by_fd(d->m.ports, &mi, &len))
+			c.ports_map_id = mi.id;
+	}
 	/* once, then kept in the pinned map: frames in flight across a
 	 * restart keep a prefix the new programs honour */
 	while (!c.inline_tag)
@@ -438,6 +449,41 @@ int dp_tap_steer(struct xvd *d, const struct vm_conf *vm, int ifindex,
 	return 0;
 }
 
+/*
+ * QEMU clears a tap's steering program whenever the guest negotiates its
+ * features (driver load) or sets its queue pairs (virtio_net_disable_rss:
+ * TUNSETSTEERINGEBPF -1), and nothing signals it: tun would then pick the
+ * queues by its own hash, against the VM's RSS.  So the program is set
+ * again every XV_RESTEER_S seconds.  Attaching the queue this takes is
+ * brief; a frame tun steered to it meanwhile would be lost, which the
+ * program's choice (below the VM's queue count) never does.
+ */
+#define XV_RESTEER_S 2
+
+void dp_tap_resteer(struct xvd *d)
+{
+	static time_t last;
+	char err[XV_ERR_LEN];
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	if (!d->skel || ts.tv_sec - last < XV_RESTEER_S)
+		return;
+	last = ts.tv_sec;
+	for (size_t i = 0; i < d->cfg.n_vms; i++) {
+		const struct vm_conf *vm = &d->cfg.vms[i];
+
+		if (vm->port_kind != XVNET_PORT_TAP || vm->queues <= 1 ||
+		    vm->id < 0 || vm->id >= XVNET_MAX_VMS || !steer_ifindex[vm->id] ||
+		    (int)if_nametoindex(vm->ifname) != steer_ifindex[vm->id])
+			continue;
+		if (netdev_tap_steering(vm->ifname,
+					bpf_program__fd(d->skel->progs.tap_steer), err,
+					sizeof(err)))
+			log_debug("vm %s: %s", vm->name, err);
+	}
+}
+
 /* The VM goes: its tap (if it stays) gets tun's own queue choice back. */
 void dp_tap_unsteer(int vm_id, int ifindex)
 {
@@ -534,6 +580,53 @@ static int choose_features(struct xvd *d, char *err, size_t errlen)
 	return 0;
 }
 
+/* Counting failed redirects is worth having, not worth failing a start. */
+static void attach_redirect_err(struct xvd *d)
+{
+	if (!bpf_program__autoload(d->skel->progs.redirect_err))
+		return;
+	d->redirect_link = bpf_program__attach(d->skel->progs.redirect_err);
+	if (!d->redirect_link) {
+		d->feat.present[XV_FEAT_REDIRECT_TRACE] = false;
+		snprintf(d->feat.why[XV_FEAT_REDIRECT_TRACE],
+			 sizeof(d->feat.why[XV_FEAT_REDIRECT_TRACE]),
+			 "attach to xdp:xdp_redirect_err: %s", strerror(errno));
+		log_warn("failed redirects not counted: %s",
+			 d->feat.why[XV_FEAT_REDIRECT_TRACE]);
+	}
+}
+
+struct json_object *dp_redirect_errors(struct xvd *d, int vm_id)
+{
+	struct json_object *arr = json_object_new_array();
+	struct xvnet_redirect_err_key k, next;
+	int ncpus = libbpf_num_possible_cpus();
+	__u64 *pc = calloc(ncpus > 0 ? (size_t)ncpus : 1, sizeof(*pc));
+	int more = pc && !bpf_map_get_next_key(d->m.redirect_err, NULL, &next);
+
+	while (more) {
+		struct json_object *o;
+		__u64 sum = 0;
+
+		k = next;
+		more = !bpf_map_get_next_key(d->m.redirect_err, &k, &next);
+		if (k.vm_id != (__u32)vm_id ||
+		    bpf_map_lookup_elem(d->m.redirect_err, &k, pc))
+			continue;
+		for (int c = 0; c < ncpus; c++)
+			sum += pc[c];
+		o = json_object_new_object();
+		json_object_object_add(o, "dir", json_object_new_string(
+					       k.dir == XVNET_DIR_OUT ? "out" : "in"));
+		json_object_object_add(o, "err", json_object_new_int(k.err));
+		json_object_object_add(o, "reason", json_object_new_string(strerror(k.err)));
+		json_object_object_add(o, "frames", json_object_new_uint64(sum));
+		json_object_array_add(arr, o);
+	}
+	free(pc);
+	return arr;
+}
+
 int dp_start(struct xvd *d, char *err, size_t errlen)
 {
 	char *slash;
@@ -557,14 +650,31 @@ int dp_start(struct xvd *d, char *err, size_t errlen)
 		return -1;
 	if (mkdir(xv_pin_dir, 0700) && errno != EEXIST)
 		return ERR("mkdir %s: %s", xv_pin_dir, strerror(errno));
-	if (open_and_load(d, err, errlen) || set_uplink(d, err, errlen) ||
-	    attach_xdp(d, err, errlen) || attach_tc(d, err, errlen))
+	if (open_and_load(d, err, errlen)) {
+		if (!xv_feature_usable(&d->feat, XV_FEAT_REDIRECT_TRACE))
+			return -1;
+		/* the one program the data path can do without */
+		log_warn("%s: loading again without redirect_err", err);
+		nic_rx__destroy(d->skel);
+		d->skel = NULL;
+		d->feat.present[XV_FEAT_REDIRECT_TRACE] = false;
+		snprintf(d->feat.why[XV_FEAT_REDIRECT_TRACE],
+			 sizeof(d->feat.why[XV_FEAT_REDIRECT_TRACE]),
+			 "the kernel refused the tracing program");
+		if (open_and_load(d, err, errlen))
+			return -1;
+	}
+	if (set_uplink(d, err, errlen) || attach_xdp(d, err, errlen) ||
+	    attach_tc(d, err, errlen))
 		return -1;
+	attach_redirect_err(d);
 	return 0;
 }
 
 void dp_close(struct xvd *d)
 {
+	bpf_link__destroy(d->redirect_link);   /* counting stops with xvnetd */
+	d->redirect_link = NULL;
 	if (d->link_fd >= 0)
 		close(d->link_fd);      /* the pin keeps the link alive */
 	d->link_fd = -1;

@@ -22,32 +22,6 @@
 
 /* A VM's definition as text, without what the daemon decides itself (id,
  * owned) and without where it was written (line). */
-static char *vm_text(const struct vm_conf *vm)
-{
-	struct vm_conf v = *vm;
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
-
-	if (!f)
-		return NULL;
-	v.id = -1;
-	v.owned = false;
-	vm_conf_format(&v, f);
-	fclose(f);
-	return buf;
-}
-
-static bool vm_same(const struct vm_conf *a, const struct vm_conf *b)
-{
-	char *ta = vm_text(a), *tb = vm_text(b);
-	bool same = ta && tb && strcmp(ta, tb) == 0;
-
-	free(ta);
-	free(tb);
-	return same;
-}
-
 static bool flow_same(const struct flow_conf *a, const struct flow_conf *b)
 {
 	char *ta = NULL, *tb = NULL;
@@ -165,7 +139,7 @@ static int merge_vms(struct xvd_config *out, const struct xvd_config *old_admin,
 		char *ro, *rn;
 		bool rules_changed;
 
-		if (ov && vm_same(ov, nv))
+		if (ov && vm_conf_same(ov, nv))
 			goto rules;             /* untouched: as it runs */
 		if (put_vm(out, nv, err, errlen))
 			return -1;

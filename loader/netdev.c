@@ -227,6 +227,17 @@ static int ethtool_set(int fd, const char *ifname, __u32 cmd, __u32 value)
 	return ioctl(fd, SIOCETHTOOL, &ifr);
 }
 
+/* An ethtool_value getter: the value, or -1. */
+static int ethtool_get(int fd, const char *ifname, __u32 cmd)
+{
+	struct ethtool_value ev = { .cmd = cmd };
+	struct ifreq ifr = { 0 };
+
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	ifr.ifr_data = (void *)&ev;
+	return ioctl(fd, SIOCETHTOOL, &ifr) ? -1 : (int)ev.data;
+}
+
 /*
  * Inside the VM's netns: peer up, with GRO so redirected frames are seen,
  * and with checksums computed in the VM: vm_tx redirects what the VM sends
@@ -456,8 +467,13 @@ int netdev_check_port(const struct vm_conf *vm, char *err, size_t errlen)
 	if (vm->port_kind == XVNET_PORT_VETH && !netns_exists(vm->netns))
 		return ERR("netns: '%s' does not exist (create it first: ip netns"
 			   " add %s)", vm->netns, vm->netns);
+	/* a device without a driver name (lo, some virtual devices) is no
+	 * port either: refused here, before anything touches it */
 	if (netdev_driver(vm->ifname, drv, sizeof(drv)))
-		return 0;       /* will be created */
+		return if_nametoindex(vm->ifname) ?
+			ERR("ifname: '%s' exists and is not a %s", vm->ifname,
+			    vm->port_kind == XVNET_PORT_TAP ? "tap" : "veth") :
+			0;      /* will be created */
 	if (vm->port_kind != XVNET_PORT_TAP && strcmp(drv, "veth") != 0)
 		return ERR("ifname: '%s' exists and is not a veth", vm->ifname);
 	if (vm->port_kind == XVNET_PORT_TAP) {
@@ -513,15 +529,21 @@ static int xsk_peer_setup(const struct vm_conf *vm, char *err, size_t errlen)
 	if (!if_nametoindex(vm->peer_ifname))
 		return ERR("peer-ifname: '%s' does not exist", vm->peer_ifname);
 	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 || ethtool_set(fd, vm->ifname, ETHTOOL_STSO, 0) ||
-	    ethtool_set(fd, vm->ifname, ETHTOOL_SGSO, 0)) {
-		int e = errno;
+	if (fd >= 0) {
+		static const __u32 get[2] = { ETHTOOL_GTSO, ETHTOOL_GGSO };
+		static const __u32 set[2] = { ETHTOOL_STSO, ETHTOOL_SGSO };
 
-		if (fd >= 0)
-			close(fd);
-		return ERR("port: '%s': cannot turn GSO off: %s", vm->ifname, strerror(e));
+		/* only what is on: a device adopted at restart has them off,
+		 * and the kernel may refuse the change once XDP is attached */
+		for (int i = 0; i < 2; i++)
+			if (ethtool_get(fd, vm->ifname, get[i]) > 0 &&
+			    ethtool_set(fd, vm->ifname, set[i], 0))
+				log_warn("vm %s: %s: cannot turn %s off (%s): guest"
+					 " super-frames to this VM will be dropped",
+					 vm->name, vm->ifname, i ? "GSO" : "TSO",
+					 strerror(errno));
+		close(fd);
 	}
-	close(fd);
 	host_ipv6_off(vm->peer_ifname);
 	return link_up(vm->peer_ifname, err, errlen);
 }

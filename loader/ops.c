@@ -177,30 +177,6 @@ static bool take_flag(struct json_object *args, const char *key)
 	return on;
 }
 
-/* The vm line a configuration would have: how two requests are compared. */
-static bool same_vm_line(const struct vm_conf *a, const struct vm_conf *b)
-{
-	char *ta = NULL, *tb = NULL;
-	size_t la = 0, lb = 0;
-	FILE *fa = open_memstream(&ta, &la), *fb = open_memstream(&tb, &lb);
-	bool same = false;
-
-	if (fa && fb) {
-		vm_conf_format(a, fa);
-		vm_conf_format(b, fb);
-		fflush(fa);
-		fflush(fb);
-		same = la == lb && memcmp(ta, tb, la) == 0;
-	}
-	if (fa)
-		fclose(fa);
-	if (fb)
-		fclose(fb);
-	free(ta);
-	free(tb);
-	return same;
-}
-
 /*
  * vm.add with may-exist (hooks, automation): a VM of that name with the
  * same settings is success and nothing changes; with other settings, a
@@ -222,9 +198,7 @@ static struct json_object *vm_add_existing(struct xvd *d, const struct vm_conf *
 	config_free(&without);
 	if (r)
 		return xv_reply_err("%s", err);
-	vm.id = old->id;
-	vm.owned = old->owned;
-	if (!same_vm_line(&vm, old))
+	if (!vm_conf_same(&vm, old))
 		return xv_reply_err("name: vm '%s' exists with other settings"
 				    " (vm show %s; vm set changes it)", old->name, old->name);
 	return xv_reply_ok(vm_json(d, old));
@@ -448,7 +422,7 @@ static struct json_object *vm_set(struct xvd *d, struct json_object *args)
 	if (vm_conf_finish(&next, err, sizeof(err)) ||
 	    config_check_vm(&d->cfg, &next, idx, err, sizeof(err)))
 		return xv_reply_err("%s", err);
-	if (same_vm_line(&next, &old))
+	if (vm_conf_same(&next, &old))
 		return xv_reply_ok(vm_json(d, vm));
 	ifindex = (int)if_nametoindex(next.ifname);
 	if (!ifindex)

@@ -17,6 +17,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "lib/proto.h"
@@ -29,10 +30,37 @@
 #define MAX_CLIENTS 64
 #define FLOW_REFRESH_MS 10000   /* re-assert configured flows (LRU map) */
 
+/*
+ * No client can stall the single-threaded daemon, nor lock others out
+ * (docs/security.md G11): sockets are non-blocking, a reply that does not
+ * fit the socket waits in the client's own output buffer (and the client's
+ * next request waits until it is sent), and each client has limits.
+ */
+#define CLIENT_OUT_MAX     (64u << 20)  /* unsent reply bytes (a long flow list) */
+#define CLIENT_REQ_MAX     (64u << 10)  /* one request line (the largest is ~2 KiB) */
+#define CLIENT_PARTIAL_MS  5000         /* a started line must end by then */
+#define CLIENT_WRITE_MS    10000        /* a pending reply must move by then */
+#define CLIENT_IDLE_MS     60000        /* a connection without requests */
+#define CLIENT_EVICT_MS    1000         /* full table: an idle one this old goes */
+#define ROOT_RESERVE       8            /* slots only root's clients can take */
+
 struct client {
 	int fd;
+	bool root;
 	struct xv_linebuf lb;
+	char *out;                  /* reply bytes not yet sent */
+	size_t out_len, out_off;
+	uint64_t last_ms;           /* last request read or reply byte sent */
+	uint64_t partial_ms;        /* when the unfinished line began, or 0 */
 };
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
 
 static int mkdir_p(const char *dir)
 {
@@ -102,17 +130,20 @@ static int listen_socket(struct xvd *d, gid_t *gid, bool *has_gid)
 	return fd;
 }
 
-static bool peer_allowed(int fd, bool has_gid, gid_t gid)
+static bool peer_allowed(int fd, bool has_gid, gid_t gid, bool *root)
 {
 	struct ucred cr;
 	socklen_t len = sizeof(cr);
 	struct passwd *pw;
 	struct group *g;
 
+	*root = false;
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len))
 		return false;
-	if (cr.uid == 0)
+	if (cr.uid == 0) {
+		*root = true;
 		return true;
+	}
 	if (!has_gid)
 		return false;
 	if (cr.gid == gid)
@@ -130,37 +161,146 @@ static void drop_client(struct client *c)
 {
 	close(c->fd);
 	xv_linebuf_free(&c->lb);
+	free(c->out);
+	c->out = NULL;
+	c->out_len = c->out_off = 0;
 	c->fd = -1;
 }
 
-/* Process every complete line; -1 if the client must go. */
-static int serve_client(struct xvd *d, struct client *c)
+static bool client_busy(const struct client *c)
 {
-	long n = xv_linebuf_fill(&c->lb, c->fd);
+	return c->out_off < c->out_len;
+}
+
+/* Send what the socket takes now; -1 if the client must go. */
+static int client_flush(struct client *c, uint64_t now)
+{
+	while (client_busy(c)) {
+		ssize_t n = send(c->fd, c->out + c->out_off, c->out_len - c->out_off,
+				 MSG_NOSIGNAL | MSG_DONTWAIT);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return 0;
+		if (n <= 0)
+			return -1;
+		c->out_off += (size_t)n;
+		c->last_ms = now;
+	}
+	free(c->out);
+	c->out = NULL;
+	c->out_len = c->out_off = 0;
+	return 0;
+}
+
+/* Queue one reply line behind what is pending, then send what fits. */
+static int client_reply(struct client *c, struct json_object *rep, uint64_t now)
+{
+	const char *s = json_object_to_json_string_ext(rep, JSON_C_TO_STRING_PLAIN |
+						       JSON_C_TO_STRING_NOSLASHESCAPE);
+	size_t len = strlen(s), keep = c->out_len - c->out_off;
+	char *b;
+
+	if (keep + len + 1 > CLIENT_OUT_MAX) {
+		log_warn("control client: reply of %zu bytes over the %u MiB output"
+			 " limit: disconnected", len, CLIENT_OUT_MAX >> 20);
+		return -1;
+	}
+	b = malloc(keep + len + 1);
+	if (!b)
+		return -1;
+	if (keep)
+		memcpy(b, c->out + c->out_off, keep);
+	memcpy(b + keep, s, len);
+	b[keep + len] = '\n';
+	free(c->out);
+	c->out = b;
+	c->out_len = keep + len + 1;
+	c->out_off = 0;
+	return client_flush(c, now);
+}
+
+/* Answer complete lines while nothing is pending; -1 if the client must go. */
+static int client_work(struct xvd *d, struct client *c, uint64_t now)
+{
 	char *line;
 
-	if (n <= 0)
-		return -1;
-	if (xv_linebuf_overflow(&c->lb))
-		return -1;
-	while ((line = xv_linebuf_next(&c->lb))) {
+	while (!client_busy(c) && (line = xv_linebuf_next(&c->lb))) {
 		struct json_object *req = json_tokener_parse(line), *rep;
-		int r;
+		int fds[XSKP_MAX_FDS], nfds, r;
 
 		free(line);
-		int fds[XSKP_MAX_FDS], nfds;
-
+		c->last_ms = now;
 		rep = req ? xvd_handle(d, req) : xv_reply_err("request: not JSON");
-		/* xsk.get: the reply carries the sockets (SCM_RIGHTS) */
+		/* xsk.get: the reply carries the sockets (SCM_RIGHTS); nothing
+		 * is pending here, so the small reply goes at once */
 		nfds = xskp_take_fds(fds, XSKP_MAX_FDS);
 		r = nfds > 0 ? xskp_send_json_fds(c->fd, rep, fds, nfds)
-			     : xv_send_json(c->fd, rep);
+			     : client_reply(c, rep, now);
 		json_object_put(req);
 		json_object_put(rep);
 		if (r)
 			return -1;
 	}
+	c->partial_ms = c->lb.len ? (c->partial_ms ? c->partial_ms : now) : 0;
 	return 0;
+}
+
+/* Readable: take the bytes, then answer; -1 if the client must go. */
+static int serve_client(struct xvd *d, struct client *c, uint64_t now)
+{
+	long n = xv_linebuf_fill(&c->lb, c->fd);
+
+	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
+		return -1;
+	if (c->lb.len > CLIENT_REQ_MAX && !memchr(c->lb.buf, '\n', c->lb.len)) {
+		log_warn("control client: request line over %u KiB: disconnected",
+			 CLIENT_REQ_MAX >> 10);
+		return -1;
+	}
+	return client_work(d, c, now);
+}
+
+/* The limits of docs/security.md G11; true if the client must go. */
+static bool client_expired(const struct client *c, uint64_t now)
+{
+	if (client_busy(c))
+		return now - c->last_ms > CLIENT_WRITE_MS;
+	if (c->partial_ms)
+		return now - c->partial_ms > CLIENT_PARTIAL_MS;
+	return now - c->last_ms > CLIENT_IDLE_MS;
+}
+
+/*
+ * A free slot for a new client, or -1.  Others than root take at most
+ * MAX_CLIENTS - ROOT_RESERVE; when the table is full, the client idle the
+ * longest (nothing pending, nothing half-sent, idle CLIENT_EVICT_MS or
+ * more) makes room, so idle connections never lock anyone out.
+ */
+static int client_slot(struct client *cl, bool root, uint64_t now)
+{
+	int used = 0, free_i = -1, old = -1;
+
+	for (int i = 0; i < MAX_CLIENTS; i++) {
+		if (cl[i].fd < 0) {
+			if (free_i < 0)
+				free_i = i;
+			continue;
+		}
+		used++;
+		if (!client_busy(&cl[i]) && !cl[i].lb.len &&
+		    now - cl[i].last_ms >= CLIENT_EVICT_MS &&
+		    (old < 0 || cl[i].last_ms < cl[old].last_ms))
+			old = i;
+	}
+	if (free_i >= 0 && (root || used < MAX_CLIENTS - ROOT_RESERVE))
+		return free_i;
+	if (old < 0)
+		return -1;
+	log_warn("control clients: %d connected, the longest idle one closed", used);
+	drop_client(&cl[old]);
+	return free_i >= 0 && !root ? -1 : old;
 }
 
 static void refresh_flows(struct xvd *d)
@@ -176,12 +316,12 @@ int server_run(struct xvd *d)
 {
 	struct client cl[MAX_CLIENTS];
 	struct pollfd pfd[MAX_CLIENTS + 4];
-	struct timeval tv = { .tv_sec = 5 };
 	sigset_t mask;
 	gid_t gid = 0;
 	bool has_gid;
 	int lfd, sfd, wfd;
 
+	memset(cl, 0, sizeof(cl));
 	for (int i = 0; i < MAX_CLIENTS; i++)
 		cl[i].fd = -1;
 	sigemptyset(&mask);
@@ -205,6 +345,7 @@ int server_run(struct xvd *d)
 
 	while (!d->stop) {
 		int n = 0, map[MAX_CLIENTS + 1], r, rbfd = sp_fd(d), rbk = -1, first;
+		uint64_t now;
 
 		/* fixed slots: signals, listener, link events (fd -1: ignored) */
 		pfd[n++] = (struct pollfd){ .fd = sfd, .events = POLLIN };
@@ -219,7 +360,10 @@ int server_run(struct xvd *d)
 			if (cl[i].fd < 0)
 				continue;
 			map[n - first] = i;
-			pfd[n++] = (struct pollfd){ .fd = cl[i].fd, .events = POLLIN };
+			/* a client with a reply pending is not read: its next
+			 * request waits until it takes this one */
+			pfd[n++] = (struct pollfd){ .fd = cl[i].fd,
+				.events = client_busy(&cl[i]) ? POLLOUT : POLLIN };
 		}
 		r = poll(pfd, (nfds_t)n, rbfd >= 0 ? 1000 : FLOW_REFRESH_MS);
 		if (r < 0 && errno != EINTR) {
@@ -229,12 +373,17 @@ int server_run(struct xvd *d)
 		if (d->skel) {
 			sp_tick(d);
 			health_tick(d);
+			dp_tap_resteer(d);
 		}
 		if (rbk >= 0 && (pfd[rbk].revents & POLLIN))
 			sp_poll(d);
 		if (pfd[2].revents & POLLIN)
 			lw_poll(d);
 		if (r == 0) {
+			now = mono_ms();
+			for (int i = 0; i < MAX_CLIENTS; i++)
+				if (cl[i].fd >= 0 && client_expired(&cl[i], now))
+					drop_client(&cl[i]);
 			refresh_flows(d);
 			continue;
 		}
@@ -254,18 +403,27 @@ int server_run(struct xvd *d)
 				}
 			}
 		}
+		now = mono_ms();
 		for (int k = first; k < n; k++) {
 			struct client *c = &cl[map[k - first]];
+			int bad = 0;
 
-			if (pfd[k].revents && serve_client(d, c))
+			if (c->fd < 0)
+				continue;
+			if (pfd[k].revents & POLLOUT)
+				bad = client_flush(c, now) || client_work(d, c, now);
+			else if (pfd[k].revents)
+				bad = serve_client(d, c, now);
+			if (bad || client_expired(c, now))
 				drop_client(c);
 		}
 		if (pfd[1].revents & POLLIN) {
-			int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC), i;
+			int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK), i;
+			bool root;
 
 			if (fd < 0)
 				continue;
-			if (!peer_allowed(fd, has_gid, gid)) {
+			if (!peer_allowed(fd, has_gid, gid, &root)) {
 				struct json_object *rep =
 					xv_reply_err("permission denied: root or"
 						     " group '%s' only",
@@ -275,15 +433,20 @@ int server_run(struct xvd *d)
 				close(fd);
 				continue;
 			}
-			for (i = 0; i < MAX_CLIENTS && cl[i].fd >= 0; i++)
-				;
-			if (i == MAX_CLIENTS) {
+			i = client_slot(cl, root, mono_ms());
+			if (i < 0) {
+				struct json_object *rep =
+					xv_reply_err("busy: %d control connections",
+						     MAX_CLIENTS);
+				xv_send_json(fd, rep);  /* non-blocking: best effort */
+				json_object_put(rep);
 				close(fd);
 				continue;
 			}
-			setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+			memset(&cl[i], 0, sizeof(cl[i]));
 			cl[i].fd = fd;
-			memset(&cl[i].lb, 0, sizeof(cl[i].lb));
+			cl[i].root = root;
+			cl[i].last_ms = mono_ms();
 		}
 	}
 	svc_notify("STOPPING=1");

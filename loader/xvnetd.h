@@ -24,6 +24,7 @@ struct xvd_maps {
 	int vm_by_mac, vms, flows, ports, flood, flood_count, stats, queue_stats;
 	int ports_b, port_stats;     /* vm move: second bank, per-kind counts */
 	int flows_cfg;              /* the operator's flows (never evicted) */
+	int redirect_err;           /* failed redirects per VM and reason */
 	int sp_budget;              /* per-VM slow-path token buckets */
 	int port_vm, uplink, config;
 	int vm_addrs, vm_tx_stats;  /* anti-spoofing (loader/addrs.c) */
@@ -67,6 +68,7 @@ struct xvd {
 	char socket_path[PATH_MAX];
 	bool xdp_generic;
 	struct nic_rx *skel;
+	struct bpf_link *redirect_link; /* redirect_err on xdp:xdp_redirect_err */
 	struct xvd_maps m;
 	int link_fd;
 	int nic_ifindex;
@@ -98,9 +100,13 @@ void dp_port_detach(int ifindex);
 int dp_tap_steer(struct xvd *d, const struct vm_conf *vm, int ifindex,
 		 char *err, size_t errlen);
 void dp_tap_unsteer(int vm_id, int ifindex);
+/* Set the steering program of multi-queue taps again (QEMU clears it). */
+void dp_tap_resteer(struct xvd *d);
 struct json_object;
 struct json_object *dp_status(const struct xvd *d);
 struct json_object *dp_features_json(const struct xv_features *fs);
+/* A VM's failed redirects: [{dir, err, reason, frames}] (bpf/redirect_err.h). */
+struct json_object *dp_redirect_errors(struct xvd *d, int vm_id);
 
 /* tables.c: the maps as user space writes them. */
 struct xvnet_vm;

@@ -37,6 +37,8 @@
 #define XVNET_MAP_FLOWS         "xvnet_flows"
 #define XVNET_MAP_FLOWS_CFG     "xvnet_flows_cfg"
 #define XVNET_MAP_SP_BUDGET     "xvnet_sp_budget"
+#define XVNET_MAP_REDIRECT_ERR  "xvnet_redirect_err"
+#define XVNET_REDIRECT_ERR_MAX  4096  /* (VM, way, errno) triples counted */
 #define XVNET_MAP_PORTS         "xvnet_ports"
 #define XVNET_MAP_PORTS_B       "xvnet_ports_b"
 #define XVNET_MAP_PORT_STATS    "xvnet_port_stats"
@@ -55,6 +57,7 @@
 #define XVNET_MAP_SLOW_RB       "xvnet_slow_rb"
 #define XVNET_MAP_LL_OWNER      "xvnet_ll_owner"
 #define XVNET_MAP_LL_VM         "xvnet_ll_vm"
+#define XVNET_MAP_FRAGS         "xvnet_frags"
 #define XVNET_PROG_NIC_RX       "nic_rx"
 #define XVNET_PROG_NIC_FLOOD    "nic_flood"
 #define XVNET_PROG_VM_TX        "vm_tx"
@@ -184,7 +187,12 @@ enum xvnet_rss_type {
 	X(CPU_SPREAD,      "cpu_spread",      "frames delivered from a VM queue's CPU (per CPU)") \
 	X(CPU_SPREAD_DROP, "cpu_spread_drop", "on the queue's CPU: VM or port gone, bad metadata") \
 	X(TX_SKB,          "tx_skb",          "VM frames XDP cannot send (GSO, over the MTU): sent by tc") \
-	X(TX_SKB_DROP,     "tx_skb_drop",     "tc: such a frame with no way on (target gone, bad tag)")
+	X(TX_SKB_DROP,     "tx_skb_drop",     "tc: such a frame with no way on (target gone, bad tag)") \
+	X(FRAG_NO_FIRST,   "frag_no_first",   "later fragment, VM with rules, its first fragment not let through: dropped") \
+	X(RULES_EXT_LIMIT, "rules_ext_limit", "IPv6 ext. chain beyond the walk, VM with rules: dropped") \
+	X(VLAN_QINQ,       "vlan_qinq",       "two or more VLAN tags for a VM: dropped") \
+	X(VLAN_STAG,       "vlan_stag",       "an 802.1ad (S-)tag for a VM: dropped") \
+	X(VLAN_OTHER,      "vlan_other",      "a flow's VM on another VLAN than the frame's: dropped")
 
 enum xvnet_counter {
 #define XVNET_X_ENUM(e, name, desc) XVNET_CNT_##e,
@@ -234,6 +242,32 @@ struct xvnet_flow_key {
 	__u16 vlan;                 /* outer VLAN ID, host order */
 	__u8  proto;                /* IPPROTO_* */
 	__u8  dir;                  /* enum xvnet_dir (0 for nic_rx) */
+};
+
+/*
+ * xvnet_frags: LRU_HASH, the fragment state of VMs with rules
+ * (docs/security.md).  A first fragment carries the L4 header and is judged
+ * by the VM's rules like a whole packet; when its flow lets it through, the
+ * datagram (addresses, protocol, IP identification) is recorded here, and
+ * the datagram's later fragments (no L4 header) get through only while
+ * such an entry, younger than XVNET_FRAG_TIMEOUT_NS, exists.
+ */
+#define XVNET_FRAGS_MAX         16384
+#define XVNET_FRAG_TIMEOUT_NS   (60ull * 1000000000ull) /* = ip6frag_time */
+struct xvnet_frag_key {
+	__u8  src[16];              /* IPv4-mapped as in xvnet_flow_key */
+	__u8  dst[16];
+	__be32 id;                  /* IPv4: the 16-bit identification; IPv6: the fragment header's */
+	__u16 vlan;                 /* outer VLAN ID (dir in), the VM's VLAN (dir out) */
+	__u8  proto;
+	__u8  dir;                  /* enum xvnet_dir */
+};
+
+struct xvnet_frag {
+	__u32 vm_id;
+	__u16 queue;                /* the first fragment's queue, or XVNET_QUEUE_RSS */
+	__u16 pad;
+	__u64 first_ns;             /* bpf_ktime_get_ns() of the first fragment */
 };
 
 struct xvnet_flow {
@@ -314,6 +348,8 @@ struct xvnet_config {
 	__u64 inline_tag;
 	__u32 cfg_flows_active;     /* xvnet_flows_cfg has ever held a flow */
 	__u32 sp_rate;              /* slow-path records/s per VM (0: no limit) */
+	__u32 ports_map_id;         /* xvnet_ports' id (redirect_err: dir in) */
+	__u32 pad;
 };
 
 /*
@@ -331,6 +367,22 @@ struct xvnet_sp_bucket {
 	__u64 last_ns;
 	__u32 tokens;
 	__u32 pad;
+};
+
+/*
+ * xvnet_redirect_err: PERCPU_HASH {vm_id, dir, err} -> __u64 frames.  An XDP
+ * redirect fails after the program returned (the target's MTU, a device
+ * down, a full queue), where no program can count it; the kernel's
+ * xdp:xdp_redirect_err tracepoint sees it, and redirect_err (tp_btf, in
+ * nic_rx.bpf.c) counts it here per VM and reason: dir out for a frame a
+ * VM sent (the device that ran XDP is its port), dir in for one nic_rx
+ * sent to a VM's port (xvnet_ports[vm_id]).  err is the positive errno.
+ */
+struct xvnet_redirect_err_key {
+	__u32 vm_id;
+	__u16 err;
+	__u8  dir;                  /* enum xvnet_dir */
+	__u8  pad;
 };
 
 /* xvnet_queue_stats: PERCPU_ARRAY[vm_id * XVNET_MAX_QUEUES + queue] */

@@ -14,10 +14,12 @@ PACKAGES=(
 	libclang-rt-14-dev                    # sanitizer runtimes for clang
 	iproute2 ethtool iperf3 tcpdump       # selftests
 	gnuplot-nox                           # benchmark plots
+	liburing-dev                          # xvnet-tapread --io uring (bench tap reader)
 	python3 python3-scapy                 # crafted frames in selftests
 	python3-prometheus-client             # selftests parse `stats --prometheus`
 	bash-completion                       # selftests try xvnetctl's completion
 	qemu-system-x86 busybox-static cpio   # real-guest selftest, check-kernels
+	libvirt-daemon-system libvirt-clients libvirt-daemon-driver-qemu  # libvirt selftest, hook
 	kmod xz-utils                         # check-kernels: modinfo, .ko.xz modules
 	openvswitch-switch                    # benchmark peer: OVS userspace datapath, AF_XDP ports
 )

@@ -71,6 +71,31 @@ refuse 1 ip    vm add vm2 --mac 02:00:00:00:33:02 --vlan 10 --port veth --netns 
 refuse 1 ip    vm add vm2 --mac 02:00:00:00:33:02 --port veth --netns "$NS2" --ip 224.0.0.1
 refuse 1 ip    vm add vm2 --mac 02:00:00:00:33:02 --port veth --netns "$NS2" --ip fd00::2 --ip fd00::2
 
+# issue 16 items 6/7: what the config file cannot carry ('#' starts a
+# comment, whitespace splits), the host's loopback, and an existing device
+# that is no tap/veth: refused before any side effect (lo's and the
+# bridge's disable_ipv6 untouched)
+BR=$(xv_name br)
+bridge_create "$BR"
+v6() { cat "/proc/sys/net/ipv6/conf/$1/disable_ipv6" 2>/dev/null || echo none; }
+lo6=$(v6 lo); br6=$(v6 "$BR")
+refuse_any() { # FIELD ARGS...: refused by xvnetctl (2) or the daemon (1)
+	local field=$1 rc=0; shift
+	xvctl "$@" >/dev/null 2>&1 || rc=$?
+	[ "$rc" -eq 1 ] || [ "$rc" -eq 2 ] || fail "xvnetctl $*: exit $rc, want a refusal"
+	refuse "$rc" "$field" "$@"
+}
+refuse_any ifname vm add vm3 --mac 02:00:00:00:33:03 --port tap --ifname 'ta#p'
+refuse_any ifname vm add vm3 --mac 02:00:00:00:33:03 --port tap --ifname 'ta p'
+refuse_any peer-ifname vm add vm3 --mac 02:00:00:00:33:03 --port veth --netns "$NS2" --peer-ifname 'e#0'
+refuse_any netns  vm add vm3 --mac 02:00:00:00:33:03 --port veth --netns 'n#s'
+refuse_any ifname vm add vm3 --mac 02:00:00:00:33:03 --port tap --ifname lo
+refuse_any ifname vm add vm3 --mac 02:00:00:00:33:03 --port veth --netns "$NS2" --ifname lo
+refuse 1 ifname vm add vm3 --mac 02:00:00:00:33:03 --port veth --netns "$NS2" --ifname "$BR"
+refuse 1 ifname vm add vm3 --mac 02:00:00:00:33:03 --port tap --ifname "$BR"
+[ "$(v6 lo)" = "$lo6" ] || fail "a refused request changed lo's disable_ipv6 ($lo6 -> $(v6 lo))"
+[ "$(v6 "$BR")" = "$br6" ] || fail "a refused request changed $BR's disable_ipv6"
+
 # the same MAC on another VLAN is a different VM: accepted
 xvctl vm add vm2 --mac 02:00:00:00:33:01 --vlan 11 --port veth --netns "$NS2" ||
 	fail "same MAC on another VLAN refused"
@@ -88,4 +113,4 @@ snapshot "$XV_TMP/after"
 cmp -s "$XV_TMP/before" "$XV_TMP/after" || fail "a refused reload changed state"
 xvd_answers || fail "xvnetd died on a bad reload"
 
-pass "19 bad requests and a bad reload refused, state unchanged"
+pass "27 bad requests and a bad reload refused, state unchanged"

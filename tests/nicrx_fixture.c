@@ -136,7 +136,8 @@ int nrx_reset(struct nrx *f, __u32 max_vm)
 		err = -ENOMEM;
 		goto out;
 	}
-	if (clear_hash(f->fd_vm_by_mac) || clear_hash(f->fd_flows)) {
+	if (clear_hash(f->fd_vm_by_mac) || clear_hash(f->fd_flows) ||
+	    clear_hash(bpf_map__fd(f->skel->maps.xvnet_frags))) {
 		err = -EIO;
 		goto out;
 	}

@@ -18,6 +18,7 @@
 #include "bpf/toeplitz.h"
 #include "loader/config.h"
 #include "loader/rss.h"
+#include "loader/rules.h"
 #include "loader/xvnetd.h"
 
 static const char good_conf[] =
@@ -290,6 +291,156 @@ static void test_request_validation(void **state)
 					    sizeof(err)), -1);
 	assert_string_equal(err, "queue: '2' not below the 2 queues of vm 'vm2'");
 	json_object_put(args);
+	config_free(&cfg);
+}
+
+/*
+ * Issue 16 items 6/7: what the config file cannot carry is refused at the
+ * request ('#' starts a comment, whitespace splits tokens, control
+ * characters end lines), and every accepted request round-trips: format the
+ * config, parse it back, format again: the same text, the same VM.
+ */
+static void roundtrip_vm(const struct xvd_config *base, const char *json)
+{
+	char err[XV_ERR_LEN] = "", *t1 = NULL, *t2 = NULL;
+	struct xvd_config a, b;
+	struct vm_conf vm;
+	size_t l1 = 0, l2 = 0;
+	FILE *f;
+
+	if (vm_req(base, json, &vm, err))
+		fail_msg("refused: %s: %s", json, err);
+	assert_int_equal(config_copy(&a, base), 0);
+	assert_int_equal(config_add_vm(&a, &vm), 0);
+	f = open_memstream(&t1, &l1);
+	config_format(&a, f);
+	fclose(f);
+	f = fmemopen(t1, l1, "r");
+	if (config_parse_stream(f, "rt", &b, err, sizeof(err)))
+		fail_msg("%s: the saved config does not load: %s\n%s", json, err, t1);
+	fclose(f);
+	f = open_memstream(&t2, &l2);
+	config_format(&b, f);
+	fclose(f);
+	if (strcmp(t1, t2))
+		fail_msg("%s: not the same after a round trip:\n%s---\n%s", json, t1, t2);
+	{
+		struct vm_conf *got = config_find_vm(&b, vm.name);
+
+		assert_non_null(got);
+		got->line = vm.line;
+		if (memcmp(got, &vm, sizeof(vm)))
+			fail_msg("%s: the VM read back differs", json);
+	}
+	free(t1);
+	free(t2);
+	config_free(&a);
+	config_free(&b);
+}
+
+static void test_request_roundtrip(void **state)
+{
+	static const char *const good[] = {
+		"{\"name\":\"r1\",\"mac\":\"02:00:00:00:01:01\",\"port\":\"tap\"}",
+		"{\"name\":\"r2\",\"mac\":\"02:00:00:00:01:02\",\"port\":\"tap\",\"vlan\":5,"
+		"\"ifname\":\"tap.r2-x_y\",\"queues\":3,\"keep-vlan\":true,\"owner\":\"0\","
+		"\"group\":\"0\",\"ip\":[\"10.9.0.2\",\"fd09::2\"]}",
+		"{\"name\":\"r3\",\"mac\":\"02:00:00:00:01:03\",\"port\":\"veth\","
+		"\"netns\":\"ns-r3.a_b\",\"peer-ifname\":\"eth9\",\"ifname\":\"vr3\"}",
+		"{\"name\":\"r5\",\"mac\":\"02:00:00:00:01:05\",\"port\":\"tap\","
+		"\"no-allow\":\"all\"}",
+	};
+	static const struct { const char *json, *err; } bad[] = {
+		{ "{\"name\":\"b1\",\"mac\":\"02:00:00:00:02:01\",\"port\":\"tap\","
+		  "\"ifname\":\"tap#1\"}", "ifname: 'tap#1' is not an interface name" },
+		{ "{\"name\":\"b2\",\"mac\":\"02:00:00:00:02:02\",\"port\":\"veth\","
+		  "\"netns\":\"n1\",\"peer-ifname\":\"e#0\"}",
+		  "peer-ifname: 'e#0' is not an interface name" },
+		{ "{\"name\":\"b3\",\"mac\":\"02:00:00:00:02:03\",\"port\":\"veth\","
+		  "\"netns\":\"n#1\"}", "netns: 'n#1' is not a network namespace name" },
+		{ "{\"name\":\"b4\",\"mac\":\"02:00:00:00:02:04\",\"port\":\"veth\","
+		  "\"netns\":\"n 1\"}", "netns: 'n 1' is not a network namespace name" },
+		{ "{\"name\":\"b5\",\"mac\":\"02:00:00:00:02:05\",\"port\":\"veth\","
+		  "\"netns\":\"n\\u0001\"}", "netns: 'n\x01' is not a network namespace name" },
+		{ "{\"name\":\"b6\",\"mac\":\"02:00:00:00:02:06\",\"port\":\"tap\","
+		  "\"ifname\":\"t 1\"}", "ifname: 't 1' is not an interface name" },
+		{ "{\"name\":\"b7\",\"mac\":\"02:00:00:00:02:07\",\"port\":\"tap\","
+		  "\"owner\":\"a#b\"}", "owner: 'a#b' is not a user name or number" },
+		{ "{\"name\":\"b#8\",\"mac\":\"02:00:00:00:02:08\",\"port\":\"tap\"}",
+		  "name: 'b#8' may only hold letters, digits, '-', '_', '.'" },
+		{ "{\"name\":\"b9\",\"mac\":\"02:00:00:00:02:09\",\"port\":\"tap\","
+		  "\"ifname\":\"lo\"}", "ifname: 'lo' is the host's loopback" },
+	};
+	struct xvd_config cfg;
+	struct vm_conf vm;
+	char err[XV_ERR_LEN] = "";
+
+	(void)state;
+	assert_int_equal(parse_config_text(good_conf, &cfg, err), 0);
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		roundtrip_vm(&cfg, good[i]);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err[0] = '\0';
+		if (vm_req(&cfg, bad[i].json, &vm, err) == 0)
+			fail_msg("accepted: %s", bad[i].json);
+		if (strcmp(err, bad[i].err))
+			fail_msg("%s: got '%s', want '%s'", bad[i].json, err, bad[i].err);
+	}
+	/* flows and rules: every accepted kind round-trips too */
+	{
+		static const char *const flows[] = {
+			"{\"proto\":\"udp\",\"src\":\"10.1.0.1\",\"dst\":\"10.1.0.2\","
+			"\"dport\":53,\"action\":\"drop\"}",
+			"{\"proto\":\"tcp\",\"src\":\"fd01::1\",\"dst\":\"fd01::2\",\"sport\":7,"
+			"\"vlan\":10,\"action\":\"deliver\",\"vm\":\"vm1\",\"queue\":0}",
+			"{\"proto\":\"icmp\",\"src\":\"10.1.0.1\",\"dst\":\"10.1.0.3\","
+			"\"action\":\"pass\"}",
+		};
+		struct xvd_config a, b;
+		char *t1 = NULL, *t2 = NULL;
+		size_t l1 = 0, l2 = 0;
+		FILE *f;
+
+		assert_int_equal(config_copy(&a, &cfg), 0);
+		for (size_t i = 0; i < sizeof(flows) / sizeof(flows[0]); i++) {
+			struct json_object *args = json_tokener_parse(flows[i]);
+			struct flow_conf fc;
+
+			if (flow_request_parse(&a, args, true, &fc, err, sizeof(err)))
+				fail_msg("flow refused: %s: %s", flows[i], err);
+			assert_int_equal(config_add_flow(&a, &fc), 0);
+			json_object_put(args);
+		}
+		{
+			char *r1[] = { "vm1", "dir", "in", "proto", "tcp", "dport", "22",
+				       "action", "deny" };
+			char *r2[] = { "vm1", "dir", "out", "src", "fd00::/8", "action",
+				       "allow" };
+			struct rule_conf rc;
+
+			assert_int_equal(rule_parse_tokens(&rc, r1, 9, err, sizeof(err)), 0);
+			assert_int_equal(config_insert_rule(&a, &rc, 0, err, sizeof(err)), 0);
+			assert_int_equal(rule_parse_tokens(&rc, r2, 7, err, sizeof(err)), 0);
+			assert_int_equal(config_insert_rule(&a, &rc, 0, err, sizeof(err)), 0);
+		}
+		f = open_memstream(&t1, &l1);
+		config_format(&a, f);
+		fclose(f);
+		f = fmemopen(t1, l1, "r");
+		if (config_parse_stream(f, "rt", &b, err, sizeof(err)))
+			fail_msg("flows/rules: the saved config does not load: %s", err);
+		fclose(f);
+		f = open_memstream(&t2, &l2);
+		config_format(&b, f);
+		fclose(f);
+		assert_string_equal(t1, t2);
+		assert_int_equal(b.n_flows, a.n_flows);
+		assert_int_equal(b.n_rules, a.n_rules);
+		free(t1);
+		free(t2);
+		config_free(&a);
+		config_free(&b);
+	}
 	config_free(&cfg);
 }
 
@@ -797,6 +948,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_parse_good),
 	cmocka_unit_test(test_parse_errors),
 	cmocka_unit_test(test_request_validation),
+	cmocka_unit_test(test_request_roundtrip),
 	cmocka_unit_test(test_atomic_roundtrip),
 	cmocka_unit_test(test_vm_slot),
 	cmocka_unit_test(test_rss_values),

@@ -1,33 +1,62 @@
 #!/usr/bin/env bash
-# make bench / make bench-quick: xvnet against the Linux bridge and the
-# machine's ceiling, in one run, on one topology.
+# make bench / make bench-quick: xvnet against a reference on the same port,
+# in interleaved rounds.  docs/PERFORMANCE.md explains the method and holds
+# the last full run.
 #
-# Topology: namespace W holds the traffic source (xvnet-trafgen, live XDP
-# frames) and one end of a veth pair; the other end is "the NIC" in the root
-# namespace, where xvnetd runs.  The VM is a veth pair (far end in namespace V,
-# consumed by an XDP counting sink) or a tap (read with read() by
-# xvnet-tapread, as a VMM would).
-# CPUs: the generator runs alone on CPU $GEN_CPU; the NIC's NAPI (threaded)
-# and the VM side run on CPU $RX_CPU.  64-byte UDP frames (60 + FCS).
+# This machine's speed swings 2-4x over minutes, so no row is measured on
+# its own: every compared pair (A, B) is measured A B A B ... ROUNDS times,
+# DUR seconds each, seconds apart, and the report gives the ratio A/B of
+# every round, their median and their spread (min-max).  The reference B is
+# always on the same NIC, to the same port kind and the same consumer:
 #
-# Environment: REPS (3), WARM (1 s), DUR (3 s), ROWS (all), SCALING (1),
-# SCALE_VMS, SCALE_FLOWS, CP_FLOWS, OUT (docs/bench/results.json; the
-# Markdown summary and the PNG plots are written beside it).
+#   veth, flows-N, vms-N, tap, xsk: xvnet's nic_rx vs the trivial redirect
+#     (bpf/bench_redirect.bpf.c, through a DEVMAP or xvnetd's XSKMAP), swapped
+#     in xvnetd's own pinned XDP link with bpf_link_update (xvnet-xdpswap),
+#     so nothing but the program changes between A and B;
+#   bridge-veth, bridge-tap: xvnet vs the Linux bridge (the NIC is a bridge
+#     port all along; the bridge arm swaps the link to XDP_PASS), the VM
+#     port of each on the same consumer;
+#   ovs-veth, ovs-tap: xvnet vs Open vSwitch (userspace datapath, AF_XDP
+#     NIC port): both own the NIC's XDP, so each round stops one and starts
+#     the other (rounds tens of seconds apart instead of a few).
+#
+# Topology: namespace W holds the traffic source (xvnet-trafgen: live XDP
+# frames where the kernel allows them, else AF_PACKET; it says which, and
+# its own rate is printed beside every row) and one end of a veth pair; the
+# other end is "the NIC" in the root namespace.  A veth VM's far end (in
+# namespace V) runs xvnet-xdpsink (count + drop), a tap VM is read by
+# xvnet-tapread with io_uring (64 reads in flight, frames per wakeup
+# reported), an xsk VM by xvnet-xskdump.
+# CPUs: the generator on GEN_CPU (0); the NIC's NAPI thread alone on RX_CPU
+# (1), so that CPU does the forwarding and nothing else; user-space
+# consumers (tap reader, xsk consumer) on APP_CPU (GEN_CPU): with two cores
+# they share the generator's.  Each sample records both CPUs' busy time;
+# "rx ns/pkt" = busy time of RX_CPU / frames delivered: the forwarding cost
+# per frame whether or not the core is saturated.
+#
+# Environment: ROUNDS (5), DUR (2 s), WARM (0.5 s), PAIRS (all), FLOWS
+# ("1 100000 1000000"), SCALE_VMS (1024), COST (1: xvnet-costbench too),
+# COST_ARGS, CP (1: control-plane rates), OUT (docs/bench/results.json; the
+# Markdown summary and the plots are written beside it).
 . "$(dirname "$0")/../lib/common.sh"
 
-REPS=${REPS:-3}
-WARM=${WARM:-1}
-DUR=${DUR:-3}
-SCALING=${SCALING:-1}
+ROUNDS=${ROUNDS:-5}
+DUR=${DUR:-2}
+WARM=${WARM:-0.5}
 GEN_CPU=${GEN_CPU:-0}
 RX_CPU=${RX_CPU:-1}
+APP_CPU=${APP_CPU:-$GEN_CPU}
+FLOWS=${FLOWS:-1 100000 1000000}
+SCALE_VMS=${SCALE_VMS:-1024}
+COST=${COST:-1}
+CP=${CP:-1}
 OUT=${OUT:-$XV_ROOT/docs/bench/results.json}
-ROWS=${ROWS:-ceiling bridge-veth bridge-tap xvnet-veth xvnet-tap xvnet-xsk xvnet-veth-4q xvnet-tap-4q ovs-veth ovs-tap}
+FMT=$XV_ROOT/selftests/bench/benchfmt.py
+PAIRS=${PAIRS:-veth flows tap xsk vms bridge-veth bridge-tap ovs-veth ovs-tap}
 VM_MAC=02:00:00:00:01:01
 
 require_root
-require_bin xvnet-trafgen xvnet-tapread xvnet-xdpsink
-case "$ROWS" in *xvnet*) require_bin xvnetd xvnetctl ;; esac
+require_bin xvnet-trafgen xvnet-tapread xvnet-xdpsink xvnet-xdpswap xvnet-flowfill xvnetd xvnetctl
 require_cmd ethtool python3 bpftool
 [ "$(nproc)" -ge 2 ] || skip "needs 2 CPUs (generator and receive path apart)"
 mkdir -p "$(dirname "$OUT")"
@@ -38,16 +67,17 @@ V=$(xv_name v)          # VM namespace
 WIRE=$(xv_name wire)    # generator's device (in W)
 NIC=$(xv_name nic)      # the NIC (root namespace)
 BR=$(xv_name br)
-VMH=$(xv_name vmh)      # VM veth, host end (bridge rows)
-TAP=$(xv_name tap)
 CONF=$XV_TMP/xvnetd.conf
 SOCK=$XV_TMP/xvnetd.sock
 PIN=/sys/fs/bpf/${XV_PREFIX}pins
+SWAP=/sys/fs/bpf/${XV_PREFIX}swap
 CTL=("$XV_BIN/xvnetctl" -s "$SOCK")
+XVNETD_PID=""
 
 ns_create "$W"
 ns_create "$V"
 veth_create "$WIRE" "$NIC" "$W" ""
+cleanup_add rm -rf "$SWAP"
 
 # The NIC's NAPI is threaded and pinned so it never shares the generator's
 # CPU.  veth only has NAPI while XDP or GRO is on, so GRO stays on.
@@ -60,25 +90,143 @@ pin_napi() {
 	done
 }
 
-# measure ROW STATSFILE [EXTRA-JSON]: run the generator, sample the sink's
-# counter after the warm-up and at the end; REPS times; one JSON line each.
-measure() {
-	local row=$1 stats=$2 extra=${3:-} rep gen t0 t1 a b pps
-	for ((rep = 1; rep <= REPS; rep++)); do
-		pin_napi
-		ip netns exec "$W" "$XV_BIN/xvnet-trafgen" --dev "$WIRE" --dst-mac "${GEN_MAC:-$VM_MAC}" \
-			--macs "${GEN_MACS:-1}" --flows "${GEN_FLOWS:-1}" --cpu "$GEN_CPU" \
-			--duration "$(awk "BEGIN {print $WARM + $DUR + 0.5}")" --json >"$XV_TMP/gen.json" &
-		gen=$!
-		sleep "$WARM"
-		a=$(cut -d" " -f1 "$stats"); t0=$(date +%s%N)
-		sleep "$DUR"
-		b=$(cut -d" " -f1 "$stats"); t1=$(date +%s%N)
-		wait "$gen" || fail "generator failed in row $row"
-		pps=$(( (b - a) * 1000000000 / (t1 - t0) ))
-		log "$row rep $rep: $pps pps delivered ($(cat "$XV_TMP/gen.json"))"
-		echo "{\"row\":\"$row\",\"rep\":$rep,\"pps\":$pps,\"sent\":$(cat "$XV_TMP/gen.json")$extra}" >>"$OUT.tmp"
+record() { echo "$1" >>"$OUT.tmp"; }
+
+# ---- one sample ----------------------------------------------------------------
+# STATS: files whose first field counts frames delivered (summed).
+# DROPS: "label ns dev field" entries (ns "-" = root), read before and after.
+# XSK_VM: an xsk VM whose socket drops come from `xvnetctl stats`.
+STATS=()
+DROPS=()
+XSK_VM=""
+GEN_FLOWS=1
+GEN_MACS=1
+GEN_MAC=$VM_MAC
+
+# delivered: "COUNT:MTIME_NS" per stats file; the writers rename a fresh file
+# every 100 ms, so its mtime is when the count was taken (the rate is then
+# exact over the writer's own interval, not off by up to 100 ms)
+delivered() {
+	local f v t
+	for f in "${STATS[@]}"; do
+		t=$(stat -c %.9Y "$f" 2>/dev/null | tr -d .) || t=0
+		v=$(cut -d" " -f1 "$f" 2>/dev/null) || v=0
+		printf '%s:%s ' "${v:-0}" "${t:-0}"
 	done
+}
+
+# wakeups: the tap reader's io_uring enters that returned frames ("w=N")
+wakeups() {
+	local f n=0 v
+	for f in "${STATS[@]}"; do
+		v=$(grep -o 'w=[0-9]*' "$f" 2>/dev/null | cut -d= -f2)
+		n=$((n + ${v:-0}))
+	done
+	echo "$n"
+}
+
+# cpu_snap: "busy total" jiffies of GEN_CPU then RX_CPU (/proc/stat)
+cpu_snap() {
+	awk -v g="cpu$GEN_CPU" -v r="cpu$RX_CPU" '
+		$1 == g || $1 == r { b = $2 + $3 + $4 + $7 + $8; t = b + $5 + $6 + $9; v[$1] = b " " t }
+		END { print v[g], v[r] }' /proc/stat
+}
+
+# The forwarding work: the NIC's NAPI thread(s), pinned to RX_CPU, and
+# ksoftirqd there.  Without CONFIG_IRQ_TIME_ACCOUNTING (this kernel) the
+# VM side's NAPI polls that the forwarding raises run in the NAPI thread's
+# context and count as its run time; foreign tasks on RX_CPU do not.
+# FWD_EXTRA_PIDS: more (OVS's PMD threads).
+FWD_EXTRA_PIDS=""
+fwd_pids() { { pgrep "^napi/$NIC-"; pgrep -x "ksoftirqd/$RX_CPU"; } | tr '\n' ' '; echo "$FWD_EXTRA_PIDS"; }
+# fwd_snap PIDS: their summed run time in ns (/proc/PID/schedstat)
+fwd_snap() {
+	local p t n=0
+	for p in $1; do
+		read -r t _ <"/proc/$p/schedstat" 2>/dev/null || t=0
+		n=$((n + ${t:-0}))
+	done
+	echo "$n"
+}
+
+drop_snap() {
+	local d label ns dev field v
+	for d in "${DROPS[@]}"; do
+		read -r label ns dev field <<<"$d"
+		if [ "$ns" = - ]; then
+			v=$(cat "/sys/class/net/$dev/statistics/$field" 2>/dev/null)
+		else
+			v=$(ip netns exec "$ns" cat "/sys/class/net/$dev/statistics/$field" 2>/dev/null)
+		fi
+		printf '%s=%s ' "$label" "${v:-0}"
+	done
+	if [ -n "$XSK_VM" ]; then
+		"${CTL[@]}" -j stats "$XSK_VM" 2>/dev/null | python3 "$FMT" xsk
+	fi
+}
+
+# sample PAIR ARM ROUND [EXTRA-JSON]: one generator run; one JSON line.
+sample() {
+	local pair=$1 arm=$2 round=$3 extra=${4:-} gen a b w0 w1 c0 c1 d0 d1 t0 t1 f0 f1 pids
+	pin_napi
+	ip netns exec "$W" "$XV_BIN/xvnet-trafgen" --dev "$WIRE" --dst-mac "$GEN_MAC" \
+		--macs "$GEN_MACS" --flows "$GEN_FLOWS" --cpu "$GEN_CPU" \
+		--duration "$(awk "BEGIN {print $WARM + $DUR + 0.3}")" --json >"$XV_TMP/gen.json" \
+		2>"$XV_TMP/gen.err" &
+	gen=$!
+	sleep "$WARM"
+	pids=$(fwd_pids)
+	a=$(delivered); w0=$(wakeups); c0=$(cpu_snap); f0=$(fwd_snap "$pids"); d0=$(drop_snap)
+	f0="$f0 $(cat "/sys/class/net/$NIC/statistics/rx_packets")"
+	t0=$(date +%s%N)
+	sleep "$DUR"
+	b=$(delivered); w1=$(wakeups); c1=$(cpu_snap); f1=$(fwd_snap "$pids"); d1=$(drop_snap)
+	f1="$f1 $(cat "/sys/class/net/$NIC/statistics/rx_packets")"
+	t1=$(date +%s%N)
+	wait "$gen" || fail "generator failed ($pair $arm): $(cat "$XV_TMP/gen.err")"
+	local line
+	line=$(python3 "$FMT" sample "$pair" "$arm" "$round" "$a" "$b" "$w0" "$w1" "$c0" "$c1" \
+		"$f0" "$f1" "$t0" "$t1" "$d0" "$d1" "$(cat "$XV_TMP/gen.json")" "{${extra#,}}") ||
+		fail "sample $pair $arm: bad numbers"
+	record "$line"
+	log "$pair round $round $arm: $(python3 "$FMT" line "$line")"
+}
+
+# pair NAME ARM_A ARM_B [EXTRA-JSON]: ROUNDS rounds of A then B; arm_use
+# switches.  Ends with arm A in place.
+pair() {
+	local name=$1 a=$2 b=$3 extra=${4:-} r arm
+	log "pair $name: $a vs $b, $ROUNDS rounds of $DUR s"
+	for ((r = 1; r <= ROUNDS; r++)); do
+		for arm in "$a" "$b"; do
+			arm_use "$arm"
+			sample "$name" "$arm" "$r" "$extra"
+		done
+	done
+	arm_use "$a"
+}
+
+# arm_use ARM: xvnet | trivial | trivial-xsk | bridge: the NIC link's program
+arm_use() {
+	local p
+	case $1 in
+	xvnet) p=xvnet ;;
+	trivial) p=triv_devmap ;;
+	trivial-xsk) p=triv_xsk ;;
+	bridge) p=triv_pass ;;
+	ovs) ovs_arm_on || fail "ovs: $OVS_SKIP"; sleep 0.5; return ;;
+	xvnet-restart) xvnet_arm_on; sleep 0.5; return ;;
+	*) fail "unknown arm $1" ;;
+	esac
+	"$XV_BIN/xvnet-xdpswap" use --pin-dir "$PIN" "$SWAP/$p" || fail "swap to $1"
+	sleep 0.2
+}
+
+# swap_load: the trivial programs for the VMs now configured (arm xvnet on)
+swap_load() {
+	local out
+	out=$("$XV_BIN/xvnet-xdpswap" load --pin-dir "$PIN" --out "$SWAP") || fail "xvnet-xdpswap load"
+	log "trivial programs loaded: $out"
 }
 
 # sink_start NAME STATS [--netns NS] DEV...: the XDP counting consumer
@@ -89,172 +237,225 @@ sink_start() {
 	wait_until 10 test -s "$stats" || fail "$name: sink did not start: $(cat "$XV_TMP/$name.log")"
 }
 
-tapread_start() { # STATS DEV [QUEUES]
+# tapread_start STATS DEV: the io_uring reader on APP_CPU
+tapread_start() {
 	local stats=$1 dev=$2
-	bg_start "$XV_TMP/tapread.log" taskset -c "$RX_CPU" "$XV_BIN/xvnet-tapread" --dev "$dev" \
-		--queues "${3:-1}" --stats "$stats"
+	bg_start "$XV_TMP/tapread-$dev.log" taskset -c "$APP_CPU" "$XV_BIN/xvnet-tapread" --dev "$dev" \
+		--io uring --batch 64 --stats "$stats"
 	TAPREAD_PID=$BG_PID
-	wait_until 10 test -s "$stats" || fail "tapread did not start: $(cat "$XV_TMP/tapread.log")"
+	wait_until 10 test -s "$stats" || fail "tapread did not start: $(cat "$XV_TMP/tapread-$dev.log")"
 }
 
 # ---- xvnetd ------------------------------------------------------------------
 xvnetd_start() {
 	printf 'nic %s\n' "$NIC" >"$CONF"
 	[ $# -gt 0 ] && printf '%s\n' "$@" >>"$CONF"
-	# a fresh state directory each time: every row starts from its config
 	rm -rf "$XV_TMP/state"
 	bg_start "$XV_TMP/xvnetd.log" "$XV_BIN/xvnetd" --foreground --config "$CONF" \
 		--state-dir "$XV_TMP/state" --socket "$SOCK" --pin-dir "$PIN"
 	XVNETD_PID=$BG_PID
 	cleanup_add "$XV_BIN/xvnetd" --teardown --config "$CONF" --state-dir "$XV_TMP/state" \
 		--socket "$SOCK" --pin-dir "$PIN"
-	# status answers (0 healthy, 3 degraded)
-	wait_until 20 bash -c '"$@" status >/dev/null; [ $? -ne 1 ]' _ "${CTL[@]}" || fail "xvnetd did not start: $(tail -5 "$XV_TMP/xvnetd.log")"
+	wait_until 20 bash -c '"$@" status >/dev/null; [ $? -ne 1 ]' _ "${CTL[@]}" ||
+		fail "xvnetd did not start: $(tail -5 "$XV_TMP/xvnetd.log")"
 }
 
 xvnetd_stop() {
+	[ -n "$XVNETD_PID" ] || return 0
 	"${CTL[@]}" shutdown --teardown >/dev/null 2>&1 || true
 	proc_stop "$XVNETD_PID"
 	"$XV_BIN/xvnetd" --teardown --config "$CONF" --state-dir "$XV_TMP/state" --socket "$SOCK" \
 		--pin-dir "$PIN" >/dev/null 2>&1 || true
+	XVNETD_PID=""
+	rm -rf "$SWAP"
 }
 
-. "$(dirname "$0")/row_ovs.sh"   # row_ovs_veth, row_ovs_tap: Open vSwitch AF_XDP
-. "$(dirname "$0")/row_xsk.sh"   # row_xvnet_xsk: AF_XDP port, reference consumer
-# ---- rows --------------------------------------------------------------------
-row_ceiling() {
-	sink_start ceiling "$XV_TMP/ceiling.stats" "$NIC"
-	measure ceiling "$XV_TMP/ceiling.stats"
-	proc_stop "$SINK_PID"
-}
+vm_ifname() { "${CTL[@]}" -j vm show "$1" | python3 -c 'import json,sys; d=json.load(sys.stdin); d=d[0] if isinstance(d,list) else d; print(d.get("ifname") or d.get("vm",{}).get("ifname",""))'; }
 
-row_bridge_veth() {
-	bridge_create "$BR"
-	local peer
-	peer=$(xv_name vmp)
-	veth_create "$VMH" "$peer" "" "$V"
-	ip -n "$V" link set "$peer" address "$VM_MAC"
-	bridge_add "$BR" "$NIC"
-	bridge_add "$BR" "$VMH"
-	bridge fdb replace "$VM_MAC" dev "$VMH" master static
-	sink_start bridge-veth "$XV_TMP/bv.stats" --netns "$V" "$peer"
-	measure bridge-veth "$XV_TMP/bv.stats"
-	proc_stop "$SINK_PID"
-	ip link set "$NIC" nomaster
-	link_del "$VMH"
-	link_del "$BR"
-}
-
-row_bridge_tap() {
-	bridge_create "$BR"
-	tap_create "$TAP"
-	bridge_add "$BR" "$NIC"
-	bridge_add "$BR" "$TAP"
-	bridge fdb replace "$VM_MAC" dev "$TAP" master static
-	tapread_start "$XV_TMP/bt.stats" "$TAP"
-	measure bridge-tap "$XV_TMP/bt.stats"
-	proc_stop "$TAPREAD_PID"
-	ip link set "$NIC" nomaster
-	link_del "$TAP"
-	link_del "$BR"
-}
-
-row_xvnet_veth() {
-	xvnetd_start
-	"${CTL[@]}" vm add vm1 --mac "$VM_MAC" --port veth --netns "$V" --peer-ifname eth1 \
-		|| fail "vm add (veth) refused"
-	sink_start xvnet-veth "$XV_TMP/xv.stats" --netns "$V" eth1
-	measure xvnet-veth "$XV_TMP/xv.stats"
-	prog_cost nic_rx
-	proc_stop "$SINK_PID"
-	xvnetd_stop
-}
-
-# record JSON: one result line
-record() { echo "$1" >>"$OUT.tmp"; log "$1"; }
-
-# prog_cost NAME: the program's own run time per packet (bpf_stats), over
-# one extra generator run; the stats cost a little, so not during measure.
-prog_cost() {
-	local name=$1 id before after
-	id=$(bpftool -j prog show name "$name" | python3 -c 'import json,sys; d=json.load(sys.stdin); d=d if isinstance(d,list) else [d]; print(d[-1]["id"])')
-	sysctl -qw kernel.bpf_stats_enabled=1
-	before=$(bpftool -j prog show id "$id")
-	ip netns exec "$W" "$XV_BIN/xvnet-trafgen" --dev "$WIRE" --dst-mac "$VM_MAC" --cpu "$GEN_CPU" \
-		--duration "$DUR" --json >/dev/null
-	after=$(bpftool -j prog show id "$id")
-	sysctl -qw kernel.bpf_stats_enabled=0
-	record "$(python3 -c '
-import json, sys
-b, a = json.loads(sys.argv[1]), json.loads(sys.argv[2])
-n = a.get("run_cnt", 0) - b.get("run_cnt", 0)
-t = a.get("run_time_ns", 0) - b.get("run_time_ns", 0)
-print(json.dumps({"row": "prog-cost", "prog": sys.argv[3], "runs": n, "ns_per_packet": round(t / n, 1) if n else None}))' "$before" "$after" "$name")"
+xv_stat() {
+	"${CTL[@]}" -j stats | python3 -c 'import json,sys; print(json.load(sys.stdin)["counters"][sys.argv[1]])' "$1"
 }
 
 # maps_memory: bytes the pinned maps take (bpftool memlock), total and flows
 maps_memory() {
 	local m total=0 flows=0 b
 	for m in "$PIN"/xvnet_*; do
-		b=$(bpftool -j map show pinned "$m" | python3 -c 'import json,sys; print(json.load(sys.stdin).get("bytes_memlock", 0))')
-		total=$((total + b))
-		[ "${m##*/}" = xvnet_flows ] && flows=$b
+		b=$(bpftool -j map show pinned "$m" 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin).get("bytes_memlock", 0))' 2>/dev/null) || b=0
+		total=$((total + ${b:-0}))
+		[ "${m##*/}" = xvnet_flows ] && flows=${b:-0}
 	done
 	echo "\"maps_bytes\":$total,\"flows_map_bytes\":$flows"
 }
 
-# ---- scaling: VMs (1, 16, 256, 1024), traffic spread over all -------------
-# VM i has MAC 02:00:00:01:HH:LL (i in the last two bytes), a veth port with
-# its far end vNNNN in namespace V; trafgen --macs N walks the same MACs.
-scale_vms() {
-	local sizes=${SCALE_VMS:-1 16 256 1024} have=0 n i mac t0 t1
-	xvnetd_start
-	for n in $sizes; do
-		t0=$(date +%s%N)
-		for ((i = have; i < n; i++)); do
-			printf -v mac '02:00:00:01:%02x:%02x' $((i >> 8)) $((i & 255))
-			"${CTL[@]}" vm add "s$i" --mac "$mac" --port veth --netns "$V" \
-				--peer-ifname "v$i" >/dev/null || fail "vm add s$i refused"
-		done
-		t1=$(date +%s%N)
-		[ "$n" -gt "$have" ] && record "{\"row\":\"cp-vm-add\",\"vms\":$((n - have)),\"per_s\":$(( (n - have) * 1000000000 / (t1 - t0) ))}"
-		have=$n
-		local devs=()
-		for ((i = 0; i < n; i++)); do devs+=("v$i"); done
-		sink_start "scale-vms-$n" "$XV_TMP/sv.stats" --netns "$V" "${devs[@]}"
-		GEN_MAC=02:00:00:01:00:00 GEN_MACS=$n measure scale-vms "$XV_TMP/sv.stats" ",\"vms\":$n,$(maps_memory)"
-		proc_stop "$SINK_PID"
-	done
+# the drops every row shows: the wire (generator's veth) and the NIC
+nic_drops() {
+	DROPS=("wire_tx_dropped $W $WIRE tx_dropped" "nic_rx_dropped - $NIC rx_dropped")
+}
+
+# ---- pairs -------------------------------------------------------------------
+# veth port, 1 VM; then the flow cache with FLOWS flows (same VM, same run)
+xvnet_veth_setup() {
+	xvnetd_start "flow-max 2097152"   # room for the flows pair's 1M
+	"${CTL[@]}" vm add vm1 --mac "$VM_MAC" --port veth --netns "$V" --peer-ifname eth1 >/dev/null \
+		|| fail "vm add (veth) refused"
+	VMH_IF=$(vm_ifname vm1)
+	sink_start veth "$XV_TMP/veth.stats" --netns "$V" eth1
+	STATS=("$XV_TMP/veth.stats")
+	nic_drops
+	DROPS+=("port_tx_dropped - $VMH_IF tx_dropped" "vm_rx_dropped $V eth1 rx_dropped")
+	swap_load
+}
+
+pair_veth() {
+	xvnet_veth_setup
+	pair veth xvnet trivial ",\"port\":\"veth\",\"vms\":1,\"flows\":0"
+	proc_stop "$SINK_PID"
 	xvnetd_stop
 }
 
-# ---- scaling: flows in the flow cache (1, 1k, 100k, 1M) -------------------
-scale_flows() {
-	local sizes=${SCALE_FLOWS:-1 1000 100000 1000000} n out
-	xvnetd_start "flow-max 2097152"
-	"${CTL[@]}" vm add vm1 --mac "$VM_MAC" --port veth --netns "$V" --peer-ifname eth1 \
-		|| fail "vm add (veth) refused"
-	sink_start scale-flows "$XV_TMP/sf.stats" --netns "$V" eth1
-	for n in $sizes; do
+pair_flows() {
+	local n out h0
+	xvnet_veth_setup
+	for n in $FLOWS; do
 		out=$("$XV_BIN/xvnet-flowfill" --pin-dir "$PIN" --count "$n") || fail "flowfill $n"
 		record "{\"row\":\"cp-flowfill\",\"fill\":$out}"
-		local h0; h0=$(xv_stat flow_hit)
-		GEN_FLOWS=$n measure scale-flows "$XV_TMP/sf.stats" ",\"flows\":$n,$(maps_memory)"
-		[ "$(xv_stat flow_hit)" -gt "$h0" ] || fail "scale-flows $n: the generator's flows missed the flow cache"
+		h0=$(xv_stat flow_hit)
+		GEN_FLOWS=$n pair "flows-$n" xvnet trivial ",\"port\":\"veth\",\"vms\":1,\"flows\":$n,$(maps_memory)"
+		[ "$(xv_stat flow_hit)" -gt "$h0" ] || fail "flows-$n: the generator's flows missed the flow cache"
 	done
 	proc_stop "$SINK_PID"
 	xvnetd_stop
 }
 
-xv_stat() {
-	"${CTL[@]}" -j stats | python3 -c 'import json,sys; print(json.load(sys.stdin)["counters"][sys.argv[1]])' "$1"
+pair_tap() {
+	local tap
+	tap=$(xv_name tap)
+	xvnetd_start
+	"${CTL[@]}" vm add vm1 --mac "$VM_MAC" --port tap --ifname "$tap" >/dev/null || fail "vm add (tap) refused"
+	cleanup_add ip link del "$tap"
+	tapread_start "$XV_TMP/tap.stats" "$tap"
+	STATS=("$XV_TMP/tap.stats")
+	nic_drops
+	DROPS+=("tap_tx_dropped - $tap tx_dropped")
+	swap_load
+	pair tap xvnet trivial ",\"port\":\"tap\",\"vms\":1,\"reader\":\"io_uring, 64 reads in flight\""
+	proc_stop "$TAPREAD_PID"
+	xvnetd_stop
+	ip link del "$tap" 2>/dev/null || true
 }
+
+pair_xsk() {
+	local stats=$XV_TMP/xsk.stats
+	xvnetd_start
+	"${CTL[@]}" vm add vm1 --mac "$VM_MAC" --port xsk --ifname "$(xv_name pxsk)" --xsk-frames 8192 \
+		--xsk-fill-size 4096 --xsk-rx-size 2048 >/dev/null || fail "vm add (xsk) refused"
+	bg_start "$XV_TMP/xskdump.log" taskset -c "$APP_CPU" "$XV_BIN/xvnet-xskdump" \
+		-s "$SOCK" --vm vm1 --stats "$stats"
+	local pid=$BG_PID
+	wait_until 10 test -s "$stats" || fail "xskdump did not start: $(cat "$XV_TMP/xskdump.log")"
+	STATS=("$stats")
+	nic_drops
+	XSK_VM=vm1
+	swap_load
+	pair xsk xvnet trivial-xsk ",\"port\":\"xsk\",\"vms\":1"
+	XSK_VM=""
+	proc_stop "$pid"
+	xvnetd_stop
+}
+
+# SCALE_VMS veth VMs, traffic round-robin over all (MAC 02:00:00:01:HH:LL),
+# against the trivial program fanning out to the same ports by MAC.
+pair_vms() {
+	local n=$SCALE_VMS i mac t0 t1 devs=()
+	xvnetd_start
+	t0=$(date +%s%N)
+	for ((i = 0; i < n; i++)); do
+		printf -v mac '02:00:00:01:%02x:%02x' $((i >> 8)) $((i & 255))
+		"${CTL[@]}" vm add "s$i" --mac "$mac" --port veth --netns "$V" \
+			--peer-ifname "v$i" >/dev/null || fail "vm add s$i refused"
+		devs+=("v$i")
+	done
+	t1=$(date +%s%N)
+	record "{\"row\":\"cp-vm-add\",\"vms\":$n,\"per_s\":$(( n * 1000000000 / (t1 - t0) ))}"
+	sink_start "vms-$n" "$XV_TMP/vms.stats" --netns "$V" "${devs[@]}"
+	STATS=("$XV_TMP/vms.stats")
+	nic_drops
+	swap_load
+	GEN_MAC=02:00:00:01:00:00 GEN_MACS=$n pair "vms-$n" xvnet trivial \
+		",\"port\":\"veth\",\"vms\":$n,$(maps_memory)"
+	proc_stop "$SINK_PID"
+	xvnetd_stop
+}
+
+# The Linux bridge on the same NIC: the NIC is a bridge port throughout;
+# in the bridge arm the link runs XDP_PASS and the bridge delivers (static
+# FDB entry) to its own VM port of the same kind, counted by the same
+# consumer (veth: one sink on both far ends; tap: both readers summed).
+bridge_setup() {
+	bridge_create "$BR"
+	bridge_add "$BR" "$NIC"
+}
+bridge_teardown() {
+	ip link set "$NIC" nomaster 2>/dev/null
+	link_del "$BR"
+}
+
+pair_bridge_veth() {
+	local vmh vmp
+	vmh=$(xv_name vmh)
+	vmp=$(xv_name vmp)
+	xvnetd_start
+	"${CTL[@]}" vm add vm1 --mac "$VM_MAC" --port veth --netns "$V" --peer-ifname eth1 >/dev/null \
+		|| fail "vm add (veth) refused"
+	bridge_setup
+	veth_create "$vmh" "$vmp" "" "$V"
+	ip -n "$V" link set "$vmp" address "$VM_MAC"
+	bridge_add "$BR" "$vmh"
+	bridge fdb replace "$VM_MAC" dev "$vmh" master static
+	sink_start bridge-veth "$XV_TMP/bv.stats" --netns "$V" eth1 "$vmp"
+	STATS=("$XV_TMP/bv.stats")
+	nic_drops
+	DROPS+=("bridge_port_tx_dropped - $vmh tx_dropped")
+	swap_load
+	pair bridge-veth xvnet bridge ",\"port\":\"veth\",\"vms\":1"
+	proc_stop "$SINK_PID"
+	xvnetd_stop
+	bridge_teardown
+	link_del "$vmh"
+}
+
+pair_bridge_tap() {
+	local tap btap r1 r2
+	tap=$(xv_name tap)
+	btap=$(xv_name btap)
+	xvnetd_start
+	"${CTL[@]}" vm add vm1 --mac "$VM_MAC" --port tap --ifname "$tap" >/dev/null || fail "vm add (tap) refused"
+	cleanup_add ip link del "$tap"
+	bridge_setup
+	tap_create "$btap"
+	bridge_add "$BR" "$btap"
+	bridge fdb replace "$VM_MAC" dev "$btap" master static
+	tapread_start "$XV_TMP/bt1.stats" "$tap"; r1=$TAPREAD_PID
+	tapread_start "$XV_TMP/bt2.stats" "$btap"; r2=$TAPREAD_PID
+	STATS=("$XV_TMP/bt1.stats" "$XV_TMP/bt2.stats")
+	nic_drops
+	DROPS+=("tap_tx_dropped - $tap tx_dropped" "bridge_tap_tx_dropped - $btap tx_dropped")
+	swap_load
+	pair bridge-tap xvnet bridge ",\"port\":\"tap\",\"vms\":1,\"reader\":\"io_uring, 64 reads in flight\""
+	proc_stop "$r1"; proc_stop "$r2"
+	xvnetd_stop
+	bridge_teardown
+	link_del "$btap"
+	ip link del "$tap" 2>/dev/null || true
+}
+
+. "$(dirname "$0")/row_ovs.sh"   # pair_ovs_veth, pair_ovs_tap
 
 # ---- control plane: single flow adds through xvnetctl, vm add -> first packet
 control_plane() {
 	local n=${CP_FLOWS:-200} i t0 t1 first
 	xvnetd_start
-	"${CTL[@]}" vm add vm1 --mac "$VM_MAC" --port veth --netns "$V" --peer-ifname eth1 \
+	"${CTL[@]}" vm add vm1 --mac "$VM_MAC" --port veth --netns "$V" --peer-ifname eth1 >/dev/null \
 		|| fail "vm add (veth) refused"
 	t0=$(date +%s%N)
 	for ((i = 0; i < n; i++)); do
@@ -263,9 +464,6 @@ control_plane() {
 	done
 	t1=$(date +%s%N)
 	record "{\"row\":\"cp-flow-add\",\"flows\":$n,\"per_s\":$(( n * 1000000000 / (t1 - t0) ))}"
-
-	# vm add -> first delivered packet, with traffic already arriving: the
-	# tap exists first (xvnetd adopts it) so its reader notes the first frame
 	local tap7; tap7=$(xv_name tap7)
 	tap_create "$tap7"
 	bg_start "$XV_TMP/tap7.log" "$XV_BIN/xvnet-tapread" --dev "$tap7" --first-packet "$XV_TMP/first"
@@ -287,48 +485,26 @@ control_plane() {
 	xvnetd_stop
 }
 
-row_xvnet_tap() {
-	xvnetd_start
-	"${CTL[@]}" vm add vm1 --mac "$VM_MAC" --port tap --ifname "$TAP" || fail "vm add (tap) refused"
-	cleanup_add ip link del "$TAP"
-	tapread_start "$XV_TMP/xt.stats" "$TAP"
-	measure xvnet-tap "$XV_TMP/xt.stats"
-	proc_stop "$TAPREAD_PID"
-	xvnetd_stop
-}
+# ---- run -----------------------------------------------------------------------
+record "$(python3 -c '
+import json, os, sys
+print(json.dumps({"row": "meta", "kernel": os.uname().release, "kernel_version": os.uname().version,
+                  "rounds": int(sys.argv[1]), "dur_s": float(sys.argv[2]), "warm_s": float(sys.argv[3]),
+                  "gen_cpu": int(sys.argv[4]), "rx_cpu": int(sys.argv[5]), "app_cpu": int(sys.argv[6]),
+                  "cpus": os.cpu_count(), "started": sys.argv[7]}))' \
+	"$ROUNDS" "$DUR" "$WARM" "$GEN_CPU" "$RX_CPU" "$APP_CPU" "$(date -u +%FT%TZ)")"
+log "kernel $(uname -r); source: $(ip netns exec "$W" "$XV_BIN/xvnet-trafgen" --dev "$WIRE" \
+	--dst-mac 02:00:00:00:99:99 --count 1 --json 2>/dev/null)"
 
-# 4-queue ports: delivered on the queue RSS chose through the skb path
-# (docs/datapath.md), 1000 flows so that all queues are busy.
-row_xvnet_veth_4q() {
-	xvnetd_start
-	"${CTL[@]}" vm add vm1 --mac "$VM_MAC" --port veth --netns "$V" --peer-ifname eth1 \
-		--queues 4 || fail "vm add (4-queue veth) refused"
-	sink_start xvnet-veth-4q "$XV_TMP/xv4.stats" --netns "$V" eth1
-	GEN_FLOWS=1000 measure xvnet-veth-4q "$XV_TMP/xv4.stats"
-	proc_stop "$SINK_PID"
-	xvnetd_stop
-}
-
-row_xvnet_tap_4q() {
-	xvnetd_start
-	"${CTL[@]}" vm add vm1 --mac "$VM_MAC" --port tap --ifname "$TAP" --queues 4 ||
-		fail "vm add (4-queue tap) refused"
-	cleanup_add ip link del "$TAP"
-	tapread_start "$XV_TMP/xt4.stats" "$TAP" 4
-	GEN_FLOWS=1000 measure xvnet-tap-4q "$XV_TMP/xt4.stats"
-	proc_stop "$TAPREAD_PID"
-	xvnetd_stop
-	ip link del "$TAP" 2>/dev/null || true
-}
-
-for row in $ROWS; do
-	log "row $row"
-	"row_${row//-/_}"
+for p in $PAIRS; do
+	STATS=() DROPS=() XSK_VM=""
+	"pair_${p//-/_}"
 done
-if [ "$SCALING" = 1 ]; then
-	log "scaling: VMs"; scale_vms
-	log "scaling: flows"; scale_flows
-	log "control plane"; control_plane
+[ "$CP" = 1 ] && { log "control plane"; control_plane; }
+if [ "$COST" = 1 ]; then
+	log "per-packet cost by test runs (xvnet-costbench)"
+	# shellcheck disable=SC2086
+	"$XV_BIN/xvnet-costbench" --json ${COST_ARGS:-} >>"$OUT.tmp" || fail "xvnet-costbench failed"
 fi
 
 mv "$OUT.tmp" "$OUT"

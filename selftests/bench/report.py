@@ -1,35 +1,47 @@
 #!/usr/bin/env python3
-"""Summarise a bench results file (JSON lines) as Markdown tables: packets
-per second per row (median, min, max over the repetitions), the ratios the
-targets are stated in, every Open vSwitch configuration tried, the scaling
-curves with map memory, the control-plane rates, and the program's own cost.
-A row that could not run ({"row": ..., "skipped": reason}) is listed as
-skipped with its reason, never left out.  With --plots DIR, also draws PNG plots
-with gnuplot (Debian's gnuplot-nox)."""
+"""Summarise a bench results file (JSON lines from selftests/bench/bench.sh
+and xvnet-costbench --json) as Markdown: per compared pair the ratio of
+every interleaved round, their median and spread (min-max), the traffic
+source and its rate, where frames were dropped; then the per-packet cost
+by test runs, and the control-plane rates.  A pair that could not run
+({"pair": ..., "skipped": reason}) is listed with its reason.  With --plots
+DIR, also draws PNG plots with gnuplot (Debian's gnuplot-nox).
+
+Two ratios per pair, both "A / B" with A = xvnet:
+  delivered  frames per second delivered to the VM's consumer, A / B (the
+             source's own rate is shown beside it: a veth wire pushes back,
+             so the source slows down with the path it feeds)
+  fwd cost   run time of the NIC's NAPI thread per frame the NIC took,
+             A / B: xvnet's forwarding cost against the reference's,
+             whatever the bottleneck (1.11 = 11% more CPU per frame)
+"""
 import json
 import os
 import statistics
 import subprocess
 import sys
 
-RATIOS = [  # (numerator, denominator, label, target)
-    ("xvnet-veth", "bridge-veth", "veth port / Linux bridge to veth", 3.0),
-    ("xvnet-tap", "bridge-tap", "tap port / Linux bridge to tap", 3.0),
-    ("xvnet-veth", "ceiling", "veth port / XDP_DROP ceiling", 0.6),
-    ("xvnet-xsk", "ceiling", "xsk port / XDP_DROP ceiling", 0.6),
-    ("xvnet-tap", "ceiling", "tap port / XDP_DROP ceiling", None),
-    ("xvnet-veth-4q", "xvnet-veth", "4-queue veth (skb path, 1000 flows) / 1-queue veth (XDP redirect)", None),
-    ("xvnet-tap-4q", "xvnet-tap", "4-queue tap (skb path, 1000 flows) / 1-queue tap (XDP redirect)", None),
-    ("xvnet-veth", "ovs-veth", "veth port / OVS AF_XDP", 4.0),
-    ("xvnet-tap", "ovs-tap", "tap port / OVS AF_XDP", 2.5),
-    ("xvnet-veth", "ovs-veth-normal", "veth port / OVS AF_XDP, NORMAL action", None),
-    ("xvnet-tap", "ovs-tap-normal", "tap port / OVS AF_XDP, NORMAL action", None),
-    ("xvnet-veth", "ovs-veth-in_port", "veth port / OVS AF_XDP, in_port rule", None),
-    ("xvnet-tap", "ovs-tap-in_port", "tap port / OVS AF_XDP, in_port rule", None),
-]
-ROW_ORDER = ["ceiling", "xvnet-veth", "xvnet-tap", "xvnet-xsk", "xvnet-veth-4q", "xvnet-tap-4q", "bridge-veth",
-             "bridge-tap", "ovs-veth", "ovs-tap", "ovs-veth-normal", "ovs-veth-in_port",
-             "ovs-tap-normal", "ovs-tap-in_port"]
+PAIR_ORDER = ["veth", "flows-1", "flows-1000", "flows-100000", "flows-1000000", "vms-1024",
+              "tap", "xsk", "bridge-veth", "bridge-tap", "ovs-veth", "ovs-tap"]
+LABEL = {
+    "veth": "veth port, 1 VM",
+    "tap": "tap port, 1 VM (io_uring reader)",
+    "xsk": "AF_XDP port, 1 VM",
+    "bridge-veth": "veth port: xvnet vs Linux bridge",
+    "bridge-tap": "tap port: xvnet vs Linux bridge",
+    "ovs-veth": "veth port: xvnet vs OVS AF_XDP",
+    "ovs-tap": "tap port: xvnet vs OVS AF_XDP",
+}
+
+
+def label(p):
+    if p in LABEL:
+        return LABEL[p]
+    if p.startswith("flows-"):
+        return f"flow cache, {int(p[6:]):,} flows"
+    if p.startswith("vms-"):
+        return f"{int(p[4:]):,} VMs, traffic over all"
+    return p
 
 
 def load(path):
@@ -38,223 +50,279 @@ def load(path):
 
 
 def cell(text):
-    """Text safe inside a Markdown table cell."""
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
-def stats(values):
-    return statistics.median(values), min(values), max(values), len(values)
+def spread(v):
+    return f"{min(v):.2f}-{max(v):.2f}"
 
 
-def grouped(results, row, key):
-    by = {}
-    for r in results:
-        if r["row"] == row:
-            by.setdefault(r[key], []).append(r)
-    return dict(sorted(by.items()))
+def pairs_of(res):
+    """pair -> {"arms": (A, B), "rounds": {round: {arm: sample}}}"""
+    out = {}
+    for r in res:
+        if "pair" not in r or "arm" not in r:
+            continue
+        p = out.setdefault(r["pair"], {"arms": [], "rounds": {}})
+        if r["arm"] not in p["arms"]:
+            p["arms"].append(r["arm"])
+        p["rounds"].setdefault(r["round"], {})[r["arm"]] = r
+    return {k: v for k, v in out.items() if len(v["arms"]) == 2}
+
+
+def ratios(p):
+    """per complete round: (delivered A/B, fwd cost A/B, samples A, B)"""
+    a, b = p["arms"]
+    out = []
+    for rnd in sorted(p["rounds"]):
+        s = p["rounds"][rnd]
+        if a not in s or b not in s:
+            continue
+        sa, sb = s[a], s[b]
+        d = sa["pps"] / sb["pps"] if sb["pps"] else None
+        fa, fb = sa.get("fwd_ns_per_nic_frame"), sb.get("fwd_ns_per_nic_frame")
+        f = fa / fb if fa and fb else None
+        out.append((rnd, d, f, sa, sb))
+    return out
+
+
+def drops_text(samples):
+    tot = {}
+    for s in samples:
+        for k, v in s.get("drops_per_s", {}).items():
+            tot.setdefault(k, []).append(v)
+    parts = [f"{k} {statistics.median(v):,.0f}/s" for k, v in sorted(tot.items())
+             if statistics.median(v) > 0]
+    return ", ".join(parts) or "none"
+
+
+def meta_line(res):
+    m = next((r for r in res if r.get("row") == "meta"), None)
+    srcs = sorted({r["source"] for r in res if r.get("source")})
+    rates = [r["source_pps"] for r in res if r.get("source_pps")]
+    if m:
+        print(f"Kernel `{m['kernel']}` ({m['kernel_version']}), {m['cpus']} CPUs; "
+              f"{m['rounds']} rounds of {m['dur_s']:g} s per arm (after {m['warm_s']:g} s warm-up), "
+              f"arms alternated A B A B; generator on CPU {m['gen_cpu']}, the NIC's NAPI thread "
+              f"alone on CPU {m['rx_cpu']}, user-space consumers on CPU {m['app_cpu']}; "
+              f"started {m['started']}.")
+    if srcs:
+        print(f"Traffic source: **{', '.join(srcs)}** (xvnet-trafgen), "
+              f"{min(rates) / 1e6:.2f}-{max(rates) / 1e6:.2f} Mpps offered over the run "
+              f"(median {statistics.median(rates) / 1e6:.2f}).\n")
+
+
+def pair_tables(res, ps):
+    print("### xvnet / reference on the same port, interleaved rounds\n")
+    print("A = xvnet, B = the reference named. *delivered* = A/B of frames per second at the "
+          "VM's consumer; *fwd cost* = A/B of the forwarding thread's run time (the NIC's NAPI "
+          "thread, plus OVS's PMD thread in the OVS pairs) per frame the NIC took (1.20 = xvnet "
+          "spends 20% more CPU per frame; below 1 it spends less). The source's rate is what the "
+          "wire accepted: a veth pushes back when the NIC's ring is full, so it follows the "
+          "slower path.\n")
+    print("| pair | B | delivered A/B per round | median (min-max) | fwd cost A/B per round "
+          "| median (min-max) | A pps / B pps (median) | source | drops A; B (median) |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    order = [p for p in PAIR_ORDER if p in ps] + sorted(p for p in ps if p not in PAIR_ORDER)
+    for name in order:
+        p = ps[name]
+        rs = ratios(p)
+        if not rs:
+            continue
+        a, b = p["arms"]
+        d = [x[1] for x in rs if x[1]]
+        f = [x[2] for x in rs if x[2]]
+        sa = [x[3] for x in rs]
+        sb = [x[4] for x in rs]
+        src = [s["source_pps"] for s in sa + sb if s.get("source_pps")]
+        srcname = ",".join(sorted({s.get("source") or "?" for s in sa + sb}))
+        dr = " ".join(f"{v:.2f}" for v in d)
+        fr = " ".join(f"{v:.2f}" for v in f)
+        extra = ""
+        fpw = [s["frames_per_wakeup"] for s in sa + sb if "frames_per_wakeup" in s]
+        if fpw:
+            extra = f"; reader: {statistics.median(fpw):.0f} frames/wakeup"
+        print(f"| {label(name)} | {b} | {dr} | {statistics.median(d):.2f} ({spread(d)}) | {fr} | "
+              f"{statistics.median(f):.2f} ({spread(f)}) | "
+              f"{statistics.median(s['pps'] for s in sa) / 1e6:.3f} / "
+              f"{statistics.median(s['pps'] for s in sb) / 1e6:.3f} M | "
+              f"{srcname} {statistics.median(src) / 1e6:.2f} M{extra} | "
+              f"{cell(drops_text(sa))}; {cell(drops_text(sb))} |")
+    for r in res:
+        if "skipped" in r:
+            print(f"| {label(r.get('pair', r.get('row', '?')))} | | skipped: {cell(r['skipped'])} | | | | | | |")
+    print()
+    print("Forwarding time in ns per frame (medians over the rounds): per frame the NIC took, "
+          "and per frame delivered (frames dropped on the way, at a full tap queue or socket "
+          "ring, cost forwarding time too):\n")
+    print("| pair | B | xvnet ns / NIC frame | B ns / NIC frame | xvnet ns / delivered | "
+          "B ns / delivered | forwarding thread busy xvnet / B |")
+    print("|---|---|---:|---:|---:|---:|---|")
+    for name in order:
+        rs = ratios(ps[name])
+        if not rs:
+            continue
+
+        def med(i, k):
+            v = [x[i][k] for x in rs if x[i].get(k)]
+            return statistics.median(v) if v else float("nan")
+        print(f"| {label(name)} | {ps[name]['arms'][1]} | {med(3, 'fwd_ns_per_nic_frame'):.0f} | "
+              f"{med(4, 'fwd_ns_per_nic_frame'):.0f} | {med(3, 'fwd_ns_per_pkt'):.0f} | "
+              f"{med(4, 'fwd_ns_per_pkt'):.0f} | "
+              f"{med(3, 'fwd_cpu_busy'):.0%} / {med(4, 'fwd_cpu_busy'):.0%} |")
+    print()
+
+
+def cost_table(res):
+    cs = [r for r in res if r.get("row") == "cost"]
+    if not cs:
+        return {}
+    print("### Per-packet cost by BPF_PROG_TEST_RUN (xvnet-costbench)\n")
+    print(f"nic_rx against the trivial redirect in the same process, {len(cs[0]['rounds'])} rounds "
+          f"each of 20 alternations; the kernel's run time per packet ({cs[0]['meta_at']} metadata). "
+          "*repeat*: one call runs the same frame many times (hot caches); *single*: one run per "
+          "call, for configurations that push metadata (a test run does not reset the frame "
+          "between repeats), which adds a clock read to both programs.\n")
+    print("| config | mode | verdict | nic_rx ns | trivial ns | ratio per round | median (min-max) | + ns (median) |")
+    print("|---|---|---|---:|---:|---|---|---:|")
+    med = {}
+    for c in cs:
+        x = [r["nic_rx_ns"] for r in c["rounds"]]
+        t = [r["trivial_ns"] for r in c["rounds"]]
+        q = [r["ratio"] for r in c["rounds"]]
+        d = [r["diff_ns"] for r in c["rounds"]]
+        med[c["config"]] = statistics.median(x), statistics.median(t), statistics.median(d)
+        print(f"| {c['config']}: {c['what']} | {c['mode']} | {c['nic_rx_verdict']} | "
+              f"{statistics.median(x):.1f} | {statistics.median(t):.1f} | "
+              f"{' '.join(f'{v:.2f}' for v in q)} | {statistics.median(q):.2f} ({spread(q)}) | "
+              f"{statistics.median(d):.1f} |")
+    print()
+    stages = []
+    if "1vm" in med:
+        stages.append(("parse + classify (MAC, VLAN) + deliver + counters, 1 VM", med["1vm"][2]))
+        for k, what in (("flows-1", "flow-cache hit, 1 flow"), ("flows-1k", "flow-cache hit, 1k flows"),
+                        ("flows-1M", "flow-cache hit, 1M flows"), ("1024vm", "1024 VMs instead of 1")):
+            if k in med:
+                stages.append((f"{what} (vs 1 VM without flows)", med[k][0] - med["1vm"][0]))
+    if "1vm-single" in med:
+        for k, what in (("rss4", "4 queues: Toeplitz + indirection + skb-path metadata"),
+                        ("xsk", "AF_XDP port: Toeplitz + xsk metadata")):
+            if k in med:
+                stages.append((f"{what} (vs 1 VM, single mode)", med[k][0] - med["1vm-single"][0]))
+    if stages:
+        print("Where nic_rx's time goes (differences of the medians above, ns per packet):\n")
+        print("| stage | ns |")
+        print("|---|---:|")
+        for what, ns in stages:
+            print(f"| {what} | {ns:+.1f} |")
+        print()
+    return med
+
+
+def control_plane(res):
+    cp = [r for r in res if str(r.get("row", "")).startswith("cp-")]
+    if not cp:
+        return
+    print("### Control plane\n")
+    for r in cp:
+        if r["row"] == "cp-flowfill":
+            f = r["fill"]
+            print(f"- flow cache filled with {f['flows']:,} flows by batched map updates: "
+                  f"{f['flows_per_s']:,.0f} flows/s")
+        elif r["row"] == "cp-flow-add":
+            print(f"- `xvnetctl flow add`, one request per flow ({r['flows']} flows): {r['per_s']} flows/s")
+        elif r["row"] == "cp-vm-add":
+            print(f"- `xvnetctl vm add` (veth ports, {r['vms']} VMs): {r['per_s']} VMs/s")
+        elif r["row"] == "cp-vm-add-first-packet":
+            print(f"- `vm add` returned after {r['vm_add_ms']} ms; first packet at the VM's "
+                  f"reader {r['first_packet_ms']} ms after the command started")
+    print()
 
 
 def main(path, plots):
     res = load(path)
-    rows = {}
-    skipped = {}  # row -> reason: a row that could not run says why
-    for r in res:
-        if "skipped" in r:
-            skipped[r["row"]] = r["skipped"]
-        elif r["row"] in ROW_ORDER:
-            rows.setdefault(r["row"], []).append(r["pps"])
-    med = {k: statistics.median(v) for k, v in rows.items()}
-
-    print("### Delivered packets per second (64-byte UDP)\n")
-    print("| path | median pps | min | max | reps |")
-    print("|---|---:|---:|---:|---:|")
-    for k in ROW_ORDER:
-        if k in rows:
-            m, lo, hi, n = stats(rows[k])
-            print(f"| {k} | {m:,.0f} | {lo:,.0f} | {hi:,.0f} | {n} |")
-    for k, why in skipped.items():
-        if k not in rows:
-            print(f"| {k} | skipped: {cell(why)} | | | |")
-    print("\n### Ratios (medians, same run)\n")
-    print("| ratio | value | target |")
-    print("|---|---:|---|")
-    for num, den, label, target in RATIOS:
-        if num in med and den in med and med[den] > 0:
-            v = med[num] / med[den]
-            t = "" if target is None else (f">= {target:g}: " + ("met" if v >= target else "MISSED"))
-            print(f"| {label} | {v:.2f} | {t} |")
-        elif num in skipped or den in skipped:
-            k = num if num in skipped else den
-            t = "" if target is None else f">= {target:g}: not measured"
-            print(f"| {label} | skipped ({k}: {cell(skipped[k])}) | {t} |")
-
-    ovs_table(res)
-
-    for row, key, title in (("scale-vms", "vms", "VMs"), ("scale-flows", "flows", "flows in the flow cache")):
-        g = grouped(res, row, key)
-        if not g:
-            continue
-        base = None
-        print(f"\n### Scaling: {title}\n")
-        print(f"| {key} | median pps | min | max | vs first | maps memory (MiB) | flow map (MiB) |")
-        print("|---:|---:|---:|---:|---:|---:|---:|")
-        for n, rs in g.items():
-            m, lo, hi, _ = stats([r["pps"] for r in rs])
-            base = base or m
-            mem = rs[0].get("maps_bytes", 0) / 2**20
-            fm = rs[0].get("flows_map_bytes", 0) / 2**20
-            print(f"| {n:,} | {m:,.0f} | {lo:,.0f} | {hi:,.0f} | {m / base:.2f} | {mem:.1f} | {fm:.1f} |")
-
-    cp = [r for r in res if r["row"].startswith("cp-") or r["row"] == "prog-cost"]
-    if cp:
-        print("\n### Control plane and program cost\n")
-        for r in cp:
-            if r["row"] == "cp-flowfill":
-                f = r["fill"]
-                print(f"- flow cache filled with {f['flows']:,} flows by batched map updates: "
-                      f"{f['flows_per_s']:,.0f} flows/s")
-            elif r["row"] == "cp-flow-add":
-                print(f"- `xvnetctl flow add`, one request per flow ({r['flows']} flows): {r['per_s']} flows/s")
-            elif r["row"] == "cp-vm-add":
-                print(f"- `xvnetctl vm add` (veth ports, {r['vms']} VMs): {r['per_s']} VMs/s")
-            elif r["row"] == "cp-vm-add-first-packet":
-                print(f"- `vm add` returned after {r['vm_add_ms']} ms; first packet at the VM's "
-                      f"reader {r['first_packet_ms']} ms after the command started")
-            elif r["row"] == "prog-cost":
-                print(f"- {r['prog']}: {r['ns_per_packet']} ns per packet (bpf_stats run time over "
-                      f"{r['runs']:,} runs)")
-
+    meta_line(res)
+    ps = pairs_of(res)
+    if ps:
+        pair_tables(res, ps)
+    med = cost_table(res)
+    control_plane(res)
     if plots:
-        draw(res, rows, plots)
+        draw(res, ps, med, plots)
 
 
 def gnuplot(script):
     subprocess.run(["gnuplot"], input=script, text=True, check=True)
 
 
-def ovs_table(res):
-    """Every Open vSwitch configuration measured, and which became a row."""
-    by = {}
-    for r in res:
-        if r["row"].startswith("ovs-") and "pps" in r and "flows" in r:
-            k = (r["row"].split("-")[1], r["flows"], r.get("pmd_cpu"), r.get("pmd_maxsleep_us", 0),
-                 r.get("xdp_mode", "?"), r.get("vm_port", "?"))
-            by.setdefault(k, {"label": r["row"], "pps": []})["pps"].append(r["pps"])
-    if not by:
-        return
-    print("\n### Open vSwitch configurations (userspace datapath, AF_XDP NIC port)\n")
-    print("| VM port | flows | PMD core | pmd-maxsleep (us) | NIC XDP mode | median pps | min | max | reported as |")
-    print("|---|---|---:|---:|---|---:|---:|---:|---|")
-    for (vm, flows, cpu, sl, mode, port), v in sorted(by.items(), key=lambda kv: tuple(map(str, kv[0]))):
-        m, lo, hi, _ = stats(v["pps"])
-        label = v["label"] if not v["label"].endswith("-alt") else ""
-        print(f"| {vm} ({port}) | {flows} | {cpu} | {sl} | {mode} | {m:,.0f} | {lo:,.0f} | {hi:,.0f} | {label} |")
-
-
-# The rows plot: one group per port kind, xvnet beside what a host uses
-# today for that kind of port.  (series label, row per port kind)
-KINDS = ["veth", "tap", "xsk"]
-SERIES = [("xvnet, 1 queue (XDP redirect)", {"veth": "xvnet-veth", "tap": "xvnet-tap", "xsk": "xvnet-xsk"}),
-          ("xvnet, 4 queues, 1000 flows (skb path)", {"veth": "xvnet-veth-4q", "tap": "xvnet-tap-4q"}),
-          ("Linux bridge", {"veth": "bridge-veth", "tap": "bridge-tap"}),
-          ("Open vSwitch, AF_XDP NIC port", {"veth": "ovs-veth", "tap": "ovs-tap"})]
-TOPOLOGY = ("64-byte UDP, one flow, to one VM; NIC = a veth; generator on CPU 0, "
-            "the whole receive path on CPU 1")
-
-
-def draw(res, rows, out):
+def draw(res, ps, med, out):
     os.makedirs(out, exist_ok=True)
-    dat = os.path.join(out, "bench-rows.dat")
-    ceiling = statistics.median(rows["ceiling"]) / 1e6 if "ceiling" in rows else None
-    with open(dat, "w") as f:
-        # one line per port kind: per series median min max (Mpps), "-" if not run
-        f.write("# kind " + " ".join(f'"{name}" min max' for name, _ in SERIES) + "\n")
-        for k in KINDS:
-            cols = []
-            for _, by in SERIES:
-                r = by.get(k)
-                if r in rows:
-                    m, lo, hi, _ = stats(rows[r])
-                    cols.append(f"{m / 1e6:.3f} {lo / 1e6:.3f} {hi / 1e6:.3f}")
-                else:
-                    cols.append("- - -")
-            f.write(f'"{k} port" ' + " ".join(cols) + "\n")
-    plots = []
-    for i, (name, _) in enumerate(SERIES):
-        c = 2 + 3 * i
-        plots.append(f"'{dat}' using {c}:{c + 1}:{c + 2}{':xtic(1)' if i == 0 else ''} title '{name}'")
-    labels = []
-    for i, (name, _) in enumerate(SERIES):
-        c = 2 + 3 * i
-        # the median above each bar (x: cluster + offset of series i)
-        labels.append(f"'{dat}' using ($0 + ({i} - 1.5) * 0.2):(column({c + 2}) * 1.1):"
-                      f"(sprintf('%.2f', column({c}))) with labels notitle font ',9'")
-    ceil = ""
-    if ceiling:
-        ceil = (f"set arrow from graph 0, first {ceiling:.3f} to graph 1, first {ceiling:.3f} "
-                f"nohead dt 2 lc rgb 'gray30'\n"
-                f"set label 'XDP_DROP on the NIC (ceiling): {ceiling:.1f} Mpps' at graph 0.01, "
-                f"first {ceiling * 1.15:.3f} font ',9' tc rgb 'gray30'\n")
-    # the ratios a reader compares, under each group
-    med = {k: statistics.median(v) for k, v in rows.items()}
-    for x, k in enumerate(KINDS):
-        x1 = SERIES[0][1].get(k)
-        parts = [f"{med[x1] / med[SERIES[j][1][k]]:.1f}x {short}"
-                 for j, short in ((2, "bridge"), (3, "OVS"))
-                 if x1 in med and SERIES[j][1].get(k) in med]
-        if parts:     # above the group's highest whisker
-            top = max(max(rows[r]) for _, by in SERIES for kk, r in by.items()
-                      if kk == k and r in rows) / 1e6
-            ceil += (f"set label 'xvnet: {', '.join(parts)}' at {x}, first {top * 1.45:.3f} "
-                     f"center font ',10' front\n")
-    gnuplot(f"""set terminal pngcairo size 1000,560 noenhanced
-set output '{out}/bench-rows.png'
-set title "Delivered rate by port kind: xvnet beside the Linux bridge and OVS (median, min-max; log scale)\\n{TOPOLOGY}" font ',10'
-set ylabel 'Mpps delivered to the VM (log scale)'
-set logscale y
-set yrange [0.1:20]
-set ytics (0.1, 0.2, 0.5, 1, 2, 5, 10, 20)
+    order = [p for p in PAIR_ORDER if p in ps] + sorted(p for p in ps if p not in PAIR_ORDER)
+    order = [p for p in order if ratios(ps[p])]
+    if order:
+        pts = os.path.join(out, "bench-ratios.dat")
+        with open(pts, "w") as f:
+            # x, delivered A/B, fwd cost B/A (efficiency: >1 means xvnet cheaper)
+            f.write("# x delivered_ratio fwd_efficiency (one line per round)\n")
+            for i, p in enumerate(order):
+                for _, d, c, _, _ in ratios(ps[p]):
+                    f.write(f"{i} {d if d else '-'} {1 / c if c else '-'}\n")
+        meds = os.path.join(out, "bench-ratios-median.dat")
+        with open(meds, "w") as f:
+            for i, p in enumerate(order):
+                rs = ratios(ps[p])
+                d = statistics.median(x[1] for x in rs if x[1])
+                c = statistics.median(1 / x[2] for x in rs if x[2])
+                f.write(f'{i} {d:.3f} {c:.3f} "{label(p)} / {ps[p]["arms"][1]}"\n')
+        xt = ", ".join(f'"{label(p)}\\nvs {ps[p]["arms"][1]}" {i}' for i, p in enumerate(order))
+        gnuplot(f"""set terminal pngcairo size 1200,620 noenhanced
+set output '{out}/bench-ratios.png'
+set title "xvnet / reference on the same port, per interleaved round (points) and median (bars)\\nleft bar: delivered frames/s (xvnet / ref); right bar: forwarding efficiency (ref's NAPI ns per frame / xvnet's); 1 = as fast as the reference" font ',10'
+set logscale y 2
+set yrange [0.25:8]
+set ytics ("1/4" 0.25, "1/2" 0.5, "0.7" 0.7, "1" 1, "1.4" 1.4, "2" 2, "4" 4, "8" 8)
 set grid ytics lc rgb 'gray80'
-set style data histograms
-set style histogram errorbars gap 1 lw 1
-set style fill solid 0.7 border -1
-set boxwidth 0.9
-set key top right font ',9'
-set datafile missing '-'
-{ceil}plot {", ".join(plots)}, {", ".join(labels)}
+set xrange [-0.6:{len(order) - 0.4}]
+set xtics ({xt}) rotate by 30 right font ',8'
+set bmargin 8
+set key top left font ',9'
+set style fill solid 0.5 border -1
+set boxwidth 0.35 absolute
+set arrow from graph 0, first 1 to graph 1, first 1 nohead lw 2 lc rgb 'black'
+plot '{meds}' using ($1 - 0.18):2 with boxes lc rgb '#4477aa' title 'delivered (median)', \\
+     '{meds}' using ($1 + 0.18):3 with boxes lc rgb '#ee8866' title 'forwarding efficiency (median)', \\
+     '{pts}' using ($1 - 0.18):2 with points pt 7 ps 0.8 lc rgb '#223355' title 'per round', \\
+     '{pts}' using ($1 + 0.18):3 with points pt 7 ps 0.8 lc rgb '#773322' notitle, \\
+     '{meds}' using ($1 - 0.18):($2 * 1.12):(sprintf('%.2f', $2)) with labels font ',8' notitle, \\
+     '{meds}' using ($1 + 0.18):($3 * 1.12):(sprintf('%.2f', $3)) with labels font ',8' notitle
 """)
-    for row, key, xlabel, what, unit in (
-            ("scale-vms", "vms", "VMs (traffic spread over all)",
-             "one flow per VM (destination MAC), veth VMs", "VM"),
-            ("scale-flows", "flows", "flows in the flow cache",
-             "every frame a flow-cache hit, one veth VM", "flow")):
-        g = grouped(res, row, key)
-        if not g:
-            continue
-        dat = os.path.join(out, f"bench-{row}.dat")
+    cs = [r for r in res if r.get("row") == "cost"]
+    if cs:
+        dat = os.path.join(out, "bench-cost.dat")
         with open(dat, "w") as f:
-            for n, rs in g.items():
-                m, lo, hi, _ = stats([r["pps"] for r in rs])
-                f.write(f"{n} {m / 1e6:.3f} {lo / 1e6:.3f} {hi / 1e6:.3f}\n")
-        first_n, first = next(iter(g.items()))
-        base = statistics.median(r["pps"] for r in first) / 1e6
-        refs = [f"{base:.3f} dt 2 lc rgb 'gray30' title 'baseline: xvnet with {first_n:,} {unit}"
-                f"{'' if first_n == 1 else 's'} ({base:.2f} Mpps)'"]
-        if "bridge-veth" in rows:
-            b = statistics.median(rows["bridge-veth"]) / 1e6
-            refs.append(f"{b:.3f} dt 3 lc rgb 'dark-red' title 'Linux bridge to a veth VM ({b:.2f} Mpps)'")
-        gnuplot(f"""set terminal pngcairo size 760,440 noenhanced
-set output '{out}/bench-{row}.png'
-set title "xvnet's delivered rate as {xlabel} grow\\n64-byte UDP, {what}; NIC = a veth; generator on CPU 0, receive path on CPU 1" font ',9'
-set xlabel '{xlabel}'
-set ylabel 'Mpps delivered'
-set logscale x
-set format x '%.0f'
-set xrange [{min(g) * 0.7}:{max(g) * 1.5}]
-set yrange [0:{max(base, max(st[2] for st in [stats([r["pps"] for r in rs]) for rs in g.values()]) / 1e6) * 1.35:.2f}]
+            for i, c in enumerate(cs):
+                x = [r["nic_rx_ns"] for r in c["rounds"]]
+                t = [r["trivial_ns"] for r in c["rounds"]]
+                q = statistics.median(r["ratio"] for r in c["rounds"])
+                f.write(f'{i} {statistics.median(x):.1f} {min(x):.1f} {max(x):.1f} '
+                        f'{statistics.median(t):.1f} {min(t):.1f} {max(t):.1f} {q:.2f} '
+                        f'"{c["config"]} ({c["mode"]})"\n')
+        top = max(max(r["nic_rx_ns"] for r in c["rounds"]) for c in cs)
+        gnuplot(f"""set terminal pngcairo size 1000,520 noenhanced
+set output '{out}/bench-cost.png'
+set title "nic_rx vs the trivial redirect, ns per packet by BPF_PROG_TEST_RUN (median, min-max of the rounds; ratio above)\\n'single': one run per call (configurations that push metadata), which adds a clock read to both" font ',10'
+set ylabel 'ns per packet'
+set yrange [0:{top * 1.25:.0f}]
 set grid ytics lc rgb 'gray80'
-set key top right font ',9'
-plot '{dat}' using 1:2:3:4 with yerrorlines lw 2 title 'xvnet (median, min-max)', {", ".join(refs)}
+set xrange [-0.6:{len(cs) - 0.4}]
+set style fill solid 0.6 border -1
+set boxwidth 0.35 absolute
+set key top left font ',9'
+plot '{dat}' using ($1 - 0.18):2:xtic(9) with boxes lc rgb '#4477aa' title 'nic_rx', \\
+     '{dat}' using ($1 + 0.18):5 with boxes lc rgb '#bbbbbb' title 'trivial redirect', \\
+     '{dat}' using ($1 - 0.18):2:3:4 with yerrorbars pt 0 lc rgb 'black' notitle, \\
+     '{dat}' using ($1 + 0.18):5:6:7 with yerrorbars pt 0 lc rgb 'black' notitle, \\
+     '{dat}' using 1:($4 * 1.06):(sprintf('x%.2f', $8)) with labels font ',9' notitle
 """)
 
 

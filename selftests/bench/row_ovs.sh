@@ -1,49 +1,33 @@
 # shellcheck shell=bash
-# Open vSwitch rows for bench.sh (sourced by it): the peer a user would pick
-# for fast VM networking without SR-IOV, OVS's userspace datapath with AF_XDP
-# ports, on the same topology and generator as the xvnet rows.
+# shellcheck disable=SC2034  # STATS, DROPS, FWD_EXTRA_PIDS: read by bench.sh
+# Open vSwitch pairs for bench.sh (sourced by it): xvnet against the peer a
+# user would pick for fast VM networking without SR-IOV, OVS's userspace
+# datapath with an AF_XDP NIC port, on the same NIC, port kind and consumer.
 #
-#   row_ovs_veth: NIC (afxdp) -> OVS -> host end of the VM's veth (afxdp);
-#                 counted by xvnet-xdpsink on the far end in namespace $V,
-#                 exactly as the xvnet-veth row.
-#   row_ovs_tap:  NIC (afxdp) -> OVS -> a tap added as an ordinary (system)
-#                 port; read with read() by xvnet-tapread, as the xvnet-tap row.
+#   pair_ovs_veth: NIC (afxdp) -> OVS -> host end of the VM's veth (afxdp);
+#                  counted by xvnet-xdpsink on the far end in namespace $V.
+#   pair_ovs_tap:  NIC (afxdp) -> OVS -> a tap added as an ordinary (system)
+#                  port; read by xvnet-tapread (io_uring) as in the tap pair.
 #
-# Each row starts its own ovsdb-server and ovs-vswitchd from a private run
-# directory under $XV_TMP (its own database made with `ovsdb-tool create`,
-# sockets, pid files, logs), in the root namespace where $NIC lives, and
-# removes all of it at the end: no system service, database or directory is
-# used or touched.  The bridge has datapath_type=netdev; afxdp ports ask for
-# xdp-mode=best-effort and the mode OVS settled on (native on veth, which has
-# no zero-copy) is recorded as "xdp_mode".
+# Both OVS and xvnetd own the NIC's XDP, so the arms cannot be swapped in
+# place: each round stops one and starts the other (OVS from a fresh
+# private run directory: its own database from `ovsdb-tool create`,
+# sockets, pid files, logs; xvnetd from a fresh state directory), so the
+# rounds are tens of seconds apart instead of a few.  One configuration:
+# the PMD thread on $OVS_PMD_CPU (default RX_CPU, where xvnet's forwarding
+# runs: the NIC's NAPI thread and the PMD share that core, the generator and
+# the consumers keep the other), the single OpenFlow rule
+# in_port=NIC,actions=output:VM (OVS's best case).  The PMD thread's run
+# time counts as forwarding time (it busy-polls: its core is always 100%
+# busy, so its ns per frame falls as the rate rises).  The afxdp ports ask
+# for xdp-mode=best-effort; the mode OVS settled on is recorded.
+# docs/bench/ovs.md has the earlier configuration sweep.
 #
-# Every (PMD core, flows) combination is measured: the PMD thread pinned with
-# other_config:pmd-cpu-mask on each core of $OVS_PMD_CPUS (as a user tuning it
-# would: on two cores it shares one with either the generator or the NIC's
-# NAPI thread), and the OpenFlow table either the single rule
-# in_port=NIC,actions=output:VM (OVS's best case) or actions=NORMAL with the
-# VM's MAC in the FDB (its common case; the static entry mirrors the Linux
-# bridge rows).  OVS_MAXSLEEP adds other_config:pmd-maxsleep values (an idle
-# PMD may sleep); off by default: it did not win in the bench runs here.
-# Afterwards the lines are relabelled: the best combination becomes the row (ovs-veth /
-# ovs-tap), the best PMD setting of the other flows mode becomes
-# ovs-veth-normal (or ovs-veth-in_port), everything else ovs-veth-alt; each
-# line keeps its "pmd_cpu", "pmd_maxsleep_us", "flows", "xdp_mode",
-# "vm_port", "ovs_port_type" and "ovs_version" fields, so nothing measured is
-# dropped.  docs/bench/ovs.md has the configuration and where the time goes.
-#
-# If OVS is missing or cannot run, the row records
-# {"row":"ovs-veth","skipped":"<reason>"} and returns.
-#
-# Environment: OVS_PMD_CPUS ("0 1"), OVS_FLOWS ("in_port normal"),
-# OVS_MAXSLEEP ("0"; e.g. "0 50": pmd-maxsleep in microseconds, 0 = off),
-# OVS_AFXDP_TYPE (afxdp; afxdp-nonpmd polls from the main thread instead of a
-# PMD, and was slower here).
+# If OVS is missing or cannot run, the pair records
+# {"pair":"ovs-veth","skipped":"<reason>"} and returns.
 
 OVS_SCHEMA=${OVS_SCHEMA:-/usr/share/openvswitch/vswitch.ovsschema}
-OVS_PMD_CPUS=${OVS_PMD_CPUS:-0 1}
-OVS_FLOWS=${OVS_FLOWS:-in_port normal}
-OVS_MAXSLEEP=${OVS_MAXSLEEP:-0}
+OVS_PMD_CPU=${OVS_PMD_CPU:-$RX_CPU}
 OVS_RUN=""
 
 # Everything OVS runs with: default paths all point into the private dir.
@@ -61,7 +45,7 @@ ovs_ofctl()  { local cmd=$1; shift; ovs_env ovs-ofctl --timeout=10 "$cmd" "unix:
 
 # ovs_skip ROW REASON: the row's result is "skipped", with the reason.
 ovs_skip() {
-	record "$(python3 -c 'import json,sys; print(json.dumps({"row": sys.argv[1], "skipped": sys.argv[2]}))' "$1" "$2")"
+	record "$(python3 -c 'import json,sys; print(json.dumps({"pair": sys.argv[1], "skipped": sys.argv[2]}))' "$1" "$2")"
 }
 
 # ovs_prereq: print why OVS cannot run here (nothing if it can).
@@ -101,7 +85,7 @@ ovs_start() {
 		{ OVS_ERR="ovsdb-server did not start: $(ovs_log_tail "$OVS_RUN/ovsdb-server.out")"; return 1; }
 	ovs_vsctl --no-wait init || { OVS_ERR="ovs-vsctl init failed"; return 1; }
 	# The PMD's core is set before any port exists (ovs_pmd_cpu moves it).
-	ovs_vsctl --no-wait set Open_vSwitch . "other_config:pmd-cpu-mask=$(printf 0x%x $((1 << ${OVS_PMD_CPUS%% *})))"
+	ovs_vsctl --no-wait set Open_vSwitch . "other_config:pmd-cpu-mask=$(printf 0x%x $((1 << OVS_PMD_CPU)))"
 	bg_start "$OVS_RUN/ovs-vswitchd.out" "${OVS_ENVV[@]}" ovs-vswitchd "unix:$OVS_RUN/db.sock" \
 		--pidfile="$OVS_RUN/ovs-vswitchd.pid" --unixctl="$OVS_RUN/ovs-vswitchd.ctl" \
 		--log-file="$OVS_RUN/ovs-vswitchd.log"
@@ -165,65 +149,6 @@ ovs_flows() {
 	ovs_appctl dpctl/del-flows >/dev/null 2>&1 || true
 }
 
-# ovs_maxsleep US: other_config:pmd-maxsleep (OVS 3.1: an idle PMD may sleep
-# up to US microseconds, giving a shared core back to the NIC's softirq); 0 = off.
-ovs_maxsleep() {
-	if [ "$1" = 0 ]; then
-		ovs_vsctl remove Open_vSwitch . other_config pmd-maxsleep
-	else
-		ovs_vsctl set Open_vSwitch . "other_config:pmd-maxsleep=$1"
-	fi
-}
-
-# ovs_measure_all ROW STATS VMPORT VMMODE: every (PMD core, PMD max sleep,
-# flows) combination.
-ovs_measure_all() {
-	local row=$1 stats=$2 vm=$3 vmmode=$4 cpu sl flows
-	for cpu in $OVS_PMD_CPUS; do
-		ovs_pmd_cpu "$cpu"
-		for sl in $OVS_MAXSLEEP; do
-			ovs_maxsleep "$sl" || fail "ovs: pmd-maxsleep=$sl refused"
-			for flows in $OVS_FLOWS; do
-				ovs_flows "$flows" "$vm"
-				log "$row: PMD on core $cpu, pmd-maxsleep $sl us, flows $flows"
-				measure "$row-try" "$stats" ",\"pmd_cpu\":$cpu,\"pmd_maxsleep_us\":$sl,\"flows\":\"$flows\",\"xdp_mode\":\"$OVS_NIC_MODE\",\"vm_port\":\"$vmmode\",\"ovs_port_type\":\"${OVS_AFXDP_TYPE:-afxdp}\",\"ovs_version\":\"$OVS_VERSION\""
-			done
-		done
-	done
-	ovs_relabel "$row"
-}
-
-# ovs_relabel ROW: in $OUT.tmp, ROW-try lines become ROW (best combination),
-# ROW-<other flows mode> (its best PMD setting) and ROW-alt (the rest).
-ovs_relabel() {
-	python3 - "$OUT.tmp" "$1" <<'EOF' >&2
-import json, os, statistics, sys
-path, row = sys.argv[1], sys.argv[2]
-lines = [json.loads(l) for l in open(path) if l.strip()]
-tries = [r for r in lines if r.get("row") == row + "-try"]
-med = {}
-for r in tries:
-    med.setdefault((r["flows"], (r["pmd_cpu"], r.get("pmd_maxsleep_us", 0))), []).append(r["pps"])
-med = {k: statistics.median(v) for k, v in med.items()}
-best = {}  # flows mode -> its best (PMD core, max sleep)
-for (flows, cfg), m in med.items():
-    if flows not in best or m > med[(flows, best[flows])]:
-        best[flows] = cfg
-top = max(best, key=lambda f: med[(f, best[f])]) if best else None
-label = {f: row if f == top else f"{row}-{f}" for f in best}
-for r in tries:
-    f, cfg = r["flows"], (r["pmd_cpu"], r.get("pmd_maxsleep_us", 0))
-    r["row"] = label[f] if best[f] == cfg else row + "-alt"
-for (f, cfg), m in sorted(med.items()):
-    tag = f" -> {label[f]}" if best[f] == cfg else ""
-    print(f"{row}: flows {f}, PMD core {cfg[0]}, pmd-maxsleep {cfg[1]} us: median {m:,.0f} pps{tag}")
-with open(path + ".new", "w") as out:
-    for r in lines:
-        out.write(json.dumps(r, separators=(",", ":")) + "\n")
-os.replace(path + ".new", path)
-EOF
-}
-
 # ovs_stop: delete the bridge (OVS removes its XDP programs), stop both
 # daemons, and remove whatever is left: XDP on the NIC, promiscuous mode, the
 # run directory.  Idempotent; also registered as a cleanup.
@@ -251,55 +176,128 @@ ovs_stop() {
 	return 0
 }
 
-# ovs_row_start ROW: prerequisites and OVS started; else ROW says skipped
-# (return 1).
-ovs_row_start() {
-	local row=$1 why
+# pmd_tids: the thread ids of ovs-vswitchd's PMD threads ("pmd-c01/id:7")
+pmd_tids() {
+	local t
+	[ -n "${OVSVS_PID:-}" ] || return 0
+	for t in /proc/"$OVSVS_PID"/task/*; do
+		case $(cat "$t/comm" 2>/dev/null) in pmd*) echo "${t##*/}" ;; esac
+	done | tr '\n' ' '
+}
+
+OVS_KIND=""            # veth | tap: the VM port of the running pair
+OVS_ON=0 XVNET_ON=0
+OVS_SKIP=""            # why OVS could not run (the pair is then skipped)
+
+ovs_arm_off() {
+	[ "$OVS_ON" = 1 ] || return 0
+	[ -n "${OVS_CONSUMER:-}" ] && proc_stop "$OVS_CONSUMER"
+	OVS_CONSUMER=""
+	ovs_stop
+	[ -n "${OVS_VMPORT:-}" ] && link_del "$OVS_VMPORT"
+	FWD_EXTRA_PIDS=""
+	OVS_ON=0
+}
+
+# ovs_arm_on: xvnetd stopped; OVS started with the NIC and the VM port
+ovs_arm_on() {
+	xvnet_arm_off
+	ovs_start || { OVS_SKIP="OVS could not start: $OVS_ERR"; ovs_stop; return 1; }
+	OVS_ON=1
+	ovs_pmd_cpu "$OVS_PMD_CPU"
+	nic_drops
+	case $OVS_KIND in
+	veth)
+		OVS_VMPORT=$(xv_name ovh)
+		local peer; peer=$(xv_name ovp)
+		veth_create "$OVS_VMPORT" "$peer" "" "$V"
+		ip -n "$V" link set "$peer" address "$VM_MAC"
+		# the far end runs the sink first (XDP there gives it NAPI, and counts)
+		sink_start ovs-veth "$XV_TMP/ov.stats" --netns "$V" "$peer"
+		OVS_CONSUMER=$SINK_PID
+		ovs_add_afxdp "$OVS_VMPORT" || { OVS_SKIP=$OVS_ERR; return 1; }
+		OVS_VM_MODE="afxdp-$OVS_MODE"
+		STATS=("$XV_TMP/ov.stats")
+		DROPS+=("port_tx_dropped - $OVS_VMPORT tx_dropped" "vm_rx_dropped $V $peer rx_dropped")
+		;;
+	tap)
+		OVS_VMPORT=$(xv_name otap)
+		# created first and added as an ordinary port: OVS sends into it
+		# through a packet socket, and the tap's fd stays with the reader
+		tap_create "$OVS_VMPORT"
+		tapread_start "$XV_TMP/ot.stats" "$OVS_VMPORT"
+		OVS_CONSUMER=$TAPREAD_PID
+		ovs_vsctl add-port "$OVS_BR" "$OVS_VMPORT" >"$OVS_RUN/vsctl.log" 2>&1 ||
+			{ OVS_SKIP="add-port $OVS_VMPORT failed: $(ovs_log_tail "$OVS_RUN/vsctl.log")"; return 1; }
+		OVS_VM_MODE=system
+		STATS=("$XV_TMP/ot.stats")
+		DROPS+=("tap_tx_dropped - $OVS_VMPORT tx_dropped")
+		;;
+	esac
+	ovs_flows in_port "$OVS_VMPORT"
+	wait_until 10 test -n "$(pmd_tids)" || { OVS_SKIP="no PMD thread"; return 1; }
+	FWD_EXTRA_PIDS=$(pmd_tids)
+}
+
+xvnet_arm_off() {
+	[ "$XVNET_ON" = 1 ] || return 0
+	[ -n "${XV_CONSUMER:-}" ] && proc_stop "$XV_CONSUMER"
+	XV_CONSUMER=""
+	xvnetd_stop
+	[ "$OVS_KIND" = tap ] && ip link del "$(xv_name tap)" 2>/dev/null
+	XVNET_ON=0
+}
+
+# xvnet_arm_on: OVS stopped; xvnetd started with the VM and its consumer
+xvnet_arm_on() {
+	ovs_arm_off
+	xvnetd_start
+	XVNET_ON=1
+	nic_drops
+	case $OVS_KIND in
+	veth)
+		"${CTL[@]}" vm add vm1 --mac "$VM_MAC" --port veth --netns "$V" --peer-ifname eth1 >/dev/null \
+			|| fail "vm add (veth) refused"
+		sink_start veth "$XV_TMP/xv.stats" --netns "$V" eth1
+		XV_CONSUMER=$SINK_PID
+		STATS=("$XV_TMP/xv.stats")
+		DROPS+=("port_tx_dropped - $(vm_ifname vm1) tx_dropped" "vm_rx_dropped $V eth1 rx_dropped")
+		;;
+	tap)
+		local tap; tap=$(xv_name tap)
+		"${CTL[@]}" vm add vm1 --mac "$VM_MAC" --port tap --ifname "$tap" >/dev/null ||
+			fail "vm add (tap) refused"
+		cleanup_add ip link del "$tap"
+		tapread_start "$XV_TMP/xt.stats" "$tap"
+		XV_CONSUMER=$TAPREAD_PID
+		STATS=("$XV_TMP/xt.stats")
+		DROPS+=("tap_tx_dropped - $tap tx_dropped")
+		;;
+	esac
+}
+
+# ovs_pair KIND: xvnet vs OVS on a KIND port; OVS tried first, so that a
+# machine where it cannot run skips the pair at once.
+ovs_pair() {
+	local kind=$1 name=ovs-$1 why
 	why=$(ovs_prereq)
 	if [ -n "$why" ]; then
-		ovs_skip "$row" "$why"
-		return 1
+		ovs_skip "$name" "$why"
+		return 0
 	fi
-	if ! ovs_start; then
-		ovs_skip "$row" "OVS could not start: $OVS_ERR"
-		ovs_stop
-		return 1
+	OVS_KIND=$kind OVS_SKIP=""
+	if ! ovs_arm_on; then
+		ovs_skip "$name" "$OVS_SKIP"
+		ovs_arm_off
+		OVS_KIND=""
+		return 0
 	fi
+	ovs_arm_off
+	pair "$name" xvnet-restart ovs ",\"port\":\"$kind\",\"vms\":1,\"ovs_version\":\"$OVS_VERSION\",\"ovs_nic_xdp_mode\":\"$OVS_NIC_MODE\",\"ovs_pmd_cpu\":$OVS_PMD_CPU,\"ovs_flows\":\"in_port\",\"ovs_vm_port\":\"$OVS_VM_MODE\""
+	xvnet_arm_off
+	ovs_arm_off
+	OVS_KIND=""
 }
 
-row_ovs_veth() {
-	ovs_row_start ovs-veth || return 0
-	local host peer
-	host=$(xv_name ovh)
-	peer=$(xv_name ovp)
-	veth_create "$host" "$peer" "" "$V"
-	ip -n "$V" link set "$peer" address "$VM_MAC"
-	# the far end runs the sink first (XDP there gives it NAPI, and counts)
-	sink_start ovs-veth "$XV_TMP/ov.stats" --netns "$V" "$peer"
-	if ! ovs_add_afxdp "$host"; then
-		ovs_skip ovs-veth "$OVS_ERR"
-	else
-		ovs_measure_all ovs-veth "$XV_TMP/ov.stats" "$host" "afxdp-$OVS_MODE"
-	fi
-	proc_stop "$SINK_PID"
-	ovs_stop
-	link_del "$host"
-}
-
-row_ovs_tap() {
-	ovs_row_start ovs-tap || return 0
-	local tap
-	tap=$(xv_name otap)
-	# created first and added as an ordinary port: OVS sends into it through
-	# a packet socket, and the tap's fd stays with the reader
-	tap_create "$tap"
-	tapread_start "$XV_TMP/ot.stats" "$tap"
-	if ! ovs_vsctl add-port "$OVS_BR" "$tap" >"$OVS_RUN/vsctl.log" 2>&1; then
-		ovs_skip ovs-tap "add-port $tap failed: $(ovs_log_tail "$OVS_RUN/vsctl.log")"
-	else
-		ovs_measure_all ovs-tap "$XV_TMP/ot.stats" "$tap" system
-	fi
-	proc_stop "$TAPREAD_PID"
-	ovs_stop
-	link_del "$tap"
-}
+pair_ovs_veth() { ovs_pair veth; }
+pair_ovs_tap() { ovs_pair tap; }

@@ -2,8 +2,13 @@
 # Build the xvnet test guest under $BUILD/guest (default build/guest):
 #   vmlinuz        Debian 6.1 cloud kernel (apt-get download + dpkg -x; never
 #                  installed on the host)
-#   initramfs.gz   busybox-static + virtio/8021q modules + init + udp_echo
+#   initramfs.gz   busybox-static + virtio/8021q modules + init + udp_echo +
+#                  tcp_stream + the host's ethtool with its libraries (when
+#                  the host has ethtool: busybox has none, and `ethtool -k
+#                  eth0` in the guest is the evidence that its TSO is on)
 #   udp_probe      host-side UDP client for the tests
+#   tcp_stream     TCP bulk sender/receiver, static: runs in the guest and on
+#                  the host alike
 # Cached: a rerun only rebuilds what is missing or whose inputs changed.
 # usage: selftests/guest/build-guest.sh [--force]
 set -euo pipefail
@@ -105,10 +110,24 @@ build_prog() { # SRC OUT [gcc flags]
 }
 build_prog "$HERE/udp_echo.c" "$OUT/udp_echo" -static   # runs in the guest
 build_prog "$HERE/udp_probe.c" "$OUT/udp_probe"           # runs on the host
+build_prog "$HERE/tcp_stream.c" "$OUT/tcp_stream" -std=gnu11 -static   # guest and host
+
+# The host's ethtool and the shared libraries it loads (ldd), at the same
+# paths in the guest.  Optional: a guest without it only lacks the evidence.
+ETHTOOL=$(command -v ethtool 2>/dev/null || true)
+ETHTOOL_FILES=()
+if [ -n "$ETHTOOL" ]; then
+	ETHTOOL=$(readlink -f "$ETHTOOL")
+	ETHTOOL_FILES=("$ETHTOOL")
+	while read -r lib; do
+		[ -n "$lib" ] && ETHTOOL_FILES+=("$lib")
+	done < <(ldd "$ETHTOOL" 2>/dev/null | grep -oE '/[^ ]+' || true)
+fi
 
 # ---- initramfs ---------------------------------------------------------------
-stamp=$( { cat "$OUT/kernel.version"; sha256sum "$HERE/init" "$OUT/udp_echo" "$BUSYBOX" \
-	"$OUT"/modules/*.ko "$HERE/build-guest.sh"; } | sha256sum | cut -d' ' -f1)
+stamp=$( { cat "$OUT/kernel.version"; sha256sum "$HERE/init" "$OUT/udp_echo" "$OUT/tcp_stream" \
+	"$BUSYBOX" "${ETHTOOL_FILES[@]}" "$OUT"/modules/*.ko "$HERE/build-guest.sh"; } |
+	sha256sum | cut -d' ' -f1)
 if [ "$FORCE" = 1 ] || [ ! -s "$OUT/initramfs.gz" ] ||
    [ "$(cat "$OUT/initramfs.stamp" 2>/dev/null)" != "$stamp" ]; then
 	log "initramfs"
@@ -120,6 +139,13 @@ if [ "$FORCE" = 1 ] || [ ! -s "$OUT/initramfs.gz" ] ||
 	cp "$HERE/init" "$rd/init"
 	chmod 755 "$rd/init"
 	cp "$OUT/udp_echo" "$rd/bin/udp_echo"
+	cp "$OUT/tcp_stream" "$rd/bin/tcp_stream"
+	for f in "${ETHTOOL_FILES[@]}"; do
+		# the libraries keep their paths: the loader finds them as on the host
+		mkdir -p "$rd$(dirname "$f")"
+		cp -L "$f" "$rd$f"
+	done
+	[ -n "$ETHTOOL" ] && [ "$ETHTOOL" != /sbin/ethtool ] && ln -sf "$ETHTOOL" "$rd/sbin/ethtool"
 	cp "$OUT"/modules/*.ko "$rd/lib/modules/"
 	# /dev/console must exist before devtmpfs is mounted for early output.
 	mknod -m 600 "$rd/dev/console" c 5 1 2>/dev/null || true

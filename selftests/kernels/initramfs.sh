@@ -59,7 +59,8 @@ copy_elf() {
 }
 
 user="$BUILD/kernels/userland.cpio.gz"
-stamp=$( { sha256sum "$UNIT" "$busybox" "$HERE/init" "$HERE/initramfs.sh" "${progs[@]}";
+stamp=$( { sha256sum "$UNIT" "$busybox" "$HERE/init" "$HERE/initramfs.sh" "${progs[@]}" \
+	/etc/passwd /etc/group;
 	for f in "$UNIT" "${progs[@]}"; do ldd "$f"; done; } | sha256sum | cut -d' ' -f1)
 if [ "$(cat "$user.stamp" 2>/dev/null)" != "$stamp" ] || [ ! -s "$user" ]; then
 	mkdir -p "$tmp/u"/{bin,sbin,dev,proc,sys,tmp,run,root,lib/modules}
@@ -73,6 +74,9 @@ if [ "$(cat "$user.stamp" 2>/dev/null)" != "$stamp" ] || [ ! -s "$user" ]; then
 		copy_elf "$p" "$p"
 	done
 	[ -e "$tmp/u/bin/sh" ] || copy_elf "$(command -v sh)" /bin/sh
+	# the config tests resolve user and group names (tap owner/group)
+	mkdir -p "$tmp/u/etc"
+	cp /etc/passwd /etc/group "$tmp/u/etc/"
 	pack "$tmp/u" "$user"
 	echo "$stamp" >"$user.stamp"
 fi

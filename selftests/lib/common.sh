@@ -273,10 +273,16 @@ if_mac() { ns_exec "${2:-}" cat "/sys/class/net/$1/address"; }
 
 # ---- processes ------------------------------------------------------------------
 # bg_start LOGFILE CMD...: run CMD in the background (own process group), stdout
-# and stderr to LOGFILE; killed at exit.  Sets BG_PID.
+# and stderr to LOGFILE; killed at exit.  Sets BG_PID.  BG_NICE=N in the
+# environment runs it at niceness N (nice execs CMD: the recorded argv still
+# matches the process).
 bg_start() {
 	local logf=$1; shift
-	setsid "$@" >"$logf" 2>&1 </dev/null &
+	if [ -n "${BG_NICE:-}" ]; then
+		setsid nice -n "$BG_NICE" "$@" >"$logf" 2>&1 </dev/null &
+	else
+		setsid "$@" >"$logf" 2>&1 </dev/null &
+	fi
 	BG_PID=$!
 	printf '%s\0' "$@" >"$XV_PIDDIR/$$.$BG_PID" 2>/dev/null || true
 	cleanup_add proc_stop "$BG_PID"

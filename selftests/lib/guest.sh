@@ -4,6 +4,8 @@
 #   guest_start TAP MAC IP/PREFIX LOGFILE   boot a guest on an existing tap
 #   guest_wait_ready LOGFILE TIMEOUT_S      wait for its udp_echo to be bound
 #   guest_probe NS IP [udp_probe options]   UDP round trips from namespace NS
+#   guest_exec LOGFILE TIMEOUT_S CMD        run CMD in a guest started with
+#                                           GUEST_CTL=1; its output on stdout
 #   guest_stop [PID...]                     stop guests (default: all)
 #
 # The guest (selftests/guest/build-guest.sh, built on first use into
@@ -24,6 +26,12 @@
 #   GUEST_GW      IPv4 default gateway in the guest
 #   GUEST_MTU     eth0 MTU in the guest
 #   GUEST_MEM     MiB (default 256)
+#   GUEST_TCP_SERVER  PORT: the guest also runs `tcp_stream -s PORT`; its
+#                 TCP-STREAM-READY/-RX lines appear on the serial log
+#   GUEST_CTL     1: a second serial port (ttyS1) on the host pipe
+#                 LOGFILE.ctl.in/.out, read by the guest's init: guest_exec
+#   GUEST_NICE    N: run QEMU at this niceness (TCG is CPU heavy; the
+#                 machine is shared)
 #   GUEST_QEMU_ARGS  more QEMU arguments, split on blanks (a monitor
 #                 socket, -incoming for a migration's destination)
 
@@ -86,12 +94,22 @@ guest_start() {
 	[ -n "${GUEST_IP6:-}" ] && append+=" xvnet.ip6=$GUEST_IP6"
 	[ -n "${GUEST_GW:-}" ] && append+=" xvnet.gw=$GUEST_GW"
 	[ -n "${GUEST_MTU:-}" ] && append+=" xvnet.mtu=$GUEST_MTU"
-	local extra=()
+	[ -n "${GUEST_TCP_SERVER:-}" ] && append+=" xvnet.tcp=$GUEST_TCP_SERVER"
+	local ctl=() extra=()
 	read -r -a extra <<<"${GUEST_QEMU_ARGS:-}"
-	rm -f "$logf"
-	bg_start "$logf.qemu" qemu-system-x86_64 "${extra[@]}" -accel tcg -m "${GUEST_MEM:-256}" -smp "${GUEST_SMP:-1}" \
+	rm -f "$logf" "$logf.ctl.in" "$logf.ctl.out"
+	if [ "${GUEST_CTL:-0}" = 1 ]; then
+		# QEMU's pipe chardev opens PATH.in (host -> guest) and PATH.out
+		# (guest -> host), both O_RDWR: writing into .in never blocks on
+		# a missing reader.  The guest echoes nothing back (stty -echo)
+		# and prints its results on the console; .out stays unread.
+		mkfifo "$logf.ctl.in" "$logf.ctl.out" || fail "mkfifo $logf.ctl.*"
+		ctl=(-serial "pipe:$logf.ctl")
+		append+=" xvnet.ctl=ttyS1"
+	fi
+	BG_NICE=${GUEST_NICE:-} bg_start "$logf.qemu" qemu-system-x86_64 "${extra[@]}" -accel tcg -m "${GUEST_MEM:-256}" -smp "${GUEST_SMP:-1}" \
 		-nodefaults -no-user-config -display none -no-reboot \
-		-serial "file:$logf" \
+		-serial "file:$logf" "${ctl[@]}" \
 		-kernel "$GUEST_DIR/vmlinuz" -initrd "$GUEST_DIR/initramfs.gz" \
 		-append "$append" \
 		-netdev "$netdev" -device "$device"
@@ -140,6 +158,30 @@ guest_wait_ready() {
 guest_probe() {
 	local ns=$1 ip=$2; shift 2
 	ns_exec "$ns" "$GUEST_PROBE" "$@" "$ip" "$GUEST_PORT"
+}
+
+# guest_exec LOGFILE TIMEOUT_S CMD...: run CMD (one shell line, joined by
+# spaces) in the guest whose serial log is LOGFILE (started with
+# GUEST_CTL=1), wait up to TIMEOUT_S for it to finish, print its output
+# (stdout and stderr) and return its exit status; 124 on timeout.  Commands
+# run one after the other in the guest, in the order sent.  Callable in
+# $(...): the command's id is made from the clock, not from a counter a
+# subshell could not advance.
+guest_exec() {
+	local logf=$1 timeout=$2; shift 2
+	local id rc
+	[ -p "$logf.ctl.in" ] || fail "guest_exec: $logf was not started with GUEST_CTL=1"
+	id="c$(date +%s%N)$RANDOM"
+	printf '%s %s\n' "$id" "$*" >"$logf.ctl.in"
+	if ! wait_until "$timeout" grep -q "^XVNET-CMD-DONE $id rc=" "$logf"; then
+		log "guest_exec: no answer to '$*' within ${timeout}s ($logf)"
+		sed -n "s/^XVNET-OUT $id //p" "$logf" | tr -d '\r'
+		return 124
+	fi
+	# the console ends lines with CR LF
+	sed -n "s/^XVNET-OUT $id //p" "$logf" | tr -d '\r'
+	rc=$(sed -n "s/^XVNET-CMD-DONE $id rc=\([0-9]*\).*/\1/p" "$logf" | head -1)
+	return "${rc:-1}"
 }
 
 # guest_stop [PID...]: stop the given guests (default: all started here).

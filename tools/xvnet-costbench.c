@@ -1,0 +1,647 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * xvnet-costbench: nic_rx's cost per packet against the trivial redirect
+ * (bpf/bench_redirect.bpf.c), by BPF_PROG_TEST_RUN in one process, so the
+ * figure does not drift with the machine's speed: the two programs are run
+ * alternately, a fraction of a second each, ROUNDS times per configuration,
+ * and each round gives nic_rx ns, trivial ns, their ratio and difference.
+ *
+ * The real nic_rx skeleton is loaded with its maps unpinned (as the unit
+ * tests do, tests/nicrx_fixture.c) and the data path it would get from
+ * xvnetd on this kernel (metadata head or inline, bpf_check_mtu).  Ports
+ * are the loopback device (a test run does not transmit), xsk VMs get a
+ * real copy-mode socket on a private veth.  Flows are written by
+ * xvnet-flowfill through a private bpffs pin directory, so the flow key is
+ * built in one place.
+ *
+ * Configurations: 1vm (also 1vm-single: timed as rss4 and xsk are), 1024vm (frame to VM 512, the trivial program fans
+ * out by MAC over 1024 DEVMAP slots), flows-1, flows-1k, flows-1M (a
+ * flow-cache hit on flow 0 with that many flows present), rss4 (a 4-queue
+ * VM: Toeplitz, indirection table and the skb path's metadata), xsk (an
+ * AF_XDP VM: Toeplitz and the xsk metadata).
+ *
+ * Caveat: a test run does not reset the xdp_buff between repeats, so a
+ * program that pushes metadata (adjust_meta, or inline with adjust_head)
+ * would parse its own prefix on the next repeat and soon run out of
+ * headroom.  Repeat mode times one call of --repeat runs by the wall clock
+ * (the kernel reports whole ns per run).  Each configuration is first run with repeat = 1000 and its
+ * output length checked: where the frame grew (rss4 and xsk push metadata),
+ * both programs are timed "single": many runs of repeat = 1, each a fresh
+ * xdp_buff, summing the kernel's per-run duration (which then carries one
+ * clock read per packet, the same for both programs: compare differences,
+ * and ratios only within a mode).  Same frame every run: caches are hot;
+ * the live rows of `make bench` show the memory-bound side.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <linux/if_ether.h>
+#include <linux/if_xdp.h>
+#include <linux/ip.h>
+#include <linux/udp.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "lib/features.h"
+#include "maps/xvnet_maps.h"
+#include "bpf/toeplitz.h"
+#include "nic_rx.skel.h"
+#include "bench_redirect.skel.h"
+
+#ifndef AF_XDP
+#define AF_XDP 44
+#endif
+#ifndef SOL_XDP
+#define SOL_XDP 283
+#endif
+
+static const __u8 rss_key[XVNET_RSS_KEY_SIZE] = XVNET_RSS_MS_KEY;
+
+struct opts {
+	int rounds;
+	unsigned int repeat;      /* per timed run (repeat mode) */
+	unsigned int single;      /* runs of repeat = 1 (single mode) */
+	const char *configs;
+	const char *flowfill;
+	int json;
+	unsigned long flow_max;
+};
+
+struct bench {
+	struct nic_rx *nrx;
+	struct bench_redirect *triv;
+	int nrx_fd, triv_dev_fd, triv_xsk_fd;
+	int fd_vms, fd_by_mac, fd_ports, fd_xsks, fd_stats, fd_config;
+	int ncpus;
+	char pin_dir[64];
+	char veth[IFNAMSIZ];
+	int xsk_fd;
+	void *umem;
+	unsigned long flows;      /* in the flow cache now */
+	__u32 meta_at;
+	const struct opts *o;
+};
+
+#define UMEM_SIZE (16 * 4096)
+
+static __u8 frame[64];
+static __u32 frame_len = 60;
+
+static void build_frame(const __u8 dst[6])
+{
+	struct ethhdr *eth = (void *)frame;
+	struct iphdr *ip = (void *)(eth + 1);
+	struct udphdr *udp = (void *)(ip + 1);
+	const __u8 src[6] = { 0x02, 0, 0, 0, 0xff, 0x01 };
+	__u32 sum = 0;
+	__u16 *w = (void *)ip;
+	int i;
+
+	memset(frame, 0, sizeof(frame));
+	memcpy(eth->h_dest, dst, 6);
+	memcpy(eth->h_source, src, 6);
+	eth->h_proto = htons(ETH_P_IP);
+	ip->version = 4;
+	ip->ihl = 5;
+	ip->ttl = 64;
+	ip->protocol = IPPROTO_UDP;
+	ip->tot_len = htons(frame_len - ETH_HLEN);
+	ip->saddr = htonl(0x0a630001);  /* 10.99.0.1, xvnet-trafgen's flow 0 */
+	ip->daddr = htonl(0x0a630002);
+	for (i = 0; i < 10; i++)
+		sum += w[i];
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	ip->check = ~sum;
+	udp->source = htons(1024);
+	udp->dest = htons(7777);
+	udp->len = htons(frame_len - ETH_HLEN - sizeof(*ip));
+}
+
+static void vm_mac(__u32 i, bool fan, __u8 mac[6])
+{
+	/* the bench's MACs: 02:00:00:00:01:01 for one VM, 02:00:00:01:HH:LL for many */
+	const __u8 one[6] = { 0x02, 0, 0, 0, 0x01, 0x01 };
+
+	if (!fan) {
+		memcpy(mac, one, 6);
+		return;
+	}
+	mac[0] = 0x02; mac[1] = 0; mac[2] = 0; mac[3] = 1;
+	mac[4] = (__u8)(i >> 8); mac[5] = (__u8)i;
+}
+
+static int add_vm(struct bench *b, __u32 id, const __u8 mac[6], __u8 kind, __u8 n_queues)
+{
+	struct xvnet_vm vm;
+	struct xvnet_vm_key k;
+	__u32 lo = 1, key = ((__u32)mac[4] << 8) | mac[5];
+	int i;
+
+	memset(&vm, 0, sizeof(vm));
+	/* several queues on a tap/veth: the skb path, as xvnetd sets it */
+	vm.flags = XVNET_VM_F_ACTIVE | (n_queues > 1 && kind != XVNET_PORT_XSK ? XVNET_VM_F_SKB_PATH : 0);
+	vm.ifindex = kind == XVNET_PORT_XSK ? 0 : lo;
+	memcpy(vm.mac, mac, 6);
+	vm.port_kind = kind;
+	vm.n_queues = n_queues;
+	vm.hash_fields = XVNET_RSS_FIELDS_DEFAULT;
+	memcpy(vm.rss_key, rss_key, sizeof(rss_key));
+	for (i = 0; i < XVNET_RSS_INDIR_SIZE; i++)
+		vm.rss_indir[i] = (__u8)(i % n_queues);
+	memset(&k, 0, sizeof(k));
+	memcpy(k.mac, mac, 6);
+	if (bpf_map_update_elem(b->fd_vms, &id, &vm, BPF_ANY) ||
+	    (kind != XVNET_PORT_XSK && bpf_map_update_elem(b->fd_ports, &id, &lo, BPF_ANY)) ||
+	    bpf_map_update_elem(b->fd_by_mac, &k, &id, BPF_ANY) ||
+	    bpf_map_update_elem(bpf_map__fd(b->triv->maps.triv_ports), &key, &lo, BPF_ANY)) {
+		fprintf(stderr, "xvnet-costbench: add VM %u: %s\n", id, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* Remove VMs 0..n-1 (and their MACs) again. */
+static void del_vms(struct bench *b, __u32 n, bool fan)
+{
+	struct xvnet_vm zero = { 0 };
+	__u32 i;
+
+	for (i = 0; i < n; i++) {
+		struct xvnet_vm_key k;
+		__u32 key;
+
+		memset(&k, 0, sizeof(k));
+		vm_mac(i, fan, k.mac);
+		key = ((__u32)k.mac[4] << 8) | k.mac[5];
+		bpf_map_delete_elem(b->fd_by_mac, &k);
+		bpf_map_delete_elem(b->fd_ports, &i);
+		bpf_map_update_elem(b->fd_vms, &i, &zero, BPF_ANY);
+		bpf_map_delete_elem(bpf_map__fd(b->triv->maps.triv_ports), &key);
+	}
+}
+
+static int set_flows_active(struct bench *b, __u32 on)
+{
+	struct xvnet_config c;
+	__u32 zero = 0;
+
+	if (bpf_map_lookup_elem(b->fd_config, &zero, &c))
+		return -1;
+	c.flows_active = on;
+	return bpf_map_update_elem(b->fd_config, &zero, &c, BPF_ANY);
+}
+
+static int flowfill(struct bench *b, unsigned long n)
+{
+	char count[32];
+	pid_t pid;
+	int st;
+
+	if (n <= b->flows)
+		return set_flows_active(b, 1);
+	snprintf(count, sizeof(count), "%lu", n);
+	pid = fork();
+	if (pid == 0) {
+		int null = open("/dev/null", O_WRONLY);
+
+		if (null >= 0)
+			dup2(null, 1);
+		execl(b->o->flowfill, b->o->flowfill, "--pin-dir", b->pin_dir, "--count", count,
+		      "--vm-id", "0", (char *)NULL);
+		fprintf(stderr, "xvnet-costbench: exec %s: %s\n", b->o->flowfill, strerror(errno));
+		_exit(127);
+	}
+	if (pid < 0 || waitpid(pid, &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st)) {
+		fprintf(stderr, "xvnet-costbench: %s --count %lu failed\n", b->o->flowfill, n);
+		return -1;
+	}
+	b->flows = n;
+	return 0;
+}
+
+static __u64 counter(struct bench *b, __u32 idx)
+{
+	__u64 v[b->ncpus], sum = 0;
+	int i;
+
+	if (bpf_map_lookup_elem(b->fd_stats, &idx, v))
+		return 0;
+	for (i = 0; i < b->ncpus; i++)
+		sum += v[i];
+	return sum;
+}
+
+/* One test run of fd; returns its retval, sets *ns (per repeat) and *out_len. */
+static int run(int fd, unsigned int repeat, __u32 *ns, __u32 *out_len)
+{
+	static __u8 out[4096];
+	LIBBPF_OPTS(bpf_test_run_opts, ro, .data_in = frame, .data_size_in = frame_len,
+		    .data_out = out, .data_size_out = sizeof(out), .repeat = repeat);
+
+	if (bpf_prog_test_run_opts(fd, &ro)) {
+		fprintf(stderr, "xvnet-costbench: BPF_PROG_TEST_RUN: %s\n", strerror(errno));
+		exit(1);
+	}
+	*ns = ro.duration;
+	*out_len = ro.data_size_out;
+	return (int)ro.retval;
+}
+
+/*
+ * One round: SLICES alternations of (trivial, nic_rx), each a fraction of
+ * the round, so both programs see the same machine even when its speed
+ * changes within a second.  Repeat mode: one call of repeat/SLICES runs per
+ * slice; single mode: single/SLICES calls of repeat = 1 per slice.  The
+ * figure is the kernel's (duration: whole ns per run, averaged over the
+ * slices, so rounded down by up to 1 ns, alike for both programs); it leaves
+ * out the time the test was scheduled out, which the wall clock (*wx, *wt,
+ * repeat mode only) does not: on a shared machine only the kernel's is
+ * usable.
+ */
+#define SLICES 20
+static void round_pair(int xfd, int tfd, bool single, const struct opts *o,
+		       double *x, double *t, double *wx, double *wt)
+{
+	double sum[2] = { 0, 0 }, ksum[2] = { 0, 0 };
+	unsigned int per = (single ? o->single : o->repeat) / SLICES, i, k;
+	__u32 ns, len;
+	int p;
+
+	if (!per)
+		per = 1;
+	for (k = 0; k < SLICES; k++) {
+		for (p = 0; p < 2; p++) {
+			int fd = p ? xfd : tfd;
+			struct timespec a, z;
+
+			if (single) {
+				for (i = 0; i < per; i++) {
+					run(fd, 1, &ns, &len);
+					ksum[p] += ns;   /* no wall-clock figure */
+				}
+				continue;
+			}
+			clock_gettime(CLOCK_MONOTONIC, &a);
+			run(fd, per, &ns, &len);
+			clock_gettime(CLOCK_MONOTONIC, &z);
+			sum[p] += (z.tv_sec - a.tv_sec) * 1e9 + (z.tv_nsec - a.tv_nsec);
+			ksum[p] += (double)ns * per;
+		}
+	}
+	*wt = sum[0] / ((double)per * SLICES);
+	*wx = sum[1] / ((double)per * SLICES);
+	*t = ksum[0] / ((double)per * SLICES);
+	*x = ksum[1] / ((double)per * SLICES);
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double median(double *v, int n)
+{
+	qsort(v, n, sizeof(*v), cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+static const char *verdict_name(int v)
+{
+	static const char *const n[] = { "ABORTED", "DROP", "PASS", "TX", "REDIRECT" };
+
+	return v >= 0 && v <= 4 ? n[v] : "?";
+}
+
+static const char *wall(double x, double t)
+{
+	static char s[64];
+
+	snprintf(s, sizeof(s), "  (wall clock: %.1f, %.1f)", x, t);
+	return s;
+}
+
+/* Time one configuration: rounds of (trivial, nic_rx). */
+static int measure(struct bench *b, const char *name, const char *what, int triv_fd,
+		   bool force_single)
+{
+	const struct opts *o = b->o;
+	double r[64], d[64], tn[64], xn[64], wx[64], wt[64];
+	__u32 ns, len_x, len_t;
+	__u64 hit0 = counter(b, XVNET_CNT_FLOW_HIT), hits;
+	int vx, vt, i, rounds = o->rounds > 64 ? 64 : o->rounds;
+	bool single;
+
+	/* warm up, check verdicts, and see whether the frame grows across repeats */
+	vx = run(b->nrx_fd, 1000, &ns, &len_x);
+	vt = run(triv_fd, 1000, &ns, &len_t);
+	single = force_single || len_x != frame_len || len_t != frame_len;
+	hits = counter(b, XVNET_CNT_FLOW_HIT) - hit0;
+	if (single) {   /* the verdict of one run from a fresh buffer */
+		vx = run(b->nrx_fd, 1, &ns, &len_x);
+		vt = run(triv_fd, 1, &ns, &len_t);
+	}
+	for (i = 0; i < rounds; i++) {
+		round_pair(b->nrx_fd, triv_fd, single, o, &xn[i], &tn[i], &wx[i], &wt[i]);
+		r[i] = xn[i] / tn[i];
+		d[i] = xn[i] - tn[i];
+	}
+	if (o->json) {
+		printf("{\"row\":\"cost\",\"config\":\"%s\",\"what\":\"%s\",\"mode\":\"%s\","
+		       "\"meta_at\":\"%s\",\"nic_rx_verdict\":\"%s\",\"trivial_verdict\":\"%s\","
+		       "\"flow_hits\":%llu,\"rounds\":[", name, what, single ? "single" : "repeat",
+		       b->meta_at == XVNET_META_INLINE ? "inline" : "head", verdict_name(vx),
+		       verdict_name(vt), (unsigned long long)hits);
+		for (i = 0; i < rounds; i++)
+			printf("%s{\"nic_rx_ns\":%.2f,\"trivial_ns\":%.2f,\"ratio\":%.3f,\"diff_ns\":%.2f,"
+			       "\"wall_nic_rx_ns\":%.1f,\"wall_trivial_ns\":%.1f}",
+			       i ? "," : "", xn[i], tn[i], r[i], d[i], wx[i], wt[i]);
+		printf("]}\n");
+	} else {
+		printf("%-9s %-52s %-6s verdict %s/%s\n", name, what, single ? "single" : "repeat",
+		       verdict_name(vx), verdict_name(vt));
+		for (i = 0; i < rounds; i++)
+			printf("  round %d: nic_rx %6.1f ns, trivial %6.1f ns, ratio %5.2f, +%5.1f ns"
+			       "%s\n",
+			       i + 1, xn[i], tn[i], r[i], d[i], single ? "" : wall(wx[i], wt[i]));
+	}
+	if (!o->json) {
+		double dr[64], dd[64], dx[64], dt[64], mr, md, mx, mt;
+
+		memcpy(dr, r, sizeof(r)); memcpy(dd, d, sizeof(d));
+		memcpy(dx, xn, sizeof(xn)); memcpy(dt, tn, sizeof(tn));
+		mr = median(dr, rounds); md = median(dd, rounds);   /* sorted from here on */
+		mx = median(dx, rounds); mt = median(dt, rounds);
+		printf("  median: nic_rx %.1f ns, trivial %.1f ns, ratio %.2f (%.2f-%.2f), "
+		       "+%.1f ns (%.1f-%.1f)\n", mx, mt, mr, dr[0], dr[rounds - 1], md,
+		       dd[0], dd[rounds - 1]);
+	}
+	fflush(stdout);
+	return 0;
+}
+
+static int xsk_open(__u32 ifindex, void **umem_out)
+{
+	struct xdp_umem_reg mr = { 0 };
+	struct sockaddr_xdp sx = { 0 };
+	int fd, n = 64;
+	void *umem = mmap(NULL, UMEM_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (umem == MAP_FAILED)
+		return -1;
+	fd = socket(AF_XDP, SOCK_RAW, 0);
+	if (fd < 0)
+		return -1;
+	mr.addr = (__u64)(unsigned long)umem;
+	mr.len = UMEM_SIZE;
+	mr.chunk_size = 4096;
+	sx.sxdp_family = AF_XDP;
+	sx.sxdp_ifindex = ifindex;
+	sx.sxdp_flags = XDP_COPY;
+	if (setsockopt(fd, SOL_XDP, XDP_UMEM_REG, &mr, sizeof(mr)) ||
+	    setsockopt(fd, SOL_XDP, XDP_UMEM_FILL_RING, &n, sizeof(n)) ||
+	    setsockopt(fd, SOL_XDP, XDP_UMEM_COMPLETION_RING, &n, sizeof(n)) ||
+	    setsockopt(fd, SOL_XDP, XDP_RX_RING, &n, sizeof(n)) ||
+	    bind(fd, (struct sockaddr *)&sx, sizeof(sx))) {
+		close(fd);
+		return -1;
+	}
+	*umem_out = umem;
+	return fd;
+}
+
+static int setup(struct bench *b, const struct opts *o)
+{
+	struct xv_features fs = { 0 };
+	struct xvnet_config c = { .inline_tag = 0x5456584e54414721ull };
+	struct bpf_map *m;
+	char err[256];
+	__u32 zero = 0;
+	int e;
+
+	b->o = o;
+	b->xsk_fd = -1;
+	if (xv_features_probe(&fs, err, sizeof(err)))
+		fprintf(stderr, "xvnet-costbench: %s\n", err);
+	b->nrx = nic_rx__open();
+	if (!b->nrx)
+		return -1;
+	bpf_object__for_each_map(m, b->nrx->obj)
+		bpf_map__set_pin_path(m, NULL);
+	bpf_map__set_max_entries(b->nrx->maps.xvnet_flows, o->flow_max);
+	b->meta_at = xv_feature_usable(&fs, XV_FEAT_XDP_META) ? XVNET_META_HEAD : XVNET_META_INLINE;
+	b->nrx->rodata->cfg_meta_at = b->meta_at;
+	b->nrx->rodata->cfg_check_mtu = xv_feature_usable(&fs, XV_FEAT_CHECK_MTU);
+	bpf_program__set_autoload(b->nrx->progs.nic_rx_hw, false);
+	e = nic_rx__load(b->nrx);
+	if (e) {
+		fprintf(stderr, "xvnet-costbench: load nic_rx: %s\n", strerror(-e));
+		return -1;
+	}
+	b->nrx_fd = bpf_program__fd(b->nrx->progs.nic_rx);
+	b->fd_vms = bpf_map__fd(b->nrx->maps.xvnet_vms);
+	b->fd_by_mac = bpf_map__fd(b->nrx->maps.xvnet_vm_by_mac);
+	b->fd_ports = bpf_map__fd(b->nrx->maps.xvnet_ports);
+	b->fd_xsks = bpf_map__fd(b->nrx->maps.xvnet_xsks);
+	b->fd_stats = bpf_map__fd(b->nrx->maps.xvnet_stats);
+	b->fd_config = bpf_map__fd(b->nrx->maps.xvnet_config);
+	b->ncpus = libbpf_num_possible_cpus();
+	if (bpf_map_update_elem(b->fd_config, &zero, &c, BPF_ANY))
+		return -1;
+
+	b->triv = bench_redirect__open();
+	if (!b->triv)
+		return -1;
+	b->triv->rodata->xsk_base = XVNET_XSK_SLOT(0, 0);
+	if (bpf_map__reuse_fd(b->triv->maps.triv_xsks, b->fd_xsks))
+		return -1;
+	e = bench_redirect__load(b->triv);
+	if (e) {
+		fprintf(stderr, "xvnet-costbench: load bench_redirect: %s\n", strerror(-e));
+		return -1;
+	}
+	b->triv_dev_fd = bpf_program__fd(b->triv->progs.triv_devmap);
+	b->triv_xsk_fd = bpf_program__fd(b->triv->progs.triv_xsk);
+
+	/* flows go in through xvnet-flowfill and a private pin directory */
+	snprintf(b->pin_dir, sizeof(b->pin_dir), "/sys/fs/bpf/xvcost%d", (int)getpid());
+	if (mkdir(b->pin_dir, 0700) || bpf_object__pin_maps(b->nrx->obj, b->pin_dir)) {
+		fprintf(stderr, "xvnet-costbench: pin maps in %s: %s\n", b->pin_dir, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static void teardown(struct bench *b)
+{
+	char cmd[128];
+
+	if (b->nrx && b->pin_dir[0]) {
+		bpf_object__unpin_maps(b->nrx->obj, b->pin_dir);
+		rmdir(b->pin_dir);
+	}
+	if (b->xsk_fd >= 0)
+		close(b->xsk_fd);
+	if (b->veth[0]) {
+		snprintf(cmd, sizeof(cmd), "ip link del %s 2>/dev/null", b->veth);
+		if (system(cmd)) { /* already gone */ }
+	}
+	bench_redirect__destroy(b->triv);
+	nic_rx__destroy(b->nrx);
+}
+
+static bool wanted(const char *list, const char *name)
+{
+	size_t n = strlen(name);
+	const char *p = list;
+
+	while ((p = strstr(p, name))) {
+		if ((p == list || p[-1] == ',' || p[-1] == ' ') && (p[n] == 0 || p[n] == ',' || p[n] == ' '))
+			return true;
+		p += n;
+	}
+	return false;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "rounds", required_argument, 0, 'r' }, { "repeat", required_argument, 0, 'n' },
+		{ "single", required_argument, 0, 's' }, { "configs", required_argument, 0, 'c' },
+		{ "flowfill", required_argument, 0, 'f' }, { "json", no_argument, 0, 'j' },
+		{ "flow-max", required_argument, 0, 'm' },
+		{ "help", no_argument, 0, 'h' }, { 0 }
+	};
+	struct opts o = { .rounds = 5, .repeat = 2000000, .single = 100000,
+			  .configs = "1vm,1vm-single,1024vm,flows-1,flows-1k,flows-1M,rss4,xsk",
+			  .flow_max = 2097152 };
+	static char ff[4096];
+	struct bench b = { 0 };
+	__u8 mac[6];
+	int c, rc = 1;
+
+	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+		switch (c) {
+		case 'r': o.rounds = atoi(optarg); break;
+		case 'n': o.repeat = strtoul(optarg, NULL, 0); break;
+		case 's': o.single = strtoul(optarg, NULL, 0); break;
+		case 'c': o.configs = optarg; break;
+		case 'f': o.flowfill = optarg; break;
+		case 'j': o.json = 1; break;
+		case 'm': o.flow_max = strtoul(optarg, NULL, 0); break;
+		default:
+			fprintf(c == 'h' ? stdout : stderr,
+				"usage: xvnet-costbench [--rounds N] [--repeat N] [--single N] [--configs LIST]\n"
+				"                       [--flowfill PATH] [--flow-max N] [--json]\n"
+				"configs: 1vm,1vm-single,1024vm,flows-1,flows-1k,flows-1M,rss4,xsk\n");
+			return c == 'h' ? 0 : 2;
+		}
+	}
+	if (o.rounds < 1 || o.rounds > 64 || !o.repeat || !o.single) {
+		fprintf(stderr, "xvnet-costbench: --rounds 1..64, --repeat and --single > 0\n");
+		return 2;
+	}
+	if (!o.flowfill) {   /* beside this binary */
+		ssize_t n = readlink("/proc/self/exe", ff, sizeof(ff) - 32);
+		char *slash;
+
+		if (n > 0) {
+			ff[n] = 0;
+			slash = strrchr(ff, '/');
+			strcpy(slash ? slash + 1 : ff, "xvnet-flowfill");
+		}
+		o.flowfill = ff;
+	}
+	libbpf_set_print(NULL);
+	if (setup(&b, &o))
+		goto out;
+	if (!o.json)
+		printf("nic_rx vs trivial redirect (BPF_PROG_TEST_RUN, %s metadata; repeat %u, single %u; "
+		       "%d rounds)\n", b.meta_at == XVNET_META_INLINE ? "inline" : "head",
+		       o.repeat, o.single, o.rounds);
+
+	vm_mac(0, false, mac);
+	build_frame(mac);
+	if (add_vm(&b, 0, mac, XVNET_PORT_VETH, 1))
+		goto out;
+	if (wanted(o.configs, "1vm") &&
+	    measure(&b, "1vm", "1 VM, veth port, 1 queue, no flows", b.triv_dev_fd, false))
+		goto out;
+	/* the same in single mode: the reference for rss4 and xsk */
+	if (wanted(o.configs, "1vm-single") &&
+	    measure(&b, "1vm-single", "1 VM, veth port, 1 queue, no flows", b.triv_dev_fd, true))
+		goto out;
+	{
+		static const struct { const char *name, *what; unsigned long n; } fl[] = {
+			{ "flows-1", "flow-cache hit, 1 flow in the cache", 1 },
+			{ "flows-1k", "flow-cache hit, 1,000 flows in the cache", 1000 },
+			{ "flows-1M", "flow-cache hit, 1,000,000 flows in the cache", 1000000 },
+		};
+		for (unsigned int i = 0; i < sizeof(fl) / sizeof(fl[0]); i++) {
+			if (!wanted(o.configs, fl[i].name))
+				continue;
+			if (flowfill(&b, fl[i].n) ||
+			    measure(&b, fl[i].name, fl[i].what, b.triv_dev_fd, false))
+				goto out;
+		}
+		set_flows_active(&b, 0);
+	}
+	if (wanted(o.configs, "rss4")) {
+		if (add_vm(&b, 0, mac, XVNET_PORT_VETH, 4) ||
+		    measure(&b, "rss4", "1 VM, veth port, 4 queues (Toeplitz, skb path)", b.triv_dev_fd, false))
+			goto out;
+	}
+	if (wanted(o.configs, "xsk")) {
+		char cmd[160];
+		__u32 slot = XVNET_XSK_SLOT(0, 0), ifx;
+
+		snprintf(b.veth, sizeof(b.veth), "xvcb%x", (unsigned int)getpid() & 0xfffff);
+		snprintf(cmd, sizeof(cmd), "ip link add %sa type veth peer name %sb && ip link set %sa up "
+			 "&& ip link set %sb up", b.veth, b.veth, b.veth, b.veth);
+		if (system(cmd)) {
+			fprintf(stderr, "xvnet-costbench: cannot create veth %sa\n", b.veth);
+			goto out;
+		}
+		strcat(b.veth, "a");
+		ifx = if_nametoindex(b.veth);
+		b.xsk_fd = xsk_open(ifx, &b.umem);
+		if (b.xsk_fd < 0 || bpf_map_update_elem(b.fd_xsks, &slot, &b.xsk_fd, BPF_ANY)) {
+			fprintf(stderr, "xvnet-costbench: AF_XDP socket on %s: %s\n", b.veth, strerror(errno));
+			goto out;
+		}
+		if (add_vm(&b, 0, mac, XVNET_PORT_XSK, 1) ||
+		    measure(&b, "xsk", "1 VM, AF_XDP port (Toeplitz, xsk metadata)", b.triv_xsk_fd, false))
+			goto out;
+	}
+	del_vms(&b, 1, false);
+	if (wanted(o.configs, "1024vm")) {
+		for (__u32 i = 0; i < 1024; i++) {
+			vm_mac(i, true, mac);
+			if (add_vm(&b, i, mac, XVNET_PORT_VETH, 1))
+				goto out;
+		}
+		vm_mac(512, true, mac);
+		build_frame(mac);
+		if (measure(&b, "1024vm", "1024 VMs, veth ports, frame to VM 512", b.triv_dev_fd, false))
+			goto out;
+		del_vms(&b, 1024, true);
+	}
+	rc = 0;
+out:
+	teardown(&b);
+	return rc;
+}
