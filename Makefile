@@ -100,6 +100,10 @@ $(BUILD)/bin/xvnet-costbench: tools/xvnet-costbench.c lib/features.c lib/feature
 $(BUILD)/bin/xvnet-tapread: tools/xvnet-tapread.c bpf/sinkflow.h | $(BUILD)/bin
 	$(CC) $(CFLAGS) $< -o $@ -luring -lpthread
 
+# the numbered stream of the vm move test share their frame layout
+$(BUILD)/bin/xvnet-seqgen $(BUILD)/bin/xvnet-seqrecv: $(BUILD)/bin/%: tools/%.c tools/seq_proto.h | $(BUILD)/bin
+	$(CC) $(CFLAGS) $< -o $@
+
 # the xsk consumer reads xvnetd's JSON replies
 $(BUILD)/bin/xvnet-xskdump: tools/xvnet-xskdump.c lib/coalesce.c lib/coalesce.h maps/xvnet_maps.h | $(BUILD)/bin
 	$(CC) $(CFLAGS) $< lib/coalesce.c -o $@ -ljson-c

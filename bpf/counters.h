@@ -24,4 +24,16 @@ static __always_inline void count_queue(__u32 vm_id, __u32 queue, __u32 bytes)
 	}
 }
 
+/* Where deliver() sent a VM's frame, by port kind (a vm move's record). */
+static __always_inline void count_port(__u32 vm_id, __u32 kind, __u32 bytes)
+{
+	__u32 idx = vm_id * XVNET_PORT_KINDS + (kind & (XVNET_PORT_KINDS - 1));
+	struct xvnet_queue_stats *ps = bpf_map_lookup_elem(&xvnet_port_stats, &idx);
+
+	if (ps) {
+		ps->packets++;
+		ps->bytes += bytes;
+	}
+}
+
 #endif

@@ -45,7 +45,13 @@ static __always_inline int deliver(struct xdp_md *ctx, const struct xvnet_vm *vm
 				   const struct xvnet_pkt *p, __u32 bytes,
 				   const int from)
 {
-	int xsk = vm->port_kind == XVNET_PORT_XSK;
+	/* read once: a vm move switches kind and bank in this one word, so
+	 * the frame goes wholly to the old port or wholly to the new one */
+	__u32 sel = *(volatile const __u32 *)&vm->port_sel;
+	__u32 kind = (sel & XVNET_PORT_SEL_VALID) ? XVNET_PORT_SEL_KIND(sel) :
+		     vm->port_kind;
+	int bank_b = (sel & XVNET_PORT_SEL_VALID) && (sel & XVNET_PORT_SEL_BANK_B);
+	int xsk = kind == XVNET_PORT_XSK;
 	__u16 type = XVNET_RSS_TYPE_NONE;
 	__u32 hash = 0;
 	long ret;
@@ -73,11 +79,15 @@ static __always_inline int deliver(struct xdp_md *ctx, const struct xvnet_vm *vm
 		return XDP_DROP;
 	}
 	/* queue-cpus: the rest runs on the queue's CPU (bpf/spread.h) */
-	if (!xsk && from != DELIVER_FROM_VM && (vm->flags & XVNET_VM_F_CPU_SPREAD))
+	if (!xsk && from != DELIVER_FROM_VM && (vm->flags & XVNET_VM_F_CPU_SPREAD)) {
+		count_port(vm_id, kind, bytes);
 		return spread_redirect(ctx, vm, vm_id, queue, bytes);
+	}
 	/* multi-queue tap / veth: through tc, to this queue (bpf/skbpath.h) */
-	if (!xsk && (vm->flags & XVNET_VM_F_SKB_PATH))
+	if (!xsk && (vm->flags & XVNET_VM_F_SKB_PATH)) {
+		count_port(vm_id, kind, bytes);
 		return skb_path_pass(ctx, vm_id, queue, bytes);
+	}
 	if (xsk && from != DELIVER_FROM_VM) {
 		__u32 rxq = ctx->rx_queue_index;
 
@@ -87,6 +97,8 @@ static __always_inline int deliver(struct xdp_md *ctx, const struct xvnet_vm *vm
 			return XDP_DROP;
 		}
 		ret = bpf_redirect_map(&xvnet_xsks, XVNET_XSK_SLOT(vm_id, rxq), 0);
+	} else if (bank_b) {
+		ret = bpf_redirect_map(&xvnet_ports_b, vm_id, 0);
 	} else {
 		ret = bpf_redirect_map(&xvnet_ports, vm_id, 0);
 	}
@@ -94,6 +106,7 @@ static __always_inline int deliver(struct xdp_md *ctx, const struct xvnet_vm *vm
 		count(XVNET_CNT_QUEUE_NOT_READY);
 		return XDP_DROP;
 	}
+	count_port(vm_id, kind, bytes);
 	count(XVNET_CNT_DELIVERED);
 	count_queue(vm_id, queue, bytes);
 	return XDP_REDIRECT;

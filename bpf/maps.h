@@ -76,6 +76,23 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } xvnet_ports SEC(".maps");
 
+/* the other bank of a VM moving between ports (xvnet_vm.port_sel) */
+struct {
+	__uint(type, BPF_MAP_TYPE_DEVMAP);
+	__uint(max_entries, XVNET_MAX_VMS);
+	__type(key, __u32);
+	__type(value, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xvnet_ports_b SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, XVNET_PORT_STATS_MAX);
+	__type(key, __u32);
+	__type(value, struct xvnet_queue_stats);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xvnet_port_stats SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_XSKMAP);
 	__uint(max_entries, XVNET_XSKS_MAX);

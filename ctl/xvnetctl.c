@@ -782,8 +782,47 @@ static const struct optdef vm_opts[] = {
 	{ "xsk-nic-queues", "xsk-nic-queues", O_TEXT },
 };
 
+static const char vm_move_help[] =
+"usage: xvnetctl vm move NAME --port tap|veth|xsk [--ifname IF] [--netns NS]\n"
+"                [--peer-ifname IF] [--owner USER] [--group GROUP] [--xsk-KNOB V]...\n"
+"                [--prepare]\n"
+"       xvnetctl vm move NAME --switch|--abort\n"
+"  switches a running VM to a new port (DNIS, docs/dnis.md): the new port is\n"
+"  made (or an existing device adopted) and attached, then one map write\n"
+"  sends the VM's frames there; the old port is drained, then released\n"
+"  (deleted if xvnetd made it and no VMM holds it).  Each frame goes to the\n"
+"  old port or to the new one, none lost or duplicated in xvnet.  The VM\n"
+"  keeps its id, MAC, VLAN, addresses, flows, rules and RSS.  Any failure\n"
+"  before the switch (e.g. a --netns that does not exist) leaves the VM on\n"
+"  its old port.  Options as in `vm add --help`; --ifname must name another\n"
+"  device than the VM's port now.\n"
+"  --prepare     only make and attach the new port; the VM stays where it\n"
+"                is until `vm move NAME --switch` (a live migration: prepare\n"
+"                when it starts, switch when the source stops) or --abort.\n"
+"                One prepared move at a time; a daemon restart undoes it\n";
+
+static const struct optdef vm_move_opts[] = {
+	{ "port", "port", O_PORTKIND }, { "ifname", "ifname", O_IFNAME },
+	{ "netns", "netns", O_NETNS }, { "peer-ifname", "peer-ifname", O_IFNAME },
+	{ "owner", "owner", O_TEXT }, { "group", "group", O_TEXT },
+	{ "prepare", "prepare", O_FLAG }, { "switch", "switch", O_FLAG },
+	{ "abort", "abort", O_FLAG },
+	{ "xsk-frame-size", "xsk-frame-size", O_TEXT },
+	{ "xsk-frames", "xsk-frames", O_TEXT },
+	{ "xsk-rx-size", "xsk-rx-size", O_TEXT },
+	{ "xsk-tx-size", "xsk-tx-size", O_TEXT },
+	{ "xsk-fill-size", "xsk-fill-size", O_TEXT },
+	{ "xsk-comp-size", "xsk-comp-size", O_TEXT },
+	{ "xsk-need-wakeup", "xsk-need-wakeup", O_TEXT },
+	{ "xsk-busy-poll", "xsk-busy-poll", O_TEXT },
+	{ "xsk-busy-poll-budget", "xsk-busy-poll-budget", O_TEXT },
+	{ "xsk-prefer-busy-poll", "xsk-prefer-busy-poll", O_TEXT },
+	{ "xsk-nic-queues", "xsk-nic-queues", O_TEXT },
+};
+
 static const char vm_help[] =
 "usage: xvnetctl vm add NAME --mac MAC --port tap|veth|xsk [...]  (vm add --help)\n"
+"       xvnetctl vm move NAME --port tap|veth|xsk [...]  (vm move --help)\n"
 "       xvnetctl vm set NAME [--ip ADDR]... [--vlan N] [...]  (vm set --help)\n"
 "       xvnetctl vm del NAME [--if-exists] [--keep-port] [--force]\n"
 "       xvnetctl vm list\n"
@@ -884,6 +923,35 @@ static int cmd_vm(int argc, char **argv)
 		r = call("vm.set", args, &rep, &d);
 		if (!r && json_out)
 			print_json(d);
+		json_object_put(rep);
+		return r;
+	}
+	if (strcmp(verb, "move") == 0) {
+		if ((r = name_arg(argc - 1, argv + 1, vm_move_help, "vm move", &args)))
+			return r;
+		r = parse_opts(argc - 2, argv + 2, vm_move_opts,
+			       sizeof(vm_move_opts) / sizeof(vm_move_opts[0]), args,
+			       vm_move_help);
+		if (!r && !json_object_object_get_ex(args, "port", NULL) &&
+		    !json_object_object_get_ex(args, "switch", NULL) &&
+		    !json_object_object_get_ex(args, "abort", NULL))
+			r = usage_err("vm move: --port is required");
+		if (r) {
+			json_object_put(args);
+			return r;
+		}
+		r = call("vm.move", args, &rep, &d);
+		if (!r && json_out)
+			print_json(d);
+		else if (!r && strcmp(js(d, "phase"), "committed"))
+			printf("%s: %s\n", js(d, "name"), js(d, "phase"));
+		else if (!r)
+			printf("%s: %s %s -> %s %s (switch %s us, drain %s us)\n",
+			       js(d, "name"), js(json_object_object_get(d, "from"), "port"),
+			       js(json_object_object_get(d, "from"), "ifname"),
+			       js(json_object_object_get(d, "to"), "port"),
+			       js(json_object_object_get(d, "to"), "ifname"),
+			       js(d, "switch_us"), js(d, "drain_us"));
 		json_object_put(rep);
 		return r;
 	}

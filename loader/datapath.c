@@ -206,6 +206,8 @@ static int open_and_load(struct xvd *d, char *err, size_t errlen)
 	d->m.sp_budget = bpf_map__fd(d->skel->maps.xvnet_sp_budget);
 	d->m.redirect_err = bpf_map__fd(d->skel->maps.xvnet_redirect_err);
 	d->m.ports = bpf_map__fd(d->skel->maps.xvnet_ports);
+	d->m.ports_b = bpf_map__fd(d->skel->maps.xvnet_ports_b);
+	d->m.port_stats = bpf_map__fd(d->skel->maps.xvnet_port_stats);
 	d->m.flood = bpf_map__fd(d->skel->maps.xvnet_flood);
 	d->m.flood_count = bpf_map__fd(d->skel->maps.xvnet_flood_count);
 	d->m.stats = bpf_map__fd(d->skel->maps.xvnet_stats);

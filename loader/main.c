@@ -18,6 +18,7 @@
 #include "lib/proto.h"
 #include "loader/coalesce.h"
 #include "loader/log.h"
+#include "loader/move.h"
 #include "loader/service.h"
 #include "loader/xvnetd.h"
 #include "xv_version.h"
@@ -255,6 +256,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (!d.empty) {
+		/* a vm move a previous run left: one side, before the reconcile */
+		move_recover(&d);
 		if (tbl_reconcile(&d, err, sizeof(err)))
 			log_warn("not every VM could be set up: %s", err);
 		/* the state records what runs now (owned ports, ids) */

@@ -24,6 +24,7 @@
 #include "loader/netdev.h"
 #include "loader/xsk.h"
 #include "loader/coalesce.h"
+#include "loader/move.h"
 #include "loader/service.h"
 #include "loader/xvnetd.h"
 
@@ -877,6 +878,8 @@ struct json_object *xvd_handle(struct xvd *d, struct json_object *req)
 		return vm_del(d, args);
 	if (strcmp(cmd, "vm.set") == 0)
 		return vm_set(d, args);
+	if (strcmp(cmd, "vm.move") == 0)
+		return move_vm(d, args);
 	if (strcmp(cmd, "vm.list") == 0)
 		return vm_list(d);
 	if (strcmp(cmd, "vm.show") == 0)

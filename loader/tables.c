@@ -20,6 +20,7 @@
 #include "loader/netdev.h"
 #include "loader/xsk.h"
 #include "loader/coalesce.h"
+#include "loader/move.h"
 #include "loader/xvnetd.h"
 
 #define ERR(...) (snprintf(err, errlen, __VA_ARGS__), -1)
@@ -308,6 +309,7 @@ int tbl_vm_remove(struct xvd *d, int vm_id)
 		bpf_map_delete_elem(d->m.port_vm, &port);
 	}
 	bpf_map_delete_elem(d->m.ports, &id);
+	bpf_map_delete_elem(d->m.ports_b, &id);  /* a move's bank (loader/move.c) */
 	if (bpf_map_update_elem(d->m.vms, &id, &zero, BPF_ANY))
 		return -1;
 	addrs_remove_vm(d, vm_id);
@@ -577,6 +579,7 @@ static struct json_object *vm_stats(struct xvd *d, const struct vm_conf *vm,
 		json_object_object_add(o, "xsk", xskp_json(vm->id));
 	json_object_object_add(o, "egress", addrs_tx_stats(d, vm->id));
 	json_object_object_add(o, "redirect_errors", dp_redirect_errors(d, vm->id));
+	json_object_object_add(o, "ports", move_port_stats(d, vm->id));
 	return o;
 }
 

@@ -22,6 +22,7 @@ struct nic_rx;
 
 struct xvd_maps {
 	int vm_by_mac, vms, flows, ports, flood, flood_count, stats, queue_stats;
+	int ports_b, port_stats;     /* vm move: second bank, per-kind counts */
 	int flows_cfg;              /* the operator's flows (never evicted) */
 	int redirect_err;           /* failed redirects per VM and reason */
 	int sp_budget;              /* per-VM slow-path token buckets */

@@ -40,6 +40,8 @@
 #define XVNET_MAP_REDIRECT_ERR  "xvnet_redirect_err"
 #define XVNET_REDIRECT_ERR_MAX  4096  /* (VM, way, errno) triples counted */
 #define XVNET_MAP_PORTS         "xvnet_ports"
+#define XVNET_MAP_PORTS_B       "xvnet_ports_b"
+#define XVNET_MAP_PORT_STATS    "xvnet_port_stats"
 #define XVNET_MAP_XSKS          "xvnet_xsks"
 #define XVNET_MAP_XSK_SIDE      "xvnet_xsk_side"
 #define XVNET_MAP_CPUS          "xvnet_cpus"
@@ -221,7 +223,7 @@ struct xvnet_vm {
 	__u8  port_kind;            /* enum xvnet_port_kind */
 	__u8  n_queues;             /* 1..XVNET_MAX_QUEUES */
 	__u16 hash_fields;          /* enum xvnet_rss_fields */
-	__u32 reserved;
+	__u32 port_sel;             /* 0, or a vm move's switch (below) */
 	__u8  rss_key[XVNET_RSS_KEY_SIZE];
 	__u8  rss_indir[XVNET_RSS_INDIR_SIZE]; /* entries < n_queues */
 	__u8  queue_cpu[XVNET_MAX_QUEUES];     /* XVNET_VM_F_CPU_SPREAD */
@@ -279,6 +281,29 @@ struct xvnet_flow {
 };
 
 /* xvnet_ports: DEVMAP[vm_id] -> ifindex of the VM's tap or veth host end. */
+/*
+ * A VM moving between ports (`vm move`, loader/move.c, docs/dnis.md):
+ * xvnet_ports_b: DEVMAP[vm_id], the second bank, holds the new port while
+ * the old one is still in xvnet_ports (or the reverse), and the VM slot's
+ * port_sel says which bank and which port kind deliver() uses.  port_sel
+ * is one naturally aligned word, read once per frame, so one slot write
+ * switches kind and device together: each frame goes to the old port or to
+ * the new one, never half.  0 = no move in force: port_kind, bank 0.
+ */
+#define XVNET_PORT_SEL_VALID    (1u << 31)
+#define XVNET_PORT_SEL_BANK_B   (1u << 0)
+#define XVNET_PORT_SEL(bank_b, kind) \
+	(XVNET_PORT_SEL_VALID | ((bank_b) ? XVNET_PORT_SEL_BANK_B : 0) | \
+	 ((__u32)(kind) << 8))
+#define XVNET_PORT_SEL_KIND(sel) (((sel) >> 8) & 0xff)
+/*
+ * xvnet_port_stats: PERCPU_ARRAY[vm_id * XVNET_PORT_KINDS + port kind] ->
+ * struct xvnet_queue_stats: frames deliver() sent to the VM's port of that
+ * kind, counted with the same port_sel read as the redirect, so that a
+ * VM's moves show exactly where each frame went.
+ */
+#define XVNET_PORT_KINDS        4
+#define XVNET_PORT_STATS_MAX    (XVNET_MAX_VMS * XVNET_PORT_KINDS)
 /*
  * xvnet_cpus: CPUMAP[cpu] (struct bpf_cpumap_val: queue size, program
  * vm_cpu).  nic_rx sends a spread VM's frame, with struct xvnet_skb_meta in

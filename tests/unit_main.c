@@ -21,6 +21,7 @@ extern const struct unit_group group_vm_tx;
 extern const struct unit_group group_rules;
 extern const struct unit_group group_napi;
 extern const struct unit_group group_coalesce;
+extern const struct unit_group group_move;
 
 static const struct unit_group *const groups[] = {
 	&group_toeplitz,
@@ -31,6 +32,7 @@ static const struct unit_group *const groups[] = {
 	&group_rules,
 	&group_napi,
 	&group_coalesce,
+	&group_move,
 };
 
 int main(int argc, char **argv)

@@ -32,6 +32,8 @@
 #                 LOGFILE.ctl.in/.out, read by the guest's init: guest_exec
 #   GUEST_NICE    N: run QEMU at this niceness (TCG is CPU heavy; the
 #                 machine is shared)
+#   GUEST_QEMU_ARGS  more QEMU arguments, split on blanks (a monitor
+#                 socket, -incoming for a migration's destination)
 
 [ -n "${XV_GUEST_SH:-}" ] && return 0
 XV_GUEST_SH=1
@@ -93,7 +95,8 @@ guest_start() {
 	[ -n "${GUEST_GW:-}" ] && append+=" xvnet.gw=$GUEST_GW"
 	[ -n "${GUEST_MTU:-}" ] && append+=" xvnet.mtu=$GUEST_MTU"
 	[ -n "${GUEST_TCP_SERVER:-}" ] && append+=" xvnet.tcp=$GUEST_TCP_SERVER"
-	local ctl=()
+	local ctl=() extra=()
+	read -r -a extra <<<"${GUEST_QEMU_ARGS:-}"
 	rm -f "$logf" "$logf.ctl.in" "$logf.ctl.out"
 	if [ "${GUEST_CTL:-0}" = 1 ]; then
 		# QEMU's pipe chardev opens PATH.in (host -> guest) and PATH.out
@@ -104,7 +107,7 @@ guest_start() {
 		ctl=(-serial "pipe:$logf.ctl")
 		append+=" xvnet.ctl=ttyS1"
 	fi
-	BG_NICE=${GUEST_NICE:-} bg_start "$logf.qemu" qemu-system-x86_64 -accel tcg -m "${GUEST_MEM:-256}" -smp "${GUEST_SMP:-1}" \
+	BG_NICE=${GUEST_NICE:-} bg_start "$logf.qemu" qemu-system-x86_64 "${extra[@]}" -accel tcg -m "${GUEST_MEM:-256}" -smp "${GUEST_SMP:-1}" \
 		-nodefaults -no-user-config -display none -no-reboot \
 		-serial "file:$logf" "${ctl[@]}" \
 		-kernel "$GUEST_DIR/vmlinuz" -initrd "$GUEST_DIR/initramfs.gz" \

@@ -1,0 +1,704 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * vm move: a running VM switched between ports (tap, veth, xsk) with no
+ * frame lost in xvnet, none duplicated, order kept within a flow: dynamic
+ * network interface switching (DNIS, docs/dnis.md).  A state machine:
+ *
+ *   prepare  the new port made (or adopted), its programs attached, the VM
+ *            known on it (xvnet_port_vm), xsk sockets in xvnet_xsks, and
+ *            the new device in the VM's free DEVMAP bank; nic_rx does not
+ *            look at any of it yet.
+ *   switch   one write of the VM slot: port_sel names the new bank and kind
+ *            in one word that deliver() reads once per frame (maps/
+ *            xvnet_maps.h), so a frame goes wholly to one port.
+ *   commit   an RCU grace period (every nic_rx run that read the old slot
+ *            has finished, its redirects flushed), the old port's queue
+ *            drained, the slot written back in its plain form (bank 0 =
+ *            the new device, port_sel 0), the old port released.
+ *   abort    (any failure before the switch) the new port's pieces undone;
+ *            the VM never left the old port.
+ *
+ * The record (<state dir>/move.state) is written before the prepare starts
+ * and at each phase; the pinned slot says whether the switch happened.  A
+ * daemon that stops mid-way finishes the move at start (switched) or undoes
+ * it (not switched) before the reconcile: one side, never half of both.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/membarrier.h>
+#include <net/if.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <json-c/json.h>
+
+#include "lib/proto.h"
+#include "loader/coalesce.h"
+#include "loader/log.h"
+#include "loader/move.h"
+#include "loader/netdev.h"
+#include "loader/service.h"
+#include "loader/xsk.h"
+#include "loader/xvnetd.h"
+
+#define ERR(...) (snprintf(err, errlen, __VA_ARGS__), -1)
+
+#define MOVE_FILE           "move.state"
+#define DRAIN_STEP_US       2000    /* old port's counter sampled this often */
+#define DRAIN_QUIET_STEPS   3       /* ... unchanged this many times: drained */
+#define DRAIN_MAX_US        500000  /* a reader that never reads: give up */
+
+enum move_phase {
+	MV_PREPARING = 1,   /* the new port may exist in part */
+	MV_PREPARED,        /* new port complete, not switched */
+	MV_SWITCHED,        /* the slot names the new port */
+};
+
+static const char *const phase_names[] = {
+	[MV_PREPARING] = "preparing", [MV_PREPARED] = "prepared",
+	[MV_SWITCHED] = "switched",
+};
+
+struct move_rec {
+	enum move_phase phase;
+	int bank_b;                 /* the new port's DEVMAP bank */
+	int old_ifindex, new_ifindex;
+	struct vm_conf old, new;
+};
+
+/* The request options that describe the new port (xvnetctl vm move). */
+static const char *const port_keys[] = {
+	"ifname", "netns", "peer-ifname", "owner", "group",
+	"xsk-frame-size", "xsk-frames", "xsk-rx-size", "xsk-tx-size",
+	"xsk-fill-size", "xsk-comp-size", "xsk-need-wakeup", "xsk-busy-poll",
+	"xsk-busy-poll-budget", "xsk-prefer-busy-poll", "xsk-nic-queues",
+};
+
+static void rec_path(const struct xvd *d, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/" MOVE_FILE, d->state_dir);
+}
+
+static uint64_t now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000;
+}
+
+/* Written whole (temp file, fsync, rename): a crash leaves the old record
+ * or the new one. */
+static int rec_write(struct xvd *d, const struct move_rec *r, char *err,
+		     size_t errlen)
+{
+	char path[PATH_MAX + 32], tmp[PATH_MAX + 48];
+	FILE *f;
+
+	rec_path(d, path, sizeof(path));
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	f = fopen(tmp, "w");
+	if (!f)
+		return ERR("%.200s: %s", tmp, strerror(errno));
+	fprintf(f, "# xvnetd: a vm move in progress (loader/move.c)\n"
+		"phase %s\nbank %d\nold-ifindex %d\nnew-ifindex %d\nold ",
+		phase_names[r->phase], r->bank_b, r->old_ifindex, r->new_ifindex);
+	vm_conf_format(&r->old, f);
+	fputs("new ", f);
+	vm_conf_format(&r->new, f);
+	if (fflush(f) || fsync(fileno(f)) || fclose(f) || rename(tmp, path)) {
+		unlink(tmp);
+		return ERR("%.200s: %s", path, strerror(errno));
+	}
+	return 0;
+}
+
+static void rec_remove(struct xvd *d)
+{
+	char path[PATH_MAX + 32];
+
+	rec_path(d, path, sizeof(path));
+	unlink(path);
+}
+
+/* One "vm ..." line through the config parser (what the state file uses). */
+static int parse_vm_line(const char *nic, const char *line, struct vm_conf *out,
+			 char *err, size_t errlen)
+{
+	struct xvd_config c;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	int r = -1;
+
+	if (!f)
+		return ERR("out of memory");
+	fprintf(f, "nic %s\n%s", nic, line);
+	fclose(f);
+	f = fmemopen(text, len, "r");
+	config_init(&c);
+	if (f && config_parse_stream(f, MOVE_FILE, &c, err, errlen) == 0) {
+		if (c.n_vms == 1) {
+			*out = c.vms[0];
+			r = 0;
+		} else {
+			snprintf(err, errlen, "no vm line");
+		}
+		config_free(&c);
+	}
+	if (f)
+		fclose(f);
+	free(text);
+	return r;
+}
+
+/* 1: a record read, 0: none, -1: unreadable (err says why). */
+static int rec_read(struct xvd *d, struct move_rec *r, char *err, size_t errlen)
+{
+	char path[PATH_MAX + 32], line[4096];
+	bool have_old = false, have_new = false;
+	FILE *f;
+
+	rec_path(d, path, sizeof(path));
+	f = fopen(path, "r");
+	if (!f)
+		return errno == ENOENT ? 0 : ERR("%.200s: %s", path, strerror(errno));
+	memset(r, 0, sizeof(*r));
+	while (fgets(line, sizeof(line), f)) {
+		char word[32];
+		int n;
+
+		if (sscanf(line, "phase %31s", word) == 1) {
+			for (int p = MV_PREPARING; p <= MV_SWITCHED; p++)
+				if (!strcmp(word, phase_names[p]))
+					r->phase = (enum move_phase)p;
+		} else if (sscanf(line, "bank %d", &n) == 1) {
+			r->bank_b = n;
+		} else if (sscanf(line, "old-ifindex %d", &n) == 1) {
+			r->old_ifindex = n;
+		} else if (sscanf(line, "new-ifindex %d", &n) == 1) {
+			r->new_ifindex = n;
+		} else if (!strncmp(line, "old ", 4)) {
+			if (parse_vm_line(d->cfg.nic, line + 4, &r->old, err, errlen))
+				break;
+			have_old = true;
+		} else if (!strncmp(line, "new ", 4)) {
+			if (parse_vm_line(d->cfg.nic, line + 4, &r->new, err, errlen))
+				break;
+			have_new = true;
+		}
+	}
+	fclose(f);
+	if (!r->phase || !have_old || !have_new)
+		return err[0] ? -1 : ERR("%.200s: incomplete", path);
+	return 1;
+}
+
+/* A test hook: XVNETD_MOVE_CRASH=PHASE kills the daemon right after that
+ * phase is recorded, as a crash or a kill -9 would (test_xvnet_dnis). */
+static void crash_point(enum move_phase p)
+{
+	const char *at = getenv("XVNETD_MOVE_CRASH");
+
+	if (at && !strcmp(at, phase_names[p])) {
+		log_warn("XVNETD_MOVE_CRASH=%s: stopping here", at);
+		raise(SIGKILL);
+	}
+}
+
+/*
+ * Every CPU has left the RCU read-side sections it was in: XDP programs run
+ * in one (NAPI, bh disabled), and a redirect is flushed before it ends, so
+ * afterwards no frame that read the old slot is still on its way.
+ * MEMBARRIER_CMD_GLOBAL is synchronize_rcu() on a kernel without nohz_full;
+ * where it is refused, a sleep far longer than a NAPI poll stands in.
+ */
+static void rcu_wait(void)
+{
+	if (syscall(SYS_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0) != 0)
+		usleep(20000);
+}
+
+static uint64_t port_counter(const char *ifname)
+{
+	char path[128], buf[32] = "";
+	uint64_t v = 0;
+	int fd;
+
+	/* tap: tun counts tx when the reader (the VMM) takes the frame;
+	 * veth: the host end's tx is what its peer received */
+	snprintf(path, sizeof(path), "/sys/class/net/%s/statistics/tx_packets",
+		 ifname);
+	fd = open(path, O_RDONLY);
+	if (fd >= 0) {
+		if (read(fd, buf, sizeof(buf) - 1) > 0)
+			v = strtoull(buf, NULL, 10);
+		close(fd);
+	}
+	return v;
+}
+
+/* Until the old port's consumer side stops moving: what was queued to it
+ * before the switch has been taken.  Returns how many it took meanwhile. */
+static uint64_t drain(const struct vm_conf *old, bool *timed_out)
+{
+	uint64_t start = port_counter(old->ifname), last = start, t0 = now_us();
+	int quiet = 0;
+
+	*timed_out = false;
+	if (old->port_kind == XVNET_PORT_XSK)
+		return 0;   /* its consumer's rings are its own; the grace covers xvnet */
+	while (quiet < DRAIN_QUIET_STEPS) {
+		uint64_t v;
+
+		usleep(DRAIN_STEP_US);
+		v = port_counter(old->ifname);
+		quiet = v == last ? quiet + 1 : 0;
+		last = v;
+		if (now_us() - t0 > DRAIN_MAX_US) {
+			*timed_out = true;
+			break;
+		}
+	}
+	return last - start;
+}
+
+static int dev_bank(const struct xvd *d, int bank_b)
+{
+	return bank_b ? d->m.ports_b : d->m.ports;
+}
+
+/* Detach xvnet from a port it no longer delivers to; delete the device
+ * when xvnetd made it and no VMM holds it. */
+static void port_release(struct xvd *d, const struct vm_conf *pc, int ifindex,
+			 bool may_delete)
+{
+	char why[XV_ERR_LEN];
+	__u32 key = (__u32)ifindex;
+
+	if (ifindex > 0) {
+		bpf_map_delete_elem(d->m.port_vm, &key);
+		dp_port_detach(ifindex);
+		dp_tap_unsteer(pc->id, ifindex);
+	}
+	if (!may_delete || !pc->owned)
+		return;
+	if (netdev_tap_in_use(pc)) {
+		log_info("vm %s: tap %s left in place: a VMM holds it", pc->name,
+			 pc->ifname);
+		return;
+	}
+	if (netdev_delete(pc->ifname, why, sizeof(why)))
+		log_warn("vm %s: %s", pc->name, why);
+}
+
+/* Undo a prepare: the VM never left the old port. */
+static void abort_prepare(struct xvd *d, const struct move_rec *r, bool may_delete)
+{
+	__u32 id = (__u32)r->new.id;
+
+	bpf_map_delete_elem(dev_bank(d, r->bank_b), &id);
+	if (r->new.port_kind == XVNET_PORT_XSK) {
+		xskp_destroy(d, r->new.id);
+		coal_vm_stop(r->new.id);
+	}
+	if (r->new_ifindex > 0 && r->new_ifindex != r->old_ifindex)
+		port_release(d, &r->new, r->new_ifindex, may_delete);
+	else if (may_delete && r->new.owned)
+		port_release(d, &r->new, 0, true);
+	rec_remove(d);
+}
+
+/* The VM's slot in its plain form on the new port (port_sel 0, bank 0):
+ * bank 0 takes the new device first, so every intermediate slot delivers
+ * to the new port. */
+static int normalize(struct xvd *d, const struct vm_conf *nv, int ifindex,
+		     char *err, size_t errlen)
+{
+	__u32 id = (__u32)nv->id, v = (__u32)ifindex;
+
+	if (bpf_map_update_elem(d->m.ports, &id, &v, BPF_ANY))
+		return ERR("%s[%u]: %s", XVNET_MAP_PORTS, id, strerror(errno));
+	if (tbl_vm_ensure(d, nv, ifindex, err, errlen))
+		return -1;
+	bpf_map_delete_elem(d->m.ports_b, &id);
+	return 0;
+}
+
+/* The new port's vm_conf: the VM as it is, port fields from the request. */
+static int build_new(const struct vm_conf *old, struct json_object *args,
+		     struct vm_conf *nv, char *err, size_t errlen)
+{
+	struct json_object *v;
+	char val[256];
+
+	*nv = *old;
+	nv->ifname[0] = nv->netns[0] = nv->peer_ifname[0] = '\0';
+	nv->owned = false;
+	memset(&nv->xsk, 0, sizeof(nv->xsk));
+	if (!json_object_object_get_ex(args, "port", &v) ||
+	    !json_object_is_type(v, json_type_string))
+		return ERR("port: missing (tap, veth or xsk)");
+	if (vm_conf_set(nv, "port", json_object_get_string(v), err, errlen))
+		return -1;
+	if (nv->port_kind != XVNET_PORT_TAP)
+		nv->has_owner = nv->has_group = false;
+	json_object_object_foreach(args, key, jv) {
+		size_t k;
+
+		if (!strcmp(key, "name") || !strcmp(key, "port"))
+			continue;
+		for (k = 0; k < sizeof(port_keys) / sizeof(port_keys[0]); k++)
+			if (!strcmp(key, port_keys[k]))
+				break;
+		if (k == sizeof(port_keys) / sizeof(port_keys[0]))
+			return ERR("%s: not a port option (a move keeps the VM's"
+				   " MAC, VLAN, addresses, RSS; vm set changes them)", key);
+		snprintf(val, sizeof(val), "%s", json_object_get_string(jv));
+		if (vm_conf_set(nv, key, val, err, errlen))
+			return -1;
+	}
+	if (vm_conf_finish(nv, err, errlen))
+		return -1;
+	if (!strcmp(nv->ifname, old->ifname))
+		return ERR("ifname: %s is the VM's port now (give the new port's"
+			   " --ifname)", old->ifname);
+	if (nv->port_kind == XVNET_PORT_XSK && old->port_kind == XVNET_PORT_XSK)
+		return ERR("port: xsk to xsk is not a move (one socket set per VM)");
+	return 0;
+}
+
+static struct json_object *port_json(const struct vm_conf *pc, int ifindex)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "port", json_object_new_string(
+				       port_kind_name(pc->port_kind)));
+	json_object_object_add(o, "ifname", json_object_new_string(pc->ifname));
+	json_object_object_add(o, "ifindex", json_object_new_int(ifindex));
+	if (pc->netns[0])
+		json_object_object_add(o, "netns", json_object_new_string(pc->netns));
+	return o;
+}
+
+struct json_object *move_port_stats(struct xvd *d, int vm_id)
+{
+	struct json_object *o = json_object_new_object();
+	struct xvnet_queue_stats *pc = calloc((size_t)d->ncpus, sizeof(*pc));
+
+	for (int k = XVNET_PORT_TAP; pc && k <= XVNET_PORT_XSK; k++) {
+		__u32 idx = (__u32)(vm_id * XVNET_PORT_KINDS + k);
+		__u64 p = 0, b = 0;
+		struct json_object *ko;
+
+		if (!bpf_map_lookup_elem(d->m.port_stats, &idx, pc))
+			for (int c = 0; c < d->ncpus; c++) {
+				p += pc[c].packets;
+				b += pc[c].bytes;
+			}
+		ko = json_object_new_object();
+		json_object_object_add(ko, "packets", json_object_new_uint64(p));
+		json_object_object_add(ko, "bytes", json_object_new_uint64(b));
+		json_object_object_add(o, port_kind_name((uint8_t)k), ko);
+	}
+	free(pc);
+	return o;
+}
+
+/* Switch and commit a prepared move (r->phase MV_PREPARED, record on disk). */
+static struct json_object *switch_commit(struct xvd *d, struct move_rec *r,
+					 long idx, uint64_t t0, uint64_t t_prep)
+{
+	char err[XV_ERR_LEN] = "", why[XV_ERR_LEN];
+	struct xvnet_vm slot;
+	struct xvd_config next;
+	struct json_object *o;
+	uint64_t t_sw, t_drain, drained;
+	__u32 id = (__u32)r->old.id;
+	bool slow;
+
+	/* ---- switch: one slot write ---- */
+	if (bpf_map_lookup_elem(d->m.vms, &id, &slot) ||
+	    !(slot.flags & XVNET_VM_F_ACTIVE)) {
+		snprintf(err, sizeof(err), "%s[%u]: not live", XVNET_MAP_VMS, id);
+		goto abort;
+	}
+	slot.port_sel = XVNET_PORT_SEL(r->bank_b, r->new.port_kind);
+	slot.ifindex = (__u32)r->new_ifindex;
+	if (bpf_map_update_elem(d->m.vms, &id, &slot, BPF_ANY)) {
+		snprintf(err, sizeof(err), "%s[%u]: %s", XVNET_MAP_VMS, id,
+			 strerror(errno));
+		goto abort;
+	}
+	t_sw = now_us();
+	log_info("vm %s: switched from %s %s to %s %s", r->old.name,
+		 port_kind_name(r->old.port_kind), r->old.ifname,
+		 port_kind_name(r->new.port_kind), r->new.ifname);
+	/* from here on the move completes: the state says the new port */
+	if (config_copy(&next, &d->cfg) == 0) {
+		next.vms[idx] = r->new;
+		if (svc_save(d, &next, why, sizeof(why)))
+			log_err("vm %s: state not saved: %s (a restart finishes the"
+				" move from %s)", r->old.name, why, MOVE_FILE);
+		config_free(&d->cfg);
+		d->cfg = next;
+	} else {
+		d->cfg.vms[idx] = r->new;
+	}
+	r->phase = MV_SWITCHED;
+	if (rec_write(d, r, why, sizeof(why)))
+		log_err("vm %s: %s", r->old.name, why);
+	crash_point(MV_SWITCHED);
+
+	/* ---- commit ---- */
+	rcu_wait();
+	drained = drain(&r->old, &slow);
+	if (slow)
+		log_warn("vm %s: old port %s still taking frames after %d ms:"
+			 " released anyway", r->old.name, r->old.ifname,
+			 DRAIN_MAX_US / 1000);
+	t_drain = now_us();
+	if (normalize(d, &r->new, r->new_ifindex, why, sizeof(why)))
+		log_err("vm %s: %s (the slot still names the new port)", r->old.name, why);
+	if (r->old.port_kind == XVNET_PORT_XSK)
+		coal_vm_stop(r->old.id);
+	port_release(d, &r->old, r->old_ifindex, true);
+	rec_remove(d);
+	log_info("vm %s: moved to %s %s (prepare %llu us, switch %llu us, drain"
+		 " %llu us, %llu frames drained)", r->new.name,
+		 port_kind_name(r->new.port_kind), r->new.ifname,
+		 (unsigned long long)(t_prep - t0), (unsigned long long)(t_sw - t_prep),
+		 (unsigned long long)(t_drain - t_sw), (unsigned long long)drained);
+
+	o = json_object_new_object();
+	json_object_object_add(o, "name", json_object_new_string(r->new.name));
+	json_object_object_add(o, "id", json_object_new_int(r->new.id));
+	json_object_object_add(o, "phase", json_object_new_string("committed"));
+	json_object_object_add(o, "from", port_json(&r->old, r->old_ifindex));
+	json_object_object_add(o, "to", port_json(&r->new, r->new_ifindex));
+	json_object_object_add(o, "prepare_us", json_object_new_uint64(t_prep - t0));
+	json_object_object_add(o, "switch_us", json_object_new_uint64(t_sw - t_prep));
+	json_object_object_add(o, "drain_us", json_object_new_uint64(t_drain - t_sw));
+	json_object_object_add(o, "commit_us", json_object_new_uint64(now_us() - t_sw));
+	json_object_object_add(o, "drained", json_object_new_uint64(drained));
+	json_object_object_add(o, "delivered", move_port_stats(d, r->new.id));
+	return xv_reply_ok(o);
+abort:
+	log_warn("vm %s: move to %s %s aborted: %s (stays on %s %s)", r->old.name,
+		 port_kind_name(r->new.port_kind), r->new.ifname, err,
+		 port_kind_name(r->old.port_kind), r->old.ifname);
+	abort_prepare(d, r, true);
+	return xv_reply_err("%s (vm %s stays on %s %s)", err, r->old.name,
+			    port_kind_name(r->old.port_kind), r->old.ifname);
+}
+
+/* Pop a boolean flag of the request (absent: false). */
+static bool flag(struct json_object *args, const char *key)
+{
+	struct json_object *v;
+	bool on;
+
+	if (!json_object_object_get_ex(args, key, &v))
+		return false;
+	on = json_object_get_boolean(v);
+	json_object_object_del(args, key);
+	return on;
+}
+
+/*
+ * --switch / --abort: the move a `vm move --prepare` left (a live
+ * migration prepares when it starts and switches when the source stops).
+ */
+static struct json_object *move_pending(struct xvd *d, const struct vm_conf *vm,
+					bool do_switch)
+{
+	char err[XV_ERR_LEN] = "";
+	struct move_rec r;
+	int rc = rec_read(d, &r, err, sizeof(err));
+	uint64_t t0 = now_us();
+	struct json_object *o;
+
+	if (rc <= 0)
+		return xv_reply_err("name: no move of vm '%s' is prepared%s%s", vm->name,
+				    rc < 0 ? ": " : "", rc < 0 ? err : "");
+	if (strcmp(r.old.name, vm->name) || r.phase != MV_PREPARED ||
+	    strcmp(r.old.ifname, vm->ifname))
+		return xv_reply_err("name: the prepared move is of vm '%s' (%s)",
+				    r.old.name, phase_names[r.phase]);
+	if (do_switch)
+		return switch_commit(d, &r, vm - d->cfg.vms, t0, t0);
+	abort_prepare(d, &r, true);
+	log_info("vm %s: prepared move to %s %s aborted on request: stays on %s %s",
+		 vm->name, port_kind_name(r.new.port_kind), r.new.ifname,
+		 port_kind_name(r.old.port_kind), r.old.ifname);
+	o = json_object_new_object();
+	json_object_object_add(o, "name", json_object_new_string(vm->name));
+	json_object_object_add(o, "phase", json_object_new_string("aborted"));
+	json_object_object_add(o, "port", port_json(&r.old, r.old_ifindex));
+	return xv_reply_ok(o);
+}
+
+struct json_object *move_vm(struct xvd *d, struct json_object *args)
+{
+	char err[XV_ERR_LEN] = "";
+	const struct vm_conf *vm;
+	struct move_rec r = { 0 }, pending;
+	struct xvnet_vm slot;
+	struct json_object *o;
+	uint64_t t0 = now_us();
+	bool prepare_only, do_switch, do_abort;
+	__u32 id, v;
+	long idx;
+
+	vm = req_vm(d, args, "name", err, sizeof(err));
+	if (!vm)
+		return xv_reply_err("%s", err);
+	prepare_only = flag(args, "prepare");
+	do_switch = flag(args, "switch");
+	do_abort = flag(args, "abort");
+	if (prepare_only + do_switch + do_abort > 1)
+		return xv_reply_err("prepare, switch, abort: one at a time");
+	if (do_switch || do_abort) {
+		if (json_object_object_length(args) > 1)
+			return xv_reply_err("%s: takes no port options (they were given"
+					    " with --prepare)", do_switch ? "switch" : "abort");
+		return move_pending(d, vm, do_switch);
+	}
+	if (rec_read(d, &pending, err, sizeof(err)) > 0)
+		return xv_reply_err("name: a move of vm '%s' is %s: vm move %s --switch"
+				    " or --abort first", pending.old.name,
+				    phase_names[pending.phase], pending.old.name);
+	err[0] = '\0';
+	idx = vm - d->cfg.vms;
+	r.old = *vm;
+	if (build_new(vm, args, &r.new, err, sizeof(err)) ||
+	    config_check_vm(&d->cfg, &r.new, idx, err, sizeof(err)))
+		return xv_reply_err("%s", err);
+	id = (__u32)vm->id;
+	if (bpf_map_lookup_elem(d->m.vms, &id, &slot) ||
+	    !(slot.flags & XVNET_VM_F_ACTIVE))
+		return xv_reply_err("name: vm '%s' is not live in %s", vm->name,
+				    XVNET_MAP_VMS);
+	r.old_ifindex = (int)if_nametoindex(r.old.ifname);
+	/* the bank the old port is not in */
+	r.bank_b = !((slot.port_sel & XVNET_PORT_SEL_VALID) &&
+		     (slot.port_sel & XVNET_PORT_SEL_BANK_B));
+
+	/* ---- prepare ---- */
+	r.phase = MV_PREPARING;
+	if (rec_write(d, &r, err, sizeof(err)))
+		return xv_reply_err("%s", err);
+	if (netdev_check_port(&r.new, err, sizeof(err)) ||
+	    netdev_ensure_port(&r.new, &r.new_ifindex, err, sizeof(err)))
+		goto abort;
+	v = (__u32)r.new_ifindex;
+	if (bpf_map_update_elem(d->m.port_vm, &v, &id, BPF_ANY)) {
+		snprintf(err, sizeof(err), "%s: %s", XVNET_MAP_PORT_VM, strerror(errno));
+		goto abort;
+	}
+	if (dp_port_attach(d, r.new_ifindex, r.new.port_kind == XVNET_PORT_TAP,
+			   err, sizeof(err)) ||
+	    dp_tap_steer(d, &r.new, r.new_ifindex, err, sizeof(err)))
+		goto abort;
+	crash_point(MV_PREPARING);      /* the new port half made */
+	if (r.new.port_kind == XVNET_PORT_XSK &&
+	    (xskp_ensure(d, &r.new, err, sizeof(err)) ||
+	     coal_vm_ensure(d, &r.new, err, sizeof(err))))
+		goto abort;
+	if (bpf_map_update_elem(dev_bank(d, r.bank_b), &id, &v, BPF_ANY)) {
+		snprintf(err, sizeof(err), "%s[%u]: %s", r.bank_b ? XVNET_MAP_PORTS_B :
+			 XVNET_MAP_PORTS, id, strerror(errno));
+		goto abort;
+	}
+	r.phase = MV_PREPARED;
+	if (rec_write(d, &r, err, sizeof(err)))
+		goto abort;
+	crash_point(MV_PREPARED);
+	if (!prepare_only)
+		return switch_commit(d, &r, idx, t0, now_us());
+	log_info("vm %s: move to %s %s prepared (%llu us): vm move %s --switch",
+		 vm->name, port_kind_name(r.new.port_kind), r.new.ifname,
+		 (unsigned long long)(now_us() - t0), vm->name);
+	o = json_object_new_object();
+	json_object_object_add(o, "name", json_object_new_string(vm->name));
+	json_object_object_add(o, "phase", json_object_new_string("prepared"));
+	json_object_object_add(o, "from", port_json(&r.old, r.old_ifindex));
+	json_object_object_add(o, "to", port_json(&r.new, r.new_ifindex));
+	json_object_object_add(o, "prepare_us", json_object_new_uint64(now_us() - t0));
+	return xv_reply_ok(o);
+abort:
+	log_warn("vm %s: move to %s %s aborted: %s (stays on %s %s)", r.old.name,
+		 port_kind_name(r.new.port_kind), r.new.ifname, err,
+		 port_kind_name(r.old.port_kind), r.old.ifname);
+	abort_prepare(d, &r, true);
+	return xv_reply_err("%s (vm %s stays on %s %s)", err, r.old.name,
+			    port_kind_name(r.old.port_kind), r.old.ifname);
+}
+
+int move_recover(struct xvd *d)
+{
+	char err[XV_ERR_LEN] = "", path[PATH_MAX + 32];
+	struct move_rec r;
+	struct xvnet_vm slot;
+	struct vm_conf *vm;
+	bool switched;
+	__u32 id;
+	int rc = rec_read(d, &r, err, sizeof(err));
+
+	if (rc == 0)
+		return 0;
+	rec_path(d, path, sizeof(path));
+	if (rc < 0) {
+		log_err("%s: %s: ignored", path, err);
+		rec_remove(d);
+		return -1;
+	}
+	vm = config_find_vm_id(&d->cfg, r.old.id);
+	if (!vm || strcmp(vm->name, r.old.name)) {
+		log_warn("%s: vm %s is no longer configured: record dropped", path,
+			 r.old.name);
+		rec_remove(d);
+		return 0;
+	}
+	id = (__u32)r.old.id;
+	/* the pinned slot is the truth: it names the new bank and kind once
+	 * the switch happened, whatever the record reached */
+	switched = !bpf_map_lookup_elem(d->m.vms, &id, &slot) &&
+		   (slot.flags & XVNET_VM_F_ACTIVE) &&
+		   (slot.port_sel & XVNET_PORT_SEL_VALID) &&
+		   !!(slot.port_sel & XVNET_PORT_SEL_BANK_B) == !!r.bank_b &&
+		   XVNET_PORT_SEL_KIND(slot.port_sel) == r.new.port_kind;
+	if (switched) {
+		int nif = (int)if_nametoindex(r.new.ifname);
+
+		*vm = r.new;
+		if (svc_save(d, &d->cfg, err, sizeof(err)))
+			log_err("vm %s: %s", r.new.name, err);
+		if (nif > 0 && normalize(d, vm, nif, err, sizeof(err)))
+			log_err("vm %s: %s", r.new.name, err);
+		port_release(d, &r.old, (int)if_nametoindex(r.old.ifname), true);
+		log_info("vm %s: the move interrupted at '%s' finished: on %s %s",
+			 r.new.name, phase_names[r.phase],
+			 port_kind_name(r.new.port_kind), r.new.ifname);
+	} else {
+		int oif = (int)if_nametoindex(r.old.ifname);
+
+		*vm = r.old;
+		if (svc_save(d, &d->cfg, err, sizeof(err)))
+			log_err("vm %s: %s", r.old.name, err);
+		r.new_ifindex = (int)if_nametoindex(r.new.ifname);
+		/* a port still being made when it stopped: owned unknown, kept */
+		abort_prepare(d, &r, r.phase >= MV_PREPARED);
+		if (oif > 0 && normalize(d, vm, oif, err, sizeof(err)))
+			log_err("vm %s: %s", r.old.name, err);
+		log_info("vm %s: the move interrupted at '%s' undone: on %s %s",
+			 r.old.name, phase_names[r.phase],
+			 port_kind_name(r.old.port_kind), r.old.ifname);
+	}
+	rec_remove(d);
+	return 0;
+}

@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# Live migration of a real guest between two QEMUs on this host, each with
+# its own tap, the VM's xvnet port moved with it (DNIS, docs/dnis.md):
+# `vm move --prepare` to the destination's tap when the migration starts,
+# `vm move --switch` when the source stops (selftests/lib/migrate.py, what a
+# libvirt migrate hook would run).  A UDP echo stream runs through it; the
+# test reports the blackout (longest silence between two replies), QEMU's
+# own downtime, the frames lost, and checks that the guest answers from
+# the destination, that the old tap is released and the announce (QEMU's
+# RARP from the guest's MAC after the migration) reaches the wire.
+# shellcheck source=selftests/lib/common.sh
+. "$(dirname "$0")/lib/common.sh"
+# shellcheck source=selftests/lib/guest.sh
+. "$(dirname "$0")/lib/guest.sh"
+# shellcheck source=selftests/lib/xvnet.sh
+. "$(dirname "$0")/lib/xvnet.sh"
+
+xvnet_require
+guest_require
+
+TAP1=$(xv_name mt1)
+TAP2=$(xv_name mt2)
+MAC=$(guest_mac 7)
+GUEST_IP=10.77.0.57
+PORT=$((20000 + $$ % 20000))
+RATE=${MIGRATE_RATE:-1000}
+
+xv_topology
+xvnetd_start
+tap_create "$TAP1"
+tap_create "$TAP2"
+xvctl vm add g1 --mac "$MAC" --port tap --ifname "$TAP1" --ip "$GUEST_IP" || fail "vm add"
+
+GUEST_ID=g1 GUEST_QEMU_ARGS="-monitor unix:$XV_TMP/src.mon,server,nowait" \
+	guest_start "$TAP1" "$MAC" "$GUEST_IP/24" "$XV_TMP/src.log"
+SRC=$GUEST_PID
+guest_wait_ready "$XV_TMP/src.log" 90 || fail "source guest did not become ready"
+GUEST_ID=g1 GUEST_QEMU_ARGS="-monitor unix:$XV_TMP/dst.mon,server,nowait -incoming tcp:127.0.0.1:$PORT" \
+	guest_start "$TAP2" "$MAC" "$GUEST_IP/24" "$XV_TMP/dst.log"
+DST=$GUEST_PID
+wait_until 10 test -S "$XV_TMP/dst.mon" || fail "destination QEMU: $(cat "$XV_TMP/dst.log.qemu")"
+probe_from_wire "$GUEST_IP" -n 5 -r 50 -t 3000 -m 5 -i g1 >/dev/null || fail "no echo from the source guest"
+
+# the wire's view of the announce: RARP (0x8035) from the guest's MAC
+bg_start "$XV_TMP/rarp.txt" ip netns exec "$W" python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x8035))
+s.bind((sys.argv[1], 0))
+while True:
+    f = s.recv(2048)
+    print(":".join("%02x" % b for b in f[6:12]), flush=True)' "$WIRE"
+bg_start "$XV_TMP/echo.json" ip netns exec "$W" python3 "$XV_ROOT/selftests/lib/echo_stream.py" \
+	"$GUEST_IP" "$GUEST_PORT" "$RATE" 20
+ECHO=$BG_PID
+sleep 2
+python3 "$XV_ROOT/selftests/lib/migrate.py" "$XV_TMP/src.mon" "$XV_TMP/dst.mon" "$PORT" g1 "$TAP2" \
+	"$XVD_SOCK" "$XV_BIN/xvnetctl" -s "$XVD_SOCK" >"$XV_TMP/mig.json" 2>"$XV_TMP/mig.err" ||
+	fail "migration: $(cat "$XV_TMP/mig.err")"
+wait_until 30 _xv_dead "$ECHO" || fail "echo stream still running"
+cat "$XV_TMP/mig.json"
+wait_until 5 _xv_dead "$SRC" || fail "the source QEMU did not quit"
+
+[ "$(xvctl -j vm show g1 | python3 -c 'import json,sys; print(json.load(sys.stdin)["ifname"])')" = "$TAP2" ] ||
+	fail "vm show does not name the destination's tap"
+tc filter show dev "$TAP1" ingress 2>/dev/null | grep -q vm_flood && fail "the source's tap is still attached"
+ip -d link show dev "$TAP1" | grep -q 'prog/xdp' && fail "vm_tx still on the source's tap"
+probe_from_wire "$GUEST_IP" -n 20 -r 100 -t 3000 -m 20 -i g1 >/dev/null || fail "no echo from the destination guest"
+python3 - "$XV_TMP/mig.json" "$XV_TMP/echo.json" <<'PYEOF' >"$XV_TMP/figures.txt" || fail "migration figures: $(cat "$XV_TMP/figures.txt")"
+import json, sys
+m, e = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+t0, rate = m["t0_mono"], e["rate"]
+rel = lambda mono: round((mono - t0) * 1000, 1)
+print("migration: source stopped at %s ms (%s), switched by %s ms (slot write %s us, then drain %s us),"
+      " completed at %s ms, destination running at %s ms; QEMU downtime %s, total %s"
+      % (m["source_stopped_ms"], m["source_state"], m["switched_ms"], m["switch"]["switch_us"],
+         m["switch"]["drain_us"], m["completed_ms"], m["destination_running_ms"],
+         m.get("qemu_downtime"), m.get("qemu_total_time")))
+# the window: from the migrate command to 500 ms after the destination runs
+lo, hi = t0, t0 + (m["destination_running_ms"] + 500) / 1000
+sent_at = lambda k: e["t0_mono"] + k / rate
+lost_in = [k for k in e["lost_seqs"] if lo <= sent_at(k) <= hi]
+n_in = int((hi - lo) * rate)
+times = [t for t in e["reply_times"] if lo - 0.5 <= t <= hi]
+gap, at = 0.0, lo
+for a, b in zip(times, times[1:]):
+    if b - a > gap:
+        gap, at = b - a, a
+print("echo stream (%d/s): %d sent, %d replies, %d lost in all; around the migration"
+      " (%d ms, ~%d sent): %d lost, blackout %.1f ms from %s ms"
+      % (rate, e["sent"], e["replies"], e["lost"], (hi - lo) * 1000, n_in, len(lost_in),
+         gap * 1000, rel(at)))
+print("BLACKOUT_MS=%.1f LOST_IN=%d LOST_ALL=%d SENT=%d" % (gap * 1000, len(lost_in), e["lost"], e["sent"]))
+assert e["replies"] > 0.9 * e["sent"], "most of the stream lost"
+PYEOF
+cat "$XV_TMP/figures.txt" >&2
+rarps=$(grep -ci "^$MAC" "$XV_TMP/rarp.txt" || true)
+log "announce: $rarps RARP frames from $MAC reached the wire after the migration"
+pass "live migration with vm move --prepare/--switch: $(grep ^BLACKOUT "$XV_TMP/figures.txt")"
