@@ -91,10 +91,6 @@ $(BUILD)/bin/xvnet-trafgen: tools/xvnet-trafgen.c tools/trafgen/af_packet.c lib/
 		tools/trafgen/af_packet.h lib/features.h tools/trafgen_flow.h $(SKELS) | $(BUILD)/bin
 	$(CC) $(CFLAGS) tools/xvnet-trafgen.c tools/trafgen/af_packet.c lib/features.c -o $@ $(LDLIBS)
 
-# the numbered stream of the vm move test share their frame layout
-$(BUILD)/bin/xvnet-seqgen $(BUILD)/bin/xvnet-seqrecv: $(BUILD)/bin/%: tools/%.c tools/seq_proto.h | $(BUILD)/bin
-	$(CC) $(CFLAGS) $< -o $@
-
 # nic_rx against the trivial redirect by test runs (probes the data path as xvnetd)
 $(BUILD)/bin/xvnet-costbench: tools/xvnet-costbench.c lib/features.c lib/features.h $(BPF_HDRS) \
 		$(SKELS) | $(BUILD)/bin
@@ -103,6 +99,10 @@ $(BUILD)/bin/xvnet-costbench: tools/xvnet-costbench.c lib/features.c lib/feature
 # the tap reader reads with read() or io_uring (Debian's liburing-dev)
 $(BUILD)/bin/xvnet-tapread: tools/xvnet-tapread.c bpf/sinkflow.h | $(BUILD)/bin
 	$(CC) $(CFLAGS) $< -o $@ -luring -lpthread
+
+# the numbered stream of the vm move test share their frame layout
+$(BUILD)/bin/xvnet-seqgen $(BUILD)/bin/xvnet-seqrecv: $(BUILD)/bin/%: tools/%.c tools/seq_proto.h | $(BUILD)/bin
+	$(CC) $(CFLAGS) $< -o $@
 
 # the xsk consumer reads xvnetd's JSON replies
 $(BUILD)/bin/xvnet-xskdump: tools/xvnet-xskdump.c lib/coalesce.c lib/coalesce.h maps/xvnet_maps.h | $(BUILD)/bin

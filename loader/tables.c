@@ -578,8 +578,8 @@ static struct json_object *vm_stats(struct xvd *d, const struct vm_conf *vm,
 	if (vm->port_kind == XVNET_PORT_XSK)
 		json_object_object_add(o, "xsk", xskp_json(vm->id));
 	json_object_object_add(o, "egress", addrs_tx_stats(d, vm->id));
-	json_object_object_add(o, "ports", move_port_stats(d, vm->id));
 	json_object_object_add(o, "redirect_errors", dp_redirect_errors(d, vm->id));
+	json_object_object_add(o, "ports", move_port_stats(d, vm->id));
 	return o;
 }
 
