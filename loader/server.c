@@ -281,6 +281,7 @@ static bool client_expired(const struct client *c, uint64_t now)
 static int client_slot(struct client *cl, bool root, uint64_t now)
 {
 	int used = 0, free_i = -1, old = -1;
+	int limit = root ? MAX_CLIENTS : MAX_CLIENTS - ROOT_RESERVE;
 
 	for (int i = 0; i < MAX_CLIENTS; i++) {
 		if (cl[i].fd < 0) {
@@ -294,13 +295,14 @@ static int client_slot(struct client *cl, bool root, uint64_t now)
 		    (old < 0 || cl[i].last_ms < cl[old].last_ms))
 			old = i;
 	}
-	if (free_i >= 0 && (root || used < MAX_CLIENTS - ROOT_RESERVE))
-		return free_i;
-	if (old < 0)
+	if (used < limit)
+		return free_i;          /* used < MAX_CLIENTS: there is one */
+	/* one eviction must bring the count below the limit, or none */
+	if (old < 0 || used - 1 >= limit)
 		return -1;
 	log_warn("control clients: %d connected, the longest idle one closed", used);
 	drop_client(&cl[old]);
-	return free_i >= 0 && !root ? -1 : old;
+	return old;
 }
 
 static void refresh_flows(struct xvd *d)

@@ -82,8 +82,9 @@ sendp([Ether(src=m, dst="ff:ff:ff:ff:ff:ff") / Dot1Q(vlan=10) /
 PY
 sleep 0.3
 sv=$(( $(vm_cnt vm2 spoof_vlan) - sv0 ))
-[ "$sv" -eq 0 ] && [ "$(xv_counter tx_spoof)" -eq "$sp0" ] ||
+if [ "$sv" -ne 0 ] || [ "$(xv_counter tx_spoof)" -ne "$sp0" ]; then
 	fail "keep-vlan vm2's own tagged ARP requests refused (spoof_vlan +$sv)"
+fi
 [ $(( $(if_rx_packets "$WIRE" "$W") - w0 )) -ge 20 ] ||
 	fail "the wire got $(( $(if_rx_packets "$WIRE" "$W") - w0 )) of vm2's 20 ARP requests"
 [ $(( $(rx1) - a )) -ge 20 ] || fail "vm1 got $(( $(rx1) - a )) of vm2's 20 ARP requests"
