@@ -52,7 +52,7 @@ UNIT := $(BUILD)/xvnetd.service
 METRICS_UNIT := $(BUILD)/xvnet-metrics.service
 
 .PHONY: all deps test selftest check check-kernels clean demo bench bench-quick bench-coalesce \
-	install uninstall man fuzz fuzz-build FORCE
+	install uninstall install-libvirt-hook uninstall-libvirt-hook man fuzz fuzz-build FORCE
 .SECONDARY:
 all: $(BPF_OBJS) $(SKELS) $(BINS) $(UNIT) $(METRICS_UNIT) $(MANS)
 
@@ -210,6 +210,7 @@ INSTALLS := \
 	0644:$(BUILD)/man/xvnetd.conf.5:share/man/man5/xvnetd.conf.5 \
 	0644:ctl/xvnetctl.bash-completion:share/bash-completion/completions/xvnetctl \
 	0644:docs/examples/xvnetd.conf:share/doc/xvnet/examples/xvnetd.conf \
+	0755:scripts/libvirt-hook-qemu:lib/xvnet/libvirt-hook-qemu \
 	$(foreach d,$(DOCS),0644:$(d):share/doc/xvnet/$(notdir $(d)))
 # directories of ours that uninstall removes when empty (deepest first)
 INSTALL_DIRS := lib/xvnet share/doc/xvnet/examples share/doc/xvnet
@@ -218,7 +219,11 @@ install: all
 	@set -e; for e in $(INSTALLS); do \
 		m=$${e%%:*}; r=$${e#*:}; src=$${r%%:*}; dst=$(DESTDIR)$(PREFIX)/$${r#*:}; \
 		echo "install $$src $$dst"; install -D -m $$m $$src $$dst; done
-	@if [ -e $(DESTDIR)/etc/libvirt/hooks/qemu ] && ! grep -q xvnet-hook $(DESTDIR)/etc/libvirt/hooks/qemu; then echo "install: $(DESTDIR)/etc/libvirt/hooks/qemu is another hook: left as is; xvnet's is scripts/libvirt-hook-qemu (docs/vmm.md)" >&2; else echo "install scripts/libvirt-hook-qemu $(DESTDIR)/etc/libvirt/hooks/qemu"; install -D -m 0755 scripts/libvirt-hook-qemu $(DESTDIR)/etc/libvirt/hooks/qemu; fi
+
+# The libvirt hook lives in /etc (the admin's): only on request, and never
+# over another hook.  `make install` puts it in $(PREFIX)/lib/xvnet.
+install-libvirt-hook:
+	@if [ -e $(DESTDIR)/etc/libvirt/hooks/qemu ] && ! grep -q xvnet-hook $(DESTDIR)/etc/libvirt/hooks/qemu; then echo "install: $(DESTDIR)/etc/libvirt/hooks/qemu is another hook: left as is; xvnet's is scripts/libvirt-hook-qemu (docs/vmm.md)" >&2; exit 1; else echo "install scripts/libvirt-hook-qemu $(DESTDIR)/etc/libvirt/hooks/qemu"; install -D -m 0755 scripts/libvirt-hook-qemu $(DESTDIR)/etc/libvirt/hooks/qemu; fi
 
 uninstall:
 	@for e in $(INSTALLS); do \
@@ -226,4 +231,6 @@ uninstall:
 		[ -e $$dst ] && echo "rm $$dst"; rm -f $$dst; done; \
 	for d in $(INSTALL_DIRS); do \
 		rmdir $(DESTDIR)$(PREFIX)/$$d 2>/dev/null || true; done
+
+uninstall-libvirt-hook:
 	@! grep -qs xvnet-hook $(DESTDIR)/etc/libvirt/hooks/qemu || { echo "rm $(DESTDIR)/etc/libvirt/hooks/qemu"; rm -f $(DESTDIR)/etc/libvirt/hooks/qemu; }
