@@ -67,6 +67,8 @@ def pairs_of(res):
         if r["arm"] not in p["arms"]:
             p["arms"].append(r["arm"])
         p["rounds"].setdefault(r["round"], {})[r["arm"]] = r
+    for v in out.values():   # A is xvnet's arm, whichever ran first
+        v["arms"].sort(key=lambda a: not a.startswith("xvnet"))
     return {k: v for k, v in out.items() if len(v["arms"]) == 2}
 
 
