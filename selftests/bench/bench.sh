@@ -261,10 +261,19 @@ xvnetd_start() {
 	bg_start "$XV_TMP/xvnetd.log" "$XV_BIN/xvnetd" --foreground --config "$CONF" \
 		--state-dir "$XV_TMP/state" --socket "$SOCK" --pin-dir "$PIN"
 	XVNETD_PID=$BG_PID
-	cleanup_add "$XV_BIN/xvnetd" --teardown --config "$CONF" --state-dir "$XV_TMP/state" \
-		--socket "$SOCK" --pin-dir "$PIN"
+	# on any exit: stop this daemon first, then tear down what it left
+	# (a teardown while it still runs leaves the pins behind)
+	cleanup_add xvnetd_cleanup "$XVNETD_PID"
 	wait_until 20 bash -c '"$@" status >/dev/null; [ $? -ne 1 ]' _ "${CTL[@]}" ||
 		fail "xvnetd did not start: $(tail -5 "$XV_TMP/xvnetd.log")"
+}
+
+xvnetd_cleanup() {
+	proc_stop "$1"
+	"$XV_BIN/xvnetd" --teardown --config "$CONF" --state-dir "$XV_TMP/state" --socket "$SOCK" \
+		--pin-dir "$PIN" >/dev/null 2>&1
+	rm -rf "$PIN" 2>/dev/null
+	return 0
 }
 
 xvnetd_stop() {
