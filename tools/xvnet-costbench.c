@@ -16,7 +16,9 @@
  *
  * Configurations: 1vm (also 1vm-single: timed as rss4 and xsk are), 1024vm (frame to VM 512, the trivial program fans
  * out by MAC over 1024 DEVMAP slots), flows-1, flows-1k, flows-1M (a
- * flow-cache hit on flow 0 with that many flows present), rss4 (a 4-queue
+ * flow-cache hit on flow 0 with that many flows present), flows-1k-spread,
+ * flows-1M-spread (single mode, every run a different one of the flows, in a
+ * scattered order: the lookup misses the CPU caches as live traffic does), rss4 (a 4-queue
  * VM: Toeplitz, indirection table and the skb path's metadata), xsk (an
  * AF_XDP VM: Toeplitz and the xsk metadata).
  *
@@ -57,6 +59,7 @@
 #include "lib/features.h"
 #include "maps/xvnet_maps.h"
 #include "bpf/toeplitz.h"
+#include "tools/trafgen_flow.h"
 #include "nic_rx.skel.h"
 #include "bench_redirect.skel.h"
 
@@ -129,6 +132,31 @@ static void build_frame(const __u8 dst[6])
 	udp->dest = htons(7777);
 	udp->len = htons(frame_len - ETH_HLEN - sizeof(*ip));
 }
+
+/*
+ * Make the frame xvnet-trafgen's flow f (tools/trafgen_flow.h: source port
+ * 1024 + f % 32768, source address 10.99.0.1 + f / 32768).
+ */
+static void frame_flow(unsigned long f)
+{
+	struct iphdr *ip = (void *)(frame + ETH_HLEN);
+	struct udphdr *udp = (void *)(ip + 1);
+	__u16 *w = (void *)ip;
+	__u32 sum = 0;
+	int i;
+
+	ip->saddr = htonl(0x0a630001 + TRAFGEN_FLOW_SADDR_ADD(f));
+	udp->source = htons(TRAFGEN_FLOW_SPORT(1024, f));
+	ip->check = 0;
+	for (i = 0; i < 10; i++)
+		sum += w[i];
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	ip->check = ~sum;
+}
+
+/* spread mode: each run a different flow of spread_n, in a scattered order */
+static unsigned long spread_n, spread_i;
 
 static void vm_mac(__u32 i, bool fan, __u8 mac[6])
 {
@@ -289,6 +317,8 @@ static void round_pair(int xfd, int tfd, bool single, const struct opts *o,
 
 			if (single) {
 				for (i = 0; i < per; i++) {
+					if (spread_n)   /* a large prime stride: no two runs near */
+						frame_flow((spread_i++ * 2654435761ul) % spread_n);
 					run(fd, 1, &ns, &len);
 					ksum[p] += ns;   /* no wall-clock figure */
 				}
@@ -342,7 +372,8 @@ static int measure(struct bench *b, const char *name, const char *what, int triv
 	const struct opts *o = b->o;
 	double r[64], d[64], tn[64], xn[64], wx[64], wt[64];
 	__u32 ns, len_x, len_t;
-	__u64 hit0 = counter(b, XVNET_CNT_FLOW_HIT), hits;
+	__u64 hit0 = counter(b, XVNET_CNT_FLOW_HIT), hits, timed_hits;
+	unsigned long long timed_runs;
 	int vx, vt, i, rounds = o->rounds > 64 ? 64 : o->rounds;
 	bool single;
 
@@ -355,25 +386,33 @@ static int measure(struct bench *b, const char *name, const char *what, int triv
 		vx = run(b->nrx_fd, 1, &ns, &len_x);
 		vt = run(triv_fd, 1, &ns, &len_t);
 	}
+	hit0 = counter(b, XVNET_CNT_FLOW_HIT);
 	for (i = 0; i < rounds; i++) {
 		round_pair(b->nrx_fd, triv_fd, single, o, &xn[i], &tn[i], &wx[i], &wt[i]);
 		r[i] = xn[i] / tn[i];
 		d[i] = xn[i] - tn[i];
 	}
+	/* flow-cache hits over the timed runs (every nic_rx run should hit when flows are on) */
+	timed_hits = counter(b, XVNET_CNT_FLOW_HIT) - hit0;
+	timed_runs = (unsigned long long)rounds * SLICES *
+		     (((single ? o->single : o->repeat) / SLICES) ? (single ? o->single : o->repeat) / SLICES : 1);
 	if (o->json) {
 		printf("{\"row\":\"cost\",\"config\":\"%s\",\"what\":\"%s\",\"mode\":\"%s\","
 		       "\"meta_at\":\"%s\",\"nic_rx_verdict\":\"%s\",\"trivial_verdict\":\"%s\","
-		       "\"flow_hits\":%llu,\"rounds\":[", name, what, single ? "single" : "repeat",
+		       "\"flow_hits\":%llu,\"timed_runs\":%llu,\"timed_flow_hits\":%llu,\"rounds\":[",
+		       name, what, single ? "single" : "repeat",
 		       b->meta_at == XVNET_META_INLINE ? "inline" : "head", verdict_name(vx),
-		       verdict_name(vt), (unsigned long long)hits);
+		       verdict_name(vt), (unsigned long long)hits, timed_runs,
+		       (unsigned long long)timed_hits);
 		for (i = 0; i < rounds; i++)
 			printf("%s{\"nic_rx_ns\":%.2f,\"trivial_ns\":%.2f,\"ratio\":%.3f,\"diff_ns\":%.2f,"
 			       "\"wall_nic_rx_ns\":%.1f,\"wall_trivial_ns\":%.1f}",
 			       i ? "," : "", xn[i], tn[i], r[i], d[i], wx[i], wt[i]);
 		printf("]}\n");
 	} else {
-		printf("%-9s %-52s %-6s verdict %s/%s\n", name, what, single ? "single" : "repeat",
-		       verdict_name(vx), verdict_name(vt));
+		printf("%-9s %-52s %-6s verdict %s/%s, flow-cache hits %llu of %llu timed runs\n", name,
+		       what, single ? "single" : "repeat", verdict_name(vx), verdict_name(vt),
+		       (unsigned long long)timed_hits, timed_runs);
 		for (i = 0; i < rounds; i++)
 			printf("  round %d: nic_rx %6.1f ns, trivial %6.1f ns, ratio %5.2f, +%5.1f ns"
 			       "%s\n",
@@ -527,7 +566,8 @@ int main(int argc, char **argv)
 		{ "help", no_argument, 0, 'h' }, { 0 }
 	};
 	struct opts o = { .rounds = 5, .repeat = 2000000, .single = 100000,
-			  .configs = "1vm,1vm-single,1024vm,flows-1,flows-1k,flows-1M,rss4,xsk",
+			  .configs = "1vm,1vm-single,1024vm,flows-1,flows-1k,flows-1k-spread,flows-1M,"
+				     "flows-1M-spread,rss4,xsk",
 			  .flow_max = 2097152 };
 	static char ff[4096];
 	struct bench b = { 0 };
@@ -547,7 +587,8 @@ int main(int argc, char **argv)
 			fprintf(c == 'h' ? stdout : stderr,
 				"usage: xvnet-costbench [--rounds N] [--repeat N] [--single N] [--configs LIST]\n"
 				"                       [--flowfill PATH] [--flow-max N] [--json]\n"
-				"configs: 1vm,1vm-single,1024vm,flows-1,flows-1k,flows-1M,rss4,xsk\n");
+				"configs: 1vm,1vm-single,1024vm,flows-1,flows-1k,flows-1k-spread,flows-1M,\n"
+				"         flows-1M-spread,rss4,xsk\n");
 			return c == 'h' ? 0 : 2;
 		}
 	}
@@ -592,11 +633,26 @@ int main(int argc, char **argv)
 			{ "flows-1M", "flow-cache hit, 1,000,000 flows in the cache", 1000000 },
 		};
 		for (unsigned int i = 0; i < sizeof(fl) / sizeof(fl[0]); i++) {
-			if (!wanted(o.configs, fl[i].name))
-				continue;
-			if (flowfill(&b, fl[i].n) ||
-			    measure(&b, fl[i].name, fl[i].what, b.triv_dev_fd, false))
+			char name[32], what[96];
+
+			if (wanted(o.configs, fl[i].name) &&
+			    (flowfill(&b, fl[i].n) ||
+			     measure(&b, fl[i].name, fl[i].what, b.triv_dev_fd, false)))
 				goto out;
+			/* -spread: every run a different one of the flows (single mode) */
+			snprintf(name, sizeof(name), "%s-spread", fl[i].name);
+			snprintf(what, sizeof(what), "flow-cache hit, a different one of %lu flows each run",
+				 fl[i].n);
+			if (fl[i].n > 1 && wanted(o.configs, name)) {
+				if (flowfill(&b, fl[i].n))
+					goto out;
+				spread_n = fl[i].n;
+				spread_i = 0;
+				if (measure(&b, strdup(name), strdup(what), b.triv_dev_fd, true))
+					goto out;
+				spread_n = 0;
+				frame_flow(0);
+			}
 		}
 		set_flows_active(&b, 0);
 	}

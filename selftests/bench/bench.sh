@@ -34,7 +34,8 @@
 # "rx ns/pkt" = busy time of RX_CPU / frames delivered: the forwarding cost
 # per frame whether or not the core is saturated.
 #
-# Environment: ROUNDS (5), DUR (2 s), WARM (0.5 s), PAIRS (all), FLOWS
+# Environment: ROUNDS (5), DUR (2 s), WARM (0.5 s), PAIRS (all), ORDER (ab;
+# ba or abba to check for an order effect), FLOWS
 # ("1 100000 1000000"), SCALE_VMS (1024), COST (1: xvnet-costbench too),
 # COST_ARGS, CP (1: control-plane rates), OUT (docs/bench/results.json; the
 # Markdown summary and the plots are written beside it).
@@ -53,6 +54,7 @@ CP=${CP:-1}
 OUT=${OUT:-$XV_ROOT/docs/bench/results.json}
 FMT=$XV_ROOT/selftests/bench/benchfmt.py
 PAIRS=${PAIRS:-veth flows tap xsk vms bridge-veth bridge-tap ovs-veth ovs-tap}
+ORDER=${ORDER:-ab}      # ab: A B A B ...; ba; abba: A B B A A B ...
 VM_MAC=02:00:00:00:01:01
 
 require_root
@@ -198,7 +200,12 @@ pair() {
 	local name=$1 a=$2 b=$3 extra=${4:-} r arm
 	log "pair $name: $a vs $b, $ROUNDS rounds of $DUR s"
 	for ((r = 1; r <= ROUNDS; r++)); do
-		for arm in "$a" "$b"; do
+		local arms=("$a" "$b")
+		# ORDER=ba: B first; ORDER=abba: the first arm alternates by round
+		if [ "$ORDER" = ba ] || { [ "$ORDER" = abba ] && ((r % 2 == 0)); }; then
+			arms=("$b" "$a")
+		fi
+		for arm in "${arms[@]}"; do
 			arm_use "$arm"
 			sample "$name" "$arm" "$r" "$extra"
 		done
@@ -254,10 +261,19 @@ xvnetd_start() {
 	bg_start "$XV_TMP/xvnetd.log" "$XV_BIN/xvnetd" --foreground --config "$CONF" \
 		--state-dir "$XV_TMP/state" --socket "$SOCK" --pin-dir "$PIN"
 	XVNETD_PID=$BG_PID
-	cleanup_add "$XV_BIN/xvnetd" --teardown --config "$CONF" --state-dir "$XV_TMP/state" \
-		--socket "$SOCK" --pin-dir "$PIN"
+	# on any exit: stop this daemon first, then tear down what it left
+	# (a teardown while it still runs leaves the pins behind)
+	cleanup_add xvnetd_cleanup "$XVNETD_PID"
 	wait_until 20 bash -c '"$@" status >/dev/null; [ $? -ne 1 ]' _ "${CTL[@]}" ||
 		fail "xvnetd did not start: $(tail -5 "$XV_TMP/xvnetd.log")"
+}
+
+xvnetd_cleanup() {
+	proc_stop "$1"
+	"$XV_BIN/xvnetd" --teardown --config "$CONF" --state-dir "$XV_TMP/state" --socket "$SOCK" \
+		--pin-dir "$PIN" >/dev/null 2>&1
+	rm -rf "$PIN" 2>/dev/null
+	return 0
 }
 
 xvnetd_stop() {

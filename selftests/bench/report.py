@@ -67,6 +67,8 @@ def pairs_of(res):
         if r["arm"] not in p["arms"]:
             p["arms"].append(r["arm"])
         p["rounds"].setdefault(r["round"], {})[r["arm"]] = r
+    for v in out.values():   # A is xvnet's arm, whichever ran first
+        v["arms"].sort(key=lambda a: not a.startswith("xvnet"))
     return {k: v for k, v in out.items() if len(v["arms"]) == 2}
 
 
@@ -182,9 +184,11 @@ def cost_table(res):
           f"each of 20 alternations; the kernel's run time per packet ({cs[0]['meta_at']} metadata). "
           "*repeat*: one call runs the same frame many times (hot caches); *single*: one run per "
           "call, for configurations that push metadata (a test run does not reset the frame "
-          "between repeats), which adds a clock read to both programs.\n")
-    print("| config | mode | verdict | nic_rx ns | trivial ns | ratio per round | median (min-max) | + ns (median) |")
-    print("|---|---|---|---:|---:|---|---|---:|")
+          "between repeats) and for *-spread* (every run a different flow, caches cold as with "
+          "live traffic), which adds a syscall and a clock read around each run of both programs: "
+          "compare single-mode rows with 1vm-single.\n")
+    print("| config | mode | verdict | flow hits / timed runs | nic_rx ns | trivial ns | ratio per round | median (min-max) | + ns (median) |")
+    print("|---|---|---|---|---:|---:|---|---|---:|")
     med = {}
     for c in cs:
         x = [r["nic_rx_ns"] for r in c["rounds"]]
@@ -192,7 +196,8 @@ def cost_table(res):
         q = [r["ratio"] for r in c["rounds"]]
         d = [r["diff_ns"] for r in c["rounds"]]
         med[c["config"]] = statistics.median(x), statistics.median(t), statistics.median(d)
-        print(f"| {c['config']}: {c['what']} | {c['mode']} | {c['nic_rx_verdict']} | "
+        hits = (f"{c['timed_flow_hits']:,} / {c['timed_runs']:,}" if "timed_runs" in c else "")
+        print(f"| {c['config']}: {c['what']} | {c['mode']} | {c['nic_rx_verdict']} | {hits} | "
               f"{statistics.median(x):.1f} | {statistics.median(t):.1f} | "
               f"{' '.join(f'{v:.2f}' for v in q)} | {statistics.median(q):.2f} ({spread(q)}) | "
               f"{statistics.median(d):.1f} |")
@@ -205,7 +210,9 @@ def cost_table(res):
             if k in med:
                 stages.append((f"{what} (vs 1 VM without flows)", med[k][0] - med["1vm"][0]))
     if "1vm-single" in med:
-        for k, what in (("rss4", "4 queues: Toeplitz + indirection + skb-path metadata"),
+        for k, what in (("flows-1k-spread", "flow-cache hit, a different one of 1k flows each run"),
+                        ("flows-1M-spread", "flow-cache hit, a different one of 1M flows each run"),
+                        ("rss4", "4 queues: Toeplitz + indirection + skb-path metadata"),
                         ("xsk", "AF_XDP port: Toeplitz + xsk metadata")):
             if k in med:
                 stages.append((f"{what} (vs 1 VM, single mode)", med[k][0] - med["1vm-single"][0]))
