@@ -92,9 +92,10 @@ $(BUILD)/bin/xvnet-trafgen: tools/xvnet-trafgen.c tools/trafgen/af_packet.c lib/
 	$(CC) $(CFLAGS) tools/xvnet-trafgen.c tools/trafgen/af_packet.c lib/features.c -o $@ $(LDLIBS)
 
 # nic_rx against the trivial redirect by test runs (probes the data path as xvnetd)
-$(BUILD)/bin/xvnet-costbench: tools/xvnet-costbench.c lib/features.c lib/features.h $(BPF_HDRS) \
+$(BUILD)/bin/xvnet-costbench: tools/xvnet-costbench.c lib/features.c lib/features.h \
+		lib/xsk_rx.c lib/xsk_rx.h $(BPF_HDRS) \
 		$(SKELS) | $(BUILD)/bin
-	$(CC) $(CFLAGS) tools/xvnet-costbench.c lib/features.c -o $@ $(LDLIBS)
+	$(CC) $(CFLAGS) tools/xvnet-costbench.c lib/features.c lib/xsk_rx.c -o $@ $(LDLIBS)
 
 # the tap reader reads with read() or io_uring (Debian's liburing-dev)
 $(BUILD)/bin/xvnet-tapread: tools/xvnet-tapread.c bpf/sinkflow.h | $(BUILD)/bin

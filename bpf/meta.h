@@ -38,11 +38,16 @@ static __always_inline __u64 inline_tag(void)
 	return c ? c->inline_tag : 0;
 }
 
-static __always_inline int prefix_ok(const struct xvnet_skb_prefix *x, __u64 tag)
+/* The cheap fields first: most frames tc sees (the host's own) stop there,
+ * before the map lookup of the tag. */
+static __always_inline int prefix_ok(const struct xvnet_skb_prefix *x)
 {
-	return tag && x->mark == XVNET_SKB_PREFIX_MARK &&
-	       x->proto == bpf_htons(ETH_P_IP) &&
-	       (((__u64)x->tag_hi << 32) | x->tag_lo) == tag;
+	__u64 tag;
+
+	if (x->mark != XVNET_SKB_PREFIX_MARK || x->proto != bpf_htons(ETH_P_IP))
+		return 0;
+	tag = inline_tag();
+	return tag && (((__u64)x->tag_hi << 32) | x->tag_lo) == tag;
 }
 
 /*
@@ -98,7 +103,7 @@ static __always_inline int xdp_meta_get(struct xdp_md *ctx, __u32 *vm_id, __u16 
 		struct xvnet_skb_prefix *x = (void *)(long)ctx->data;
 
 		if ((void *)(x + 1) > (void *)(long)ctx->data_end ||
-		    !prefix_ok(x, inline_tag()))
+		    !prefix_ok(x))
 			return 0;
 		*vm_id = x->vm_id;
 		*queue = x->queue;
@@ -136,7 +141,7 @@ static __always_inline int skb_meta_take(struct __sk_buff *skb, __u32 *vm_id, __
 		struct xvnet_skb_prefix x;
 		struct ethhdr eth;
 
-		if (bpf_skb_load_bytes(skb, 0, &x, sizeof(x)) || !prefix_ok(&x, inline_tag()))
+		if (bpf_skb_load_bytes(skb, 0, &x, sizeof(x)) || !prefix_ok(&x))
 			return 0;
 		*vm_id = x.vm_id;
 		*queue = x.queue;

@@ -760,6 +760,20 @@ static const char vm_del_help[] =
 "  --force       delete the VM's tap even while a VMM holds it open\n"
 "                (refused otherwise: the VMM would spin on a dead tap)\n";
 
+/* The xsk port knobs, as vm add and vm move take them. */
+#define XSK_KNOB_OPTS                                                          \
+	{ "xsk-frame-size", "xsk-frame-size", O_TEXT },                        \
+	{ "xsk-frames", "xsk-frames", O_TEXT },                                \
+	{ "xsk-rx-size", "xsk-rx-size", O_TEXT },                              \
+	{ "xsk-tx-size", "xsk-tx-size", O_TEXT },                              \
+	{ "xsk-fill-size", "xsk-fill-size", O_TEXT },                          \
+	{ "xsk-comp-size", "xsk-comp-size", O_TEXT },                          \
+	{ "xsk-need-wakeup", "xsk-need-wakeup", O_TEXT },                      \
+	{ "xsk-busy-poll", "xsk-busy-poll", O_TEXT },                          \
+	{ "xsk-busy-poll-budget", "xsk-busy-poll-budget", O_TEXT },            \
+	{ "xsk-prefer-busy-poll", "xsk-prefer-busy-poll", O_TEXT },            \
+	{ "xsk-nic-queues", "xsk-nic-queues", O_TEXT },
+
 static const struct optdef vm_opts[] = {
 	{ "mac", "mac", O_MAC }, { "vlan", "vlan", O_VLAN },
 	{ "port", "port", O_PORTKIND }, { "ifname", "ifname", O_IFNAME },
@@ -769,17 +783,7 @@ static const struct optdef vm_opts[] = {
 	{ "allow", "allow", O_TEXT }, { "no-allow", "no-allow", O_TEXT },
 	{ "owner", "owner", O_TEXT }, { "group", "group", O_TEXT },
 	{ "may-exist", "may-exist", O_FLAG },
-	{ "xsk-frame-size", "xsk-frame-size", O_TEXT },
-	{ "xsk-frames", "xsk-frames", O_TEXT },
-	{ "xsk-rx-size", "xsk-rx-size", O_TEXT },
-	{ "xsk-tx-size", "xsk-tx-size", O_TEXT },
-	{ "xsk-fill-size", "xsk-fill-size", O_TEXT },
-	{ "xsk-comp-size", "xsk-comp-size", O_TEXT },
-	{ "xsk-need-wakeup", "xsk-need-wakeup", O_TEXT },
-	{ "xsk-busy-poll", "xsk-busy-poll", O_TEXT },
-	{ "xsk-busy-poll-budget", "xsk-busy-poll-budget", O_TEXT },
-	{ "xsk-prefer-busy-poll", "xsk-prefer-busy-poll", O_TEXT },
-	{ "xsk-nic-queues", "xsk-nic-queues", O_TEXT },
+	XSK_KNOB_OPTS
 };
 
 static const char vm_move_help[] =
@@ -807,17 +811,7 @@ static const struct optdef vm_move_opts[] = {
 	{ "owner", "owner", O_TEXT }, { "group", "group", O_TEXT },
 	{ "prepare", "prepare", O_FLAG }, { "switch", "switch", O_FLAG },
 	{ "abort", "abort", O_FLAG },
-	{ "xsk-frame-size", "xsk-frame-size", O_TEXT },
-	{ "xsk-frames", "xsk-frames", O_TEXT },
-	{ "xsk-rx-size", "xsk-rx-size", O_TEXT },
-	{ "xsk-tx-size", "xsk-tx-size", O_TEXT },
-	{ "xsk-fill-size", "xsk-fill-size", O_TEXT },
-	{ "xsk-comp-size", "xsk-comp-size", O_TEXT },
-	{ "xsk-need-wakeup", "xsk-need-wakeup", O_TEXT },
-	{ "xsk-busy-poll", "xsk-busy-poll", O_TEXT },
-	{ "xsk-busy-poll-budget", "xsk-busy-poll-budget", O_TEXT },
-	{ "xsk-prefer-busy-poll", "xsk-prefer-busy-poll", O_TEXT },
-	{ "xsk-nic-queues", "xsk-nic-queues", O_TEXT },
+	XSK_KNOB_OPTS
 };
 
 static const char vm_help[] =

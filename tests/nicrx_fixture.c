@@ -14,6 +14,7 @@
 #include <bpf/libbpf.h>
 
 #include "lib/features.h"
+#include "lib/xsk_rx.h"
 #include "tests/nicrx_fixture.h"
 #include "tests/unit.h"
 #include "nic_rx.skel.h"
@@ -295,52 +296,10 @@ __u32 nrx_veth(const char *name)
 	return if_nametoindex(a);
 }
 
-#ifndef AF_XDP
-#define AF_XDP 44
-#endif
-#ifndef SOL_XDP
-#define SOL_XDP 283
-#endif
 
 int nrx_xsk_open(__u32 ifindex, __u32 queue, void **umem_out)
 {
-	struct xdp_umem_reg mr;
-	struct sockaddr_xdp sxdp;
-	int fd, n = 64, err;
-	void *umem;
-
-	*umem_out = NULL;
-	umem = mmap(NULL, NRX_XSK_UMEM_SIZE, PROT_READ | PROT_WRITE,
-		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (umem == MAP_FAILED)
-		return -errno;
-	fd = socket(AF_XDP, SOCK_RAW, 0);
-	if (fd < 0) {
-		err = -errno;
-		munmap(umem, NRX_XSK_UMEM_SIZE);
-		return err;
-	}
-	memset(&mr, 0, sizeof(mr));
-	mr.addr = (__u64)(unsigned long)umem;
-	mr.len = NRX_XSK_UMEM_SIZE;
-	mr.chunk_size = 4096;
-	memset(&sxdp, 0, sizeof(sxdp));
-	sxdp.sxdp_family = AF_XDP;
-	sxdp.sxdp_ifindex = ifindex;
-	sxdp.sxdp_queue_id = queue;
-	sxdp.sxdp_flags = XDP_COPY;
-	if (setsockopt(fd, SOL_XDP, XDP_UMEM_REG, &mr, sizeof(mr)) ||
-	    setsockopt(fd, SOL_XDP, XDP_UMEM_FILL_RING, &n, sizeof(n)) ||
-	    setsockopt(fd, SOL_XDP, XDP_UMEM_COMPLETION_RING, &n, sizeof(n)) ||
-	    setsockopt(fd, SOL_XDP, XDP_RX_RING, &n, sizeof(n)) ||
-	    bind(fd, (struct sockaddr *)&sxdp, sizeof(sxdp))) {
-		err = -errno;
-		close(fd);
-		munmap(umem, NRX_XSK_UMEM_SIZE);
-		return err;
-	}
-	*umem_out = umem;
-	return fd;
+	return xv_xsk_rx_open(ifindex, queue, umem_out);
 }
 
 int nrx_add_xsk(struct nrx *f, __u32 vm_id, __u32 rxq, int xsk_fd)

@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <linux/types.h>
 #include "maps/xvnet_maps.h"
+#include "lib/xsk_rx.h"
 
 struct nic_rx;
 
@@ -88,9 +89,8 @@ __u32 nrx_veth(const char *name);
 /*
  * An AF_XDP socket (copy mode, UMEM + rings, not mmapped) bound to queue
  * `queue` of ifindex, so that it can be put in xvnet_xsks; -errno on error.
- * *umem_out must be munmap()ed (NRX_XSK_UMEM_SIZE bytes) after close().
+ * *umem_out must be munmap()ed (XV_XSK_RX_UMEM_SIZE bytes) after close().
  */
-#define NRX_XSK_UMEM_SIZE (16 * 4096)
 int nrx_xsk_open(__u32 ifindex, __u32 queue, void **umem_out);
 int nrx_add_xsk(struct nrx *f, __u32 vm_id, __u32 rxq, int xsk_fd);
 

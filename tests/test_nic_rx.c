@@ -1054,7 +1054,7 @@ static void test_xsk_deliver_meta(void **state)
 		}
 	}
 	close(fd);
-	munmap(umem, NRX_XSK_UMEM_SIZE);
+	munmap(umem, XV_XSK_RX_UMEM_SIZE);
 }
 
 /*

@@ -57,6 +57,7 @@
 #include <bpf/libbpf.h>
 
 #include "lib/features.h"
+#include "lib/xsk_rx.h"
 #include "maps/xvnet_maps.h"
 #include "bpf/toeplitz.h"
 #include "tools/trafgen_flow.h"
@@ -97,7 +98,6 @@ struct bench {
 	const struct opts *o;
 };
 
-#define UMEM_SIZE (16 * 4096)
 
 static __u8 frame[64];
 static __u32 frame_len = 60;
@@ -433,36 +433,6 @@ static int measure(struct bench *b, const char *name, const char *what, int triv
 	return 0;
 }
 
-static int xsk_open(__u32 ifindex, void **umem_out)
-{
-	struct xdp_umem_reg mr = { 0 };
-	struct sockaddr_xdp sx = { 0 };
-	int fd, n = 64;
-	void *umem = mmap(NULL, UMEM_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-
-	if (umem == MAP_FAILED)
-		return -1;
-	fd = socket(AF_XDP, SOCK_RAW, 0);
-	if (fd < 0)
-		return -1;
-	mr.addr = (__u64)(unsigned long)umem;
-	mr.len = UMEM_SIZE;
-	mr.chunk_size = 4096;
-	sx.sxdp_family = AF_XDP;
-	sx.sxdp_ifindex = ifindex;
-	sx.sxdp_flags = XDP_COPY;
-	if (setsockopt(fd, SOL_XDP, XDP_UMEM_REG, &mr, sizeof(mr)) ||
-	    setsockopt(fd, SOL_XDP, XDP_UMEM_FILL_RING, &n, sizeof(n)) ||
-	    setsockopt(fd, SOL_XDP, XDP_UMEM_COMPLETION_RING, &n, sizeof(n)) ||
-	    setsockopt(fd, SOL_XDP, XDP_RX_RING, &n, sizeof(n)) ||
-	    bind(fd, (struct sockaddr *)&sx, sizeof(sx))) {
-		close(fd);
-		return -1;
-	}
-	*umem_out = umem;
-	return fd;
-}
-
 static int setup(struct bench *b, const struct opts *o)
 {
 	struct xv_features fs = { 0 };
@@ -674,7 +644,7 @@ int main(int argc, char **argv)
 		}
 		strcat(b.veth, "a");
 		ifx = if_nametoindex(b.veth);
-		b.xsk_fd = xsk_open(ifx, &b.umem);
+		b.xsk_fd = xv_xsk_rx_open(ifx, 0, &b.umem);
 		if (b.xsk_fd < 0 || bpf_map_update_elem(b.fd_xsks, &slot, &b.xsk_fd, BPF_ANY)) {
 			fprintf(stderr, "xvnet-costbench: AF_XDP socket on %s: %s\n", b.veth, strerror(errno));
 			goto out;
