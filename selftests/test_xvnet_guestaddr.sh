@@ -119,22 +119,17 @@ LL2=$(ip -n "$NS2" -6 addr show dev eth0 scope link | awk '/inet6/{print $2}' | 
 log "link-local: vm1 $LL1 (EUI-64), vm2 $LL2 (stable privacy)"
 
 # ---- DHCP from 0.0.0.0, as a stock guest does at boot
-cat >"$XV_TMP/udhcpc.sh" <<EOF
-#!/bin/sh
-case "\$1" in
-bound|renew) ip addr add "\$ip/24" dev "\$interface";;
-esac
-exit 0
-EOF
-chmod +x "$XV_TMP/udhcpc.sh"
 dhcp() { # NS
 	ip netns exec "$1" timeout 15 busybox udhcpc -i eth0 -f -q -n -t 4 -T 1 \
-		-s "$XV_TMP/udhcpc.sh" >"$XV_TMP/udhcpc-$1.log" 2>&1
+		-s "$XV_ROOT/selftests/lib/udhcpc-bound.sh" >"$XV_TMP/udhcpc-$1.log" 2>&1
 }
+has_addr() { ip -n "$1" addr show dev eth0 | grep -q "inet $2/24"; }
 dhcp "$NS1" || fail "vm1 got no lease: $(cat "$XV_TMP/udhcpc-$NS1.log")"
-ip -n "$NS1" addr show dev eth0 | grep -q "inet 10.77.0.21/24" || fail "vm1: 10.77.0.21 not configured"
+wait_until 2 has_addr "$NS1" 10.77.0.21 ||
+	fail "vm1: 10.77.0.21 not configured: $(cat "$XV_TMP/udhcpc-$NS1.log"); $(ip -n "$NS1" addr show dev eth0)"
 dhcp "$NS2" || fail "vm2 got no lease: $(cat "$XV_TMP/udhcpc-$NS2.log")"
-ip -n "$NS2" addr show dev eth0 | grep -q "inet 10.77.0.22/24" || fail "vm2: 10.77.0.22 not configured"
+wait_until 2 has_addr "$NS2" 10.77.0.22 ||
+	fail "vm2: 10.77.0.22 not configured: $(cat "$XV_TMP/udhcpc-$NS2.log"); $(ip -n "$NS2" addr show dev eth0)"
 s3=$(egress vm3 spoof_ip)
 dhcp "$NS3" && fail "vm3 (--no-allow all) got a lease"
 [ $(( $(egress vm3 spoof_ip) - s3 )) -ge 1 ] || fail "vm3's DISCOVERs not counted spoof_ip"
