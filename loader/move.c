@@ -41,6 +41,7 @@
 #include "loader/log.h"
 #include "loader/move.h"
 #include "loader/netdev.h"
+#include "loader/rescue.h"
 #include "loader/service.h"
 #include "loader/xsk.h"
 #include "loader/xvnetd.h"
@@ -417,8 +418,9 @@ static struct json_object *switch_commit(struct xvd *d, struct move_rec *r,
 	struct xvnet_vm slot;
 	struct xvd_config next;
 	struct json_object *o;
-	uint64_t t_sw, t_drain, drained;
+	uint64_t t_sw, t_drain, drained, rescued = 0;
 	__u32 id = (__u32)r->old.id;
+	struct rescue stranded = { 0 };
 	bool slow;
 
 	/* ---- switch: one slot write ---- */
@@ -456,11 +458,18 @@ static struct json_object *switch_commit(struct xvd *d, struct move_rec *r,
 
 	/* ---- commit ---- */
 	rcu_wait();
+	/* a reader that stopped (a migration's source) leaves its queue full:
+	 * hold its queue files before it can exit with them */
+	if (r->old.port_kind == XVNET_PORT_TAP && !rescue_grab(&stranded, r->old.ifname))
+		log_info("vm %s: frames left in %s cannot be moved on: %s",
+			 r->old.name, r->old.ifname, stranded.why);
 	drained = drain(&r->old, &slow);
 	if (slow)
 		log_warn("vm %s: old port %s still taking frames after %d ms:"
 			 " released anyway", r->old.name, r->old.ifname,
 			 DRAIN_MAX_US / 1000);
+	rescued = rescue_move(&stranded, r->new_ifindex);
+	rescue_release(&stranded);
 	t_drain = now_us();
 	if (normalize(d, &r->new, r->new_ifindex, why, sizeof(why)))
 		log_err("vm %s: %s (the slot still names the new port)", r->old.name, why);
@@ -469,10 +478,11 @@ static struct json_object *switch_commit(struct xvd *d, struct move_rec *r,
 	port_release(d, &r->old, r->old_ifindex, true);
 	rec_remove(d);
 	log_info("vm %s: moved to %s %s (prepare %llu us, switch %llu us, drain"
-		 " %llu us, %llu frames drained)", r->new.name,
-		 port_kind_name(r->new.port_kind), r->new.ifname,
+		 " %llu us, %llu frames drained, %llu stranded frames moved on)",
+		 r->new.name, port_kind_name(r->new.port_kind), r->new.ifname,
 		 (unsigned long long)(t_prep - t0), (unsigned long long)(t_sw - t_prep),
-		 (unsigned long long)(t_drain - t_sw), (unsigned long long)drained);
+		 (unsigned long long)(t_drain - t_sw), (unsigned long long)drained,
+		 (unsigned long long)rescued);
 
 	o = json_object_new_object();
 	json_object_object_add(o, "name", json_object_new_string(r->new.name));
@@ -485,6 +495,7 @@ static struct json_object *switch_commit(struct xvd *d, struct move_rec *r,
 	json_object_object_add(o, "drain_us", json_object_new_uint64(t_drain - t_sw));
 	json_object_object_add(o, "commit_us", json_object_new_uint64(now_us() - t_sw));
 	json_object_object_add(o, "drained", json_object_new_uint64(drained));
+	json_object_object_add(o, "rescued", json_object_new_uint64(rescued));
 	json_object_object_add(o, "delivered", move_port_stats(d, r->new.id));
 	return xv_reply_ok(o);
 abort:

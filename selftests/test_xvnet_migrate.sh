@@ -49,6 +49,12 @@ s.bind((sys.argv[1], 0))
 while True:
     f = s.recv(2048)
     print(":".join("%02x" % b for b in f[6:12]), flush=True)' "$WIRE"
+# frames xvnet handed to the VM's ports, and frames its readers took:
+# every frame that reached xvnet must be read by one QEMU or the other
+# (a frame the source left queued would be freed with its queue unread)
+handed() { xvctl -j stats g1 | python3 -c 'import json,sys; print(json.load(sys.stdin)["counters"]["delivered"])'; }
+taken() { echo $(( $(cat /sys/class/net/$TAP1/statistics/tx_packets) + $(cat /sys/class/net/$TAP2/statistics/tx_packets) )); }
+H0=$(handed) T0=$(taken)
 bg_start "$XV_TMP/echo.json" ip netns exec "$W" python3 "$XV_ROOT/selftests/lib/echo_stream.py" \
 	"$GUEST_IP" "$GUEST_PORT" "$RATE" 20
 ECHO=$BG_PID
@@ -59,6 +65,15 @@ python3 "$XV_ROOT/selftests/lib/migrate.py" "$XV_TMP/src.mon" "$XV_TMP/dst.mon" 
 wait_until 30 _xv_dead "$ECHO" || fail "echo stream still running"
 cat "$XV_TMP/mig.json"
 wait_until 5 _xv_dead "$SRC" || fail "the source QEMU did not quit"
+RESCUED=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["switch"]["rescued"])' "$XV_TMP/mig.json")
+# the rescued frames were read twice: by xvnetd from the source's queue
+# and by the destination's QEMU
+unread() { echo $(( $(handed) - H0 - ($(taken) - T0 - RESCUED) )); }
+wait_until 3 sh -c "[ $(unread) -le 0 ]" || true
+UNREAD=$(unread)
+DROPS=$(( $(cat /sys/class/net/$TAP1/statistics/tx_dropped) + $(cat /sys/class/net/$TAP2/statistics/tx_dropped) ))
+log "xvnet handed $(( $(handed) - H0 )) frames to g1's taps, QEMU read $(( $(taken) - T0 - RESCUED )) (+$RESCUED moved on from the source's queue), $UNREAD never read, $DROPS dropped at the taps"
+[ "$UNREAD" = 0 ] && [ "$DROPS" = 0 ] || fail "$UNREAD frames that reached xvnet were never read by a QEMU, $DROPS dropped at a tap"
 
 [ "$(xvctl -j vm show g1 | python3 -c 'import json,sys; print(json.load(sys.stdin)["ifname"])')" = "$TAP2" ] ||
 	fail "vm show does not name the destination's tap"
@@ -70,10 +85,11 @@ import json, sys
 m, e = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
 t0, rate = m["t0_mono"], e["rate"]
 rel = lambda mono: round((mono - t0) * 1000, 1)
-print("migration: source stopped at %s ms (%s), switched by %s ms (slot write %s us, then drain %s us),"
+print("migration: source stopped at %s ms (%s), switched by %s ms (slot write %s us, then drain %s us,"
+      " %s frames stranded in the source's tap moved on),"
       " completed at %s ms, destination running at %s ms; QEMU downtime %s, total %s"
       % (m["source_stopped_ms"], m["source_state"], m["switched_ms"], m["switch"]["switch_us"],
-         m["switch"]["drain_us"], m["completed_ms"], m["destination_running_ms"],
+         m["switch"]["drain_us"], m["switch"]["rescued"], m["completed_ms"], m["destination_running_ms"],
          m.get("qemu_downtime"), m.get("qemu_total_time")))
 # the window: from the migrate command to 500 ms after the destination runs
 lo, hi = t0, t0 + (m["destination_running_ms"] + 500) / 1000
@@ -89,10 +105,11 @@ print("echo stream (%d/s): %d sent, %d replies, %d lost in all; around the migra
       " (%d ms, ~%d sent): %d lost, blackout %.1f ms from %s ms"
       % (rate, e["sent"], e["replies"], e["lost"], (hi - lo) * 1000, n_in, len(lost_in),
          gap * 1000, rel(at)))
+print("lost frames sent at (ms): %s" % ", ".join("%.1f" % rel(sent_at(k)) for k in lost_in))
 print("BLACKOUT_MS=%.1f LOST_IN=%d LOST_ALL=%d SENT=%d" % (gap * 1000, len(lost_in), e["lost"], e["sent"]))
 assert e["replies"] > 0.9 * e["sent"], "most of the stream lost"
 PYEOF
 cat "$XV_TMP/figures.txt" >&2
 rarps=$(grep -ci "^$MAC" "$XV_TMP/rarp.txt" || true)
 log "announce: $rarps RARP frames from $MAC reached the wire after the migration"
-pass "live migration with vm move --prepare/--switch: $(grep ^BLACKOUT "$XV_TMP/figures.txt")"
+pass "live migration with vm move --prepare/--switch: $(grep ^BLACKOUT "$XV_TMP/figures.txt") RESCUED=$RESCUED; all frames that reached xvnet read by a QEMU"
