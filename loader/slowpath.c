@@ -39,25 +39,29 @@ static int on_record(void *ctx, void *data, size_t size)
 	return 0;
 }
 
-static bool sel_all(const struct xvnet_flow *v, const void *arg)
-{
-	(void)v;
-	(void)arg;
-	return true;
-}
-
+static unsigned long sweep_keyed(struct xvd *d,
+				 bool (*sel)(const struct xvnet_flow_key *,
+					     const struct xvnet_flow *, const void *),
+				 const void *arg, unsigned long *kept);
 static unsigned long sweep(struct xvd *d,
 			   bool (*sel)(const struct xvnet_flow *, const void *),
 			   const void *arg);
 
-/* Start consuming; rule flows left by a previous run (pinned maps) were
- * decided by rules that may have changed since: all go. */
+static bool sel_misjudged(const struct xvnet_flow_key *k,
+			  const struct xvnet_flow *v, const void *arg);
+
+/* Start consuming.  Rule flows left by a previous run (pinned maps) carry
+ * live connections: a flush would drop each one's next packet (and every
+ * packet until its flow is set up again), so they are judged again by the
+ * rules now in force and only those the rules no longer give go. */
 int sp_start(struct xvd *d, char *err, size_t errlen)
 {
-	unsigned long n = sweep(d, sel_all, NULL);
+	unsigned long kept = 0, n;
 
-	if (n)
-		log_info("slow path: %lu flows of the previous run flushed", n);
+	n = sweep_keyed(d, sel_misjudged, d, &kept);
+	if (n || kept)
+		log_info("slow path: %lu flows of the previous run kept, %lu the"
+			 " rules no longer give removed", kept, n);
 	d->rb = ring_buffer__new(d->m.slow_rb, on_record, d, NULL);
 	if (!d->rb)
 		return ERR("%s: ring_buffer__new: %s", XVNET_MAP_SLOW_RB,
@@ -172,6 +176,71 @@ static unsigned long sweep(struct xvd *d,
 			n++;
 	}
 	return n;
+}
+
+/* sweep() for selectors that judge the key too; *kept counts the rule
+ * flows left in place. */
+static unsigned long sweep_keyed(struct xvd *d,
+				 bool (*sel)(const struct xvnet_flow_key *,
+					     const struct xvnet_flow *, const void *),
+				 const void *arg, unsigned long *kept)
+{
+	struct xvnet_flow_key k, next;
+	int more = !bpf_map_get_next_key(d->m.flows, NULL, &next);
+	unsigned long n = 0;
+
+	while (more) {
+		struct xvnet_flow v;
+
+		k = next;
+		more = !bpf_map_get_next_key(d->m.flows, &k, &next);
+		if (bpf_map_lookup_elem(d->m.flows, &k, &v) ||
+		    !(v.flags & XVNET_FLOW_F_RULE))
+			continue;
+		if (sel(&k, &v, arg) && !bpf_map_delete_elem(d->m.flows, &k))
+			n++;
+		else
+			(*kept)++;
+	}
+	return n;
+}
+
+/* What sp_handle() would install for k now: 1 allow (queue in *queue),
+ * 0 deny. */
+static int judge(const struct xvd_config *cfg, const char *vm,
+		 const struct xvnet_flow_key *k, __u16 *queue)
+{
+	const struct rule_conf *rc = rules_eval(cfg, vm, k);
+
+	if (!rc || rc->action == RULE_DENY)
+		return 0;
+	*queue = rc->action == RULE_QUEUE ? (__u16)rc->queue : XVNET_QUEUE_RSS;
+	return 1;
+}
+
+/*
+ * A flow of the previous run that the rules in force would not install:
+ * its VM gone or without rules, a drop the rules now allow, a delivery
+ * they now deny.  A delivery entry is also the reply half of a connection
+ * (sp_handle installs both): the rules judge the connection by its first
+ * packet, so the reply half stands while its reverse would be allowed.
+ */
+static bool sel_misjudged(const struct xvnet_flow_key *k,
+			  const struct xvnet_flow *v, const void *arg)
+{
+	const struct xvd *d = arg;
+	const struct vm_conf *vm = config_find_vm_id(&d->cfg, (int)v->vm_id);
+	struct xvnet_flow_key rk;
+	__u16 q = XVNET_QUEUE_RSS, rq;
+
+	if (!vm || !vm->has_rules || k->dir > XVNET_DIR_OUT)
+		return true;
+	if (v->verdict == XVNET_FLOW_DROP)
+		return judge(&d->cfg, vm->name, k, &q);
+	if (judge(&d->cfg, vm->name, k, &q) && q == v->queue)
+		return false;
+	reverse(k, &rk);
+	return !(v->queue == XVNET_QUEUE_RSS && judge(&d->cfg, vm->name, &rk, &rq));
 }
 
 static bool sel_vm(const struct xvnet_flow *v, const void *arg)
