@@ -211,4 +211,15 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } xvnet_slow_rb SEC(".maps");
 
+/* bpf/slowpath.h builds a record here, then copies as much of it as the
+ * frame fills into xvnet_slow_rb: a 64-byte frame takes a small record, so
+ * the ring holds as many new flows as before the frames were in it.  No
+ * state: not pinned (no xvnet_ prefix, loader/datapath.c). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct xvnet_slow_rec);
+} slow_buf SEC(".maps");
+
 #endif

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
  * The slow path: a flow-cache miss for a VM with rules.  The packet's key,
- * its VM, and its first XVNET_SLOW_PKT_MAX bytes go to xvnetd through the
- * xvnet_slow_rb ring buffer; the packet itself is dropped (xvnetd installs
- * the flow, the sender's next packet hits it).  Counted as slow_path, or
+ * its VM, and the frame (its first XVNET_SLOW_PKT_MAX bytes: all of an
+ * MTU-sized frame) go to xvnetd through the xvnet_slow_rb ring buffer; the
+ * packet is dropped here, and xvnetd, once it has judged the flow and
+ * installed it, sends an allowed frame on to where the program would have
+ * (loader/reinject.c): the flow's first packet is not lost.  Counted as slow_path, or
  * slow_path_full when the ring buffer has no room, or slow_path_budget when
  * the VM is over its rate: each VM draws from its own token bucket
  * (xvnet_sp_budget), so one VM's flood of new flows leaves ring buffer and
@@ -15,7 +17,7 @@
 #include "bpf/maps.h"
 #include "bpf/counters.h"
 
-_Static_assert(XVNET_SLOW_PKT_MAX == 128, "the mask below is 128 - 1");
+_Static_assert(XVNET_SLOW_PKT_MAX == 2048, "the mask below is 2048 - 1");
 
 /* One token of vm_id's bucket, refilled at xvnet_config.sp_rate per s. */
 static __always_inline int sp_budget_take(__u32 vm_id)
@@ -54,13 +56,13 @@ static __always_inline int slow_path(struct xdp_md *ctx,
 				     __u32 vm_id, __u8 dir, __u32 bytes)
 {
 	struct xvnet_slow_rec *r;
-	__u32 cap = bytes;
+	__u32 cap = bytes, size, zero = 0;
 
 	if (!sp_budget_take(vm_id)) {
 		count(XVNET_CNT_SLOW_PATH_BUDGET);
 		return XDP_DROP;
 	}
-	r = bpf_ringbuf_reserve(&xvnet_slow_rb, sizeof(*r), 0);
+	r = bpf_map_lookup_elem(&slow_buf, &zero);
 	if (!r) {
 		count(XVNET_CNT_SLOW_PATH_FULL);
 		return XDP_DROP;
@@ -71,20 +73,28 @@ static __always_inline int slow_path(struct xdp_md *ctx,
 	r->pkt_len = bytes;
 	r->pad = 0;
 	/* sizes the verifier can bound: the constant, or below it masked */
+	size = sizeof(*r) - XVNET_SLOW_PKT_MAX;
 	if (cap >= XVNET_SLOW_PKT_MAX) {
 		cap = XVNET_SLOW_PKT_MAX;
 		if (bpf_xdp_load_bytes(ctx, 0, r->pkt, XVNET_SLOW_PKT_MAX))
 			cap = 0;
+		else
+			size += XVNET_SLOW_PKT_MAX;
 	} else if (cap) {
 		__u32 n = cap - 1;
 
-		/* 1..128 for the verifier; n + 1 == cap */
-		asm volatile("%0 &= 0x7f; %0 += 1" : "+r"(n));
+		/* 1..2048 for the verifier; n + 1 == cap */
+		asm volatile("%0 &= 0x7ff; %0 += 1" : "+r"(n));
 		if (bpf_xdp_load_bytes(ctx, 0, r->pkt, n))
 			cap = 0;
+		else
+			size += n;
 	}
 	r->cap_len = (__u16)cap;
-	bpf_ringbuf_submit(r, 0);
+	if (bpf_ringbuf_output(&xvnet_slow_rb, r, size, 0)) {
+		count(XVNET_CNT_SLOW_PATH_FULL);
+		return XDP_DROP;
+	}
 	count(XVNET_CNT_SLOW_PATH);
 	return XDP_DROP;
 }

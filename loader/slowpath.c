@@ -7,6 +7,7 @@
  * flushes the VM's rule-installed flows so a denied flow stops at once.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,7 @@
 
 #include "lib/proto.h"
 #include "loader/log.h"
+#include "loader/reinject.h"
 #include "loader/rules.h"
 #include "loader/service.h"
 #include "loader/xvnetd.h"
@@ -31,11 +33,18 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+/* Records are as long as the frame in them (bpf/slowpath.h). */
 static int on_record(void *ctx, void *data, size_t size)
 {
-	if (size < sizeof(struct xvnet_slow_rec))
+	const size_t head = offsetof(struct xvnet_slow_rec, pkt);
+	struct xvnet_slow_rec r;
+
+	if (size < head || size > sizeof(r))
 		return 0;
-	sp_handle(ctx, data);
+	memcpy(&r, data, size);
+	if (r.cap_len > size - head)
+		return 0;
+	sp_handle(ctx, &r);
 	return 0;
 }
 
@@ -73,6 +82,7 @@ void sp_stop(struct xvd *d)
 {
 	ring_buffer__free(d->rb);
 	d->rb = NULL;
+	reinject_close(d);
 }
 
 int sp_fd(struct xvd *d)
@@ -142,18 +152,26 @@ int sp_handle(struct xvd *d, const struct xvnet_slow_rec *r)
 	}
 	v.vm_id = r->vm_id;
 	v.last_seen_ns = now_ns();
-	v.verdict = allow ? XVNET_FLOW_DELIVER : XVNET_FLOW_DROP;
-	if (allow && rc->action == RULE_QUEUE)
-		v.queue = rc->queue;
-	if (install(d, &k, &v))
-		return -1;
-	if (!allow)
-		return 0;
-	/* the connection's other direction: replies are allowed too */
+	if (!allow) {
+		v.verdict = XVNET_FLOW_DROP;
+		return install(d, &k, &v);
+	}
+	/* The reply direction first: the answer to the packet sent on below
+	 * must find its flow (a miss would be judged as a new flow of its
+	 * own, and denied by default).  Then the packet, then its flow: a
+	 * later packet of the flow, which hits it, cannot overtake it. */
+	v.verdict = XVNET_FLOW_DELIVER;
 	reverse(&k, &rk);
 	rk.vlan = vm->vlan;
-	v.queue = XVNET_QUEUE_RSS;
-	return install(d, &rk, &v);
+	if (install(d, &rk, &v))
+		return -1;
+	if (reinject(d, r, vm) > 0)
+		d->sp.reinjected++;
+	else
+		d->sp.not_reinjected++;
+	if (rc->action == RULE_QUEUE)
+		v.queue = rc->queue;
+	return install(d, &k, &v);
 }
 
 /* Delete the rule-installed flows that sel() picks. */
@@ -300,6 +318,8 @@ struct json_object *sp_stats(struct xvd *d)
 	json_object_object_add(o, "unknown_vm", json_object_new_uint64(d->sp.unknown_vm));
 	json_object_object_add(o, "flushed", json_object_new_uint64(d->sp.flushed));
 	json_object_object_add(o, "aged", json_object_new_uint64(d->sp.aged));
+	json_object_object_add(o, "reinjected", json_object_new_uint64(d->sp.reinjected));
+	json_object_object_add(o, "not_reinjected", json_object_new_uint64(d->sp.not_reinjected));
 	return o;
 }
 

@@ -41,6 +41,8 @@ struct xvd_slow_stats {
 	uint64_t allowed, denied;   /* rule verdicts */
 	uint64_t unknown_vm;        /* record for a VM no longer configured */
 	uint64_t flushed, aged;     /* entries deleted */
+	uint64_t reinjected;        /* first packets sent on (loader/reinject.c) */
+	uint64_t not_reinjected;    /* allowed, but dropped: see reinject() */
 };
 
 /* Datapath error counters sampled for health (ops.c: health_tick). */
@@ -81,6 +83,7 @@ struct xvd {
 	struct ring_buffer *rb;     /* xvnet_slow_rb consumer */
 	struct xvd_slow_stats sp;
 	uint64_t next_age_ns;
+	int reinject_fd;            /* AF_PACKET, 0 until first used */
 	bool sp_flows_on;           /* xvnet_config.flows_active known set */
 	struct xvd_err_sample hs[2];    /* older, newer (health_tick) */
 };

@@ -569,11 +569,12 @@ struct xvnet_coal_page {
 /*
  * xvnet_slow_rb: RINGBUF of struct xvnet_slow_rec.  On a flow-cache miss for
  * a VM with XVNET_VM_F_HAS_RULES, nic_rx (dir in) and vm_tx (dir out) send
- * the packet's key and its first bytes to xvnetd and drop the packet;
- * xvnetd evaluates the VM's rules and installs the flow (docs/datapath.md).
- * For dir out the key's vlan is the VM's VLAN.
+ * the packet's key and the frame (as it arrived: wire tags for dir in, as
+ * the VM sent it for dir out) to xvnetd and drop the packet; xvnetd
+ * evaluates the VM's rules, installs the flow and sends an allowed frame on
+ * (docs/datapath.md).  For dir out the key's vlan is the VM's VLAN.
  */
-#define XVNET_SLOW_PKT_MAX      128
+#define XVNET_SLOW_PKT_MAX      2048    /* an MTU 1500 frame, tags and all (a power of 2: bpf/slowpath.h) */
 #define XVNET_SLOW_RB_SIZE      (1 << 22)
 struct xvnet_slow_rec {
 	struct xvnet_flow_key key;  /* key.dir set */
