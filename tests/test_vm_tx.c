@@ -559,6 +559,47 @@ static void test_forged_ip(void **state)
 	SPOOF(0, &f, SPOOF_ND, "extension chain too long to check");
 }
 
+/* f with 4 bytes (b) inserted at off */
+static void frame_insert(struct frame *f, size_t off, const __u8 *b, size_t n)
+{
+	memmove(f->b + off + n, f->b + off, f->len - off);
+	memcpy(f->b + off, b, n);
+	f->len += n;
+}
+
+/*
+ * IP where vm_tx's address checks do not look: behind a pre-standard QinQ
+ * tag (0x9100) and in 802.2 LLC/SNAP.  A forged source must not leave that
+ * way; plain LLC (spanning tree) still does.
+ */
+static void test_forged_ip_encapsulated(void **state)
+{
+	static const __u8 q9100[4] = { 0x91, 0x00, 0x00, 0x0a };
+	static const __u8 snap[8] = { 0xaa, 0xaa, 0x03, 0, 0, 0, 0x08, 0x00 };
+	static const __u8 stp[3] = { 0x42, 0x42, 0x03 };
+	struct pb_spec s;
+	struct frame f;
+
+	(void)state;
+	s = spec(0, MAC_WIRE, 0, 0);
+	v4_udp(&s, "10.9.9.9", "10.0.0.99");
+	build(&s, &f);
+	frame_insert(&f, 12, q9100, sizeof(q9100));
+	SPOOF(0, &f, SPOOF_VLAN, "forged IPv4 behind a 0x9100 tag");
+	build(&s, &f);
+	/* the ethertype becomes the 802.3 length, SNAP names IPv4 */
+	frame_insert(&f, 14, snap, sizeof(snap));
+	f.b[12] = (__u8)((f.len - 14) >> 8);
+	f.b[13] = (__u8)(f.len - 14);
+	SPOOF(0, &f, SPOOF_IP, "forged IPv4 in LLC/SNAP");
+	s = spec(0, MAC_WIRE, 0, 0);
+	s.ethertype = 0x0026;   /* an 802.3 length */
+	s.payload_len = 46;
+	build(&s, &f);
+	memcpy(f.b + 14, stp, sizeof(stp));
+	PASS_UPLINK(0, &f, "plain LLC (spanning tree)");
+}
+
 static void test_no_address_vm(void **state)
 {
 	struct pb_spec s;
@@ -1603,6 +1644,7 @@ static const struct CMUnitTest vm_tx_tests[] = {
 	cmocka_unit_test_setup(test_forged_mac, test_setup),
 	cmocka_unit_test_setup(test_wrong_vlan, test_setup),
 	cmocka_unit_test_setup(test_forged_ip, test_setup),
+	cmocka_unit_test_setup(test_forged_ip_encapsulated, test_setup),
 	cmocka_unit_test_setup(test_no_address_vm, test_setup),
 	cmocka_unit_test_setup(test_arp, test_setup),
 	cmocka_unit_test_setup(test_nd, test_setup),
