@@ -336,6 +336,12 @@ int server_run(struct xvd *d)
 	lfd = listen_socket(d, &gid, &has_gid);
 	if (sfd < 0 || lfd < 0)
 		return -1;
+	{
+		char err[XV_ERR_LEN];
+
+		if (svc_drop_caps(err, sizeof(err)))
+			log_warn("capabilities not dropped: %s", err);
+	}
 	if (d->skel) {
 		char err[XV_ERR_LEN];
 

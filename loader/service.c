@@ -3,11 +3,14 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <glob.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -458,4 +461,70 @@ int svc_load_any(const struct xvd *d, struct xvd_config *cfg, char *err,
 	if (access(d->state_path, F_OK) == 0)
 		return config_load(d->state_path, cfg, err, errlen);
 	return config_load(d->config_path, cfg, err, errlen);
+}
+
+/* ---- privileges after start-up ------------------------------------------ */
+
+/*
+ * What xvnetd does while it runs, and the capability each needs: load,
+ * attach and pin programs and maps (BPF, PERFMON, SYS_ADMIN), create and
+ * configure ports and enter VM namespaces (NET_ADMIN, SYS_ADMIN), open
+ * AF_XDP sockets and pin their UMEM (NET_RAW, IPC_LOCK), take the frames a
+ * stopped VMM left in its tap queue (SYS_PTRACE, loader/rescue.c).  The
+ * socket's group was set before this (CHOWN is not kept).
+ */
+static const int kept_caps[] = {
+	CAP_BPF, CAP_PERFMON, CAP_SYS_ADMIN, CAP_NET_ADMIN, CAP_NET_RAW,
+	CAP_IPC_LOCK, CAP_SYS_PTRACE,
+};
+
+static bool cap_kept(int cap)
+{
+	for (size_t i = 0; i < sizeof(kept_caps) / sizeof(kept_caps[0]); i++)
+		if (kept_caps[i] == cap)
+			return true;
+	return false;
+}
+
+static int cap_last(void)
+{
+	FILE *f = fopen("/proc/sys/kernel/cap_last_cap", "re");
+	int last = CAP_LAST_CAP;
+
+	if (f) {
+		if (fscanf(f, "%d", &last) != 1)
+			last = CAP_LAST_CAP;
+		fclose(f);
+	}
+	return last;
+}
+
+int svc_drop_caps(char *err, size_t errlen)
+{
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct c[2] = { { 0 } };
+	int last = cap_last(), dropped = 0;
+
+	if (syscall(SYS_capget, &h, c))
+		return ERR("capget: %s", strerror(errno));
+	for (int cap = 0; cap <= last && cap < 64; cap++) {
+		uint32_t bit = 1u << (cap % 32);
+
+		if (cap_kept(cap))
+			continue;
+		/* out of the bounding set: nothing this process execs regains it */
+		if (prctl(PR_CAPBSET_READ, cap, 0, 0, 0) == 1 &&
+		    prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) == 0)
+			dropped++;
+		c[cap / 32].effective &= ~bit;
+		c[cap / 32].permitted &= ~bit;
+		c[cap / 32].inheritable &= ~bit;
+	}
+	prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+	if (syscall(SYS_capset, &h, c))
+		return ERR("capset: %s", strerror(errno));
+	log_info("capabilities: kept BPF, PERFMON, SYS_ADMIN, NET_ADMIN, NET_RAW,"
+		 " IPC_LOCK, SYS_PTRACE (where held); %d others dropped from the"
+		 " bounding set", dropped);
+	return 0;
 }

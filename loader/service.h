@@ -35,6 +35,9 @@ void svc_notify(const char *what);      /* "RELOADING=1", "STOPPING=1" */
 /* Which of the capabilities an operation needs are not effective:
  * " (missing CAP_NET_RAW, CAP_IPC_LOCK)" or "" (caps: CAP_* numbers). */
 const char *svc_cap_hint(const int *caps, size_t n);
+/* Keep only the capabilities xvnetd uses while it runs (the rest leave the
+ * effective, permitted and, where CAP_SETPCAP allows, bounding sets). */
+int svc_drop_caps(char *err, size_t errlen);
 
 /* xvnetd --check-config FILE: "FILE: OK" or "FILE:LINE: reason";
  * returns the exit code (0 or 1); reads FILE only. */
