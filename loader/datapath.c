@@ -25,6 +25,7 @@
 #include <linux/magic.h>
 
 #include "loader/log.h"
+#include "loader/pinwatch.h"
 #include "loader/netdev.h"
 #include "loader/xvnetd.h"
 #include "nic_rx.skel.h"
@@ -37,7 +38,7 @@
 /* --pin-dir: one data path per directory (tests run side by side) */
 const char *xv_pin_dir = XVNET_PIN_DIR;
 
-static const char *link_pin(void)
+const char *dp_link_pin(void)
 {
 	static char path[PATH_MAX];
 
@@ -242,13 +243,13 @@ static int adopt_link(struct xvd *d, int prog_fd)
 	struct bpf_link_info info = { 0 };
 	__u32 len = sizeof(info);
 	int want = d->xdp_generic ? XDP_ATTACHED_SKB : XDP_ATTACHED_DRV;
-	int fd = bpf_obj_get(link_pin());
+	int fd = bpf_obj_get(dp_link_pin());
 
 	if (fd < 0)
 		return -1;
 	if (bpf_obj_get_info_by_fd(fd, &info, &len) ||
 	    info.type != BPF_LINK_TYPE_XDP) {
-		log_warn("%s is not an XDP link: replacing it", link_pin());
+		log_warn("%s is not an XDP link: replacing it", dp_link_pin());
 		goto drop;
 	}
 	if ((int)info.xdp.ifindex != d->nic_ifindex) {
@@ -272,7 +273,7 @@ static int adopt_link(struct xvd *d, int prog_fd)
 	return 0;
 drop:
 	bpf_link_detach(fd);
-	unlink(link_pin());
+	unlink(dp_link_pin());
 	close(fd);
 	return -1;
 }
@@ -293,16 +294,16 @@ static int attach_xdp(struct xvd *d, char *err, size_t errlen)
 			   d->xdp_generic ? "generic" : "native", strerror(errno),
 			   errno == EBUSY ? " (another XDP program is attached)" :
 			   !d->xdp_generic ? " (try --xdp-mode generic)" : "");
-	if (bpf_obj_pin(fd, link_pin())) {
+	if (bpf_obj_pin(fd, dp_link_pin())) {
 		int e = errno;
 
 		close(fd);
-		return ERR("pin %s: %s", link_pin(), strerror(e));
+		return ERR("pin %s: %s", dp_link_pin(), strerror(e));
 	}
 	d->link_fd = fd;
 	log_info("%s attached to %s (%s mode), link pinned at %s",
 		 d->cfg.rx_hash_hw ? "nic_rx_hw" : "nic_rx", d->cfg.nic,
-		 d->xdp_generic ? "generic" : "native", link_pin());
+		 d->xdp_generic ? "generic" : "native", dp_link_pin());
 	return 0;
 }
 
@@ -687,7 +688,7 @@ int dp_teardown(const char *nic)
 	struct bpf_link_info info = { 0 };
 	__u32 len = sizeof(info);
 	int ifindex = nic && nic[0] ? (int)if_nametoindex(nic) : 0;
-	int fd = bpf_obj_get(link_pin()), rc = 0;
+	int fd = bpf_obj_get(dp_link_pin()), rc = 0;
 	DIR *dir;
 	struct dirent *de;
 
@@ -806,6 +807,7 @@ struct json_object *dp_status(const struct xvd *d)
 			       json_object_new_boolean(d->maps_adopted));
 	json_object_object_add(o, "link_adopted",
 			       json_object_new_boolean(d->link_adopted));
+	json_object_object_add(o, "pins", pins_json(d));
 	json_object_object_add(o, "flow_max", json_object_new_int64(d->flow_max));
 	json_object_object_add(o, "malformed", json_object_new_string(
 				       d->cfg.malformed_pass ? "pass" : "drop"));

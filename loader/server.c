@@ -23,6 +23,7 @@
 #include "lib/proto.h"
 #include "loader/linkwatch.h"
 #include "loader/log.h"
+#include "loader/pinwatch.h"
 #include "loader/service.h"
 #include "loader/xsk.h"
 #include "loader/xvnetd.h"
@@ -382,6 +383,7 @@ int server_run(struct xvd *d)
 			sp_tick(d);
 			health_tick(d);
 			dp_tap_resteer(d);
+			pins_check(d, mono_ms());
 		}
 		if (rbk >= 0 && (pfd[rbk].revents & POLLIN))
 			sp_poll(d);

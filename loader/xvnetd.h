@@ -86,6 +86,10 @@ struct xvd {
 	int reinject_fd;            /* AF_PACKET, 0 until first used */
 	bool sp_flows_on;           /* xvnet_config.flows_active known set */
 	struct xvd_err_sample hs[2];    /* older, newer (health_tick) */
+	struct {                    /* loader/pinwatch.c */
+		uint64_t next_ms, checks, restored;
+		char last[PATH_MAX + 64];
+	} pins;
 };
 
 /* datapath.c: bpffs, skeleton, pins, XDP link, tc filter. */
@@ -95,6 +99,7 @@ void dp_close(struct xvd *d);
 /* Remove link, tc filter, pins and pin directory. nic may be "" */
 int dp_teardown(const char *nic);
 const char *dp_xdp_mode(const struct xvd *d);
+const char *dp_link_pin(void);      /* the XDP link's pin path */
 /* VM egress on a port: vm_tx (XDP) and vm_flood (tc ingress); replaces. */
 int dp_port_attach(struct xvd *d, int ifindex, bool tap, char *err, size_t errlen);
 int dp_xsk_side_attach(struct xvd *d, int ifindex, char *err, size_t errlen);

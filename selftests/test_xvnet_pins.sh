@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Pins removed or replaced under a running xvnetd are put back
+# (loader/pinwatch.c): the XDP link's pin and a map's pin removed, a map's
+# pin replaced by another map; within a few seconds the pins name xvnetd's
+# own objects again (same ids), `status` counts the restores, and a restart
+# then adopts the running data path (maps and link) instead of building a
+# new one, with no frame lost to a VM meanwhile.
+# shellcheck source=selftests/lib/common.sh
+. "$(dirname "$0")/lib/common.sh"
+# shellcheck source=selftests/lib/xvnet.sh
+. "$(dirname "$0")/lib/xvnet.sh"
+
+xvnet_require
+require_cmd bpftool
+
+MAC1=02:00:00:00:29:01
+xv_topology
+xvnetd_start
+vm_ns_add vm1 $MAC1 10.77.0.21/24
+
+status_field() { xvctl -j status | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+for k in sys.argv[1].split("."):
+    d = d[k]
+print(d)' "$1"; }
+pin_id() { bpftool -j "$1" show pinned "$XVD_PIN/$2" 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])'; }
+
+link0=$(status_field link_id)
+vms0=$(pin_id map xvnet_vms)
+flows0=$(pin_id map xvnet_flows)
+[ -n "$link0" ] && [ -n "$vms0" ] && [ -n "$flows0" ] || fail "no ids: link $link0 vms $vms0 flows $flows0"
+[ "$(pin_id link nic_rx_link)" = "$link0" ] || fail "the link pin is not the running link"
+
+# removed: the link's pin and a map's pin
+rm "$XVD_PIN/nic_rx_link" "$XVD_PIN/xvnet_vms"
+back() { [ "$(pin_id link nic_rx_link)" = "$link0" ] && [ "$(pin_id map xvnet_vms)" = "$vms0" ]; }
+wait_until 6 back || fail "removed pins not restored: link $(pin_id link nic_rx_link) vms $(pin_id map xvnet_vms)"
+# replaced: another map pinned where xvnet_flows was
+rm "$XVD_PIN/xvnet_flows"
+bpftool map create "$XVD_PIN/xvnet_flows" type hash key 4 value 4 entries 4 name xvstranger ||
+	fail "could not pin a stranger"
+[ "$(pin_id map xvnet_flows)" != "$flows0" ] || fail "the stranger has our id"
+ours() { [ "$(pin_id map xvnet_flows)" = "$flows0" ]; }
+wait_until 6 ours || fail "replaced pin not restored: $(pin_id map xvnet_flows), ours $flows0"
+n=$(status_field pins.restored)
+[ "$n" -ge 3 ] || fail "status pins.restored $n, want >= 3"
+grep -q "xvnet_flows was replaced by another object" "$XV_TMP/xvnetd.log" || fail "the replacement was not logged"
+log "restored: link $link0, xvnet_vms $vms0 (removed), xvnet_flows $flows0 (replaced); status: $(status_field pins.last_restored), $n restores"
+
+# a restart adopts what the pins name, under traffic to vm1, losing nothing
+bg_start "$XV_TMP/sink.log" "$XV_BIN/xvnet-xdpsink" --netns "$(vm_ns vm1)" --stats "$XV_TMP/sink" eth0
+wait_until 5 test -s "$XV_TMP/sink" || fail "sink did not start"
+s0=$(cat "$XV_TMP/sink")
+trafgen_from_wire --dst-mac $MAC1 --rate 20000 --duration 2 >"$XV_TMP/gen.json" &
+GEN=$!
+sleep 0.5
+proc_stop "$XVD_PID"
+_xvnetd_launch
+wait "$GEN" || fail "generator failed"
+sent=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["sent"])' "$XV_TMP/gen.json")
+got() { [ $(( $(cat "$XV_TMP/sink") - s0 )) -ge "$sent" ]; }
+wait_until 3 got || fail "restart after the restores lost frames: sent $sent, got $(( $(cat "$XV_TMP/sink") - s0 ))"
+[ "$(status_field maps_adopted)" = True ] && [ "$(status_field link_adopted)" = True ] ||
+	fail "the restart did not adopt the data path: maps $(status_field maps_adopted) link $(status_field link_adopted)"
+[ "$(status_field link_id)" = "$link0" ] || fail "link changed: $(status_field link_id), was $link0"
+pass "removed and replaced pins put back (link, xvnet_vms, xvnet_flows: same ids, $n restores counted); the restart adopted them, $sent/$sent frames delivered"
