@@ -19,6 +19,8 @@
 #include "loader/coalesce.h"
 #include "loader/log.h"
 #include "loader/move.h"
+#include "loader/netdev.h"
+#include "loader/orphans.h"
 #include "loader/service.h"
 #include "loader/xvnetd.h"
 #include "xv_version.h"
@@ -240,6 +242,12 @@ int main(int argc, char **argv)
 	if (do_teardown)
 		return teardown(&d) ? 1 : 0;
 
+	{
+		char alias[300];
+
+		orphans_tag(&d, alias, sizeof(alias));
+		netdev_set_owner_alias(alias);
+	}
 	if (svc_load(&d, err, sizeof(err))) {
 		log_err("%s", err);
 		if (!fg)
@@ -264,6 +272,8 @@ int main(int argc, char **argv)
 		if (svc_save(&d, &d.cfg, err, sizeof(err)) ||
 		    svc_save_applied(&d, err, sizeof(err)))
 			log_warn("state not saved: %s", err);
+		else
+			orphans_clean(&d);  /* only against a state on disk */
 	}
 	log_info("ready: nic %s, %zu VMs, %zu flows, xdp %s%s", d.cfg.nic,
 		 d.cfg.n_vms, d.cfg.n_flows, dp_xdp_mode(&d),

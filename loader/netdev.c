@@ -548,6 +548,32 @@ static int xsk_peer_setup(const struct vm_conf *vm, char *err, size_t errlen)
 	return link_up(vm->peer_ifname, err, errlen);
 }
 
+/* The alias of the devices xvnetd creates (loader/orphans.h); set once at
+ * start, before any port is made. */
+static char owner_alias[256];
+
+void netdev_set_owner_alias(const char *alias)
+{
+	snprintf(owner_alias, sizeof(owner_alias), "%s", alias);
+}
+
+static void set_alias(const char *ifname)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct mnl_socket *nl;
+	struct nlmsghdr *nlh;
+	int idx = (int)if_nametoindex(ifname);
+
+	if (!owner_alias[0] || !idx || !(nl = nl_open()))
+		return;
+	nlh = link_msg(buf, RTM_NEWLINK, 0, idx);
+	mnl_attr_put_strz(nlh, IFLA_IFALIAS, owner_alias);
+	if (nl_talk(nl, nlh))
+		log_warn("%s: alias not set (a crash now would leave it behind"
+			 " unnoticed): %s", ifname, strerror(errno));
+	mnl_socket_close(nl);
+}
+
 int netdev_ensure_port(struct vm_conf *vm, int *ifindex, char *err,
 		       size_t errlen)
 {
@@ -561,6 +587,7 @@ int netdev_ensure_port(struct vm_conf *vm, int *ifindex, char *err,
 						    : veth_create(vm, err, errlen))
 			return -1;
 		created = true;
+		set_alias(vm->ifname);
 		log_info("vm %s: created %s port %s", vm->name,
 			 port_kind_name(vm->port_kind), vm->ifname);
 	}

@@ -21,6 +21,8 @@ int netdev_ensure_port(struct vm_conf *vm, int *ifindex, char *err,
  * right kind.  Called while validating a request. */
 int netdev_check_port(const struct vm_conf *vm, char *err, size_t errlen);
 int netdev_delete(const char *ifname, char *err, size_t errlen);
+/* The alias given to every device netdev_ensure_port() creates. */
+void netdev_set_owner_alias(const char *alias);
 /* tun's steering program of tap ifname: prog_fd, or none with -1. */
 int netdev_tap_steering(const char *ifname, int prog_fd, char *err, size_t errlen);
 /* Driver name by ETHTOOL_GDRVINFO ("veth", "tun", ...); -1 if no device. */
