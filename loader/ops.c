@@ -890,8 +890,15 @@ struct json_object *xvd_handle(struct xvd *d, struct json_object *req)
 		return flow_add(d, args);
 	if (strcmp(cmd, "flow.del") == 0)
 		return flow_del(d, args);
-	if (strcmp(cmd, "flow.list") == 0)
-		return xv_reply_ok(tbl_flow_list(d));
+	if (strcmp(cmd, "flow.list") == 0) {
+		char err[XV_ERR_LEN];
+		struct json_object *page;
+
+		if (!args || !json_object_object_length(args))
+			return xv_reply_ok(tbl_flow_list(d));
+		page = tbl_flow_list_page(d, args, err, sizeof(err));
+		return page ? xv_reply_ok(page) : xv_reply_err("%s", err);
+	}
 	if (strcmp(cmd, "rule.add") == 0)
 		return rule_add(d, args);
 	if (strcmp(cmd, "rule.del") == 0)

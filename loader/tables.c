@@ -484,6 +484,52 @@ static __u64 mono_ns(void)
 	return (__u64)ts.tv_sec * 1000000000ull + (__u64)ts.tv_nsec;
 }
 
+/* One flow entry as flow.list shows it. */
+static struct json_object *flow_json(const struct xvd *d,
+				     const struct xvnet_flow_key *kp,
+				     const struct xvnet_flow *vp,
+				     bool configured_map, __u64 now)
+{
+	const struct xvnet_flow_key k = *kp;
+	const struct xvnet_flow v = *vp;
+	const struct vm_conf *vm;
+	struct json_object *o;
+	char src[46], dst[46], pb[8];
+
+o = json_object_new_object();
+	xv_fmt_ip(k.src, src, sizeof(src));
+	xv_fmt_ip(k.dst, dst, sizeof(dst));
+	json_object_object_add(o, "vlan", json_object_new_int(k.vlan));
+	json_object_object_add(o, "proto", json_object_new_string(
+				       xv_proto_name(k.proto, pb)));
+	json_object_object_add(o, "src", json_object_new_string(src));
+	json_object_object_add(o, "sport", json_object_new_int(ntohs(k.sport)));
+	json_object_object_add(o, "dst", json_object_new_string(dst));
+	json_object_object_add(o, "dport", json_object_new_int(ntohs(k.dport)));
+	json_object_object_add(o, "action",
+			       json_object_new_string(verdict_name(v.verdict)));
+	if (v.verdict == XVNET_FLOW_DELIVER) {
+		vm = config_find_vm_id(&d->cfg, (int)v.vm_id);
+		json_object_object_add(o, "vm", vm ?
+			json_object_new_string(vm->name) : NULL);
+		json_object_object_add(o, "vm_id", json_object_new_int((int)v.vm_id));
+		json_object_object_add(o, "queue", v.queue == XVNET_QUEUE_RSS ?
+			json_object_new_string("rss") :
+			json_object_new_int(v.queue));
+	}
+	json_object_object_add(o, "packets", json_object_new_uint64(v.packets));
+	json_object_object_add(o, "bytes", json_object_new_uint64(v.bytes));
+	json_object_object_add(o, "age_ms", v.last_seen_ns && now >= v.last_seen_ns ?
+		json_object_new_uint64((now - v.last_seen_ns) / 1000000) : NULL);
+	json_object_object_add(o, "configured", json_object_new_boolean(
+				       configured_map));
+	json_object_object_add(o, "dir", json_object_new_string(
+				       k.dir == XVNET_DIR_OUT ? "out" : "in"));
+	json_object_object_add(o, "rule", json_object_new_boolean(
+				       (v.flags & XVNET_FLOW_F_RULE) != 0));
+	return o;
+}
+
 static void flow_list_map(struct xvd *d, int fd, bool configured_map,
 			  struct json_object *arr)
 {
@@ -492,48 +538,68 @@ static void flow_list_map(struct xvd *d, int fd, bool configured_map,
 	__u64 now = mono_ns();
 
 	while (more) {
-		struct json_object *o;
 		struct xvnet_flow v;
-		const struct vm_conf *vm;
-		char src[46], dst[46], pb[8];
 
 		k = next;
 		more = !bpf_map_get_next_key(fd, &k, &next);
-		if (bpf_map_lookup_elem(fd, &k, &v))
-			continue;
-		o = json_object_new_object();
-		xv_fmt_ip(k.src, src, sizeof(src));
-		xv_fmt_ip(k.dst, dst, sizeof(dst));
-		json_object_object_add(o, "vlan", json_object_new_int(k.vlan));
-		json_object_object_add(o, "proto", json_object_new_string(
-					       xv_proto_name(k.proto, pb)));
-		json_object_object_add(o, "src", json_object_new_string(src));
-		json_object_object_add(o, "sport", json_object_new_int(ntohs(k.sport)));
-		json_object_object_add(o, "dst", json_object_new_string(dst));
-		json_object_object_add(o, "dport", json_object_new_int(ntohs(k.dport)));
-		json_object_object_add(o, "action",
-				       json_object_new_string(verdict_name(v.verdict)));
-		if (v.verdict == XVNET_FLOW_DELIVER) {
-			vm = config_find_vm_id(&d->cfg, (int)v.vm_id);
-			json_object_object_add(o, "vm", vm ?
-				json_object_new_string(vm->name) : NULL);
-			json_object_object_add(o, "vm_id", json_object_new_int((int)v.vm_id));
-			json_object_object_add(o, "queue", v.queue == XVNET_QUEUE_RSS ?
-				json_object_new_string("rss") :
-				json_object_new_int(v.queue));
-		}
-		json_object_object_add(o, "packets", json_object_new_uint64(v.packets));
-		json_object_object_add(o, "bytes", json_object_new_uint64(v.bytes));
-		json_object_object_add(o, "age_ms", v.last_seen_ns && now >= v.last_seen_ns ?
-			json_object_new_uint64((now - v.last_seen_ns) / 1000000) : NULL);
-		json_object_object_add(o, "configured", json_object_new_boolean(
-					       configured_map));
-		json_object_object_add(o, "dir", json_object_new_string(
-					       k.dir == XVNET_DIR_OUT ? "out" : "in"));
-		json_object_object_add(o, "rule", json_object_new_boolean(
-					       (v.flags & XVNET_FLOW_F_RULE) != 0));
-		json_object_array_add(arr, o);
+		if (!bpf_map_lookup_elem(fd, &k, &v))
+			json_object_array_add(arr, flow_json(d, &k, &v, configured_map, now));
 	}
+}
+
+/*
+ * A page of flow.list: up to limit entries from table (0 the operator's,
+ * 1 the learnt) at hash bucket *batch (BPF_MAP_LOOKUP_BATCH's position: a
+ * bucket index, valid whatever was added or deleted since, unlike a key).
+ * Returns the next table and bucket in *table and *batch, *done at the end.
+ */
+#define FLOW_PAGE_MAX 65536
+static int flow_list_page(struct xvd *d, unsigned *table, __u32 *batch,
+			  bool *started, unsigned limit, struct json_object *arr,
+			  bool *done)
+{
+	struct xvnet_flow_key *keys = calloc(limit, sizeof(*keys));
+	struct xvnet_flow *vals = calloc(limit, sizeof(*vals));
+	__u64 now = mono_ns();
+	unsigned got = 0;
+	int rc = 0;
+
+	*done = false;
+	if (!keys || !vals) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	while (got < limit && *table < 2) {
+		int fd = *table == 0 ? d->m.flows_cfg : d->m.flows;
+		__u32 n = limit - got, out_batch = 0;
+		int r;
+
+		r = bpf_map_lookup_batch(fd, *started ? batch : NULL, &out_batch,
+					 keys, vals, &n, NULL);
+		if (r && errno != ENOENT) {
+			/* ENOSPC: one bucket holds more than the room left */
+			if (errno == ENOSPC && got)
+				break;
+			rc = -errno;
+			goto out;
+		}
+		for (__u32 i = 0; i < n; i++)
+			json_object_array_add(arr, flow_json(d, &keys[i], &vals[i],
+							     *table == 0, now));
+		got += n;
+		if (r) {                /* ENOENT: this table is done */
+			(*table)++;
+			*started = false;
+			continue;
+		}
+		*batch = out_batch;
+		*started = true;
+	}
+	*done = *table >= 2;
+out:
+	free(keys);
+	free(vals);
+	return rc;
 }
 
 struct json_object *tbl_flow_list(struct xvd *d)
@@ -543,6 +609,65 @@ struct json_object *tbl_flow_list(struct xvd *d)
 	flow_list_map(d, d->m.flows_cfg, true, arr);
 	flow_list_map(d, d->m.flows, false, arr);
 	return arr;
+}
+
+struct json_object *tbl_flow_list_page(struct xvd *d, struct json_object *args,
+				       char *err, size_t errlen)
+{
+	struct json_object *o, *arr, *v;
+	unsigned table = 0, limit;
+	__u32 batch = 0;
+	bool started = false, done;
+	const char *cur = NULL;
+	int64_t lim;
+
+	if (!json_object_object_get_ex(args, "limit", &v) ||
+	    !json_object_is_type(v, json_type_int) ||
+	    (lim = json_object_get_int64(v)) < 1 || lim > FLOW_PAGE_MAX) {
+		snprintf(err, errlen, "limit: a number of entries, 1 to %d", FLOW_PAGE_MAX);
+		return NULL;
+	}
+	limit = (unsigned)lim;
+	if (json_object_object_get_ex(args, "cursor", &v) &&
+	    !json_object_is_type(v, json_type_null)) {
+		unsigned t;
+		unsigned long b;
+		char tail;
+
+		cur = json_object_get_string(v);
+		if (json_object_is_type(v, json_type_string) &&
+		    (!strcmp(cur, "0:start") || !strcmp(cur, "1:start"))) {
+			table = (unsigned)(cur[0] - '0');  /* from its first bucket */
+		} else if (json_object_is_type(v, json_type_string) &&
+			   sscanf(cur, "%u:%lu%c", &t, &b, &tail) == 2 && t <= 1 &&
+			   b <= UINT32_MAX) {
+			table = t;
+			batch = (__u32)b;
+			started = true;
+		} else {
+			snprintf(err, errlen, "cursor: '%s' is not one this daemon gave",
+				 cur ? cur : "");
+			return NULL;
+		}
+	}
+	arr = json_object_new_array();
+	if (flow_list_page(d, &table, &batch, &started, limit, arr, &done)) {
+		json_object_put(arr);
+		snprintf(err, errlen, "flow maps: %s", strerror(errno));
+		return NULL;
+	}
+	o = json_object_new_object();
+	json_object_object_add(o, "flows", arr);
+	if (done) {
+		json_object_object_add(o, "next", NULL);
+	} else {
+		char next[32];
+
+		/* not started: the next table from its first bucket */
+		snprintf(next, sizeof(next), started ? "%u:%u" : "%u:start", table, batch);
+		json_object_object_add(o, "next", json_object_new_string(next));
+	}
+	return o;
 }
 
 static struct json_object *vm_stats(struct xvd *d, const struct vm_conf *vm,

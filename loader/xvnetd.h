@@ -134,6 +134,10 @@ int tbl_flow_lookup(struct xvd *d, const struct xvnet_flow_key *key,
 /* Bring the maps in line with cfg without touching correct entries. */
 int tbl_reconcile(struct xvd *d, char *err, size_t errlen);
 struct json_object *tbl_flow_list(struct xvd *d);
+/* flow.list with args {"limit": N, "cursor": C}: {"flows": [...], "next":
+ * C or null}; a page at a time, for tables of any size. */
+struct json_object *tbl_flow_list_page(struct xvd *d, struct json_object *args,
+				       char *err, size_t errlen);
 struct json_object *tbl_stats(struct xvd *d, const struct vm_conf *only);
 int tbl_count_active(struct xvd *d, int *vms, int *flows);
 
