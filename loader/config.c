@@ -344,16 +344,25 @@ int vm_conf_finish(struct vm_conf *vm, char *err, size_t errlen)
 	return 0;
 }
 
-int config_check_vm(const struct xvd_config *cfg, const struct vm_conf *vm,
-		    long skip, char *err, size_t errlen)
+/* A VM port that is the NIC itself (whichever line came first). */
+static int check_vm_not_nic(const struct xvd_config *cfg,
+			    const struct vm_conf *vm, char *err, size_t errlen)
 {
-	char mac[18];
-
 	if (cfg->nic[0] && strcmp(vm->ifname, cfg->nic) == 0)
 		return ERR("ifname: '%s' is the NIC", vm->ifname);
 	if (cfg->nic[0] && vm->port_kind == XVNET_PORT_XSK &&
 	    strcmp(vm->peer_ifname, cfg->nic) == 0)
 		return ERR("peer-ifname: '%s' is the NIC", vm->peer_ifname);
+	return 0;
+}
+
+int config_check_vm(const struct xvd_config *cfg, const struct vm_conf *vm,
+		    long skip, char *err, size_t errlen)
+{
+	char mac[18];
+
+	if (check_vm_not_nic(cfg, vm, err, errlen))
+		return -1;
 	for (size_t i = 0; i < cfg->n_vms; i++) {
 		const struct vm_conf *o = &cfg->vms[i];
 
@@ -772,8 +781,13 @@ int config_parse_stream(FILE *f, const char *fname, struct xvd_config *cfg,
 		snprintf(err, errlen, "%s: read error: %s", fname, strerror(errno));
 		goto fail;
 	}
-	/* Cross references: ids, then flow targets (VMs may come later). */
+	/* Cross references: the NIC (its line may follow the VMs), ids, then
+	 * flow targets (VMs may come later). */
 	for (size_t i = 0; i < cfg->n_vms; i++) {
+		if (check_vm_not_nic(cfg, &cfg->vms[i], why, sizeof(why))) {
+			snprintf(err, errlen, "%s:%d: %s", fname, cfg->vms[i].line, why);
+			goto fail;
+		}
 		if (cfg->vms[i].id < 0)
 			cfg->vms[i].id = config_alloc_vm_id(cfg);
 		if (cfg->vms[i].id < 0) {

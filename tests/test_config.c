@@ -173,6 +173,11 @@ static void test_parse_errors(void **state)
 		  "t.conf:2: netns: missing (a veth port's peer goes into a network namespace)" },
 		{ "nic a\nvm v mac 02:00:00:00:00:01 port tap colour red\n",
 		  "t.conf:2: colour: unknown key" },
+		/* the NIC named after the VM that uses it: refused all the same */
+		{ "vm v mac 02:00:00:00:00:01 port tap ifname a\nnic a\n",
+		  "t.conf:1: ifname: 'a' is the NIC" },
+		{ "nic a\nvm v mac 02:00:00:00:00:01 port tap ifname a\n",
+		  "t.conf:2: ifname: 'a' is the NIC" },
 		{ "nic a\nvm v mac 02:00:00:00:00:01 port\n",
 		  "t.conf:2: port: needs a value" },
 		{ "nic a\nfrobnicate 1\n",
