@@ -165,8 +165,10 @@ static bool ll64(const __u8 a[16])
 static bool vlan_lists(struct xvd *d, const struct vm_conf *vm, int skip,
 		       __u16 vlan, const __u8 addr[16])
 {
-	for (size_t i = 0; i <= d->cfg.n_vms; i++) {
-		const struct vm_conf *o = i < d->cfg.n_vms ? &d->cfg.vms[i] : vm;
+	const struct xvd_config *cfg = xvd_desired(d);
+
+	for (size_t i = 0; i <= cfg->n_vms; i++) {
+		const struct vm_conf *o = i < cfg->n_vms ? &cfg->vms[i] : vm;
 
 		if (!o || o->vlan != vlan || o->id == skip ||
 		    (o != vm && vm && strcmp(o->name, vm->name) == 0))
@@ -241,7 +243,7 @@ static bool stale(struct xvd *d, const struct xvnet_vm_addr_key *k,
 	if ((int)k->vm_id == vm->id)
 		return !want_flags(vm, k->addr);
 	/* entries of no configured VM (left by a crash) */
-	return !config_find_vm_id(&d->cfg, (int)k->vm_id);
+	return !config_find_vm_id(xvd_desired(d), (int)k->vm_id);
 }
 
 int addrs_sync(struct xvd *d, const struct vm_conf *vm, char *err,

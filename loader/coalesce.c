@@ -20,6 +20,7 @@
 #include "lib/parse.h"
 #include "lib/proto.h"
 #include "loader/coalesce.h"
+#include "loader/commit.h"
 #include "loader/log.h"
 #include "loader/napi.h"
 #include "loader/xsk.h"
@@ -382,34 +383,21 @@ static int coal_request_parse(const struct vm_conf *vm, struct json_object *args
 
 struct json_object *coal_set(struct xvd *d, struct json_object *args)
 {
-	char err[XV_ERR_LEN], why[XV_ERR_LEN];
+	char err[XV_ERR_LEN];
 	const struct vm_conf *vm = req_vm(d, args, "name", err, sizeof(err));
 	struct xvd_config next;
-	struct vm_conf nv, old;
+	struct vm_conf nv;
 
 	if (!vm)
 		return xv_reply_err("%s", err);
 	if (coal_request_parse(vm, args, &nv, err, sizeof(err)))
 		return xv_reply_err("%s", err);
-	old = *vm;
 	if (config_copy(&next, &d->cfg))
 		return xv_reply_err("out of memory");
 	*config_find_vm(&next, nv.name) = nv;
-	if (xskp_queue_mask(nv.id) && coal_vm_ensure(d, &nv, err, sizeof(err))) {
-		/* e.g. the NIC refused a NAPI knob: back to what was */
-		if (coal_vm_ensure(d, &old, why, sizeof(why)))
-			log_warn("vm %s: coalescing not restored: %s", old.name, why);
-		config_free(&next);
+	/* e.g. the NIC refuses a NAPI knob: the commit puts back what was */
+	if (xvd_commit(d, &next, NULL, err, sizeof(err)))
 		return xv_reply_err("%s", err);
-	}
-	if (svc_save(d, &next, err, sizeof(err))) {
-		if (xskp_queue_mask(old.id) && coal_vm_ensure(d, &old, why, sizeof(why)))
-			log_warn("vm %s: coalescing not restored: %s", old.name, why);
-		config_free(&next);
-		return xv_reply_err("%s", err);
-	}
-	config_free(&d->cfg);
-	d->cfg = next;
 	vm = config_find_vm(&d->cfg, nv.name);
 	log_info("vm %s: coalesce rx-frames %u rx-usecs %u adaptive %s napi defer %u"
 		 " flush %u us", vm->name, vm->coal.rx_frames, vm->coal.rx_usecs,

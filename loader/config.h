@@ -167,6 +167,11 @@ void vm_conf_format(const struct vm_conf *vm, FILE *f);
 /* Equal vm lines, the id and the owned flag aside. */
 bool vm_conf_same(const struct vm_conf *a, const struct vm_conf *b);
 void flow_conf_format(const struct flow_conf *fc, FILE *f);
+/* Equal flow lines (loader/merge.c). */
+bool flow_conf_same(const struct flow_conf *a, const struct flow_conf *b);
+/* VM vm's rules in order as rule lines, one text ("" none; NULL: no
+ * memory; the caller frees it; loader/merge.c). */
+char *config_rules_text(const struct xvd_config *cfg, const char *vm);
 /*
  * Reload (loader/merge.c): the admin's file changed from old_admin to
  * new_admin while the daemon ran from `running` (the admin file plus what

@@ -17,6 +17,7 @@
 
 #include "lib/proto.h"
 #include "loader/coalesce.h"
+#include "loader/commit.h"
 #include "loader/log.h"
 #include "loader/move.h"
 #include "loader/service.h"
@@ -258,10 +259,8 @@ int main(int argc, char **argv)
 	if (!d.empty) {
 		/* a vm move a previous run left: one side, before the reconcile */
 		move_recover(&d);
-		if (tbl_reconcile(&d, err, sizeof(err)))
-			log_warn("not every VM could be set up: %s", err);
 		/* the state records what runs now (owned ports, ids) */
-		if (svc_save(&d, &d.cfg, err, sizeof(err)) ||
+		if (xvd_commit_start(&d, err, sizeof(err)) ||
 		    svc_save_applied(&d, err, sizeof(err)))
 			log_warn("state not saved: %s", err);
 	}

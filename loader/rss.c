@@ -22,6 +22,7 @@
 
 #include "lib/parse.h"
 #include "lib/proto.h"
+#include "loader/commit.h"
 #include "loader/log.h"
 #include "loader/rss.h"
 #include "loader/service.h"
@@ -449,28 +450,9 @@ struct json_object *rss_set(struct xvd *d, struct json_object *args)
 	if (config_copy(&next, &d->cfg))
 		return xv_reply_err("out of memory");
 	*config_find_vm(&next, nv.name) = nv;
-	if (live) {
-		/* one update: every table entry (a byte) changes atomically */
-		vm_slot_build(&nv, (int)old.ifindex, &old, &new);
-		if (memcmp(&old, &new, sizeof(new)) &&
-		    bpf_map_update_elem(d->m.vms, &id, &new, BPF_ANY)) {
-			config_free(&next);
-			return xv_reply_err("%s[%u]: %s", XVNET_MAP_VMS, id,
-					    strerror(errno));
-		}
-	}
-	if (svc_save(d, &next, err, sizeof(err))) {
-		log_err("config not saved: %s", err);
-		if (live && bpf_map_update_elem(d->m.vms, &id, &old, BPF_ANY))
-			snprintf(why, sizeof(why), " (and the old table could"
-				 " not be restored: %s)", strerror(errno));
-		else
-			why[0] = '\0';
-		config_free(&next);
-		return xv_reply_err("%s%s", err, why);
-	}
-	config_free(&d->cfg);
-	d->cfg = next;
+	/* a live slot: one update, every table entry changes atomically */
+	if (xvd_commit(d, &next, NULL, err, sizeof(err)))
+		return xv_reply_err("%s", err);
 	vm = config_find_vm(&d->cfg, nv.name);
 	log_info("vm %s: rss set (hash fields %s)", vm->name,
 		 rss_fields_name(vm->rss_fields));

@@ -310,7 +310,7 @@ static void refresh_flows(struct xvd *d)
 	char err[XV_ERR_LEN];
 
 	for (size_t i = 0; i < d->cfg.n_flows; i++)
-		if (tbl_flow_ensure(d, &d->cfg.flows[i], err, sizeof(err)))
+		if (tbl_flow_ensure(d, &d->cfg, &d->cfg.flows[i], err, sizeof(err)))
 			log_warn("flow refresh: %s", err);
 }
 

@@ -340,8 +340,8 @@ int tbl_flows_activate(struct xvd *d)
 }
 
 /* A configured flow: into xvnet_flows_cfg, where no traffic evicts it. */
-int tbl_flow_ensure(struct xvd *d, const struct flow_conf *fc, char *err,
-		    size_t errlen)
+int tbl_flow_ensure(struct xvd *d, const struct xvd_config *cfg,
+		    const struct flow_conf *fc, char *err, size_t errlen)
 {
 	struct xvnet_flow old, v = { .verdict = fc->verdict };
 	const struct vm_conf *vm;
@@ -349,7 +349,7 @@ int tbl_flow_ensure(struct xvd *d, const struct flow_conf *fc, char *err,
 	if (flows_activate(d, true))
 		return ERR("%s: %s", XVNET_MAP_CONFIG, strerror(errno));
 	if (fc->verdict == XVNET_FLOW_DELIVER) {
-		vm = config_find_vm(&d->cfg, fc->vm);
+		vm = config_find_vm(cfg, fc->vm);
 		if (!vm)
 			return ERR("vm: '%s' unknown", fc->vm);
 		v.vm_id = (__u32)vm->id;
@@ -389,9 +389,8 @@ int tbl_flow_lookup(struct xvd *d, const struct xvnet_flow_key *key,
 
 /* ---- reconciliation --------------------------------------------------- */
 
-int tbl_reconcile(struct xvd *d, char *err, size_t errlen)
+int tbl_reconcile(struct xvd *d, struct xvd_config *cfg, char *err, size_t errlen)
 {
-	struct xvd_config *cfg = &d->cfg;
 	struct xvnet_vm slot;
 	int rc = 0;
 
@@ -454,7 +453,7 @@ int tbl_reconcile(struct xvd *d, char *err, size_t errlen)
 	for (size_t i = 0; i < cfg->n_flows; i++) {
 		char why[XV_ERR_LEN];
 
-		if (tbl_flow_ensure(d, &cfg->flows[i], why, sizeof(why))) {
+		if (tbl_flow_ensure(d, cfg, &cfg->flows[i], why, sizeof(why))) {
 			log_err("flow (config line %d): %s", cfg->flows[i].line, why);
 			rc = -1;
 		}
