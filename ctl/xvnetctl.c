@@ -17,6 +17,7 @@
 #include <unistd.h>
 #include <json-c/json.h>
 
+#include "lib/knobs.h"
 #include "lib/parse.h"
 #include "lib/proto.h"
 #include "maps/xvnet_maps.h"
@@ -715,11 +716,9 @@ static const char vm_add_help[] =
 "  --keep-vlan   deliver frames tagged instead of popping the tag\n"
 "  --port xsk    AF_XDP sockets on the NIC, one per NIC RX queue, handed to\n"
 "                the VMM by `xsk.get` (docs/xsk.md); knobs:\n"
-"                --xsk-frame-size 2048|4096  --xsk-frames N (per socket)\n"
-"                --xsk-rx-size/--xsk-tx-size/--xsk-fill-size/--xsk-comp-size N\n"
-"                --xsk-need-wakeup on|off  --xsk-busy-poll USEC\n"
-"                --xsk-busy-poll-budget N  --xsk-prefer-busy-poll on|off\n"
-"                --xsk-nic-queues 0,2-3 (default all; one xsk VM per NIC queue)\n"
+#define XV_X_XSK(k, f, kd, mn, mx, d, arg, help) "                --" k " " arg ": " help "\n"
+XV_XSK_KNOBS(XV_X_XSK)
+#undef XV_X_XSK
 "  --ip ADDR     an IPv4 or IPv6 address the VM may send from; repeat for\n"
 "                more (up to 16).  Without any, the VM may only send ARP\n"
 "                probes and IPv6 DAD/RS/MLD from :: (docs/security.md)\n"
@@ -760,19 +759,9 @@ static const char vm_del_help[] =
 "  --force       delete the VM's tap even while a VMM holds it open\n"
 "                (refused otherwise: the VMM would spin on a dead tap)\n";
 
-/* The xsk port knobs, as vm add and vm move take them. */
-#define XSK_KNOB_OPTS                                                          \
-	{ "xsk-frame-size", "xsk-frame-size", O_TEXT },                        \
-	{ "xsk-frames", "xsk-frames", O_TEXT },                                \
-	{ "xsk-rx-size", "xsk-rx-size", O_TEXT },                              \
-	{ "xsk-tx-size", "xsk-tx-size", O_TEXT },                              \
-	{ "xsk-fill-size", "xsk-fill-size", O_TEXT },                          \
-	{ "xsk-comp-size", "xsk-comp-size", O_TEXT },                          \
-	{ "xsk-need-wakeup", "xsk-need-wakeup", O_TEXT },                      \
-	{ "xsk-busy-poll", "xsk-busy-poll", O_TEXT },                          \
-	{ "xsk-busy-poll-budget", "xsk-busy-poll-budget", O_TEXT },            \
-	{ "xsk-prefer-busy-poll", "xsk-prefer-busy-poll", O_TEXT },            \
-	{ "xsk-nic-queues", "xsk-nic-queues", O_TEXT },
+/* The xsk port knobs (lib/knobs.h), as vm add and vm move take them. */
+#define XV_X_XSK_OPT(k, f, kd, mn, mx, d, arg, help) { k, k, O_TEXT },
+#define XSK_KNOB_OPTS XV_XSK_KNOBS(XV_X_XSK_OPT)
 
 static const struct optdef vm_opts[] = {
 	{ "mac", "mac", O_MAC }, { "vlan", "vlan", O_VLAN },
@@ -1206,19 +1195,21 @@ static const char rss_help[] =
 "                [--hash-fields l3|l4|tcp4,tcp6,udp4,udp6]\n"
 "  the VM's virtual RSS, as ethtool -x / -X: Toeplitz key, 128-entry\n"
 "  indirection table, hash fields; saved in xvnetd's state.\n"
-"  --key          40 bytes, 6d:5a:56:... or 80 hex digits\n"
-"  --equal N      spread the table over queues 0..N-1 (N <= the VM's queues)\n"
-"  --weight W,..  table entries in proportion to the weights (one per queue\n"
-"                 from 0, at most the VM's queues, sum 1-128)\n"
-"  --indir Q,..   the whole table: 128 queues, Q*N repeats Q\n"
-"  --hash-fields  l4 (ports of TCP and UDP, default), l3 (addresses only),\n"
-"                 or tcp, udp (tcp4,tcp6 / udp4,udp6: per protocol only)\n";
+#define XV_X_RSS(f, opt, arg, help) "  --" opt " " arg "\n" XV_KNOB_HELP_INDENT help "\n"
+XV_RSS_KNOBS(XV_X_RSS)
+#undef XV_X_RSS
+;
 
 static const struct optdef rss_opts[] = {
-	{ "key", "key", O_TEXT }, { "equal", "equal", O_TEXT },
-	{ "weight", "weight", O_TEXT }, { "indir", "indir", O_TEXT },
-	{ "hash-fields", "hash_fields", O_TEXT },
+#define XV_X_RSS(f, opt, arg, help) { opt, #f, O_TEXT },
+	XV_RSS_KNOBS(XV_X_RSS)
+#undef XV_X_RSS
 };
+
+/* "--key, --equal, ..." for "nothing to set" */
+#define XV_X_RSS(f, opt, arg, help) ", --" opt
+static const char rss_options[] = XV_RSS_KNOBS(XV_X_RSS);
+#undef XV_X_RSS
 
 /* ethtool -x layout: 8 entries per row, the row's first index in front. */
 static void print_rss(struct json_object *d)
@@ -1297,8 +1288,7 @@ static int cmd_show_set(int argc, char **argv, const struct show_set *c)
 static int cmd_rss(int argc, char **argv)
 {
 	static const struct show_set c = {
-		"rss", rss_help, "rss.get", "rss.set",
-		"--key, --equal, --weight, --indir, --hash-fields",
+		"rss", rss_help, "rss.get", "rss.set", rss_options + 2,
 		rss_opts, sizeof(rss_opts) / sizeof(rss_opts[0]), print_rss,
 	};
 
@@ -1313,23 +1303,20 @@ static const char coalesce_help[] =
 "                [--adaptive on|off] [--napi-defer-irqs N] [--napi-flush-usecs U]\n"
 "  the VM's interrupt coalescing, as ethtool -c / -C; saved in xvnetd's state.\n"
 "  xsk VMs only (tap, veth: the guest's kernel or the VMM notifies).\n"
-"  --rx-frames N     notify the guest when N frames of a queue wait (0-4096;\n"
-"                    needs --rx-usecs)\n"
-"  --rx-usecs U      ... or when the oldest has waited U us (0-100000);\n"
-"                    both 0: one notification per batch taken (off)\n"
-"  --adaptive on     the batch follows the packet rate, up to N and U: at a\n"
-"                    low rate every frame is notified at once\n"
-"  --napi-defer-irqs N, --napi-flush-usecs U\n"
-"                    napi_defer_hard_irqs and gro_flush_timeout of the NAPI\n"
-"                    of the VM's NIC queues (both 0: left as found); the\n"
-"                    old values come back when the VM goes or xvnetd stops\n";
+#define XV_X_COAL(f, n, kd, mx, arg, help) "  --" n " " arg "\n" XV_KNOB_HELP_INDENT help "\n"
+XV_COAL_KNOBS(XV_X_COAL)
+#undef XV_X_COAL
+;
 
 static const struct optdef coalesce_opts[] = {
-	{ "rx-frames", "rx_frames", O_TEXT }, { "rx-usecs", "rx_usecs", O_TEXT },
-	{ "adaptive", "adaptive", O_TEXT },
-	{ "napi-defer-irqs", "napi_defer_irqs", O_TEXT },
-	{ "napi-flush-usecs", "napi_flush_usecs", O_TEXT },
+#define XV_X_COAL(f, n, kd, mx, arg, help) { n, #f, O_TEXT },
+	XV_COAL_KNOBS(XV_X_COAL)
+#undef XV_X_COAL
 };
+
+#define XV_X_COAL(f, n, kd, mx, arg, help) ", --" n
+static const char coalesce_options[] = XV_COAL_KNOBS(XV_X_COAL);
+#undef XV_X_COAL
 
 /* ethtool -c layout. */
 static void print_coalesce(struct json_object *d)
@@ -1372,7 +1359,7 @@ static int cmd_coalesce(int argc, char **argv)
 {
 	static const struct show_set c = {
 		"coalesce", coalesce_help, "coalesce.get", "coalesce.set",
-		"--rx-frames, --rx-usecs, --adaptive, --napi-defer-irqs, --napi-flush-usecs",
+		coalesce_options + 2,
 		coalesce_opts, sizeof(coalesce_opts) / sizeof(coalesce_opts[0]),
 		print_coalesce,
 	};

@@ -17,6 +17,7 @@
 #include <json-c/json.h>
 
 #include "lib/coalesce.h"
+#include "lib/knobs.h"
 #include "lib/parse.h"
 #include "lib/proto.h"
 #include "loader/coalesce.h"
@@ -44,59 +45,79 @@ static struct coal_live *lives[XVNET_MAX_VMS];
 
 /* ---- config ------------------------------------------------------------- */
 
-/* The numeric keys: "coalesce-" + name, bounds, field. */
+/* lib/knobs.h names them; the fields they set: */
 static const struct {
-	const char *name;
+	const char *field, *name;       /* request key; config "coalesce-" name */
+	enum xv_knob_kind kind;
 	unsigned long max;
 	size_t off;
 } knobs[] = {
-	{ "rx-frames", XVNET_COAL_FRAMES_MAX, offsetof(struct coal_conf, rx_frames) },
-	{ "rx-usecs", XVNET_COAL_USECS_MAX, offsetof(struct coal_conf, rx_usecs) },
-	{ "napi-defer-irqs", NAPI_DEFER_MAX, offsetof(struct coal_conf, napi_defer_irqs) },
-	{ "napi-flush-usecs", NAPI_FLUSH_MAX, offsetof(struct coal_conf, napi_flush_usecs) },
+#define XV_X_COAL(f, n, kd, mx, arg, help) \
+	{ #f, n, kd, mx, offsetof(struct coal_conf, f) },
+	XV_COAL_KNOBS(XV_X_COAL)
+#undef XV_X_COAL
 };
 #define N_KNOBS (sizeof(knobs) / sizeof(knobs[0]))
+
+static uint32_t *knob_u32(struct coal_conf *c, size_t i)
+{
+	return (uint32_t *)((char *)c + knobs[i].off);
+}
+
+static uint8_t *knob_u8(struct coal_conf *c, size_t i)
+{
+	return (uint8_t *)((char *)c + knobs[i].off);
+}
+
+static int knob_set(struct coal_conf *c, size_t i, const char *val, char *err,
+		    size_t errlen)
+{
+	const char *name = knobs[i].name;
+	unsigned long v;
+
+	if (knobs[i].kind == XV_KNOB_ONOFF) {
+		if (val && (!strcmp(val, "on") || !strcmp(val, "1")))
+			*knob_u8(c, i) = 1;
+		else if (val && (!strcmp(val, "off") || !strcmp(val, "0")))
+			*knob_u8(c, i) = 0;
+		else
+			return ERR("%s: '%.64s' is not on or off", name, val ? val : "");
+		return 0;
+	}
+	if (!val)
+		return ERR("%s: needs a value", name);
+	if (xv_parse_uint(name, val, 0, knobs[i].max, &v, err, errlen))
+		return -1;
+	*knob_u32(c, i) = (uint32_t)v;
+	return 0;
+}
 
 int coal_conf_set(struct coal_conf *c, const char *key, const char *val,
 		  char *err, size_t errlen)
 {
+	static const char known[] =
+#define XV_X_COAL(f, n, kd, mx, arg, help) ", coalesce-" n
+		XV_COAL_KNOBS(XV_X_COAL);
+#undef XV_X_COAL
 	const char *name = key + strlen("coalesce-");
-	unsigned long v;
 
-	if (!strcmp(name, "adaptive")) {
-		if (val && (!strcmp(val, "on") || !strcmp(val, "1")))
-			c->adaptive = 1;
-		else if (val && (!strcmp(val, "off") || !strcmp(val, "0")))
-			c->adaptive = 0;
-		else
-			return ERR("adaptive: '%.64s' is not on or off", val ? val : "");
-		return 0;
-	}
-	for (size_t i = 0; i < N_KNOBS; i++) {
-		if (strcmp(name, knobs[i].name))
-			continue;
-		if (!val)
-			return ERR("%s: needs a value", name);
-		if (xv_parse_uint(name, val, 0, knobs[i].max, &v, err, errlen))
-			return -1;
-		*(uint32_t *)((char *)c + knobs[i].off) = (uint32_t)v;
-		return 0;
-	}
-	return ERR("%s: unknown key (coalesce-rx-frames, coalesce-rx-usecs,"
-		   " coalesce-adaptive, coalesce-napi-defer-irqs,"
-		   " coalesce-napi-flush-usecs)", key);
+	for (size_t i = 0; i < N_KNOBS; i++)
+		if (!strcmp(name, knobs[i].name))
+			return knob_set(c, i, val, err, errlen);
+	return ERR("%s: unknown key (%s)", key, known + 2);
 }
 
-void coal_conf_format(const struct coal_conf *c, FILE *f)
+/* The numbers, then the switch (the file's order). */
+void coal_conf_format(const struct coal_conf *conf, FILE *f)
 {
-	for (size_t i = 0; i < N_KNOBS; i++) {
-		uint32_t v = *(const uint32_t *)((const char *)c + knobs[i].off);
+	struct coal_conf c = *conf;
 
-		if (v)
-			fprintf(f, " coalesce-%s %u", knobs[i].name, v);
-	}
-	if (c->adaptive)
-		fprintf(f, " coalesce-adaptive on");
+	for (size_t i = 0; i < N_KNOBS; i++)
+		if (knobs[i].kind != XV_KNOB_ONOFF && *knob_u32(&c, i))
+			fprintf(f, " coalesce-%s %u", knobs[i].name, *knob_u32(&c, i));
+	for (size_t i = 0; i < N_KNOBS; i++)
+		if (knobs[i].kind == XV_KNOB_ONOFF && *knob_u8(&c, i))
+			fprintf(f, " coalesce-%s on", knobs[i].name);
 }
 
 static bool coal_is_set(const struct coal_conf *c)
@@ -346,13 +367,14 @@ struct json_object *coal_get(struct xvd *d, struct json_object *args)
 static int coal_request_parse(const struct vm_conf *vm, struct json_object *args,
 			      struct vm_conf *out, char *err, size_t errlen)
 {
-	static const char *const keys[][2] = {
-		{ "rx_frames", "coalesce-rx-frames" },
-		{ "rx_usecs", "coalesce-rx-usecs" },
-		{ "adaptive", "coalesce-adaptive" },
-		{ "napi_defer_irqs", "coalesce-napi-defer-irqs" },
-		{ "napi_flush_usecs", "coalesce-napi-flush-usecs" },
-	};
+	static const char fields[] =
+#define XV_X_COAL(f, n, kd, mx, arg, help) ", " #f
+		XV_COAL_KNOBS(XV_X_COAL);
+#undef XV_X_COAL
+	static const char options[] =
+#define XV_X_COAL(f, n, kd, mx, arg, help) ", --" n
+		XV_COAL_KNOBS(XV_X_COAL);
+#undef XV_X_COAL
 	int given = 0;
 
 	*out = *vm;
@@ -361,20 +383,16 @@ static int coal_request_parse(const struct vm_conf *vm, struct json_object *args
 
 		if (!strcmp(k, "name"))
 			continue;
-		for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
-			if (!strcmp(k, keys[i][0]))
-				break;
-		if (i == sizeof(keys) / sizeof(keys[0]))
-			return ERR("%s: unknown (rx_frames, rx_usecs, adaptive,"
-				   " napi_defer_irqs, napi_flush_usecs)", k);
-		if (coal_conf_set(&out->coal, keys[i][1], json_object_get_string(v),
-				  err, errlen))
+		for (i = 0; i < N_KNOBS && strcmp(k, knobs[i].field); i++)
+			;
+		if (i == N_KNOBS)
+			return ERR("%s: unknown (%s)", k, fields + 2);
+		if (knob_set(&out->coal, i, json_object_get_string(v), err, errlen))
 			return -1;
 		given++;
 	}
 	if (!given)
-		return ERR("coalesce: nothing to set (--rx-frames, --rx-usecs,"
-			   " --adaptive, --napi-defer-irqs, --napi-flush-usecs)");
+		return ERR("coalesce: nothing to set (%s)", options + 2);
 	if (!coal_is_set(&out->coal) && not_applicable(vm))
 		return ERR("coalesce: does not apply to %s ports: %s",
 			   port_kind_name(vm->port_kind), not_applicable(vm));

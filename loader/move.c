@@ -36,6 +36,7 @@
 #include <bpf/bpf.h>
 #include <json-c/json.h>
 
+#include "lib/knobs.h"
 #include "lib/proto.h"
 #include "loader/coalesce.h"
 #include "loader/log.h"
@@ -73,9 +74,9 @@ struct move_rec {
 /* The request options that describe the new port (xvnetctl vm move). */
 static const char *const port_keys[] = {
 	"ifname", "netns", "peer-ifname", "owner", "group",
-	"xsk-frame-size", "xsk-frames", "xsk-rx-size", "xsk-tx-size",
-	"xsk-fill-size", "xsk-comp-size", "xsk-need-wakeup", "xsk-busy-poll",
-	"xsk-busy-poll-budget", "xsk-prefer-busy-poll", "xsk-nic-queues",
+#define XV_X_XSK(k, f, kd, mn, mx, d, arg, help) k,
+	XV_XSK_KNOBS(XV_X_XSK)
+#undef XV_X_XSK
 };
 
 static void rec_path(const struct xvd *d, char *buf, size_t len)

@@ -22,6 +22,7 @@
 
 #include "lib/parse.h"
 #include "lib/proto.h"
+#include "lib/knobs.h"
 #include "loader/commit.h"
 #include "loader/log.h"
 #include "loader/rss.h"
@@ -283,8 +284,16 @@ int rss_request_parse(const struct xvd_config *cfg, struct json_object *args,
 		      const struct xvnet_vm *live, struct vm_conf *out,
 		      char *err, size_t errlen)
 {
-	static const char *const known[] = { "name", "key", "equal", "weight",
-					     "indir", "hash_fields" };
+	static const char *const known[] = {
+		"name",
+#define XV_X_RSS(f, opt, arg, help) #f,
+		XV_RSS_KNOBS(XV_X_RSS)
+#undef XV_X_RSS
+	};
+	static const char fields[] =
+#define XV_X_RSS(f, opt, arg, help) ", " #f
+		XV_RSS_KNOBS(XV_X_RSS);
+#undef XV_X_RSS
 	struct json_object *jn;
 	const struct vm_conf *vm;
 	char val[1024];
@@ -306,8 +315,7 @@ int rss_request_parse(const struct xvd_config *cfg, struct json_object *args,
 			if (strcmp(k, known[i]) == 0)
 				break;
 		if (i == sizeof(known) / sizeof(known[0]))
-			return ERR("%.64s: unknown argument (key, equal, weight,"
-				   " indir, hash_fields)", k);
+			return ERR("%.64s: unknown argument (%s)", k, fields + 2);
 		if (strcmp(k, "equal") == 0 || strcmp(k, "weight") == 0 ||
 		    strcmp(k, "indir") == 0)
 			tables++;

@@ -31,6 +31,7 @@
 #include <xdp/xsk.h>
 #include <json-c/json.h>
 
+#include "lib/knobs.h"
 #include "lib/proto.h"
 #include "loader/coalesce.h"
 #include "loader/log.h"
@@ -50,24 +51,36 @@
 
 /* ---- config knobs ------------------------------------------------------ */
 
+/* lib/knobs.h names them; the fields they set: */
 static const struct {
 	const char *key;
+	enum xv_knob_kind kind;
 	size_t off;
 	unsigned long min, max, def;
-	bool pow2;
 } knobs[] = {
-#define K(k, f, mn, mx, d, p) { k, offsetof(struct xsk_conf, f), mn, mx, d, p }
-	K("xsk-frame-size", frame_size, 2048, 4096, XSKP_FRAME_SIZE_DEFAULT, true),
-	K("xsk-frames", frames, 64, XSKP_FRAMES_MAX, XSKP_FRAMES_DEFAULT, false),
-	K("xsk-rx-size", rx_size, XSKP_RING_MIN, XSKP_RING_MAX, XSKP_RING_DEFAULT, true),
-	K("xsk-tx-size", tx_size, XSKP_RING_MIN, XSKP_RING_MAX, XSKP_RING_DEFAULT, true),
-	K("xsk-fill-size", fill_size, XSKP_RING_MIN, XSKP_RING_MAX, XSKP_RING_DEFAULT, true),
-	K("xsk-comp-size", comp_size, XSKP_RING_MIN, XSKP_RING_MAX, XSKP_RING_DEFAULT, true),
-	K("xsk-busy-poll", busy_poll_us, 0, 1000000, 0, false),
-	K("xsk-busy-poll-budget", busy_poll_budget, 0, 65535, 0, false),
-#undef K
+#define XV_X_XSK(k, f, kd, mn, mx, d, arg, help) \
+	{ k, kd, offsetof(struct xsk_conf, f), mn, mx, d },
+	XV_XSK_KNOBS(XV_X_XSK)
+#undef XV_X_XSK
 };
+#define N_KNOBS (sizeof(knobs) / sizeof(knobs[0]))
 
+static bool numeric(enum xv_knob_kind kind)
+{
+	return kind == XV_KNOB_UINT || kind == XV_KNOB_POW2;
+}
+
+static uint32_t *knob_u32(struct xsk_conf *c, size_t i)
+{
+	return (uint32_t *)((char *)c + knobs[i].off);
+}
+
+static uint8_t *knob_u8(struct xsk_conf *c, size_t i)
+{
+	return (uint8_t *)((char *)c + knobs[i].off);
+}
+
+/* on = 1, off = 2 (0: not given, the default) */
 static int onoff(const char *key, const char *val, uint8_t *out, char *err,
 		 size_t errlen)
 {
@@ -102,32 +115,29 @@ static int parse_queues(const char *key, const char *val, uint32_t *out,
 int xsk_conf_set(struct xsk_conf *c, const char *key, const char *val,
 		 char *err, size_t errlen)
 {
+	static const char known[] =
+#define XV_X_XSK(k, f, kd, mn, mx, d, arg, help) ", " k
+		XV_XSK_KNOBS(XV_X_XSK);
+#undef XV_X_XSK
 	unsigned long v;
+	size_t i;
 
-	if (!strcmp(key, "xsk-need-wakeup"))
-		return onoff(key, val, &c->need_wakeup, err, errlen);
-	if (!strcmp(key, "xsk-prefer-busy-poll"))
-		return onoff(key, val, &c->prefer_busy_poll, err, errlen);
-	if (!strcmp(key, "xsk-nic-queues"))
-		return parse_queues(key, val, &c->nic_queues, err, errlen);
-	for (size_t i = 0; i < sizeof(knobs) / sizeof(knobs[0]); i++) {
-		if (strcmp(key, knobs[i].key))
-			continue;
-		if (!val)
-			return ERR("%s: needs a value", key);
-		if (xv_parse_uint(key, val, knobs[i].min, knobs[i].max, &v, err,
-				  errlen))
-			return -1;
-		if (knobs[i].pow2 && (v & (v - 1)))
-			return ERR("%s: '%lu' is not a power of two", key, v);
-		*(uint32_t *)((char *)c + knobs[i].off) = (uint32_t)v;
-		return 0;
-	}
-	return ERR("%s: unknown key (xsk-frame-size, xsk-frames, xsk-rx-size,"
-		   " xsk-tx-size, xsk-fill-size, xsk-comp-size, xsk-need-wakeup,"
-		   " xsk-busy-poll, xsk-busy-poll-budget, xsk-prefer-busy-poll,"
-		   " xsk-nic-queues)",
-		   key);
+	for (i = 0; i < N_KNOBS && strcmp(key, knobs[i].key); i++)
+		;
+	if (i == N_KNOBS)
+		return ERR("%s: unknown key (%s)", key, known + 2);
+	if (knobs[i].kind == XV_KNOB_ONOFF)
+		return onoff(key, val, knob_u8(c, i), err, errlen);
+	if (knobs[i].kind == XV_KNOB_QUEUES)
+		return parse_queues(key, val, knob_u32(c, i), err, errlen);
+	if (!val)
+		return ERR("%s: needs a value", key);
+	if (xv_parse_uint(key, val, knobs[i].min, knobs[i].max, &v, err, errlen))
+		return -1;
+	if (knobs[i].kind == XV_KNOB_POW2 && (v & (v - 1)))
+		return ERR("%s: '%lu' is not a power of two", key, v);
+	*knob_u32(c, i) = (uint32_t)v;
+	return 0;
 }
 
 bool xsk_conf_is_set(const struct xsk_conf *c)
@@ -137,40 +147,38 @@ bool xsk_conf_is_set(const struct xsk_conf *c)
 	return memcmp(c, &zero, sizeof(zero)) != 0;
 }
 
-void xsk_conf_format(const struct xsk_conf *c, FILE *f)
+/* Numbers, then the queue list, then the switches (the file's order). */
+void xsk_conf_format(const struct xsk_conf *conf, FILE *f)
 {
-	for (size_t i = 0; i < sizeof(knobs) / sizeof(knobs[0]); i++) {
-		uint32_t v = *(const uint32_t *)((const char *)c + knobs[i].off);
+	struct xsk_conf c = *conf;
 
-		if (v)
-			fprintf(f, " %s %u", knobs[i].key, v);
-	}
-	if (c->nic_queues) {
+	for (size_t i = 0; i < N_KNOBS; i++)
+		if (numeric(knobs[i].kind) && *knob_u32(&c, i))
+			fprintf(f, " %s %u", knobs[i].key, *knob_u32(&c, i));
+	for (size_t i = 0; i < N_KNOBS; i++) {
 		const char *sep = "";
 
-		fprintf(f, " xsk-nic-queues ");
+		if (knobs[i].kind != XV_KNOB_QUEUES || !*knob_u32(&c, i))
+			continue;
+		fprintf(f, " %s ", knobs[i].key);
 		for (int q = 0; q < XVNET_MAX_NIC_QUEUES; q++)
-			if (c->nic_queues & (1u << q)) {
+			if (*knob_u32(&c, i) & (1u << q)) {
 				fprintf(f, "%s%d", sep, q);
 				sep = ",";
 			}
 	}
-	if (c->need_wakeup)
-		fprintf(f, " xsk-need-wakeup %s", c->need_wakeup == 2 ? "off" : "on");
-	if (c->prefer_busy_poll)
-		fprintf(f, " xsk-prefer-busy-poll %s",
-			c->prefer_busy_poll == 1 ? "on" : "off");
+	for (size_t i = 0; i < N_KNOBS; i++)
+		if (knobs[i].kind == XV_KNOB_ONOFF && *knob_u8(&c, i))
+			fprintf(f, " %s %s", knobs[i].key,
+				*knob_u8(&c, i) == 1 ? "on" : "off");
 }
 
 void xsk_conf_resolve(const struct xsk_conf *c, struct xsk_conf *out)
 {
 	*out = *c;
-	for (size_t i = 0; i < sizeof(knobs) / sizeof(knobs[0]); i++) {
-		uint32_t *v = (uint32_t *)((char *)out + knobs[i].off);
-
-		if (!*v)
-			*v = (uint32_t)knobs[i].def;
-	}
+	for (size_t i = 0; i < N_KNOBS; i++)
+		if (numeric(knobs[i].kind) && !*knob_u32(out, i))
+			*knob_u32(out, i) = (uint32_t)knobs[i].def;
 	if (!out->need_wakeup)
 		out->need_wakeup = 1;
 	if (!out->prefer_busy_poll)
