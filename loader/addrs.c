@@ -17,10 +17,10 @@
 #include <bpf/bpf.h>
 #include <json-c/json.h>
 
+#include "lib/err.h"
 #include "loader/log.h"
 #include "loader/xvnetd.h"
 
-#define ERR(...) (snprintf(err, errlen, __VA_ARGS__), -1)
 
 static bool addr_usable(const uint8_t a[16], const char **why)
 {

@@ -17,6 +17,7 @@
 #include <json-c/json.h>
 
 #include "lib/coalesce.h"
+#include "lib/err.h"
 #include "lib/knobs.h"
 #include "lib/parse.h"
 #include "lib/proto.h"
@@ -28,7 +29,6 @@
 #include "loader/service.h"
 #include "loader/xvnetd.h"
 
-#define ERR(...) (snprintf(err, errlen, __VA_ARGS__), -1)
 
 #define NAPI_DEFER_MAX   10000          /* consecutive empty polls */
 #define NAPI_FLUSH_MAX   100000         /* us; the kernel takes ns */

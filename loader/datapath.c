@@ -24,12 +24,12 @@
 #include <linux/if_link.h>
 #include <linux/magic.h>
 
+#include "lib/err.h"
 #include "loader/log.h"
 #include "loader/netdev.h"
 #include "loader/xvnetd.h"
 #include "nic_rx.skel.h"
 
-#define ERR(...) (snprintf(err, errlen, __VA_ARGS__), -1)
 
 /* linux/bpf.h of 6.3+; Debian's uapi headers here are 6.1 */
 #define XV_BPF_F_XDP_DEV_BOUND_ONLY (1U << 6)

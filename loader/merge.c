@@ -15,10 +15,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/err.h"
 #include "loader/config.h"
 #include "loader/rules.h"
 
-#define ERR(...) (snprintf(err, errlen, __VA_ARGS__), -1)
 
 /* A VM's definition as text, without what the daemon decides itself (id,
  * owned) and without where it was written (line). */

@@ -36,6 +36,7 @@
 #include <bpf/bpf.h>
 #include <json-c/json.h>
 
+#include "lib/err.h"
 #include "lib/knobs.h"
 #include "lib/proto.h"
 #include "loader/coalesce.h"
@@ -46,7 +47,6 @@
 #include "loader/xsk.h"
 #include "loader/xvnetd.h"
 
-#define ERR(...) (snprintf(err, errlen, __VA_ARGS__), -1)
 
 #define MOVE_FILE           "move.state"
 #define DRAIN_STEP_US       2000    /* old port's counter sampled this often */

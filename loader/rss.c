@@ -20,6 +20,7 @@
 #include <bpf/bpf.h>
 #include <json-c/json.h>
 
+#include "lib/err.h"
 #include "lib/parse.h"
 #include "lib/proto.h"
 #include "lib/knobs.h"
@@ -29,7 +30,6 @@
 #include "loader/service.h"
 #include "loader/xvnetd.h"
 
-#define ERR(...) (snprintf(err, errlen, __VA_ARGS__), -1)
 
 /* "6d:5a:..." (40 colon-separated bytes, as ethtool) or 80 hex digits. */
 int rss_parse_key(const char *field, const char *s, uint8_t key[XVNET_RSS_KEY_SIZE],

@@ -5,10 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/err.h"
 #include "lib/parse.h"
 #include "loader/rules.h"
 
-#define ERR(...) (snprintf(err, errlen, __VA_ARGS__), -1)
 
 int grow(void **arr, size_t *cap, size_t n, size_t elem);
 

@@ -15,6 +15,7 @@
 #include <bpf/libbpf.h>
 #include <json-c/json.h>
 
+#include "lib/err.h"
 #include "lib/proto.h"
 #include "loader/commit.h"
 #include "loader/log.h"
@@ -22,7 +23,6 @@
 #include "loader/service.h"
 #include "loader/xvnetd.h"
 
-#define ERR(...) (snprintf(err, errlen, __VA_ARGS__), -1)
 
 static uint64_t now_ns(void)
 {

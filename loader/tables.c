@@ -16,6 +16,7 @@
 #include <bpf/bpf.h>
 #include <json-c/json.h>
 
+#include "lib/err.h"
 #include "loader/log.h"
 #include "loader/netdev.h"
 #include "loader/xsk.h"
@@ -23,7 +24,6 @@
 #include "loader/move.h"
 #include "loader/xvnetd.h"
 
-#define ERR(...) (snprintf(err, errlen, __VA_ARGS__), -1)
 
 /*
  * RSS settings: the configured ones (rss-key, rss-indir, rss-fields; config

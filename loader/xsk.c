@@ -31,6 +31,7 @@
 #include <xdp/xsk.h>
 #include <json-c/json.h>
 
+#include "lib/err.h"
 #include "lib/knobs.h"
 #include "lib/proto.h"
 #include "loader/coalesce.h"
@@ -47,7 +48,6 @@
 #define SO_BUSY_POLL_BUDGET 70
 #endif
 
-#define ERR(...) (snprintf(err, errlen, __VA_ARGS__), -1)
 
 /* ---- config knobs ------------------------------------------------------ */
 
