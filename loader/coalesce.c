@@ -41,7 +41,6 @@ struct coal_live {
 	uint32_t napi_mask;             /* ... on these NIC queues */
 };
 
-static struct coal_live *lives[XVNET_MAX_VMS];
 
 /* ---- config ------------------------------------------------------------- */
 
@@ -215,14 +214,14 @@ int coal_vm_ensure(struct xvd *d, const struct vm_conf *vm, char *err,
 	uint32_t mask;
 
 	if (vm->port_kind != XVNET_PORT_XSK) {
-		coal_vm_stop(vm->id);
+		coal_vm_stop(d, vm->id);
 		return 0;
 	}
-	l = lives[vm->id];
-	if (!l && !(l = lives[vm->id] = live_create(vm->name, err, errlen)))
+	l = d->coal[vm->id];
+	if (!l && !(l = d->coal[vm->id] = live_create(vm->name, err, errlen)))
 		return -1;
 	page_write(l->page, c);
-	mask = xskp_queue_mask(vm->id);
+	mask = xskp_queue_mask(d, vm->id);
 	if (l->napi_mask == mask && l->napi_conf.napi_defer_irqs == c->napi_defer_irqs &&
 	    l->napi_conf.napi_flush_usecs == c->napi_flush_usecs)
 		return 0;
@@ -248,43 +247,43 @@ int coal_vm_ensure(struct xvd *d, const struct vm_conf *vm, char *err,
 	return 0;
 }
 
-void coal_vm_stop(int vm_id)
+void coal_vm_stop(struct xvd *d, int vm_id)
 {
 	struct coal_live *l;
 
-	if (vm_id < 0 || vm_id >= XVNET_MAX_VMS || !(l = lives[vm_id]))
+	if (vm_id < 0 || vm_id >= XVNET_MAX_VMS || !(l = d->coal[vm_id]))
 		return;
-	lives[vm_id] = NULL;
+	d->coal[vm_id] = NULL;
 	napi_put_back(l);
 	munmap(l->page, sizeof(*l->page));
 	close(l->memfd);
 	free(l);
 }
 
-void coal_stop_all(void)
+void coal_stop_all(struct xvd *d)
 {
 	for (int i = 0; i < XVNET_MAX_VMS; i++)
-		coal_vm_stop(i);
+		coal_vm_stop(d, i);
 }
 
-int coal_page_fd(int vm_id)
+int coal_page_fd(const struct xvd *d, int vm_id)
 {
-	if (vm_id < 0 || vm_id >= XVNET_MAX_VMS || !lives[vm_id])
+	if (vm_id < 0 || vm_id >= XVNET_MAX_VMS || !d->coal[vm_id])
 		return -1;
-	return lives[vm_id]->memfd;
+	return d->coal[vm_id]->memfd;
 }
 
 /* ---- reading ------------------------------------------------------------ */
 
-struct json_object *coal_counters_json(int vm_id)
+struct json_object *coal_counters_json(const struct xvd *d, int vm_id)
 {
 	struct json_object *o, *arr;
 	const struct xvnet_coal_page *pg;
 	uint64_t pk = 0, nt = 0;
 
-	if (vm_id < 0 || vm_id >= XVNET_MAX_VMS || !lives[vm_id])
+	if (vm_id < 0 || vm_id >= XVNET_MAX_VMS || !d->coal[vm_id])
 		return NULL;
-	pg = lives[vm_id]->page;
+	pg = d->coal[vm_id]->page;
 	o = json_object_new_object();
 	arr = json_object_new_array();
 	for (int q = 0; q < XVNET_MAX_QUEUES; q++) {
@@ -320,9 +319,9 @@ static struct json_object *coal_json(const struct xvd *d, const struct vm_conf *
 {
 	struct json_object *o = json_object_new_object(), *n, *ap;
 	const struct coal_live *l = vm->id >= 0 && vm->id < XVNET_MAX_VMS ?
-				    lives[vm->id] : NULL;
+				    d->coal[vm->id] : NULL;
 	const char *why = not_applicable(vm);
-	struct json_object *cnt = coal_counters_json(vm->id);
+	struct json_object *cnt = coal_counters_json(d, vm->id);
 
 	json_object_object_add(o, "vm", json_object_new_string(vm->name));
 	json_object_object_add(o, "port", json_object_new_string(

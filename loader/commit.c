@@ -97,7 +97,7 @@ static int vm_change(struct xvd *d, const struct vm_conf *from,
 	if (vm_differs_in_rss_only(from, to))
 		return slot_rewrite(d, to, err, errlen);
 	if (vm_differs_in_coal_only(from, to))
-		return xskp_queue_mask(to->id) ? coal_vm_ensure(d, to, err, errlen) : 0;
+		return xskp_queue_mask(d, to->id) ? coal_vm_ensure(d, to, err, errlen) : 0;
 	ifindex = (int)if_nametoindex(to->ifname);
 	if (!ifindex)   /* no port now: the link watcher sets it up when it comes */
 		return 0;

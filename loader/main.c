@@ -273,7 +273,7 @@ int main(int argc, char **argv)
 	}
 	if (server_run(&d))
 		rc = 1;
-	coal_stop_all();        /* the NIC's NAPI knobs as they were */
+	coal_stop_all(&d);        /* the NIC's NAPI knobs as they were */
 	dp_close(&d);
 	if (d.teardown && teardown(&d))
 		rc = 1;

@@ -284,7 +284,7 @@ static void port_release(struct xvd *d, const struct vm_conf *pc, int ifindex,
 	if (ifindex > 0) {
 		bpf_map_delete_elem(d->m.port_vm, &key);
 		dp_port_detach(ifindex);
-		dp_tap_unsteer(pc->id, ifindex);
+		dp_tap_unsteer(d, pc->id, ifindex);
 	}
 	if (!may_delete || !pc->owned)
 		return;
@@ -305,7 +305,7 @@ static void abort_prepare(struct xvd *d, const struct move_rec *r, bool may_dele
 	bpf_map_delete_elem(dev_bank(d, r->bank_b), &id);
 	if (r->new.port_kind == XVNET_PORT_XSK) {
 		xskp_destroy(d, r->new.id);
-		coal_vm_stop(r->new.id);
+		coal_vm_stop(d, r->new.id);
 	}
 	if (r->new_ifindex > 0 && r->new_ifindex != r->old_ifindex)
 		port_release(d, &r->new, r->new_ifindex, may_delete);
@@ -466,7 +466,7 @@ static struct json_object *switch_commit(struct xvd *d, struct move_rec *r,
 	if (normalize(d, &r->new, r->new_ifindex, why, sizeof(why)))
 		log_err("vm %s: %s (the slot still names the new port)", r->old.name, why);
 	if (r->old.port_kind == XVNET_PORT_XSK)
-		coal_vm_stop(r->old.id);
+		coal_vm_stop(d, r->old.id);
 	port_release(d, &r->old, r->old_ifindex, true);
 	rec_remove(d);
 	log_info("vm %s: moved to %s %s (prepare %llu us, switch %llu us, drain"

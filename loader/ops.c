@@ -96,7 +96,7 @@ static struct json_object *vm_json(struct xvd *d, const struct vm_conf *vm)
 		json_object_object_add(o, "port_map_ifindex",
 				       json_object_new_int((int)port_if));
 	if (vm->port_kind == XVNET_PORT_XSK)
-		json_object_object_add(o, "xsk", xskp_json(vm->id));
+		json_object_object_add(o, "xsk", xskp_json(d, vm->id));
 	return o;
 }
 
@@ -746,7 +746,7 @@ static struct json_object *status(struct xvd *d)
 	json_object_object_add(o, "pid", json_object_new_int((int)getpid()));
 	json_object_object_add(o, "version", json_object_new_string(XV_VERSION));
 	if (!d->empty)
-		json_object_object_add(o, "xsk", xskp_status());
+		json_object_object_add(o, "xsk", xskp_status(d));
 	health(d, o, probs);
 	return xv_reply_ok(o);
 }
@@ -794,7 +794,8 @@ static struct json_object *reload_req(struct xvd *d)
 	return xv_reply_ok(NULL);
 }
 
-struct json_object *xvd_handle(struct xvd *d, struct json_object *req)
+struct json_object *xvd_handle(struct xvd *d, struct json_object *req,
+			       struct xvd_fds *fds)
 {
 	struct json_object *jc, *args = NULL;
 	const char *cmd;
@@ -842,7 +843,7 @@ struct json_object *xvd_handle(struct xvd *d, struct json_object *req)
 	if (strcmp(cmd, "stats") == 0)
 		return stats(d, args);
 	if (strcmp(cmd, "xsk.get") == 0)
-		return xskp_get(d, args);
+		return xskp_get(d, args, fds);
 	if (strcmp(cmd, "rss.get") == 0)
 		return rss_get(d, args);
 	if (strcmp(cmd, "rss.set") == 0)

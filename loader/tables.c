@@ -301,11 +301,11 @@ int tbl_vm_remove(struct xvd *d, int vm_id)
 	by_mac_remove_vm(d, id, NULL);
 	flood_remove_vm(d, id, -1, 0);
 	xskp_destroy(d, vm_id);         /* unreachable now: sockets, UMEM go */
-	coal_vm_stop(vm_id);            /* the NIC's NAPI knobs put back */
+	coal_vm_stop(d, vm_id);            /* the NIC's NAPI knobs put back */
 	if (!bpf_map_lookup_elem(d->m.ports, &id, &port) && port) {
 		/* an adopted tap outlives the VM: leave it clean */
 		dp_port_detach((int)port);
-		dp_tap_unsteer(vm_id, (int)port);
+		dp_tap_unsteer(d, vm_id, (int)port);
 		bpf_map_delete_elem(d->m.port_vm, &port);
 	}
 	bpf_map_delete_elem(d->m.ports, &id);
@@ -575,7 +575,7 @@ static struct json_object *vm_stats(struct xvd *d, const struct vm_conf *vm,
 	json_object_object_add(o, "bytes", json_object_new_uint64(tb));
 	json_object_object_add(o, "queues", qs);
 	if (vm->port_kind == XVNET_PORT_XSK)
-		json_object_object_add(o, "xsk", xskp_json(vm->id));
+		json_object_object_add(o, "xsk", xskp_json(d, vm->id));
 	json_object_object_add(o, "egress", addrs_tx_stats(d, vm->id));
 	json_object_object_add(o, "redirect_errors", dp_redirect_errors(d, vm->id));
 	json_object_object_add(o, "ports", move_port_stats(d, vm->id));

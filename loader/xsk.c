@@ -213,9 +213,6 @@ struct xvm {
 	struct xsock side;              /* TX, and RX of what is not from the NIC */
 };
 
-static struct xvm *xvms[XVNET_MAX_VMS];
-static int pending_fds[XSKP_MAX_FDS];
-static int n_pending;
 
 static int xsks_map_fd(struct xvd *d)
 {
@@ -374,10 +371,10 @@ static int xvm_create(struct xvd *d, const struct vm_conf *vm, struct xvm **out,
 		for (int id = 0; id < XVNET_MAX_VMS; id++) {
 			const struct vm_conf *o;
 
-			if (id == vm->id || !xvms[id] || strcmp(xvms[id]->nic, d->cfg.nic))
+			if (id == vm->id || !d->xsk[id] || strcmp(d->xsk[id]->nic, d->cfg.nic))
 				continue;
-			for (int i = 0; i < xvms[id]->n; i++) {
-				if (xvms[id]->s[i].rxq != (__u32)q)
+			for (int i = 0; i < d->xsk[id]->n; i++) {
+				if (d->xsk[id]->s[i].rxq != (__u32)q)
 					continue;
 				o = config_find_vm_id(&d->cfg, id);
 				return ERR("xsk-nic-queues: queue %d of %s is taken by vm"
@@ -485,7 +482,7 @@ int xskp_ensure(struct xvd *d, const struct vm_conf *vm, char *err,
 
 	if (vm->id < 0 || vm->id >= XVNET_MAX_VMS)
 		return ERR("id: out of range");
-	x = xvms[vm->id];
+	x = d->xsk[vm->id];
 	if (x && !strcmp(x->nic, d->cfg.nic) &&
 	    x->ifindex == (int)if_nametoindex(d->cfg.nic) &&
 	    x->side_ifindex == (int)if_nametoindex(vm->peer_ifname) &&
@@ -503,12 +500,12 @@ int xskp_ensure(struct xvd *d, const struct vm_conf *vm, char *err,
 		return 0;
 	}
 	if (x) {
-		xvms[vm->id] = NULL;
+		d->xsk[vm->id] = NULL;
 		xvm_free(d, x);
 	}
 	if (xvm_create(d, vm, &x, err, errlen))
 		return -1;
-	xvms[vm->id] = x;
+	d->xsk[vm->id] = x;
 	return 0;
 }
 
@@ -516,9 +513,9 @@ void xskp_destroy(struct xvd *d, int vm_id)
 {
 	struct xvm *x;
 
-	if (vm_id < 0 || vm_id >= XVNET_MAX_VMS || !(x = xvms[vm_id]))
+	if (vm_id < 0 || vm_id >= XVNET_MAX_VMS || !(x = d->xsk[vm_id]))
 		return;
-	xvms[vm_id] = NULL;
+	d->xsk[vm_id] = NULL;
 	log_info("vm id %d: %d AF_XDP sockets closed, UMEM freed", vm_id, x->n);
 	xvm_free(d, x);
 }
@@ -531,12 +528,12 @@ void xskp_destroy_all(struct xvd *d)
 
 /* ---- reading ------------------------------------------------------------ */
 
-uint32_t xskp_queue_mask(int vm_id)
+uint32_t xskp_queue_mask(const struct xvd *d, int vm_id)
 {
 	uint32_t mask = 0;
 	struct xvm *x;
 
-	if (vm_id < 0 || vm_id >= XVNET_MAX_VMS || !(x = xvms[vm_id]))
+	if (vm_id < 0 || vm_id >= XVNET_MAX_VMS || !(x = d->xsk[vm_id]))
 		return 0;
 	for (int i = 0; i < x->n; i++)
 		mask |= 1u << x->s[i].rxq;
@@ -571,13 +568,13 @@ static struct json_object *sock_stats(int fd, __u64 tot[6])
 	return so;
 }
 
-struct json_object *xskp_json(int vm_id)
+struct json_object *xskp_json(const struct xvd *d, int vm_id)
 {
 	struct json_object *o, *arr, *side;
 	struct xvm *x;
 	__u64 tot[6] = { 0 };
 
-	if (vm_id < 0 || vm_id >= XVNET_MAX_VMS || !(x = xvms[vm_id]))
+	if (vm_id < 0 || vm_id >= XVNET_MAX_VMS || !(x = d->xsk[vm_id]))
 		return NULL;
 	o = json_object_new_object();
 	arr = json_object_new_array();
@@ -606,23 +603,23 @@ struct json_object *xskp_json(int vm_id)
 		json_object_object_add(o, stat_names[k], json_object_new_uint64(tot[k]));
 	json_object_object_add(o, "per_queue", arr);
 	json_object_object_add(o, "side", side);
-	if ((side = coal_counters_json(vm_id)))
+	if ((side = coal_counters_json(d, vm_id)))
 		json_object_object_add(o, "notify", side);
 	return o;
 }
 
-struct json_object *xskp_status(void)
+struct json_object *xskp_status(const struct xvd *d)
 {
 	struct json_object *o = json_object_new_object();
 	int vms = 0, socks = 0;
 	__u64 bytes = 0;
 
 	for (int i = 0; i < XVNET_MAX_VMS; i++) {
-		if (!xvms[i])
+		if (!d->xsk[i])
 			continue;
 		vms++;
-		socks += xvms[i]->n + 1;        /* + the side socket */
-		bytes += xvms[i]->size;
+		socks += d->xsk[i]->n + 1;        /* + the side socket */
+		bytes += d->xsk[i]->size;
 	}
 	json_object_object_add(o, "vms", json_object_new_int(vms));
 	json_object_object_add(o, "sockets", json_object_new_int(socks));
@@ -644,21 +641,29 @@ static void sock_layout(struct json_object *so, const struct xvm *x, int i)
 				       (int)x->eff.frames));
 }
 
-struct json_object *xskp_get(struct xvd *d, struct json_object *args)
+/* fd into the reply's list; its index goes into the JSON (fd_index) */
+static int hand_over(struct xvd_fds *fds, int fd)
+{
+	fds->fd[fds->n] = fd;
+	return fds->n++;
+}
+
+struct json_object *xskp_get(struct xvd *d, struct json_object *args,
+			     struct xvd_fds *fds)
 {
 	struct json_object *o, *um, *arr, *so;
 	char err[XV_ERR_LEN];
 	const struct vm_conf *vm;
 	struct xvm *x;
 
-	n_pending = 0;
+	fds->n = 0;
 	vm = req_vm(d, args, "name", err, sizeof(err));
 	if (!vm)
 		return xv_reply_err("%s", err);
 	if (vm->port_kind != XVNET_PORT_XSK)
 		return xv_reply_err("name: vm '%s' has a %s port, not xsk", vm->name,
 				    port_kind_name(vm->port_kind));
-	x = xvms[vm->id];
+	x = d->xsk[vm->id];
 	if (!x)
 		return xv_reply_err("name: vm '%s' has no sockets (see the log)",
 				    vm->name);
@@ -678,8 +683,8 @@ struct json_object *xskp_get(struct xvd *d, struct json_object *args)
 	json_object_object_add(o, "meta_at", json_object_new_string(
 				       d->meta_at == XVNET_META_INLINE ? "inline" : "head"));
 	um = json_object_new_object();
-	pending_fds[n_pending] = x->memfd;
-	json_object_object_add(um, "fd_index", json_object_new_int(n_pending++));
+	json_object_object_add(um, "fd_index",
+			       json_object_new_int(hand_over(fds, x->memfd)));
 	json_object_object_add(um, "size", json_object_new_uint64(x->size));
 	json_object_object_add(um, "frame_size", json_object_new_int((int)x->eff.frame_size));
 	json_object_object_add(um, "frame_headroom", json_object_new_int(0));
@@ -689,8 +694,8 @@ struct json_object *xskp_get(struct xvd *d, struct json_object *args)
 	arr = json_object_new_array();
 	for (int i = 0; i < x->n; i++) {
 		so = json_object_new_object();
-		pending_fds[n_pending] = x->s[i].fd;
-		json_object_object_add(so, "fd_index", json_object_new_int(n_pending++));
+		json_object_object_add(so, "fd_index",
+				       json_object_new_int(hand_over(fds, x->s[i].fd)));
 		json_object_object_add(so, "queue", json_object_new_int((int)x->s[i].rxq));
 		json_object_object_add(so, "rx_size", json_object_new_int((int)x->eff.rx_size));
 		json_object_object_add(so, "tx_size", json_object_new_int(0));
@@ -699,18 +704,18 @@ struct json_object *xskp_get(struct xvd *d, struct json_object *args)
 	}
 	json_object_object_add(o, "sockets", arr);
 	so = json_object_new_object();
-	pending_fds[n_pending] = x->side.fd;
-	json_object_object_add(so, "fd_index", json_object_new_int(n_pending++));
+	json_object_object_add(so, "fd_index",
+			       json_object_new_int(hand_over(fds, x->side.fd)));
 	json_object_object_add(so, "ifname", json_object_new_string(x->side_ifname));
 	json_object_object_add(so, "queue", json_object_new_int(0));
 	json_object_object_add(so, "rx_size", json_object_new_int((int)x->eff.rx_size));
 	json_object_object_add(so, "tx_size", json_object_new_int((int)x->eff.tx_size));
 	sock_layout(so, x, x->n);
 	json_object_object_add(o, "side", so);
-	if (coal_page_fd(vm->id) >= 0) {
+	if (coal_page_fd(d, vm->id) >= 0) {
 		so = json_object_new_object();
-		pending_fds[n_pending] = coal_page_fd(vm->id);
-		json_object_object_add(so, "fd_index", json_object_new_int(n_pending++));
+		json_object_object_add(so, "fd_index",
+				       json_object_new_int(hand_over(fds, coal_page_fd(d, vm->id))));
 		json_object_object_add(so, "size", json_object_new_int(
 					       (int)sizeof(struct xvnet_coal_page)));
 		json_object_object_add(o, "coalesce", so);
@@ -720,15 +725,6 @@ struct json_object *xskp_get(struct xvd *d, struct json_object *args)
 	return xv_reply_ok(o);
 }
 
-int xskp_take_fds(int *fds, int max)
-{
-	int n = n_pending < max ? n_pending : max;
-
-	memcpy(fds, pending_fds, (size_t)n * sizeof(int));
-	n_pending = 0;
-	return n;
-}
-
 int xskp_send_json_fds(int sock, struct json_object *obj, const int *fds,
 		       int nfds)
 {
@@ -736,7 +732,7 @@ int xskp_send_json_fds(int sock, struct json_object *obj, const int *fds,
 	size_t len = strlen(s);
 	char *line = malloc(len + 1);
 	union {
-		char buf[CMSG_SPACE(sizeof(int) * XSKP_MAX_FDS)];
+		char buf[CMSG_SPACE(sizeof(int) * XVD_REPLY_FDS_MAX)];
 		struct cmsghdr align;
 	} u;
 	struct iovec iov;
@@ -744,7 +740,7 @@ int xskp_send_json_fds(int sock, struct json_object *obj, const int *fds,
 	struct cmsghdr *cm;
 	ssize_t n;
 
-	if (!line || nfds > XSKP_MAX_FDS) {
+	if (!line || nfds > XVD_REPLY_FDS_MAX) {
 		free(line);
 		return -1;
 	}

@@ -52,6 +52,10 @@ struct xvd_err_sample {
 	uint64_t v[XV_HEALTH_ERRS];
 };
 
+struct xvm;
+struct coal_live;
+struct mnl_socket;
+
 struct xvd {
 	struct xvd_config cfg;          /* what runs (the state) */
 	/* during a commit (loader/commit.c): the config being applied, which
@@ -87,6 +91,12 @@ struct xvd {
 	uint64_t next_age_ns;
 	bool sp_flows_on;           /* xvnet_config.flows_active known set */
 	struct xvd_err_sample hs[2];    /* older, newer (health_tick) */
+	/* live resources beside the maps, by VM slot */
+	struct xvm *xsk[XVNET_MAX_VMS];         /* UMEM, sockets (xsk.c) */
+	struct coal_live *coal[XVNET_MAX_VMS];  /* page, NAPI knobs (coalesce.c) */
+	int steer_ifindex[XVNET_MAX_VMS];       /* tap whose tun steering we set
+						 * (datapath.c), 0: none */
+	struct mnl_socket *linkwatch;           /* rtnetlink (linkwatch.c) */
 };
 
 /* The config the kernel is being brought to: d->applying in a commit,
@@ -110,7 +120,7 @@ void dp_port_detach(int ifindex);
 /* Multi-queue tap VMs: tun's steering program (bpf/skbpath.h). */
 int dp_tap_steer(struct xvd *d, const struct vm_conf *vm, int ifindex,
 		 char *err, size_t errlen);
-void dp_tap_unsteer(int vm_id, int ifindex);
+void dp_tap_unsteer(struct xvd *d, int vm_id, int ifindex);
 /* Set the steering program of multi-queue taps again (QEMU clears it). */
 void dp_tap_resteer(struct xvd *d);
 struct json_object;
@@ -155,7 +165,18 @@ struct json_object *addrs_tx_stats(struct xvd *d, int vm_id);
 /* ops.c: requests (validated whole, then applied and persisted). */
 const struct vm_conf *req_vm(const struct xvd *d, struct json_object *args,
 			     const char *field, char *err, size_t errlen);
-struct json_object *xvd_handle(struct xvd *d, struct json_object *req);
+/* Descriptors a reply hands over with its JSON line (SCM_RIGHTS): xsk.get's
+ * UMEM, sockets and coalescing page.  xvnetd keeps its own copies open. */
+/* the most one reply carries: xsk.get's UMEM memfd, one socket per NIC
+ * queue, the side socket, the coalescing page */
+#define XVD_REPLY_FDS_MAX (3 + XVNET_MAX_NIC_QUEUES)
+struct xvd_fds {
+	int fd[XVD_REPLY_FDS_MAX];
+	int n;
+};
+/* One request: the JSON reply, plus in fds (n = 0: none) what it hands over. */
+struct json_object *xvd_handle(struct xvd *d, struct json_object *req,
+			       struct xvd_fds *fds);
 /* 0, XV_COMMIT_UNDONE (nothing changed) or XV_COMMIT_PARTIAL (commit.h). */
 int xvd_reload(struct xvd *d, char *err, size_t errlen);
 /* Every XV_HEALTH_EVERY_S: a sample of the error counters, so that status
