@@ -13,19 +13,11 @@
 #define XVNET_LOADER_COALESCE_H
 
 #include <stddef.h>
-#include <stdio.h>
 
-#include "loader/config.h"
+#include "loader/conf/coalesce.h"
 
 struct xvd;
 struct json_object;
-
-/* Config keys "coalesce-*" (vm statements). */
-int coal_conf_set(struct coal_conf *c, const char *key, const char *val,
-		  char *err, size_t errlen);
-void coal_conf_format(const struct coal_conf *c, FILE *f);
-/* Values in range and the VM's port kind takes them. */
-int coal_conf_check(const struct vm_conf *vm, char *err, size_t errlen);
 
 /* xsk VMs: create the page if needed, write the policy, set the NAPI
  * knobs (restoring earlier values first when they change). */

@@ -14,7 +14,7 @@
 
 #include "loader/coalesce.h"
 #include "loader/commit.h"
-#include "loader/diff.h"
+#include "loader/conf/diff.h"
 #include "loader/log.h"
 #include "loader/netdev.h"
 #include "loader/service.h"

@@ -3,7 +3,7 @@
  * The one way xvnetd's state changes.  Every request that changes
  * something, a reload and the start hand a whole, validated configuration
  * to xvd_commit, which
- *   1. diffs it against what runs (loader/diff.h),
+ *   1. diffs it against what runs (loader/conf/diff.h),
  *   2. applies the changes the kernel needs before the save (new and
  *      changed VMs, ports and flows), recording each one for undo,
  *   3. saves the state file,

@@ -19,7 +19,7 @@
 #include "lib/proto.h"
 #include "loader/commit.h"
 #include "loader/log.h"
-#include "loader/rules.h"
+#include "loader/conf/rules.h"
 #include "loader/service.h"
 #include "loader/xvnetd.h"
 

@@ -13,7 +13,7 @@
 #include <time.h>
 
 #include "lib/features.h"
-#include "loader/config.h"
+#include "loader/conf/config.h"
 
 #define XV_TC_HANDLE    0x7876      /* "xv": fixed, so restarts replace it */
 #define XV_TC_PRIO      0x7876

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * The diff the commit applies (loader/diff.h): which change each edit of a
+ * The diff the commit applies (loader/conf/diff.h): which change each edit of a
  * configuration becomes, and the order the commit relies on (what can be
  * undone before the save, removals after it; a removal whose device, slot
  * or MAC a new VM takes first).
@@ -11,8 +11,8 @@
 #include <string.h>
 
 #include "tests/unit.h"
-#include "loader/config.h"
-#include "loader/diff.h"
+#include "loader/conf/config.h"
+#include "loader/conf/diff.h"
 
 static const char base[] =
 	"nic eth0\n"

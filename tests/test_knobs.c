@@ -10,9 +10,9 @@
 
 #include "tests/unit.h"
 #include "lib/knobs.h"
-#include "loader/coalesce.h"
-#include "loader/config.h"
-#include "loader/xsk.h"
+#include "loader/conf/coalesce.h"
+#include "loader/conf/config.h"
+#include "loader/conf/xsk.h"
 
 /* A valid value of each kind (the largest for numbers). */
 static const char *valid(enum xv_knob_kind kind, unsigned long max, char *buf,

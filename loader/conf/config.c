@@ -12,11 +12,11 @@
 
 #include "lib/cpus.h"
 #include "lib/err.h"
-#include "loader/config.h"
-#include "loader/coalesce.h"
-#include "loader/rules.h"
-#include "loader/rss.h"
-#include "loader/xsk.h"
+#include "loader/conf/config.h"
+#include "loader/conf/coalesce.h"
+#include "loader/conf/rules.h"
+#include "loader/conf/rss.h"
+#include "loader/conf/xsk.h"
 
 
 const char *port_kind_name(uint8_t kind)

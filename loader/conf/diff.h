@@ -10,13 +10,13 @@
  * removed after the save, unless a VM of next reuses its device, slot or
  * (MAC, VLAN): then it must go first (CHG_VM_DEL_FIRST).
  */
-#ifndef XVNET_LOADER_DIFF_H
-#define XVNET_LOADER_DIFF_H
+#ifndef XVNET_LOADER_CONF_DIFF_H
+#define XVNET_LOADER_CONF_DIFF_H
 
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "loader/config.h"
+#include "loader/conf/config.h"
 
 enum cfg_change_kind {
 	/* applied before the save, undone on failure, in this order */

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* Per-VM rules: parsing, validation, matching (loader/rules.h). */
+/* Per-VM rules: parsing, validation, matching (loader/conf/rules.h). */
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,7 +7,7 @@
 
 #include "lib/err.h"
 #include "lib/parse.h"
-#include "loader/rules.h"
+#include "loader/conf/rules.h"
 
 
 int grow(void **arr, size_t *cap, size_t n, size_t elem);

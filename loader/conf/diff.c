@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* The changes between two configurations: see loader/diff.h. */
+/* The changes between two configurations: see loader/conf/diff.h. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "loader/diff.h"
+#include "loader/conf/diff.h"
 
 bool vm_same_port(const struct vm_conf *a, const struct vm_conf *b,
 		  bool mac_in_place)

@@ -16,8 +16,8 @@
 #include <string.h>
 
 #include "lib/err.h"
-#include "loader/config.h"
-#include "loader/rules.h"
+#include "loader/conf/config.h"
+#include "loader/conf/rules.h"
 
 
 /* A VM's definition as text, without what the daemon decides itself (id,
