@@ -318,7 +318,7 @@ int xvd_commit(struct xvd *d, struct xvd_config *next,
 	return 0;
 }
 
-int xvd_commit_start(struct xvd *d, char *err, size_t errlen)
+int xvd_commit_reconcile(struct xvd *d, char *err, size_t errlen)
 {
 	struct xvd_config next;
 	char why[XV_ERR_LEN];

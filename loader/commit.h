@@ -35,11 +35,12 @@ struct commit_opts {
 /* Takes next over (freed or made d->cfg). */
 int xvd_commit(struct xvd *d, struct xvd_config *next,
 	       const struct commit_opts *opts, char *err, size_t errlen);
-/* At start (and the first reload of a daemon that had no config): the
- * kernel's pinned state is brought in line with d->cfg as a whole (a VM
- * whose port cannot be made is left unreachable and logged, as there is no
- * earlier state to keep), then saved.  Returns -1 only when the save
- * failed. */
-int xvd_commit_start(struct xvd *d, char *err, size_t errlen);
+/* The whole kernel state brought in line with d->cfg, then saved: at start
+ * (over what the pinned maps hold), when a daemon that had no config gets
+ * one, and after each reload (a port that came back while link events were
+ * lost).  A VM whose port cannot be made is left unreachable and logged:
+ * there is no earlier state to keep, d->cfg is already what runs.  Returns
+ * -1 only when the save failed. */
+int xvd_commit_reconcile(struct xvd *d, char *err, size_t errlen);
 
 #endif

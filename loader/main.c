@@ -260,7 +260,7 @@ int main(int argc, char **argv)
 		/* a vm move a previous run left: one side, before the reconcile */
 		move_recover(&d);
 		/* the state records what runs now (owned ports, ids) */
-		if (xvd_commit_start(&d, err, sizeof(err)) ||
+		if (xvd_commit_reconcile(&d, err, sizeof(err)) ||
 		    svc_save_applied(&d, err, sizeof(err)))
 			log_warn("state not saved: %s", err);
 	}

@@ -877,7 +877,7 @@ static int bring_up(struct xvd *d, struct xvd_config *next, char *err,
 		return XV_COMMIT_UNDONE;
 	}
 	d->empty = false;
-	if (!xvd_commit_start(d, why, sizeof(why)))
+	if (!xvd_commit_reconcile(d, why, sizeof(why)))
 		svc_reload_done(d);
 	if (sp_start(d, why, sizeof(why)))
 		log_warn("slow path disabled: %s", why);
@@ -926,12 +926,17 @@ int xvd_reload(struct xvd *d, char *err, size_t errlen)
 	}
 	reload_keep_running(d, &next);
 	r = xvd_commit(d, &next, NULL, err, errlen);
-	svc_notify("READY=1");
 	if (r) {
+		svc_notify("READY=1");
 		log_err("reload: %s%s", err, r == XV_COMMIT_UNDONE ?
 			" (previous state kept)" : "");
 		return r;
 	}
+	/* and what drifted (a port deleted and made again while link events
+	 * were lost): the promise of `xvnetctl reload` to bring ports in line */
+	if (xvd_commit_reconcile(d, err, errlen))
+		log_warn("reload: %s", err);
+	svc_notify("READY=1");
 	svc_reload_done(d);
 	log_info("config reloaded: %zu VMs, %zu flows", d->cfg.n_vms,
 		 d->cfg.n_flows);

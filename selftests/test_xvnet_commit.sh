@@ -3,15 +3,16 @@
 # any step leaves the kernel and the state as they were, and says so.
 #  - save fails (the state file's path is made a directory): vm del keeps
 #    the VM, its tap and its configured flow in xvnet_flows_cfg (it used to
-#    delete the flows before the save); vm add leaves no tap behind; a
+#    delete the flows before the save); vm set puts the old source address
+#    back in xvnet_vm_addrs; vm add leaves no tap behind; a
 #    reload that would remove a VM keeps it and says "previous state kept"
 #    truthfully (it used to remove the VM, then fail to save);
 #  - apply fails (a reload adds two VMs, the second into a namespace that
 #    does not exist): the first one's tap is gone again, the state file is
 #    byte-identical, the reply says "previous state kept" (the reload used
 #    to succeed half);
-#  - with the state writable again, vm del removes the VM, its tap and its
-#    flows.
+#  - with the state writable again, vm set moves the address in the map,
+#    and vm del removes the VM, its tap and its flows.
 # Names: cmt-* VMs, this test's xv_name devices.
 # shellcheck source=selftests/lib/common.sh
 . "$(dirname "$0")/lib/common.sh"
@@ -32,6 +33,14 @@ cleanup_add link_del "$TC" ""
 cleanup_add link_del "$TD" ""
 
 cfg_flows() { bpftool -j map dump pinned "$XVD_PIN/xvnet_flows_cfg" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))'; }
+# does xvnet_vm_addrs hold 10.77.0.LAST (IPv4-mapped) for VM id 3?
+has_addr() { # LAST
+	bpftool -j map dump pinned "$XVD_PIN/xvnet_vm_addrs" | python3 -c '
+import json, sys
+want = [3, 0, 0, 0] + [0] * 10 + [255, 255, 10, 77, 0, int(sys.argv[1])]
+keys = [[int(b, 16) for b in e["key"]] for e in json.load(sys.stdin)]
+sys.exit(0 if want in keys else 1)' "$1"
+}
 slot_active() { xvctl -j vm show "$1" | python3 -c 'import json,sys; sys.exit(0 if json.load(sys.stdin).get("active") else 1)'; }
 dev_exists() { ip link show "$1" >/dev/null 2>&1; }
 # kernel and state as they are: the VM a with its tap, slot and flow
@@ -48,6 +57,7 @@ same_as_before() { # WHAT
 }
 slot_active cmt-a || fail "vm cmt-a not live at start: $(tail -5 "$XV_TMP/xvnetd.log")"
 same_as_before "at start"
+has_addr 91 || fail "10.77.0.91 not in xvnet_vm_addrs at start: $(bpftool -j map dump pinned "$XVD_PIN/xvnet_vm_addrs" | head -c 600)"
 
 # ---- the save fails -----------------------------------------------------------------
 cp "$XVD_STATE" "$XV_TMP/state.before"
@@ -57,6 +67,12 @@ touch "$XVD_STATE/keep"
 rc=0; xvctl vm del cmt-a --force >"$XV_TMP/out" 2>&1 || rc=$?
 [ "$rc" -ne 0 ] || fail "vm del succeeded although the state cannot be saved"
 same_as_before "vm del, save failed ($(cat "$XV_TMP/out"))"
+rc=0; xvctl vm set cmt-a --ip 10.77.0.92 >"$XV_TMP/out" 2>&1 || rc=$?
+[ "$rc" -ne 0 ] || fail "vm set succeeded although the state cannot be saved"
+same_as_before "vm set, save failed ($(cat "$XV_TMP/out"))"
+xvctl -j vm show cmt-a | grep -q '"10.77.0.91"' || fail "vm set, save failed: the config lost 10.77.0.91"
+has_addr 91 || fail "vm set, save failed: 10.77.0.91 is no longer in xvnet_vm_addrs"
+has_addr 92 && fail "vm set, save failed: 10.77.0.92 was left in xvnet_vm_addrs"
 rc=0; xvctl vm add cmt-c --mac 02:00:00:00:91:03 --port tap --ifname "$TC" >"$XV_TMP/out" 2>&1 || rc=$?
 [ "$rc" -ne 0 ] || fail "vm add succeeded although the state cannot be saved"
 same_as_before "vm add, save failed ($(cat "$XV_TMP/out"))"
@@ -68,7 +84,7 @@ rc=0; xvctl reload >"$XV_TMP/out" 2>&1 || rc=$?
 [ "$rc" -ne 0 ] || fail "reload succeeded although the state cannot be saved"
 grep -q "previous state kept" "$XV_TMP/out" || fail "reload, save failed: '$(cat "$XV_TMP/out")'"
 same_as_before "reload, save failed ($(cat "$XV_TMP/out"))"
-log "save failing: vm del, vm add, flow add and reload refused, maps, ports and config unchanged"
+log "save failing: vm del, vm set, vm add, flow add and reload refused, maps, ports and config unchanged"
 
 # ---- the apply fails ------------------------------------------------------------------
 rm -r "$XVD_STATE"
@@ -90,9 +106,11 @@ log "apply failing: reload refused, the VM it had added undone ($TC gone), state
 # ---- and with nothing failing -----------------------------------------------------------
 printf 'nic %s\nvm cmt-a id 3 mac 02:00:00:00:91:01 port tap ifname %s ip 10.77.0.91\n%s\n' \
 	"$NIC" "$TA" "$FLOW" >"$XVD_CONF"
+xvctl vm set cmt-a --ip 10.77.0.92 || fail "vm set with a writable state refused"
+has_addr 92 && ! has_addr 91 || fail "vm set: xvnet_vm_addrs does not follow (91 -> 92)"
 xvctl vm del cmt-a --force || fail "vm del with a writable state refused"
 dev_exists "$TA" && fail "vm del left its tap $TA"
 [ "$(cfg_flows)" = 0 ] || fail "vm del left $(cfg_flows) entries in xvnet_flows_cfg"
 grep -q cmt-a "$XVD_STATE" && fail "vm del: cmt-a still in the state"
-log "vm del: VM, tap and flow gone after the save"
+log "vm set, vm del: applied; VM, tap and flow gone after the save"
 pass
