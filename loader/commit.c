@@ -151,7 +151,9 @@ static int apply_one(struct xvd *d, const struct xvd_config *next,
 	a->created = false;
 	switch (c->kind) {
 	case CHG_VM_DEL_FIRST:
-		vm_uninstall(d, o, o->owned && !device_used(next, o->ifname));
+		/* its slot and (MAC, VLAN) are free for the VM that takes
+		 * them; its device, if it goes, goes after the save */
+		vm_uninstall(d, o, false);
 		return 0;
 	case CHG_VM_REPLACE:
 		/* a device the new definition keeps (reload: same name and
@@ -160,8 +162,7 @@ static int apply_one(struct xvd *d, const struct xvd_config *next,
 						 strcmp(o->ifname, c->vm->ifname) == 0));
 		if (!vm_install(d, c->vm, &a->created, err, errlen))
 			return 0;
-		vm_reinstall(d, o);
-		return -1;
+		return vm_reinstall(d, o) ? XV_COMMIT_PARTIAL : -1;
 	case CHG_VM_ADD:
 		return vm_install(d, c->vm, &a->created, err, errlen);
 	case CHG_VM_SET:
@@ -222,6 +223,7 @@ static int undo_all(struct xvd *d, const struct applied *done, size_t n)
 static void remove_one(struct xvd *d, const struct cfg_change *c,
 		       const struct commit_opts *opts)
 {
+	char why[XV_ERR_LEN];
 	const struct vm_conf *vm;
 
 	switch (c->kind) {
@@ -233,6 +235,14 @@ static void remove_one(struct xvd *d, const struct cfg_change *c,
 		flows_of_vm_remove(d, vm->id);
 		sp_flush_vm(d, (__u32)vm->id);
 		vm_uninstall(d, vm, vm->owned && !opts->keep_ports);
+		break;
+	case CHG_VM_DEL_FIRST:
+		/* out of the maps before the save; its device unless a VM of
+		 * the new state uses that name */
+		vm = c->old_vm;
+		if (vm->owned && !opts->keep_ports && !device_used(&d->cfg, vm->ifname) &&
+		    netdev_delete(vm->ifname, why, sizeof(why)))
+			log_warn("vm %s: %s", vm->name, why);
 		break;
 	case CHG_VM_REPLACE:
 		sp_flush_vm(d, (__u32)c->vm->id);
@@ -282,10 +292,8 @@ int xvd_commit(struct xvd *d, struct xvd_config *next,
 	}
 	d->applying = next;
 	for (size_t i = 0; i < diff.n && diff.c[i].kind < CHG_FLOW_DEL; i++) {
-		if (apply_one(d, next, &diff.c[i], &done[n], err, errlen)) {
-			rc = -1;
+		if ((rc = apply_one(d, next, &diff.c[i], &done[n], err, errlen)))
 			break;
-		}
 		n++;
 	}
 	d->applying = NULL;
@@ -296,8 +304,8 @@ int xvd_commit(struct xvd *d, struct xvd_config *next,
 	if (rc) {
 		size_t len = strlen(err);
 
-		rc = XV_COMMIT_UNDONE;
-		if (undo_all(d, done, n)) {
+		rc = rc == XV_COMMIT_PARTIAL ? rc : XV_COMMIT_UNDONE;
+		if (undo_all(d, done, n) || rc == XV_COMMIT_PARTIAL) {
 			snprintf(err + len, errlen - len, " (and not all of the change"
 				 " could be undone: the log names what)");
 			rc = XV_COMMIT_PARTIAL;

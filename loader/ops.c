@@ -884,8 +884,9 @@ static int bring_up(struct xvd *d, struct xvd_config *next, char *err,
 	return 0;
 }
 
-/* What the reload cannot change while running stays as loaded; a VM whose
- * port stays keeps the owned flag of its device. */
+/* What the reload cannot change while running stays as loaded; a VM on the
+ * device of a VM of the running state (the same one, or one renamed in the
+ * file) keeps the owned flag of that device. */
 static void reload_keep_running(const struct xvd *d, struct xvd_config *next)
 {
 	if (strcmp(next->nic, d->cfg.nic) || next->flow_max != d->cfg.flow_max ||
@@ -895,11 +896,15 @@ static void reload_keep_running(const struct xvd *d, struct xvd_config *next)
 			 " at the next start");
 	strcpy(next->nic, d->cfg.nic);
 	next->rx_hash_hw = d->cfg.rx_hash_hw;   /* what is loaded */
-	for (size_t i = 0; i < d->cfg.n_vms; i++) {
-		const struct vm_conf *old = &d->cfg.vms[i];
-		struct vm_conf *nv = config_find_vm(next, old->name);
+	for (size_t i = 0; i < next->n_vms; i++) {
+		struct vm_conf *nv = &next->vms[i];
+		const struct vm_conf *old = config_find_vm(&d->cfg, nv->name);
 
-		if (nv && strcmp(nv->ifname, old->ifname) == 0 &&
+		for (size_t k = 0; !old && k < d->cfg.n_vms; k++)
+			if (!config_find_vm(next, d->cfg.vms[k].name) &&
+			    strcmp(d->cfg.vms[k].ifname, nv->ifname) == 0)
+				old = &d->cfg.vms[k];
+		if (old && strcmp(nv->ifname, old->ifname) == 0 &&
 		    nv->port_kind == old->port_kind)
 			nv->owned = old->owned;         /* same device, kept */
 	}

@@ -11,6 +11,8 @@
 #    does not exist): the first one's tap is gone again, the state file is
 #    byte-identical, the reply says "previous state kept" (the reload used
 #    to succeed half);
+#  - a reload that renames a VM on the same tap keeps the tap (and that it
+#    is xvnetd's) and moves the flow to the new name;
 #  - with the state writable again, vm set moves the address in the map,
 #    and vm del removes the VM, its tap and its flows.
 # Names: cmt-* VMs, this test's xv_name devices.
@@ -104,8 +106,24 @@ cmp -s "$XVD_STATE" "$XV_TMP/state.before" || fail "a refused reload changed the
 log "apply failing: reload refused, the VM it had added undone ($TC gone), state file identical"
 
 # ---- and with nothing failing -----------------------------------------------------------
+# a reload that renames cmt-a to cmt-r on the same tap, and one back: the
+# old VM leaves its slot and MAC first, the tap stays (same ifindex) and
+# stays xvnetd's, the flow follows the name
+ifi=$(cat "/sys/class/net/$TA/ifindex")
+printf 'nic %s\nvm cmt-r id 3 mac 02:00:00:00:91:01 port tap ifname %s ip 10.77.0.91\n%s\n' \
+	"$NIC" "$TA" "${FLOW/vm cmt-a/vm cmt-r}" >"$XVD_CONF"
+xvctl reload >"$XV_TMP/out" 2>&1 || fail "reload renaming cmt-a to cmt-r refused: $(cat "$XV_TMP/out")"
+slot_active cmt-r || fail "rename: cmt-r is not live"
+xvctl vm show cmt-a >/dev/null 2>&1 && fail "rename: cmt-a is still configured"
+[ "$(cat "/sys/class/net/$TA/ifindex" 2>/dev/null)" = "$ifi" ] || fail "rename: tap $TA was made anew"
+grep -q "^vm cmt-r .* owned" "$XVD_STATE" || fail "rename: cmt-r's tap is not recorded as xvnetd's: $(grep '^vm' "$XVD_STATE")"
+[ "$(cfg_flows)" = 1 ] || fail "rename: xvnet_flows_cfg has $(cfg_flows) entries"
 printf 'nic %s\nvm cmt-a id 3 mac 02:00:00:00:91:01 port tap ifname %s ip 10.77.0.91\n%s\n' \
 	"$NIC" "$TA" "$FLOW" >"$XVD_CONF"
+xvctl reload >"$XV_TMP/out" 2>&1 || fail "reload renaming back refused: $(cat "$XV_TMP/out")"
+same_as_before "renamed back"
+[ "$(cat "/sys/class/net/$TA/ifindex")" = "$ifi" ] || fail "rename back: tap $TA was made anew"
+log "reload renaming a VM on its tap: slot and MAC handed over, tap kept and owned"
 xvctl vm set cmt-a --ip 10.77.0.92 || fail "vm set with a writable state refused"
 has_addr 92 && ! has_addr 91 || fail "vm set: xvnet_vm_addrs does not follow (91 -> 92)"
 xvctl vm del cmt-a --force || fail "vm del with a writable state refused"

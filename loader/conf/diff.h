@@ -8,7 +8,8 @@
  * replaced (removed, then added: its slot or device must be made anew); one
  * that differs otherwise is changed in place.  A VM that goes away is
  * removed after the save, unless a VM of next reuses its device, slot or
- * (MAC, VLAN): then it must go first (CHG_VM_DEL_FIRST).
+ * (MAC, VLAN): then its maps and programs go first (CHG_VM_DEL_FIRST), its
+ * device (if xvnetd made it and no VM of next uses it) after the save.
  */
 #ifndef XVNET_LOADER_CONF_DIFF_H
 #define XVNET_LOADER_CONF_DIFF_H
@@ -26,7 +27,8 @@ enum cfg_change_kind {
 	CHG_VM_SET,             /* same name, id and port; other settings */
 	CHG_FLOW_ADD,
 	CHG_FLOW_SET,           /* same key, other action */
-	/* after the save (nothing to undo: the state no longer has them) */
+	/* after the save (nothing to undo: the state no longer has them);
+	 * CHG_VM_DEL_FIRST's device too */
 	CHG_FLOW_DEL,
 	CHG_VM_DEL,
 	CHG_RULES,              /* a VM's rule list changed */
