@@ -69,6 +69,16 @@ static char *edit(const char *from, const char *to)
 	return out;
 }
 
+/* base with one text replaced diffs as want */
+static void edited(const char *from, const char *to, bool mac_in_place,
+		   const char *want)
+{
+	char *t = edit(from, to);
+
+	kinds(base, t, mac_in_place, want);
+	free(t);
+}
+
 static void test_diff_none(void **state)
 {
 	(void)state;
@@ -79,65 +89,44 @@ static void test_diff_none(void **state)
 static void test_diff_vm_del(void **state)
 {
 	char *t = edit("vm a id 1 mac 02:00:00:00:00:01 port tap ifname ta ip 10.0.0.1\n", "");
-	char *u = edit("flow proto udp src 10.0.0.9 dst 10.0.0.1 dport 53 action deliver vm a\n", "");
-	char *v;
 
 	(void)state;
 	/* the config also loses a's flow and rule (as vm del does it) */
-	v = strdup(t);
-	*strstr(v, "flow proto udp") = '\0';
-	strcat(v, "flow proto tcp src 10.0.0.9 dst 10.0.0.2 action drop\n");
-	kinds(base, v, false, "dD");
-	kinds(base, u, false, "d");
+	*strstr(t, "flow proto udp") = '\0';
+	strcat(t, "flow proto tcp src 10.0.0.9 dst 10.0.0.2 action drop\n");
+	kinds(base, t, false, "dD");
 	free(t);
-	free(u);
-	free(v);
+	edited("flow proto udp src 10.0.0.9 dst 10.0.0.1 dport 53 action deliver vm a\n", "",
+	       false, "d");
 }
 
 static void test_diff_vm_set_replace(void **state)
 {
-	char *ip = edit("ip 10.0.0.1", "ip 10.0.0.7");
-	char *mac = edit("02:00:00:00:00:01 port tap ifname ta", "02:00:00:00:00:11 port tap ifname ta");
-	char *dev = edit("ifname ta", "ifname tz");
-
 	(void)state;
-	kinds(base, ip, false, "S");
-	kinds(base, mac, false, "R");           /* reload: a veth's end carries it */
-	kinds(base, mac, true, "S");            /* vm set: in place */
-	kinds(base, dev, false, "R");
-	free(ip);
-	free(mac);
-	free(dev);
+	edited("ip 10.0.0.1", "ip 10.0.0.7", false, "S");
+	/* reload: a veth's VM end carries the MAC; vm set: in place */
+	edited("00:01 port tap ifname ta", "00:11 port tap ifname ta", false, "R");
+	edited("00:01 port tap ifname ta", "00:11 port tap ifname ta", true, "S");
+	edited("ifname ta", "ifname tz", false, "R");
 }
 
 /* A new VM on the device of one that goes: the old one must go first. */
 static void test_diff_reuse(void **state)
 {
-	char *t = edit("vm b id 2 mac 02:00:00:00:00:02 port tap ifname tb\n",
-		       "vm c id 3 mac 02:00:00:00:00:03 port tap ifname tb\n");
-	char *u = edit("vm b id 2 mac 02:00:00:00:00:02 port tap ifname tb\n",
-		       "vm c id 3 mac 02:00:00:00:00:03 port tap ifname tc\n");
-
 	(void)state;
-	kinds(base, t, false, "FA");
-	kinds(base, u, false, "AD");
-	free(t);
-	free(u);
+	edited("vm b id 2 mac 02:00:00:00:00:02 port tap ifname tb\n",
+	       "vm c id 3 mac 02:00:00:00:00:03 port tap ifname tb\n", false, "FA");
+	edited("vm b id 2 mac 02:00:00:00:00:02 port tap ifname tb\n",
+	       "vm c id 3 mac 02:00:00:00:00:03 port tap ifname tc\n", false, "AD");
 }
 
 static void test_diff_flows_rules(void **state)
 {
-	char *add = edit("rule a", "flow proto udp src 10.0.0.9 dst 10.0.0.5 action drop\nrule a");
-	char *set = edit("dst 10.0.0.2 action drop", "dst 10.0.0.2 action pass");
-	char *rule = edit("dport 22 action allow", "dport 23 action allow");
-
 	(void)state;
-	kinds(base, add, false, "a");
-	kinds(base, set, false, "s");
-	kinds(base, rule, false, "r");
-	free(add);
-	free(set);
-	free(rule);
+	edited("rule a", "flow proto udp src 10.0.0.9 dst 10.0.0.5 action drop\nrule a",
+	       false, "a");
+	edited("dst 10.0.0.2 action drop", "dst 10.0.0.2 action pass", false, "s");
+	edited("dport 22 action allow", "dport 23 action allow", false, "r");
 }
 
 static void test_diff_only(void **state)
