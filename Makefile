@@ -29,10 +29,10 @@ BPF_HDRS      := $(wildcard bpf/*.h) maps/xvnet_maps.h tools/trafgen_flow.h
 
 TEST_SRCS   := $(wildcard tests/*.c)
 LIB_SRCS    := $(wildcard lib/*.c)
-LOADER_SRCS := $(wildcard loader/*.c)
+LOADER_SRCS := $(wildcard loader/*.c loader/conf/*.c)
 CTL_SRCS    := $(wildcard ctl/*.c)
 TOOL_SRCS   := $(wildcard tools/*.c)
-USER_HDRS   := $(wildcard lib/*.h loader/*.h ctl/*.h tools/*.h) $(BPF_HDRS)
+USER_HDRS   := $(wildcard lib/*.h loader/*.h loader/conf/*.h ctl/*.h tools/*.h) $(BPF_HDRS)
 USER_LIBS   := -ljson-c -lmnl -lxdp $(SYSTEMD_LIBS) $(LDLIBS)
 
 BINS := $(if $(LOADER_SRCS),$(BUILD)/bin/xvnetd) $(if $(CTL_SRCS),$(BUILD)/bin/xvnetctl) \
@@ -51,7 +51,7 @@ MANS := $(BUILD)/man/xvnetd.8 $(BUILD)/man/xvnetctl.8 $(BUILD)/man/xvnetd.conf.5
 UNIT := $(BUILD)/xvnetd.service
 METRICS_UNIT := $(BUILD)/xvnet-metrics.service
 
-.PHONY: all deps test selftest check check-kernels clean demo bench bench-quick bench-coalesce \
+.PHONY: all deps test selftest check check-layers check-kernels clean demo bench bench-quick bench-coalesce \
 	install uninstall install-libvirt-hook uninstall-libvirt-hook man fuzz fuzz-build FORCE
 .SECONDARY:
 all: $(BPF_OBJS) $(SKELS) $(BINS) $(UNIT) $(METRICS_UNIT) $(MANS)
@@ -116,6 +116,13 @@ $(BUILD)/tests/unit: $(UNIT_SRCS) $(wildcard tests/*.h) $(USER_HDRS) $(SKELS) $(
 		$(BUILD)/include/xv_version.h | $(BUILD)/tests
 	$(CC) $(CFLAGS) $(SAN_FLAGS) $(UNIT_SRCS) -o $@ $(USER_LIBS) -lcmocka
 
+# loader/conf/ alone: its tests link no libbpf, json-c or netlink and run
+# without root (scripts/check-layers.sh builds and runs them).
+CONF_UNIT_SRCS := tests/conf/main.c tests/test_diff.c tests/test_knobs.c \
+		  $(wildcard loader/conf/*.c) lib/parse.c lib/cpus.c lib/coalesce.c
+$(BUILD)/tests/conf: $(CONF_UNIT_SRCS) $(wildcard loader/conf/*.h lib/*.h tests/*.h) | $(BUILD)/tests
+	$(CC) $(CFLAGS) $(SAN_FLAGS) $(CONF_UNIT_SRCS) -o $@ -lcmocka
+
 # libFuzzer targets (tests/fuzz/, docs/security.md "Fuzzing"): clang with
 # -fsanitize=fuzzer, each linked with the code it exercises.  `make fuzz`
 # runs each for FUZZ_SECONDS; `make check` runs each for a few seconds on
@@ -149,8 +156,12 @@ selftest: all
 demo: all
 	bash selftests/demo.sh
 
-check: all $(BUILD)/tests/unit
+check: all $(BUILD)/tests/unit $(BUILD)/tests/conf
 	BUILD=$(BUILD) bash scripts/check.sh
+
+# loader/conf/ includes nothing above it, nor libbpf/JSON (also in check)
+check-layers: $(BUILD)/tests/conf
+	BUILD=$(BUILD) bash scripts/check-layers.sh
 
 # The unit tests on the host's kernel and on Debian's kernels in QEMU guests
 # (selftests/kernels/kernels.list, fetched with apt-get download): docs/kernels.md.

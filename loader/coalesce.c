@@ -17,19 +17,19 @@
 #include <json-c/json.h>
 
 #include "lib/coalesce.h"
+#include "lib/err.h"
+#include "lib/knobs.h"
 #include "lib/parse.h"
 #include "lib/proto.h"
 #include "loader/coalesce.h"
+#include "loader/conf/coalesce.h"
+#include "loader/commit.h"
 #include "loader/log.h"
 #include "loader/napi.h"
 #include "loader/xsk.h"
 #include "loader/service.h"
 #include "loader/xvnetd.h"
 
-#define ERR(...) (snprintf(err, errlen, __VA_ARGS__), -1)
-
-#define NAPI_DEFER_MAX   10000          /* consecutive empty polls */
-#define NAPI_FLUSH_MAX   100000         /* us; the kernel takes ns */
 
 struct coal_live {
 	int memfd;
@@ -39,96 +39,6 @@ struct coal_live {
 	uint32_t napi_mask;             /* ... on these NIC queues */
 };
 
-static struct coal_live *lives[XVNET_MAX_VMS];
-
-/* ---- config ------------------------------------------------------------- */
-
-/* The numeric keys: "coalesce-" + name, bounds, field. */
-static const struct {
-	const char *name;
-	unsigned long max;
-	size_t off;
-} knobs[] = {
-	{ "rx-frames", XVNET_COAL_FRAMES_MAX, offsetof(struct coal_conf, rx_frames) },
-	{ "rx-usecs", XVNET_COAL_USECS_MAX, offsetof(struct coal_conf, rx_usecs) },
-	{ "napi-defer-irqs", NAPI_DEFER_MAX, offsetof(struct coal_conf, napi_defer_irqs) },
-	{ "napi-flush-usecs", NAPI_FLUSH_MAX, offsetof(struct coal_conf, napi_flush_usecs) },
-};
-#define N_KNOBS (sizeof(knobs) / sizeof(knobs[0]))
-
-int coal_conf_set(struct coal_conf *c, const char *key, const char *val,
-		  char *err, size_t errlen)
-{
-	const char *name = key + strlen("coalesce-");
-	unsigned long v;
-
-	if (!strcmp(name, "adaptive")) {
-		if (val && (!strcmp(val, "on") || !strcmp(val, "1")))
-			c->adaptive = 1;
-		else if (val && (!strcmp(val, "off") || !strcmp(val, "0")))
-			c->adaptive = 0;
-		else
-			return ERR("adaptive: '%.64s' is not on or off", val ? val : "");
-		return 0;
-	}
-	for (size_t i = 0; i < N_KNOBS; i++) {
-		if (strcmp(name, knobs[i].name))
-			continue;
-		if (!val)
-			return ERR("%s: needs a value", name);
-		if (xv_parse_uint(name, val, 0, knobs[i].max, &v, err, errlen))
-			return -1;
-		*(uint32_t *)((char *)c + knobs[i].off) = (uint32_t)v;
-		return 0;
-	}
-	return ERR("%s: unknown key (coalesce-rx-frames, coalesce-rx-usecs,"
-		   " coalesce-adaptive, coalesce-napi-defer-irqs,"
-		   " coalesce-napi-flush-usecs)", key);
-}
-
-void coal_conf_format(const struct coal_conf *c, FILE *f)
-{
-	for (size_t i = 0; i < N_KNOBS; i++) {
-		uint32_t v = *(const uint32_t *)((const char *)c + knobs[i].off);
-
-		if (v)
-			fprintf(f, " coalesce-%s %u", knobs[i].name, v);
-	}
-	if (c->adaptive)
-		fprintf(f, " coalesce-adaptive on");
-}
-
-static bool coal_is_set(const struct coal_conf *c)
-{
-	static const struct coal_conf zero;
-
-	return memcmp(c, &zero, sizeof(zero)) != 0;
-}
-
-static const char *not_applicable(const struct vm_conf *vm)
-{
-	if (vm->port_kind == XVNET_PORT_TAP)
-		return "the guest's notifications on a tap port are the VMM's"
-		       " (QEMU/vhost-net): coalesce in the guest with ethtool -C";
-	if (vm->port_kind == XVNET_PORT_VETH)
-		return "a veth VM's kernel polls its own end (NAPI) and is notified"
-		       " by no xvnet consumer: set napi_defer_hard_irqs and"
-		       " gro_flush_timeout on it in the VM's namespace";
-	return NULL;
-}
-
-int coal_conf_check(const struct vm_conf *vm, char *err, size_t errlen)
-{
-	struct xv_coal_policy p = { .rx_frames = vm->coal.rx_frames,
-				    .rx_usecs = vm->coal.rx_usecs,
-				    .adaptive = vm->coal.adaptive };
-	const char *why = not_applicable(vm);
-
-	if (why && coal_is_set(&vm->coal))
-		return ERR("coalesce: does not apply to %s ports: %s",
-			   port_kind_name(vm->port_kind), why);
-	return xv_coal_check(&p, err, errlen);
-}
 
 /* ---- live state --------------------------------------------------------- */
 
@@ -193,14 +103,14 @@ int coal_vm_ensure(struct xvd *d, const struct vm_conf *vm, char *err,
 	uint32_t mask;
 
 	if (vm->port_kind != XVNET_PORT_XSK) {
-		coal_vm_stop(vm->id);
+		coal_vm_stop(d, vm->id);
 		return 0;
 	}
-	l = lives[vm->id];
-	if (!l && !(l = lives[vm->id] = live_create(vm->name, err, errlen)))
+	l = d->coal[vm->id];
+	if (!l && !(l = d->coal[vm->id] = live_create(vm->name, err, errlen)))
 		return -1;
 	page_write(l->page, c);
-	mask = xskp_queue_mask(vm->id);
+	mask = xskp_queue_mask(d, vm->id);
 	if (l->napi_mask == mask && l->napi_conf.napi_defer_irqs == c->napi_defer_irqs &&
 	    l->napi_conf.napi_flush_usecs == c->napi_flush_usecs)
 		return 0;
@@ -226,43 +136,43 @@ int coal_vm_ensure(struct xvd *d, const struct vm_conf *vm, char *err,
 	return 0;
 }
 
-void coal_vm_stop(int vm_id)
+void coal_vm_stop(struct xvd *d, int vm_id)
 {
 	struct coal_live *l;
 
-	if (vm_id < 0 || vm_id >= XVNET_MAX_VMS || !(l = lives[vm_id]))
+	if (vm_id < 0 || vm_id >= XVNET_MAX_VMS || !(l = d->coal[vm_id]))
 		return;
-	lives[vm_id] = NULL;
+	d->coal[vm_id] = NULL;
 	napi_put_back(l);
 	munmap(l->page, sizeof(*l->page));
 	close(l->memfd);
 	free(l);
 }
 
-void coal_stop_all(void)
+void coal_stop_all(struct xvd *d)
 {
 	for (int i = 0; i < XVNET_MAX_VMS; i++)
-		coal_vm_stop(i);
+		coal_vm_stop(d, i);
 }
 
-int coal_page_fd(int vm_id)
+int coal_page_fd(const struct xvd *d, int vm_id)
 {
-	if (vm_id < 0 || vm_id >= XVNET_MAX_VMS || !lives[vm_id])
+	if (vm_id < 0 || vm_id >= XVNET_MAX_VMS || !d->coal[vm_id])
 		return -1;
-	return lives[vm_id]->memfd;
+	return d->coal[vm_id]->memfd;
 }
 
 /* ---- reading ------------------------------------------------------------ */
 
-struct json_object *coal_counters_json(int vm_id)
+struct json_object *coal_counters_json(const struct xvd *d, int vm_id)
 {
 	struct json_object *o, *arr;
 	const struct xvnet_coal_page *pg;
 	uint64_t pk = 0, nt = 0;
 
-	if (vm_id < 0 || vm_id >= XVNET_MAX_VMS || !lives[vm_id])
+	if (vm_id < 0 || vm_id >= XVNET_MAX_VMS || !d->coal[vm_id])
 		return NULL;
-	pg = lives[vm_id]->page;
+	pg = d->coal[vm_id]->page;
 	o = json_object_new_object();
 	arr = json_object_new_array();
 	for (int q = 0; q < XVNET_MAX_QUEUES; q++) {
@@ -298,9 +208,9 @@ static struct json_object *coal_json(const struct xvd *d, const struct vm_conf *
 {
 	struct json_object *o = json_object_new_object(), *n, *ap;
 	const struct coal_live *l = vm->id >= 0 && vm->id < XVNET_MAX_VMS ?
-				    lives[vm->id] : NULL;
-	const char *why = not_applicable(vm);
-	struct json_object *cnt = coal_counters_json(vm->id);
+				    d->coal[vm->id] : NULL;
+	const char *why = coal_not_applicable(vm);
+	struct json_object *cnt = coal_counters_json(d, vm->id);
 
 	json_object_object_add(o, "vm", json_object_new_string(vm->name));
 	json_object_object_add(o, "port", json_object_new_string(
@@ -345,71 +255,46 @@ struct json_object *coal_get(struct xvd *d, struct json_object *args)
 static int coal_request_parse(const struct vm_conf *vm, struct json_object *args,
 			      struct vm_conf *out, char *err, size_t errlen)
 {
-	static const char *const keys[][2] = {
-		{ "rx_frames", "coalesce-rx-frames" },
-		{ "rx_usecs", "coalesce-rx-usecs" },
-		{ "adaptive", "coalesce-adaptive" },
-		{ "napi_defer_irqs", "coalesce-napi-defer-irqs" },
-		{ "napi_flush_usecs", "coalesce-napi-flush-usecs" },
-	};
+	static const char options[] =
+#define XV_X_COAL(f, n, kd, mx, arg, help) ", --" n
+		XV_COAL_KNOBS(XV_X_COAL);
+#undef XV_X_COAL
 	int given = 0;
 
 	*out = *vm;
 	json_object_object_foreach(args, k, v) {
-		size_t i;
-
 		if (!strcmp(k, "name"))
 			continue;
-		for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
-			if (!strcmp(k, keys[i][0]))
-				break;
-		if (i == sizeof(keys) / sizeof(keys[0]))
-			return ERR("%s: unknown (rx_frames, rx_usecs, adaptive,"
-				   " napi_defer_irqs, napi_flush_usecs)", k);
-		if (coal_conf_set(&out->coal, keys[i][1], json_object_get_string(v),
-				  err, errlen))
+		if (coal_conf_set_field(&out->coal, k, json_object_get_string(v), err,
+					errlen))
 			return -1;
 		given++;
 	}
 	if (!given)
-		return ERR("coalesce: nothing to set (--rx-frames, --rx-usecs,"
-			   " --adaptive, --napi-defer-irqs, --napi-flush-usecs)");
-	if (!coal_is_set(&out->coal) && not_applicable(vm))
+		return ERR("coalesce: nothing to set (%s)", options + 2);
+	if (!coal_conf_is_set(&out->coal) && coal_not_applicable(vm))
 		return ERR("coalesce: does not apply to %s ports: %s",
-			   port_kind_name(vm->port_kind), not_applicable(vm));
+			   port_kind_name(vm->port_kind), coal_not_applicable(vm));
 	return coal_conf_check(out, err, errlen);
 }
 
 struct json_object *coal_set(struct xvd *d, struct json_object *args)
 {
-	char err[XV_ERR_LEN], why[XV_ERR_LEN];
+	char err[XV_ERR_LEN];
 	const struct vm_conf *vm = req_vm(d, args, "name", err, sizeof(err));
 	struct xvd_config next;
-	struct vm_conf nv, old;
+	struct vm_conf nv;
 
 	if (!vm)
 		return xv_reply_err("%s", err);
 	if (coal_request_parse(vm, args, &nv, err, sizeof(err)))
 		return xv_reply_err("%s", err);
-	old = *vm;
 	if (config_copy(&next, &d->cfg))
 		return xv_reply_err("out of memory");
 	*config_find_vm(&next, nv.name) = nv;
-	if (xskp_queue_mask(nv.id) && coal_vm_ensure(d, &nv, err, sizeof(err))) {
-		/* e.g. the NIC refused a NAPI knob: back to what was */
-		if (coal_vm_ensure(d, &old, why, sizeof(why)))
-			log_warn("vm %s: coalescing not restored: %s", old.name, why);
-		config_free(&next);
+	/* e.g. the NIC refuses a NAPI knob: the commit puts back what was */
+	if (xvd_commit(d, &next, NULL, err, sizeof(err)))
 		return xv_reply_err("%s", err);
-	}
-	if (svc_save(d, &next, err, sizeof(err))) {
-		if (xskp_queue_mask(old.id) && coal_vm_ensure(d, &old, why, sizeof(why)))
-			log_warn("vm %s: coalescing not restored: %s", old.name, why);
-		config_free(&next);
-		return xv_reply_err("%s", err);
-	}
-	config_free(&d->cfg);
-	d->cfg = next;
 	vm = config_find_vm(&d->cfg, nv.name);
 	log_info("vm %s: coalesce rx-frames %u rx-usecs %u adaptive %s napi defer %u"
 		 " flush %u us", vm->name, vm->coal.rx_frames, vm->coal.rx_usecs,

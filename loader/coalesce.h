@@ -13,31 +13,23 @@
 #define XVNET_LOADER_COALESCE_H
 
 #include <stddef.h>
-#include <stdio.h>
 
-#include "loader/config.h"
+#include "loader/conf/coalesce.h"
 
 struct xvd;
 struct json_object;
-
-/* Config keys "coalesce-*" (vm statements). */
-int coal_conf_set(struct coal_conf *c, const char *key, const char *val,
-		  char *err, size_t errlen);
-void coal_conf_format(const struct coal_conf *c, FILE *f);
-/* Values in range and the VM's port kind takes them. */
-int coal_conf_check(const struct vm_conf *vm, char *err, size_t errlen);
 
 /* xsk VMs: create the page if needed, write the policy, set the NAPI
  * knobs (restoring earlier values first when they change). */
 int coal_vm_ensure(struct xvd *d, const struct vm_conf *vm, char *err,
 		   size_t errlen);
 /* The VM goes: NAPI knobs back, page unmapped. */
-void coal_vm_stop(int vm_id);
-void coal_stop_all(void);
+void coal_vm_stop(struct xvd *d, int vm_id);
+void coal_stop_all(struct xvd *d);
 /* The page's memfd for xsk.get (-1 if none). */
-int coal_page_fd(int vm_id);
+int coal_page_fd(const struct xvd *d, int vm_id);
 /* Counters of the page (NULL if none), for stats. */
-struct json_object *coal_counters_json(int vm_id);
+struct json_object *coal_counters_json(const struct xvd *d, int vm_id);
 
 /* Requests coalesce.get / coalesce.set. */
 struct json_object *coal_get(struct xvd *d, struct json_object *args);

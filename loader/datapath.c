@@ -24,13 +24,13 @@
 #include <linux/if_link.h>
 #include <linux/magic.h>
 
+#include "lib/err.h"
 #include "loader/log.h"
 #include "loader/pinwatch.h"
 #include "loader/netdev.h"
 #include "loader/xvnetd.h"
 #include "nic_rx.skel.h"
 
-#define ERR(...) (snprintf(err, errlen, __VA_ARGS__), -1)
 
 /* linux/bpf.h of 6.3+; Debian's uapi headers here are 6.1 */
 #define XV_BPF_F_XDP_DEV_BOUND_ONLY (1U << 6)
@@ -429,9 +429,8 @@ int dp_xsk_side_attach(struct xvd *d, int ifindex, char *err, size_t errlen)
  * per VM and tap per run of xvnetd: the program stays with the device, but
  * a restarted xvnetd cannot ask the tap which one it has (no ioctl reads
  * it back), and setting it costs a queue attached and detached.
- * steer_ifindex[vm_id]: the tap this process set it on, 0 if none.
+ * d->steer_ifindex[vm_id]: the tap this process set it on, 0 if none.
  */
-static int steer_ifindex[XVNET_MAX_VMS];
 
 int dp_tap_steer(struct xvd *d, const struct vm_conf *vm, int ifindex,
 		 char *err, size_t errlen)
@@ -439,12 +438,12 @@ int dp_tap_steer(struct xvd *d, const struct vm_conf *vm, int ifindex,
 	if (vm->port_kind != XVNET_PORT_TAP || vm->queues <= 1 ||
 	    vm->id < 0 || vm->id >= XVNET_MAX_VMS)
 		return 0;
-	if (steer_ifindex[vm->id] == ifindex)
+	if (d->steer_ifindex[vm->id] == ifindex)
 		return 0;
 	if (netdev_tap_steering(vm->ifname,
 				bpf_program__fd(d->skel->progs.tap_steer), err, errlen))
 		return -1;
-	steer_ifindex[vm->id] = ifindex;
+	d->steer_ifindex[vm->id] = ifindex;
 	log_info("vm %s: %s set as steering program of tap %s (%u queues)",
 		 vm->name, XVNET_PROG_TAP_STEER, vm->ifname, vm->queues);
 	return 0;
@@ -475,8 +474,8 @@ void dp_tap_resteer(struct xvd *d)
 		const struct vm_conf *vm = &d->cfg.vms[i];
 
 		if (vm->port_kind != XVNET_PORT_TAP || vm->queues <= 1 ||
-		    vm->id < 0 || vm->id >= XVNET_MAX_VMS || !steer_ifindex[vm->id] ||
-		    (int)if_nametoindex(vm->ifname) != steer_ifindex[vm->id])
+		    vm->id < 0 || vm->id >= XVNET_MAX_VMS || !d->steer_ifindex[vm->id] ||
+		    (int)if_nametoindex(vm->ifname) != d->steer_ifindex[vm->id])
 			continue;
 		if (netdev_tap_steering(vm->ifname,
 					bpf_program__fd(d->skel->progs.tap_steer), err,
@@ -486,19 +485,19 @@ void dp_tap_resteer(struct xvd *d)
 }
 
 /* The VM goes: its tap (if it stays) gets tun's own queue choice back. */
-void dp_tap_unsteer(int vm_id, int ifindex)
+void dp_tap_unsteer(struct xvd *d, int vm_id, int ifindex)
 {
 	char name[IF_NAMESIZE], err[XV_ERR_LEN];
 
-	if (vm_id < 0 || vm_id >= XVNET_MAX_VMS || !steer_ifindex[vm_id])
+	if (vm_id < 0 || vm_id >= XVNET_MAX_VMS || !d->steer_ifindex[vm_id])
 		return;
-	if (steer_ifindex[vm_id] == ifindex && if_indextoname((unsigned)ifindex, name)) {
+	if (d->steer_ifindex[vm_id] == ifindex && if_indextoname((unsigned)ifindex, name)) {
 		if (netdev_tap_steering(name, -1, err, sizeof(err)))
 			log_warn("%s", err);
 		else
 			log_debug("tap %s: steering program removed", name);
 	}
-	steer_ifindex[vm_id] = 0;
+	d->steer_ifindex[vm_id] = 0;
 }
 
 void dp_port_detach(int ifindex)

@@ -23,27 +23,27 @@
 #include "loader/service.h"
 #include "loader/xvnetd.h"
 
-static struct mnl_socket *nl;
-
-int lw_open(void)
+int lw_open(struct xvd *d)
 {
+	struct mnl_socket *nl;
+
 	nl = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC | SOCK_NONBLOCK);
 	if (!nl || mnl_socket_bind(nl, RTMGRP_LINK, MNL_SOCKET_AUTOPID) < 0) {
 		log_warn("link watch: %s: ports that vanish or come back are only"
 			 " seen by a reload", strerror(errno));
 		if (nl)
 			mnl_socket_close(nl);
-		nl = NULL;
 		return -1;
 	}
+	d->linkwatch = nl;
 	return mnl_socket_get_fd(nl);
 }
 
-void lw_close(void)
+void lw_close(struct xvd *d)
 {
-	if (nl)
-		mnl_socket_close(nl);
-	nl = NULL;
+	if (d->linkwatch)
+		mnl_socket_close(d->linkwatch);
+	d->linkwatch = NULL;
 }
 
 static void save_owned(struct xvd *d)
@@ -131,9 +131,9 @@ void lw_poll(struct xvd *d)
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	ssize_t n;
 
-	if (!nl || !d->skel)
+	if (!d->linkwatch || !d->skel)
 		return;
-	while ((n = mnl_socket_recvfrom(nl, buf, sizeof(buf))) > 0)
+	while ((n = mnl_socket_recvfrom(d->linkwatch, buf, sizeof(buf))) > 0)
 		mnl_cb_run(buf, (size_t)n, 0, 0, link_cb, d);
 	if (n < 0 && errno == ENOBUFS)
 		log_warn("link watch: events lost (ENOBUFS): `xvnetctl reload`"

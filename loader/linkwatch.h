@@ -6,8 +6,8 @@
 struct xvd;
 
 /* The socket to poll, or -1 (logged: no watch). */
-int lw_open(void);
-void lw_close(void);
+int lw_open(struct xvd *d);
+void lw_close(struct xvd *d);
 /* Handle the link events that arrived: ports gone, ports back. */
 void lw_poll(struct xvd *d);
 

@@ -17,6 +17,7 @@
 
 #include "lib/proto.h"
 #include "loader/coalesce.h"
+#include "loader/commit.h"
 #include "loader/log.h"
 #include "loader/move.h"
 #include "loader/netdev.h"
@@ -266,10 +267,8 @@ int main(int argc, char **argv)
 	if (!d.empty) {
 		/* a vm move a previous run left: one side, before the reconcile */
 		move_recover(&d);
-		if (tbl_reconcile(&d, err, sizeof(err)))
-			log_warn("not every VM could be set up: %s", err);
 		/* the state records what runs now (owned ports, ids) */
-		if (svc_save(&d, &d.cfg, err, sizeof(err)) ||
+		if (xvd_commit_reconcile(&d, err, sizeof(err)) ||
 		    svc_save_applied(&d, err, sizeof(err)))
 			log_warn("state not saved: %s", err);
 		else
@@ -284,7 +283,7 @@ int main(int argc, char **argv)
 	}
 	if (server_run(&d))
 		rc = 1;
-	coal_stop_all();        /* the NIC's NAPI knobs as they were */
+	coal_stop_all(&d);        /* the NIC's NAPI knobs as they were */
 	dp_close(&d);
 	if (d.teardown && teardown(&d))
 		rc = 1;

@@ -36,6 +36,8 @@
 #include <bpf/bpf.h>
 #include <json-c/json.h>
 
+#include "lib/err.h"
+#include "lib/knobs.h"
 #include "lib/proto.h"
 #include "loader/coalesce.h"
 #include "loader/log.h"
@@ -46,7 +48,6 @@
 #include "loader/xsk.h"
 #include "loader/xvnetd.h"
 
-#define ERR(...) (snprintf(err, errlen, __VA_ARGS__), -1)
 
 #define MOVE_FILE           "move.state"
 #define DRAIN_STEP_US       2000    /* old port's counter sampled this often */
@@ -74,9 +75,9 @@ struct move_rec {
 /* The request options that describe the new port (xvnetctl vm move). */
 static const char *const port_keys[] = {
 	"ifname", "netns", "peer-ifname", "owner", "group",
-	"xsk-frame-size", "xsk-frames", "xsk-rx-size", "xsk-tx-size",
-	"xsk-fill-size", "xsk-comp-size", "xsk-need-wakeup", "xsk-busy-poll",
-	"xsk-busy-poll-budget", "xsk-prefer-busy-poll", "xsk-nic-queues",
+#define XV_X_XSK(k, f, kd, mn, mx, d, arg, help) k,
+	XV_XSK_KNOBS(XV_X_XSK)
+#undef XV_X_XSK
 };
 
 static void rec_path(const struct xvd *d, char *buf, size_t len)
@@ -284,7 +285,7 @@ static void port_release(struct xvd *d, const struct vm_conf *pc, int ifindex,
 	if (ifindex > 0) {
 		bpf_map_delete_elem(d->m.port_vm, &key);
 		dp_port_detach(ifindex);
-		dp_tap_unsteer(pc->id, ifindex);
+		dp_tap_unsteer(d, pc->id, ifindex);
 	}
 	if (!may_delete || !pc->owned)
 		return;
@@ -305,7 +306,7 @@ static void abort_prepare(struct xvd *d, const struct move_rec *r, bool may_dele
 	bpf_map_delete_elem(dev_bank(d, r->bank_b), &id);
 	if (r->new.port_kind == XVNET_PORT_XSK) {
 		xskp_destroy(d, r->new.id);
-		coal_vm_stop(r->new.id);
+		coal_vm_stop(d, r->new.id);
 	}
 	if (r->new_ifindex > 0 && r->new_ifindex != r->old_ifindex)
 		port_release(d, &r->new, r->new_ifindex, may_delete);
@@ -474,7 +475,7 @@ static struct json_object *switch_commit(struct xvd *d, struct move_rec *r,
 	if (normalize(d, &r->new, r->new_ifindex, why, sizeof(why)))
 		log_err("vm %s: %s (the slot still names the new port)", r->old.name, why);
 	if (r->old.port_kind == XVNET_PORT_XSK)
-		coal_vm_stop(r->old.id);
+		coal_vm_stop(d, r->old.id);
 	port_release(d, &r->old, r->old_ifindex, true);
 	rec_remove(d);
 	log_info("vm %s: moved to %s %s (prepare %llu us, switch %llu us, drain"

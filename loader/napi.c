@@ -21,6 +21,7 @@
 #include <linux/netlink.h>
 #include <linux/sockios.h>
 
+#include "lib/err.h"
 #include "loader/log.h"
 #include "loader/napi.h"
 
@@ -63,7 +64,6 @@ enum { NETDEV_QUEUE_TYPE_RX = 0 };
 
 #define NETDEV_FAMILY_NAME "netdev"
 #define MAX_CMD 32
-#define ERR(rc, ...) (snprintf(err, errlen, __VA_ARGS__), (rc))
 
 /* ---- generic netlink ---------------------------------------------------- */
 
@@ -789,10 +789,10 @@ static int apply_device(struct napi_saved *s, uint32_t mask,
 
 	r = napi_dev_get(s->ifname, &s->dev_old);
 	if (r == -EXDEV)
-		return ERR(r, "ifname: '%s': /sys shows another network namespace,"
+		return ERR_RC(r, "ifname: '%s': /sys shows another network namespace,"
 			   " cannot set its device NAPI knobs", s->ifname);
 	if (r)
-		return ERR(r, "ifname: '%s': cannot read the device NAPI knobs: %s",
+		return ERR_RC(r, "ifname: '%s': cannot read the device NAPI knobs: %s",
 			   s->ifname, strerror(-r));
 	/* the genl path checks the queues; here the kernel lists them */
 	for (unsigned q = 0; q < 32; q++) {
@@ -801,14 +801,14 @@ static int apply_device(struct napi_saved *s, uint32_t mask,
 		snprintf(path, sizeof(path), "/sys/class/net/%s/queues/rx-%u",
 			 s->ifname, q);
 		if (stat(path, &st))
-			return ERR(-EINVAL, "queues: '%s' has no RX queue %u",
+			return ERR_RC(-EINVAL, "queues: '%s' has no RX queue %u",
 				   s->ifname, q);
 	}
 	r = napi_dev_set(s->ifname, k);
 	if (r) {
 		/* defer may have been written before gro failed */
 		napi_dev_set(s->ifname, &s->dev_old);
-		return ERR(r, "ifname: '%s': cannot set the device NAPI knobs: %s",
+		return ERR_RC(r, "ifname: '%s': cannot set the device NAPI knobs: %s",
 			   s->ifname, strerror(-r));
 	}
 	return 0;
@@ -834,12 +834,12 @@ static int collect_napis(struct genl *g, struct napi_saved *s, int ifindex,
 			continue;
 		}
 		if (r == -EINVAL)
-			return ERR(r, "queues: '%s' has no RX queue %u",
+			return ERR_RC(r, "queues: '%s' has no RX queue %u",
 				   s->ifname, q);
 		if (r == -ENODEV)
-			return ERR(r, "ifname: '%s' does not exist", s->ifname);
+			return ERR_RC(r, "ifname: '%s' does not exist", s->ifname);
 		if (r)
-			return ERR(r, "queues: '%s' RX queue %u: cannot find its"
+			return ERR_RC(r, "queues: '%s' RX queue %u: cannot find its"
 				   " NAPI: %s", s->ifname, q, strerror(-r));
 		for (i = 0; i < s->n && s->napi_id[i] != id; i++)
 			;
@@ -864,14 +864,14 @@ static int apply_napis(struct genl *g, struct napi_saved *s,
 	for (i = 0; i < s->n; i++) {
 		r = g_napi_get(g, s->napi_id[i], &s->old[i]);
 		if (r)
-			return ERR(r, "ifname: '%s': cannot read NAPI %u: %s",
+			return ERR_RC(r, "ifname: '%s': cannot read NAPI %u: %s",
 				   s->ifname, s->napi_id[i], strerror(-r));
 	}
 	for (i = 0; i < s->n; i++) {
 		r = g_napi_set(g, s->napi_id[i], k);
 		if (r) {
 			restore_napis(g, s, i);
-			return ERR(r, "ifname: '%s': cannot set NAPI %u: %s",
+			return ERR_RC(r, "ifname: '%s': cannot set NAPI %u: %s",
 				   s->ifname, s->napi_id[i], strerror(-r));
 		}
 	}
@@ -889,29 +889,29 @@ int napi_apply_rx_queues(const char *ifname, uint32_t queue_mask,
 	if (saved)
 		*saved = NULL;
 	if (!ifname || !*ifname || strlen(ifname) >= IFNAMSIZ)
-		return ERR(-EINVAL, "ifname: '%s' is not a device name",
+		return ERR_RC(-EINVAL, "ifname: '%s' is not a device name",
 			   ifname ? ifname : "");
 	if (!k || !saved)
-		return ERR(-EINVAL, "napi: %s: no knobs or no place to save",
+		return ERR_RC(-EINVAL, "napi: %s: no knobs or no place to save",
 			   ifname);
 	if (!queue_mask)
-		return ERR(-EINVAL, "queues: no RX queue of '%s' selected", ifname);
+		return ERR_RC(-EINVAL, "queues: no RX queue of '%s' selected", ifname);
 	if (knobs_valid(k))
-		return ERR(-ERANGE, "napi_defer_hard_irqs: %u is more than %d",
+		return ERR_RC(-ERANGE, "napi_defer_hard_irqs: %u is more than %d",
 			   k->defer_hard_irqs, INT32_MAX);
 	ifindex = (int)if_nametoindex(ifname);
 	if (!ifindex)
-		return ERR(-ENODEV, "ifname: '%s' does not exist", ifname);
+		return ERR_RC(-ENODEV, "ifname: '%s' does not exist", ifname);
 	s = calloc(1, sizeof(*s));
 	if (!s)
-		return ERR(-ENOMEM, "napi: out of memory");
+		return ERR_RC(-ENOMEM, "napi: out of memory");
 	snprintf(s->ifname, sizeof(s->ifname), "%s", ifname);
 
 	r = genl_open(&g);
 	if (r == -EOPNOTSUPP)
 		r = 1;
 	else if (r)
-		r = ERR(r, "napi: netlink: %s", strerror(-r));
+		r = ERR_RC(r, "napi: netlink: %s", strerror(-r));
 	else
 		r = collect_napis(&g, s, ifindex, queue_mask, err, errlen);
 	if (r == 1) {

@@ -21,10 +21,10 @@
 #include <linux/sockios.h>
 #include <linux/veth.h>
 
+#include "lib/err.h"
 #include "loader/log.h"
 #include "loader/netdev.h"
 
-#define ERR(...) (snprintf(err, errlen, __VA_ARGS__), -1)
 
 bool netns_exists(const char *name)
 {

@@ -9,7 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "loader/config.h"
+#include "loader/conf/config.h"
 
 #define XV_NETNS_DIR "/run/netns"
 

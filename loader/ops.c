@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Control requests.  Each handler first builds and validates the whole
- * change against the recorded config (nothing touched yet), then applies it
- * to the kernel, then records it in d->cfg and the config file; a failure
- * while applying rolls back what was done.
+ * Control requests.  Each handler builds and validates the whole next
+ * configuration against the recorded one (nothing touched yet), then hands
+ * it to the one commit (loader/commit.h: apply with undo, save, swap,
+ * removals).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -24,6 +24,7 @@
 #include "loader/netdev.h"
 #include "loader/xsk.h"
 #include "loader/coalesce.h"
+#include "loader/commit.h"
 #include "loader/move.h"
 #include "loader/service.h"
 #include "loader/xvnetd.h"
@@ -95,18 +96,15 @@ static struct json_object *vm_json(struct xvd *d, const struct vm_conf *vm)
 		json_object_object_add(o, "port_map_ifindex",
 				       json_object_new_int((int)port_if));
 	if (vm->port_kind == XVNET_PORT_XSK)
-		json_object_object_add(o, "xsk", xskp_json(vm->id));
+		json_object_object_add(o, "xsk", xskp_json(d, vm->id));
 	return o;
 }
 
-static int save(struct xvd *d, const struct xvd_config *cfg, char *err,
-		size_t errlen)
+/* cfg, changed by the request, through the one commit (loader/commit.h). */
+static int commit(struct xvd *d, struct xvd_config *next,
+		  const struct commit_opts *opts, char *err, size_t errlen)
 {
-	if (svc_save(d, cfg, err, errlen)) {
-		log_err("state not saved: %s", err);
-		return -1;
-	}
-	return 0;
+	return xvd_commit(d, next, opts, err, errlen) ? -1 : 0;
 }
 
 /* ---- vm --------------------------------------------------------------- */
@@ -206,11 +204,11 @@ static struct json_object *vm_add_existing(struct xvd *d, const struct vm_conf *
 
 static struct json_object *vm_add(struct xvd *d, struct json_object *args)
 {
-	char err[XV_ERR_LEN], why[XV_ERR_LEN];
+	char err[XV_ERR_LEN];
+	const struct vm_conf *added;
 	struct vm_conf vm;
 	struct xvd_config next;
 	struct json_object *jn;
-	int ifindex;
 
 	if (take_flag(args, "may-exist") && json_object_object_get_ex(args, "name", &jn) &&
 	    config_find_vm(&d->cfg, json_object_get_string(jn)))
@@ -222,50 +220,23 @@ static struct json_object *vm_add(struct xvd *d, struct json_object *args)
 		return xv_reply_err("nic: '%s' does not exist", d->cfg.nic);
 	if (netdev_check_port(&vm, err, sizeof(err)))
 		return xv_reply_err("%s", err);
-
-	if (netdev_ensure_port(&vm, &ifindex, err, sizeof(err)))
-		return xv_reply_err("%s", err);
-	if (tbl_vm_ensure(d, &vm, ifindex, err, sizeof(err)))
-		goto undo;
 	if (config_copy(&next, &d->cfg) || config_add_vm(&next, &vm)) {
 		config_free(&next);
-		snprintf(err, sizeof(err), "out of memory");
-		goto undo;
+		return xv_reply_err("out of memory");
 	}
-	if (save(d, &next, err, sizeof(err))) {
-		config_free(&next);
-		goto undo;
-	}
-	config_free(&d->cfg);
-	d->cfg = next;
-	log_info("vm %s added (id %d, %s %s, ifindex %d)", vm.name, vm.id,
-		 port_kind_name(vm.port_kind), vm.ifname, ifindex);
-	return xv_reply_ok(vm_json(d, config_find_vm(&d->cfg, vm.name)));
-undo:
-	tbl_vm_remove(d, vm.id);
-	if (vm.owned)
-		netdev_delete(vm.ifname, why, sizeof(why));
-	return xv_reply_err("%s", err);
+	if (commit(d, &next, NULL, err, sizeof(err)))
+		return xv_reply_err("%s", err);
+	added = config_find_vm(&d->cfg, vm.name);
+	log_info("vm %s added (id %d, %s %s, ifindex %u)", added->name, added->id,
+		 port_kind_name(added->port_kind), added->ifname,
+		 if_nametoindex(added->ifname));
+	return xv_reply_ok(vm_json(d, added));
 }
 
-static void flows_remove_vm(struct xvd *d, struct xvd_config *cfg, int vm_id)
+/* The configured flows that deliver to vm_id go with it (the kernel's
+ * entries go after the save: loader/commit.c). */
+static void config_del_flows_of_vm(struct xvd_config *cfg, int vm_id)
 {
-	const int fds[2] = { d->m.flows_cfg, d->m.flows };
-
-	for (int i = 0; i < 2; i++) {
-		struct xvnet_flow_key k, next;
-		int more = !bpf_map_get_next_key(fds[i], NULL, &next);
-
-		while (more) {
-			struct xvnet_flow v;
-
-			k = next;
-			more = !bpf_map_get_next_key(fds[i], &k, &next);
-			if (!bpf_map_lookup_elem(fds[i], &k, &v) &&
-			    v.verdict == XVNET_FLOW_DELIVER && v.vm_id == (__u32)vm_id)
-				bpf_map_delete_elem(fds[i], &k);
-		}
-	}
 	for (size_t i = cfg->n_flows; i-- > 0;) {
 		const struct vm_conf *vm = config_find_vm(cfg, cfg->flows[i].vm);
 
@@ -276,17 +247,6 @@ static void flows_remove_vm(struct xvd *d, struct xvd_config *cfg, int vm_id)
 			config_del_flow(cfg, &key);
 		}
 	}
-}
-
-static int vm_remove(struct xvd *d, struct xvd_config *cfg,
-		     const struct vm_conf *vm, bool keep_port, char *err, size_t errlen)
-{
-	flows_remove_vm(d, cfg, vm->id);
-	sp_flush_vm(d, (__u32)vm->id);
-	tbl_vm_remove(d, vm->id);
-	if (vm->owned && !keep_port && netdev_delete(vm->ifname, err, errlen))
-		return -1;
-	return 0;
 }
 
 /* The VM a request names in args[field]; NULL with err set if none. */
@@ -317,6 +277,7 @@ static struct json_object *vm_del(struct xvd *d, struct json_object *args)
 {
 	bool if_exists = take_flag(args, "if-exists"), force = take_flag(args, "force");
 	bool keep_port = take_flag(args, "keep-port");
+	const struct commit_opts opts = { .keep_ports = keep_port };
 	const struct vm_conf *vm;
 	struct vm_conf copy;
 	struct xvd_config next;
@@ -336,16 +297,10 @@ static struct json_object *vm_del(struct xvd *d, struct json_object *args)
 	if (config_copy(&next, &d->cfg))
 		return xv_reply_err("out of memory");
 	nflows = next.n_flows;
-	flows_remove_vm(d, &next, copy.id);      /* config side only matters */
+	config_del_flows_of_vm(&next, copy.id);
 	config_del_vm(&next, copy.name);
-	if (save(d, &next, err, sizeof(err))) {
-		config_free(&next);
+	if (commit(d, &next, &opts, err, sizeof(err)))
 		return xv_reply_err("%s", err);
-	}
-	config_free(&d->cfg);
-	d->cfg = next;
-	if (vm_remove(d, &d->cfg, &copy, keep_port, err, sizeof(err)))
-		log_warn("vm %s: %s", copy.name, err);
 	log_info("vm %s deleted (id %d, %zu flows with it)", copy.name, copy.id,
 		 nflows - d->cfg.n_flows);
 	return xv_reply_ok(NULL);
@@ -365,13 +320,12 @@ static const char *const vm_set_keys[] = {
 
 static struct json_object *vm_set(struct xvd *d, struct json_object *args)
 {
-	char err[XV_ERR_LEN], val[256], why[XV_ERR_LEN];
+	char err[XV_ERR_LEN], val[256];
 	const struct vm_conf *vm;
 	struct vm_conf old, next;
 	struct xvd_config cfg;
 	bool ip_seen = false;
 	long idx;
-	int ifindex;
 
 	vm = req_vm(d, args, "name", err, sizeof(err));
 	if (!vm)
@@ -424,25 +378,15 @@ static struct json_object *vm_set(struct xvd *d, struct json_object *args)
 		return xv_reply_err("%s", err);
 	if (vm_conf_same(&next, &old))
 		return xv_reply_ok(vm_json(d, vm));
-	ifindex = (int)if_nametoindex(next.ifname);
-	if (!ifindex)
+	if (!if_nametoindex(next.ifname))
 		return xv_reply_err("name: vm '%s' has no port device %s now", old.name,
 				    next.ifname);
 	if (config_copy(&cfg, &d->cfg))
 		return xv_reply_err("out of memory");
 	cfg.vms[idx] = next;
-	if (tbl_vm_ensure(d, &next, ifindex, err, sizeof(err)) ||
-	    save(d, &cfg, err, sizeof(err))) {
-		if (tbl_vm_ensure(d, &old, ifindex, why, sizeof(why)))
-			log_err("vm %s: the old settings could not be written back: %s",
-				old.name, why);
-		config_free(&cfg);
+	if (commit(d, &cfg, &(struct commit_opts){ .mac_in_place = true }, err,
+		   sizeof(err)))
 		return xv_reply_err("%s", err);
-	}
-	config_free(&d->cfg);
-	d->cfg = cfg;
-	/* flows the slow path installed were judged with the old addresses */
-	sp_flush_vm(d, (__u32)next.id);
 	log_info("vm %s changed in place", next.name);
 	return xv_reply_ok(vm_json(d, &d->cfg.vms[idx]));
 }
@@ -562,14 +506,8 @@ static struct json_object *flow_add(struct xvd *d, struct json_object *args)
 		config_free(&next);
 		return xv_reply_err("out of memory");
 	}
-	if (tbl_flow_ensure(d, &fc, err, sizeof(err)) ||
-	    save(d, &next, err, sizeof(err))) {
-		tbl_flow_delete(d, &fc.key);
-		config_free(&next);
+	if (commit(d, &next, NULL, err, sizeof(err)))
 		return xv_reply_err("%s", err);
-	}
-	config_free(&d->cfg);
-	d->cfg = next;
 	return xv_reply_ok(NULL);
 }
 
@@ -586,17 +524,17 @@ static struct json_object *flow_del(struct xvd *d, struct json_object *args)
 	in_map = !tbl_flow_lookup(d, &fc.key, &v);
 	if (!in_map && !config_find_flow(&d->cfg, &fc.key))
 		return xv_reply_err("flow: no such flow");
-	if (config_find_flow(&d->cfg, &fc.key)) {
-		if (config_copy(&next, &d->cfg))
-			return xv_reply_err("out of memory");
-		config_del_flow(&next, &fc.key);
-		if (save(d, &next, err, sizeof(err))) {
-			config_free(&next);
-			return xv_reply_err("%s", err);
-		}
-		config_free(&d->cfg);
-		d->cfg = next;
+	if (!config_find_flow(&d->cfg, &fc.key)) {
+		/* learnt only (slow path): not in the state, nothing to save */
+		tbl_flow_delete(d, &fc.key);
+		return xv_reply_ok(NULL);
 	}
+	if (config_copy(&next, &d->cfg))
+		return xv_reply_err("out of memory");
+	config_del_flow(&next, &fc.key);
+	if (commit(d, &next, NULL, err, sizeof(err)))
+		return xv_reply_err("%s", err);
+	/* a learnt entry under the same key goes too, as it always did */
 	tbl_flow_delete(d, &fc.key);
 	return xv_reply_ok(NULL);
 }
@@ -808,7 +746,7 @@ static struct json_object *status(struct xvd *d)
 	json_object_object_add(o, "pid", json_object_new_int((int)getpid()));
 	json_object_object_add(o, "version", json_object_new_string(XV_VERSION));
 	if (!d->empty)
-		json_object_object_add(o, "xsk", xskp_status());
+		json_object_object_add(o, "xsk", xskp_status(d));
 	health(d, o, probs);
 	return xv_reply_ok(o);
 }
@@ -847,13 +785,17 @@ static struct json_object *shutdown_req(struct xvd *d, struct json_object *args)
 static struct json_object *reload_req(struct xvd *d)
 {
 	char err[XV_ERR_LEN];
+	int r = xvd_reload(d, err, sizeof(err));
 
-	if (xvd_reload(d, err, sizeof(err)))
+	if (r == XV_COMMIT_UNDONE)
 		return xv_reply_err("%s (previous state kept)", err);
+	if (r)
+		return xv_reply_err("%s", err);
 	return xv_reply_ok(NULL);
 }
 
-struct json_object *xvd_handle(struct xvd *d, struct json_object *req)
+struct json_object *xvd_handle(struct xvd *d, struct json_object *req,
+			       struct xvd_fds *fds)
 {
 	struct json_object *jc, *args = NULL;
 	const char *cmd;
@@ -908,7 +850,7 @@ struct json_object *xvd_handle(struct xvd *d, struct json_object *req)
 	if (strcmp(cmd, "stats") == 0)
 		return stats(d, args);
 	if (strcmp(cmd, "xsk.get") == 0)
-		return xskp_get(d, args);
+		return xskp_get(d, args, fds);
 	if (strcmp(cmd, "rss.get") == 0)
 		return rss_get(d, args);
 	if (strcmp(cmd, "rss.set") == 0)
@@ -926,97 +868,87 @@ struct json_object *xvd_handle(struct xvd *d, struct json_object *req)
 
 /* ---- reload (SIGHUP) and teardown ------------------------------------- */
 
-static bool same_port(const struct vm_conf *a, const struct vm_conf *b)
-{
-	return a->port_kind == b->port_kind && strcmp(a->ifname, b->ifname) == 0 &&
-	       strcmp(a->netns, b->netns) == 0 &&
-	       strcmp(a->peer_ifname, b->peer_ifname) == 0 &&
-	       a->queues == b->queues && memcmp(a->mac, b->mac, 6) == 0 &&
-	       memcmp(&a->xsk, &b->xsk, sizeof(a->xsk)) == 0;
-}
-
-/* No config at start: the first reload brings the datapath up. */
+/* No config at start: the first reload brings the datapath up.  A save
+ * failure is only logged: the datapath runs, there was none before. */
 static int bring_up(struct xvd *d, struct xvd_config *next, char *err,
 		    size_t errlen)
 {
+	char why[XV_ERR_LEN];
+
 	d->cfg = *next;
 	config_init(next);
 	if (dp_start(d, err, errlen)) {
 		if (d->skel)
 			dp_close(d);
 		config_free(&d->cfg);
-		return -1;
+		return XV_COMMIT_UNDONE;
 	}
 	d->empty = false;
-	if (tbl_reconcile(d, err, errlen))
-		log_warn("not every VM could be set up: %s", err);
-	if (sp_start(d, err, errlen))
-		log_warn("slow path disabled: %s", err);
+	if (!xvd_commit_reconcile(d, why, sizeof(why)))
+		svc_reload_done(d);
+	if (sp_start(d, why, sizeof(why)))
+		log_warn("slow path disabled: %s", why);
 	return 0;
 }
 
-int xvd_reload(struct xvd *d, char *rerr, size_t rerrlen)
+/* What the reload cannot change while running stays as loaded; a VM on the
+ * device of a VM of the running state (the same one, or one renamed in the
+ * file) keeps the owned flag of that device. */
+static void reload_keep_running(const struct xvd *d, struct xvd_config *next)
+{
+	if (strcmp(next->nic, d->cfg.nic) || next->flow_max != d->cfg.flow_max ||
+	    next->malformed_pass != d->cfg.malformed_pass ||
+	    next->rx_hash_hw != d->cfg.rx_hash_hw)
+		log_warn("reload: nic, flow-max, malformed and rx-hash take effect"
+			 " at the next start");
+	strcpy(next->nic, d->cfg.nic);
+	next->rx_hash_hw = d->cfg.rx_hash_hw;   /* what is loaded */
+	for (size_t i = 0; i < next->n_vms; i++) {
+		struct vm_conf *nv = &next->vms[i];
+		const struct vm_conf *old = config_find_vm(&d->cfg, nv->name);
+
+		for (size_t k = 0; !old && k < d->cfg.n_vms; k++)
+			if (!config_find_vm(next, d->cfg.vms[k].name) &&
+			    strcmp(d->cfg.vms[k].ifname, nv->ifname) == 0)
+				old = &d->cfg.vms[k];
+		if (old && strcmp(nv->ifname, old->ifname) == 0 &&
+		    nv->port_kind == old->port_kind)
+			nv->owned = old->owned;         /* same device, kept */
+	}
+}
+
+/* Returns 0, or XV_COMMIT_UNDONE (nothing changed), or XV_COMMIT_PARTIAL. */
+int xvd_reload(struct xvd *d, char *err, size_t errlen)
 {
 	struct xvd_config next;
-	char err[XV_ERR_LEN];
+	int r;
 
 	svc_notify("RELOADING=1");
-	if (svc_reload_config(d, &next, rerr, rerrlen)) {
-		snprintf(err, sizeof(err), "%s", rerr);
+	if (svc_reload_config(d, &next, err, errlen)) {
 		log_err("reload refused, previous state kept: %s", err);
 		svc_notify("READY=1");
-		return -1;
+		return XV_COMMIT_UNDONE;
 	}
 	if (d->empty) {
-		int r = bring_up(d, &next, rerr, rerrlen);
-
-		if (!r && save(d, &d->cfg, rerr, rerrlen) == 0)
-			svc_reload_done(d);
-		else if (r)
-			log_err("reload: %s", rerr);
+		r = bring_up(d, &next, err, errlen);
+		if (r)
+			log_err("reload: %s", err);
 		svc_notify_ready(d);
 		return r;
 	}
-	if (strcmp(next.nic, d->cfg.nic) || next.flow_max != d->cfg.flow_max ||
-	    next.malformed_pass != d->cfg.malformed_pass ||
-	    next.rx_hash_hw != d->cfg.rx_hash_hw)
-		log_warn("reload: nic, flow-max, malformed and rx-hash take effect"
-			 " at the next start");
-	strcpy(next.nic, d->cfg.nic);
-	next.rx_hash_hw = d->cfg.rx_hash_hw;    /* what is loaded */
-	/* VMs gone or with another id/port: out first (their flows too) */
-	for (size_t i = d->cfg.n_vms; i-- > 0;) {
-		struct vm_conf old = d->cfg.vms[i];
-		struct vm_conf *nv = config_find_vm(&next, old.name);
-
-		if (nv && nv->id == old.id && same_port(nv, &old)) {
-			nv->owned = old.owned;
-			continue;
-		}
-		if (nv && strcmp(nv->ifname, old.ifname) == 0 &&
-		    nv->port_kind == old.port_kind)
-			nv->owned = old.owned;      /* same device, kept */
-		tbl_vm_remove(d, old.id);
-		if (old.owned && !(nv && nv->owned) &&
-		    netdev_delete(old.ifname, err, sizeof(err)))
-			log_warn("vm %s: %s", old.name, err);
-		log_info("reload: vm %s %s", old.name, nv ? "changed" : "removed");
+	reload_keep_running(d, &next);
+	r = xvd_commit(d, &next, NULL, err, errlen);
+	if (r) {
+		svc_notify("READY=1");
+		log_err("reload: %s%s", err, r == XV_COMMIT_UNDONE ?
+			" (previous state kept)" : "");
+		return r;
 	}
-	for (size_t i = 0; i < d->cfg.n_flows; i++)
-		if (!config_find_flow(&next, &d->cfg.flows[i].key))
-			tbl_flow_delete(d, &d->cfg.flows[i].key);
-	config_free(&d->cfg);
-	d->cfg = next;
-	if (tbl_reconcile(d, err, sizeof(err)))
+	/* and what drifted (a port deleted and made again while link events
+	 * were lost): the promise of `xvnetctl reload` to bring ports in line */
+	if (xvd_commit_reconcile(d, err, errlen))
 		log_warn("reload: %s", err);
-	/* rules may have changed: every VM's rule flows go */
-	for (size_t i = 0; i < d->cfg.n_vms; i++) {
-		sp_vm_flag(d, &d->cfg.vms[i]);
-		sp_flush_vm(d, (__u32)d->cfg.vms[i].id);
-	}
 	svc_notify("READY=1");
-	if (save(d, &d->cfg, rerr, rerrlen))
-		return -1;
 	svc_reload_done(d);
 	log_info("config reloaded: %zu VMs, %zu flows", d->cfg.n_vms,
 		 d->cfg.n_flows);

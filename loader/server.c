@@ -229,16 +229,16 @@ static int client_work(struct xvd *d, struct client *c, uint64_t now)
 
 	while (!client_busy(c) && (line = xv_linebuf_next(&c->lb))) {
 		struct json_object *req = json_tokener_parse(line), *rep;
-		int fds[XSKP_MAX_FDS], nfds, r;
+		struct xvd_fds fds = { .n = 0 };
+		int r;
 
 		free(line);
 		c->last_ms = now;
-		rep = req ? xvd_handle(d, req) : xv_reply_err("request: not JSON");
+		rep = req ? xvd_handle(d, req, &fds) : xv_reply_err("request: not JSON");
 		/* xsk.get: the reply carries the sockets (SCM_RIGHTS); nothing
 		 * is pending here, so the small reply goes at once */
-		nfds = xskp_take_fds(fds, XSKP_MAX_FDS);
-		r = nfds > 0 ? xskp_send_json_fds(c->fd, rep, fds, nfds)
-			     : client_reply(c, rep, now);
+		r = fds.n > 0 ? xskp_send_json_fds(c->fd, rep, fds.fd, fds.n)
+			      : client_reply(c, rep, now);
 		json_object_put(req);
 		json_object_put(rep);
 		if (r)
@@ -311,7 +311,7 @@ static void refresh_flows(struct xvd *d)
 	char err[XV_ERR_LEN];
 
 	for (size_t i = 0; i < d->cfg.n_flows; i++)
-		if (tbl_flow_ensure(d, &d->cfg.flows[i], err, sizeof(err)))
+		if (tbl_flow_ensure(d, &d->cfg, &d->cfg.flows[i], err, sizeof(err)))
 			log_warn("flow refresh: %s", err);
 }
 
@@ -349,7 +349,7 @@ int server_run(struct xvd *d)
 		if (sp_start(d, err, sizeof(err)))
 			log_warn("slow path disabled: %s", err);
 	}
-	wfd = lw_open();        /* ports that vanish or come back */
+	wfd = lw_open(d);        /* ports that vanish or come back */
 	svc_notify_ready(d);    /* the socket listens: xvnetctl works */
 
 	while (!d->stop) {
@@ -464,7 +464,7 @@ int server_run(struct xvd *d)
 		if (cl[i].fd >= 0)
 			drop_client(&cl[i]);
 	sp_stop(d);
-	lw_close();
+	lw_close(d);
 	close(lfd);
 	unlink(d->socket_path);
 	close(sfd);

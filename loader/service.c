@@ -17,11 +17,11 @@
 #include <linux/capability.h>
 #include <systemd/sd-daemon.h>
 
+#include "lib/err.h"
 #include "loader/log.h"
 #include "loader/service.h"
 #include "loader/xvnetd.h"
 
-#define ERR(...) (snprintf(err, errlen, __VA_ARGS__), -1)
 
 /* ---- systemd ------------------------------------------------------------- */
 

@@ -16,14 +16,15 @@
 #include <bpf/libbpf.h>
 #include <json-c/json.h>
 
+#include "lib/err.h"
 #include "lib/proto.h"
+#include "loader/commit.h"
 #include "loader/log.h"
+#include "loader/conf/rules.h"
 #include "loader/reinject.h"
-#include "loader/rules.h"
 #include "loader/service.h"
 #include "loader/xvnetd.h"
 
-#define ERR(...) (snprintf(err, errlen, __VA_ARGS__), -1)
 
 static uint64_t now_ns(void)
 {
@@ -373,27 +374,16 @@ static int arg_pos(struct json_object *args, unsigned *pos, bool required,
 	return 0;
 }
 
-/* Apply a changed rule list of one VM: the flag, then the flush (the old
- * rules' flows go; the first packets of every flow take the slow path). */
+/* A changed rule list of one VM, through the commit, which sets the VM's
+ * flag and flushes the flows its old rules installed after the save. */
 static struct json_object *commit(struct xvd *d, struct xvd_config *next,
 				  const char *vmname, const char *what)
 {
 	char err[XV_ERR_LEN];
-	const struct vm_conf *vm;
-	unsigned long n;
 
-	if (svc_save(d, next, err, sizeof(err))) {
-		config_free(next);
+	if (xvd_commit(d, next, NULL, err, sizeof(err)))
 		return xv_reply_err("%s", err);
-	}
-	config_free(&d->cfg);
-	d->cfg = *next;
-	vm = config_find_vm(&d->cfg, vmname);
-	/* flag first: from here misses take the slow path, then no old flow */
-	if (vm && sp_vm_flag(d, vm))
-		log_warn("vm %s: slot flag: %s", vmname, strerror(errno));
-	n = vm ? sp_flush_vm(d, (__u32)vm->id) : 0;
-	log_info("vm %s: rule %s, %lu flows flushed", vmname, what, n);
+	log_info("vm %s: rule %s", vmname, what);
 	return xv_reply_ok(NULL);
 }
 

@@ -16,6 +16,7 @@
 #include <bpf/bpf.h>
 #include <json-c/json.h>
 
+#include "lib/err.h"
 #include "loader/log.h"
 #include "loader/netdev.h"
 #include "loader/xsk.h"
@@ -23,7 +24,6 @@
 #include "loader/move.h"
 #include "loader/xvnetd.h"
 
-#define ERR(...) (snprintf(err, errlen, __VA_ARGS__), -1)
 
 /*
  * RSS settings: the configured ones (rss-key, rss-indir, rss-fields; config
@@ -301,11 +301,11 @@ int tbl_vm_remove(struct xvd *d, int vm_id)
 	by_mac_remove_vm(d, id, NULL);
 	flood_remove_vm(d, id, -1, 0);
 	xskp_destroy(d, vm_id);         /* unreachable now: sockets, UMEM go */
-	coal_vm_stop(vm_id);            /* the NIC's NAPI knobs put back */
+	coal_vm_stop(d, vm_id);            /* the NIC's NAPI knobs put back */
 	if (!bpf_map_lookup_elem(d->m.ports, &id, &port) && port) {
 		/* an adopted tap outlives the VM: leave it clean */
 		dp_port_detach((int)port);
-		dp_tap_unsteer(vm_id, (int)port);
+		dp_tap_unsteer(d, vm_id, (int)port);
 		bpf_map_delete_elem(d->m.port_vm, &port);
 	}
 	bpf_map_delete_elem(d->m.ports, &id);
@@ -340,8 +340,8 @@ int tbl_flows_activate(struct xvd *d)
 }
 
 /* A configured flow: into xvnet_flows_cfg, where no traffic evicts it. */
-int tbl_flow_ensure(struct xvd *d, const struct flow_conf *fc, char *err,
-		    size_t errlen)
+int tbl_flow_ensure(struct xvd *d, const struct xvd_config *cfg,
+		    const struct flow_conf *fc, char *err, size_t errlen)
 {
 	struct xvnet_flow old, v = { .verdict = fc->verdict };
 	const struct vm_conf *vm;
@@ -349,7 +349,7 @@ int tbl_flow_ensure(struct xvd *d, const struct flow_conf *fc, char *err,
 	if (flows_activate(d, true))
 		return ERR("%s: %s", XVNET_MAP_CONFIG, strerror(errno));
 	if (fc->verdict == XVNET_FLOW_DELIVER) {
-		vm = config_find_vm(&d->cfg, fc->vm);
+		vm = config_find_vm(cfg, fc->vm);
 		if (!vm)
 			return ERR("vm: '%s' unknown", fc->vm);
 		v.vm_id = (__u32)vm->id;
@@ -389,9 +389,8 @@ int tbl_flow_lookup(struct xvd *d, const struct xvnet_flow_key *key,
 
 /* ---- reconciliation --------------------------------------------------- */
 
-int tbl_reconcile(struct xvd *d, char *err, size_t errlen)
+int tbl_reconcile(struct xvd *d, struct xvd_config *cfg, char *err, size_t errlen)
 {
-	struct xvd_config *cfg = &d->cfg;
 	struct xvnet_vm slot;
 	int rc = 0;
 
@@ -454,7 +453,7 @@ int tbl_reconcile(struct xvd *d, char *err, size_t errlen)
 	for (size_t i = 0; i < cfg->n_flows; i++) {
 		char why[XV_ERR_LEN];
 
-		if (tbl_flow_ensure(d, &cfg->flows[i], why, sizeof(why))) {
+		if (tbl_flow_ensure(d, cfg, &cfg->flows[i], why, sizeof(why))) {
 			log_err("flow (config line %d): %s", cfg->flows[i].line, why);
 			rc = -1;
 		}
@@ -701,7 +700,7 @@ static struct json_object *vm_stats(struct xvd *d, const struct vm_conf *vm,
 	json_object_object_add(o, "bytes", json_object_new_uint64(tb));
 	json_object_object_add(o, "queues", qs);
 	if (vm->port_kind == XVNET_PORT_XSK)
-		json_object_object_add(o, "xsk", xskp_json(vm->id));
+		json_object_object_add(o, "xsk", xskp_json(d, vm->id));
 	json_object_object_add(o, "egress", addrs_tx_stats(d, vm->id));
 	json_object_object_add(o, "redirect_errors", dp_redirect_errors(d, vm->id));
 	json_object_object_add(o, "ports", move_port_stats(d, vm->id));

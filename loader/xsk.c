@@ -31,6 +31,7 @@
 #include <xdp/xsk.h>
 #include <json-c/json.h>
 
+#include "lib/err.h"
 #include "lib/proto.h"
 #include "loader/coalesce.h"
 #include "loader/log.h"
@@ -46,136 +47,6 @@
 #define SO_BUSY_POLL_BUDGET 70
 #endif
 
-#define ERR(...) (snprintf(err, errlen, __VA_ARGS__), -1)
-
-/* ---- config knobs ------------------------------------------------------ */
-
-static const struct {
-	const char *key;
-	size_t off;
-	unsigned long min, max, def;
-	bool pow2;
-} knobs[] = {
-#define K(k, f, mn, mx, d, p) { k, offsetof(struct xsk_conf, f), mn, mx, d, p }
-	K("xsk-frame-size", frame_size, 2048, 4096, XSKP_FRAME_SIZE_DEFAULT, true),
-	K("xsk-frames", frames, 64, XSKP_FRAMES_MAX, XSKP_FRAMES_DEFAULT, false),
-	K("xsk-rx-size", rx_size, XSKP_RING_MIN, XSKP_RING_MAX, XSKP_RING_DEFAULT, true),
-	K("xsk-tx-size", tx_size, XSKP_RING_MIN, XSKP_RING_MAX, XSKP_RING_DEFAULT, true),
-	K("xsk-fill-size", fill_size, XSKP_RING_MIN, XSKP_RING_MAX, XSKP_RING_DEFAULT, true),
-	K("xsk-comp-size", comp_size, XSKP_RING_MIN, XSKP_RING_MAX, XSKP_RING_DEFAULT, true),
-	K("xsk-busy-poll", busy_poll_us, 0, 1000000, 0, false),
-	K("xsk-busy-poll-budget", busy_poll_budget, 0, 65535, 0, false),
-#undef K
-};
-
-static int onoff(const char *key, const char *val, uint8_t *out, char *err,
-		 size_t errlen)
-{
-	if (val && (!strcmp(val, "on") || !strcmp(val, "true") || !strcmp(val, "1")))
-		*out = 1;
-	else if (val && (!strcmp(val, "off") || !strcmp(val, "false") ||
-			 !strcmp(val, "0")))
-		*out = 2;
-	else
-		return ERR("%s: '%.64s' is not on or off", key, val ? val : "");
-	return 0;
-}
-
-/* "0,2-3" -> bit mask of NIC RX queues */
-static int parse_queues(const char *key, const char *val, uint32_t *out,
-			char *err, size_t errlen)
-{
-	uint8_t q[64];
-	size_t n;
-
-	if (!val || !*val)
-		return ERR("%s: needs a value (e.g. 0,2-3)", key);
-	if (xv_parse_num_list(key, val, XVNET_MAX_NIC_QUEUES - 1, "queue", q,
-			      sizeof(q), &n, err, errlen))
-		return -1;
-	*out = 0;
-	for (size_t i = 0; i < n; i++)
-		*out |= 1u << q[i];
-	return 0;
-}
-
-int xsk_conf_set(struct xsk_conf *c, const char *key, const char *val,
-		 char *err, size_t errlen)
-{
-	unsigned long v;
-
-	if (!strcmp(key, "xsk-need-wakeup"))
-		return onoff(key, val, &c->need_wakeup, err, errlen);
-	if (!strcmp(key, "xsk-prefer-busy-poll"))
-		return onoff(key, val, &c->prefer_busy_poll, err, errlen);
-	if (!strcmp(key, "xsk-nic-queues"))
-		return parse_queues(key, val, &c->nic_queues, err, errlen);
-	for (size_t i = 0; i < sizeof(knobs) / sizeof(knobs[0]); i++) {
-		if (strcmp(key, knobs[i].key))
-			continue;
-		if (!val)
-			return ERR("%s: needs a value", key);
-		if (xv_parse_uint(key, val, knobs[i].min, knobs[i].max, &v, err,
-				  errlen))
-			return -1;
-		if (knobs[i].pow2 && (v & (v - 1)))
-			return ERR("%s: '%lu' is not a power of two", key, v);
-		*(uint32_t *)((char *)c + knobs[i].off) = (uint32_t)v;
-		return 0;
-	}
-	return ERR("%s: unknown key (xsk-frame-size, xsk-frames, xsk-rx-size,"
-		   " xsk-tx-size, xsk-fill-size, xsk-comp-size, xsk-need-wakeup,"
-		   " xsk-busy-poll, xsk-busy-poll-budget, xsk-prefer-busy-poll,"
-		   " xsk-nic-queues)",
-		   key);
-}
-
-bool xsk_conf_is_set(const struct xsk_conf *c)
-{
-	static const struct xsk_conf zero;
-
-	return memcmp(c, &zero, sizeof(zero)) != 0;
-}
-
-void xsk_conf_format(const struct xsk_conf *c, FILE *f)
-{
-	for (size_t i = 0; i < sizeof(knobs) / sizeof(knobs[0]); i++) {
-		uint32_t v = *(const uint32_t *)((const char *)c + knobs[i].off);
-
-		if (v)
-			fprintf(f, " %s %u", knobs[i].key, v);
-	}
-	if (c->nic_queues) {
-		const char *sep = "";
-
-		fprintf(f, " xsk-nic-queues ");
-		for (int q = 0; q < XVNET_MAX_NIC_QUEUES; q++)
-			if (c->nic_queues & (1u << q)) {
-				fprintf(f, "%s%d", sep, q);
-				sep = ",";
-			}
-	}
-	if (c->need_wakeup)
-		fprintf(f, " xsk-need-wakeup %s", c->need_wakeup == 2 ? "off" : "on");
-	if (c->prefer_busy_poll)
-		fprintf(f, " xsk-prefer-busy-poll %s",
-			c->prefer_busy_poll == 1 ? "on" : "off");
-}
-
-void xsk_conf_resolve(const struct xsk_conf *c, struct xsk_conf *out)
-{
-	*out = *c;
-	for (size_t i = 0; i < sizeof(knobs) / sizeof(knobs[0]); i++) {
-		uint32_t *v = (uint32_t *)((char *)out + knobs[i].off);
-
-		if (!*v)
-			*v = (uint32_t)knobs[i].def;
-	}
-	if (!out->need_wakeup)
-		out->need_wakeup = 1;
-	if (!out->prefer_busy_poll)
-		out->prefer_busy_poll = 2;
-}
 
 /* ---- sockets ------------------------------------------------------------ */
 
@@ -205,9 +76,6 @@ struct xvm {
 	struct xsock side;              /* TX, and RX of what is not from the NIC */
 };
 
-static struct xvm *xvms[XVNET_MAX_VMS];
-static int pending_fds[XSKP_MAX_FDS];
-static int n_pending;
 
 static int xsks_map_fd(struct xvd *d)
 {
@@ -366,10 +234,10 @@ static int xvm_create(struct xvd *d, const struct vm_conf *vm, struct xvm **out,
 		for (int id = 0; id < XVNET_MAX_VMS; id++) {
 			const struct vm_conf *o;
 
-			if (id == vm->id || !xvms[id] || strcmp(xvms[id]->nic, d->cfg.nic))
+			if (id == vm->id || !d->xsk[id] || strcmp(d->xsk[id]->nic, d->cfg.nic))
 				continue;
-			for (int i = 0; i < xvms[id]->n; i++) {
-				if (xvms[id]->s[i].rxq != (__u32)q)
+			for (int i = 0; i < d->xsk[id]->n; i++) {
+				if (d->xsk[id]->s[i].rxq != (__u32)q)
 					continue;
 				o = config_find_vm_id(&d->cfg, id);
 				return ERR("xsk-nic-queues: queue %d of %s is taken by vm"
@@ -477,7 +345,7 @@ int xskp_ensure(struct xvd *d, const struct vm_conf *vm, char *err,
 
 	if (vm->id < 0 || vm->id >= XVNET_MAX_VMS)
 		return ERR("id: out of range");
-	x = xvms[vm->id];
+	x = d->xsk[vm->id];
 	if (x && !strcmp(x->nic, d->cfg.nic) &&
 	    x->ifindex == (int)if_nametoindex(d->cfg.nic) &&
 	    x->side_ifindex == (int)if_nametoindex(vm->peer_ifname) &&
@@ -495,12 +363,12 @@ int xskp_ensure(struct xvd *d, const struct vm_conf *vm, char *err,
 		return 0;
 	}
 	if (x) {
-		xvms[vm->id] = NULL;
+		d->xsk[vm->id] = NULL;
 		xvm_free(d, x);
 	}
 	if (xvm_create(d, vm, &x, err, errlen))
 		return -1;
-	xvms[vm->id] = x;
+	d->xsk[vm->id] = x;
 	return 0;
 }
 
@@ -508,9 +376,9 @@ void xskp_destroy(struct xvd *d, int vm_id)
 {
 	struct xvm *x;
 
-	if (vm_id < 0 || vm_id >= XVNET_MAX_VMS || !(x = xvms[vm_id]))
+	if (vm_id < 0 || vm_id >= XVNET_MAX_VMS || !(x = d->xsk[vm_id]))
 		return;
-	xvms[vm_id] = NULL;
+	d->xsk[vm_id] = NULL;
 	log_info("vm id %d: %d AF_XDP sockets closed, UMEM freed", vm_id, x->n);
 	xvm_free(d, x);
 }
@@ -523,12 +391,12 @@ void xskp_destroy_all(struct xvd *d)
 
 /* ---- reading ------------------------------------------------------------ */
 
-uint32_t xskp_queue_mask(int vm_id)
+uint32_t xskp_queue_mask(const struct xvd *d, int vm_id)
 {
 	uint32_t mask = 0;
 	struct xvm *x;
 
-	if (vm_id < 0 || vm_id >= XVNET_MAX_VMS || !(x = xvms[vm_id]))
+	if (vm_id < 0 || vm_id >= XVNET_MAX_VMS || !(x = d->xsk[vm_id]))
 		return 0;
 	for (int i = 0; i < x->n; i++)
 		mask |= 1u << x->s[i].rxq;
@@ -563,13 +431,13 @@ static struct json_object *sock_stats(int fd, __u64 tot[6])
 	return so;
 }
 
-struct json_object *xskp_json(int vm_id)
+struct json_object *xskp_json(const struct xvd *d, int vm_id)
 {
 	struct json_object *o, *arr, *side;
 	struct xvm *x;
 	__u64 tot[6] = { 0 };
 
-	if (vm_id < 0 || vm_id >= XVNET_MAX_VMS || !(x = xvms[vm_id]))
+	if (vm_id < 0 || vm_id >= XVNET_MAX_VMS || !(x = d->xsk[vm_id]))
 		return NULL;
 	o = json_object_new_object();
 	arr = json_object_new_array();
@@ -598,23 +466,23 @@ struct json_object *xskp_json(int vm_id)
 		json_object_object_add(o, stat_names[k], json_object_new_uint64(tot[k]));
 	json_object_object_add(o, "per_queue", arr);
 	json_object_object_add(o, "side", side);
-	if ((side = coal_counters_json(vm_id)))
+	if ((side = coal_counters_json(d, vm_id)))
 		json_object_object_add(o, "notify", side);
 	return o;
 }
 
-struct json_object *xskp_status(void)
+struct json_object *xskp_status(const struct xvd *d)
 {
 	struct json_object *o = json_object_new_object();
 	int vms = 0, socks = 0;
 	__u64 bytes = 0;
 
 	for (int i = 0; i < XVNET_MAX_VMS; i++) {
-		if (!xvms[i])
+		if (!d->xsk[i])
 			continue;
 		vms++;
-		socks += xvms[i]->n + 1;        /* + the side socket */
-		bytes += xvms[i]->size;
+		socks += d->xsk[i]->n + 1;        /* + the side socket */
+		bytes += d->xsk[i]->size;
 	}
 	json_object_object_add(o, "vms", json_object_new_int(vms));
 	json_object_object_add(o, "sockets", json_object_new_int(socks));
@@ -636,21 +504,29 @@ static void sock_layout(struct json_object *so, const struct xvm *x, int i)
 				       (int)x->eff.frames));
 }
 
-struct json_object *xskp_get(struct xvd *d, struct json_object *args)
+/* fd into the reply's list; its index goes into the JSON (fd_index) */
+static int hand_over(struct xvd_fds *fds, int fd)
+{
+	fds->fd[fds->n] = fd;
+	return fds->n++;
+}
+
+struct json_object *xskp_get(struct xvd *d, struct json_object *args,
+			     struct xvd_fds *fds)
 {
 	struct json_object *o, *um, *arr, *so;
 	char err[XV_ERR_LEN];
 	const struct vm_conf *vm;
 	struct xvm *x;
 
-	n_pending = 0;
+	fds->n = 0;
 	vm = req_vm(d, args, "name", err, sizeof(err));
 	if (!vm)
 		return xv_reply_err("%s", err);
 	if (vm->port_kind != XVNET_PORT_XSK)
 		return xv_reply_err("name: vm '%s' has a %s port, not xsk", vm->name,
 				    port_kind_name(vm->port_kind));
-	x = xvms[vm->id];
+	x = d->xsk[vm->id];
 	if (!x)
 		return xv_reply_err("name: vm '%s' has no sockets (see the log)",
 				    vm->name);
@@ -670,8 +546,8 @@ struct json_object *xskp_get(struct xvd *d, struct json_object *args)
 	json_object_object_add(o, "meta_at", json_object_new_string(
 				       d->meta_at == XVNET_META_INLINE ? "inline" : "head"));
 	um = json_object_new_object();
-	pending_fds[n_pending] = x->memfd;
-	json_object_object_add(um, "fd_index", json_object_new_int(n_pending++));
+	json_object_object_add(um, "fd_index",
+			       json_object_new_int(hand_over(fds, x->memfd)));
 	json_object_object_add(um, "size", json_object_new_uint64(x->size));
 	json_object_object_add(um, "frame_size", json_object_new_int((int)x->eff.frame_size));
 	json_object_object_add(um, "frame_headroom", json_object_new_int(0));
@@ -681,8 +557,8 @@ struct json_object *xskp_get(struct xvd *d, struct json_object *args)
 	arr = json_object_new_array();
 	for (int i = 0; i < x->n; i++) {
 		so = json_object_new_object();
-		pending_fds[n_pending] = x->s[i].fd;
-		json_object_object_add(so, "fd_index", json_object_new_int(n_pending++));
+		json_object_object_add(so, "fd_index",
+				       json_object_new_int(hand_over(fds, x->s[i].fd)));
 		json_object_object_add(so, "queue", json_object_new_int((int)x->s[i].rxq));
 		json_object_object_add(so, "rx_size", json_object_new_int((int)x->eff.rx_size));
 		json_object_object_add(so, "tx_size", json_object_new_int(0));
@@ -691,18 +567,18 @@ struct json_object *xskp_get(struct xvd *d, struct json_object *args)
 	}
 	json_object_object_add(o, "sockets", arr);
 	so = json_object_new_object();
-	pending_fds[n_pending] = x->side.fd;
-	json_object_object_add(so, "fd_index", json_object_new_int(n_pending++));
+	json_object_object_add(so, "fd_index",
+			       json_object_new_int(hand_over(fds, x->side.fd)));
 	json_object_object_add(so, "ifname", json_object_new_string(x->side_ifname));
 	json_object_object_add(so, "queue", json_object_new_int(0));
 	json_object_object_add(so, "rx_size", json_object_new_int((int)x->eff.rx_size));
 	json_object_object_add(so, "tx_size", json_object_new_int((int)x->eff.tx_size));
 	sock_layout(so, x, x->n);
 	json_object_object_add(o, "side", so);
-	if (coal_page_fd(vm->id) >= 0) {
+	if (coal_page_fd(d, vm->id) >= 0) {
 		so = json_object_new_object();
-		pending_fds[n_pending] = coal_page_fd(vm->id);
-		json_object_object_add(so, "fd_index", json_object_new_int(n_pending++));
+		json_object_object_add(so, "fd_index",
+				       json_object_new_int(hand_over(fds, coal_page_fd(d, vm->id))));
 		json_object_object_add(so, "size", json_object_new_int(
 					       (int)sizeof(struct xvnet_coal_page)));
 		json_object_object_add(o, "coalesce", so);
@@ -712,15 +588,6 @@ struct json_object *xskp_get(struct xvd *d, struct json_object *args)
 	return xv_reply_ok(o);
 }
 
-int xskp_take_fds(int *fds, int max)
-{
-	int n = n_pending < max ? n_pending : max;
-
-	memcpy(fds, pending_fds, (size_t)n * sizeof(int));
-	n_pending = 0;
-	return n;
-}
-
 int xskp_send_json_fds(int sock, struct json_object *obj, const int *fds,
 		       int nfds)
 {
@@ -728,7 +595,7 @@ int xskp_send_json_fds(int sock, struct json_object *obj, const int *fds,
 	size_t len = strlen(s);
 	char *line = malloc(len + 1);
 	union {
-		char buf[CMSG_SPACE(sizeof(int) * XSKP_MAX_FDS)];
+		char buf[CMSG_SPACE(sizeof(int) * XVD_REPLY_FDS_MAX)];
 		struct cmsghdr align;
 	} u;
 	struct iovec iov;
@@ -736,7 +603,7 @@ int xskp_send_json_fds(int sock, struct json_object *obj, const int *fds,
 	struct cmsghdr *cm;
 	ssize_t n;
 
-	if (!line || nfds > XSKP_MAX_FDS) {
+	if (!line || nfds > XVD_REPLY_FDS_MAX) {
 		free(line);
 		return -1;
 	}

@@ -14,29 +14,11 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "loader/config.h"
-
-#define XSKP_FRAME_SIZE_DEFAULT 4096
-#define XSKP_RING_DEFAULT       1024    /* rx, tx, fill, comp */
-#define XSKP_FRAMES_DEFAULT     2048    /* UMEM frames per socket */
-#define XSKP_RING_MIN           64
-#define XSKP_RING_MAX           16384
-#define XSKP_FRAMES_MAX         65536
-/* fds one xsk.get reply carries: the UMEM memfd, one socket per NIC queue,
- * the side socket, the coalescing page */
-#define XSKP_MAX_FDS            (3 + XVNET_MAX_NIC_QUEUES)
+#include "loader/conf/config.h"
+#include "loader/conf/xsk.h"
 
 struct xvd;
 struct json_object;
-
-/* Config keys "xsk-*" (vm statements, vm.add requests). */
-int xsk_conf_set(struct xsk_conf *c, const char *key, const char *val,
-		 char *err, size_t errlen);
-bool xsk_conf_is_set(const struct xsk_conf *c);
-/* Knobs that differ from the defaults, as " key value" tokens. */
-void xsk_conf_format(const struct xsk_conf *c, FILE *f);
-/* The effective values (defaults filled in). */
-void xsk_conf_resolve(const struct xsk_conf *c, struct xsk_conf *out);
 
 /* Create (or keep, when already right) the VM's UMEM and sockets and put
  * them in xvnet_xsks.  Idempotent. */
@@ -46,15 +28,16 @@ int xskp_ensure(struct xvd *d, const struct vm_conf *vm, char *err,
 void xskp_destroy(struct xvd *d, int vm_id);
 void xskp_destroy_all(struct xvd *d);
 /* NIC RX queues the VM's sockets are bound to (bit n = queue n); 0 if none. */
-uint32_t xskp_queue_mask(int vm_id);
+uint32_t xskp_queue_mask(const struct xvd *d, int vm_id);
 /* vm show / stats: mode, sockets, XDP_STATISTICS. NULL if none. */
-struct json_object *xskp_json(int vm_id);
+struct json_object *xskp_json(const struct xvd *d, int vm_id);
 /* status: live xsk VMs, sockets, UMEM bytes. */
-struct json_object *xskp_status(void);
-/* The xsk.get request: reply data; the fds to pass are queued. */
-struct json_object *xskp_get(struct xvd *d, struct json_object *args);
-/* server.c: fds queued by the last request (0 if none); clears the queue. */
-int xskp_take_fds(int *fds, int max);
+struct json_object *xskp_status(const struct xvd *d);
+/* The xsk.get request: reply data, and in fds the descriptors it hands
+ * over (the JSON names each by its index). */
+struct xvd_fds;
+struct json_object *xskp_get(struct xvd *d, struct json_object *args,
+			     struct xvd_fds *fds);
 /* Send a JSON reply line with fds attached (SCM_RIGHTS). */
 int xskp_send_json_fds(int sock, struct json_object *obj, const int *fds,
 		       int nfds);

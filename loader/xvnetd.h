@@ -2,8 +2,8 @@
 /*
  * xvnetd's state: the recorded configuration (desired state) and the BPF
  * objects it is applied to.  Every change is validated whole against cfg,
- * applied to the kernel (ports, then maps), then recorded in cfg and in the
- * config file.
+ * then committed (loader/commit.h): applied to the kernel with undo, saved,
+ * recorded in cfg, and what it removes removed after the save.
  */
 #ifndef XVNET_LOADER_XVNETD_H
 #define XVNET_LOADER_XVNETD_H
@@ -13,7 +13,7 @@
 #include <time.h>
 
 #include "lib/features.h"
-#include "loader/config.h"
+#include "loader/conf/config.h"
 
 #define XV_TC_HANDLE    0x7876      /* "xv": fixed, so restarts replace it */
 #define XV_TC_PRIO      0x7876
@@ -54,8 +54,16 @@ struct xvd_err_sample {
 	uint64_t v[XV_HEALTH_ERRS];
 };
 
+struct xvm;
+struct coal_live;
+struct mnl_socket;
+
 struct xvd {
 	struct xvd_config cfg;          /* what runs (the state) */
+	/* during a commit (loader/commit.c): the config being applied, which
+	 * the kernel-side checks must see (e.g. the addresses of VMs added
+	 * by the same reload); NULL otherwise */
+	const struct xvd_config *applying;
 	struct xv_features feat;        /* probed at start (lib/features.h) */
 	__u32 meta_at;                  /* enum xvnet_meta_at the programs use */
 	char config_path[PATH_MAX];     /* the admin's file: read only */
@@ -90,7 +98,20 @@ struct xvd {
 		uint64_t next_ms, checks, restored;
 		char last[PATH_MAX + 64];
 	} pins;
+	/* live resources beside the maps, by VM slot */
+	struct xvm *xsk[XVNET_MAX_VMS];         /* UMEM, sockets (xsk.c) */
+	struct coal_live *coal[XVNET_MAX_VMS];  /* page, NAPI knobs (coalesce.c) */
+	int steer_ifindex[XVNET_MAX_VMS];       /* tap whose tun steering we set
+						 * (datapath.c), 0: none */
+	struct mnl_socket *linkwatch;           /* rtnetlink (linkwatch.c) */
 };
+
+/* The config the kernel is being brought to: d->applying in a commit,
+ * else d->cfg. */
+static inline const struct xvd_config *xvd_desired(const struct xvd *d)
+{
+	return d->applying ? d->applying : &d->cfg;
+}
 
 /* datapath.c: bpffs, skeleton, pins, XDP link, tc filter. */
 extern const char *xv_pin_dir;      /* default XVNET_PIN_DIR, --pin-dir */
@@ -107,7 +128,7 @@ void dp_port_detach(int ifindex);
 /* Multi-queue tap VMs: tun's steering program (bpf/skbpath.h). */
 int dp_tap_steer(struct xvd *d, const struct vm_conf *vm, int ifindex,
 		 char *err, size_t errlen);
-void dp_tap_unsteer(int vm_id, int ifindex);
+void dp_tap_unsteer(struct xvd *d, int vm_id, int ifindex);
 /* Set the steering program of multi-queue taps again (QEMU clears it). */
 void dp_tap_resteer(struct xvd *d);
 struct json_object;
@@ -123,16 +144,19 @@ void vm_slot_build(const struct vm_conf *vm, int ifindex,
 int tbl_vm_ensure(struct xvd *d, const struct vm_conf *vm, int ifindex,
 		  char *err, size_t errlen);
 int tbl_vm_remove(struct xvd *d, int vm_id);
-int tbl_flow_ensure(struct xvd *d, const struct flow_conf *fc, char *err,
-		    size_t errlen);
+/* fc's VM is looked up in cfg (the config being committed). */
+int tbl_flow_ensure(struct xvd *d, const struct xvd_config *cfg,
+		    const struct flow_conf *fc, char *err, size_t errlen);
 /* Set xvnet_config.flows_active (before any flow is written). */
 int tbl_flows_activate(struct xvd *d);
 int tbl_flow_delete(struct xvd *d, const struct xvnet_flow_key *key);
 /* The entry for key: the operator's map first, then the learnt one. */
 int tbl_flow_lookup(struct xvd *d, const struct xvnet_flow_key *key,
 		    struct xvnet_flow *v);
-/* Bring the maps in line with cfg without touching correct entries. */
-int tbl_reconcile(struct xvd *d, char *err, size_t errlen);
+/* Bring the maps in line with cfg without touching correct entries; a VM
+ * whose port cannot be made is left unreachable (and named in err). */
+int tbl_reconcile(struct xvd *d, struct xvd_config *cfg, char *err,
+		  size_t errlen);
 struct json_object *tbl_flow_list(struct xvd *d);
 /* flow.list with args {"limit": N, "cursor": C}: {"flows": [...], "next":
  * C or null}; a page at a time, for tables of any size. */
@@ -153,7 +177,19 @@ struct json_object *addrs_tx_stats(struct xvd *d, int vm_id);
 /* ops.c: requests (validated whole, then applied and persisted). */
 const struct vm_conf *req_vm(const struct xvd *d, struct json_object *args,
 			     const char *field, char *err, size_t errlen);
-struct json_object *xvd_handle(struct xvd *d, struct json_object *req);
+/* Descriptors a reply hands over with its JSON line (SCM_RIGHTS): xsk.get's
+ * UMEM, sockets and coalescing page.  xvnetd keeps its own copies open. */
+/* the most one reply carries: xsk.get's UMEM memfd, one socket per NIC
+ * queue, the side socket, the coalescing page */
+#define XVD_REPLY_FDS_MAX (3 + XVNET_MAX_NIC_QUEUES)
+struct xvd_fds {
+	int fd[XVD_REPLY_FDS_MAX];
+	int n;
+};
+/* One request: the JSON reply, plus in fds (n = 0: none) what it hands over. */
+struct json_object *xvd_handle(struct xvd *d, struct json_object *req,
+			       struct xvd_fds *fds);
+/* 0, XV_COMMIT_UNDONE (nothing changed) or XV_COMMIT_PARTIAL (commit.h). */
 int xvd_reload(struct xvd *d, char *err, size_t errlen);
 /* Every XV_HEALTH_EVERY_S: a sample of the error counters, so that status
  * can say which grew in the last 10-20 s. */

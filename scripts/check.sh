@@ -8,6 +8,8 @@ trap 'rm -f "$log"' EXIT
 
 status=0
 "$build/tests/unit" 2>&1 | tee "$log" || status=1
+# the daemon's layers include one way only (scripts/check-layers.sh)
+BUILD=$build bash scripts/check-layers.sh 2>&1 | tee -a "$log" || status=1
 # the fuzz targets, a few seconds each on their committed corpus
 BUILD=$build bash scripts/fuzz.sh "${FUZZ_CHECK_SECONDS:-3}" 2>&1 | tee -a "$log" || status=1
 if [ -f selftests/run.sh ]; then

@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "tests/unit.h"
-#include "loader/config.h"
+#include "loader/conf/config.h"
 
 static inline int parse_config_text(const char *text, struct xvd_config *cfg, char *err)
 {

@@ -16,9 +16,10 @@
 #include "tests/config_text.h"
 #include "lib/parse.h"
 #include "bpf/toeplitz.h"
-#include "loader/config.h"
+#include "loader/conf/config.h"
+#include "loader/conf/rss.h"
 #include "loader/rss.h"
-#include "loader/rules.h"
+#include "loader/conf/rules.h"
 #include "loader/xvnetd.h"
 
 static const char good_conf[] =
@@ -855,7 +856,7 @@ static void test_rss_request(void **state)
 	config_free(&cfg);
 }
 
-/* Reload as a three-way merge (loader/merge.c): the admin's edits apply,
+/* Reload as a three-way merge (loader/conf/merge.c): the admin's edits apply,
  * what runs and the edit did not touch stays. */
 static void test_merge(void **state)
 {

@@ -25,9 +25,10 @@
 #include "tests/nicrx_fixture.h"
 #include "maps/xvnet_maps.h"
 #include "bpf/toeplitz.h"
-#include "loader/config.h"
+#include "loader/conf/config.h"
+#include "loader/conf/rss.h"
 #include "loader/rss.h"
-#include "loader/rules.h"
+#include "loader/conf/rules.h"
 #include "loader/xvnetd.h"
 #include <json-c/json.h>
 
@@ -2286,7 +2287,7 @@ static void test_cost(void **state)
 
 /*
  * A VM with "deny tcp dport 22, then allow": the slow path's decision is
- * made here by the daemon's own rule code (loader/rules.c), and the flow it
+ * made here by the daemon's own rule code (loader/conf/rules.c), and the flow it
  * would install is written, so a frame sent twice shows what an attacker
  * gets once the flow exists.  Returns how many of the two runs reached the VM.
  */

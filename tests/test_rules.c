@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * Per-VM rules (loader/rules.c), in-process: parsing and validation with the
+ * Per-VM rules (loader/conf/rules.c), in-process: parsing and validation with the
  * field named, IPv4/IPv6 prefixes, port ranges, first-match order, --pos
  * insertion, deletion, the config file round trip with FILE:LINE errors.
  */
@@ -10,8 +10,8 @@
 #include <string.h>
 #include "tests/unit.h"
 #include "lib/parse.h"
-#include "loader/config.h"
-#include "loader/rules.h"
+#include "loader/conf/config.h"
+#include "loader/conf/rules.h"
 #include "loader/xvnetd.h"
 #include <bpf/bpf.h>
 #include <unistd.h>

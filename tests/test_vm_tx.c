@@ -26,7 +26,7 @@
 #include "maps/xvnet_maps.h"
 #include "lib/parse.h"
 #include "lib/spoof.h"
-#include "loader/config.h"
+#include "loader/conf/config.h"
 #include "loader/xvnetd.h"
 #include "nic_rx.skel.h"
 

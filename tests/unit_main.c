@@ -17,6 +17,8 @@ extern const struct unit_group group_toeplitz;
 extern const struct unit_group group_nic_rx;
 extern const struct unit_group group_nic_rx_inline;
 extern const struct unit_group group_config;
+extern const struct unit_group group_diff;
+extern const struct unit_group group_knobs;
 extern const struct unit_group group_vm_tx;
 extern const struct unit_group group_rules;
 extern const struct unit_group group_napi;
@@ -28,6 +30,8 @@ static const struct unit_group *const groups[] = {
 	&group_nic_rx,
 	&group_nic_rx_inline,
 	&group_config,
+	&group_diff,
+	&group_knobs,
 	&group_vm_tx,
 	&group_rules,
 	&group_napi,

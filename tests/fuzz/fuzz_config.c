@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * libFuzzer target: the config file parser (loader/config.c).  Oracle: no
+ * libFuzzer target: the config file parser (loader/conf/config.c).  Oracle: no
  * memory error or undefined behaviour (ASan/UBSan), and a file it accepts
  * round-trips: format(parse(format(cfg))) == format(cfg).
  */
@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "lib/parse.h"
-#include "loader/config.h"
+#include "loader/conf/config.h"
 
 static char *format(const struct xvd_config *cfg, size_t *len)
 {

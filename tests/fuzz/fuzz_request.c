@@ -3,7 +3,7 @@
  * libFuzzer target: the control protocol's request layer, without a
  * kernel: one line as the socket delivers it (lib/proto.c's line buffer),
  * JSON, then the whole validation of vm.add / flow.add / rule.add requests
- * against a running config (loader/ops.c, loader/rules.c).  Oracle: a
+ * against a running config (loader/ops.c, loader/conf/rules.c).  Oracle: a
  * refused request changes nothing (the config formats the same before and
  * after); an accepted one, added to a copy, round-trips through the config
  * file (format, parse, format: the same text).
@@ -16,8 +16,8 @@
 #include <json-c/json.h>
 #include "lib/parse.h"
 #include "lib/proto.h"
-#include "loader/config.h"
-#include "loader/rules.h"
+#include "loader/conf/config.h"
+#include "loader/conf/rules.h"
 #include "loader/xvnetd.h"
 
 static const char base_conf[] =

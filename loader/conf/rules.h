@@ -7,10 +7,10 @@
  * which evaluates them here and installs the exact-match flow
  * (loader/slowpath.c).  Positions are 1-based.
  */
-#ifndef XVNET_LOADER_RULES_H
-#define XVNET_LOADER_RULES_H
+#ifndef XVNET_LOADER_CONF_RULES_H
+#define XVNET_LOADER_CONF_RULES_H
 
-#include "loader/config.h"
+#include "loader/conf/config.h"
 
 void rule_conf_init(struct rule_conf *rc);
 /* One key of a rule (dir, proto, src, dst, sport, dport, action, queue). */

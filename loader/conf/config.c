@@ -9,15 +9,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <bpf/libbpf.h>
 
-#include "loader/config.h"
-#include "loader/coalesce.h"
-#include "loader/rules.h"
-#include "loader/rss.h"
-#include "loader/xsk.h"
+#include "lib/cpus.h"
+#include "lib/err.h"
+#include "loader/conf/config.h"
+#include "loader/conf/coalesce.h"
+#include "loader/conf/rules.h"
+#include "loader/conf/rss.h"
+#include "loader/conf/xsk.h"
 
-#define ERR(...) (snprintf(err, errlen, __VA_ARGS__), -1)
 
 const char *port_kind_name(uint8_t kind)
 {
@@ -183,7 +183,7 @@ static int parse_flag(const char *key, const char *val, bool *out,
 static int parse_queue_cpus(const char *val, struct vm_conf *vm, char *err,
 			    size_t errlen)
 {
-	int ncpus = libbpf_num_possible_cpus();
+	int ncpus = xv_possible_cpus();
 	size_t n;
 
 	if (xv_parse_num_list("queue-cpus", val, UINT8_MAX, "CPU", vm->queue_cpus,

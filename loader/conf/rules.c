@@ -1,14 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* Per-VM rules: parsing, validation, matching (loader/rules.h). */
+/* Per-VM rules: parsing, validation, matching (loader/conf/rules.h). */
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/err.h"
 #include "lib/parse.h"
-#include "loader/rules.h"
+#include "loader/conf/rules.h"
 
-#define ERR(...) (snprintf(err, errlen, __VA_ARGS__), -1)
 
 int grow(void **arr, size_t *cap, size_t n, size_t elem);
 

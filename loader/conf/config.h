@@ -20,10 +20,10 @@
  *   flow-idle-timeout S
  *   rule VM dir in|out [proto P] [src PFX] [dst PFX] [sport A[-B]]
  *      [dport A[-B]] action allow|deny|queue [queue Q]
- *      (a VM's rules in file order, first match wins: loader/rules.h)
+ *      (a VM's rules in file order, first match wins: loader/conf/rules.h)
  */
-#ifndef XVNET_LOADER_CONFIG_H
-#define XVNET_LOADER_CONFIG_H
+#ifndef XVNET_LOADER_CONF_CONFIG_H
+#define XVNET_LOADER_CONF_CONFIG_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -109,7 +109,7 @@ enum rule_action {
 	RULE_QUEUE = 2,                 /* allow, steered to queue */
 };
 
-/* One rule of a VM (loader/rules.c).  Addresses IPv4-mapped; plen counts
+/* One rule of a VM (loader/conf/rules.c).  Addresses IPv4-mapped; plen counts
  * bits of the 128-bit form (an IPv4 /n is 96 + n). */
 struct rule_conf {
 	char vm[XV_NAME_MAX + 1];
@@ -167,8 +167,13 @@ void vm_conf_format(const struct vm_conf *vm, FILE *f);
 /* Equal vm lines, the id and the owned flag aside. */
 bool vm_conf_same(const struct vm_conf *a, const struct vm_conf *b);
 void flow_conf_format(const struct flow_conf *fc, FILE *f);
+/* Equal flow lines (loader/conf/merge.c). */
+bool flow_conf_same(const struct flow_conf *a, const struct flow_conf *b);
+/* VM vm's rules in order as rule lines, one text ("" none; NULL: no
+ * memory; the caller frees it; loader/conf/merge.c). */
+char *config_rules_text(const struct xvd_config *cfg, const char *vm);
 /*
- * Reload (loader/merge.c): the admin's file changed from old_admin to
+ * Reload (loader/conf/merge.c): the admin's file changed from old_admin to
  * new_admin while the daemon ran from `running` (the admin file plus what
  * requests changed).  out = running with the admin's edits applied: the
  * global settings of new_admin; a VM, flow or VM's rule list that the edit

@@ -15,14 +15,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "loader/config.h"
-#include "loader/rules.h"
+#include "lib/err.h"
+#include "loader/conf/config.h"
+#include "loader/conf/rules.h"
 
-#define ERR(...) (snprintf(err, errlen, __VA_ARGS__), -1)
 
 /* A VM's definition as text, without what the daemon decides itself (id,
  * owned) and without where it was written (line). */
-static bool flow_same(const struct flow_conf *a, const struct flow_conf *b)
+bool flow_conf_same(const struct flow_conf *a, const struct flow_conf *b)
 {
 	char *ta = NULL, *tb = NULL;
 	size_t la = 0, lb = 0;
@@ -44,7 +44,7 @@ static bool flow_same(const struct flow_conf *a, const struct flow_conf *b)
 }
 
 /* A VM's rules in order, as one text (empty: none). */
-static char *rules_text(const struct xvd_config *cfg, const char *vm)
+char *config_rules_text(const struct xvd_config *cfg, const char *vm)
 {
 	char *buf = NULL, line[512];
 	size_t len = 0;
@@ -148,8 +148,8 @@ static int merge_vms(struct xvd_config *out, const struct xvd_config *old_admin,
 			return -1;
 		continue;
 rules:
-		ro = rules_text(old_admin, nv->name);
-		rn = rules_text(new_admin, nv->name);
+		ro = config_rules_text(old_admin, nv->name);
+		rn = config_rules_text(new_admin, nv->name);
 		rules_changed = !ro || !rn || strcmp(ro, rn) != 0;
 		free(ro);
 		free(rn);
@@ -166,8 +166,8 @@ rules:
 
 		if (config_find_vm(new_admin, vm))
 			continue;
-		ro = rules_text(old_admin, vm);
-		rn = rules_text(new_admin, vm);
+		ro = config_rules_text(old_admin, vm);
+		rn = config_rules_text(new_admin, vm);
 		changed = !ro || !rn || strcmp(ro, rn) != 0;
 		free(ro);
 		free(rn);
@@ -194,7 +194,7 @@ static int merge_flows(struct xvd_config *out, const struct xvd_config *old_admi
 		const struct flow_conf *of = config_find_flow(old_admin, &nf->key);
 		struct flow_conf f = *nf;
 
-		if (of && flow_same(of, nf))
+		if (of && flow_conf_same(of, nf))
 			continue;
 		config_del_flow(out, &nf->key);
 		f.line = 0;

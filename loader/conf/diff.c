@@ -1,0 +1,181 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* The changes between two configurations: see loader/conf/diff.h. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "loader/conf/diff.h"
+
+bool vm_same_port(const struct vm_conf *a, const struct vm_conf *b,
+		  bool mac_in_place)
+{
+	return a->id == b->id && a->port_kind == b->port_kind &&
+	       strcmp(a->ifname, b->ifname) == 0 &&
+	       strcmp(a->netns, b->netns) == 0 &&
+	       strcmp(a->peer_ifname, b->peer_ifname) == 0 &&
+	       a->queues == b->queues &&
+	       (mac_in_place || memcmp(a->mac, b->mac, 6) == 0) &&
+	       memcmp(&a->xsk, &b->xsk, sizeof(a->xsk)) == 0;
+}
+
+bool vm_differs_in_rss_only(const struct vm_conf *a, const struct vm_conf *b)
+{
+	struct vm_conf t = *b;
+
+	t.has_rss_key = a->has_rss_key;
+	t.has_rss_indir = a->has_rss_indir;
+	t.has_rss_fields = a->has_rss_fields;
+	t.rss_fields = a->rss_fields;
+	memcpy(t.rss_key, a->rss_key, sizeof(t.rss_key));
+	memcpy(t.rss_indir, a->rss_indir, sizeof(t.rss_indir));
+	return vm_conf_same(a, &t);
+}
+
+bool vm_differs_in_coal_only(const struct vm_conf *a, const struct vm_conf *b)
+{
+	struct vm_conf t = *b;
+
+	t.coal = a->coal;
+	return vm_conf_same(a, &t);
+}
+
+static struct cfg_change *add(struct cfg_diff *d, enum cfg_change_kind kind)
+{
+	if (d->n == d->cap) {
+		size_t cap = d->cap ? d->cap * 2 : 16;
+		struct cfg_change *c = realloc(d->c, cap * sizeof(*c));
+
+		if (!c)
+			return NULL;
+		d->c = c;
+		d->cap = cap;
+	}
+	memset(&d->c[d->n], 0, sizeof(d->c[0]));
+	d->c[d->n].kind = kind;
+	return &d->c[d->n++];
+}
+
+/* A VM of next takes over what old's vm holds: it must go before. */
+static bool reused(const struct xvd_config *next, const struct vm_conf *vm)
+{
+	for (size_t i = 0; i < next->n_vms; i++) {
+		const struct vm_conf *n = &next->vms[i];
+
+		if (n->id == vm->id || strcmp(n->ifname, vm->ifname) == 0 ||
+		    (n->vlan == vm->vlan && memcmp(n->mac, vm->mac, 6) == 0))
+			return true;
+	}
+	return false;
+}
+
+static int diff_vms(const struct xvd_config *old, struct xvd_config *next,
+		    bool mac_in_place, struct cfg_diff *d)
+{
+	struct cfg_change *c;
+
+	for (size_t i = 0; i < old->n_vms; i++) {
+		const struct vm_conf *o = &old->vms[i];
+
+		if (config_find_vm(next, o->name))
+			continue;
+		if (!(c = add(d, reused(next, o) ? CHG_VM_DEL_FIRST : CHG_VM_DEL)))
+			return -1;
+		c->old_vm = o;
+	}
+	for (size_t i = 0; i < next->n_vms; i++) {
+		struct vm_conf *n = &next->vms[i];
+		const struct vm_conf *o = config_find_vm(old, n->name);
+		enum cfg_change_kind kind;
+
+		if (!o)
+			kind = CHG_VM_ADD;
+		else if (!vm_same_port(o, n, mac_in_place))
+			kind = CHG_VM_REPLACE;
+		else if (!vm_conf_same(o, n))
+			kind = CHG_VM_SET;
+		else
+			continue;
+		if (!(c = add(d, kind)))
+			return -1;
+		c->old_vm = o;
+		c->vm = n;
+	}
+	return 0;
+}
+
+static int diff_flows(const struct xvd_config *old, const struct xvd_config *next,
+		      struct cfg_diff *d)
+{
+	struct cfg_change *c;
+
+	for (size_t i = 0; i < old->n_flows; i++) {
+		if (config_find_flow(next, &old->flows[i].key))
+			continue;
+		if (!(c = add(d, CHG_FLOW_DEL)))
+			return -1;
+		c->old_flow = &old->flows[i];
+	}
+	for (size_t i = 0; i < next->n_flows; i++) {
+		const struct flow_conf *o = config_find_flow(old, &next->flows[i].key);
+
+		if (o && flow_conf_same(o, &next->flows[i]))
+			continue;
+		if (!(c = add(d, o ? CHG_FLOW_SET : CHG_FLOW_ADD)))
+			return -1;
+		c->old_flow = o;
+		c->flow = &next->flows[i];
+	}
+	return 0;
+}
+
+/* Every VM of next whose rule list is not the one it had. */
+static int diff_rules(const struct xvd_config *old, const struct xvd_config *next,
+		      struct cfg_diff *d)
+{
+	for (size_t i = 0; i < next->n_vms; i++) {
+		const char *name = next->vms[i].name;
+		char *ro = config_rules_text(old, name), *rn = config_rules_text(next, name);
+		bool ok = ro && rn, same = ok && strcmp(ro, rn) == 0;
+		struct cfg_change *c = NULL;
+
+		free(ro);
+		free(rn);
+		if (!ok)
+			return -1;
+		if (same)
+			continue;
+		if (!(c = add(d, CHG_RULES)))
+			return -1;
+		snprintf(c->rules_vm, sizeof(c->rules_vm), "%s", name);
+	}
+	return 0;
+}
+
+static int by_kind(const void *a, const void *b)
+{
+	const struct cfg_change *x = a, *y = b;
+
+	return (int)x->kind - (int)y->kind;
+}
+
+int config_diff(const struct xvd_config *old, struct xvd_config *next,
+		bool mac_in_place, struct cfg_diff *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (diff_vms(old, next, mac_in_place, out) || diff_flows(old, next, out) ||
+	    diff_rules(old, next, out)) {
+		config_diff_free(out);
+		return -1;
+	}
+	/* the order between kinds matters (enum cfg_change_kind); within a
+	 * kind none depends on another */
+	if (out->n)
+		qsort(out->c, out->n, sizeof(out->c[0]), by_kind);
+	return 0;
+}
+
+void config_diff_free(struct cfg_diff *diff)
+{
+	free(diff->c);
+	memset(diff, 0, sizeof(*diff));
+}

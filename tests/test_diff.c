@@ -1,0 +1,165 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The diff the commit applies (loader/conf/diff.h): which change each edit of a
+ * configuration becomes, and the order the commit relies on (what can be
+ * undone before the save, removals after it; a removal whose device, slot
+ * or MAC a new VM takes first).
+ */
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tests/unit.h"
+#include "loader/conf/config.h"
+#include "loader/conf/diff.h"
+
+static const char base[] =
+	"nic eth0\n"
+	"vm a id 1 mac 02:00:00:00:00:01 port tap ifname ta ip 10.0.0.1\n"
+	"vm b id 2 mac 02:00:00:00:00:02 port tap ifname tb\n"
+	"flow proto udp src 10.0.0.9 dst 10.0.0.1 dport 53 action deliver vm a\n"
+	"flow proto tcp src 10.0.0.9 dst 10.0.0.2 action drop\n"
+	"rule a dir in proto tcp dport 22 action allow\n";
+
+static void parse(const char *text, struct xvd_config *cfg)
+{
+	char err[256];
+	FILE *f = fmemopen((void *)text, strlen(text), "r");
+
+	assert_non_null(f);
+	if (config_parse_stream(f, "t", cfg, err, sizeof(err)))
+		fail_msg("%s", err);
+	fclose(f);
+}
+
+/* The kinds of old -> new as a string of letters, in the diff's order. */
+static void kinds(const char *old_text, const char *new_text, bool mac_in_place,
+		  const char *want)
+{
+	static const char letter[] = {
+		[CHG_VM_DEL_FIRST] = 'F', [CHG_VM_REPLACE] = 'R', [CHG_VM_ADD] = 'A',
+		[CHG_VM_SET] = 'S', [CHG_FLOW_ADD] = 'a', [CHG_FLOW_SET] = 's',
+		[CHG_FLOW_DEL] = 'd', [CHG_VM_DEL] = 'D', [CHG_RULES] = 'r',
+	};
+	struct xvd_config o, n;
+	struct cfg_diff d;
+	char got[32] = "";
+
+	parse(old_text, &o);
+	parse(new_text, &n);
+	assert_int_equal(config_diff(&o, &n, mac_in_place, &d), 0);
+	assert_true(d.n < sizeof(got));
+	for (size_t i = 0; i < d.n; i++)
+		got[i] = letter[d.c[i].kind];
+	assert_string_equal(got, want);
+	config_diff_free(&d);
+	config_free(&o);
+	config_free(&n);
+}
+
+static char *edit(const char *from, const char *to)
+{
+	const char *at = strstr(base, from);
+	char *out;
+
+	assert_non_null(at);
+	assert_true(asprintf(&out, "%.*s%s%s", (int)(at - base), base, to,
+			     at + strlen(from)) > 0);
+	return out;
+}
+
+/* base with one text replaced diffs as want */
+static void edited(const char *from, const char *to, bool mac_in_place,
+		   const char *want)
+{
+	char *t = edit(from, to);
+
+	kinds(base, t, mac_in_place, want);
+	free(t);
+}
+
+static void test_diff_none(void **state)
+{
+	(void)state;
+	kinds(base, base, false, "");
+}
+
+/* vm del: the VM's flows are removed after the save, before the VM. */
+static void test_diff_vm_del(void **state)
+{
+	char *t = edit("vm a id 1 mac 02:00:00:00:00:01 port tap ifname ta ip 10.0.0.1\n", "");
+
+	(void)state;
+	/* the config also loses a's flow and rule (as vm del does it) */
+	*strstr(t, "flow proto udp") = '\0';
+	strcat(t, "flow proto tcp src 10.0.0.9 dst 10.0.0.2 action drop\n");
+	kinds(base, t, false, "dD");
+	free(t);
+	edited("flow proto udp src 10.0.0.9 dst 10.0.0.1 dport 53 action deliver vm a\n", "",
+	       false, "d");
+}
+
+static void test_diff_vm_set_replace(void **state)
+{
+	(void)state;
+	edited("ip 10.0.0.1", "ip 10.0.0.7", false, "S");
+	/* reload: a veth's VM end carries the MAC; vm set: in place */
+	edited("00:01 port tap ifname ta", "00:11 port tap ifname ta", false, "R");
+	edited("00:01 port tap ifname ta", "00:11 port tap ifname ta", true, "S");
+	edited("ifname ta", "ifname tz", false, "R");
+}
+
+/* A new VM on the device of one that goes: the old one must go first. */
+static void test_diff_reuse(void **state)
+{
+	(void)state;
+	edited("vm b id 2 mac 02:00:00:00:00:02 port tap ifname tb\n",
+	       "vm c id 3 mac 02:00:00:00:00:03 port tap ifname tb\n", false, "FA");
+	edited("vm b id 2 mac 02:00:00:00:00:02 port tap ifname tb\n",
+	       "vm c id 3 mac 02:00:00:00:00:03 port tap ifname tc\n", false, "AD");
+}
+
+static void test_diff_flows_rules(void **state)
+{
+	(void)state;
+	edited("rule a", "flow proto udp src 10.0.0.9 dst 10.0.0.5 action drop\nrule a",
+	       false, "a");
+	edited("dst 10.0.0.2 action drop", "dst 10.0.0.2 action pass", false, "s");
+	edited("dport 22 action allow", "dport 23 action allow", false, "r");
+}
+
+static void test_diff_only(void **state)
+{
+	struct vm_conf a, b;
+	char err[256];
+
+	(void)state;
+	vm_conf_init(&a);
+	assert_int_equal(vm_conf_set(&a, "name", "x", err, sizeof(err)), 0);
+	assert_int_equal(vm_conf_set(&a, "mac", "02:00:00:00:00:01", err, sizeof(err)), 0);
+	assert_int_equal(vm_conf_set(&a, "port", "xsk", err, sizeof(err)), 0);
+	assert_int_equal(vm_conf_finish(&a, err, sizeof(err)), 0);
+	b = a;
+	b.coal.rx_frames = 8;
+	assert_true(vm_differs_in_coal_only(&a, &b));
+	assert_false(vm_differs_in_rss_only(&a, &b));
+	b = a;
+	b.has_rss_fields = true;
+	b.rss_fields = 0;
+	assert_true(vm_differs_in_rss_only(&a, &b));
+	assert_false(vm_differs_in_coal_only(&a, &b));
+	b.vlan = 7;
+	assert_false(vm_differs_in_rss_only(&a, &b));
+}
+
+static const struct CMUnitTest tests[] = {
+	cmocka_unit_test(test_diff_none),
+	cmocka_unit_test(test_diff_vm_del),
+	cmocka_unit_test(test_diff_vm_set_replace),
+	cmocka_unit_test(test_diff_reuse),
+	cmocka_unit_test(test_diff_flows_rules),
+	cmocka_unit_test(test_diff_only),
+};
+
+UNIT_GROUP(group_diff, "diff", tests, NULL, NULL);
