@@ -106,8 +106,9 @@ $(BUILD)/bin/xvnet-seqgen $(BUILD)/bin/xvnet-seqrecv: $(BUILD)/bin/%: tools/%.c 
 	$(CC) $(CFLAGS) $< -o $@
 
 # the xsk consumer reads xvnetd's JSON replies
-$(BUILD)/bin/xvnet-xskdump: tools/xvnet-xskdump.c lib/coalesce.c lib/coalesce.h maps/xvnet_maps.h | $(BUILD)/bin
-	$(CC) $(CFLAGS) $< lib/coalesce.c -o $@ -ljson-c
+$(BUILD)/bin/xvnet-xskdump: tools/xvnet-xskdump.c lib/coalesce.c lib/coalesce.h lib/xsk_client.c \
+		lib/xsk_client.h maps/xvnet_maps.h | $(BUILD)/bin
+	$(CC) $(CFLAGS) $< lib/coalesce.c lib/xsk_client.c -o $@ -ljson-c
 
 # Unit tests: one cmocka binary, built with ASan/UBSan.  It links the
 # daemon's code (not its main) so user-space logic is tested in-process.
