@@ -32,11 +32,12 @@ LIB_SRCS    := $(wildcard lib/*.c)
 LOADER_SRCS := $(wildcard loader/*.c)
 CTL_SRCS    := $(wildcard ctl/*.c)
 TOOL_SRCS   := $(wildcard tools/*.c)
+VHOST_SRCS  := $(filter-out vhost/main.c,$(wildcard vhost/*.c))
 USER_HDRS   := $(wildcard lib/*.h loader/*.h ctl/*.h tools/*.h) $(BPF_HDRS)
 USER_LIBS   := -ljson-c -lmnl -lxdp $(SYSTEMD_LIBS) $(LDLIBS)
 
 BINS := $(if $(LOADER_SRCS),$(BUILD)/bin/xvnetd) $(if $(CTL_SRCS),$(BUILD)/bin/xvnetctl) \
-        $(patsubst tools/%.c,$(BUILD)/bin/%,$(TOOL_SRCS))
+        $(patsubst tools/%.c,$(BUILD)/bin/%,$(TOOL_SRCS)) $(BUILD)/bin/xvnet-vhost
 
 # The version lives in one place, the file VERSION; a git checkout adds the
 # commit (0.1.0+g1a2b3c4, -dirty with local changes).  The header is
@@ -110,10 +111,15 @@ $(BUILD)/bin/xvnet-xskdump: tools/xvnet-xskdump.c lib/coalesce.c lib/coalesce.h 
 		lib/xsk_client.h maps/xvnet_maps.h | $(BUILD)/bin
 	$(CC) $(CFLAGS) $< lib/coalesce.c lib/xsk_client.c -o $@ -ljson-c
 
+# the vhost-user back-end of xsk VMs (docs/vhost-user.md): its own directory
+$(BUILD)/bin/xvnet-vhost: vhost/main.c $(VHOST_SRCS) $(wildcard vhost/*.h) lib/xsk_client.c \
+		lib/xsk_client.h maps/xvnet_maps.h | $(BUILD)/bin
+	$(CC) $(CFLAGS) vhost/main.c $(VHOST_SRCS) lib/xsk_client.c -o $@ -ljson-c
+
 # Unit tests: one cmocka binary, built with ASan/UBSan.  It links the
 # daemon's code (not its main) so user-space logic is tested in-process.
-UNIT_SRCS := $(TEST_SRCS) $(LIB_SRCS) $(filter-out loader/main.c,$(LOADER_SRCS))
-$(BUILD)/tests/unit: $(UNIT_SRCS) $(wildcard tests/*.h) $(USER_HDRS) $(SKELS) $(TEST_SKELS) \
+UNIT_SRCS := $(TEST_SRCS) $(LIB_SRCS) $(filter-out loader/main.c,$(LOADER_SRCS)) $(VHOST_SRCS)
+$(BUILD)/tests/unit: $(UNIT_SRCS) $(wildcard tests/*.h) $(wildcard vhost/*.h) $(USER_HDRS) $(SKELS) $(TEST_SKELS) \
 		$(BUILD)/include/xv_version.h | $(BUILD)/tests
 	$(CC) $(CFLAGS) $(SAN_FLAGS) $(UNIT_SRCS) -o $@ $(USER_LIBS) -lcmocka
 
@@ -203,6 +209,7 @@ INSTALLS := \
 	0755:$(BUILD)/bin/xvnetd:sbin/xvnetd \
 	0755:$(BUILD)/bin/xvnetctl:bin/xvnetctl \
 	0755:$(BUILD)/bin/xvnet-xskdump:bin/xvnet-xskdump \
+	0755:$(BUILD)/bin/xvnet-vhost:bin/xvnet-vhost \
 	$(foreach t,$(TEST_TOOLS),0755:$(BUILD)/bin/$(t):lib/xvnet/$(t)) \
 	0644:$(UNIT):lib/systemd/system/xvnetd.service \
 	0644:$(METRICS_UNIT):lib/systemd/system/xvnet-metrics.service \
