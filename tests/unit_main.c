@@ -22,6 +22,7 @@ extern const struct unit_group group_rules;
 extern const struct unit_group group_napi;
 extern const struct unit_group group_coalesce;
 extern const struct unit_group group_move;
+extern const struct unit_group group_vhost;
 
 static const struct unit_group *const groups[] = {
 	&group_toeplitz,
@@ -33,6 +34,7 @@ static const struct unit_group *const groups[] = {
 	&group_napi,
 	&group_coalesce,
 	&group_move,
+	&group_vhost,
 };
 
 int main(int argc, char **argv)
