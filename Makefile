@@ -113,8 +113,8 @@ $(BUILD)/bin/xvnet-xskdump: tools/xvnet-xskdump.c lib/coalesce.c lib/coalesce.h 
 
 # the vhost-user back-end of xsk VMs (docs/vhost-user.md): its own directory
 $(BUILD)/bin/xvnet-vhost: vhost/main.c $(VHOST_SRCS) $(wildcard vhost/*.h) lib/xsk_client.c \
-		lib/xsk_client.h maps/xvnet_maps.h | $(BUILD)/bin
-	$(CC) $(CFLAGS) vhost/main.c $(VHOST_SRCS) lib/xsk_client.c -o $@ -ljson-c
+		lib/xsk_client.h lib/coalesce.c lib/coalesce.h maps/xvnet_maps.h | $(BUILD)/bin
+	$(CC) $(CFLAGS) vhost/main.c $(VHOST_SRCS) lib/xsk_client.c lib/coalesce.c -o $@ -ljson-c
 
 # Unit tests: one cmocka binary, built with ASan/UBSan.  It links the
 # daemon's code (not its main) so user-space logic is tested in-process.

@@ -13,6 +13,7 @@
 #include <linux/if_xdp.h>
 
 #include "lib/xsk_client.h"
+#include "maps/xvnet_maps.h"
 
 #ifndef SOL_XDP
 #define SOL_XDP 283
@@ -252,4 +253,41 @@ __u32 xv_xsk_fill(struct xv_xsk_ring *fq, const __u64 *addrs, __u32 n)
 		ring[(prod + i) & fq->mask] = addrs[i];
 	__atomic_store_n(fq->prod, prod + n, __ATOMIC_RELEASE);
 	return n;
+}
+
+struct xvnet_coal_page *xv_xsk_map_coal_page(struct json_object *data, const int *fds,
+					     int nfds, char *err, size_t errlen)
+{
+	struct json_object *co;
+	struct xvnet_coal_page *pg;
+	long long fi, size;
+	void *p;
+
+	err[0] = '\0';
+	if (!json_object_object_get_ex(data, "coalesce", &co))
+		return NULL;
+	fi = xv_xsk_jint(co, "fd_index");
+	size = xv_xsk_jint(co, "size");
+	if (fi < 0 || fi >= nfds) {
+		say(err, errlen, "coalescing page fd missing from the reply");
+		return NULL;
+	}
+	if (size != (long long)sizeof(struct xvnet_coal_page)) {
+		say(err, errlen, "coalescing page of %lld bytes, this build knows %zu",
+		    size, sizeof(struct xvnet_coal_page));
+		return NULL;
+	}
+	p = mmap(NULL, sizeof(struct xvnet_coal_page), PROT_READ | PROT_WRITE, MAP_SHARED,
+		 fds[fi], 0);
+	if (p == MAP_FAILED) {
+		say(err, errlen, "mmap coalescing page: %s", strerror(errno));
+		return NULL;
+	}
+	pg = p;
+	if (pg->magic != XVNET_COAL_MAGIC) {
+		say(err, errlen, "coalescing page: bad magic %#x", pg->magic);
+		munmap(p, sizeof(*pg));
+		return NULL;
+	}
+	return pg;
 }

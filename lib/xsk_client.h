@@ -48,6 +48,15 @@ void xv_xsk_unmap_rings(struct xv_xsk_rings *r);
 /* Put up to n frame addresses on a fill ring; returns how many fitted. */
 __u32 xv_xsk_fill(struct xv_xsk_ring *fq, const __u64 *addrs, __u32 n);
 
+struct xvnet_coal_page;
+/*
+ * The VM's coalescing page of the reply (docs/coalescing.md), mapped and
+ * checked (size, magic).  NULL with err[0] == '\0' when the reply has
+ * none; NULL with the reason in err when it is unusable.
+ */
+struct xvnet_coal_page *xv_xsk_map_coal_page(struct json_object *data, const int *fds,
+					     int nfds, char *err, size_t errlen);
+
 /* Where the metadata block sits: "meta_at" of the reply. */
 int xv_xsk_meta_inline(struct json_object *data);
 

@@ -232,22 +232,10 @@ static struct xvnet_coal_page *page(void)
 /* Take a new policy from xvnetd; frames already pending stay pending. */
 static void policy_refresh(__u64 now)
 {
-	struct xvnet_coal_page *pg = page();
-
-	if (!cpage || __atomic_load_n(&cpage->gen, __ATOMIC_ACQUIRE) == pol_gen)
+	if (!cpage || !xv_coal_page_policy(cpage, &pol_gen, &pol))
 		return;
-	pol_gen = cpage->gen;
-	pol = (struct xv_coal_policy){ .rx_frames = pg->rx_frames,
-				       .rx_usecs = pg->rx_usecs,
-				       .adaptive = pg->adaptive != 0 };
-	for (int q = 0; q < XVNET_MAX_QUEUES; q++) {
-		__u32 pending = coal[q].pending;
-		__u64 first = coal[q].first_ns;
-
-		xv_coal_init(&coal[q], &pol, now);
-		coal[q].pending = pending;
-		coal[q].first_ns = first;
-	}
+	for (int q = 0; q < XVNET_MAX_QUEUES; q++)
+		xv_coal_repolicy(&coal[q], &pol, now);
 }
 
 static void notify(int q, __u64 now)
@@ -475,28 +463,18 @@ static unsigned long long tx_frames(struct sock *s, unsigned n,
  * counters go out.  The "guest" is an eventfd. */
 static void map_coalesce_page(struct json_object *data, const int *fds, int nfds)
 {
-	struct json_object *co;
-	void *p;
+	char err[256];
 
 	evfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (evfd < 0)
 		die("eventfd: %s", strerror(errno));
 	/* the delay bounds are microseconds: no 50 us default timer slack */
 	prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
-	if (!json_object_object_get_ex(data, "coalesce", &co))
+	cpage = xv_xsk_map_coal_page(data, fds, nfds, err, sizeof(err));
+	if (!cpage && err[0])
+		die("%s", err);
+	if (!cpage)
 		return;
-	if (jint(co, "fd_index") >= nfds)
-		die("coalescing page fd missing from the reply");
-	if (jint(co, "size") != (int)sizeof(struct xvnet_coal_page))
-		die("coalescing page of %d bytes, this build knows %zu",
-		    jint(co, "size"), sizeof(struct xvnet_coal_page));
-	p = mmap(NULL, sizeof(struct xvnet_coal_page), PROT_READ | PROT_WRITE,
-		 MAP_SHARED, fds[jint(co, "fd_index")], 0);
-	if (p == MAP_FAILED)
-		die("mmap coalescing page: %s", strerror(errno));
-	cpage = p;
-	if (cpage->magic != XVNET_COAL_MAGIC)
-		die("coalescing page: bad magic %#x", cpage->magic);
 	cpage->consumer_pid = (__u32)getpid();
 	policy_refresh(now_ns());
 }

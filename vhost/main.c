@@ -26,23 +26,13 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/prctl.h>
 
 #include "lib/proto.h"
-#include "vhost/net_copy.h"
-#include "vhost/vu_dev.h"
-#include "vhost/xsk_port.h"
-
-#define BURST 64
-#define TX_BURST 256
-
-struct counters {
-	unsigned long long rx, rx_bytes, rx_no_guest, rx_dropped;
-	unsigned long long tx, tx_bytes, tx_dropped;
-	unsigned long long connections;
-};
+#include "vhost/backend.h"
 
 static volatile sig_atomic_t stop;
-static struct counters cnt;
+static unsigned long long connections;
 
 static void on_signal(int sig)
 {
@@ -107,130 +97,37 @@ static void drop_privileges(const char *user)
 		die("--user: privileges not dropped");
 }
 
-static void write_stats(const char *path, const struct vu_dev *d)
+static void write_stats(const char *path, const struct backend *b)
 {
+	const struct backend_counters *c = &b->cnt;
+	unsigned long long calls = 0;
 	char tmp[4096];
 	FILE *f;
 
+	for (unsigned i = 0; i < 2 * b->dev.queue_pairs; i++)
+		calls += b->dev.vq[i].calls;
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	f = fopen(tmp, "w");
 	if (!f)
 		return;
 	fprintf(f, "rx %llu rx_bytes %llu rx_no_guest %llu rx_dropped %llu tx %llu"
-		" tx_bytes %llu tx_dropped %llu connections %llu calls %llu connected %d\n",
-		cnt.rx, cnt.rx_bytes, cnt.rx_no_guest, cnt.rx_dropped, cnt.tx, cnt.tx_bytes,
-		cnt.tx_dropped, cnt.connections, d->vq[0].calls + d->vq[1].calls, d->fd >= 0);
+		" tx_bytes %llu tx_dropped %llu connections %llu calls %llu"
+		" notifications %llu connected %d", c->rx, c->rx_bytes, c->rx_no_guest,
+		c->rx_dropped, c->tx, c->tx_bytes, c->tx_dropped, connections, calls,
+		c->notifications, b->dev.fd >= 0);
+	for (unsigned p = 0; p < b->dev.queue_pairs; p++)
+		fprintf(f, " rxq%u %llu", p, c->rxq[p]);
+	fprintf(f, "\n");
 	fclose(f);
 	rename(tmp, path);
 }
 
-/*
- * Wire -> guest for one socket.  Returns true when frames wait because the
- * guest has no RX buffers (they stay on the RX ring: the guest's kick
- * resumes them).
- */
-static bool rx_sock(struct vu_dev *d, struct xsk_port *p, struct xsk_sock *s, bool *pushed)
+static __u64 now_ns(void)
 {
-	struct virtq *q = &d->vq[0];
-	struct xsk_frame f[BURST];
-	__u32 n = xsk_port_rx_peek(p, s, f, BURST), i;
+	struct timespec t;
 
-	if (!vq_live(q)) {
-		/* no guest driver yet: frames would only get stale */
-		cnt.rx_no_guest += n;
-		xsk_port_rx_release(p, s, f, n);
-		return false;
-	}
-	for (i = 0; i < n; i++) {
-		enum net_rx_result r = f[i].len ?
-			net_rx_put(d, q, f[i].data, f[i].len) : NET_RX_DROPPED;
-
-		if (r == NET_RX_NO_BUFFERS)
-			break;
-		if (r == NET_RX_DONE) {
-			cnt.rx++;
-			cnt.rx_bytes += f[i].len;
-			*pushed = true;
-		} else {
-			cnt.rx_dropped++;
-		}
-	}
-	xsk_port_rx_release(p, s, f, i);
-	return i < n;
-}
-
-/* Returns true when the guest's RX buffers ran out with frames waiting. */
-static bool rx_round(struct vu_dev *d, struct xsk_port *p)
-{
-	struct virtq *q = &d->vq[0];
-	bool pushed = false, starved = false;
-
-	for (int k = 0; k < 4 && !starved; k++) {
-		bool more = false;
-
-		for (int i = 0; i < p->n; i++) {
-			starved |= rx_sock(d, p, &p->s[i], &pushed);
-			more |= *p->s[i].r.rx.prod != *p->s[i].r.rx.cons;
-		}
-		if (!more)
-			break;
-	}
-	if (pushed && vq_flush(q))
-		vq_call(q);
-	/* buffers the guest added meanwhile: take them now, not at its kick */
-	if (starved && vq_live(q) && vq_want_kick(q))
-		starved = false;
-	return starved;
-}
-
-/* Guest -> side socket TX.  Returns true when frames wait for TX room. */
-static bool tx_round(struct vu_dev *d, struct xsk_port *p)
-{
-	struct virtq *q = &d->vq[1];
-	bool pushed = false, blocked = false;
-	unsigned sent = 0;
-
-	if (!vq_live(q))
-		return false;
-	for (;;) {
-		unsigned char *buf;
-		__u64 addr;
-		long len;
-
-		if (sent == TX_BURST) {
-			xsk_port_tx_kick(p);
-			sent = 0;
-		}
-		if (!xsk_port_tx_room(p) || !(buf = xsk_port_tx_buf(p, &addr))) {
-			blocked = vq_avail_count(q) != 0;
-			break;
-		}
-		len = net_tx_take(d, q, buf, p->frame_size);
-		if (len <= 0) {
-			xsk_port_tx_unget(p, addr);
-			if (len == 0) {
-				/* re-arm the kick; chains that raced in are taken now */
-				if (!vq_want_kick(q))
-					break;
-				continue;
-			}
-			cnt.tx_dropped++;
-			pushed = true;
-			if (q->broken)
-				break;
-			continue;
-		}
-		xsk_port_tx_put(p, addr, (__u32)len);
-		cnt.tx++;
-		cnt.tx_bytes += (unsigned long long)len;
-		sent++;
-		pushed = true;
-	}
-	if (sent)
-		xsk_port_tx_kick(p);
-	if (pushed && vq_flush(q))
-		vq_call(q);
-	return blocked;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (__u64)t.tv_sec * 1000000000ull + (__u64)t.tv_nsec;
 }
 
 static void drain_eventfd(int fd)
@@ -245,10 +142,84 @@ static void usage(int code)
 {
 	fprintf(code ? stderr : stdout,
 		"usage: xvnet-vhost --vm NAME --vhost-socket PATH [-s CONTROL_SOCKET]\n"
-		"         [--socket-mode OCTAL] [--user USER] [--stats FILE]\n"
+		"         [--queue-pairs N] [--socket-mode OCTAL] [--user USER] [--stats FILE]\n"
 		"  serves xsk VM NAME to a VMM as a vhost-user-net device on PATH\n"
 		"  (the VMM connects: QEMU -chardev socket,path=PATH,reconnect=1)\n");
 	exit(code);
+}
+
+/* A second front-end while one is served is refused: one VMM per VM. */
+static void accept_front_end(int lfd, struct backend *b, __u64 now)
+{
+	int c = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+
+	if (c < 0)
+		return;
+	if (b->dev.fd >= 0) {
+		note("a second front-end connected: refused (one VMM per VM)");
+		close(c);
+		return;
+	}
+	vu_dev_attach(&b->dev, c);
+	backend_guest_gone(b, now);
+	connections++;
+	note("front-end connected");
+}
+
+static void serve(int lfd, struct backend *b, const char *stats)
+{
+	__u64 last_stats = 0, deadline = 0;
+
+	while (!stop) {
+		struct pollfd pf[2 + VU_MAX_VQS + XSK_PORT_MAX_SOCKS];
+		int n = 0, conn_i = -1, kick_i[VU_MAX_VQS], r, timeout = 100;
+		__u64 now = now_ns();
+
+		if (b->tx_blocked)
+			timeout = 1;
+		if (deadline)
+			timeout = deadline <= now ? 0 : (int)((deadline - now + 999999) / 1000000);
+		pf[n++] = (struct pollfd){ .fd = lfd, .events = POLLIN };
+		if (b->dev.fd >= 0) {
+			conn_i = n;
+			pf[n++] = (struct pollfd){ .fd = b->dev.fd, .events = POLLIN };
+		}
+		for (int v = 0; v < VU_MAX_VQS; v++) {
+			kick_i[v] = -1;
+			if (b->dev.vq[v].kick_fd >= 0) {
+				kick_i[v] = n;
+				pf[n++] = (struct pollfd){ .fd = b->dev.vq[v].kick_fd,
+							   .events = POLLIN };
+			}
+		}
+		/* frames waiting for guest buffers: the RX kick, not the sockets */
+		for (int i = 0; !b->rx_starved && i < b->port.n; i++)
+			pf[n++] = (struct pollfd){ .fd = b->port.s[i].fd, .events = POLLIN };
+		r = poll(pf, (nfds_t)n, timeout);
+		if (r < 0 && errno != EINTR)
+			die("poll: %s", strerror(errno));
+		now = now_ns();
+		if (r > 0 && b->port.coal)
+			b->port.coal->wakeups++;
+		if (r > 0 && (pf[0].revents & POLLIN))
+			accept_front_end(lfd, b, now);
+		if (conn_i >= 0 && pf[conn_i].revents && vu_dev_handle(&b->dev)) {
+			note("front-end gone: %s", b->dev.why);
+			vu_dev_reset(&b->dev);
+			backend_guest_gone(b, now);
+			continue;
+		}
+		for (int v = 0; v < VU_MAX_VQS; v++)
+			if (kick_i[v] >= 0 && (pf[kick_i[v]].revents & POLLIN)) {
+				drain_eventfd(b->dev.vq[v].kick_fd);
+				b->dev.vq[v].kicks++;
+			}
+		deadline = backend_round(b, now);
+		if (stats && now - last_stats >= 100000000ull) {
+			write_stats(stats, b);
+			last_stats = now;
+		}
+	}
 }
 
 int main(int argc, char **argv)
@@ -257,31 +228,32 @@ int main(int argc, char **argv)
 		{ "socket", required_argument, 0, 's' }, { "vm", required_argument, 0, 'v' },
 		{ "vhost-socket", required_argument, 0, 'V' },
 		{ "socket-mode", required_argument, 0, 'M' },
+		{ "queue-pairs", required_argument, 0, 'q' },
 		{ "user", required_argument, 0, 'u' }, { "stats", required_argument, 0, 'S' },
 		{ "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 }
 	};
 	const char *ctl = XV_DEFAULT_SOCKET, *vm = NULL, *vpath = NULL, *user = NULL;
 	const char *stats = NULL;
 	int mode = -1, lfd, o;
-	struct xsk_port port;
-	struct vu_dev dev;
-	char err[256];
-	bool rx_starved = false, tx_blocked = false;
-	struct timespec last = { 0 }, now;
+	long pairs = 0;
+	static struct backend b;
+	char err[256], *end;
 
 	while ((o = getopt_long(argc, argv, "s:v:h", lo, NULL)) != -1) {
 		switch (o) {
 		case 's': ctl = optarg; break;
 		case 'v': vm = optarg; break;
 		case 'V': vpath = optarg; break;
-		case 'M': {
-			char *end;
-
+		case 'M':
 			mode = (int)strtol(optarg, &end, 8);
 			if (*end || mode < 0 || mode > 0777)
 				die("--socket-mode: '%s' is not an octal mode", optarg);
 			break;
-		}
+		case 'q':
+			pairs = strtol(optarg, &end, 10);
+			if (*end || pairs < 1 || pairs > VU_MAX_QUEUE_PAIRS)
+				die("--queue-pairs: '%s' is not 1-%d", optarg, VU_MAX_QUEUE_PAIRS);
+			break;
 		case 'u': user = optarg; break;
 		case 'S': stats = optarg; break;
 		case 'h': usage(0); break;
@@ -290,84 +262,38 @@ int main(int argc, char **argv)
 	}
 	if (!vm || !vpath || optind != argc)
 		usage(2);
-	if (xsk_port_open(&port, ctl, vm, err, sizeof(err)))
+	if (xsk_port_open(&b.port, ctl, vm, err, sizeof(err)))
 		die("vm %s: %s", vm, err);
+	/* by default one virtqueue pair per virtual queue of the VM */
+	if (!pairs)
+		pairs = b.port.queues < 1 ? 1 : b.port.queues > VU_MAX_QUEUE_PAIRS ?
+			VU_MAX_QUEUE_PAIRS : b.port.queues;
 	lfd = listen_on(vpath, mode);
 	/* from here on nothing needs a privilege: the fds carry the rights */
 	if (user)
 		drop_privileges(user);
-	vu_dev_init(&dev, 1);
+	backend_init(&b, (unsigned)pairs, now_ns());
+	if (b.port.coal)
+		b.port.coal->consumer_pid = (__u32)getpid();
+	/* the delay bounds are microseconds: no 50 us default timer slack */
+	prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGPIPE, SIG_IGN);
-	note("vm %s: %d AF_XDP sockets, UMEM %zu bytes, metadata %s; vhost-user on %s",
-	     vm, port.n, port.umem_size, port.meta_inline ? "inline" : "at head", vpath);
+	note("vm %s: %d AF_XDP sockets, UMEM %zu bytes, metadata %s, %ld queue pairs;"
+	     " vhost-user on %s", vm, b.port.n, b.port.umem_size,
+	     b.port.meta_inline ? "inline" : "at head", pairs, vpath);
 	printf("XVNET-VHOST-READY\n");
 	fflush(stdout);
-
-	while (!stop) {
-		struct pollfd pf[4 + XSK_PORT_MAX_SOCKS];
-		int n = 0, conn_i = -1, kick_i[2] = { -1, -1 }, r;
-		int timeout = tx_blocked ? 1 : 100;
-
-		pf[n++] = (struct pollfd){ .fd = lfd, .events = POLLIN };
-		if (dev.fd >= 0) {
-			conn_i = n;
-			pf[n++] = (struct pollfd){ .fd = dev.fd, .events = POLLIN };
-		}
-		for (int v = 0; v < 2; v++)
-			if (dev.vq[v].kick_fd >= 0) {
-				kick_i[v] = n;
-				pf[n++] = (struct pollfd){ .fd = dev.vq[v].kick_fd, .events = POLLIN };
-			}
-		/* frames waiting for guest buffers: the RX kick, not the sockets */
-		for (int i = 0; !rx_starved && i < port.n; i++)
-			pf[n++] = (struct pollfd){ .fd = port.s[i].fd, .events = POLLIN };
-		r = poll(pf, (nfds_t)n, timeout);
-		if (r < 0 && errno != EINTR)
-			die("poll: %s", strerror(errno));
-		if (r > 0 && (pf[0].revents & POLLIN)) {
-			int c = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
-
-			if (c >= 0 && dev.fd >= 0) {
-				note("a second front-end connected: refused (one VMM per VM)");
-				close(c);
-			} else if (c >= 0) {
-				vu_dev_attach(&dev, c);
-				cnt.connections++;
-				note("front-end connected");
-			}
-		}
-		if (conn_i >= 0 && pf[conn_i].revents) {
-			if (vu_dev_handle(&dev)) {
-				note("front-end gone: %s", dev.why);
-				vu_dev_reset(&dev);
-				rx_starved = tx_blocked = false;
-				continue;
-			}
-		}
-		for (int v = 0; v < 2; v++)
-			if (kick_i[v] >= 0 && (pf[kick_i[v]].revents & POLLIN)) {
-				drain_eventfd(dev.vq[v].kick_fd);
-				dev.vq[v].kicks++;
-			}
-		rx_starved = rx_round(&dev, &port);
-		tx_blocked = tx_round(&dev, &port);
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		if (stats && (now.tv_sec - last.tv_sec) * 1000 +
-			     (now.tv_nsec - last.tv_nsec) / 1000000 >= 100) {
-			write_stats(stats, &dev);
-			last = now;
-		}
-	}
+	serve(lfd, &b, stats);
 	if (stats)
-		write_stats(stats, &dev);
+		write_stats(stats, &b);
 	printf("rx %llu rx_no_guest %llu rx_dropped %llu tx %llu tx_dropped %llu"
-	       " connections %llu\n", cnt.rx, cnt.rx_no_guest, cnt.rx_dropped, cnt.tx,
-	       cnt.tx_dropped, cnt.connections);
-	vu_dev_reset(&dev);
+	       " connections %llu notifications %llu\n", b.cnt.rx, b.cnt.rx_no_guest,
+	       b.cnt.rx_dropped, b.cnt.tx, b.cnt.tx_dropped, connections, b.cnt.notifications);
+	vu_dev_reset(&b.dev);
 	close(lfd);
 	unlink(vpath);
-	xsk_port_close(&port);
+	xsk_port_close(&b.port);
 	return 0;
 }

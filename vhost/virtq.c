@@ -110,21 +110,30 @@ void vq_push(struct virtq *q, uint16_t head, uint32_t len)
 	q->used_idx++;
 }
 
-bool vq_flush(struct virtq *q)
+void vq_publish(struct virtq *q)
+{
+	store_release(&q->used->idx, q->used_idx);
+}
+
+bool vq_need_call(struct virtq *q)
 {
 	uint16_t old = q->signalled, now = q->used_idx;
 
-	store_release(&q->used->idx, now);
 	full_fence();
+	q->signalled = now;
 	if (q->event_idx) {
 		/* used_event sits after the avail ring's entries */
 		uint16_t ev = load_acquire(&q->avail->ring[q->num]);
 
-		q->signalled = now;
 		return (uint16_t)(now - ev - 1) < (uint16_t)(now - old);
 	}
-	q->signalled = now;
 	return now != old && !(load_acquire(&q->avail->flags) & VRING_AVAIL_F_NO_INTERRUPT);
+}
+
+bool vq_flush(struct virtq *q)
+{
+	vq_publish(q);
+	return vq_need_call(q);
 }
 
 void vq_call(struct virtq *q)

@@ -67,7 +67,12 @@ int vq_pop(struct virtq *q, const struct vu_mem *m, struct vq_chain *c, bool wan
 void vq_unpop(struct virtq *q, unsigned n);
 /* Queue a used element; vq_flush publishes what was pushed. */
 void vq_push(struct virtq *q, uint16_t head, uint32_t len);
-/* Publish the used index; true when the driver wants an interrupt now. */
+/* Publish the used index (the driver may see the elements by polling). */
+void vq_publish(struct virtq *q);
+/* True when the driver wants an interrupt for what was published since
+ * the last time this was asked (a deferred interrupt is not lost). */
+bool vq_need_call(struct virtq *q);
+/* Both: publish, and say whether to interrupt now. */
 bool vq_flush(struct virtq *q);
 /* Signal the call fd (the guest's interrupt). */
 void vq_call(struct virtq *q);

@@ -96,6 +96,9 @@ int xsk_port_open(struct xsk_port *p, const char *ctl_path, const char *vm,
 		snprintf(err, errlen, "mmap UMEM: %s", strerror(errno));
 		goto out;
 	}
+	p->coal = xv_xsk_map_coal_page(data, p->fds, p->nfds, err, errlen);
+	if (!p->coal && err[0])
+		goto out;
 	if (json_object_array_length(arr) + 1 > XSK_PORT_MAX_SOCKS) {
 		bad(err, errlen, "xsk.get: too many sockets");
 		goto out;
@@ -146,6 +149,8 @@ void xsk_port_close(struct xsk_port *p)
 		xv_xsk_unmap_rings(&p->s[i].r);
 	if (p->umem)
 		munmap(p->umem, p->umem_size);
+	if (p->coal)
+		munmap(p->coal, sizeof(*p->coal));
 	for (int i = 0; i < p->nfds; i++)
 		close(p->fds[i]);
 	free(p->tx_free);

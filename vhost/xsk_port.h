@@ -35,6 +35,7 @@ struct xsk_port {
 	int n;                          /* sockets; the side socket is last */
 	__u64 *tx_free;                 /* side-socket frames free for TX */
 	__u32 n_tx_free;
+	struct xvnet_coal_page *coal;   /* the VM's policy; NULL: none */
 	int fds[XSK_PORT_MAX_SOCKS + 2];
 	int nfds;
 };
