@@ -100,7 +100,11 @@ guest_start() {
 	[ -s "$GUEST_DIR/vmlinuz" ] || guest_build
 	if [ "$q" -gt 1 ]; then
 		netdev+=",queues=$q"
-		device+=",mq=on,vectors=$((2 * q + 2))"
+		device+=",mq=on"
+		case ",${GUEST_DEVICE_OPTS:-}," in
+		*,vectors=*) ;;
+		*) device+=",vectors=$((2 * q + 2))" ;;
+		esac
 	fi
 	[ -n "${GUEST_VLAN:-}" ] && append+=" xvnet.vlan=$GUEST_VLAN"
 	[ -n "${GUEST_IP6:-}" ] && append+=" xvnet.ip6=$GUEST_IP6"
