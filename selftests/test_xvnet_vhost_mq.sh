@@ -71,6 +71,7 @@ b = list(map(int, sys.argv[1].split())); a = list(map(int, sys.argv[2].split()))
 print(" ".join(str(x - y) for x, y in zip(a, b)))' "$1" "$2"; }
 # shellcheck disable=SC2317  # sum and got run through wait_until
 sum() { python3 -c 'import sys; print(sum(map(int, sys.argv[1].split())))' "$1"; }
+# shellcheck disable=SC2317
 got() { [ "$(sum "$(delta "$1" "$("$2")")")" -ge "$3" ]; }
 
 total=$((FLOWS * PER_FLOW))
