@@ -116,10 +116,17 @@ $(BUILD)/bin/xvnet-vhost: vhost/main.c $(VHOST_SRCS) $(wildcard vhost/*.h) lib/x
 		lib/xsk_client.h lib/coalesce.c lib/coalesce.h maps/xvnet_maps.h | $(BUILD)/bin
 	$(CC) $(CFLAGS) vhost/main.c $(VHOST_SRCS) lib/xsk_client.c lib/coalesce.c -o $@ -ljson-c
 
+# a vhost-user front-end that counts what a back-end delivers (the bench's guest)
+$(BUILD)/bin/xvnet-vhostsink: tools/xvnet-vhostsink.c tools/vhostfe/frontend.c \
+		tools/vhostfe/frontend.h vhost/vu_msg.h | $(BUILD)/bin
+	$(CC) $(CFLAGS) $< tools/vhostfe/frontend.c -o $@
+
 # Unit tests: one cmocka binary, built with ASan/UBSan.  It links the
 # daemon's code (not its main) so user-space logic is tested in-process.
-UNIT_SRCS := $(TEST_SRCS) $(LIB_SRCS) $(filter-out loader/main.c,$(LOADER_SRCS)) $(VHOST_SRCS)
-$(BUILD)/tests/unit: $(UNIT_SRCS) $(wildcard tests/*.h) $(wildcard vhost/*.h) $(USER_HDRS) $(SKELS) $(TEST_SKELS) \
+UNIT_SRCS := $(TEST_SRCS) $(LIB_SRCS) $(filter-out loader/main.c,$(LOADER_SRCS)) $(VHOST_SRCS) \
+             tools/vhostfe/frontend.c
+$(BUILD)/tests/unit: $(UNIT_SRCS) $(wildcard tests/*.h) $(wildcard vhost/*.h) \
+		tools/vhostfe/frontend.h $(USER_HDRS) $(SKELS) $(TEST_SKELS) \
 		$(BUILD)/include/xv_version.h | $(BUILD)/tests
 	$(CC) $(CFLAGS) $(SAN_FLAGS) $(UNIT_SRCS) -o $@ $(USER_LIBS) -lcmocka
 
@@ -203,7 +210,8 @@ $(BUILD)/man/%: docs/man/%.scd | $(BUILD)/man
 # list, so that `make uninstall` removes exactly what was installed.  The
 # test and benchmark tools go to lib/xvnet (not on PATH); the xsk consumer
 # is a user's command.
-TEST_TOOLS := xvnet-trafgen xvnet-tapread xvnet-xdpsink xvnet-flowfill xvnet-xdpswap xvnet-costbench
+TEST_TOOLS := xvnet-trafgen xvnet-tapread xvnet-xdpsink xvnet-flowfill xvnet-xdpswap xvnet-costbench \
+              xvnet-vhostsink
 DOCS       := README.md $(wildcard docs/*.md)
 INSTALLS := \
 	0755:$(BUILD)/bin/xvnetd:sbin/xvnetd \

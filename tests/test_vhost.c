@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * The vhost-user back-end (vhost/) driven by a test front-end
- * (tests/vhost_frontend.c) that owns the guest memory and the virtqueues
+ * (tools/vhostfe/frontend.c) that owns the guest memory and the virtqueues
  * in a memfd: feature and protocol negotiation, memory table, vrings,
  * frames into the RX queue (one buffer, merged buffers, no buffers), frames
  * out of the TX queue, interrupt suppression by EVENT_IDX, and guests or
@@ -15,7 +15,7 @@
 #include <linux/virtio_net.h>
 
 #include "tests/unit.h"
-#include "tests/vhost_frontend.h"
+#include "tools/vhostfe/frontend.h"
 #include "vhost/net_copy.h"
 #include "vhost/vu_dev.h"
 #include "vhost/vu_msg.h"
@@ -119,7 +119,7 @@ static void test_rx_one_buffer_each(void **state)
 	for (size_t i = 0; i < 3; i++) {
 		struct virtio_net_hdr_mrg_rxbuf h;
 		uint32_t len;
-		unsigned char *p = fe_rx_used(&r->fe, &len);
+		unsigned char *p = fe_rx_used(&r->fe, &len, NULL);
 
 		assert_non_null(p);
 		assert_int_equal(len, 12 + lens[i]);
@@ -130,7 +130,7 @@ static void test_rx_one_buffer_each(void **state)
 		frame(f, lens[i], (unsigned)i);
 		assert_memory_equal(p + 12, f, lens[i]);
 	}
-	assert_null(fe_rx_used(&r->fe, &(uint32_t){ 0 }));
+	assert_null(fe_rx_used(&r->fe, &(uint32_t){ 0 }, NULL));
 }
 
 static void test_rx_merged_buffers(void **state)
@@ -148,7 +148,7 @@ static void test_rx_merged_buffers(void **state)
 	frame(f, sizeof(f), 9);
 	assert_int_equal(net_rx_put(&r->dev, q, f, sizeof(f)), NET_RX_DONE);
 	vq_flush(q);
-	while ((p = fe_rx_used(&r->fe, &len))) {
+	while ((p = fe_rx_used(&r->fe, &len, NULL))) {
 		assert_true(off + len <= sizeof(got));
 		memcpy(got + off, p, len);
 		off += len;

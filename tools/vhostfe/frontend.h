@@ -1,17 +1,18 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * A tiny vhost-user front-end for tests: it plays QEMU and the guest at
- * once.  It owns "guest memory" (a memfd, shared with the back-end through
+ * A tiny vhost-user front-end (unit tests, xvnet-vhostsink): it plays QEMU
+ * and the guest at once.  It owns "guest memory" (a memfd, shared with the back-end through
  * SET_MEM_TABLE like QEMU's memory-backend-memfd,share=on), lays out the
  * two split virtqueues of one queue pair in it, negotiates with a back-end
  * over a socket, and acts as the guest's virtio-net driver: posts RX
  * buffers, reads what the device wrote, sends TX frames.
  *
  * The back-end may run in the same thread: after each message the
- * front-end calls pump(ctx) so that it reads and answers it.
+ * front-end calls pump(ctx) (when given) so that it reads and answers it;
+ * replies are awaited for at most 2 s.
  */
-#ifndef XVNET_TESTS_VHOST_FRONTEND_H
-#define XVNET_TESTS_VHOST_FRONTEND_H
+#ifndef XVNET_TOOLS_VHOSTFE_FRONTEND_H
+#define XVNET_TOOLS_VHOSTFE_FRONTEND_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -58,8 +59,14 @@ int fe_start(struct fe *f, uint64_t without);
 
 /* Driver side. */
 void fe_rx_post(struct fe *f, unsigned n, uint32_t size);
-/* Next used RX element: its buffer's bytes and length, or NULL. */
-unsigned char *fe_rx_used(struct fe *f, uint32_t *len);
+/* Next used RX element: its buffer's bytes and length, or NULL.  *id (if
+ * not NULL): its descriptor, for fe_rx_recycle. */
+unsigned char *fe_rx_used(struct fe *f, uint32_t *len, uint16_t *id);
+/* Make the RX descriptor id available again (its buffer reused). */
+void fe_rx_recycle(struct fe *f, uint16_t id);
+/* Kick queue q if the device asked for one since avail index `old`
+ * (EVENT_IDX avail_event, else the used ring's NO_NOTIFY flag). */
+void fe_kick(struct fe *f, int q, uint16_t old);
 void fe_tx_send(struct fe *f, const void *frame, uint32_t len, uint32_t hdr_len);
 /* TX chains the device gave back. */
 unsigned fe_tx_reclaim(struct fe *f);

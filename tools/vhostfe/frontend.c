@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* A tiny vhost-user front-end for tests: tests/vhost_frontend.h. */
+/* A tiny vhost-user front-end: tools/vhostfe/frontend.h. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <string.h>
@@ -7,8 +7,9 @@
 #include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 
-#include "tests/vhost_frontend.h"
+#include "tools/vhostfe/frontend.h"
 #include "vhost/vu_msg.h"
 
 static uint64_t gpa(const struct fe *f, const void *p)
@@ -26,8 +27,12 @@ int fe_init(struct fe *f, int fd, void (*pump)(void *), void *ctx)
 	/* each ring on its own pages, aligned as the virtio spec asks */
 	size_t ring = (vring_size(FE_QSIZE, 4096) + 4095) & ~(size_t)4095;
 
+	struct timeval tv = { .tv_sec = 2 };
+
 	memset(f, 0, sizeof(*f));
 	f->fd = fd;
+	/* a back-end that does not answer fails the request, not the caller */
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	f->pump = pump;
 	f->ctx = ctx;
 	f->memfd = memfd_create("fe-guest", MFD_CLOEXEC);
@@ -88,13 +93,14 @@ int fe_request(struct fe *f, uint32_t req, const void *payload, uint32_t size,
 	if (sendmsg(f->fd, &mh, MSG_NOSIGNAL) != (ssize_t)sizeof(h) ||
 	    (size && send(f->fd, buf + sizeof(h), size, MSG_NOSIGNAL) != (ssize_t)size))
 		return -1;
-	f->pump(f->ctx);
+	if (f->pump)
+		f->pump(f->ctx);
 	if (reply) {
 		struct vu_hdr rh;
 
-		if (recv(f->fd, &rh, sizeof(rh), MSG_DONTWAIT) != (ssize_t)sizeof(rh) ||
+		if (recv(f->fd, &rh, sizeof(rh), MSG_WAITALL) != (ssize_t)sizeof(rh) ||
 		    !(rh.flags & VU_FLAG_REPLY) || rh.request != req || rh.size != reply_size ||
-		    recv(f->fd, reply, reply_size, MSG_DONTWAIT) != (ssize_t)reply_size)
+		    recv(f->fd, reply, reply_size, MSG_WAITALL) != (ssize_t)reply_size)
 			return -1;
 	}
 	return 0;
@@ -178,7 +184,7 @@ void fe_rx_post(struct fe *f, unsigned n, uint32_t size)
 	}
 }
 
-unsigned char *fe_rx_used(struct fe *f, uint32_t *len)
+unsigned char *fe_rx_used(struct fe *f, uint32_t *len, uint16_t *id)
 {
 	struct fe_vq *v = &f->vq[0];
 	struct vring_used_elem e;
@@ -187,7 +193,35 @@ unsigned char *fe_rx_used(struct fe *f, uint32_t *len)
 		return NULL;
 	e = v->vr.used->ring[v->used_seen++ % FE_QSIZE];
 	*len = e.len;
+	if (id)
+		*id = (uint16_t)e.id;
 	return at(f, v->vr.desc[e.id].addr);
+}
+
+void fe_rx_recycle(struct fe *f, uint16_t id)
+{
+	make_avail(&f->vq[0], id);
+}
+
+void fe_kick(struct fe *f, int q, uint16_t old)
+{
+	struct fe_vq *v = &f->vq[q];
+	uint16_t now = v->avail_idx;
+	uint64_t one = 1;
+	bool want;
+
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (f->features & 1ull << VIRTIO_RING_F_EVENT_IDX) {
+		/* avail_event is the u16 after the used ring's entries */
+		uint16_t *avail_event = (uint16_t *)&v->vr.used->ring[FE_QSIZE];
+		uint16_t ev = __atomic_load_n(avail_event, __ATOMIC_ACQUIRE);
+
+		want = (uint16_t)(now - ev - 1) < (uint16_t)(now - old);
+	} else {
+		want = !(v->vr.used->flags & VRING_USED_F_NO_NOTIFY);
+	}
+	if (want && write(v->kick, &one, sizeof(one)) != sizeof(one))
+		return;
 }
 
 void fe_tx_send(struct fe *f, const void *frame, uint32_t len, uint32_t hdr_len)
