@@ -18,25 +18,66 @@ static int bad(char *err, size_t errlen, const char *what)
 	return -1;
 }
 
-/* Hand the socket's RX share of its frames to its fill ring. */
-static void fill_all(struct xsk_port *p, struct xsk_sock *s, __u64 nfill)
+/* Mark the frame at addr as held by the kernel or on its way back. */
+static void mark(const struct xsk_port *p, const struct xsk_sock *s, unsigned char *busy,
+		 __u64 addr)
 {
+	__u64 f = addr / p->frame_size;
+
+	if (f >= s->first && f - s->first < s->count)
+		busy[f - s->first] = 1;
+}
+
+/*
+ * Give the socket's frames their roles: frames [0, nfill) receive (fill
+ * ring -> RX ring -> fill ring), the rest of the side socket's transmit
+ * (free list -> TX ring -> completion ring -> free list).  xsk.get hands
+ * a restarted back-end the same sockets, so what a previous consumer left
+ * is adopted, not handed out twice: frames on the fill, RX or TX ring are
+ * the kernel's or come back by themselves; completed TX frames are taken
+ * back; only the others go on the fill ring or the free list.
+ */
+static int adopt(struct xsk_port *p, struct xsk_sock *s, __u64 nfill)
+{
+	unsigned char *busy = calloc(s->count, 1);
+	const struct xdp_desc *d;
 	__u64 addrs[256];
+	__u32 n = 0;
 
-	for (__u64 k = 0; k < nfill;) {
-		__u32 b = nfill - k < 256 ? (__u32)(nfill - k) : 256, put;
-
-		for (__u32 j = 0; j < b; j++)
-			addrs[j] = (s->first + k + j) * p->frame_size;
-		put = xv_xsk_fill(&s->r.fq, addrs, b);
-		/* a previous consumer may have left the fill ring full: those
-		 * frames are this socket's and come back on RX */
-		if (!put)
-			break;
-		k += put;
+	if (!busy)
+		return -1;
+	for (__u32 i = *s->r.fq.cons; i != *s->r.fq.prod; i++)
+		mark(p, s, busy, ((__u64 *)s->r.fq.desc)[i & s->r.fq.mask]);
+	d = s->r.rx.desc;
+	for (__u32 i = *s->r.rx.cons; i != *s->r.rx.prod; i++)
+		mark(p, s, busy, d[i & s->r.rx.mask].addr);
+	if (s->r.tx.map) {
+		d = s->r.tx.desc;
+		for (__u32 i = *s->r.tx.cons; i != *s->r.tx.prod; i++)
+			mark(p, s, busy, d[i & s->r.tx.mask].addr);
+		__atomic_store_n(s->r.cq.cons, *s->r.cq.prod, __ATOMIC_RELEASE);
 	}
+	for (__u64 f = 0; f < s->count; f++) {
+		__u64 addr = (s->first + f) * p->frame_size;
+
+		if (busy[f])
+			continue;
+		if (f >= nfill) {
+			if (s->queue < 0)
+				p->tx_free[p->n_tx_free++] = addr;
+			continue;
+		}
+		addrs[n++] = addr;
+		if (n == 256) {
+			xv_xsk_fill(&s->r.fq, addrs, n);
+			n = 0;
+		}
+	}
+	xv_xsk_fill(&s->r.fq, addrs, n);
+	free(busy);
 	if (*s->r.fq.flags & XDP_RING_NEED_WAKEUP)
 		recvfrom(s->fd, NULL, 0, MSG_DONTWAIT, NULL, NULL);
+	return 0;
 }
 
 static int open_sock(struct xsk_port *p, struct xsk_sock *s, struct json_object *so,
@@ -124,15 +165,16 @@ int xsk_port_open(struct xsk_port *p, const char *ctl_path, const char *vm,
 
 		if (nfill > s->r.fq.size)
 			nfill = s->r.fq.size;
-		fill_all(p, s, nfill);
 		if (s->queue < 0) {
 			p->tx_free = calloc(s->count, sizeof(__u64));
 			if (!p->tx_free) {
 				bad(err, errlen, "out of memory");
 				goto out;
 			}
-			for (__u64 f = nfill; f < s->count; f++)
-				p->tx_free[p->n_tx_free++] = (s->first + f) * p->frame_size;
+		}
+		if (adopt(p, s, nfill)) {
+			bad(err, errlen, "out of memory");
+			goto out;
 		}
 	}
 	rc = 0;
