@@ -2,7 +2,8 @@
 /*
  * The vhost-user back-end (vhost/) driven by a test front-end
  * (tools/vhostfe/frontend.c) that owns the guest memory and the virtqueues
- * in a memfd: feature and protocol negotiation, memory table, vrings,
+ * in a memfd: feature and protocol negotiation, memory table (and its
+ * growth while the rings run), vrings,
  * frames into the RX queue (one buffer, merged buffers, no buffers), frames
  * out of the TX queue, interrupt suppression by EVENT_IDX, and guests or
  * front-ends that send nonsense.
@@ -10,6 +11,7 @@
 #define _GNU_SOURCE
 #include <string.h>
 #include <unistd.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <linux/virtio_config.h>
 #include <linux/virtio_net.h>
@@ -337,6 +339,51 @@ static void test_reply_ack(void **state)
 	assert_int_equal(ack, 0);
 }
 
+/* A memory table that grows while the rings run (memory hot-plug): the
+ * rings keep working and a buffer in the new region is used. */
+static void test_mem_table_change(void **state)
+{
+	struct rig *r = *state;
+	struct virtq *q = &r->dev.vq[0];
+	struct fe_vq *v = &r->fe.vq[0];
+	struct vu_memory m = { .nregions = 2 };
+	const uint64_t gpa2 = 0x40000000, size2 = 1 << 20;
+	int fds[2], memfd2 = memfd_create("fe-hotplug", MFD_CLOEXEC);
+	unsigned char f[100], *mem2;
+	uint32_t len;
+	uint16_t d;
+
+	assert_int_equal(fe_start(&r->fe, 0), 0);
+	assert_true(memfd2 >= 0 && ftruncate(memfd2, size2) == 0);
+	mem2 = mmap(NULL, size2, PROT_READ | PROT_WRITE, MAP_SHARED, memfd2, 0);
+	assert_true(mem2 != MAP_FAILED);
+	m.regions[0] = (struct vu_region){ .guest_phys_addr = FE_GPA_BASE, .memory_size = FE_MEM_SIZE,
+					   .userspace_addr = (uint64_t)(uintptr_t)r->fe.mem };
+	m.regions[1] = (struct vu_region){ .guest_phys_addr = gpa2, .memory_size = size2,
+					   .userspace_addr = (uint64_t)(uintptr_t)mem2 };
+	fds[0] = r->fe.memfd;
+	fds[1] = memfd2;
+	assert_int_equal(fe_request(&r->fe, VU_SET_MEM_TABLE, &m, 8 + 2 * sizeof(m.regions[0]),
+				    fds, 2, NULL, 0), 0);
+	assert_false(r->dead);
+	assert_int_equal(r->dev.mem.n, 2);
+	assert_true(vq_live(q));
+	/* an RX buffer in the hot-plugged region */
+	d = v->free_head++ % FE_QSIZE;
+	v->vr.desc[d] = (struct vring_desc){ .addr = gpa2 + 4096, .len = 2048,
+					     .flags = VRING_DESC_F_WRITE };
+	v->vr.avail->ring[v->avail_idx % FE_QSIZE] = d;
+	v->vr.avail->idx = ++v->avail_idx;
+	frame(f, sizeof(f), 4);
+	assert_int_equal(net_rx_put(&r->dev, q, f, sizeof(f)), NET_RX_DONE);
+	vq_flush(q);
+	assert_non_null(fe_rx_used(&r->fe, &len, NULL));
+	assert_int_equal(len, 12 + sizeof(f));
+	assert_memory_equal(mem2 + 4096 + 12, f, sizeof(f));
+	munmap(mem2, size2);
+	close(memfd2);
+}
+
 static const struct CMUnitTest tests[] = {
 	cmocka_unit_test_setup_teardown(test_negotiation, rig_setup, rig_teardown),
 	cmocka_unit_test_setup_teardown(test_rx_one_buffer_each, rig_setup, rig_teardown),
@@ -350,6 +397,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test_setup_teardown(test_frontend_unknown_request, rig_setup, rig_teardown),
 	cmocka_unit_test_setup_teardown(test_frontend_short_payload, rig_setup, rig_teardown),
 	cmocka_unit_test_setup_teardown(test_reply_ack, rig_setup, rig_teardown),
+	cmocka_unit_test_setup_teardown(test_mem_table_change, rig_setup, rig_teardown),
 };
 
 UNIT_GROUP(group_vhost, "vhost", tests, NULL, NULL);
