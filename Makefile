@@ -107,19 +107,20 @@ $(BUILD)/bin/xvnet-seqgen $(BUILD)/bin/xvnet-seqrecv: $(BUILD)/bin/%: tools/%.c 
 	$(CC) $(CFLAGS) $< -o $@
 
 # the xsk consumer reads xvnetd's JSON replies
-$(BUILD)/bin/xvnet-xskdump: tools/xvnet-xskdump.c lib/coalesce.c lib/coalesce.h lib/xsk_client.c \
-		lib/xsk_client.h maps/xvnet_maps.h | $(BUILD)/bin
-	$(CC) $(CFLAGS) $< lib/coalesce.c lib/xsk_client.c -o $@ -ljson-c
+XSK_CONSUMER_LIB := lib/xsk_client.c lib/coalesce.c lib/privdrop.c lib/statsfile.c
+$(BUILD)/bin/xvnet-xskdump: tools/xvnet-xskdump.c $(XSK_CONSUMER_LIB) $(XSK_CONSUMER_LIB:.c=.h) \
+		maps/xvnet_maps.h | $(BUILD)/bin
+	$(CC) $(CFLAGS) $< $(XSK_CONSUMER_LIB) -o $@ -ljson-c
 
 # the vhost-user back-end of xsk VMs (docs/vhost-user.md): its own directory
-$(BUILD)/bin/xvnet-vhost: vhost/main.c $(VHOST_SRCS) $(wildcard vhost/*.h) lib/xsk_client.c \
-		lib/xsk_client.h lib/coalesce.c lib/coalesce.h maps/xvnet_maps.h | $(BUILD)/bin
-	$(CC) $(CFLAGS) vhost/main.c $(VHOST_SRCS) lib/xsk_client.c lib/coalesce.c -o $@ -ljson-c
+$(BUILD)/bin/xvnet-vhost: vhost/main.c $(VHOST_SRCS) $(wildcard vhost/*.h) $(XSK_CONSUMER_LIB) \
+		$(XSK_CONSUMER_LIB:.c=.h) maps/xvnet_maps.h | $(BUILD)/bin
+	$(CC) $(CFLAGS) vhost/main.c $(VHOST_SRCS) $(XSK_CONSUMER_LIB) -o $@ -ljson-c
 
 # a vhost-user front-end that counts what a back-end delivers (the bench's guest)
 $(BUILD)/bin/xvnet-vhostsink: tools/xvnet-vhostsink.c tools/vhostfe/frontend.c \
-		tools/vhostfe/frontend.h vhost/vu_msg.h | $(BUILD)/bin
-	$(CC) $(CFLAGS) $< tools/vhostfe/frontend.c -o $@
+		tools/vhostfe/frontend.h vhost/vu_msg.h lib/statsfile.c lib/statsfile.h | $(BUILD)/bin
+	$(CC) $(CFLAGS) $< tools/vhostfe/frontend.c lib/statsfile.c -o $@
 
 # Unit tests: one cmocka binary, built with ASan/UBSan.  It links the
 # daemon's code (not its main) so user-space logic is tested in-process.

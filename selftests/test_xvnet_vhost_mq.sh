@@ -45,46 +45,25 @@ guest_wait_ready "$GLOG" 90 || fail "guest did not become ready"
 guest_exec "$GLOG" 10 ethtool --version >/dev/null || skip "no ethtool in the guest (the host has none: make deps)"
 guest_exec "$GLOG" 20 ethtool -L eth0 combined 4 || fail "ethtool -L eth0 combined 4 failed in the guest"
 
-guest_rxq() { # -> "q0 q1 q2 q3": the guest's rx_queue_N_packets
-	guest_exec "$GLOG" 20 ethtool -S eth0 | python3 -c '
-import re, sys
-q = {}
-for line in sys.stdin:
-    m = re.match(r"\s*rx_queue_(\d+)_packets:\s*(\d+)", line)
-    if m:
-        q[int(m.group(1))] = int(m.group(2))
-if sorted(q) != [0, 1, 2, 3]:
-    sys.exit("no rx_queue_0..3_packets in ethtool -S: %s" % q)
-print(" ".join(str(q[i]) for i in range(4)))'
-}
+guest_rxq4() { guest_rxq "$GLOG" 4; }
 vhost_rxq() { # -> "q0 q1 q2 q3": frames the back-end put into each RX queue
 	awk '{ for (i = 1; i < NF; i += 2) if ($i ~ /^rxq[0-9]+$/) printf "%s ", $(i + 1) }' "$STATS"
 }
-xv_rxq() { # -> "q0 q1 q2 q3": xvnet's per-queue delivery counters of vq4
-	xvctl -j stats vq4 | python3 -c '
-import json, sys
-print(" ".join(str(q["packets"]) for q in json.load(sys.stdin)["vms"][0]["queues"]))'
-}
-delta() { python3 -c '
-import sys
-b = list(map(int, sys.argv[1].split())); a = list(map(int, sys.argv[2].split()))
-print(" ".join(str(x - y) for x, y in zip(a, b)))' "$1" "$2"; }
-# shellcheck disable=SC2317  # sum and got run through wait_until
-sum() { python3 -c 'import sys; print(sum(map(int, sys.argv[1].split())))' "$1"; }
-# shellcheck disable=SC2317
-got() { [ "$(sum "$(delta "$1" "$("$2")")")" -ge "$3" ]; }
+xv_rxq() { vm_rxq vq4; }
+# shellcheck disable=SC2317  # called through wait_until
+got() { [ "$(nums_sum "$(nums_delta "$1" "$("$2")")")" -ge "$3" ]; }
 
 total=$((FLOWS * PER_FLOW))
-g0=$(guest_rxq) || fail "cannot read the guest's counters"
+g0=$(guest_rxq4) || fail "cannot read the guest's counters"
 v0=$(vhost_rxq); x0=$(xv_rxq)
 trafgen_from_wire --dst-mac "$MAC" --dst-ip "$GUEST_IP" --dport 9 --flows $FLOWS \
 	--count $total --rate 5000 >"$XV_TMP/trafgen.json" || fail "trafgen failed"
-wait_until 10 got "$x0" xv_rxq $total || fail "xvnet delivered $(delta "$x0" "$(xv_rxq)") of $total"
+wait_until 10 got "$x0" xv_rxq $total || fail "xvnet delivered $(nums_delta "$x0" "$(xv_rxq)") of $total"
 wait_until 10 got "$v0" vhost_rxq $total ||
-	fail "the back-end put $(delta "$v0" "$(vhost_rxq)") of $total into the guest ($(cat "$STATS"))"
-wait_until 30 got "$g0" guest_rxq $total ||
-	fail "the guest's queues received $(delta "$g0" "$(guest_rxq)") of $total"
-gd=$(delta "$g0" "$(guest_rxq)"); vd=$(delta "$v0" "$(vhost_rxq)"); xd=$(delta "$x0" "$(xv_rxq)")
+	fail "the back-end put $(nums_delta "$v0" "$(vhost_rxq)") of $total into the guest ($(cat "$STATS"))"
+wait_until 30 got "$g0" guest_rxq4 $total ||
+	fail "the guest's queues received $(nums_delta "$g0" "$(guest_rxq4)") of $total"
+gd=$(nums_delta "$g0" "$(guest_rxq4)"); vd=$(nums_delta "$v0" "$(vhost_rxq)"); xd=$(nums_delta "$x0" "$(xv_rxq)")
 log "per queue: guest $gd, back-end $vd, xvnet $xd"
 if [ "$gd" != "$vd" ] || [ "$vd" != "$xd" ]; then
 	fail "the guest's queues did not receive what RSS chose: guest $gd, back-end $vd, xvnet $xd"

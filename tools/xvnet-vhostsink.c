@@ -25,6 +25,7 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 
+#include "lib/statsfile.h"
 #include "tools/vhostfe/frontend.h"
 
 #define BUF_SIZE 2048
@@ -76,16 +77,7 @@ static int connect_to(const char *path)
 
 static void write_stats(const char *path)
 {
-	char tmp[4096];
-	FILE *f;
-
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	f = fopen(tmp, "w");
-	if (!f)
-		return;
-	fprintf(f, "%llu bytes %llu interrupts %llu\n", frames, bytes, interrupts);
-	fclose(f);
-	rename(tmp, path);
+	xv_stats_write(path, "%llu bytes %llu interrupts %llu\n", frames, bytes, interrupts);
 }
 
 /* Take every used buffer, give it back, kick if asked; frames taken. */

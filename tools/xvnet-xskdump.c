@@ -30,9 +30,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <getopt.h>
-#include <grp.h>
 #include <poll.h>
-#include <pwd.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -54,6 +52,8 @@
 
 #include "maps/xvnet_maps.h"
 #include "lib/coalesce.h"
+#include "lib/privdrop.h"
+#include "lib/statsfile.h"
 #include "lib/xsk_client.h"
 
 /*
@@ -116,14 +116,10 @@ static int jint(struct json_object *o, const char *k)
 
 static void drop_privileges(const char *user)
 {
-	struct passwd *pw = getpwnam(user);
+	char err[256];
 
-	if (!pw)
-		die("--user: no user '%s'", user);
-	if (setgroups(0, NULL) || setgid(pw->pw_gid) || setuid(pw->pw_uid))
-		die("--user %s: %s", user, strerror(errno));
-	if (setuid(0) == 0)
-		die("--user: privileges not dropped");
+	if (xv_drop_privileges(user, err, sizeof(err)))
+		die("--user: %s", err);
 }
 
 static void map_sock(struct sock *s, struct json_object *so)
@@ -376,19 +372,12 @@ static __u32 rx_one(struct sock *s)
 
 static void write_stats(const char *path)
 {
-	char tmp[4096];
-	FILE *f;
+	char line[32 * (MAX_SOCKS + 1)];
+	int n = snprintf(line, sizeof(line), "%llu", total);
 
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	f = fopen(tmp, "w");
-	if (!f)
-		return;
-	fprintf(f, "%llu", total);
-	for (int i = 0; i < n_socks; i++)
-		fprintf(f, " %llu", socks[i].packets);
-	fprintf(f, "\n");
-	fclose(f);
-	rename(tmp, path);
+	for (int i = 0; i < n_socks && n < (int)sizeof(line); i++)
+		n += snprintf(line + n, sizeof(line) - (size_t)n, " %llu", socks[i].packets);
+	xv_stats_write(path, "%s\n", line);
 }
 
 struct tx_spec {

@@ -13,9 +13,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <getopt.h>
-#include <grp.h>
 #include <poll.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -28,7 +26,9 @@
 #include <sys/un.h>
 #include <sys/prctl.h>
 
+#include "lib/privdrop.h"
 #include "lib/proto.h"
+#include "lib/statsfile.h"
 #include "vhost/backend.h"
 
 static volatile sig_atomic_t stop;
@@ -40,17 +40,11 @@ static void on_signal(int sig)
 	stop = 1;
 }
 
-static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
-static void die(const char *fmt, ...)
+static void vnote(const char *fmt, va_list ap)
 {
-	va_list ap;
-
-	va_start(ap, fmt);
 	fputs("xvnet-vhost: ", stderr);
 	vfprintf(stderr, fmt, ap);
 	fputs("\n", stderr);
-	va_end(ap);
-	exit(1);
 }
 
 static void note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -59,10 +53,19 @@ static void note(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	fputs("xvnet-vhost: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputs("\n", stderr);
+	vnote(fmt, ap);
 	va_end(ap);
+}
+
+static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+static void die(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vnote(fmt, ap);
+	va_end(ap);
+	exit(1);
 }
 
 static int listen_on(const char *path, int mode)
@@ -85,41 +88,23 @@ static int listen_on(const char *path, int mode)
 	return fd;
 }
 
-static void drop_privileges(const char *user)
-{
-	struct passwd *pw = getpwnam(user);
-
-	if (!pw)
-		die("--user: no user '%s'", user);
-	if (setgroups(0, NULL) || setgid(pw->pw_gid) || setuid(pw->pw_uid))
-		die("--user %s: %s", user, strerror(errno));
-	if (setuid(0) == 0)
-		die("--user: privileges not dropped");
-}
 
 static void write_stats(const char *path, const struct backend *b)
 {
 	const struct backend_counters *c = &b->cnt;
 	unsigned long long calls = 0;
-	char tmp[4096];
-	FILE *f;
+	char rxq[24 * VU_MAX_QUEUE_PAIRS] = "";
+	int n = 0;
 
 	for (unsigned i = 0; i < 2 * b->dev.queue_pairs; i++)
 		calls += b->dev.vq[i].calls;
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	f = fopen(tmp, "w");
-	if (!f)
-		return;
-	fprintf(f, "rx %llu rx_bytes %llu rx_no_guest %llu rx_dropped %llu tx %llu"
-		" tx_bytes %llu tx_dropped %llu connections %llu calls %llu"
-		" notifications %llu connected %d", c->rx, c->rx_bytes, c->rx_no_guest,
-		c->rx_dropped, c->tx, c->tx_bytes, c->tx_dropped, connections, calls,
-		c->notifications, b->dev.fd >= 0);
-	for (unsigned p = 0; p < b->dev.queue_pairs; p++)
-		fprintf(f, " rxq%u %llu", p, c->rxq[p]);
-	fprintf(f, "\n");
-	fclose(f);
-	rename(tmp, path);
+	for (unsigned p = 0; p < b->dev.queue_pairs && n < (int)sizeof(rxq); p++)
+		n += snprintf(rxq + n, sizeof(rxq) - (size_t)n, " rxq%u %llu", p, c->rxq[p]);
+	xv_stats_write(path, "rx %llu rx_bytes %llu rx_no_guest %llu rx_dropped %llu tx %llu"
+		       " tx_bytes %llu tx_dropped %llu connections %llu calls %llu"
+		       " notifications %llu connected %d%s\n", c->rx, c->rx_bytes,
+		       c->rx_no_guest, c->rx_dropped, c->tx, c->tx_bytes, c->tx_dropped,
+		       connections, calls, c->notifications, b->dev.fd >= 0, rxq);
 }
 
 static __u64 now_ns(void)
@@ -270,8 +255,8 @@ int main(int argc, char **argv)
 			VU_MAX_QUEUE_PAIRS : b.port.queues;
 	lfd = listen_on(vpath, mode);
 	/* from here on nothing needs a privilege: the fds carry the rights */
-	if (user)
-		drop_privileges(user);
+	if (user && xv_drop_privileges(user, err, sizeof(err)))
+		die("--user: %s", err);
 	backend_init(&b, (unsigned)pairs, now_ns());
 	if (b.port.coal)
 		b.port.coal->consumer_pid = (__u32)getpid();

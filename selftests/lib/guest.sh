@@ -7,6 +7,9 @@
 #   guest_exec LOGFILE TIMEOUT_S CMD        run CMD in a guest started with
 #                                           GUEST_CTL=1; its output on stdout
 #   guest_stop [PID...]                     stop guests (default: all)
+#   guest_rxq LOGFILE N                     "q0 q1 ...": the guest's
+#                                           rx_queue_N_packets (ethtool -S,
+#                                           GUEST_CTL=1 guests), N queues
 #
 # The guest (selftests/guest/build-guest.sh, built on first use into
 # build/guest/) is a Debian 6.1 cloud kernel with a busybox initramfs: eth0
@@ -211,4 +214,19 @@ guest_stop() {
 	for p in "$@"; do
 		proc_stop "$p"
 	done
+}
+
+# guest_rxq LOGFILE N: the guest's per-queue RX counters, "q0 q1 ... qN-1"
+# (ethtool -S eth0 in the guest); fails unless it has exactly N queues.
+guest_rxq() {
+	guest_exec "$1" 20 ethtool -S eth0 | python3 -c '
+import re, sys
+q = {}
+for line in sys.stdin:
+    m = re.match(r"\s*rx_queue_(\d+)_packets:\s*(\d+)", line)
+    if m:
+        q[int(m.group(1))] = int(m.group(2))
+if sorted(q) != list(range(int(sys.argv[1]))):
+    sys.exit("no rx_queue_0..%s_packets in ethtool -S: %s" % (int(sys.argv[1]) - 1, q))
+print(" ".join(str(q[i]) for i in sorted(q)))' "$2"
 }
