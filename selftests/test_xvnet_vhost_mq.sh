@@ -7,7 +7,8 @@
 # counters (`ethtool -S eth0`, rx_queue_N_packets) = the back-end's (frames
 # put into RX queue N) = xvnet's per-queue delivery counters (the queue in
 # each frame's metadata; test_xvnet_guest_mq and test_xvnet_xsk check those
-# against the Toeplitz prediction).  Then the guest echoes.
+# against the Toeplitz prediction), with the default indirection table and
+# after `rss set --weight 1,0,2,1`.  Then the guest echoes.
 # shellcheck source=selftests/lib/common.sh
 . "$(dirname "$0")/lib/common.sh"
 # shellcheck source=selftests/lib/guest.sh
@@ -54,23 +55,34 @@ xv_rxq() { vm_rxq vq4; }
 got() { [ "$(nums_sum "$(nums_delta "$1" "$("$2")")")" -ge "$3" ]; }
 
 total=$((FLOWS * PER_FLOW))
-g0=$(guest_rxq4) || fail "cannot read the guest's counters"
-v0=$(vhost_rxq); x0=$(xv_rxq)
-trafgen_from_wire --dst-mac "$MAC" --dst-ip "$GUEST_IP" --dport 9 --flows $FLOWS \
-	--count $total --rate 5000 >"$XV_TMP/trafgen.json" || fail "trafgen failed"
-wait_until 10 got "$x0" xv_rxq $total || fail "xvnet delivered $(nums_delta "$x0" "$(xv_rxq)") of $total"
-wait_until 10 got "$v0" vhost_rxq $total ||
-	fail "the back-end put $(nums_delta "$v0" "$(vhost_rxq)") of $total into the guest ($(cat "$STATS"))"
-wait_until 30 got "$g0" guest_rxq4 $total ||
-	fail "the guest's queues received $(nums_delta "$g0" "$(guest_rxq4)") of $total"
-gd=$(nums_delta "$g0" "$(guest_rxq4)"); vd=$(nums_delta "$v0" "$(vhost_rxq)"); xd=$(nums_delta "$x0" "$(xv_rxq)")
-log "per queue: guest $gd, back-end $vd, xvnet $xd"
-if [ "$gd" != "$vd" ] || [ "$vd" != "$xd" ]; then
-	fail "the guest's queues did not receive what RSS chose: guest $gd, back-end $vd, xvnet $xd"
-fi
-busy=0
-for n in $gd; do [ "$n" -gt 0 ] && busy=$((busy + 1)); done
-[ $busy -ge 3 ] || fail "only $busy of 4 queues used: $gd"
+# round LABEL: FLOWS x PER_FLOW frames from the wire; per queue, the guest's
+# counts = the back-end's = xvnet's; sets GD
+round() {
+	local g0 v0 x0 vd xd busy=0 n
+	g0=$(guest_rxq4) || fail "$1: cannot read the guest's counters"
+	v0=$(vhost_rxq); x0=$(xv_rxq)
+	trafgen_from_wire --dst-mac "$MAC" --dst-ip "$GUEST_IP" --dport 9 --flows $FLOWS \
+		--count $total --rate 5000 >"$XV_TMP/trafgen.json" || fail "$1: trafgen failed"
+	wait_until 10 got "$x0" xv_rxq $total || fail "$1: xvnet delivered $(nums_delta "$x0" "$(xv_rxq)") of $total"
+	wait_until 10 got "$v0" vhost_rxq $total ||
+		fail "$1: the back-end put $(nums_delta "$v0" "$(vhost_rxq)") of $total into the guest ($(cat "$STATS"))"
+	wait_until 30 got "$g0" guest_rxq4 $total ||
+		fail "$1: the guest's queues received $(nums_delta "$g0" "$(guest_rxq4)") of $total"
+	GD=$(nums_delta "$g0" "$(guest_rxq4)"); vd=$(nums_delta "$v0" "$(vhost_rxq)"); xd=$(nums_delta "$x0" "$(xv_rxq)")
+	log "$1: per queue: guest $GD, back-end $vd, xvnet $xd"
+	if [ "$GD" != "$vd" ] || [ "$vd" != "$xd" ]; then
+		fail "$1: the guest's queues did not receive what RSS chose: guest $GD, back-end $vd, xvnet $xd"
+	fi
+	for n in $GD; do [ "$n" -gt 0 ] && busy=$((busy + 1)); done
+	[ $busy -ge "$2" ] || fail "$1: only $busy queues used: $GD"
+}
+round "default table" 3
+r_default=$GD
+# another indirection table: queue 1 gets nothing, queue 2 twice its share
+xvctl rss set vq4 --weight 1,0,2,1 >/dev/null || fail "rss set vq4 refused"
+round "--weight 1,0,2,1" 3
+r_weight=$GD
+case $r_weight in *" 0 "*) ;; *) fail "--weight 1,0,2,1: queue 1 still received: $r_weight" ;; esac
 out=$(probe_from_wire "$GUEST_IP" -n 10 -r 50 -t 3000 -m 10 -i vq4) ||
 	fail "echo from the 4-queue guest: ${out:-no output}"
-pass "4-queue guest through xvnet-vhost: each RX queue got the flows RSS chose ($FLOWS flows x $PER_FLOW: guest = back-end = xvnet per queue: $gd); $out"
+pass "4-queue guest through xvnet-vhost: each RX queue got the flows RSS chose ($FLOWS flows x $PER_FLOW, guest = back-end = xvnet per queue: $r_default; after rss set --weight 1,0,2,1: $r_weight); $out"
