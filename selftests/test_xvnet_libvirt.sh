@@ -62,8 +62,6 @@ chmod 755 "$XV_TMP/hooks/qemu"
 # ---- the domain ----------------------------------------------------------------------
 # the guest's command line as guest_start passes it (-append)
 CMDLINE="console=ttyS0 panic=-1 quiet xvnet.ip=$GUEST_IP/24 xvnet.id=$DOM xvnet.port=$GUEST_PORT"
-# QEMU runs as root without relabelling (the kernel, initramfs and serial log
-# stay this test's files; a real domain runs as libvirt-qemu: docs/vmm.md)
 cat >"$XV_TMP/dom.xml" <<EOF
 <domain type='qemu'>
   <name>$DOM</name>
@@ -76,31 +74,16 @@ cat >"$XV_TMP/dom.xml" <<EOF
   </metadata>
   <memory unit='MiB'>256</memory>
   <vcpu>1</vcpu>
-  <os>
-    <type arch='x86_64' machine='pc'>hvm</type>
-    <kernel>$GUEST_DIR/vmlinuz</kernel>
-    <initrd>$GUEST_DIR/initramfs.gz</initrd>
-    <cmdline>$CMDLINE</cmdline>
-  </os>
-  <on_poweroff>destroy</on_poweroff>
-  <on_reboot>destroy</on_reboot>
-  <on_crash>destroy</on_crash>
+$(libvirt_guest_os "$CMDLINE")
   <devices>
-    <emulator>/usr/bin/qemu-system-x86_64</emulator>
+$(libvirt_guest_devices "$XV_TMP/guest.log")
     <interface type='ethernet'>
       <mac address='$MAC'/>
       <target dev='$TAP' managed='no'/>
       <model type='virtio'/>
       <driver name='qemu' queues='2'/>
     </interface>
-    <serial type='file'>
-      <source path='$XV_TMP/guest.log'/>
-      <target port='0'/>
-    </serial>
-    <controller type='usb' model='none'/>
-    <memballoon model='none'/>
   </devices>
-  <seclabel type='static' model='dac' relabel='no'><label>+0:+0</label></seclabel>
 </domain>
 EOF
 

@@ -37,10 +37,9 @@ VHOST_PID=$BG_PID
 wait_until 10 grep -q XVNET-VHOST-READY "$XV_TMP/vhost.log" ||
 	fail "xvnet-vhost did not start: $(tail -3 "$XV_TMP/vhost.log")"
 
-# QEMU runs as root without relabelling (the kernel, initramfs and serial
-# log stay this test's files).  Debian 12's QEMU 7.2 under TCG crashes on a
-# vhost-user NIC's MSI-X (docs/vhost-user.md) and libvirt's XML has no
-# switch for a NIC's vectors: -global through <qemu:commandline>.
+# Debian 12's QEMU 7.2 under TCG crashes on a vhost-user NIC's MSI-X
+# (docs/vhost-user.md) and libvirt's XML has no switch for a NIC's vectors:
+# -global through <qemu:commandline>.
 cat >"$XV_TMP/dom.xml" <<EOF
 <domain type='qemu' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>
   <name>$DOM</name>
@@ -50,17 +49,9 @@ cat >"$XV_TMP/dom.xml" <<EOF
     <access mode='shared'/>
   </memoryBacking>
   <vcpu>1</vcpu>
-  <os>
-    <type arch='x86_64' machine='pc'>hvm</type>
-    <kernel>$GUEST_DIR/vmlinuz</kernel>
-    <initrd>$GUEST_DIR/initramfs.gz</initrd>
-    <cmdline>console=ttyS0 panic=-1 quiet xvnet.ip=$GUEST_IP/24 xvnet.id=$DOM xvnet.port=$GUEST_PORT</cmdline>
-  </os>
-  <on_poweroff>destroy</on_poweroff>
-  <on_reboot>destroy</on_reboot>
-  <on_crash>destroy</on_crash>
+$(libvirt_guest_os "console=ttyS0 panic=-1 quiet xvnet.ip=$GUEST_IP/24 xvnet.id=$DOM xvnet.port=$GUEST_PORT")
   <devices>
-    <emulator>/usr/bin/qemu-system-x86_64</emulator>
+$(libvirt_guest_devices "$XV_TMP/guest.log")
     <interface type='vhostuser'>
       <mac address='$MAC'/>
       <source type='unix' path='$SOCK' mode='client'>
@@ -68,14 +59,7 @@ cat >"$XV_TMP/dom.xml" <<EOF
       </source>
       <model type='virtio'/>
     </interface>
-    <serial type='file'>
-      <source path='$XV_TMP/guest.log'/>
-      <target port='0'/>
-    </serial>
-    <controller type='usb' model='none'/>
-    <memballoon model='none'/>
   </devices>
-  <seclabel type='static' model='dac' relabel='no'><label>+0:+0</label></seclabel>
   <qemu:commandline>
     <qemu:arg value='-global'/>
     <qemu:arg value='virtio-net-pci.vectors=0'/>

@@ -291,36 +291,33 @@ static void test_guest_nonsense(void **state)
 	assert_int_equal(vq_pop(q, &r->dev.mem, &(struct vq_chain){ 0 }, false), -1);
 }
 
+/* A request the back-end must refuse: the connection ends, saying why. */
+static void assert_refused(struct rig *r, uint32_t req, const void *payload, uint32_t size,
+			   const char *why)
+{
+	assert_int_equal(fe_request(&r->fe, req, payload, size, NULL, 0, NULL, 0), 0);
+	assert_true(r->dead);
+	assert_non_null(strstr(r->dev.why, why));
+}
+
 static void test_frontend_nonsense(void **state)
 {
-	struct rig *r = *state;
 	struct vu_vring_state bad = { 0, 100 };         /* not a power of two */
 
-	assert_int_equal(fe_request(&r->fe, VU_SET_VRING_NUM, &bad, sizeof(bad), NULL, 0,
-				    NULL, 0), 0);
-	assert_true(r->dead);
-	assert_non_null(strstr(r->dev.why, "SET_VRING_NUM"));
+	assert_refused(*state, VU_SET_VRING_NUM, &bad, sizeof(bad), "SET_VRING_NUM");
 }
 
 static void test_frontend_unknown_request(void **state)
 {
-	struct rig *r = *state;
-
-	assert_int_equal(fe_request(&r->fe, 77, NULL, 0, NULL, 0, NULL, 0), 0);
-	assert_true(r->dead);
-	assert_non_null(strstr(r->dev.why, "request 77 not supported"));
+	assert_refused(*state, 77, NULL, 0, "request 77 not supported");
 }
 
 static void test_frontend_short_payload(void **state)
 {
-	struct rig *r = *state;
 	uint32_t half = 1;
 
 	/* SET_FEATURES with 4 of its 8 bytes: refused, not read past */
-	assert_int_equal(fe_request(&r->fe, VU_SET_FEATURES, &half, sizeof(half), NULL, 0,
-				    NULL, 0), 0);
-	assert_true(r->dead);
-	assert_non_null(strstr(r->dev.why, "too short"));
+	assert_refused(*state, VU_SET_FEATURES, &half, sizeof(half), "too short");
 }
 
 static void test_reply_ack(void **state)

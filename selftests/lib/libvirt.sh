@@ -7,6 +7,10 @@
 #                               libvirtd; sets LIBVIRTD, OWN_VIRTLOGD
 #   libvirt_stop                stop the daemons libvirt_start started
 #   V ARGS...                   virsh -c qemu:///system
+#   libvirt_guest_os CMDLINE    XML: the test guest's kernel boot (GUEST_DIR),
+#                               no restart, QEMU as root, no relabelling
+#   libvirt_guest_devices LOG   XML inside <devices>: QEMU, the serial
+#                               console into LOG, no USB, no balloon
 #
 # PID 1 is no systemd here: the daemons are started by hand and stopped by
 # PID.  libvirtd runs in a private mount namespace in which the hook
@@ -78,4 +82,33 @@ libvirt_stop() {
 		proc_stop "$OWN_VIRTLOGD"
 		_xv_dead "$OWN_VIRTLOGD" || fail "virtlogd $OWN_VIRTLOGD still runs"
 	fi
+}
+
+# The kernel, initramfs and serial log stay this test's files: QEMU runs as
+# root without relabelling (a real domain runs as libvirt-qemu: docs/vmm.md).
+libvirt_guest_os() {
+	cat <<EOF
+  <os>
+    <type arch='x86_64' machine='pc'>hvm</type>
+    <kernel>$GUEST_DIR/vmlinuz</kernel>
+    <initrd>$GUEST_DIR/initramfs.gz</initrd>
+    <cmdline>$1</cmdline>
+  </os>
+  <on_poweroff>destroy</on_poweroff>
+  <on_reboot>destroy</on_reboot>
+  <on_crash>destroy</on_crash>
+  <seclabel type='static' model='dac' relabel='no'><label>+0:+0</label></seclabel>
+EOF
+}
+
+libvirt_guest_devices() {
+	cat <<EOF
+    <emulator>/usr/bin/qemu-system-x86_64</emulator>
+    <serial type='file'>
+      <source path='$1'/>
+      <target port='0'/>
+    </serial>
+    <controller type='usb' model='none'/>
+    <memballoon model='none'/>
+EOF
 }
