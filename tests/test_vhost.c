@@ -381,6 +381,23 @@ static void test_mem_table_change(void **state)
 	close(memfd2);
 }
 
+/* A region larger than its file is refused: mapped, its first access
+ * past the end would kill the back-end with SIGBUS. */
+static void test_mem_region_past_its_file(void **state)
+{
+	struct rig *r = *state;
+	struct vu_memory m = { .nregions = 1 };
+
+	m.regions[0] = (struct vu_region){ .guest_phys_addr = FE_GPA_BASE,
+					   .memory_size = 2ull * FE_MEM_SIZE,
+					   .userspace_addr = (uint64_t)(uintptr_t)r->fe.mem };
+	assert_int_equal(fe_request(&r->fe, VU_SET_MEM_TABLE, &m, 8 + sizeof(m.regions[0]),
+				    &r->fe.memfd, 1, NULL, 0), 0);
+	assert_true(r->dead);
+	assert_non_null(strstr(r->dev.why, "SET_MEM_TABLE"));
+	assert_int_equal(r->dev.mem.n, 0);
+}
+
 static const struct CMUnitTest tests[] = {
 	cmocka_unit_test_setup_teardown(test_negotiation, rig_setup, rig_teardown),
 	cmocka_unit_test_setup_teardown(test_rx_one_buffer_each, rig_setup, rig_teardown),
@@ -395,6 +412,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test_setup_teardown(test_frontend_short_payload, rig_setup, rig_teardown),
 	cmocka_unit_test_setup_teardown(test_reply_ack, rig_setup, rig_teardown),
 	cmocka_unit_test_setup_teardown(test_mem_table_change, rig_setup, rig_teardown),
+	cmocka_unit_test_setup_teardown(test_mem_region_past_its_file, rig_setup, rig_teardown),
 };
 
 UNIT_GROUP(group_vhost, "vhost", tests, NULL, NULL);

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 
 #include "vhost/vu_mem.h"
 
@@ -17,6 +18,7 @@ void vu_mem_clear(struct vu_mem *m)
 int vu_mem_set(struct vu_mem *m, const struct vu_memory *t, const int *fds, int nfds)
 {
 	struct vu_mem next = { 0 };
+	struct stat st;
 	int err = 0;
 
 	if (t->nregions > VU_MAX_REGIONS || (int)t->nregions != nfds)
@@ -27,6 +29,12 @@ int vu_mem_set(struct vu_mem *m, const struct vu_memory *t, const int *fds, int 
 
 		if (!g->memory_size || g->mmap_offset + g->memory_size < g->memory_size) {
 			err = -EINVAL;
+			break;
+		}
+		/* a region past the end of its file would map, and then kill
+		 * this process with SIGBUS at the first access */
+		if (fstat(fds[i], &st) || (uint64_t)st.st_size < g->mmap_offset + g->memory_size) {
+			err = -ERANGE;
 			break;
 		}
 		/* the offset need not be page aligned: map from 0 and skip it */

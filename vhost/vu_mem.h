@@ -26,7 +26,8 @@ struct vu_mem {
 };
 
 /* Map the table's regions (fds[i] for region i; the fds are closed). 0 or
- * -errno; on failure nothing stays mapped and the old table is kept. */
+ * -errno (-ERANGE: a region beyond the end of its file); on failure
+ * nothing stays mapped and the old table is kept. */
 int vu_mem_set(struct vu_mem *m, const struct vu_memory *t, const int *fds, int nfds);
 void vu_mem_clear(struct vu_mem *m);
 
