@@ -32,11 +32,12 @@ LIB_SRCS    := $(wildcard lib/*.c)
 LOADER_SRCS := $(wildcard loader/*.c loader/conf/*.c)
 CTL_SRCS    := $(wildcard ctl/*.c)
 TOOL_SRCS   := $(wildcard tools/*.c)
+VHOST_SRCS  := $(filter-out vhost/main.c,$(wildcard vhost/*.c))
 USER_HDRS   := $(wildcard lib/*.h loader/*.h loader/conf/*.h ctl/*.h tools/*.h) $(BPF_HDRS)
 USER_LIBS   := -ljson-c -lmnl -lxdp $(SYSTEMD_LIBS) $(LDLIBS)
 
 BINS := $(if $(LOADER_SRCS),$(BUILD)/bin/xvnetd) $(if $(CTL_SRCS),$(BUILD)/bin/xvnetctl) \
-        $(patsubst tools/%.c,$(BUILD)/bin/%,$(TOOL_SRCS))
+        $(patsubst tools/%.c,$(BUILD)/bin/%,$(TOOL_SRCS)) $(BUILD)/bin/xvnet-vhost
 
 # The version lives in one place, the file VERSION; a git checkout adds the
 # commit (0.1.0+g1a2b3c4, -dirty with local changes).  The header is
@@ -106,13 +107,27 @@ $(BUILD)/bin/xvnet-seqgen $(BUILD)/bin/xvnet-seqrecv: $(BUILD)/bin/%: tools/%.c 
 	$(CC) $(CFLAGS) $< -o $@
 
 # the xsk consumer reads xvnetd's JSON replies
-$(BUILD)/bin/xvnet-xskdump: tools/xvnet-xskdump.c lib/coalesce.c lib/coalesce.h maps/xvnet_maps.h | $(BUILD)/bin
-	$(CC) $(CFLAGS) $< lib/coalesce.c -o $@ -ljson-c
+XSK_CONSUMER_LIB := lib/xsk_client.c lib/coalesce.c lib/privdrop.c lib/statsfile.c
+$(BUILD)/bin/xvnet-xskdump: tools/xvnet-xskdump.c $(XSK_CONSUMER_LIB) $(XSK_CONSUMER_LIB:.c=.h) \
+		maps/xvnet_maps.h | $(BUILD)/bin
+	$(CC) $(CFLAGS) $< $(XSK_CONSUMER_LIB) -o $@ -ljson-c
+
+# the vhost-user back-end of xsk VMs (docs/vhost-user.md): its own directory
+$(BUILD)/bin/xvnet-vhost: vhost/main.c $(VHOST_SRCS) $(wildcard vhost/*.h) $(XSK_CONSUMER_LIB) \
+		$(XSK_CONSUMER_LIB:.c=.h) maps/xvnet_maps.h | $(BUILD)/bin
+	$(CC) $(CFLAGS) vhost/main.c $(VHOST_SRCS) $(XSK_CONSUMER_LIB) -o $@ -ljson-c
+
+# a vhost-user front-end that counts what a back-end delivers (the bench's guest)
+$(BUILD)/bin/xvnet-vhostsink: tools/xvnet-vhostsink.c tools/vhostfe/frontend.c \
+		tools/vhostfe/frontend.h vhost/vu_msg.h lib/statsfile.c lib/statsfile.h | $(BUILD)/bin
+	$(CC) $(CFLAGS) $< tools/vhostfe/frontend.c lib/statsfile.c -o $@
 
 # Unit tests: one cmocka binary, built with ASan/UBSan.  It links the
 # daemon's code (not its main) so user-space logic is tested in-process.
-UNIT_SRCS := $(TEST_SRCS) $(LIB_SRCS) $(filter-out loader/main.c,$(LOADER_SRCS))
-$(BUILD)/tests/unit: $(UNIT_SRCS) $(wildcard tests/*.h) $(USER_HDRS) $(SKELS) $(TEST_SKELS) \
+UNIT_SRCS := $(TEST_SRCS) $(LIB_SRCS) $(filter-out loader/main.c,$(LOADER_SRCS)) $(VHOST_SRCS) \
+             tools/vhostfe/frontend.c
+$(BUILD)/tests/unit: $(UNIT_SRCS) $(wildcard tests/*.h) $(wildcard vhost/*.h) \
+		tools/vhostfe/frontend.h $(USER_HDRS) $(SKELS) $(TEST_SKELS) \
 		$(BUILD)/include/xv_version.h | $(BUILD)/tests
 	$(CC) $(CFLAGS) $(SAN_FLAGS) $(UNIT_SRCS) -o $@ $(USER_LIBS) -lcmocka
 
@@ -207,12 +222,14 @@ $(BUILD)/man/%: docs/man/%.scd | $(BUILD)/man
 # list, so that `make uninstall` removes exactly what was installed.  The
 # test and benchmark tools go to lib/xvnet (not on PATH); the xsk consumer
 # is a user's command.
-TEST_TOOLS := xvnet-trafgen xvnet-tapread xvnet-xdpsink xvnet-flowfill xvnet-xdpswap xvnet-costbench
+TEST_TOOLS := xvnet-trafgen xvnet-tapread xvnet-xdpsink xvnet-flowfill xvnet-xdpswap xvnet-costbench \
+              xvnet-vhostsink
 DOCS       := README.md $(wildcard docs/*.md)
 INSTALLS := \
 	0755:$(BUILD)/bin/xvnetd:sbin/xvnetd \
 	0755:$(BUILD)/bin/xvnetctl:bin/xvnetctl \
 	0755:$(BUILD)/bin/xvnet-xskdump:bin/xvnet-xskdump \
+	0755:$(BUILD)/bin/xvnet-vhost:bin/xvnet-vhost \
 	$(foreach t,$(TEST_TOOLS),0755:$(BUILD)/bin/$(t):lib/xvnet/$(t)) \
 	0644:$(UNIT):lib/systemd/system/xvnetd.service \
 	0644:$(METRICS_UNIT):lib/systemd/system/xvnet-metrics.service \

@@ -106,3 +106,26 @@ void xv_coal_notified(struct xv_coal *c)
 {
 	c->pending = 0;
 }
+
+bool xv_coal_page_policy(const struct xvnet_coal_page *pg, uint32_t *gen,
+			 struct xv_coal_policy *p)
+{
+	uint32_t g = __atomic_load_n(&pg->gen, __ATOMIC_ACQUIRE);
+
+	if (g == *gen)
+		return false;
+	*gen = g;
+	*p = (struct xv_coal_policy){ .rx_frames = pg->rx_frames, .rx_usecs = pg->rx_usecs,
+				      .adaptive = pg->adaptive != 0 };
+	return true;
+}
+
+void xv_coal_repolicy(struct xv_coal *c, const struct xv_coal_policy *p, uint64_t now)
+{
+	uint32_t pending = c->pending;
+	uint64_t first = c->first_ns;
+
+	xv_coal_init(c, p, now);
+	c->pending = pending;
+	c->first_ns = first;
+}

@@ -51,4 +51,12 @@ uint64_t xv_coal_deadline(const struct xv_coal *c);
 /* The consumer notified: pending frames are accounted. */
 void xv_coal_notified(struct xv_coal *c);
 
+struct xvnet_coal_page;
+/* Read the page's policy into *p when xvnetd changed it since *gen (which
+ * is updated); true when it did.  Start with *gen = ~0u. */
+bool xv_coal_page_policy(const struct xvnet_coal_page *pg, uint32_t *gen,
+			 struct xv_coal_policy *p);
+/* A new policy for a queue: what is pending stays pending. */
+void xv_coal_repolicy(struct xv_coal *c, const struct xv_coal_policy *p, uint64_t now);
+
 #endif

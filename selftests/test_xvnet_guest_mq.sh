@@ -64,44 +64,25 @@ ch=$(guest_exec "$GLOG" 10 ethtool -l eth0) || fail "ethtool -l eth0 failed in t
 	fail "the guest does not run 4 queue pairs: $ch"
 xvctl vm show mq1 | grep -q "state up" || fail "mq1: $(xvctl vm show mq1 | head -1)"
 
-# guest_rxq -> "q0 q1 q2 q3": the guest's rx_queue_N_packets
-guest_rxq() {
-	guest_exec "$GLOG" 20 ethtool -S eth0 | python3 -c '
-import re, sys
-q = {}
-for line in sys.stdin:
-    m = re.match(r"\s*rx_queue_(\d+)_packets:\s*(\d+)", line)
-    if m:
-        q[int(m.group(1))] = int(m.group(2))
-if sorted(q) != [0, 1, 2, 3]:
-    sys.exit("no rx_queue_0..3_packets in ethtool -S: %s" % q)
-print(" ".join(str(q[i]) for i in range(4)))'
-}
-xv_rxq() { # -> "q0 q1 q2 q3": xvnet's per-queue delivery counters of mq1
-	xvctl -j stats mq1 | python3 -c '
-import json, sys
-print(" ".join(str(q["packets"]) for q in json.load(sys.stdin)["vms"][0]["queues"]))'
-}
-delta() { python3 -c '
-import sys
-b = list(map(int, sys.argv[1].split())); a = list(map(int, sys.argv[2].split()))
-print(" ".join(str(x - y) for x, y in zip(a, b)))' "$1" "$2"; }
-sum() { python3 -c 'import sys; print(sum(map(int, sys.argv[1].split())))' "$1"; }
+guest_rxq4() { guest_rxq "$GLOG" 4; }
+xv_rxq() { vm_rxq mq1; }
+delta() { nums_delta "$@"; }
+sum() { nums_sum "$@"; }
 xv_got() { [ "$(sum "$(delta "$1" "$(xv_rxq)")")" -ge "$2" ]; }
-guest_got() { [ "$(sum "$(delta "$1" "$(guest_rxq)")")" -ge "$2" ]; }
+guest_got() { [ "$(sum "$(delta "$1" "$(guest_rxq4)")")" -ge "$2" ]; }
 
 # round LABEL: FLOWS x PER_FLOW frames from the wire; the guest's per-queue
 # counts = xvnet's = the prediction
 round() {
 	local label=$1 g0 x0 gd xd total=$((FLOWS * PER_FLOW))
-	g0=$(guest_rxq) || fail "$label: cannot read the guest's counters"
+	g0=$(guest_rxq4) || fail "$label: cannot read the guest's counters"
 	x0=$(xv_rxq)
 	trafgen_from_wire --dst-mac "$MAC" --dst-ip "$GUEST_IP" --dport 9 --flows $FLOWS \
 		--count $total --rate 10000 >"$XV_TMP/trafgen.json" || fail "$label: trafgen failed"
 	wait_until 10 xv_got "$x0" $total || fail "$label: xvnet delivered $(delta "$x0" "$(xv_rxq)") of $total"
 	wait_until 30 guest_got "$g0" $total ||
-		fail "$label: the guest's queues received $(delta "$g0" "$(guest_rxq)") of $total (xvnet delivered $(delta "$x0" "$(xv_rxq)"))"
-	gd=$(delta "$g0" "$(guest_rxq)")
+		fail "$label: the guest's queues received $(delta "$g0" "$(guest_rxq4)") of $total (xvnet delivered $(delta "$x0" "$(xv_rxq)"))"
+	gd=$(delta "$g0" "$(guest_rxq4)")
 	xd=$(delta "$x0" "$(xv_rxq)")
 	xvctl -j rss show mq1 >"$XV_TMP/rss.json" || fail "rss show mq1 refused"
 	python3 - "$XV_TMP/rss.json" "$GUEST_IP" $FLOWS $PER_FLOW "$gd" "$xd" "$label" "$XV_TMP/pred" <<'PYEOF' ||

@@ -17,29 +17,21 @@
 #  - `virsh destroy` + `virsh undefine`: the hook's release removed the VM,
 #    no tap, no domain; the daemons this test started are stopped.
 #
-# libvirtd and virtlogd: this test starts its own, by hand (PID 1 is no
-# systemd here), and stops them by PID.  libvirtd runs in a private mount
-# namespace in which the hook directory, qemu.conf (QEMU as root, see
-# below) and the network/domain autostart directories are this test's own
-# (bind mounts): nothing is written to
-# /etc/libvirt and nothing is left to restore, even after a SIGKILL, and no
-# autostarted network (virbr0, dnsmasq) comes up.  libvirt reads the hooks
-# once, at start: with a libvirtd already running the test cannot install
-# its hook there and skips (it never touches a daemon it did not start).
+# libvirtd and virtlogd: this test starts its own (selftests/lib/libvirt.sh:
+# private mount namespace with this test's hook directory and qemu.conf,
+# nothing written to /etc/libvirt).
 # shellcheck source=selftests/lib/common.sh
 . "$(dirname "$0")/lib/common.sh"
 # shellcheck source=selftests/lib/guest.sh
 . "$(dirname "$0")/lib/guest.sh"
 # shellcheck source=selftests/lib/xvnet.sh
 . "$(dirname "$0")/lib/xvnet.sh"
+# shellcheck source=selftests/lib/libvirt.sh
+. "$(dirname "$0")/lib/libvirt.sh"
 
 xvnet_require
 guest_require
-require_cmd virsh libvirtd virtlogd unshare
-for d in libvirtd virtqemud; do
-	p=$(pgrep -x "$d" | head -1)
-	[ -z "$p" ] || skip "a $d (pid $p) already runs: libvirt reads its hooks at start, this test does not touch a daemon it did not start"
-done
+libvirt_require
 
 HOOK="$XV_ROOT/scripts/libvirt-hook-qemu"
 TAP=$(xv_name lvtap)
@@ -48,8 +40,6 @@ VM="${XV_PREFIX}vm"
 MAC=$(guest_mac 7)
 GUEST_IP=10.77.0.60
 N=20
-URI=qemu:///system
-V() { virsh -q -c "$URI" "$@"; }
 
 xv_topology
 xvnetd_start
@@ -62,24 +52,16 @@ socket = $XVD_SOCK
 xvnetctl = $XV_BIN/xvnetctl
 log = $XV_TMP/hook.log
 EOF
-mkdir -p "$XV_TMP/hooks" "$XV_TMP/empty-net-autostart" "$XV_TMP/empty-dom-autostart"
+mkdir -p "$XV_TMP/hooks"
 cat >"$XV_TMP/hooks/qemu" <<EOF
 #!/bin/sh
 # /etc/libvirt/hooks/qemu for this test's libvirtd only
 XVNET_HOOK_CONF=$HOOK_CONF exec $HOOK "\$@"
 EOF
 chmod 755 "$XV_TMP/hooks/qemu"
-# This libvirtd's qemu.conf: Debian's, with QEMU run as root.  As
-# libvirt-qemu, libvirt finds /dev/kvm (0600 root here) unusable after its
-# probe found KVM, so it re-probes QEMU's capabilities (4 s each) on every
-# lookup: virsh define took 44 s.  The domain is type 'qemu' (TCG) anyway.
-{ cat /etc/libvirt/qemu.conf; printf 'user = "+0"\ngroup = "+0"\n'; } >"$XV_TMP/qemu.conf"
-
 # ---- the domain ----------------------------------------------------------------------
 # the guest's command line as guest_start passes it (-append)
 CMDLINE="console=ttyS0 panic=-1 quiet xvnet.ip=$GUEST_IP/24 xvnet.id=$DOM xvnet.port=$GUEST_PORT"
-# QEMU runs as root without relabelling (the kernel, initramfs and serial log
-# stay this test's files; a real domain runs as libvirt-qemu: docs/vmm.md)
 cat >"$XV_TMP/dom.xml" <<EOF
 <domain type='qemu'>
   <name>$DOM</name>
@@ -92,31 +74,16 @@ cat >"$XV_TMP/dom.xml" <<EOF
   </metadata>
   <memory unit='MiB'>256</memory>
   <vcpu>1</vcpu>
-  <os>
-    <type arch='x86_64' machine='pc'>hvm</type>
-    <kernel>$GUEST_DIR/vmlinuz</kernel>
-    <initrd>$GUEST_DIR/initramfs.gz</initrd>
-    <cmdline>$CMDLINE</cmdline>
-  </os>
-  <on_poweroff>destroy</on_poweroff>
-  <on_reboot>destroy</on_reboot>
-  <on_crash>destroy</on_crash>
+$(libvirt_guest_os "$CMDLINE")
   <devices>
-    <emulator>/usr/bin/qemu-system-x86_64</emulator>
+$(libvirt_guest_devices "$XV_TMP/guest.log")
     <interface type='ethernet'>
       <mac address='$MAC'/>
       <target dev='$TAP' managed='no'/>
       <model type='virtio'/>
       <driver name='qemu' queues='2'/>
     </interface>
-    <serial type='file'>
-      <source path='$XV_TMP/guest.log'/>
-      <target port='0'/>
-    </serial>
-    <controller type='usb' model='none'/>
-    <memballoon model='none'/>
   </devices>
-  <seclabel type='static' model='dac' relabel='no'><label>+0:+0</label></seclabel>
 </domain>
 EOF
 
@@ -175,36 +142,7 @@ log "hook by hand: prepare x2, release x2 idempotent; a conflicting VM refuses p
 : >"$XV_TMP/hook.log"
 
 # ---- 2. the daemons -------------------------------------------------------------------
-OWN_VIRTLOGD=
-if ! pgrep -x virtlogd >/dev/null; then
-	bg_start "$XV_TMP/virtlogd.log" virtlogd -p "$XV_TMP/virtlogd.pid"
-	OWN_VIRTLOGD=$BG_PID
-	wait_until 10 test -S /run/libvirt/virtlogd-sock || fail "virtlogd did not start: $(cat "$XV_TMP/virtlogd.log")"
-fi
-bg_start "$XV_TMP/libvirtd.log" unshare -m --propagation private sh -c '
-	mount --bind "$1/hooks" /etc/libvirt/hooks &&
-	mount --bind "$1/qemu.conf" /etc/libvirt/qemu.conf &&
-	mount --bind "$1/empty-net-autostart" /etc/libvirt/qemu/networks/autostart &&
-	{ [ ! -d /etc/libvirt/qemu/autostart ] || mount --bind "$1/empty-dom-autostart" /etc/libvirt/qemu/autostart; } &&
-	exec libvirtd -p "$1/libvirtd.pid"' sh "$XV_TMP"
-LIBVIRTD=$BG_PID
-t0=$(date +%s%N)
-wait_until 30 V version || fail "libvirtd did not start: $(tail -5 "$XV_TMP/libvirtd.log")"
-log "libvirtd up after $(elapsed_ms "$t0") ms: pid $LIBVIRTD ($(V version | grep -i 'running hypervisor' | sed 's/ *Running hypervisor: *//'))${OWN_VIRTLOGD:+, virtlogd pid $OWN_VIRTLOGD}"
-
-# domains of a test that was killed (named xt<its pid in hex>_dom*): libvirt
-# keeps a defined one on disk, and a running one's QEMU outlives libvirtd
-for d in $(V list --all --name | grep -E '^xt[0-9a-f]+_dom2?$'); do
-	kill -0 "$((16#$(echo "$d" | sed -E 's/^xt([0-9a-f]+)_.*/\1/')))" 2>/dev/null && continue
-	log "removing the stale domain $d"
-	V destroy "$d" >/dev/null 2>&1
-	V undefine "$d" >/dev/null 2>&1
-done
-for f in /var/log/libvirt/qemu/xt*_dom.log /var/log/libvirt/qemu/xt*_dom2.log; do
-	[ -e "$f" ] || continue
-	d=${f##*/}
-	kill -0 "$((16#$(echo "$d" | sed -E 's/^xt([0-9a-f]+)_.*/\1/')))" 2>/dev/null || rm -f "$f"
-done
+libvirt_start "$XV_TMP/hooks"
 
 dom_gone() {
 	V destroy "$DOM" >/dev/null 2>&1
@@ -275,12 +213,7 @@ V undefine "$DOM" >/dev/null || fail "virsh undefine failed"
 V list --all --name | grep -qx "$DOM" && fail "domain $DOM still known to libvirt"
 vm_listed "$VM" && fail "VM $VM still in xvnetctl vm list"
 tap_exists && fail "tap $TAP still exists"
-proc_stop "$LIBVIRTD"
-_xv_dead "$LIBVIRTD" || fail "libvirtd $LIBVIRTD still runs"
-if [ -n "$OWN_VIRTLOGD" ]; then
-	proc_stop "$OWN_VIRTLOGD"
-	_xv_dead "$OWN_VIRTLOGD" || fail "virtlogd $OWN_VIRTLOGD still runs"
-fi
+libvirt_stop
 rm -f "/var/log/libvirt/qemu/$DOM.log" "/var/log/libvirt/qemu/$DOM2.log"
 ls /var/log/libvirt/qemu/"$XV_PREFIX"* >/dev/null 2>&1 && fail "libvirt logs left: $(ls /var/log/libvirt/qemu/"$XV_PREFIX"*)"
 pass "libvirt domain on an xvnet tap through the hook: $out; nic_rx delivered $delivered, vm_tx sent $uplinked; after destroy + undefine no VM, no tap, no domain, daemons stopped"

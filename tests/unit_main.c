@@ -24,6 +24,7 @@ extern const struct unit_group group_rules;
 extern const struct unit_group group_napi;
 extern const struct unit_group group_coalesce;
 extern const struct unit_group group_move;
+extern const struct unit_group group_vhost;
 
 static const struct unit_group *const groups[] = {
 	&group_toeplitz,
@@ -37,6 +38,7 @@ static const struct unit_group *const groups[] = {
 	&group_napi,
 	&group_coalesce,
 	&group_move,
+	&group_vhost,
 };
 
 int main(int argc, char **argv)

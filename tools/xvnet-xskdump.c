@@ -30,9 +30,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <getopt.h>
-#include <grp.h>
 #include <poll.h>
-#include <pwd.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -42,7 +40,6 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
@@ -55,6 +52,9 @@
 
 #include "maps/xvnet_maps.h"
 #include "lib/coalesce.h"
+#include "lib/privdrop.h"
+#include "lib/statsfile.h"
+#include "lib/xsk_client.h"
 
 /*
  * --latency: a UDP/IPv4 payload that starts with this magic carries the
@@ -67,17 +67,10 @@
 #define MAX_SOCKS (XVNET_MAX_NIC_QUEUES + 1)     /* + the side socket */
 #define BATCH 256
 
-struct ring {
-	__u32 *prod, *cons, *flags;
-	void *desc;
-	__u32 mask, size;
-	void *map;
-	size_t map_len;
-};
 
 struct sock {
 	int fd, queue;
-	struct ring rx, tx, fq, cq;
+	struct xv_xsk_ring rx, tx, fq, cq;
 	__u64 first, count;             /* the frames this socket owns */
 	__u64 *free_frames;             /* stack of frames for TX */
 	__u32 n_free;
@@ -114,141 +107,37 @@ static void die(const char *fmt, ...)
 
 static int jint(struct json_object *o, const char *k)
 {
-	struct json_object *v;
+	long long v = xv_xsk_jint(o, k);
 
-	if (!json_object_object_get_ex(o, k, &v))
+	if (v < 0)
 		die("reply without '%s'", k);
-	return json_object_get_int(v);
-}
-
-/* Request xsk.get; returns the reply's data, fds in *fds. */
-static struct json_object *xsk_get(const char *path, const char *vm, int *fds,
-				   int *nfds)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	char req[256], *buf = NULL;
-	size_t len = 0, cap = 0;
-	struct json_object *rep, *ok, *data;
-	int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-	*nfds = 0;
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
-	if (s < 0 || connect(s, (struct sockaddr *)&sa, sizeof(sa)))
-		die("cannot reach xvnetd at %s: %s", path, strerror(errno));
-	snprintf(req, sizeof(req), "{\"cmd\":\"xsk.get\",\"args\":{\"name\":\"%s\"}}\n", vm);
-	if (write(s, req, strlen(req)) != (ssize_t)strlen(req))
-		die("write: %s", strerror(errno));
-	for (;;) {
-		union {
-			char b[CMSG_SPACE(sizeof(int) * (MAX_SOCKS + 2))];
-			struct cmsghdr a;
-		} u;
-		struct iovec iov;
-		struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
-				      .msg_control = u.b, .msg_controllen = sizeof(u.b) };
-		ssize_t n;
-
-		if (cap - len < 4096) {
-			cap = cap ? cap * 2 : 16384;
-			buf = realloc(buf, cap);
-			if (!buf)
-				die("out of memory");
-		}
-		iov.iov_base = buf + len;
-		iov.iov_len = cap - len - 1;
-		n = recvmsg(s, &msg, MSG_CMSG_CLOEXEC);
-		if (n <= 0)
-			die("xvnetd closed the connection");
-		for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c))
-			if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
-				int k = (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
-
-				memcpy(fds + *nfds, CMSG_DATA(c), sizeof(int) * (size_t)k);
-				*nfds += k;
-			}
-		len += (size_t)n;
-		if (memchr(buf, '\n', len))
-			break;
-	}
-	close(s);
-	buf[len] = '\0';
-	rep = json_tokener_parse(buf);
-	free(buf);
-	if (!rep || !json_object_object_get_ex(rep, "ok", &ok))
-		die("malformed reply");
-	if (!json_object_get_boolean(ok)) {
-		struct json_object *e;
-
-		json_object_object_get_ex(rep, "error", &e);
-		die("xsk.get refused: %s", json_object_get_string(e));
-	}
-	json_object_object_get_ex(rep, "data", &data);
-	json_object_get(data);
-	json_object_put(rep);
-	return data;
+	return (int)v;
 }
 
 static void drop_privileges(const char *user)
 {
-	struct passwd *pw = getpwnam(user);
+	char err[256];
 
-	if (!pw)
-		die("--user: no user '%s'", user);
-	if (setgroups(0, NULL) || setgid(pw->pw_gid) || setuid(pw->pw_uid))
-		die("--user %s: %s", user, strerror(errno));
-	if (setuid(0) == 0)
-		die("--user: privileges not dropped");
-}
-
-static void map_ring(int fd, struct ring *r, const struct xdp_ring_offset *o,
-		     __u32 n, size_t desc, off_t pgoff)
-{
-	r->map_len = o->desc + n * desc;
-	r->map = mmap(NULL, r->map_len, PROT_READ | PROT_WRITE,
-		      MAP_SHARED | MAP_POPULATE, fd, pgoff);
-	if (r->map == MAP_FAILED)
-		die("mmap ring (offset %#lx): %s", (unsigned long)pgoff, strerror(errno));
-	r->prod = (__u32 *)((char *)r->map + o->producer);
-	r->cons = (__u32 *)((char *)r->map + o->consumer);
-	r->flags = (__u32 *)((char *)r->map + o->flags);
-	r->desc = (char *)r->map + o->desc;
-	r->size = n;
-	r->mask = n - 1;
+	if (xv_drop_privileges(user, err, sizeof(err)))
+		die("--user: %s", err);
 }
 
 static void map_sock(struct sock *s, struct json_object *so)
 {
-	struct xdp_mmap_offsets off;
-	socklen_t len = sizeof(off);
+	struct xv_xsk_rings r;
+	char err[256];
 
-	if (getsockopt(s->fd, SOL_XDP, XDP_MMAP_OFFSETS, &off, &len))
-		die("XDP_MMAP_OFFSETS: %s", strerror(errno));
-	map_ring(s->fd, &s->rx, &off.rx, (__u32)jint(so, "rx_size"),
-		 sizeof(struct xdp_desc), XDP_PGOFF_RX_RING);
-	/* NIC sockets have no TX ring: a VM transmits on its side socket */
-	if (jint(so, "tx_size"))
-		map_ring(s->fd, &s->tx, &off.tx, (__u32)jint(so, "tx_size"),
-			 sizeof(struct xdp_desc), XDP_PGOFF_TX_RING);
-	map_ring(s->fd, &s->fq, &off.fr, (__u32)jint(so, "fill_size"),
-		 sizeof(__u64), XDP_UMEM_PGOFF_FILL_RING);
-	map_ring(s->fd, &s->cq, &off.cr, (__u32)jint(so, "comp_size"),
-		 sizeof(__u64), XDP_UMEM_PGOFF_COMPLETION_RING);
+	if (xv_xsk_map_rings(s->fd, so, &r, err, sizeof(err)))
+		die("%s", err);
+	s->rx = r.rx;
+	s->tx = r.tx;
+	s->fq = r.fq;
+	s->cq = r.cq;
 }
 
-/* Put up to n frames from [*next, end) on the fill ring. */
 static __u32 fill(struct sock *s, __u64 *addrs, __u32 n)
 {
-	__u32 prod = *s->fq.prod;
-	__u32 cons = __atomic_load_n(s->fq.cons, __ATOMIC_ACQUIRE);
-	__u32 room = s->fq.size - (prod - cons);
-	__u64 *ring = s->fq.desc;
-
-	if (n > room)
-		n = room;
-	for (__u32 i = 0; i < n; i++)
-		ring[(prod + i) & s->fq.mask] = addrs[i];
-	__atomic_store_n(s->fq.prod, prod + n, __ATOMIC_RELEASE);
-	return n;
+	return xv_xsk_fill(&s->fq, addrs, n);
 }
 
 static const char *qname(const struct sock *s)
@@ -339,22 +228,10 @@ static struct xvnet_coal_page *page(void)
 /* Take a new policy from xvnetd; frames already pending stay pending. */
 static void policy_refresh(__u64 now)
 {
-	struct xvnet_coal_page *pg = page();
-
-	if (!cpage || __atomic_load_n(&cpage->gen, __ATOMIC_ACQUIRE) == pol_gen)
+	if (!cpage || !xv_coal_page_policy(cpage, &pol_gen, &pol))
 		return;
-	pol_gen = cpage->gen;
-	pol = (struct xv_coal_policy){ .rx_frames = pg->rx_frames,
-				       .rx_usecs = pg->rx_usecs,
-				       .adaptive = pg->adaptive != 0 };
-	for (int q = 0; q < XVNET_MAX_QUEUES; q++) {
-		__u32 pending = coal[q].pending;
-		__u64 first = coal[q].first_ns;
-
-		xv_coal_init(&coal[q], &pol, now);
-		coal[q].pending = pending;
-		coal[q].first_ns = first;
-	}
+	for (int q = 0; q < XVNET_MAX_QUEUES; q++)
+		xv_coal_repolicy(&coal[q], &pol, now);
 }
 
 static void notify(int q, __u64 now)
@@ -495,19 +372,12 @@ static __u32 rx_one(struct sock *s)
 
 static void write_stats(const char *path)
 {
-	char tmp[4096];
-	FILE *f;
+	char line[32 * (MAX_SOCKS + 1)];
+	int n = snprintf(line, sizeof(line), "%llu", total);
 
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	f = fopen(tmp, "w");
-	if (!f)
-		return;
-	fprintf(f, "%llu", total);
-	for (int i = 0; i < n_socks; i++)
-		fprintf(f, " %llu", socks[i].packets);
-	fprintf(f, "\n");
-	fclose(f);
-	rename(tmp, path);
+	for (int i = 0; i < n_socks && n < (int)sizeof(line); i++)
+		n += snprintf(line + n, sizeof(line) - (size_t)n, " %llu", socks[i].packets);
+	xv_stats_write(path, "%s\n", line);
 }
 
 struct tx_spec {
@@ -582,28 +452,18 @@ static unsigned long long tx_frames(struct sock *s, unsigned n,
  * counters go out.  The "guest" is an eventfd. */
 static void map_coalesce_page(struct json_object *data, const int *fds, int nfds)
 {
-	struct json_object *co;
-	void *p;
+	char err[256];
 
 	evfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (evfd < 0)
 		die("eventfd: %s", strerror(errno));
 	/* the delay bounds are microseconds: no 50 us default timer slack */
 	prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
-	if (!json_object_object_get_ex(data, "coalesce", &co))
+	cpage = xv_xsk_map_coal_page(data, fds, nfds, err, sizeof(err));
+	if (!cpage && err[0])
+		die("%s", err);
+	if (!cpage)
 		return;
-	if (jint(co, "fd_index") >= nfds)
-		die("coalescing page fd missing from the reply");
-	if (jint(co, "size") != (int)sizeof(struct xvnet_coal_page))
-		die("coalescing page of %d bytes, this build knows %zu",
-		    jint(co, "size"), sizeof(struct xvnet_coal_page));
-	p = mmap(NULL, sizeof(struct xvnet_coal_page), PROT_READ | PROT_WRITE,
-		 MAP_SHARED, fds[jint(co, "fd_index")], 0);
-	if (p == MAP_FAILED)
-		die("mmap coalescing page: %s", strerror(errno));
-	cpage = p;
-	if (cpage->magic != XVNET_COAL_MAGIC)
-		die("coalescing page: bad magic %#x", cpage->magic);
 	cpage->consumer_pid = (__u32)getpid();
 	policy_refresh(now_ns());
 }
@@ -670,6 +530,7 @@ int main(int argc, char **argv)
 	int probe_nic_tx = 0;
 	struct json_object *data, *um, *arr, *side;
 	struct timespec t0, tl, t;
+	char err[256];
 
 	while ((o = getopt_long(argc, argv, "s:v:h", lo, NULL)) != -1) {
 		switch (o) {
@@ -710,7 +571,9 @@ int main(int argc, char **argv)
 		CPU_SET(cpu, &set);
 		sched_setaffinity(0, sizeof(set), &set);
 	}
-	data = xsk_get(sock_path, vm, fds, &nfds);
+	data = xv_xsk_get(sock_path, vm, fds, MAX_SOCKS + 2, &nfds, err, sizeof(err));
+	if (!data)
+		die("%s", err);
 	/* from here on nothing needs a privilege: the fds carry the rights */
 	if (user)
 		drop_privileges(user);
@@ -722,12 +585,7 @@ int main(int argc, char **argv)
 	if (meta_size != (int)sizeof(struct xvnet_xsk_meta))
 		die("meta_size %d, this build knows %zu", meta_size,
 		    sizeof(struct xvnet_xsk_meta));
-	{
-		struct json_object *at;
-
-		meta_inline = json_object_object_get_ex(data, "meta_at", &at) &&
-			      strcmp(json_object_get_string(at), "inline") == 0;
-	}
+	meta_inline = xv_xsk_meta_inline(data);
 	frame_size = (__u32)jint(um, "frame_size");
 	umem_size = (size_t)json_object_get_uint64(json_object_object_get(um, "size"));
 	if (jint(um, "fd_index") >= nfds)

@@ -16,6 +16,12 @@
 #   bridge-veth, bridge-tap: xvnet vs the Linux bridge (the NIC is a bridge
 #     port all along; the bridge arm swaps the link to XDP_PASS), the VM
 #     port of each on the same consumer;
+#   vhost: two VMs behind xvnet's nic_rx in one xvnetd, the arm is the
+#     destination MAC: an xsk VM served by xvnet-vhost to a receive-only
+#     vhost-user front-end (xvnet-vhostsink, the "guest": copies into its
+#     virtqueue buffers) vs a tap VM read by xvnet-tapread; the back-end,
+#     the front-end and the tap reader on APP_CPU; their CPU time per frame
+#     is recorded as the row vhost-cost;
 #   ovs-veth, ovs-tap: xvnet vs Open vSwitch (userspace datapath, AF_XDP
 #     NIC port): both own the NIC's XDP, so each round stops one and starts
 #     the other (rounds tens of seconds apart instead of a few).
@@ -53,7 +59,7 @@ COST=${COST:-1}
 CP=${CP:-1}
 OUT=${OUT:-$XV_ROOT/docs/bench/results.json}
 FMT=$XV_ROOT/selftests/bench/benchfmt.py
-PAIRS=${PAIRS:-veth flows tap xsk vms bridge-veth bridge-tap ovs-veth ovs-tap}
+PAIRS=${PAIRS:-veth flows tap xsk vhost vms bridge-veth bridge-tap ovs-veth ovs-tap}
 ORDER=${ORDER:-ab}      # ab: A B A B ...; ba; abba: A B B A A B ...
 VM_MAC=02:00:00:00:01:01
 
@@ -223,6 +229,9 @@ arm_use() {
 	bridge) p=triv_pass ;;
 	ovs) ovs_arm_on || fail "ovs: $OVS_SKIP"; sleep 0.5; return ;;
 	xvnet-restart) xvnet_arm_on; sleep 0.5; return ;;
+	# pair vhost: the same program, another VM
+	vhost) GEN_MAC=$VHOST_MAC; STATS=("$VHOST_SINK_STATS"); XSK_VM=vh1; return ;;
+	tap-read) GEN_MAC=$VM_MAC; STATS=("$VHOST_TAP_STATS"); XSK_VM=""; return ;;
 	*) fail "unknown arm $1" ;;
 	esac
 	"$XV_BIN/xvnet-xdpswap" use --pin-dir "$PIN" "$SWAP/$p" || fail "swap to $1"
@@ -499,6 +508,60 @@ control_plane() {
 	first=$(cat "$XV_TMP/first")
 	record "{\"row\":\"cp-vm-add-first-packet\",\"vm_add_ms\":$(( (t1 - t0) / 1000000 )),\"first_packet_ms\":$(awk "BEGIN {printf \"%.1f\", ($first - $t0) / 1e6}")}"
 	xvnetd_stop
+}
+
+# run_ns PID...: their summed CPU run time (ns, /proc/PID/schedstat)
+run_ns() {
+	local p t n=0
+	for p in "$@"; do
+		read -r t _ <"/proc/$p/schedstat" 2>/dev/null || t=0
+		n=$((n + ${t:-0}))
+	done
+	echo "$n"
+}
+
+VHOST_MAC=02:00:00:00:01:02
+pair_vhost() {
+	local tap sock=$XV_TMP/vhost.sock vpid spid b0 s0 t0 b1 s1 t1 nv nt
+	require_bin xvnet-vhost xvnet-vhostsink
+	tap=$(xv_name tap)
+	VHOST_SINK_STATS=$XV_TMP/vhostsink.stats VHOST_TAP_STATS=$XV_TMP/tap.stats
+	xvnetd_start
+	"${CTL[@]}" vm add vm1 --mac "$VM_MAC" --port tap --ifname "$tap" >/dev/null || fail "vm add (tap) refused"
+	cleanup_add ip link del "$tap"
+	"${CTL[@]}" vm add vh1 --mac "$VHOST_MAC" --port xsk --ifname "$(xv_name pvh)" --xsk-frames 8192 \
+		--xsk-fill-size 4096 --xsk-rx-size 2048 >/dev/null || fail "vm add (xsk) refused"
+	tapread_start "$VHOST_TAP_STATS" "$tap"
+	bg_start "$XV_TMP/vhost.log" taskset -c "$APP_CPU" "$XV_BIN/xvnet-vhost" -s "$SOCK" --vm vh1 \
+		--vhost-socket "$sock"
+	vpid=$BG_PID
+	wait_until 10 grep -q XVNET-VHOST-READY "$XV_TMP/vhost.log" || fail "xvnet-vhost: $(cat "$XV_TMP/vhost.log")"
+	bg_start "$XV_TMP/vhostsink.log" taskset -c "$APP_CPU" "$XV_BIN/xvnet-vhostsink" \
+		--vhost-socket "$sock" --stats "$VHOST_SINK_STATS"
+	spid=$BG_PID
+	wait_until 10 test -s "$VHOST_SINK_STATS" || fail "xvnet-vhostsink: $(cat "$XV_TMP/vhostsink.log")"
+	nic_drops
+	DROPS+=("tap_tx_dropped - $tap tx_dropped")
+	b0=$(run_ns "$vpid"); s0=$(run_ns "$spid"); t0=$(run_ns "$TAPREAD_PID")
+	pair vhost vhost tap-read ",\"port\":\"xsk+vhost-user vs tap\",\"vms\":2"
+	b1=$(run_ns "$vpid"); s1=$(run_ns "$spid"); t1=$(run_ns "$TAPREAD_PID")
+	nv=$(cut -d" " -f1 "$VHOST_SINK_STATS"); nt=$(cut -d" " -f1 "$VHOST_TAP_STATS")
+	# user-space CPU per frame delivered, over all rounds of each arm
+	record "$(python3 -c '
+import json, sys
+b, s, t, nv, nt = map(int, sys.argv[1:])
+print(json.dumps({"row": "vhost-cost", "frames_vhost": nv, "frames_tap": nt,
+                  "backend_ns_per_frame": round(b / nv, 1) if nv else None,
+                  "frontend_ns_per_frame": round(s / nv, 1) if nv else None,
+                  "tapread_ns_per_frame": round(t / nt, 1) if nt else None}))' \
+		"$((b1 - b0))" "$((s1 - s0))" "$((t1 - t0))" "${nv:-0}" "${nt:-0}")"
+	log "vhost-cost: $(tail -1 "$OUT.tmp")"
+	GEN_MAC=$VM_MAC STATS=() XSK_VM=""
+	proc_stop "$spid"
+	proc_stop "$vpid"
+	proc_stop "$TAPREAD_PID"
+	xvnetd_stop
+	ip link del "$tap" 2>/dev/null || true
 }
 
 # ---- run -----------------------------------------------------------------------

@@ -22,8 +22,9 @@ import subprocess
 import sys
 
 PAIR_ORDER = ["veth", "flows-1", "flows-1000", "flows-100000", "flows-1000000", "vms-1024",
-              "tap", "xsk", "bridge-veth", "bridge-tap", "ovs-veth", "ovs-tap"]
+              "tap", "xsk", "vhost", "bridge-veth", "bridge-tap", "ovs-veth", "ovs-tap"]
 LABEL = {
+    "vhost": "xsk VM via xvnet-vhost to a vhost-user front-end (A) vs tap VM to its reader (B)",
     "veth": "veth port, 1 VM",
     "tap": "tap port, 1 VM (io_uring reader)",
     "xsk": "AF_XDP port, 1 VM",

@@ -323,4 +323,12 @@ wait_until() {
 }
 
 # elapsed_ms START_NS: milliseconds since START_NS (from `date +%s%N`).
+# nums_delta BEFORE AFTER: "a1-b1 a2-b2 ..." of two blank-separated lists
+nums_delta() { python3 -c '
+import sys
+b = list(map(int, sys.argv[1].split())); a = list(map(int, sys.argv[2].split()))
+print(" ".join(str(x - y) for x, y in zip(a, b)))' "$1" "$2"; }
+# nums_sum LIST: the sum of a blank-separated list
+nums_sum() { python3 -c 'import sys; print(sum(map(int, sys.argv[1].split())))' "$1"; }
+
 elapsed_ms() { echo $(( ($(date +%s%N) - $1) / 1000000 )); }

@@ -7,6 +7,9 @@
 #   guest_exec LOGFILE TIMEOUT_S CMD        run CMD in a guest started with
 #                                           GUEST_CTL=1; its output on stdout
 #   guest_stop [PID...]                     stop guests (default: all)
+#   guest_rxq LOGFILE N                     "q0 q1 ...": the guest's
+#                                           rx_queue_N_packets (ethtool -S,
+#                                           GUEST_CTL=1 guests), N queues
 #
 # The guest (selftests/guest/build-guest.sh, built on first use into
 # build/guest/) is a Debian 6.1 cloud kernel with a busybox initramfs: eth0
@@ -34,6 +37,11 @@
 #                 machine is shared)
 #   GUEST_QEMU_ARGS  more QEMU arguments, split on blanks (a monitor
 #                 socket, -incoming for a migration's destination)
+#   GUEST_DEVICE_OPTS  more virtio-net-pci properties (e.g. vectors=0)
+#   GUEST_VHOST   PATH: the NIC is a vhost-user-net device whose back-end
+#                 listens on PATH (xvnet-vhost); the TAP argument is then
+#                 unused.  Guest RAM is a shared memfd, as vhost-user needs;
+#                 QEMU reconnects within a second if the back-end restarts.
 
 [ -n "${XV_GUEST_SH:-}" ] && return 0
 XV_GUEST_SH=1
@@ -82,13 +90,24 @@ guest_start() {
 	local id=${GUEST_ID:-g$_XV_GUEST_N}
 	local q=${GUEST_QUEUES:-1}
 	local netdev="tap,id=n0,ifname=$tap,script=no,downscript=no,vhost=off"
-	local device="virtio-net-pci,netdev=n0,mac=$mac"
+	local device="virtio-net-pci,netdev=n0,mac=$mac${GUEST_DEVICE_OPTS:+,$GUEST_DEVICE_OPTS}"
 	local append="console=ttyS0 panic=-1 quiet xvnet.ip=$ip xvnet.id=$id xvnet.port=$GUEST_PORT"
 
+	local mem=()
+	if [ -n "${GUEST_VHOST:-}" ]; then
+		netdev="vhost-user,id=n0,chardev=c0"
+		# shellcheck disable=SC2054  # commas inside QEMU option values
+		mem=(-object "memory-backend-memfd,id=mem,size=${GUEST_MEM:-256}M,share=on"
+			-numa node,memdev=mem -chardev "socket,id=c0,path=$GUEST_VHOST,reconnect=1")
+	fi
 	[ -s "$GUEST_DIR/vmlinuz" ] || guest_build
 	if [ "$q" -gt 1 ]; then
 		netdev+=",queues=$q"
-		device+=",mq=on,vectors=$((2 * q + 2))"
+		device+=",mq=on"
+		case ",${GUEST_DEVICE_OPTS:-}," in
+		*,vectors=*) ;;
+		*) device+=",vectors=$((2 * q + 2))" ;;
+		esac
 	fi
 	[ -n "${GUEST_VLAN:-}" ] && append+=" xvnet.vlan=$GUEST_VLAN"
 	[ -n "${GUEST_IP6:-}" ] && append+=" xvnet.ip6=$GUEST_IP6"
@@ -111,12 +130,14 @@ guest_start() {
 		-nodefaults -no-user-config -display none -no-reboot \
 		-serial "file:$logf" "${ctl[@]}" \
 		-kernel "$GUEST_DIR/vmlinuz" -initrd "$GUEST_DIR/initramfs.gz" \
-		-append "$append" \
+		-append "$append" "${mem[@]}" \
 		-netdev "$netdev" -device "$device"
 	GUEST_PID=$BG_PID
 	GUEST_PIDS+=("$GUEST_PID")
 	_XV_GUEST_N=$((_XV_GUEST_N + 1))
-	log "guest $id: qemu pid $GUEST_PID tap $tap mac $mac ip $ip log $logf"
+	local nic="tap $tap"
+	[ ${#mem[@]} -gt 0 ] && nic="vhost-user $GUEST_VHOST"
+	log "guest $id: qemu pid $GUEST_PID $nic mac $mac ip $ip log $logf"
 }
 
 # guest_wait_ready LOGFILE TIMEOUT_S [PID]: wait for XVNET-GUEST-READY on the
@@ -193,4 +214,19 @@ guest_stop() {
 	for p in "$@"; do
 		proc_stop "$p"
 	done
+}
+
+# guest_rxq LOGFILE N: the guest's per-queue RX counters, "q0 q1 ... qN-1"
+# (ethtool -S eth0 in the guest); fails unless it has exactly N queues.
+guest_rxq() {
+	guest_exec "$1" 20 ethtool -S eth0 | python3 -c '
+import re, sys
+q = {}
+for line in sys.stdin:
+    m = re.match(r"\s*rx_queue_(\d+)_packets:\s*(\d+)", line)
+    if m:
+        q[int(m.group(1))] = int(m.group(2))
+if sorted(q) != list(range(int(sys.argv[1]))):
+    sys.exit("no rx_queue_0..%s_packets in ethtool -S: %s" % (int(sys.argv[1]) - 1, q))
+print(" ".join(str(q[i]) for i in sorted(q)))' "$2"
 }

@@ -148,6 +148,13 @@ vms = d.get("vms", [])
 print(sum(q.get("packets", 0) for v in vms for q in v.get("queues", [])))'
 }
 
+# vm_rxq VM: "q0 q1 ...", xvnet's per-queue delivery counters of VM
+vm_rxq() {
+	xvctl -j stats "$1" | python3 -c '
+import json, sys
+print(" ".join(str(q["packets"]) for q in json.load(sys.stdin)["vms"][0]["queues"]))'
+}
+
 # xv_feature NAME: true when the data path may use kernel feature NAME here
 # (xvnetd --probe: present and not disabled by XVNET_WITHOUT)
 xv_feature() {

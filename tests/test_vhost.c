@@ -1,0 +1,418 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The vhost-user back-end (vhost/) driven by a test front-end
+ * (tools/vhostfe/frontend.c) that owns the guest memory and the virtqueues
+ * in a memfd: feature and protocol negotiation, memory table (and its
+ * growth while the rings run), vrings,
+ * frames into the RX queue (one buffer, merged buffers, no buffers), frames
+ * out of the TX queue, interrupt suppression by EVENT_IDX, and guests or
+ * front-ends that send nonsense.
+ */
+#define _GNU_SOURCE
+#include <string.h>
+#include <unistd.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <linux/virtio_config.h>
+#include <linux/virtio_net.h>
+
+#include "tests/unit.h"
+#include "tools/vhostfe/frontend.h"
+#include "vhost/net_copy.h"
+#include "vhost/vu_dev.h"
+#include "vhost/vu_msg.h"
+
+struct rig {
+	struct vu_dev dev;
+	struct fe fe;
+	int dead;               /* vu_dev_handle failed */
+};
+
+static void pump(void *ctx)
+{
+	struct rig *r = ctx;
+
+	if (!r->dead && vu_dev_handle(&r->dev))
+		r->dead = 1;
+}
+
+static int rig_setup(void **state)
+{
+	static struct rig r;
+	int sv[2];
+
+	memset(&r, 0, sizeof(r));
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv))
+		return -1;
+	vu_dev_init(&r.dev, 1);
+	vu_dev_attach(&r.dev, sv[0]);
+	if (fe_init(&r.fe, sv[1], pump, &r))
+		return -1;
+	*state = &r;
+	return 0;
+}
+
+static int rig_teardown(void **state)
+{
+	struct rig *r = *state;
+
+	vu_dev_reset(&r->dev);
+	fe_close(&r->fe);
+	return 0;
+}
+
+static void frame(unsigned char *p, size_t len, unsigned seed)
+{
+	for (size_t i = 0; i < len; i++)
+		p[i] = (unsigned char)(seed + i * 7);
+}
+
+static void test_negotiation(void **state)
+{
+	struct rig *r = *state;
+	struct vu_vring_state st = { 0, 0 };
+	uint64_t qn;
+
+	assert_int_equal(fe_start(&r->fe, 0), 0);
+	assert_false(r->dead);
+	assert_true(r->fe.features & 1ull << VIRTIO_F_VERSION_1);
+	assert_true(r->fe.features & 1ull << VIRTIO_NET_F_MRG_RXBUF);
+	assert_true(r->fe.features & 1ull << VIRTIO_RING_F_EVENT_IDX);
+	assert_true(r->fe.features & 1ull << VU_F_PROTOCOL_FEATURES);
+	/* no offload is claimed that the AF_XDP path cannot keep */
+	assert_false(r->fe.features & 1ull << VIRTIO_NET_F_CSUM);
+	assert_false(r->fe.features & 1ull << VIRTIO_NET_F_GUEST_TSO4);
+	assert_int_equal(r->dev.features, r->fe.features);
+	assert_int_equal(r->dev.hdr_len, sizeof(struct virtio_net_hdr_mrg_rxbuf));
+	assert_int_equal(fe_request(&r->fe, VU_GET_QUEUE_NUM, NULL, 0, NULL, 0, &qn,
+				    sizeof(qn)), 0);
+	assert_int_equal(qn, 1);
+	assert_true(vq_live(&r->dev.vq[0]) && vq_live(&r->dev.vq[1]));
+	/* GET_VRING_BASE stops the ring and says where it stood */
+	fe_rx_post(&r->fe, 3, 2048);
+	{
+		unsigned char f[60];
+
+		frame(f, sizeof(f), 1);
+		assert_int_equal(net_rx_put(&r->dev, &r->dev.vq[0], f, sizeof(f)), NET_RX_DONE);
+	}
+	assert_int_equal(fe_request(&r->fe, VU_GET_VRING_BASE, &st, sizeof(st), NULL, 0,
+				    &st, sizeof(st)), 0);
+	assert_int_equal(st.num, 1);
+	assert_false(vq_live(&r->dev.vq[0]));
+}
+
+static void test_rx_one_buffer_each(void **state)
+{
+	struct rig *r = *state;
+	struct virtq *q = &r->dev.vq[0];
+	static const size_t lens[] = { 60, 1514, 200 };
+	unsigned char f[1514];
+
+	assert_int_equal(fe_start(&r->fe, 0), 0);
+	fe_rx_post(&r->fe, 8, 2048);
+	for (size_t i = 0; i < 3; i++) {
+		frame(f, lens[i], (unsigned)i);
+		assert_int_equal(net_rx_put(&r->dev, q, f, lens[i]), NET_RX_DONE);
+	}
+	assert_true(vq_flush(q));
+	vq_call(q);
+	assert_true(fe_called(&r->fe, 0));
+	for (size_t i = 0; i < 3; i++) {
+		struct virtio_net_hdr_mrg_rxbuf h;
+		uint32_t len;
+		unsigned char *p = fe_rx_used(&r->fe, &len, NULL);
+
+		assert_non_null(p);
+		assert_int_equal(len, 12 + lens[i]);
+		memcpy(&h, p, sizeof(h));
+		assert_int_equal(h.num_buffers, 1);
+		assert_int_equal(h.hdr.flags, 0);
+		assert_int_equal(h.hdr.gso_type, VIRTIO_NET_HDR_GSO_NONE);
+		frame(f, lens[i], (unsigned)i);
+		assert_memory_equal(p + 12, f, lens[i]);
+	}
+	assert_null(fe_rx_used(&r->fe, &(uint32_t){ 0 }, NULL));
+}
+
+static void test_rx_merged_buffers(void **state)
+{
+	struct rig *r = *state;
+	struct virtq *q = &r->dev.vq[0];
+	unsigned char f[1000], got[1012];
+	size_t off = 0;
+	unsigned chains = 0;
+	uint32_t len;
+	unsigned char *p;
+
+	assert_int_equal(fe_start(&r->fe, 0), 0);
+	fe_rx_post(&r->fe, 8, 256);
+	frame(f, sizeof(f), 9);
+	assert_int_equal(net_rx_put(&r->dev, q, f, sizeof(f)), NET_RX_DONE);
+	vq_flush(q);
+	while ((p = fe_rx_used(&r->fe, &len, NULL))) {
+		assert_true(off + len <= sizeof(got));
+		memcpy(got + off, p, len);
+		off += len;
+		chains++;
+	}
+	assert_int_equal(chains, 4);            /* 1012 bytes in 256-byte buffers */
+	assert_int_equal(off, sizeof(got));
+	assert_int_equal(((struct virtio_net_hdr_mrg_rxbuf *)got)->num_buffers, 4);
+	assert_memory_equal(got + 12, f, sizeof(f));
+}
+
+static void test_rx_waits_for_buffers(void **state)
+{
+	struct rig *r = *state;
+	struct virtq *q = &r->dev.vq[0];
+	unsigned char f[1000];
+
+	assert_int_equal(fe_start(&r->fe, 0), 0);
+	frame(f, sizeof(f), 3);
+	assert_int_equal(net_rx_put(&r->dev, q, f, sizeof(f)), NET_RX_NO_BUFFERS);
+	/* two buffers are not enough for 1012 bytes: none is taken */
+	fe_rx_post(&r->fe, 2, 256);
+	assert_int_equal(net_rx_put(&r->dev, q, f, sizeof(f)), NET_RX_NO_BUFFERS);
+	assert_int_equal(q->last_avail, 0);
+	assert_true(vq_want_kick(q));           /* buffers wait: no kick needed */
+	fe_rx_post(&r->fe, 2, 256);
+	assert_int_equal(net_rx_put(&r->dev, q, f, sizeof(f)), NET_RX_DONE);
+	assert_int_equal(q->last_avail, 4);
+	assert_false(vq_want_kick(q));          /* all taken: kick me next time */
+	{
+		uint16_t avail_event;   /* the u16 after the used ring's entries */
+
+		memcpy(&avail_event, &q->used->ring[FE_QSIZE], sizeof(avail_event));
+		assert_int_equal(avail_event, 4);
+	}
+}
+
+static void test_rx_without_mrg_rxbuf(void **state)
+{
+	struct rig *r = *state;
+	struct virtq *q = &r->dev.vq[0];
+	unsigned char f[1000];
+
+	assert_int_equal(fe_start(&r->fe, 1ull << VIRTIO_NET_F_MRG_RXBUF), 0);
+	assert_int_equal(r->dev.hdr_len, 12);   /* VERSION_1: num_buffers stays */
+	fe_rx_post(&r->fe, 4, 256);
+	frame(f, sizeof(f), 5);
+	/* a frame larger than one buffer cannot be split without MRG_RXBUF */
+	assert_int_equal(net_rx_put(&r->dev, q, f, sizeof(f)), NET_RX_DROPPED);
+	assert_int_equal(q->last_avail, 0);
+	assert_int_equal(net_rx_put(&r->dev, q, f, 200), NET_RX_DONE);
+}
+
+static void test_tx_frames_out(void **state)
+{
+	struct rig *r = *state;
+	struct virtq *q = &r->dev.vq[1];
+	unsigned char f[1514], out[2048];
+
+	assert_int_equal(fe_start(&r->fe, 0), 0);
+	assert_int_equal(net_tx_take(&r->dev, q, out, sizeof(out)), 0);
+	frame(f, 60, 1);
+	fe_tx_send(&r->fe, f, 60, 12);
+	frame(f, 1514, 2);
+	fe_tx_send(&r->fe, f, 1514, 12);
+	fe_tx_send(&r->fe, f, 10, 12);          /* shorter than an Ethernet header */
+	fe_tx_send(&r->fe, f, 1514, 12);        /* longer than the caller's buffer */
+	assert_int_equal(net_tx_take(&r->dev, q, out, sizeof(out)), 60);
+	frame(f, 60, 1);
+	assert_memory_equal(out, f, 60);
+	assert_int_equal(net_tx_take(&r->dev, q, out, sizeof(out)), 1514);
+	frame(f, 1514, 2);
+	assert_memory_equal(out, f, 1514);
+	assert_int_equal(net_tx_take(&r->dev, q, out, sizeof(out)), -1);
+	assert_int_equal(net_tx_take(&r->dev, q, out, 1000), -1);
+	assert_int_equal(net_tx_take(&r->dev, q, out, sizeof(out)), 0);
+	assert_false(q->broken);
+	vq_flush(q);
+	/* every chain goes back to the guest, the dropped ones too */
+	assert_int_equal(fe_tx_reclaim(&r->fe), 4);
+}
+
+static void test_event_idx_suppresses_calls(void **state)
+{
+	struct rig *r = *state;
+	struct virtq *q = &r->dev.vq[0];
+	unsigned char f[60];
+
+	assert_int_equal(fe_start(&r->fe, 0), 0);
+	fe_rx_post(&r->fe, 8, 2048);
+	frame(f, sizeof(f), 0);
+	/* the driver wants an interrupt once used->idx passes 3 */
+	fe_set_used_event(&r->fe, 0, 3);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(net_rx_put(&r->dev, q, f, sizeof(f)), NET_RX_DONE);
+		assert_false(vq_flush(q));
+	}
+	assert_int_equal(net_rx_put(&r->dev, q, f, sizeof(f)), NET_RX_DONE);
+	assert_true(vq_flush(q));
+	/* without EVENT_IDX, NO_INTERRUPT in the avail flags is obeyed */
+	q->event_idx = false;
+	r->fe.vq[0].vr.avail->flags = VRING_AVAIL_F_NO_INTERRUPT;
+	assert_int_equal(net_rx_put(&r->dev, q, f, sizeof(f)), NET_RX_DONE);
+	assert_false(vq_flush(q));
+}
+
+static void test_guest_nonsense(void **state)
+{
+	struct rig *r = *state;
+	struct virtq *q = &r->dev.vq[0];
+	struct fe_vq *v = &r->fe.vq[0];
+	unsigned char f[60];
+
+	assert_int_equal(fe_start(&r->fe, 0), 0);
+	frame(f, sizeof(f), 0);
+	/* a buffer outside guest memory */
+	v->vr.desc[0] = (struct vring_desc){ .addr = FE_GPA_BASE + FE_MEM_SIZE - 16,
+					     .len = 2048, .flags = VRING_DESC_F_WRITE };
+	v->vr.avail->ring[0] = 0;
+	v->vr.avail->idx = 1;
+	assert_int_equal(net_rx_put(&r->dev, q, f, sizeof(f)), NET_RX_DROPPED);
+	assert_true(q->broken);
+	assert_false(vq_live(q));
+	/* a descriptor loop on TX ends, the ring marked broken */
+	v = &r->fe.vq[1];
+	v->vr.desc[0] = (struct vring_desc){ .addr = FE_GPA_BASE + FE_BUF_AREA, .len = 64,
+					     .flags = VRING_DESC_F_NEXT, .next = 1 };
+	v->vr.desc[1] = (struct vring_desc){ .addr = FE_GPA_BASE + FE_BUF_AREA, .len = 64,
+					     .flags = VRING_DESC_F_NEXT, .next = 0 };
+	v->vr.avail->ring[0] = 0;
+	v->vr.avail->idx = 1;
+	assert_int_equal(net_tx_take(&r->dev, &r->dev.vq[1], f, sizeof(f)), -1);
+	assert_true(r->dev.vq[1].broken);
+	/* an avail index further ahead than the ring is long */
+	q = &r->dev.vq[1];
+	q->broken = false;
+	v->vr.avail->idx = FE_QSIZE + 5;
+	assert_int_equal(vq_pop(q, &r->dev.mem, &(struct vq_chain){ 0 }, false), -1);
+}
+
+/* A request the back-end must refuse: the connection ends, saying why. */
+static void assert_refused(struct rig *r, uint32_t req, const void *payload, uint32_t size,
+			   const char *why)
+{
+	assert_int_equal(fe_request(&r->fe, req, payload, size, NULL, 0, NULL, 0), 0);
+	assert_true(r->dead);
+	assert_non_null(strstr(r->dev.why, why));
+}
+
+static void test_frontend_nonsense(void **state)
+{
+	struct vu_vring_state bad = { 0, 100 };         /* not a power of two */
+
+	assert_refused(*state, VU_SET_VRING_NUM, &bad, sizeof(bad), "SET_VRING_NUM");
+}
+
+static void test_frontend_unknown_request(void **state)
+{
+	assert_refused(*state, 77, NULL, 0, "request 77 not supported");
+}
+
+static void test_frontend_short_payload(void **state)
+{
+	uint32_t half = 1;
+
+	/* SET_FEATURES with 4 of its 8 bytes: refused, not read past */
+	assert_refused(*state, VU_SET_FEATURES, &half, sizeof(half), "too short");
+}
+
+static void test_reply_ack(void **state)
+{
+	struct rig *r = *state;
+	uint64_t proto = 1ull << VU_PROTO_F_REPLY_ACK, ack = 99;
+	struct vu_hdr h = { .request = VU_SET_OWNER, .flags = VU_VERSION | VU_FLAG_NEED_REPLY };
+
+	assert_int_equal(fe_request(&r->fe, VU_SET_PROTOCOL_FEATURES, &proto, sizeof(proto),
+				    NULL, 0, NULL, 0), 0);
+	assert_int_equal(send(r->fe.fd, &h, sizeof(h), 0), sizeof(h));
+	pump(r);
+	assert_int_equal(recv(r->fe.fd, &h, sizeof(h), MSG_DONTWAIT), sizeof(h));
+	assert_int_equal(h.request, VU_SET_OWNER);
+	assert_int_equal(recv(r->fe.fd, &ack, sizeof(ack), MSG_DONTWAIT), sizeof(ack));
+	assert_int_equal(ack, 0);
+}
+
+/* A memory table that grows while the rings run (memory hot-plug): the
+ * rings keep working and a buffer in the new region is used. */
+static void test_mem_table_change(void **state)
+{
+	struct rig *r = *state;
+	struct virtq *q = &r->dev.vq[0];
+	struct fe_vq *v = &r->fe.vq[0];
+	struct vu_memory m = { .nregions = 2 };
+	const uint64_t gpa2 = 0x40000000, size2 = 1 << 20;
+	int fds[2], memfd2 = memfd_create("fe-hotplug", MFD_CLOEXEC);
+	unsigned char f[100], *mem2;
+	uint32_t len;
+	uint16_t d;
+
+	assert_int_equal(fe_start(&r->fe, 0), 0);
+	assert_true(memfd2 >= 0 && ftruncate(memfd2, size2) == 0);
+	mem2 = mmap(NULL, size2, PROT_READ | PROT_WRITE, MAP_SHARED, memfd2, 0);
+	assert_true(mem2 != MAP_FAILED);
+	m.regions[0] = (struct vu_region){ .guest_phys_addr = FE_GPA_BASE, .memory_size = FE_MEM_SIZE,
+					   .userspace_addr = (uint64_t)(uintptr_t)r->fe.mem };
+	m.regions[1] = (struct vu_region){ .guest_phys_addr = gpa2, .memory_size = size2,
+					   .userspace_addr = (uint64_t)(uintptr_t)mem2 };
+	fds[0] = r->fe.memfd;
+	fds[1] = memfd2;
+	assert_int_equal(fe_request(&r->fe, VU_SET_MEM_TABLE, &m, 8 + 2 * sizeof(m.regions[0]),
+				    fds, 2, NULL, 0), 0);
+	assert_false(r->dead);
+	assert_int_equal(r->dev.mem.n, 2);
+	assert_true(vq_live(q));
+	/* an RX buffer in the hot-plugged region */
+	d = v->free_head++ % FE_QSIZE;
+	v->vr.desc[d] = (struct vring_desc){ .addr = gpa2 + 4096, .len = 2048,
+					     .flags = VRING_DESC_F_WRITE };
+	v->vr.avail->ring[v->avail_idx % FE_QSIZE] = d;
+	v->vr.avail->idx = ++v->avail_idx;
+	frame(f, sizeof(f), 4);
+	assert_int_equal(net_rx_put(&r->dev, q, f, sizeof(f)), NET_RX_DONE);
+	vq_flush(q);
+	assert_non_null(fe_rx_used(&r->fe, &len, NULL));
+	assert_int_equal(len, 12 + sizeof(f));
+	assert_memory_equal(mem2 + 4096 + 12, f, sizeof(f));
+	munmap(mem2, size2);
+	close(memfd2);
+}
+
+/* A region larger than its file is refused: mapped, its first access
+ * past the end would kill the back-end with SIGBUS. */
+static void test_mem_region_past_its_file(void **state)
+{
+	struct rig *r = *state;
+	struct vu_memory m = { .nregions = 1 };
+
+	m.regions[0] = (struct vu_region){ .guest_phys_addr = FE_GPA_BASE,
+					   .memory_size = 2ull * FE_MEM_SIZE,
+					   .userspace_addr = (uint64_t)(uintptr_t)r->fe.mem };
+	assert_int_equal(fe_request(&r->fe, VU_SET_MEM_TABLE, &m, 8 + sizeof(m.regions[0]),
+				    &r->fe.memfd, 1, NULL, 0), 0);
+	assert_true(r->dead);
+	assert_non_null(strstr(r->dev.why, "SET_MEM_TABLE"));
+	assert_int_equal(r->dev.mem.n, 0);
+}
+
+static const struct CMUnitTest tests[] = {
+	cmocka_unit_test_setup_teardown(test_negotiation, rig_setup, rig_teardown),
+	cmocka_unit_test_setup_teardown(test_rx_one_buffer_each, rig_setup, rig_teardown),
+	cmocka_unit_test_setup_teardown(test_rx_merged_buffers, rig_setup, rig_teardown),
+	cmocka_unit_test_setup_teardown(test_rx_waits_for_buffers, rig_setup, rig_teardown),
+	cmocka_unit_test_setup_teardown(test_rx_without_mrg_rxbuf, rig_setup, rig_teardown),
+	cmocka_unit_test_setup_teardown(test_tx_frames_out, rig_setup, rig_teardown),
+	cmocka_unit_test_setup_teardown(test_event_idx_suppresses_calls, rig_setup, rig_teardown),
+	cmocka_unit_test_setup_teardown(test_guest_nonsense, rig_setup, rig_teardown),
+	cmocka_unit_test_setup_teardown(test_frontend_nonsense, rig_setup, rig_teardown),
+	cmocka_unit_test_setup_teardown(test_frontend_unknown_request, rig_setup, rig_teardown),
+	cmocka_unit_test_setup_teardown(test_frontend_short_payload, rig_setup, rig_teardown),
+	cmocka_unit_test_setup_teardown(test_reply_ack, rig_setup, rig_teardown),
+	cmocka_unit_test_setup_teardown(test_mem_table_change, rig_setup, rig_teardown),
+	cmocka_unit_test_setup_teardown(test_mem_region_past_its_file, rig_setup, rig_teardown),
+};
+
+UNIT_GROUP(group_vhost, "vhost", tests, NULL, NULL);

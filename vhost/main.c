@@ -1,0 +1,284 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * xvnet-vhost: a vhost-user-net back-end for one xsk VM (docs/vhost-user.md).
+ * It takes the VM's AF_XDP sockets from xvnetd (`xsk.get`), listens on a
+ * vhost-user socket for the VMM (QEMU, libvirt, Cloud Hypervisor connect
+ * as the front-end) and moves frames, one copy each way:
+ *   NIC sockets and side socket RX -> guest RX virtqueue (metadata block
+ *     taken off, a virtio_net_hdr put on);
+ *   guest TX virtqueue -> side socket TX, so every frame crosses vm_tx.
+ * A VMM that goes away (or restarts, `reconnect=` on QEMU's chardev) only
+ * ends its connection: the sockets stay and the next VMM picks up.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/prctl.h>
+
+#include "lib/privdrop.h"
+#include "lib/proto.h"
+#include "lib/statsfile.h"
+#include "vhost/backend.h"
+
+static volatile sig_atomic_t stop;
+static unsigned long long connections;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static void vnote(const char *fmt, va_list ap)
+{
+	fputs("xvnet-vhost: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputs("\n", stderr);
+}
+
+static void note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void note(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vnote(fmt, ap);
+	va_end(ap);
+}
+
+static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+static void die(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vnote(fmt, ap);
+	va_end(ap);
+	exit(1);
+}
+
+static int listen_on(const char *path, int mode)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		die("--vhost-socket: path too long: %s", path);
+	strcpy(sa.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		die("socket: %s", strerror(errno));
+	/* a socket file left by a previous run would make bind fail */
+	unlink(path);
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) || listen(fd, 1))
+		die("listen on %s: %s", path, strerror(errno));
+	if (mode >= 0 && chmod(path, (mode_t)mode))
+		die("chmod %s: %s", path, strerror(errno));
+	return fd;
+}
+
+
+static void write_stats(const char *path, const struct backend *b)
+{
+	const struct backend_counters *c = &b->cnt;
+	unsigned long long calls = 0;
+	char rxq[24 * VU_MAX_QUEUE_PAIRS] = "";
+	int n = 0;
+
+	for (unsigned i = 0; i < 2 * b->dev.queue_pairs; i++)
+		calls += b->dev.vq[i].calls;
+	for (unsigned p = 0; p < b->dev.queue_pairs && n < (int)sizeof(rxq); p++)
+		n += snprintf(rxq + n, sizeof(rxq) - (size_t)n, " rxq%u %llu", p, c->rxq[p]);
+	xv_stats_write(path, "rx %llu rx_bytes %llu rx_no_guest %llu rx_dropped %llu tx %llu"
+		       " tx_bytes %llu tx_dropped %llu connections %llu calls %llu"
+		       " notifications %llu connected %d%s\n", c->rx, c->rx_bytes,
+		       c->rx_no_guest, c->rx_dropped, c->tx, c->tx_bytes, c->tx_dropped,
+		       connections, calls, c->notifications, b->dev.fd >= 0, rxq);
+}
+
+static __u64 now_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (__u64)t.tv_sec * 1000000000ull + (__u64)t.tv_nsec;
+}
+
+static void drain_eventfd(int fd)
+{
+	__u64 v;
+
+	if (read(fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+		note("kick eventfd: %s", strerror(errno));
+}
+
+static void usage(int code)
+{
+	fprintf(code ? stderr : stdout,
+		"usage: xvnet-vhost --vm NAME --vhost-socket PATH [-s CONTROL_SOCKET]\n"
+		"         [--queue-pairs N] [--socket-mode OCTAL] [--user USER] [--stats FILE]\n"
+		"  serves xsk VM NAME to a VMM as a vhost-user-net device on PATH\n"
+		"  (the VMM connects: QEMU -chardev socket,path=PATH,reconnect=1)\n");
+	exit(code);
+}
+
+/* A second front-end while one is served is refused: one VMM per VM. */
+static void accept_front_end(int lfd, struct backend *b, __u64 now)
+{
+	int c = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+
+	if (c < 0)
+		return;
+	if (b->dev.fd >= 0) {
+		note("a second front-end connected: refused (one VMM per VM)");
+		close(c);
+		return;
+	}
+	vu_dev_attach(&b->dev, c);
+	backend_guest_gone(b, now);
+	connections++;
+	note("front-end connected");
+}
+
+static void serve(int lfd, struct backend *b, const char *stats)
+{
+	__u64 last_stats = 0, deadline = 0;
+
+	while (!stop) {
+		struct pollfd pf[2 + VU_MAX_VQS + XSK_PORT_MAX_SOCKS];
+		int n = 0, conn_i = -1, kick_i[VU_MAX_VQS], r, timeout = 100;
+		__u64 now = now_ns();
+
+		if (b->tx_blocked)
+			timeout = 1;
+		if (deadline)
+			timeout = deadline <= now ? 0 : (int)((deadline - now + 999999) / 1000000);
+		pf[n++] = (struct pollfd){ .fd = lfd, .events = POLLIN };
+		if (b->dev.fd >= 0) {
+			conn_i = n;
+			pf[n++] = (struct pollfd){ .fd = b->dev.fd, .events = POLLIN };
+		}
+		for (int v = 0; v < VU_MAX_VQS; v++) {
+			kick_i[v] = -1;
+			if (b->dev.vq[v].kick_fd >= 0) {
+				kick_i[v] = n;
+				pf[n++] = (struct pollfd){ .fd = b->dev.vq[v].kick_fd,
+							   .events = POLLIN };
+			}
+		}
+		/* frames waiting for guest buffers: the RX kick, not the sockets */
+		for (int i = 0; !b->rx_starved && i < b->port.n; i++)
+			pf[n++] = (struct pollfd){ .fd = b->port.s[i].fd, .events = POLLIN };
+		r = poll(pf, (nfds_t)n, timeout);
+		if (r < 0 && errno != EINTR)
+			die("poll: %s", strerror(errno));
+		now = now_ns();
+		if (r > 0 && b->port.coal)
+			b->port.coal->wakeups++;
+		if (r > 0 && (pf[0].revents & POLLIN))
+			accept_front_end(lfd, b, now);
+		if (conn_i >= 0 && pf[conn_i].revents && vu_dev_handle(&b->dev)) {
+			note("front-end gone: %s", b->dev.why);
+			vu_dev_reset(&b->dev);
+			backend_guest_gone(b, now);
+			continue;
+		}
+		for (int v = 0; v < VU_MAX_VQS; v++)
+			if (kick_i[v] >= 0 && (pf[kick_i[v]].revents & POLLIN)) {
+				drain_eventfd(b->dev.vq[v].kick_fd);
+				b->dev.vq[v].kicks++;
+			}
+		deadline = backend_round(b, now);
+		if (stats && now - last_stats >= 100000000ull) {
+			write_stats(stats, b);
+			last_stats = now;
+		}
+	}
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "socket", required_argument, 0, 's' }, { "vm", required_argument, 0, 'v' },
+		{ "vhost-socket", required_argument, 0, 'V' },
+		{ "socket-mode", required_argument, 0, 'M' },
+		{ "queue-pairs", required_argument, 0, 'q' },
+		{ "user", required_argument, 0, 'u' }, { "stats", required_argument, 0, 'S' },
+		{ "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 }
+	};
+	const char *ctl = XV_DEFAULT_SOCKET, *vm = NULL, *vpath = NULL, *user = NULL;
+	const char *stats = NULL;
+	int mode = -1, lfd, o;
+	long pairs = 0;
+	static struct backend b;
+	char err[256], *end;
+
+	while ((o = getopt_long(argc, argv, "s:v:h", lo, NULL)) != -1) {
+		switch (o) {
+		case 's': ctl = optarg; break;
+		case 'v': vm = optarg; break;
+		case 'V': vpath = optarg; break;
+		case 'M':
+			mode = (int)strtol(optarg, &end, 8);
+			if (*end || mode < 0 || mode > 0777)
+				die("--socket-mode: '%s' is not an octal mode", optarg);
+			break;
+		case 'q':
+			pairs = strtol(optarg, &end, 10);
+			if (*end || pairs < 1 || pairs > VU_MAX_QUEUE_PAIRS)
+				die("--queue-pairs: '%s' is not 1-%d", optarg, VU_MAX_QUEUE_PAIRS);
+			break;
+		case 'u': user = optarg; break;
+		case 'S': stats = optarg; break;
+		case 'h': usage(0); break;
+		default: usage(2);
+		}
+	}
+	if (!vm || !vpath || optind != argc)
+		usage(2);
+	if (xsk_port_open(&b.port, ctl, vm, err, sizeof(err)))
+		die("vm %s: %s", vm, err);
+	/* by default one virtqueue pair per virtual queue of the VM */
+	if (!pairs)
+		pairs = b.port.queues < 1 ? 1 : b.port.queues > VU_MAX_QUEUE_PAIRS ?
+			VU_MAX_QUEUE_PAIRS : b.port.queues;
+	lfd = listen_on(vpath, mode);
+	/* from here on nothing needs a privilege: the fds carry the rights */
+	if (user && xv_drop_privileges(user, err, sizeof(err)))
+		die("--user: %s", err);
+	backend_init(&b, (unsigned)pairs, now_ns());
+	if (b.port.coal)
+		b.port.coal->consumer_pid = (__u32)getpid();
+	/* the delay bounds are microseconds: no 50 us default timer slack */
+	prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	signal(SIGPIPE, SIG_IGN);
+	note("vm %s: %d AF_XDP sockets, UMEM %zu bytes, metadata %s, %ld queue pairs;"
+	     " vhost-user on %s", vm, b.port.n, b.port.umem_size,
+	     b.port.meta_inline ? "inline" : "at head", pairs, vpath);
+	printf("XVNET-VHOST-READY\n");
+	fflush(stdout);
+	serve(lfd, &b, stats);
+	if (stats)
+		write_stats(stats, &b);
+	printf("rx %llu rx_no_guest %llu rx_dropped %llu tx %llu tx_dropped %llu"
+	       " connections %llu notifications %llu\n", b.cnt.rx, b.cnt.rx_no_guest,
+	       b.cnt.rx_dropped, b.cnt.tx, b.cnt.tx_dropped, connections, b.cnt.notifications);
+	vu_dev_reset(&b.dev);
+	close(lfd);
+	unlink(vpath);
+	xsk_port_close(&b.port);
+	return 0;
+}
