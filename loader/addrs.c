@@ -18,7 +18,7 @@
 #include <json-c/json.h>
 
 #include "lib/err.h"
-#include "loader/log.h"
+#include "loader/kern/log.h"
 #include "loader/xvnetd.h"
 
 /* the allowances' names, as the maps header lists them */

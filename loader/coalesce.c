@@ -4,7 +4,7 @@
  * xvnetd owns a coalescing page (a sealed memfd holding struct
  * xvnet_coal_page) handed to the consumer with the sockets: xvnetd writes
  * the policy there and the consumer its counters.  The NIC NAPI knobs of
- * the VM's queues are set through loader/napi.c and the values found before
+ * the VM's queues are set through loader/kern/napi.c and the values found before
  * are kept to be put back.
  */
 #define _GNU_SOURCE
@@ -24,8 +24,8 @@
 #include "loader/coalesce.h"
 #include "loader/conf/coalesce.h"
 #include "loader/commit.h"
-#include "loader/log.h"
-#include "loader/napi.h"
+#include "loader/kern/log.h"
+#include "loader/kern/napi.h"
 #include "loader/xsk.h"
 #include "loader/service.h"
 #include "loader/xvnetd.h"

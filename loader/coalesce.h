@@ -4,7 +4,7 @@
  * by which the VM's consumer notifies the guest (rx-frames, rx-usecs,
  * adaptive; written into the VM's coalescing page, struct xvnet_coal_page,
  * which the consumer maps), and the NAPI knobs of the NIC queues that serve
- * the VM (loader/napi.c), put back when the VM goes or xvnetd stops.  Only
+ * the VM (loader/kern/napi.c), put back when the VM goes or xvnetd stops.  Only
  * xsk VMs have a consumer xvnet hands a policy to and NIC queues of their
  * own; for tap and veth VMs the guest's kernel or the VMM notifies, and the
  * commands say so.  See docs/coalescing.md.

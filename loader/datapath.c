@@ -25,9 +25,9 @@
 #include <linux/magic.h>
 
 #include "lib/err.h"
-#include "loader/log.h"
+#include "loader/kern/log.h"
 #include "loader/pinwatch.h"
-#include "loader/netdev.h"
+#include "loader/kern/netdev.h"
 #include "loader/xvnetd.h"
 #include "nic_rx.skel.h"
 

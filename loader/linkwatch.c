@@ -18,8 +18,8 @@
 #include <linux/rtnetlink.h>
 
 #include "loader/linkwatch.h"
-#include "loader/log.h"
-#include "loader/netdev.h"
+#include "loader/kern/log.h"
+#include "loader/kern/netdev.h"
 #include "loader/service.h"
 #include "loader/xvnetd.h"
 

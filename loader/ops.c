@@ -20,8 +20,8 @@
 
 #include "lib/proto.h"
 #include "xv_version.h"
-#include "loader/log.h"
-#include "loader/netdev.h"
+#include "loader/kern/log.h"
+#include "loader/kern/netdev.h"
 #include "loader/xsk.h"
 #include "loader/coalesce.h"
 #include "loader/commit.h"

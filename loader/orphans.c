@@ -6,8 +6,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "loader/log.h"
-#include "loader/netdev.h"
+#include "loader/kern/log.h"
+#include "loader/kern/netdev.h"
 #include "loader/orphans.h"
 
 #define ALIAS_MAX 256   /* IFALIASZ */

@@ -9,7 +9,7 @@
 #include <bpf/libbpf.h>
 #include <json-c/json.h>
 
-#include "loader/log.h"
+#include "loader/kern/log.h"
 #include "loader/pinwatch.h"
 #include "nic_rx.skel.h"
 

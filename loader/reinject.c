@@ -16,7 +16,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "loader/log.h"
+#include "loader/kern/log.h"
 #include "loader/reinject.h"
 #include "maps/xvnet_maps.h"
 

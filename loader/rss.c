@@ -24,7 +24,7 @@
 #include "lib/knobs.h"
 #include "loader/commit.h"
 #include "loader/conf/rss.h"
-#include "loader/log.h"
+#include "loader/kern/log.h"
 #include "loader/rss.h"
 #include "loader/service.h"
 #include "loader/xvnetd.h"

@@ -22,7 +22,7 @@
 
 #include "lib/proto.h"
 #include "loader/linkwatch.h"
-#include "loader/log.h"
+#include "loader/kern/log.h"
 #include "loader/pinwatch.h"
 #include "loader/service.h"
 #include "loader/xsk.h"

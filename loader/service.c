@@ -18,7 +18,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "lib/err.h"
-#include "loader/log.h"
+#include "loader/kern/log.h"
 #include "loader/service.h"
 #include "loader/xvnetd.h"
 
@@ -470,7 +470,7 @@ int svc_load_any(const struct xvd *d, struct xvd_config *cfg, char *err,
  * attach and pin programs and maps (BPF, PERFMON, SYS_ADMIN), create and
  * configure ports and enter VM namespaces (NET_ADMIN, SYS_ADMIN), open
  * AF_XDP sockets and pin their UMEM (NET_RAW, IPC_LOCK), take the frames a
- * stopped VMM left in its tap queue (SYS_PTRACE, loader/rescue.c).  The
+ * stopped VMM left in its tap queue (SYS_PTRACE, loader/kern/rescue.c).  The
  * socket's group was set before this (CHOWN is not kept).
  */
 static const int kept_caps[] = {

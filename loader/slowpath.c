@@ -19,7 +19,7 @@
 #include "lib/err.h"
 #include "lib/proto.h"
 #include "loader/commit.h"
-#include "loader/log.h"
+#include "loader/kern/log.h"
 #include "loader/conf/rules.h"
 #include "loader/reinject.h"
 #include "loader/service.h"

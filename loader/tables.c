@@ -17,8 +17,8 @@
 #include <json-c/json.h>
 
 #include "lib/err.h"
-#include "loader/log.h"
-#include "loader/netdev.h"
+#include "loader/kern/log.h"
+#include "loader/kern/netdev.h"
 #include "loader/xsk.h"
 #include "loader/coalesce.h"
 #include "loader/move.h"

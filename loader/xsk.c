@@ -34,7 +34,7 @@
 #include "lib/err.h"
 #include "lib/proto.h"
 #include "loader/coalesce.h"
-#include "loader/log.h"
+#include "loader/kern/log.h"
 #include "loader/service.h"
 #include "loader/xsk.h"
 #include "loader/xvnetd.h"
@@ -174,7 +174,7 @@ static int sock_create(struct xvm *x, struct xsock *s, const char *dev, __u32 q,
 
 /*
  * The side socket, on queue 0 of the VM end of the side veth (created with
- * the port, loader/netdev.c): xsk_side there redirects into it, and its TX
+ * the port, loader/kern/netdev.c): xsk_side there redirects into it, and its TX
  * leaves through the veth to vm_tx on the host end.
  */
 static int side_create(struct xvd *d, const struct vm_conf *vm, struct xvm *x,

@@ -3,10 +3,11 @@
 # section Layout):
 #   loader/conf/  the desired state: plain C, no libbpf, JSON, netlink or
 #                 systemd, and nothing of loader/ outside conf/;
-#   loader/kern/  (when it exists) never the request layer nor JSON;
-#   loader/api/   anything below it.
-# Files directly under loader/ are not split into kern/ and api/ yet: they
-# count as the top, so conf/ may not include them.
+#   loader/kern/  kern/, conf/, lib/, maps/ only: never the request layer,
+#                 the files not split yet, nor JSON;
+#   loader/api/   anything below it; nothing below includes api/.
+# Files still directly under loader/ are not split into kern/ and api/ yet:
+# they sit between kern/ and api/ (they may include kern/, not api/).
 # Then build/tests/conf (conf/'s unit tests linked with conf/ and plain lib/
 # code only) must run as nobody.
 # Ends with "layers: N passed, N failed, 0 skipped" (one per file checked).
@@ -40,15 +41,51 @@ for f in loader/conf/*.c loader/conf/*.h; do
 	[ "$ok" = 1 ] && passed=$((passed + 1))
 done
 
-if [ -d loader/kern ]; then
-	for f in loader/kern/*.[ch]; do
-		if grep -nE '^#include ("loader/api/|"loader/[a-z_]+\.h"|<json-c/)' "$f" >/dev/null; then
-			bad "$f: $(grep -m1 -nE '^#include ("loader/api/|"loader/[a-z_]+\.h"|<json-c/)' "$f")"
-		else
-			passed=$((passed + 1))
+# kern/: the live resources.  It reaches kern/, conf/, lib/, maps/, bpf/
+# and the generated skeletons only, and nothing it reaches includes json-c
+# (replies are built in api/ from the plain structs kern/ returns).
+for f in $(ls loader/kern/*.[ch] 2>/dev/null); do
+	ok=1
+	files=$(deps "$f") || files=$f
+	[ -n "$files" ] || files=$f
+	for g in $files; do
+		case "$g" in
+		loader/kern/* | loader/conf/* | lib/* | maps/* | bpf/* | "$build"/include/*) ;;
+		*) bad "$f reaches $g (kern/ includes only kern/, conf/, lib/, maps/)"; ok=0 ;;
+		esac
+		if grep -nE '^#include <json-c/' "$g" >/dev/null; then
+			bad "$f reaches $g, which includes json-c"
+			ok=0
 		fi
 	done
-fi
+	[ "$ok" = 1 ] && passed=$((passed + 1))
+done
+
+# api/: the top.  It may reach every layer below it (and the files directly
+# under loader/ that are not split yet), never ctl/ or tools/; and no file
+# of a lower layer, nor the unsplit ones, reaches api/ (main.c, the
+# program's entry, is the one caller from outside).
+for f in $(ls loader/api/*.[ch] 2>/dev/null); do
+	ok=1
+	files=$(deps "$f") || files=$f
+	[ -n "$files" ] || files=$f
+	for g in $files; do
+		case "$g" in
+		loader/* | lib/* | maps/* | bpf/* | "$build"/include/*) ;;
+		*) bad "$f reaches $g (api/ includes only loader/, lib/, maps/)"; ok=0 ;;
+		esac
+	done
+	[ "$ok" = 1 ] && passed=$((passed + 1))
+done
+for f in $(ls loader/*.[ch] 2>/dev/null); do
+	[ "$f" = loader/main.c ] && continue
+	g=$(deps "$f" | grep -m1 '^loader/api/')
+	if [ -n "$g" ]; then
+		bad "$f reaches $g (only main.c and api/ itself include api/)"
+	else
+		passed=$((passed + 1))
+	fi
+done
 
 # conf/ on its own: linked without libbpf, json-c, netlink; run unprivileged
 conf_bin=$build/tests/conf

@@ -22,8 +22,8 @@
 #include <linux/veth.h>
 
 #include "lib/err.h"
-#include "loader/log.h"
-#include "loader/netdev.h"
+#include "loader/kern/log.h"
+#include "loader/kern/netdev.h"
 
 
 bool netns_exists(const char *name)

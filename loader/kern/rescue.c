@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Stranded tap frames moved to the VM's new port (loader/rescue.h).
+ * Stranded tap frames moved to the VM's new port (loader/kern/rescue.h).
  *
  * A tun queue is a file: whoever holds it reads the frames queued to it.
  * The stopped VMM still holds its queue file, so a dup of it (pidfd_getfd,
@@ -27,8 +27,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "loader/log.h"
-#include "loader/rescue.h"
+#include "loader/kern/log.h"
+#include "loader/kern/rescue.h"
 
 #define RESCUE_MAX_FRAMES 65536     /* nothing feeds the old queue any more */
 #define RESCUE_BUF (65536 + 64)

@@ -22,8 +22,8 @@
 #include <linux/sockios.h>
 
 #include "lib/err.h"
-#include "loader/log.h"
-#include "loader/napi.h"
+#include "loader/kern/log.h"
+#include "loader/kern/napi.h"
 
 /*
  * The netdev family's numbers, from the kernel's include/uapi/linux/netdev.h

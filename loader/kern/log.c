@@ -6,7 +6,7 @@
 #include <syslog.h>
 #include <time.h>
 
-#include "loader/log.h"
+#include "loader/kern/log.h"
 
 static bool log_stderr = true;
 static int log_level = XV_LOG_INFO;
