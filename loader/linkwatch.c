@@ -20,7 +20,6 @@
 #include "loader/linkwatch.h"
 #include "loader/kern/log.h"
 #include "loader/kern/netdev.h"
-#include "loader/service.h"
 #include "loader/xvnetd.h"
 
 int lw_open(struct xvd *d)
@@ -50,7 +49,7 @@ static void save_owned(struct xvd *d)
 {
 	char err[XV_ERR_LEN];
 
-	if (svc_save(d, &d->cfg, err, sizeof(err)))
+	if (xvd_save(d, &d->cfg, err, sizeof(err)))
 		log_err("state not saved: %s", err);
 }
 

@@ -21,7 +21,7 @@
 #include "loader/kern/log.h"
 #include "loader/move.h"
 #include "loader/kern/netdev.h"
-#include "loader/orphans.h"
+#include "loader/kern/orphans.h"
 #include "loader/service.h"
 #include "loader/xvnetd.h"
 #include "xv_version.h"

@@ -279,6 +279,7 @@ int svc_set_state_dir(struct xvd *d, const char *dir)
 	snprintf(d->state_path, sizeof(d->state_path), "%s/" XV_STATE_FILE, dir);
 	snprintf(d->applied_path, sizeof(d->applied_path), "%s/" XV_APPLIED_FILE,
 		 dir);
+	d->save = svc_save;     /* the one state file kern/ records to */
 	return 0;
 }
 

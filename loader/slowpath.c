@@ -21,7 +21,7 @@
 #include "loader/commit.h"
 #include "loader/kern/log.h"
 #include "loader/conf/rules.h"
-#include "loader/reinject.h"
+#include "loader/kern/reinject.h"
 #include "loader/service.h"
 #include "loader/xvnetd.h"
 

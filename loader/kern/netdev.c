@@ -548,7 +548,7 @@ static int xsk_peer_setup(const struct vm_conf *vm, char *err, size_t errlen)
 	return link_up(vm->peer_ifname, err, errlen);
 }
 
-/* The alias of the devices xvnetd creates (loader/orphans.h); set once at
+/* The alias of the devices xvnetd creates (loader/kern/orphans.h); set once at
  * start, before any port is made. */
 static char owner_alias[256];
 

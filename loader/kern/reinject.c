@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * First packets sent on after the slow path (loader/reinject.h).
+ * First packets sent on after the slow path (loader/kern/reinject.h).
  *
  * The frame goes out by AF_PACKET on the device the program would have
  * redirected it to, shaped as the program would have shaped it: toward a
@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 #include "loader/kern/log.h"
-#include "loader/reinject.h"
+#include "loader/kern/reinject.h"
 #include "maps/xvnet_maps.h"
 
 #define VLAN_HLEN 4

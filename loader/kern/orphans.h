@@ -12,7 +12,7 @@
 
 #include <stddef.h>
 
-#include "loader/xvnetd.h"
+#include "loader/kern/xvd.h"
 
 /* The alias xvnetd gives the devices it creates (IFLA_IFALIAS). */
 void orphans_tag(const struct xvd *d, char *buf, size_t len);

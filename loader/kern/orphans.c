@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* Leftovers of a killed daemon removed at start (loader/orphans.h). */
+/* Leftovers of a killed daemon removed at start (loader/kern/orphans.h). */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <stdio.h>
@@ -8,7 +8,7 @@
 
 #include "loader/kern/log.h"
 #include "loader/kern/netdev.h"
-#include "loader/orphans.h"
+#include "loader/kern/orphans.h"
 
 #define ALIAS_MAX 256   /* IFALIASZ */
 

@@ -9,7 +9,7 @@
 #ifndef XVNET_LOADER_REINJECT_H
 #define XVNET_LOADER_REINJECT_H
 
-#include "loader/xvnetd.h"
+#include "loader/kern/xvd.h"
 
 struct xvnet_slow_rec;
 
