@@ -27,7 +27,6 @@
 #include "loader/kern/log.h"
 #include "loader/kern/napi.h"
 #include "loader/xsk.h"
-#include "loader/service.h"
 #include "loader/xvnetd.h"
 
 

@@ -17,7 +17,6 @@
 #include "loader/conf/diff.h"
 #include "loader/kern/log.h"
 #include "loader/kern/netdev.h"
-#include "loader/service.h"
 #include "loader/xsk.h"
 #include "loader/xvnetd.h"
 
@@ -297,7 +296,7 @@ int xvd_commit(struct xvd *d, struct xvd_config *next,
 		n++;
 	}
 	d->applying = NULL;
-	if (!rc && svc_save(d, next, err, errlen)) {
+	if (!rc && xvd_save(d, next, err, errlen)) {
 		log_err("state not saved: %s", err);
 		rc = -1;
 	}
@@ -343,7 +342,7 @@ int xvd_commit_reconcile(struct xvd *d, char *err, size_t errlen)
 	 * included), whether or not it can be saved */
 	config_free(&d->cfg);
 	d->cfg = next;
-	if (svc_save(d, &d->cfg, err, errlen)) {
+	if (xvd_save(d, &d->cfg, err, errlen)) {
 		log_err("state not saved: %s", err);
 		return -1;
 	}

@@ -22,7 +22,7 @@
 #include "loader/move.h"
 #include "loader/kern/netdev.h"
 #include "loader/kern/orphans.h"
-#include "loader/service.h"
+#include "loader/api/service.h"
 #include "loader/xvnetd.h"
 #include "xv_version.h"
 

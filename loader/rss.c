@@ -26,7 +26,6 @@
 #include "loader/conf/rss.h"
 #include "loader/kern/log.h"
 #include "loader/rss.h"
-#include "loader/service.h"
 #include "loader/xvnetd.h"
 
 static int arg_str(struct json_object *args, const char *key, char *buf,

@@ -22,7 +22,6 @@
 #include "loader/kern/log.h"
 #include "loader/conf/rules.h"
 #include "loader/kern/reinject.h"
-#include "loader/service.h"
 #include "loader/xvnetd.h"
 
 

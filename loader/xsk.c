@@ -34,8 +34,8 @@
 #include "lib/err.h"
 #include "lib/proto.h"
 #include "loader/coalesce.h"
+#include "loader/kern/caps.h"
 #include "loader/kern/log.h"
-#include "loader/service.h"
 #include "loader/xsk.h"
 #include "loader/xvnetd.h"
 #include "nic_rx.skel.h"
@@ -292,7 +292,7 @@ static int xvm_create(struct xvd *d, const struct vm_conf *vm, struct xvm **out,
 
 		(void)ERR("xsk: UMEM registration (%zu bytes): %s%s", x->size,
 			  strerror(-r), r == -EPERM ?
-			  svc_cap_hint(caps, sizeof(caps) / sizeof(caps[0])) : "");
+			  caps_missing_hint(caps, sizeof(caps) / sizeof(caps[0])) : "");
 		goto fail;
 	}
 	scfg = (struct xsk_socket_config){

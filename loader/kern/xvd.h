@@ -68,7 +68,7 @@ struct xvd {
 	struct xv_features feat;        /* probed at start (lib/features.h) */
 	__u32 meta_at;                  /* enum xvnet_meta_at the programs use */
 	char config_path[PATH_MAX];     /* the admin's file: read only */
-	char state_dir[PATH_MAX];       /* loader/service.h */
+	char state_dir[PATH_MAX];       /* loader/api/service.h */
 	char state_path[PATH_MAX + 32];
 	char applied_path[PATH_MAX + 32];
 	struct xvd_config admin;        /* the admin's file as last applied */
@@ -106,7 +106,7 @@ struct xvd {
 						 * (datapath.c), 0: none */
 	struct mnl_socket *linkwatch;           /* rtnetlink (linkwatch.c) */
 	/* Writes cfg as the daemon's state file.  Set with the state
-	 * directory by the request side (loader/service.c svc_save): kern/
+	 * directory by the request side (loader/api/service.c svc_save): kern/
 	 * only calls it where a live change must be recorded at once (a
 	 * port's ownership lost, a move finishing). */
 	int (*save)(struct xvd *d, const struct xvd_config *cfg, char *err,

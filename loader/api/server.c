@@ -22,9 +22,10 @@
 
 #include "lib/proto.h"
 #include "loader/linkwatch.h"
+#include "loader/kern/caps.h"
 #include "loader/kern/log.h"
 #include "loader/pinwatch.h"
-#include "loader/service.h"
+#include "loader/api/service.h"
 #include "loader/xsk.h"
 #include "loader/xvnetd.h"
 
@@ -340,7 +341,7 @@ int server_run(struct xvd *d)
 	{
 		char err[XV_ERR_LEN];
 
-		if (svc_drop_caps(err, sizeof(err)))
+		if (caps_drop_unused(err, sizeof(err)))
 			log_warn("capabilities not dropped: %s", err);
 	}
 	if (d->skel) {

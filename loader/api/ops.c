@@ -20,13 +20,14 @@
 
 #include "lib/proto.h"
 #include "xv_version.h"
+#include "loader/kern/caps.h"
 #include "loader/kern/log.h"
 #include "loader/kern/netdev.h"
 #include "loader/xsk.h"
 #include "loader/coalesce.h"
 #include "loader/commit.h"
 #include "loader/move.h"
-#include "loader/service.h"
+#include "loader/api/service.h"
 #include "loader/xvnetd.h"
 
 /* A request argument as text ("true"/"false" for booleans). */
@@ -627,7 +628,7 @@ static void health(struct xvd *d, struct json_object *o,
 	}
 	json_object_object_add(o, "ports_missing", missing);
 	json_object_object_add(o, "ports_stale", stale);
-	gap = svc_cap_hint(caps, sizeof(caps) / sizeof(caps[0]));
+	gap = caps_missing_hint(caps, sizeof(caps) / sizeof(caps[0]));
 	/* " (missing CAP_A, CAP_B)" -> "CAP_A, CAP_B" */
 	json_object_object_add(o, "capabilities_missing", json_object_new_string_len(
 				       gap[0] ? gap + 10 : "", gap[0] ? (int)strlen(gap) - 11 : 0));

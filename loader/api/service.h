@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * xvnetd as a host service: systemd readiness, the admin's config apart from
- * the daemon's state, --check-config, --version, capability hints.
+ * the daemon's state, --check-config, --version.
  *
  * Files: the admin's config (--config, default /etc/xvnet/xvnetd.conf) is
  * read, never written.  The state directory (--state-dir, default
@@ -32,12 +32,6 @@ struct xvd_config;
 void svc_notify_ready(const struct xvd *d);
 void svc_notify(const char *what);      /* "RELOADING=1", "STOPPING=1" */
 
-/* Which of the capabilities an operation needs are not effective:
- * " (missing CAP_NET_RAW, CAP_IPC_LOCK)" or "" (caps: CAP_* numbers). */
-const char *svc_cap_hint(const int *caps, size_t n);
-/* Keep only the capabilities xvnetd uses while it runs (the rest leave the
- * effective, permitted and, where CAP_SETPCAP allows, bounding sets). */
-int svc_drop_caps(char *err, size_t errlen);
 
 /* xvnetd --check-config FILE: "FILE: OK" or "FILE:LINE: reason";
  * returns the exit code (0 or 1); reads FILE only. */
