@@ -669,6 +669,25 @@ struct json_object *tbl_flow_list_page(struct xvd *d, struct json_object *args,
 	return o;
 }
 
+static void redirect_err_add(void *ctx, bool out, int err, uint64_t frames)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "dir", json_object_new_string(out ? "out" : "in"));
+	json_object_object_add(o, "err", json_object_new_int(err));
+	json_object_object_add(o, "reason", json_object_new_string(strerror(err)));
+	json_object_object_add(o, "frames", json_object_new_uint64(frames));
+	json_object_array_add(ctx, o);
+}
+
+/* A VM's failed redirects: [{dir, err, reason, frames}]. */
+static struct json_object *redirect_errors_json(struct xvd *d, int vm_id)
+{
+	struct json_object *arr = json_object_new_array();
+
+	dp_redirect_errors(d, vm_id, redirect_err_add, arr);
+	return arr;
+}
 static struct json_object *vm_stats(struct xvd *d, const struct vm_conf *vm,
 				    struct xvnet_queue_stats *pc)
 {
@@ -702,7 +721,7 @@ static struct json_object *vm_stats(struct xvd *d, const struct vm_conf *vm,
 	if (vm->port_kind == XVNET_PORT_XSK)
 		json_object_object_add(o, "xsk", xskp_json(d, vm->id));
 	json_object_object_add(o, "egress", addrs_tx_stats(d, vm->id));
-	json_object_object_add(o, "redirect_errors", dp_redirect_errors(d, vm->id));
+	json_object_object_add(o, "redirect_errors", redirect_errors_json(d, vm->id));
 	json_object_object_add(o, "ports", move_port_stats(d, vm->id));
 	return o;
 }

@@ -10,31 +10,8 @@
 
 #include <stdbool.h>
 
+#include "loader/kern/datapath.h"
 #include "loader/kern/xvd.h"
-
-/* datapath.c: bpffs, skeleton, pins, XDP link, tc filter. */
-extern const char *xv_pin_dir;      /* default XVNET_PIN_DIR, --pin-dir */
-int dp_start(struct xvd *d, char *err, size_t errlen);
-void dp_close(struct xvd *d);
-/* Remove link, tc filter, pins and pin directory. nic may be "" */
-int dp_teardown(const char *nic);
-const char *dp_xdp_mode(const struct xvd *d);
-const char *dp_link_pin(void);      /* the XDP link's pin path */
-/* VM egress on a port: vm_tx (XDP) and vm_flood (tc ingress); replaces. */
-int dp_port_attach(struct xvd *d, int ifindex, bool tap, char *err, size_t errlen);
-int dp_xsk_side_attach(struct xvd *d, int ifindex, char *err, size_t errlen);
-void dp_port_detach(int ifindex);
-/* Multi-queue tap VMs: tun's steering program (bpf/skbpath.h). */
-int dp_tap_steer(struct xvd *d, const struct vm_conf *vm, int ifindex,
-		 char *err, size_t errlen);
-void dp_tap_unsteer(struct xvd *d, int vm_id, int ifindex);
-/* Set the steering program of multi-queue taps again (QEMU clears it). */
-void dp_tap_resteer(struct xvd *d);
-struct json_object;
-struct json_object *dp_status(const struct xvd *d);
-struct json_object *dp_features_json(const struct xv_features *fs);
-/* A VM's failed redirects: [{dir, err, reason, frames}] (bpf/redirect_err.h). */
-struct json_object *dp_redirect_errors(struct xvd *d, int vm_id);
 
 /* tables.c: the maps as user space writes them. */
 struct xvnet_vm;

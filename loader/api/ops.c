@@ -28,6 +28,7 @@
 #include "loader/commit.h"
 #include "loader/move.h"
 #include "loader/api/service.h"
+#include "loader/api/views.h"
 #include "loader/xvnetd.h"
 
 /* A request argument as text ("true"/"false" for booleans). */
@@ -731,7 +732,7 @@ static struct json_object *status(struct xvd *d)
 		json_object_object_add(o, "nic", json_object_new_string(""));
 		json_object_object_add(o, "xdp_mode", json_object_new_string("none"));
 	} else {
-		o = dp_status(d);
+		o = view_datapath(d);
 		tbl_count_active(d, &vms, &flows);
 		json_object_object_add(o, "vms", json_object_new_int(vms));
 		json_object_object_add(o, "flows", json_object_new_int(flows));

@@ -24,7 +24,7 @@
 #include "loader/linkwatch.h"
 #include "loader/kern/caps.h"
 #include "loader/kern/log.h"
-#include "loader/pinwatch.h"
+#include "loader/kern/pinwatch.h"
 #include "loader/api/service.h"
 #include "loader/xsk.h"
 #include "loader/xvnetd.h"

@@ -95,7 +95,7 @@ struct xvd {
 	int reinject_fd;            /* AF_PACKET, 0 until first used */
 	bool sp_flows_on;           /* xvnet_config.flows_active known set */
 	struct xvd_err_sample hs[2];    /* older, newer (health_tick) */
-	struct {                    /* loader/pinwatch.c */
+	struct {                    /* loader/kern/pinwatch.c */
 		uint64_t next_ms, checks, restored;
 		char last[PATH_MAX + 64];
 	} pins;

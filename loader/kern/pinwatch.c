@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* Pins put back while xvnetd runs (loader/pinwatch.h). */
+/* Pins put back while xvnetd runs (loader/kern/pinwatch.h). */
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -7,10 +7,10 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
-#include <json-c/json.h>
 
 #include "loader/kern/log.h"
-#include "loader/pinwatch.h"
+#include "loader/kern/datapath.h"
+#include "loader/kern/pinwatch.h"
 #include "nic_rx.skel.h"
 
 /* The object's id: maps and links both report it second in their info. */
@@ -77,15 +77,4 @@ void pins_check(struct xvd *d, uint64_t now_ms)
 	}
 	if (d->link_fd >= 0)
 		check_one(d, dp_link_pin(), d->link_fd, true);
-}
-
-struct json_object *pins_json(const struct xvd *d)
-{
-	struct json_object *o = json_object_new_object();
-
-	json_object_object_add(o, "checks", json_object_new_uint64(d->pins.checks));
-	json_object_object_add(o, "restored", json_object_new_uint64(d->pins.restored));
-	json_object_object_add(o, "last_restored", d->pins.restored ?
-			       json_object_new_string(d->pins.last) : NULL);
-	return o;
 }

@@ -11,14 +11,14 @@
 #ifndef XVNET_LOADER_PINWATCH_H
 #define XVNET_LOADER_PINWATCH_H
 
-#include "loader/xvnetd.h"
+#include <stdint.h>
+
+#include "loader/kern/xvd.h"
 
 /* Every PINWATCH_EVERY_MS: re-pin what is missing or not ours. */
 #define PINWATCH_EVERY_MS 2000
 void pins_check(struct xvd *d, uint64_t now_ms);
+/* Its counters are d->pins (status shows them: api/views.c). */
 
-struct json_object;
-/* "pins": checked, restored, and the last restore (status). */
-struct json_object *pins_json(const struct xvd *d);
 
 #endif

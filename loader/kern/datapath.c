@@ -20,15 +20,14 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
-#include <json-c/json.h>
 #include <linux/if_link.h>
 #include <linux/magic.h>
 
 #include "lib/err.h"
 #include "loader/kern/log.h"
-#include "loader/pinwatch.h"
+#include "loader/kern/pinwatch.h"
 #include "loader/kern/netdev.h"
-#include "loader/xvnetd.h"
+#include "loader/kern/datapath.h"
 #include "nic_rx.skel.h"
 
 
@@ -596,16 +595,15 @@ static void attach_redirect_err(struct xvd *d)
 	}
 }
 
-struct json_object *dp_redirect_errors(struct xvd *d, int vm_id)
+void dp_redirect_errors(struct xvd *d, int vm_id, dp_redirect_err_fn fn,
+			void *ctx)
 {
-	struct json_object *arr = json_object_new_array();
 	struct xvnet_redirect_err_key k, next;
 	int ncpus = libbpf_num_possible_cpus();
 	__u64 *pc = calloc(ncpus > 0 ? (size_t)ncpus : 1, sizeof(*pc));
 	int more = pc && !bpf_map_get_next_key(d->m.redirect_err, NULL, &next);
 
 	while (more) {
-		struct json_object *o;
 		__u64 sum = 0;
 
 		k = next;
@@ -615,16 +613,9 @@ struct json_object *dp_redirect_errors(struct xvd *d, int vm_id)
 			continue;
 		for (int c = 0; c < ncpus; c++)
 			sum += pc[c];
-		o = json_object_new_object();
-		json_object_object_add(o, "dir", json_object_new_string(
-					       k.dir == XVNET_DIR_OUT ? "out" : "in"));
-		json_object_object_add(o, "err", json_object_new_int(k.err));
-		json_object_object_add(o, "reason", json_object_new_string(strerror(k.err)));
-		json_object_object_add(o, "frames", json_object_new_uint64(sum));
-		json_object_array_add(arr, o);
+		fn(ctx, k.dir == XVNET_DIR_OUT, (int)k.err, sum);
 	}
 	free(pc);
-	return arr;
 }
 
 int dp_start(struct xvd *d, char *err, size_t errlen)
@@ -748,33 +739,8 @@ const char *dp_xdp_mode(const struct xvd *d)
 	}
 }
 
-/* Each capability: present, used, and what the data path does without it. */
-struct json_object *dp_features_json(const struct xv_features *fs)
+void dp_info(const struct xvd *d, struct dp_info *out)
 {
-	struct json_object *arr = json_object_new_array();
-
-	for (int f = 0; f < XV_FEAT_MAX; f++) {
-		struct json_object *o = json_object_new_object();
-
-		json_object_object_add(o, "name", json_object_new_string(xv_feature_name(f)));
-		json_object_object_add(o, "present", json_object_new_boolean(fs->present[f]));
-		json_object_object_add(o, "used", json_object_new_boolean(xv_feature_usable(fs, f)));
-		json_object_object_add(o, "what", json_object_new_string(xv_feature_what(f)));
-		if (!xv_feature_usable(fs, f)) {
-			json_object_object_add(o, "reason", json_object_new_string(
-					       fs->disabled[f] ? "disabled (--without / XVNET_WITHOUT)" :
-					       fs->why[f]));
-			json_object_object_add(o, "instead", json_object_new_string(
-						       xv_feature_instead(f)));
-		}
-		json_object_array_add(arr, o);
-	}
-	return arr;
-}
-
-struct json_object *dp_status(const struct xvd *d)
-{
-	struct json_object *o = json_object_new_object();
 	struct bpf_link_info li = { 0 };
 	struct bpf_prog_info pi = { 0 };
 	__u32 len = sizeof(li);
@@ -783,35 +749,17 @@ struct json_object *dp_status(const struct xvd *d)
 	LIBBPF_OPTS(bpf_tc_opts, tco, .handle = XV_TC_HANDLE,
 		    .priority = XV_TC_PRIO);
 
-	json_object_object_add(o, "nic", json_object_new_string(d->cfg.nic));
-	json_object_object_add(o, "ifindex", json_object_new_int(d->nic_ifindex));
-	json_object_object_add(o, "xdp_mode",
-			       json_object_new_string(dp_xdp_mode(d)));
-	json_object_object_add(o, "rx_hash", json_object_new_string(
-				       d->cfg.rx_hash_hw ? "hw" : "sw"));
+	*out = (struct dp_info){ 0 };
 	if (d->link_fd >= 0 && !bpf_obj_get_info_by_fd(d->link_fd, &li, &len)) {
-		json_object_object_add(o, "link_id", json_object_new_int((int)li.id));
-		json_object_object_add(o, "prog_id",
-				       json_object_new_int((int)li.prog_id));
+		out->has_link = true;
+		out->link_id = li.id;
+		out->prog_id = li.prog_id;
 	}
 	len = sizeof(pi);
 	if (d->skel && !bpf_obj_get_info_by_fd(
-		    bpf_program__fd(d->skel->progs.nic_flood), &pi, &len))
-		json_object_object_add(o, "flood_prog_id",
-				       json_object_new_int((int)pi.id));
-	json_object_object_add(o, "tc_ingress",
-			       json_object_new_boolean(bpf_tc_query(&hook, &tco) == 0));
-	json_object_object_add(o, "pin_dir", json_object_new_string(xv_pin_dir));
-	json_object_object_add(o, "maps_adopted",
-			       json_object_new_boolean(d->maps_adopted));
-	json_object_object_add(o, "link_adopted",
-			       json_object_new_boolean(d->link_adopted));
-	json_object_object_add(o, "pins", pins_json(d));
-	json_object_object_add(o, "flow_max", json_object_new_int64(d->flow_max));
-	json_object_object_add(o, "malformed", json_object_new_string(
-				       d->cfg.malformed_pass ? "pass" : "drop"));
-	json_object_object_add(o, "meta_at", json_object_new_string(
-				       d->meta_at == XVNET_META_INLINE ? "inline" : "head"));
-	json_object_object_add(o, "features", dp_features_json(&d->feat));
-	return o;
+		    bpf_program__fd(d->skel->progs.nic_flood), &pi, &len)) {
+		out->has_flood_prog = true;
+		out->flood_prog_id = pi.id;
+	}
+	out->tc_ingress = bpf_tc_query(&hook, &tco) == 0;
 }
