@@ -14,7 +14,6 @@
 #include <time.h>
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
-#include <json-c/json.h>
 
 #include "lib/err.h"
 #include "loader/kern/log.h"
@@ -483,54 +482,8 @@ static __u64 mono_ns(void)
 	return (__u64)ts.tv_sec * 1000000000ull + (__u64)ts.tv_nsec;
 }
 
-/* One flow entry as flow.list shows it. */
-static struct json_object *flow_json(const struct xvd *d,
-				     const struct xvnet_flow_key *kp,
-				     const struct xvnet_flow *vp,
-				     bool configured_map, __u64 now)
-{
-	const struct xvnet_flow_key k = *kp;
-	const struct xvnet_flow v = *vp;
-	const struct vm_conf *vm;
-	struct json_object *o;
-	char src[46], dst[46], pb[8];
-
-o = json_object_new_object();
-	xv_fmt_ip(k.src, src, sizeof(src));
-	xv_fmt_ip(k.dst, dst, sizeof(dst));
-	json_object_object_add(o, "vlan", json_object_new_int(k.vlan));
-	json_object_object_add(o, "proto", json_object_new_string(
-				       xv_proto_name(k.proto, pb)));
-	json_object_object_add(o, "src", json_object_new_string(src));
-	json_object_object_add(o, "sport", json_object_new_int(ntohs(k.sport)));
-	json_object_object_add(o, "dst", json_object_new_string(dst));
-	json_object_object_add(o, "dport", json_object_new_int(ntohs(k.dport)));
-	json_object_object_add(o, "action",
-			       json_object_new_string(verdict_name(v.verdict)));
-	if (v.verdict == XVNET_FLOW_DELIVER) {
-		vm = config_find_vm_id(&d->cfg, (int)v.vm_id);
-		json_object_object_add(o, "vm", vm ?
-			json_object_new_string(vm->name) : NULL);
-		json_object_object_add(o, "vm_id", json_object_new_int((int)v.vm_id));
-		json_object_object_add(o, "queue", v.queue == XVNET_QUEUE_RSS ?
-			json_object_new_string("rss") :
-			json_object_new_int(v.queue));
-	}
-	json_object_object_add(o, "packets", json_object_new_uint64(v.packets));
-	json_object_object_add(o, "bytes", json_object_new_uint64(v.bytes));
-	json_object_object_add(o, "age_ms", v.last_seen_ns && now >= v.last_seen_ns ?
-		json_object_new_uint64((now - v.last_seen_ns) / 1000000) : NULL);
-	json_object_object_add(o, "configured", json_object_new_boolean(
-				       configured_map));
-	json_object_object_add(o, "dir", json_object_new_string(
-				       k.dir == XVNET_DIR_OUT ? "out" : "in"));
-	json_object_object_add(o, "rule", json_object_new_boolean(
-				       (v.flags & XVNET_FLOW_F_RULE) != 0));
-	return o;
-}
-
-static void flow_list_map(struct xvd *d, int fd, bool configured_map,
-			  struct json_object *arr)
+static void flow_each_map(int fd, bool configured_map,
+			  tbl_flow_fn fn, void *ctx)
 {
 	struct xvnet_flow_key k, next;
 	int more = !bpf_map_get_next_key(fd, NULL, &next);
@@ -542,20 +495,18 @@ static void flow_list_map(struct xvd *d, int fd, bool configured_map,
 		k = next;
 		more = !bpf_map_get_next_key(fd, &k, &next);
 		if (!bpf_map_lookup_elem(fd, &k, &v))
-			json_object_array_add(arr, flow_json(d, &k, &v, configured_map, now));
+			fn(ctx, &k, &v, configured_map, now);
 	}
 }
 
-/*
- * A page of flow.list: up to limit entries from table (0 the operator's,
- * 1 the learnt) at hash bucket *batch (BPF_MAP_LOOKUP_BATCH's position: a
- * bucket index, valid whatever was added or deleted since, unlike a key).
- * Returns the next table and bucket in *table and *batch, *done at the end.
- */
-#define FLOW_PAGE_MAX 65536
-static int flow_list_page(struct xvd *d, unsigned *table, __u32 *batch,
-			  bool *started, unsigned limit, struct json_object *arr,
-			  bool *done)
+void tbl_flow_each(struct xvd *d, tbl_flow_fn fn, void *ctx)
+{
+	flow_each_map(d->m.flows_cfg, true, fn, ctx);
+	flow_each_map(d->m.flows, false, fn, ctx);
+}
+
+int tbl_flow_page(struct xvd *d, struct tbl_flow_cursor *cur, unsigned limit,
+		  tbl_flow_fn fn, void *ctx, bool *done)
 {
 	struct xvnet_flow_key *keys = calloc(limit, sizeof(*keys));
 	struct xvnet_flow *vals = calloc(limit, sizeof(*vals));
@@ -568,13 +519,13 @@ static int flow_list_page(struct xvd *d, unsigned *table, __u32 *batch,
 		rc = -ENOMEM;
 		goto out;
 	}
-	while (got < limit && *table < 2) {
-		int fd = *table == 0 ? d->m.flows_cfg : d->m.flows;
+	while (got < limit && cur->table < 2) {
+		int fd = cur->table == 0 ? d->m.flows_cfg : d->m.flows;
 		__u32 n = limit - got, out_batch = 0;
 		int r;
 
-		r = bpf_map_lookup_batch(fd, *started ? batch : NULL, &out_batch,
-					 keys, vals, &n, NULL);
+		r = bpf_map_lookup_batch(fd, cur->started ? &cur->batch : NULL,
+					 &out_batch, keys, vals, &n, NULL);
 		if (r && errno != ENOENT) {
 			/* ENOSPC: one bucket holds more than the room left */
 			if (errno == ENOSPC && got)
@@ -583,186 +534,41 @@ static int flow_list_page(struct xvd *d, unsigned *table, __u32 *batch,
 			goto out;
 		}
 		for (__u32 i = 0; i < n; i++)
-			json_object_array_add(arr, flow_json(d, &keys[i], &vals[i],
-							     *table == 0, now));
+			fn(ctx, &keys[i], &vals[i], cur->table == 0, now);
 		got += n;
 		if (r) {                /* ENOENT: this table is done */
-			(*table)++;
-			*started = false;
+			cur->table++;
+			cur->started = false;
 			continue;
 		}
-		*batch = out_batch;
-		*started = true;
+		cur->batch = out_batch;
+		cur->started = true;
 	}
-	*done = *table >= 2;
+	*done = cur->table >= 2;
 out:
 	free(keys);
 	free(vals);
 	return rc;
 }
 
-struct json_object *tbl_flow_list(struct xvd *d)
+int tbl_counter(struct xvd *d, __u32 idx, __u64 *percpu)
 {
-	struct json_object *arr = json_object_new_array();
-
-	flow_list_map(d, d->m.flows_cfg, true, arr);
-	flow_list_map(d, d->m.flows, false, arr);
-	return arr;
+	return bpf_map_lookup_elem(d->m.stats, &idx, percpu);
 }
 
-struct json_object *tbl_flow_list_page(struct xvd *d, struct json_object *args,
-				       char *err, size_t errlen)
+void tbl_queue_counts(struct xvd *d, int vm_id, int q, __u64 *packets,
+		      __u64 *bytes)
 {
-	struct json_object *o, *arr, *v;
-	unsigned table = 0, limit;
-	__u32 batch = 0;
-	bool started = false, done;
-	const char *cur = NULL;
-	int64_t lim;
+	__u32 idx = (__u32)(vm_id * XVNET_MAX_QUEUES + q);
+	struct xvnet_queue_stats *pc = calloc((size_t)d->ncpus, sizeof(*pc));
 
-	if (!json_object_object_get_ex(args, "limit", &v) ||
-	    !json_object_is_type(v, json_type_int) ||
-	    (lim = json_object_get_int64(v)) < 1 || lim > FLOW_PAGE_MAX) {
-		snprintf(err, errlen, "limit: a number of entries, 1 to %d", FLOW_PAGE_MAX);
-		return NULL;
-	}
-	limit = (unsigned)lim;
-	if (json_object_object_get_ex(args, "cursor", &v) &&
-	    !json_object_is_type(v, json_type_null)) {
-		unsigned t;
-		unsigned long b;
-		char tail;
-
-		cur = json_object_get_string(v);
-		if (json_object_is_type(v, json_type_string) &&
-		    (!strcmp(cur, "0:start") || !strcmp(cur, "1:start"))) {
-			table = (unsigned)(cur[0] - '0');  /* from its first bucket */
-		} else if (json_object_is_type(v, json_type_string) &&
-			   sscanf(cur, "%u:%lu%c", &t, &b, &tail) == 2 && t <= 1 &&
-			   b <= UINT32_MAX) {
-			table = t;
-			batch = (__u32)b;
-			started = true;
-		} else {
-			snprintf(err, errlen, "cursor: '%s' is not one this daemon gave",
-				 cur ? cur : "");
-			return NULL;
+	*packets = *bytes = 0;
+	if (pc && !bpf_map_lookup_elem(d->m.queue_stats, &idx, pc))
+		for (int c = 0; c < d->ncpus; c++) {
+			*packets += pc[c].packets;
+			*bytes += pc[c].bytes;
 		}
-	}
-	arr = json_object_new_array();
-	if (flow_list_page(d, &table, &batch, &started, limit, arr, &done)) {
-		json_object_put(arr);
-		snprintf(err, errlen, "flow maps: %s", strerror(errno));
-		return NULL;
-	}
-	o = json_object_new_object();
-	json_object_object_add(o, "flows", arr);
-	if (done) {
-		json_object_object_add(o, "next", NULL);
-	} else {
-		char next[32];
-
-		/* not started: the next table from its first bucket */
-		snprintf(next, sizeof(next), started ? "%u:%u" : "%u:start", table, batch);
-		json_object_object_add(o, "next", json_object_new_string(next));
-	}
-	return o;
-}
-
-static void redirect_err_add(void *ctx, bool out, int err, uint64_t frames)
-{
-	struct json_object *o = json_object_new_object();
-
-	json_object_object_add(o, "dir", json_object_new_string(out ? "out" : "in"));
-	json_object_object_add(o, "err", json_object_new_int(err));
-	json_object_object_add(o, "reason", json_object_new_string(strerror(err)));
-	json_object_object_add(o, "frames", json_object_new_uint64(frames));
-	json_object_array_add(ctx, o);
-}
-
-/* A VM's failed redirects: [{dir, err, reason, frames}]. */
-static struct json_object *redirect_errors_json(struct xvd *d, int vm_id)
-{
-	struct json_object *arr = json_object_new_array();
-
-	dp_redirect_errors(d, vm_id, redirect_err_add, arr);
-	return arr;
-}
-static struct json_object *vm_stats(struct xvd *d, const struct vm_conf *vm,
-				    struct xvnet_queue_stats *pc)
-{
-	struct json_object *o = json_object_new_object();
-	struct json_object *qs = json_object_new_array();
-	__u64 tp = 0, tb = 0;
-
-	for (int q = 0; q < vm->queues; q++) {
-		__u32 idx = (__u32)(vm->id * XVNET_MAX_QUEUES + q);
-		__u64 p = 0, b = 0;
-		struct json_object *qo;
-
-		if (!bpf_map_lookup_elem(d->m.queue_stats, &idx, pc))
-			for (int c = 0; c < d->ncpus; c++) {
-				p += pc[c].packets;
-				b += pc[c].bytes;
-			}
-		qo = json_object_new_object();
-		json_object_object_add(qo, "queue", json_object_new_int(q));
-		json_object_object_add(qo, "packets", json_object_new_uint64(p));
-		json_object_object_add(qo, "bytes", json_object_new_uint64(b));
-		json_object_array_add(qs, qo);
-		tp += p;
-		tb += b;
-	}
-	json_object_object_add(o, "name", json_object_new_string(vm->name));
-	json_object_object_add(o, "id", json_object_new_int(vm->id));
-	json_object_object_add(o, "packets", json_object_new_uint64(tp));
-	json_object_object_add(o, "bytes", json_object_new_uint64(tb));
-	json_object_object_add(o, "queues", qs);
-	if (vm->port_kind == XVNET_PORT_XSK)
-		json_object_object_add(o, "xsk", xskp_json(d, vm->id));
-	json_object_object_add(o, "egress", addrs_tx_stats(d, vm->id));
-	json_object_object_add(o, "redirect_errors", redirect_errors_json(d, vm->id));
-	json_object_object_add(o, "ports", move_port_stats(d, vm->id));
-	return o;
-}
-
-struct json_object *tbl_stats(struct xvd *d, const struct vm_conf *only)
-{
-	static const char *const names[] = {
-#define XVNET_X_NAME(e, name, desc) name,
-		XVNET_COUNTERS(XVNET_X_NAME)
-#undef XVNET_X_NAME
-	};
-	struct json_object *o = json_object_new_object();
-	struct json_object *cnt = json_object_new_object();
-	struct json_object *vms = json_object_new_array();
-	__u64 *pc = calloc((size_t)d->ncpus, sizeof(__u64));
-	struct xvnet_queue_stats *qpc = calloc((size_t)d->ncpus, sizeof(*qpc));
-
-	for (__u32 i = 0; pc && i < XVNET_CNT_MAX; i++) {
-		__u64 sum = 0;
-
-		if (!bpf_map_lookup_elem(d->m.stats, &i, pc))
-			for (int c = 0; c < d->ncpus; c++)
-				sum += pc[c];
-		json_object_object_add(cnt, names[i], json_object_new_uint64(sum));
-		/* which CPUs did the spread VMs' delivery work */
-		if (i == XVNET_CNT_CPU_SPREAD) {
-			struct json_object *per = json_object_new_array();
-
-			for (int c = 0; c < d->ncpus; c++)
-				json_object_array_add(per, json_object_new_uint64(pc[c]));
-			json_object_object_add(o, "cpu_spread_per_cpu", per);
-		}
-	}
-	for (size_t i = 0; qpc && i < d->cfg.n_vms; i++)
-		if (!only || only == &d->cfg.vms[i])
-			json_object_array_add(vms, vm_stats(d, &d->cfg.vms[i], qpc));
 	free(pc);
-	free(qpc);
-	json_object_object_add(o, "counters", cnt);
-	json_object_object_add(o, "vms", vms);
-	return o;
 }
 
 int tbl_count_active(struct xvd *d, int *vms, int *flows)

@@ -10,45 +10,12 @@
 
 #include <stdbool.h>
 
+#include "loader/kern/addrs.h"
 #include "loader/kern/datapath.h"
+#include "loader/kern/tables.h"
 #include "loader/kern/xvd.h"
 
-/* tables.c: the maps as user space writes them. */
-struct xvnet_vm;
-void vm_slot_build(const struct vm_conf *vm, int ifindex,
-		   const struct xvnet_vm *old, struct xvnet_vm *out);
-int tbl_vm_ensure(struct xvd *d, const struct vm_conf *vm, int ifindex,
-		  char *err, size_t errlen);
-int tbl_vm_remove(struct xvd *d, int vm_id);
-/* fc's VM is looked up in cfg (the config being committed). */
-int tbl_flow_ensure(struct xvd *d, const struct xvd_config *cfg,
-		    const struct flow_conf *fc, char *err, size_t errlen);
-/* Set xvnet_config.flows_active (before any flow is written). */
-int tbl_flows_activate(struct xvd *d);
-int tbl_flow_delete(struct xvd *d, const struct xvnet_flow_key *key);
-/* The entry for key: the operator's map first, then the learnt one. */
-int tbl_flow_lookup(struct xvd *d, const struct xvnet_flow_key *key,
-		    struct xvnet_flow *v);
-/* Bring the maps in line with cfg without touching correct entries; a VM
- * whose port cannot be made is left unreachable (and named in err). */
-int tbl_reconcile(struct xvd *d, struct xvd_config *cfg, char *err,
-		  size_t errlen);
-struct json_object *tbl_flow_list(struct xvd *d);
-/* flow.list with args {"limit": N, "cursor": C}: {"flows": [...], "next":
- * C or null}; a page at a time, for tables of any size. */
-struct json_object *tbl_flow_list_page(struct xvd *d, struct json_object *args,
-				       char *err, size_t errlen);
-struct json_object *tbl_stats(struct xvd *d, const struct vm_conf *only);
-int tbl_count_active(struct xvd *d, int *vms, int *flows);
-
-/* addrs.c: a VM's source addresses in xvnet_vm_addrs, its egress counters. */
-int addrs_sync(struct xvd *d, const struct vm_conf *vm, char *err,
-	       size_t errlen);
-void addrs_remove_vm(struct xvd *d, int vm_id);
-struct json_object *addrs_json(const struct vm_conf *vm);
-/* the names of the VM's allowances that are on */
-struct json_object *allow_json(const struct vm_conf *vm);
-struct json_object *addrs_tx_stats(struct xvd *d, int vm_id);
+struct json_object;
 
 /* ops.c: requests (validated whole, then applied and persisted). */
 const struct vm_conf *req_vm(const struct xvd *d, struct json_object *args,

@@ -82,8 +82,8 @@ static struct json_object *vm_json(struct xvd *d, const struct vm_conf *vm)
 			json_object_array_add(qc, json_object_new_int(vm->queue_cpus[c]));
 		json_object_object_add(o, "queue_cpus", qc);
 	}
-	json_object_object_add(o, "ips", addrs_json(vm));
-	json_object_object_add(o, "allow", allow_json(vm));
+	json_object_object_add(o, "ips", view_vm_addrs(vm));
+	json_object_object_add(o, "allow", view_vm_allow(vm));
 	if (vm->has_owner) {
 		json_object_object_add(o, "owner", json_object_new_string(vm->owner));
 		json_object_object_add(o, "owner_uid", json_object_new_int64(vm->owner_uid));
@@ -430,7 +430,7 @@ static struct json_object *vm_show(struct xvd *d, struct json_object *args)
 			json_object_array_add(ind, json_object_new_int(slot.rss_indir[i]));
 		json_object_object_add(o, "rss_indir", ind);
 	}
-	json_object_object_add(o, "stats", tbl_stats(d, vm));
+	json_object_object_add(o, "stats", view_stats(d, vm));
 	return xv_reply_ok(o);
 }
 
@@ -766,7 +766,7 @@ static struct json_object *stats(struct xvd *d, struct json_object *args)
 					    json_object_get_string(jn));
 	}
 	{
-		struct json_object *o = tbl_stats(d, vm);
+		struct json_object *o = view_stats(d, vm);
 
 		json_object_object_add(o, "slowpath", sp_stats(d));
 		return xv_reply_ok(o);
@@ -839,8 +839,8 @@ struct json_object *xvd_handle(struct xvd *d, struct json_object *req,
 		struct json_object *page;
 
 		if (!args || !json_object_object_length(args))
-			return xv_reply_ok(tbl_flow_list(d));
-		page = tbl_flow_list_page(d, args, err, sizeof(err));
+			return xv_reply_ok(view_flow_list(d));
+		page = view_flow_list_page(d, args, err, sizeof(err));
 		return page ? xv_reply_ok(page) : xv_reply_err("%s", err);
 	}
 	if (strcmp(cmd, "rule.add") == 0)

@@ -3,6 +3,7 @@
 #include <json-c/json.h>
 
 #include "lib/features.h"
+#include "lib/proto.h"
 #include "loader/api/views.h"
 #include "loader/kern/datapath.h"
 
@@ -75,4 +76,30 @@ struct json_object *view_datapath(const struct xvd *d)
 				       d->meta_at == XVNET_META_INLINE ? "inline" : "head"));
 	json_object_object_add(o, "features", view_features(&d->feat));
 	return o;
+}
+
+/* the allowances' names, as the maps header lists them */
+struct json_object *view_vm_allow(const struct vm_conf *vm)
+{
+	struct json_object *arr = json_object_new_array();
+
+#define XVNET_X_ALLOW(e, name, desc)                                        \
+	if (vm->allow & XVNET_VM_F_ALLOW_##e)                                \
+		json_object_array_add(arr, json_object_new_string(name));
+	XVNET_VM_ALLOWS(XVNET_X_ALLOW)
+#undef XVNET_X_ALLOW
+	return arr;
+}
+
+struct json_object *view_vm_addrs(const struct vm_conf *vm)
+{
+	struct json_object *arr = json_object_new_array();
+
+	for (int i = 0; i < vm->n_addrs; i++) {
+		char ip[46];
+
+		xv_fmt_ip(vm->addrs[i], ip, sizeof(ip));
+		json_object_array_add(arr, json_object_new_string(ip));
+	}
+	return arr;
 }

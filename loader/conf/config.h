@@ -77,11 +77,11 @@ struct vm_conf {
 	struct coal_conf coal;          /* port xsk only */
 	int line;                       /* config line (0: from a request) */
 	/* source addresses ("ip ADDR", repeatable; vm_tx anti-spoofing), IPv4
-	 * stored IPv4-mapped; loader/addrs.c writes them to xvnet_vm_addrs */
+	 * stored IPv4-mapped; loader/kern/addrs.c writes them to xvnet_vm_addrs */
 	uint8_t addrs[XVNET_MAX_VM_ADDRS][16];
 	uint8_t n_addrs;
 	/* anti-spoofing allowances (XVNET_VM_ALLOWS), XVNET_VM_F_ALLOW_*
-	 * bits; all on unless "no-allow LIST" (loader/addrs.c) */
+	 * bits; all on unless "no-allow LIST" (loader/kern/addrs.c) */
 	uint32_t allow;
 	/* tap: who besides root may attach a queue (TUNSETOWNER,
 	 * TUNSETGROUP).  Neither given: owner root, since the kernel lets

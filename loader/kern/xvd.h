@@ -28,8 +28,8 @@ struct xvd_maps {
 	int redirect_err;           /* failed redirects per VM and reason */
 	int sp_budget;              /* per-VM slow-path token buckets */
 	int port_vm, uplink, config;
-	int vm_addrs, vm_tx_stats;  /* anti-spoofing (loader/addrs.c) */
-	int ll_owner, ll_vm;        /* ipv6-ll-any bindings (loader/addrs.c) */
+	int vm_addrs, vm_tx_stats;  /* anti-spoofing (loader/kern/addrs.c) */
+	int ll_owner, ll_vm;        /* ipv6-ll-any bindings (loader/kern/addrs.c) */
 	int slow_rb;                /* slow path (loader/slowpath.c) */
 };
 

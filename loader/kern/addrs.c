@@ -15,24 +15,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <bpf/bpf.h>
-#include <json-c/json.h>
 
 #include "lib/err.h"
 #include "loader/kern/log.h"
-#include "loader/xvnetd.h"
-
-/* the allowances' names, as the maps header lists them */
-struct json_object *allow_json(const struct vm_conf *vm)
-{
-	struct json_object *arr = json_object_new_array();
-
-#define XVNET_X_ALLOW(e, name, desc)                                        \
-	if (vm->allow & XVNET_VM_F_ALLOW_##e)                                \
-		json_object_array_add(arr, json_object_new_string(name));
-	XVNET_VM_ALLOWS(XVNET_X_ALLOW)
-#undef XVNET_X_ALLOW
-	return arr;
-}
+#include "loader/kern/addrs.h"
 
 /* fe80::/64, the link-local addresses ipv6-ll-any hands out */
 static bool ll64(const __u8 a[16])
@@ -204,41 +190,15 @@ void addrs_remove_vm(struct xvd *d, int vm_id)
 	}
 }
 
-struct json_object *addrs_json(const struct vm_conf *vm)
+void addrs_tx_counters(struct xvd *d, int vm_id, __u64 sum[XVNET_VM_CNT_MAX])
 {
-	struct json_object *arr = json_object_new_array();
-
-	for (int i = 0; i < vm->n_addrs; i++) {
-		char ip[46];
-
-		xv_fmt_ip(vm->addrs[i], ip, sizeof(ip));
-		json_object_array_add(arr, json_object_new_string(ip));
-	}
-	return arr;
-}
-
-struct json_object *addrs_tx_stats(struct xvd *d, int vm_id)
-{
-	static const char *const names[] = {
-#define XVNET_X_NAME(e, name, desc) name,
-		XVNET_VM_TX_COUNTERS(XVNET_X_NAME)
-#undef XVNET_X_NAME
-	};
-	struct json_object *o = json_object_new_object();
 	struct xvnet_vm_tx_stats *pc = calloc((size_t)d->ncpus, sizeof(*pc));
-	__u64 sum[XVNET_VM_CNT_MAX] = { 0 }, spoof = 0;
 	__u32 id = (__u32)vm_id;
 
+	memset(sum, 0, XVNET_VM_CNT_MAX * sizeof(sum[0]));
 	if (pc && !bpf_map_lookup_elem(d->m.vm_tx_stats, &id, pc))
 		for (int c = 0; c < d->ncpus; c++)
 			for (int i = 0; i < XVNET_VM_CNT_MAX; i++)
 				sum[i] += pc[c].c[i];
 	free(pc);
-	for (int i = 0; i < XVNET_VM_CNT_MAX; i++) {
-		json_object_object_add(o, names[i], json_object_new_uint64(sum[i]));
-		if (i >= XVNET_VM_CNT_SPOOF_MAC)
-			spoof += sum[i];
-	}
-	json_object_object_add(o, "spoof", json_object_new_uint64(spoof));
-	return o;
 }
