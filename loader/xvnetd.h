@@ -12,6 +12,7 @@
 
 #include "loader/kern/addrs.h"
 #include "loader/kern/datapath.h"
+#include "loader/kern/slowpath.h"
 #include "loader/kern/tables.h"
 #include "loader/kern/xvd.h"
 
@@ -47,25 +48,6 @@ int xvd_teardown_ports(const struct xvd_config *cfg);
 /* rss.c: rss.get / rss.set requests (ethtool -x / -X for a VM). */
 struct json_object *rss_get(struct xvd *d, struct json_object *args);
 struct json_object *rss_set(struct xvd *d, struct json_object *args);
-
-/* slowpath.c: rule evaluation for flow-cache misses, flow flush and aging. */
-int sp_start(struct xvd *d, char *err, size_t errlen);
-void sp_stop(struct xvd *d);
-int sp_fd(struct xvd *d);                       /* -1: none */
-int sp_poll(struct xvd *d);                     /* consume what is there */
-/* One record: evaluate the VM's rules, install the flow(s). */
-int sp_handle(struct xvd *d, const struct xvnet_slow_rec *r);
-/* Delete every rule-installed flow of vm_id; returns how many. */
-unsigned long sp_flush_vm(struct xvd *d, __u32 vm_id);
-/* Delete rule-installed flows idle longer than the timeout (now: mono ns). */
-unsigned long sp_age(struct xvd *d, uint64_t now_ns);
-void sp_tick(struct xvd *d);                    /* aging when it is due */
-struct json_object *sp_stats(struct xvd *d);
-/* Set or clear XVNET_VM_F_HAS_RULES in a live slot. */
-int sp_vm_flag(struct xvd *d, const struct vm_conf *vm);
-struct json_object *rule_add(struct xvd *d, struct json_object *args);
-struct json_object *rule_del(struct xvd *d, struct json_object *args);
-struct json_object *rule_list(struct xvd *d, struct json_object *args);
 
 /* server.c */
 int server_run(struct xvd *d);

@@ -27,6 +27,7 @@
 #include "loader/coalesce.h"
 #include "loader/commit.h"
 #include "loader/move.h"
+#include "loader/api/rules.h"
 #include "loader/api/service.h"
 #include "loader/api/views.h"
 #include "loader/xvnetd.h"
@@ -768,7 +769,7 @@ static struct json_object *stats(struct xvd *d, struct json_object *args)
 	{
 		struct json_object *o = view_stats(d, vm);
 
-		json_object_object_add(o, "slowpath", sp_stats(d));
+		json_object_object_add(o, "slowpath", view_slowpath(d));
 		return xv_reply_ok(o);
 	}
 }

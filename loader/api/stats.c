@@ -120,3 +120,18 @@ struct json_object *view_stats(struct xvd *d, const struct vm_conf *only)
 	return o;
 }
 
+struct json_object *view_slowpath(const struct xvd *d)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "records", json_object_new_uint64(d->sp.records));
+	json_object_object_add(o, "installed", json_object_new_uint64(d->sp.installed));
+	json_object_object_add(o, "allowed", json_object_new_uint64(d->sp.allowed));
+	json_object_object_add(o, "denied", json_object_new_uint64(d->sp.denied));
+	json_object_object_add(o, "unknown_vm", json_object_new_uint64(d->sp.unknown_vm));
+	json_object_object_add(o, "flushed", json_object_new_uint64(d->sp.flushed));
+	json_object_object_add(o, "aged", json_object_new_uint64(d->sp.aged));
+	json_object_object_add(o, "reinjected", json_object_new_uint64(d->sp.reinjected));
+	json_object_object_add(o, "not_reinjected", json_object_new_uint64(d->sp.not_reinjected));
+	return o;
+}

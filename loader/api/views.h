@@ -26,6 +26,8 @@ struct json_object *view_vm_allow(const struct vm_conf *vm);
 
 /* stats (loader/api/stats.c): counters, and per VM (all, or only). */
 struct json_object *view_stats(struct xvd *d, const struct vm_conf *only);
+/* stats's "slowpath": the counters of d->sp. */
+struct json_object *view_slowpath(const struct xvd *d);
 
 /* flow.list (loader/api/flows.c): every entry, or with args {"limit": N,
  * "cursor": C} a page: {"flows": [...], "next": C or null}. */

@@ -30,7 +30,7 @@ struct xvd_maps {
 	int port_vm, uplink, config;
 	int vm_addrs, vm_tx_stats;  /* anti-spoofing (loader/kern/addrs.c) */
 	int ll_owner, ll_vm;        /* ipv6-ll-any bindings (loader/kern/addrs.c) */
-	int slow_rb;                /* slow path (loader/slowpath.c) */
+	int slow_rb;                /* slow path (loader/kern/slowpath.c) */
 };
 
 struct ring_buffer;
