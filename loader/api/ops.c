@@ -797,6 +797,85 @@ static struct json_object *reload_req(struct xvd *d)
 	return xv_reply_ok(NULL);
 }
 
+/* ---- the command table ------------------------------------------------ */
+
+/* Every request as one signature: what it changes or shows, its args (NULL:
+ * none given), and the fds its reply hands over (xsk.get only). */
+typedef struct json_object *(*cmd_fn)(struct xvd *d, struct json_object *args,
+				      struct xvd_fds *fds);
+
+#define CMD_ARGS(fn) \
+	static struct json_object *cmd_##fn(struct xvd *d, struct json_object *args, \
+					    struct xvd_fds *fds) \
+	{ (void)fds; return fn(d, args); }
+#define CMD_NOARGS(fn) \
+	static struct json_object *cmd_##fn(struct xvd *d, struct json_object *args, \
+					    struct xvd_fds *fds) \
+	{ (void)args; (void)fds; return fn(d); }
+CMD_NOARGS(status)
+CMD_ARGS(vm_add)
+CMD_ARGS(vm_del)
+CMD_ARGS(vm_set)
+CMD_ARGS(move_vm)
+CMD_NOARGS(vm_list)
+CMD_ARGS(vm_show)
+CMD_NOARGS(port_list)
+CMD_ARGS(flow_add)
+CMD_ARGS(flow_del)
+CMD_ARGS(rule_add)
+CMD_ARGS(rule_del)
+CMD_ARGS(rule_list)
+CMD_ARGS(stats)
+CMD_ARGS(rss_get)
+CMD_ARGS(rss_set)
+CMD_ARGS(coal_get)
+CMD_ARGS(coal_set)
+CMD_ARGS(shutdown_req)
+CMD_NOARGS(reload_req)
+
+/* flow.list: the whole table without args, else a page at a cursor */
+static struct json_object *cmd_flow_list(struct xvd *d, struct json_object *args,
+					 struct xvd_fds *fds)
+{
+	char err[XV_ERR_LEN];
+	struct json_object *page;
+
+	(void)fds;
+	if (!args || !json_object_object_length(args))
+		return xv_reply_ok(view_flow_list(d));
+	page = view_flow_list_page(d, args, err, sizeof(err));
+	return page ? xv_reply_ok(page) : xv_reply_err("%s", err);
+}
+
+static const struct cmd {
+	const char *name;
+	cmd_fn fn;
+	bool without_datapath;      /* answered before a config exists */
+} cmds[] = {
+	{ "status", cmd_status, true },
+	{ "vm.add", cmd_vm_add, false },
+	{ "vm.del", cmd_vm_del, false },
+	{ "vm.set", cmd_vm_set, false },
+	{ "vm.move", cmd_move_vm, false },
+	{ "vm.list", cmd_vm_list, false },
+	{ "vm.show", cmd_vm_show, false },
+	{ "port.list", cmd_port_list, false },
+	{ "flow.add", cmd_flow_add, false },
+	{ "flow.del", cmd_flow_del, false },
+	{ "flow.list", cmd_flow_list, false },
+	{ "rule.add", cmd_rule_add, false },
+	{ "rule.del", cmd_rule_del, false },
+	{ "rule.list", cmd_rule_list, false },
+	{ "stats", cmd_stats, false },
+	{ "xsk.get", xskp_get, false },
+	{ "rss.get", cmd_rss_get, false },
+	{ "rss.set", cmd_rss_set, false },
+	{ "coalesce.get", cmd_coal_get, false },
+	{ "coalesce.set", cmd_coal_set, false },
+	{ "shutdown", cmd_shutdown_req, true },
+	{ "reload", cmd_reload_req, true },
+};
+
 struct json_object *xvd_handle(struct xvd *d, struct json_object *req,
 			       struct xvd_fds *fds)
 {
@@ -812,60 +891,17 @@ struct json_object *xvd_handle(struct xvd *d, struct json_object *req,
 		return xv_reply_err("args: must be an object");
 	cmd = json_object_get_string(jc);
 	log_debug("request %s", cmd);
-	if (strcmp(cmd, "status") == 0)
-		return status(d);
-	if (d->empty && strcmp(cmd, "shutdown") && strcmp(cmd, "reload"))
-		return xv_reply_err("no datapath: %s is missing (write it, then"
-				    " 'xvnetctl reload')", d->config_path);
-	if (strcmp(cmd, "vm.add") == 0)
-		return vm_add(d, args);
-	if (strcmp(cmd, "vm.del") == 0)
-		return vm_del(d, args);
-	if (strcmp(cmd, "vm.set") == 0)
-		return vm_set(d, args);
-	if (strcmp(cmd, "vm.move") == 0)
-		return move_vm(d, args);
-	if (strcmp(cmd, "vm.list") == 0)
-		return vm_list(d);
-	if (strcmp(cmd, "vm.show") == 0)
-		return vm_show(d, args);
-	if (strcmp(cmd, "port.list") == 0)
-		return port_list(d);
-	if (strcmp(cmd, "flow.add") == 0)
-		return flow_add(d, args);
-	if (strcmp(cmd, "flow.del") == 0)
-		return flow_del(d, args);
-	if (strcmp(cmd, "flow.list") == 0) {
-		char err[XV_ERR_LEN];
-		struct json_object *page;
-
-		if (!args || !json_object_object_length(args))
-			return xv_reply_ok(view_flow_list(d));
-		page = view_flow_list_page(d, args, err, sizeof(err));
-		return page ? xv_reply_ok(page) : xv_reply_err("%s", err);
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		if (strcmp(cmd, cmds[i].name))
+			continue;
+		if (d->empty && !cmds[i].without_datapath)
+			return xv_reply_err("no datapath: %s is missing (write it,"
+					    " then 'xvnetctl reload')", d->config_path);
+		return cmds[i].fn(d, args, fds);
 	}
-	if (strcmp(cmd, "rule.add") == 0)
-		return rule_add(d, args);
-	if (strcmp(cmd, "rule.del") == 0)
-		return rule_del(d, args);
-	if (strcmp(cmd, "rule.list") == 0)
-		return rule_list(d, args);
-	if (strcmp(cmd, "stats") == 0)
-		return stats(d, args);
-	if (strcmp(cmd, "xsk.get") == 0)
-		return xskp_get(d, args, fds);
-	if (strcmp(cmd, "rss.get") == 0)
-		return rss_get(d, args);
-	if (strcmp(cmd, "rss.set") == 0)
-		return rss_set(d, args);
-	if (strcmp(cmd, "coalesce.get") == 0)
-		return coal_get(d, args);
-	if (strcmp(cmd, "coalesce.set") == 0)
-		return coal_set(d, args);
-	if (strcmp(cmd, "shutdown") == 0)
-		return shutdown_req(d, args);
-	if (strcmp(cmd, "reload") == 0)
-		return reload_req(d);
+	if (d->empty)   /* as before the table: an unknown name gets this too */
+		return xv_reply_err("no datapath: %s is missing (write it,"
+				    " then 'xvnetctl reload')", d->config_path);
 	return xv_reply_err("cmd: '%.64s' unknown", cmd);
 }
 
