@@ -551,6 +551,14 @@ out:
 	return rc;
 }
 
+bool tbl_vm_live(struct xvd *d, int vm_id, struct xvnet_vm *slot)
+{
+	__u32 id = (__u32)vm_id;
+
+	return !bpf_map_lookup_elem(d->m.vms, &id, slot) &&
+	       (slot->flags & XVNET_VM_F_ACTIVE);
+}
+
 int tbl_counter(struct xvd *d, __u32 idx, __u64 *percpu)
 {
 	return bpf_map_lookup_elem(d->m.stats, &idx, percpu);

@@ -45,10 +45,6 @@ int flow_request_parse(const struct xvd_config *cfg, struct json_object *args,
 		       bool add, struct flow_conf *fc, char *err, size_t errlen);
 int xvd_teardown_ports(const struct xvd_config *cfg);
 
-/* rss.c: rss.get / rss.set requests (ethtool -x / -X for a VM). */
-struct json_object *rss_get(struct xvd *d, struct json_object *args);
-struct json_object *rss_set(struct xvd *d, struct json_object *args);
-
 /* server.c */
 int server_run(struct xvd *d);
 

@@ -27,6 +27,7 @@
 #include "loader/coalesce.h"
 #include "loader/commit.h"
 #include "loader/move.h"
+#include "loader/api/rss.h"
 #include "loader/api/rules.h"
 #include "loader/api/service.h"
 #include "loader/api/views.h"

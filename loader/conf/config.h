@@ -90,7 +90,7 @@ struct vm_conf {
 	bool has_owner, has_group;
 	char owner[XV_USER_MAX + 1], group[XV_USER_MAX + 1];
 	uint32_t owner_uid, group_gid;
-	/* virtual RSS (loader/rss.c), each used instead of the pinned or
+	/* virtual RSS (loader/api/rss.c), each used instead of the pinned or
 	 * default value when set: rss-key, rss-indir, rss-fields */
 	bool has_rss_key, has_rss_indir, has_rss_fields;
 	uint16_t rss_fields;            /* enum xvnet_rss_fields */

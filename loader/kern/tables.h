@@ -46,6 +46,9 @@ struct tbl_flow_cursor {
 };
 int tbl_flow_page(struct xvd *d, struct tbl_flow_cursor *cur, unsigned limit,
 		  tbl_flow_fn fn, void *ctx, bool *done);
+/* The VM's slot as the data path holds it; false if none or not active
+ * (its port missing). */
+bool tbl_vm_live(struct xvd *d, int vm_id, struct xvnet_vm *slot);
 /* Counter idx of xvnet_stats per CPU (percpu: d->ncpus values). */
 int tbl_counter(struct xvd *d, __u32 idx, __u64 *percpu);
 /* A VM queue's delivered packets and bytes, summed over CPUs. */

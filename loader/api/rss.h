@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-/* The rss.get / rss.set requests (loader/rss.c). */
+/* The rss.get / rss.set requests (loader/api/rss.c): ethtool -x / -X for a
+ * VM. */
 #ifndef XVNET_LOADER_RSS_H
 #define XVNET_LOADER_RSS_H
 
@@ -18,5 +19,9 @@ struct xvnet_vm;
 int rss_request_parse(const struct xvd_config *cfg, struct json_object *args,
 		      const struct xvnet_vm *live, struct vm_conf *out,
 		      char *err, size_t errlen);
+
+struct xvd;
+struct json_object *rss_get(struct xvd *d, struct json_object *args);
+struct json_object *rss_set(struct xvd *d, struct json_object *args);
 
 #endif

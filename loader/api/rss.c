@@ -15,7 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <bpf/bpf.h>
 #include <json-c/json.h>
 
 #include "lib/err.h"
@@ -25,7 +24,7 @@
 #include "loader/commit.h"
 #include "loader/conf/rss.h"
 #include "loader/kern/log.h"
-#include "loader/rss.h"
+#include "loader/api/rss.h"
 #include "loader/xvnetd.h"
 
 static int arg_str(struct json_object *args, const char *key, char *buf,
@@ -185,14 +184,11 @@ struct json_object *rss_get(struct xvd *d, struct json_object *args)
 	char err[XV_ERR_LEN];
 	const struct vm_conf *vm = req_vm(d, args, "name", err, sizeof(err));
 	struct xvnet_vm slot;
-	__u32 id;
 	bool live;
 
 	if (!vm)
 		return xv_reply_err("%s", err);
-	id = (__u32)vm->id;
-	live = !bpf_map_lookup_elem(d->m.vms, &id, &slot) &&
-	       (slot.flags & XVNET_VM_F_ACTIVE);
+	live = tbl_vm_live(d, vm->id, &slot);
 	if (!live) {    /* not in the maps (port missing): what it will get */
 		vm_slot_build(vm, 0, NULL, &slot);
 		if (!vm->has_rss_key)   /* random at creation: not known yet */
@@ -208,14 +204,8 @@ struct json_object *rss_set(struct xvd *d, struct json_object *args)
 	struct xvnet_vm old, new;
 	struct vm_conf nv;
 	struct xvd_config next;
-	bool live = false;
-	__u32 id = 0;
+	bool live = vm && tbl_vm_live(d, vm->id, &old);
 
-	if (vm) {
-		id = (__u32)vm->id;
-		live = !bpf_map_lookup_elem(d->m.vms, &id, &old) &&
-		       (old.flags & XVNET_VM_F_ACTIVE);
-	}
 	/* validated whole before anything is touched */
 	if (rss_request_parse(&d->cfg, args, live ? &old : NULL, &nv, err,
 			      sizeof(err)))
@@ -229,7 +219,7 @@ struct json_object *rss_set(struct xvd *d, struct json_object *args)
 	vm = config_find_vm(&d->cfg, nv.name);
 	log_info("vm %s: rss set (hash fields %s)", vm->name,
 		 rss_fields_name(vm->rss_fields));
-	if (live && !bpf_map_lookup_elem(d->m.vms, &id, &new))
+	if (live && tbl_vm_live(d, vm->id, &new))
 		return xv_reply_ok(rss_json(vm, &new, true));
 	vm_slot_build(vm, 0, NULL, &new);   /* key: configured above */
 	return xv_reply_ok(rss_json(vm, &new, false));
