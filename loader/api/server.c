@@ -21,7 +21,7 @@
 #include <unistd.h>
 
 #include "lib/proto.h"
-#include "loader/linkwatch.h"
+#include "loader/kern/linkwatch.h"
 #include "loader/kern/caps.h"
 #include "loader/kern/log.h"
 #include "loader/kern/pinwatch.h"

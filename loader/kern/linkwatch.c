@@ -17,10 +17,10 @@
 #include <linux/if_link.h>
 #include <linux/rtnetlink.h>
 
-#include "loader/linkwatch.h"
+#include "loader/kern/linkwatch.h"
 #include "loader/kern/log.h"
 #include "loader/kern/netdev.h"
-#include "loader/xvnetd.h"
+#include "loader/kern/tables.h"
 
 int lw_open(struct xvd *d)
 {

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-/* VM ports followed over rtnetlink (loader/linkwatch.c). */
+/* VM ports followed over rtnetlink (loader/kern/linkwatch.c). */
 #ifndef XVNET_LOADER_LINKWATCH_H
 #define XVNET_LOADER_LINKWATCH_H
 
