@@ -13,11 +13,11 @@
 #define XVNET_LOADER_COALESCE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "loader/conf/coalesce.h"
 
 struct xvd;
-struct json_object;
 
 /* xsk VMs: create the page if needed, write the policy, set the NAPI
  * knobs (restoring earlier values first when they change). */
@@ -28,11 +28,12 @@ void coal_vm_stop(struct xvd *d, int vm_id);
 void coal_stop_all(struct xvd *d);
 /* The page's memfd for xsk.get (-1 if none). */
 int coal_page_fd(const struct xvd *d, int vm_id);
-/* Counters of the page (NULL if none), for stats. */
-struct json_object *coal_counters_json(const struct xvd *d, int vm_id);
-
-/* Requests coalesce.get / coalesce.set. */
-struct json_object *coal_get(struct xvd *d, struct json_object *args);
-struct json_object *coal_set(struct xvd *d, struct json_object *args);
+/* The page the consumer writes its counters to (NULL if none). */
+struct xvnet_coal_page;
+const struct xvnet_coal_page *coal_page(const struct xvd *d, int vm_id);
+/* The NAPI knobs' state: their scope ("unchanged" if none set) and the
+ * NIC queues they are set on. */
+void coal_napi_state(const struct xvd *d, int vm_id, const char **scope,
+		     uint32_t *queue_mask);
 
 #endif

@@ -466,8 +466,6 @@ struct json_object *xskp_json(const struct xvd *d, int vm_id)
 		json_object_object_add(o, stat_names[k], json_object_new_uint64(tot[k]));
 	json_object_object_add(o, "per_queue", arr);
 	json_object_object_add(o, "side", side);
-	if ((side = coal_counters_json(d, vm_id)))
-		json_object_object_add(o, "notify", side);
 	return o;
 }
 

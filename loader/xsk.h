@@ -29,7 +29,8 @@ void xskp_destroy(struct xvd *d, int vm_id);
 void xskp_destroy_all(struct xvd *d);
 /* NIC RX queues the VM's sockets are bound to (bit n = queue n); 0 if none. */
 uint32_t xskp_queue_mask(const struct xvd *d, int vm_id);
-/* vm show / stats: mode, sockets, XDP_STATISTICS. NULL if none. */
+/* vm show / stats: mode, sockets, XDP_STATISTICS (the coalescing counters
+ * are added by loader/api/views.c view_xsk). NULL if none. */
 struct json_object *xskp_json(const struct xvd *d, int vm_id);
 /* status: live xsk VMs, sockets, UMEM bytes. */
 struct json_object *xskp_status(const struct xvd *d);

@@ -27,6 +27,7 @@
 #include "loader/coalesce.h"
 #include "loader/commit.h"
 #include "loader/move.h"
+#include "loader/api/coalesce.h"
 #include "loader/api/rss.h"
 #include "loader/api/rules.h"
 #include "loader/api/service.h"
@@ -100,7 +101,7 @@ static struct json_object *vm_json(struct xvd *d, const struct vm_conf *vm)
 		json_object_object_add(o, "port_map_ifindex",
 				       json_object_new_int((int)port_if));
 	if (vm->port_kind == XVNET_PORT_XSK)
-		json_object_object_add(o, "xsk", xskp_json(d, vm->id));
+		json_object_object_add(o, "xsk", view_xsk(d, vm->id));
 	return o;
 }
 

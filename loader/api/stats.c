@@ -76,7 +76,7 @@ static struct json_object *vm_stats(struct xvd *d, const struct vm_conf *vm)
 	json_object_object_add(o, "bytes", json_object_new_uint64(tb));
 	json_object_object_add(o, "queues", qs);
 	if (vm->port_kind == XVNET_PORT_XSK)
-		json_object_object_add(o, "xsk", xskp_json(d, vm->id));
+		json_object_object_add(o, "xsk", view_xsk(d, vm->id));
 	json_object_object_add(o, "egress", egress_json(d, vm->id));
 	json_object_object_add(o, "redirect_errors", redirect_errors_json(d, vm->id));
 	json_object_object_add(o, "ports", move_port_stats(d, vm->id));
