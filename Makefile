@@ -159,7 +159,7 @@ demo: all
 check: all $(BUILD)/tests/unit $(BUILD)/tests/conf
 	BUILD=$(BUILD) bash scripts/check.sh
 
-# loader/conf/ includes nothing above it, nor libbpf/JSON (also in check)
+# the layers include one way (conf/ <- kern/ <- api/; also in check)
 check-layers: $(BUILD)/tests/conf
 	BUILD=$(BUILD) bash scripts/check-layers.sh
 

@@ -24,59 +24,46 @@ deps() {
 		tr ' \\' '\n\n' | grep -E '\.[ch]$'
 }
 
-for f in loader/conf/*.c loader/conf/*.h; do
-	ok=1
-	files=$(deps "$f") || files=$f
-	[ -n "$files" ] || files=$f
-	for g in $files; do
-		case "$g" in
-		loader/conf/* | lib/* | maps/*) ;;
-		*) bad "$f reaches $g (conf/ includes only conf/, lib/, maps/)"; ok=0 ;;
-		esac
-		if grep -nE '^#include <(bpf|json-c|xdp|libmnl|systemd)/' "$g" >/dev/null; then
-			bad "$f reaches $g, which includes $(grep -m1 -oE '<(bpf|json-c|xdp|libmnl|systemd)/[^>]*>' "$g")"
-			ok=0
-		fi
+# layer DIR ALLOWED FORBIDDEN WHAT: every file of DIR reaches only headers
+# whose paths match the ERE ALLOWED, none of which includes a system header
+# matching the ERE FORBIDDEN (empty: any); WHAT says the rule in a failure.
+layer() {
+	local f g ok inc
+	for f in $(ls "$1"/*.[ch] 2>/dev/null); do
+		ok=1
+		files=$(deps "$f") || files=$f
+		[ -n "$files" ] || files=$f
+		for g in $files; do
+			if ! [[ "$g" =~ ^($2) ]]; then
+				bad "$f reaches $g ($4)"
+				ok=0
+			fi
+			[ -n "$3" ] || continue
+			inc=$(grep -m1 -oE "^#include <($3)/[^>]*>" "$g")
+			if [ -n "$inc" ]; then
+				bad "$f reaches $g, which includes ${inc#\#include }"
+				ok=0
+			fi
+		done
+		[ "$ok" = 1 ] && passed=$((passed + 1))
 	done
-	[ "$ok" = 1 ] && passed=$((passed + 1))
-done
+}
 
-# kern/: the live resources.  It reaches kern/, conf/, lib/, maps/, bpf/
-# and the generated skeletons only, and nothing it reaches includes json-c
-# (replies are built in api/ from the plain structs kern/ returns).
-for f in $(ls loader/kern/*.[ch] 2>/dev/null); do
-	ok=1
-	files=$(deps "$f") || files=$f
-	[ -n "$files" ] || files=$f
-	for g in $files; do
-		case "$g" in
-		loader/kern/* | loader/conf/* | lib/* | maps/* | bpf/* | "$build"/include/*) ;;
-		*) bad "$f reaches $g (kern/ includes only kern/, conf/, lib/, maps/)"; ok=0 ;;
-		esac
-		if grep -nE '^#include <json-c/' "$g" >/dev/null; then
-			bad "$f reaches $g, which includes json-c"
-			ok=0
-		fi
-	done
-	[ "$ok" = 1 ] && passed=$((passed + 1))
-done
-
+gen="$build/include/"
+# conf/: the desired state, plain C
+layer loader/conf 'loader/conf/|lib/|maps/' 'bpf|json-c|xdp|libmnl|systemd' \
+	'conf/ includes only conf/, lib/, maps/'
+# kern/: the live resources; replies are built in api/ from the plain
+# structs kern/ returns, so nothing it reaches includes json-c
+layer loader/kern "loader/kern/|loader/conf/|lib/|maps/|bpf/|$gen" 'json-c' \
+	'kern/ includes only kern/, conf/, lib/, maps/'
 # api/: the top.  It may reach every layer below it (and the files directly
 # under loader/ that are not split yet), never ctl/ or tools/; and no file
 # of a lower layer, nor the unsplit ones, reaches api/ (main.c, the
-# program's entry, is the one caller from outside).
-for f in $(ls loader/api/*.[ch] 2>/dev/null); do
-	ok=1
-	files=$(deps "$f") || files=$f
-	[ -n "$files" ] || files=$f
-	for g in $files; do
-		case "$g" in
-		loader/* | lib/* | maps/* | bpf/* | "$build"/include/*) ;;
-		*) bad "$f reaches $g (api/ includes only loader/, lib/, maps/)"; ok=0 ;;
-		esac
-	done
-	[ "$ok" = 1 ] && passed=$((passed + 1))
-done
+# program's entry, is the one caller from outside; conf/ and kern/ are
+# held to their lists above).
+layer loader/api "loader/|lib/|maps/|bpf/|$gen" '' \
+	'api/ includes only loader/, lib/, maps/'
 for f in $(ls loader/*.[ch] 2>/dev/null); do
 	[ "$f" = loader/main.c ] && continue
 	g=$(deps "$f" | grep -m1 '^loader/api/')
