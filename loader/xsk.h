@@ -39,8 +39,5 @@ struct json_object *xskp_status(const struct xvd *d);
 struct xvd_fds;
 struct json_object *xskp_get(struct xvd *d, struct json_object *args,
 			     struct xvd_fds *fds);
-/* Send a JSON reply line with fds attached (SCM_RIGHTS). */
-int xskp_send_json_fds(int sock, struct json_object *obj, const int *fds,
-		       int nfds);
 
 #endif

@@ -223,6 +223,56 @@ static int client_reply(struct client *c, struct json_object *rep, uint64_t now)
 	return client_flush(c, now);
 }
 
+/* A JSON reply line with the fds it hands over attached (SCM_RIGHTS). */
+static int send_reply_fds(int sock, struct json_object *obj, const int *fds,
+			  int nfds)
+{
+	const char *s = json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PLAIN);
+	size_t len = strlen(s);
+	char *line = malloc(len + 1);
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * XVD_REPLY_FDS_MAX)];
+		struct cmsghdr align;
+	} u;
+	struct iovec iov;
+	struct msghdr msg = { 0 };
+	struct cmsghdr *cm;
+	ssize_t n;
+
+	if (!line || nfds > XVD_REPLY_FDS_MAX) {
+		free(line);
+		return -1;
+	}
+	memcpy(line, s, len);
+	line[len++] = '\n';
+	memset(&u, 0, sizeof(u));
+	iov.iov_base = line;
+	iov.iov_len = len;
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = u.buf;
+	msg.msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)nfds);
+	cm = CMSG_FIRSTHDR(&msg);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int) * (size_t)nfds);
+	memcpy(CMSG_DATA(cm), fds, sizeof(int) * (size_t)nfds);
+	do
+		n = sendmsg(sock, &msg, MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	/* the fds went with the first byte; the rest of the line, if any */
+	for (size_t off = n > 0 ? (size_t)n : len; n > 0 && off < len;) {
+		n = send(sock, line + off, len - off, MSG_NOSIGNAL);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		off += (size_t)n;
+	}
+	free(line);
+	return n > 0 ? 0 : -1;
+}
+
 /* Answer complete lines while nothing is pending; -1 if the client must go. */
 static int client_work(struct xvd *d, struct client *c, uint64_t now)
 {
@@ -238,7 +288,7 @@ static int client_work(struct xvd *d, struct client *c, uint64_t now)
 		rep = req ? xvd_handle(d, req, &fds) : xv_reply_err("request: not JSON");
 		/* xsk.get: the reply carries the sockets (SCM_RIGHTS); nothing
 		 * is pending here, so the small reply goes at once */
-		r = fds.n > 0 ? xskp_send_json_fds(c->fd, rep, fds.fd, fds.n)
+		r = fds.n > 0 ? send_reply_fds(c->fd, rep, fds.fd, fds.n)
 			      : client_reply(c, rep, now);
 		json_object_put(req);
 		json_object_put(rep);
