@@ -16,8 +16,8 @@
 #include <unistd.h>
 
 #include "lib/proto.h"
-#include "loader/coalesce.h"
-#include "loader/commit.h"
+#include "loader/kern/coalesce.h"
+#include "loader/kern/commit.h"
 #include "loader/kern/log.h"
 #include "loader/move.h"
 #include "loader/kern/netdev.h"

@@ -39,12 +39,12 @@
 #include "lib/err.h"
 #include "lib/knobs.h"
 #include "lib/proto.h"
-#include "loader/coalesce.h"
+#include "loader/kern/coalesce.h"
 #include "loader/kern/log.h"
 #include "loader/move.h"
 #include "loader/kern/netdev.h"
 #include "loader/kern/rescue.h"
-#include "loader/xsk.h"
+#include "loader/kern/xsk.h"
 #include "loader/xvnetd.h"
 
 

@@ -2,7 +2,7 @@
 /*
  * xvnetd's state: the recorded configuration (desired state) and the BPF
  * objects it is applied to.  Every change is validated whole against cfg,
- * then committed (loader/commit.h): applied to the kernel with undo, saved,
+ * then committed (loader/kern/commit.h): applied to the kernel with undo, saved,
  * recorded in cfg, and what it removes removed after the save.
  */
 #ifndef XVNET_LOADER_XVNETD_H

@@ -13,9 +13,9 @@
 #include "lib/knobs.h"
 #include "lib/proto.h"
 #include "loader/api/coalesce.h"
-#include "loader/commit.h"
+#include "loader/kern/commit.h"
 #include "loader/conf/coalesce.h"
-#include "loader/coalesce.h"
+#include "loader/kern/coalesce.h"
 #include "loader/kern/log.h"
 #include "loader/xvnetd.h"
 

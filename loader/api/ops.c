@@ -2,7 +2,7 @@
 /*
  * Control requests.  Each handler builds and validates the whole next
  * configuration against the recorded one (nothing touched yet), then hands
- * it to the one commit (loader/commit.h: apply with undo, save, swap,
+ * it to the one commit (loader/kern/commit.h: apply with undo, save, swap,
  * removals).
  */
 #include <errno.h>
@@ -23,15 +23,16 @@
 #include "loader/kern/caps.h"
 #include "loader/kern/log.h"
 #include "loader/kern/netdev.h"
-#include "loader/xsk.h"
-#include "loader/coalesce.h"
-#include "loader/commit.h"
+#include "loader/kern/xsk.h"
+#include "loader/kern/coalesce.h"
+#include "loader/kern/commit.h"
 #include "loader/move.h"
 #include "loader/api/coalesce.h"
 #include "loader/api/rss.h"
 #include "loader/api/rules.h"
 #include "loader/api/service.h"
 #include "loader/api/views.h"
+#include "loader/api/xsk.h"
 #include "loader/xvnetd.h"
 
 /* A request argument as text ("true"/"false" for booleans). */
@@ -105,7 +106,7 @@ static struct json_object *vm_json(struct xvd *d, const struct vm_conf *vm)
 	return o;
 }
 
-/* cfg, changed by the request, through the one commit (loader/commit.h). */
+/* cfg, changed by the request, through the one commit (loader/kern/commit.h). */
 static int commit(struct xvd *d, struct xvd_config *next,
 		  const struct commit_opts *opts, char *err, size_t errlen)
 {
@@ -239,7 +240,7 @@ static struct json_object *vm_add(struct xvd *d, struct json_object *args)
 }
 
 /* The configured flows that deliver to vm_id go with it (the kernel's
- * entries go after the save: loader/commit.c). */
+ * entries go after the save: loader/kern/commit.c). */
 static void config_del_flows_of_vm(struct xvd_config *cfg, int vm_id)
 {
 	for (size_t i = cfg->n_flows; i-- > 0;) {
@@ -751,7 +752,7 @@ static struct json_object *status(struct xvd *d)
 	json_object_object_add(o, "pid", json_object_new_int((int)getpid()));
 	json_object_object_add(o, "version", json_object_new_string(XV_VERSION));
 	if (!d->empty)
-		json_object_object_add(o, "xsk", xskp_status(d));
+		json_object_object_add(o, "xsk", view_xsk_status(d));
 	health(d, o, probs);
 	return xv_reply_ok(o);
 }
@@ -869,7 +870,7 @@ static const struct cmd {
 	{ "rule.del", cmd_rule_del, false },
 	{ "rule.list", cmd_rule_list, false },
 	{ "stats", cmd_stats, false },
-	{ "xsk.get", xskp_get, false },
+	{ "xsk.get", xsk_get, false },
 	{ "rss.get", cmd_rss_get, false },
 	{ "rss.set", cmd_rss_set, false },
 	{ "coalesce.get", cmd_coal_get, false },

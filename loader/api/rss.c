@@ -21,7 +21,7 @@
 #include "lib/parse.h"
 #include "lib/proto.h"
 #include "lib/knobs.h"
-#include "loader/commit.h"
+#include "loader/kern/commit.h"
 #include "loader/conf/rss.h"
 #include "loader/kern/log.h"
 #include "loader/api/rss.h"

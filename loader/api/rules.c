@@ -10,7 +10,7 @@
 #include "lib/parse.h"
 #include "lib/proto.h"
 #include "loader/api/rules.h"
-#include "loader/commit.h"
+#include "loader/kern/commit.h"
 #include "loader/conf/rules.h"
 #include "loader/kern/log.h"
 #include "loader/xvnetd.h"

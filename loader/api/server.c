@@ -26,7 +26,7 @@
 #include "loader/kern/log.h"
 #include "loader/kern/pinwatch.h"
 #include "loader/api/service.h"
-#include "loader/xsk.h"
+#include "loader/kern/xsk.h"
 #include "loader/xvnetd.h"
 
 #define MAX_CLIENTS 64

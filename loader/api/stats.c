@@ -6,8 +6,9 @@
 #include <json-c/json.h>
 
 #include "loader/api/views.h"
+#include "loader/api/xsk.h"
 #include "loader/move.h"
-#include "loader/xsk.h"
+#include "loader/kern/xsk.h"
 #include "loader/xvnetd.h"
 
 /* vm_tx's counters for the VM, and "spoof": the refusals summed. */

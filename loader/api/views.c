@@ -4,10 +4,8 @@
 
 #include "lib/features.h"
 #include "lib/proto.h"
-#include "loader/api/coalesce.h"
 #include "loader/api/views.h"
 #include "loader/kern/datapath.h"
-#include "loader/xsk.h"
 
 struct json_object *view_features(const struct xv_features *fs)
 {
@@ -104,13 +102,4 @@ struct json_object *view_vm_addrs(const struct vm_conf *vm)
 		json_object_array_add(arr, json_object_new_string(ip));
 	}
 	return arr;
-}
-
-struct json_object *view_xsk(const struct xvd *d, int vm_id)
-{
-	struct json_object *o = xskp_json(d, vm_id), *n;
-
-	if (o && (n = view_coal_counters(d, vm_id)))
-		json_object_object_add(o, "notify", n);
-	return o;
 }

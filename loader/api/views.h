@@ -24,10 +24,6 @@ struct json_object *view_pins(const struct xvd *d);
 struct json_object *view_vm_addrs(const struct vm_conf *vm);
 struct json_object *view_vm_allow(const struct vm_conf *vm);
 
-/* An xsk VM's sockets, UMEM and counters, with its coalescing page's
- * ("notify"); NULL if it has none. */
-struct json_object *view_xsk(const struct xvd *d, int vm_id);
-
 /* stats (loader/api/stats.c): counters, and per VM (all, or only). */
 struct json_object *view_stats(struct xvd *d, const struct vm_conf *only);
 /* stats's "slowpath": the counters of d->sp. */

@@ -35,7 +35,7 @@
 #define XV_NETNS_MAX 63
 #define XV_USER_MAX 32          /* user and group names (useradd's limit) */
 
-/* AF_XDP socket knobs of an xsk VM (0 = default; see loader/xsk.h). */
+/* AF_XDP socket knobs of an xsk VM (0 = default; see loader/kern/xsk.h). */
 struct xsk_conf {
 	uint32_t frame_size;            /* xsk-frame-size 2048|4096 */
 	uint32_t frames;                /* xsk-frames: UMEM frames per socket */
@@ -49,7 +49,7 @@ struct xsk_conf {
 	uint8_t pad[2];
 };
 
-/* Notification coalescing of a VM (loader/coalesce.c); 0 = off/unset. */
+/* Notification coalescing of a VM (loader/kern/coalesce.c); 0 = off/unset. */
 struct coal_conf {
 	uint32_t rx_frames;             /* coalesce-rx-frames */
 	uint32_t rx_usecs;              /* coalesce-rx-usecs */

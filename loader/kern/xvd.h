@@ -61,7 +61,7 @@ struct mnl_socket;
 
 struct xvd {
 	struct xvd_config cfg;          /* what runs (the state) */
-	/* during a commit (loader/commit.c): the config being applied, which
+	/* during a commit (loader/kern/commit.c): the config being applied, which
 	 * the kernel-side checks must see (e.g. the addresses of VMs added
 	 * by the same reload); NULL otherwise */
 	const struct xvd_config *applying;

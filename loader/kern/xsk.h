@@ -13,12 +13,13 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <net/if.h>
+#include <linux/if_xdp.h>
 
 #include "loader/conf/config.h"
 #include "loader/conf/xsk.h"
 
 struct xvd;
-struct json_object;
 
 /* Create (or keep, when already right) the VM's UMEM and sockets and put
  * them in xvnet_xsks.  Idempotent. */
@@ -29,15 +30,26 @@ void xskp_destroy(struct xvd *d, int vm_id);
 void xskp_destroy_all(struct xvd *d);
 /* NIC RX queues the VM's sockets are bound to (bit n = queue n); 0 if none. */
 uint32_t xskp_queue_mask(const struct xvd *d, int vm_id);
-/* vm show / stats: mode, sockets, XDP_STATISTICS (the coalescing counters
- * are added by loader/api/views.c view_xsk). NULL if none. */
-struct json_object *xskp_json(const struct xvd *d, int vm_id);
-/* status: live xsk VMs, sockets, UMEM bytes. */
-struct json_object *xskp_status(const struct xvd *d);
-/* The xsk.get request: reply data, and in fds the descriptors it hands
- * over (the JSON names each by its index). */
-struct xvd_fds;
-struct json_object *xskp_get(struct xvd *d, struct json_object *args,
-			     struct xvd_fds *fds);
+/* A live xsk VM as plain values (vm show, stats, xsk.get): its sockets'
+ * fds stay xvnetd's; XDP_STATISTICS read now.  false if it has none. */
+struct xskp_sock_info {
+	int fd;
+	uint32_t rxq;
+	struct xdp_statistics st;
+};
+struct xskp_info {
+	char nic[IFNAMSIZ], side_ifname[IFNAMSIZ];
+	int ifindex;
+	bool zerocopy;
+	int memfd;                      /* the UMEM */
+	size_t size;                    /* its bytes */
+	struct xsk_conf eff;            /* the knobs resolved */
+	int n;                          /* NIC queue sockets */
+	struct xskp_sock_info s[XVNET_MAX_NIC_QUEUES];
+	struct xskp_sock_info side;
+};
+bool xskp_info(const struct xvd *d, int vm_id, struct xskp_info *out);
+/* status: live xsk VMs, sockets (side ones included), UMEM bytes. */
+void xskp_totals(const struct xvd *d, int *vms, int *sockets, uint64_t *bytes);
 
 #endif

@@ -18,10 +18,11 @@
 #include "lib/err.h"
 #include "loader/kern/log.h"
 #include "loader/kern/netdev.h"
-#include "loader/xsk.h"
-#include "loader/coalesce.h"
-#include "loader/move.h"
-#include "loader/xvnetd.h"
+#include "loader/kern/xsk.h"
+#include "loader/kern/coalesce.h"
+#include "loader/kern/addrs.h"
+#include "loader/kern/datapath.h"
+#include "loader/kern/tables.h"
 
 
 /*

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Interrupt coalescing of xsk VMs (see loader/coalesce.h).  Per xsk VM
+ * Interrupt coalescing of xsk VMs (see loader/kern/coalesce.h).  Per xsk VM
  * xvnetd owns a coalescing page (a sealed memfd holding struct
  * xvnet_coal_page) handed to the consumer with the sockets: xvnetd writes
  * the policy there and the consumer its counters.  The NIC NAPI knobs of
@@ -18,12 +18,12 @@
 
 #include "lib/coalesce.h"
 #include "lib/err.h"
-#include "loader/coalesce.h"
+#include "loader/kern/coalesce.h"
 #include "loader/conf/coalesce.h"
 #include "loader/kern/log.h"
 #include "loader/kern/napi.h"
 #include "loader/kern/xvd.h"
-#include "loader/xsk.h"
+#include "loader/kern/xsk.h"
 
 
 struct coal_live {

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * The one commit path (loader/commit.h): diff, apply with undo, save, swap,
+ * The one commit path (loader/kern/commit.h): diff, apply with undo, save, swap,
  * removals.  Removals wait for the save because a removed flow or VM cannot
  * be put back as it was (its counters, its learnt flows, a device a VMM
  * held); what is added or changed can be taken back.
@@ -12,13 +12,14 @@
 #include <string.h>
 #include <bpf/bpf.h>
 
-#include "loader/coalesce.h"
-#include "loader/commit.h"
+#include "loader/kern/coalesce.h"
+#include "loader/kern/commit.h"
 #include "loader/conf/diff.h"
 #include "loader/kern/log.h"
 #include "loader/kern/netdev.h"
-#include "loader/xsk.h"
-#include "loader/xvnetd.h"
+#include "loader/kern/xsk.h"
+#include "loader/kern/slowpath.h"
+#include "loader/kern/tables.h"
 
 /* ---- one VM in the kernel ------------------------------------------------- */
 
