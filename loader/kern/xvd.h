@@ -42,7 +42,7 @@ struct xvd_slow_stats {
 	uint64_t allowed, denied;   /* rule verdicts */
 	uint64_t unknown_vm;        /* record for a VM no longer configured */
 	uint64_t flushed, aged;     /* entries deleted */
-	uint64_t reinjected;        /* first packets sent on (loader/reinject.c) */
+	uint64_t reinjected;        /* first packets sent on (loader/kern/reinject.c) */
 	uint64_t not_reinjected;    /* allowed, but dropped: see reinject() */
 };
 
