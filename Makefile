@@ -29,11 +29,11 @@ BPF_HDRS      := $(wildcard bpf/*.h) maps/xvnet_maps.h tools/trafgen_flow.h
 
 TEST_SRCS   := $(wildcard tests/*.c)
 LIB_SRCS    := $(wildcard lib/*.c)
-LOADER_SRCS := $(wildcard loader/*.c loader/conf/*.c)
+LOADER_SRCS := $(wildcard loader/*.c loader/conf/*.c loader/kern/*.c loader/api/*.c)
 CTL_SRCS    := $(wildcard ctl/*.c)
 TOOL_SRCS   := $(wildcard tools/*.c)
 VHOST_SRCS  := $(filter-out vhost/main.c,$(wildcard vhost/*.c))
-USER_HDRS   := $(wildcard lib/*.h loader/*.h loader/conf/*.h ctl/*.h tools/*.h) $(BPF_HDRS)
+USER_HDRS   := $(wildcard lib/*.h loader/*.h loader/conf/*.h loader/kern/*.h loader/api/*.h ctl/*.h tools/*.h) $(BPF_HDRS)
 USER_LIBS   := -ljson-c -lmnl -lxdp $(SYSTEMD_LIBS) $(LDLIBS)
 
 BINS := $(if $(LOADER_SRCS),$(BUILD)/bin/xvnetd) $(if $(CTL_SRCS),$(BUILD)/bin/xvnetctl) \
@@ -174,7 +174,7 @@ demo: all
 check: all $(BUILD)/tests/unit $(BUILD)/tests/conf
 	BUILD=$(BUILD) bash scripts/check.sh
 
-# loader/conf/ includes nothing above it, nor libbpf/JSON (also in check)
+# the layers include one way (conf/ <- kern/ <- api/; also in check)
 check-layers: $(BUILD)/tests/conf
 	BUILD=$(BUILD) bash scripts/check-layers.sh
 

@@ -214,7 +214,7 @@ struct {
 /* bpf/slowpath.h builds a record here, then copies as much of it as the
  * frame fills into xvnet_slow_rb: a 64-byte frame takes a small record, so
  * the ring holds as many new flows as before the frames were in it.  No
- * state: not pinned (no xvnet_ prefix, loader/datapath.c). */
+ * state: not pinned (no xvnet_ prefix, loader/kern/datapath.c). */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);

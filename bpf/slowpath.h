@@ -5,7 +5,7 @@
  * MTU-sized frame) go to xvnetd through the xvnet_slow_rb ring buffer; the
  * packet is dropped here, and xvnetd, once it has judged the flow and
  * installed it, sends an allowed frame on to where the program would have
- * (loader/reinject.c): the flow's first packet is not lost.  Counted as slow_path, or
+ * (loader/kern/reinject.c): the flow's first packet is not lost.  Counted as slow_path, or
  * slow_path_full when the ring buffer has no room, or slow_path_budget when
  * the VM is over its rate: each VM draws from its own token bucket
  * (xvnet_sp_budget), so one VM's flood of new flows leaves ring buffer and

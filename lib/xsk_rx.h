@@ -3,7 +3,7 @@
  * A bare copy-mode AF_XDP socket bound to one RX queue, with a private
  * UMEM: what the unit tests and xvnet-costbench put into an XSKMAP slot so
  * that nic_rx's redirect to an xsk VM succeeds.  Not the VM ports' sockets
- * (loader/xsk.c, libxdp): nothing is ever read from this one.
+ * (loader/kern/xsk.c, libxdp): nothing is ever read from this one.
  */
 #ifndef XVNET_LIB_XSK_RX_H
 #define XVNET_LIB_XSK_RX_H

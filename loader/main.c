@@ -16,13 +16,13 @@
 #include <unistd.h>
 
 #include "lib/proto.h"
-#include "loader/coalesce.h"
-#include "loader/commit.h"
-#include "loader/log.h"
+#include "loader/kern/coalesce.h"
+#include "loader/kern/commit.h"
+#include "loader/kern/log.h"
 #include "loader/move.h"
-#include "loader/netdev.h"
-#include "loader/orphans.h"
-#include "loader/service.h"
+#include "loader/kern/netdev.h"
+#include "loader/kern/orphans.h"
+#include "loader/api/service.h"
 #include "loader/xvnetd.h"
 #include "xv_version.h"
 

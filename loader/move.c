@@ -39,13 +39,12 @@
 #include "lib/err.h"
 #include "lib/knobs.h"
 #include "lib/proto.h"
-#include "loader/coalesce.h"
-#include "loader/log.h"
+#include "loader/kern/coalesce.h"
+#include "loader/kern/log.h"
 #include "loader/move.h"
-#include "loader/netdev.h"
-#include "loader/rescue.h"
-#include "loader/service.h"
-#include "loader/xsk.h"
+#include "loader/kern/netdev.h"
+#include "loader/kern/rescue.h"
+#include "loader/kern/xsk.h"
 #include "loader/xvnetd.h"
 
 
@@ -444,7 +443,7 @@ static struct json_object *switch_commit(struct xvd *d, struct move_rec *r,
 	/* from here on the move completes: the state says the new port */
 	if (config_copy(&next, &d->cfg) == 0) {
 		next.vms[idx] = r->new;
-		if (svc_save(d, &next, why, sizeof(why)))
+		if (xvd_save(d, &next, why, sizeof(why)))
 			log_err("vm %s: state not saved: %s (a restart finishes the"
 				" move from %s)", r->old.name, why, MOVE_FILE);
 		config_free(&d->cfg);
@@ -688,7 +687,7 @@ int move_recover(struct xvd *d)
 		int nif = (int)if_nametoindex(r.new.ifname);
 
 		*vm = r.new;
-		if (svc_save(d, &d->cfg, err, sizeof(err)))
+		if (xvd_save(d, &d->cfg, err, sizeof(err)))
 			log_err("vm %s: %s", r.new.name, err);
 		if (nif > 0 && normalize(d, vm, nif, err, sizeof(err)))
 			log_err("vm %s: %s", r.new.name, err);
@@ -700,7 +699,7 @@ int move_recover(struct xvd *d)
 		int oif = (int)if_nametoindex(r.old.ifname);
 
 		*vm = r.old;
-		if (svc_save(d, &d->cfg, err, sizeof(err)))
+		if (xvd_save(d, &d->cfg, err, sizeof(err)))
 			log_err("vm %s: %s", r.old.name, err);
 		r.new_ifindex = (int)if_nametoindex(r.new.ifname);
 		/* a port still being made when it stopped: owned unknown, kept */

@@ -2,177 +2,21 @@
 /*
  * xvnetd's state: the recorded configuration (desired state) and the BPF
  * objects it is applied to.  Every change is validated whole against cfg,
- * then committed (loader/commit.h): applied to the kernel with undo, saved,
+ * then committed (loader/kern/commit.h): applied to the kernel with undo, saved,
  * recorded in cfg, and what it removes removed after the save.
  */
 #ifndef XVNET_LOADER_XVNETD_H
 #define XVNET_LOADER_XVNETD_H
 
-#include <limits.h>
 #include <stdbool.h>
-#include <time.h>
 
-#include "lib/features.h"
-#include "loader/conf/config.h"
+#include "loader/kern/addrs.h"
+#include "loader/kern/datapath.h"
+#include "loader/kern/slowpath.h"
+#include "loader/kern/tables.h"
+#include "loader/kern/xvd.h"
 
-#define XV_TC_HANDLE    0x7876      /* "xv": fixed, so restarts replace it */
-#define XV_TC_PRIO      0x7876
-
-struct nic_rx;
-
-struct xvd_maps {
-	int vm_by_mac, vms, flows, ports, flood, flood_count, stats, queue_stats;
-	int ports_b, port_stats;     /* vm move: second bank, per-kind counts */
-	int flows_cfg;              /* the operator's flows (never evicted) */
-	int redirect_err;           /* failed redirects per VM and reason */
-	int sp_budget;              /* per-VM slow-path token buckets */
-	int port_vm, uplink, config;
-	int vm_addrs, vm_tx_stats;  /* anti-spoofing (loader/addrs.c) */
-	int ll_owner, ll_vm;        /* ipv6-ll-any bindings (loader/addrs.c) */
-	int slow_rb;                /* slow path (loader/slowpath.c) */
-};
-
-struct ring_buffer;
-
-/* Slow-path counters (xvnetctl stats: "slowpath"). */
-struct xvd_slow_stats {
-	uint64_t records;           /* ring-buffer records read */
-	uint64_t installed;         /* flow entries written (both directions) */
-	uint64_t allowed, denied;   /* rule verdicts */
-	uint64_t unknown_vm;        /* record for a VM no longer configured */
-	uint64_t flushed, aged;     /* entries deleted */
-	uint64_t reinjected;        /* first packets sent on (loader/reinject.c) */
-	uint64_t not_reinjected;    /* allowed, but dropped: see reinject() */
-};
-
-/* Datapath error counters sampled for health (ops.c: health_tick). */
-#define XV_HEALTH_ERRS 9
-#define XV_HEALTH_EVERY_S 10
-struct xvd_err_sample {
-	bool set;
-	time_t t;                   /* CLOCK_MONOTONIC seconds */
-	uint64_t v[XV_HEALTH_ERRS];
-};
-
-struct xvm;
-struct coal_live;
-struct mnl_socket;
-
-struct xvd {
-	struct xvd_config cfg;          /* what runs (the state) */
-	/* during a commit (loader/commit.c): the config being applied, which
-	 * the kernel-side checks must see (e.g. the addresses of VMs added
-	 * by the same reload); NULL otherwise */
-	const struct xvd_config *applying;
-	struct xv_features feat;        /* probed at start (lib/features.h) */
-	__u32 meta_at;                  /* enum xvnet_meta_at the programs use */
-	char config_path[PATH_MAX];     /* the admin's file: read only */
-	char state_dir[PATH_MAX];       /* loader/service.h */
-	char state_path[PATH_MAX + 32];
-	char applied_path[PATH_MAX + 32];
-	struct xvd_config admin;        /* the admin's file as last applied */
-	char *admin_text;               /* ... and its bytes (NULL: none) */
-	char *pending_text;             /* read by a reload not yet applied */
-	struct xvd_config pending;
-	bool empty;                     /* no config at all: no datapath yet */
-	char socket_path[PATH_MAX];
-	bool xdp_generic;
-	struct nic_rx *skel;
-	struct bpf_link *redirect_link; /* redirect_err on xdp:xdp_redirect_err */
-	struct xvd_maps m;
-	int link_fd;
-	int nic_ifindex;
-	bool link_adopted;          /* restart: the pinned link was updated */
-	bool maps_adopted;          /* pinned maps were reused */
-	uint32_t flow_max;          /* effective xvnet_flows size */
-	int ncpus;
-	time_t started;
-	bool stop, teardown;        /* set by shutdown requests */
-	struct ring_buffer *rb;     /* xvnet_slow_rb consumer */
-	struct xvd_slow_stats sp;
-	uint64_t next_age_ns;
-	int reinject_fd;            /* AF_PACKET, 0 until first used */
-	bool sp_flows_on;           /* xvnet_config.flows_active known set */
-	struct xvd_err_sample hs[2];    /* older, newer (health_tick) */
-	struct {                    /* loader/pinwatch.c */
-		uint64_t next_ms, checks, restored;
-		char last[PATH_MAX + 64];
-	} pins;
-	/* live resources beside the maps, by VM slot */
-	struct xvm *xsk[XVNET_MAX_VMS];         /* UMEM, sockets (xsk.c) */
-	struct coal_live *coal[XVNET_MAX_VMS];  /* page, NAPI knobs (coalesce.c) */
-	int steer_ifindex[XVNET_MAX_VMS];       /* tap whose tun steering we set
-						 * (datapath.c), 0: none */
-	struct mnl_socket *linkwatch;           /* rtnetlink (linkwatch.c) */
-};
-
-/* The config the kernel is being brought to: d->applying in a commit,
- * else d->cfg. */
-static inline const struct xvd_config *xvd_desired(const struct xvd *d)
-{
-	return d->applying ? d->applying : &d->cfg;
-}
-
-/* datapath.c: bpffs, skeleton, pins, XDP link, tc filter. */
-extern const char *xv_pin_dir;      /* default XVNET_PIN_DIR, --pin-dir */
-int dp_start(struct xvd *d, char *err, size_t errlen);
-void dp_close(struct xvd *d);
-/* Remove link, tc filter, pins and pin directory. nic may be "" */
-int dp_teardown(const char *nic);
-const char *dp_xdp_mode(const struct xvd *d);
-const char *dp_link_pin(void);      /* the XDP link's pin path */
-/* VM egress on a port: vm_tx (XDP) and vm_flood (tc ingress); replaces. */
-int dp_port_attach(struct xvd *d, int ifindex, bool tap, char *err, size_t errlen);
-int dp_xsk_side_attach(struct xvd *d, int ifindex, char *err, size_t errlen);
-void dp_port_detach(int ifindex);
-/* Multi-queue tap VMs: tun's steering program (bpf/skbpath.h). */
-int dp_tap_steer(struct xvd *d, const struct vm_conf *vm, int ifindex,
-		 char *err, size_t errlen);
-void dp_tap_unsteer(struct xvd *d, int vm_id, int ifindex);
-/* Set the steering program of multi-queue taps again (QEMU clears it). */
-void dp_tap_resteer(struct xvd *d);
 struct json_object;
-struct json_object *dp_status(const struct xvd *d);
-struct json_object *dp_features_json(const struct xv_features *fs);
-/* A VM's failed redirects: [{dir, err, reason, frames}] (bpf/redirect_err.h). */
-struct json_object *dp_redirect_errors(struct xvd *d, int vm_id);
-
-/* tables.c: the maps as user space writes them. */
-struct xvnet_vm;
-void vm_slot_build(const struct vm_conf *vm, int ifindex,
-		   const struct xvnet_vm *old, struct xvnet_vm *out);
-int tbl_vm_ensure(struct xvd *d, const struct vm_conf *vm, int ifindex,
-		  char *err, size_t errlen);
-int tbl_vm_remove(struct xvd *d, int vm_id);
-/* fc's VM is looked up in cfg (the config being committed). */
-int tbl_flow_ensure(struct xvd *d, const struct xvd_config *cfg,
-		    const struct flow_conf *fc, char *err, size_t errlen);
-/* Set xvnet_config.flows_active (before any flow is written). */
-int tbl_flows_activate(struct xvd *d);
-int tbl_flow_delete(struct xvd *d, const struct xvnet_flow_key *key);
-/* The entry for key: the operator's map first, then the learnt one. */
-int tbl_flow_lookup(struct xvd *d, const struct xvnet_flow_key *key,
-		    struct xvnet_flow *v);
-/* Bring the maps in line with cfg without touching correct entries; a VM
- * whose port cannot be made is left unreachable (and named in err). */
-int tbl_reconcile(struct xvd *d, struct xvd_config *cfg, char *err,
-		  size_t errlen);
-struct json_object *tbl_flow_list(struct xvd *d);
-/* flow.list with args {"limit": N, "cursor": C}: {"flows": [...], "next":
- * C or null}; a page at a time, for tables of any size. */
-struct json_object *tbl_flow_list_page(struct xvd *d, struct json_object *args,
-				       char *err, size_t errlen);
-struct json_object *tbl_stats(struct xvd *d, const struct vm_conf *only);
-int tbl_count_active(struct xvd *d, int *vms, int *flows);
-
-/* addrs.c: a VM's source addresses in xvnet_vm_addrs, its egress counters. */
-int addrs_sync(struct xvd *d, const struct vm_conf *vm, char *err,
-	       size_t errlen);
-void addrs_remove_vm(struct xvd *d, int vm_id);
-struct json_object *addrs_json(const struct vm_conf *vm);
-/* the names of the VM's allowances that are on */
-struct json_object *allow_json(const struct vm_conf *vm);
-struct json_object *addrs_tx_stats(struct xvd *d, int vm_id);
 
 /* ops.c: requests (validated whole, then applied and persisted). */
 const struct vm_conf *req_vm(const struct xvd *d, struct json_object *args,
@@ -200,29 +44,6 @@ int vm_request_parse(const struct xvd_config *cfg, struct json_object *args,
 int flow_request_parse(const struct xvd_config *cfg, struct json_object *args,
 		       bool add, struct flow_conf *fc, char *err, size_t errlen);
 int xvd_teardown_ports(const struct xvd_config *cfg);
-
-/* rss.c: rss.get / rss.set requests (ethtool -x / -X for a VM). */
-struct json_object *rss_get(struct xvd *d, struct json_object *args);
-struct json_object *rss_set(struct xvd *d, struct json_object *args);
-
-/* slowpath.c: rule evaluation for flow-cache misses, flow flush and aging. */
-int sp_start(struct xvd *d, char *err, size_t errlen);
-void sp_stop(struct xvd *d);
-int sp_fd(struct xvd *d);                       /* -1: none */
-int sp_poll(struct xvd *d);                     /* consume what is there */
-/* One record: evaluate the VM's rules, install the flow(s). */
-int sp_handle(struct xvd *d, const struct xvnet_slow_rec *r);
-/* Delete every rule-installed flow of vm_id; returns how many. */
-unsigned long sp_flush_vm(struct xvd *d, __u32 vm_id);
-/* Delete rule-installed flows idle longer than the timeout (now: mono ns). */
-unsigned long sp_age(struct xvd *d, uint64_t now_ns);
-void sp_tick(struct xvd *d);                    /* aging when it is due */
-struct json_object *sp_stats(struct xvd *d);
-/* Set or clear XVNET_VM_F_HAS_RULES in a live slot. */
-int sp_vm_flag(struct xvd *d, const struct vm_conf *vm);
-struct json_object *rule_add(struct xvd *d, struct json_object *args);
-struct json_object *rule_del(struct xvd *d, struct json_object *args);
-struct json_object *rule_list(struct xvd *d, struct json_object *args);
 
 /* server.c */
 int server_run(struct xvd *d);

@@ -3,10 +3,11 @@
 # section Layout):
 #   loader/conf/  the desired state: plain C, no libbpf, JSON, netlink or
 #                 systemd, and nothing of loader/ outside conf/;
-#   loader/kern/  (when it exists) never the request layer nor JSON;
-#   loader/api/   anything below it.
-# Files directly under loader/ are not split into kern/ and api/ yet: they
-# count as the top, so conf/ may not include them.
+#   loader/kern/  kern/, conf/, lib/, maps/ only: never the request layer,
+#                 the files not split yet, nor JSON;
+#   loader/api/   anything below it; nothing below includes api/.
+# Files still directly under loader/ are not split into kern/ and api/ yet:
+# they sit between kern/ and api/ (they may include kern/, not api/).
 # Then build/tests/conf (conf/'s unit tests linked with conf/ and plain lib/
 # code only) must run as nobody.
 # Ends with "layers: N passed, N failed, 0 skipped" (one per file checked).
@@ -23,32 +24,55 @@ deps() {
 		tr ' \\' '\n\n' | grep -E '\.[ch]$'
 }
 
-for f in loader/conf/*.c loader/conf/*.h; do
-	ok=1
-	files=$(deps "$f") || files=$f
-	[ -n "$files" ] || files=$f
-	for g in $files; do
-		case "$g" in
-		loader/conf/* | lib/* | maps/*) ;;
-		*) bad "$f reaches $g (conf/ includes only conf/, lib/, maps/)"; ok=0 ;;
-		esac
-		if grep -nE '^#include <(bpf|json-c|xdp|libmnl|systemd)/' "$g" >/dev/null; then
-			bad "$f reaches $g, which includes $(grep -m1 -oE '<(bpf|json-c|xdp|libmnl|systemd)/[^>]*>' "$g")"
-			ok=0
-		fi
+# layer DIR ALLOWED FORBIDDEN WHAT: every file of DIR reaches only headers
+# whose paths match the ERE ALLOWED, none of which includes a system header
+# matching the ERE FORBIDDEN (empty: any); WHAT says the rule in a failure.
+layer() {
+	local f g ok inc
+	for f in $(ls "$1"/*.[ch] 2>/dev/null); do
+		ok=1
+		files=$(deps "$f") || files=$f
+		[ -n "$files" ] || files=$f
+		for g in $files; do
+			if ! [[ "$g" =~ ^($2) ]]; then
+				bad "$f reaches $g ($4)"
+				ok=0
+			fi
+			[ -n "$3" ] || continue
+			inc=$(grep -m1 -oE "^#include <($3)/[^>]*>" "$g")
+			if [ -n "$inc" ]; then
+				bad "$f reaches $g, which includes ${inc#\#include }"
+				ok=0
+			fi
+		done
+		[ "$ok" = 1 ] && passed=$((passed + 1))
 	done
-	[ "$ok" = 1 ] && passed=$((passed + 1))
-done
+}
 
-if [ -d loader/kern ]; then
-	for f in loader/kern/*.[ch]; do
-		if grep -nE '^#include ("loader/api/|"loader/[a-z_]+\.h"|<json-c/)' "$f" >/dev/null; then
-			bad "$f: $(grep -m1 -nE '^#include ("loader/api/|"loader/[a-z_]+\.h"|<json-c/)' "$f")"
-		else
-			passed=$((passed + 1))
-		fi
-	done
-fi
+gen="$build/include/"
+# conf/: the desired state, plain C
+layer loader/conf 'loader/conf/|lib/|maps/' 'bpf|json-c|xdp|libmnl|systemd' \
+	'conf/ includes only conf/, lib/, maps/'
+# kern/: the live resources; replies are built in api/ from the plain
+# structs kern/ returns, so nothing it reaches includes json-c
+layer loader/kern "loader/kern/|loader/conf/|lib/|maps/|bpf/|$gen" 'json-c' \
+	'kern/ includes only kern/, conf/, lib/, maps/'
+# api/: the top.  It may reach every layer below it (and the files directly
+# under loader/ that are not split yet), never ctl/ or tools/; and no file
+# of a lower layer, nor the unsplit ones, reaches api/ (main.c, the
+# program's entry, is the one caller from outside; conf/ and kern/ are
+# held to their lists above).
+layer loader/api "loader/|lib/|maps/|bpf/|$gen" '' \
+	'api/ includes only loader/, lib/, maps/'
+for f in $(ls loader/*.[ch] 2>/dev/null); do
+	[ "$f" = loader/main.c ] && continue
+	g=$(deps "$f" | grep -m1 '^loader/api/')
+	if [ -n "$g" ]; then
+		bad "$f reaches $g (only main.c and api/ itself include api/)"
+	else
+		passed=$((passed + 1))
+	fi
+done
 
 # conf/ on its own: linked without libbpf, json-c, netlink; run unprivileged
 conf_bin=$build/tests/conf

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The one commit path (loader/commit.h, issue 17): a change that fails at
+# The one commit path (loader/kern/commit.h, issue 17): a change that fails at
 # any step leaves the kernel and the state as they were, and says so.
 #  - save fails (the state file's path is made a directory): vm del keeps
 #    the VM, its tap and its configured flow in xvnet_flows_cfg (it used to

@@ -13,7 +13,7 @@
 # virtio-net's own eBPF RSS is off) whenever the guest negotiates features
 # (driver load) or sets its queue pairs (`ethtool -L`); tun would then pick
 # queues by its own flow hash, with no counter showing it.  xvnetd sets the
-# program again every 2 s (loader/datapath.c dp_tap_resteer), so each round
+# program again every 2 s (loader/kern/datapath.c dp_tap_resteer), so each round
 # waits 3 s after what QEMU did, and every round is asserted:
 #   A  as booted (after the guest's ethtool -L);
 #   B  after an xvnetd restart;

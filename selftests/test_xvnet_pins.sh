@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Pins removed or replaced under a running xvnetd are put back
-# (loader/pinwatch.c): the XDP link's pin and a map's pin removed, a map's
+# (loader/kern/pinwatch.c): the XDP link's pin and a map's pin removed, a map's
 # pin replaced by another map; within a few seconds the pins name xvnetd's
 # own objects again (same ids), `status` counts the restores, and a restart
 # then adopts the running data path (maps and link) instead of building a

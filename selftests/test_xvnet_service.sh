@@ -208,7 +208,7 @@ launch_caps "$unit_caps" "$XV_TMP/xvnetd-caps.log"
 capbnd=$(awk '/^CapBnd:/ {print $2}' /proc/"$XVD_PID"/status)
 capeff=$(awk '/^CapEff:/ {print $2}' /proc/"$XVD_PID"/status)
 capprm=$(awk '/^CapPrm:/ {print $2}' /proc/"$XVD_PID"/status)
-# once listening, xvnetd keeps what it uses while it runs (loader/service.c
+# once listening, xvnetd keeps what it uses while it runs (loader/api/service.c
 # kept_caps): the unit's set without CAP_CHOWN (the socket's group is set)
 want=$(python3 -c '
 import sys

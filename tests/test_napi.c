@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * loader/napi.c on a real veth pair of the test namespace, given NAPIs by a
+ * loader/kern/napi.c on a real veth pair of the test namespace, given NAPIs by a
  * native XDP program: the netdev genl family's numbers (each reply depends
  * on them being right), per-NAPI set and get, the device files as the
  * kernel pushes them into each NAPI, apply and restore, and the errors.
@@ -25,7 +25,7 @@
 #include <bpf/libbpf.h>
 
 #include "tests/unit.h"
-#include "loader/napi.h"
+#include "loader/kern/napi.h"
 
 #define N_QUEUES 2
 #define NO_IFINDEX 999999

@@ -27,7 +27,7 @@
 #include "bpf/toeplitz.h"
 #include "loader/conf/config.h"
 #include "loader/conf/rss.h"
-#include "loader/rss.h"
+#include "loader/api/rss.h"
 #include "loader/conf/rules.h"
 #include "loader/xvnetd.h"
 #include <json-c/json.h>

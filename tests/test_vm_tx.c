@@ -6,7 +6,7 @@
  * case asserts the verdict, the global counter that must move (tx_uplink,
  * tx_local, tx_flood or tx_spoof) and the VM's own egress counters (tx and
  * exactly the one spoof reason, or none).  Then the daemon side: the
- * addresses loader/addrs.c writes (and rewrites, and removes) change what
+ * addresses loader/kern/addrs.c writes (and rewrites, and removes) change what
  * vm_tx lets through, and the "ip" key of the config and of vm.add.
  */
 #include <arpa/inet.h>

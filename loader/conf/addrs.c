@@ -3,7 +3,7 @@
  * A VM's source addresses ("ip ADDR", repeatable) and anti-spoofing
  * allowances ("allow LIST", "no-allow LIST") as configured, and the check
  * that an address belongs to one VM per VLAN.  Writing them to the maps:
- * loader/addrs.c.
+ * loader/kern/addrs.c.
  */
 #include <stdbool.h>
 #include <stdio.h>

@@ -3,7 +3,7 @@
  * A VM's notification coalescing as configured (struct coal_conf): the
  * "coalesce-*" keys of vm statements and the fields of coalesce.set
  * requests (named in lib/knobs.h), their bounds and checks.  Applying
- * them: loader/coalesce.h.
+ * them: loader/kern/coalesce.h.
  */
 #ifndef XVNET_LOADER_CONF_COALESCE_H
 #define XVNET_LOADER_CONF_COALESCE_H

@@ -35,7 +35,7 @@
 #define XV_NETNS_MAX 63
 #define XV_USER_MAX 32          /* user and group names (useradd's limit) */
 
-/* AF_XDP socket knobs of an xsk VM (0 = default; see loader/xsk.h). */
+/* AF_XDP socket knobs of an xsk VM (0 = default; see loader/kern/xsk.h). */
 struct xsk_conf {
 	uint32_t frame_size;            /* xsk-frame-size 2048|4096 */
 	uint32_t frames;                /* xsk-frames: UMEM frames per socket */
@@ -49,7 +49,7 @@ struct xsk_conf {
 	uint8_t pad[2];
 };
 
-/* Notification coalescing of a VM (loader/coalesce.c); 0 = off/unset. */
+/* Notification coalescing of a VM (loader/kern/coalesce.c); 0 = off/unset. */
 struct coal_conf {
 	uint32_t rx_frames;             /* coalesce-rx-frames */
 	uint32_t rx_usecs;              /* coalesce-rx-usecs */
@@ -77,11 +77,11 @@ struct vm_conf {
 	struct coal_conf coal;          /* port xsk only */
 	int line;                       /* config line (0: from a request) */
 	/* source addresses ("ip ADDR", repeatable; vm_tx anti-spoofing), IPv4
-	 * stored IPv4-mapped; loader/addrs.c writes them to xvnet_vm_addrs */
+	 * stored IPv4-mapped; loader/kern/addrs.c writes them to xvnet_vm_addrs */
 	uint8_t addrs[XVNET_MAX_VM_ADDRS][16];
 	uint8_t n_addrs;
 	/* anti-spoofing allowances (XVNET_VM_ALLOWS), XVNET_VM_F_ALLOW_*
-	 * bits; all on unless "no-allow LIST" (loader/addrs.c) */
+	 * bits; all on unless "no-allow LIST" (loader/kern/addrs.c) */
 	uint32_t allow;
 	/* tap: who besides root may attach a queue (TUNSETOWNER,
 	 * TUNSETGROUP).  Neither given: owner root, since the kernel lets
@@ -90,7 +90,7 @@ struct vm_conf {
 	bool has_owner, has_group;
 	char owner[XV_USER_MAX + 1], group[XV_USER_MAX + 1];
 	uint32_t owner_uid, group_gid;
-	/* virtual RSS (loader/rss.c), each used instead of the pinned or
+	/* virtual RSS (loader/api/rss.c), each used instead of the pinned or
 	 * default value when set: rss-key, rss-indir, rss-fields */
 	bool has_rss_key, has_rss_indir, has_rss_fields;
 	uint16_t rss_fields;            /* enum xvnet_rss_fields */

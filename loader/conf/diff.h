@@ -2,7 +2,7 @@
 /*
  * The difference between two configurations (the running one and the one a
  * request, a reload or the start wants), as the list of changes the commit
- * (loader/commit.h) applies.  Pure: no kernel, no files.
+ * (loader/kern/commit.h) applies.  Pure: no kernel, no files.
  *
  * VMs are matched by name, flows by key.  A VM whose id or port differs is
  * replaced (removed, then added: its slot or device must be made anew); one

@@ -5,7 +5,7 @@
  * denies what no rule allows.  The fast path never walks them: on a
  * flow-cache miss for such a VM the packet goes to xvnetd (xvnet_slow_rb),
  * which evaluates them here and installs the exact-match flow
- * (loader/slowpath.c).  Positions are 1-based.
+ * (loader/kern/slowpath.c).  Positions are 1-based.
  */
 #ifndef XVNET_LOADER_CONF_RULES_H
 #define XVNET_LOADER_CONF_RULES_H

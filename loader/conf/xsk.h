@@ -2,7 +2,7 @@
 /*
  * The AF_XDP knobs of an xsk VM as configured (struct xsk_conf): the
  * "xsk-*" keys of vm statements and vm.add requests (named in
- * lib/knobs.h), their bounds and defaults.  The sockets: loader/xsk.h.
+ * lib/knobs.h), their bounds and defaults.  The sockets: loader/kern/xsk.h.
  */
 #ifndef XVNET_LOADER_CONF_XSK_H
 #define XVNET_LOADER_CONF_XSK_H

@@ -3,7 +3,7 @@
  * libFuzzer target: the control protocol's request layer, without a
  * kernel: one line as the socket delivers it (lib/proto.c's line buffer),
  * JSON, then the whole validation of vm.add / flow.add / rule.add requests
- * against a running config (loader/ops.c, loader/conf/rules.c).  Oracle: a
+ * against a running config (loader/api/ops.c, loader/conf/rules.c).  Oracle: a
  * refused request changes nothing (the config formats the same before and
  * after); an accepted one, added to a copy, round-trips through the config
  * file (format, parse, format: the same text).

@@ -1,0 +1,112 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * First packets sent on after the slow path (loader/kern/reinject.h).
+ *
+ * The frame goes out by AF_PACKET on the device the program would have
+ * redirected it to, shaped as the program would have shaped it: toward a
+ * VM its outer 802.1Q tag removed (unless the VM keeps tags), toward the
+ * wire the VM's tag added.  Sent before the flow is installed, so that a
+ * later packet of the flow, which hits the flow, cannot overtake it.
+ */
+#include <errno.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+#include <net/if.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "loader/kern/log.h"
+#include "loader/kern/reinject.h"
+#include "maps/xvnet_maps.h"
+
+#define VLAN_HLEN 4
+
+static int out_fd(struct xvd *d)
+{
+	if (d->reinject_fd > 0)
+		return d->reinject_fd;
+	d->reinject_fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+	if (d->reinject_fd < 0) {
+		log_warn("slow path: AF_PACKET socket for first packets: %s",
+			 strerror(errno));
+		d->reinject_fd = 0;
+		return -1;
+	}
+	return d->reinject_fd;
+}
+
+void reinject_close(struct xvd *d)
+{
+	if (d->reinject_fd > 0)
+		close(d->reinject_fd);
+	d->reinject_fd = 0;
+}
+
+static int tagged(const uint8_t *f, size_t len)
+{
+	return len >= ETH_HLEN + VLAN_HLEN && f[12] == 0x81 && f[13] == 0x00;
+}
+
+/* f (room for one more tag) as the receiver takes it: untagged, or with
+ * one 802.1Q tag of vlan.  Returns the new length. */
+static size_t retag(uint8_t *f, size_t len, uint16_t vlan, bool want_tag)
+{
+	if (tagged(f, len) && !want_tag) {
+		memmove(f + 12, f + 12 + VLAN_HLEN, len - 12 - VLAN_HLEN);
+		return len - VLAN_HLEN;
+	}
+	if (!tagged(f, len) && want_tag && vlan) {
+		memmove(f + 12 + VLAN_HLEN, f + 12, len - 12);
+		f[12] = 0x81;
+		f[13] = 0x00;
+		f[14] = (uint8_t)(vlan >> 8);
+		f[15] = (uint8_t)vlan;
+		return len + VLAN_HLEN;
+	}
+	return len;
+}
+
+static const struct vm_conf *local_vm(const struct xvd_config *cfg,
+				      const uint8_t *mac, uint16_t vlan)
+{
+	for (size_t i = 0; i < cfg->n_vms; i++)
+		if (cfg->vms[i].vlan == vlan && !memcmp(cfg->vms[i].mac, mac, 6))
+			return &cfg->vms[i];
+	return NULL;
+}
+
+int reinject(struct xvd *d, const struct xvnet_slow_rec *r,
+	     const struct vm_conf *vm)
+{
+	uint8_t f[XVNET_SLOW_PKT_MAX + VLAN_HLEN];
+	struct sockaddr_ll to = { .sll_family = AF_PACKET, .sll_halen = 6 };
+	const struct vm_conf *dst = vm;
+	size_t len = r->cap_len;
+	int s;
+
+	if (r->cap_len != r->pkt_len || len < ETH_HLEN)
+		return 0;   /* longer than the capture: not all of it is here */
+	memcpy(f, r->pkt, len);
+	if (r->key.dir == XVNET_DIR_OUT) {
+		dst = local_vm(&d->cfg, f, vm->vlan);
+		if (dst && dst->has_rules)
+			return 0;   /* its own rules judge it, in its own setup */
+		if (!dst) {
+			to.sll_ifindex = d->nic_ifindex;
+			len = retag(f, len, vm->vlan, vm->vlan != 0);
+		}
+	}
+	if (dst) {
+		if (dst->port_kind == XVNET_PORT_XSK)
+			return 0;   /* its sockets take frames from NIC queues only */
+		to.sll_ifindex = (int)if_nametoindex(dst->ifname);
+		len = retag(f, len, dst->vlan, dst->keep_vlan);
+	}
+	memcpy(to.sll_addr, f, 6);
+	if (to.sll_ifindex <= 0 || (s = out_fd(d)) < 0)
+		return -1;
+	if (sendto(s, f, len, 0, (struct sockaddr *)&to, sizeof(to)) != (ssize_t)len)
+		return -1;
+	return 1;
+}

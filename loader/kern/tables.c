@@ -1,0 +1,600 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Writing the maps.  Order matters because nic_rx reads them under traffic:
+ * a VM becomes reachable only when its (MAC, VLAN) entry is inserted, after
+ * the VM slot, the port and the flood membership are in place; it is
+ * removed in the reverse order.  Reconciliation (restart, reload) compares
+ * first and writes only what differs, so a live, correct entry is never
+ * cleared and re-filled.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <arpa/inet.h>
+#include <bpf/bpf.h>
+
+#include "lib/err.h"
+#include "loader/kern/log.h"
+#include "loader/kern/netdev.h"
+#include "loader/kern/xsk.h"
+#include "loader/kern/coalesce.h"
+#include "loader/kern/addrs.h"
+#include "loader/kern/datapath.h"
+#include "loader/kern/tables.h"
+
+
+/*
+ * RSS settings: the configured ones (rss-key, rss-indir, rss-fields; config
+ * wins), else those of the live slot (restart with pinned maps: a flow
+ * keeps its queue), else a random key, the default fields and the table
+ * i % queues.  A live table is kept only for the same queue count.
+ */
+void vm_slot_build(const struct vm_conf *vm, int ifindex,
+		   const struct xvnet_vm *old, struct xvnet_vm *out)
+{
+	bool keep = old && (old->flags & XVNET_VM_F_ACTIVE);
+
+	memset(out, 0, sizeof(*out));
+	out->flags = XVNET_VM_F_ACTIVE |
+		     (vm->keep_vlan ? XVNET_VM_F_KEEP_VLAN : 0) |
+		     (vm->has_rules ? XVNET_VM_F_HAS_RULES : 0) |
+		     (vm->allow & XVNET_VM_ALLOW_ALL);
+	/* their XDP transmit picks the queue by CPU: skb path (bpf/skbpath.h) */
+	if ((vm->port_kind == XVNET_PORT_TAP || vm->port_kind == XVNET_PORT_VETH) &&
+	    vm->queues > 1)
+		out->flags |= XVNET_VM_F_SKB_PATH;
+	/* queue-cpus: queue q on CPU list[q mod n] (bpf/spread.h) */
+	if (vm->n_queue_cpus) {
+		out->flags |= XVNET_VM_F_CPU_SPREAD;
+		for (int q = 0; q < XVNET_MAX_QUEUES; q++)
+			out->queue_cpu[q] = vm->queue_cpus[q % vm->n_queue_cpus];
+	}
+	out->ifindex = (__u32)ifindex;
+	memcpy(out->mac, vm->mac, 6);
+	out->vlan = vm->vlan;
+	out->port_kind = vm->port_kind;
+	out->n_queues = vm->queues;
+	out->hash_fields = vm->has_rss_fields ? vm->rss_fields :
+			   keep ? old->hash_fields : XVNET_RSS_FIELDS_DEFAULT;
+	if (vm->has_rss_key) {
+		memcpy(out->rss_key, vm->rss_key, sizeof(out->rss_key));
+	} else if (keep) {
+		memcpy(out->rss_key, old->rss_key, sizeof(out->rss_key));
+	} else if (getrandom(out->rss_key, sizeof(out->rss_key), 0) !=
+		   (ssize_t)sizeof(out->rss_key)) {
+		for (size_t i = 0; i < sizeof(out->rss_key); i++)
+			out->rss_key[i] = (__u8)random();
+	}
+	if (vm->has_rss_indir)
+		memcpy(out->rss_indir, vm->rss_indir, sizeof(out->rss_indir));
+	else if (keep && old->n_queues == vm->queues)
+		memcpy(out->rss_indir, old->rss_indir, sizeof(out->rss_indir));
+	else
+		for (int i = 0; i < XVNET_RSS_INDIR_SIZE; i++)
+			out->rss_indir[i] = (__u8)(i % vm->queues);
+}
+
+/*
+ * Write a VM slot under traffic.  Each table entry is a byte, so one
+ * update changes every entry atomically; when the queue count changes as
+ * well, nic_rx must never see an entry at or past the count it reads, so
+ * the table goes first when the count goes down, after it when it goes up
+ * (an intermediate slot with the old count and the new table, or the new
+ * count and the old table: every entry is valid in both).
+ */
+static int vm_slot_write(struct xvd *d, __u32 id, const struct xvnet_vm *old,
+			 const struct xvnet_vm *new)
+{
+	struct xvnet_vm mid;
+
+	if (old && (old->flags & XVNET_VM_F_ACTIVE) &&
+	    old->n_queues != new->n_queues &&
+	    memcmp(old->rss_indir, new->rss_indir, sizeof(new->rss_indir))) {
+		mid = *new;
+		if (new->n_queues < old->n_queues)
+			mid.n_queues = old->n_queues;   /* table first */
+		else
+			memcpy(mid.rss_indir, old->rss_indir, sizeof(mid.rss_indir));
+		if (bpf_map_update_elem(d->m.vms, &id, &mid, BPF_ANY))
+			return -1;
+	}
+	return bpf_map_update_elem(d->m.vms, &id, new, BPF_ANY);
+}
+
+/* ---- flood lists: (vlan, 0..count-1) kept dense ---------------------- */
+
+static __u32 flood_count(struct xvd *d, __u32 vlan)
+{
+	__u32 n = 0;
+
+	if (bpf_map_lookup_elem(d->m.flood_count, &vlan, &n))
+		return 0;
+	return n;
+}
+
+static int flood_set_count(struct xvd *d, __u32 vlan, __u32 n)
+{
+	if (!n) {
+		bpf_map_delete_elem(d->m.flood_count, &vlan);
+		return 0;
+	}
+	return bpf_map_update_elem(d->m.flood_count, &vlan, &n, BPF_ANY);
+}
+
+static int flood_find(struct xvd *d, __u32 vlan, __u32 vm_id,
+		      struct xvnet_flood_member *out)
+{
+	__u32 n = flood_count(d, vlan);
+
+	for (__u32 i = 0; i < n; i++) {
+		struct xvnet_flood_key k = { .vlan = (__u16)vlan, .idx = (__u16)i };
+		struct xvnet_flood_member m;
+
+		if (!bpf_map_lookup_elem(d->m.flood, &k, &m) && m.vm_id == vm_id) {
+			if (out)
+				*out = m;
+			return (int)i;
+		}
+	}
+	return -1;
+}
+
+static int flood_append(struct xvd *d, __u32 vlan, __u32 ifindex, __u32 vm_id)
+{
+	__u32 n = flood_count(d, vlan);
+	struct xvnet_flood_key k = { .vlan = (__u16)vlan, .idx = (__u16)n };
+	struct xvnet_flood_member m = { .ifindex = ifindex, .vm_id = vm_id };
+
+	if (n >= XVNET_MAX_FLOOD_PORTS) {
+		errno = ENOSPC;
+		return -1;
+	}
+	/* member first, then the count that makes it visible */
+	if (bpf_map_update_elem(d->m.flood, &k, &m, BPF_ANY))
+		return -1;
+	return flood_set_count(d, vlan, n + 1);
+}
+
+/* Remove member idx: the last member moves into the hole. */
+static void flood_remove_at(struct xvd *d, __u32 vlan, __u32 idx)
+{
+	__u32 n = flood_count(d, vlan);
+	struct xvnet_flood_key hole = { .vlan = (__u16)vlan, .idx = (__u16)idx };
+	struct xvnet_flood_key last = { .vlan = (__u16)vlan };
+	struct xvnet_flood_member m;
+
+	if (idx >= n) {
+		bpf_map_delete_elem(d->m.flood, &hole);
+		return;
+	}
+	last.idx = (__u16)(n - 1);
+	if (idx != n - 1 && !bpf_map_lookup_elem(d->m.flood, &last, &m))
+		bpf_map_update_elem(d->m.flood, &hole, &m, BPF_ANY);
+	flood_set_count(d, vlan, n - 1);
+	bpf_map_delete_elem(d->m.flood, &last);
+}
+
+/* Remove vm_id from every VLAN's list, except (keep_vlan, keep_ifindex). */
+static void flood_remove_vm(struct xvd *d, __u32 vm_id, int keep_vlan,
+			    __u32 keep_ifindex)
+{
+	for (;;) {
+		struct xvnet_flood_key k, *prev = NULL;
+		struct xvnet_flood_member m;
+		bool found = false;
+
+		while (!bpf_map_get_next_key(d->m.flood, prev, &k)) {
+			prev = &k;
+			if (bpf_map_lookup_elem(d->m.flood, &k, &m) ||
+			    m.vm_id != vm_id)
+				continue;
+			if ((int)k.vlan == keep_vlan && m.ifindex == keep_ifindex &&
+			    flood_find(d, k.vlan, vm_id, NULL) == k.idx)
+				continue;
+			found = true;
+			break;
+		}
+		if (!found)
+			return;
+		flood_remove_at(d, k.vlan, k.idx);
+	}
+}
+
+/* ---- (MAC, VLAN) -> vm_id -------------------------------------------- */
+
+static void by_mac_remove_vm(struct xvd *d, __u32 vm_id,
+			     const struct xvnet_vm_key *keep)
+{
+	struct xvnet_vm_key k, next, *prev = NULL;
+	__u32 id;
+	int more = !bpf_map_get_next_key(d->m.vm_by_mac, NULL, &next);
+
+	while (more) {
+		k = next;
+		more = !bpf_map_get_next_key(d->m.vm_by_mac, &k, &next);
+		if (bpf_map_lookup_elem(d->m.vm_by_mac, &k, &id) || id != vm_id)
+			continue;
+		if (keep && memcmp(&k, keep, sizeof(k)) == 0)
+			continue;
+		bpf_map_delete_elem(d->m.vm_by_mac, &k);
+	}
+	(void)prev;
+}
+
+/* ---- VMs -------------------------------------------------------------- */
+
+/* Slot, port, flood, then (MAC, VLAN): each written only if it differs. */
+static int vm_write(struct xvd *d, const struct vm_conf *vm, int ifindex,
+		    char *err, size_t errlen)
+{
+	__u32 id = (__u32)vm->id, cur_if = 0, cur_id;
+	struct xvnet_vm old, new;
+	struct xvnet_vm_key key = { .vlan = vm->vlan };
+	bool have_old = !bpf_map_lookup_elem(d->m.vms, &id, &old);
+
+	memcpy(key.mac, vm->mac, 6);
+	vm_slot_build(vm, ifindex, have_old ? &old : NULL, &new);
+	if (!have_old || memcmp(&old, &new, sizeof(new))) {
+		if (vm_slot_write(d, id, have_old ? &old : NULL, &new))
+			return ERR("%s[%u]: %s", XVNET_MAP_VMS, id, strerror(errno));
+		log_debug("vm %s: slot %u written", vm->name, id);
+	}
+	if (bpf_map_lookup_elem(d->m.ports, &id, &cur_if) ||
+		   cur_if != (__u32)ifindex) {
+		__u32 v = (__u32)ifindex;
+
+		if (bpf_map_update_elem(d->m.ports, &id, &v, BPF_ANY))
+			return ERR("%s[%u] = %d: %s", XVNET_MAP_PORTS, id, ifindex,
+				   strerror(errno));
+	}
+	if (flood_find(d, vm->vlan, id, NULL) < 0 &&
+	    flood_append(d, vm->vlan, (__u32)ifindex, id))
+		return ERR("%s: vlan %u: %s", XVNET_MAP_FLOOD, vm->vlan,
+			   strerror(errno));
+	if (bpf_map_lookup_elem(d->m.vm_by_mac, &key, &cur_id) || cur_id != id) {
+		if (bpf_map_update_elem(d->m.vm_by_mac, &key, &id, BPF_ANY))
+			return ERR("%s: %s", XVNET_MAP_VM_BY_MAC, strerror(errno));
+	}
+	return 0;
+}
+
+int tbl_vm_ensure(struct xvd *d, const struct vm_conf *vm, int ifindex,
+		  char *err, size_t errlen)
+{
+	struct xvnet_vm_key key = { .vlan = vm->vlan };
+	__u32 port = (__u32)ifindex, id = (__u32)vm->id;
+
+	memcpy(key.mac, vm->mac, 6);
+	/* stale reachability of this slot goes first */
+	by_mac_remove_vm(d, (__u32)vm->id, &key);
+	flood_remove_vm(d, (__u32)vm->id, vm->vlan, (__u32)ifindex);
+	/* the addresses vm_tx lets it send from, before it can send */
+	if (addrs_sync(d, vm, err, errlen))
+		return -1;
+	if (vm->port_kind != XVNET_PORT_XSK)
+		xskp_destroy(d, vm->id);        /* was xsk before a reload */
+	/* egress: the port must know its VM before vm_tx runs on it */
+	if (bpf_map_update_elem(d->m.port_vm, &port, &id, BPF_ANY))
+		return ERR("%s[%d]: %s", XVNET_MAP_PORT_VM, ifindex, strerror(errno));
+	if (dp_port_attach(d, ifindex, vm->port_kind == XVNET_PORT_TAP, err, errlen))
+		return -1;
+	/* a multi-queue tap steers by the recorded queue before frames come */
+	if (dp_tap_steer(d, vm, ifindex, err, errlen))
+		return -1;
+	/* sockets in the XSKMAPs before the VM is reachable */
+	if (vm->port_kind == XVNET_PORT_XSK && xskp_ensure(d, vm, err, errlen))
+		return -1;
+	if (coal_vm_ensure(d, vm, err, errlen))
+		return -1;
+	return vm_write(d, vm, ifindex, err, errlen);
+}
+
+int tbl_vm_remove(struct xvd *d, int vm_id)
+{
+	__u32 id = (__u32)vm_id;
+	struct xvnet_vm zero = { 0 };
+
+	__u32 port = 0;
+
+	by_mac_remove_vm(d, id, NULL);
+	flood_remove_vm(d, id, -1, 0);
+	xskp_destroy(d, vm_id);         /* unreachable now: sockets, UMEM go */
+	coal_vm_stop(d, vm_id);            /* the NIC's NAPI knobs put back */
+	if (!bpf_map_lookup_elem(d->m.ports, &id, &port) && port) {
+		/* an adopted tap outlives the VM: leave it clean */
+		dp_port_detach((int)port);
+		dp_tap_unsteer(d, vm_id, (int)port);
+		bpf_map_delete_elem(d->m.port_vm, &port);
+	}
+	bpf_map_delete_elem(d->m.ports, &id);
+	bpf_map_delete_elem(d->m.ports_b, &id);  /* a move's bank (loader/move.c) */
+	if (bpf_map_update_elem(d->m.vms, &id, &zero, BPF_ANY))
+		return -1;
+	addrs_remove_vm(d, vm_id);
+	return 0;
+}
+
+/* ---- flows ------------------------------------------------------------ */
+
+/* nic_rx skips each flow map until a flow has ever been written to it. */
+static int flows_activate(struct xvd *d, bool configured)
+{
+	struct xvnet_config c = { 0 };
+	__u32 zero = 0;
+
+	if (!bpf_map_lookup_elem(d->m.config, &zero, &c) &&
+	    (configured ? c.cfg_flows_active : c.flows_active))
+		return 0;
+	if (configured)
+		c.cfg_flows_active = 1;
+	else
+		c.flows_active = 1;
+	return bpf_map_update_elem(d->m.config, &zero, &c, BPF_ANY);
+}
+
+int tbl_flows_activate(struct xvd *d)
+{
+	return flows_activate(d, false);
+}
+
+/* A configured flow: into xvnet_flows_cfg, where no traffic evicts it. */
+int tbl_flow_ensure(struct xvd *d, const struct xvd_config *cfg,
+		    const struct flow_conf *fc, char *err, size_t errlen)
+{
+	struct xvnet_flow old, v = { .verdict = fc->verdict };
+	const struct vm_conf *vm;
+
+	if (flows_activate(d, true))
+		return ERR("%s: %s", XVNET_MAP_CONFIG, strerror(errno));
+	if (fc->verdict == XVNET_FLOW_DELIVER) {
+		vm = config_find_vm(cfg, fc->vm);
+		if (!vm)
+			return ERR("vm: '%s' unknown", fc->vm);
+		v.vm_id = (__u32)vm->id;
+		v.queue = fc->queue;
+	}
+	if (!bpf_map_lookup_elem(d->m.flows_cfg, &fc->key, &old)) {
+		if (old.verdict == v.verdict && old.queue == v.queue &&
+		    old.vm_id == v.vm_id)
+			return 0;       /* live and correct: keep its counters */
+		v.packets = old.packets;
+		v.bytes = old.bytes;
+		v.last_seen_ns = old.last_seen_ns;
+	}
+	if (bpf_map_update_elem(d->m.flows_cfg, &fc->key, &v, BPF_ANY))
+		return ERR("%s: %s", XVNET_MAP_FLOWS_CFG, strerror(errno));
+	/* a learnt entry under the same key would only shadow nothing now */
+	bpf_map_delete_elem(d->m.flows, &fc->key);
+	return 0;
+}
+
+/* Delete key from both flow maps; 0 if it was in either. */
+int tbl_flow_delete(struct xvd *d, const struct xvnet_flow_key *key)
+{
+	int a = bpf_map_delete_elem(d->m.flows_cfg, key);
+	int b = bpf_map_delete_elem(d->m.flows, key);
+
+	return a && b ? -1 : 0;
+}
+
+int tbl_flow_lookup(struct xvd *d, const struct xvnet_flow_key *key,
+		    struct xvnet_flow *v)
+{
+	if (!bpf_map_lookup_elem(d->m.flows_cfg, key, v))
+		return 0;
+	return bpf_map_lookup_elem(d->m.flows, key, v);
+}
+
+/* ---- reconciliation --------------------------------------------------- */
+
+int tbl_reconcile(struct xvd *d, struct xvd_config *cfg, char *err, size_t errlen)
+{
+	struct xvnet_vm slot;
+	int rc = 0;
+
+	/* 1. active slots that no configured VM owns: unreachable, then gone */
+	for (__u32 id = 0; id < XVNET_MAX_VMS; id++) {
+		const struct vm_conf *vm;
+
+		if (bpf_map_lookup_elem(d->m.vms, &id, &slot) ||
+		    !(slot.flags & XVNET_VM_F_ACTIVE))
+			continue;
+		vm = config_find_vm_id(cfg, (int)id);
+		if (!vm) {
+			log_info("slot %u: active but not configured: removed", id);
+			tbl_vm_remove(d, (int)id);
+		}
+	}
+	/* 2. (MAC, VLAN) entries that point at the wrong slot */
+	{
+		struct xvnet_vm_key k, next;
+		int more = !bpf_map_get_next_key(d->m.vm_by_mac, NULL, &next);
+		__u32 id;
+
+		while (more) {
+			const struct vm_conf *vm;
+
+			k = next;
+			more = !bpf_map_get_next_key(d->m.vm_by_mac, &k, &next);
+			if (bpf_map_lookup_elem(d->m.vm_by_mac, &k, &id))
+				continue;
+			vm = config_find_vm_id(cfg, (int)id);
+			if (!vm || vm->vlan != k.vlan || memcmp(vm->mac, k.mac, 6)) {
+				log_info("stale %s entry for slot %u removed",
+					 XVNET_MAP_VM_BY_MAC, id);
+				bpf_map_delete_elem(d->m.vm_by_mac, &k);
+			}
+		}
+	}
+	/* 3. every configured VM: port device, then its entries */
+	for (size_t i = 0; i < cfg->n_vms; i++) {
+		struct vm_conf *vm = &cfg->vms[i];
+		char why[XV_ERR_LEN];
+		int ifindex;
+
+		if (netdev_ensure_port(vm, &ifindex, why, sizeof(why))) {
+			log_err("vm %s: %s (left unreachable)", vm->name, why);
+			__u32 id = (__u32)vm->id;
+
+			by_mac_remove_vm(d, id, NULL);
+			rc = -1;
+			snprintf(err, errlen, "vm %s: %s", vm->name, why);
+			continue;
+		}
+		if (tbl_vm_ensure(d, vm, ifindex, why, sizeof(why))) {
+			log_err("vm %s: %s", vm->name, why);
+			rc = -1;
+			snprintf(err, errlen, "vm %s: %s", vm->name, why);
+		}
+	}
+	/* 4. configured flows (entries learnt otherwise are left alone) */
+	for (size_t i = 0; i < cfg->n_flows; i++) {
+		char why[XV_ERR_LEN];
+
+		if (tbl_flow_ensure(d, cfg, &cfg->flows[i], why, sizeof(why))) {
+			log_err("flow (config line %d): %s", cfg->flows[i].line, why);
+			rc = -1;
+		}
+	}
+	/* 5. configured flows no longer configured */
+	{
+		struct xvnet_flow_key k, next;
+		int more = !bpf_map_get_next_key(d->m.flows_cfg, NULL, &next);
+
+		while (more) {
+			k = next;
+			more = !bpf_map_get_next_key(d->m.flows_cfg, &k, &next);
+			if (!config_find_flow(cfg, &k))
+				bpf_map_delete_elem(d->m.flows_cfg, &k);
+		}
+	}
+	return rc;
+}
+
+/* ---- reading ---------------------------------------------------------- */
+
+static __u64 mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * 1000000000ull + (__u64)ts.tv_nsec;
+}
+
+static void flow_each_map(int fd, bool configured_map,
+			  tbl_flow_fn fn, void *ctx)
+{
+	struct xvnet_flow_key k, next;
+	int more = !bpf_map_get_next_key(fd, NULL, &next);
+	__u64 now = mono_ns();
+
+	while (more) {
+		struct xvnet_flow v;
+
+		k = next;
+		more = !bpf_map_get_next_key(fd, &k, &next);
+		if (!bpf_map_lookup_elem(fd, &k, &v))
+			fn(ctx, &k, &v, configured_map, now);
+	}
+}
+
+void tbl_flow_each(struct xvd *d, tbl_flow_fn fn, void *ctx)
+{
+	flow_each_map(d->m.flows_cfg, true, fn, ctx);
+	flow_each_map(d->m.flows, false, fn, ctx);
+}
+
+int tbl_flow_page(struct xvd *d, struct tbl_flow_cursor *cur, unsigned limit,
+		  tbl_flow_fn fn, void *ctx, bool *done)
+{
+	struct xvnet_flow_key *keys = calloc(limit, sizeof(*keys));
+	struct xvnet_flow *vals = calloc(limit, sizeof(*vals));
+	__u64 now = mono_ns();
+	unsigned got = 0;
+	int rc = 0;
+
+	*done = false;
+	if (!keys || !vals) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	while (got < limit && cur->table < 2) {
+		int fd = cur->table == 0 ? d->m.flows_cfg : d->m.flows;
+		__u32 n = limit - got, out_batch = 0;
+		int r;
+
+		r = bpf_map_lookup_batch(fd, cur->started ? &cur->batch : NULL,
+					 &out_batch, keys, vals, &n, NULL);
+		if (r && errno != ENOENT) {
+			/* ENOSPC: one bucket holds more than the room left */
+			if (errno == ENOSPC && got)
+				break;
+			rc = -errno;
+			goto out;
+		}
+		for (__u32 i = 0; i < n; i++)
+			fn(ctx, &keys[i], &vals[i], cur->table == 0, now);
+		got += n;
+		if (r) {                /* ENOENT: this table is done */
+			cur->table++;
+			cur->started = false;
+			continue;
+		}
+		cur->batch = out_batch;
+		cur->started = true;
+	}
+	*done = cur->table >= 2;
+out:
+	free(keys);
+	free(vals);
+	return rc;
+}
+
+bool tbl_vm_live(struct xvd *d, int vm_id, struct xvnet_vm *slot)
+{
+	__u32 id = (__u32)vm_id;
+
+	return !bpf_map_lookup_elem(d->m.vms, &id, slot) &&
+	       (slot->flags & XVNET_VM_F_ACTIVE);
+}
+
+int tbl_counter(struct xvd *d, __u32 idx, __u64 *percpu)
+{
+	return bpf_map_lookup_elem(d->m.stats, &idx, percpu);
+}
+
+void tbl_queue_counts(struct xvd *d, int vm_id, int q, __u64 *packets,
+		      __u64 *bytes)
+{
+	__u32 idx = (__u32)(vm_id * XVNET_MAX_QUEUES + q);
+	struct xvnet_queue_stats *pc = calloc((size_t)d->ncpus, sizeof(*pc));
+
+	*packets = *bytes = 0;
+	if (pc && !bpf_map_lookup_elem(d->m.queue_stats, &idx, pc))
+		for (int c = 0; c < d->ncpus; c++) {
+			*packets += pc[c].packets;
+			*bytes += pc[c].bytes;
+		}
+	free(pc);
+}
+
+int tbl_count_active(struct xvd *d, int *vms, int *flows)
+{
+	const int fds[2] = { d->m.flows_cfg, d->m.flows };
+
+	*vms = (int)d->cfg.n_vms;
+	*flows = 0;
+	for (int i = 0; i < 2; i++) {
+		struct xvnet_flow_key k, next;
+		int more = !bpf_map_get_next_key(fds[i], NULL, &next);
+
+		while (more) {
+			k = next;
+			more = !bpf_map_get_next_key(fds[i], &k, &next);
+			(*flows)++;
+		}
+	}
+	return 0;
+}

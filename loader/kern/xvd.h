@@ -1,0 +1,127 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The live state of xvnetd in one struct: the recorded configuration, the
+ * BPF objects it is applied to and every resource beside them (sockets,
+ * UMEMs, coalescing pages, the link watch), by VM slot.  No globals: a
+ * kern/ function reaches what it changes through struct xvd.
+ */
+#ifndef XVNET_LOADER_KERN_XVD_H
+#define XVNET_LOADER_KERN_XVD_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+
+#include "lib/features.h"
+#include "loader/conf/config.h"
+
+#define XV_TC_HANDLE    0x7876      /* "xv": fixed, so restarts replace it */
+#define XV_TC_PRIO      0x7876
+
+struct nic_rx;
+
+struct xvd_maps {
+	int vm_by_mac, vms, flows, ports, flood, flood_count, stats, queue_stats;
+	int ports_b, port_stats;     /* vm move: second bank, per-kind counts */
+	int flows_cfg;              /* the operator's flows (never evicted) */
+	int redirect_err;           /* failed redirects per VM and reason */
+	int sp_budget;              /* per-VM slow-path token buckets */
+	int port_vm, uplink, config;
+	int vm_addrs, vm_tx_stats;  /* anti-spoofing (loader/kern/addrs.c) */
+	int ll_owner, ll_vm;        /* ipv6-ll-any bindings (loader/kern/addrs.c) */
+	int slow_rb;                /* slow path (loader/kern/slowpath.c) */
+};
+
+struct ring_buffer;
+
+/* Slow-path counters (xvnetctl stats: "slowpath"). */
+struct xvd_slow_stats {
+	uint64_t records;           /* ring-buffer records read */
+	uint64_t installed;         /* flow entries written (both directions) */
+	uint64_t allowed, denied;   /* rule verdicts */
+	uint64_t unknown_vm;        /* record for a VM no longer configured */
+	uint64_t flushed, aged;     /* entries deleted */
+	uint64_t reinjected;        /* first packets sent on (loader/kern/reinject.c) */
+	uint64_t not_reinjected;    /* allowed, but dropped: see reinject() */
+};
+
+/* Datapath error counters sampled for health (ops.c: health_tick). */
+#define XV_HEALTH_ERRS 9
+#define XV_HEALTH_EVERY_S 10
+struct xvd_err_sample {
+	bool set;
+	time_t t;                   /* CLOCK_MONOTONIC seconds */
+	uint64_t v[XV_HEALTH_ERRS];
+};
+
+struct xvm;
+struct coal_live;
+struct mnl_socket;
+
+struct xvd {
+	struct xvd_config cfg;          /* what runs (the state) */
+	/* during a commit (loader/kern/commit.c): the config being applied, which
+	 * the kernel-side checks must see (e.g. the addresses of VMs added
+	 * by the same reload); NULL otherwise */
+	const struct xvd_config *applying;
+	struct xv_features feat;        /* probed at start (lib/features.h) */
+	__u32 meta_at;                  /* enum xvnet_meta_at the programs use */
+	char config_path[PATH_MAX];     /* the admin's file: read only */
+	char state_dir[PATH_MAX];       /* loader/api/service.h */
+	char state_path[PATH_MAX + 32];
+	char applied_path[PATH_MAX + 32];
+	struct xvd_config admin;        /* the admin's file as last applied */
+	char *admin_text;               /* ... and its bytes (NULL: none) */
+	char *pending_text;             /* read by a reload not yet applied */
+	struct xvd_config pending;
+	bool empty;                     /* no config at all: no datapath yet */
+	char socket_path[PATH_MAX];
+	bool xdp_generic;
+	struct nic_rx *skel;
+	struct bpf_link *redirect_link; /* redirect_err on xdp:xdp_redirect_err */
+	struct xvd_maps m;
+	int link_fd;
+	int nic_ifindex;
+	bool link_adopted;          /* restart: the pinned link was updated */
+	bool maps_adopted;          /* pinned maps were reused */
+	uint32_t flow_max;          /* effective xvnet_flows size */
+	int ncpus;
+	time_t started;
+	bool stop, teardown;        /* set by shutdown requests */
+	struct ring_buffer *rb;     /* xvnet_slow_rb consumer */
+	struct xvd_slow_stats sp;
+	uint64_t next_age_ns;
+	int reinject_fd;            /* AF_PACKET, 0 until first used */
+	bool sp_flows_on;           /* xvnet_config.flows_active known set */
+	struct xvd_err_sample hs[2];    /* older, newer (health_tick) */
+	struct {                    /* loader/kern/pinwatch.c */
+		uint64_t next_ms, checks, restored;
+		char last[PATH_MAX + 64];
+	} pins;
+	/* live resources beside the maps, by VM slot */
+	struct xvm *xsk[XVNET_MAX_VMS];         /* UMEM, sockets (xsk.c) */
+	struct coal_live *coal[XVNET_MAX_VMS];  /* page, NAPI knobs (coalesce.c) */
+	int steer_ifindex[XVNET_MAX_VMS];       /* tap whose tun steering we set
+						 * (datapath.c), 0: none */
+	struct mnl_socket *linkwatch;           /* rtnetlink (linkwatch.c) */
+	/* Writes cfg as the daemon's state file.  Set with the state
+	 * directory by the request side (loader/api/service.c svc_save): kern/
+	 * only calls it where a live change must be recorded at once (a
+	 * port's ownership lost, a move finishing). */
+	int (*save)(struct xvd *d, const struct xvd_config *cfg, char *err,
+		    size_t errlen);
+};
+
+/* The config the kernel is being brought to: d->applying in a commit,
+ * else d->cfg. */
+static inline const struct xvd_config *xvd_desired(const struct xvd *d)
+{
+	return d->applying ? d->applying : &d->cfg;
+}
+
+/* d->save, or an error if no state directory was set. */
+int xvd_save(struct xvd *d, const struct xvd_config *cfg, char *err,
+	     size_t errlen);
+
+#endif
