@@ -468,7 +468,7 @@ static struct json_object *switch_commit(struct xvd *d, struct move_rec *r,
 		log_warn("vm %s: old port %s still taking frames after %d ms:"
 			 " released anyway", r->old.name, r->old.ifname,
 			 DRAIN_MAX_US / 1000);
-	rescued = rescue_move(&stranded, r->new_ifindex);
+	rescued = rescue_move(&stranded, r->new_ifindex, r->old.mac);
 	rescue_release(&stranded);
 	t_drain = now_us();
 	if (normalize(d, &r->new, r->new_ifindex, why, sizeof(why)))
@@ -496,6 +496,8 @@ static struct json_object *switch_commit(struct xvd *d, struct move_rec *r,
 	json_object_object_add(o, "commit_us", json_object_new_uint64(now_us() - t_sw));
 	json_object_object_add(o, "drained", json_object_new_uint64(drained));
 	json_object_object_add(o, "rescued", json_object_new_uint64(rescued));
+	/* its own broadcasts, flooded to its old port: read, not sent on */
+	json_object_object_add(o, "rescued_own", json_object_new_uint64(stranded.own));
 	json_object_object_add(o, "delivered", move_port_stats(d, r->new.id));
 	return xv_reply_ok(o);
 abort:

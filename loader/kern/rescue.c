@@ -167,7 +167,8 @@ static int out_socket(int ifindex, bool vnet)
 /* Every frame queued on fd, in order, sent out of s (vnet: with its header
  * cut to the virtio_net_hdr that PACKET_VNET_HDR takes). */
 static uint64_t move_queue(int fd, const struct queue_shape *q, int s,
-			   unsigned char *buf, uint64_t *failed)
+			   unsigned char *buf, const uint8_t *own_mac,
+			   uint64_t *own, uint64_t *failed)
 {
 	const size_t vh = sizeof(struct virtio_net_hdr);
 	uint64_t moved = 0;
@@ -185,6 +186,10 @@ static uint64_t move_queue(int fd, const struct queue_shape *q, int s,
 		}
 		frame = buf + q->pi + q->vnet;
 		len = (size_t)n - q->pi - q->vnet;
+		if (!memcmp(frame + ETH_ALEN, own_mac, ETH_ALEN)) {
+			(*own)++;
+			continue;
+		}
 		if (q->vnet) {
 			/* mergeable-buffer headers add num_buffers after it */
 			memmove(frame - vh, buf + q->pi, vh);
@@ -199,7 +204,7 @@ static uint64_t move_queue(int fd, const struct queue_shape *q, int s,
 	return moved;
 }
 
-uint64_t rescue_move(struct rescue *r, int ifindex)
+uint64_t rescue_move(struct rescue *r, int ifindex, const uint8_t own_mac[6])
 {
 	unsigned char *buf;
 	uint64_t moved = 0, failed = 0;
@@ -224,7 +229,7 @@ uint64_t rescue_move(struct rescue *r, int ifindex)
 				 strerror(errno));
 			break;
 		}
-		moved += move_queue(r->fds[i], &q, s[v], buf, &failed);
+		moved += move_queue(r->fds[i], &q, s[v], buf, own_mac, &r->own, &failed);
 	}
 	for (int v = 0; v < 2; v++)
 		if (s[v] >= 0)

@@ -18,6 +18,7 @@
 
 struct rescue {
 	int n;                          /* queue files held */
+	uint64_t own;                   /* frames from the VM itself, not sent on */
 	int fds[RESCUE_MAX_QUEUES];     /* dups of the readers' tun files */
 	int skipped;                    /* blocking files left alone */
 	char why[128];                  /* why none could be taken, if so */
@@ -29,9 +30,12 @@ struct rescue {
 int rescue_grab(struct rescue *r, const char *ifname);
 
 /* Read what waits in the held queues and send it out of ifindex (the VM's
- * new port, a tap or veth host end), offload header kept.  Returns the
- * number of frames moved; r's files stay held. */
-uint64_t rescue_move(struct rescue *r, int ifindex);
+ * new port, a tap or veth host end), offload header kept.  Frames whose
+ * source is the VM's own MAC (its broadcasts, flooded to its old port while
+ * both were attached) are read and dropped, counted in r->own: a VM never
+ * gets its own frames back.  Returns the number of frames moved; r's files
+ * stay held. */
+uint64_t rescue_move(struct rescue *r, int ifindex, const uint8_t own_mac[6]);
 
 void rescue_release(struct rescue *r);
 

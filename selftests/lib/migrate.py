@@ -109,7 +109,7 @@ def main():
         out["continued_ms"] = ms()
     sw = switch_reply(c)
     out["switched_ms"] = ms()
-    out["switch"] = {k: sw[k] for k in ("switch_us", "drain_us", "drained", "rescued")}
+    out["switch"] = {k: sw[k] for k in ("switch_us", "drain_us", "drained", "rescued", "rescued_own")}
     while True:
         mi = src.cmd("info migrate")
         if "Migration status: completed" in mi:
