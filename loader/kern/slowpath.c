@@ -47,13 +47,11 @@ static int on_record(void *ctx, void *data, size_t size)
 	return 0;
 }
 
-static unsigned long sweep_keyed(struct xvd *d,
-				 bool (*sel)(const struct xvnet_flow_key *,
-					     const struct xvnet_flow *, const void *),
-				 const void *arg, unsigned long *kept);
-static unsigned long sweep(struct xvd *d,
-			   bool (*sel)(const struct xvnet_flow *, const void *),
-			   const void *arg);
+/* A selector of rule flows to delete: key, entry, its argument. */
+typedef bool (*flow_sel)(const struct xvnet_flow_key *, const struct xvnet_flow *,
+			 const void *);
+static unsigned long sweep(struct xvd *d, flow_sel sel, const void *arg,
+			   unsigned long *kept);
 
 static bool sel_misjudged(const struct xvnet_flow_key *k,
 			  const struct xvnet_flow *v, const void *arg);
@@ -66,7 +64,7 @@ int sp_start(struct xvd *d, char *err, size_t errlen)
 {
 	unsigned long kept = 0, n;
 
-	n = sweep_keyed(d, sel_misjudged, d, &kept);
+	n = sweep(d, sel_misjudged, d, &kept);
 	if (n || kept)
 		log_info("slow path: %lu flows of the previous run kept, %lu the"
 			 " rules no longer give removed", kept, n);
@@ -173,34 +171,10 @@ int sp_handle(struct xvd *d, const struct xvnet_slow_rec *r)
 	return install(d, &k, &v);
 }
 
-/* Delete the rule-installed flows that sel() picks. */
-static unsigned long sweep(struct xvd *d,
-			   bool (*sel)(const struct xvnet_flow *, const void *),
-			   const void *arg)
-{
-	struct xvnet_flow_key k, next;
-	int more = !bpf_map_get_next_key(d->m.flows, NULL, &next);
-	unsigned long n = 0;
-
-	while (more) {
-		struct xvnet_flow v;
-
-		k = next;
-		more = !bpf_map_get_next_key(d->m.flows, &k, &next);
-		if (!bpf_map_lookup_elem(d->m.flows, &k, &v) &&
-		    (v.flags & XVNET_FLOW_F_RULE) && sel(&v, arg) &&
-		    !bpf_map_delete_elem(d->m.flows, &k))
-			n++;
-	}
-	return n;
-}
-
-/* sweep() for selectors that judge the key too; *kept counts the rule
- * flows left in place. */
-static unsigned long sweep_keyed(struct xvd *d,
-				 bool (*sel)(const struct xvnet_flow_key *,
-					     const struct xvnet_flow *, const void *),
-				 const void *arg, unsigned long *kept)
+/* Delete the rule-installed flows that sel() picks; *kept (if given)
+ * counts the rule flows left in place. */
+static unsigned long sweep(struct xvd *d, flow_sel sel, const void *arg,
+			   unsigned long *kept)
 {
 	struct xvnet_flow_key k, next;
 	int more = !bpf_map_get_next_key(d->m.flows, NULL, &next);
@@ -216,7 +190,7 @@ static unsigned long sweep_keyed(struct xvd *d,
 			continue;
 		if (sel(&k, &v, arg) && !bpf_map_delete_elem(d->m.flows, &k))
 			n++;
-		else
+		else if (kept)
 			(*kept)++;
 	}
 	return n;
@@ -260,14 +234,16 @@ static bool sel_misjudged(const struct xvnet_flow_key *k,
 	return !(v->queue == XVNET_QUEUE_RSS && judge(&d->cfg, vm->name, &rk, &rq));
 }
 
-static bool sel_vm(const struct xvnet_flow *v, const void *arg)
+static bool sel_vm(const struct xvnet_flow_key *k, const struct xvnet_flow *v,
+		   const void *arg)
 {
+	(void)k;
 	return v->vm_id == *(const __u32 *)arg;
 }
 
 unsigned long sp_flush_vm(struct xvd *d, __u32 vm_id)
 {
-	unsigned long n = sweep(d, sel_vm, &vm_id);
+	unsigned long n = sweep(d, sel_vm, &vm_id, NULL);
 
 	d->sp.flushed += n;
 	return n;
@@ -277,17 +253,19 @@ struct age_arg {
 	uint64_t now, idle;
 };
 
-static bool sel_idle(const struct xvnet_flow *v, const void *arg)
+static bool sel_idle(const struct xvnet_flow_key *k, const struct xvnet_flow *v,
+		     const void *arg)
 {
 	const struct age_arg *a = arg;
 
+	(void)k;
 	return v->last_seen_ns < a->now && a->now - v->last_seen_ns > a->idle;
 }
 
 unsigned long sp_age(struct xvd *d, uint64_t now)
 {
 	struct age_arg a = { now, (uint64_t)d->cfg.flow_idle_timeout * 1000000000ull };
-	unsigned long n = sweep(d, sel_idle, &a);
+	unsigned long n = sweep(d, sel_idle, &a, NULL);
 
 	d->sp.aged += n;
 	return n;
