@@ -57,10 +57,13 @@ xvctl rule add vm1 --dir in --proto udp --dst 10.77.0.0/24 --dport 7000-7999 --a
 s0=$(sp) ri0=$(reinjected)
 r=$(probe1 10.77.0.11 20 41002)
 [ "$r" -eq 20 ] || fail "allow: $r/20 replies (the first, the slow path's, is sent on)"
-[ $(( $(sp) - s0 )) -eq 1 ] || fail "allow: slow_path +$(( $(sp) - s0 )), want +1"
-[ $(( $(reinjected) - ri0 )) -eq 1 ] || fail "allow: reinjected +$(( $(reinjected) - ri0 )), want +1"
+# the first datagram takes the slow path; on a loaded machine the next one
+# (5 ms later) may too, before the flow is in: each is sent on, none lost
+sp1=$(( $(sp) - s0 )) ri1=$(( $(reinjected) - ri0 ))
+[ "$sp1" -ge 1 ] && [ "$sp1" -le 3 ] || fail "allow: slow_path +$sp1, want +1 (up to 3 under load)"
+[ "$ri1" -eq "$sp1" ] || fail "allow: reinjected +$ri1, not the slow path's +$sp1"
 [ "$(rule_flows)" -ge 2 ] || fail "allow: in + reverse out flow not installed"
-log "allow ipv4: 20/20 (first through the slow path and sent on: slow_path +1, reinjected +1)"
+log "allow ipv4: 20/20 (the first through the slow path and sent on: slow_path +$sp1, reinjected +$ri1)"
 
 # 2b. TCP through a rule: the SYN is the flow's first packet; sent on, the
 #     connection opens at once instead of after a SYN retransmission (1 s)
@@ -103,10 +106,13 @@ log "order, deny, port ranges, del: ok"
 
 # 5. steer: queue 3
 xvctl rule add vm1 --pos 1 --dir in --proto udp --dport 7777 --action queue 3 || fail "queue rule"
-q0=$(queue_pkts 3)
+q0=$(queue_pkts 3) ri0=$(reinjected)
 r=$(probe1 10.77.0.11 20 41007); [ "$r" -eq 20 ] || fail "steer: $r/20"
-# the first datagram is sent on by xvnetd, not counted by nic_rx's queues
-[ $(( $(queue_pkts 3) - q0 )) -eq 19 ] || fail "steer: queue 3 +$(( $(queue_pkts 3) - q0 )), want +19"
+# what the slow path sent on (the first datagram, more under load) is not
+# counted by nic_rx's queues; the rest all went to queue 3
+q3=$(( $(queue_pkts 3) - q0 )) ri1=$(( $(reinjected) - ri0 ))
+[ "$ri1" -ge 1 ] && [ $(( q3 + ri1 )) -eq 20 ] ||
+	fail "steer: queue 3 +$q3 and $ri1 sent on by the slow path, want 20 together"
 r=$(probe1 fd77::11 20 41008); [ "$r" -eq 20 ] || fail "steer v6: $r/20"
 log "steer to queue 3 (v4 and v6): ok"
 
