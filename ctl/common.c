@@ -247,10 +247,11 @@ int name_arg(int argc, char **argv, const char *help, const char *what,
 }
 
 /* A read request whose reply is an array: JSON as is, or one line each. */
-int list_request(const char *cmd, void (*print_one)(struct json_object *))
+int list_request(const char *cmd, struct json_object *args,
+		 void (*print_one)(struct json_object *))
 {
 	struct json_object *rep, *d;
-	int r = call(cmd, NULL, &rep, &d);
+	int r = call(cmd, args, &rep, &d);
 
 	if (r)
 		return r;

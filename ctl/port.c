@@ -25,5 +25,5 @@ int cmd_port(int argc, char **argv)
 	}
 	if (argc > 1 || (argc == 1 && strcmp(argv[0], "list")))
 		return usage_err("port: unknown verb '%s' (list)", argv[0]);
-	return list_request("port.list", print_port);
+	return list_request("port.list", NULL, print_port);
 }

@@ -29,9 +29,8 @@ int cmd_rule(int argc, char **argv)
 {
 	static const char *const keys[] = { "pos", "dir", "proto", "src", "dst",
 					    "sport", "dport", "action" };
-	struct json_object *args, *rep, *d;
+	struct json_object *args;
 	const char *verb = argc ? argv[0] : "";
-	int r;
 
 	if (!argc || is_help(verb)) {
 		fputs(rule_help, argc ? stdout : stderr);
@@ -91,16 +90,7 @@ int cmd_rule(int argc, char **argv)
 			json_object_put(args);
 			return usage_err("rule list: unexpected '%s'", argv[2]);
 		}
-		r = call("rule.list", args, &rep, &d);
-		if (r)
-			return r;
-		if (json_out)
-			print_json(d);
-		else
-			for (size_t i = 0; i < json_object_array_length(d); i++)
-				print_rule(json_object_array_get_idx(d, i));
-		json_object_put(rep);
-		return EX_OK;
+		return list_request("rule.list", args, print_rule);
 	}
 	json_object_put(args);
 	return usage_err("rule: unknown verb '%s' (add, del, list)", verb);

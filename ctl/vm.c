@@ -302,7 +302,7 @@ int cmd_vm(int argc, char **argv)
 	if (strcmp(verb, "list") == 0) {
 		if (argc > 1)
 			return usage_err("vm list: unexpected '%s'", argv[1]);
-		return list_request("vm.list", print_vm_line);
+		return list_request("vm.list", NULL, print_vm_line);
 	}
 	return usage_err("vm: unknown verb '%s' (add, del, list, show)", verb);
 }

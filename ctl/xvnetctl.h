@@ -53,7 +53,9 @@ bool all_digits(const char *s);
 int name_arg(int argc, char **argv, const char *help, const char *what,
 	     struct json_object **args);
 /* A read request whose reply is an array: JSON as is, or one line each. */
-int list_request(const char *cmd, void (*print_one)(struct json_object *));
+/* cmd (args may be NULL) whose reply is an array: JSON, or print_one each. */
+int list_request(const char *cmd, struct json_object *args,
+		 void (*print_one)(struct json_object *));
 
 /* Members of a reply ("" / 0 / false when absent). */
 const char *js(struct json_object *o, const char *k);

@@ -64,13 +64,6 @@
 #include "nic_rx.skel.h"
 #include "bench_redirect.skel.h"
 
-#ifndef AF_XDP
-#define AF_XDP 44
-#endif
-#ifndef SOL_XDP
-#define SOL_XDP 283
-#endif
-
 static const __u8 rss_key[XVNET_RSS_KEY_SIZE] = XVNET_RSS_MS_KEY;
 
 struct opts {

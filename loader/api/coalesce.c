@@ -134,18 +134,14 @@ struct json_object *coal_set(struct xvd *d, struct json_object *args)
 {
 	char err[XV_ERR_LEN];
 	const struct vm_conf *vm = req_vm(d, args, "name", err, sizeof(err));
-	struct xvd_config next;
 	struct vm_conf nv;
 
 	if (!vm)
 		return xv_reply_err("%s", err);
 	if (coal_request_parse(vm, args, &nv, err, sizeof(err)))
 		return xv_reply_err("%s", err);
-	if (config_copy(&next, &d->cfg))
-		return xv_reply_err("out of memory");
-	*config_find_vm(&next, nv.name) = nv;
 	/* e.g. the NIC refuses a NAPI knob: the commit puts back what was */
-	if (xvd_commit(d, &next, NULL, err, sizeof(err)))
+	if (xvd_commit_vm(d, &nv, err, sizeof(err)))
 		return xv_reply_err("%s", err);
 	vm = config_find_vm(&d->cfg, nv.name);
 	log_info("vm %s: coalesce rx-frames %u rx-usecs %u adaptive %s napi defer %u"

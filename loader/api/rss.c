@@ -203,18 +203,14 @@ struct json_object *rss_set(struct xvd *d, struct json_object *args)
 	const struct vm_conf *vm = req_vm(d, args, "name", why, sizeof(why));
 	struct xvnet_vm old, new;
 	struct vm_conf nv;
-	struct xvd_config next;
 	bool live = vm && tbl_vm_live(d, vm->id, &old);
 
 	/* validated whole before anything is touched */
 	if (rss_request_parse(&d->cfg, args, live ? &old : NULL, &nv, err,
 			      sizeof(err)))
 		return xv_reply_err("%s", err);
-	if (config_copy(&next, &d->cfg))
-		return xv_reply_err("out of memory");
-	*config_find_vm(&next, nv.name) = nv;
 	/* a live slot: one update, every table entry changes atomically */
-	if (xvd_commit(d, &next, NULL, err, sizeof(err)))
+	if (xvd_commit_vm(d, &nv, err, sizeof(err)))
 		return xv_reply_err("%s", err);
 	vm = config_find_vm(&d->cfg, nv.name);
 	log_info("vm %s: rss set (hash fields %s)", vm->name,

@@ -271,6 +271,26 @@ static void remove_one(struct xvd *d, const struct cfg_change *c,
 
 /* ---- the commit ------------------------------------------------------------- */
 
+int xvd_commit_vm(struct xvd *d, const struct vm_conf *nv, char *err,
+		  size_t errlen)
+{
+	struct xvd_config next;
+	struct vm_conf *slot;
+
+	if (config_copy(&next, &d->cfg)) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	slot = config_find_vm(&next, nv->name);
+	if (!slot) {
+		config_free(&next);
+		snprintf(err, errlen, "name: no vm '%s'", nv->name);
+		return -1;
+	}
+	*slot = *nv;
+	return xvd_commit(d, &next, NULL, err, errlen);
+}
+
 int xvd_commit(struct xvd *d, struct xvd_config *next,
 	       const struct commit_opts *opts, char *err, size_t errlen)
 {

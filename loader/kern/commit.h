@@ -21,6 +21,7 @@
 
 struct xvd;
 struct xvd_config;
+struct vm_conf;
 
 struct commit_opts {
 	bool keep_ports;        /* vm del --keep-port: removed VMs' devices stay */
@@ -35,6 +36,10 @@ struct commit_opts {
 /* Takes next over (freed or made d->cfg). */
 int xvd_commit(struct xvd *d, struct xvd_config *next,
 	       const struct commit_opts *opts, char *err, size_t errlen);
+/* xvd_commit of d->cfg with one VM's settings replaced by nv (same name):
+ * the requests that change a VM in place (rss set, coalesce set). */
+int xvd_commit_vm(struct xvd *d, const struct vm_conf *nv, char *err,
+		  size_t errlen);
 /* The whole kernel state brought in line with d->cfg, then saved: at start
  * (over what the pinned maps hold), when a daemon that had no config gets
  * one, and after each reload (a port that came back while link events were
