@@ -121,9 +121,10 @@ static int check_value(const struct optdef *o, const char *v)
 		r = xv_parse_vlan(o->key, v, &u16, err, sizeof(err));
 		break;
 	case O_PORTKIND:
-		if (strcmp(v, "tap") && strcmp(v, "veth") && strcmp(v, "xsk"))
-			r = fmt_err(err, sizeof(err), "port: '%s' is not tap or"
-				    " veth", v);
+		if (strcmp(v, "tap") && strcmp(v, "veth") && strcmp(v, "xsk") &&
+		    strcmp(v, "vhost-user"))
+			r = fmt_err(err, sizeof(err), "port: '%s' is not tap, veth,"
+				    " xsk or vhost-user", v);
 		break;
 	case O_IFNAME:
 		r = xv_parse_ifname(o->key, v, buf, err, sizeof(err));

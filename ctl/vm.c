@@ -18,8 +18,17 @@ static void print_vm_line(struct json_object *vm)
 	       js(vm, "mac"), js(vm, "vlan"), js(vm, "port"), js(vm, "ifname"));
 	if (strcmp(js(vm, "port"), "veth") == 0)
 		printf(" peer %s@%s", js(vm, "peer_ifname"), js(vm, "netns"));
-	else if (strcmp(js(vm, "port"), "xsk") == 0)
+	else if (strcmp(js(vm, "port"), "xsk") == 0 ||
+		 strcmp(js(vm, "port"), "vhost-user") == 0)
 		printf(" side %s", js(vm, "peer_ifname"));
+	if (json_object_object_get_ex(vm, "vhost", &ips)) {
+		printf(" socket %s", js(ips, "socket"));
+		if (jb(ips, "running"))
+			printf(" back-end pid %s", js(ips, "pid"));
+		else
+			printf(" back-end down (retry in %.1f s)", json_object_get_double(
+				       json_object_object_get(ips, "retry_in_s")));
+	}
 	printf(" queues %s", js(vm, "queues"));
 	if (json_object_object_get_ex(vm, "queue_cpus", &ips))
 		for (size_t i = 0; i < json_object_array_length(ips); i++)
@@ -57,7 +66,8 @@ static void print_vm_line(struct json_object *vm)
 }
 
 static const char vm_add_help[] =
-"usage: xvnetctl vm add NAME --mac MAC [--vlan 0-4094] --port tap|veth|xsk\n"
+"usage: xvnetctl vm add NAME --mac MAC [--vlan 0-4094]\n"
+"                --port tap|veth|xsk|vhost-user [--vhost-socket PATH]\n"
 "                [--ifname IF] [--netns NS] [--peer-ifname IF]\n"
 "                [--queues 1-16] [--queue-cpus LIST] [--keep-vlan] [--ip ADDR]...\n"
 "                [--allow LIST] [--no-allow LIST] [--owner USER|UID]\n"
@@ -80,6 +90,13 @@ static const char vm_add_help[] =
 #define XV_X_XSK(k, f, kd, mn, mx, d, arg, help) "                --" k " " arg ": " help "\n"
 XV_XSK_KNOBS(XV_X_XSK)
 #undef XV_X_XSK
+"  --port vhost-user\n"
+"                an xsk port served to a VMM as a vhost-user-net device:\n"
+"                xvnetd runs an xvnet-vhost back-end for it (restarted if\n"
+"                it dies) listening on --vhost-socket (default\n"
+"                /run/xvnet/NAME.vhost); --owner/--group own the socket\n"
+"                and the back-end runs as --owner (else nobody)\n"
+"                (docs/vhost-user.md)\n"
 "  --ip ADDR     an IPv4 or IPv6 address the VM may send from; repeat for\n"
 "                more (up to 16).  Without any, the VM may only send ARP\n"
 "                probes and IPv6 DAD/RS/MLD from :: (docs/security.md)\n"
@@ -91,7 +108,8 @@ XVNET_VM_ALLOWS(XVNET_X_HELP)
 #undef XVNET_X_HELP
 "  --owner USER|UID, --group GROUP|GID\n"
 "                tap: who may attach to the tap besides root (TUNSETOWNER,\n"
-"                TUNSETGROUP; with both: that user, in that group).\n"
+"                TUNSETGROUP; with both: that user, in that group);\n"
+"                vhost-user: who may connect to the socket.\n"
 "                Neither: root only.  Set when xvnetd creates the tap; an\n"
 "                existing tap must already have them\n"
 "  --may-exist   a VM of that name with these settings is success, not an\n"
@@ -128,6 +146,7 @@ static const struct optdef vm_opts[] = {
 	{ "mac", "mac", O_MAC }, { "vlan", "vlan", O_VLAN },
 	{ "port", "port", O_PORTKIND }, { "ifname", "ifname", O_IFNAME },
 	{ "netns", "netns", O_NETNS }, { "peer-ifname", "peer-ifname", O_IFNAME },
+	{ "vhost-socket", "vhost-socket", O_TEXT },
 	{ "queues", "queues", O_QUEUES }, { "keep-vlan", "keep-vlan", O_FLAG },
 	{ "ip", "ip", O_ADDR }, { "queue-cpus", "queue-cpus", O_TEXT },
 	{ "allow", "allow", O_TEXT }, { "no-allow", "no-allow", O_TEXT },

@@ -22,6 +22,7 @@
 #include "loader/move.h"
 #include "loader/kern/netdev.h"
 #include "loader/kern/orphans.h"
+#include "loader/kern/vhostsup.h"
 #include "loader/api/service.h"
 #include "loader/xvnetd.h"
 #include "xv_version.h"
@@ -283,6 +284,7 @@ int main(int argc, char **argv)
 	}
 	if (server_run(&d))
 		rc = 1;
+	vhost_stop_all(&d);       /* they hold sockets no xvnetd serves */
 	coal_stop_all(&d);        /* the NIC's NAPI knobs as they were */
 	dp_close(&d);
 	if (d.teardown && teardown(&d))

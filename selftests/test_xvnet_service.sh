@@ -208,15 +208,16 @@ launch_caps "$unit_caps" "$XV_TMP/xvnetd-caps.log"
 capbnd=$(awk '/^CapBnd:/ {print $2}' /proc/"$XVD_PID"/status)
 capeff=$(awk '/^CapEff:/ {print $2}' /proc/"$XVD_PID"/status)
 capprm=$(awk '/^CapPrm:/ {print $2}' /proc/"$XVD_PID"/status)
-# once listening, xvnetd keeps what it uses while it runs (loader/api/service.c
-# kept_caps): the unit's set without CAP_CHOWN (the socket's group is set)
+# once listening, xvnetd keeps what it uses while it runs (loader/kern/caps.c
+# kept_caps): the unit's set, which is just that
 want=$(python3 -c '
 import sys
-bits = {"CAP_NET_ADMIN": 12, "CAP_NET_RAW": 13, "CAP_IPC_LOCK": 14, "CAP_SYS_PTRACE": 19,
+bits = {"CAP_CHOWN": 0, "CAP_KILL": 5, "CAP_SETGID": 6, "CAP_SETUID": 7,
+        "CAP_NET_ADMIN": 12, "CAP_NET_RAW": 13, "CAP_IPC_LOCK": 14, "CAP_SYS_PTRACE": 19,
         "CAP_SYS_ADMIN": 21, "CAP_PERFMON": 38, "CAP_BPF": 39}
 print("%016x" % sum(1 << b for c, b in bits.items() if c in sys.argv[1:]))' $caps)
 [ "$capeff" = "$want" ] && [ "$capprm" = "$want" ] ||
-	fail "xvnetd's effective/permitted caps $capeff/$capprm, want $want (unit's $capbnd less CAP_CHOWN)"
+	fail "xvnetd's effective/permitted caps $capeff/$capprm, want $want (unit's $capbnd)"
 log "xvnetd runs with the unit's set ($caps): CapBnd $capbnd, after start-up CapEff $capeff"
 
 NSV=$(xv_name vm)
@@ -242,8 +243,24 @@ rc=0; xvctl status >"$XV_TMP/out" 2>&1 || rc=$?
 grep '^problem:' "$XV_TMP/out" | grep -v '^problem: datapath errors' >"$XV_TMP/probs"
 [ "$rc" -eq 0 ] || [ "$rc" -eq 3 ] || fail "status: exit $rc"
 [ -s "$XV_TMP/probs" ] && fail "problems with a tap, a veth and an xsk VM: $(cat "$XV_TMP/probs")"
-log "tap, veth and xsk VM up under the unit's capability set"
 xvctl vm del x1 || fail "vm del x1"
+# a vhost-user VM: its back-end gets the socket and drops to nobody
+NOBODY=$(id -u nobody)
+xvctl vm add h1 --mac 02:00:00:00:44:04 --port vhost-user --ifname "$XSK" --peer-ifname "$XSKP" \
+	--xsk-frames 4096 --vhost-socket "$XV_TMP/h1.vhost" --group 4243 >"$XV_TMP/out" 2>&1 ||
+	fail "vhost-user VM refused under the unit's caps: $(cat "$XV_TMP/out")"
+# shellcheck disable=SC2317  # called through wait_until
+backend_up() {
+	HPID=$(xvctl -j vm show h1 | python3 -c 'import json,sys; print(json.load(sys.stdin)["vhost"]["pid"])')
+	[ "$HPID" -gt 0 ] && [ -S "$XV_TMP/h1.vhost" ] &&
+		[ "$(awk '/^Uid:/ { print $2 }' "/proc/$HPID/status" 2>/dev/null)" = "$NOBODY" ]
+}
+wait_until 5 backend_up || fail "vhost-user back-end not up as nobody under the unit's caps: $(xvctl -j vm show h1)"
+[ "$(stat -c '%g %a' "$XV_TMP/h1.vhost")" = "4243 660" ] ||
+	fail "back-end socket $(stat -c '%g %a' "$XV_TMP/h1.vhost"), want group 4243 mode 660"
+xvctl vm del h1 || fail "vm del h1"
+wait_until 3 test ! -e "/proc/$HPID" || fail "vm del did not stop the back-end (CAP_KILL?)"
+log "tap, veth, xsk and vhost-user VM up under the unit's capability set"
 proc_stop "$XVD_PID"
 
 # without CAP_NET_RAW: the xsk VM is refused, the message names it

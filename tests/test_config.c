@@ -450,6 +450,63 @@ static void test_request_roundtrip(void **state)
 	config_free(&cfg);
 }
 
+/* port vhost-user: an xsk VM with a back-end socket; what it may carry,
+ * what is refused, and the round trip through the state file. */
+static void test_vhost_port(void **state)
+{
+	static const char *const good[] = {
+		"{\"name\":\"h1\",\"mac\":\"02:00:00:00:03:01\",\"port\":\"vhost-user\"}",
+		"{\"name\":\"h2\",\"mac\":\"02:00:00:00:03:02\",\"port\":\"vhost-user\","
+		"\"vhost-socket\":\"/run/vm/h2.sock\",\"owner\":\"0\",\"group\":\"0\","
+		"\"queues\":4,\"xsk-frames\":8192}",
+	};
+	static const struct { const char *json, *err; } bad[] = {
+		{ "{\"name\":\"b1\",\"mac\":\"02:00:00:00:04:01\",\"port\":\"xsk\","
+		  "\"vhost-socket\":\"/run/b1\"}", "vhost-socket: only for vhost-user ports" },
+		{ "{\"name\":\"b2\",\"mac\":\"02:00:00:00:04:02\",\"port\":\"vhost-user\","
+		  "\"vhost-socket\":\"run/b2\"}", "vhost-socket: 'run/b2' is not an absolute path" },
+		{ "{\"name\":\"b3\",\"mac\":\"02:00:00:00:04:03\",\"port\":\"vhost-user\","
+		  "\"vhost-socket\":\"/r/a b\"}", "vhost-socket: '/r/a b' is not an absolute path" },
+		{ "{\"name\":\"b4\",\"mac\":\"02:00:00:00:04:04\",\"port\":\"vhost-user\","
+		  "\"vhost-socket\":\"/" "0123456789012345678901234567890123456789"
+		  "0123456789012345678901234567890123456789" "0123456789012345678901234567\"}",
+		  "vhost-socket: 109 characters, a unix socket path has at most 107" },
+		{ "{\"name\":\"b5\",\"mac\":\"02:00:00:00:04:05\",\"port\":\"xsk\","
+		  "\"owner\":\"0\"}", "owner: only for tap and vhost-user ports (a VMM attaches"
+		  " to a tap or connects to a vhost-user socket; veth and xsk ports are handed"
+		  " over otherwise)" },
+		{ "{\"name\":\"b6\",\"mac\":\"02:00:00:00:04:06\",\"port\":\"vhost\"}",
+		  "port: 'vhost' is not a port kind (tap, veth, xsk, vhost-user)" },
+	};
+	struct xvd_config cfg, two;
+	struct vm_conf vm;
+	char err[XV_ERR_LEN] = "";
+
+	(void)state;
+	assert_int_equal(parse_config_text("nic veth-wire0\n", &cfg, err), 0);
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		roundtrip_vm(&cfg, good[i]);
+	assert_int_equal(vm_req(&cfg, good[1], &vm, err), 0);
+	assert_true(vm.vhost && vm.port_kind == XVNET_PORT_XSK);
+	assert_string_equal(vm_port_name(&vm), "vhost-user");
+	assert_string_equal(vm.vhost_socket, "/run/vm/h2.sock");
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err[0] = '\0';
+		if (vm_req(&cfg, bad[i].json, &vm, err) == 0)
+			fail_msg("accepted: %s", bad[i].json);
+		if (strcmp(err, bad[i].err))
+			fail_msg("%s: got '%s', want '%s'", bad[i].json, err, bad[i].err);
+	}
+	/* two VMs cannot share a socket (nor NIC queues: each its own) */
+	assert_int_equal(parse_config_text(
+		"nic veth-wire0\n"
+		"vm a mac 02:00:00:00:05:01 port vhost-user vhost-socket /s xsk-nic-queues 0\n"
+		"vm b mac 02:00:00:00:05:02 port vhost-user vhost-socket /s xsk-nic-queues 1\n",
+		&two, err), -1);
+	assert_non_null(strstr(err, "vhost-socket: '/s' already used by vm 'a'"));
+	config_free(&cfg);
+}
+
 static void test_atomic_roundtrip(void **state)
 {
 	char dir[] = "/tmp/xvnet-unit-XXXXXX", path[64], err[XV_ERR_LEN] = "";
@@ -955,6 +1012,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_parse_errors),
 	cmocka_unit_test(test_request_validation),
 	cmocka_unit_test(test_request_roundtrip),
+	cmocka_unit_test(test_vhost_port),
 	cmocka_unit_test(test_atomic_roundtrip),
 	cmocka_unit_test(test_vm_slot),
 	cmocka_unit_test(test_rss_values),

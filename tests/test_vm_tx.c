@@ -1568,11 +1568,13 @@ static void test_config_allow_owner(void **state)
 		{ "vm a mac 02:00:00:00:00:01 port tap owner -1",
 		  "t.conf:2: owner: no user '-1' on this host" },
 		{ "vm a mac 02:00:00:00:00:01 port veth netns n owner root",
-		  "t.conf:2: owner: only for tap ports (a VMM attaches to a tap; veth"
-		  " and xsk ports are handed over otherwise)" },
+		  "t.conf:2: owner: only for tap and vhost-user ports (a VMM attaches"
+		  " to a tap or connects to a vhost-user socket; veth and xsk ports"
+		  " are handed over otherwise)" },
 		{ "vm a mac 02:00:00:00:00:01 port xsk group 0",
-		  "t.conf:2: group: only for tap ports (a VMM attaches to a tap; veth"
-		  " and xsk ports are handed over otherwise)" },
+		  "t.conf:2: group: only for tap and vhost-user ports (a VMM attaches"
+		  " to a tap or connects to a vhost-user socket; veth and xsk ports"
+		  " are handed over otherwise)" },
 	};
 	struct xvd_config cfg;
 	struct xvnet_vm slot;

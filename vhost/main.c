@@ -68,7 +68,8 @@ static void die(const char *fmt, ...)
 	exit(1);
 }
 
-static int listen_on(const char *path, int mode)
+/* uid, gid: the socket file's owner and group (-1: left as made). */
+static int listen_on(const char *path, int mode, long uid, long gid)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	int fd;
@@ -83,8 +84,11 @@ static int listen_on(const char *path, int mode)
 	unlink(path);
 	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) || listen(fd, 1))
 		die("listen on %s: %s", path, strerror(errno));
+	/* mode first: once given away, changing it would take CAP_FOWNER */
 	if (mode >= 0 && chmod(path, (mode_t)mode))
 		die("chmod %s: %s", path, strerror(errno));
+	if ((uid >= 0 || gid >= 0) && chown(path, (uid_t)uid, (gid_t)gid))
+		die("chown %s to %ld:%ld: %s", path, uid, gid, strerror(errno));
 	return fd;
 }
 
@@ -127,7 +131,8 @@ static void usage(int code)
 {
 	fprintf(code ? stderr : stdout,
 		"usage: xvnet-vhost --vm NAME --vhost-socket PATH [-s CONTROL_SOCKET]\n"
-		"         [--queue-pairs N] [--socket-mode OCTAL] [--user USER] [--stats FILE]\n"
+		"         [--queue-pairs N] [--socket-mode OCTAL] [--socket-owner UID]\n"
+		"         [--socket-group GID] [--user USER] [--stats FILE] [--parent-pid PID]\n"
 		"  serves xsk VM NAME to a VMM as a vhost-user-net device on PATH\n"
 		"  (the VMM connects: QEMU -chardev socket,path=PATH,reconnect=1)\n");
 	exit(code);
@@ -215,12 +220,15 @@ int main(int argc, char **argv)
 		{ "socket-mode", required_argument, 0, 'M' },
 		{ "queue-pairs", required_argument, 0, 'q' },
 		{ "user", required_argument, 0, 'u' }, { "stats", required_argument, 0, 'S' },
+		{ "socket-owner", required_argument, 0, 'O' },
+		{ "socket-group", required_argument, 0, 'G' },
+		{ "parent-pid", required_argument, 0, 'P' },
 		{ "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 }
 	};
 	const char *ctl = XV_DEFAULT_SOCKET, *vm = NULL, *vpath = NULL, *user = NULL;
 	const char *stats = NULL;
 	int mode = -1, lfd, o;
-	long pairs = 0;
+	long pairs = 0, uid = -1, gid = -1, parent = 0;
 	static struct backend b;
 	char err[256], *end;
 
@@ -240,6 +248,20 @@ int main(int argc, char **argv)
 				die("--queue-pairs: '%s' is not 1-%d", optarg, VU_MAX_QUEUE_PAIRS);
 			break;
 		case 'u': user = optarg; break;
+		case 'O':
+		case 'G':
+		case 'P':
+			errno = 0;
+			{
+				long v = strtol(optarg, &end, 10);
+
+				if (errno || *end || v < 0 || v > 0x7ffffffe)
+					die("--%s: '%s' is not a number", o == 'O' ?
+					    "socket-owner" : o == 'G' ? "socket-group" :
+					    "parent-pid", optarg);
+				*(o == 'O' ? &uid : o == 'G' ? &gid : &parent) = v;
+			}
+			break;
 		case 'S': stats = optarg; break;
 		case 'h': usage(0); break;
 		default: usage(2);
@@ -253,10 +275,18 @@ int main(int argc, char **argv)
 	if (!pairs)
 		pairs = b.port.queues < 1 ? 1 : b.port.queues > VU_MAX_QUEUE_PAIRS ?
 			VU_MAX_QUEUE_PAIRS : b.port.queues;
-	lfd = listen_on(vpath, mode);
+	lfd = listen_on(vpath, mode, uid, gid);
 	/* from here on nothing needs a privilege: the fds carry the rights */
 	if (user && xv_drop_privileges(user, err, sizeof(err)))
 		die("--user: %s", err);
+	/* a process of the same user (the VMM's) may not ptrace it: it holds
+	 * the VM's sockets, not the VMM's to take */
+	if (user)
+		prctl(PR_SET_DUMPABLE, 0L, 0L, 0L, 0L);
+	/* run by xvnetd: it goes when xvnetd goes (set after the drop, which
+	 * clears it; xvnetd may already be gone) */
+	if (parent && (prctl(PR_SET_PDEATHSIG, SIGTERM) || getppid() != (pid_t)parent))
+		die("xvnetd (pid %ld) is gone", parent);
 	backend_init(&b, (unsigned)pairs, now_ns());
 	if (b.port.coal)
 		b.port.coal->consumer_pid = (__u32)getpid();

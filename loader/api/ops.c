@@ -67,8 +67,7 @@ static struct json_object *vm_json(struct xvd *d, const struct vm_conf *vm)
 	json_object_object_add(o, "id", json_object_new_int(vm->id));
 	json_object_object_add(o, "mac", json_object_new_string(mac));
 	json_object_object_add(o, "vlan", json_object_new_int(vm->vlan));
-	json_object_object_add(o, "port", json_object_new_string(
-				       port_kind_name(vm->port_kind)));
+	json_object_object_add(o, "port", json_object_new_string(vm_port_name(vm)));
 	json_object_object_add(o, "ifname", json_object_new_string(vm->ifname));
 	json_object_object_add(o, "ifindex",
 			       json_object_new_int((int)if_nametoindex(vm->ifname)));
@@ -103,6 +102,8 @@ static struct json_object *vm_json(struct xvd *d, const struct vm_conf *vm)
 				       json_object_new_int((int)port_if));
 	if (vm->port_kind == XVNET_PORT_XSK)
 		json_object_object_add(o, "xsk", view_xsk(d, vm->id));
+	if (vm->vhost && d)
+		json_object_object_add(o, "vhost", view_vhost(d, vm));
 	return o;
 }
 
@@ -234,7 +235,7 @@ static struct json_object *vm_add(struct xvd *d, struct json_object *args)
 		return xv_reply_err("%s", err);
 	added = config_find_vm(&d->cfg, vm.name);
 	log_info("vm %s added (id %d, %s %s, ifindex %u)", added->name, added->id,
-		 port_kind_name(added->port_kind), added->ifname,
+		 vm_port_name(added), added->ifname,
 		 if_nametoindex(added->ifname));
 	return xv_reply_ok(vm_json(d, added));
 }
@@ -453,8 +454,7 @@ static struct json_object *port_list(struct xvd *d)
 		bpf_map_lookup_elem(d->m.ports, &id, &mif);
 		json_object_object_add(o, "ifname", json_object_new_string(vm->ifname));
 		json_object_object_add(o, "ifindex", json_object_new_int(ifindex));
-		json_object_object_add(o, "kind", json_object_new_string(
-					       port_kind_name(vm->port_kind)));
+		json_object_object_add(o, "kind", json_object_new_string(vm_port_name(vm)));
 		json_object_object_add(o, "state", json_object_new_string(state));
 		json_object_object_add(o, "vm", json_object_new_string(vm->name));
 		json_object_object_add(o, "queues", json_object_new_int(vm->queues));

@@ -26,6 +26,7 @@
 #include "loader/kern/log.h"
 #include "loader/kern/pinwatch.h"
 #include "loader/api/service.h"
+#include "loader/kern/vhostsup.h"
 #include "loader/kern/xsk.h"
 #include "loader/xvnetd.h"
 
@@ -402,6 +403,8 @@ int server_run(struct xvd *d)
 	}
 	wfd = lw_open(d);        /* ports that vanish or come back */
 	svc_notify_ready(d);    /* the socket listens: xvnetctl works */
+	d->serving = true;
+	vhost_sync(d);
 
 	while (!d->stop) {
 		int n = 0, map[MAX_CLIENTS + 1], r, rbfd = sp_fd(d), rbk = -1, first;
@@ -435,6 +438,7 @@ int server_run(struct xvd *d)
 			health_tick(d);
 			dp_tap_resteer(d);
 			pins_check(d, mono_ms());
+			vhost_sync(d);  /* a back-end that died comes back */
 		}
 		if (rbk >= 0 && (pfd[rbk].revents & POLLIN))
 			sp_poll(d);

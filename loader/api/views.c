@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* JSON views of the live state: see loader/api/views.h. */
+#include <stdio.h>
 #include <json-c/json.h>
 
 #include "lib/features.h"
 #include "lib/proto.h"
 #include "loader/api/views.h"
 #include "loader/kern/datapath.h"
+#include "loader/kern/vhostsup.h"
 
 struct json_object *view_features(const struct xv_features *fs)
 {
@@ -102,4 +104,25 @@ struct json_object *view_vm_addrs(const struct vm_conf *vm)
 		json_object_array_add(arr, json_object_new_string(ip));
 	}
 	return arr;
+}
+
+struct json_object *view_vhost(const struct xvd *d, const struct vm_conf *vm)
+{
+	struct json_object *o = json_object_new_object();
+	struct vhost_child_info ci;
+	char sock[XV_SOCK_PATH_MAX + 1] = "";
+
+	if (!vhost_child_info(d, vm->id, &ci))
+		vhost_socket_path(d, vm, ci.socket, sizeof(ci.socket));
+	snprintf(sock, sizeof(sock), "%s", ci.socket);
+	json_object_object_add(o, "socket", json_object_new_string(sock));
+	json_object_object_add(o, "running", json_object_new_boolean(ci.pid > 0));
+	json_object_object_add(o, "pid", json_object_new_int(ci.pid));
+	json_object_object_add(o, "starts", json_object_new_int64(ci.starts));
+	json_object_object_add(o, "last_exit", json_object_new_int(ci.last_exit));
+	if (ci.pid > 0)
+		json_object_object_add(o, "up_s", json_object_new_double(ci.up_s));
+	else
+		json_object_object_add(o, "retry_in_s", json_object_new_double(ci.retry_in_s));
+	return o;
 }

@@ -20,6 +20,9 @@ struct json_object *view_features(const struct xv_features *fs);
 /* "pins": checked, restored, and the last restore. */
 struct json_object *view_pins(const struct xvd *d);
 
+/* A vhost-user VM's back-end: socket, running, pid, starts, last exit. */
+struct json_object *view_vhost(const struct xvd *d, const struct vm_conf *vm);
+
 /* A VM's source addresses, and the names of its allowances that are on. */
 struct json_object *view_vm_addrs(const struct vm_conf *vm);
 struct json_object *view_vm_allow(const struct vm_conf *vm);

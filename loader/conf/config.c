@@ -29,6 +29,11 @@ const char *port_kind_name(uint8_t kind)
 	}
 }
 
+const char *vm_port_name(const struct vm_conf *vm)
+{
+	return vm->vhost ? "vhost-user" : port_kind_name(vm->port_kind);
+}
+
 const char *verdict_name(uint8_t v)
 {
 	switch (v) {
@@ -165,6 +170,21 @@ static int parse_netns(const char *s, char *out, char *err, size_t errlen)
 	return 0;
 }
 
+/* An absolute path a unix socket can be bound to. */
+static int parse_sock_path(const char *key, const char *val, char *out,
+			   char *err, size_t errlen)
+{
+	size_t n = strlen(val);
+
+	if (val[0] != '/' || !xv_config_token_ok(val))
+		return ERR("%s: '%.64s' is not an absolute path", key, val);
+	if (n > XV_SOCK_PATH_MAX)
+		return ERR("%s: %zu characters, a unix socket path has at most %d",
+			   key, n, XV_SOCK_PATH_MAX);
+	memcpy(out, val, n + 1);
+	return 0;
+}
+
 static int parse_flag(const char *key, const char *val, bool *out,
 		      char *err, size_t errlen)
 {
@@ -250,11 +270,16 @@ int vm_conf_set(struct vm_conf *vm, const char *key, const char *val,
 			vm->port_kind = XVNET_PORT_VETH;
 		else if (strcmp(val, "xsk") == 0)
 			vm->port_kind = XVNET_PORT_XSK;
+		else if (strcmp(val, "vhost-user") == 0)
+			vm->port_kind = XVNET_PORT_XSK;
 		else
 			return ERR("port: '%.64s' is not a port kind (tap, veth,"
-				   " xsk)", val);
+				   " xsk, vhost-user)", val);
+		vm->vhost = strcmp(val, "vhost-user") == 0;
 		return 0;
 	}
+	if (strcmp(key, "vhost-socket") == 0)
+		return parse_sock_path(key, val, vm->vhost_socket, err, errlen);
 	if (strcmp(key, "ifname") == 0)
 		return xv_parse_ifname("ifname", val, vm->ifname, err, errlen);
 	if (strcmp(key, "peer-ifname") == 0)
@@ -293,13 +318,17 @@ int vm_conf_finish(struct vm_conf *vm, char *err, size_t errlen)
 	if (!vm->has_mac)
 		return ERR("mac: missing");
 	if (vm->port_kind == XVNET_PORT_NONE)
-		return ERR("port: missing (tap, veth or xsk)");
+		return ERR("port: missing (tap, veth, xsk or vhost-user)");
+	if (vm->vhost_socket[0] && !vm->vhost)
+		return ERR("vhost-socket: only for vhost-user ports");
 	if (vm->port_kind != XVNET_PORT_XSK && xsk_conf_is_set(&vm->xsk))
 		return ERR("xsk-*: only for xsk ports");
 	if (coal_conf_check(vm, err, errlen))
 		return -1;
-	if ((vm->has_owner || vm->has_group) && vm->port_kind != XVNET_PORT_TAP)
-		return ERR("%s: only for tap ports (a VMM attaches to a tap; veth"
+	if ((vm->has_owner || vm->has_group) && vm->port_kind != XVNET_PORT_TAP &&
+	    !vm->vhost)
+		return ERR("%s: only for tap and vhost-user ports (a VMM attaches"
+			   " to a tap or connects to a vhost-user socket; veth"
 			   " and xsk ports are handed over otherwise)",
 			   vm->has_owner ? "owner" : "group");
 	if (vm->n_queue_cpus && vm->port_kind == XVNET_PORT_XSK)
@@ -389,6 +418,9 @@ int config_check_vm(const struct xvd_config *cfg, const struct vm_conf *vm,
 		      !strcmp(o->peer_ifname, vm->peer_ifname))))
 			return ERR("peer-ifname: '%s' already used by vm '%s'",
 				   vm->peer_ifname, o->name);
+		if (vm->vhost_socket[0] && !strcmp(o->vhost_socket, vm->vhost_socket))
+			return ERR("vhost-socket: '%s' already used by vm '%s'",
+				   vm->vhost_socket, o->name);
 		if (vm->id >= 0 && o->id == vm->id)
 			return ERR("id: '%d' already used by vm '%s'", vm->id,
 				   o->name);
@@ -867,13 +899,14 @@ void vm_conf_format(const struct vm_conf *vm, FILE *f)
 
 	xv_fmt_mac(vm->mac, mac);
 	fprintf(f, "vm %s id %d mac %s vlan %u port %s ifname %s",
-		vm->name, vm->id, mac, vm->vlan,
-		port_kind_name(vm->port_kind), vm->ifname);
+		vm->name, vm->id, mac, vm->vlan, vm_port_name(vm), vm->ifname);
 	if (vm->port_kind == XVNET_PORT_VETH)
 		fprintf(f, " netns %s peer-ifname %s", vm->netns,
 			vm->peer_ifname);
 	if (vm->port_kind == XVNET_PORT_XSK) {
 		fprintf(f, " peer-ifname %s", vm->peer_ifname);
+		if (vm->vhost_socket[0])
+			fprintf(f, " vhost-socket %s", vm->vhost_socket);
 		xsk_conf_format(&vm->xsk, f);
 		coal_conf_format(&vm->coal, f);
 	}

@@ -10,8 +10,9 @@
  *   socket-group GROUP
  *   flow-max N
  *   malformed pass|drop
- *   vm NAME [id N] mac MAC [vlan V] port tap|veth|xsk [ifname IF] [netns NS]
- *      [peer-ifname IF] [queues Q] [keep-vlan] [owned] [xsk-KNOB VALUE...]
+ *   vm NAME [id N] mac MAC [vlan V] port tap|veth|xsk|vhost-user [ifname IF]
+ *      [netns NS] [peer-ifname IF] [queues Q] [keep-vlan] [owned]
+ *      [xsk-KNOB VALUE...] [vhost-socket PATH]
  *      [ip ADDR]... [allow LIST] [no-allow LIST] [owner USER|UID]
  *      [group GROUP|GID]
  *      [rss-key HEX40] [rss-indir Q,Q*N,...] [rss-fields l3|l4|tcp,udp]
@@ -34,6 +35,7 @@
 
 #define XV_NETNS_MAX 63
 #define XV_USER_MAX 32          /* user and group names (useradd's limit) */
+#define XV_SOCK_PATH_MAX 107    /* sun_path less its NUL */
 
 /* AF_XDP socket knobs of an xsk VM (0 = default; see loader/kern/xsk.h). */
 struct xsk_conf {
@@ -74,6 +76,13 @@ struct vm_conf {
 	bool keep_vlan;
 	bool owned;                     /* xvnetd created the port device */
 	struct xsk_conf xsk;            /* port xsk only */
+	/* port vhost-user: an xsk VM whose sockets xvnetd hands to an
+	 * xvnet-vhost back-end it runs (loader/kern/vhostsup.c), serving
+	 * vhost-socket (empty: RUNDIR/NAME.vhost, RUNDIR the control
+	 * socket's directory).  port_kind stays XVNET_PORT_XSK: the data
+	 * path is the xsk VM's. */
+	bool vhost;
+	char vhost_socket[XV_SOCK_PATH_MAX + 1];
 	struct coal_conf coal;          /* port xsk only */
 	int line;                       /* config line (0: from a request) */
 	/* source addresses ("ip ADDR", repeatable; vm_tx anti-spoofing), IPv4
@@ -235,6 +244,8 @@ int config_add_flow(struct xvd_config *cfg, const struct flow_conf *fc);
 void config_del_flow(struct xvd_config *cfg, const struct xvnet_flow_key *key);
 
 const char *port_kind_name(uint8_t kind);
+/* The port kind as configured: port_kind_name, or "vhost-user". */
+const char *vm_port_name(const struct vm_conf *vm);
 const char *verdict_name(uint8_t verdict);
 /* Default host-side device name of a VM ("xv-NAME"). */
 int vm_default_ifname(const char *name, char *out, size_t outlen);

@@ -61,12 +61,14 @@ const char *caps_missing_hint(const int *caps, size_t n)
  * attach and pin programs and maps (BPF, PERFMON, SYS_ADMIN), create and
  * configure ports and enter VM namespaces (NET_ADMIN, SYS_ADMIN), open
  * AF_XDP sockets and pin their UMEM (NET_RAW, IPC_LOCK), take the frames a
- * stopped VMM left in its tap queue (SYS_PTRACE, loader/kern/rescue.c).  The
- * socket's group was set before this (CHOWN is not kept).
+ * stopped VMM left in its tap queue (SYS_PTRACE, loader/kern/rescue.c), run
+ * the vhost-user back-ends, which give their socket to the VM's owner and
+ * then drop to that user or nobody (CHOWN, SETUID, SETGID, inherited by
+ * them), and stop them once they run as that user (KILL).
  */
 static const int kept_caps[] = {
 	CAP_BPF, CAP_PERFMON, CAP_SYS_ADMIN, CAP_NET_ADMIN, CAP_NET_RAW,
-	CAP_IPC_LOCK, CAP_SYS_PTRACE,
+	CAP_IPC_LOCK, CAP_SYS_PTRACE, CAP_CHOWN, CAP_SETUID, CAP_SETGID, CAP_KILL,
 };
 
 static bool cap_kept(int cap)

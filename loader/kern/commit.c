@@ -20,6 +20,7 @@
 #include "loader/kern/xsk.h"
 #include "loader/kern/slowpath.h"
 #include "loader/kern/tables.h"
+#include "loader/kern/vhostsup.h"
 
 /* ---- one VM in the kernel ------------------------------------------------- */
 
@@ -343,6 +344,7 @@ int xvd_commit(struct xvd *d, struct xvd_config *next,
 	config_diff_free(&diff);       /* its pointers into old end here */
 	config_free(&old);
 	free(done);
+	vhost_sync(d);                  /* back-ends follow the VMs at once */
 	return 0;
 }
 
@@ -363,6 +365,7 @@ int xvd_commit_reconcile(struct xvd *d, char *err, size_t errlen)
 	 * included), whether or not it can be saved */
 	config_free(&d->cfg);
 	d->cfg = next;
+	vhost_sync(d);
 	if (xvd_save(d, &d->cfg, err, errlen)) {
 		log_err("state not saved: %s", err);
 		return -1;

@@ -71,6 +71,8 @@ struct xvm {
 	int n;
 	struct xsock s[XVNET_MAX_NIC_QUEUES];
 	struct xsock side;              /* TX, and RX of what is not from the NIC */
+	uint64_t gen;                   /* d->xsk_gen when made: a consumer of
+					 * older sockets must take these */
 };
 
 
@@ -328,6 +330,7 @@ static int xvm_create(struct xvd *d, const struct vm_conf *vm, struct xvm **out,
 	log_info("vm %s: %d AF_XDP sockets on %s (%s), side socket on %s, UMEM %zu"
 		 " bytes", vm->name, nqs, x->nic, x->zerocopy ? "zero-copy" : "copy",
 		 x->side_ifname, x->size);
+	x->gen = ++d->xsk_gen;
 	*out = x;
 	return 0;
 fail:
@@ -387,6 +390,13 @@ void xskp_destroy_all(struct xvd *d)
 }
 
 /* ---- reading ------------------------------------------------------------ */
+
+uint64_t xskp_generation(const struct xvd *d, int vm_id)
+{
+	if (vm_id < 0 || vm_id >= XVNET_MAX_VMS || !d->xsk[vm_id])
+		return 0;
+	return d->xsk[vm_id]->gen;
+}
 
 uint32_t xskp_queue_mask(const struct xvd *d, int vm_id)
 {

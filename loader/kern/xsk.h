@@ -28,6 +28,9 @@ int xskp_ensure(struct xvd *d, const struct vm_conf *vm, char *err,
 /* Take the sockets out of xvnet_xsks, close them, free the UMEM. */
 void xskp_destroy(struct xvd *d, int vm_id);
 void xskp_destroy_all(struct xvd *d);
+/* Which making of the VM's sockets is live (0: none): it changes when they
+ * are made again, so a consumer holding the old ones knows to ask anew. */
+uint64_t xskp_generation(const struct xvd *d, int vm_id);
 /* NIC RX queues the VM's sockets are bound to (bit n = queue n); 0 if none. */
 uint32_t xskp_queue_mask(const struct xvd *d, int vm_id);
 /* A live xsk VM as plain values (vm show, stats, xsk.get): its sockets'

@@ -56,6 +56,7 @@ struct xvd_err_sample {
 };
 
 struct xvm;
+struct vhost_child;
 struct coal_live;
 struct mnl_socket;
 
@@ -89,6 +90,8 @@ struct xvd {
 	int ncpus;
 	time_t started;
 	bool stop, teardown;        /* set by shutdown requests */
+	bool serving;               /* the control socket listens: children
+				     * (vhost-user back-ends) may start */
 	struct ring_buffer *rb;     /* xvnet_slow_rb consumer */
 	struct xvd_slow_stats sp;
 	uint64_t next_age_ns;
@@ -101,6 +104,8 @@ struct xvd {
 	} pins;
 	/* live resources beside the maps, by VM slot */
 	struct xvm *xsk[XVNET_MAX_VMS];         /* UMEM, sockets (xsk.c) */
+	uint64_t xsk_gen;                       /* xsk ports made so far */
+	struct vhost_child *vhost[XVNET_MAX_VMS]; /* back-ends (vhostsup.c) */
 	struct coal_live *coal[XVNET_MAX_VMS];  /* page, NAPI knobs (coalesce.c) */
 	int steer_ifindex[XVNET_MAX_VMS];       /* tap whose tun steering we set
 						 * (datapath.c), 0: none */
