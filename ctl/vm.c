@@ -23,8 +23,13 @@ static void print_vm_line(struct json_object *vm)
 		printf(" side %s", js(vm, "peer_ifname"));
 	if (json_object_object_get_ex(vm, "vhost", &ips)) {
 		printf(" socket %s", js(ips, "socket"));
+		struct json_object *c;
+
 		if (jb(ips, "running"))
 			printf(" back-end pid %s", js(ips, "pid"));
+		if (json_object_object_get_ex(ips, "counters", &c))
+			printf(" (%s, rx %s tx %s)", jb(c, "connected") ? "VMM connected" :
+			       "no VMM", js(c, "rx"), js(c, "tx"));
 		else
 			printf(" back-end down (retry in %.1f s)", json_object_get_double(
 				       json_object_object_get(ips, "retry_in_s")));

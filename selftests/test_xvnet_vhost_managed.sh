@@ -37,6 +37,11 @@ print(json.dumps(x) if isinstance(x, bool) else x)' "$1"
 }
 # shellcheck disable=SC2317  # called through wait_until
 running() { [ "$(vh running "${1:-vm1}")" = true ] && [ "$(vh pid "${1:-vm1}")" != "${2:-}" ]; }
+vhc() { # a counter of the back-end, as vm show -j has it
+	xvctl -j vm show "${2:-vm1}" | python3 -c '
+import json, sys
+print(json.load(sys.stdin)["vhost"].get("counters", {}).get(sys.argv[1], -1))' "$1"
+}
 uid_of() { awk '/^Uid:/ { print $2 }' "/proc/$1/status" 2>/dev/null; }
 
 xvctl vm add vm1 --mac $MAC --port vhost-user --ifname "$(xv_name pv1)" || fail "vm add --port vhost-user refused"
@@ -44,7 +49,9 @@ wait_until 5 running || fail "no back-end running: $(xvctl -j vm show vm1)"
 PID=$(vh pid)
 [ "$(vh socket)" = "$SOCK" ] || fail "socket $(vh socket), want the default $SOCK"
 wait_until 5 test -S "$SOCK" || fail "no socket at $SOCK"
-xvctl vm show vm1 | grep -q "port vhost-user .* socket $SOCK back-end pid $PID" ||
+# shellcheck disable=SC2317  # called through wait_until
+shows() { xvctl vm show vm1 | grep -q "port vhost-user .* socket $SOCK back-end pid $PID (no VMM, rx 0 tx 0)"; }
+wait_until 2 shows ||
 	fail "vm show does not say it: $(xvctl vm show vm1)"
 [ "$(uid_of "$PID")" = "$NOBODY" ] || fail "back-end runs as uid $(uid_of "$PID"), want nobody"
 [ "$(stat -c '%u %a' "$SOCK")" = "0 600" ] || fail "socket $(stat -c '%u %a' "$SOCK"), want root's, 0600"
@@ -64,6 +71,10 @@ sink_round() {
 	got() { [ "$(cut -d' ' -f1 "$SINK" 2>/dev/null || echo 0)" -ge 1900 ]; }
 	wait_until 10 got || fail "$1: the front-end got $(cut -d' ' -f1 "$SINK") of 2000 frames"
 	n=$(cut -d' ' -f1 "$SINK")
+	# the back-end's own counters, through xvnetd (its --stats-fd page)
+	# shellcheck disable=SC2317  # called through wait_until
+	counted() { [ "$(vhc rx)" -ge "$n" ] && [ "$(vhc connected)" = 1 ]; }
+	wait_until 2 counted || fail "$1: vm show's back-end counters: $(xvctl -j vm show vm1)"
 	proc_stop "$SINK_PID"
 	log "$1: the front-end got $n of 2000 frames"
 	ROUND=$n

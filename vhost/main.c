@@ -24,11 +24,13 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 
 #include "lib/privdrop.h"
 #include "lib/proto.h"
 #include "lib/statsfile.h"
+#include "lib/vhost_stats.h"
 #include "vhost/backend.h"
 
 static volatile sig_atomic_t stop;
@@ -111,6 +113,43 @@ static void write_stats(const char *path, const struct backend *b)
 		       connections, calls, c->notifications, b->dev.fd >= 0, rxq);
 }
 
+/* --stats-fd: the page xvnetd reads (lib/vhost_stats.h) */
+static struct xv_vhost_stats *shm;
+
+static void write_shm(const struct backend *b)
+{
+	const struct backend_counters *c = &b->cnt;
+	unsigned long long calls = 0;
+
+	if (!shm)
+		return;
+	for (unsigned i = 0; i < 2 * b->dev.queue_pairs; i++)
+		calls += b->dev.vq[i].calls;
+#define SET(f, v) __atomic_store_n(&shm->f, (uint64_t)(v), __ATOMIC_RELAXED)
+	SET(rx, c->rx); SET(rx_bytes, c->rx_bytes); SET(rx_no_guest, c->rx_no_guest);
+	SET(rx_dropped, c->rx_dropped); SET(tx, c->tx); SET(tx_bytes, c->tx_bytes);
+	SET(tx_dropped, c->tx_dropped); SET(connections, connections);
+	SET(calls, calls); SET(notifications, c->notifications);
+	SET(connected, b->dev.fd >= 0);
+	for (unsigned p = 0; p < b->dev.queue_pairs && p < XV_VHOST_STATS_QUEUES; p++)
+		SET(rxq[p], c->rxq[p]);
+#undef SET
+	__atomic_store_n(&shm->queue_pairs, b->dev.queue_pairs, __ATOMIC_RELAXED);
+	__atomic_store_n(&shm->magic, XV_VHOST_STATS_MAGIC, __ATOMIC_RELEASE);
+}
+
+static void map_shm(long fd)
+{
+	void *p = mmap(NULL, XV_VHOST_STATS_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED,
+		       (int)fd, 0);
+
+	if (p == MAP_FAILED)
+		die("--stats-fd %ld: %s", fd, strerror(errno));
+	close((int)fd);
+	shm = p;
+	shm->pid = (uint64_t)getpid();
+}
+
 static __u64 now_ns(void)
 {
 	struct timespec t;
@@ -133,6 +172,7 @@ static void usage(int code)
 		"usage: xvnet-vhost --vm NAME --vhost-socket PATH [-s CONTROL_SOCKET]\n"
 		"         [--queue-pairs N] [--socket-mode OCTAL] [--socket-owner UID]\n"
 		"         [--socket-group GID] [--user USER] [--stats FILE] [--parent-pid PID]\n"
+		"         [--stats-fd FD]\n"
 		"  serves xsk VM NAME to a VMM as a vhost-user-net device on PATH\n"
 		"  (the VMM connects: QEMU -chardev socket,path=PATH,reconnect=1)\n");
 	exit(code);
@@ -205,8 +245,10 @@ static void serve(int lfd, struct backend *b, const char *stats)
 				b->dev.vq[v].kicks++;
 			}
 		deadline = backend_round(b, now);
-		if (stats && now - last_stats >= 100000000ull) {
-			write_stats(stats, b);
+		if ((stats || shm) && now - last_stats >= 100000000ull) {
+			if (stats)
+				write_stats(stats, b);
+			write_shm(b);
 			last_stats = now;
 		}
 	}
@@ -223,12 +265,13 @@ int main(int argc, char **argv)
 		{ "socket-owner", required_argument, 0, 'O' },
 		{ "socket-group", required_argument, 0, 'G' },
 		{ "parent-pid", required_argument, 0, 'P' },
+		{ "stats-fd", required_argument, 0, 'F' },
 		{ "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 }
 	};
 	const char *ctl = XV_DEFAULT_SOCKET, *vm = NULL, *vpath = NULL, *user = NULL;
 	const char *stats = NULL;
 	int mode = -1, lfd, o;
-	long pairs = 0, uid = -1, gid = -1, parent = 0;
+	long pairs = 0, uid = -1, gid = -1, parent = 0, stats_fd = -1;
 	static struct backend b;
 	char err[256], *end;
 
@@ -251,6 +294,7 @@ int main(int argc, char **argv)
 		case 'O':
 		case 'G':
 		case 'P':
+		case 'F':
 			errno = 0;
 			{
 				long v = strtol(optarg, &end, 10);
@@ -258,8 +302,9 @@ int main(int argc, char **argv)
 				if (errno || *end || v < 0 || v > 0x7ffffffe)
 					die("--%s: '%s' is not a number", o == 'O' ?
 					    "socket-owner" : o == 'G' ? "socket-group" :
-					    "parent-pid", optarg);
-				*(o == 'O' ? &uid : o == 'G' ? &gid : &parent) = v;
+					    o == 'P' ? "parent-pid" : "stats-fd", optarg);
+				*(o == 'O' ? &uid : o == 'G' ? &gid : o == 'P' ? &parent :
+				  &stats_fd) = v;
 			}
 			break;
 		case 'S': stats = optarg; break;
@@ -269,6 +314,8 @@ int main(int argc, char **argv)
 	}
 	if (!vm || !vpath || optind != argc)
 		usage(2);
+	if (stats_fd >= 0)
+		map_shm(stats_fd);
 	if (xsk_port_open(&b.port, ctl, vm, err, sizeof(err)))
 		die("vm %s: %s", vm, err);
 	/* by default one virtqueue pair per virtual queue of the VM */
@@ -300,9 +347,11 @@ int main(int argc, char **argv)
 	     b.port.meta_inline ? "inline" : "at head", pairs, vpath);
 	printf("XVNET-VHOST-READY\n");
 	fflush(stdout);
+	write_shm(&b);
 	serve(lfd, &b, stats);
 	if (stats)
 		write_stats(stats, &b);
+	write_shm(&b);
 	printf("rx %llu rx_no_guest %llu rx_dropped %llu tx %llu tx_dropped %llu"
 	       " connections %llu notifications %llu\n", b.cnt.rx, b.cnt.rx_no_guest,
 	       b.cnt.rx_dropped, b.cnt.tx, b.cnt.tx_dropped, connections, b.cnt.notifications);

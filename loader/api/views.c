@@ -124,5 +124,16 @@ struct json_object *view_vhost(const struct xvd *d, const struct vm_conf *vm)
 		json_object_object_add(o, "up_s", json_object_new_double(ci.up_s));
 	else
 		json_object_object_add(o, "retry_in_s", json_object_new_double(ci.retry_in_s));
+	if (ci.has_counters) {
+		struct json_object *c = json_object_new_object(), *q = json_object_new_array();
+
+#define XV_X_JSON(f) json_object_object_add(c, #f, json_object_new_int64((int64_t)ci.f));
+		XV_VHOST_COUNTERS(XV_X_JSON)
+#undef XV_X_JSON
+		for (unsigned i = 0; i < ci.queue_pairs && i < XV_VHOST_STATS_QUEUES; i++)
+			json_object_array_add(q, json_object_new_int64((int64_t)ci.rxq[i]));
+		json_object_object_add(c, "rxq", q);
+		json_object_object_add(o, "counters", c);
+	}
 	return o;
 }

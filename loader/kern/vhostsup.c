@@ -13,9 +13,11 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 
 #include "lib/err.h"
+#include "lib/vhost_stats.h"
 #include "loader/kern/log.h"
 #include "loader/kern/vhostsup.h"
 #include "loader/kern/xsk.h"
@@ -33,7 +35,41 @@ struct vhost_child {
 	unsigned starts, fails;
 	int last_exit;
 	uint64_t started_ms, next_ms;
+	int stats_fd;               /* memfd of the page below, -1: none */
+	struct xv_vhost_stats *stats;   /* the back-end's counters */
 };
+
+/* The counters page a back-end gets as --stats-fd (lib/vhost_stats.h),
+ * zeroed for each new process.  Without it the back-end still runs. */
+static void stats_page(struct vhost_child *c)
+{
+	void *p;
+
+	if (c->stats) {
+		memset(c->stats, 0, XV_VHOST_STATS_SIZE);
+		return;
+	}
+	c->stats_fd = memfd_create("xvnet-vhost-stats", MFD_CLOEXEC);
+	if (c->stats_fd < 0 || ftruncate(c->stats_fd, XV_VHOST_STATS_SIZE) ||
+	    (p = mmap(NULL, XV_VHOST_STATS_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED,
+		      c->stats_fd, 0)) == MAP_FAILED) {
+		log_warn("vhost-user back-end counters: %s", strerror(errno));
+		if (c->stats_fd >= 0)
+			close(c->stats_fd);
+		c->stats_fd = -1;
+		return;
+	}
+	c->stats = p;
+}
+
+static void child_free(struct vhost_child *c)
+{
+	if (c->stats)
+		munmap(c->stats, XV_VHOST_STATS_SIZE);
+	if (c->stats_fd >= 0)
+		close(c->stats_fd);
+	free(c);
+}
 
 static uint64_t now_ms(void)
 {
@@ -122,6 +158,19 @@ static int backend_argv(const struct xvd *d, const struct vm_conf *vm,
 	return n;
 }
 
+/* argv with --stats-fd 3 at the end (spawn puts the page there); not in
+ * the signature: it is the same for every start. */
+static void add_stats_fd(const char *argv[VHOST_ARGS])
+{
+	int n = 0;
+
+	while (argv[n])
+		n++;
+	argv[n++] = "--stats-fd";
+	argv[n++] = "3";
+	argv[n] = NULL;
+}
+
 static void signature(const char *const argv[], uint64_t gen, char *out,
 		      size_t outlen)
 {
@@ -131,7 +180,7 @@ static void signature(const char *const argv[], uint64_t gen, char *out,
 		len += (size_t)snprintf(out + len, outlen - len, " %s", argv[i]);
 }
 
-static pid_t spawn(const char *const argv[])
+static pid_t spawn(const char *const argv[], int stats_fd)
 {
 	sigset_t none;
 	pid_t pid = fork();
@@ -149,7 +198,11 @@ static pid_t spawn(const char *const argv[])
 		dup2(nul, 0);
 		dup2(nul, 1);
 	}
-	close_range(3, ~0u, 0);
+	if (stats_fd >= 0 && stats_fd != 3)
+		dup2(stats_fd, 3);      /* without O_CLOEXEC */
+	else if (stats_fd == 3)
+		fcntl(3, F_SETFD, 0);
+	close_range(stats_fd >= 0 ? 4 : 3, ~0u, 0);
 	execv(argv[0], (char *const *)argv);
 	fprintf(stderr, "xvnetd: exec %s: %s\n", argv[0], strerror(errno));
 	_exit(127);
@@ -219,7 +272,7 @@ static void sync_one(struct xvd *d, int id, uint64_t now)
 	if (!gen) {     /* no such VM, not vhost-user, or no sockets yet */
 		if (c) {
 			stop_child(c);
-			free(c);
+			child_free(c);
 			d->vhost[id] = NULL;
 		}
 		return;
@@ -232,6 +285,7 @@ static void sync_one(struct xvd *d, int id, uint64_t now)
 		if (!(c = d->vhost[id] = calloc(1, sizeof(*c))))
 			return;
 		c->last_exit = -1;
+		c->stats_fd = -1;
 	}
 	if (backend_binary(bin, sizeof(bin))) {
 		if (now >= c->next_ms) {        /* said every 30 s, not every tick */
@@ -256,7 +310,10 @@ static void sync_one(struct xvd *d, int id, uint64_t now)
 		unlink(c->socket);
 	snprintf(c->sig, sizeof(c->sig), "%s", sig);
 	snprintf(c->socket, sizeof(c->socket), "%s", sock);
-	c->pid = spawn(argv);
+	stats_page(c);
+	if (c->stats)
+		add_stats_fd(argv);
+	c->pid = spawn(argv, c->stats ? c->stats_fd : -1);
 	if (c->pid < 0) {
 		log_err("vm %s: vhost-user back-end: fork: %s", vm->name, strerror(errno));
 		c->pid = 0;
@@ -294,7 +351,7 @@ void vhost_stop_all(struct xvd *d)
 		if (!d->vhost[id])
 			continue;
 		stop_child(d->vhost[id]);
-		free(d->vhost[id]);
+		child_free(d->vhost[id]);
 		d->vhost[id] = NULL;
 	}
 }
@@ -317,5 +374,15 @@ bool vhost_child_info(const struct xvd *d, int vm_id,
 	else
 		out->retry_in_s = c->next_ms > now ? (double)(c->next_ms - now) / 1000.0 : 0;
 	snprintf(out->socket, sizeof(out->socket), "%s", c->socket);
+	if (c->pid > 0 && c->stats &&
+	    __atomic_load_n(&c->stats->magic, __ATOMIC_ACQUIRE) == XV_VHOST_STATS_MAGIC) {
+		out->has_counters = true;
+#define XV_X_COPY(f) out->f = __atomic_load_n(&c->stats->f, __ATOMIC_RELAXED);
+		XV_VHOST_COUNTERS(XV_X_COPY)
+#undef XV_X_COPY
+		out->queue_pairs = __atomic_load_n(&c->stats->queue_pairs, __ATOMIC_RELAXED);
+		for (unsigned q = 0; q < XV_VHOST_STATS_QUEUES; q++)
+			out->rxq[q] = __atomic_load_n(&c->stats->rxq[q], __ATOMIC_RELAXED);
+	}
 	return true;
 }

@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "lib/vhost_stats.h"
 #include "loader/kern/xvd.h"
 
 struct vhost_child_info {
@@ -25,6 +26,14 @@ struct vhost_child_info {
 	double up_s;                /* seconds the running one has run */
 	double retry_in_s;          /* not running: next start in */
 	char socket[XV_SOCK_PATH_MAX + 1];
+	/* the running back-end's own counters (lib/vhost_stats.h), once it
+	 * has written them */
+	bool has_counters;
+#define XV_X_FIELD(f) uint64_t f;
+	XV_VHOST_COUNTERS(XV_X_FIELD)
+#undef XV_X_FIELD
+	uint32_t queue_pairs;
+	uint64_t rxq[XV_VHOST_STATS_QUEUES];
 };
 
 /* Bring the running back-ends in line with d->cfg (reap, stop, start).

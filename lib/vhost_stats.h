@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The counters an xvnet-vhost back-end run by xvnetd shares with it: a
+ * page of a memfd xvnetd makes and passes as --stats-fd, mapped by both.
+ * The back-end rewrites it every 100 ms (each field a relaxed atomic
+ * store: a reader sees each counter whole, not all of them at one
+ * instant); xvnetd shows it in `vm show`.  Counts since the back-end
+ * process started.
+ */
+#ifndef XVNET_LIB_VHOST_STATS_H
+#define XVNET_LIB_VHOST_STATS_H
+
+#include <stdint.h>
+
+#define XV_VHOST_STATS_MAGIC 0x78766873u    /* "xvhs" */
+#define XV_VHOST_STATS_QUEUES 8
+#define XV_VHOST_STATS_SIZE 4096
+
+/* X(field): the counters, in the order vm show prints them */
+#define XV_VHOST_COUNTERS(X)                                                   \
+	X(rx) X(rx_bytes) X(rx_no_guest) X(rx_dropped)                         \
+	X(tx) X(tx_bytes) X(tx_dropped)                                        \
+	X(connections) X(calls) X(notifications) X(connected)
+
+struct xv_vhost_stats {
+	uint32_t magic;             /* set by the back-end once it runs */
+	uint32_t queue_pairs;
+	uint64_t pid;
+#define XV_X_FIELD(f) uint64_t f;
+	XV_VHOST_COUNTERS(XV_X_FIELD)
+#undef XV_X_FIELD
+	uint64_t rxq[XV_VHOST_STATS_QUEUES];    /* frames per RX queue */
+};
+
+#endif
