@@ -33,7 +33,6 @@ xvnet_require
 guest_require
 libvirt_require
 
-HOOK="$XV_ROOT/scripts/libvirt-hook-qemu"
 TAP=$(xv_name lvtap)
 DOM="${XV_PREFIX}dom"
 VM="${XV_PREFIX}vm"
@@ -44,21 +43,8 @@ N=20
 xv_topology
 xvnetd_start
 
-# ---- the hook's configuration: this test's xvnetd and xvnetctl ---------------------
-HOOK_CONF="$XV_TMP/libvirt-hook.conf"
-cat >"$HOOK_CONF" <<EOF
-# as /etc/xvnet/libvirt-hook.conf would say
-socket = $XVD_SOCK
-xvnetctl = $XV_BIN/xvnetctl
-log = $XV_TMP/hook.log
-EOF
-mkdir -p "$XV_TMP/hooks"
-cat >"$XV_TMP/hooks/qemu" <<EOF
-#!/bin/sh
-# /etc/libvirt/hooks/qemu for this test's libvirtd only
-XVNET_HOOK_CONF=$HOOK_CONF exec $HOOK "\$@"
-EOF
-chmod 755 "$XV_TMP/hooks/qemu"
+# ---- the hook, configured for this test's xvnetd and xvnetctl -----------------------
+libvirt_hook_setup
 # ---- the domain ----------------------------------------------------------------------
 # the guest's command line as guest_start passes it (-append)
 CMDLINE="console=ttyS0 panic=-1 quiet xvnet.ip=$GUEST_IP/24 xvnet.id=$DOM xvnet.port=$GUEST_PORT"
@@ -112,7 +98,21 @@ for bad, why in ((itf("xv-a", managed="yes"), "managed='no'"), (itf("xv-a", mac=
         raise SystemExit(f"accepted: {bad}")
     except h.HookError as e:
         assert why in str(e), e
-print("hook parsing: xv-NAME -> VM NAME with <driver queues>, others ignored, managed!='no' and no MAC refused")
+vu = lambda path, mode="client", mac="52:54:00:00:00:02": (
+    f"<interface type='vhostuser'><mac address='{mac}'/>"
+    f"<source type='unix' path='{path}' mode='{mode}'/></interface>")
+p = h.ports(dom(vu("/run/xvnet/db1.vhost") + vu("/run/other/db2.vhost") + vu("/run/xvnet/x.sock")))
+assert [(x["name"], x["kind"], x["socket"]) for x in p] == \
+    [("db1", "vhost-user", "/run/xvnet/db1.vhost")], p
+assert "--port vhost-user" in " ".join(h.add_args(p[0], {"vhost-owner": "libvirt-qemu"})) and \
+    "--owner libvirt-qemu" in " ".join(h.add_args(p[0], {"vhost-owner": "libvirt-qemu"})), p
+try:
+    h.ports(dom(vu("/run/xvnet/db1.vhost", mode="server")))
+    raise SystemExit("accepted: a vhostuser interface in server mode")
+except h.HookError as e:
+    assert "mode='client'" in str(e), e
+print("hook parsing: xv-NAME -> VM NAME with <driver queues>, others ignored, managed!='no' and no MAC refused;"
+      " vhostuser RUNDIR/NAME.vhost -> VM NAME --port vhost-user, other sockets ignored, server mode refused")
 PYEOF
 hook prepare begin || fail "hook prepare failed: $(tail -3 "$XV_TMP/hook.log")"
 vm_listed "$VM" || fail "hook prepare did not add VM $VM"

@@ -24,24 +24,22 @@ libvirt_require
 DOM="${XV_PREFIX}vdom"
 MAC=$(guest_mac 9)
 GUEST_IP=10.77.0.61
-SOCK=$XV_TMP/vhost.sock
+VM="${XV_PREFIX}lv"
 N=20
 
 xv_topology
 xvnetd_start
-xvctl vm add lv1 --mac "$MAC" --port vhost-user --vhost-socket "$SOCK" \
-	--ifname "$(xv_name plv)" --ip "$GUEST_IP" || fail "vm add (vhost-user) refused"
+SOCK=$(dirname "$XVD_SOCK")/$VM.vhost     # the default: the hook takes NAME from it
+libvirt_hook_setup
 # vh KEY: the back-end as xvnetd shows it (vm show -j: vhost, its counters)
 vh() {
-	xvctl -j vm show lv1 | python3 -c '
+	xvctl -j vm show "$VM" | python3 -c '
 import json, sys
 v = json.load(sys.stdin)["vhost"]
 print(v.get(sys.argv[1], v.get("counters", {}).get(sys.argv[1], -1)))' "$1"
 }
 # shellcheck disable=SC2317  # called through wait_until
 connected() { [ "$(vh connected)" = "$1" ]; }
-wait_until 10 test -S "$SOCK" || fail "xvnetd's back-end does not listen: $(xvctl -j vm show lv1)"
-VHOST_PID=$(vh pid)
 
 # Debian 12's QEMU 7.2 under TCG crashes on a vhost-user NIC's MSI-X
 # (docs/vhost-user.md) and libvirt's XML has no switch for a NIC's vectors:
@@ -49,6 +47,13 @@ VHOST_PID=$(vh pid)
 cat >"$XV_TMP/dom.xml" <<EOF
 <domain type='qemu' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>
   <name>$DOM</name>
+  <metadata>
+    <xvnet:ports xmlns:xvnet="urn:xvnet:libvirt:1">
+      <xvnet:port socket="$SOCK" ifname="$(xv_name plv)">
+        <xvnet:ip>$GUEST_IP</xvnet:ip>
+      </xvnet:port>
+    </xvnet:ports>
+  </metadata>
   <memory unit='MiB'>256</memory>
   <memoryBacking>
     <source type='memfd'/>
@@ -73,7 +78,6 @@ $(libvirt_guest_devices "$XV_TMP/guest.log")
 </domain>
 EOF
 
-mkdir -p "$XV_TMP/hooks"
 libvirt_start "$XV_TMP/hooks"
 cleanup_add rm -f "/var/log/libvirt/qemu/$DOM.log"
 cleanup_add V destroy "$DOM"
@@ -85,8 +89,12 @@ log "virsh create took $(elapsed_ms "$t0") ms"
 QPID=$(cat "/run/libvirt/qemu/$DOM.pid" 2>/dev/null)
 [ -n "$QPID" ] || fail "no pid file for $DOM"
 log "libvirt's vhost-user: $(tr '\0' '\n' <"/proc/$QPID/cmdline" | grep -E 'vhost-user|memfd' | tr '\n' ' ')"
+grep -q "VM $VM added: vhost-user $SOCK" "$XV_TMP/hook.log" ||
+	fail "the hook did not add the VM: $(cat "$XV_TMP/hook.log")"
+VHOST_PID=$(vh pid)
+[ "${VHOST_PID:-0}" -gt 0 ] || fail "no back-end: $(xvctl -j vm show "$VM")"
 guest_wait_ready "$XV_TMP/guest.log" 90 "$QPID" || fail "the libvirt guest did not become ready"
-wait_until 2 connected 1 || fail "the back-end has no front-end: $(xvctl -j vm show lv1)"
+wait_until 2 connected 1 || fail "the back-end has no front-end: $(xvctl -j vm show "$VM")"
 
 out=$(probe_from_wire "$GUEST_IP" -n $N -r 50 -t 3000 -m $N -i "$DOM") ||
 	fail "expected $N echo replies from the libvirt guest: ${out:-no output}"
@@ -97,7 +105,11 @@ rx=$(vh rx)
 
 V destroy "$DOM" >/dev/null || fail "virsh destroy failed"
 wait_until 10 _xv_dead "$QPID" || fail "qemu $QPID still runs after virsh destroy"
-wait_until 5 connected 0 || fail "the back-end did not see QEMU go: $(xvctl -j vm show lv1)"
-[ "$(vh pid)" = "$VHOST_PID" ] || fail "xvnet-vhost exited with the domain: $(xvctl -j vm show lv1)"
+# the hook's release removes the VM: its back-end and socket go with it
+wait_until 10 grep -q "VM $VM removed (vhost-user $SOCK)" "$XV_TMP/hook.log" ||
+	fail "the hook did not remove the VM: $(cat "$XV_TMP/hook.log")"
+xvctl vm show "$VM" >/dev/null 2>&1 && fail "VM $VM still there after the release"
+wait_until 3 _xv_dead "$VHOST_PID" || fail "back-end $VHOST_PID outlived its VM"
+[ -e "$SOCK" ] && fail "socket $SOCK left after the release"
 libvirt_stop
-pass "libvirt <interface type='vhostuser'> on a vhost-user VM (back-end run by xvnetd): $out; back-end rx $rx; after destroy the back-end waits for the next VMM"
+pass "libvirt <interface type='vhostuser'> through the hook: prepare added $VM (--port vhost-user, back-end run by xvnetd), $out, back-end rx $rx; release removed the VM, back-end and socket"

@@ -112,3 +112,25 @@ libvirt_guest_devices() {
     <memballoon model='none'/>
 EOF
 }
+
+# libvirt_hook_setup: the shipped hook (scripts/libvirt-hook-qemu) as
+# $XV_TMP/hooks/qemu for this test's libvirtd (libvirt_start "$XV_TMP/hooks"),
+# configured for this test's xvnetd; sets HOOK and HOOK_CONF, the hook logs
+# to $XV_TMP/hook.log
+libvirt_hook_setup() {
+	HOOK="$XV_ROOT/scripts/libvirt-hook-qemu"
+	HOOK_CONF="$XV_TMP/libvirt-hook.conf"
+	cat >"$HOOK_CONF" <<EOF
+# as /etc/xvnet/libvirt-hook.conf would say
+socket = $XVD_SOCK
+xvnetctl = $XV_BIN/xvnetctl
+log = $XV_TMP/hook.log
+EOF
+	mkdir -p "$XV_TMP/hooks"
+	cat >"$XV_TMP/hooks/qemu" <<EOF
+#!/bin/sh
+# /etc/libvirt/hooks/qemu for this test's libvirtd only
+XVNET_HOOK_CONF=$HOOK_CONF exec $HOOK "\$@"
+EOF
+	chmod 755 "$XV_TMP/hooks/qemu"
+}
