@@ -161,8 +161,9 @@ static const struct optdef vm_opts[] = {
 };
 
 static const char vm_move_help[] =
-"usage: xvnetctl vm move NAME --port tap|veth|xsk [--ifname IF] [--netns NS]\n"
-"                [--peer-ifname IF] [--owner USER] [--group GROUP] [--xsk-KNOB V]...\n"
+"usage: xvnetctl vm move NAME --port tap|veth|xsk|vhost-user [--ifname IF]\n"
+"                [--netns NS] [--peer-ifname IF] [--vhost-socket PATH]\n"
+"                [--owner USER] [--group GROUP] [--xsk-KNOB V]...\n"
 "                [--prepare]\n"
 "       xvnetctl vm move NAME --switch|--abort\n"
 "  switches a running VM to a new port (DNIS, docs/dnis.md): the new port is\n"
@@ -182,6 +183,7 @@ static const char vm_move_help[] =
 static const struct optdef vm_move_opts[] = {
 	{ "port", "port", O_PORTKIND }, { "ifname", "ifname", O_IFNAME },
 	{ "netns", "netns", O_NETNS }, { "peer-ifname", "peer-ifname", O_IFNAME },
+	{ "vhost-socket", "vhost-socket", O_TEXT },
 	{ "owner", "owner", O_TEXT }, { "group", "group", O_TEXT },
 	{ "prepare", "prepare", O_FLAG }, { "switch", "switch", O_FLAG },
 	{ "abort", "abort", O_FLAG },

@@ -73,7 +73,7 @@ struct move_rec {
 
 /* The request options that describe the new port (xvnetctl vm move). */
 static const char *const port_keys[] = {
-	"ifname", "netns", "peer-ifname", "owner", "group",
+	"ifname", "netns", "peer-ifname", "owner", "group", "vhost-socket",
 #define XV_X_XSK(k, f, kd, mn, mx, d, arg, help) k,
 	XV_XSK_KNOBS(XV_X_XSK)
 #undef XV_X_XSK
@@ -338,15 +338,16 @@ static int build_new(const struct vm_conf *old, struct json_object *args,
 	char val[256];
 
 	*nv = *old;
-	nv->ifname[0] = nv->netns[0] = nv->peer_ifname[0] = '\0';
+	nv->ifname[0] = nv->netns[0] = nv->peer_ifname[0] = nv->vhost_socket[0] = '\0';
 	nv->owned = false;
 	memset(&nv->xsk, 0, sizeof(nv->xsk));
 	if (!json_object_object_get_ex(args, "port", &v) ||
 	    !json_object_is_type(v, json_type_string))
-		return ERR("port: missing (tap, veth or xsk)");
+		return ERR("port: missing (tap, veth, xsk or vhost-user)");
 	if (vm_conf_set(nv, "port", json_object_get_string(v), err, errlen))
 		return -1;
-	if (nv->port_kind != XVNET_PORT_TAP)
+	/* a tap's owner owns a vhost-user socket too: both are the VMM's */
+	if (nv->port_kind != XVNET_PORT_TAP && !nv->vhost)
 		nv->has_owner = nv->has_group = false;
 	json_object_object_foreach(args, key, jv) {
 		size_t k;
@@ -377,8 +378,7 @@ static struct json_object *port_json(const struct vm_conf *pc, int ifindex)
 {
 	struct json_object *o = json_object_new_object();
 
-	json_object_object_add(o, "port", json_object_new_string(
-				       port_kind_name(pc->port_kind)));
+	json_object_object_add(o, "port", json_object_new_string(vm_port_name(pc)));
 	json_object_object_add(o, "ifname", json_object_new_string(pc->ifname));
 	json_object_object_add(o, "ifindex", json_object_new_int(ifindex));
 	if (pc->netns[0])

@@ -13,14 +13,16 @@
 #     port, after "switched" on the new one, and frames flow there;
 #  4. two steps (a live migration's): --prepare leaves the VM where it is,
 #     --abort undoes it, --switch completes it;
-#  5. xsk: tap -> xsk -> tap, the delivery counters follow.
+#  5. xsk: tap -> xsk -> tap, the delivery counters follow; tap ->
+#     vhost-user (xvnetd starts the back-end, a front-end gets the frames)
+#     -> tap (the back-end stopped).
 # shellcheck source=selftests/lib/common.sh
 . "$(dirname "$0")/lib/common.sh"
 # shellcheck source=selftests/lib/xvnet.sh
 . "$(dirname "$0")/lib/xvnet.sh"
 
 require_root
-require_bin xvnetd xvnetctl xvnet-seqgen xvnet-seqrecv
+require_bin xvnetd xvnetctl xvnet-seqgen xvnet-seqrecv xvnet-vhost xvnet-vhostsink
 require_cmd python3 ethtool
 [ -c /dev/net/tun ] || skip "no /dev/net/tun"
 
@@ -251,7 +253,27 @@ if xv_feature af_xdp; then
 	xvctl vm move v1 --port tap --ifname "$TAP" >/dev/null || fail "xsk -> tap"
 	[ "$(vm_field port)" = tap ] || fail "vm show after xsk -> tap"
 	log "xsk: tap -> xsk (500/500 frames to its sockets) -> tap"
+	# vhost-user: the xsk port with the back-end xvnetd runs, to a front-end
+	VSOCK=$XV_TMP/v1.vhost
+	xvctl vm move v1 --port vhost-user --ifname "$TAP2" --vhost-socket "$VSOCK" >"$XV_TMP/e.txt" 2>&1 ||
+		fail "tap -> vhost-user: $(cat "$XV_TMP/e.txt")"
+	[ "$(vm_field port)" = vhost-user ] || fail "vm show after the move to vhost-user: $(vm_field port)"
+	wait_until 5 test -S "$VSOCK" || fail "no back-end on $VSOCK after the move: $(xvctl -j vm show v1)"
+	bg_start "$XV_TMP/sink.log" "$XV_BIN/xvnet-vhostsink" --vhost-socket "$VSOCK" --stats "$XV_TMP/sink.stats"
+	SINK_PID=$BG_PID
+	wait_until 10 grep -q XVNET-VHOSTSINK-READY "$XV_TMP/sink.log" || fail "front-end: $(cat "$XV_TMP/sink.log")"
+	ip netns exec "$W" "$XV_BIN/xvnet-seqgen" --dev "$WIRE" --dst-mac $MAC --flows 1 \
+		--count 500 --rate 10000 >/dev/null || fail "seqgen"
+	# shellcheck disable=SC2317  # called through wait_until
+	sunk() { [ "$(cut -d' ' -f1 "$XV_TMP/sink.stats" 2>/dev/null || echo 0)" = 500 ]; }
+	wait_until 5 sunk || fail "vhost-user: the front-end got $(cut -d' ' -f1 "$XV_TMP/sink.stats") of 500"
+	BPID=$(xvctl -j vm show v1 | python3 -c 'import json,sys; print(json.load(sys.stdin)["vhost"]["pid"])')
+	proc_stop "$SINK_PID"
+	xvctl vm move v1 --port tap --ifname "$TAP" >/dev/null || fail "vhost-user -> tap"
+	[ "$(vm_field port)" = tap ] || fail "vm show after vhost-user -> tap"
+	wait_until 3 test ! -e "/proc/$BPID" || fail "the back-end outlived the move back to the tap"
+	log "vhost-user: tap -> vhost-user (500/500 frames through xvnet-vhost to a front-end) -> tap (back-end stopped)"
 else
 	log "xsk part skipped: no AF_XDP here"
 fi
-pass "vm move: abort stays, $done_moves moves under a $RATE/s numbered stream lose/duplicate/reorder nothing, restarts mid-move end on one side, xsk moves"
+pass "vm move: abort stays, $done_moves moves under a $RATE/s numbered stream lose/duplicate/reorder nothing, restarts mid-move end on one side, xsk and vhost-user moves"
