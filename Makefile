@@ -155,6 +155,8 @@ $(BUILD)/fuzz/fuzz_values: tests/fuzz/fuzz_values.c lib/parse.c $(USER_HDRS) | $
 	$(FUZZ_CC) $(FUZZ_FLAGS) $< lib/parse.c -o $@
 $(BUILD)/fuzz/fuzz_frame: tests/fuzz/fuzz_frame.c lib/spoof.c $(USER_HDRS) | $(BUILD)/fuzz
 	$(FUZZ_CC) $(FUZZ_FLAGS) $< lib/spoof.c -o $@
+$(BUILD)/fuzz/fuzz_txoffload: tests/fuzz/fuzz_txoffload.c vhost/tx_offload.c vhost/tx_offload.h | $(BUILD)/fuzz
+	$(FUZZ_CC) $(FUZZ_FLAGS) $< vhost/tx_offload.c -o $@
 $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_DAEMON) $(USER_HDRS) $(SKELS) \
 		$(BUILD)/include/xv_version.h | $(BUILD)/fuzz
 	$(FUZZ_CC) $(FUZZ_FLAGS) $< $(FUZZ_DAEMON) -o $@ $(USER_LIBS)

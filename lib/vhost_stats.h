@@ -20,7 +20,7 @@
 #define XV_VHOST_COUNTERS(X)                                                   \
 	X(rx) X(rx_bytes) X(rx_no_guest) X(rx_dropped)                         \
 	X(tx) X(tx_bytes) X(tx_dropped)                                        \
-	X(connections) X(calls) X(notifications) X(connected)
+	X(connections) X(calls) X(notifications) X(connected) X(tx_gso)
 
 struct xv_vhost_stats {
 	uint32_t magic;             /* set by the back-end once it runs */

@@ -102,9 +102,17 @@ log "TCP wire -> guest: $line"
 TCP_IN=$(echo "$line" | grep -o 'mbps=[0-9.]*')
 bg_start "$XV_TMP/rx-w.log" ip netns exec "$W" "$TS" -s "$TPORT" -i 10
 wait_until 5 grep -q TCP-STREAM-READY "$XV_TMP/rx-w.log" || fail "receiver in the wire namespace did not start"
+# the guest hands over TCP super-frames (HOST_TSO4 negotiated: TSO on in
+# its ethtool -k), which the back-end cuts into segments (tx_gso counts them)
+tso=$(guest_exec "$GLOG" 30 "ethtool -k eth0" | grep -m1 '^tcp-segmentation-offload:')
+case $tso in *": on"*) ;; *) fail "the guest has no TSO on the vhost-user NIC: ${tso:-no ethtool -k}" ;; esac
+gso0=$(vstat tx_gso)
 line=$(guest_exec "$GLOG" 90 "tcp_stream -c $WIRE_IP $TPORT -b $TBYTES -t 60" | grep -m1 '^TCP-STREAM-TX ')
 case $line in *status=ok*) ;; *) fail "TCP guest -> wire: ${line:-no result}" ;; esac
-log "TCP guest -> wire: $line"
+sleep 0.2
+GSO=$(( $(vstat tx_gso) - gso0 ))
+[ "$GSO" -gt 0 ] || fail "TCP guest -> wire: no super-frame reached the back-end (TSO not used)"
+log "TCP guest -> wire: $line; $GSO super-frames segmented by the back-end"
 TCP_OUT=$(echo "$line" | grep -o 'mbps=[0-9.]*')
 
 # the back-end restarted under the running guest
@@ -122,4 +130,4 @@ boot restarted
 echo_from_wire "QEMU restarted"
 [ "$(vstat connections)" -ge 2 ] || fail "expected 2 connections, stats: $(cat "$STATS")"
 proc_stop "$VHOST_PID"
-pass "guest on an xsk VM through xvnet-vhost (vhost-user): from the wire $RESULT; from VM v2 $FROM_VM; TCP 4 MiB in ($TCP_IN) and out ($TCP_OUT); again after a back-end restart and after a QEMU restart"
+pass "guest on an xsk VM through xvnet-vhost (vhost-user): from the wire $RESULT; from VM v2 $FROM_VM; TCP 4 MiB in ($TCP_IN) and out ($TCP_OUT, guest TSO: $GSO super-frames cut by the back-end); again after a back-end restart and after a QEMU restart"

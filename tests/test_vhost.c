@@ -19,6 +19,7 @@
 #include "tests/unit.h"
 #include "tools/vhostfe/frontend.h"
 #include "vhost/net_copy.h"
+#include "vhost/tx_offload.h"
 #include "vhost/vu_dev.h"
 #include "vhost/vu_msg.h"
 
@@ -79,9 +80,13 @@ static void test_negotiation(void **state)
 	assert_true(r->fe.features & 1ull << VIRTIO_NET_F_MRG_RXBUF);
 	assert_true(r->fe.features & 1ull << VIRTIO_RING_F_EVENT_IDX);
 	assert_true(r->fe.features & 1ull << VU_F_PROTOCOL_FEATURES);
-	/* no offload is claimed that the AF_XDP path cannot keep */
-	assert_false(r->fe.features & 1ull << VIRTIO_NET_F_CSUM);
+	/* the guest's TX offloads are done by the back-end; nothing toward
+	 * the guest is claimed that the AF_XDP path cannot keep */
+	assert_true(r->fe.features & 1ull << VIRTIO_NET_F_CSUM);
+	assert_true(r->fe.features & 1ull << VIRTIO_NET_F_HOST_TSO4);
+	assert_false(r->fe.features & 1ull << VIRTIO_NET_F_GUEST_CSUM);
 	assert_false(r->fe.features & 1ull << VIRTIO_NET_F_GUEST_TSO4);
+	assert_false(r->fe.features & 1ull << VIRTIO_NET_F_HOST_UFO);
 	assert_int_equal(r->dev.features, r->fe.features);
 	assert_int_equal(r->dev.hdr_len, sizeof(struct virtio_net_hdr_mrg_rxbuf));
 	assert_int_equal(fe_request(&r->fe, VU_GET_QUEUE_NUM, NULL, 0, NULL, 0, &qn,
@@ -231,6 +236,206 @@ static void test_tx_frames_out(void **state)
 	vq_flush(q);
 	/* every chain goes back to the guest, the dropped ones too */
 	assert_int_equal(fe_tx_reclaim(&r->fe), 4);
+}
+
+/* ---- TX offloads: partial checksums and TCP super-frames ---------------- */
+
+static uint32_t t_sum(const uint8_t *p, size_t n, uint32_t s)
+{
+	for (; n > 1; p += 2, n -= 2)
+		s += (uint32_t)(p[0] << 8 | p[1]);
+	if (n)
+		s += (uint32_t)p[0] << 8;
+	return s;
+}
+
+static uint16_t t_fold(uint32_t s)
+{
+	while (s >> 16)
+		s = (s & 0xffff) + (s >> 16);
+	return (uint16_t)s;
+}
+
+static uint16_t t_get16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
+
+/* The pseudo-header sum of an IPv4 or IPv6 packet at ip (l4 bytes of L4). */
+static uint32_t t_pseudo(const uint8_t *ip, int v6, uint8_t proto, size_t l4)
+{
+	return (v6 ? t_sum(ip + 8, 32, 0) : t_sum(ip + 12, 8, 0)) + proto + (uint32_t)l4;
+}
+
+/* A TCP super-frame as a Linux guest hands it over: eth, IP (v4: id 0x1234,
+ * DF), TCP seq 1000 with CWR|ACK|PSH|FIN, the checksum field seeded with
+ * the pseudo-header sum of the whole, data bytes i & 0xff. */
+static size_t tcp_super(uint8_t *f, size_t data, int v6)
+{
+	size_t l3 = 14, l4 = v6 ? 54 : 34, len = l4 + 20 + data;
+
+	memset(f, 0, l4 + 20);
+	memcpy(f, "\x02\0\0\0\0\x01\x02\0\0\0\0\x02", 12);
+	f[12] = v6 ? 0x86 : 0x08;
+	f[13] = v6 ? 0xdd : 0x00;
+	if (v6) {
+		f[l3] = 0x60;
+		f[l3 + 4] = (uint8_t)((20 + data) >> 8);
+		f[l3 + 5] = (uint8_t)(20 + data);
+		f[l3 + 6] = 6;
+		f[l3 + 7] = 64;
+		f[l3 + 8] = 0xfd; f[l3 + 23] = 1;
+		f[l3 + 24] = 0xfd; f[l3 + 39] = 2;
+	} else {
+		f[l3] = 0x45;
+		f[l3 + 4] = 0x12; f[l3 + 5] = 0x34;
+		f[l3 + 6] = 0x40;       /* DF */
+		f[l3 + 8] = 64;
+		f[l3 + 9] = 6;
+		memcpy(f + l3 + 12, "\x0a\0\0\x01\x0a\0\0\x02", 8);
+	}
+	f[l4] = 0x04; f[l4 + 1] = 0xd2; f[l4 + 3] = 80;
+	f[l4 + 6] = 0x03; f[l4 + 7] = 0xe8;        /* seq 1000 */
+	f[l4 + 11] = 1;
+	f[l4 + 12] = 5 << 4;
+	f[l4 + 13] = 0x80 | 0x10 | 0x08 | 0x01;
+	f[l4 + 14] = 0xff;
+	for (size_t i = 0; i < data; i++)
+		f[l4 + 20 + i] = (uint8_t)i;
+	{
+		uint16_t seed = t_fold(t_pseudo(f + l3, v6, 6, 20 + data));
+
+		f[l4 + 16] = (uint8_t)(seed >> 8);
+		f[l4 + 17] = (uint8_t)seed;
+	}
+	return len;
+}
+
+static void check_segments(uint8_t *f, size_t len, int v6, uint16_t mss, unsigned want)
+{
+	struct virtio_net_hdr h = { .flags = VIRTIO_NET_HDR_F_NEEDS_CSUM,
+				    .gso_type = v6 ? VIRTIO_NET_HDR_GSO_TCPV6 :
+						     VIRTIO_NET_HDR_GSO_TCPV4,
+				    .gso_size = mss };
+	size_t l3 = 14, l4 = v6 ? 54 : 34, data = len - l4 - 20, off = 0;
+	static uint8_t out[2048];
+	struct txo_plan p;
+	const char *why = "";
+
+	assert_int_equal(txo_plan(f, len, &h, sizeof(out), &p, &why), 1);
+	assert_int_equal(p.segs, want);
+	for (uint32_t i = 0; i < p.segs; i++) {
+		size_t n = data - off < mss ? data - off : mss;
+		size_t got = txo_segment(f, &p, i, out);
+		uint8_t flags = out[l4 + 13];
+
+		assert_int_equal(got, l4 + 20 + n);
+		if (v6) {
+			assert_int_equal(t_get16(out + l3 + 4), 20 + n);
+		} else {
+			assert_int_equal(t_get16(out + l3 + 2), 20 + 20 + n);
+			assert_int_equal(t_get16(out + l3 + 4), 0x1234 + i);
+			assert_int_equal(t_fold(t_sum(out + l3, 20, 0)), 0xffff);
+		}
+		assert_int_equal((uint32_t)(out[l4 + 4] << 24 | out[l4 + 5] << 16 |
+					    out[l4 + 6] << 8 | out[l4 + 7]), 1000 + off);
+		/* FIN and PSH on the last segment only, CWR on the first only */
+		assert_int_equal(!!(flags & 0x01), i + 1 == p.segs);
+		assert_int_equal(!!(flags & 0x08), i + 1 == p.segs);
+		assert_int_equal(!!(flags & 0x80), i == 0);
+		assert_true(flags & 0x10);
+		assert_int_equal(t_fold(t_sum(out + l4, 20 + n,
+					      t_pseudo(out + l3, v6, 6, 20 + n))), 0xffff);
+		assert_memory_equal(out + l4 + 20, f + l4 + 20 + off, n);
+		off += n;
+	}
+	assert_int_equal(off, data);
+}
+
+static void test_tx_offloads(void **state)
+{
+	struct rig *r = *state;
+	struct virtq *q = &r->dev.vq[1];
+	static uint8_t f[TXO_MAX_FRAME], buf[TXO_MAX_FRAME];
+	struct virtio_net_hdr h, sent = { .flags = VIRTIO_NET_HDR_F_NEEDS_CSUM,
+					  .gso_type = VIRTIO_NET_HDR_GSO_TCPV4,
+					  .gso_size = 1448, .hdr_len = 54,
+					  .csum_start = 34, .csum_offset = 16 };
+	struct txo_plan p;
+	struct vq_chain c;
+	const char *why = "";
+	size_t len;
+
+	assert_int_equal(fe_start(&r->fe, 0), 0);
+	/* offered, and a Linux guest takes them */
+	assert_true(r->dev.features & 1ull << VIRTIO_NET_F_CSUM);
+	assert_true(r->dev.features & 1ull << VIRTIO_NET_F_HOST_TSO4);
+	assert_true(r->dev.features & 1ull << VIRTIO_NET_F_HOST_TSO6);
+	/* a super-frame through the ring: its header read, its bytes whole */
+	len = tcp_super(f, 4000, 0);
+	fe_tx_send_hdr(&r->fe, &sent, f, (uint32_t)len, 12);
+	assert_int_equal(net_tx_pop(&r->dev, q, &c, &h, sizeof(buf)), (long)len);
+	assert_int_equal(h.gso_type, VIRTIO_NET_HDR_GSO_TCPV4);
+	assert_int_equal(h.gso_size, 1448);
+	net_tx_copy(&r->dev, &c, buf, len);
+	net_tx_done(q, &c);
+	assert_memory_equal(buf, f, len);
+	check_segments(buf, len, 0, 1448, 3);
+	/* net_tx_take (one frame per chain) refuses a super-frame */
+	fe_tx_send_hdr(&r->fe, &sent, f, (uint32_t)len, 12);
+	assert_int_equal(net_tx_take(&r->dev, q, buf, sizeof(buf)), -1);
+	/* IPv6, and data that fits one segment */
+	len = tcp_super(f, 3000, 1);
+	check_segments(f, len, 1, 1440, 3);
+	len = tcp_super(f, 100, 0);
+	check_segments(f, len, 0, 1448, 1);
+
+	/* a partial checksum completed (UDP over IPv4 as the seed says) */
+	{
+		struct virtio_net_hdr ch = { .flags = VIRTIO_NET_HDR_F_NEEDS_CSUM,
+					     .csum_start = 34, .csum_offset = 6 };
+		size_t n = tcp_super(f, 80, 0);
+		uint16_t seed;
+
+		f[14 + 9] = 17;                         /* UDP: 8-byte header */
+		f[34 + 4] = 0; f[34 + 5] = 100;         /* length 100 */
+		seed = t_fold(t_pseudo(f + 14, 0, 17, 100));
+		f[34 + 6] = (uint8_t)(seed >> 8);
+		f[34 + 7] = (uint8_t)seed;
+		n = 34 + 100;
+		fe_tx_send_hdr(&r->fe, &ch, f, (uint32_t)n, 12);
+		assert_int_equal(net_tx_take(&r->dev, q, buf, sizeof(buf)), (long)n);
+		assert_int_equal(t_fold(t_sum(buf + 34, 100, t_pseudo(buf + 14, 0, 17, 100))),
+				 0xffff);
+		ch.csum_start = (uint16_t)n;            /* outside the frame */
+		assert_int_equal(txo_csum(buf, n, &ch), -1);
+		ch.csum_start = 34;
+		ch.csum_offset = 99;                    /* its field past the end */
+		assert_int_equal(txo_csum(buf, n, &ch), -1);
+	}
+
+	/* what the virtio header claims, the headers must say */
+	len = tcp_super(f, 4000, 1);
+	h = sent;                                       /* TSO4 on an IPv6 frame */
+	assert_int_equal(txo_plan(f, len, &h, 2048, &p, &why), -1);
+	len = tcp_super(f, 4000, 0);
+	f[14 + 7] = 0x10;                               /* a fragment offset */
+	assert_int_equal(txo_plan(f, len, &h, 2048, &p, &why), -1);
+	f[14 + 7] = 0;
+	f[14 + 9] = 17;                                 /* UDP under TSO4 */
+	assert_int_equal(txo_plan(f, len, &h, 2048, &p, &why), -1);
+	f[14 + 9] = 6;
+	h.gso_size = 0;
+	assert_int_equal(txo_plan(f, len, &h, 2048, &p, &why), -1);
+	h.gso_size = 2000;                              /* segments over a frame */
+	assert_int_equal(txo_plan(f, len, &h, 2048, &p, &why), -1);
+	h.gso_size = 1448;
+	h.gso_type = VIRTIO_NET_HDR_GSO_TCPV4 | VIRTIO_NET_HDR_GSO_ECN;
+	assert_int_equal(txo_plan(f, len, &h, 2048, &p, &why), -1);
+	h.gso_type = VIRTIO_NET_HDR_GSO_UDP;
+	assert_int_equal(txo_plan(f, len, &h, 2048, &p, &why), -1);
+	h.gso_type = VIRTIO_NET_HDR_GSO_TCPV4;
+	f[34 + 12] = 4 << 4;                            /* TCP data offset < 5 */
+	assert_int_equal(txo_plan(f, len, &h, 2048, &p, &why), -1);
+	assert_int_equal(txo_plan(f, 40, &h, 2048, &p, &why), -1);     /* cut short */
+	vq_flush(q);
 }
 
 static void test_event_idx_suppresses_calls(void **state)
@@ -405,6 +610,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test_setup_teardown(test_rx_waits_for_buffers, rig_setup, rig_teardown),
 	cmocka_unit_test_setup_teardown(test_rx_without_mrg_rxbuf, rig_setup, rig_teardown),
 	cmocka_unit_test_setup_teardown(test_tx_frames_out, rig_setup, rig_teardown),
+	cmocka_unit_test_setup_teardown(test_tx_offloads, rig_setup, rig_teardown),
 	cmocka_unit_test_setup_teardown(test_event_idx_suppresses_calls, rig_setup, rig_teardown),
 	cmocka_unit_test_setup_teardown(test_guest_nonsense, rig_setup, rig_teardown),
 	cmocka_unit_test_setup_teardown(test_frontend_nonsense, rig_setup, rig_teardown),

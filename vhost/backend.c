@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* The frame mover of xvnet-vhost: vhost/backend.h. */
+#include <stdio.h>
 #include <string.h>
 
 #include "vhost/backend.h"
+#include "vhost/tx_offload.h"
 #include "vhost/net_copy.h"
 
 #define BURST 64
@@ -102,6 +104,45 @@ static void rx_round(struct backend *b)
 	b->rx_starved = starved;
 }
 
+/* A TCP super-frame of the guest (HOST_TSO4/6), cut into side-socket
+ * frames; false when there is no room for all of its segments yet (the
+ * chain goes back to the ring: it is taken whole or not at all). */
+static bool tx_super_frame(struct backend *b, struct virtq *q, struct vq_chain *c,
+			   const struct virtio_net_hdr *h, size_t len, unsigned *sent)
+{
+	struct xsk_port *p = &b->port;
+	struct txo_plan plan;
+	const char *why = "";
+
+	net_tx_copy(&b->dev, c, b->gso_buf, len);
+	if (txo_plan(b->gso_buf, len, h, p->frame_size, &plan, &why) < 0 ||
+	    plan.segs > xsk_port_tx_size(p)) {
+		net_tx_done(q, c);
+		b->cnt.tx_dropped++;
+		if (!b->gso_warned++)
+			fprintf(stderr, "xvnet-vhost: guest frame dropped: %s\n",
+				plan.segs > xsk_port_tx_size(p) ? "more segments than the TX ring" : why);
+		return true;
+	}
+	if (xsk_port_tx_room(p) < plan.segs || xsk_port_tx_frames(p) < plan.segs) {
+		net_tx_unpop(q);
+		return false;
+	}
+	net_tx_done(q, c);
+	for (uint32_t i = 0; i < plan.segs; i++) {
+		__u64 addr;
+		unsigned char *buf = xsk_port_tx_buf(p, &addr);
+		size_t n = txo_segment(b->gso_buf, &plan, i, buf);
+
+		xsk_port_tx_put(p, addr, (__u32)n);
+		b->cnt.tx++;
+		b->cnt.tx_bytes += n;
+		(*sent)++;
+	}
+	b->cnt.tx_gso++;
+	return true;
+}
+
 /* Guest -> side socket TX for one pair's TX queue. */
 static void tx_queue(struct backend *b, struct virtq *q, unsigned *sent)
 {
@@ -111,38 +152,61 @@ static void tx_queue(struct backend *b, struct virtq *q, unsigned *sent)
 	if (!vq_live(q))
 		return;
 	for (;;) {
+		struct virtio_net_hdr h;
+		struct vq_chain c;
 		unsigned char *buf;
 		__u64 addr;
 		long len;
 
-		if (*sent == TX_BURST) {
+		if (*sent >= TX_BURST) {
 			xsk_port_tx_kick(p);
 			*sent = 0;
 		}
-		if (!xsk_port_tx_room(p) || !(buf = xsk_port_tx_buf(p, &addr))) {
+		if (!xsk_port_tx_room(p)) {
 			b->tx_blocked |= vq_avail_count(q) != 0;
 			break;
 		}
-		len = net_tx_take(&b->dev, q, buf, p->frame_size);
-		if (len <= 0) {
-			xsk_port_tx_unget(p, addr);
-			if (len == 0) {
-				/* re-arm the kick; chains that raced in are taken now */
-				if (!vq_want_kick(q))
-					break;
-				continue;
-			}
-			b->cnt.tx_dropped++;
-			pushed = true;
-			if (q->broken)
+		len = net_tx_pop(&b->dev, q, &c, &h, TXO_MAX_FRAME);
+		if (len == 0) {
+			/* re-arm the kick; chains that raced in are taken now */
+			if (!vq_want_kick(q))
 				break;
 			continue;
 		}
-		xsk_port_tx_put(p, addr, (__u32)len);
-		b->cnt.tx++;
-		b->cnt.tx_bytes += (unsigned long long)len;
-		(*sent)++;
+		if (len > 0 && h.gso_type != VIRTIO_NET_HDR_GSO_NONE) {
+			if (!tx_super_frame(b, q, &c, &h, (size_t)len, sent)) {
+				b->tx_blocked = true;
+				break;
+			}
+			pushed = true;
+			continue;
+		}
+		if (len > 0 && (size_t)len <= p->frame_size) {
+			if (!(buf = xsk_port_tx_buf(p, &addr))) {
+				net_tx_unpop(q);
+				b->tx_blocked = true;
+				break;
+			}
+			net_tx_copy(&b->dev, &c, buf, (size_t)len);
+			net_tx_done(q, &c);
+			pushed = true;
+			/* a partial checksum (VIRTIO_NET_F_CSUM) completed here */
+			if (!(h.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) ||
+			    !txo_csum(buf, (size_t)len, &h)) {
+				xsk_port_tx_put(p, addr, (__u32)len);
+				b->cnt.tx++;
+				b->cnt.tx_bytes += (unsigned long long)len;
+				(*sent)++;
+				continue;
+			}
+			xsk_port_tx_unget(p, addr);
+		} else if (len > 0) {
+			net_tx_done(q, &c);     /* over a frame, and no GSO */
+		}
+		b->cnt.tx_dropped++;
 		pushed = true;
+		if (q->broken)
+			break;
 	}
 	if (pushed && vq_flush(q))
 		vq_call(q);

@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "lib/coalesce.h"
+#include "vhost/tx_offload.h"
 #include "vhost/vu_dev.h"
 #include "vhost/xsk_port.h"
 
@@ -24,6 +25,7 @@ struct backend_counters {
 	unsigned long long tx, tx_bytes, tx_dropped;
 	unsigned long long rxq[VU_MAX_QUEUE_PAIRS];     /* frames per RX queue */
 	unsigned long long notifications;
+	unsigned long long tx_gso;      /* guest super-frames segmented */
 };
 
 struct backend {
@@ -36,6 +38,8 @@ struct backend {
 	uint32_t pushed[VU_MAX_QUEUE_PAIRS];    /* frames this round, per pair */
 	bool rx_starved;        /* frames wait for guest RX buffers */
 	bool tx_blocked;        /* guest frames wait for TX ring room */
+	unsigned gso_warned;    /* malformed super-frames said so (once) */
+	unsigned char gso_buf[TXO_MAX_FRAME];   /* a super-frame being cut */
 };
 
 void backend_init(struct backend *b, unsigned queue_pairs, uint64_t now);

@@ -108,9 +108,9 @@ static void write_stats(const char *path, const struct backend *b)
 		n += snprintf(rxq + n, sizeof(rxq) - (size_t)n, " rxq%u %llu", p, c->rxq[p]);
 	xv_stats_write(path, "rx %llu rx_bytes %llu rx_no_guest %llu rx_dropped %llu tx %llu"
 		       " tx_bytes %llu tx_dropped %llu connections %llu calls %llu"
-		       " notifications %llu connected %d%s\n", c->rx, c->rx_bytes,
+		       " notifications %llu connected %d tx_gso %llu%s\n", c->rx, c->rx_bytes,
 		       c->rx_no_guest, c->rx_dropped, c->tx, c->tx_bytes, c->tx_dropped,
-		       connections, calls, c->notifications, b->dev.fd >= 0, rxq);
+		       connections, calls, c->notifications, b->dev.fd >= 0, c->tx_gso, rxq);
 }
 
 /* --stats-fd: the page xvnetd reads (lib/vhost_stats.h) */
@@ -131,6 +131,7 @@ static void write_shm(const struct backend *b)
 	SET(tx_dropped, c->tx_dropped); SET(connections, connections);
 	SET(calls, calls); SET(notifications, c->notifications);
 	SET(connected, b->dev.fd >= 0);
+	SET(tx_gso, c->tx_gso);
 	for (unsigned p = 0; p < b->dev.queue_pairs && p < XV_VHOST_STATS_QUEUES; p++)
 		SET(rxq[p], c->rxq[p]);
 #undef SET

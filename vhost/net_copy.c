@@ -4,6 +4,7 @@
 #include <linux/virtio_net.h>
 
 #include "vhost/net_copy.h"
+#include "vhost/tx_offload.h"
 
 #define ETH_HLEN_MIN 14
 /* with MRG_RXBUF a frame may take several chains: the guest's buffers are
@@ -66,20 +67,53 @@ enum net_rx_result net_rx_put(struct vu_dev *d, struct virtq *q, const void *fra
 	return NET_RX_DONE;
 }
 
-long net_tx_take(struct vu_dev *d, struct virtq *q, void *buf, size_t cap)
+long net_tx_pop(struct vu_dev *d, struct virtq *q, struct vq_chain *c,
+		struct virtio_net_hdr *h, size_t max)
 {
-	struct vq_chain c;
 	size_t len;
-	int r = vq_pop(q, &d->mem, &c, false);
+	int r = vq_pop(q, &d->mem, c, false);
 
 	if (r <= 0)
 		return r;
-	len = c.bytes > d->hdr_len ? (size_t)(c.bytes - d->hdr_len) : 0;
-	if (len < ETH_HLEN_MIN || len > cap) {
-		vq_push(q, c.head, 0);
+	memset(h, 0, sizeof(*h));
+	len = c->bytes > d->hdr_len ? (size_t)(c->bytes - d->hdr_len) : 0;
+	if (len < ETH_HLEN_MIN || len > max) {
+		vq_push(q, c->head, 0);
 		return -1;
 	}
-	vq_copy_from(&c, d->hdr_len, buf, len);
-	vq_push(q, c.head, 0);
+	/* the first 10 bytes are the same with or without num_buffers */
+	vq_copy_from(c, 0, h, sizeof(*h));
 	return (long)len;
+}
+
+void net_tx_copy(const struct vu_dev *d, const struct vq_chain *c, void *buf,
+		 size_t len)
+{
+	vq_copy_from(c, d->hdr_len, buf, len);
+}
+
+void net_tx_done(struct virtq *q, const struct vq_chain *c)
+{
+	vq_push(q, c->head, 0);
+}
+
+void net_tx_unpop(struct virtq *q)
+{
+	vq_unpop(q, 1);
+}
+
+long net_tx_take(struct vu_dev *d, struct virtq *q, void *buf, size_t cap)
+{
+	struct virtio_net_hdr h;
+	struct vq_chain c;
+	long len = net_tx_pop(d, q, &c, &h, cap);
+
+	if (len <= 0)
+		return len;
+	net_tx_copy(d, &c, buf, (size_t)len);
+	net_tx_done(q, &c);
+	if (h.gso_type != VIRTIO_NET_HDR_GSO_NONE ||
+	    ((h.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) && txo_csum(buf, (size_t)len, &h)))
+		return -1;
+	return len;
 }

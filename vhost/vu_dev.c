@@ -15,15 +15,18 @@
 #include "vhost/vu_msg.h"
 
 /*
- * No offloads yet: a frame leaves through an AF_XDP socket, which carries
- * no checksum or segmentation metadata, so the guest must hand over
- * complete frames (no CSUM, no HOST_TSO) and is given complete ones.
+ * A frame leaves through an AF_XDP socket, which carries no checksum or
+ * segmentation metadata: the guest's TX offloads (partial checksums, TCP
+ * super-frames) are finished by the back-end as it copies
+ * (vhost/tx_offload.h).  Toward the guest nothing is offered (no GUEST_*):
+ * it is given complete frames, its stack checks their checksums.
  */
 uint64_t vu_dev_offered_features(const struct vu_dev *d)
 {
 	uint64_t f = 1ull << VIRTIO_F_VERSION_1 | 1ull << VIRTIO_NET_F_MRG_RXBUF |
 		     1ull << VIRTIO_RING_F_EVENT_IDX | 1ull << VIRTIO_F_ANY_LAYOUT |
-		     1ull << VU_F_PROTOCOL_FEATURES;
+		     1ull << VU_F_PROTOCOL_FEATURES | 1ull << VIRTIO_NET_F_CSUM |
+		     1ull << VIRTIO_NET_F_HOST_TSO4 | 1ull << VIRTIO_NET_F_HOST_TSO6;
 
 	if (d->queue_pairs > 1)
 		f |= 1ull << VIRTIO_NET_F_MQ;

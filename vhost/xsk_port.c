@@ -273,6 +273,17 @@ unsigned char *xsk_port_tx_buf(struct xsk_port *p, __u64 *addr)
 	return p->umem + *addr;
 }
 
+__u32 xsk_port_tx_frames(struct xsk_port *p)
+{
+	reclaim(p);
+	return p->n_tx_free;
+}
+
+__u32 xsk_port_tx_size(struct xsk_port *p)
+{
+	return xsk_port_side(p)->r.tx.size;
+}
+
 void xsk_port_tx_unget(struct xsk_port *p, __u64 addr)
 {
 	p->tx_free[p->n_tx_free++] = addr;

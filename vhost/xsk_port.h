@@ -73,6 +73,9 @@ void xsk_port_rx_release(struct xsk_port *p, struct xsk_sock *s,
 unsigned char *xsk_port_tx_buf(struct xsk_port *p, __u64 *addr);
 /* Free slots on the side socket's TX ring. */
 __u32 xsk_port_tx_room(struct xsk_port *p);
+/* Frames free for TX now (completions reclaimed), and the TX ring's size. */
+__u32 xsk_port_tx_frames(struct xsk_port *p);
+__u32 xsk_port_tx_size(struct xsk_port *p);
 /* Queue the frame at addr (len bytes) on the side socket's TX ring, which
  * must have room (xsk_port_tx_room). */
 void xsk_port_tx_put(struct xsk_port *p, __u64 addr, __u32 len);

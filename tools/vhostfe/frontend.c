@@ -9,6 +9,8 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 
+#include <linux/virtio_net.h>
+
 #include "tools/vhostfe/frontend.h"
 #include "vhost/vu_msg.h"
 
@@ -226,12 +228,20 @@ void fe_kick(struct fe *f, int q, uint16_t old)
 
 void fe_tx_send(struct fe *f, const void *frame, uint32_t len, uint32_t hdr_len)
 {
+	fe_tx_send_hdr(f, NULL, frame, len, hdr_len);
+}
+
+void fe_tx_send_hdr(struct fe *f, const void *hdr, const void *frame, uint32_t len,
+		    uint32_t hdr_len)
+{
 	struct fe_vq *v = &f->vq[1];
 	uint16_t d0 = v->free_head++ % FE_QSIZE, d1 = v->free_head++ % FE_QSIZE;
 	unsigned char *h = buf_alloc(f, hdr_len), *p = buf_alloc(f, len);
 
 	/* header and frame in two descriptors, as Linux's driver may send */
 	memset(h, 0, hdr_len);
+	if (hdr)
+		memcpy(h, hdr, sizeof(struct virtio_net_hdr));
 	memcpy(p, frame, len);
 	v->vr.desc[d0] = (struct vring_desc){ .addr = gpa(f, h), .len = hdr_len,
 					      .flags = VRING_DESC_F_NEXT, .next = d1 };

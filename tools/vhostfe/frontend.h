@@ -68,6 +68,10 @@ void fe_rx_recycle(struct fe *f, uint16_t id);
  * (EVENT_IDX avail_event, else the used ring's NO_NOTIFY flag). */
 void fe_kick(struct fe *f, int q, uint16_t old);
 void fe_tx_send(struct fe *f, const void *frame, uint32_t len, uint32_t hdr_len);
+/* The same with the first 10 bytes of the virtio-net header given (a
+ * struct virtio_net_hdr: offload flags, GSO). */
+void fe_tx_send_hdr(struct fe *f, const void *hdr, const void *frame, uint32_t len,
+		    uint32_t hdr_len);
 /* TX chains the device gave back. */
 unsigned fe_tx_reclaim(struct fe *f);
 /* True (and reset) when the device signalled the queue's call eventfd. */
