@@ -129,6 +129,62 @@ static void test_diff_flows_rules(void **state)
 	edited("dport 22 action allow", "dport 23 action allow", false, "r");
 }
 
+/* Many flows (the index: loader/conf/flowidx.h): every one found again by
+ * key, one changed, one gone, one new, one duplicate refused by the parser. */
+static void test_diff_many_flows(void **state)
+{
+	enum { N = 20000 };
+	size_t len = 0, cap = (size_t)N * 96 + 256;
+	char *text = malloc(cap), *dup;
+	struct xvd_config o, n;
+	struct cfg_diff d;
+	int adds = 0, sets = 0, dels = 0;
+	char err[256];
+	FILE *f;
+
+	(void)state;
+	assert_non_null(text);
+	len += (size_t)snprintf(text + len, cap - len, "nic eth0\n");
+	for (int i = 0; i < N; i++)
+		len += (size_t)snprintf(text + len, cap - len,
+					"flow proto udp src 10.%d.%d.1 dst 10.0.0.1 action drop\n",
+					i >> 8, i & 255);
+	parse(text, &o);
+	assert_int_equal(o.n_flows, N);
+	assert_int_equal(config_copy(&n, &o), 0);
+	n.flows[7].verdict = XVNET_FLOW_PASS;                   /* changed */
+	n.flows[N - 1] = n.flows[N - 2];                        /* one gone ... */
+	n.n_flows--;
+	{
+		struct flow_conf extra = n.flows[0];
+
+		extra.key.dport = 99;                           /* ... one new */
+		assert_int_equal(config_add_flow(&n, &extra), 0);
+	}
+	assert_int_equal(config_diff(&o, &n, false, &d), 0);
+	for (size_t i = 0; i < d.n; i++) {
+		adds += d.c[i].kind == CHG_FLOW_ADD;
+		sets += d.c[i].kind == CHG_FLOW_SET;
+		dels += d.c[i].kind == CHG_FLOW_DEL;
+	}
+	assert_int_equal(adds, 1);
+	assert_int_equal(sets, 1);
+	assert_int_equal(dels, 1);
+	config_diff_free(&d);
+	config_free(&n);
+	config_free(&o);
+	/* the same match twice: refused, naming the second line */
+	assert_non_null(dup = malloc(len + 128));
+	memcpy(dup, text, len);
+	snprintf(dup + len, 128, "flow proto udp src 10.0.5.1 dst 10.0.0.1 action pass\n");
+	f = fmemopen(dup, strlen(dup), "r");
+	assert_int_equal(config_parse_stream(f, "t", &o, err, sizeof(err)), -1);
+	fclose(f);
+	assert_string_equal(err, "t:20002: flow: the same match is configured twice");
+	free(dup);
+	free(text);
+}
+
 static void test_diff_only(void **state)
 {
 	struct vm_conf a, b;
@@ -160,6 +216,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_diff_reuse),
 	cmocka_unit_test(test_diff_flows_rules),
 	cmocka_unit_test(test_diff_only),
+	cmocka_unit_test(test_diff_many_flows),
 };
 
 UNIT_GROUP(group_diff, "diff", tests, NULL, NULL);

@@ -14,6 +14,7 @@
 #include "lib/err.h"
 #include "loader/conf/config.h"
 #include "loader/conf/coalesce.h"
+#include "loader/conf/flowidx.h"
 #include "loader/conf/rules.h"
 #include "loader/conf/rss.h"
 #include "loader/conf/xsk.h"
@@ -776,12 +777,34 @@ static int parse_statement(struct xvd_config *cfg, char **tok, int n, int line,
 		}
 		if (flow_conf_finish(&fc, true, err, errlen))
 			return -1;
-		if (config_find_flow(cfg, &fc.key))
-			return ERR("flow: the same match is configured twice");
+		/* the same match twice: found once all are read (flow_dups) */
 		return config_add_flow(cfg, &fc) ? ERR("out of memory") : 0;
 	}
 	return ERR("'%.64s': unknown statement (nic, socket-group, flow-max,"
 		   " malformed, vm, flow, flow-idle-timeout, slow-path-rate, rule)", w);
+}
+
+/* A flow match configured twice: the second line is refused.  By index, so
+ * that a state file of 100k flows loads in linear time. */
+static int flow_dups(const struct xvd_config *cfg, const char *fname, char *err,
+		     size_t errlen)
+{
+	struct flow_idx x = { 0 };
+	int rc = 0;
+
+	if (cfg->n_flows && flow_idx_build(&x, &(struct xvd_config){ .flows = cfg->flows }))
+		return ERR("out of memory");
+	for (size_t i = 0; i < cfg->n_flows && !rc; i++) {
+		const struct xvd_config part = { .flows = cfg->flows, .n_flows = i + 1 };
+
+		if (flow_idx_find(&x, &part, &cfg->flows[i].key))
+			rc = ERR("%s:%d: flow: the same match is configured twice", fname,
+				 cfg->flows[i].line);
+		else if (flow_idx_add(&x, &part, i))
+			rc = ERR("out of memory");
+	}
+	flow_idx_free(&x);
+	return rc;
 }
 
 int config_parse_stream(FILE *f, const char *fname, struct xvd_config *cfg,
@@ -828,6 +851,8 @@ int config_parse_stream(FILE *f, const char *fname, struct xvd_config *cfg,
 			goto fail;
 		}
 	}
+	if (flow_dups(cfg, fname, err, errlen))
+		goto fail;
 	for (size_t i = 0; i < cfg->n_flows; i++) {
 		if (config_check_flow(cfg, &cfg->flows[i], why, sizeof(why))) {
 			snprintf(err, errlen, "%s:%d: %s", fname,

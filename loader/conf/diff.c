@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "loader/conf/diff.h"
+#include "loader/conf/flowidx.h"
 
 bool vm_same_port(const struct vm_conf *a, const struct vm_conf *b,
 		  bool mac_in_place)
@@ -103,29 +104,39 @@ static int diff_vms(const struct xvd_config *old, struct xvd_config *next,
 	return 0;
 }
 
+/* Flows matched by key through an index each: linear in the flows, as a
+ * commit with 100k configured flows must be. */
 static int diff_flows(const struct xvd_config *old, const struct xvd_config *next,
 		      struct cfg_diff *d)
 {
+	struct flow_idx xo = { 0 }, xn = { 0 };
 	struct cfg_change *c;
+	int rc = -1;
 
+	if (flow_idx_build(&xo, old) || flow_idx_build(&xn, next))
+		goto out;
 	for (size_t i = 0; i < old->n_flows; i++) {
-		if (config_find_flow(next, &old->flows[i].key))
+		if (flow_idx_find(&xn, next, &old->flows[i].key))
 			continue;
 		if (!(c = add(d, CHG_FLOW_DEL)))
-			return -1;
+			goto out;
 		c->old_flow = &old->flows[i];
 	}
 	for (size_t i = 0; i < next->n_flows; i++) {
-		const struct flow_conf *o = config_find_flow(old, &next->flows[i].key);
+		const struct flow_conf *o = flow_idx_find(&xo, old, &next->flows[i].key);
 
 		if (o && flow_conf_same(o, &next->flows[i]))
 			continue;
 		if (!(c = add(d, o ? CHG_FLOW_SET : CHG_FLOW_ADD)))
-			return -1;
+			goto out;
 		c->old_flow = o;
 		c->flow = &next->flows[i];
 	}
-	return 0;
+	rc = 0;
+out:
+	flow_idx_free(&xo);
+	flow_idx_free(&xn);
+	return rc;
 }
 
 /* Every VM of next whose rule list is not the one it had. */

@@ -17,6 +17,7 @@
 
 #include "lib/err.h"
 #include "loader/conf/config.h"
+#include "loader/conf/flowidx.h"
 #include "loader/conf/rules.h"
 
 
@@ -183,25 +184,43 @@ rules:
 	return 0;
 }
 
+/* By index (loader/conf/flowidx.h): linear in the flows, for 100k. */
 static int merge_flows(struct xvd_config *out, const struct xvd_config *old_admin,
 		       const struct xvd_config *new_admin, char *err, size_t errlen)
 {
+	struct flow_idx xold = { 0 }, xnew = { 0 }, xout = { 0 };
+	int rc = -1;
+
+	if (flow_idx_build(&xold, old_admin) || flow_idx_build(&xnew, new_admin))
+		goto out;
 	for (size_t i = 0; i < old_admin->n_flows; i++)
-		if (!config_find_flow(new_admin, &old_admin->flows[i].key))
+		if (!flow_idx_find(&xnew, new_admin, &old_admin->flows[i].key))
 			config_del_flow(out, &old_admin->flows[i].key);
+	if (flow_idx_build(&xout, out))
+		goto out;
 	for (size_t i = 0; i < new_admin->n_flows; i++) {
 		const struct flow_conf *nf = &new_admin->flows[i];
-		const struct flow_conf *of = config_find_flow(old_admin, &nf->key);
+		const struct flow_conf *of = flow_idx_find(&xold, old_admin, &nf->key);
 		struct flow_conf f = *nf;
 
 		if (of && flow_conf_same(of, nf))
 			continue;
-		config_del_flow(out, &nf->key);
+		if (flow_idx_find(&xout, out, &nf->key)) {
+			/* changed in the file: the old line goes (rare: rebuilt) */
+			config_del_flow(out, &nf->key);
+			if (flow_idx_build(&xout, out))
+				goto out;
+		}
 		f.line = 0;
-		if (config_add_flow(out, &f))
-			return ERR("out of memory");
+		if (config_add_flow(out, &f) || flow_idx_add(&xout, out, out->n_flows - 1))
+			goto out;
 	}
-	return 0;
+	rc = 0;
+out:
+	flow_idx_free(&xold);
+	flow_idx_free(&xnew);
+	flow_idx_free(&xout);
+	return rc ? ERR("out of memory") : 0;
 }
 
 void config_take_globals(struct xvd_config *out, const struct xvd_config *admin)

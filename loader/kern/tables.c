@@ -23,6 +23,7 @@
 #include "loader/kern/addrs.h"
 #include "loader/kern/datapath.h"
 #include "loader/kern/tables.h"
+#include "loader/conf/flowidx.h"
 
 
 /*
@@ -458,17 +459,23 @@ int tbl_reconcile(struct xvd *d, struct xvd_config *cfg, char *err, size_t errle
 			rc = -1;
 		}
 	}
-	/* 5. configured flows no longer configured */
+	/* 5. configured flows no longer configured (by index: 100k flows) */
 	{
 		struct xvnet_flow_key k, next;
 		int more = !bpf_map_get_next_key(d->m.flows_cfg, NULL, &next);
+		struct flow_idx x = { 0 };
 
+		if (flow_idx_build(&x, cfg)) {
+			log_err("reconcile: out of memory");
+			return -1;
+		}
 		while (more) {
 			k = next;
 			more = !bpf_map_get_next_key(d->m.flows_cfg, &k, &next);
-			if (!config_find_flow(cfg, &k))
+			if (!flow_idx_find(&x, cfg, &k))
 				bpf_map_delete_elem(d->m.flows_cfg, &k);
 		}
+		flow_idx_free(&x);
 	}
 	return rc;
 }
