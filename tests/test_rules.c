@@ -12,7 +12,11 @@
 #include "lib/parse.h"
 #include "loader/conf/config.h"
 #include "loader/conf/rules.h"
-#include "loader/xvnetd.h"
+#include "loader/api/request.h"
+#include "loader/kern/addrs.h"
+#include "loader/kern/datapath.h"
+#include "loader/kern/slowpath.h"
+#include "loader/kern/tables.h"
 #include <bpf/bpf.h>
 #include <unistd.h>
 

@@ -27,7 +27,11 @@
 #include "lib/parse.h"
 #include "lib/spoof.h"
 #include "loader/conf/config.h"
-#include "loader/xvnetd.h"
+#include "loader/api/request.h"
+#include "loader/kern/addrs.h"
+#include "loader/kern/datapath.h"
+#include "loader/kern/slowpath.h"
+#include "loader/kern/tables.h"
 #include "nic_rx.skel.h"
 
 #define N_VMS 3

@@ -17,7 +17,7 @@
 #include "loader/conf/coalesce.h"
 #include "loader/kern/coalesce.h"
 #include "loader/kern/log.h"
-#include "loader/xvnetd.h"
+#include "loader/api/request.h"
 
 struct json_object *view_coal_counters(const struct xvd *d, int vm_id)
 {

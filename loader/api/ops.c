@@ -26,14 +26,17 @@
 #include "loader/kern/xsk.h"
 #include "loader/kern/coalesce.h"
 #include "loader/kern/commit.h"
-#include "loader/move.h"
 #include "loader/api/coalesce.h"
 #include "loader/api/rss.h"
 #include "loader/api/rules.h"
 #include "loader/api/service.h"
 #include "loader/api/views.h"
 #include "loader/api/xsk.h"
-#include "loader/xvnetd.h"
+#include "loader/api/request.h"
+#include "loader/kern/datapath.h"
+#include "loader/kern/slowpath.h"
+#include "loader/kern/tables.h"
+#include "loader/kern/health.h"
 
 /* A request argument as text ("true"/"false" for booleans). */
 static int arg_text(struct json_object *v, char *buf, size_t len, char *err,
@@ -644,52 +647,11 @@ static void health(struct xvd *d, struct json_object *o,
 	json_object_object_add(o, "problems", probs);
 }
 
-/* The datapath's error counters: their growth is a health problem (their
- * totals alone are not: they only ever grow). */
-static const __u32 err_idx[XV_HEALTH_ERRS] = {
-	XVNET_CNT_FLOOD_ERR, XVNET_CNT_QUEUE_NOT_READY, XVNET_CNT_META_FAIL,
-	XVNET_CNT_VLAN_POP_FAIL, XVNET_CNT_VLAN_PUSH_FAIL,
-	XVNET_CNT_TX_UPLINK_DOWN, XVNET_CNT_SKB_PATH_DROP,
-	XVNET_CNT_CPU_SPREAD_DROP, XVNET_CNT_SLOW_PATH_FULL,
-};
 static const char *const counter_names[] = {
 #define XVNET_X_NAME(e, name, desc) name,
 	XVNET_COUNTERS(XVNET_X_NAME)
 #undef XVNET_X_NAME
 };
-
-static time_t mono_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec;
-}
-
-static void err_sample(struct xvd *d, struct xvd_err_sample *s)
-{
-	__u64 *pc = calloc((size_t)d->ncpus, sizeof(*pc));
-
-	memset(s, 0, sizeof(*s));
-	s->t = mono_s();
-	for (int i = 0; pc && i < XV_HEALTH_ERRS; i++) {
-		__u32 k = err_idx[i];
-
-		if (!bpf_map_lookup_elem(d->m.stats, &k, pc))
-			for (int c = 0; c < d->ncpus; c++)
-				s->v[i] += pc[c];
-	}
-	s->set = pc != NULL;
-	free(pc);
-}
-
-void health_tick(struct xvd *d)
-{
-	if (d->hs[1].set && mono_s() - d->hs[1].t < XV_HEALTH_EVERY_S)
-		return;
-	d->hs[0] = d->hs[1];
-	err_sample(d, &d->hs[1]);
-}
 
 /* "errors" (totals), "errors_recent" (growth since the older sample, 10-20
  * s ago) and a problem when any grew. */
@@ -704,16 +666,16 @@ static void error_counters(struct xvd *d, struct json_object *o,
 	char grew[200] = "";
 	size_t len = 0;
 
-	err_sample(d, &cur);
+	health_sample(d, &cur);
 	for (int i = 0; i < XV_HEALTH_ERRS; i++) {
-		const char *name = counter_names[err_idx[i]];
+		const char *name = counter_names[health_err_idx[i]];
 		uint64_t dv = base && cur.v[i] > base->v[i] ? cur.v[i] - base->v[i] : 0;
 
 		json_object_object_add(e, name, json_object_new_uint64(cur.v[i]));
 		json_object_object_add(recent, name, json_object_new_uint64(dv));
 		/* flood clones to a port that is down (a tap no VMM opened
 		 * yet) fail by design: flood_err is shown, never judged */
-		if (dv && err_idx[i] != XVNET_CNT_FLOOD_ERR && len < sizeof(grew))
+		if (dv && health_err_idx[i] != XVNET_CNT_FLOOD_ERR && len < sizeof(grew))
 			len += (size_t)snprintf(grew + len, sizeof(grew) - len,
 						" %s +%" PRIu64, name, dv);
 	}
@@ -819,7 +781,7 @@ CMD_NOARGS(status)
 CMD_ARGS(vm_add)
 CMD_ARGS(vm_del)
 CMD_ARGS(vm_set)
-CMD_ARGS(move_vm)
+CMD_ARGS(vm_move)
 CMD_NOARGS(vm_list)
 CMD_ARGS(vm_show)
 CMD_NOARGS(port_list)
@@ -859,7 +821,7 @@ static const struct cmd {
 	{ "vm.add", cmd_vm_add, false },
 	{ "vm.del", cmd_vm_del, false },
 	{ "vm.set", cmd_vm_set, false },
-	{ "vm.move", cmd_move_vm, false },
+	{ "vm.move", cmd_vm_move, false },
 	{ "vm.list", cmd_vm_list, false },
 	{ "vm.show", cmd_vm_show, false },
 	{ "port.list", cmd_port_list, false },
@@ -995,33 +957,4 @@ int xvd_reload(struct xvd *d, char *err, size_t errlen)
 	log_info("config reloaded: %zu VMs, %zu flows", d->cfg.n_vms,
 		 d->cfg.n_flows);
 	return 0;
-}
-
-int xvd_teardown_ports(const struct xvd_config *cfg)
-{
-	char err[XV_ERR_LEN];
-	int rc = 0;
-
-	for (size_t i = 0; i < cfg->n_vms; i++) {
-		const struct vm_conf *vm = &cfg->vms[i];
-
-		if (!vm->owned) {       /* adopted: keep it, without our programs */
-			int ifindex = (int)if_nametoindex(vm->ifname);
-
-			if (ifindex)
-				dp_port_detach(ifindex);
-			/* and without tun's steering program (dp_tap_steer) */
-			if (ifindex && vm->port_kind == XVNET_PORT_TAP && vm->queues > 1 &&
-			    netdev_tap_steering(vm->ifname, -1, err, sizeof(err)))
-				log_warn("%s", err);
-			continue;
-		}
-		if (netdev_delete(vm->ifname, err, sizeof(err))) {
-			log_warn("%s", err);
-			rc = -1;
-		} else {
-			log_info("deleted port %s of vm %s", vm->ifname, vm->name);
-		}
-	}
-	return rc;
 }

@@ -25,7 +25,8 @@
 #include "loader/conf/rss.h"
 #include "loader/kern/log.h"
 #include "loader/api/rss.h"
-#include "loader/xvnetd.h"
+#include "loader/api/request.h"
+#include "loader/kern/tables.h"
 
 static int arg_str(struct json_object *args, const char *key, char *buf,
 		   size_t len, bool *have, char *err, size_t errlen)

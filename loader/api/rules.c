@@ -13,7 +13,7 @@
 #include "loader/kern/commit.h"
 #include "loader/conf/rules.h"
 #include "loader/kern/log.h"
-#include "loader/xvnetd.h"
+#include "loader/api/request.h"
 
 static int arg_str(struct json_object *v, char *buf, size_t len)
 {

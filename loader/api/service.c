@@ -20,7 +20,7 @@
 #include "lib/err.h"
 #include "loader/kern/log.h"
 #include "loader/api/service.h"
-#include "loader/xvnetd.h"
+#include "loader/kern/xvd.h"
 
 
 /* ---- systemd ------------------------------------------------------------- */

@@ -7,9 +7,10 @@
 
 #include "loader/api/views.h"
 #include "loader/api/xsk.h"
-#include "loader/move.h"
 #include "loader/kern/xsk.h"
-#include "loader/xvnetd.h"
+#include "loader/kern/addrs.h"
+#include "loader/kern/datapath.h"
+#include "loader/kern/tables.h"
 
 /* vm_tx's counters for the VM, and "spoof": the refusals summed. */
 static struct json_object *egress_json(struct xvd *d, int vm_id)
@@ -80,7 +81,7 @@ static struct json_object *vm_stats(struct xvd *d, const struct vm_conf *vm)
 		json_object_object_add(o, "xsk", view_xsk(d, vm->id));
 	json_object_object_add(o, "egress", egress_json(d, vm->id));
 	json_object_object_add(o, "redirect_errors", redirect_errors_json(d, vm->id));
-	json_object_object_add(o, "ports", move_port_stats(d, vm->id));
+	json_object_object_add(o, "ports", view_port_stats(d, vm->id));
 	return o;
 }
 

@@ -26,6 +26,9 @@ struct json_object *view_vm_allow(const struct vm_conf *vm);
 
 /* stats (loader/api/stats.c): counters, and per VM (all, or only). */
 struct json_object *view_stats(struct xvd *d, const struct vm_conf *only);
+/* stats's "ports": frames deliver() sent to the VM's ports, by kind
+ * (loader/api/vm_move.c). */
+struct json_object *view_port_stats(const struct xvd *d, int vm_id);
 /* stats's "slowpath": the counters of d->sp. */
 struct json_object *view_slowpath(const struct xvd *d);
 

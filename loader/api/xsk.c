@@ -15,7 +15,7 @@
 #include "loader/kern/coalesce.h"
 #include "loader/kern/log.h"
 #include "loader/kern/xsk.h"
-#include "loader/xvnetd.h"
+#include "loader/api/request.h"
 
 static const char *const stat_names[6] = {
 	"rx_dropped", "rx_invalid_descs", "tx_invalid_descs",

@@ -46,7 +46,7 @@ struct xvd_slow_stats {
 	uint64_t not_reinjected;    /* allowed, but dropped: see reinject() */
 };
 
-/* Datapath error counters sampled for health (ops.c: health_tick). */
+/* Datapath error counters sampled for health (loader/kern/health.c). */
 #define XV_HEALTH_ERRS 9
 #define XV_HEALTH_EVERY_S 10
 struct xvd_err_sample {

@@ -18,7 +18,11 @@
 #include "lib/proto.h"
 #include "loader/conf/config.h"
 #include "loader/conf/rules.h"
-#include "loader/xvnetd.h"
+#include "loader/api/request.h"
+#include "loader/kern/addrs.h"
+#include "loader/kern/datapath.h"
+#include "loader/kern/slowpath.h"
+#include "loader/kern/tables.h"
 
 static const char base_conf[] =
 	"nic fz-nic0\n"
