@@ -81,6 +81,16 @@ for f in $(find loader -name '*.[ch]' | sort); do
 	fi
 done
 
+# the state file is written by the commit only (loader/kern/commit.h):
+# d->save is called nowhere else
+for f in $(grep -rlE -- '->save *\(' loader | sort); do
+	if [ "$f" = loader/kern/commit.c ]; then
+		passed=$((passed + 1))
+	else
+		bad "$f calls d->save (only loader/kern/commit.c records the state)"
+	fi
+done
+
 # conf/ on its own: linked without libbpf, json-c, netlink; run unprivileged
 conf_bin=$build/tests/conf
 if [ ! -x "$conf_bin" ]; then

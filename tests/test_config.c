@@ -21,6 +21,7 @@
 #include "loader/api/rss.h"
 #include "loader/conf/rules.h"
 #include "loader/api/request.h"
+#include "loader/kern/commit.h"
 #include "loader/kern/addrs.h"
 #include "loader/kern/datapath.h"
 #include "loader/kern/slowpath.h"
@@ -952,8 +953,57 @@ static void test_merge(void **state)
 	config_free(&run);
 }
 
+/* A change the kernel made already (a port gone, a move switched) goes
+ * through the commit's record (loader/kern/commit.h): d->cfg takes it, and
+ * the one save is called with it; a failed save is reported, d->cfg still
+ * says what runs. */
+static int saves, save_rc;
+static bool saved_owned;
+static int fake_save(struct xvd *d, const struct xvd_config *cfg, char *err,
+		     size_t errlen)
+{
+	(void)d;
+	saves++;
+	saved_owned = cfg->n_vms == 1 && cfg->vms[0].owned;
+	if (save_rc)
+		snprintf(err, errlen, "disk full");
+	return save_rc;
+}
+
+static void test_commit_record(void **state)
+{
+	static struct xvd d;
+	char err[XV_ERR_LEN];
+	struct vm_conf nv;
+
+	(void)state;
+	memset(&d, 0, sizeof(d));
+	config_init(&d.cfg);
+	assert_int_equal(parse_config_text("nic e\nvm r mac 02:00:00:00:00:21 port tap\n",
+					   &d.cfg, err), 0);
+	nv = d.cfg.vms[0];
+	nv.owned = true;
+	assert_int_equal(xvd_commit_record_vm(&d, &nv, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "no state directory"));
+	d.save = fake_save;
+	saves = save_rc = 0;
+	assert_int_equal(xvd_commit_record_vm(&d, &nv, err, sizeof(err)), 0);
+	assert_int_equal(saves, 1);
+	assert_true(saved_owned && d.cfg.vms[0].owned);
+	nv.owned = false;
+	save_rc = -1;
+	assert_int_equal(xvd_commit_record_vm(&d, &nv, err, sizeof(err)), -1);
+	assert_string_equal(err, "disk full");
+	assert_false(d.cfg.vms[0].owned);
+	strcpy(nv.name, "other");
+	assert_int_equal(xvd_commit_record_vm(&d, &nv, err, sizeof(err)), -1);
+	assert_int_equal(saves, 2);
+	config_free(&d.cfg);
+}
+
 static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_merge),
+	cmocka_unit_test(test_commit_record),
 	cmocka_unit_test(test_parse_values),
 	cmocka_unit_test(test_parse_good),
 	cmocka_unit_test(test_parse_errors),

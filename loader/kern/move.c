@@ -40,6 +40,7 @@
 
 #include "lib/err.h"
 #include "loader/kern/coalesce.h"
+#include "loader/kern/commit.h"
 #include "loader/kern/datapath.h"
 #include "loader/kern/log.h"
 #include "loader/kern/move.h"
@@ -345,7 +346,6 @@ int move_switch(struct xvd *d, struct move_rec *r, uint64_t t0, uint64_t t_prep,
 {
 	char why[XV_ERR_LEN];
 	struct xvnet_vm slot;
-	struct xvd_config next;
 	uint64_t t_sw, t_drain;
 	__u32 id = (__u32)r->old.id;
 	struct rescue stranded = { 0 };
@@ -369,23 +369,17 @@ int move_switch(struct xvd *d, struct move_rec *r, uint64_t t0, uint64_t t_prep,
 	log_info("vm %s: switched from %s %s to %s %s", r->old.name,
 		 port_kind_name(r->old.port_kind), r->old.ifname,
 		 port_kind_name(r->new.port_kind), r->new.ifname);
-	/* from here on the move completes: the state says the new port */
-	if (config_copy(&next, &d->cfg) == 0) {
-		struct vm_conf *vm = config_find_vm(&next, r->new.name);
-
-		if (vm)
-			*vm = r->new;
-		if (xvd_save(d, &next, why, sizeof(why)))
-			log_err("vm %s: state not saved: %s (a restart finishes the"
-				" move from %s)", r->old.name, why, MOVE_FILE);
-		config_free(&d->cfg);
-		d->cfg = next;
-	} else {
-		struct vm_conf *vm = config_find_vm(&d->cfg, r->new.name);
-
-		if (vm)
-			*vm = r->new;
-	}
+	/*
+	 * From here on the move completes, and the state says the new port.
+	 * It is recorded after the kernel changed, not before as a commit
+	 * does (loader/kern/commit.h): the switch cannot be taken back once
+	 * a frame went to the new port (one flow on two ports, out of
+	 * order).  If this save fails, the record written next (switched)
+	 * finishes the move at the next start.
+	 */
+	if (xvd_commit_record_vm(d, &r->new, why, sizeof(why)))
+		log_err("vm %s: state not saved: %s (a restart finishes the"
+			" move from %s)", r->old.name, why, MOVE_FILE);
 	r->phase = MV_SWITCHED;
 	if (rec_write(d, r, why, sizeof(why)))
 		log_err("vm %s: %s", r->old.name, why);
@@ -443,6 +437,13 @@ int move_pending(struct xvd *d, struct move_rec *r, char *err, size_t errlen)
 	return rec_read(d, r, err, errlen);
 }
 
+/*
+ * The prepare changes no recorded configuration, so it is no commit
+ * (loader/kern/commit.h): the new port stands beside the VM's, outside
+ * d->cfg, until the switch.  Its record is move.state, written before
+ * anything is made (a crash leaves what to undo), and its undo is
+ * abort_prepare.
+ */
 int move_prepare(struct xvd *d, struct move_rec *r, char *err, size_t errlen)
 {
 	struct xvnet_vm slot;
@@ -531,8 +532,7 @@ int move_recover(struct xvd *d)
 	if (switched) {
 		int nif = (int)if_nametoindex(r.new.ifname);
 
-		*vm = r.new;
-		if (xvd_save(d, &d->cfg, err, sizeof(err)))
+		if (xvd_commit_record_vm(d, &r.new, err, sizeof(err)))
 			log_err("vm %s: %s", r.new.name, err);
 		if (nif > 0 && normalize(d, vm, nif, err, sizeof(err)))
 			log_err("vm %s: %s", r.new.name, err);
@@ -543,8 +543,7 @@ int move_recover(struct xvd *d)
 	} else {
 		int oif = (int)if_nametoindex(r.old.ifname);
 
-		*vm = r.old;
-		if (xvd_save(d, &d->cfg, err, sizeof(err)))
+		if (xvd_commit_record_vm(d, &r.old, err, sizeof(err)))
 			log_err("vm %s: %s", r.old.name, err);
 		r.new_ifindex = (int)if_nametoindex(r.new.ifname);
 		/* a port still being made when it stopped: owned unknown, kept */

@@ -106,9 +106,9 @@ struct xvd {
 						 * (datapath.c), 0: none */
 	struct mnl_socket *linkwatch;           /* rtnetlink (linkwatch.c) */
 	/* Writes cfg as the daemon's state file.  Set with the state
-	 * directory by the request side (loader/api/service.c svc_save): kern/
-	 * only calls it where a live change must be recorded at once (a
-	 * port's ownership lost, a move finishing). */
+	 * directory by the request side (loader/api/service.c svc_save);
+	 * called by the commit only (loader/kern/commit.h), the one place
+	 * where a change is recorded. */
 	int (*save)(struct xvd *d, const struct xvd_config *cfg, char *err,
 		    size_t errlen);
 };
@@ -119,9 +119,5 @@ static inline const struct xvd_config *xvd_desired(const struct xvd *d)
 {
 	return d->applying ? d->applying : &d->cfg;
 }
-
-/* d->save, or an error if no state directory was set. */
-int xvd_save(struct xvd *d, const struct xvd_config *cfg, char *err,
-	     size_t errlen);
 
 #endif
