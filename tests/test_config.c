@@ -20,7 +20,9 @@
 #include "loader/conf/rss.h"
 #include "loader/api/rss.h"
 #include "loader/conf/rules.h"
+#include "loader/api/flow.h"
 #include "loader/api/request.h"
+#include "loader/api/vm.h"
 #include "loader/kern/commit.h"
 #include "loader/kern/addrs.h"
 #include "loader/kern/datapath.h"
@@ -1001,9 +1003,48 @@ static void test_commit_record(void **state)
 	config_free(&d.cfg);
 }
 
+/* The command tables, one per object (loader/api/): every request of the
+ * protocol once, each in the table of the object it names. */
+static void test_command_tables(void **state)
+{
+	static const struct api_cmd *const tables[] = {
+		daemon_cmds, vm_cmds, port_cmds, flow_cmds, rule_cmds, stats_cmds,
+		xsk_cmds, rss_cmds, coalesce_cmds,
+	};
+	static const char *const want[] = {
+		"status", "shutdown", "reload", "vm.add", "vm.del", "vm.set",
+		"vm.move", "vm.list", "vm.show", "port.list", "flow.add", "flow.del",
+		"flow.list", "rule.add", "rule.del", "rule.list", "stats", "xsk.get",
+		"rss.get", "rss.set", "coalesce.get", "coalesce.set",
+	};
+	size_t n = 0;
+
+	(void)state;
+	for (size_t t = 0; t < sizeof(tables) / sizeof(tables[0]); t++) {
+		const char *obj = tables[t][0].name;
+		size_t objlen = strcspn(obj, ".");
+
+		for (const struct api_cmd *c = tables[t]; c->name; c++, n++) {
+			size_t k;
+
+			assert_non_null(c->fn);
+			assert_true(strncmp(c->name, obj, objlen) == 0 ||
+				    tables[t] == daemon_cmds);
+			for (k = 0; k < sizeof(want) / sizeof(want[0]); k++)
+				if (strcmp(want[k], c->name) == 0)
+					break;
+			assert_true(k < sizeof(want) / sizeof(want[0]));
+			for (const struct api_cmd *e = c + 1; e->name; e++)
+				assert_string_not_equal(e->name, c->name);
+		}
+	}
+	assert_int_equal(n, sizeof(want) / sizeof(want[0]));
+}
+
 static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_merge),
 	cmocka_unit_test(test_commit_record),
+	cmocka_unit_test(test_command_tables),
 	cmocka_unit_test(test_parse_values),
 	cmocka_unit_test(test_parse_good),
 	cmocka_unit_test(test_parse_errors),

@@ -93,7 +93,7 @@ static struct json_object *coal_json(const struct xvd *d, const struct vm_conf *
 
 /* ---- requests ----------------------------------------------------------- */
 
-struct json_object *coal_get(struct xvd *d, struct json_object *args)
+static struct json_object *coal_get(struct xvd *d, struct json_object *args)
 {
 	char err[XV_ERR_LEN];
 	const struct vm_conf *vm = req_vm(d, args, "name", err, sizeof(err));
@@ -130,7 +130,7 @@ static int coal_request_parse(const struct vm_conf *vm, struct json_object *args
 	return coal_conf_check(out, err, errlen);
 }
 
-struct json_object *coal_set(struct xvd *d, struct json_object *args)
+static struct json_object *coal_set(struct xvd *d, struct json_object *args)
 {
 	char err[XV_ERR_LEN];
 	const struct vm_conf *vm = req_vm(d, args, "name", err, sizeof(err));
@@ -150,3 +150,12 @@ struct json_object *coal_set(struct xvd *d, struct json_object *args)
 		 vm->coal.napi_flush_usecs);
 	return xv_reply_ok(coal_json(d, vm));
 }
+
+API_ARGS(coal_get)
+API_ARGS(coal_set)
+
+const struct api_cmd coalesce_cmds[] = {
+	{ "coalesce.get", cmd_coal_get, false },
+	{ "coalesce.set", cmd_coal_set, false },
+	{ NULL, NULL, false },
+};

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * A request to xvnetd, {"cmd": "OBJECT.VERB", "args": {...}}, and its one
- * reply line (lib/proto.h); what the handlers share.  Each handler
- * validates its request whole against the recorded configuration, then
- * hands the next configuration to the one commit (loader/kern/commit.h).
+ * reply line (lib/proto.h), answered from the command table of its object
+ * (one file per object, as xvnetctl's: loader/api/request.c); what the
+ * handlers share.  Each handler validates its request whole against the
+ * recorded configuration, then hands the next configuration to the one
+ * commit (loader/kern/commit.h).
  */
 #ifndef XVNET_LOADER_API_REQUEST_H
 #define XVNET_LOADER_API_REQUEST_H
@@ -28,21 +30,45 @@ struct xvd_fds {
 struct json_object *xvd_handle(struct xvd *d, struct json_object *req,
 			       struct xvd_fds *fds);
 
+/* Every request as one signature: what it changes or shows, its args
+ * (NULL: none given), and the fds its reply hands over (xsk.get only). */
+typedef struct json_object *(*api_fn)(struct xvd *d, struct json_object *args,
+				      struct xvd_fds *fds);
+struct api_cmd {
+	const char *name;           /* "OBJECT.VERB", as on the wire */
+	api_fn fn;
+	bool without_datapath;      /* answered before a config exists */
+};
+/* A handler of the form fn(d, args) or fn(d) as an api_fn, cmd_<fn>. */
+#define API_ARGS(fn) \
+	static struct json_object *cmd_##fn(struct xvd *d, struct json_object *args, \
+					    struct xvd_fds *fds) \
+	{ (void)fds; return fn(d, args); }
+#define API_NOARGS(fn) \
+	static struct json_object *cmd_##fn(struct xvd *d, struct json_object *args, \
+					    struct xvd_fds *fds) \
+	{ (void)args; (void)fds; return fn(d); }
+
+/* One table per object, each in its file and ended by { NULL }. */
+extern const struct api_cmd daemon_cmds[];      /* daemon.c: status, shutdown, reload */
+extern const struct api_cmd vm_cmds[];          /* vm.c (and vm_move.c) */
+extern const struct api_cmd port_cmds[];        /* port.c */
+extern const struct api_cmd flow_cmds[];        /* flow.c */
+extern const struct api_cmd rule_cmds[];        /* rule.c */
+extern const struct api_cmd stats_cmds[];       /* stats.c */
+extern const struct api_cmd xsk_cmds[];         /* xsk.c */
+extern const struct api_cmd rss_cmds[];         /* rss.c */
+extern const struct api_cmd coalesce_cmds[];    /* coalesce.c */
+
+/* What the handlers share to read a request. */
 /* The VM a request names in args[field]; NULL with err set if none. */
 const struct vm_conf *req_vm(const struct xvd *d, struct json_object *args,
 			     const char *field, char *err, size_t errlen);
-
-/* Whole validation of vm.add / flow.add|del arguments against cfg. */
-int vm_request_parse(const struct xvd_config *cfg, struct json_object *args,
-		     struct vm_conf *vm, char *err, size_t errlen);
-int flow_request_parse(const struct xvd_config *cfg, struct json_object *args,
-		       bool add, struct flow_conf *fc, char *err, size_t errlen);
-/* vm.move (loader/api/vm_move.c): prepare, switch, commit; abort on any
- * failure before the switch. */
-struct json_object *vm_move(struct xvd *d, struct json_object *args);
-
-/* 0, XV_COMMIT_UNDONE (nothing changed) or XV_COMMIT_PARTIAL (commit.h):
- * the reload request and SIGHUP. */
-int xvd_reload(struct xvd *d, char *err, size_t errlen);
+/* A request argument as text ("true"/"false" for booleans, "" for null);
+ * -1 with err naming key for an object or array. */
+int req_arg_text(struct json_object *v, char *buf, size_t len, char *err,
+		 size_t errlen, const char *key);
+/* Pop a boolean flag (may-exist, if-exists, ...) from args: absent false. */
+bool req_flag(struct json_object *args, const char *key);
 
 #endif

@@ -27,6 +27,7 @@
 #include "loader/kern/pinwatch.h"
 #include "loader/api/service.h"
 #include "loader/kern/xsk.h"
+#include "loader/api/daemon.h"
 #include "loader/api/request.h"
 #include "loader/api/server.h"
 #include "loader/kern/datapath.h"

@@ -13,6 +13,7 @@
 #include "lib/proto.h"
 #include "loader/api/request.h"
 #include "loader/api/views.h"
+#include "loader/api/vm.h"
 #include "loader/kern/log.h"
 #include "loader/kern/move.h"
 
