@@ -108,7 +108,7 @@ static int coal_request_parse(const struct vm_conf *vm, struct json_object *args
 			      struct vm_conf *out, char *err, size_t errlen)
 {
 	static const char options[] =
-#define XV_X_COAL(f, n, kd, mx, arg, help) ", --" n
+#define XV_X_COAL(f, n, kd, mx, arg, help) ", " n
 		XV_COAL_KNOBS(XV_X_COAL);
 #undef XV_X_COAL
 	int given = 0;

@@ -219,8 +219,8 @@ static struct json_object *vm_del(struct xvd *d, struct json_object *args)
 		return xv_reply_err("%s", err);
 	if (vm->owned && !keep_port && !force && netdev_tap_in_use(vm))
 		return xv_reply_err("name: vm '%s': its tap %s is held open (a VMM is"
-				    " attached): stop the VM first, or --keep-port to"
-				    " leave the tap, or --force", vm->name, vm->ifname);
+				    " attached): stop the VM first, or keep-port to"
+				    " leave the tap, or force", vm->name, vm->ifname);
 	copy = *vm;
 	if (config_copy(&next, &d->cfg))
 		return xv_reply_err("out of memory");

@@ -62,7 +62,7 @@ static int build_new(const struct vm_conf *old, struct json_object *args,
 		return -1;
 	if (!strcmp(nv->ifname, old->ifname))
 		return ERR("ifname: %s is the VM's port now (give the new port's"
-			   " --ifname)", old->ifname);
+			   " ifname)", old->ifname);
 	if (nv->port_kind == XVNET_PORT_XSK && old->port_kind == XVNET_PORT_XSK)
 		return ERR("port: xsk to xsk is not a move (one socket set per VM)");
 	return 0;
@@ -146,7 +146,7 @@ static bool flag(struct json_object *args, const char *key)
 }
 
 /*
- * --switch / --abort: the move a `vm move --prepare` left (a live
+ * switch / abort: the move a vm.move with prepare left (a live
  * migration prepares when it starts and switches when the source stops).
  */
 static struct json_object *move_pending_req(struct xvd *d, const struct vm_conf *vm,
@@ -196,13 +196,13 @@ struct json_object *vm_move(struct xvd *d, struct json_object *args)
 	if (do_switch || do_abort) {
 		if (json_object_object_length(args) > 1)
 			return xv_reply_err("%s: takes no port options (they were given"
-					    " with --prepare)", do_switch ? "switch" : "abort");
+					    " with prepare)", do_switch ? "switch" : "abort");
 		return move_pending_req(d, vm, do_switch);
 	}
 	if (move_pending(d, &pending, err, sizeof(err)) > 0)
-		return xv_reply_err("name: a move of vm '%s' is %s: vm move %s --switch"
-				    " or --abort first", pending.old.name,
-				    move_phase_name(pending.phase), pending.old.name);
+		return xv_reply_err("name: a move of vm '%s' is %s: its switch or"
+				    " abort first", pending.old.name,
+				    move_phase_name(pending.phase));
 	err[0] = '\0';
 	r.old = *vm;
 	if (build_new(vm, args, &r.new, err, sizeof(err)) ||
@@ -215,9 +215,9 @@ struct json_object *vm_move(struct xvd *d, struct json_object *args)
 		return xv_reply_err("%s", err);
 	if (!prepare_only)
 		return switch_commit(d, &r, t0, move_now_us());
-	log_info("vm %s: move to %s %s prepared (%llu us): vm move %s --switch",
-		 r.old.name, port_kind_name(r.new.port_kind), r.new.ifname,
-		 (unsigned long long)(move_now_us() - t0), r.old.name);
+	log_info("vm %s: move to %s %s prepared (%llu us): its switch or abort"
+		 " comes next", r.old.name, port_kind_name(r.new.port_kind),
+		 r.new.ifname, (unsigned long long)(move_now_us() - t0));
 	o = json_object_new_object();
 	json_object_object_add(o, "name", json_object_new_string(r.old.name));
 	json_object_object_add(o, "phase", json_object_new_string("prepared"));
