@@ -385,7 +385,8 @@ int move_switch(struct xvd *d, struct move_rec *r, uint64_t t0, uint64_t t_prep,
 		log_err("vm %s: %s", r->old.name, why);
 	crash_point(MV_SWITCHED);
 
-	/* ---- commit ---- */
+	/* ---- commit ----  (the move's: kernel only, nothing left to record:
+	 * the configuration says the new port, the move's record goes last) */
 	rcu_wait();
 	/* a reader that stopped (a migration's source) leaves its queue full:
 	 * hold its queue files before it can exit with them */
