@@ -383,7 +383,7 @@ for obj in $("${CTL[@]}" __complete); do
 	if [[ $words == --* ]]; then    # options right after the object
 		verbs=("")
 	else
-		read -ra verbs <<<"$(echo $words)"
+		mapfile -t verbs <<<"$words"
 	fi
 	for v in "${verbs[@]}"; do
 		[ -z "$v" ] || help+=$("${CTL[@]}" "$obj" "$v" --help 2>&1)
