@@ -6,9 +6,9 @@
 #   loader/kern/  kern/, conf/, lib/, maps/ only: never the request layer
 #                 nor JSON;
 #   loader/api/   anything below it; nothing below includes api/.
-# Every C file of loader/ is in one of the three, but for main.c (the
-# program's entry, which wires them together): a file directly under
-# loader/ or in another directory of it fails.
+# Every file of loader/ is in one of the three, but for main.c (the
+# program's entry, which wires them together): another file directly under
+# loader/, or a C file in another directory of it, fails.
 # Then build/tests/conf (conf/'s unit tests linked with conf/ and plain lib/
 # code only) must run as nobody.
 # Ends with "layers: N passed, N failed, 0 skipped" (one per file checked).
@@ -63,8 +63,9 @@ layer loader/kern "loader/kern/|loader/conf/|lib/|maps/|bpf/|$gen" 'json-c' \
 # lists above).
 layer loader/api "loader/(conf|kern|api)/|lib/|maps/|bpf/|$gen" '' \
 	'api/ includes only conf/, kern/, api/, lib/, maps/'
-# nothing of the daemon outside the layers but its entry
-for f in $(find loader -name '*.[ch]' | sort); do
+# nothing of the daemon outside the layers but its entry (not even a
+# unit file: those are in systemd/)
+for f in $(find loader -type f \( -name '*.[ch]' -o ! -path 'loader/*/*' \) | sort); do
 	case "$f" in
 	loader/main.c|loader/conf/*.[ch]|loader/kern/*.[ch]|loader/api/*.[ch])
 		;;
