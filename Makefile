@@ -210,7 +210,7 @@ PREFIX ?= /usr
 SBINDIR := $(PREFIX)/sbin
 BINDIR  := $(PREFIX)/bin
 DOCDIR  := $(PREFIX)/share/doc/xvnet
-$(BUILD)/%.service: loader/%.service.in FORCE | $(BUILD)/bin
+$(BUILD)/%.service: systemd/%.service.in FORCE | $(BUILD)/bin
 	@sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@BINDIR@|$(BINDIR)|g' \
 		-e 's|@DOCDIR@|$(DOCDIR)|g' $< > $@.tmp
 	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
@@ -235,7 +235,7 @@ INSTALLS := \
 	$(foreach t,$(TEST_TOOLS),0755:$(BUILD)/bin/$(t):lib/xvnet/$(t)) \
 	0644:$(UNIT):lib/systemd/system/xvnetd.service \
 	0644:$(METRICS_UNIT):lib/systemd/system/xvnet-metrics.service \
-	0644:loader/xvnet-metrics.timer:lib/systemd/system/xvnet-metrics.timer \
+	0644:systemd/xvnet-metrics.timer:lib/systemd/system/xvnet-metrics.timer \
 	0644:$(BUILD)/man/xvnetd.8:share/man/man8/xvnetd.8 \
 	0644:$(BUILD)/man/xvnetctl.8:share/man/man8/xvnetctl.8 \
 	0644:$(BUILD)/man/xvnetd.conf.5:share/man/man5/xvnetd.conf.5 \

@@ -77,3 +77,7 @@ int cmd_coalesce(int argc, char **argv)
 
 	return cmd_show_set(argc, argv, &c);
 }
+
+const struct verbdef coalesce_verbs[] = {
+	{ "show", NULL, 0 }, VERBDEF("set", coalesce_opts), { NULL, NULL, 0 },
+};

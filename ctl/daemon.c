@@ -89,6 +89,10 @@ int cmd_status(int argc, char **argv)
 	}
 }
 
+static const struct optdef shutdown_opts[] = {
+	{ "teardown", "teardown", O_FLAG },
+};
+
 int cmd_shutdown(int argc, char **argv)
 {
 	struct json_object *args = json_object_new_object();
@@ -102,11 +106,11 @@ int cmd_shutdown(int argc, char **argv)
 			json_object_put(args);
 			return EX_OK;
 		}
-		if (strcmp(argv[i], "--teardown")) {
+		if (strncmp(argv[i], "--", 2) || strcmp(argv[i] + 2, shutdown_opts[0].flag)) {
 			json_object_put(args);
 			return usage_err("shutdown: unknown option '%s'", argv[i]);
 		}
-		json_object_object_add(args, "teardown", json_object_new_boolean(1));
+		json_object_object_add(args, shutdown_opts[0].key, json_object_new_boolean(1));
 	}
 	return call_simple("shutdown", args);
 }
@@ -117,3 +121,7 @@ int cmd_reload(int argc, char **argv)
 	return argc ? usage_err("reload: takes no arguments") :
 		call_simple("reload", NULL);
 }
+
+const struct verbdef shutdown_verbs[] = {
+	VERBDEF("", shutdown_opts), { NULL, NULL, 0 },
+};

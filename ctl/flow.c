@@ -140,3 +140,8 @@ int cmd_flow(int argc, char **argv)
 	}
 	return usage_err("flow: unknown verb '%s' (add, del, list)", verb);
 }
+
+const struct verbdef flow_verbs[] = {
+	VERBDEF("add", flow_opts), VERBDEF("del", flow_opts), { "list", NULL, 0 },
+	{ NULL, NULL, 0 },
+};

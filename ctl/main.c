@@ -45,16 +45,53 @@ static const char main_usage[] =
 "COMMAND --help shows the command's options.  Exit codes: 0 ok, 1 refused\n"
 "by the daemon, 2 usage error, 3 status: degraded.\n";
 
-/* The objects, as the first word of the command line. */
+/* The objects, as the first word of the command line, with their verbs
+ * and options (NULL: none). */
 static const struct {
 	const char *name;
 	int (*run)(int argc, char **argv);
+	const struct verbdef *verbs;
 } cmds[] = {
-	{ "status", cmd_status }, { "vm", cmd_vm }, { "port", cmd_port },
-	{ "flow", cmd_flow }, { "rule", cmd_rule }, { "stats", cmd_stats },
-	{ "rss", cmd_rss }, { "coalesce", cmd_coalesce },
-	{ "shutdown", cmd_shutdown }, { "reload", cmd_reload },
+	{ "status", cmd_status, NULL }, { "vm", cmd_vm, vm_verbs },
+	{ "port", cmd_port, port_verbs }, { "flow", cmd_flow, flow_verbs },
+	{ "rule", cmd_rule, rule_verbs }, { "stats", cmd_stats, stats_verbs },
+	{ "rss", cmd_rss, rss_verbs }, { "coalesce", cmd_coalesce, coalesce_verbs },
+	{ "shutdown", cmd_shutdown, shutdown_verbs }, { "reload", cmd_reload, NULL },
 };
+
+/*
+ * xvnetctl __complete [OBJECT [VERB]]: the words that may come next, one a
+ * line: the objects; an object's verbs (or, without verbs, its options);
+ * a verb's options.  For the bash completion, which so names what the
+ * parsing takes (hidden: not in the usage).
+ */
+static int complete(int argc, char **argv)
+{
+	const struct verbdef *v = NULL;
+	size_t c;
+
+	if (argc == 0) {
+		for (c = 0; c < sizeof(cmds) / sizeof(cmds[0]); c++)
+			puts(cmds[c].name);
+		return EX_OK;
+	}
+	for (c = 0; c < sizeof(cmds) / sizeof(cmds[0]); c++)
+		if (strcmp(argv[0], cmds[c].name) == 0)
+			v = cmds[c].verbs;
+	if (!v)
+		return EX_OK;   /* no verbs, no options; or no such object */
+	if (argc == 1 && v->verb[0]) {
+		for (; v->verb; v++)
+			puts(v->verb);
+		return EX_OK;
+	}
+	for (; v->verb; v++)
+		if (!v->verb[0] || (argc > 1 && strcmp(v->verb, argv[1]) == 0))
+			break;
+	for (size_t o = 0; v->verb && o < v->n_opts; o++)
+		printf("--%s\n", v->opts[o].flag);
+	return EX_OK;
+}
 
 int main(int argc, char **argv)
 {
@@ -87,6 +124,8 @@ int main(int argc, char **argv)
 	}
 	argv += i + 1;
 	argc -= i + 1;
+	if (strcmp(argv[-1], "__complete") == 0)
+		return complete(argc, argv);
 	if (strcmp(argv[-1], "help") == 0) {
 		fputs(main_usage, stdout);
 		return EX_OK;

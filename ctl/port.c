@@ -27,3 +27,7 @@ int cmd_port(int argc, char **argv)
 		return usage_err("port: unknown verb '%s' (list)", argv[0]);
 	return list_request("port.list", NULL, print_port);
 }
+
+const struct verbdef port_verbs[] = {
+	{ "list", NULL, 0 }, { NULL, NULL, 0 },
+};

@@ -66,3 +66,7 @@ int cmd_rss(int argc, char **argv)
 
 	return cmd_show_set(argc, argv, &c);
 }
+
+const struct verbdef rss_verbs[] = {
+	{ "show", NULL, 0 }, VERBDEF("set", rss_opts), { NULL, NULL, 0 },
+};

@@ -20,6 +20,15 @@ static const char rule_help[] =
 "  NIC, out: sent by the VM.  A VM with no rules allows everything; with\n"
 "  rules, what no rule allows is denied.  A change flushes the VM's flows.\n";
 
+/* rule add's options, each a request key of the same name. */
+static const struct optdef rule_add_opts[] = {
+	{ "pos", "pos", O_TEXT }, { "dir", "dir", O_TEXT },
+	{ "proto", "proto", O_TEXT }, { "src", "src", O_TEXT },
+	{ "dst", "dst", O_TEXT }, { "sport", "sport", O_TEXT },
+	{ "dport", "dport", O_TEXT }, { "action", "action", O_TEXT },
+};
+#define N_RULE_ADD_OPTS (sizeof(rule_add_opts) / sizeof(rule_add_opts[0]))
+
 static void print_rule(struct json_object *r)
 {
 	printf("%s %s\n", js(r, "pos"), js(r, "rule"));
@@ -27,8 +36,6 @@ static void print_rule(struct json_object *r)
 
 int cmd_rule(int argc, char **argv)
 {
-	static const char *const keys[] = { "pos", "dir", "proto", "src", "dst",
-					    "sport", "dport", "action" };
 	struct json_object *args;
 	const char *verb = argc ? argv[0] : "";
 
@@ -50,11 +57,11 @@ int cmd_rule(int argc, char **argv)
 				json_object_put(args);
 				return EX_OK;
 			}
-			for (k = 0; k < sizeof(keys) / sizeof(keys[0]); k++)
+			for (k = 0; k < N_RULE_ADD_OPTS; k++)
 				if (strncmp(a, "--", 2) == 0 &&
-				    strcmp(a + 2, keys[k]) == 0)
+				    strcmp(a + 2, rule_add_opts[k].flag) == 0)
 					break;
-			if (k == sizeof(keys) / sizeof(keys[0])) {
+			if (k == N_RULE_ADD_OPTS) {
 				json_object_put(args);
 				return usage_err("rule add: unknown option '%s'", a);
 			}
@@ -62,9 +69,9 @@ int cmd_rule(int argc, char **argv)
 				json_object_put(args);
 				return usage_err("rule add: %s needs a value", a);
 			}
-			json_object_object_add(args, keys[k],
+			json_object_object_add(args, rule_add_opts[k].key,
 					       json_object_new_string(argv[++i]));
-			if (strcmp(keys[k], "action") == 0 &&
+			if (strcmp(rule_add_opts[k].key, "action") == 0 &&
 			    strcmp(argv[i], "queue") == 0) {
 				if (i + 1 >= argc) {
 					json_object_put(args);
@@ -95,3 +102,8 @@ int cmd_rule(int argc, char **argv)
 	json_object_put(args);
 	return usage_err("rule: unknown verb '%s' (add, del, list)", verb);
 }
+
+const struct verbdef rule_verbs[] = {
+	VERBDEF("add", rule_add_opts), { "del", NULL, 0 }, { "list", NULL, 0 },
+	{ NULL, NULL, 0 },
+};

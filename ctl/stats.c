@@ -286,6 +286,12 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* stats's options (parsed by hand below: --watch takes an optional value). */
+static const struct optdef stats_opts[] = {
+	{ "watch", "watch", O_TEXT }, { "prometheus", "prometheus", O_FLAG },
+	{ "output", "output", O_TEXT },
+};
+
 int cmd_stats(int argc, char **argv)
 {
 	struct json_object *rep, *d, *prev_rep = NULL, *prev = NULL;
@@ -382,3 +388,7 @@ int cmd_stats(int argc, char **argv)
 		sleep((unsigned int)every);
 	}
 }
+
+const struct verbdef stats_verbs[] = {
+	VERBDEF("", stats_opts), { NULL, NULL, 0 },
+};

@@ -136,6 +136,11 @@ static const struct optdef vm_set_opts[] = {
 	{ "queue-cpus", "queue-cpus", O_TEXT },
 };
 
+static const struct optdef vm_del_opts[] = {
+	{ "if-exists", "if-exists", O_FLAG }, { "keep-port", "keep-port", O_FLAG },
+	{ "force", "force", O_FLAG },
+};
+
 static const char vm_del_help[] =
 "usage: xvnetctl vm del NAME [--if-exists] [--keep-port] [--force]\n"
 "  --if-exists   an unknown NAME is success (hooks, automation)\n"
@@ -279,13 +284,19 @@ int cmd_vm(int argc, char **argv)
 		if ((r = name_arg(argc - 1, argv + 1, vm_del_help, "vm del", &args)))
 			return r;
 		for (int i = 2; i < argc; i++) {
-			if (strcmp(argv[i], "--if-exists") && strcmp(argv[i], "--force") &&
-			    strcmp(argv[i], "--keep-port")) {
+			size_t k;
+
+			for (k = 0; k < sizeof(vm_del_opts) / sizeof(vm_del_opts[0]); k++)
+				if (!strncmp(argv[i], "--", 2) &&
+				    !strcmp(argv[i] + 2, vm_del_opts[k].flag))
+					break;
+			if (k == sizeof(vm_del_opts) / sizeof(vm_del_opts[0])) {
 				json_object_put(args);
 				return usage_err("vm del: unexpected '%s' (see vm del --help)",
 						 argv[i]);
 			}
-			json_object_object_add(args, argv[i] + 2, json_object_new_boolean(1));
+			json_object_object_add(args, vm_del_opts[k].key,
+					       json_object_new_boolean(1));
 		}
 		return call_simple("vm.del", args);
 	}
@@ -332,3 +343,9 @@ int cmd_vm(int argc, char **argv)
 	}
 	return usage_err("vm: unknown verb '%s' (add, del, list, show)", verb);
 }
+
+const struct verbdef vm_verbs[] = {
+	VERBDEF("add", vm_opts), VERBDEF("del", vm_del_opts),
+	VERBDEF("set", vm_set_opts), VERBDEF("move", vm_move_opts),
+	{ "list", NULL, 0 }, { "show", NULL, 0 }, { NULL, NULL, 0 },
+};

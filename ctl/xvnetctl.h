@@ -44,6 +44,24 @@ struct optdef {
 	enum optkind kind;
 };
 
+/*
+ * An object's verbs and the options each takes, from the tables its
+ * parsing uses: `xvnetctl __complete` prints them for the bash completion
+ * (ctl/main.c), so that the two never name different options (the knobs'
+ * names come from lib/knobs.h into both).  Each object's table ends with
+ * { NULL }; verb "" stands for an object whose options follow it without
+ * a verb (stats, shutdown).
+ */
+struct verbdef {
+	const char *verb;
+	const struct optdef *opts;
+	size_t n_opts;
+};
+#define VERBDEF(v, t) { v, t, sizeof(t) / sizeof(t[0]) }
+extern const struct verbdef vm_verbs[], port_verbs[], flow_verbs[],
+	rule_verbs[], rss_verbs[], coalesce_verbs[], stats_verbs[],
+	shutdown_verbs[];
+
 /* Parse --flag [value] pairs of argv into args (--help prints help). */
 int parse_opts(int argc, char **argv, const struct optdef *defs,
 	       size_t ndefs, struct json_object *args, const char *help);

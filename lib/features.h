@@ -33,8 +33,8 @@
 	  "none: queue-cpus is refused")                                      \
 	X(SOCKET_FILTER, "socket_filter", "socket filter programs (tun's steering program, multi-queue taps)", \
 	  "multi-queue taps take the queue tun picks by flow hash")           \
-	X(AF_XDP, "af_xdp", "AF_XDP sockets (--port xsk)",                   \
-	  "none: --port xsk is refused")                                      \
+	X(AF_XDP, "af_xdp", "AF_XDP sockets (port xsk)",                     \
+	  "none: port xsk is refused")                                        \
 	X(CHECK_MTU, "check_mtu", "bpf_check_mtu: whether an XDP redirect fits the target's MTU", \
 	  "VM frames over 1514 bytes are sent by tc whatever the MTU")         \
 	X(REDIRECT_TRACE, "redirect_trace", "tp_btf on xdp:xdp_redirect_err: failed redirects counted per VM", \

@@ -19,12 +19,13 @@
 #include "loader/kern/coalesce.h"
 #include "loader/kern/commit.h"
 #include "loader/kern/log.h"
-#include "loader/move.h"
+#include "loader/kern/datapath.h"
+#include "loader/kern/move.h"
 #include "loader/kern/netdev.h"
 #include "loader/kern/orphans.h"
 #include "loader/kern/vhostsup.h"
 #include "loader/api/service.h"
-#include "loader/xvnetd.h"
+#include "loader/api/server.h"
 #include "xv_version.h"
 
 static void usage(FILE *f)
@@ -125,7 +126,7 @@ static int teardown(struct xvd *d)
 		config_init(&cfg);
 	}
 	rc = dp_teardown(cfg.nic);      /* traffic back to the host first */
-	if (xvd_teardown_ports(&cfg))
+	if (dp_teardown_ports(&cfg))
 		rc = -1;
 	config_free(&cfg);
 	log_info("teardown %s", rc ? "incomplete" : "complete");

@@ -282,7 +282,7 @@ struct xvnet_flow {
 
 /* xvnet_ports: DEVMAP[vm_id] -> ifindex of the VM's tap or veth host end. */
 /*
- * A VM moving between ports (`vm move`, loader/move.c, docs/dnis.md):
+ * A VM moving between ports (`vm move`, loader/kern/move.c, docs/dnis.md):
  * xvnet_ports_b: DEVMAP[vm_id], the second bank, holds the new port while
  * the old one is still in xvnet_ports (or the reverse), and the VM slot's
  * port_sel says which bank and which port kind deliver() uses.  port_sel

@@ -373,18 +373,69 @@ rc=0; xvctl status >"$XV_TMP/out" 2>&1 || rc=$?
 	fail "status with a missing port: exit $rc $(cat "$XV_TMP/out")"
 log "status: exit 3 with the NIC down and with a port missing, 0 when healthy; -j carries the fields"
 
+# ---- the completion's words are xvnetctl's own (xvnetctl __complete) ------------------------
+# every knob of lib/knobs.h is offered where it is taken, and every option
+# offered is one the command's --help names (no daemon asked: -s nowhere)
+CTL=("$XV_BIN/xvnetctl" -s "$XV_TMP/nowhere.sock")
+knobs() { # MACRO: the names one knob list of lib/knobs.h defines
+	awk -v m="$1" '$0 ~ "^#define " m "\\(X\\)" { on = 1; next }
+		on && (/^#define/ || /^$/) { on = 0 } on' "$XV_ROOT/lib/knobs.h" |
+		grep -oE 'X\(("[a-z-]+"|[a-z_]+, "[a-z-]+")' | grep -oE '"[a-z-]+"' | tr -d '"'
+}
+nk=0
+for pair in "vm add:XV_XSK_KNOBS" "vm move:XV_XSK_KNOBS" "coalesce set:XV_COAL_KNOBS" \
+	"rss set:XV_RSS_KNOBS"; do
+	# shellcheck disable=SC2086 # the command's two words
+	offered=$("${CTL[@]}" __complete ${pair%%:*})
+	[ -n "$(knobs "${pair#*:}")" ] || fail "no knobs read from ${pair#*:} in lib/knobs.h"
+	for k in $(knobs "${pair#*:}"); do
+		grep -qx -- "--$k" <<<"$offered" || fail "completion of ${pair%%:*}: --$k missing: $offered"
+		nk=$((nk + 1))
+	done
+done
+no=0
+for obj in $("${CTL[@]}" __complete); do
+	words=$("${CTL[@]}" __complete "$obj")
+	help=$("${CTL[@]}" "$obj" --help 2>&1)
+	if [[ $words == --* ]]; then    # options right after the object
+		verbs=("")
+	else
+		mapfile -t verbs <<<"$words"
+	fi
+	for v in "${verbs[@]}"; do
+		[ -z "$v" ] || help+=$("${CTL[@]}" "$obj" "$v" --help 2>&1)
+		for o in $("${CTL[@]}" __complete "$obj" ${v:+"$v"}); do
+			grep -qe "$o\b" <<<"$help" || fail "completion of $obj $v offers $o, which its --help does not name"
+			no=$((no + 1))
+		done
+	done
+done
+[ "$no" -gt 60 ] || fail "completion: only $no options offered"
+log "completion words from xvnetctl __complete: $nk knobs of lib/knobs.h offered, $no options each named by its --help"
+
 # ---- bash completion: objects, verbs, and VM names from the daemon ------------------------
 if [ -f /usr/share/bash-completion/bash_completion ]; then
-	comp=$(bash -c '
+	complete_words() { # WORD...: what <TAB> after them offers
+		bash -c '
 		. /usr/share/bash-completion/bash_completion
 		. "$1/ctl/xvnetctl.bash-completion"
 		shift
 		COMP_WORDS=("$@"); COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
 		COMP_LINE="$*"; COMP_POINT=${#COMP_LINE}
 		PATH=$0:$PATH _xvnetctl xvnetctl
-		echo "${COMPREPLY[*]}"' "$XV_BIN" "$XV_ROOT" xvnetctl -s "$XVD_SOCK" vm show "")
+		echo "${COMPREPLY[*]}"' "$XV_BIN" "$XV_ROOT" xvnetctl -s "$XVD_SOCK" "$@"
+	}
+	comp=$(complete_words vm show "")
 	[[ " $comp " == *" t1 "* && " $comp " == *" v2 "* ]] || fail "completion of vm show: '$comp'"
 	log "bash completion: vm show <TAB> -> $comp"
+	comp=$(complete_words coalesce set t1 --)
+	for k in $(knobs XV_COAL_KNOBS); do
+		[[ " $comp " == *" --$k "* ]] || fail "completion of coalesce set t1 --: '$comp' lacks --$k"
+	done
+	comp=$(complete_words vm add n1 --xsk-)
+	[ "$(wc -w <<<"$comp")" = "$(knobs XV_XSK_KNOBS | wc -l)" ] ||
+		fail "completion of vm add n1 --xsk-: '$comp'"
+	log "bash completion: coalesce set t1 --<TAB> and vm add n1 --xsk-<TAB> offer lib/knobs.h's knobs"
 else
 	log "bash-completion not installed: completion not tried (make deps)"
 fi

@@ -20,7 +20,14 @@
 #include "loader/conf/rss.h"
 #include "loader/api/rss.h"
 #include "loader/conf/rules.h"
-#include "loader/xvnetd.h"
+#include "loader/api/flow.h"
+#include "loader/api/request.h"
+#include "loader/api/vm.h"
+#include "loader/kern/commit.h"
+#include "loader/kern/addrs.h"
+#include "loader/kern/datapath.h"
+#include "loader/kern/slowpath.h"
+#include "loader/kern/tables.h"
 
 static const char good_conf[] =
 	"# xvnetd.conf\n"
@@ -1005,8 +1012,96 @@ static void test_merge(void **state)
 	config_free(&run);
 }
 
+/* A change the kernel made already (a port gone, a move switched) goes
+ * through the commit's record (loader/kern/commit.h): d->cfg takes it, and
+ * the one save is called with it; a failed save is reported, d->cfg still
+ * says what runs. */
+static int saves, save_rc;
+static bool saved_owned;
+static int fake_save(struct xvd *d, const struct xvd_config *cfg, char *err,
+		     size_t errlen)
+{
+	(void)d;
+	saves++;
+	saved_owned = cfg->n_vms == 1 && cfg->vms[0].owned;
+	if (save_rc)
+		snprintf(err, errlen, "disk full");
+	return save_rc;
+}
+
+static void test_commit_record(void **state)
+{
+	static struct xvd d;
+	char err[XV_ERR_LEN];
+	struct vm_conf nv;
+
+	(void)state;
+	memset(&d, 0, sizeof(d));
+	config_init(&d.cfg);
+	assert_int_equal(parse_config_text("nic e\nvm r mac 02:00:00:00:00:21 port tap\n",
+					   &d.cfg, err), 0);
+	nv = d.cfg.vms[0];
+	nv.owned = true;
+	assert_int_equal(xvd_commit_record_vm(&d, &nv, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "no state directory"));
+	d.save = fake_save;
+	saves = save_rc = 0;
+	assert_int_equal(xvd_commit_record_vm(&d, &nv, err, sizeof(err)), 0);
+	assert_int_equal(saves, 1);
+	assert_true(saved_owned && d.cfg.vms[0].owned);
+	nv.owned = false;
+	save_rc = -1;
+	assert_int_equal(xvd_commit_record_vm(&d, &nv, err, sizeof(err)), -1);
+	assert_string_equal(err, "disk full");
+	assert_false(d.cfg.vms[0].owned);
+	strcpy(nv.name, "other");
+	assert_int_equal(xvd_commit_record_vm(&d, &nv, err, sizeof(err)), -1);
+	assert_int_equal(saves, 2);
+	config_free(&d.cfg);
+}
+
+/* The command tables, one per object (loader/api/): every request of the
+ * protocol once, each in the table of the object it names. */
+static void test_command_tables(void **state)
+{
+	static const struct api_cmd *const tables[] = {
+		daemon_cmds, vm_cmds, port_cmds, flow_cmds, rule_cmds, stats_cmds,
+		xsk_cmds, rss_cmds, coalesce_cmds,
+	};
+	static const char *const want[] = {
+		"status", "shutdown", "reload", "vm.add", "vm.del", "vm.set",
+		"vm.move", "vm.list", "vm.show", "port.list", "flow.add", "flow.del",
+		"flow.list", "rule.add", "rule.del", "rule.list", "stats", "xsk.get",
+		"rss.get", "rss.set", "coalesce.get", "coalesce.set",
+	};
+	size_t n = 0;
+
+	(void)state;
+	for (size_t t = 0; t < sizeof(tables) / sizeof(tables[0]); t++) {
+		const char *obj = tables[t][0].name;
+		size_t objlen = strcspn(obj, ".");
+
+		for (const struct api_cmd *c = tables[t]; c->name; c++, n++) {
+			size_t k;
+
+			assert_non_null(c->fn);
+			assert_true(strncmp(c->name, obj, objlen) == 0 ||
+				    tables[t] == daemon_cmds);
+			for (k = 0; k < sizeof(want) / sizeof(want[0]); k++)
+				if (strcmp(want[k], c->name) == 0)
+					break;
+			assert_true(k < sizeof(want) / sizeof(want[0]));
+			for (const struct api_cmd *e = c + 1; e->name; e++)
+				assert_string_not_equal(e->name, c->name);
+		}
+	}
+	assert_int_equal(n, sizeof(want) / sizeof(want[0]));
+}
+
 static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_merge),
+	cmocka_unit_test(test_commit_record),
+	cmocka_unit_test(test_command_tables),
 	cmocka_unit_test(test_parse_values),
 	cmocka_unit_test(test_parse_good),
 	cmocka_unit_test(test_parse_errors),

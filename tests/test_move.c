@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * vm move's switch in the data path (loader/move.c, docs/dnis.md): the VM
+ * vm move's switch in the data path (loader/kern/move.c, docs/dnis.md): the VM
  * slot's port_sel picks the DEVMAP bank and the port kind in one word, and
  * each delivered frame is counted under the kind it went to
  * (xvnet_port_stats).  Run through nic_rx with BPF_PROG_TEST_RUN.

@@ -29,7 +29,13 @@
 #include "loader/conf/rss.h"
 #include "loader/api/rss.h"
 #include "loader/conf/rules.h"
-#include "loader/xvnetd.h"
+#include "loader/api/flow.h"
+#include "loader/api/request.h"
+#include "loader/api/vm.h"
+#include "loader/kern/addrs.h"
+#include "loader/kern/datapath.h"
+#include "loader/kern/slowpath.h"
+#include "loader/kern/tables.h"
 #include <json-c/json.h>
 
 #define MAX_VM_USED 15

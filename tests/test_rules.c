@@ -12,7 +12,13 @@
 #include "lib/parse.h"
 #include "loader/conf/config.h"
 #include "loader/conf/rules.h"
-#include "loader/xvnetd.h"
+#include "loader/api/flow.h"
+#include "loader/api/request.h"
+#include "loader/api/vm.h"
+#include "loader/kern/addrs.h"
+#include "loader/kern/datapath.h"
+#include "loader/kern/slowpath.h"
+#include "loader/kern/tables.h"
 #include <bpf/bpf.h>
 #include <unistd.h>
 

@@ -27,7 +27,13 @@
 #include "lib/parse.h"
 #include "lib/spoof.h"
 #include "loader/conf/config.h"
-#include "loader/xvnetd.h"
+#include "loader/api/flow.h"
+#include "loader/api/request.h"
+#include "loader/api/vm.h"
+#include "loader/kern/addrs.h"
+#include "loader/kern/datapath.h"
+#include "loader/kern/slowpath.h"
+#include "loader/kern/tables.h"
 #include "nic_rx.skel.h"
 
 #define N_VMS 3

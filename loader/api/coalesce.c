@@ -17,7 +17,7 @@
 #include "loader/conf/coalesce.h"
 #include "loader/kern/coalesce.h"
 #include "loader/kern/log.h"
-#include "loader/xvnetd.h"
+#include "loader/api/request.h"
 
 struct json_object *view_coal_counters(const struct xvd *d, int vm_id)
 {
@@ -93,7 +93,7 @@ static struct json_object *coal_json(const struct xvd *d, const struct vm_conf *
 
 /* ---- requests ----------------------------------------------------------- */
 
-struct json_object *coal_get(struct xvd *d, struct json_object *args)
+static struct json_object *coal_get(struct xvd *d, struct json_object *args)
 {
 	char err[XV_ERR_LEN];
 	const struct vm_conf *vm = req_vm(d, args, "name", err, sizeof(err));
@@ -108,7 +108,7 @@ static int coal_request_parse(const struct vm_conf *vm, struct json_object *args
 			      struct vm_conf *out, char *err, size_t errlen)
 {
 	static const char options[] =
-#define XV_X_COAL(f, n, kd, mx, arg, help) ", --" n
+#define XV_X_COAL(f, n, kd, mx, arg, help) ", " n
 		XV_COAL_KNOBS(XV_X_COAL);
 #undef XV_X_COAL
 	int given = 0;
@@ -130,7 +130,7 @@ static int coal_request_parse(const struct vm_conf *vm, struct json_object *args
 	return coal_conf_check(out, err, errlen);
 }
 
-struct json_object *coal_set(struct xvd *d, struct json_object *args)
+static struct json_object *coal_set(struct xvd *d, struct json_object *args)
 {
 	char err[XV_ERR_LEN];
 	const struct vm_conf *vm = req_vm(d, args, "name", err, sizeof(err));
@@ -150,3 +150,12 @@ struct json_object *coal_set(struct xvd *d, struct json_object *args)
 		 vm->coal.napi_flush_usecs);
 	return xv_reply_ok(coal_json(d, vm));
 }
+
+API_ARGS(coal_get)
+API_ARGS(coal_set)
+
+const struct api_cmd coalesce_cmds[] = {
+	{ "coalesce.get", cmd_coal_get, false },
+	{ "coalesce.set", cmd_coal_set, false },
+	{ NULL, NULL, false },
+};

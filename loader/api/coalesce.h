@@ -5,9 +5,6 @@
 struct json_object;
 struct xvd;
 
-/* Requests coalesce.get / coalesce.set (loader/api/coalesce.c). */
-struct json_object *coal_get(struct xvd *d, struct json_object *args);
-struct json_object *coal_set(struct xvd *d, struct json_object *args);
 /* The coalescing page's counters (NULL if none): xsk's "notify". */
 struct json_object *view_coal_counters(const struct xvd *d, int vm_id);
 

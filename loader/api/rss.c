@@ -25,7 +25,8 @@
 #include "loader/conf/rss.h"
 #include "loader/kern/log.h"
 #include "loader/api/rss.h"
-#include "loader/xvnetd.h"
+#include "loader/api/request.h"
+#include "loader/kern/tables.h"
 
 static int arg_str(struct json_object *args, const char *key, char *buf,
 		   size_t len, bool *have, char *err, size_t errlen)
@@ -179,7 +180,7 @@ static struct json_object *rss_json(const struct vm_conf *vm,
 	return o;
 }
 
-struct json_object *rss_get(struct xvd *d, struct json_object *args)
+static struct json_object *rss_get(struct xvd *d, struct json_object *args)
 {
 	char err[XV_ERR_LEN];
 	const struct vm_conf *vm = req_vm(d, args, "name", err, sizeof(err));
@@ -197,7 +198,7 @@ struct json_object *rss_get(struct xvd *d, struct json_object *args)
 	return xv_reply_ok(rss_json(vm, &slot, live));
 }
 
-struct json_object *rss_set(struct xvd *d, struct json_object *args)
+static struct json_object *rss_set(struct xvd *d, struct json_object *args)
 {
 	char err[XV_ERR_LEN], why[XV_ERR_LEN];
 	const struct vm_conf *vm = req_vm(d, args, "name", why, sizeof(why));
@@ -220,3 +221,12 @@ struct json_object *rss_set(struct xvd *d, struct json_object *args)
 	vm_slot_build(vm, 0, NULL, &new);   /* key: configured above */
 	return xv_reply_ok(rss_json(vm, &new, false));
 }
+
+API_ARGS(rss_get)
+API_ARGS(rss_set)
+
+const struct api_cmd rss_cmds[] = {
+	{ "rss.get", cmd_rss_get, false },
+	{ "rss.set", cmd_rss_set, false },
+	{ NULL, NULL, false },
+};

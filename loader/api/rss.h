@@ -20,8 +20,4 @@ int rss_request_parse(const struct xvd_config *cfg, struct json_object *args,
 		      const struct xvnet_vm *live, struct vm_conf *out,
 		      char *err, size_t errlen);
 
-struct xvd;
-struct json_object *rss_get(struct xvd *d, struct json_object *args);
-struct json_object *rss_set(struct xvd *d, struct json_object *args);
-
 #endif

@@ -28,7 +28,13 @@
 #include "loader/api/service.h"
 #include "loader/kern/vhostsup.h"
 #include "loader/kern/xsk.h"
-#include "loader/xvnetd.h"
+#include "loader/api/daemon.h"
+#include "loader/api/request.h"
+#include "loader/api/server.h"
+#include "loader/kern/datapath.h"
+#include "loader/kern/slowpath.h"
+#include "loader/kern/tables.h"
+#include "loader/kern/health.h"
 
 #define MAX_CLIENTS 64
 #define FLOW_REFRESH_MS 10000   /* re-assert configured flows (LRU map) */

@@ -20,7 +20,7 @@
 #include "lib/err.h"
 #include "loader/kern/log.h"
 #include "loader/api/service.h"
-#include "loader/xvnetd.h"
+#include "loader/kern/xvd.h"
 
 
 /* ---- systemd ------------------------------------------------------------- */
@@ -232,6 +232,24 @@ int svc_check_config(const char *path)
 	return 0;
 }
 
+static int mkdir_state(const struct xvd *d, char *err, size_t errlen)
+{
+	/* 0700: the state names every VM's addresses and ports */
+	if (mkdir(d->state_dir, 0700) && errno != EEXIST)
+		return ERR("mkdir %s: %s", d->state_dir, strerror(errno));
+	return 0;
+}
+
+/* cfg as the daemon's state (atomic rename): d->save, which only the
+ * commit calls (loader/kern/commit.h). */
+static int svc_save(struct xvd *d, const struct xvd_config *cfg, char *err,
+		    size_t errlen)
+{
+	if (mkdir_state(d, err, errlen))
+		return -1;
+	return config_save(cfg, d->state_path, err, errlen);
+}
+
 int svc_set_state_dir(struct xvd *d, const char *dir)
 {
 	if (snprintf(d->state_dir, sizeof(d->state_dir), "%s", dir) >=
@@ -242,22 +260,6 @@ int svc_set_state_dir(struct xvd *d, const char *dir)
 		 dir);
 	d->save = svc_save;     /* the one state file kern/ records to */
 	return 0;
-}
-
-static int mkdir_state(const struct xvd *d, char *err, size_t errlen)
-{
-	/* 0700: the state names every VM's addresses and ports */
-	if (mkdir(d->state_dir, 0700) && errno != EEXIST)
-		return ERR("mkdir %s: %s", d->state_dir, strerror(errno));
-	return 0;
-}
-
-int svc_save(struct xvd *d, const struct xvd_config *cfg, char *err,
-	     size_t errlen)
-{
-	if (mkdir_state(d, err, errlen))
-		return -1;
-	return config_save(cfg, d->state_path, err, errlen);
 }
 
 int svc_save_applied(struct xvd *d, char *err, size_t errlen)

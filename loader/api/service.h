@@ -41,9 +41,6 @@ int svc_check_config(const char *path);
 int svc_set_state_dir(struct xvd *d, const char *dir);
 /* The configuration to start from (see above); d->empty if none. */
 int svc_load(struct xvd *d, char *err, size_t errlen);
-/* Commit cfg as the daemon's state (atomic rename). */
-int svc_save(struct xvd *d, const struct xvd_config *cfg, char *err,
-	     size_t errlen);
 /* Record d->admin_text as the last applied admin file. */
 int svc_save_applied(struct xvd *d, char *err, size_t errlen);
 /* Reload: re-read the admin's file and merge it into *next (no kernel

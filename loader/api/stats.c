@@ -5,11 +5,14 @@
 #include <string.h>
 #include <json-c/json.h>
 
+#include "lib/proto.h"
+#include "loader/api/request.h"
 #include "loader/api/views.h"
 #include "loader/api/xsk.h"
-#include "loader/move.h"
 #include "loader/kern/xsk.h"
-#include "loader/xvnetd.h"
+#include "loader/kern/addrs.h"
+#include "loader/kern/datapath.h"
+#include "loader/kern/tables.h"
 
 /* vm_tx's counters for the VM, and "spoof": the refusals summed. */
 static struct json_object *egress_json(struct xvd *d, int vm_id)
@@ -80,7 +83,7 @@ static struct json_object *vm_stats(struct xvd *d, const struct vm_conf *vm)
 		json_object_object_add(o, "xsk", view_xsk(d, vm->id));
 	json_object_object_add(o, "egress", egress_json(d, vm->id));
 	json_object_object_add(o, "redirect_errors", redirect_errors_json(d, vm->id));
-	json_object_object_add(o, "ports", move_port_stats(d, vm->id));
+	json_object_object_add(o, "ports", view_port_stats(d, vm->id));
 	return o;
 }
 
@@ -136,3 +139,30 @@ struct json_object *view_slowpath(const struct xvd *d)
 	json_object_object_add(o, "not_reinjected", json_object_new_uint64(d->sp.not_reinjected));
 	return o;
 }
+
+static struct json_object *stats(struct xvd *d, struct json_object *args)
+{
+	struct json_object *jn;
+	const struct vm_conf *vm = NULL;
+
+	if (args && json_object_object_get_ex(args, "vm", &jn) &&
+	    !json_object_is_type(jn, json_type_null)) {
+		vm = config_find_vm(&d->cfg, json_object_get_string(jn));
+		if (!vm)
+			return xv_reply_err("vm: '%.64s' unknown VM",
+					    json_object_get_string(jn));
+	}
+	{
+		struct json_object *o = view_stats(d, vm);
+
+		json_object_object_add(o, "slowpath", view_slowpath(d));
+		return xv_reply_ok(o);
+	}
+}
+
+API_ARGS(stats)
+
+const struct api_cmd stats_cmds[] = {
+	{ "stats", cmd_stats, false },
+	{ NULL, NULL, false },
+};

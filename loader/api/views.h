@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Replies built from what kern/ returns as plain C: the JSON views of the
- * live state (status, vm show, stats, flow list; the fields are in docs/xvnetctl.md).
+ * live state that more than one request shows (status, vm show, stats;
+ * the fields are in docs/xvnetctl.md).
  */
 #ifndef XVNET_LOADER_API_VIEWS_H
 #define XVNET_LOADER_API_VIEWS_H
@@ -29,13 +30,10 @@ struct json_object *view_vm_allow(const struct vm_conf *vm);
 
 /* stats (loader/api/stats.c): counters, and per VM (all, or only). */
 struct json_object *view_stats(struct xvd *d, const struct vm_conf *only);
+/* stats's "ports": frames deliver() sent to the VM's ports, by kind
+ * (loader/api/vm_move.c). */
+struct json_object *view_port_stats(const struct xvd *d, int vm_id);
 /* stats's "slowpath": the counters of d->sp. */
 struct json_object *view_slowpath(const struct xvd *d);
-
-/* flow.list (loader/api/flows.c): every entry, or with args {"limit": N,
- * "cursor": C} a page: {"flows": [...], "next": C or null}. */
-struct json_object *view_flow_list(struct xvd *d);
-struct json_object *view_flow_list_page(struct xvd *d, struct json_object *args,
-					char *err, size_t errlen);
 
 #endif

@@ -15,7 +15,7 @@
 #include "loader/kern/coalesce.h"
 #include "loader/kern/log.h"
 #include "loader/kern/xsk.h"
-#include "loader/xvnetd.h"
+#include "loader/api/request.h"
 
 static const char *const stat_names[6] = {
 	"rx_dropped", "rx_invalid_descs", "tx_invalid_descs",
@@ -112,8 +112,10 @@ static int hand_over(struct xvd_fds *fds, int fd)
 	return fds->n++;
 }
 
-struct json_object *xsk_get(struct xvd *d, struct json_object *args,
-			     struct xvd_fds *fds)
+/* The xsk.get request: reply data, and in fds the descriptors it hands
+ * over (the JSON names each by its index). */
+static struct json_object *xsk_get(struct xvd *d, struct json_object *args,
+				   struct xvd_fds *fds)
 {
 	struct json_object *o, *um, *arr, *so;
 	char err[XV_ERR_LEN];
@@ -187,3 +189,8 @@ struct json_object *xsk_get(struct xvd *d, struct json_object *args,
 		 vm->name, x->n);
 	return xv_reply_ok(o);
 }
+
+const struct api_cmd xsk_cmds[] = {
+	{ "xsk.get", xsk_get, false },
+	{ NULL, NULL, false },
+};

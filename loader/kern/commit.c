@@ -22,6 +22,18 @@
 #include "loader/kern/tables.h"
 #include "loader/kern/vhostsup.h"
 
+/* The state file written (d->save, set with the state directory by the
+ * request side: loader/api/service.c); only a commit calls it. */
+static int save(struct xvd *d, const struct xvd_config *cfg, char *err,
+		size_t errlen)
+{
+	if (!d->save) {
+		snprintf(err, errlen, "no state directory: nothing saved");
+		return -1;
+	}
+	return d->save(d, cfg, err, errlen);
+}
+
 /* ---- one VM in the kernel ------------------------------------------------- */
 
 /* Its port (made if missing), then its maps and programs; on failure what
@@ -318,7 +330,7 @@ int xvd_commit(struct xvd *d, struct xvd_config *next,
 		n++;
 	}
 	d->applying = NULL;
-	if (!rc && xvd_save(d, next, err, errlen)) {
+	if (!rc && save(d, next, err, errlen)) {
 		log_err("state not saved: %s", err);
 		rc = -1;
 	}
@@ -366,9 +378,23 @@ int xvd_commit_reconcile(struct xvd *d, char *err, size_t errlen)
 	config_free(&d->cfg);
 	d->cfg = next;
 	vhost_sync(d);
-	if (xvd_save(d, &d->cfg, err, errlen)) {
+	if (save(d, &d->cfg, err, errlen)) {
 		log_err("state not saved: %s", err);
 		return -1;
 	}
 	return 0;
+}
+
+int xvd_commit_record_vm(struct xvd *d, const struct vm_conf *nv, char *err,
+			 size_t errlen)
+{
+	struct vm_conf *vm = config_find_vm(&d->cfg, nv->name);
+
+	if (!vm) {
+		snprintf(err, errlen, "name: no vm '%s'", nv->name);
+		return -1;
+	}
+	if (vm != nv)
+		*vm = *nv;
+	return save(d, &d->cfg, err, errlen);
 }

@@ -12,6 +12,18 @@
  *      devices, rule-installed flows of VMs whose rules changed).
  * A failure at 2 or 3 undoes what 2 did: the kernel and d->cfg are as
  * before, and the error says what failed (and if an undo failed too).
+ *
+ * Two changes cannot take that order, and are recorded here too, so that
+ * the state file is written from this one place (the save is d->save,
+ * which the request side sets: loader/api/service.c):
+ *   - the reconcile (xvd_commit_reconcile): the kernel brought to what
+ *     d->cfg says, at start and after a reload; no earlier state to keep;
+ *   - a change the kernel has made already and that cannot be taken back
+ *     (xvd_commit_record_vm): vm move's switch (frames went to the new
+ *     port; its own record, move.state, finishes the move after a crash),
+ *     the recovery of a move at start, and a port that vanished or came
+ *     back under the link watch (the device is gone, or adopted: what is
+ *     recorded is whose it is).
  */
 #ifndef XVNET_LOADER_COMMIT_H
 #define XVNET_LOADER_COMMIT_H
@@ -47,5 +59,11 @@ int xvd_commit_vm(struct xvd *d, const struct vm_conf *nv, char *err,
  * there is no earlier state to keep, d->cfg is already what runs.  Returns
  * -1 only when the save failed. */
 int xvd_commit_reconcile(struct xvd *d, char *err, size_t errlen);
+/* A change the kernel already made to one VM (same name), recorded: d->cfg
+ * takes nv, then is saved.  Nothing to apply or undo; when the save
+ * fails, d->cfg says nv all the same (it is what runs) and -1 is returned
+ * with err set. */
+int xvd_commit_record_vm(struct xvd *d, const struct vm_conf *nv, char *err,
+			 size_t errlen);
 
 #endif

@@ -763,3 +763,34 @@ void dp_info(const struct xvd *d, struct dp_info *out)
 	}
 	out->tc_ingress = bpf_tc_query(&hook, &tco) == 0;
 }
+
+/* --teardown: each VM's port deleted when xvnetd made it, else left
+ * without xvnet's programs. */
+int dp_teardown_ports(const struct xvd_config *cfg)
+{
+	char err[XV_ERR_LEN];
+	int rc = 0;
+
+	for (size_t i = 0; i < cfg->n_vms; i++) {
+		const struct vm_conf *vm = &cfg->vms[i];
+
+		if (!vm->owned) {       /* adopted: keep it, without our programs */
+			int ifindex = (int)if_nametoindex(vm->ifname);
+
+			if (ifindex)
+				dp_port_detach(ifindex);
+			/* and without tun's steering program (dp_tap_steer) */
+			if (ifindex && vm->port_kind == XVNET_PORT_TAP && vm->queues > 1 &&
+			    netdev_tap_steering(vm->ifname, -1, err, sizeof(err)))
+				log_warn("%s", err);
+			continue;
+		}
+		if (netdev_delete(vm->ifname, err, sizeof(err))) {
+			log_warn("%s", err);
+			rc = -1;
+		} else {
+			log_info("deleted port %s of vm %s", vm->ifname, vm->name);
+		}
+	}
+	return rc;
+}

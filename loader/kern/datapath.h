@@ -16,6 +16,9 @@ int dp_start(struct xvd *d, char *err, size_t errlen);
 void dp_close(struct xvd *d);
 /* Remove link, tc filter, pins and pin directory. nic may be "" */
 int dp_teardown(const char *nic);
+/* The ports of cfg's VMs: deleted if xvnetd made them, else left without
+ * xvnet's programs (xvnetd --teardown). */
+int dp_teardown_ports(const struct xvd_config *cfg);
 const char *dp_xdp_mode(const struct xvd *d);
 const char *dp_link_pin(void);      /* the XDP link's pin path */
 /* VM egress on a port: vm_tx (XDP) and vm_flood (tc ingress); replaces. */

@@ -17,6 +17,7 @@
 #include <linux/if_link.h>
 #include <linux/rtnetlink.h>
 
+#include "loader/kern/commit.h"
 #include "loader/kern/linkwatch.h"
 #include "loader/kern/log.h"
 #include "loader/kern/netdev.h"
@@ -45,15 +46,19 @@ void lw_close(struct xvd *d)
 	d->linkwatch = NULL;
 }
 
-static void save_owned(struct xvd *d)
+/*
+ * Whose the device is, recorded (loader/kern/commit.h): the kernel changed
+ * first (a device gone, or adopted), so there is nothing to apply or undo.
+ */
+static void record(struct xvd *d, const struct vm_conf *nv)
 {
 	char err[XV_ERR_LEN];
 
-	if (xvd_save(d, &d->cfg, err, sizeof(err)))
+	if (xvd_commit_record_vm(d, nv, err, sizeof(err)))
 		log_err("state not saved: %s", err);
 }
 
-static void port_gone(struct xvd *d, struct vm_conf *vm, int ifindex)
+static void port_gone(struct xvd *d, const struct vm_conf *vm, int ifindex)
 {
 	__u32 port = (__u32)ifindex;
 
@@ -63,14 +68,17 @@ static void port_gone(struct xvd *d, struct vm_conf *vm, int ifindex)
 		 vm->ifname, ifindex);
 	if (vm->owned) {
 		/* whatever comes back under that name is not xvnetd's */
-		vm->owned = false;
-		save_owned(d);
+		struct vm_conf nv = *vm;
+
+		nv.owned = false;
+		record(d, &nv);
 	}
 }
 
-static void port_back(struct xvd *d, struct vm_conf *vm)
+static void port_back(struct xvd *d, const struct vm_conf *vm)
 {
 	char err[XV_ERR_LEN];
+	struct vm_conf nv = *vm;
 	int ifindex;
 
 	if (vm->port_kind == XVNET_PORT_XSK) {
@@ -78,16 +86,21 @@ static void port_back(struct xvd *d, struct vm_conf *vm)
 			 " del/add sets its sockets up again", vm->name, vm->ifname);
 		return;
 	}
-	vm->owned = false;
-	if (netdev_ensure_port(vm, &ifindex, err, sizeof(err)) ||
-	    tbl_vm_ensure(d, vm, ifindex, err, sizeof(err))) {
+	nv.owned = false;       /* made by someone else */
+	if (netdev_ensure_port(&nv, &ifindex, err, sizeof(err)) ||
+	    tbl_vm_ensure(d, &nv, ifindex, err, sizeof(err))) {
 		log_warn("vm %s: port %s is back but cannot be adopted: %s", vm->name,
 			 vm->ifname, err);
+		if (vm->owned) {
+			nv = *vm;
+			nv.owned = false;
+			record(d, &nv);
+		}
 		return;
 	}
-	save_owned(d);
-	log_info("vm %s: port %s is back (ifindex %d): adopted again", vm->name,
-		 vm->ifname, ifindex);
+	record(d, &nv);
+	log_info("vm %s: port %s is back (ifindex %d): adopted again", nv.name,
+		 nv.ifname, ifindex);
 }
 
 static int link_cb(const struct nlmsghdr *nlh, void *data)

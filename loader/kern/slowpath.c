@@ -3,7 +3,7 @@
  * The slow path (docs/datapath.md): nic_rx and vm_tx send a flow-cache miss
  * of a VM with rules to xvnet_slow_rb and drop the packet; here xvnetd
  * evaluates the VM's rules and installs the exact-match flow entries.  The
- * rule commands are loader/api/rules.c: a change, through the commit,
+ * rule commands are loader/api/rule.c: a change, through the commit,
  * flushes the VM's rule-installed flows (sp_flush_vm) so a denied flow
  * stops at once.
  */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /* The slow path's kernel side (loader/kern/slowpath.c); its counters are
- * d->sp, the rule requests are in loader/api/rules.c. */
+ * d->sp, the rule requests are in loader/api/rule.c. */
 #ifndef XVNET_LOADER_KERN_SLOWPATH_H
 #define XVNET_LOADER_KERN_SLOWPATH_H
 

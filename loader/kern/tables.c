@@ -310,7 +310,7 @@ int tbl_vm_remove(struct xvd *d, int vm_id)
 		bpf_map_delete_elem(d->m.port_vm, &port);
 	}
 	bpf_map_delete_elem(d->m.ports, &id);
-	bpf_map_delete_elem(d->m.ports_b, &id);  /* a move's bank (loader/move.c) */
+	bpf_map_delete_elem(d->m.ports_b, &id);  /* a move's bank (loader/kern/move.c) */
 	if (bpf_map_update_elem(d->m.vms, &id, &zero, BPF_ANY))
 		return -1;
 	addrs_remove_vm(d, vm_id);

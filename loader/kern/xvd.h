@@ -46,7 +46,7 @@ struct xvd_slow_stats {
 	uint64_t not_reinjected;    /* allowed, but dropped: see reinject() */
 };
 
-/* Datapath error counters sampled for health (ops.c: health_tick). */
+/* Datapath error counters sampled for health (loader/kern/health.c). */
 #define XV_HEALTH_ERRS 9
 #define XV_HEALTH_EVERY_S 10
 struct xvd_err_sample {
@@ -111,9 +111,9 @@ struct xvd {
 						 * (datapath.c), 0: none */
 	struct mnl_socket *linkwatch;           /* rtnetlink (linkwatch.c) */
 	/* Writes cfg as the daemon's state file.  Set with the state
-	 * directory by the request side (loader/api/service.c svc_save): kern/
-	 * only calls it where a live change must be recorded at once (a
-	 * port's ownership lost, a move finishing). */
+	 * directory by the request side (loader/api/service.c svc_save);
+	 * called by the commit only (loader/kern/commit.h), the one place
+	 * where a change is recorded. */
 	int (*save)(struct xvd *d, const struct xvd_config *cfg, char *err,
 		    size_t errlen);
 };
@@ -124,9 +124,5 @@ static inline const struct xvd_config *xvd_desired(const struct xvd *d)
 {
 	return d->applying ? d->applying : &d->cfg;
 }
-
-/* d->save, or an error if no state directory was set. */
-int xvd_save(struct xvd *d, const struct xvd_config *cfg, char *err,
-	     size_t errlen);
 
 #endif

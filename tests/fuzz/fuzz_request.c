@@ -18,7 +18,13 @@
 #include "lib/proto.h"
 #include "loader/conf/config.h"
 #include "loader/conf/rules.h"
-#include "loader/xvnetd.h"
+#include "loader/api/flow.h"
+#include "loader/api/request.h"
+#include "loader/api/vm.h"
+#include "loader/kern/addrs.h"
+#include "loader/kern/datapath.h"
+#include "loader/kern/slowpath.h"
+#include "loader/kern/tables.h"
 
 static const char base_conf[] =
 	"nic fz-nic0\n"

@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* flow.list's replies: the whole table, or a page at a cursor. */
+/*
+ * The flow requests: flow.add and flow.del (the operator's flows, through
+ * the one commit), flow.list (the whole table, or a page at a cursor).
+ */
 #include <arpa/inet.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -7,6 +10,9 @@
 #include <json-c/json.h>
 
 #include "lib/proto.h"
+#include "loader/api/flow.h"
+#include "loader/api/request.h"
+#include "loader/kern/commit.h"
 #include "loader/api/views.h"
 #include "loader/kern/tables.h"
 
@@ -61,7 +67,7 @@ static struct json_object *flow_json(const struct xvd *d,
 	return o;
 }
 
-static void flow_add(void *ctx, const struct xvnet_flow_key *k,
+static void flow_visit(void *ctx, const struct xvnet_flow_key *k,
 		     const struct xvnet_flow *v, bool configured, __u64 now)
 {
 	struct flow_view *fv = ctx;
@@ -69,17 +75,20 @@ static void flow_add(void *ctx, const struct xvnet_flow_key *k,
 	json_object_array_add(fv->arr, flow_json(fv->d, k, v, configured, now));
 }
 
-struct json_object *view_flow_list(struct xvd *d)
+/* flow.list: every entry */
+static struct json_object *flow_list_all(struct xvd *d)
 {
 	struct flow_view fv = { d, json_object_new_array() };
 
-	tbl_flow_each(d, flow_add, &fv);
+	tbl_flow_each(d, flow_visit, &fv);
 	return fv.arr;
 }
 
 #define FLOW_PAGE_MAX 65536
-struct json_object *view_flow_list_page(struct xvd *d, struct json_object *args,
-				       char *err, size_t errlen)
+/* flow.list {"limit": N, "cursor": C}: a page, {"flows": [...], "next": C or
+ * null} */
+static struct json_object *flow_list_page(struct xvd *d, struct json_object *args,
+					  char *err, size_t errlen)
 {
 	struct json_object *o, *arr, *v;
 	struct tbl_flow_cursor cur = { 0 };
@@ -120,7 +129,7 @@ struct json_object *view_flow_list_page(struct xvd *d, struct json_object *args,
 		}
 	}
 	arr = fv.arr = json_object_new_array();
-	rc = tbl_flow_page(d, &cur, limit, flow_add, &fv, &done);
+	rc = tbl_flow_page(d, &cur, limit, flow_visit, &fv, &done);
 	if (rc) {
 		json_object_put(arr);
 		snprintf(err, errlen, "flow maps: %s", strerror(-rc));
@@ -141,3 +150,105 @@ struct json_object *view_flow_list_page(struct xvd *d, struct json_object *args,
 	return o;
 }
 
+/* ---- flow.add, flow.del ----------------------------------------------- */
+
+int flow_request_parse(const struct xvd_config *cfg, struct json_object *args,
+		       bool add, struct flow_conf *fc, char *err, size_t errlen)
+{
+	char val[256];
+
+	flow_conf_init(fc);
+	if (!args || !json_object_is_type(args, json_type_object)) {
+		snprintf(err, errlen, "args: missing");
+		return -1;
+	}
+	json_object_object_foreach(args, key, v) {
+		if (req_arg_text(v, val, sizeof(val), err, errlen, key))
+			return -1;
+		if (json_object_is_type(v, json_type_null))
+			continue;
+		if (!add && (strcmp(key, "action") == 0 || strcmp(key, "vm") == 0 ||
+			     strcmp(key, "queue") == 0))
+			continue;       /* flow del: only the match counts */
+		if (flow_conf_set(fc, key, val, err, errlen))
+			return -1;
+	}
+	if (flow_conf_finish(fc, add, err, errlen))
+		return -1;
+	if (add && config_check_flow(cfg, fc, err, errlen))
+		return -1;
+	if (add && config_find_flow(cfg, &fc->key)) {
+		snprintf(err, errlen, "flow: already configured (flow del first)");
+		return -1;
+	}
+	return 0;
+}
+
+static struct json_object *flow_add(struct xvd *d, struct json_object *args)
+{
+	char err[XV_ERR_LEN];
+	struct flow_conf fc;
+	struct xvd_config next;
+
+	if (flow_request_parse(&d->cfg, args, true, &fc, err, sizeof(err)))
+		return xv_reply_err("%s", err);
+	if (config_copy(&next, &d->cfg) || config_add_flow(&next, &fc)) {
+		config_free(&next);
+		return xv_reply_err("out of memory");
+	}
+	if (xvd_commit(d, &next, NULL, err, sizeof(err)))
+		return xv_reply_err("%s", err);
+	return xv_reply_ok(NULL);
+}
+
+static struct json_object *flow_del(struct xvd *d, struct json_object *args)
+{
+	char err[XV_ERR_LEN];
+	struct flow_conf fc;
+	struct xvnet_flow v;
+	struct xvd_config next;
+	bool in_map;
+
+	if (flow_request_parse(&d->cfg, args, false, &fc, err, sizeof(err)))
+		return xv_reply_err("%s", err);
+	in_map = !tbl_flow_lookup(d, &fc.key, &v);
+	if (!in_map && !config_find_flow(&d->cfg, &fc.key))
+		return xv_reply_err("flow: no such flow");
+	if (!config_find_flow(&d->cfg, &fc.key)) {
+		/* learnt only (slow path): not in the state, nothing to save */
+		tbl_flow_delete(d, &fc.key);
+		return xv_reply_ok(NULL);
+	}
+	if (config_copy(&next, &d->cfg))
+		return xv_reply_err("out of memory");
+	config_del_flow(&next, &fc.key);
+	if (xvd_commit(d, &next, NULL, err, sizeof(err)))
+		return xv_reply_err("%s", err);
+	/* a learnt entry under the same key goes too, as it always did */
+	tbl_flow_delete(d, &fc.key);
+	return xv_reply_ok(NULL);
+}
+
+/* flow.list: the whole table without args, else a page at a cursor */
+static struct json_object *cmd_flow_list(struct xvd *d, struct json_object *args,
+					 struct xvd_fds *fds)
+{
+	char err[XV_ERR_LEN];
+	struct json_object *page;
+
+	(void)fds;
+	if (!args || !json_object_object_length(args))
+		return xv_reply_ok(flow_list_all(d));
+	page = flow_list_page(d, args, err, sizeof(err));
+	return page ? xv_reply_ok(page) : xv_reply_err("%s", err);
+}
+
+API_ARGS(flow_add)
+API_ARGS(flow_del)
+
+const struct api_cmd flow_cmds[] = {
+	{ "flow.add", cmd_flow_add, false },
+	{ "flow.del", cmd_flow_del, false },
+	{ "flow.list", cmd_flow_list, false },
+	{ NULL, NULL, false },
+};

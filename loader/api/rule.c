@@ -9,11 +9,10 @@
 #include "lib/err.h"
 #include "lib/parse.h"
 #include "lib/proto.h"
-#include "loader/api/rules.h"
 #include "loader/kern/commit.h"
 #include "loader/conf/rules.h"
 #include "loader/kern/log.h"
-#include "loader/xvnetd.h"
+#include "loader/api/request.h"
 
 static int arg_str(struct json_object *v, char *buf, size_t len)
 {
@@ -58,7 +57,7 @@ static struct json_object *commit(struct xvd *d, struct xvd_config *next,
 	return xv_reply_ok(NULL);
 }
 
-struct json_object *rule_add(struct xvd *d, struct json_object *args)
+static struct json_object *rule_add(struct xvd *d, struct json_object *args)
 {
 	char err[XV_ERR_LEN], val[256];
 	struct rule_conf rc;
@@ -90,7 +89,7 @@ struct json_object *rule_add(struct xvd *d, struct json_object *args)
 	return commit(d, &next, rc.vm, "added");
 }
 
-struct json_object *rule_del(struct xvd *d, struct json_object *args)
+static struct json_object *rule_del(struct xvd *d, struct json_object *args)
 {
 	char err[XV_ERR_LEN], name[XV_NAME_MAX + 1];
 	const struct vm_conf *vm = req_vm(d, args, "vm", err, sizeof(err));
@@ -109,7 +108,7 @@ struct json_object *rule_del(struct xvd *d, struct json_object *args)
 	return commit(d, &next, name, "deleted");
 }
 
-struct json_object *rule_list(struct xvd *d, struct json_object *args)
+static struct json_object *rule_list(struct xvd *d, struct json_object *args)
 {
 	char err[XV_ERR_LEN], buf[512];
 	const struct vm_conf *vm = req_vm(d, args, "vm", err, sizeof(err));
@@ -141,3 +140,14 @@ struct json_object *rule_list(struct xvd *d, struct json_object *args)
 	}
 	return xv_reply_ok(arr);
 }
+
+API_ARGS(rule_add)
+API_ARGS(rule_del)
+API_ARGS(rule_list)
+
+const struct api_cmd rule_cmds[] = {
+	{ "rule.add", cmd_rule_add, false },
+	{ "rule.del", cmd_rule_del, false },
+	{ "rule.list", cmd_rule_list, false },
+	{ NULL, NULL, false },
+};

@@ -22,6 +22,9 @@
  * and at each phase; the pinned slot says whether the switch happened.  A
  * daemon that stops mid-way finishes the move at start (switched) or undoes
  * it (not switched) before the reconcile: one side, never half of both.
+ *
+ * The kernel side only, in plain C: the vm.move request (its options, the
+ * new port's settings) and its JSON reply are loader/api/vm_move.c.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -34,18 +37,17 @@
 #include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
-#include <json-c/json.h>
 
 #include "lib/err.h"
-#include "lib/knobs.h"
-#include "lib/proto.h"
 #include "loader/kern/coalesce.h"
+#include "loader/kern/commit.h"
+#include "loader/kern/datapath.h"
 #include "loader/kern/log.h"
-#include "loader/move.h"
+#include "loader/kern/move.h"
 #include "loader/kern/netdev.h"
 #include "loader/kern/rescue.h"
+#include "loader/kern/tables.h"
 #include "loader/kern/xsk.h"
-#include "loader/xvnetd.h"
 
 
 #define MOVE_FILE           "move.state"
@@ -53,38 +55,22 @@
 #define DRAIN_QUIET_STEPS   3       /* ... unchanged this many times: drained */
 #define DRAIN_MAX_US        500000  /* a reader that never reads: give up */
 
-enum move_phase {
-	MV_PREPARING = 1,   /* the new port may exist in part */
-	MV_PREPARED,        /* new port complete, not switched */
-	MV_SWITCHED,        /* the slot names the new port */
-};
-
 static const char *const phase_names[] = {
 	[MV_PREPARING] = "preparing", [MV_PREPARED] = "prepared",
 	[MV_SWITCHED] = "switched",
 };
 
-struct move_rec {
-	enum move_phase phase;
-	int bank_b;                 /* the new port's DEVMAP bank */
-	int old_ifindex, new_ifindex;
-	struct vm_conf old, new;
-};
-
-/* The request options that describe the new port (xvnetctl vm move). */
-static const char *const port_keys[] = {
-	"ifname", "netns", "peer-ifname", "owner", "group", "vhost-socket",
-#define XV_X_XSK(k, f, kd, mn, mx, d, arg, help) k,
-	XV_XSK_KNOBS(XV_X_XSK)
-#undef XV_X_XSK
-};
+const char *move_phase_name(enum move_phase p)
+{
+	return p >= MV_PREPARING && p <= MV_SWITCHED ? phase_names[p] : "?";
+}
 
 static void rec_path(const struct xvd *d, char *buf, size_t len)
 {
 	snprintf(buf, len, "%s/" MOVE_FILE, d->state_dir);
 }
 
-static uint64_t now_us(void)
+uint64_t move_now_us(void)
 {
 	struct timespec ts;
 
@@ -105,7 +91,7 @@ static int rec_write(struct xvd *d, const struct move_rec *r, char *err,
 	f = fopen(tmp, "w");
 	if (!f)
 		return ERR("%.200s: %s", tmp, strerror(errno));
-	fprintf(f, "# xvnetd: a vm move in progress (loader/move.c)\n"
+	fprintf(f, "# xvnetd: a vm move in progress (loader/kern/move.c)\n"
 		"phase %s\nbank %d\nold-ifindex %d\nnew-ifindex %d\nold ",
 		phase_names[r->phase], r->bank_b, r->old_ifindex, r->new_ifindex);
 	vm_conf_format(&r->old, f);
@@ -247,7 +233,7 @@ static uint64_t port_counter(const char *ifname)
  * before the switch has been taken.  Returns how many it took meanwhile. */
 static uint64_t drain(const struct vm_conf *old, bool *timed_out)
 {
-	uint64_t start = port_counter(old->ifname), last = start, t0 = now_us();
+	uint64_t start = port_counter(old->ifname), last = start, t0 = move_now_us();
 	int quiet = 0;
 
 	*timed_out = false;
@@ -260,7 +246,7 @@ static uint64_t drain(const struct vm_conf *old, bool *timed_out)
 		v = port_counter(old->ifname);
 		quiet = v == last ? quiet + 1 : 0;
 		last = v;
-		if (now_us() - t0 > DRAIN_MAX_US) {
+		if (move_now_us() - t0 > DRAIN_MAX_US) {
 			*timed_out = true;
 			break;
 		}
@@ -330,147 +316,92 @@ static int normalize(struct xvd *d, const struct vm_conf *nv, int ifindex,
 	return 0;
 }
 
-/* The new port's vm_conf: the VM as it is, port fields from the request. */
-static int build_new(const struct vm_conf *old, struct json_object *args,
-		     struct vm_conf *nv, char *err, size_t errlen)
+void move_port_stats(const struct xvd *d, int vm_id,
+		     struct move_port_count out[XVNET_PORT_KINDS])
 {
-	struct json_object *v;
-	char val[256];
-
-	*nv = *old;
-	nv->ifname[0] = nv->netns[0] = nv->peer_ifname[0] = nv->vhost_socket[0] = '\0';
-	nv->owned = false;
-	memset(&nv->xsk, 0, sizeof(nv->xsk));
-	if (!json_object_object_get_ex(args, "port", &v) ||
-	    !json_object_is_type(v, json_type_string))
-		return ERR("port: missing (tap, veth, xsk or vhost-user)");
-	if (vm_conf_set(nv, "port", json_object_get_string(v), err, errlen))
-		return -1;
-	/* a tap's owner owns a vhost-user socket too: both are the VMM's */
-	if (nv->port_kind != XVNET_PORT_TAP && !nv->vhost)
-		nv->has_owner = nv->has_group = false;
-	json_object_object_foreach(args, key, jv) {
-		size_t k;
-
-		if (!strcmp(key, "name") || !strcmp(key, "port"))
-			continue;
-		for (k = 0; k < sizeof(port_keys) / sizeof(port_keys[0]); k++)
-			if (!strcmp(key, port_keys[k]))
-				break;
-		if (k == sizeof(port_keys) / sizeof(port_keys[0]))
-			return ERR("%s: not a port option (a move keeps the VM's"
-				   " MAC, VLAN, addresses, RSS; vm set changes them)", key);
-		snprintf(val, sizeof(val), "%s", json_object_get_string(jv));
-		if (vm_conf_set(nv, key, val, err, errlen))
-			return -1;
-	}
-	if (vm_conf_finish(nv, err, errlen))
-		return -1;
-	if (!strcmp(nv->ifname, old->ifname))
-		return ERR("ifname: %s is the VM's port now (give the new port's"
-			   " --ifname)", old->ifname);
-	if (nv->port_kind == XVNET_PORT_XSK && old->port_kind == XVNET_PORT_XSK)
-		return ERR("port: xsk to xsk is not a move (one socket set per VM)");
-	return 0;
-}
-
-static struct json_object *port_json(const struct vm_conf *pc, int ifindex)
-{
-	struct json_object *o = json_object_new_object();
-
-	json_object_object_add(o, "port", json_object_new_string(vm_port_name(pc)));
-	json_object_object_add(o, "ifname", json_object_new_string(pc->ifname));
-	json_object_object_add(o, "ifindex", json_object_new_int(ifindex));
-	if (pc->netns[0])
-		json_object_object_add(o, "netns", json_object_new_string(pc->netns));
-	return o;
-}
-
-struct json_object *move_port_stats(struct xvd *d, int vm_id)
-{
-	struct json_object *o = json_object_new_object();
 	struct xvnet_queue_stats *pc = calloc((size_t)d->ncpus, sizeof(*pc));
 
+	memset(out, 0, sizeof(*out) * XVNET_PORT_KINDS);
 	for (int k = XVNET_PORT_TAP; pc && k <= XVNET_PORT_XSK; k++) {
 		__u32 idx = (__u32)(vm_id * XVNET_PORT_KINDS + k);
-		__u64 p = 0, b = 0;
-		struct json_object *ko;
 
 		if (!bpf_map_lookup_elem(d->m.port_stats, &idx, pc))
 			for (int c = 0; c < d->ncpus; c++) {
-				p += pc[c].packets;
-				b += pc[c].bytes;
+				out[k].packets += pc[c].packets;
+				out[k].bytes += pc[c].bytes;
 			}
-		ko = json_object_new_object();
-		json_object_object_add(ko, "packets", json_object_new_uint64(p));
-		json_object_object_add(ko, "bytes", json_object_new_uint64(b));
-		json_object_object_add(o, port_kind_name((uint8_t)k), ko);
 	}
 	free(pc);
-	return o;
 }
 
-/* Switch and commit a prepared move (r->phase MV_PREPARED, record on disk). */
-static struct json_object *switch_commit(struct xvd *d, struct move_rec *r,
-					 long idx, uint64_t t0, uint64_t t_prep)
+static void log_aborted(const struct move_rec *r, const char *err)
 {
-	char err[XV_ERR_LEN] = "", why[XV_ERR_LEN];
+	log_warn("vm %s: move to %s %s aborted: %s (stays on %s %s)", r->old.name,
+		 port_kind_name(r->new.port_kind), r->new.ifname, err,
+		 port_kind_name(r->old.port_kind), r->old.ifname);
+}
+
+int move_switch(struct xvd *d, struct move_rec *r, uint64_t t0, uint64_t t_prep,
+		struct move_report *rep, char *err, size_t errlen)
+{
+	char why[XV_ERR_LEN];
 	struct xvnet_vm slot;
-	struct xvd_config next;
-	struct json_object *o;
-	uint64_t t_sw, t_drain, drained, rescued = 0;
+	uint64_t t_sw, t_drain;
 	__u32 id = (__u32)r->old.id;
 	struct rescue stranded = { 0 };
 	bool slow;
 
+	memset(rep, 0, sizeof(*rep));
 	/* ---- switch: one slot write ---- */
 	if (bpf_map_lookup_elem(d->m.vms, &id, &slot) ||
 	    !(slot.flags & XVNET_VM_F_ACTIVE)) {
-		snprintf(err, sizeof(err), "%s[%u]: not live", XVNET_MAP_VMS, id);
+		snprintf(err, errlen, "%s[%u]: not live", XVNET_MAP_VMS, id);
 		goto abort;
 	}
 	slot.port_sel = XVNET_PORT_SEL(r->bank_b, r->new.port_kind);
 	slot.ifindex = (__u32)r->new_ifindex;
 	if (bpf_map_update_elem(d->m.vms, &id, &slot, BPF_ANY)) {
-		snprintf(err, sizeof(err), "%s[%u]: %s", XVNET_MAP_VMS, id,
+		snprintf(err, errlen, "%s[%u]: %s", XVNET_MAP_VMS, id,
 			 strerror(errno));
 		goto abort;
 	}
-	t_sw = now_us();
+	t_sw = move_now_us();
 	log_info("vm %s: switched from %s %s to %s %s", r->old.name,
 		 port_kind_name(r->old.port_kind), r->old.ifname,
 		 port_kind_name(r->new.port_kind), r->new.ifname);
-	/* from here on the move completes: the state says the new port */
-	if (config_copy(&next, &d->cfg) == 0) {
-		next.vms[idx] = r->new;
-		if (xvd_save(d, &next, why, sizeof(why)))
-			log_err("vm %s: state not saved: %s (a restart finishes the"
-				" move from %s)", r->old.name, why, MOVE_FILE);
-		config_free(&d->cfg);
-		d->cfg = next;
-	} else {
-		d->cfg.vms[idx] = r->new;
-	}
+	/*
+	 * From here on the move completes, and the state says the new port.
+	 * It is recorded after the kernel changed, not before as a commit
+	 * does (loader/kern/commit.h): the switch cannot be taken back once
+	 * a frame went to the new port (one flow on two ports, out of
+	 * order).  If this save fails, the record written next (switched)
+	 * finishes the move at the next start.
+	 */
+	if (xvd_commit_record_vm(d, &r->new, why, sizeof(why)))
+		log_err("vm %s: state not saved: %s (a restart finishes the"
+			" move from %s)", r->old.name, why, MOVE_FILE);
 	r->phase = MV_SWITCHED;
 	if (rec_write(d, r, why, sizeof(why)))
 		log_err("vm %s: %s", r->old.name, why);
 	crash_point(MV_SWITCHED);
 
-	/* ---- commit ---- */
+	/* ---- commit ----  (the move's: kernel only, nothing left to record:
+	 * the configuration says the new port, the move's record goes last) */
 	rcu_wait();
 	/* a reader that stopped (a migration's source) leaves its queue full:
 	 * hold its queue files before it can exit with them */
 	if (r->old.port_kind == XVNET_PORT_TAP && !rescue_grab(&stranded, r->old.ifname))
 		log_info("vm %s: frames left in %s cannot be moved on: %s",
 			 r->old.name, r->old.ifname, stranded.why);
-	drained = drain(&r->old, &slow);
+	rep->drained = drain(&r->old, &slow);
 	if (slow)
 		log_warn("vm %s: old port %s still taking frames after %d ms:"
 			 " released anyway", r->old.name, r->old.ifname,
 			 DRAIN_MAX_US / 1000);
-	rescued = rescue_move(&stranded, r->new_ifindex, r->old.mac);
+	rep->rescued = rescue_move(&stranded, r->new_ifindex, r->old.mac);
+	rep->rescued_own = stranded.own;
 	rescue_release(&stranded);
-	t_drain = now_us();
+	t_drain = move_now_us();
 	if (normalize(d, &r->new, r->new_ifindex, why, sizeof(why)))
 		log_err("vm %s: %s (the slot still names the new port)", r->old.name, why);
 	if (r->old.port_kind == XVNET_PORT_XSK)
@@ -481,175 +412,89 @@ static struct json_object *switch_commit(struct xvd *d, struct move_rec *r,
 		 " %llu us, %llu frames drained, %llu stranded frames moved on)",
 		 r->new.name, port_kind_name(r->new.port_kind), r->new.ifname,
 		 (unsigned long long)(t_prep - t0), (unsigned long long)(t_sw - t_prep),
-		 (unsigned long long)(t_drain - t_sw), (unsigned long long)drained,
-		 (unsigned long long)rescued);
-
-	o = json_object_new_object();
-	json_object_object_add(o, "name", json_object_new_string(r->new.name));
-	json_object_object_add(o, "id", json_object_new_int(r->new.id));
-	json_object_object_add(o, "phase", json_object_new_string("committed"));
-	json_object_object_add(o, "from", port_json(&r->old, r->old_ifindex));
-	json_object_object_add(o, "to", port_json(&r->new, r->new_ifindex));
-	json_object_object_add(o, "prepare_us", json_object_new_uint64(t_prep - t0));
-	json_object_object_add(o, "switch_us", json_object_new_uint64(t_sw - t_prep));
-	json_object_object_add(o, "drain_us", json_object_new_uint64(t_drain - t_sw));
-	json_object_object_add(o, "commit_us", json_object_new_uint64(now_us() - t_sw));
-	json_object_object_add(o, "drained", json_object_new_uint64(drained));
-	json_object_object_add(o, "rescued", json_object_new_uint64(rescued));
-	/* its own broadcasts, flooded to its old port: read, not sent on */
-	json_object_object_add(o, "rescued_own", json_object_new_uint64(stranded.own));
-	json_object_object_add(o, "delivered", move_port_stats(d, r->new.id));
-	return xv_reply_ok(o);
+		 (unsigned long long)(t_drain - t_sw), (unsigned long long)rep->drained,
+		 (unsigned long long)rep->rescued);
+	rep->prepare_us = t_prep - t0;
+	rep->switch_us = t_sw - t_prep;
+	rep->drain_us = t_drain - t_sw;
+	rep->commit_us = move_now_us() - t_sw;
+	return 0;
 abort:
-	log_warn("vm %s: move to %s %s aborted: %s (stays on %s %s)", r->old.name,
-		 port_kind_name(r->new.port_kind), r->new.ifname, err,
-		 port_kind_name(r->old.port_kind), r->old.ifname);
+	log_aborted(r, err);
 	abort_prepare(d, r, true);
-	return xv_reply_err("%s (vm %s stays on %s %s)", err, r->old.name,
-			    port_kind_name(r->old.port_kind), r->old.ifname);
+	return MOVE_ABORTED;
 }
 
-/* Pop a boolean flag of the request (absent: false). */
-static bool flag(struct json_object *args, const char *key)
+void move_abort(struct xvd *d, const struct move_rec *r)
 {
-	struct json_object *v;
-	bool on;
+	abort_prepare(d, r, true);
+	log_info("vm %s: prepared move to %s %s aborted on request: stays on %s %s",
+		 r->old.name, port_kind_name(r->new.port_kind), r->new.ifname,
+		 port_kind_name(r->old.port_kind), r->old.ifname);
+}
 
-	if (!json_object_object_get_ex(args, key, &v))
-		return false;
-	on = json_object_get_boolean(v);
-	json_object_object_del(args, key);
-	return on;
+int move_pending(struct xvd *d, struct move_rec *r, char *err, size_t errlen)
+{
+	return rec_read(d, r, err, errlen);
 }
 
 /*
- * --switch / --abort: the move a `vm move --prepare` left (a live
- * migration prepares when it starts and switches when the source stops).
+ * The prepare changes no recorded configuration, so it is no commit
+ * (loader/kern/commit.h): the new port stands beside the VM's, outside
+ * d->cfg, until the switch.  Its record is move.state, written before
+ * anything is made (a crash leaves what to undo), and its undo is
+ * abort_prepare.
  */
-static struct json_object *move_pending(struct xvd *d, const struct vm_conf *vm,
-					bool do_switch)
+int move_prepare(struct xvd *d, struct move_rec *r, char *err, size_t errlen)
 {
-	char err[XV_ERR_LEN] = "";
-	struct move_rec r;
-	int rc = rec_read(d, &r, err, sizeof(err));
-	uint64_t t0 = now_us();
-	struct json_object *o;
-
-	if (rc <= 0)
-		return xv_reply_err("name: no move of vm '%s' is prepared%s%s", vm->name,
-				    rc < 0 ? ": " : "", rc < 0 ? err : "");
-	if (strcmp(r.old.name, vm->name) || r.phase != MV_PREPARED ||
-	    strcmp(r.old.ifname, vm->ifname))
-		return xv_reply_err("name: the prepared move is of vm '%s' (%s)",
-				    r.old.name, phase_names[r.phase]);
-	if (do_switch)
-		return switch_commit(d, &r, vm - d->cfg.vms, t0, t0);
-	abort_prepare(d, &r, true);
-	log_info("vm %s: prepared move to %s %s aborted on request: stays on %s %s",
-		 vm->name, port_kind_name(r.new.port_kind), r.new.ifname,
-		 port_kind_name(r.old.port_kind), r.old.ifname);
-	o = json_object_new_object();
-	json_object_object_add(o, "name", json_object_new_string(vm->name));
-	json_object_object_add(o, "phase", json_object_new_string("aborted"));
-	json_object_object_add(o, "port", port_json(&r.old, r.old_ifindex));
-	return xv_reply_ok(o);
-}
-
-struct json_object *move_vm(struct xvd *d, struct json_object *args)
-{
-	char err[XV_ERR_LEN] = "";
-	const struct vm_conf *vm;
-	struct move_rec r = { 0 }, pending;
 	struct xvnet_vm slot;
-	struct json_object *o;
-	uint64_t t0 = now_us();
-	bool prepare_only, do_switch, do_abort;
-	__u32 id, v;
-	long idx;
+	__u32 id = (__u32)r->old.id, v;
 
-	vm = req_vm(d, args, "name", err, sizeof(err));
-	if (!vm)
-		return xv_reply_err("%s", err);
-	prepare_only = flag(args, "prepare");
-	do_switch = flag(args, "switch");
-	do_abort = flag(args, "abort");
-	if (prepare_only + do_switch + do_abort > 1)
-		return xv_reply_err("prepare, switch, abort: one at a time");
-	if (do_switch || do_abort) {
-		if (json_object_object_length(args) > 1)
-			return xv_reply_err("%s: takes no port options (they were given"
-					    " with --prepare)", do_switch ? "switch" : "abort");
-		return move_pending(d, vm, do_switch);
-	}
-	if (rec_read(d, &pending, err, sizeof(err)) > 0)
-		return xv_reply_err("name: a move of vm '%s' is %s: vm move %s --switch"
-				    " or --abort first", pending.old.name,
-				    phase_names[pending.phase], pending.old.name);
-	err[0] = '\0';
-	idx = vm - d->cfg.vms;
-	r.old = *vm;
-	if (build_new(vm, args, &r.new, err, sizeof(err)) ||
-	    config_check_vm(&d->cfg, &r.new, idx, err, sizeof(err)))
-		return xv_reply_err("%s", err);
-	id = (__u32)vm->id;
+	r->phase = 0;
+	r->new_ifindex = 0;
 	if (bpf_map_lookup_elem(d->m.vms, &id, &slot) ||
 	    !(slot.flags & XVNET_VM_F_ACTIVE))
-		return xv_reply_err("name: vm '%s' is not live in %s", vm->name,
-				    XVNET_MAP_VMS);
-	r.old_ifindex = (int)if_nametoindex(r.old.ifname);
+		return ERR_RC(MOVE_REFUSED, "name: vm '%s' is not live in %s",
+			      r->old.name, XVNET_MAP_VMS);
+	r->old_ifindex = (int)if_nametoindex(r->old.ifname);
 	/* the bank the old port is not in */
-	r.bank_b = !((slot.port_sel & XVNET_PORT_SEL_VALID) &&
-		     (slot.port_sel & XVNET_PORT_SEL_BANK_B));
+	r->bank_b = !((slot.port_sel & XVNET_PORT_SEL_VALID) &&
+		      (slot.port_sel & XVNET_PORT_SEL_BANK_B));
 
-	/* ---- prepare ---- */
-	r.phase = MV_PREPARING;
-	if (rec_write(d, &r, err, sizeof(err)))
-		return xv_reply_err("%s", err);
-	if (netdev_check_port(&r.new, err, sizeof(err)) ||
-	    netdev_ensure_port(&r.new, &r.new_ifindex, err, sizeof(err)))
+	r->phase = MV_PREPARING;
+	if (rec_write(d, r, err, errlen))
+		return MOVE_REFUSED;
+	if (netdev_check_port(&r->new, err, errlen) ||
+	    netdev_ensure_port(&r->new, &r->new_ifindex, err, errlen))
 		goto abort;
-	v = (__u32)r.new_ifindex;
+	v = (__u32)r->new_ifindex;
 	if (bpf_map_update_elem(d->m.port_vm, &v, &id, BPF_ANY)) {
-		snprintf(err, sizeof(err), "%s: %s", XVNET_MAP_PORT_VM, strerror(errno));
+		snprintf(err, errlen, "%s: %s", XVNET_MAP_PORT_VM, strerror(errno));
 		goto abort;
 	}
-	if (dp_port_attach(d, r.new_ifindex, r.new.port_kind == XVNET_PORT_TAP,
-			   err, sizeof(err)) ||
-	    dp_tap_steer(d, &r.new, r.new_ifindex, err, sizeof(err)))
+	if (dp_port_attach(d, r->new_ifindex, r->new.port_kind == XVNET_PORT_TAP,
+			   err, errlen) ||
+	    dp_tap_steer(d, &r->new, r->new_ifindex, err, errlen))
 		goto abort;
 	crash_point(MV_PREPARING);      /* the new port half made */
-	if (r.new.port_kind == XVNET_PORT_XSK &&
-	    (xskp_ensure(d, &r.new, err, sizeof(err)) ||
-	     coal_vm_ensure(d, &r.new, err, sizeof(err))))
+	if (r->new.port_kind == XVNET_PORT_XSK &&
+	    (xskp_ensure(d, &r->new, err, errlen) ||
+	     coal_vm_ensure(d, &r->new, err, errlen)))
 		goto abort;
-	if (bpf_map_update_elem(dev_bank(d, r.bank_b), &id, &v, BPF_ANY)) {
-		snprintf(err, sizeof(err), "%s[%u]: %s", r.bank_b ? XVNET_MAP_PORTS_B :
+	if (bpf_map_update_elem(dev_bank(d, r->bank_b), &id, &v, BPF_ANY)) {
+		snprintf(err, errlen, "%s[%u]: %s", r->bank_b ? XVNET_MAP_PORTS_B :
 			 XVNET_MAP_PORTS, id, strerror(errno));
 		goto abort;
 	}
-	r.phase = MV_PREPARED;
-	if (rec_write(d, &r, err, sizeof(err)))
+	r->phase = MV_PREPARED;
+	if (rec_write(d, r, err, errlen))
 		goto abort;
 	crash_point(MV_PREPARED);
-	if (!prepare_only)
-		return switch_commit(d, &r, idx, t0, now_us());
-	log_info("vm %s: move to %s %s prepared (%llu us): vm move %s --switch",
-		 vm->name, port_kind_name(r.new.port_kind), r.new.ifname,
-		 (unsigned long long)(now_us() - t0), vm->name);
-	o = json_object_new_object();
-	json_object_object_add(o, "name", json_object_new_string(vm->name));
-	json_object_object_add(o, "phase", json_object_new_string("prepared"));
-	json_object_object_add(o, "from", port_json(&r.old, r.old_ifindex));
-	json_object_object_add(o, "to", port_json(&r.new, r.new_ifindex));
-	json_object_object_add(o, "prepare_us", json_object_new_uint64(now_us() - t0));
-	return xv_reply_ok(o);
+	return 0;
 abort:
-	log_warn("vm %s: move to %s %s aborted: %s (stays on %s %s)", r.old.name,
-		 port_kind_name(r.new.port_kind), r.new.ifname, err,
-		 port_kind_name(r.old.port_kind), r.old.ifname);
-	abort_prepare(d, &r, true);
-	return xv_reply_err("%s (vm %s stays on %s %s)", err, r.old.name,
-			    port_kind_name(r.old.port_kind), r.old.ifname);
+	log_aborted(r, err);
+	abort_prepare(d, r, true);
+	return MOVE_ABORTED;
 }
 
 int move_recover(struct xvd *d)
@@ -688,8 +533,7 @@ int move_recover(struct xvd *d)
 	if (switched) {
 		int nif = (int)if_nametoindex(r.new.ifname);
 
-		*vm = r.new;
-		if (xvd_save(d, &d->cfg, err, sizeof(err)))
+		if (xvd_commit_record_vm(d, &r.new, err, sizeof(err)))
 			log_err("vm %s: %s", r.new.name, err);
 		if (nif > 0 && normalize(d, vm, nif, err, sizeof(err)))
 			log_err("vm %s: %s", r.new.name, err);
@@ -700,8 +544,7 @@ int move_recover(struct xvd *d)
 	} else {
 		int oif = (int)if_nametoindex(r.old.ifname);
 
-		*vm = r.old;
-		if (xvd_save(d, &d->cfg, err, sizeof(err)))
+		if (xvd_commit_record_vm(d, &r.old, err, sizeof(err)))
 			log_err("vm %s: %s", r.old.name, err);
 		r.new_ifindex = (int)if_nametoindex(r.new.ifname);
 		/* a port still being made when it stopped: owned unknown, kept */
