@@ -23,6 +23,7 @@
 #  - make install DESTDIR PREFIX=/usr/local: the unit with /usr/local
 #    paths, tools off the PATH, man pages readable with man -l; make
 #    uninstall removes every file it installed.
+#  - the unit's RestrictAddressFamilies lists every family xvnetd opens;
 # The parts that need no datapath (version, check-config, install, the
 # empty daemon's readiness) run first: where nic_rx does not load, the test
 # skips after them, saying so.
@@ -111,6 +112,19 @@ make -s -C "$XV_ROOT" BUILD="$XV_BUILD" uninstall DESTDIR="$DEST" PREFIX=/usr/lo
 left=$(find "$DEST" -type f)
 [ -z "$left" ] || fail "make uninstall left: $left"
 log "make install: $n files, unit with /usr/local paths; make uninstall removed them all"
+
+# ---- the unit's address families ----------------------------------------------------------
+# Under RestrictAddressFamilies= any other family's socket() fails with
+# EAFNOSUPPORT, which no setpriv run here emulates: every family xvnetd's
+# own sources open must be listed, and those its libraries open (libmnl's
+# and libbpf's netlink, libxdp's AF_XDP).
+fams=" $(sed -n 's/^RestrictAddressFamilies=//p' "$XV_BUILD/xvnetd.service") "
+used=$(grep -ho 'socket(AF_[A-Z0-9]*' "$XV_ROOT"/loader/*.c "$XV_ROOT"/loader/*/*.c \
+	"$XV_ROOT"/lib/*.c | sed 's/^socket(//' | sort -u | tr '\n' ' ')
+for f in $used AF_NETLINK AF_XDP; do
+	case "$fams" in *" $f "*) ;; *) fail "the unit's RestrictAddressFamilies=${fams% } lacks $f (xvnetd opens it)" ;; esac
+done
+log "the unit's address families cover what xvnetd opens: $used+ AF_NETLINK AF_XDP"
 
 # ---- readiness (sd_notify) and the empty daemon -----------------------------------------
 # The listener binds the NOTIFY_SOCKET, logs every datagram, and on the
