@@ -19,7 +19,8 @@
 #  - status exits 3 (degraded) when the NIC is down, 0 when it is up, and
 #    -j carries the same fields;
 #  - stats --prometheus parses as Prometheus text (python3-prometheus-client),
-#    per counter, per VM, per reason; --output is atomic; --watch has rates;
+#    per counter, per VM, per reason, failed redirects per VM and errno;
+#    --output is atomic; --watch has rates;
 #  - make install DESTDIR PREFIX=/usr/local: the unit with /usr/local
 #    paths, tools off the PATH, man pages readable with man -l; make
 #    uninstall removes every file it installed.
@@ -386,13 +387,24 @@ else
 	log "bash-completion not installed: completion not tried (make deps)"
 fi
 # ---- metrics: Prometheus text for node_exporter's textfile collector ------------------------
+# a failed redirect into v2, as xdp:xdp_redirect_err would count it: key
+# {vm_id u32, err u16 = ENETDOWN (100), dir u8 = in (0), pad}, 5 frames
+REDIR=0
+if command -v bpftool >/dev/null; then
+	v2id=$(xvctl -j vm show v2 | python3 -c 'import json, sys; print(json.load(sys.stdin)["id"])') ||
+		fail "vm show v2: no id"
+	bpftool map update pinned "$XVD_PIN/xvnet_redirect_err" \
+		key $((v2id & 255)) $((v2id >> 8 & 255)) 0 0 100 0 0 0 value 5 0 0 0 0 0 0 0 ||
+		fail "bpftool map update of xvnet_redirect_err"
+	REDIR=1
+fi
 PROM=$XV_TMP/xvnet.prom
 xvctl stats --prometheus --output "$PROM" || fail "stats --prometheus --output: exit $?"
 [ "$(stat -c %a "$PROM")" = 644 ] || fail "the textfile is not world-readable: $(stat -c %a "$PROM")"
 ls "$XV_TMP"/xvnet.prom.*.tmp >/dev/null 2>&1 && fail "a temporary file was left"
 # Debian's python3-prometheus-client (for Debian's python3) parses it as
 # Prometheus would
-/usr/bin/python3 - "$PROM" <<'PYEOF' || fail "the Prometheus text does not parse or lacks metrics: $(head -20 "$PROM")"
+/usr/bin/python3 - "$PROM" "$REDIR" <<'PYEOF' || fail "the Prometheus text does not parse or lacks metrics: $(head -20 "$PROM")"
 import sys
 from prometheus_client.parser import text_string_to_metric_families
 fam = {f.name: f for f in text_string_to_metric_families(open(sys.argv[1]).read())}
@@ -406,6 +418,10 @@ vms = {l["vm"] for l, v in samples("xvnet_vm_rx_packets")}
 assert {"t1", "t2", "v2"} <= vms, vms
 spoof = {(l["vm"], l["reason"]) for l, v in samples("xvnet_vm_tx_spoofed")}
 assert ("v2", "ip") in spoof and ("v2", "mac") in spoof, spoof
+if sys.argv[2] == "1":
+    redir = {(l["vm"], l["dir"], l["errno"]): v for l, v in samples("xvnet_vm_redirect_errors")}
+    # bpftool writes the value into every CPU's slot: 5 per possible CPU
+    assert redir.get(("v2", "in", "100"), 0) >= 5.0, redir
 PYEOF
 rc=0; xvctl stats --output "$PROM" >/dev/null 2>&1 || rc=$?
 [ "$rc" -eq 2 ] || fail "stats --output without --prometheus: exit $rc"
@@ -413,7 +429,7 @@ rc=0; xvctl stats --output "$PROM" >/dev/null 2>&1 || rc=$?
 timeout 3.5 "$XV_BIN/xvnetctl" -s "$XVD_SOCK" stats --watch 1 >"$XV_TMP/watch.out" 2>&1
 grep -q "rates per second" "$XV_TMP/watch.out" && grep -Eq '^rx +[0-9]+ \([0-9]+/s\)$' "$XV_TMP/watch.out" ||
 	fail "stats --watch shows no rates: $(tail -5 "$XV_TMP/watch.out")"
-log "metrics: Prometheus text parsed (per counter, per VM, per spoof reason), written atomically; --watch shows rates"
+log "metrics: Prometheus text parsed (per counter, per VM, per spoof reason, failed redirects per VM and errno), written atomically; --watch shows rates"
 xvnetd_stop_rc=0
 xvctl shutdown --teardown || xvnetd_stop_rc=$?
 [ "$xvnetd_stop_rc" -eq 0 ] || fail "shutdown --teardown"
