@@ -139,6 +139,8 @@ run_test() { # NAME QUEUES [XVNET_WITHOUT]
 	return $r
 }
 
+# what this kernel offers, as xvnetd sees it (for the log)
+XVNET_WITHOUT="" "$BIN/xvnetd" --probe 2>&1 | sed 's/^/  probe: /'
 echo "[==========] Running 3 test(s)."
 failed=0 passed=0 skipped=0
 if ! setup_wire; then
