@@ -23,7 +23,8 @@
 #    --output is atomic; --watch has rates;
 #  - make install DESTDIR PREFIX=/usr/local: the unit with /usr/local
 #    paths, tools off the PATH, man pages readable with man -l; make
-#    uninstall removes every file it installed.
+#    uninstall removes every file it installed; the man pages name every
+#    option of both programs' --help and the unit's capabilities;
 #  - the unit's RestrictAddressFamilies lists every family xvnetd opens;
 # The parts that need no datapath (version, check-config, install, the
 # empty daemon's readiness) run first: where nic_rx does not load, the test
@@ -102,6 +103,17 @@ done
 for m in man8/xvnetd.8 man8/xvnetctl.8 man5/xvnetd.conf.5; do
 	MANWIDTH=80 man -l "$DEST/usr/local/share/man/$m" 2>&1 | grep -q '^NAME' ||
 		fail "man -l $m: $(MANWIDTH=80 man -l "$DEST/usr/local/share/man/$m" 2>&1 | head -3)"
+done
+# the man pages keep up with the programs: every option of --help, every
+# capability of the unit
+for o in $("$D" --help 2>&1 | grep -o -- '--[a-z][a-z-]*' | sort -u); do
+	grep -q -- "\*$o\*" "$XV_ROOT/docs/man/xvnetd.8.scd" || fail "xvnetd(8) lacks $o"
+done
+for c in $(sed -n 's/^CapabilityBoundingSet=//p' "$U"); do
+	grep -q "$c" "$XV_ROOT/docs/man/xvnetd.8.scd" || fail "xvnetd(8) lacks the unit's $c"
+done
+for o in $("$XV_BIN/xvnetctl" --help 2>&1 | grep -o -- '--[a-z][a-z-]*' | sort -u); do
+	grep -q -- "$o" "$XV_ROOT/docs/man/xvnetctl.8.scd" || fail "xvnetctl(8) lacks $o"
 done
 [ -f "$DEST/usr/local/share/bash-completion/completions/xvnetctl" ] || fail "no bash completion"
 bash -n "$DEST/usr/local/share/bash-completion/completions/xvnetctl" || fail "completion: syntax"
