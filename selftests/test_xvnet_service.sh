@@ -124,6 +124,13 @@ make -s -C "$XV_ROOT" BUILD="$XV_BUILD" uninstall DESTDIR="$DEST" PREFIX=/usr/lo
 	fail "make uninstall: $(tail -5 "$XV_TMP/uninstall.log")"
 left=$(find "$DEST" -type f)
 [ -z "$left" ] || fail "make uninstall left: $left"
+# make install PREFIX=/usr/local rewrote the build's units with its paths:
+# put back the default PREFIX's, so a later `make install` is not the
+# only thing that mends them
+make -s -C "$XV_ROOT" BUILD="$XV_BUILD" "$XV_BUILD/xvnetd.service" "$XV_BUILD/xvnet-metrics.service" \
+	>/dev/null 2>&1 || fail "regenerating the build's units"
+grep -q '^ExecStart=/usr/sbin/xvnetd ' "$XV_BUILD/xvnetd.service" ||
+	fail "the build's unit still has: $(grep ExecStart "$XV_BUILD/xvnetd.service")"
 log "make install: $n files, unit with /usr/local paths; make uninstall removed them all"
 
 # ---- the unit's address families ----------------------------------------------------------
