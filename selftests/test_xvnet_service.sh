@@ -17,7 +17,7 @@
 #    a VM added at run time; a drop-in's VM comes and goes with the file;
 #    a bad edit at start runs from the state;
 #  - status exits 3 (degraded) when the NIC is down, 0 when it is up, and
-#    -j carries the same fields;
+#    -j carries the same fields; it shows failed redirects per VM;
 #  - stats --prometheus parses as Prometheus text (python3-prometheus-client),
 #    per counter, per VM, per reason, failed redirects per VM and errno;
 #    --output is atomic; --watch has rates;
@@ -416,6 +416,16 @@ if command -v bpftool >/dev/null; then
 		key $((v2id & 255)) $((v2id >> 8 & 255)) 0 0 100 0 0 0 value 5 0 0 0 0 0 0 0 ||
 		fail "bpftool map update of xvnet_redirect_err"
 	REDIR=1
+	# status shows it (shown, not judged), -j too
+	out=$(xvctl status 2>&1)
+	grep -q "^redirect errors.* vm v2 in 100 (Network is down) [0-9]" <<<"$out" ||
+		fail "status does not show v2's failed redirects: $(grep -i redirect <<<"$out")"
+	xvctl -j status >"$XV_TMP/out.json" 2>/dev/null
+	python3 -c '
+import json, sys
+r = json.load(open(sys.argv[1]))["redirect_errors"]
+assert any(e["vm"] == "v2" and e["dir"] == "in" and e["err"] == 100 and e["frames"] >= 5 for e in r), r' \
+		"$XV_TMP/out.json" || fail "status -j redirect_errors: $(cat "$XV_TMP/out.json")"
 fi
 PROM=$XV_TMP/xvnet.prom
 xvctl stats --prometheus --output "$PROM" || fail "stats --prometheus --output: exit $?"
