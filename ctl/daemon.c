@@ -72,6 +72,18 @@ int cmd_status(int argc, char **argv)
 				printf(" %s %s", k, json_object_get_string(v));
 			printf("\n");
 		}
+		if (json_object_object_get_ex(d, "redirect_errors", &e) &&
+		    json_object_array_length(e)) {
+			printf("redirect errors");
+			for (size_t i = 0; i < json_object_array_length(e); i++) {
+				struct json_object *r = json_object_array_get_idx(e, i);
+
+				printf("%s vm %s %s %s (%s) %s", i ? ";" : "", js(r, "vm"),
+				       js(r, "dir"), js(r, "err"), js(r, "reason"),
+				       js(r, "frames"));
+			}
+			printf("\n");
+		}
 		print_features(d);
 	}
 	{

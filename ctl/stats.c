@@ -148,16 +148,25 @@ static void prom_head(FILE *f, const char *metric, const char *type,
 	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", metric, help, metric, type);
 }
 
-static void prom_vm(FILE *f, const char *metric, struct json_object *vm,
-		    const char *extra_k, const char *extra_v, int64_t v)
+/* One sample of VM vm: labels vm and the pairs of lab (key, value, ...). */
+static void prom_vm_labels(FILE *f, const char *metric, struct json_object *vm,
+			   const char *const *lab, size_t nlab, int64_t v)
 {
 	fprintf(f, "%s{vm=\"", metric);
 	prom_label(f, js(vm, "name"));
-	if (extra_k) {
-		fprintf(f, "\",%s=\"", extra_k);
-		prom_label(f, extra_v);
+	for (size_t i = 0; i + 1 < nlab; i += 2) {
+		fprintf(f, "\",%s=\"", lab[i]);
+		prom_label(f, lab[i + 1]);
 	}
 	fprintf(f, "\"} %" PRId64 "\n", v);
+}
+
+static void prom_vm(FILE *f, const char *metric, struct json_object *vm,
+		    const char *extra_k, const char *extra_v, int64_t v)
+{
+	const char *lab[] = { extra_k, extra_v };
+
+	prom_vm_labels(f, metric, vm, lab, extra_k ? 2 : 0, v);
 }
 
 /* Every counter, per reason and per VM, as Prometheus reads them. */
@@ -238,6 +247,23 @@ static void print_prometheus(FILE *f, struct json_object *st,
 		for (size_t r = 0; r < sizeof(xskc) / sizeof(xskc[0]); r++)
 			prom_vm(f, "xvnet_vm_xsk_drops_total", vm, "reason", xskc[r],
 				ji(o, xskc[r]));
+	}
+	/* only the (direction, errno) pairs seen: the kernel's errnos are many */
+	prom_head(f, "xvnet_vm_redirect_errors_total", "counter",
+		  "XDP redirects to (dir in) or from (dir out) the VM that failed"
+		  " (xdp:xdp_redirect_err), by errno");
+	for (size_t i = 0; i < n; i++) {
+		vm = json_object_array_get_idx(vms, i);
+		if (!json_object_object_get_ex(vm, "redirect_errors", &o))
+			continue;
+		for (size_t k = 0; k < json_object_array_length(o); k++) {
+			struct json_object *e = json_object_array_get_idx(o, k);
+			const char *lab[] = { "dir", js(e, "dir"), "errno", js(e, "err"),
+					      "reason", js(e, "reason") };
+
+			prom_vm_labels(f, "xvnet_vm_redirect_errors_total", vm, lab,
+				       sizeof(lab) / sizeof(lab[0]), ji(e, "frames"));
+		}
 	}
 }
 

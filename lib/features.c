@@ -227,9 +227,19 @@ static int probe_redirect_trace(char *why, size_t whylen)
 	return found;
 }
 
+static xv_prober probers[XV_FEAT_MAX];
+
+void xv_feature_set_prober(enum xv_feature f, xv_prober fn)
+{
+	if (f >= 0 && f < XV_FEAT_MAX)
+		probers[f] = fn;
+}
+
 int xv_probe_one(enum xv_feature f, char *why, size_t whylen)
 {
 	why[0] = '\0';
+	if (f >= 0 && f < XV_FEAT_MAX && probers[f])
+		return probers[f](why, whylen);
 	switch (f) {
 	case XV_FEAT_XDP_META:
 		return probe_helper(BPF_FUNC_xdp_adjust_meta, -8, why, whylen);
@@ -249,6 +259,9 @@ int xv_probe_one(enum xv_feature f, char *why, size_t whylen)
 		return probe_check_mtu(why, whylen);
 	case XV_FEAT_REDIRECT_TRACE:
 		return probe_redirect_trace(why, whylen);
+	case XV_FEAT_NAPI_NETLINK:
+		snprintf(why, whylen, "not probed by this program");
+		return 0;
 	case XV_FEAT_MAX:
 		break;
 	}

@@ -38,7 +38,9 @@
 	X(CHECK_MTU, "check_mtu", "bpf_check_mtu: whether an XDP redirect fits the target's MTU", \
 	  "VM frames over 1514 bytes are sent by tc whatever the MTU")         \
 	X(REDIRECT_TRACE, "redirect_trace", "tp_btf on xdp:xdp_redirect_err: failed redirects counted per VM", \
-	  "failed redirects are not counted (the port's own drop counters only)")
+	  "failed redirects are not counted (the port's own drop counters only)") \
+	X(NAPI_NETLINK, "napi_netlink", "netdev generic netlink napi-set: NIC NAPI knobs per queue (xsk VMs)", \
+	  "the NIC's device-wide sysfs NAPI files (coalesce show: scope device)")
 
 enum xv_feature {
 #define XV_FEAT_ENUM(e, name, what, instead) XV_FEAT_##e,
@@ -72,5 +74,14 @@ bool xv_feature_usable(const struct xv_features *fs, enum xv_feature f);
 
 /* One probe alone (no environment): 1 present, 0 absent (why filled). */
 int xv_probe_one(enum xv_feature f, char *why, size_t whylen);
+
+/*
+ * A probe lib/ cannot do itself (it needs what a layer above owns: the
+ * daemon's generic netlink code for napi_netlink), set by that program
+ * before probing.  Same contract as xv_probe_one; without one the feature
+ * reads absent, "not probed by this program".
+ */
+typedef int (*xv_prober)(char *why, size_t whylen);
+void xv_feature_set_prober(enum xv_feature f, xv_prober fn);
 
 #endif

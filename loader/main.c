@@ -21,6 +21,7 @@
 #include "loader/kern/log.h"
 #include "loader/kern/datapath.h"
 #include "loader/kern/move.h"
+#include "loader/kern/napi.h"
 #include "loader/kern/netdev.h"
 #include "loader/kern/orphans.h"
 #include "loader/kern/vhostsup.h"
@@ -159,6 +160,8 @@ int main(int argc, char **argv)
 	snprintf(d.config_path, sizeof(d.config_path), XV_DEFAULT_CONFIG);
 	snprintf(d.socket_path, sizeof(d.socket_path), XV_DEFAULT_SOCKET);
 	svc_set_state_dir(&d, XV_DEFAULT_STATE_DIR);
+	/* lib/features.c cannot speak generic netlink: kern/napi.c probes */
+	xv_feature_set_prober(XV_FEAT_NAPI_NETLINK, napi_probe);
 	d.link_fd = -1;
 	while ((c = getopt_long(argc, argv, "c:s:fm:l:TP:W:phV", opts, NULL)) != -1) {
 		switch (c) {

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # `make check-kernels`: the unit tests on the host's kernel, then in a QEMU
 # guest (TCG) on each Debian kernel of selftests/kernels/kernels.list, one
-# guest at a time.  One line per kernel, "KERNEL: N passed, N failed,
-# N skipped" (details indented above it), then
+# guest at a time, the unit tests and the end-to-end tests that fit there
+# (selftests/kernels/e2e.sh; on the host, `make selftest` runs the full
+# ones).  One line per kernel, "KERNEL: N passed, N failed, N skipped"
+# (details indented above it), then
 # "check-kernels: N passed, N failed, N skipped".  A kernel that cannot be
 # tried here gets a "SKIP KERNEL: reason" line and counts one skipped.
 # Exit non-zero when anything failed.  Logs stay in $BUILD/kernels/logs/.
@@ -99,13 +101,15 @@ guest_kernel() { # PATTERN
 	rm -f "$log" "$log.console"
 	run bash "$K/boot.sh" "$dir" "$log" >"$LOGS/boot.err" 2>&1 || rc=$?
 	sed 's/^/  /' "$LOGS/boot.err"
-	echo "  time: $(secs "$t0") s (initramfs, boot and unit tests under QEMU TCG," \
+	echo "  time: $(secs "$t0") s (initramfs, boot, unit and end-to-end tests under QEMU TCG," \
 		"-smp ${KERNELS_SMP:-2}; log $(rel "$log")[.console])"
 	label=$(sed -n 's/^XVNET-KERNEL \([^ ]*\).*/\1/p' "$log" 2>/dev/null | head -1)
 	touch "$log"   # boot.sh may have stopped before QEMU made it
 	awk '/^XVNET-KERNEL .* up / { a = $NF } /^XVNET-UNIT-EXIT .* up / { b = $NF }
+		/^XVNET-E2E-EXIT .* up / { c = $NF }
 		END { if (a != "" && b != "")
-			printf "  guest clock: booted in %.1f s, unit tests took %.1f s\n", a, b - a }' \
+			printf "  guest clock: booted in %.1f s, unit tests took %.1f s%s\n", a, b - a,
+				c != "" ? sprintf(", end-to-end %.1f s", c - b) : "" }' \
 		"$log"
 	bash "$K/tally.sh" "${label:-$(cat "$dir/release")}" "$log" | result
 }

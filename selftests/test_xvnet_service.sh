@@ -17,12 +17,15 @@
 #    a VM added at run time; a drop-in's VM comes and goes with the file;
 #    a bad edit at start runs from the state;
 #  - status exits 3 (degraded) when the NIC is down, 0 when it is up, and
-#    -j carries the same fields;
+#    -j carries the same fields; it shows failed redirects per VM;
 #  - stats --prometheus parses as Prometheus text (python3-prometheus-client),
-#    per counter, per VM, per reason; --output is atomic; --watch has rates;
+#    per counter, per VM, per reason, failed redirects per VM and errno;
+#    --output is atomic; --watch has rates;
 #  - make install DESTDIR PREFIX=/usr/local: the unit with /usr/local
 #    paths, tools off the PATH, man pages readable with man -l; make
-#    uninstall removes every file it installed.
+#    uninstall removes every file it installed; the man pages name every
+#    option of both programs' --help and the unit's capabilities;
+#  - the unit's RestrictAddressFamilies lists every family xvnetd opens;
 # The parts that need no datapath (version, check-config, install, the
 # empty daemon's readiness) run first: where nic_rx does not load, the test
 # skips after them, saying so.
@@ -101,6 +104,17 @@ for m in man8/xvnetd.8 man8/xvnetctl.8 man5/xvnetd.conf.5; do
 	MANWIDTH=80 man -l "$DEST/usr/local/share/man/$m" 2>&1 | grep -q '^NAME' ||
 		fail "man -l $m: $(MANWIDTH=80 man -l "$DEST/usr/local/share/man/$m" 2>&1 | head -3)"
 done
+# the man pages keep up with the programs: every option of --help, every
+# capability of the unit
+for o in $("$D" --help 2>&1 | grep -o -- '--[a-z][a-z-]*' | sort -u); do
+	grep -q -- "\*$o\*" "$XV_ROOT/docs/man/xvnetd.8.scd" || fail "xvnetd(8) lacks $o"
+done
+for c in $(sed -n 's/^CapabilityBoundingSet=//p' "$U"); do
+	grep -q "$c" "$XV_ROOT/docs/man/xvnetd.8.scd" || fail "xvnetd(8) lacks the unit's $c"
+done
+for o in $("$XV_BIN/xvnetctl" --help 2>&1 | grep -o -- '--[a-z][a-z-]*' | sort -u); do
+	grep -q -- "$o" "$XV_ROOT/docs/man/xvnetctl.8.scd" || fail "xvnetctl(8) lacks $o"
+done
 [ -f "$DEST/usr/local/share/bash-completion/completions/xvnetctl" ] || fail "no bash completion"
 bash -n "$DEST/usr/local/share/bash-completion/completions/xvnetctl" || fail "completion: syntax"
 "$D" --check-config "$DEST/usr/local/share/doc/xvnet/examples/xvnetd.conf" >/dev/null ||
@@ -110,7 +124,27 @@ make -s -C "$XV_ROOT" BUILD="$XV_BUILD" uninstall DESTDIR="$DEST" PREFIX=/usr/lo
 	fail "make uninstall: $(tail -5 "$XV_TMP/uninstall.log")"
 left=$(find "$DEST" -type f)
 [ -z "$left" ] || fail "make uninstall left: $left"
+# make install PREFIX=/usr/local rewrote the build's units with its paths:
+# put back the default PREFIX's, so a later `make install` is not the
+# only thing that mends them
+make -s -C "$XV_ROOT" BUILD="$XV_BUILD" "$XV_BUILD/xvnetd.service" "$XV_BUILD/xvnet-metrics.service" \
+	>/dev/null 2>&1 || fail "regenerating the build's units"
+grep -q '^ExecStart=/usr/sbin/xvnetd ' "$XV_BUILD/xvnetd.service" ||
+	fail "the build's unit still has: $(grep ExecStart "$XV_BUILD/xvnetd.service")"
 log "make install: $n files, unit with /usr/local paths; make uninstall removed them all"
+
+# ---- the unit's address families ----------------------------------------------------------
+# Under RestrictAddressFamilies= any other family's socket() fails with
+# EAFNOSUPPORT, which no setpriv run here emulates: every family xvnetd's
+# own sources open must be listed, and those its libraries open (libmnl's
+# and libbpf's netlink, libxdp's AF_XDP).
+fams=" $(sed -n 's/^RestrictAddressFamilies=//p' "$XV_BUILD/xvnetd.service") "
+used=$(grep -ho 'socket(AF_[A-Z0-9]*' "$XV_ROOT"/loader/*.c "$XV_ROOT"/loader/*/*.c \
+	"$XV_ROOT"/lib/*.c | sed 's/^socket(//' | sort -u | tr '\n' ' ')
+for f in $used AF_NETLINK AF_XDP; do
+	case "$fams" in *" $f "*) ;; *) fail "the unit's RestrictAddressFamilies=${fams% } lacks $f (xvnetd opens it)" ;; esac
+done
+log "the unit's address families cover what xvnetd opens: $used+ AF_NETLINK AF_XDP"
 
 # ---- readiness (sd_notify) and the empty daemon -----------------------------------------
 # The listener binds the NOTIFY_SOCKET, logs every datagram, and on the
@@ -440,13 +474,34 @@ else
 	log "bash-completion not installed: completion not tried (make deps)"
 fi
 # ---- metrics: Prometheus text for node_exporter's textfile collector ------------------------
+# a failed redirect into v2, as xdp:xdp_redirect_err would count it: key
+# {vm_id u32, err u16 = ENETDOWN (100), dir u8 = in (0), pad}, 5 frames
+REDIR=0
+if command -v bpftool >/dev/null; then
+	v2id=$(xvctl -j vm show v2 | python3 -c 'import json, sys; print(json.load(sys.stdin)["id"])') ||
+		fail "vm show v2: no id"
+	bpftool map update pinned "$XVD_PIN/xvnet_redirect_err" \
+		key $((v2id & 255)) $((v2id >> 8 & 255)) 0 0 100 0 0 0 value 5 0 0 0 0 0 0 0 ||
+		fail "bpftool map update of xvnet_redirect_err"
+	REDIR=1
+	# status shows it (shown, not judged), -j too
+	out=$(xvctl status 2>&1)
+	grep -q "^redirect errors.* vm v2 in 100 (Network is down) [0-9]" <<<"$out" ||
+		fail "status does not show v2's failed redirects: $(grep -i redirect <<<"$out")"
+	xvctl -j status >"$XV_TMP/out.json" 2>/dev/null
+	python3 -c '
+import json, sys
+r = json.load(open(sys.argv[1]))["redirect_errors"]
+assert any(e["vm"] == "v2" and e["dir"] == "in" and e["err"] == 100 and e["frames"] >= 5 for e in r), r' \
+		"$XV_TMP/out.json" || fail "status -j redirect_errors: $(cat "$XV_TMP/out.json")"
+fi
 PROM=$XV_TMP/xvnet.prom
 xvctl stats --prometheus --output "$PROM" || fail "stats --prometheus --output: exit $?"
 [ "$(stat -c %a "$PROM")" = 644 ] || fail "the textfile is not world-readable: $(stat -c %a "$PROM")"
 ls "$XV_TMP"/xvnet.prom.*.tmp >/dev/null 2>&1 && fail "a temporary file was left"
 # Debian's python3-prometheus-client (for Debian's python3) parses it as
 # Prometheus would
-/usr/bin/python3 - "$PROM" <<'PYEOF' || fail "the Prometheus text does not parse or lacks metrics: $(head -20 "$PROM")"
+/usr/bin/python3 - "$PROM" "$REDIR" <<'PYEOF' || fail "the Prometheus text does not parse or lacks metrics: $(head -20 "$PROM")"
 import sys
 from prometheus_client.parser import text_string_to_metric_families
 fam = {f.name: f for f in text_string_to_metric_families(open(sys.argv[1]).read())}
@@ -460,6 +515,10 @@ vms = {l["vm"] for l, v in samples("xvnet_vm_rx_packets")}
 assert {"t1", "t2", "v2"} <= vms, vms
 spoof = {(l["vm"], l["reason"]) for l, v in samples("xvnet_vm_tx_spoofed")}
 assert ("v2", "ip") in spoof and ("v2", "mac") in spoof, spoof
+if sys.argv[2] == "1":
+    redir = {(l["vm"], l["dir"], l["errno"]): v for l, v in samples("xvnet_vm_redirect_errors")}
+    # bpftool writes the value into every CPU's slot: 5 per possible CPU
+    assert redir.get(("v2", "in", "100"), 0) >= 5.0, redir
 PYEOF
 rc=0; xvctl stats --output "$PROM" >/dev/null 2>&1 || rc=$?
 [ "$rc" -eq 2 ] || fail "stats --output without --prometheus: exit $rc"
@@ -467,7 +526,7 @@ rc=0; xvctl stats --output "$PROM" >/dev/null 2>&1 || rc=$?
 timeout 3.5 "$XV_BIN/xvnetctl" -s "$XVD_SOCK" stats --watch 1 >"$XV_TMP/watch.out" 2>&1
 grep -q "rates per second" "$XV_TMP/watch.out" && grep -Eq '^rx +[0-9]+ \([0-9]+/s\)$' "$XV_TMP/watch.out" ||
 	fail "stats --watch shows no rates: $(tail -5 "$XV_TMP/watch.out")"
-log "metrics: Prometheus text parsed (per counter, per VM, per spoof reason), written atomically; --watch shows rates"
+log "metrics: Prometheus text parsed (per counter, per VM, per spoof reason, failed redirects per VM and errno), written atomically; --watch shows rates"
 xvnetd_stop_rc=0
 xvctl shutdown --teardown || xvnetd_stop_rc=$?
 [ "$xvnetd_stop_rc" -eq 0 ] || fail "shutdown --teardown"

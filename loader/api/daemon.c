@@ -168,6 +168,39 @@ static void error_counters(struct xvd *d, struct json_object *o,
 			(long)(cur.t - base->t), grew);
 }
 
+/* Failed redirects (xdp:xdp_redirect_err) per VM, direction and errno:
+ * shown, not judged (a redirect into a port no VMM has opened yet fails by
+ * design, as flood copies to it do). */
+struct redir_rows {
+	struct json_object *arr;
+	const char *vm;
+};
+
+static void redirect_err_row(void *ctx, bool out, int err, uint64_t frames)
+{
+	struct redir_rows *c = ctx;
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "vm", json_object_new_string(c->vm));
+	json_object_object_add(o, "dir", json_object_new_string(out ? "out" : "in"));
+	json_object_object_add(o, "err", json_object_new_int(err));
+	json_object_object_add(o, "reason", json_object_new_string(strerror(err)));
+	json_object_object_add(o, "frames", json_object_new_uint64(frames));
+	json_object_array_add(c->arr, o);
+}
+
+static void redirect_errors(struct xvd *d, struct json_object *o)
+{
+	struct json_object *arr = json_object_new_array();
+
+	for (size_t i = 0; i < d->cfg.n_vms; i++) {
+		struct redir_rows c = { arr, d->cfg.vms[i].name };
+
+		dp_redirect_errors(d, d->cfg.vms[i].id, redirect_err_row, &c);
+	}
+	json_object_object_add(o, "redirect_errors", arr);
+}
+
 static struct json_object *status(struct xvd *d)
 {
 	struct json_object *o, *probs = json_object_new_array();
@@ -185,6 +218,7 @@ static struct json_object *status(struct xvd *d)
 		json_object_object_add(o, "configured_flows",
 				       json_object_new_int((int)d->cfg.n_flows));
 		error_counters(d, o, probs);
+		redirect_errors(d, o);
 	}
 	json_object_object_add(o, "config", json_object_new_string(d->config_path));
 	json_object_object_add(o, "state", json_object_new_string(d->state_path));

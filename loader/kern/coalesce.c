@@ -119,8 +119,9 @@ int coal_vm_ensure(struct xvd *d, const struct vm_conf *vm, char *err,
 		};
 		char why[XV_ERR_LEN];
 
-		if (napi_apply_rx_queues(d->cfg.nic, mask, &k, &l->napi, why,
-					 sizeof(why)))
+		if (napi_apply_rx_queues(d->cfg.nic, mask,
+					 xv_feature_usable(&d->feat, XV_FEAT_NAPI_NETLINK),
+					 &k, &l->napi, why, sizeof(why)))
 			return ERR("napi: %s", why);
 	}
 	l->napi_conf = *c;

@@ -369,6 +369,11 @@ int napi_genl_support(char *why, size_t len)
 	return r;
 }
 
+int napi_probe(char *why, size_t len)
+{
+	return napi_genl_support(why, len) == 0;
+}
+
 /* ---- per NAPI ----------------------------------------------------------- */
 
 struct queue_reply {
@@ -878,7 +883,7 @@ static int apply_napis(struct genl *g, struct napi_saved *s,
 	return 0;
 }
 
-int napi_apply_rx_queues(const char *ifname, uint32_t queue_mask,
+int napi_apply_rx_queues(const char *ifname, uint32_t queue_mask, bool per_napi,
 			 const struct napi_knobs *k, struct napi_saved **saved,
 			 char *err, size_t errlen)
 {
@@ -907,7 +912,7 @@ int napi_apply_rx_queues(const char *ifname, uint32_t queue_mask,
 		return ERR_RC(-ENOMEM, "napi: out of memory");
 	snprintf(s->ifname, sizeof(s->ifname), "%s", ifname);
 
-	r = genl_open(&g);
+	r = per_napi ? genl_open(&g) : -EOPNOTSUPP;
 	if (r == -EOPNOTSUPP)
 		r = 1;
 	else if (r)

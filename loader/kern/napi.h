@@ -14,6 +14,7 @@
 #ifndef XVNET_LOADER_NAPI_H
 #define XVNET_LOADER_NAPI_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -35,6 +36,8 @@ int napi_get(uint32_t napi_id, struct napi_knobs *out);
 /* 0 if the kernel offers all of the per-NAPI interface, else -EOPNOTSUPP
  * and why (xvnetd then falls back to the device-wide files). */
 int napi_genl_support(char *why, size_t len);
+/* The same as a feature probe (lib/features.h): 1 present, 0 absent. */
+int napi_probe(char *why, size_t len);
 /* -EOPNOTSUPP where the kernel has no NETDEV_CMD_NAPI_SET (before 6.13). */
 int napi_set(uint32_t napi_id, const struct napi_knobs *k);
 
@@ -50,10 +53,11 @@ struct napi_saved;
  * Set k on the NAPI of each RX queue in queue_mask (bit n = queue n) of
  * ifname, after saving the old values in *saved.  Queues sharing one NAPI
  * are counted once.  If a queue has no NAPI id or the kernel cannot set one,
- * the device files are used instead, for the whole device (scope "device").
+ * or per_napi is false (napi_netlink absent or disabled: --without), the
+ * device files are used instead, for the whole device (scope "device").
  * On error nothing stays changed, *saved is NULL and err says why.
  */
-int napi_apply_rx_queues(const char *ifname, uint32_t queue_mask,
+int napi_apply_rx_queues(const char *ifname, uint32_t queue_mask, bool per_napi,
 			 const struct napi_knobs *k, struct napi_saved **saved,
 			 char *err, size_t errlen);
 /* Put the saved values back (best effort, failures are logged) and free;

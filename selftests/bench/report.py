@@ -263,46 +263,106 @@ def gnuplot(script):
     subprocess.run(["gnuplot"], input=script, text=True, check=True)
 
 
+# The ratio plot groups the pairs by the VM's port kind, the comparisons
+# with the Linux bridge and OVS first in each (what a reader picks a fast
+# path by), then xvnet against the trivial redirect on the same port.
+PORT_KINDS = [
+    ("veth port", ["bridge-veth", "ovs-veth", "veth", "flows-1", "flows-1000", "flows-100000",
+                   "flows-1000000", "vms-1024"]),
+    ("tap port", ["bridge-tap", "ovs-tap", "tap"]),
+    ("AF_XDP port", ["xsk", "vhost"]),
+]
+# short tick labels: the group names the port, the tables say the rest
+SHORT = {
+    "bridge-veth": "vs Linux bridge", "ovs-veth": "vs OVS AF_XDP", "veth": "1 VM vs trivial",
+    "vms-1024": "1,024 VMs vs trivial", "bridge-tap": "vs Linux bridge",
+    "ovs-tap": "vs OVS AF_XDP", "tap": "1 VM vs trivial", "xsk": "1 VM vs trivial-xsk",
+    "vhost": "xvnet-vhost vs tap reader",
+}
+
+
+def short(p):
+    if p in SHORT:
+        return SHORT[p]
+    if p.startswith("flows-"):
+        n = int(p[6:])
+        return f"{n:,} flow{'s' if n != 1 else ''} vs trivial"
+    return label(p)
+
+
+def setup_line(res):
+    """Topology and CPUs, from the run's meta row, for the plots' titles."""
+    m = next((r for r in res if r.get("row") == "meta"), None)
+    srcs = sorted({r["source"] for r in res if r.get("source")})
+    if not m:
+        return "64-byte UDP into a veth NIC"
+    return (f"kernel {m['kernel']}, {m['cpus']} CPUs: source ({'/'.join(srcs) or '?'}) on CPU "
+            f"{m['gen_cpu']}, the NIC's NAPI thread alone on CPU {m['rx_cpu']}, consumers on CPU "
+            f"{m['app_cpu']}; 64-byte UDP into a veth NIC; {m['rounds']} rounds of {m['dur_s']:g} s")
+
+
 def draw(res, ps, med, out):
     os.makedirs(out, exist_ok=True)
-    order = [p for p in PAIR_ORDER if p in ps] + sorted(p for p in ps if p not in PAIR_ORDER)
-    order = [p for p in order if ratios(ps[p])]
-    if order:
+    have = [p for p in ps if ratios(ps[p])]
+    known = {p for _, g in PORT_KINDS for p in g}
+    groups = [(k, [p for p in g if p in have]) for k, g in PORT_KINDS]
+    groups.append(("other", sorted(p for p in have if p not in known)))
+    groups = [(k, g) for k, g in groups if g]
+    # x of each pair: one slot each, one empty slot between groups
+    xs, seps, heads, x = {}, [], [], 0
+    for k, g in groups:
+        if xs:
+            seps.append(x)
+            x += 1
+        heads.append((k, x + (len(g) - 1) / 2))
+        for p in g:
+            xs[p] = x
+            x += 1
+    if xs:
         pts = os.path.join(out, "bench-ratios.dat")
         with open(pts, "w") as f:
             # x, delivered A/B, fwd cost B/A (efficiency: >1 means xvnet cheaper)
             f.write("# x delivered_ratio fwd_efficiency (one line per round)\n")
-            for i, p in enumerate(order):
+            for p, i in xs.items():
                 for _, d, c, _, _ in ratios(ps[p]):
                     f.write(f"{i} {d if d else '-'} {1 / c if c else '-'}\n")
         meds = os.path.join(out, "bench-ratios-median.dat")
         with open(meds, "w") as f:
-            for i, p in enumerate(order):
+            for p, i in xs.items():
                 rs = ratios(ps[p])
                 d = statistics.median(x[1] for x in rs if x[1])
                 c = statistics.median(1 / x[2] for x in rs if x[2])
                 f.write(f'{i} {d:.3f} {c:.3f} "{label(p)} / {ps[p]["arms"][1]}"\n')
-        xt = ", ".join(f'"{label(p)}\\nvs {ps[p]["arms"][1]}" {i}' for i, p in enumerate(order))
-        gnuplot(f"""set terminal pngcairo size 1200,620 noenhanced
+        xt = ", ".join(f'"{short(p)}" {i}' for p, i in xs.items())
+        marks = "\n".join(f"set arrow from first {s}, graph 0 to first {s}, graph 1 nohead "
+                          "dt 2 lc rgb 'gray50'" for s in seps)
+        names = "\n".join(f"set label '{k}' at first {c}, graph 0.96 center font ',11'"
+                          for k, c in heads)
+        gnuplot(f"""set terminal pngcairo size 1300,700 noenhanced
 set output '{out}/bench-ratios.png'
-set title "xvnet / reference on the same port, per interleaved round (points) and median (bars)\\nleft bar: delivered frames/s (xvnet / ref); right bar: forwarding efficiency (ref's NAPI ns per frame / xvnet's); 1 = as fast as the reference" font ',10'
+set title "xvnet / reference on the same port kind: interleaved rounds (points) and their median (bars); above 1 xvnet is better\\nleft bar: delivered frames/s, xvnet / reference; right bar: forwarding efficiency, the reference's NAPI ns per frame / xvnet's\\n{setup_line(res)}" font ',10'
 set logscale y 2
-set yrange [0.25:8]
-set ytics ("1/4" 0.25, "1/2" 0.5, "0.7" 0.7, "1" 1, "1.4" 1.4, "2" 2, "4" 4, "8" 8)
+set yrange [0.25:16]
+set ytics ("1/4" 0.25, "1/2" 0.5, "0.7" 0.7, "1" 1, "1.4" 1.4, "2" 2, "4" 4, "8" 8, "16" 16)
+set ylabel 'xvnet / reference (log scale)'
 set grid ytics lc rgb 'gray80'
-set xrange [-0.6:{len(order) - 0.4}]
-set xtics ({xt}) rotate by 30 right font ',8'
-set bmargin 8
-set key top left font ',9'
+set xrange [-0.7:{x - 0.3}]
+set xtics ({xt}) rotate by 30 right font ',9' nomirror
+set bmargin 9
+set lmargin 10
+set rmargin 3
+set key at graph 0.99, graph 0.88 right top font ',9' box opaque
 set style fill solid 0.5 border -1
 set boxwidth 0.35 absolute
 set arrow from graph 0, first 1 to graph 1, first 1 nohead lw 2 lc rgb 'black'
+{marks}
+{names}
 plot '{meds}' using ($1 - 0.18):2 with boxes lc rgb '#4477aa' title 'delivered (median)', \\
      '{meds}' using ($1 + 0.18):3 with boxes lc rgb '#ee8866' title 'forwarding efficiency (median)', \\
      '{pts}' using ($1 - 0.18):2 with points pt 7 ps 0.8 lc rgb '#223355' title 'per round', \\
      '{pts}' using ($1 + 0.18):3 with points pt 7 ps 0.8 lc rgb '#773322' notitle, \\
-     '{meds}' using ($1 - 0.18):($2 * 1.12):(sprintf('%.2f', $2)) with labels font ',8' notitle, \\
-     '{meds}' using ($1 + 0.18):($3 * 1.12):(sprintf('%.2f', $3)) with labels font ',8' notitle
+     '{meds}' using ($1 - 0.18):($2 * 1.15):(sprintf('%.2f', $2)) with labels font ',8' notitle, \\
+     '{meds}' using ($1 + 0.18):($3 * 1.15):(sprintf('%.2f', $3)) with labels font ',8' notitle
 """)
     cs = [r for r in res if r.get("row") == "cost"]
     if cs:
@@ -316,21 +376,28 @@ plot '{meds}' using ($1 - 0.18):2 with boxes lc rgb '#4477aa' title 'delivered (
                         f'{statistics.median(t):.1f} {min(t):.1f} {max(t):.1f} {q:.2f} '
                         f'"{c["config"]} ({c["mode"]})"\n')
         top = max(max(r["nic_rx_ns"] for r in c["rounds"]) for c in cs)
-        gnuplot(f"""set terminal pngcairo size 1000,520 noenhanced
+        low = min(min(r["trivial_ns"] for r in c["rounds"]) for c in cs)
+        m = next((r for r in res if r.get("row") == "meta"), {})
+        # log scale: one cold-cache row (1M flows, spread) is ten times the
+        # rest, which a linear axis flattens into slivers
+        gnuplot(f"""set terminal pngcairo size 1100,600 noenhanced
 set output '{out}/bench-cost.png'
-set title "nic_rx vs the trivial redirect, ns per packet by BPF_PROG_TEST_RUN (median, min-max of the rounds; ratio above)\\n'single': one run per call (configurations that push metadata), which adds a clock read to both" font ',10'
-set ylabel 'ns per packet'
-set yrange [0:{top * 1.25:.0f}]
+set title "nic_rx vs the trivial redirect, ns per packet by BPF_PROG_TEST_RUN (median, min-max of the rounds; nic_rx / trivial above)\\n'single': one run per call (configurations that push metadata, and -spread: a different flow each run), which adds a syscall and a clock read to both\\nkernel {m.get('kernel', '?')}, {m.get('cpus', '?')} CPUs, one process" font ',10'
+set ylabel 'ns per packet (log scale)'
+set logscale y 2
+set yrange [{max(1, low / 2):.0f}:{top * 2.5:.0f}]
 set grid ytics lc rgb 'gray80'
 set xrange [-0.6:{len(cs) - 0.4}]
+set xtics rotate by 30 right font ',9' nomirror
+set bmargin 8
 set style fill solid 0.6 border -1
 set boxwidth 0.35 absolute
-set key top left font ',9'
+set key top left font ',9' box opaque
 plot '{dat}' using ($1 - 0.18):2:xtic(9) with boxes lc rgb '#4477aa' title 'nic_rx', \\
      '{dat}' using ($1 + 0.18):5 with boxes lc rgb '#bbbbbb' title 'trivial redirect', \\
      '{dat}' using ($1 - 0.18):2:3:4 with yerrorbars pt 0 lc rgb 'black' notitle, \\
      '{dat}' using ($1 + 0.18):5:6:7 with yerrorbars pt 0 lc rgb 'black' notitle, \\
-     '{dat}' using 1:($4 * 1.06):(sprintf('x%.2f', $8)) with labels font ',9' notitle
+     '{dat}' using 1:($4 * 1.3):(sprintf('x%.2f', $8)) with labels font ',9' notitle
 """)
 
 

@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Read the output of build/tests/unit and print what it says about a kernel:
+# Read the output of build/tests/unit (and, from a guest, of
+# selftests/kernels/e2e.sh, in the same format) and print what it says about
+# a kernel:
 #   "  failed: ..."   the tests that failed (a group whose setup failed:
 #                     all its tests, which did not run)
 #   "  lacks: ..."    BPF features the kernel refused (helpers, kfuncs)
@@ -56,6 +58,8 @@ BEGIN { sep = ""; failed = "" }
 	next
 }
 /^unit: [0-9]+ passed, [0-9]+ failed/ { closed = 1 }
+/^XVNET-KERNEL / { guest = 1 }
+/^e2e: [0-9]+ passed, [0-9]+ failed/ { e2e_closed = 1 }
 /cannot use helper / || /unknown func / {
 	match($0, /(helper|func) [a-z_0-9#]+/); h = substr($0, RSTART, RLENGTH)
 	sub(/^(helper|func) /, "", h); if (h !~ /^unknown/) sub(/#.*/, "", h)
@@ -76,6 +80,8 @@ END {
 	endgroup()
 	if (!closed) { add("", "  unit did not reach its closing line"); F++ }
 	else if (rc != "none" && rc != 0 && F == 0) { add("", "  unit exited " rc " with no failed test"); F++ }
+	# a guest runs e2e.sh after the unit tests (selftests/kernels/init)
+	if (guest && !e2e_closed) { add("", "  e2e did not reach its closing line"); F++ }
 	if (failed != "") print "  failed: " failed
 	for (i = 1; i <= nn; i++) print (notes[i] ~ /^  / ? notes[i] : "  " notes[i])
 	printf "%s: %d passed, %d failed, %d skipped\n", label, P, F, S
