@@ -7,6 +7,7 @@
 #    (GSO kept, 8054 bytes); whose reader does not: segmented by the
 #    kernel, <= 1514 bytes each, every byte there;
 #  - to a veth VM and to an xsk VM (segmented for the side veth's XDP);
+#  - broadcast (vm_flood's clones): all of the above at once, and the wire;
 #  - counted: tx_skb per VM and in total, tx_uplink / tx_local; no drop.
 # Small frames keep the XDP redirect (tx_skb does not move for them).
 # shellcheck source=selftests/lib/common.sh
@@ -110,6 +111,42 @@ wait_until 5 eval '[ "$(cut -d" " -f1 "$XV_TMP/x.stats")" -ge $segs ]' ||
 	{ xvctl stats | grep -v " 0$"; fail "xsk VM got $(cut -d' ' -f1 "$XV_TMP/x.stats") of $segs segments"; }
 log "xsk VM: $segs segments"
 
+# ---- broadcast: vm_flood clones the super-frames at the skb level -------------------
+# (vm_tx passes group-addressed frames to tc whatever their size: every member
+# of g's VLAN and the wire get all of them, GSO kept where the target takes it)
+x0=$(cut -d" " -f1 "$XV_TMP/x.stats")
+f0=$(xv_counter tx_flood); c0=$(xv_counter flood_copies); e0=$(xv_counter flood_err)
+s0=$(xv_counter tx_skb)
+capture "$W" "$WIRE" "$XV_TMP/bwire.pcap"; WCAP=$CAP_PID
+capture "$(vm_ns e)" eth0 "$XV_TMP/be.pcap"
+tap_read "$TT" tso "$XV_TMP/bt.out"
+tap_read "$TT2" none "$XV_TMP/bt2.out"
+send "$GT" $MAC_G ff:ff:ff:ff:ff:ff 10.77.0.72
+wait_until 8 test -s "$XV_TMP/bt.out" -a -s "$XV_TMP/bt2.out" || fail "tap readers (broadcast) did not finish"
+wait_until 5 eval '[ "$(payload_of "$XV_TMP/bwire.pcap")" -ge $WANT ] &&
+	[ "$(payload_of "$XV_TMP/be.pcap")" -ge $WANT ] &&
+	[ "$(cut -d" " -f1 "$XV_TMP/x.stats")" -ge $((x0 + segs)) ]'
+proc_stop "$CAP_PID"; proc_stop "$WCAP"
+read -r _ fr _ gso _ pl _ mx <"$XV_TMP/bt.out"
+[ "$pl" = $WANT ] && [ "$gso" = $N ] && [ "$mx" = 8054 ] ||
+	fail "broadcast, tap reader with TSO: $(cat "$XV_TMP/bt.out") (want $N GSO frames of 8054 bytes)"
+read -r _ fr _ gso _ pl _ mx <"$XV_TMP/bt2.out"
+[ "$pl" = $WANT ] && [ "$gso" = 0 ] && [ "$mx" -le 1514 ] ||
+	fail "broadcast, tap reader without TSO: $(cat "$XV_TMP/bt2.out") (want segments, $WANT payload)"
+[ "$(payload_of "$XV_TMP/bwire.pcap")" = $WANT ] ||
+	fail "broadcast: wire got $(payload_of "$XV_TMP/bwire.pcap") of $WANT bytes"
+[ "$(payload_of "$XV_TMP/be.pcap")" = $WANT ] ||
+	fail "broadcast: veth VM got $(payload_of "$XV_TMP/be.pcap") of $WANT bytes"
+xgot=$(( $(cut -d" " -f1 "$XV_TMP/x.stats") - x0 ))
+[ "$xgot" = $segs ] || fail "broadcast: xsk VM got $xgot of $segs segments"
+[ $(( $(xv_counter tx_flood) - f0 )) = $N ] || fail "tx_flood +$(( $(xv_counter tx_flood) - f0 )), expected $N"
+# members t, t2, e, x (gv is on VLAN 10): one copy each per frame
+[ $(( $(xv_counter flood_copies) - c0 )) = $((4 * N)) ] ||
+	fail "flood_copies +$(( $(xv_counter flood_copies) - c0 )), expected $((4 * N))"
+[ "$(xv_counter flood_err)" = "$e0" ] || fail "flood_err +$(( $(xv_counter flood_err) - e0 ))"
+[ "$(xv_counter tx_skb)" = "$s0" ] || fail "broadcast went through the unicast skb path (tx_skb moved)"
+log "broadcast: $N super-frames to wire, veth ($WANT bytes each), tap ($(cat "$XV_TMP/bt.out") / $(cat "$XV_TMP/bt2.out")), xsk ($segs segments)"
+
 [ "$(xv_counter tx_skb_drop)" = 0 ] || fail "tx_skb_drop $(xv_counter tx_skb_drop)"
 
 # ---- a redirect that fails after XDP returned is counted per VM, with why ----
@@ -131,4 +168,4 @@ print(sum(e["frames"] for e in v["redirect_errors"] if e["dir"] == "in" and e["e
 else
 	log "no redirect_trace on this kernel: failed redirects are not counted"
 fi
-pass "TSO super-frames from a tap: wire (+VLAN), tap (whole with TSO, segmented without), veth, xsk; counted tx_skb, none dropped"
+pass "TSO super-frames from a tap: wire (+VLAN), tap (whole with TSO, segmented without), veth, xsk, broadcast to all; counted tx_skb, none dropped"
