@@ -10,6 +10,9 @@
 #  - broadcast (vm_flood's clones): all of the above at once, and the wire;
 #  - counted: tx_skb per VM and in total, tx_uplink / tx_local; no drop.
 # Small frames keep the XDP redirect (tx_skb does not move for them).
+# Redirects that fail after XDP returned are counted per VM and reason: over
+# a veth port's MTU (EMSGSIZE), into a tap no VMM holds (ENXIO), into a held
+# tap whose ring is full (ENOBUFS, the driver took fewer).
 # shellcheck source=selftests/lib/common.sh
 . "$(dirname "$0")/lib/common.sh"
 # shellcheck source=selftests/lib/xvnet.sh
@@ -165,7 +168,43 @@ print(sum(e["frames"] for e in v["redirect_errors"] if e["dir"] == "in" and e["e
 	xvctl stats e | grep -q "redirect errors in 90 (Message too long) 50" ||
 		fail "stats does not print the failed redirects: $(xvctl stats e)"
 	log "50 frames over e's port MTU: 50 failed redirects counted for e, in, EMSGSIZE"
+	# (t's tap has no reader now: tun refuses the DEVMAP's bulk transmit
+	# with ENXIO, which xdp:xdp_devmap_xmit sees; nic_rx counted delivered)
+	nerr() { xvctl -j stats t | python3 -c '
+import json, sys
+v = json.load(sys.stdin)["vms"][0]
+print(sum(e["frames"] for e in v["redirect_errors"] if e["dir"] == "in" and e["err"] == 6))'; }
+	trafgen_from_wire --dst-mac $MAC_T --dst-ip 10.77.0.76 --size 200 --count 50 --rate 5000 \
+		>/dev/null || fail "trafgen to t"
+	wait_until 5 eval '[ "$(nerr)" -ge 50 ]' ||
+		fail "50 frames into t's tap without a reader, $(nerr) counted as ENXIO: $(xvctl -j stats t)"
+	[ "$(nerr)" = 50 ] || fail "t: $(nerr) ENXIO counted for 50 frames"
+	xvctl stats t | grep -q "redirect errors in 6 (No such device or address) 50" ||
+		fail "stats does not print the dropped transmits: $(xvctl stats t)"
+	log "50 frames into a tap no VMM holds: 50 counted for t, in, ENXIO"
+	# (a VMM that holds t2's tap and never reads: tun's ring takes
+	# tx_queue_len frames, then takes fewer than given, with no error)
+	bg_start "$XV_TMP/hold.log" python3 -c '
+import fcntl, os, struct, sys, time
+fd = os.open("/dev/net/tun", os.O_RDWR)
+fcntl.ioctl(fd, 0x400454CA, struct.pack("16sH22x", sys.argv[1].encode(), 0x5002))
+print("held", flush=True)
+time.sleep(60)' "$TT2"
+	HOLD=$BG_PID
+	wait_until 5 grep -q held "$XV_TMP/hold.log" || fail "could not hold $TT2: $(cat "$XV_TMP/hold.log")"
+	qlen=$(cat "/sys/class/net/$TT2/tx_queue_len")
+	fullq() { xvctl -j stats t2 | python3 -c '
+import json, sys
+v = json.load(sys.stdin)["vms"][0]
+print(sum(e["frames"] for e in v["redirect_errors"] if e["dir"] == "in" and e["err"] == 105))'; }
+	trafgen_from_wire --dst-mac 02:00:00:00:72:06 --dst-ip 10.77.0.77 --size 200 \
+		--count $((qlen + 300)) --rate 20000 >/dev/null || fail "trafgen to t2"
+	wait_until 5 eval '[ "$(fullq)" -ge 300 ]' ||
+		fail "$((qlen + 300)) frames into t2's unread tap (ring $qlen), $(fullq) counted as ENOBUFS"
+	[ "$(fullq)" = 300 ] || fail "t2: $(fullq) ENOBUFS counted, expected 300 (ring $qlen)"
+	proc_stop "$HOLD"
+	log "$((qlen + 300)) frames into a held, unread tap (ring $qlen): 300 counted for t2, in, ENOBUFS"
 else
 	log "no redirect_trace on this kernel: failed redirects are not counted"
 fi
-pass "TSO super-frames from a tap: wire (+VLAN), tap (whole with TSO, segmented without), veth, xsk, broadcast to all; counted tx_skb, none dropped"
+pass "TSO super-frames from a tap: wire (+VLAN), tap (whole with TSO, segmented without), veth, xsk, broadcast to all; counted tx_skb, none dropped; failed redirects counted per VM and reason"
