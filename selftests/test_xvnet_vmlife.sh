@@ -62,6 +62,25 @@ PYEOF
 grep -q "^vm v1 .* vlan 20 .*ip 10.77.0.82 ip fd00:77::82" "$XVD_STATE" ||
 	fail "state after vm set: $(grep '^vm v1' "$XVD_STATE")"
 log "vm set: VLAN 0 -> 20 and addresses replaced in place (id $id1, maps and state follow)"
+MAC1B=02:00:00:00:73:11
+xvctl vm set v1 --mac $MAC1B --no-allow dhcp || fail "vm set --mac --no-allow refused"
+xvctl -j vm show v1 >"$XV_TMP/v1.json"
+bpftool -j map dump pinned "$XVD_PIN/xvnet_vm_by_mac" >"$XV_TMP/bymac.json"
+bpftool -j map lookup pinned "$XVD_PIN/xvnet_vms" key $((id1 & 255)) $((id1 >> 8 & 255)) 0 0 >"$XV_TMP/slot.json"
+python3 - "$XV_TMP/v1.json" "$XV_TMP/bymac.json" "$XV_TMP/slot.json" $MAC1 $MAC1B "$id1" <<'PYEOF' ||
+import json, sys
+v = json.load(open(sys.argv[1]))
+assert v["id"] == int(sys.argv[6]) and v["mac"] == sys.argv[5], v
+assert sorted(v["allow"]) == ["ipv6-ll", "ipv6-ll-any"], v["allow"]
+macs = [e["formatted"]["key"]["mac"] for e in json.load(open(sys.argv[2]))]
+mac = lambda s: [int(b, 16) for b in s.split(":")]
+assert mac(sys.argv[5]) in macs and mac(sys.argv[4]) not in macs, macs
+slot = json.load(open(sys.argv[3]))["formatted"]["value"]
+assert not slot["flags"] & (1 << 5) and slot["flags"] & (1 << 6), slot   # ALLOW_DHCP off, IPV6_LL on
+PYEOF
+	fail "after vm set --mac --no-allow dhcp: $(cat "$XV_TMP/v1.json" "$XV_TMP/slot.json")"
+grep -q "^vm v1 .*mac $MAC1B.*no-allow dhcp" "$XVD_STATE" || fail "state after vm set: $(grep '^vm v1' "$XVD_STATE")"
+log "vm set: MAC and allowance (dhcp off) changed in place (same id; xvnet_vm_by_mac, the slot's flags and the state follow)"
 
 # ---- del: held tap, --force, --keep-port, --if-exists ------------------------------
 bg_start "$XV_TMP/hold.log" python3 -c '
