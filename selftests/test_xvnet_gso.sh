@@ -207,4 +207,19 @@ print(sum(e["frames"] for e in v["redirect_errors"] if e["dir"] == "in" and e["e
 else
 	log "no redirect_trace on this kernel: failed redirects are not counted"
 fi
+
+# ---- what the port device dropped after an skb-level send ----------------------
+# (g -> t, whose tap no VMM holds: small frames by generic XDP, super-frames by
+# tc; tun drops them all in its transmit, where no XDP tracepoint looks: stats
+# shows the port's own tx_dropped)
+pdrop() { xvctl -j stats t | python3 -c 'import json, sys; print(json.load(sys.stdin)["vms"][0]["port_dev"]["tx_dropped"])'; }
+p0=$(pdrop); l0=$(xv_counter tx_local)
+send "$GT" $MAC_G $MAC_T 10.77.0.72 100 20
+send "$GT" $MAC_G $MAC_T 10.77.0.72
+wait_until 5 eval '[ $(( $(pdrop) - p0 )) -ge $((20 + N)) ]' ||
+	fail "t's port tx_dropped +$(( $(pdrop) - p0 )), expected $((20 + N)): $(xvctl -j stats t)"
+[ $(( $(xv_counter tx_local) - l0 )) = $((20 + N)) ] || fail "tx_local +$(( $(xv_counter tx_local) - l0 ))"
+xvctl stats t | grep -qE "^    port $TT tx_packets [0-9]+ tx_dropped [0-9]+$" ||
+	fail "stats does not print the port's counters: $(xvctl stats t)"
+log "g -> t without a reader: $((20 + N)) frames counted tx_local, $(( $(pdrop) - p0 )) in t's port tx_dropped"
 pass "TSO super-frames from a tap: wire (+VLAN), tap (whole with TSO, segmented without), veth, xsk, broadcast to all; counted tx_skb, none dropped; failed redirects counted per VM and reason"
