@@ -307,4 +307,13 @@ int redirect_err(__u64 *ctx)
 	return 0;
 }
 
+/* Frames a DEVMAP's bulk transmit dropped, per VM and reason (same map). */
+SEC("tp_btf/xdp_devmap_xmit")
+int devmap_xmit_err(__u64 *ctx)
+{
+	devmap_xmit_count((const struct net_device *)ctx[0],
+			  (const struct net_device *)ctx[1], (int)ctx[3], (int)ctx[4]);
+	return 0;
+}
+
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -106,6 +106,9 @@ void print_stats(struct json_object *data, bool counters,
 				}
 				printf("\n");
 			}
+			if (json_object_object_get_ex(vm, "port_dev", &re) && re)
+				printf("    port %s tx_packets %s tx_dropped %s\n", js(re, "ifname"),
+				       js(re, "tx_packets"), js(re, "tx_dropped"));
 		}
 		if (!json_object_object_get_ex(vm, "queues", &qs) ||
 		    json_object_array_length(qs) < 2)
@@ -237,6 +240,15 @@ static void print_prometheus(FILE *f, struct json_object *st,
 			prom_vm(f, "xvnet_vm_tx_spoofed_total", vm, "reason", spoof[r],
 				ji(o, k));
 		}
+	}
+	prom_head(f, "xvnet_vm_port_tx_dropped_total", "counter",
+		  "frames the VM's port device dropped after xvnet handed them over"
+		  " (its tx_dropped: e.g. a tap no VMM holds)");
+	for (size_t i = 0; i < n; i++) {
+		vm = json_object_array_get_idx(vms, i);
+		if (json_object_object_get_ex(vm, "port_dev", &o) && o)
+			prom_vm(f, "xvnet_vm_port_tx_dropped_total", vm, NULL, NULL,
+				ji(o, "tx_dropped"));
 	}
 	prom_head(f, "xvnet_vm_xsk_drops_total", "counter",
 		  "AF_XDP socket drops of an xsk VM (XDP_STATISTICS), by reason");

@@ -207,24 +207,30 @@ static int probe_check_mtu(char *why, size_t whylen)
 	return 1;
 }
 
-/* What tp_btf/xdp_redirect_err attaches by: the tracepoint's BTF type.
- * (Loading the real program is the data path's own try: xvnetd loads it
- * with nic_rx, and without it if the kernel refuses.) */
+/* What tp_btf/xdp_redirect_err and tp_btf/xdp_devmap_xmit attach by: the
+ * tracepoints' BTF types.  (Loading the real programs is the data path's
+ * own try: xvnetd loads them with nic_rx, and without them if the kernel
+ * refuses.) */
 static int probe_redirect_trace(char *why, size_t whylen)
 {
+	static const char *const tps[] = { "xdp_redirect_err", "xdp_devmap_xmit" };
 	struct btf *vmlinux = btf__load_vmlinux_btf();
-	int found;
+	char type[64];
 
 	if (!vmlinux) {
 		snprintf(why, whylen, "no kernel BTF: %s", strerror(errno));
 		return 0;
 	}
-	found = btf__find_by_name_kind(vmlinux, "btf_trace_xdp_redirect_err",
-				       BTF_KIND_TYPEDEF) >= 0;
+	for (size_t i = 0; i < sizeof(tps) / sizeof(tps[0]); i++) {
+		snprintf(type, sizeof(type), "btf_trace_%s", tps[i]);
+		if (btf__find_by_name_kind(vmlinux, type, BTF_KIND_TYPEDEF) < 0) {
+			snprintf(why, whylen, "no %s tracepoint in the kernel's BTF", tps[i]);
+			btf__free(vmlinux);
+			return 0;
+		}
+	}
 	btf__free(vmlinux);
-	if (!found)
-		snprintf(why, whylen, "no xdp_redirect_err tracepoint in the kernel's BTF");
-	return found;
+	return 1;
 }
 
 static xv_prober probers[XV_FEAT_MAX];

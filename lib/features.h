@@ -37,7 +37,7 @@
 	  "none: port xsk is refused")                                        \
 	X(CHECK_MTU, "check_mtu", "bpf_check_mtu: whether an XDP redirect fits the target's MTU", \
 	  "VM frames over 1514 bytes are sent by tc whatever the MTU")         \
-	X(REDIRECT_TRACE, "redirect_trace", "tp_btf on xdp:xdp_redirect_err: failed redirects counted per VM", \
+	X(REDIRECT_TRACE, "redirect_trace", "tp_btf on xdp:xdp_redirect_err and xdp_devmap_xmit: failed redirects counted per VM", \
 	  "failed redirects are not counted (the port's own drop counters only)") \
 	X(NAPI_NETLINK, "napi_netlink", "netdev generic netlink napi-set: NIC NAPI knobs per queue (xsk VMs)", \
 	  "the NIC's device-wide sysfs NAPI files (coalesce show: scope device)")

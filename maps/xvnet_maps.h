@@ -372,11 +372,14 @@ struct xvnet_sp_bucket {
 /*
  * xvnet_redirect_err: PERCPU_HASH {vm_id, dir, err} -> __u64 frames.  An XDP
  * redirect fails after the program returned (the target's MTU, a device
- * down, a full queue), where no program can count it; the kernel's
- * xdp:xdp_redirect_err tracepoint sees it, and redirect_err (tp_btf, in
- * nic_rx.bpf.c) counts it here per VM and reason: dir out for a frame a
- * VM sent (the device that ran XDP is its port), dir in for one nic_rx
- * sent to a VM's port (xvnet_ports[vm_id]).  err is the positive errno.
+ * down, a tap no VMM holds, a full queue), where no program can count it;
+ * the kernel's tracepoints see it, and two tp_btf programs (nic_rx.bpf.c)
+ * count it here per VM and reason.  redirect_err (xdp:xdp_redirect_err):
+ * dir out for a frame a VM sent (the device that ran XDP is its port), dir
+ * in for one nic_rx sent to a VM's port (xvnet_ports[vm_id]).
+ * devmap_xmit_err (xdp:xdp_devmap_xmit, frames the bulk transmit dropped):
+ * dir in for the VM whose port it was, else dir out for the sending VM.
+ * err is the positive errno (ENOBUFS: the driver took fewer, no error).
  */
 struct xvnet_redirect_err_key {
 	__u32 vm_id;

@@ -7,8 +7,12 @@
 #    (GSO kept, 8054 bytes); whose reader does not: segmented by the
 #    kernel, <= 1514 bytes each, every byte there;
 #  - to a veth VM and to an xsk VM (segmented for the side veth's XDP);
+#  - broadcast (vm_flood's clones): all of the above at once, and the wire;
 #  - counted: tx_skb per VM and in total, tx_uplink / tx_local; no drop.
 # Small frames keep the XDP redirect (tx_skb does not move for them).
+# Redirects that fail after XDP returned are counted per VM and reason: over
+# a veth port's MTU (EMSGSIZE), into a tap no VMM holds (ENXIO), into a held
+# tap whose ring is full (ENOBUFS, the driver took fewer).
 # shellcheck source=selftests/lib/common.sh
 . "$(dirname "$0")/lib/common.sh"
 # shellcheck source=selftests/lib/xvnet.sh
@@ -110,6 +114,42 @@ wait_until 5 eval '[ "$(cut -d" " -f1 "$XV_TMP/x.stats")" -ge $segs ]' ||
 	{ xvctl stats | grep -v " 0$"; fail "xsk VM got $(cut -d' ' -f1 "$XV_TMP/x.stats") of $segs segments"; }
 log "xsk VM: $segs segments"
 
+# ---- broadcast: vm_flood clones the super-frames at the skb level -------------------
+# (vm_tx passes group-addressed frames to tc whatever their size: every member
+# of g's VLAN and the wire get all of them, GSO kept where the target takes it)
+x0=$(cut -d" " -f1 "$XV_TMP/x.stats")
+f0=$(xv_counter tx_flood); c0=$(xv_counter flood_copies); e0=$(xv_counter flood_err)
+s0=$(xv_counter tx_skb)
+capture "$W" "$WIRE" "$XV_TMP/bwire.pcap"; WCAP=$CAP_PID
+capture "$(vm_ns e)" eth0 "$XV_TMP/be.pcap"
+tap_read "$TT" tso "$XV_TMP/bt.out"
+tap_read "$TT2" none "$XV_TMP/bt2.out"
+send "$GT" $MAC_G ff:ff:ff:ff:ff:ff 10.77.0.72
+wait_until 8 test -s "$XV_TMP/bt.out" -a -s "$XV_TMP/bt2.out" || fail "tap readers (broadcast) did not finish"
+wait_until 5 eval '[ "$(payload_of "$XV_TMP/bwire.pcap")" -ge $WANT ] &&
+	[ "$(payload_of "$XV_TMP/be.pcap")" -ge $WANT ] &&
+	[ "$(cut -d" " -f1 "$XV_TMP/x.stats")" -ge $((x0 + segs)) ]'
+proc_stop "$CAP_PID"; proc_stop "$WCAP"
+read -r _ fr _ gso _ pl _ mx <"$XV_TMP/bt.out"
+[ "$pl" = $WANT ] && [ "$gso" = $N ] && [ "$mx" = 8054 ] ||
+	fail "broadcast, tap reader with TSO: $(cat "$XV_TMP/bt.out") (want $N GSO frames of 8054 bytes)"
+read -r _ fr _ gso _ pl _ mx <"$XV_TMP/bt2.out"
+[ "$pl" = $WANT ] && [ "$gso" = 0 ] && [ "$mx" -le 1514 ] ||
+	fail "broadcast, tap reader without TSO: $(cat "$XV_TMP/bt2.out") (want segments, $WANT payload)"
+[ "$(payload_of "$XV_TMP/bwire.pcap")" = $WANT ] ||
+	fail "broadcast: wire got $(payload_of "$XV_TMP/bwire.pcap") of $WANT bytes"
+[ "$(payload_of "$XV_TMP/be.pcap")" = $WANT ] ||
+	fail "broadcast: veth VM got $(payload_of "$XV_TMP/be.pcap") of $WANT bytes"
+xgot=$(( $(cut -d" " -f1 "$XV_TMP/x.stats") - x0 ))
+[ "$xgot" = $segs ] || fail "broadcast: xsk VM got $xgot of $segs segments"
+[ $(( $(xv_counter tx_flood) - f0 )) = $N ] || fail "tx_flood +$(( $(xv_counter tx_flood) - f0 )), expected $N"
+# members t, t2, e, x (gv is on VLAN 10): one copy each per frame
+[ $(( $(xv_counter flood_copies) - c0 )) = $((4 * N)) ] ||
+	fail "flood_copies +$(( $(xv_counter flood_copies) - c0 )), expected $((4 * N))"
+[ "$(xv_counter flood_err)" = "$e0" ] || fail "flood_err +$(( $(xv_counter flood_err) - e0 ))"
+[ "$(xv_counter tx_skb)" = "$s0" ] || fail "broadcast went through the unicast skb path (tx_skb moved)"
+log "broadcast: $N super-frames to wire, veth ($WANT bytes each), tap ($(cat "$XV_TMP/bt.out") / $(cat "$XV_TMP/bt2.out")), xsk ($segs segments)"
+
 [ "$(xv_counter tx_skb_drop)" = 0 ] || fail "tx_skb_drop $(xv_counter tx_skb_drop)"
 
 # ---- a redirect that fails after XDP returned is counted per VM, with why ----
@@ -128,7 +168,58 @@ print(sum(e["frames"] for e in v["redirect_errors"] if e["dir"] == "in" and e["e
 	xvctl stats e | grep -q "redirect errors in 90 (Message too long) 50" ||
 		fail "stats does not print the failed redirects: $(xvctl stats e)"
 	log "50 frames over e's port MTU: 50 failed redirects counted for e, in, EMSGSIZE"
+	# (t's tap has no reader now: tun refuses the DEVMAP's bulk transmit
+	# with ENXIO, which xdp:xdp_devmap_xmit sees; nic_rx counted delivered)
+	nerr() { xvctl -j stats t | python3 -c '
+import json, sys
+v = json.load(sys.stdin)["vms"][0]
+print(sum(e["frames"] for e in v["redirect_errors"] if e["dir"] == "in" and e["err"] == 6))'; }
+	trafgen_from_wire --dst-mac $MAC_T --dst-ip 10.77.0.76 --size 200 --count 50 --rate 5000 \
+		>/dev/null || fail "trafgen to t"
+	wait_until 5 eval '[ "$(nerr)" -ge 50 ]' ||
+		fail "50 frames into t's tap without a reader, $(nerr) counted as ENXIO: $(xvctl -j stats t)"
+	[ "$(nerr)" = 50 ] || fail "t: $(nerr) ENXIO counted for 50 frames"
+	xvctl stats t | grep -q "redirect errors in 6 (No such device or address) 50" ||
+		fail "stats does not print the dropped transmits: $(xvctl stats t)"
+	log "50 frames into a tap no VMM holds: 50 counted for t, in, ENXIO"
+	# (a VMM that holds t2's tap and never reads: tun's ring takes
+	# tx_queue_len frames, then takes fewer than given, with no error)
+	bg_start "$XV_TMP/hold.log" python3 -c '
+import fcntl, os, struct, sys, time
+fd = os.open("/dev/net/tun", os.O_RDWR)
+fcntl.ioctl(fd, 0x400454CA, struct.pack("16sH22x", sys.argv[1].encode(), 0x5002))
+print("held", flush=True)
+time.sleep(60)' "$TT2"
+	HOLD=$BG_PID
+	wait_until 5 grep -q held "$XV_TMP/hold.log" || fail "could not hold $TT2: $(cat "$XV_TMP/hold.log")"
+	qlen=$(cat "/sys/class/net/$TT2/tx_queue_len")
+	fullq() { xvctl -j stats t2 | python3 -c '
+import json, sys
+v = json.load(sys.stdin)["vms"][0]
+print(sum(e["frames"] for e in v["redirect_errors"] if e["dir"] == "in" and e["err"] == 105))'; }
+	trafgen_from_wire --dst-mac 02:00:00:00:72:06 --dst-ip 10.77.0.77 --size 200 \
+		--count $((qlen + 300)) --rate 20000 >/dev/null || fail "trafgen to t2"
+	wait_until 5 eval '[ "$(fullq)" -ge 300 ]' ||
+		fail "$((qlen + 300)) frames into t2's unread tap (ring $qlen), $(fullq) counted as ENOBUFS"
+	[ "$(fullq)" = 300 ] || fail "t2: $(fullq) ENOBUFS counted, expected 300 (ring $qlen)"
+	proc_stop "$HOLD"
+	log "$((qlen + 300)) frames into a held, unread tap (ring $qlen): 300 counted for t2, in, ENOBUFS"
 else
 	log "no redirect_trace on this kernel: failed redirects are not counted"
 fi
-pass "TSO super-frames from a tap: wire (+VLAN), tap (whole with TSO, segmented without), veth, xsk; counted tx_skb, none dropped"
+
+# ---- what the port device dropped after an skb-level send ----------------------
+# (g -> t, whose tap no VMM holds: small frames by generic XDP, super-frames by
+# tc; tun drops them all in its transmit, where no XDP tracepoint looks: stats
+# shows the port's own tx_dropped)
+pdrop() { xvctl -j stats t | python3 -c 'import json, sys; print(json.load(sys.stdin)["vms"][0]["port_dev"]["tx_dropped"])'; }
+p0=$(pdrop); l0=$(xv_counter tx_local)
+send "$GT" $MAC_G $MAC_T 10.77.0.72 100 20
+send "$GT" $MAC_G $MAC_T 10.77.0.72
+wait_until 5 eval '[ $(( $(pdrop) - p0 )) -ge $((20 + N)) ]' ||
+	fail "t's port tx_dropped +$(( $(pdrop) - p0 )), expected $((20 + N)): $(xvctl -j stats t)"
+[ $(( $(xv_counter tx_local) - l0 )) = $((20 + N)) ] || fail "tx_local +$(( $(xv_counter tx_local) - l0 ))"
+xvctl stats t | grep -qE "^    port $TT tx_packets [0-9]+ tx_dropped [0-9]+$" ||
+	fail "stats does not print the port's counters: $(xvctl stats t)"
+log "g -> t without a reader: $((20 + N)) frames counted tx_local, $(( $(pdrop) - p0 )) in t's port tx_dropped"
+pass "TSO super-frames from a tap: wire (+VLAN), tap (whole with TSO, segmented without), veth, xsk, broadcast to all; counted tx_skb, none dropped; failed redirects counted per VM and reason"

@@ -208,6 +208,8 @@ frames = {
     "dhcpchaddr": lambda: disc(chaddr=evil),
     "dhcpmac":    lambda: disc(smac=evil),
     "llglobal":   lambda: udp6("fe80::8c3a:51ff:1b2e:90d4", "fd00:77::1"),
+    # a global the guest chose (stable privacy or temporary), not listed
+    "gprivacy":   lambda: udp6("fd00:77::8c3a:51ff:1b2e:90d4", "fd00:77::1"),
     "llother":    lambda: udp6(ll3, "fe80::1"),
     "llheld":     lambda: udp6(ll2, "fe80::1"),
     "naforged":   lambda: Ether(src=mac, dst="33:33:00:00:00:01") /
@@ -222,17 +224,17 @@ TCPDUMP_W=$BG_PID
 wait_until 5 grep -q "listening on" "$XV_TMP/tcpdump-w.log" || fail "tcpdump did not start"
 declare -A b
 for f in spoof spoof_mac spoof_ip spoof_nd; do b[$f]=$(egress vm1 $f); done
-for k in dhcpok dhcpport dhcpchaddr dhcpmac llglobal llother llheld naforged; do
+for k in dhcpok dhcpport dhcpchaddr dhcpmac llglobal gprivacy llother llheld naforged; do
 	ip netns exec "$NS1" "$SCAPY_PY" "$XV_TMP/send.py" $k $N $MAC1 "$WMAC" "$LL1" "$LL3" "$LL2" ||
 		fail "scapy $k"
 done
 sleep 0.5
 proc_stop "$TCPDUMP_W"
 d() { echo $(( $(egress vm1 "$1") - b[$1] )); }
-[ "$(d spoof_ip)" -eq $((5 * N)) ] || fail "spoof_ip +$(d spoof_ip), expected $((5 * N)) (port 53, chaddr, fe80:: to global, vm3's link-local, vm2's)"
+[ "$(d spoof_ip)" -eq $((6 * N)) ] || fail "spoof_ip +$(d spoof_ip), expected $((6 * N)) (port 53, chaddr, fe80:: to global, unlisted global, vm3's link-local, vm2's)"
 [ "$(d spoof_mac)" -eq $N ] || fail "spoof_mac +$(d spoof_mac), expected $N"
 [ "$(d spoof_nd)" -eq $N ] || fail "spoof_nd +$(d spoof_nd), expected $N"
-[ "$(d spoof)" -eq $((7 * N)) ] || fail "spoof +$(d spoof), expected $((7 * N))"
+[ "$(d spoof)" -eq $((8 * N)) ] || fail "spoof +$(d spoof), expected $((8 * N))"
 
 cat >"$XV_TMP/count.py" <<'EOF'
 import sys
@@ -253,7 +255,7 @@ EOF
 counts=$("$SCAPY_PY" "$XV_TMP/count.py" "$XV_TMP/wire.pcap" "$LL3") || fail "pcap analysis"
 log "seen on the wire: $counts"
 [[ " $counts " == *" dhcpok=$N "* ]] || fail "expected $N legit DISCOVERs on the wire, saw: $counts"
-for k in dhcpport dhcpchaddr dhcpmac llglobal llother llheld naforged; do
+for k in dhcpport dhcpchaddr dhcpmac llglobal gprivacy llother llheld naforged; do
 	[[ " $counts " == *" $k="* ]] && fail "refused '$k' frames reached the wire: $counts"
 done
 

@@ -6,7 +6,9 @@
 #  - vm del refuses while a VMM holds the tap open (--force overrides),
 #    --keep-port leaves the device, --if-exists makes an unknown VM success;
 #  - a tap deleted under xvnetd is reported gone; one made again (as libvirt
-#    or a VMM restart does) is adopted at once, not owned, so vm del leaves it.
+#    or a VMM restart does) is adopted at once, not owned, so vm del leaves it;
+#  - the same for a veth VM's pair (a container's restart), with status
+#    reporting the missing port and the VM answering on the new pair.
 # shellcheck source=selftests/lib/common.sh
 . "$(dirname "$0")/lib/common.sh"
 # shellcheck source=selftests/lib/xvnet.sh
@@ -60,6 +62,25 @@ PYEOF
 grep -q "^vm v1 .* vlan 20 .*ip 10.77.0.82 ip fd00:77::82" "$XVD_STATE" ||
 	fail "state after vm set: $(grep '^vm v1' "$XVD_STATE")"
 log "vm set: VLAN 0 -> 20 and addresses replaced in place (id $id1, maps and state follow)"
+MAC1B=02:00:00:00:73:11
+xvctl vm set v1 --mac $MAC1B --no-allow dhcp || fail "vm set --mac --no-allow refused"
+xvctl -j vm show v1 >"$XV_TMP/v1.json"
+bpftool -j map dump pinned "$XVD_PIN/xvnet_vm_by_mac" >"$XV_TMP/bymac.json"
+bpftool -j map lookup pinned "$XVD_PIN/xvnet_vms" key $((id1 & 255)) $((id1 >> 8 & 255)) 0 0 >"$XV_TMP/slot.json"
+python3 - "$XV_TMP/v1.json" "$XV_TMP/bymac.json" "$XV_TMP/slot.json" $MAC1 $MAC1B "$id1" <<'PYEOF' ||
+import json, sys
+v = json.load(open(sys.argv[1]))
+assert v["id"] == int(sys.argv[6]) and v["mac"] == sys.argv[5], v
+assert sorted(v["allow"]) == ["ipv6-ll", "ipv6-ll-any"], v["allow"]
+macs = [e["formatted"]["key"]["mac"] for e in json.load(open(sys.argv[2]))]
+mac = lambda s: [int(b, 16) for b in s.split(":")]
+assert mac(sys.argv[5]) in macs and mac(sys.argv[4]) not in macs, macs
+slot = json.load(open(sys.argv[3]))["formatted"]["value"]
+assert not slot["flags"] & (1 << 5) and slot["flags"] & (1 << 6), slot   # ALLOW_DHCP off, IPV6_LL on
+PYEOF
+	fail "after vm set --mac --no-allow dhcp: $(cat "$XV_TMP/v1.json" "$XV_TMP/slot.json")"
+grep -q "^vm v1 .*mac $MAC1B.*no-allow dhcp" "$XVD_STATE" || fail "state after vm set: $(grep '^vm v1' "$XVD_STATE")"
+log "vm set: MAC and allowance (dhcp off) changed in place (same id; xvnet_vm_by_mac, the slot's flags and the state follow)"
 
 # ---- del: held tap, --force, --keep-port, --if-exists ------------------------------
 bg_start "$XV_TMP/hold.log" python3 -c '
@@ -103,6 +124,43 @@ assert not p["owned"], "a tap xvnetd did not make is marked owned"
 PYEOF
 xvctl vm del v2 || fail "vm del v2"
 ip link show "$T2" >/dev/null 2>&1 || fail "vm del deleted a tap xvnetd did not make"
+log "tap: gone (log, port list), back under the same name: adopted, not owned, left by vm del"
+
+# ---- a veth port goes and comes back (a container's restart) -------------------
+# status reports it missing; the pair made again by another tool, its VM end
+# in the VM's namespace, is adopted at once and carries traffic, not owned
+vm_ns_add v4 02:00:00:00:73:04 10.77.0.84/24
+V4=$(vm_port v4)
+probe_from_wire 10.77.0.84 -n 5 -r 50 -t 2000 -m 5 -i v4 >/dev/null || fail "v4 does not answer before"
+old=$(cat "/sys/class/net/$V4/ifindex")
+ip link del "$V4"
+wait_until 5 grep -q "vm v4: port $V4 (ifindex $old) is gone" "$XV_TMP/xvnetd.log" ||
+	fail "no log line for the vanished veth: $(tail -3 "$XV_TMP/xvnetd.log")"
+xvctl port list | grep -q "^$V4 .* missing" || fail "port list: $(xvctl port list | grep "$V4")"
+rc=0; xvctl status >"$XV_TMP/status.txt" || rc=$?
+[ "$rc" = 3 ] && grep -q "problem: vm v4: port $V4 missing" "$XV_TMP/status.txt" ||
+	fail "status (exit $rc) does not report the missing veth: $(cat "$XV_TMP/status.txt")"
+xvctl -j status >"$XV_TMP/status.json" || true     # exit 3: degraded
+python3 -c 'import json, sys; assert sys.argv[2] in json.load(open(sys.argv[1]))["ports_missing"]' \
+	"$XV_TMP/status.json" "$V4" || fail "status -j: ports_missing without $V4: $(cat "$XV_TMP/status.json")"
+ip link add "$V4" type veth peer name eth0 address 02:00:00:00:73:04 netns "$(vm_ns v4)" ||
+	fail "ip link add veth"
+addr_add eth0 10.77.0.84/24 "$(vm_ns v4)"
+new=$(cat "/sys/class/net/$V4/ifindex")
+wait_until 5 grep -q "vm v4: port $V4 is back (ifindex $new): adopted again" "$XV_TMP/xvnetd.log" ||
+	fail "the veth came back but was not adopted: $(tail -3 "$XV_TMP/xvnetd.log")"
+probe_from_wire 10.77.0.84 -n 5 -r 50 -t 2000 -m 5 -i v4 >/dev/null || fail "v4 does not answer on its new veth"
+xvctl -j port list >"$XV_TMP/ports.json"
+python3 - "$XV_TMP/ports.json" "$V4" "$new" <<'PYEOF' || fail "port list after re-adoption: $(cat "$XV_TMP/ports.json")"
+import json, sys
+p = [x for x in json.load(open(sys.argv[1])) if x["ifname"] == sys.argv[2]][0]
+assert p["in_map"] and p["ifindex"] == int(sys.argv[3]), p
+assert not p["owned"], "a veth xvnetd did not make is marked owned"
+PYEOF
+xvctl status >/dev/null || fail "status still reports a problem after the veth came back"
+xvctl vm del v4 || fail "vm del v4"
+ip link show "$V4" >/dev/null 2>&1 || fail "vm del deleted a veth xvnetd did not make"
+log "veth: gone (log, port list, status), back from another tool: adopted, answers, not owned, left by vm del"
 # ---- leftovers of a daemon killed mid-change ------------------------------
 # A tap made for a VM whose state line was never saved (killed in between:
 # the state is edited back to before the add), the temp file of that save,

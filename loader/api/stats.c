@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* stats's reply: the data path's counters, then each VM's (queues, xsk,
  * egress, failed redirects, ports), read through kern/ as numbers. */
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <json-c/json.h>
@@ -55,6 +57,45 @@ static struct json_object *redirect_errors_json(struct xvd *d, int vm_id)
 	return arr;
 }
 
+/* One counter of /sys/class/net/IF/statistics; -1 when unreadable. */
+static int64_t dev_stat(const char *ifname, const char *name)
+{
+	char path[128];
+	uint64_t v;
+	FILE *f;
+	int ok;
+
+	snprintf(path, sizeof(path), "/sys/class/net/%s/statistics/%s", ifname, name);
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	ok = fscanf(f, "%" SCNu64, &v) == 1;
+	fclose(f);
+	return ok ? (int64_t)v : -1;
+}
+
+/*
+ * The port device's own transmit counters: what became of the frames xvnet
+ * handed it.  A frame sent at the skb level (tc, a tap VM's generic XDP)
+ * that the device drops -- a tap no VMM holds, a full ring -- is seen by no
+ * XDP tracepoint, only here (tx_dropped); tun counts tx_packets as its
+ * reader reads.  null when the device is missing.
+ */
+static struct json_object *port_dev_json(const struct vm_conf *vm)
+{
+	int64_t tx = dev_stat(vm->ifname, "tx_packets");
+	int64_t drop = dev_stat(vm->ifname, "tx_dropped");
+	struct json_object *o;
+
+	if (tx < 0 || drop < 0)
+		return NULL;
+	o = json_object_new_object();
+	json_object_object_add(o, "ifname", json_object_new_string(vm->ifname));
+	json_object_object_add(o, "tx_packets", json_object_new_int64(tx));
+	json_object_object_add(o, "tx_dropped", json_object_new_int64(drop));
+	return o;
+}
+
 static struct json_object *vm_stats(struct xvd *d, const struct vm_conf *vm)
 {
 	struct json_object *o = json_object_new_object();
@@ -83,6 +124,7 @@ static struct json_object *vm_stats(struct xvd *d, const struct vm_conf *vm)
 		json_object_object_add(o, "xsk", view_xsk(d, vm->id));
 	json_object_object_add(o, "egress", egress_json(d, vm->id));
 	json_object_object_add(o, "redirect_errors", redirect_errors_json(d, vm->id));
+	json_object_object_add(o, "port_dev", port_dev_json(vm));
 	json_object_object_add(o, "ports", view_port_stats(d, vm->id));
 	return o;
 }

@@ -187,6 +187,8 @@ static int open_and_load(struct xvd *d, char *err, size_t errlen)
 	d->skel->rodata->cfg_check_mtu = xv_feature_usable(&d->feat, XV_FEAT_CHECK_MTU);
 	bpf_program__set_autoload(d->skel->progs.redirect_err,
 				  xv_feature_usable(&d->feat, XV_FEAT_REDIRECT_TRACE));
+	bpf_program__set_autoload(d->skel->progs.devmap_xmit_err,
+				  xv_feature_usable(&d->feat, XV_FEAT_REDIRECT_TRACE));
 	/* the metadata kfunc only verifies in a program bound to the NIC */
 	bpf_program__set_autoload(d->skel->progs.nic_rx_hw, d->cfg.rx_hash_hw);
 	if (d->cfg.rx_hash_hw) {
@@ -579,17 +581,27 @@ static int choose_features(struct xvd *d, char *err, size_t errlen)
 	return 0;
 }
 
-/* Counting failed redirects is worth having, not worth failing a start. */
+/* Counting failed redirects is worth having, not worth failing a start.
+ * Both tracepoints or neither: half the failures counted would read as
+ * all of them. */
 static void attach_redirect_err(struct xvd *d)
 {
+	const char *tp = "xdp:xdp_redirect_err";
+
 	if (!bpf_program__autoload(d->skel->progs.redirect_err))
 		return;
 	d->redirect_link = bpf_program__attach(d->skel->progs.redirect_err);
-	if (!d->redirect_link) {
-		d->feat.present[XV_FEAT_REDIRECT_TRACE] = false;
+	if (d->redirect_link) {
+		tp = "xdp:xdp_devmap_xmit";
+		d->devmap_link = bpf_program__attach(d->skel->progs.devmap_xmit_err);
+	}
+	if (!d->redirect_link || !d->devmap_link) {
 		snprintf(d->feat.why[XV_FEAT_REDIRECT_TRACE],
 			 sizeof(d->feat.why[XV_FEAT_REDIRECT_TRACE]),
-			 "attach to xdp:xdp_redirect_err: %s", strerror(errno));
+			 "attach to %s: %s", tp, strerror(errno));
+		d->feat.present[XV_FEAT_REDIRECT_TRACE] = false;
+		bpf_link__destroy(d->redirect_link);
+		d->redirect_link = NULL;
 		log_warn("failed redirects not counted: %s",
 			 d->feat.why[XV_FEAT_REDIRECT_TRACE]);
 	}
@@ -645,7 +657,7 @@ int dp_start(struct xvd *d, char *err, size_t errlen)
 		if (!xv_feature_usable(&d->feat, XV_FEAT_REDIRECT_TRACE))
 			return -1;
 		/* the one program the data path can do without */
-		log_warn("%s: loading again without redirect_err", err);
+		log_warn("%s: loading again without redirect_err and devmap_xmit_err", err);
 		nic_rx__destroy(d->skel);
 		d->skel = NULL;
 		d->feat.present[XV_FEAT_REDIRECT_TRACE] = false;
@@ -666,6 +678,8 @@ void dp_close(struct xvd *d)
 {
 	bpf_link__destroy(d->redirect_link);   /* counting stops with xvnetd */
 	d->redirect_link = NULL;
+	bpf_link__destroy(d->devmap_link);
+	d->devmap_link = NULL;
 	if (d->link_fd >= 0)
 		close(d->link_fd);      /* the pin keeps the link alive */
 	d->link_fd = -1;

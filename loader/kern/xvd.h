@@ -81,6 +81,7 @@ struct xvd {
 	bool xdp_generic;
 	struct nic_rx *skel;
 	struct bpf_link *redirect_link; /* redirect_err on xdp:xdp_redirect_err */
+	struct bpf_link *devmap_link;   /* devmap_xmit_err on xdp:xdp_devmap_xmit */
 	struct xvd_maps m;
 	int link_fd;
 	int nic_ifindex;
