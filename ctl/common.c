@@ -16,6 +16,7 @@
 
 const char *sock_path = XV_DEFAULT_SOCKET;
 bool json_out;
+struct json_object *batch_requests;
 
 int usage_err(const char *fmt, ...)
 {
@@ -37,12 +38,18 @@ int call(const char *cmd, struct json_object *args,
 {
 	struct json_object *req = json_object_new_object(), *ok, *e;
 	struct xv_linebuf lb = { 0 };
-	int fd = xv_connect(sock_path);
+	int fd;
 
 	*reply = NULL;
 	json_object_object_add(req, "cmd", json_object_new_string(cmd));
 	if (args)
 		json_object_object_add(req, "args", args);
+	if (batch_requests) {   /* xvnetctl batch: collected, sent later */
+		json_object_array_add(batch_requests, req);
+		*data = NULL;
+		return EX_OK;
+	}
+	fd = xv_connect(sock_path);
 	if (fd < 0) {
 		fprintf(stderr, "xvnetctl: cannot reach xvnetd at %s: %s\n",
 			sock_path, strerror(errno));

@@ -15,7 +15,7 @@ static const char main_usage[] =
 "usage: xvnetctl [-s|--socket PATH] [-j|--json] COMMAND\n"
 "       xvnetctl --version\n"
 "  status\n"
-"  vm add NAME --mac MAC [--vlan 0-4094] --port tap|veth [--ifname IF]\n"
+"  vm add NAME --mac MAC [--vlan 0-4094] --port tap|veth|xsk|vhost-user [--ifname IF]\n"
 "         [--netns NS] [--peer-ifname IF] [--queues 1-16] [--keep-vlan]\n"
 "         [--ip ADDR]... [--allow LIST] [--no-allow LIST]\n"
 "         [--owner USER|UID] [--group GROUP|GID]\n"
@@ -42,6 +42,7 @@ static const char main_usage[] =
 "  stats --prometheus [--output FILE]\n"
 "  reload\n"
 "  shutdown [--teardown]\n"
+"  batch [FILE|-]   vm add|del and flow add|del lines, applied in one commit\n"
 "COMMAND --help shows the command's options.  Exit codes: 0 ok, 1 refused\n"
 "by the daemon, 2 usage error, 3 status: degraded.\n";
 
@@ -57,6 +58,7 @@ static const struct {
 	{ "rule", cmd_rule, rule_verbs }, { "stats", cmd_stats, stats_verbs },
 	{ "rss", cmd_rss, rss_verbs }, { "coalesce", cmd_coalesce, coalesce_verbs },
 	{ "shutdown", cmd_shutdown, shutdown_verbs }, { "reload", cmd_reload, NULL },
+	{ "batch", cmd_batch, NULL },
 };
 
 /*

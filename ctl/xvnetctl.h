@@ -22,6 +22,9 @@ struct json_object;
 
 extern const char *sock_path;   /* -s */
 extern bool json_out;           /* -j */
+/* xvnetctl batch: while set, call() adds each request here instead of
+ * sending it (ctl/batch.c sends them as one batch) */
+extern struct json_object *batch_requests;
 
 /* "xvnetctl: ..." on stderr; returns EX_USAGE. */
 int usage_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -105,5 +108,6 @@ int cmd_rule(int argc, char **argv);
 int cmd_rss(int argc, char **argv);
 int cmd_coalesce(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
+int cmd_batch(int argc, char **argv);
 
 #endif

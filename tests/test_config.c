@@ -1066,13 +1066,14 @@ static void test_command_tables(void **state)
 {
 	static const struct api_cmd *const tables[] = {
 		daemon_cmds, vm_cmds, port_cmds, flow_cmds, rule_cmds, stats_cmds,
-		xsk_cmds, rss_cmds, coalesce_cmds,
+		xsk_cmds, rss_cmds, coalesce_cmds, batch_cmds,
 	};
 	static const char *const want[] = {
 		"status", "shutdown", "reload", "vm.add", "vm.del", "vm.set",
 		"vm.move", "vm.list", "vm.show", "port.list", "flow.add", "flow.del",
 		"flow.list", "rule.add", "rule.del", "rule.list", "stats", "xsk.get",
 		"rss.get", "rss.set", "coalesce.get", "coalesce.set",
+		"batch.begin", "batch.add", "batch.commit", "batch.abort",
 	};
 	size_t n = 0;
 

@@ -13,6 +13,7 @@
 #include "tests/unit.h"
 #include "loader/conf/config.h"
 #include "loader/conf/diff.h"
+#include "loader/conf/flowidx.h"
 
 static const char base[] =
 	"nic eth0\n"
@@ -185,6 +186,54 @@ static void test_diff_many_flows(void **state)
 	free(text);
 }
 
+/* The index with flows taken out (tombstones) and the array holding dead
+ * ones until a batch compacts it: found, not found, added again, grown. */
+static void test_flow_index_deletes(void **state)
+{
+	enum { N = 3000 };
+	static uint8_t dead[2 * N + 16];
+	struct xvd_config cfg;
+	struct flow_idx x = { 0 };
+	struct flow_conf fc;
+
+	(void)state;
+	config_init(&cfg);
+	flow_conf_init(&fc);
+	assert_int_equal(flow_idx_build(&x, &cfg), 0);
+	x.dead = dead;
+	for (int i = 0; i < N; i++) {
+		fc.key.sport = (uint16_t)i;
+		assert_int_equal(config_add_flow(&cfg, &fc), 0);
+		assert_int_equal(flow_idx_add(&x, &cfg, cfg.n_flows - 1), 0);
+	}
+	for (int i = 0; i < N; i += 2) {        /* every other one out */
+		struct flow_conf *f;
+
+		fc.key.sport = (uint16_t)i;
+		assert_non_null(f = flow_idx_find(&x, &cfg, &fc.key));
+		dead[f - cfg.flows] = 1;
+		flow_idx_del(&x, &cfg, f);
+		assert_null(flow_idx_find(&x, &cfg, &fc.key));
+	}
+	for (int i = 0; i < N; i++) {           /* the rest still found */
+		fc.key.sport = (uint16_t)i;
+		assert_int_equal(flow_idx_find(&x, &cfg, &fc.key) != NULL, i % 2);
+	}
+	for (int i = 0; i < N; i += 2) {        /* back again: the index grows */
+		struct flow_conf *f;
+
+		fc.key.sport = (uint16_t)i;
+		assert_int_equal(config_add_flow(&cfg, &fc), 0);
+		assert_int_equal(flow_idx_add(&x, &cfg, cfg.n_flows - 1), 0);
+		assert_non_null(f = flow_idx_find(&x, &cfg, &fc.key));
+		assert_int_equal(f - cfg.flows, (long)cfg.n_flows - 1);
+	}
+	fc.key.sport = (uint16_t)N;
+	assert_null(flow_idx_find(&x, &cfg, &fc.key));
+	flow_idx_free(&x);
+	config_free(&cfg);
+}
+
 static void test_diff_only(void **state)
 {
 	struct vm_conf a, b;
@@ -217,6 +266,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_diff_flows_rules),
 	cmocka_unit_test(test_diff_only),
 	cmocka_unit_test(test_diff_many_flows),
+	cmocka_unit_test(test_flow_index_deletes),
 };
 
 UNIT_GROUP(group_diff, "diff", tests, NULL, NULL);

@@ -70,7 +70,7 @@ const struct vm_conf *req_vm(const struct xvd *d, struct json_object *args,
 /* Every object's requests (each table ends with { NULL }). */
 static const struct api_cmd *const objects[] = {
 	daemon_cmds, vm_cmds, port_cmds, flow_cmds, rule_cmds, stats_cmds,
-	xsk_cmds, rss_cmds, coalesce_cmds,
+	xsk_cmds, rss_cmds, coalesce_cmds, batch_cmds,
 };
 
 static const struct api_cmd *find_cmd(const char *name)

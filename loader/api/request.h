@@ -59,6 +59,7 @@ extern const struct api_cmd stats_cmds[];       /* stats.c */
 extern const struct api_cmd xsk_cmds[];         /* xsk.c */
 extern const struct api_cmd rss_cmds[];         /* rss.c */
 extern const struct api_cmd coalesce_cmds[];    /* coalesce.c */
+extern const struct api_cmd batch_cmds[];       /* batch.c: many in one commit */
 
 /* What the handlers share to read a request. */
 /* The VM a request names in args[field]; NULL with err set if none. */

@@ -30,6 +30,7 @@
 #include "loader/kern/xsk.h"
 #include "loader/api/daemon.h"
 #include "loader/api/request.h"
+#include "loader/api/batch.h"
 #include "loader/api/server.h"
 #include "loader/kern/datapath.h"
 #include "loader/kern/slowpath.h"
@@ -55,6 +56,7 @@
 
 struct client {
 	int fd;
+	uint64_t id;                /* this connection's number (d->req_client) */
 	bool root;
 	struct xv_linebuf lb;
 	char *out;                  /* reply bytes not yet sent */
@@ -166,8 +168,9 @@ static bool peer_allowed(int fd, bool has_gid, gid_t gid, bool *root)
 	return false;
 }
 
-static void drop_client(struct client *c)
+static void drop_client(struct xvd *d, struct client *c)
 {
+	batch_client_gone(d, c->id);
 	close(c->fd);
 	xv_linebuf_free(&c->lb);
 	free(c->out);
@@ -292,6 +295,7 @@ static int client_work(struct xvd *d, struct client *c, uint64_t now)
 
 		free(line);
 		c->last_ms = now;
+		d->req_client = c->id;
 		rep = req ? xvd_handle(d, req, &fds) : xv_reply_err("request: not JSON");
 		/* xsk.get: the reply carries the sockets (SCM_RIGHTS); nothing
 		 * is pending here, so the small reply goes at once */
@@ -337,7 +341,7 @@ static bool client_expired(const struct client *c, uint64_t now)
  * longest (nothing pending, nothing half-sent, idle CLIENT_EVICT_MS or
  * more) makes room, so idle connections never lock anyone out.
  */
-static int client_slot(struct client *cl, bool root, uint64_t now)
+static int client_slot(struct xvd *d, struct client *cl, bool root, uint64_t now)
 {
 	int used = 0, free_i = -1, old = -1;
 	int limit = root ? MAX_CLIENTS : MAX_CLIENTS - ROOT_RESERVE;
@@ -360,7 +364,7 @@ static int client_slot(struct client *cl, bool root, uint64_t now)
 	if (old < 0 || used - 1 >= limit)
 		return -1;
 	log_warn("control clients: %d connected, the longest idle one closed", used);
-	drop_client(&cl[old]);
+	drop_client(d, &cl[old]);
 	return old;
 }
 
@@ -377,6 +381,7 @@ int server_run(struct xvd *d)
 {
 	struct client cl[MAX_CLIENTS];
 	struct pollfd pfd[MAX_CLIENTS + 4];
+	uint64_t client_ids = 0;        /* connections so far: their ids */
 	sigset_t mask;
 	gid_t gid = 0;
 	bool has_gid;
@@ -454,7 +459,7 @@ int server_run(struct xvd *d)
 			now = mono_ms();
 			for (int i = 0; i < MAX_CLIENTS; i++)
 				if (cl[i].fd >= 0 && client_expired(&cl[i], now))
-					drop_client(&cl[i]);
+					drop_client(d, &cl[i]);
 			refresh_flows(d);
 			continue;
 		}
@@ -486,7 +491,7 @@ int server_run(struct xvd *d)
 			else if (pfd[k].revents)
 				bad = serve_client(d, c, now);
 			if (bad || client_expired(c, now))
-				drop_client(c);
+				drop_client(d, c);
 		}
 		if (pfd[1].revents & POLLIN) {
 			int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK), i;
@@ -504,7 +509,7 @@ int server_run(struct xvd *d)
 				close(fd);
 				continue;
 			}
-			i = client_slot(cl, root, mono_ms());
+			i = client_slot(d, cl, root, mono_ms());
 			if (i < 0) {
 				struct json_object *rep =
 					xv_reply_err("busy: %d control connections",
@@ -516,6 +521,7 @@ int server_run(struct xvd *d)
 			}
 			memset(&cl[i], 0, sizeof(cl[i]));
 			cl[i].fd = fd;
+			cl[i].id = ++client_ids;
 			cl[i].root = root;
 			cl[i].last_ms = mono_ms();
 		}
@@ -523,7 +529,7 @@ int server_run(struct xvd *d)
 	svc_notify("STOPPING=1");
 	for (int i = 0; i < MAX_CLIENTS; i++)
 		if (cl[i].fd >= 0)
-			drop_client(&cl[i]);
+			drop_client(d, &cl[i]);
 	sp_stop(d);
 	lw_close(d);
 	close(lfd);

@@ -181,22 +181,6 @@ static struct json_object *vm_add(struct xvd *d, struct json_object *args)
 	return xv_reply_ok(vm_json(d, added));
 }
 
-/* The configured flows that deliver to vm_id go with it (the kernel's
- * entries go after the save: loader/kern/commit.c). */
-static void config_del_flows_of_vm(struct xvd_config *cfg, int vm_id)
-{
-	for (size_t i = cfg->n_flows; i-- > 0;) {
-		const struct vm_conf *vm = config_find_vm(cfg, cfg->flows[i].vm);
-
-		if (cfg->flows[i].verdict == XVNET_FLOW_DELIVER && vm &&
-		    vm->id == vm_id) {
-			struct xvnet_flow_key key = cfg->flows[i].key;
-
-			config_del_flow(cfg, &key);
-		}
-	}
-}
-
 /*
  * vm.del: if-exists makes an unknown VM a success; a tap a VMM still holds
  * is refused (deleting it under QEMU leaves QEMU spinning on a dead fd)
@@ -226,7 +210,8 @@ static struct json_object *vm_del(struct xvd *d, struct json_object *args)
 	if (config_copy(&next, &d->cfg))
 		return xv_reply_err("out of memory");
 	nflows = next.n_flows;
-	config_del_flows_of_vm(&next, copy.id);
+	/* its configured flows go with it (their entries after the save) */
+	config_del_vm_flows(&next, copy.id);
 	config_del_vm(&next, copy.name);
 	if (xvd_commit(d, &next, &opts, err, sizeof(err)))
 		return xv_reply_err("%s", err);

@@ -484,6 +484,23 @@ int config_add_vm(struct xvd_config *cfg, const struct vm_conf *vm)
 	return 0;
 }
 
+void config_del_vm_flows(struct xvd_config *cfg, int vm_id)
+{
+	const struct vm_conf *vm = config_find_vm_id(cfg, vm_id);
+	size_t kept = 0;
+
+	if (!vm)
+		return;
+	/* one pass: a VM with 100k flows goes in linear time */
+	for (size_t i = 0; i < cfg->n_flows; i++) {
+		if (cfg->flows[i].verdict == XVNET_FLOW_DELIVER &&
+		    strcmp(cfg->flows[i].vm, vm->name) == 0)
+			continue;
+		cfg->flows[kept++] = cfg->flows[i];
+	}
+	cfg->n_flows = kept;
+}
+
 void config_del_vm(struct xvd_config *cfg, const char *name)
 {
 	struct vm_conf *vm = config_find_vm(cfg, name);

@@ -228,6 +228,8 @@ struct vm_conf *config_find_vm(const struct xvd_config *cfg, const char *name);
 struct vm_conf *config_find_vm_id(const struct xvd_config *cfg, int id);
 int config_add_vm(struct xvd_config *cfg, const struct vm_conf *vm);
 void config_del_vm(struct xvd_config *cfg, const char *name);
+/* The configured flows that deliver to VM vm_id (the VM still in cfg). */
+void config_del_vm_flows(struct xvd_config *cfg, int vm_id);
 
 void flow_conf_init(struct flow_conf *fc);
 int flow_conf_set(struct flow_conf *fc, const char *key, const char *val,

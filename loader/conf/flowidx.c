@@ -30,7 +30,7 @@ static int grow(struct flow_idx *x, const struct xvd_config *cfg, size_t want)
 	x->mask = n - 1;
 	x->used = 0;
 	for (size_t i = 0; i < cfg->n_flows && i < want; i++)
-		if (flow_idx_add(x, cfg, i))
+		if (!(x->dead && x->dead[i]) && flow_idx_add(x, cfg, i))
 			return -1;
 	return 0;
 }
@@ -44,6 +44,7 @@ int flow_idx_add(struct flow_idx *x, const struct xvd_config *cfg, size_t i)
 {
 	size_t s;
 
+	/* used counts tombstones too: they fill the probe chains */
 	if ((x->used + 1) * 2 > x->mask + 1)
 		return grow(x, cfg, i + 1);     /* re-adds 0..i, i included */
 	s = key_hash(&cfg->flows[i].key) & x->mask;
@@ -60,12 +61,28 @@ struct flow_conf *flow_idx_find(const struct flow_idx *x, const struct xvd_confi
 	size_t s = key_hash(key) & x->mask;
 
 	for (; x->slot[s]; s = (s + 1) & x->mask) {
-		struct flow_conf *f = &cfg->flows[x->slot[s] - 1];
+		struct flow_conf *f;
 
+		if (x->slot[s] == FLOW_IDX_GONE)
+			continue;
+		f = &cfg->flows[x->slot[s] - 1];
 		if (memcmp(&f->key, key, sizeof(*key)) == 0)
 			return f;
 	}
 	return NULL;
+}
+
+void flow_idx_del(struct flow_idx *x, const struct xvd_config *cfg,
+		  const struct flow_conf *f)
+{
+	uint32_t pos = (uint32_t)(f - cfg->flows) + 1;
+
+	/* a tombstone keeps the probe chains behind it whole */
+	for (size_t s = key_hash(&f->key) & x->mask; x->slot[s]; s = (s + 1) & x->mask)
+		if (x->slot[s] == pos) {
+			x->slot[s] = FLOW_IDX_GONE;
+			return;
+		}
 }
 
 void flow_idx_free(struct flow_idx *x)

@@ -16,16 +16,25 @@
 #include "loader/conf/config.h"
 
 struct flow_idx {
-	uint32_t *slot;         /* position in cfg->flows + 1; 0: empty */
+	uint32_t *slot;         /* position in cfg->flows + 1; 0: empty;
+				 * FLOW_IDX_GONE: a flow taken out */
 	size_t mask;            /* slots - 1 (a power of two) */
 	size_t used;
+	/* optional, the caller's: dead[i] set for a flow of cfg that is
+	 * taken out but still in the array (a batch compacts it later);
+	 * never indexed again when the index grows */
+	const uint8_t *dead;
 };
+#define FLOW_IDX_GONE UINT32_MAX
 
 /* Index every flow of cfg (x zeroed, or an index to build anew); -1 when
  * out of memory. */
 int flow_idx_build(struct flow_idx *x, const struct xvd_config *cfg);
 /* Add cfg->flows[i] (just appended); -1 when out of memory. */
 int flow_idx_add(struct flow_idx *x, const struct xvd_config *cfg, size_t i);
+/* Take flow f (of cfg, found by flow_idx_find) out of the index. */
+void flow_idx_del(struct flow_idx *x, const struct xvd_config *cfg,
+		  const struct flow_conf *f);
 /* The flow of cfg with that key, or NULL. */
 struct flow_conf *flow_idx_find(const struct flow_idx *x, const struct xvd_config *cfg,
 				const struct xvnet_flow_key *key);

@@ -57,6 +57,7 @@ struct xvd_err_sample {
 
 struct xvm;
 struct vhost_child;
+struct batch_tx;
 struct coal_live;
 struct mnl_socket;
 
@@ -91,6 +92,11 @@ struct xvd {
 	int ncpus;
 	time_t started;
 	bool stop, teardown;        /* set by shutdown requests */
+	/* requests: the connection the one being answered came on (the
+	 * server's count), and the batch one of them has open
+	 * (loader/api/batch.c; kern/ never looks inside) */
+	uint64_t req_client;
+	struct batch_tx *batch;
 	bool serving;               /* the control socket listens: children
 				     * (vhost-user back-ends) may start */
 	struct ring_buffer *rb;     /* xvnet_slow_rb consumer */
