@@ -124,7 +124,7 @@ refuse "owner: '4294967295' out of range" \
 	t5 --mac 02:00:00:00:66:05 --port tap --ifname "$T5" --owner 4294967295
 NS5=$(xv_name n5)
 ns_create "$NS5"
-refuse "owner: only for tap ports" \
+refuse "owner: only for tap and vhost-user ports" \
 	t5 --mac 02:00:00:00:66:05 --port veth --netns "$NS5" --ifname "$T5" --owner nobody
 # a tap someone else made, owned by another user: not taken over
 ip tuntap add dev "$T5" mode tap user $OTHER || fail "ip tuntap add $T5"

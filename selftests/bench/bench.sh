@@ -43,7 +43,8 @@
 # Environment: ROUNDS (5), DUR (2 s), WARM (0.5 s), PAIRS (all), ORDER (ab;
 # ba or abba to check for an order effect), FLOWS
 # ("1 100000 1000000"), SCALE_VMS (1024), COST (1: xvnet-costbench too),
-# COST_ARGS, CP (1: control-plane rates), OUT (docs/bench/results.json; the
+# COST_ARGS, CP (1: control-plane rates; CP_BATCH_FLOWS, 100000: the flows
+# of the batch row), OUT (docs/bench/results.json; the
 # Markdown summary and the plots are written beside it).
 . "$(dirname "$0")/../lib/common.sh"
 
@@ -510,6 +511,43 @@ control_plane() {
 	xvnetd_stop
 }
 
+# ---- control plane in batches (xvnetctl batch: one commit per file): flow
+# adds, veth VM adds, and a single vm add with 1 and with SCALE_VMS VMs
+control_plane_batch() {
+	local n=${CP_BATCH_FLOWS:-100000} m=$SCALE_VMS i t0 t1 mac f=$XV_TMP/cp.batch
+	local one many
+	xvnetd_start
+	"${CTL[@]}" vm add vm1 --mac "$VM_MAC" --port veth --netns "$V" --peer-ifname eth1 >/dev/null \
+		|| fail "vm add (veth) refused"
+	t0=$(date +%s%N)
+	"${CTL[@]}" vm add one1 --mac 02:00:00:02:00:01 --port veth --netns "$V" \
+		--peer-ifname o1 >/dev/null || fail "vm add one1"
+	t1=$(date +%s%N)
+	one=$(( (t1 - t0) / 1000 ))
+	for ((i = 0; i < n; i++)); do
+		echo "flow add --proto udp --src 10.$((96 + (i >> 16))).$((i >> 8 & 255)).$((i & 255)) --sport 1 --dst 10.99.0.2 --dport 7777 --action deliver --vm vm1"
+	done >"$f"
+	t0=$(date +%s%N)
+	"${CTL[@]}" batch "$f" >/dev/null || fail "flow batch refused"
+	t1=$(date +%s%N)
+	record "{\"row\":\"cp-flow-add-batch\",\"flows\":$n,\"per_s\":$(( n * 1000000000 / (t1 - t0) ))}"
+	for ((i = 0; i < m; i++)); do
+		printf -v mac '02:00:00:01:%02x:%02x' $((i >> 8)) $((i & 255))
+		echo "vm add s$i --mac $mac --port veth --netns $V --peer-ifname v$i"
+	done >"$f"
+	t0=$(date +%s%N)
+	"${CTL[@]}" batch "$f" >/dev/null || fail "vm batch refused"
+	t1=$(date +%s%N)
+	record "{\"row\":\"cp-vm-add-batch\",\"vms\":$m,\"per_s\":$(( m * 1000000000 / (t1 - t0) ))}"
+	t0=$(date +%s%N)
+	"${CTL[@]}" vm add one2 --mac 02:00:00:02:00:02 --port veth --netns "$V" \
+		--peer-ifname o2 >/dev/null || fail "vm add one2"
+	t1=$(date +%s%N)
+	many=$(( (t1 - t0) / 1000 ))
+	record "{\"row\":\"cp-vm-add-at\",\"vms_before\":[2,$((m + 2))],\"us\":[$one,$many],\"flows_before\":[0,$n]}"
+	xvnetd_stop
+}
+
 # run_ns PID...: their summed CPU run time (ns, /proc/PID/schedstat)
 run_ns() {
 	local p t n=0
@@ -579,7 +617,7 @@ for p in $PAIRS; do
 	STATS=() DROPS=() XSK_VM=""
 	"pair_${p//-/_}"
 done
-[ "$CP" = 1 ] && { log "control plane"; control_plane; }
+[ "$CP" = 1 ] && { log "control plane"; control_plane; control_plane_batch; }
 if [ "$COST" = 1 ]; then
 	log "per-packet cost by test runs (xvnet-costbench)"
 	# shellcheck disable=SC2086

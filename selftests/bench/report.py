@@ -241,6 +241,14 @@ def control_plane(res):
             print(f"- `xvnetctl flow add`, one request per flow ({r['flows']} flows): {r['per_s']} flows/s")
         elif r["row"] == "cp-vm-add":
             print(f"- `xvnetctl vm add` (veth ports, {r['vms']} VMs): {r['per_s']} VMs/s")
+        elif r["row"] == "cp-flow-add-batch":
+            print(f"- `xvnetctl batch`, {r['flows']:,} flow adds in one commit: {r['per_s']:,} flows/s")
+        elif r["row"] == "cp-vm-add-batch":
+            print(f"- `xvnetctl batch`, {r['vms']} veth VM adds in one commit: {r['per_s']} VMs/s")
+        elif r["row"] == "cp-vm-add-at":
+            b, u, fl = r["vms_before"], r["us"], r["flows_before"]
+            print(f"- one `xvnetctl vm add` (veth) with {b[0]} VMs and {fl[0]:,} flows configured: "
+                  f"{u[0] / 1000:.1f} ms; with {b[1]} VMs and {fl[1]:,} flows: {u[1] / 1000:.1f} ms")
         elif r["row"] == "cp-vm-add-first-packet":
             print(f"- `vm add` returned after {r['vm_add_ms']} ms; first packet at the VM's "
                   f"reader {r['first_packet_ms']} ms after the command started")
