@@ -206,6 +206,9 @@ static int take_flow(struct xvd *d, struct batch_tx *tx, struct json_object *arg
 	    idx_fresh(tx, err, errlen))
 		return -1;
 	if (add) {
+		if (tx->next.n_flows - tx->n_dead >= XVNET_FLOWS_CFG_MAX)
+			return ERR("flow: %d configured flows already, the most %s holds",
+				   XVNET_FLOWS_CFG_MAX, XVNET_MAP_FLOWS_CFG);
 		if (flow_idx_find(&tx->idx, &tx->next, &fc.key))
 			return ERR("flow: already configured (flow del first)");
 		if (config_add_flow(&tx->next, &fc) || dead_fits(tx, err, errlen) ||

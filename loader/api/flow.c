@@ -177,6 +177,11 @@ int flow_request_parse(const struct xvd_config *cfg, struct json_object *args,
 		return -1;
 	if (add && config_check_flow(cfg, fc, err, errlen))
 		return -1;
+	if (add && cfg->n_flows >= XVNET_FLOWS_CFG_MAX) {
+		snprintf(err, errlen, "flow: %d configured flows already, the most %s"
+			 " holds", XVNET_FLOWS_CFG_MAX, XVNET_MAP_FLOWS_CFG);
+		return -1;
+	}
 	if (add && config_find_flow(cfg, &fc->key)) {
 		snprintf(err, errlen, "flow: already configured (flow del first)");
 		return -1;

@@ -390,6 +390,7 @@ int config_check_vm(const struct xvd_config *cfg, const struct vm_conf *vm,
 		    long skip, char *err, size_t errlen)
 {
 	char mac[18];
+	unsigned same_vlan = 0;
 
 	if (check_vm_not_nic(cfg, vm, err, errlen))
 		return -1;
@@ -398,6 +399,11 @@ int config_check_vm(const struct xvd_config *cfg, const struct vm_conf *vm,
 
 		if ((long)i == skip)
 			continue;
+		/* a VLAN's flood list (xvnet_flood) has a fixed size */
+		if (o->vlan == vm->vlan && ++same_vlan >= XVNET_MAX_FLOOD_PORTS)
+			return ERR("vlan: %d VMs on vlan %u already, the most one"
+				   " VLAN's broadcast reaches", XVNET_MAX_FLOOD_PORTS,
+				   vm->vlan);
 		if (strcmp(o->name, vm->name) == 0)
 			return ERR("name: '%s' already exists", vm->name);
 		if (o->vlan == vm->vlan && memcmp(o->mac, vm->mac, 6) == 0) {
