@@ -35,12 +35,28 @@ bool netns_exists(const char *name)
 	return stat(path, &st) == 0;
 }
 
+/*
+ * An ethtool ioctl on a name no device has makes the kernel try to load a
+ * module by that name (dev_load: request_module("netdev-NAME"), then
+ * "NAME" with CAP_SYS_MODULE), a modprobe run of 5-7 ms each: every vm add
+ * asked for the driver of a port not made yet.  Ask only what exists.
+ */
+static bool exists(const char *ifname)
+{
+	if (if_nametoindex(ifname))
+		return true;
+	errno = ENODEV;
+	return false;
+}
+
 int netdev_driver(const char *ifname, char *drv, size_t len)
 {
 	struct ethtool_drvinfo info = { .cmd = ETHTOOL_GDRVINFO };
 	struct ifreq ifr = { 0 };
 	int fd, r;
 
+	if (!exists(ifname))
+		return -1;
 	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -1;
@@ -222,6 +238,8 @@ static int ethtool_set(int fd, const char *ifname, __u32 cmd, __u32 value)
 	struct ethtool_value ev = { .cmd = cmd, .data = value };
 	struct ifreq ifr = { 0 };
 
+	if (!exists(ifname))
+		return -1;
 	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
 	ifr.ifr_data = (void *)&ev;
 	return ioctl(fd, SIOCETHTOOL, &ifr);
@@ -233,6 +251,8 @@ static int ethtool_get(int fd, const char *ifname, __u32 cmd)
 	struct ethtool_value ev = { .cmd = cmd };
 	struct ifreq ifr = { 0 };
 
+	if (!exists(ifname))
+		return -1;
 	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
 	ifr.ifr_data = (void *)&ev;
 	return ioctl(fd, SIOCETHTOOL, &ifr) ? -1 : (int)ev.data;

@@ -247,8 +247,9 @@ def control_plane(res):
             print(f"- `xvnetctl batch`, {r['vms']} veth VM adds in one commit: {r['per_s']} VMs/s")
         elif r["row"] == "cp-vm-add-at":
             b, u, fl = r["vms_before"], r["us"], r["flows_before"]
-            print(f"- one `xvnetctl vm add` (veth) with {b[0]} VMs and {fl[0]:,} flows configured: "
-                  f"{u[0] / 1000:.1f} ms; with {b[1]} VMs and {fl[1]:,} flows: {u[1] / 1000:.1f} ms")
+            print("- one `xvnetctl vm add` (veth), the whole command: " + "; ".join(
+                f"{u[i] / 1000:.1f} ms with {b[i]} VMs and {fl[i]:,} flows configured"
+                for i in range(len(u))))
         elif r["row"] == "cp-vm-add-first-packet":
             print(f"- `vm add` returned after {r['vm_add_ms']} ms; first packet at the VM's "
                   f"reader {r['first_packet_ms']} ms after the command started")
