@@ -142,8 +142,9 @@ ovs_start() {
 	OVSVS_PID=$BG_PID
 	wait_until 10 ovs_appctl version ||
 		{ OVS_ERR="ovs-vswitchd did not start: $(ovs_log_tail "$OVS_RUN/ovs-vswitchd.out")"; return 1; }
-	if [ -n "$OVS_DPDK_VERSION" ] && [ "$(ovs_vsctl get Open_vSwitch . dpdk_initialized)" != true ]; then
-		OVS_ERR="DPDK not initialised (dpdk-extra=$OVS_DPDK_EXTRA): $(grep -E 'EAL|dpdk' "$OVS_RUN/ovs-vswitchd.log" | tail -n 3 | tr '\n' ' ' | cut -c1-400)"
+	# the EAL is set up after the control socket answers: wait for it
+	if [ -n "$OVS_DPDK_VERSION" ] && ! wait_until 20 ovs_dpdk_ready; then
+		OVS_ERR="DPDK not initialised (dpdk-extra=$OVS_DPDK_EXTRA): $(grep -E '\|dpdk\|(ERR|EMER)' "$OVS_RUN/ovs-vswitchd.log" | tail -n 3 | tr '\n' ' ' | cut -c1-400)"
 		return 1
 	fi
 	ovs_vsctl add-br "$OVS_BR" -- set bridge "$OVS_BR" datapath_type=netdev >"$OVS_RUN/vsctl.log" 2>&1 ||
@@ -153,6 +154,9 @@ ovs_start() {
 	ovs_add_afxdp "$NIC" || return 1
 	OVS_NIC_MODE=$OVS_MODE
 }
+
+# ovs_dpdk_ready: ovs-vswitchd says DPDK is initialised
+ovs_dpdk_ready() { [ "$(ovs_vsctl get Open_vSwitch . dpdk_initialized 2>/dev/null)" = true ]; }
 
 # ovs_add_afxdp DEV: DEV as an afxdp port (best mode the device allows);
 # sets OVS_MODE to the mode OVS chose.
