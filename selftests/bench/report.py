@@ -253,7 +253,7 @@ def main(path, plots):
     res = load(path)
     meta_line(res)
     ps = pairs_of(res)
-    if ps:
+    if ps or any("skipped" in r for r in res):   # a run of skipped pairs says why
         pair_tables(res, ps)
     med = cost_table(res)
     control_plane(res)

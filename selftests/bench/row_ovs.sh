@@ -1,5 +1,6 @@
 # shellcheck shell=bash
 # shellcheck disable=SC2034  # STATS, DROPS, FWD_EXTRA_PIDS: read by bench.sh
+# shellcheck disable=SC2153  # SOCK, CTL, NIC...: set by bench.sh
 # Open vSwitch pairs for bench.sh (sourced by it): xvnet against the peer a
 # user would pick for fast VM networking without SR-IOV, OVS's userspace
 # datapath with an AF_XDP NIC port, on the same NIC, port kind and consumer.
@@ -92,8 +93,10 @@ ovs_prereq() {
 	if [ "$OVS_KIND" = vhost ]; then
 		[ -x "$OVS_VSWITCHD_DPDK" ] ||
 			{ echo "missing $OVS_VSWITCHD_DPDK (Debian: openvswitch-switch-dpdk)"; return; }
-		[ -x "$XV_BIN/xvnet-vhost" ] && [ -x "$XV_BIN/xvnet-vhostsink" ] ||
-			{ echo "xvnet-vhost or xvnet-vhostsink not built"; return; }
+		if [ ! -x "$XV_BIN/xvnet-vhost" ] || [ ! -x "$XV_BIN/xvnet-vhostsink" ]; then
+			echo "xvnet-vhost or xvnet-vhostsink not built"
+			return
+		fi
 	fi
 	"$(ovs_vswitchd)" --version 2>/dev/null | grep -q 'Open vSwitch' || echo "$(ovs_vswitchd) --version failed"
 }
@@ -140,11 +143,14 @@ ovs_start() {
 		--pidfile="$OVS_RUN/ovs-vswitchd.pid" --unixctl="$OVS_RUN/ovs-vswitchd.ctl" \
 		--log-file="$OVS_RUN/ovs-vswitchd.log"
 	OVSVS_PID=$BG_PID
-	wait_until 10 ovs_appctl version ||
-		{ OVS_ERR="ovs-vswitchd did not start: $(ovs_log_tail "$OVS_RUN/ovs-vswitchd.out")"; return 1; }
-	# the EAL is set up after the control socket answers: wait for it
+	if ! wait_until 10 ovs_appctl version; then
+		OVS_ERR="ovs-vswitchd did not start: $(ovs_log_tail "$OVS_RUN/ovs-vswitchd.out")"
+		[ -n "$OVS_DPDK_VERSION" ] && OVS_ERR=$(ovs_dpdk_err)
+		return 1
+	fi
+	# the EAL may be set up after the control socket answers: wait for it
 	if [ -n "$OVS_DPDK_VERSION" ] && ! wait_until 20 ovs_dpdk_ready; then
-		OVS_ERR="DPDK not initialised (dpdk-extra=$OVS_DPDK_EXTRA): $(grep -E '\|dpdk\|(ERR|EMER)' "$OVS_RUN/ovs-vswitchd.log" | tail -n 3 | tr '\n' ' ' | cut -c1-400)"
+		OVS_ERR=$(ovs_dpdk_err)
 		return 1
 	fi
 	ovs_vsctl add-br "$OVS_BR" -- set bridge "$OVS_BR" datapath_type=netdev >"$OVS_RUN/vsctl.log" 2>&1 ||
@@ -157,6 +163,11 @@ ovs_start() {
 
 # ovs_dpdk_ready: ovs-vswitchd says DPDK is initialised
 ovs_dpdk_ready() { [ "$(ovs_vsctl get Open_vSwitch . dpdk_initialized 2>/dev/null)" = true ]; }
+# ovs_dpdk_err: why not, from the EAL's first errors in ovs-vswitchd's log
+ovs_dpdk_err() {
+	echo "DPDK not initialised (dpdk-extra=$OVS_DPDK_EXTRA): $(grep -E '\|dpdk\|(ERR|EMER)\|' \
+		"$OVS_RUN/ovs-vswitchd.log" | head -n 3 | sed 's/^[^|]*|[0-9]*|//' | tr '\n' ' ' | cut -c1-400)"
+}
 
 # ovs_add_afxdp DEV: DEV as an afxdp port (best mode the device allows);
 # sets OVS_MODE to the mode OVS chose.
