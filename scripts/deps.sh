@@ -22,6 +22,8 @@ PACKAGES=(
 	libvirt-daemon-system libvirt-clients libvirt-daemon-driver-qemu  # libvirt selftest, hook
 	kmod xz-utils                         # check-kernels: modinfo, .ko.xz modules
 	openvswitch-switch                    # benchmark peer: OVS userspace datapath, AF_XDP ports
+	openvswitch-switch-dpdk librte-mempool-ring23  # bench ovs-vhost: OVS-DPDK's vhost-user port (the
+	                                      # mbuf pools need the ring mempool driver, only a Recommends)
 )
 
 missing=()

@@ -2,13 +2,16 @@
 /*
  * xvnet-vhostsink: a vhost-user-net front-end that plays a guest which only
  * receives, to measure a back-end (xvnet-vhost) without a slow TCG guest.
- * It connects to the back-end's socket, negotiates like QEMU
+ * It connects to the back-end's socket (or, with --listen, waits for a
+ * back-end that connects, as OVS's dpdkvhostuserclient ports and QEMU's
+ * `server` chardev do), negotiates like QEMU
  * (tools/vhostfe/frontend.c: guest memory in a memfd, one queue pair),
  * keeps the RX queue full of 2 KiB buffers, and counts the frames the
  * back-end writes into them, recycling each buffer at once.  It sleeps on
  * the call eventfd (the guest's interrupt) and kicks only when the device
  * asked (EVENT_IDX), as a virtio-net driver does.
  *
+ *   --listen       listen on --vhost-socket, serve the first back-end
  *   --stats FILE   "FRAMES bytes B interrupts I", rewritten every 100 ms
  *   --duration S   stop after S seconds (default: SIGINT/SIGTERM)
  */
@@ -75,6 +78,46 @@ static int connect_to(const char *path)
 	}
 }
 
+/* --listen: bind (a stale socket file replaced), say so, take one
+ * back-end; none within `wait_s` seconds is an error. */
+static int listen_on(const char *path, double wait_s)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct pollfd pf = { .events = POLLIN };
+	int ls, fd;
+
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		fprintf(stderr, "xvnet-vhostsink: socket path too long: %s\n", path);
+		return -1;
+	}
+	strcpy(sa.sun_path, path);
+	ls = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (ls < 0)
+		return -1;
+	unlink(path);
+	if (bind(ls, (struct sockaddr *)&sa, sizeof(sa)) || listen(ls, 1)) {
+		fprintf(stderr, "xvnet-vhostsink: cannot listen on %s: %s\n", path,
+			strerror(errno));
+		close(ls);
+		return -1;
+	}
+	printf("XVNET-VHOSTSINK-LISTENING %s\n", path);
+	fflush(stdout);
+	pf.fd = ls;
+	if (poll(&pf, 1, (int)(wait_s * 1000)) <= 0) {
+		fprintf(stderr, "xvnet-vhostsink: no back-end connected to %s in %.0f s\n",
+			path, wait_s);
+		close(ls);
+		return -1;
+	}
+	fd = accept4(ls, NULL, NULL, SOCK_CLOEXEC);
+	if (fd < 0)
+		fprintf(stderr, "xvnet-vhostsink: accept: %s\n", strerror(errno));
+	close(ls);
+	unlink(path);
+	return fd;
+}
+
 static void write_stats(const char *path)
 {
 	xv_stats_write(path, "%llu bytes %llu interrupts %llu\n", frames, bytes, interrupts);
@@ -101,8 +144,9 @@ static unsigned drain(struct fe *f)
 static void usage(int code)
 {
 	fprintf(code ? stderr : stdout,
-		"usage: xvnet-vhostsink --vhost-socket PATH [--stats FILE] [--duration SEC]\n"
-		"  a receive-only vhost-user-net front-end: counts what the back-end delivers\n");
+		"usage: xvnet-vhostsink --vhost-socket PATH [--listen] [--stats FILE] [--duration SEC]\n"
+		"  a receive-only vhost-user-net front-end: counts what the back-end delivers\n"
+		"  --listen: wait (60 s at most) for the back-end to connect to PATH\n");
 	exit(code);
 }
 
@@ -112,25 +156,27 @@ int main(int argc, char **argv)
 		{ "vhost-socket", required_argument, 0, 'V' },
 		{ "stats", required_argument, 0, 'S' },
 		{ "duration", required_argument, 0, 'd' },
+		{ "listen", no_argument, 0, 'l' },
 		{ "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 }
 	};
 	const char *path = NULL, *stats = NULL;
 	double duration = 0, t0, last = 0;
 	static struct fe f;
-	int fd, o;
+	int fd, o, listening = 0;
 
 	while ((o = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
 		switch (o) {
 		case 'V': path = optarg; break;
 		case 'S': stats = optarg; break;
 		case 'd': duration = atof(optarg); break;
+		case 'l': listening = 1; break;
 		case 'h': usage(0); break;
 		default: usage(2);
 		}
 	}
 	if (!path || optind != argc)
 		usage(2);
-	fd = connect_to(path);
+	fd = listening ? listen_on(path, 60) : connect_to(path);
 	if (fd < 0)
 		return 1;
 	if (fe_init(&f, fd, NULL, NULL) || fe_start(&f, 0)) {

@@ -24,7 +24,11 @@
 #     is recorded as the row vhost-cost;
 #   ovs-veth, ovs-tap: xvnet vs Open vSwitch (userspace datapath, AF_XDP
 #     NIC port): both own the NIC's XDP, so each round stops one and starts
-#     the other (rounds tens of seconds apart instead of a few).
+#     the other (rounds tens of seconds apart instead of a few);
+#   ovs-vhost: the vhost pair's xsk VM -> xvnet-vhost -> xvnet-vhostsink vs
+#     OVS-DPDK (Debian's openvswitch-switch-dpdk: AF_XDP NIC port, a
+#     dpdkvhostuserclient port served by xvnet-vhostsink --listen), stopped
+#     and started in turn as the ovs pairs are (selftests/bench/row_ovs.sh).
 #
 # Topology: namespace W holds the traffic source (xvnet-trafgen: live XDP
 # frames where the kernel allows them, else AF_PACKET; it says which, and
@@ -60,7 +64,7 @@ COST=${COST:-1}
 CP=${CP:-1}
 OUT=${OUT:-$XV_ROOT/docs/bench/results.json}
 FMT=$XV_ROOT/selftests/bench/benchfmt.py
-PAIRS=${PAIRS:-veth flows tap xsk vhost vms bridge-veth bridge-tap ovs-veth ovs-tap}
+PAIRS=${PAIRS:-veth flows tap xsk vhost vms bridge-veth bridge-tap ovs-veth ovs-tap ovs-vhost}
 ORDER=${ORDER:-ab}      # ab: A B A B ...; ba; abba: A B B A A B ...
 VM_MAC=02:00:00:00:01:01
 
@@ -481,7 +485,7 @@ pair_bridge_tap() {
 	ip link del "$tap" 2>/dev/null || true
 }
 
-. "$(dirname "$0")/row_ovs.sh"   # pair_ovs_veth, pair_ovs_tap
+. "$(dirname "$0")/row_ovs.sh"   # pair_ovs_veth, pair_ovs_tap, pair_ovs_vhost
 
 # ---- control plane: single flow adds through xvnetctl, vm add -> first packet
 control_plane() {

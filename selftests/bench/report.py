@@ -22,7 +22,8 @@ import subprocess
 import sys
 
 PAIR_ORDER = ["veth", "flows-1", "flows-1000", "flows-100000", "flows-1000000", "vms-1024",
-              "tap", "xsk", "vhost", "bridge-veth", "bridge-tap", "ovs-veth", "ovs-tap"]
+              "tap", "xsk", "vhost", "bridge-veth", "bridge-tap", "ovs-veth", "ovs-tap",
+              "ovs-vhost"]
 LABEL = {
     "vhost": "xsk VM via xvnet-vhost to a vhost-user front-end (A) vs tap VM to its reader (B)",
     "veth": "veth port, 1 VM",
@@ -32,6 +33,7 @@ LABEL = {
     "bridge-tap": "tap port: xvnet vs Linux bridge",
     "ovs-veth": "veth port: xvnet vs OVS AF_XDP",
     "ovs-tap": "tap port: xvnet vs OVS AF_XDP",
+    "ovs-vhost": "vhost-user port: xvnet-vhost vs OVS-DPDK dpdkvhostuserclient (AF_XDP NIC)",
 }
 
 
@@ -260,7 +262,7 @@ def main(path, plots):
     res = load(path)
     meta_line(res)
     ps = pairs_of(res)
-    if ps:
+    if ps or any("skipped" in r for r in res):   # a run of skipped pairs says why
         pair_tables(res, ps)
     med = cost_table(res)
     control_plane(res)
@@ -279,7 +281,7 @@ PORT_KINDS = [
     ("veth port", ["bridge-veth", "ovs-veth", "veth", "flows-1", "flows-1000", "flows-100000",
                    "flows-1000000", "vms-1024"]),
     ("tap port", ["bridge-tap", "ovs-tap", "tap"]),
-    ("AF_XDP port", ["xsk", "vhost"]),
+    ("AF_XDP port", ["xsk", "vhost", "ovs-vhost"]),
 ]
 # short tick labels: the group names the port, the tables say the rest
 SHORT = {
@@ -287,6 +289,7 @@ SHORT = {
     "vms-1024": "1,024 VMs vs trivial", "bridge-tap": "vs Linux bridge",
     "ovs-tap": "vs OVS AF_XDP", "tap": "1 VM vs trivial", "xsk": "1 VM vs trivial-xsk",
     "vhost": "xvnet-vhost vs tap reader",
+    "ovs-vhost": "xvnet-vhost vs OVS-DPDK",
 }
 
 

@@ -1,5 +1,6 @@
 # shellcheck shell=bash
 # shellcheck disable=SC2034  # STATS, DROPS, FWD_EXTRA_PIDS: read by bench.sh
+# shellcheck disable=SC2153  # SOCK, CTL, NIC...: set by bench.sh
 # Open vSwitch pairs for bench.sh (sourced by it): xvnet against the peer a
 # user would pick for fast VM networking without SR-IOV, OVS's userspace
 # datapath with an AF_XDP NIC port, on the same NIC, port kind and consumer.
@@ -23,12 +24,46 @@
 # for xdp-mode=best-effort; the mode OVS settled on is recorded.
 # docs/bench/ovs.md has the earlier configuration sweep.
 #
+#   pair_ovs_vhost: NIC (afxdp) -> OVS-DPDK -> a dpdkvhostuserclient port
+#                  served by xvnet-vhostsink --listen (the same receive-only
+#                  vhost-user front-end as the vhost pair); against an xsk
+#                  VM -> xvnet-vhost -> xvnet-vhostsink.  OVS here is
+#                  Debian's openvswitch-switch-dpdk (ovs-vswitchd-dpdk, its
+#                  path given: installing it adds an alternative, the plain
+#                  binary is also taken by its path for the rows above),
+#                  DPDK's EAL with OVS_DPDK_EXTRA: no hugepages on this
+#                  kernel, so --no-huge, which DPDK 22.11 runs as
+#                  --legacy-mem; OVS adds --in-memory unless --legacy-mem
+#                  is given, and the two are refused together ("Option
+#                  --legacy-mem is not compatible with --in-memory"), so
+#                  --legacy-mem is explicit and --no-shconf keeps
+#                  what --in-memory would (no shared config files); the
+#                  EAL still makes /var/run/dpdk/PREFIX (its own
+#                  --file-prefix), removed with OVS.  Forwarding time: OVS's PMD thread
+#                  (which also copies into the guest's buffers) against the
+#                  NIC's NAPI thread plus xvnet-vhost.
+#
 # If OVS is missing or cannot run, the pair records
 # {"pair":"ovs-veth","skipped":"<reason>"} and returns.
 
 OVS_SCHEMA=${OVS_SCHEMA:-/usr/share/openvswitch/vswitch.ovsschema}
 OVS_PMD_CPU=${OVS_PMD_CPU:-$RX_CPU}
 OVS_RUN=""
+OVS_VSWITCHD_PLAIN=${OVS_VSWITCHD_PLAIN:-/usr/lib/openvswitch-switch/ovs-vswitchd}
+OVS_VSWITCHD_DPDK=${OVS_VSWITCHD_DPDK:-/usr/lib/openvswitch-switch-dpdk/ovs-vswitchd-dpdk}
+OVS_DPDK_EXTRA=${OVS_DPDK_EXTRA:---no-huge --legacy-mem --no-shconf -m 1024 --no-pci}
+OVS_DPDK_RUNDIR=/var/run/dpdk    # the EAL's runtime directories (root)
+
+# ovs_vswitchd: the binary for OVS_KIND (vhost: the DPDK build)
+ovs_vswitchd() {
+	if [ "$OVS_KIND" = vhost ]; then
+		echo "$OVS_VSWITCHD_DPDK"
+	elif [ -x "$OVS_VSWITCHD_PLAIN" ]; then
+		echo "$OVS_VSWITCHD_PLAIN"
+	else
+		command -v ovs-vswitchd
+	fi
+}
 
 # Everything OVS runs with: default paths all point into the private dir.
 # (an env command line, not a function, so bg_start/setsid can run it)
@@ -55,7 +90,15 @@ ovs_prereq() {
 		command -v "$c" >/dev/null 2>&1 || { echo "missing command $c (Debian: openvswitch-switch)"; return; }
 	done
 	[ -r "$OVS_SCHEMA" ] || { echo "missing $OVS_SCHEMA"; return; }
-	ovs-vswitchd --version 2>/dev/null | grep -q 'Open vSwitch' || echo "ovs-vswitchd --version failed"
+	if [ "$OVS_KIND" = vhost ]; then
+		[ -x "$OVS_VSWITCHD_DPDK" ] ||
+			{ echo "missing $OVS_VSWITCHD_DPDK (Debian: openvswitch-switch-dpdk)"; return; }
+		if [ ! -x "$XV_BIN/xvnet-vhost" ] || [ ! -x "$XV_BIN/xvnet-vhostsink" ]; then
+			echo "xvnet-vhost or xvnet-vhostsink not built"
+			return
+		fi
+	fi
+	"$(ovs_vswitchd)" --version 2>/dev/null | grep -q 'Open vSwitch' || echo "$(ovs_vswitchd) --version failed"
 }
 
 # ovs_log_tail FILE: the last lines of a log, on one line, for a reason.
@@ -66,7 +109,9 @@ ovs_log_tail() { tail -n 3 "$1" 2>/dev/null | tr '\n' ' ' | sed 's/ *$//' | cut 
 # return 1 (ovs_stop, registered here, undoes what was done).
 ovs_start() {
 	OVS_ERR=""
-	OVS_VERSION=$(ovs-vswitchd --version | sed -n '1s/.* //p')
+	local vswitchd; vswitchd=$(ovs_vswitchd)
+	OVS_VERSION=$("$vswitchd" --version | sed -n '1s/.* //p')
+	OVS_DPDK_VERSION=$("$vswitchd" --version | sed -n 's/^DPDK //p')
 	OVS_RUN=$XV_TMP/ovs
 	OVS_BR=$(xv_name obr)
 	OVS_BPFFS_XDP_EXISTED=0
@@ -86,18 +131,42 @@ ovs_start() {
 	ovs_vsctl --no-wait init || { OVS_ERR="ovs-vsctl init failed"; return 1; }
 	# The PMD's core is set before any port exists (ovs_pmd_cpu moves it).
 	ovs_vsctl --no-wait set Open_vSwitch . "other_config:pmd-cpu-mask=$(printf 0x%x $((1 << OVS_PMD_CPU)))"
-	bg_start "$OVS_RUN/ovs-vswitchd.out" "${OVS_ENVV[@]}" ovs-vswitchd "unix:$OVS_RUN/db.sock" \
+	OVS_DPDK_PREFIX=""
+	if [ -n "$OVS_DPDK_VERSION" ]; then
+		OVS_DPDK_PREFIX=$(xv_name dpdk)
+		OVS_DPDK_RUNDIR_EXISTED=0
+		[ -d "$OVS_DPDK_RUNDIR" ] && OVS_DPDK_RUNDIR_EXISTED=1
+		ovs_vsctl --no-wait set Open_vSwitch . other_config:dpdk-init=true \
+			"other_config:dpdk-extra=$OVS_DPDK_EXTRA --file-prefix=$OVS_DPDK_PREFIX"
+	fi
+	bg_start "$OVS_RUN/ovs-vswitchd.out" "${OVS_ENVV[@]}" "$vswitchd" "unix:$OVS_RUN/db.sock" \
 		--pidfile="$OVS_RUN/ovs-vswitchd.pid" --unixctl="$OVS_RUN/ovs-vswitchd.ctl" \
 		--log-file="$OVS_RUN/ovs-vswitchd.log"
 	OVSVS_PID=$BG_PID
-	wait_until 10 ovs_appctl version ||
-		{ OVS_ERR="ovs-vswitchd did not start: $(ovs_log_tail "$OVS_RUN/ovs-vswitchd.out")"; return 1; }
+	if ! wait_until 10 ovs_appctl version; then
+		OVS_ERR="ovs-vswitchd did not start: $(ovs_log_tail "$OVS_RUN/ovs-vswitchd.out")"
+		[ -n "$OVS_DPDK_VERSION" ] && OVS_ERR=$(ovs_dpdk_err)
+		return 1
+	fi
+	# the EAL may be set up after the control socket answers: wait for it
+	if [ -n "$OVS_DPDK_VERSION" ] && ! wait_until 20 ovs_dpdk_ready; then
+		OVS_ERR=$(ovs_dpdk_err)
+		return 1
+	fi
 	ovs_vsctl add-br "$OVS_BR" -- set bridge "$OVS_BR" datapath_type=netdev >"$OVS_RUN/vsctl.log" 2>&1 ||
 		{ OVS_ERR="add-br (datapath_type=netdev) failed: $(ovs_log_tail "$OVS_RUN/vsctl.log")"; return 1; }
 	# the bridge's internal port is a tap in the root namespace: no addresses
 	ip link set dev "$OVS_BR" addrgenmode none 2>/dev/null || true
 	ovs_add_afxdp "$NIC" || return 1
 	OVS_NIC_MODE=$OVS_MODE
+}
+
+# ovs_dpdk_ready: ovs-vswitchd says DPDK is initialised
+ovs_dpdk_ready() { [ "$(ovs_vsctl get Open_vSwitch . dpdk_initialized 2>/dev/null)" = true ]; }
+# ovs_dpdk_err: why not, from the EAL's first errors in ovs-vswitchd's log
+ovs_dpdk_err() {
+	echo "DPDK not initialised (dpdk-extra=$OVS_DPDK_EXTRA): $(grep -E '\|dpdk\|(ERR|EMER)\|' \
+		"$OVS_RUN/ovs-vswitchd.log" | head -n 3 | sed 's/^[^|]*|[0-9]*|//' | tr '\n' ' ' | cut -c1-400)"
 }
 
 # ovs_add_afxdp DEV: DEV as an afxdp port (best mode the device allows);
@@ -171,6 +240,12 @@ ovs_stop() {
 	ip link show dev "$OVS_BR" >/dev/null 2>&1 && link_del "$OVS_BR"
 	# libxdp (inside OVS) creates /sys/fs/bpf/xdp; remove it if it was ours
 	[ "${OVS_BPFFS_XDP_EXISTED:-1}" = 0 ] && rmdir /sys/fs/bpf/xdp 2>/dev/null
+	# DPDK's EAL: its runtime directory, and their parent if it was ours
+	if [ -n "${OVS_DPDK_PREFIX:-}" ]; then
+		rm -rf "${OVS_DPDK_RUNDIR:?}/$OVS_DPDK_PREFIX"
+		[ "${OVS_DPDK_RUNDIR_EXISTED:-1}" = 0 ] && rmdir "$OVS_DPDK_RUNDIR" 2>/dev/null
+		OVS_DPDK_PREFIX=""
+	fi
 	rm -rf "$OVS_RUN"
 	OVS_RUN=""
 	return 0
@@ -194,7 +269,7 @@ ovs_arm_off() {
 	[ -n "${OVS_CONSUMER:-}" ] && proc_stop "$OVS_CONSUMER"
 	OVS_CONSUMER=""
 	ovs_stop
-	[ -n "${OVS_VMPORT:-}" ] && link_del "$OVS_VMPORT"
+	[ -n "${OVS_VMPORT:-}" ] && [ "$OVS_KIND" != vhost ] && link_del "$OVS_VMPORT"
 	FWD_EXTRA_PIDS=""
 	OVS_ON=0
 }
@@ -233,6 +308,25 @@ ovs_arm_on() {
 		STATS=("$XV_TMP/ot.stats")
 		DROPS+=("tap_tx_dropped - $OVS_VMPORT tx_dropped")
 		;;
+	vhost)
+		# OVS's vhost-user client port connects to the front-end's socket
+		local sock=$XV_TMP/ovs-vhost.sock
+		OVS_VMPORT=$(xv_name ovu)
+		rm -f "$XV_TMP/ovu.stats"
+		bg_start "$XV_TMP/ovs-vhostsink.log" taskset -c "$APP_CPU" "$XV_BIN/xvnet-vhostsink" \
+			--listen --vhost-socket "$sock" --stats "$XV_TMP/ovu.stats"
+		OVS_CONSUMER=$BG_PID
+		wait_until 10 grep -q XVNET-VHOSTSINK-LISTENING "$XV_TMP/ovs-vhostsink.log" ||
+			{ OVS_SKIP="xvnet-vhostsink --listen: $(ovs_log_tail "$XV_TMP/ovs-vhostsink.log")"; return 1; }
+		ovs_vsctl add-port "$OVS_BR" "$OVS_VMPORT" -- set interface "$OVS_VMPORT" \
+			type=dpdkvhostuserclient "options:vhost-server-path=$sock" >"$OVS_RUN/vsctl.log" 2>&1 ||
+			{ OVS_SKIP="add-port $OVS_VMPORT type=dpdkvhostuserclient failed: $(ovs_log_tail "$OVS_RUN/vsctl.log")"; return 1; }
+		wait_until 15 test -s "$XV_TMP/ovu.stats" ||
+			{ OVS_SKIP="OVS's vhost-user port did not set up the front-end: $(ovs_log_tail "$XV_TMP/ovs-vhostsink.log") $(grep -E 'vhost|VHOST' "$OVS_RUN/ovs-vswitchd.log" | tail -n 2 | tr '\n' ' ' | cut -c1-300)"; return 1; }
+		OVS_VM_MODE=dpdkvhostuserclient
+		XSK_VM=""
+		STATS=("$XV_TMP/ovu.stats")
+		;;
 	esac
 	ovs_flows in_port "$OVS_VMPORT"
 	wait_until 10 test -n "$(pmd_tids)" || { OVS_SKIP="no PMD thread"; return 1; }
@@ -242,7 +336,8 @@ ovs_arm_on() {
 xvnet_arm_off() {
 	[ "$XVNET_ON" = 1 ] || return 0
 	[ -n "${XV_CONSUMER:-}" ] && proc_stop "$XV_CONSUMER"
-	XV_CONSUMER=""
+	[ -n "${XV_BACKEND:-}" ] && proc_stop "$XV_BACKEND"
+	XV_CONSUMER="" XV_BACKEND="" FWD_EXTRA_PIDS="" XSK_VM=""
 	xvnetd_stop
 	[ "$OVS_KIND" = tap ] && ip link del "$(xv_name tap)" 2>/dev/null
 	XVNET_ON=0
@@ -273,6 +368,26 @@ xvnet_arm_on() {
 		STATS=("$XV_TMP/xt.stats")
 		DROPS+=("tap_tx_dropped - $tap tx_dropped")
 		;;
+	vhost)
+		local sock=$XV_TMP/xv-vhost.sock
+		"${CTL[@]}" vm add vh1 --mac "$VM_MAC" --port xsk --ifname "$(xv_name pvh)" --xsk-frames 8192 \
+			--xsk-fill-size 4096 --xsk-rx-size 2048 >/dev/null || fail "vm add (xsk) refused"
+		bg_start "$XV_TMP/xv-vhost.log" taskset -c "$APP_CPU" "$XV_BIN/xvnet-vhost" -s "$SOCK" \
+			--vm vh1 --vhost-socket "$sock"
+		XV_BACKEND=$BG_PID
+		wait_until 10 grep -q XVNET-VHOST-READY "$XV_TMP/xv-vhost.log" ||
+			fail "xvnet-vhost: $(cat "$XV_TMP/xv-vhost.log")"
+		rm -f "$XV_TMP/xvu.stats"
+		bg_start "$XV_TMP/xv-vhostsink.log" taskset -c "$APP_CPU" "$XV_BIN/xvnet-vhostsink" \
+			--vhost-socket "$sock" --stats "$XV_TMP/xvu.stats"
+		XV_CONSUMER=$BG_PID
+		wait_until 10 test -s "$XV_TMP/xvu.stats" ||
+			fail "xvnet-vhostsink: $(cat "$XV_TMP/xv-vhostsink.log")"
+		# the back-end does the copy OVS's PMD does: forwarding time
+		FWD_EXTRA_PIDS=$XV_BACKEND
+		XSK_VM=vh1
+		STATS=("$XV_TMP/xvu.stats")
+		;;
 	esac
 }
 
@@ -280,12 +395,13 @@ xvnet_arm_on() {
 # machine where it cannot run skips the pair at once.
 ovs_pair() {
 	local kind=$1 name=ovs-$1 why
+	OVS_KIND=$kind OVS_SKIP=""
 	why=$(ovs_prereq)
 	if [ -n "$why" ]; then
 		ovs_skip "$name" "$why"
+		OVS_KIND=""
 		return 0
 	fi
-	OVS_KIND=$kind OVS_SKIP=""
 	if ! ovs_arm_on; then
 		ovs_skip "$name" "$OVS_SKIP"
 		ovs_arm_off
@@ -293,7 +409,9 @@ ovs_pair() {
 		return 0
 	fi
 	ovs_arm_off
-	pair "$name" xvnet-restart ovs ",\"port\":\"$kind\",\"vms\":1,\"ovs_version\":\"$OVS_VERSION\",\"ovs_nic_xdp_mode\":\"$OVS_NIC_MODE\",\"ovs_pmd_cpu\":$OVS_PMD_CPU,\"ovs_flows\":\"in_port\",\"ovs_vm_port\":\"$OVS_VM_MODE\""
+	local dpdk=""
+	[ -n "$OVS_DPDK_VERSION" ] && dpdk=",\"dpdk_version\":\"$OVS_DPDK_VERSION\",\"dpdk_extra\":\"$OVS_DPDK_EXTRA\""
+	pair "$name" xvnet-restart ovs ",\"port\":\"$kind\",\"vms\":1,\"ovs_version\":\"$OVS_VERSION\"$dpdk,\"ovs_nic_xdp_mode\":\"$OVS_NIC_MODE\",\"ovs_pmd_cpu\":$OVS_PMD_CPU,\"ovs_flows\":\"in_port\",\"ovs_vm_port\":\"$OVS_VM_MODE\""
 	xvnet_arm_off
 	ovs_arm_off
 	OVS_KIND=""
@@ -301,3 +419,4 @@ ovs_pair() {
 
 pair_ovs_veth() { ovs_pair veth; }
 pair_ovs_tap() { ovs_pair tap; }
+pair_ovs_vhost() { ovs_pair vhost; }

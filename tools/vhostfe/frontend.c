@@ -14,6 +14,16 @@
 #include "tools/vhostfe/frontend.h"
 #include "vhost/vu_msg.h"
 
+/* What this front-end's driver implements: fe_start accepts no other
+ * feature, as a virtio driver does. */
+#define FE_DRIVER_FEATURES                                                      \
+	(1ull << VIRTIO_F_VERSION_1 | 1ull << VIRTIO_NET_F_MRG_RXBUF |           \
+	 1ull << VIRTIO_RING_F_EVENT_IDX | 1ull << VIRTIO_F_ANY_LAYOUT |         \
+	 1ull << VU_F_PROTOCOL_FEATURES | 1ull << VIRTIO_NET_F_MQ |              \
+	 1ull << VIRTIO_NET_F_CSUM | 1ull << VIRTIO_NET_F_HOST_TSO4 |            \
+	 1ull << VIRTIO_NET_F_HOST_TSO6)
+#define FE_DRIVER_PROTOCOL_FEATURES (1ull << VU_PROTO_F_MQ | 1ull << VU_PROTO_F_REPLY_ACK)
+
 static uint64_t gpa(const struct fe *f, const void *p)
 {
 	return FE_GPA_BASE + (uint64_t)((const unsigned char *)p - f->mem);
@@ -123,8 +133,13 @@ int fe_start(struct fe *f, uint64_t without)
 	if (fe_request(f, VU_GET_FEATURES, NULL, 0, NULL, 0, &feat, sizeof(feat)) ||
 	    fe_request(f, VU_GET_PROTOCOL_FEATURES, NULL, 0, NULL, 0, &proto, sizeof(proto)))
 		return -1;
-	f->features = feat & ~without;
-	f->protocol_features = proto;
+	/* A driver accepts only what it implements: a back-end that offers
+	 * more (DPDK's vhost library offers packed rings, IOMMU, a control
+	 * queue, and the STATUS protocol feature, after which it waits for a
+	 * SET_STATUS this front-end never sends) gets the split-ring subset. */
+	f->features = feat & FE_DRIVER_FEATURES & ~without;
+	f->protocol_features = proto & FE_DRIVER_PROTOCOL_FEATURES;
+	proto = f->protocol_features;
 	if (fe_request(f, VU_SET_PROTOCOL_FEATURES, &proto, sizeof(proto), NULL, 0, NULL, 0) ||
 	    fe_request(f, VU_SET_OWNER, NULL, 0, NULL, 0, NULL, 0) ||
 	    fe_request(f, VU_SET_FEATURES, &f->features, sizeof(f->features), NULL, 0, NULL, 0))
