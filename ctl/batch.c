@@ -27,32 +27,47 @@ static const char batch_help[] =
 "  from FILE or standard input.  Every line is checked, then all are applied\n"
 "  in one commit and recorded once, or none is (exit 1, the line named)\n";
 
-/* One request to xvnetd over the open connection; its reply, or NULL. */
-static struct json_object *ask(int fd, struct xv_linebuf *lb, const char *cmd,
-			       struct json_object *args)
+/* The open connection, and where each request came from. */
+struct conn {
+	int fd;
+	struct xv_linebuf lb;
+	const char *name;           /* the file, for messages */
+	const int *lines;           /* the line of each request */
+	size_t n;
+};
+
+/* A refusal "request K of the batch (...)": the file's line K came from. */
+static void say_refused(const struct conn *c, const char *why)
 {
-	struct json_object *req = json_object_new_object();
-	struct json_object *rep;
+	size_t k;
+
+	if (sscanf(why, "request %zu of the batch", &k) == 1 && k >= 1 && k <= c->n)
+		fprintf(stderr, "xvnetctl: %s:%d: %s\n", c->name, c->lines[k - 1], why);
+	else
+		fprintf(stderr, "xvnetctl: %s\n", why);
+}
+
+/* One request over the open connection (args taken): its reply when xvnetd
+ * accepts it; a refusal or a broken connection is said and gives NULL. */
+static struct json_object *ask(struct conn *c, const char *cmd, struct json_object *args)
+{
+	struct json_object *req = json_object_new_object(), *rep, *ok, *e;
 
 	json_object_object_add(req, "cmd", json_object_new_string(cmd));
 	if (args)
 		json_object_object_add(req, "args", args);
-	rep = xv_send_json(fd, req) ? NULL : xv_recv_json(fd, lb);
+	rep = xv_send_json(c->fd, req) ? NULL : xv_recv_json(c->fd, &c->lb);
 	json_object_put(req);
-	if (!rep)
+	if (!rep) {
 		fprintf(stderr, "xvnetctl: %s: %s\n", sock_path, strerror(errno));
-	return rep;
-}
-
-/* The reply's error, or NULL when it says ok. */
-static const char *refusal(struct json_object *rep)
-{
-	struct json_object *ok, *e;
-
-	if (json_object_object_get_ex(rep, "ok", &ok) && json_object_get_boolean(ok))
 		return NULL;
-	return json_object_object_get_ex(rep, "error", &e) ? json_object_get_string(e)
-							    : "malformed reply";
+	}
+	if (json_object_object_get_ex(rep, "ok", &ok) && json_object_get_boolean(ok))
+		return rep;
+	say_refused(c, json_object_object_get_ex(rep, "error", &e) ?
+		    json_object_get_string(e) : "malformed reply");
+	json_object_put(rep);
+	return NULL;
 }
 
 /* Parse every line into reqs (line numbers in lines); an exit code. */
@@ -106,44 +121,26 @@ static int read_lines(FILE *f, const char *name, struct json_object *reqs,
 	return EX_OK;
 }
 
-/* A refusal "request K of the batch (...)": the file's line K came from. */
-static void say_refused(const char *why, const char *name, const int *lines, size_t n)
-{
-	size_t k;
-
-	if (sscanf(why, "request %zu of the batch", &k) == 1 && k >= 1 && k <= n)
-		fprintf(stderr, "xvnetctl: %s:%d: %s\n", name, lines[k - 1], why);
-	else
-		fprintf(stderr, "xvnetctl: %s\n", why);
-}
-
 static int send_batch(struct json_object *reqs, const char *name, const int *lines)
 {
-	size_t n = json_object_array_length(reqs), i = 0;
-	struct xv_linebuf lb = { 0 };
-	struct json_object *rep, *data;
-	int fd = xv_connect(sock_path), rc = EX_REFUSED;
-	const char *why;
+	struct conn c = { .fd = xv_connect(sock_path), .name = name, .lines = lines,
+			  .n = json_object_array_length(reqs) };
+	struct json_object *rep = NULL, *data;
+	size_t i = 0;
 
-	if (fd < 0) {
+	if (c.fd < 0) {
 		fprintf(stderr, "xvnetctl: cannot reach xvnetd at %s: %s\n", sock_path,
 			strerror(errno));
 		return EX_REFUSED;
 	}
-	if (!(rep = ask(fd, &lb, "batch.begin", NULL)))
+	if (!(rep = ask(&c, "batch.begin", NULL)))
 		goto out;
-	if ((why = refusal(rep))) {
-		fprintf(stderr, "xvnetctl: %s\n", why);
-		json_object_put(rep);
-		goto out;
-	}
-	json_object_put(rep);
-	while (i < n) {
+	while (i < c.n) {
 		struct json_object *chunk = json_object_new_array(), *args;
 		size_t bytes = 0;
 
 		/* requests until the line would pass CHUNK_BYTES */
-		for (; i < n && (bytes < CHUNK_BYTES || !json_object_array_length(chunk)); i++) {
+		for (; i < c.n && (bytes < CHUNK_BYTES || !json_object_array_length(chunk)); i++) {
 			struct json_object *r = json_object_array_get_idx(reqs, i);
 
 			bytes += strlen(json_object_to_json_string(r)) + 1;
@@ -151,36 +148,28 @@ static int send_batch(struct json_object *reqs, const char *name, const int *lin
 		}
 		args = json_object_new_object();
 		json_object_object_add(args, "requests", chunk);
-		if (!(rep = ask(fd, &lb, "batch.add", args)))
-			goto out;
-		if ((why = refusal(rep))) {
-			say_refused(why, name, lines, n);
-			json_object_put(rep);
-			goto out;       /* xvnetd discarded the batch */
-		}
 		json_object_put(rep);
+		if (!(rep = ask(&c, "batch.add", args)))
+			goto out;       /* a refusal: xvnetd discarded the batch */
 	}
-	if (!(rep = ask(fd, &lb, "batch.commit", NULL)))
+	json_object_put(rep);
+	if (!(rep = ask(&c, "batch.commit", NULL)))
 		goto out;
-	if ((why = refusal(rep))) {
-		fprintf(stderr, "xvnetctl: %s\n", why);
-		json_object_put(rep);
-		goto out;
-	}
 	json_object_object_get_ex(rep, "data", &data);
 	if (json_out)
 		print_json(data);
 	else
 		printf("batch: %zu requests: %d VMs added, %d deleted; %d flows added,"
-		       " %d deleted\n", n, (int)ji(data, "vms_added"),
+		       " %d deleted\n", c.n, (int)ji(data, "vms_added"),
 		       (int)ji(data, "vms_deleted"), (int)ji(data, "flows_added"),
 		       (int)ji(data, "flows_deleted"));
-	json_object_put(rep);
-	rc = EX_OK;
 out:
-	close(fd);
-	xv_linebuf_free(&lb);
-	return rc;
+	close(c.fd);
+	xv_linebuf_free(&c.lb);
+	if (!rep)
+		return EX_REFUSED;
+	json_object_put(rep);
+	return EX_OK;
 }
 
 int cmd_batch(int argc, char **argv)

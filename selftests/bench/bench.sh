@@ -538,23 +538,23 @@ control_plane_batch() {
 		t1=$(date +%s%N)
 		us+=($(( (t1 - t0) / 1000 )))
 	}
+	timed_batch() { # ROW WHAT N: the batch file $f, its rate recorded
+		t0=$(date +%s%N)
+		"${CTL[@]}" batch "$f" >/dev/null || fail "$1 batch refused"
+		t1=$(date +%s%N)
+		record "{\"row\":\"$1\",\"$2\":$3,\"per_s\":$(( $3 * 1000000000 / (t1 - t0) ))}"
+	}
 	one_vm_add 1
 	for ((i = 0; i < m; i++)); do
 		printf -v mac '02:00:00:01:%02x:%02x' $((i >> 8)) $((i & 255))
 		echo "vm add s$i --mac $mac --port veth --netns $V --peer-ifname v$i"
 	done >"$f"
-	t0=$(date +%s%N)
-	"${CTL[@]}" batch "$f" >/dev/null || fail "vm batch refused"
-	t1=$(date +%s%N)
-	record "{\"row\":\"cp-vm-add-batch\",\"vms\":$m,\"per_s\":$(( m * 1000000000 / (t1 - t0) ))}"
+	timed_batch cp-vm-add-batch vms "$m"
 	one_vm_add 2
 	for ((i = 0; i < n; i++)); do
 		echo "flow add --proto udp --src 10.$((96 + (i >> 16))).$((i >> 8 & 255)).$((i & 255)) --sport 1 --dst 10.99.0.2 --dport 7777 --action deliver --vm vm1"
 	done >"$f"
-	t0=$(date +%s%N)
-	"${CTL[@]}" batch "$f" >/dev/null || fail "flow batch refused"
-	t1=$(date +%s%N)
-	record "{\"row\":\"cp-flow-add-batch\",\"flows\":$n,\"per_s\":$(( n * 1000000000 / (t1 - t0) ))}"
+	timed_batch cp-flow-add-batch flows "$n"
 	one_vm_add 3
 	record "{\"row\":\"cp-vm-add-at\",\"vms_before\":[2,$((m + 3)),$((m + 4))],\"flows_before\":[0,0,$n],\"us\":[${us[0]},${us[1]},${us[2]}]}"
 	xvnetd_stop
