@@ -18,6 +18,7 @@
 #include "loader/kern/addrs.h"
 #include "loader/kern/datapath.h"
 #include "loader/kern/slowpath.h"
+#include "loader/kern/reinject.h"
 #include "loader/kern/tables.h"
 #include <bpf/bpf.h>
 #include <unistd.h>
@@ -355,6 +356,24 @@ static void test_slow_path_install(void **state)
 			n++;
 	}
 	assert_int_equal(n, 1);         /* the configured (non-rule) entry stays */
+	/* a whole first packet is sent on (to the VM's port: lo here), and its
+	 * flow goes in only after the send, at the poll's end: the reply's
+	 * flow at once, the flow itself when sp_poll sends the batch */
+	snprintf(d->cfg.vms[0].ifname, sizeof(d->cfg.vms[0].ifname), "lo");
+	r.key.sport = htons(2000);
+	r.cap_len = r.pkt_len = 60;
+	memcpy(r.pkt, "\x02\0\0\0\0\x01\x02\0\0\0\0\x09\x08\x00", 14);
+	assert_int_equal(sp_handle(d, &r), 0);
+	rk = key("10.0.0.2", "10.0.0.1", 17, 53, 2000, XVNET_DIR_OUT);
+	rk.vlan = 20;
+	assert_int_equal(bpf_map_lookup_elem(d->m.flows, &rk, &v), 0);
+	assert_int_not_equal(bpf_map_lookup_elem(d->m.flows, &r.key, &v), 0);
+	assert_int_equal(d->sp.reinjected, 0);
+	sp_poll(d);
+	assert_int_equal(d->sp.reinjected, 1);
+	assert_int_equal(bpf_map_lookup_elem(d->m.flows, &r.key, &v), 0);
+	assert_int_equal(v.verdict, XVNET_FLOW_DELIVER);
+	reinject_close(d);
 	close(d->m.flows);
 	close(d->m.config);
 	config_free(&d->cfg);

@@ -380,5 +380,5 @@ const struct api_cmd batch_cmds[] = {
 	{ "batch.add", cmd_batch_add, false },
 	{ "batch.commit", cmd_batch_commit, false },
 	{ "batch.abort", cmd_batch_abort, false },
-	{ NULL },
+	{ NULL, NULL, false },
 };

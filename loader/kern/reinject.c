@@ -8,19 +8,34 @@
  * wire the VM's tag added.  Sent before the flow is installed, so that a
  * later packet of the flow, which hits the flow, cannot overtake it.
  */
+#define _GNU_SOURCE
 #include <errno.h>
+#include <stdlib.h>
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
 #include <net/if.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <bpf/bpf.h>
 
 #include "loader/kern/log.h"
 #include "loader/kern/reinject.h"
 #include "maps/xvnet_maps.h"
 
 #define VLAN_HLEN 4
+/* frames sent in one sendmmsg: a ring-buffer poll's records, at most */
+#define RQ_MAX 64
+
+struct reinject_q {
+	unsigned n;
+	uint8_t frame[RQ_MAX][XVNET_SLOW_PKT_MAX + VLAN_HLEN];
+	struct sockaddr_ll to[RQ_MAX];
+	struct iovec iov[RQ_MAX];
+	struct mmsghdr msg[RQ_MAX];
+	struct xvnet_flow_key key[RQ_MAX];
+	struct xvnet_flow val[RQ_MAX];
+};
 
 static int out_fd(struct xvd *d)
 {
@@ -41,6 +56,38 @@ void reinject_close(struct xvd *d)
 	if (d->reinject_fd > 0)
 		close(d->reinject_fd);
 	d->reinject_fd = 0;
+	free(d->rq);
+	d->rq = NULL;
+}
+
+void reinject_flush(struct xvd *d, reinject_after_fn after)
+{
+	struct reinject_q *q = d->rq;
+	unsigned sent = 0;
+	int s, r;
+
+	if (!q || !q->n)
+		return;
+	s = out_fd(d);
+	while (s >= 0 && sent < q->n) {
+		r = sendmmsg(s, q->msg + sent, q->n - sent, 0);
+		if (r <= 0) {
+			if (r < 0 && errno == EINTR)
+				continue;
+			/* this one is lost; the rest may still go */
+			d->sp.not_reinjected++;
+			sent++;
+			continue;
+		}
+		d->sp.reinjected += (uint64_t)r;
+		sent += (unsigned)r;
+	}
+	if (s < 0)
+		d->sp.not_reinjected += q->n;
+	/* the flows after their frames: none can overtake its first packet */
+	for (unsigned i = 0; i < q->n; i++)
+		after(d, &q->key[i], &q->val[i]);
+	q->n = 0;
 }
 
 static int tagged(const uint8_t *f, size_t len)
@@ -76,17 +123,34 @@ static const struct vm_conf *local_vm(const struct xvd_config *cfg,
 	return NULL;
 }
 
-int reinject(struct xvd *d, const struct xvnet_slow_rec *r,
-	     const struct vm_conf *vm)
+/* A VM's port, as the data path has it (one lookup, where the name would
+ * cost a socket and an ioctl per packet). */
+static int port_ifindex(struct xvd *d, const struct vm_conf *vm)
 {
-	uint8_t f[XVNET_SLOW_PKT_MAX + VLAN_HLEN];
+	__u32 id = (__u32)vm->id, ifindex = 0;
+
+	if (bpf_map_lookup_elem(d->m.ports, &id, &ifindex) || !ifindex)
+		return (int)if_nametoindex(vm->ifname);
+	return (int)ifindex;
+}
+
+int reinject(struct xvd *d, const struct xvnet_slow_rec *r, const struct vm_conf *vm,
+	     const struct xvnet_flow_key *k, const struct xvnet_flow *v,
+	     reinject_after_fn after)
+{
 	struct sockaddr_ll to = { .sll_family = AF_PACKET, .sll_halen = 6 };
 	const struct vm_conf *dst = vm;
+	struct reinject_q *q = d->rq;
 	size_t len = r->cap_len;
-	int s;
+	uint8_t *f;
 
 	if (r->cap_len != r->pkt_len || len < ETH_HLEN)
 		return 0;   /* longer than the capture: not all of it is here */
+	if (!q && !(q = d->rq = calloc(1, sizeof(*q))))
+		return -1;
+	if (q->n == RQ_MAX)
+		reinject_flush(d, after);
+	f = q->frame[q->n];
 	memcpy(f, r->pkt, len);
 	if (r->key.dir == XVNET_DIR_OUT) {
 		dst = local_vm(&d->cfg, f, vm->vlan);
@@ -100,13 +164,19 @@ int reinject(struct xvd *d, const struct xvnet_slow_rec *r,
 	if (dst) {
 		if (dst->port_kind == XVNET_PORT_XSK)
 			return 0;   /* its sockets take frames from NIC queues only */
-		to.sll_ifindex = (int)if_nametoindex(dst->ifname);
+		to.sll_ifindex = port_ifindex(d, dst);
 		len = retag(f, len, dst->vlan, dst->keep_vlan);
 	}
 	memcpy(to.sll_addr, f, 6);
-	if (to.sll_ifindex <= 0 || (s = out_fd(d)) < 0)
+	if (to.sll_ifindex <= 0)
 		return -1;
-	if (sendto(s, f, len, 0, (struct sockaddr *)&to, sizeof(to)) != (ssize_t)len)
-		return -1;
+	q->to[q->n] = to;
+	q->iov[q->n] = (struct iovec){ .iov_base = f, .iov_len = len };
+	q->msg[q->n] = (struct mmsghdr){ .msg_hdr = {
+		.msg_name = &q->to[q->n], .msg_namelen = sizeof(q->to[0]),
+		.msg_iov = &q->iov[q->n], .msg_iovlen = 1 } };
+	q->key[q->n] = *k;
+	q->val[q->n] = *v;
+	q->n++;
 	return 1;
 }

@@ -12,12 +12,26 @@
 #include "loader/kern/xvd.h"
 
 struct xvnet_slow_rec;
+struct xvnet_flow_key;
+struct xvnet_flow;
 
-/* Send r's frame on for vm (its flow allowed).  Returns 1 sent, 0 not
- * (a partial capture, an AF_XDP port, a local VM with rules of its own),
- * -1 a send error. */
-int reinject(struct xvd *d, const struct xvnet_slow_rec *r,
-	     const struct vm_conf *vm);
+/* What is done with a queued frame's flow once the frame is sent. */
+typedef void (*reinject_after_fn)(struct xvd *d, const struct xvnet_flow_key *k,
+				  const struct xvnet_flow *v);
+
+/*
+ * Queue r's frame to be sent on for vm (its flow allowed), and its flow
+ * (k, v) to be given to after() once the frame is out: frames go in one
+ * sendmmsg per batch of records (reinject_flush, or a full queue), each
+ * before its flow is installed, so no later packet of the flow overtakes
+ * it.  Returns 1 queued, 0 not sent on (a partial capture, an AF_XDP port,
+ * a local VM with rules of its own: install the flow yourself), -1 an error.
+ */
+int reinject(struct xvd *d, const struct xvnet_slow_rec *r, const struct vm_conf *vm,
+	     const struct xvnet_flow_key *k, const struct xvnet_flow *v,
+	     reinject_after_fn after);
+/* Send what is queued, then hand each frame's flow to after(). */
+void reinject_flush(struct xvd *d, reinject_after_fn after);
 
 void reinject_close(struct xvd *d);
 

@@ -87,9 +87,16 @@ int sp_fd(struct xvd *d)
 	return d->rb ? ring_buffer__epoll_fd(d->rb) : -1;
 }
 
+static void install_after(struct xvd *d, const struct xvnet_flow_key *k,
+			  const struct xvnet_flow *v);
+
 int sp_poll(struct xvd *d)
 {
-	return d->rb ? ring_buffer__consume(d->rb) : 0;
+	int n = d->rb ? ring_buffer__consume(d->rb) : 0;
+
+	/* the first packets of this poll's flows, in one send, then the flows */
+	reinject_flush(d, install_after);
+	return n;
 }
 
 static void reverse(const struct xvnet_flow_key *k, struct xvnet_flow_key *r)
@@ -162,13 +169,19 @@ int sp_handle(struct xvd *d, const struct xvnet_slow_rec *r)
 	rk.vlan = vm->vlan;
 	if (install(d, &rk, &v))
 		return -1;
-	if (reinject(d, r, vm) > 0)
-		d->sp.reinjected++;
-	else
-		d->sp.not_reinjected++;
 	if (rc->action == RULE_QUEUE)
 		v.queue = rc->queue;
+	if (reinject(d, r, vm, &k, &v, install_after) == 1)
+		return 0;       /* the flow goes in after its packet is sent */
+	d->sp.not_reinjected++;
 	return install(d, &k, &v);
+}
+
+static void install_after(struct xvd *d, const struct xvnet_flow_key *k,
+			  const struct xvnet_flow *v)
+{
+	if (install(d, k, v))
+		log_warn("slow path: flow after its first packet: %s", strerror(errno));
 }
 
 /* Delete the rule-installed flows that sel() picks; *kept (if given)

@@ -58,6 +58,7 @@ struct xvd_err_sample {
 struct xvm;
 struct vhost_child;
 struct batch_tx;
+struct reinject_q;
 struct coal_live;
 struct mnl_socket;
 
@@ -103,6 +104,7 @@ struct xvd {
 	struct xvd_slow_stats sp;
 	uint64_t next_age_ns;
 	int reinject_fd;            /* AF_PACKET, 0 until first used */
+	struct reinject_q *rq;      /* first packets to send (reinject.c) */
 	bool sp_flows_on;           /* xvnet_config.flows_active known set */
 	struct xvd_err_sample hs[2];    /* older, newer (health_tick) */
 	struct {                    /* loader/kern/pinwatch.c */
