@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* xvnetd.conf: parse, validate, format, save atomically. */
 #include <arpa/inet.h>
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -444,8 +445,15 @@ int config_check_vm(const struct xvd_config *cfg, const struct vm_conf *vm,
 
 int config_alloc_vm_id(const struct xvd_config *cfg)
 {
+	/* one pass over the VMs, not one per candidate id */
+	static_assert(XVNET_MAX_VMS <= 65536, "ids fit the map below");
+	uint8_t used[XVNET_MAX_VMS] = { 0 };
+
+	for (size_t i = 0; i < cfg->n_vms; i++)
+		if (cfg->vms[i].id >= 0 && cfg->vms[i].id < XVNET_MAX_VMS)
+			used[cfg->vms[i].id] = 1;
 	for (int id = 0; id < XVNET_MAX_VMS; id++)
-		if (!config_find_vm_id(cfg, id))
+		if (!used[id])
 			return id;
 	return -1;
 }
@@ -1017,7 +1025,19 @@ static char *vm_text(const struct vm_conf *vm)
 /* The same VM line but for the id and who made the port. */
 bool vm_conf_same(const struct vm_conf *a, const struct vm_conf *b)
 {
-	char *ta = vm_text(a), *tb = vm_text(b);
+	struct vm_conf x = *a, y = *b;
+	char *ta, *tb;
+
+	/* equal structs (the usual case: a VM a commit leaves alone) need no
+	 * formatting; unequal ones may still print the same (a field the
+	 * line does not carry), so the text decides */
+	x.id = y.id = -1;
+	x.owned = y.owned = false;
+	x.line = y.line = 0;
+	if (memcmp(&x, &y, sizeof(x)) == 0)
+		return true;
+	ta = vm_text(a);
+	tb = vm_text(b);
 	bool same = ta && tb && strcmp(ta, tb) == 0;
 
 	free(ta);
