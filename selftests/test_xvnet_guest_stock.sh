@@ -91,19 +91,8 @@ gx "ip -6 addr show dev eth0" | grep -q "inet6 $LL/64" ||
 	fail "the guest's link-local is not $LL: $(gx 'ip -6 addr show dev eth0')"
 ping6_w() { ip netns exec "$W" busybox ping6 -c 3 -W 2 -I "$WIRE" "$1" >/dev/null 2>&1; }
 wait_until 15 ping6_w "$LL" || fail "the guest's link-local $LL does not answer: $(xvctl stats sg)"
-cat >"$XV_TMP/ra.py" <<'EOF'
-import sys
-from scapy.all import (Ether, IPv6, ICMPv6ND_RA, ICMPv6NDOptPrefixInfo,
-                       ICMPv6NDOptSrcLLAddr, sendp, conf)
-conf.verb = 0
-iface, wmac, wll = sys.argv[1:4]
-sendp(Ether(src=wmac, dst="33:33:00:00:00:01") /
-      IPv6(src=wll, dst="ff02::1", hlim=255) / ICMPv6ND_RA(routerlifetime=0) /
-      ICMPv6NDOptSrcLLAddr(lladdr=wmac) /
-      ICMPv6NDOptPrefixInfo(prefix="fd00:77::", prefixlen=64, L=1, A=1,
-                            validlifetime=600, preferredlifetime=300), iface=iface)
-EOF
-ip netns exec "$W" "$SCAPY_PY" "$XV_TMP/ra.py" "$WIRE" "$WMAC" "$WLL" || fail "scapy RA"
+ip netns exec "$W" "$SCAPY_PY" "$XV_ROOT/selftests/lib/send_ra.py" "$WIRE" "$WMAC" "$WLL" ||
+	fail "scapy RA"
 slaac() { gx "ip -6 addr show dev eth0" | grep "inet6 $G/64" | grep -qv tentative; }
 wait_until 15 slaac || fail "the guest formed no SLAAC address $G: $(gx 'ip -6 addr show dev eth0')"
 ping6_g() { ip netns exec "$W" busybox ping6 -c 3 -W 2 "$G" >/dev/null 2>&1; }

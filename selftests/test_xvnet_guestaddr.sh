@@ -148,19 +148,8 @@ ping6_w "$LL3" && fail "vm3 (--no-allow all) answers on its link-local $LL3"
 [ $(( $(egress vm3 spoof_ip) - s3 )) -ge 1 ] || fail "vm3's link-local replies not counted spoof_ip"
 
 # ---- SLAAC: an RA from the wire, vm1 forms fd00:77::<EUI-64> (listed)
-cat >"$XV_TMP/ra.py" <<'EOF'
-import sys
-from scapy.all import (Ether, IPv6, ICMPv6ND_RA, ICMPv6NDOptPrefixInfo,
-                       ICMPv6NDOptSrcLLAddr, sendp, conf)
-conf.verb = 0
-iface, wmac, wll = sys.argv[1:4]
-sendp(Ether(src=wmac, dst="33:33:00:00:00:01") /
-      IPv6(src=wll, dst="ff02::1", hlim=255) / ICMPv6ND_RA(routerlifetime=0) /
-      ICMPv6NDOptSrcLLAddr(lladdr=wmac) /
-      ICMPv6NDOptPrefixInfo(prefix="fd00:77::", prefixlen=64, L=1, A=1,
-                            validlifetime=600, preferredlifetime=300), iface=iface)
-EOF
-ip netns exec "$W" "$SCAPY_PY" "$XV_TMP/ra.py" "$WIRE" "$WMAC" "$WLL" || fail "scapy RA"
+ip netns exec "$W" "$SCAPY_PY" "$XV_ROOT/selftests/lib/send_ra.py" "$WIRE" "$WMAC" "$WLL" ||
+	fail "scapy RA"
 slaac_ready() { ip -n "$NS1" -6 addr show dev eth0 | grep "inet6 $G1/64" | grep -qv tentative; }
 wait_until 10 slaac_ready || fail "vm1 formed no SLAAC address $G1: $(ip -n "$NS1" -6 addr show dev eth0)"
 ping6_g() { ip netns exec "$W" busybox ping6 -c 3 -W 2 "$G1" >/dev/null 2>&1; }
