@@ -6,7 +6,8 @@
 #    the line, and leaves the running state as it was;
 #  - a line that cannot be batched (vm list) is a usage error, nothing sent;
 #  - one open batch at a time: another client is refused while it is open,
-#    and a client that goes takes its batch with it;
+#    a batch whose base changed (a plain request meanwhile) is refused at
+#    its commit, and a client that goes takes its batch with it;
 #  - the same flows and VMs deleted in one batch.
 # shellcheck source=selftests/lib/common.sh
 . "$(dirname "$0")/lib/common.sh"
@@ -83,25 +84,34 @@ assert ask("batch.add", {"requests": [{"cmd": "flow.add", "args": {"proto": "udp
 open("/tmp/.xvb", "w").write("flow add --proto udp --src 10.94.0.2 --dst 10.99.0.2 --action drop\n")
 r = subprocess.run([ctl, "-s", sock, "batch", "/tmp/.xvb"], capture_output=True, text=True)
 assert r.returncode == 1 and "another client's batch is open" in r.stderr, r
+# a plain request meanwhile: the open batch, built on the config before
+# it, may no longer commit (it would undo this one)
+r = subprocess.run([ctl, "-s", sock, "flow", "add", "--proto", "udp", "--src", "10.94.0.3",
+                    "--dst", "10.99.0.2", "--action", "drop"], capture_output=True, text=True)
+assert r.returncode == 0, r
+c = ask("batch.commit")
+assert not c["ok"] and "changed since batch.begin" in c["error"], c
+assert ask("batch.begin")["ok"]     # a new one, kept open: goes with the client
 f.close(); s.close()        # its batch goes with it
 time.sleep(0.3)
 r = subprocess.run([ctl, "-s", sock, "batch", "/tmp/.xvb"], capture_output=True, text=True)
 assert r.returncode == 0, r
 st = json.loads(subprocess.run([ctl, "-s", sock, "-j", "status"], capture_output=True, text=True).stdout)
 import os; os.unlink("/tmp/.xvb")
-print("second client refused while the first's batch was open; committed after it went;"
+print("second client refused while the first's batch was open; the first's commit refused"
+      " after a plain request changed the config; committed after the first went;"
       f" flows {st['configured_flows']} (the gone client's one not among them)")
 PYEOF
-[ "$(flows)" = $((N + 1)) ] || fail "flows $(flows), want $((N + 1))"
+[ "$(flows)" = $((N + 2)) ] || fail "flows $(flows), want $((N + 2))"
 
 # recorded once, kept across a restart
 xvnetd_restart
-[ "$(flows)" = $((N + 1)) ] || fail "after a restart: $(flows) flows, want $((N + 1))"
+[ "$(flows)" = $((N + 2)) ] || fail "after a restart: $(flows) flows, want $((N + 2))"
 [ "$(vms)" = $((VMS + 1)) ] || fail "after a restart: $(vms) VMs"
 
 # all deleted in one batch
 sed -e 's/^flow add \(.*\) --action.*/flow del \1/' -e 's/^vm add \(b[0-9]*\) .*/vm del \1/' "$ADD" >"$XV_TMP/del.batch"
-echo "flow del --proto udp --src 10.94.0.2 --dst 10.99.0.2" >>"$XV_TMP/del.batch"
+printf 'flow del --proto udp --src 10.94.0.%s --dst 10.99.0.2\n' 2 3 >>"$XV_TMP/del.batch"
 t0=$(date +%s%N)
 out=$(xvctl batch "$XV_TMP/del.batch") || fail "delete batch refused: $out"
 t1=$(date +%s%N)

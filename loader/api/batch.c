@@ -10,7 +10,8 @@
  *   batch.commit                    apply and record the whole: one commit
  *   batch.abort                     forget it (so does a client that goes)
  * Each request is validated against the configuration the ones before it
- * make, as it would be alone; the first refusal discards the batch and
+ * make, as it would be alone (on the configuration of batch.begin: a
+ * batch whose base changed meanwhile is refused at its commit); the first refusal discards the batch and
  * says which request it was.  Nothing reaches the kernel or the state file
  * before the commit, which is the one commit path's: all or nothing.
  * Flows are found by index (loader/conf/flowidx.h), so that 100k of them
@@ -39,6 +40,7 @@
 
 struct batch_tx {
 	uint64_t client;
+	uint64_t cfg_gen;           /* d->cfg_gen when it began */
 	struct xvd_config next;
 	struct flow_idx idx;        /* next's flows, by key */
 	bool idx_stale;             /* next's flows moved: build it again first */
@@ -291,6 +293,7 @@ static struct json_object *batch_begin(struct xvd *d)
 		return xv_reply_err("out of memory");
 	}
 	tx->client = d->req_client;
+	tx->cfg_gen = d->cfg_gen;
 	tx->idx_stale = true;
 	d->batch = tx;
 	return xv_reply_ok(NULL);
@@ -337,6 +340,14 @@ static struct json_object *batch_commit(struct xvd *d)
 
 	if (!tx)
 		return xv_reply_err("%s", err);
+	/* built on the configuration of batch.begin: another request that
+	 * changed it since would be undone by this commit */
+	if (tx->cfg_gen != d->cfg_gen) {
+		tx_free(d);
+		return xv_reply_err("batch: the configuration changed since batch.begin"
+				    " (another request, a reload or a port that went);"
+				    " the batch is discarded, nothing changed: send it again");
+	}
 	opts.keep_ports = tx->keep_ports;
 	compact(tx);
 	/* the commit takes next whether it succeeds or not */

@@ -350,6 +350,7 @@ int xvd_commit(struct xvd *d, struct xvd_config *next,
 	}
 	old = d->cfg;
 	d->cfg = *next;
+	d->cfg_gen++;
 	config_init(next);
 	for (size_t i = 0; i < diff.n; i++)
 		remove_one(d, &diff.c[i], opts);
@@ -377,6 +378,7 @@ int xvd_commit_reconcile(struct xvd *d, char *err, size_t errlen)
 	 * included), whether or not it can be saved */
 	config_free(&d->cfg);
 	d->cfg = next;
+	d->cfg_gen++;
 	vhost_sync(d);
 	if (save(d, &d->cfg, err, errlen)) {
 		log_err("state not saved: %s", err);
@@ -396,5 +398,6 @@ int xvd_commit_record_vm(struct xvd *d, const struct vm_conf *nv, char *err,
 	}
 	if (vm != nv)
 		*vm = *nv;
+	d->cfg_gen++;
 	return save(d, &d->cfg, err, errlen);
 }

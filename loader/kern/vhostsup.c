@@ -241,7 +241,7 @@ static void reaped(const struct xvd *d, int id, struct vhost_child *c, int st,
 static void stop_child(struct vhost_child *c)
 {
 	uint64_t t0 = now_ms();
-	int st;
+	int st = -1;            /* -1: not reaped here (already gone) */
 
 	if (c->pid > 0) {
 		kill(c->pid, SIGTERM);

@@ -64,6 +64,8 @@ struct mnl_socket;
 
 struct xvd {
 	struct xvd_config cfg;          /* what runs (the state) */
+	uint64_t cfg_gen;               /* cfg replaced or changed so far
+					 * (a batch checks it did not move) */
 	/* during a commit (loader/kern/commit.c): the config being applied, which
 	 * the kernel-side checks must see (e.g. the addresses of VMs added
 	 * by the same reload); NULL otherwise */
