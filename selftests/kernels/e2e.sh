@@ -121,7 +121,9 @@ vm_traffic() {
 		"the VM received $got${errs:+; errors$errs}${empty:+; a queue got nothing}"
 	[ "${sent:-0}" -gt 0 ] && [ "$got" -ge "$sent" ] && [ -z "$errs" ] && [ -z "$empty" ] &&
 		return 0
-	sed 's/^/    | /' "$TMP/stats"
+	# where the missing frames went: the VM's counters, and status's
+	# datapath counters and failed redirects
+	sed 's/^/    | /' "$TMP/stats" "$TMP/status"
 	return 1
 }
 
