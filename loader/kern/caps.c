@@ -26,6 +26,11 @@ static const char *cap_name(int cap)
 	case CAP_SYS_ADMIN: return "CAP_SYS_ADMIN";
 	case CAP_BPF: return "CAP_BPF";
 	case CAP_PERFMON: return "CAP_PERFMON";
+	case CAP_SYS_PTRACE: return "CAP_SYS_PTRACE";
+	case CAP_CHOWN: return "CAP_CHOWN";
+	case CAP_SETUID: return "CAP_SETUID";
+	case CAP_SETGID: return "CAP_SETGID";
+	case CAP_KILL: return "CAP_KILL";
 	default: return "CAP_?";
 	}
 }
@@ -116,8 +121,16 @@ int caps_drop_unused(char *err, size_t errlen)
 	prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
 	if (syscall(SYS_capset, &h, c))
 		return ERR("capset: %s", strerror(errno));
-	log_info("capabilities: kept BPF, PERFMON, SYS_ADMIN, NET_ADMIN, NET_RAW,"
-		 " IPC_LOCK, SYS_PTRACE (where held); %d others dropped from the"
-		 " bounding set", dropped);
+	{
+		char kept[256];
+		size_t len = 0;
+
+		kept[0] = '\0';
+		for (size_t i = 0; i < sizeof(kept_caps) / sizeof(kept_caps[0]); i++)
+			len += (size_t)snprintf(kept + len, sizeof(kept) - len, "%s%s",
+						i ? ", " : "", cap_name(kept_caps[i]) + 4);
+		log_info("capabilities: kept %s (where held); %d others dropped from"
+			 " the bounding set", kept, dropped);
+	}
 	return 0;
 }
