@@ -29,25 +29,10 @@ busybox --list | grep -qx ping6 || skip "busybox without ping6"
 TAP=$(xv_name sttap)
 MAC=$(guest_mac 1)
 IP4=10.77.0.31
-eui64() { # PREFIX MAC: the modified EUI-64 address, as the kernel forms it
-	"$SCAPY_PY" -c '
-import ipaddress, sys
-m = bytes.fromhex(sys.argv[2].replace(":", ""))
-iid = bytes([m[0] ^ 2]) + m[1:3] + b"\xff\xfe" + m[3:]
-net = ipaddress.IPv6Network(sys.argv[1])
-print(ipaddress.IPv6Address(int(net.network_address) | int.from_bytes(iid, "big")))' "$1" "$2"
-}
 LL=$(eui64 fe80::/64 "$MAC") G=$(eui64 fd00:77::/64 "$MAC")
 
 xv_topology
-# the wire speaks IPv6 here (xv_topology turns it off)
-ip netns exec "$W" sysctl -qw net.ipv6.conf.all.disable_ipv6=0 \
-	"net.ipv6.conf.$WIRE.accept_dad=0" "net.ipv6.conf.$WIRE.disable_ipv6=0"
-ip -n "$W" -6 addr add fd00:77::1/64 dev "$WIRE" nodad
-WMAC=$(if_mac "$WIRE" "$W")
-wait_until 5 sh -c "ip -n $W -6 addr show dev $WIRE scope link | grep -q inet6" ||
-	fail "the wire has no link-local address"
-WLL=$(ip -n "$W" -6 addr show dev "$WIRE" scope link | awk '/inet6/{print $2}' | cut -d/ -f1)
+wire_ipv6
 cat >"$XV_TMP/udhcpd.conf" <<EOF
 start 10.77.0.30
 end 10.77.0.39

@@ -39,26 +39,11 @@ busybox --list | grep -qx ping6 || skip "busybox without ping6"
 MAC1=02:00:00:00:77:01 MAC2=02:00:00:00:77:02 MAC3=02:00:00:00:77:03
 N=20
 # the modified EUI-64 of a MAC, as the kernel forms it (RFC 4291 app. A)
-eui64() { # PREFIX MAC
-	"$SCAPY_PY" -c '
-import ipaddress, sys
-m = bytes.fromhex(sys.argv[2].replace(":", ""))
-iid = bytes([m[0] ^ 2]) + m[1:3] + b"\xff\xfe" + m[3:]
-net = ipaddress.IPv6Network(sys.argv[1])
-print(ipaddress.IPv6Address(int(net.network_address) | int.from_bytes(iid, "big")))' "$1" "$2"
-}
 LL1=$(eui64 fe80::/64 $MAC1) LL3=$(eui64 fe80::/64 $MAC3)
 G1=$(eui64 fd00:77::/64 $MAC1)
 
 xv_topology
-# the wire speaks IPv6 here (xv_topology turns it off)
-ip netns exec "$W" sysctl -qw net.ipv6.conf.all.disable_ipv6=0 \
-	"net.ipv6.conf.$WIRE.accept_dad=0" "net.ipv6.conf.$WIRE.disable_ipv6=0"
-ip -n "$W" -6 addr add fd00:77::1/64 dev "$WIRE" nodad
-WMAC=$(if_mac "$WIRE" "$W")
-wait_until 5 sh -c "ip -n $W -6 addr show dev $WIRE scope link | grep -q inet6" ||
-	fail "the wire has no link-local address"
-WLL=$(ip -n "$W" -6 addr show dev "$WIRE" scope link | awk '/inet6/{print $2}' | cut -d/ -f1)
+wire_ipv6
 
 # DHCP server on the wire: each VM's --ip as a static lease
 cat >"$XV_TMP/udhcpd.conf" <<EOF

@@ -202,8 +202,8 @@ static int flood_first(struct xvd *d, const struct flood_all *a, __u32 vlan,
 	return first;
 }
 
-static int flood_find(struct xvd *d, __u32 vlan, __u32 vm_id,
-		      struct xvnet_flood_member *out)
+/* vm_id's index in vlan's flood list, or -1. */
+static int flood_find(struct xvd *d, __u32 vlan, __u32 vm_id)
 {
 	struct flood_all *a = flood_read(d);
 	int i;
@@ -211,9 +211,6 @@ static int flood_find(struct xvd *d, __u32 vlan, __u32 vm_id,
 	if (!a)
 		return -1;
 	i = flood_first(d, a, vlan, vm_id);
-	for (long j = 0; out && i >= 0 && j < a->n; j++)
-		if (a->k[j].vlan == vlan && a->k[j].idx == i)
-			*out = a->m[j];
 	free(a);
 	return i;
 }
@@ -324,7 +321,7 @@ static int vm_write(struct xvd *d, const struct vm_conf *vm, int ifindex,
 			return ERR("%s[%u] = %d: %s", XVNET_MAP_PORTS, id, ifindex,
 				   strerror(errno));
 	}
-	if (flood_find(d, vm->vlan, id, NULL) < 0 &&
+	if (flood_find(d, vm->vlan, id) < 0 &&
 	    flood_append(d, vm->vlan, (__u32)ifindex, id))
 		return ERR("%s: vlan %u: %s", XVNET_MAP_FLOOD, vm->vlan,
 			   strerror(errno));

@@ -165,3 +165,26 @@ xv_feature() {
 trafgen_from_wire() {
 	ip netns exec "$W" "$XV_BIN/xvnet-trafgen" --dev "$WIRE" --json "$@"
 }
+
+# eui64 PREFIX MAC: the modified EUI-64 address in PREFIX, as the kernel
+# forms a stock guest's link-local or SLAAC address
+eui64() {
+	"$SCAPY_PY" -c '
+import ipaddress, sys
+m = bytes.fromhex(sys.argv[2].replace(":", ""))
+iid = bytes([m[0] ^ 2]) + m[1:3] + b"\xff\xfe" + m[3:]
+net = ipaddress.IPv6Network(sys.argv[1])
+print(ipaddress.IPv6Address(int(net.network_address) | int.from_bytes(iid, "big")))' "$1" "$2"
+}
+
+# wire_ipv6: the wire (xv_topology turns its IPv6 off) speaks IPv6 with
+# fd00:77::1/64 and its link-local; sets WMAC and WLL (the link-local)
+wire_ipv6() {
+	ip netns exec "$W" sysctl -qw net.ipv6.conf.all.disable_ipv6=0 \
+		"net.ipv6.conf.$WIRE.accept_dad=0" "net.ipv6.conf.$WIRE.disable_ipv6=0"
+	ip -n "$W" -6 addr add fd00:77::1/64 dev "$WIRE" nodad
+	WMAC=$(if_mac "$WIRE" "$W")
+	wait_until 5 sh -c "ip -n $W -6 addr show dev $WIRE scope link | grep -q inet6" ||
+		fail "the wire has no link-local address"
+	WLL=$(ip -n "$W" -6 addr show dev "$WIRE" scope link | awk '/inet6/{print $2}' | cut -d/ -f1)
+}
