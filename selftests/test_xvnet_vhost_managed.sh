@@ -93,6 +93,26 @@ grep -q "vm vm1: vhost-user back-end killed by signal 9" "$XV_TMP/xvnetd.log" ||
 sink_round "after kill -9"
 AGAIN=$ROUND
 
+# vm set --queue-cpus: the back-end is started again with a worker thread
+# for the queue pair, pinned to that CPU (virtual RSS for the back-end)
+if [ "$(nproc)" -ge 2 ]; then
+	xvctl vm set vm1 --queue-cpus 1 || fail "vm set vm1 --queue-cpus 1 refused"
+	wait_until 5 running vm1 "$PID2" || fail "back-end not restarted for queue-cpus: $(xvctl -j vm show vm1)"
+	PID2=$(vh pid)
+	# shellcheck disable=SC2317  # called through wait_until
+	pinned() {
+		local t
+		for t in /proc/"$PID2"/task/*; do
+			[ "$(cat "$t/comm" 2>/dev/null)" = xvnet-vq0 ] &&
+				[ "$(awk '/^Cpus_allowed_list/ { print $2 }' "$t/status")" = 1 ] && return 0
+		done
+		return 1
+	}
+	wait_until 3 pinned || fail "no worker xvnet-vq0 on CPU 1 in the back-end (pid $PID2)"
+	sink_round "queue-cpus 1"
+	PINNED="; with queue-cpus 1 its worker on CPU 1: $ROUND/2000"
+fi
+
 # vm del: the back-end and its socket go
 xvctl vm del vm1 || fail "vm del refused"
 wait_until 3 test ! -e "/proc/$PID2" || fail "vm1's back-end still runs after vm del"
@@ -118,4 +138,4 @@ wait_until 3 test ! -e "/proc/$P2" || fail "vm2's back-end outlived xvnetd"
 _xvnetd_launch
 wait_until 10 running vm2 "$P2" || fail "vm2's back-end not started by the new xvnetd"
 [ "$(vh pid vm2)" != "$P2" ] || fail "the same pid after a restart"
-pass "vhost-user back-ends run by xvnetd: $FIRST/2000 frames to a front-end, $AGAIN/2000 after kill -9 (restarted), socket owner/group/mode and unprivileged back-end, stopped by vm del and with xvnetd, started again by a new xvnetd"
+pass "vhost-user back-ends run by xvnetd: $FIRST/2000 frames to a front-end, $AGAIN/2000 after kill -9 (restarted)${PINNED:-}, socket owner/group/mode and unprivileged back-end, stopped by vm del and with xvnetd, started again by a new xvnetd"

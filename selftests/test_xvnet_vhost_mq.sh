@@ -9,7 +9,9 @@
 # each frame's metadata; test_xvnet_guest_mq and test_xvnet_xsk check those
 # against the Toeplitz prediction), with the published key and the default
 # indirection table, then after `rss set --weight 1,0,2,1`.  Then the guest
-# echoes.
+# echoes.  The VM has `queue-cpus 0,1`: the back-end runs a worker thread
+# per queue pair, pair p pinned to CPU p mod 2 (the virtual RSS of the
+# back-end).
 # shellcheck source=selftests/lib/common.sh
 . "$(dirname "$0")/lib/common.sh"
 # shellcheck source=selftests/lib/guest.sh
@@ -34,12 +36,30 @@ export GUEST_DEVICE_OPTS=vectors=0
 xv_topology
 xvnetd_start
 xvctl vm add vq4 --mac "$MAC" --port xsk --queues 4 --ifname "$(xv_name pvq)" \
-	--ip "$GUEST_IP" || fail "vm add (4-queue xsk) refused"
+	--ip "$GUEST_IP" --queue-cpus 0,1 || fail "vm add (4-queue xsk) refused"
 bg_start "$XV_TMP/vhost.log" "$XV_BIN/xvnet-vhost" -s "$XVD_SOCK" --vm vq4 \
 	--vhost-socket "$SOCK" --stats "$STATS"
 wait_until 10 grep -q XVNET-VHOST-READY "$XV_TMP/vhost.log" ||
 	fail "xvnet-vhost did not start: $(tail -3 "$XV_TMP/vhost.log")"
 grep -q "4 queue pairs" "$XV_TMP/vhost.log" || fail "xvnet-vhost: $(head -1 "$XV_TMP/vhost.log")"
+VHOST_PID=$BG_PID
+# worker_ns: "p0 p1 p2 p3", each pair's worker's run time (ns); checks
+# that pair p's worker may run on CPU p mod 2 only
+worker_ns() {
+	local p t c out=""
+	for p in 0 1 2 3; do
+		for t in /proc/"$VHOST_PID"/task/*; do
+			[ "$(cat "$t/comm" 2>/dev/null)" = "xvnet-vq$p" ] || continue
+			c=$(awk '/^Cpus_allowed_list/ { print $2 }' "$t/status")
+			[ "$c" = $((p % 2)) ] || fail "xvnet-vq$p may run on CPUs $c, not $((p % 2))"
+			out+="$(awk '{ print $1 }' "$t/schedstat") "
+			continue 2
+		done
+		fail "no worker thread xvnet-vq$p: $(cat /proc/"$VHOST_PID"/task/*/comm | tr '\n' ' ')"
+	done
+	echo "$out"
+}
+W0=$(worker_ns) || exit 1
 
 GUEST_QUEUES=4 GUEST_CTL=1 GUEST_ID=vq4 GUEST_VHOST=$SOCK guest_start "" "$MAC" \
 	"$GUEST_IP/24" "$GLOG"
@@ -91,4 +111,8 @@ r_weight=$GD
 case $r_weight in *" 0 "*) ;; *) fail "--weight 1,0,2,1: queue 1 still received: $r_weight" ;; esac
 out=$(probe_from_wire "$GUEST_IP" -n 10 -r 50 -t 3000 -m 10 -i vq4) ||
 	fail "echo from the 4-queue guest: ${out:-no output}"
-pass "4-queue guest through xvnet-vhost: each RX queue got the flows RSS chose ($FLOWS flows x $PER_FLOW, guest = back-end = xvnet per queue: $r_default; after rss set --weight 1,0,2,1: $r_weight); $out"
+# (the affinity is checked again; run times only logged: an idle worker
+# also wakes every 100 ms)
+WD=$(nums_delta "$W0" "$(worker_ns)") || exit 1
+log "workers' run time per pair (ns, pairs 0-3 on CPUs 0 1 0 1): $WD"
+pass "4-queue guest through xvnet-vhost: each RX queue got the flows RSS chose ($FLOWS flows x $PER_FLOW, guest = back-end = xvnet per queue: $r_default; after rss set --weight 1,0,2,1: $r_weight), each pair's work in its own thread on CPU p mod 2 (queue-cpus 0,1); $out"

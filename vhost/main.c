@@ -97,11 +97,12 @@ static int listen_on(const char *path, int mode, long uid, long gid)
 
 static void write_stats(const char *path, const struct backend *b)
 {
-	const struct backend_counters *c = &b->cnt;
+	struct backend_counters sum, *c = &sum;
 	unsigned long long calls = 0;
 	char rxq[24 * VU_MAX_QUEUE_PAIRS] = "";
 	int n = 0;
 
+	backend_counters_sum(b, c);
 	for (unsigned i = 0; i < 2 * b->dev.queue_pairs; i++)
 		calls += b->dev.vq[i].calls;
 	for (unsigned p = 0; p < b->dev.queue_pairs && n < (int)sizeof(rxq); p++)
@@ -118,11 +119,12 @@ static struct xv_vhost_stats *shm;
 
 static void write_shm(const struct backend *b)
 {
-	const struct backend_counters *c = &b->cnt;
+	struct backend_counters sum, *c = &sum;
 	unsigned long long calls = 0;
 
 	if (!shm)
 		return;
+	backend_counters_sum(b, c);
 	for (unsigned i = 0; i < 2 * b->dev.queue_pairs; i++)
 		calls += b->dev.vq[i].calls;
 #define SET(f, v) __atomic_store_n(&shm->f, (uint64_t)(v), __ATOMIC_RELAXED)
@@ -167,15 +169,43 @@ static void drain_eventfd(int fd)
 		note("kick eventfd: %s", strerror(errno));
 }
 
+/* --queue-cpus 0,1,...: the CPUs; dies on anything else. */
+static int parse_cpus(const char *arg, unsigned char *cpus)
+{
+	long ncpu = sysconf(_SC_NPROCESSORS_CONF);
+	const char *p = arg;
+	int n = 0;
+
+	for (;;) {
+		char *end;
+		long c;
+
+		errno = 0;
+		c = strtol(p, &end, 10);
+		if (errno || end == p || c < 0 || c >= ncpu || c > 255)
+			die("--queue-cpus: '%s': CPUs are 0-%ld, comma-separated", arg, ncpu - 1);
+		if (n == XVNET_MAX_QUEUES)
+			die("--queue-cpus: more than %d CPUs", XVNET_MAX_QUEUES);
+		cpus[n++] = (unsigned char)c;
+		if (!*end)
+			return n;
+		if (*end != ',')
+			die("--queue-cpus: '%s': CPUs are 0-%ld, comma-separated", arg, ncpu - 1);
+		p = end + 1;
+	}
+}
+
 static void usage(int code)
 {
 	fprintf(code ? stderr : stdout,
 		"usage: xvnet-vhost --vm NAME --vhost-socket PATH [-s CONTROL_SOCKET]\n"
 		"         [--queue-pairs N] [--socket-mode OCTAL] [--socket-owner UID]\n"
 		"         [--socket-group GID] [--user USER] [--stats FILE] [--parent-pid PID]\n"
-		"         [--stats-fd FD]\n"
+		"         [--stats-fd FD] [--queue-cpus LIST]\n"
 		"  serves xsk VM NAME to a VMM as a vhost-user-net device on PATH\n"
-		"  (the VMM connects: QEMU -chardev socket,path=PATH,reconnect=1)\n");
+		"  (the VMM connects: QEMU -chardev socket,path=PATH,reconnect=1);\n"
+		"  with queue-cpus (the VM's, or LIST: CPU,CPU...) a thread per queue\n"
+		"  pair, pair p on CPU LIST[p mod n]\n");
 	exit(code);
 }
 
@@ -191,10 +221,38 @@ static void accept_front_end(int lfd, struct backend *b, __u64 now)
 		close(c);
 		return;
 	}
+	backend_pause(b);
 	vu_dev_attach(&b->dev, c);
 	backend_guest_gone(b, now);
+	backend_resume(b);
 	connections++;
 	note("front-end connected");
+}
+
+/* One vhost-user message; false when the front-end went. */
+static bool front_end_message(struct backend *b, __u64 now)
+{
+	bool gone;
+
+	backend_pause(b);
+	gone = vu_dev_handle(&b->dev) != 0;
+	if (gone) {
+		note("front-end gone: %s", b->dev.why);
+		vu_dev_reset(&b->dev);
+		backend_guest_gone(b, now);
+	}
+	backend_resume(b);
+	return !gone;
+}
+
+static void publish_stats(struct backend *b, const char *stats)
+{
+	/* the workers' counters are read with the workers paused */
+	backend_pause(b);
+	if (stats)
+		write_stats(stats, b);
+	write_shm(b);
+	backend_resume(b);
 }
 
 static void serve(int lfd, struct backend *b, const char *stats)
@@ -202,11 +260,12 @@ static void serve(int lfd, struct backend *b, const char *stats)
 	__u64 last_stats = 0, deadline = 0;
 
 	while (!stop) {
-		struct pollfd pf[2 + VU_MAX_VQS + XSK_PORT_MAX_SOCKS];
-		int n = 0, conn_i = -1, kick_i[VU_MAX_VQS], r, timeout = 100;
+		struct pollfd pf[3 + VU_MAX_VQS + XSK_PORT_MAX_SOCKS];
+		int n = 0, conn_i = -1, wake_i = -1, kick_i[VU_MAX_VQS], r, timeout = 100;
+		bool wait_rx;
 		__u64 now = now_ns();
 
-		if (b->tx_blocked)
+		if (b->lane[0].tx_blocked && !b->threaded)
 			timeout = 1;
 		if (deadline)
 			timeout = deadline <= now ? 0 : (int)((deadline - now + 999999) / 1000000);
@@ -215,41 +274,55 @@ static void serve(int lfd, struct backend *b, const char *stats)
 			conn_i = n;
 			pf[n++] = (struct pollfd){ .fd = b->dev.fd, .events = POLLIN };
 		}
+		/* with workers, they wait for the guest's kicks themselves */
 		for (int v = 0; v < VU_MAX_VQS; v++) {
 			kick_i[v] = -1;
-			if (b->dev.vq[v].kick_fd >= 0) {
+			if (!b->threaded && b->dev.vq[v].kick_fd >= 0) {
 				kick_i[v] = n;
 				pf[n++] = (struct pollfd){ .fd = b->dev.vq[v].kick_fd,
 							   .events = POLLIN };
 			}
 		}
-		/* frames waiting for guest buffers: the RX kick, not the sockets */
-		for (int i = 0; !b->rx_starved && i < b->port.n; i++)
+		if (b->threaded) {
+			wake_i = n;
+			pf[n++] = (struct pollfd){ .fd = b->wake_fd, .events = POLLIN };
+		}
+		/* frames waiting for guest buffers (one thread) or for a worker's
+		 * ring: its wake-up, not the sockets */
+		wait_rx = b->threaded ? b->rx_blocked : b->lane[0].rx_starved;
+		for (int i = 0; !wait_rx && i < b->port.n; i++)
 			pf[n++] = (struct pollfd){ .fd = b->port.s[i].fd, .events = POLLIN };
+		if (b->threaded) {
+			__atomic_store_n(&b->sleeping, 1, __ATOMIC_SEQ_CST);
+			/* frames a worker gave back before it saw us asleep */
+			for (unsigned p = 0; p < b->dev.queue_pairs; p++)
+				if (spsc_count(&b->lane[p].done))
+					timeout = 0;
+		}
 		r = poll(pf, (nfds_t)n, timeout);
 		if (r < 0 && errno != EINTR)
 			die("poll: %s", strerror(errno));
+		__atomic_store_n(&b->sleeping, 0, __ATOMIC_RELAXED);
 		now = now_ns();
 		if (r > 0 && b->port.coal)
 			b->port.coal->wakeups++;
+		if (wake_i >= 0 && (pf[wake_i].revents & POLLIN))
+			drain_eventfd(b->wake_fd);
 		if (r > 0 && (pf[0].revents & POLLIN))
 			accept_front_end(lfd, b, now);
-		if (conn_i >= 0 && pf[conn_i].revents && vu_dev_handle(&b->dev)) {
-			note("front-end gone: %s", b->dev.why);
-			vu_dev_reset(&b->dev);
-			backend_guest_gone(b, now);
+		if (conn_i >= 0 && pf[conn_i].revents && !front_end_message(b, now))
 			continue;
-		}
 		for (int v = 0; v < VU_MAX_VQS; v++)
 			if (kick_i[v] >= 0 && (pf[kick_i[v]].revents & POLLIN)) {
 				drain_eventfd(b->dev.vq[v].kick_fd);
 				b->dev.vq[v].kicks++;
 			}
-		deadline = backend_round(b, now);
+		if (b->threaded)
+			backend_dispatch(b);
+		else
+			deadline = backend_round(b, now);
 		if ((stats || shm) && now - last_stats >= 100000000ull) {
-			if (stats)
-				write_stats(stats, b);
-			write_shm(b);
+			publish_stats(b, stats);
 			last_stats = now;
 		}
 	}
@@ -267,6 +340,7 @@ int main(int argc, char **argv)
 		{ "socket-group", required_argument, 0, 'G' },
 		{ "parent-pid", required_argument, 0, 'P' },
 		{ "stats-fd", required_argument, 0, 'F' },
+		{ "queue-cpus", required_argument, 0, 'C' },
 		{ "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 }
 	};
 	const char *ctl = XV_DEFAULT_SOCKET, *vm = NULL, *vpath = NULL, *user = NULL;
@@ -274,6 +348,9 @@ int main(int argc, char **argv)
 	int mode = -1, lfd, o;
 	long pairs = 0, uid = -1, gid = -1, parent = 0, stats_fd = -1;
 	static struct backend b;
+	struct backend_counters sum;
+	unsigned char cpus[XVNET_MAX_QUEUES];
+	int ncpus = -1;
 	char err[256], *end;
 
 	while ((o = getopt_long(argc, argv, "s:v:h", lo, NULL)) != -1) {
@@ -309,6 +386,9 @@ int main(int argc, char **argv)
 			}
 			break;
 		case 'S': stats = optarg; break;
+		case 'C':
+			ncpus = parse_cpus(optarg, cpus);
+			break;
 		case 'h': usage(0); break;
 		default: usage(2);
 		}
@@ -336,6 +416,13 @@ int main(int argc, char **argv)
 	if (parent && (prctl(PR_SET_PDEATHSIG, SIGTERM) || getppid() != (pid_t)parent))
 		die("xvnetd (pid %ld) is gone", parent);
 	backend_init(&b, (unsigned)pairs, now_ns());
+	/* the VM's queue-cpus (xsk.get) unless given here */
+	if (ncpus < 0) {
+		ncpus = (int)b.port.n_queue_cpus;
+		memcpy(cpus, b.port.queue_cpus, sizeof(cpus));
+	}
+	if (ncpus > 0 && backend_start_workers(&b, cpus, (unsigned)ncpus, err, sizeof(err)))
+		die("queue-cpus: %s", err);
 	if (b.port.coal)
 		b.port.coal->consumer_pid = (__u32)getpid();
 	/* the delay bounds are microseconds: no 50 us default timer slack */
@@ -346,16 +433,20 @@ int main(int argc, char **argv)
 	note("vm %s: %d AF_XDP sockets, UMEM %zu bytes, metadata %s, %ld queue pairs;"
 	     " vhost-user on %s", vm, b.port.n, b.port.umem_size,
 	     b.port.meta_inline ? "inline" : "at head", pairs, vpath);
+	for (unsigned p = 0; b.threaded && p < (unsigned)pairs; p++)
+		note("queue pair %u: thread xvnet-vq%u on CPU %d", p, p, b.lane[p].cpu);
 	printf("XVNET-VHOST-READY\n");
 	fflush(stdout);
 	write_shm(&b);
 	serve(lfd, &b, stats);
 	if (stats)
 		write_stats(stats, &b);
+	backend_stop_workers(&b);
 	write_shm(&b);
+	backend_counters_sum(&b, &sum);
 	printf("rx %llu rx_no_guest %llu rx_dropped %llu tx %llu tx_dropped %llu"
-	       " connections %llu notifications %llu\n", b.cnt.rx, b.cnt.rx_no_guest,
-	       b.cnt.rx_dropped, b.cnt.tx, b.cnt.tx_dropped, connections, b.cnt.notifications);
+	       " connections %llu notifications %llu\n", sum.rx, sum.rx_no_guest,
+	       sum.rx_dropped, sum.tx, sum.tx_dropped, connections, sum.notifications);
 	vu_dev_reset(&b.dev);
 	close(lfd);
 	unlink(vpath);

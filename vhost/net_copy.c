@@ -45,7 +45,7 @@ enum net_rx_result net_rx_put(struct vu_dev *d, struct virtq *q, const void *fra
 			first = c;
 			if (c.bytes < d->hdr_len) {
 				vq_unpop(q, 1);
-				q->broken = true;
+				__atomic_store_n(&q->broken, true, __ATOMIC_RELAXED);
 				return NET_RX_DROPPED;
 			}
 			/* header written below, once num_buffers is known */

@@ -41,7 +41,10 @@ int vq_map(struct virtq *q, const struct vu_mem *m)
 
 bool vq_live(const struct virtq *q)
 {
-	return q->started && q->enabled && q->used && !q->broken;
+	/* broken is set by the thread that moves the ring's frames and read by
+	 * the dispatcher (vhost/backend.c): an atomic flag */
+	return q->started && q->enabled && q->used &&
+	       !__atomic_load_n(&q->broken, __ATOMIC_RELAXED);
 }
 
 unsigned vq_avail_count(const struct virtq *q)
@@ -51,7 +54,7 @@ unsigned vq_avail_count(const struct virtq *q)
 
 static int broken(struct virtq *q)
 {
-	q->broken = true;
+	__atomic_store_n(&q->broken, true, __ATOMIC_RELAXED);
 	return -1;
 }
 

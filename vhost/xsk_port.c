@@ -100,7 +100,7 @@ static int open_sock(struct xsk_port *p, struct xsk_sock *s, struct json_object 
 int xsk_port_open(struct xsk_port *p, const char *ctl_path, const char *vm,
 		  char *err, size_t errlen)
 {
-	struct json_object *data, *um, *arr, *side;
+	struct json_object *data, *um, *arr, *side, *cpus;
 	long long ufd;
 	int rc = -1;
 
@@ -123,6 +123,19 @@ int xsk_port_open(struct xsk_port *p, const char *ctl_path, const char *vm,
 	p->meta_size = sizeof(struct xvnet_xsk_meta);
 	p->meta_inline = xv_xsk_meta_inline(data);
 	p->queues = (unsigned)xv_xsk_jint(data, "queues");
+	/* the CPUs the VM's queues are worked on (absent: not set) */
+	if (json_object_object_get_ex(data, "queue_cpus", &cpus)) {
+		for (size_t i = 0; i < json_object_array_length(cpus) &&
+				   i < XVNET_MAX_QUEUES; i++) {
+			int c = json_object_get_int(json_object_array_get_idx(cpus, i));
+
+			if (c < 0 || c > 255) {
+				bad(err, errlen, "xsk.get: a queue CPU out of range");
+				goto out;
+			}
+			p->queue_cpus[p->n_queue_cpus++] = (unsigned char)c;
+		}
+	}
 	p->frame_size = (__u32)xv_xsk_jint(um, "frame_size");
 	p->umem_size = (size_t)xv_xsk_jint(um, "size");
 	ufd = xv_xsk_jint(um, "fd_index");
@@ -232,24 +245,36 @@ __u32 xsk_port_rx_peek(struct xsk_port *p, struct xsk_sock *s, struct xsk_frame 
 	return n;
 }
 
+void xsk_port_fill(struct xsk_sock *s, const __u64 *addrs, __u32 n)
+{
+	if (!n)
+		return;
+	/* the fill ring has room: these frames came off it */
+	xv_xsk_fill(&s->r.fq, addrs, n);
+	if (*s->r.fq.flags & XDP_RING_NEED_WAKEUP)
+		recvfrom(s->fd, NULL, 0, MSG_DONTWAIT, NULL, NULL);
+}
+
+void xsk_port_rx_consume(struct xsk_sock *s, __u32 n)
+{
+	__atomic_store_n(s->r.rx.cons, *s->r.rx.cons + n, __ATOMIC_RELEASE);
+}
+
 void xsk_port_rx_release(struct xsk_port *p, struct xsk_sock *s,
 			 const struct xsk_frame *f, __u32 n)
 {
 	__u64 addrs[256];
 
 	(void)p;
+	xsk_port_rx_consume(s, n);
 	for (__u32 done = 0; done < n;) {
 		__u32 b = n - done < 256 ? n - done : 256;
 
 		for (__u32 i = 0; i < b; i++)
 			addrs[i] = f[done + i].addr;
-		/* the fill ring has room: these frames came off it */
-		xv_xsk_fill(&s->r.fq, addrs, b);
+		xsk_port_fill(s, addrs, b);
 		done += b;
 	}
-	__atomic_store_n(s->r.rx.cons, *s->r.rx.cons + n, __ATOMIC_RELEASE);
-	if (n && (*s->r.fq.flags & XDP_RING_NEED_WAKEUP))
-		recvfrom(s->fd, NULL, 0, MSG_DONTWAIT, NULL, NULL);
 }
 
 static void reclaim(struct xsk_port *p)

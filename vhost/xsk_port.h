@@ -36,6 +36,8 @@ struct xsk_port {
 	__u64 *tx_free;                 /* side-socket frames free for TX */
 	__u32 n_tx_free;
 	struct xvnet_coal_page *coal;   /* the VM's policy; NULL: none */
+	unsigned char queue_cpus[XVNET_MAX_QUEUES];     /* the VM's queue-cpus */
+	unsigned n_queue_cpus;
 	int fds[XSK_PORT_MAX_SOCKS + 2];
 	int nfds;
 };
@@ -65,6 +67,11 @@ struct xsk_frame {
  */
 __u32 xsk_port_rx_peek(struct xsk_port *p, struct xsk_sock *s, struct xsk_frame *f,
 		       __u32 max);
+/* Consume the first n peeked frames (they stay the caller's until given
+ * back with xsk_port_fill). */
+void xsk_port_rx_consume(struct xsk_sock *s, __u32 n);
+/* Give n received frames of socket s back to its fill ring. */
+void xsk_port_fill(struct xsk_sock *s, const __u64 *addrs, __u32 n);
 /* Consume the first n peeked frames and give them back to the fill ring. */
 void xsk_port_rx_release(struct xsk_port *p, struct xsk_sock *s,
 			 const struct xsk_frame *f, __u32 n);

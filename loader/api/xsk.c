@@ -142,6 +142,14 @@ static struct json_object *xsk_get(struct xvd *d, struct json_object *args,
 	json_object_object_add(o, "need_wakeup",
 			       json_object_new_boolean(x->eff.need_wakeup == 1));
 	json_object_object_add(o, "queues", json_object_new_int(vm->queues));
+	/* the consumer's threads per queue (xvnet-vhost follows it) */
+	if (vm->n_queue_cpus) {
+		struct json_object *qc = json_object_new_array();
+
+		for (int c = 0; c < vm->n_queue_cpus; c++)
+			json_object_array_add(qc, json_object_new_int(vm->queue_cpus[c]));
+		json_object_object_add(o, "queue_cpus", qc);
+	}
 	json_object_object_add(o, "meta_size",
 			       json_object_new_int((int)sizeof(struct xvnet_xsk_meta)));
 	/* head: right before the frame; inline: its first meta_size bytes */

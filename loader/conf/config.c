@@ -333,9 +333,6 @@ int vm_conf_finish(struct vm_conf *vm, char *err, size_t errlen)
 			   " to a tap or connects to a vhost-user socket; veth"
 			   " and xsk ports are handed over otherwise)",
 			   vm->has_owner ? "owner" : "group");
-	if (vm->n_queue_cpus && vm->port_kind == XVNET_PORT_XSK)
-		return ERR("queue-cpus: not for xsk ports (the NIC queue a socket is"
-			   " bound to decides the CPU: steer with the NIC's RSS)");
 	if (vm->n_queue_cpus > (vm->queues ? vm->queues : 1))
 		return ERR("queue-cpus: %u CPUs for %u queues (one per queue at most)",
 			   vm->n_queue_cpus, vm->queues ? vm->queues : 1);

@@ -46,8 +46,11 @@ void vm_slot_build(const struct vm_conf *vm, int ifindex,
 	if ((vm->port_kind == XVNET_PORT_TAP || vm->port_kind == XVNET_PORT_VETH) &&
 	    vm->queues > 1)
 		out->flags |= XVNET_VM_F_SKB_PATH;
-	/* queue-cpus: queue q on CPU list[q mod n] (bpf/spread.h) */
-	if (vm->n_queue_cpus) {
+	/* queue-cpus: queue q on CPU list[q mod n] (bpf/spread.h).  Not for
+	 * xsk ports: a frame reaches a socket only from the NIC queue it is
+	 * bound to, so the consumer spreads its own work (xsk.get's
+	 * queue_cpus: xvnet-vhost's threads) */
+	if (vm->n_queue_cpus && vm->port_kind != XVNET_PORT_XSK) {
 		out->flags |= XVNET_VM_F_CPU_SPREAD;
 		for (int q = 0; q < XVNET_MAX_QUEUES; q++)
 			out->queue_cpu[q] = vm->queue_cpus[q % vm->n_queue_cpus];

@@ -23,7 +23,7 @@
 #include "loader/kern/xsk.h"
 
 #define VHOST_BIN "xvnet-vhost"
-#define VHOST_ARGS 24
+#define VHOST_ARGS 28
 #define VHOST_STOP_MS 1000      /* SIGTERM, then SIGKILL */
 #define VHOST_STEADY_MS 10000   /* ran this long: its exit was not a loop */
 #define VHOST_RETRY_MAX_MS 30000
@@ -123,7 +123,7 @@ static int backend_binary(char *out, size_t outlen)
  * rings keeps no privilege.
  */
 static int backend_argv(const struct xvd *d, const struct vm_conf *vm,
-			const char *bin, const char *sock, char store[][24],
+			const char *bin, const char *sock, char store[][64],
 			const char *argv[VHOST_ARGS])
 {
 	int n = 0;
@@ -138,12 +138,12 @@ static int backend_argv(const struct xvd *d, const struct vm_conf *vm,
 	argv[n++] = "--socket-mode";
 	argv[n++] = vm->has_group ? "0660" : "0600";
 	if (vm->has_owner) {
-		snprintf(store[0], 24, "%u", vm->owner_uid);
+		snprintf(store[0], 64, "%u", vm->owner_uid);
 		argv[n++] = "--socket-owner";
 		argv[n++] = store[0];
 	}
 	if (vm->has_group) {
-		snprintf(store[1], 24, "%u", vm->group_gid);
+		snprintf(store[1], 64, "%u", vm->group_gid);
 		argv[n++] = "--socket-group";
 		argv[n++] = store[1];
 	}
@@ -151,9 +151,19 @@ static int backend_argv(const struct xvd *d, const struct vm_conf *vm,
 		argv[n++] = "--user";
 		argv[n++] = vm->has_owner ? vm->owner : "nobody";
 	}
-	snprintf(store[2], 24, "%d", (int)getpid());
+	snprintf(store[2], 64, "%d", (int)getpid());
 	argv[n++] = "--parent-pid";
 	argv[n++] = store[2];
+	/* in argv, not only in xsk.get: a change restarts the back-end */
+	if (vm->n_queue_cpus) {
+		int k = 0;
+
+		for (int c = 0; c < vm->n_queue_cpus; c++)
+			k += snprintf(store[3] + k, (size_t)(64 - k), "%s%u", c ? "," : "",
+				      vm->queue_cpus[c]);
+		argv[n++] = "--queue-cpus";
+		argv[n++] = store[3];
+	}
 	argv[n] = NULL;
 	return n;
 }
@@ -267,7 +277,7 @@ static void sync_one(struct xvd *d, int id, uint64_t now)
 	struct vhost_child *c = d->vhost[id];
 	uint64_t gen = vm && vm->vhost ? xskp_generation(d, id) : 0;
 	const char *argv[VHOST_ARGS];
-	char store[3][24], bin[PATH_MAX], sock[XV_SOCK_PATH_MAX + 1], sig[1024];
+	char store[4][64], bin[PATH_MAX], sock[XV_SOCK_PATH_MAX + 1], sig[1024];
 
 	if (!gen) {     /* no such VM, not vhost-user, or no sockets yet */
 		if (c) {
@@ -298,8 +308,8 @@ static void sync_one(struct xvd *d, int id, uint64_t now)
 	backend_argv(d, vm, bin, sock, store, argv);
 	signature(argv, gen, sig, sizeof(sig));
 	if (c->pid > 0 && strcmp(c->sig, sig)) {
-		log_info("vm %s: vhost-user back-end restarted (its socket, owner"
-			 " or the VM's sockets changed)", vm->name);
+		log_info("vm %s: vhost-user back-end restarted (its socket, owner,"
+			 " queue-cpus or the VM's sockets changed)", vm->name);
 		stop_child(c);
 		c->fails = 0;
 		c->next_ms = now;
