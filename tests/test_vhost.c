@@ -6,7 +6,7 @@
  * growth while the rings run), vrings,
  * frames into the RX queue (one buffer, merged buffers, no buffers), frames
  * out of the TX queue, interrupt suppression by EVENT_IDX, and guests or
- * front-ends that send nonsense; and the ring that hands frames from the
+ * front-ends that send nonsense, a live migration's dirty log; and the ring that hands frames from the
  * dispatcher to a queue pair's worker thread.
  */
 #define _GNU_SOURCE
@@ -606,6 +606,88 @@ static void test_mem_region_past_its_file(void **state)
 	assert_int_equal(r->dev.mem.n, 0);
 }
 
+/* A live migration's dirty log (LOG_ALL + LOG_SHMFD): a frame put into an
+ * RX buffer marks the buffer's page and the used ring's page in the
+ * front-end's bitmap, nothing else; with LOG_ALL off again nothing is
+ * marked.  SEND_RARP records the MAC to announce. */
+static bool page_marked(const unsigned char *bits, uint64_t gpa)
+{
+	uint64_t pg = gpa / VU_LOG_PAGE;
+
+	return bits[pg / 8] & (1u << (pg % 8));
+}
+
+static void test_dirty_log(void **state)
+{
+	struct rig *r = *state;
+	struct virtq *q = &r->dev.vq[0];
+	struct fe_vq *v = &r->fe.vq[0];
+	const uint64_t bytes = (FE_GPA_BASE + FE_MEM_SIZE) / VU_LOG_PAGE / 8 + 1;
+	uint64_t proto = 1ull << VU_PROTO_F_MQ | 1ull << VU_PROTO_F_REPLY_ACK |
+			 1ull << VU_PROTO_F_LOG_SHMFD | 1ull << VU_PROTO_F_RARP, feat;
+	struct vu_log_base lb = { .mmap_size = bytes, .mmap_offset = 0 };
+	struct vu_vring_addr a = { .index = 0, .flags = 1u << VU_VRING_F_LOG };
+	int logfd = memfd_create("fe-log", MFD_CLOEXEC);
+	unsigned char f[100], *bits, mac[8] = { 0x52, 0x54, 0, 1, 2, 3 }, dummy;
+	uint64_t used_gpa, buf_gpa, marked = 0;
+	uint32_t len;
+	uint16_t id;
+
+	assert_int_equal(fe_start(&r->fe, 0), 0);
+	assert_true(logfd >= 0 && ftruncate(logfd, (off_t)bytes) == 0);
+	bits = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, logfd, 0);
+	assert_true(bits != MAP_FAILED);
+	assert_true(vu_dev_offered_features(&r->dev) & 1ull << VU_F_LOG_ALL);
+	assert_int_equal(fe_request(&r->fe, VU_SET_PROTOCOL_FEATURES, &proto, sizeof(proto),
+				    NULL, 0, NULL, 0), 0);
+	feat = r->dev.features | 1ull << VU_F_LOG_ALL;
+	assert_int_equal(fe_request(&r->fe, VU_SET_FEATURES, &feat, sizeof(feat), NULL, 0,
+				    NULL, 0), 0);
+	assert_false(r->dev.log.on);            /* no bitmap yet */
+	/* QEMU waits for an empty reply */
+	if (fe_request(&r->fe, VU_SET_LOG_BASE, &lb, sizeof(lb), &logfd, 1, &dummy, 0))
+		fail_msg("SET_LOG_BASE: %s", r->dead ? r->dev.why : "no empty reply");
+	assert_false(r->dead);
+	assert_true(r->dev.log.on);
+	used_gpa = FE_GPA_BASE + (q->used_uva - (uint64_t)(uintptr_t)r->fe.mem);
+	a.desc_user_addr = q->desc_uva;
+	a.avail_user_addr = q->avail_uva;
+	a.used_user_addr = q->used_uva;
+	a.log_guest_addr = used_gpa;
+	assert_int_equal(fe_request(&r->fe, VU_SET_VRING_ADDR, &a, sizeof(a), NULL, 0, NULL, 0), 0);
+
+	fe_rx_post(&r->fe, 1, 2048);
+	frame(f, sizeof(f), 9);
+	assert_int_equal(net_rx_put(&r->dev, q, f, sizeof(f)), NET_RX_DONE);
+	vq_flush(q);
+	assert_non_null(fe_rx_used(&r->fe, &len, &id));
+	buf_gpa = v->vr.desc[id].addr;
+	assert_true(page_marked(bits, buf_gpa));
+	assert_true(page_marked(bits, used_gpa));
+	for (uint64_t i = 0; i < bytes; i++)
+		marked += (uint64_t)__builtin_popcount(bits[i]);
+	/* the buffer and the used ring (its entry and index): 2 pages at most */
+	assert_true(marked >= 1 && marked <= 2);
+
+	/* logging off: a frame marks nothing */
+	memset(bits, 0, bytes);
+	feat &= ~(1ull << VU_F_LOG_ALL);
+	assert_int_equal(fe_request(&r->fe, VU_SET_FEATURES, &feat, sizeof(feat), NULL, 0,
+				    NULL, 0), 0);
+	assert_false(r->dev.log.on);
+	fe_rx_recycle(&r->fe, id);
+	assert_int_equal(net_rx_put(&r->dev, q, f, sizeof(f)), NET_RX_DONE);
+	vq_flush(q);
+	for (uint64_t i = 0; i < bytes; i++)
+		assert_int_equal(bits[i], 0);
+
+	assert_int_equal(fe_request(&r->fe, VU_SEND_RARP, mac, 8, NULL, 0, NULL, 0), 0);
+	assert_true(r->dev.rarp_pending);
+	assert_memory_equal(r->dev.rarp_mac, mac, 6);
+	munmap(bits, bytes);
+	close(logfd);
+}
+
 /*
  * The dispatcher -> worker ring across two threads: 2M entries in batches
  * of varying size against a consumer that takes varying amounts; every
@@ -682,6 +764,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test_setup_teardown(test_reply_ack, rig_setup, rig_teardown),
 	cmocka_unit_test_setup_teardown(test_mem_table_change, rig_setup, rig_teardown),
 	cmocka_unit_test_setup_teardown(test_mem_region_past_its_file, rig_setup, rig_teardown),
+	cmocka_unit_test_setup_teardown(test_dirty_log, rig_setup, rig_teardown),
 	cmocka_unit_test(test_spsc_two_threads),
 };
 

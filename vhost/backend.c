@@ -657,6 +657,40 @@ void backend_dispatch(struct backend *b)
 	}
 }
 
+void backend_announce(struct backend *b)
+{
+	/* RARP (0x8035) "request reverse" from the guest's MAC, to every
+	 * port: what QEMU sends for a guest on a tap after a migration */
+	static const unsigned char bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+	const unsigned char *mac = b->dev.rarp_mac;
+	unsigned char *f;
+	__u64 addr;
+
+	b->dev.rarp_pending = false;
+	if (b->threaded)
+		pthread_mutex_lock(&b->tx_lock);
+	if (xsk_port_tx_room(&b->port) && (f = xsk_port_tx_buf(&b->port, &addr))) {
+		memset(f, 0, 60);
+		memcpy(f, bcast, 6);
+		memcpy(f + 6, mac, 6);
+		f[12] = 0x80; f[13] = 0x35;     /* RARP */
+		f[15] = 1;                      /* hardware: Ethernet */
+		f[16] = 0x08;                   /* protocol: IPv4 */
+		f[18] = 6; f[19] = 4;
+		f[21] = 3;                      /* request reverse */
+		memcpy(f + 22, mac, 6);         /* sender MAC; IPs stay 0 */
+		memcpy(f + 32, mac, 6);         /* target MAC */
+		xsk_port_tx_put(&b->port, addr, 60);
+		xsk_port_tx_kick(&b->port);
+		b->dcnt.tx++;
+		b->dcnt.tx_bytes += 60;
+	} else {
+		b->dcnt.tx_dropped++;
+	}
+	if (b->threaded)
+		pthread_mutex_unlock(&b->tx_lock);
+}
+
 static void add_counters(struct backend_counters *to, const struct backend_counters *c)
 {
 	to->rx += c->rx;

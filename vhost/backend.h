@@ -99,6 +99,8 @@ void backend_dispatch(struct backend *b);
  * rings may change); resume wakes them to take the changes up. */
 void backend_pause(struct backend *b);
 void backend_resume(struct backend *b);
+/* SEND_RARP: announce the guest's MAC (dev.rarp_mac) through vm_tx. */
+void backend_announce(struct backend *b);
 /* Every lane's counters and the dispatcher's, summed. */
 void backend_counters_sum(const struct backend *b, struct backend_counters *out);
 

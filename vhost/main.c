@@ -242,6 +242,13 @@ static bool front_end_message(struct backend *b, __u64 now)
 		backend_guest_gone(b, now);
 	}
 	backend_resume(b);
+	if (b->dev.rarp_pending) {
+		const unsigned char *m = b->dev.rarp_mac;
+
+		backend_announce(b);
+		note("announced %02x:%02x:%02x:%02x:%02x:%02x (RARP, the VMM asked)",
+		     m[0], m[1], m[2], m[3], m[4], m[5]);
+	}
 	return !gone;
 }
 

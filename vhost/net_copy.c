@@ -25,6 +25,7 @@ enum net_rx_result net_rx_put(struct vu_dev *d, struct virtq *q, const void *fra
 	uint16_t heads[MAX_MERGE];
 	uint32_t lens[MAX_MERGE];
 	unsigned n = 0;
+	size_t first_len = 0;
 	int r;
 
 	while (done < total) {
@@ -50,10 +51,12 @@ enum net_rx_result net_rx_put(struct vu_dev *d, struct virtq *q, const void *fra
 			}
 			/* header written below, once num_buffers is known */
 			k = c.bytes > total ? total : (size_t)c.bytes;
+			first_len = k;
 			vq_copy_to(&c, d->hdr_len, frame, k - d->hdr_len);
 		} else {
 			k = c.bytes > total - done ? total - done : (size_t)c.bytes;
 			vq_copy_to(&c, 0, (const unsigned char *)frame + done - d->hdr_len, k);
+			vq_log_chain(q, &c, k);
 		}
 		heads[n] = c.head;
 		lens[n] = (uint32_t)k;
@@ -62,6 +65,9 @@ enum net_rx_result net_rx_put(struct vu_dev *d, struct virtq *q, const void *fra
 	}
 	h.num_buffers = (uint16_t)n;      /* little endian: VERSION_1 or x86 */
 	vq_copy_to(&first, 0, &h, d->hdr_len);
+	/* a page is logged after it is written: the front-end may send it
+	 * and clear its bit at any time */
+	vq_log_chain(q, &first, first_len);
 	for (unsigned i = 0; i < n; i++)
 		vq_push(q, heads[i], lens[i]);
 	return NET_RX_DONE;

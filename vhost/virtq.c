@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* A split virtqueue, device side: vhost/virtq.h. */
 #include <errno.h>
+#include <stddef.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -87,7 +88,7 @@ int vq_pop(struct virtq *q, const struct vu_mem *m, struct vq_chain *c, bool wan
 		p = vu_mem_gpa(m, d->addr, len);
 		if (!p && len)
 			return broken(q);
-		c->seg[c->n++] = (struct vq_seg){ .p = p, .len = len };
+		c->seg[c->n++] = (struct vq_seg){ .p = p, .gpa = d->addr, .len = len };
 		c->bytes += len;
 		if (!(flags & VRING_DESC_F_NEXT))
 			break;
@@ -104,18 +105,28 @@ void vq_unpop(struct virtq *q, unsigned n)
 	q->last_avail = (uint16_t)(q->last_avail - n);
 }
 
+/* A write into the used ring, at byte off of it, for the dirty log. */
+static void log_used(const struct virtq *q, size_t off, size_t len)
+{
+	if (q->log_used)
+		vu_log_write(q->log, q->log_used_gpa + off, len);
+}
+
 void vq_push(struct virtq *q, uint16_t head, uint32_t len)
 {
-	struct vring_used_elem *e = &q->used->ring[q->used_idx & (q->num - 1)];
+	unsigned slot = q->used_idx & (q->num - 1);
+	struct vring_used_elem *e = &q->used->ring[slot];
 
 	e->id = head;
 	e->len = len;
+	log_used(q, offsetof(struct vring_used, ring) + slot * sizeof(*e), sizeof(*e));
 	q->used_idx++;
 }
 
 void vq_publish(struct virtq *q)
 {
 	store_release(&q->used->idx, q->used_idx);
+	log_used(q, offsetof(struct vring_used, idx), sizeof(q->used->idx));
 }
 
 bool vq_need_call(struct virtq *q)
@@ -154,8 +165,11 @@ bool vq_want_kick(struct virtq *q)
 		uint16_t *avail_event = (uint16_t *)&q->used->ring[q->num];
 
 		store_release(avail_event, q->last_avail);
+		log_used(q, offsetof(struct vring_used, ring) + q->num * sizeof(q->used->ring[0]),
+			 sizeof(*avail_event));
 	} else {
 		store_release(&q->used->flags, 0);
+		log_used(q, offsetof(struct vring_used, flags), sizeof(q->used->flags));
 	}
 	full_fence();
 	return vq_avail_count(q) != 0;
@@ -185,6 +199,18 @@ static size_t copy(const struct vq_chain *c, size_t off, unsigned char *buf,
 		off = 0;
 	}
 	return done;
+}
+
+void vq_log_chain(const struct virtq *q, const struct vq_chain *c, size_t len)
+{
+	if (!q->log || !__atomic_load_n(&q->log->on, __ATOMIC_RELAXED))
+		return;
+	for (unsigned i = 0; i < c->n && len; i++) {
+		size_t k = c->seg[i].len < len ? c->seg[i].len : len;
+
+		vu_log_write(q->log, c->seg[i].gpa, k);
+		len -= k;
+	}
 }
 
 size_t vq_copy_to(const struct vq_chain *c, size_t off, const void *src, size_t len)

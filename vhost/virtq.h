@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <linux/virtio_ring.h>
 
+#include "vhost/vu_log.h"
 #include "vhost/vu_mem.h"
 
 #define VQ_MAX_SIZE  32768
@@ -22,6 +23,7 @@
 
 struct vq_seg {
 	unsigned char *p;
+	uint64_t gpa;           /* for the dirty log */
 	uint32_t len;
 };
 
@@ -48,6 +50,11 @@ struct virtq {
 	uint16_t used_idx;      /* its copy of used->idx, published by vq_flush */
 	uint16_t signalled;     /* used->idx when the driver was last checked */
 	bool broken;            /* the guest broke the ring: stop using it */
+	/* a migration's dirty log: the used ring's guest-physical address
+	 * (SET_VRING_ADDR with VHOST_VRING_F_LOG) */
+	const struct vu_log *log;
+	uint64_t log_used_gpa;
+	bool log_used;
 	unsigned long long calls, kicks;
 };
 
@@ -80,6 +87,9 @@ void vq_call(struct virtq *q);
 bool vq_want_kick(struct virtq *q);
 /* Available chains not yet taken. */
 unsigned vq_avail_count(const struct virtq *q);
+
+/* Log the first len bytes of a chain as written (a migration's dirty log). */
+void vq_log_chain(const struct virtq *q, const struct vq_chain *c, size_t len);
 
 /* Copy len bytes into / out of a chain at byte offset off; bytes copied. */
 size_t vq_copy_to(const struct vq_chain *c, size_t off, const void *src, size_t len);

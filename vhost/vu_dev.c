@@ -26,15 +26,20 @@ uint64_t vu_dev_offered_features(const struct vu_dev *d)
 	uint64_t f = 1ull << VIRTIO_F_VERSION_1 | 1ull << VIRTIO_NET_F_MRG_RXBUF |
 		     1ull << VIRTIO_RING_F_EVENT_IDX | 1ull << VIRTIO_F_ANY_LAYOUT |
 		     1ull << VU_F_PROTOCOL_FEATURES | 1ull << VIRTIO_NET_F_CSUM |
-		     1ull << VIRTIO_NET_F_HOST_TSO4 | 1ull << VIRTIO_NET_F_HOST_TSO6;
+		     1ull << VIRTIO_NET_F_HOST_TSO4 | 1ull << VIRTIO_NET_F_HOST_TSO6 |
+		     1ull << VU_F_LOG_ALL;
 
 	if (d->queue_pairs > 1)
 		f |= 1ull << VIRTIO_NET_F_MQ;
 	return f;
 }
 
+/* LOG_SHMFD and LOG_ALL: QEMU migrates a guest only with both (the
+ * back-end logs what it writes into guest memory, vhost/vu_log.h); RARP:
+ * the back-end announces the guest's MAC after a migration */
 static const uint64_t offered_protocol =
-	1ull << VU_PROTO_F_MQ | 1ull << VU_PROTO_F_REPLY_ACK;
+	1ull << VU_PROTO_F_MQ | 1ull << VU_PROTO_F_REPLY_ACK |
+	1ull << VU_PROTO_F_LOG_SHMFD | 1ull << VU_PROTO_F_RARP;
 
 static int fail(struct vu_dev *d, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -53,17 +58,27 @@ void vu_dev_init(struct vu_dev *d, unsigned queue_pairs)
 	memset(d, 0, sizeof(*d));
 	d->fd = -1;
 	d->queue_pairs = queue_pairs;
-	for (unsigned i = 0; i < VU_MAX_VQS; i++)
+	for (unsigned i = 0; i < VU_MAX_VQS; i++) {
 		vq_init(&d->vq[i]);
+		d->vq[i].log = &d->log;
+	}
 }
 
-static void vq_forget(struct virtq *q)
+static void vq_forget(struct vu_dev *d, struct virtq *q)
 {
 	if (q->kick_fd >= 0)
 		close(q->kick_fd);
 	if (q->call_fd >= 0)
 		close(q->call_fd);
 	vq_init(q);
+	q->log = &d->log;
+}
+
+/* Logging is on while LOG_ALL is negotiated and a bitmap is mapped. */
+static void log_update(struct vu_dev *d)
+{
+	__atomic_store_n(&d->log.on, (d->features & 1ull << VU_F_LOG_ALL) && d->log.bits,
+			 __ATOMIC_RELAXED);
 }
 
 void vu_dev_reset(struct vu_dev *d)
@@ -73,8 +88,9 @@ void vu_dev_reset(struct vu_dev *d)
 	if (d->fd >= 0)
 		close(d->fd);
 	for (unsigned i = 0; i < VU_MAX_VQS; i++)
-		vq_forget(&d->vq[i]);
+		vq_forget(d, &d->vq[i]);
 	vu_mem_clear(&d->mem);
+	vu_log_clear(&d->log);
 	vu_dev_init(d, pairs);
 }
 
@@ -157,7 +173,8 @@ static int reply(struct vu_dev *d, const struct vu_msg *m, const void *p, uint32
 	r.h.request = m->hdr.request;
 	r.h.flags = VU_VERSION | VU_FLAG_REPLY;
 	r.h.size = size;
-	memcpy(r.p, p, size);
+	if (size)
+		memcpy(r.p, p, size);
 	if (send(d->fd, &r, len, MSG_NOSIGNAL) != (ssize_t)len)
 		return fail(d, "reply to request %u: %s", m->hdr.request, strerror(errno));
 	return 0;
@@ -227,6 +244,10 @@ static uint32_t payload_needed(uint32_t request)
 		return sizeof(struct vu_vring_addr);
 	case VU_SET_MEM_TABLE:
 		return 8;
+	case VU_SET_LOG_BASE:
+		return sizeof(struct vu_log_base);
+	case VU_SEND_RARP:
+		return sizeof(uint64_t);
 	default:
 		return 0;
 	}
@@ -254,6 +275,7 @@ static int dispatch(struct vu_dev *d, struct vu_msg *m)
 			sizeof(struct virtio_net_hdr_mrg_rxbuf) : sizeof(struct virtio_net_hdr);
 		for (unsigned i = 0; i < VU_MAX_VQS; i++)
 			d->vq[i].event_idx = !!(d->features & 1ull << VIRTIO_RING_F_EVENT_IDX);
+		log_update(d);
 		return 0;
 	case VU_GET_PROTOCOL_FEATURES:
 		return reply_u64(d, m, offered_protocol) ? -1 : 1;
@@ -266,7 +288,7 @@ static int dispatch(struct vu_dev *d, struct vu_msg *m)
 		return 0;
 	case VU_RESET_OWNER:
 		for (unsigned i = 0; i < VU_MAX_VQS; i++)
-			vq_forget(&d->vq[i]);
+			vq_forget(d, &d->vq[i]);
 		return 0;
 	case VU_SET_MEM_TABLE:
 		if (m->p.memory.nregions > VU_MAX_REGIONS ||
@@ -296,6 +318,25 @@ static int dispatch(struct vu_dev *d, struct vu_msg *m)
 		q->desc_uva = m->p.addr.desc_user_addr;
 		q->avail_uva = m->p.addr.avail_user_addr;
 		q->used_uva = m->p.addr.used_user_addr;
+		q->log_used = !!(m->p.addr.flags & 1u << VU_VRING_F_LOG);
+		q->log_used_gpa = m->p.addr.log_guest_addr;
+		return 0;
+	case VU_SET_LOG_BASE:
+		if (!(d->protocol_features & 1ull << VU_PROTO_F_LOG_SHMFD) || m->nfds != 1)
+			return fail(d, "SET_LOG_BASE: needs LOG_SHMFD and one fd (%d given)",
+				    m->nfds);
+		err = vu_log_set(&d->log, m->fds[0], m->p.log.mmap_size, m->p.log.mmap_offset);
+		m->nfds = 0;
+		if (err)
+			return fail(d, "SET_LOG_BASE: %s", strerror(-err));
+		log_update(d);
+		/* QEMU waits for an empty reply to this one */
+		return reply(d, m, NULL, 0) ? -1 : 1;
+	case VU_SET_LOG_FD:
+		return 0;       /* its fd (closed with the message): nothing is signalled */
+	case VU_SEND_RARP:
+		memcpy(d->rarp_mac, m->p.raw, sizeof(d->rarp_mac));
+		d->rarp_pending = true;
 		return 0;
 	case VU_SET_VRING_BASE:
 		q = msg_vq(d, m->p.state.index);

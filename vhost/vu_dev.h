@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "vhost/virtq.h"
+#include "vhost/vu_log.h"
 #include "vhost/vu_mem.h"
 
 #define VU_MAX_QUEUE_PAIRS 8
@@ -25,6 +26,11 @@ struct vu_dev {
 	uint64_t protocol_features;
 	struct vu_mem mem;
 	struct virtq vq[VU_MAX_VQS];    /* 2i: RX of pair i, 2i+1: its TX */
+	struct vu_log log;              /* a live migration's dirty log */
+	/* SEND_RARP after a migration: the guest's MAC, announced by the
+	 * frame mover (the guest cannot: no GUEST_ANNOUNCE) */
+	unsigned char rarp_mac[6];
+	bool rarp_pending;
 	unsigned hdr_len;               /* virtio-net header in front of frames */
 	char why[160];                  /* why the connection was dropped */
 };

@@ -44,7 +44,11 @@ enum vu_request {
 /* virtio and vhost feature bits this back-end speaks of */
 #define VU_F_PROTOCOL_FEATURES  30      /* VHOST_USER_F_PROTOCOL_FEATURES */
 #define VU_PROTO_F_MQ           0
+#define VU_PROTO_F_LOG_SHMFD    1
+#define VU_PROTO_F_RARP         2
 #define VU_PROTO_F_REPLY_ACK    3
+#define VU_F_LOG_ALL            26      /* VHOST_F_LOG_ALL */
+#define VU_VRING_F_LOG          0       /* SET_VRING_ADDR: log_guest_addr is valid */
 
 #define VU_MAX_REGIONS      8
 #define VU_MAX_FDS          8
@@ -77,6 +81,11 @@ struct vu_vring_addr {
 	uint64_t log_guest_addr;
 };
 
+struct vu_log_base {                    /* SET_LOG_BASE, with the bitmap's fd */
+	uint64_t mmap_size;
+	uint64_t mmap_offset;
+};
+
 struct vu_hdr {
 	uint32_t request;
 	uint32_t flags;
@@ -90,6 +99,7 @@ struct vu_msg {
 		struct vu_vring_state state;
 		struct vu_vring_addr addr;
 		struct vu_memory memory;
+		struct vu_log_base log;
 		unsigned char raw[VU_MAX_PAYLOAD];
 	} p;
 	int fds[VU_MAX_FDS];

@@ -112,7 +112,8 @@ int fe_request(struct fe *f, uint32_t req, const void *payload, uint32_t size,
 
 		if (recv(f->fd, &rh, sizeof(rh), MSG_WAITALL) != (ssize_t)sizeof(rh) ||
 		    !(rh.flags & VU_FLAG_REPLY) || rh.request != req || rh.size != reply_size ||
-		    recv(f->fd, reply, reply_size, MSG_WAITALL) != (ssize_t)reply_size)
+		    (reply_size &&      /* an empty reply (SET_LOG_BASE) has no payload */
+		     recv(f->fd, reply, reply_size, MSG_WAITALL) != (ssize_t)reply_size))
 			return -1;
 	}
 	return 0;
