@@ -42,6 +42,9 @@
 #                 listens on PATH (xvnet-vhost); the TAP argument is then
 #                 unused.  Guest RAM is a shared memfd, as vhost-user needs;
 #                 QEMU reconnects within a second if the back-end restarts.
+#   GUEST_SHARED_MEM  1: guest RAM is that shared memfd with a tap NIC too
+#                 (a migration between a vhost-user and a tap QEMU needs
+#                 the same RAM layout on both)
 
 [ -n "${XV_GUEST_SH:-}" ] && return 0
 XV_GUEST_SH=1
@@ -94,11 +97,14 @@ guest_start() {
 	local append="console=ttyS0 panic=-1 quiet xvnet.ip=$ip xvnet.id=$id xvnet.port=$GUEST_PORT"
 
 	local mem=()
-	if [ -n "${GUEST_VHOST:-}" ]; then
-		netdev="vhost-user,id=n0,chardev=c0"
+	if [ -n "${GUEST_VHOST:-}" ] || [ "${GUEST_SHARED_MEM:-0}" = 1 ]; then
 		# shellcheck disable=SC2054  # commas inside QEMU option values
 		mem=(-object "memory-backend-memfd,id=mem,size=${GUEST_MEM:-256}M,share=on"
-			-numa node,memdev=mem -chardev "socket,id=c0,path=$GUEST_VHOST,reconnect=1")
+			-numa node,memdev=mem)
+	fi
+	if [ -n "${GUEST_VHOST:-}" ]; then
+		netdev="vhost-user,id=n0,chardev=c0"
+		mem+=(-chardev "socket,id=c0,path=$GUEST_VHOST,reconnect=1")
 	fi
 	[ -s "$GUEST_DIR/vmlinuz" ] || guest_build
 	if [ "$q" -gt 1 ]; then
@@ -136,7 +142,7 @@ guest_start() {
 	GUEST_PIDS+=("$GUEST_PID")
 	_XV_GUEST_N=$((_XV_GUEST_N + 1))
 	local nic="tap $tap"
-	[ ${#mem[@]} -gt 0 ] && nic="vhost-user $GUEST_VHOST"
+	[ -n "${GUEST_VHOST:-}" ] && nic="vhost-user $GUEST_VHOST"
 	log "guest $id: qemu pid $GUEST_PID $nic mac $mac ip $ip log $logf"
 }
 

@@ -86,8 +86,15 @@ def main():
     t0 = time.monotonic()
     out["t0_mono"] = t0
     ms = lambda: round((time.monotonic() - t0) * 1000, 1)
-    src.cmd("migrate -d tcp:127.0.0.1:%s" % port)
+    r = src.cmd("migrate -d tcp:127.0.0.1:%s" % port)
+    # a blocker (e.g. a vhost-user back-end without LOG_ALL) refuses it here
+    if "Error" in r or "disabled" in r or "blocked" in r:
+        # (the monitor echoes the typed line first; the answer is last)
+        raise RuntimeError("migrate refused: " + r.strip().splitlines()[-1])
+    deadline = time.monotonic() + 120
     while True:
+        if time.monotonic() > deadline:
+            raise RuntimeError("the source did not stop within 120 s: " + src.cmd("info migrate"))
         mi = src.cmd("info migrate") if pause else src.cmd("info status")
         if "Migration status: failed" in mi:
             raise RuntimeError("migration failed: " + mi)
@@ -121,6 +128,8 @@ def main():
             break
         if "Migration status: failed" in mi:
             raise RuntimeError("migration failed: " + mi)
+        if time.monotonic() > deadline:
+            raise RuntimeError("the migration did not complete within 120 s: " + mi)
         time.sleep(0.005)
     while "running" not in dst.cmd("info status"):
         time.sleep(0.002)
