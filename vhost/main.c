@@ -203,13 +203,18 @@ static void serve(int lfd, struct backend *b, const char *stats)
 
 	while (!stop) {
 		struct pollfd pf[2 + VU_MAX_VQS + XSK_PORT_MAX_SOCKS];
-		int n = 0, conn_i = -1, kick_i[VU_MAX_VQS], r, timeout = 100;
-		__u64 now = now_ns();
+		int n = 0, conn_i = -1, kick_i[VU_MAX_VQS], r;
+		__u64 now = now_ns(), wait_ns = 100000000ull;
+		struct timespec ts;
 
 		if (b->tx_blocked)
-			timeout = 1;
+			wait_ns = 1000000ull;
+		/* to the ns: a deadline rounded up to whole ms let rx-usecs U
+		 * hold frames up to U + 1 ms (make bench-coalesce, p90) */
 		if (deadline)
-			timeout = deadline <= now ? 0 : (int)((deadline - now + 999999) / 1000000);
+			wait_ns = deadline <= now ? 0 : deadline - now;
+		ts = (struct timespec){ .tv_sec = (time_t)(wait_ns / 1000000000ull),
+					.tv_nsec = (long)(wait_ns % 1000000000ull) };
 		pf[n++] = (struct pollfd){ .fd = lfd, .events = POLLIN };
 		if (b->dev.fd >= 0) {
 			conn_i = n;
@@ -226,7 +231,7 @@ static void serve(int lfd, struct backend *b, const char *stats)
 		/* frames waiting for guest buffers: the RX kick, not the sockets */
 		for (int i = 0; !b->rx_starved && i < b->port.n; i++)
 			pf[n++] = (struct pollfd){ .fd = b->port.s[i].fd, .events = POLLIN };
-		r = poll(pf, (nfds_t)n, timeout);
+		r = ppoll(pf, (nfds_t)n, &ts, NULL);
 		if (r < 0 && errno != EINTR)
 			die("poll: %s", strerror(errno));
 		now = now_ns();
