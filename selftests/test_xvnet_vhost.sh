@@ -119,7 +119,10 @@ TCP_OUT=$(echo "$line" | grep -o 'mbps=[0-9.]*')
 
 # TCP between another VM and the guest, both ways: v2 (a veth VM) -> vm_tx
 # on its port -> vg1's side socket -> the guest, and the guest's super-frames
-# -> the back-end -> side socket -> vm_tx -> v2's veth
+# -> the back-end -> side socket -> vm_tx -> v2's veth.  v2 sends MSS-sized
+# frames: with vm_tx attached to its port, veth turns TSO off on the VM's
+# end (ethtool -k: tcp-segmentation-offload off), so no super-frame meets
+# vm_tx's redirect to the side socket.
 V2NS=$(vm_ns v2)
 line=$(ip netns exec "$V2NS" "$TS" -c "$GUEST_IP" "$TPORT" -b $TBYTES -t 60 | grep -m1 '^TCP-STREAM-TX ')
 case $line in *status=ok*) ;; *)
