@@ -108,9 +108,10 @@ $(BUILD)/bin/xvnet-seqgen $(BUILD)/bin/xvnet-seqrecv: $(BUILD)/bin/%: tools/%.c 
 
 # the xsk consumer reads xvnetd's JSON replies
 XSK_CONSUMER_LIB := lib/xsk_client.c lib/coalesce.c lib/privdrop.c lib/statsfile.c
+# (and, like the vhost-user sink, the send stamps of the latency series)
 $(BUILD)/bin/xvnet-xskdump: tools/xvnet-xskdump.c $(XSK_CONSUMER_LIB) $(XSK_CONSUMER_LIB:.c=.h) \
-		maps/xvnet_maps.h | $(BUILD)/bin
-	$(CC) $(CFLAGS) $< $(XSK_CONSUMER_LIB) -o $@ -ljson-c
+		lib/stamp.c lib/stamp.h maps/xvnet_maps.h | $(BUILD)/bin
+	$(CC) $(CFLAGS) $< $(XSK_CONSUMER_LIB) lib/stamp.c -o $@ -ljson-c
 
 # the vhost-user back-end of xsk VMs (docs/vhost-user.md): its own directory
 $(BUILD)/bin/xvnet-vhost: vhost/main.c $(VHOST_SRCS) $(wildcard vhost/*.h) $(XSK_CONSUMER_LIB) \
@@ -119,8 +120,9 @@ $(BUILD)/bin/xvnet-vhost: vhost/main.c $(VHOST_SRCS) $(wildcard vhost/*.h) $(XSK
 
 # a vhost-user front-end that counts what a back-end delivers (the bench's guest)
 $(BUILD)/bin/xvnet-vhostsink: tools/xvnet-vhostsink.c tools/vhostfe/frontend.c \
-		tools/vhostfe/frontend.h vhost/vu_msg.h lib/statsfile.c lib/statsfile.h | $(BUILD)/bin
-	$(CC) $(CFLAGS) $< tools/vhostfe/frontend.c lib/statsfile.c -o $@
+		tools/vhostfe/frontend.h vhost/vu_msg.h lib/statsfile.c lib/statsfile.h \
+		lib/stamp.c lib/stamp.h | $(BUILD)/bin
+	$(CC) $(CFLAGS) $< tools/vhostfe/frontend.c lib/statsfile.c lib/stamp.c -o $@
 
 # Unit tests: one cmocka binary, built with ASan/UBSan.  It links the
 # daemon's code (not its main) so user-space logic is tested in-process.

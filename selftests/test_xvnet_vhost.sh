@@ -9,6 +9,7 @@
 #  - UDP from another VM (a veth VM on the same host: vm_tx switches it to
 #    the xsk VM's side socket, in memory) and back;
 #  - TCP, 4 MiB each way between the wire and the guest, every byte counted;
+#  - TCP, 4 MiB each way between another VM (v2's namespace) and the guest;
 #  - the back-end restarted under the running guest (QEMU reconnect=1; the
 #    new back-end adopts the frames the old one left on the rings): echoes;
 #  - QEMU restarted on the same back-end (the VM's sockets are kept): echoes.
@@ -43,7 +44,8 @@ xv_topology
 xvnetd_start
 xvctl vm add vg1 --mac "$MAC" --port xsk --ifname "$(xv_name pvg)" --ip "$GUEST_IP" ||
 	fail "vm add (xsk) refused"
-vm_ns_add v2 02:00:00:00:77:02 10.77.0.53/24
+V2_IP=10.77.0.53/24
+vm_ns_add v2 02:00:00:00:77:02 $V2_IP
 
 # vhost_start: xvnet-vhost for vg1 on $SOCK; sets VHOST_PID
 vhost_start() {
@@ -115,6 +117,30 @@ GSO=$(( $(vstat tx_gso) - gso0 ))
 log "TCP guest -> wire: $line; $GSO super-frames segmented by the back-end"
 TCP_OUT=$(echo "$line" | grep -o 'mbps=[0-9.]*')
 
+# TCP between another VM and the guest, both ways: v2 (a veth VM) -> vm_tx
+# on its port -> vg1's side socket -> the guest, and the guest's super-frames
+# -> the back-end -> side socket -> vm_tx -> v2's veth.  v2 sends MSS-sized
+# frames: with vm_tx attached to its port, veth turns TSO off on the VM's
+# end (ethtool -k: tcp-segmentation-offload off), so no super-frame meets
+# vm_tx's redirect to the side socket.
+V2NS=$(vm_ns v2)
+line=$(ip netns exec "$V2NS" "$TS" -c "$GUEST_IP" "$TPORT" -b $TBYTES -t 60 | grep -m1 '^TCP-STREAM-TX ')
+case $line in *status=ok*) ;; *)
+	cat "$STATS" >&2; xvctl stats vg1 >&2; xvctl stats v2 >&2
+	fail "TCP VM v2 -> guest: ${line:-no result}" ;;
+esac
+log "TCP VM v2 -> guest: $line"
+TCP_V2IN=$(echo "$line" | grep -o 'mbps=[0-9.]*')
+bg_start "$XV_TMP/rx-v2.log" ip netns exec "$V2NS" "$TS" -s "$TPORT" -i 10
+wait_until 5 grep -q TCP-STREAM-READY "$XV_TMP/rx-v2.log" || fail "receiver in VM v2 did not start"
+line=$(guest_exec "$GLOG" 90 "tcp_stream -c ${V2_IP%/*} $TPORT -b $TBYTES -t 60" | grep -m1 '^TCP-STREAM-TX ')
+case $line in *status=ok*) ;; *)
+	cat "$STATS" >&2; xvctl stats vg1 >&2; xvctl stats v2 >&2
+	fail "TCP guest -> VM v2: ${line:-no result}" ;;
+esac
+log "TCP guest -> VM v2: $line"
+TCP_V2OUT=$(echo "$line" | grep -o 'mbps=[0-9.]*')
+
 # the back-end restarted under the running guest
 proc_stop "$VHOST_PID"
 vhost_start
@@ -130,4 +156,4 @@ boot restarted
 echo_from_wire "QEMU restarted"
 [ "$(vstat connections)" -ge 2 ] || fail "expected 2 connections, stats: $(cat "$STATS")"
 proc_stop "$VHOST_PID"
-pass "guest on an xsk VM through xvnet-vhost (vhost-user): from the wire $RESULT; from VM v2 $FROM_VM; TCP 4 MiB in ($TCP_IN) and out ($TCP_OUT, guest TSO: $GSO super-frames cut by the back-end); again after a back-end restart and after a QEMU restart"
+pass "guest on an xsk VM through xvnet-vhost (vhost-user): from the wire $RESULT; from VM v2 $FROM_VM; TCP 4 MiB in ($TCP_IN) and out ($TCP_OUT, guest TSO: $GSO super-frames cut by the back-end); TCP 4 MiB from VM v2 ($TCP_V2IN) and to it ($TCP_V2OUT); again after a back-end restart and after a QEMU restart"

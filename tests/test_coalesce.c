@@ -2,13 +2,15 @@
 /*
  * lib/coalesce.c, the xsk consumer's notification policy, on explicit
  * timestamps: off, fixed count/delay bounds, adaptive at low and high rate,
- * and the refusal of policies that cannot be.
+ * and the refusal of policies that cannot be; the send stamps and latency
+ * figures its benchmark reads (lib/stamp.c).
  */
 #include <stdbool.h>
 #include <string.h>
 
 #include "tests/unit.h"
 #include "lib/coalesce.h"
+#include "lib/stamp.h"
 #include "maps/xvnet_maps.h"
 
 #define US 1000ull
@@ -158,6 +160,54 @@ static void test_refused_policies(void **state)
 	assert_int_equal(xv_coal_check(&p, err, sizeof(err)), 0);
 }
 
+/* A stamped UDP/IPv4 frame as stamp_send.py's datagram arrives: the stamp
+ * is read back, anything else (another magic, not UDP, cut short) is not. */
+static void test_stamp_read(void **state)
+{
+	unsigned char f[14 + 20 + 8 + 30] = { 0 };
+	uint64_t t = 0x0102030405060708ull;
+	const unsigned char le[8] = { 8, 7, 6, 5, 4, 3, 2, 1 };
+
+	(void)state;
+	f[12] = 0x08;
+	f[14] = 0x45;
+	f[23] = 17;
+	memcpy(f + 42, "XVTS", 4);
+	memcpy(f + 46, le, 8);
+	assert_true(xv_stamp_of(f, sizeof(f)) == t);
+	assert_true(xv_stamp_of(f, 14 + 20 + 8 + XV_STAMP_LEN - 1) == 0);
+	f[23] = 6;
+	assert_true(xv_stamp_of(f, sizeof(f)) == 0);
+	f[23] = 17;
+	f[42] = 'x';
+	assert_true(xv_stamp_of(f, sizeof(f)) == 0);
+	f[42] = 'X';
+	f[14] = 0x44;   /* an IHL under 20 bytes */
+	assert_true(xv_stamp_of(f, sizeof(f)) == 0);
+}
+
+/* 1..1000 us: the percentiles are the sorted samples' n/2, 9n/10, 99n/100 */
+static void test_latency_percentiles(void **state)
+{
+	struct xv_lat l = { 0 };
+	char out[256] = "";
+	FILE *m = fmemopen(out, sizeof(out) - 1, "w");
+
+	(void)state;
+	assert_non_null(m);
+	for (uint64_t i = 1000; i >= 1; i--)
+		assert_int_equal(xv_lat_add(&l, i * US), 0);
+	xv_lat_print(&l, m);
+	fclose(m);
+	assert_string_equal(out, "latency_us n 1000 p50 501.0 p90 901.0 p99 991.0 max 1000.0\n");
+	xv_lat_free(&l);
+	m = fmemopen(out, sizeof(out) - 1, "w");
+	assert_non_null(m);
+	xv_lat_print(&l, m);
+	fclose(m);
+	assert_string_equal(out, "latency_us n 0\n");
+}
+
 static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_off_notifies_every_batch),
 	cmocka_unit_test(test_fixed_frames_and_usecs),
@@ -165,6 +215,8 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_adaptive_high_rate_batches),
 	cmocka_unit_test(test_adaptive_follows_rate_down),
 	cmocka_unit_test(test_refused_policies),
+	cmocka_unit_test(test_stamp_read),
+	cmocka_unit_test(test_latency_percentiles),
 };
 
 UNIT_GROUP(group_coalesce, "coalesce", tests, NULL, NULL);

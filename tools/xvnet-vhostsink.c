@@ -7,13 +7,22 @@
  * `server` chardev do), negotiates like QEMU
  * (tools/vhostfe/frontend.c: guest memory in a memfd, one queue pair),
  * keeps the RX queue full of 2 KiB buffers, and counts the frames the
- * back-end writes into them, recycling each buffer at once.  It sleeps on
- * the call eventfd (the guest's interrupt) and kicks only when the device
- * asked (EVENT_IDX), as a virtio-net driver does.
+ * back-end writes into them, recycling each buffer at once.  It kicks only
+ * when the device asked (EVENT_IDX), and reads the used ring only as a
+ * virtio-net driver's NAPI does: woken by the call eventfd (the guest's
+ * interrupt), it takes what is there until the ring is empty, asks for the
+ * next interrupt (used_event), looks once more (the device may have
+ * published before it saw the request), then sleeps until the interrupt.
+ * Frames the device published without notifying wait for the notification,
+ * so what the sink sees follows the back-end's coalescing.
  *
  *   --listen       listen on --vhost-socket, serve the first back-end
  *   --stats FILE   "FRAMES bytes B interrupts I", rewritten every 100 ms
  *   --duration S   stop after S seconds (default: SIGINT/SIGTERM)
+ *   --count N      stop after N frames
+ *   --latency      for frames with a send stamp (lib/stamp.h), the delay
+ *                  from the stamp to when the sink took the frame off the
+ *                  used ring; printed at the end as xvnet-xskdump does
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -28,6 +37,7 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 
+#include "lib/stamp.h"
 #include "lib/statsfile.h"
 #include "tools/vhostfe/frontend.h"
 
@@ -35,6 +45,8 @@
 
 static volatile sig_atomic_t stop;
 static unsigned long long frames, bytes, interrupts;
+static bool want_latency;
+static struct xv_lat lat;
 
 static void on_signal(int sig)
 {
@@ -48,6 +60,15 @@ static double now_s(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &t);
 	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* the sender's stamps are CLOCK_MONOTONIC too (selftests/lib/stamp_send.py) */
+static uint64_t now_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
 }
 
 /* The back-end may still be starting: retry for up to 10 s. */
@@ -130,9 +151,17 @@ static unsigned drain(struct fe *f)
 	unsigned n = 0;
 	uint32_t len;
 
-	while (fe_rx_used(f, &len, &id)) {
+	unsigned char *buf;
+
+	while ((buf = fe_rx_used(f, &len, &id))) {
+		uint64_t st;
+
 		frames++;
 		bytes += len > 12 ? len - 12 : 0;
+		/* the frame after the 12-byte virtio-net header (VERSION_1) */
+		if (want_latency && len > 12 && len <= BUF_SIZE &&
+		    (st = xv_stamp_of(buf + 12, len - 12)) && xv_lat_add(&lat, now_ns() - st))
+			fprintf(stderr, "xvnet-vhostsink: out of memory, latency sample lost\n");
 		fe_rx_recycle(f, id);
 		n++;
 	}
@@ -145,6 +174,7 @@ static void usage(int code)
 {
 	fprintf(code ? stderr : stdout,
 		"usage: xvnet-vhostsink --vhost-socket PATH [--listen] [--stats FILE] [--duration SEC]\n"
+		"         [--count N] [--latency]\n"
 		"  a receive-only vhost-user-net front-end: counts what the back-end delivers\n"
 		"  --listen: wait (60 s at most) for the back-end to connect to PATH\n");
 	exit(code);
@@ -157,12 +187,16 @@ int main(int argc, char **argv)
 		{ "stats", required_argument, 0, 'S' },
 		{ "duration", required_argument, 0, 'd' },
 		{ "listen", no_argument, 0, 'l' },
+		{ "count", required_argument, 0, 'c' },
+		{ "latency", no_argument, 0, 'L' },
 		{ "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 }
 	};
 	const char *path = NULL, *stats = NULL;
 	double duration = 0, t0, last = 0;
 	static struct fe f;
+	unsigned long long count = 0;
 	int fd, o, listening = 0;
+	bool awake = true;
 
 	while ((o = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
 		switch (o) {
@@ -170,6 +204,8 @@ int main(int argc, char **argv)
 		case 'S': stats = optarg; break;
 		case 'd': duration = atof(optarg); break;
 		case 'l': listening = 1; break;
+		case 'c': count = strtoull(optarg, NULL, 10); break;
+		case 'L': want_latency = true; break;
 		case 'h': usage(0); break;
 		default: usage(2);
 		}
@@ -196,12 +232,18 @@ int main(int argc, char **argv)
 		struct pollfd pf = { .fd = f.vq[0].call, .events = POLLIN };
 		double t;
 
-		if (!drain(&f)) {
-			/* interrupt me at the next used entry, then look once more */
-			fe_set_used_event(&f, 0, f.vq[0].used_seen);
-			__atomic_thread_fence(__ATOMIC_SEQ_CST);
-			if (!drain(&f) && poll(&pf, 1, 100) > 0 && fe_called(&f, 0))
-				interrupts++;
+		if (awake) {
+			if (!drain(&f)) {
+				/* interrupt me at the next used entry, then look once more */
+				fe_set_used_event(&f, 0, f.vq[0].used_seen);
+				__atomic_thread_fence(__ATOMIC_SEQ_CST);
+				awake = drain(&f) != 0;
+			}
+		} else if (poll(&pf, 1, 100) > 0 && fe_called(&f, 0)) {
+			/* a timeout only lets the stats and --duration go on: a
+			 * driver reads nothing until its interrupt */
+			interrupts++;
+			awake = true;
 		}
 		t = now_s();
 		if (stats && t - last >= 0.1) {
@@ -210,10 +252,15 @@ int main(int argc, char **argv)
 		}
 		if (duration > 0 && t - t0 >= duration)
 			break;
+		if (count && frames >= count)
+			break;
 	}
 	if (stats)
 		write_stats(stats);
 	printf("frames %llu bytes %llu interrupts %llu\n", frames, bytes, interrupts);
+	if (want_latency)
+		xv_lat_print(&lat, stdout);
+	xv_lat_free(&lat);
 	fe_close(&f);
 	return 0;
 }

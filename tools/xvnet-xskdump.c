@@ -17,7 +17,7 @@
  *   --tx N         send N 64-byte UDP frames on the side socket, from
  *                  --tx-src MAC and --tx-ip, to --tx-dst MAC
  *   --probe-nic-tx try to give a NIC socket a TX ring (must be refused)
- *   --latency      for frames with a send time stamp (STAMP_MAGIC), report
+ *   --latency      for frames with a send time stamp (lib/stamp.h), report
  *                  how long after the stamp their notification was issued
  *
  * Notifications: like a VMM backend, it signals the guest (an eventfd write,
@@ -53,16 +53,9 @@
 #include "maps/xvnet_maps.h"
 #include "lib/coalesce.h"
 #include "lib/privdrop.h"
+#include "lib/stamp.h"
 #include "lib/statsfile.h"
 #include "lib/xsk_client.h"
-
-/*
- * --latency: a UDP/IPv4 payload that starts with this magic carries the
- * sender's CLOCK_MONOTONIC time in ns (8 bytes, little endian) right after
- * it (selftests/lib/stamp_send.py); the same clock here gives the delay.
- */
-#define STAMP_MAGIC 0x53545658u         /* "XVTS" in memory order */
-#define STAMP_LEN   12
 
 #define MAX_SOCKS (XVNET_MAX_NIC_QUEUES + 1)     /* + the side socket */
 #define BATCH 256
@@ -209,8 +202,7 @@ static int want_latency;
 #define MAX_PEND_STAMPS 8192
 static __u64 pend_stamp[XVNET_MAX_QUEUES][MAX_PEND_STAMPS];
 static __u32 n_pend_stamp[XVNET_MAX_QUEUES];
-static __u64 *lat_ns;
-static size_t n_lat, cap_lat;
+static struct xv_lat lat;
 
 static __u64 now_ns(void)
 {
@@ -245,35 +237,11 @@ static void notify(int q, __u64 now)
 	pg->q[q].notifications++;
 	sess_packets += coal[q].pending;
 	sess_notes++;
-	for (__u32 i = 0; i < n_pend_stamp[q]; i++) {
-		if (n_lat == cap_lat) {
-			cap_lat = cap_lat ? cap_lat * 2 : 65536;
-			lat_ns = realloc(lat_ns, cap_lat * sizeof(*lat_ns));
-			if (!lat_ns)
-				die("out of memory");
-		}
-		lat_ns[n_lat++] = now - pend_stamp[q][i];
-	}
+	for (__u32 i = 0; i < n_pend_stamp[q]; i++)
+		if (xv_lat_add(&lat, now - pend_stamp[q][i]))
+			die("out of memory");
 	n_pend_stamp[q] = 0;
 	xv_coal_notified(&coal[q]);
-}
-
-/* The send time stamped in a UDP/IPv4 frame's payload, or 0. */
-static __u64 frame_stamp(const unsigned char *p, __u32 len)
-{
-	__u32 ihl, magic;
-	__u64 t;
-
-	if (len < 34 || p[12] != 0x08 || p[13] != 0x00 || p[23] != 17)
-		return 0;
-	ihl = (p[14] & 15) * 4u;
-	if (14 + ihl + 8 + STAMP_LEN > len)
-		return 0;
-	memcpy(&magic, p + 14 + ihl + 8, 4);
-	if (le32toh(magic) != STAMP_MAGIC)
-		return 0;
-	memcpy(&t, p + 14 + ihl + 12, 8);
-	return le64toh(t);
 }
 
 /* After a round over the sockets: add each queue's frames, notify what is
@@ -300,25 +268,6 @@ static __u64 coalesce_round(__u64 now)
 	pg->eff_frames = coal[0].eff_frames;
 	pg->eff_usecs = coal[0].eff_usecs;
 	return next;
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-	__u64 x = *(const __u64 *)a, y = *(const __u64 *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static void print_latency(void)
-{
-	if (!n_lat) {
-		printf("latency_us n 0\n");
-		return;
-	}
-	qsort(lat_ns, n_lat, sizeof(*lat_ns), cmp_u64);
-	printf("latency_us n %zu p50 %.1f p90 %.1f p99 %.1f max %.1f\n", n_lat,
-	       lat_ns[n_lat / 2] / 1e3, lat_ns[n_lat * 9 / 10] / 1e3,
-	       lat_ns[n_lat * 99 / 100] / 1e3, lat_ns[n_lat - 1] / 1e3);
 }
 
 static __u32 rx_one(struct sock *s)
@@ -352,7 +301,7 @@ static __u32 rx_one(struct sock *s)
 		batch_n[m.queue]++;
 		if (want_latency && n_pend_stamp[m.queue] < MAX_PEND_STAMPS &&
 		    addr + len <= umem_size &&
-		    (st = frame_stamp(umem + addr, len)))
+		    (st = xv_stamp_of(umem + addr, len)))
 			pend_stamp[m.queue][n_pend_stamp[m.queue]++] = st;
 		if (print_left > 0 && addr + len <= umem_size) {
 			print_frame(s, umem + addr, len, &m);
@@ -709,7 +658,7 @@ int main(int argc, char **argv)
 	       sess_notes, sess_packets, sess_wakeups,
 	       sess_notes ? (double)sess_packets / (double)sess_notes : 0.0);
 	if (want_latency)
-		print_latency();
+		xv_lat_print(&lat, stdout);
 	json_object_put(data);
 	return 0;
 }

@@ -88,6 +88,10 @@ void backend_guest_gone(struct backend *b, uint64_t now);
  * again (0: no deadline). */
 uint64_t backend_round(struct backend *b, uint64_t now);
 
+/* How long a thread may sleep: until the coalescing deadline (0: none),
+ * at most 1 ms while guest frames wait for TX room, else 100 ms. */
+uint64_t backend_wait_ns(bool tx_blocked, uint64_t deadline, uint64_t now);
+
 /* Workers: one per pair, pair p on cpus[p % ncpus].  0, or -1 with the
  * reason in err (no thread is left running). */
 int backend_start_workers(struct backend *b, const unsigned char *cpus, unsigned ncpus,

@@ -268,14 +268,14 @@ static void serve(int lfd, struct backend *b, const char *stats)
 
 	while (!stop) {
 		struct pollfd pf[3 + VU_MAX_VQS + XSK_PORT_MAX_SOCKS];
-		int n = 0, conn_i = -1, wake_i = -1, kick_i[VU_MAX_VQS], r, timeout = 100;
+		int n = 0, conn_i = -1, wake_i = -1, kick_i[VU_MAX_VQS], r;
+		__u64 now = now_ns(), wait_ns;
+		struct timespec ts;
 		bool wait_rx;
-		__u64 now = now_ns();
 
-		if (b->lane[0].tx_blocked && !b->threaded)
-			timeout = 1;
-		if (deadline)
-			timeout = deadline <= now ? 0 : (int)((deadline - now + 999999) / 1000000);
+		wait_ns = backend_wait_ns(!b->threaded && b->lane[0].tx_blocked, deadline, now);
+		ts = (struct timespec){ .tv_sec = (time_t)(wait_ns / 1000000000ull),
+					.tv_nsec = (long)(wait_ns % 1000000000ull) };
 		pf[n++] = (struct pollfd){ .fd = lfd, .events = POLLIN };
 		if (b->dev.fd >= 0) {
 			conn_i = n;
@@ -304,9 +304,9 @@ static void serve(int lfd, struct backend *b, const char *stats)
 			/* frames a worker gave back before it saw us asleep */
 			for (unsigned p = 0; p < b->dev.queue_pairs; p++)
 				if (spsc_count(&b->lane[p].done))
-					timeout = 0;
+					ts = (struct timespec){ 0 };
 		}
-		r = poll(pf, (nfds_t)n, timeout);
+		r = ppoll(pf, (nfds_t)n, &ts, NULL);
 		if (r < 0 && errno != EINTR)
 			die("poll: %s", strerror(errno));
 		__atomic_store_n(&b->sleeping, 0, __ATOMIC_RELAXED);
