@@ -86,35 +86,8 @@ log "xvnet handed $(( $(handed) - H0 )) frames to g1's taps, QEMU read $(( $(tak
 tc filter show dev "$TAP1" ingress 2>/dev/null | grep -q vm_flood && fail "the source's tap is still attached"
 ip -d link show dev "$TAP1" | grep -q 'prog/xdp' && fail "vm_tx still on the source's tap"
 probe_from_wire "$GUEST_IP" -n 20 -r 100 -t 3000 -m 20 -i g1 >/dev/null || fail "no echo from the destination guest"
-python3 - "$XV_TMP/mig.json" "$XV_TMP/echo.json" <<'PYEOF' >"$XV_TMP/figures.txt" || fail "migration figures: $(cat "$XV_TMP/figures.txt")"
-import json, sys
-m, e = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
-t0, rate = m["t0_mono"], e["rate"]
-rel = lambda mono: round((mono - t0) * 1000, 1)
-print("migration: source stopped at %s ms (%s), switched by %s ms (slot write %s us, then drain %s us,"
-      " %s frames stranded in the source's tap moved on),"
-      " completed at %s ms, destination running at %s ms; QEMU downtime %s, total %s"
-      % (m["source_stopped_ms"], m["source_state"], m["switched_ms"], m["switch"]["switch_us"],
-         m["switch"]["drain_us"], m["switch"]["rescued"], m["completed_ms"], m["destination_running_ms"],
-         m.get("qemu_downtime"), m.get("qemu_total_time")))
-# the window: from the migrate command to 500 ms after the destination runs
-lo, hi = t0, t0 + (m["destination_running_ms"] + 500) / 1000
-sent_at = lambda k: e["t0_mono"] + k / rate
-lost_in = [k for k in e["lost_seqs"] if lo <= sent_at(k) <= hi]
-n_in = int((hi - lo) * rate)
-times = [t for t in e["reply_times"] if lo - 0.5 <= t <= hi]
-gap, at = 0.0, lo
-for a, b in zip(times, times[1:]):
-    if b - a > gap:
-        gap, at = b - a, a
-print("echo stream (%d/s): %d sent, %d replies, %d lost in all; around the migration"
-      " (%d ms, ~%d sent): %d lost, blackout %.1f ms from %s ms"
-      % (rate, e["sent"], e["replies"], e["lost"], (hi - lo) * 1000, n_in, len(lost_in),
-         gap * 1000, rel(at)))
-print("lost frames sent at (ms): %s" % ", ".join("%.1f" % rel(sent_at(k)) for k in lost_in))
-print("BLACKOUT_MS=%.1f LOST_IN=%d LOST_ALL=%d SENT=%d" % (gap * 1000, len(lost_in), e["lost"], e["sent"]))
-assert e["replies"] > 0.9 * e["sent"], "most of the stream lost"
-PYEOF
+python3 "$XV_ROOT/selftests/lib/migrate_figures.py" "$XV_TMP/mig.json" "$XV_TMP/echo.json" \
+	>"$XV_TMP/figures.txt" || fail "migration figures: $(cat "$XV_TMP/figures.txt")"
 cat "$XV_TMP/figures.txt" >&2
 rarps=$(grep -ci "^$MAC" "$XV_TMP/rarp.txt" || true)
 log "announce: $rarps RARP frames from $MAC reached the wire after the migration"

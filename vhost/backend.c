@@ -141,8 +141,16 @@ static bool rx_sock(struct backend_lane *l, struct xsk_sock *s)
 		int pair = pick_pair(b, f[i].meta.queue);
 		enum net_rx_result r;
 
+		if (pair < 0 && b->dev.fd >= 0) {
+			/* a VMM is connected but no RX queue runs: its device is
+			 * stopped (a migration: the source's rings stop before the
+			 * switch, the destination's start after it) or not started
+			 * yet.  The frames wait on the ring for it. */
+			l->rx_held = true;
+			break;
+		}
 		if (pair < 0) {
-			/* no guest driver yet: frames would only get stale */
+			/* no VMM: frames would only get stale */
 			l->cnt.rx_no_guest++;
 			continue;
 		}
@@ -153,7 +161,7 @@ static bool rx_sock(struct backend_lane *l, struct xsk_sock *s)
 		count_rx(b, l, (unsigned)pair, r, f[i].len);
 	}
 	xsk_port_rx_release(&b->port, s, f, i);
-	return i < n;
+	return i < n && !l->rx_held;
 }
 
 static void rx_round(struct backend_lane *l)
@@ -161,8 +169,9 @@ static void rx_round(struct backend_lane *l)
 	struct backend *b = l->b;
 	bool starved = false;
 
+	l->rx_held = false;
 	/* a few bursts per socket, then the other way round */
-	for (int k = 0; k < 4 && !starved; k++) {
+	for (int k = 0; k < 4 && !starved && !l->rx_held; k++) {
 		bool more = false;
 
 		for (int i = 0; i < b->port.n; i++) {
@@ -644,6 +653,12 @@ void backend_dispatch(struct backend *b)
 				int pair = f[i].len ? pick_pair(b, f[i].meta.queue) : -1;
 				struct backend_lane *l;
 
+				if (pair < 0 && f[i].len && b->dev.fd >= 0) {
+					/* no RX queue runs: the frames wait on the
+					 * ring (rx_sock says when) */
+					b->rx_blocked = true;
+					break;
+				}
 				if (pair < 0) {
 					if (f[i].len)
 						b->dcnt.rx_no_guest++;

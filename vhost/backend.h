@@ -48,6 +48,7 @@ struct backend_lane {
 	unsigned pair;
 	struct backend_counters cnt;
 	bool rx_starved;        /* frames wait for guest RX buffers */
+	bool rx_held;           /* frames wait for an RX queue to run */
 	bool tx_blocked;        /* guest frames wait for TX ring room */
 	unsigned gso_warned;    /* malformed super-frames said so (once) */
 	/* workers only */

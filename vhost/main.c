@@ -296,7 +296,7 @@ static void serve(int lfd, struct backend *b, const char *stats)
 		}
 		/* frames waiting for guest buffers (one thread) or for a worker's
 		 * ring: its wake-up, not the sockets */
-		wait_rx = b->threaded ? b->rx_blocked : b->lane[0].rx_starved;
+		wait_rx = b->threaded ? b->rx_blocked : b->lane[0].rx_starved || b->lane[0].rx_held;
 		for (int i = 0; !wait_rx && i < b->port.n; i++)
 			pf[n++] = (struct pollfd){ .fd = b->port.s[i].fd, .events = POLLIN };
 		if (b->threaded) {

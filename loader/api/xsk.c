@@ -14,6 +14,7 @@
 #include "loader/api/xsk.h"
 #include "loader/kern/coalesce.h"
 #include "loader/kern/log.h"
+#include "loader/kern/move.h"
 #include "loader/kern/xsk.h"
 #include "loader/api/request.h"
 
@@ -122,10 +123,16 @@ static struct json_object *xsk_get(struct xvd *d, struct json_object *args,
 	const struct vm_conf *vm;
 	struct xskp_info info, *x = &info;
 
+	static struct vm_conf next;     /* big: not on the stack */
+
 	fds->n = 0;
 	vm = req_vm(d, args, "name", err, sizeof(err));
 	if (!vm)
 		return xv_reply_err("%s", err);
+	/* a move prepared onto an xsk port: its sockets, for the consumer a
+	 * migration's incoming VMM needs before the switch */
+	if (vm->port_kind != XVNET_PORT_XSK && move_prepared_xsk(d, vm->id, &next))
+		vm = &next;
 	if (vm->port_kind != XVNET_PORT_XSK)
 		return xv_reply_err("name: vm '%s' has a %s port, not xsk", vm->name,
 				    port_kind_name(vm->port_kind));

@@ -438,6 +438,18 @@ int move_pending(struct xvd *d, struct move_rec *r, char *err, size_t errlen)
 	return rec_read(d, r, err, errlen);
 }
 
+bool move_prepared_xsk(struct xvd *d, int vm_id, struct vm_conf *out)
+{
+	char err[XV_ERR_LEN];
+	struct move_rec r;
+
+	if (rec_read(d, &r, err, sizeof(err)) != 1 || r.phase != MV_PREPARED ||
+	    r.old.id != vm_id || r.new.port_kind != XVNET_PORT_XSK)
+		return false;
+	*out = r.new;
+	return true;
+}
+
 /*
  * The prepare changes no recorded configuration, so it is no commit
  * (loader/kern/commit.h): the new port stands beside the VM's, outside

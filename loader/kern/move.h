@@ -9,6 +9,7 @@
 #define XVNET_LOADER_KERN_MOVE_H
 
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "loader/conf/config.h"
@@ -53,6 +54,11 @@ uint64_t move_now_us(void);
 /* The move a previous request (--prepare) or run left: 1 read into *r,
  * 0 none, -1 unreadable (err says why). */
 int move_pending(struct xvd *d, struct move_rec *r, char *err, size_t errlen);
+/* A prepared move of VM vm_id onto an xsk or vhost-user port: true with
+ * the new port's configuration in *out.  Its sockets exist from the
+ * prepare on, and a migration's incoming VMM needs them (xsk.get) and
+ * its vhost-user back-end (loader/kern/vhostsup.c) before the switch. */
+bool move_prepared_xsk(struct xvd *d, int vm_id, struct vm_conf *out);
 /* Prepare the move of r->old (as configured) to r->new (validated whole
  * against the configuration): returns 0 with r->phase MV_PREPARED and the
  * record on disk, MOVE_REFUSED, or MOVE_ABORTED (logged, undone). */

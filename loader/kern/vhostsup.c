@@ -19,6 +19,7 @@
 #include "lib/err.h"
 #include "lib/vhost_stats.h"
 #include "loader/kern/log.h"
+#include "loader/kern/move.h"
 #include "loader/kern/vhostsup.h"
 #include "loader/kern/xsk.h"
 
@@ -271,9 +272,10 @@ static void stop_child(struct vhost_child *c)
 		unlink(c->socket);
 }
 
-static void sync_one(struct xvd *d, int id, uint64_t now)
+/* prepared: a prepared move's new port (vhost-user) for VM id, or NULL */
+static void sync_one(struct xvd *d, int id, const struct vm_conf *prepared, uint64_t now)
 {
-	const struct vm_conf *vm = config_find_vm_id(&d->cfg, id);
+	const struct vm_conf *vm = prepared ? prepared : config_find_vm_id(&d->cfg, id);
 	struct vhost_child *c = d->vhost[id];
 	uint64_t gen = vm && vm->vhost ? xskp_generation(d, id) : 0;
 	const char *argv[VHOST_ARGS];
@@ -339,19 +341,31 @@ static void sync_one(struct xvd *d, int id, uint64_t now)
 void vhost_sync(struct xvd *d)
 {
 	uint64_t now = now_ms();
+	static struct vm_conf next;     /* big: not on the stack */
+	const struct vm_conf *prepared = NULL;
 	int st;
 
 	/* before, xvnetd may still fork into the background, and a back-end
 	 * could not reach it yet */
 	if (!d->serving)
 		return;
+	/* a move prepared onto a vhost-user port gets its back-end now: a
+	 * migration's incoming VMM connects to it before the switch */
+	for (int id = 0; !prepared && id < XVNET_MAX_VMS; id++) {
+		const struct vm_conf *cv = d->xsk[id] ? config_find_vm_id(&d->cfg, id) : NULL;
+
+		/* sockets for a VM whose port is not xsk: a prepared move's */
+		if (cv && cv->port_kind != XVNET_PORT_XSK && move_prepared_xsk(d, id, &next) &&
+		    next.vhost)
+			prepared = &next;
+	}
 	for (int id = 0; id < XVNET_MAX_VMS; id++) {
 		struct vhost_child *c = d->vhost[id];
 
 		if (c && c->pid > 0 && waitpid(c->pid, &st, WNOHANG) == c->pid)
 			reaped(d, id, c, st, now);
 		if (c || d->xsk[id])
-			sync_one(d, id, now);
+			sync_one(d, id, prepared && prepared->id == id ? prepared : NULL, now);
 	}
 }
 

@@ -18,6 +18,8 @@ xvnet port with it (DNIS, docs/dnis.md), as a libvirt migrate hook would:
 
 Prints one JSON object of times (ms from the migrate command).
 usage: migrate.py SRC_MON DST_MON PORT VM DST_TAP XVNETD_SOCK XVNETCTL [ARGS...]
+DST_TAP "-": the move is prepared already (onto a vhost-user port, whose
+back-end the destination QEMU connects to when it starts).
 """
 import json
 import socket
@@ -80,7 +82,8 @@ def main():
             raise RuntimeError("vm move --switch: %s" % rep.get("error"))
         return rep["data"]
 
-    out["prepare"] = run("--port", "tap", "--ifname", dst_tap, "--prepare")
+    if dst_tap != "-":
+        out["prepare"] = run("--port", "tap", "--ifname", dst_tap, "--prepare")
     pause = "Error" not in src.cmd("migrate_set_capability pause-before-switchover on")
     out["pause_before_switchover"] = pause
     t0 = time.monotonic()
