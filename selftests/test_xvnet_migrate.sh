@@ -42,13 +42,7 @@ wait_until 10 test -S "$XV_TMP/dst.mon" || fail "destination QEMU: $(cat "$XV_TM
 probe_from_wire "$GUEST_IP" -n 5 -r 50 -t 3000 -m 5 -i g1 >/dev/null || fail "no echo from the source guest"
 
 # the wire's view of the announce: RARP (0x8035) from the guest's MAC
-bg_start "$XV_TMP/rarp.txt" ip netns exec "$W" python3 -c '
-import socket, sys
-s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x8035))
-s.bind((sys.argv[1], 0))
-while True:
-    f = s.recv(2048)
-    print(":".join("%02x" % b for b in f[6:12]), flush=True)' "$WIRE"
+wire_rarp_watch "$XV_TMP/rarp.txt"
 # frames xvnet handed to the VM's ports, and frames its readers took:
 # every frame that reached xvnet must be read by one QEMU or the other
 # (a frame the source left queued would be freed with its queue unread)

@@ -63,13 +63,7 @@ DST=$GUEST_PID
 wait_until 10 test -S "$XV_TMP/dst.mon" || fail "destination QEMU: $(cat "$XV_TMP/dst.log.qemu")"
 probe_from_wire "$GUEST_IP" -n 5 -r 50 -t 3000 -m 5 -i g1 >/dev/null || fail "no echo from the source guest"
 
-bg_start "$XV_TMP/rarp.txt" ip netns exec "$W" python3 -c '
-import socket, sys
-s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x8035))
-s.bind((sys.argv[1], 0))
-while True:
-    f = s.recv(2048)
-    print(":".join("%02x" % b for b in f[6:12]), flush=True)' "$WIRE"
+wire_rarp_watch "$XV_TMP/rarp.txt"
 ip -n "$W" neigh replace "$GUEST_IP" lladdr "$MAC" dev "$WIRE" nud permanent
 
 # migrate TAG FROM_MON TO_MON TO_TAP: one live migration under a 1,000/s

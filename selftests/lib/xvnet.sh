@@ -188,3 +188,15 @@ wire_ipv6() {
 		fail "the wire has no link-local address"
 	WLL=$(ip -n "$W" -6 addr show dev "$WIRE" scope link | awk '/inet6/{print $2}' | cut -d/ -f1)
 }
+
+# wire_rarp_watch FILE: from now on, the source MAC of every RARP (0x8035)
+# frame the wire receives, one per line in FILE (a migration's announce)
+wire_rarp_watch() {
+	bg_start "$1" ip netns exec "$W" python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x8035))
+s.bind((sys.argv[1], 0))
+while True:
+    f = s.recv(2048)
+    print(":".join("%02x" % b for b in f[6:12]), flush=True)' "$WIRE"
+}
