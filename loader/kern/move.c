@@ -46,6 +46,7 @@
 #include "loader/kern/move.h"
 #include "loader/kern/netdev.h"
 #include "loader/kern/rescue.h"
+#include "loader/kern/vhostsup.h"
 #include "loader/kern/tables.h"
 #include "loader/kern/xsk.h"
 
@@ -401,6 +402,14 @@ int move_switch(struct xvd *d, struct move_rec *r, uint64_t t0, uint64_t t_prep,
 	rep->rescued = rescue_move(&stranded, r->new_ifindex, r->old.mac);
 	rep->rescued_own = stranded.own;
 	rescue_release(&stranded);
+	/* a vhost-user source leaves what came after QEMU stopped its rings on
+	 * the AF_XDP rings (vhost/backend.c): its back-end goes first, then
+	 * those frames go on as a tap's stranded ones do */
+	if (r->old.port_kind == XVNET_PORT_XSK && r->old.vhost) {
+		vhost_stop_vm(d, r->old.id);
+		rep->rescued += rescue_xsk(d, r->old.id, r->new_ifindex, r->old.mac,
+					   &rep->rescued_own);
+	}
 	t_drain = move_now_us();
 	if (normalize(d, &r->new, r->new_ifindex, why, sizeof(why)))
 		log_err("vm %s: %s (the slot still names the new port)", r->old.name, why);

@@ -13,7 +13,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/if.h>
+#include <net/if.h>
 #include <linux/if_packet.h>
 #include <linux/if_tun.h>
 #include <linux/virtio_net.h>
@@ -29,6 +29,7 @@
 
 #include "loader/kern/log.h"
 #include "loader/kern/rescue.h"
+#include "loader/kern/xsk.h"
 
 #define RESCUE_MAX_FRAMES 65536     /* nothing feeds the old queue any more */
 #define RESCUE_BUF (65536 + 64)
@@ -239,6 +240,46 @@ uint64_t rescue_move(struct rescue *r, int ifindex, const uint8_t own_mac[6])
 		log_warn("rescue: %llu stranded frames could not be sent on",
 			 (unsigned long long)failed);
 	return moved;
+}
+
+struct xsk_out {
+	int s;
+	const uint8_t *own_mac;
+	uint64_t moved, own, failed;
+};
+
+static void xsk_frame_out(void *ctx, const unsigned char *frame, size_t len)
+{
+	struct xsk_out *o = ctx;
+
+	if (len < ETH_HLEN) {
+		o->failed++;
+	} else if (!memcmp(frame + ETH_ALEN, o->own_mac, ETH_ALEN)) {
+		o->own++;
+	} else if (send(o->s, frame, len, 0) == (ssize_t)len) {
+		o->moved++;
+	} else {
+		o->failed++;
+	}
+}
+
+uint64_t rescue_xsk(struct xvd *d, int vm_id, int ifindex, const uint8_t own_mac[6],
+		    uint64_t *own)
+{
+	struct xsk_out o = { .own_mac = own_mac };
+
+	o.s = out_socket(ifindex, false);
+	if (o.s < 0) {
+		log_warn("rescue: AF_PACKET on ifindex %d: %s", ifindex, strerror(errno));
+		return 0;
+	}
+	xskp_take_rx(d, vm_id, xsk_frame_out, &o);
+	close(o.s);
+	*own += o.own;
+	if (o.failed)
+		log_warn("rescue: %llu frames left on the AF_XDP rings could not be sent on",
+			 (unsigned long long)o.failed);
+	return o.moved;
 }
 
 void rescue_release(struct rescue *r)

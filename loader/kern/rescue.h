@@ -39,4 +39,12 @@ uint64_t rescue_move(struct rescue *r, int ifindex, const uint8_t own_mac[6]);
 
 void rescue_release(struct rescue *r);
 
+struct xvd;
+/* The same for an xsk VM whose consumer has stopped (a migration's source
+ * back-end, which leaves frames that come after its rings stopped on the
+ * AF_XDP rings): they are sent out of ifindex, the VM's own counted in
+ * *own.  Returns the number moved. */
+uint64_t rescue_xsk(struct xvd *d, int vm_id, int ifindex, const uint8_t own_mac[6],
+		    uint64_t *own);
+
 #endif

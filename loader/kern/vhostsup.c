@@ -369,6 +369,12 @@ void vhost_sync(struct xvd *d)
 	}
 }
 
+void vhost_stop_vm(struct xvd *d, int vm_id)
+{
+	if (vm_id >= 0 && vm_id < XVNET_MAX_VMS && d->vhost[vm_id])
+		stop_child(d->vhost[vm_id]);
+}
+
 void vhost_stop_all(struct xvd *d)
 {
 	for (int id = 0; id < XVNET_MAX_VMS; id++) {

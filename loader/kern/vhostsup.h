@@ -42,6 +42,9 @@ void vhost_sync(struct xvd *d);
 /* Stop every back-end (xvnetd exits: they hold sockets it no longer
  * serves; a restarted xvnetd makes new ones). */
 void vhost_stop_all(struct xvd *d);
+/* Stop VM vm_id's back-end now (it is not started again while the VM is
+ * not vhost-user): a move takes what it left on the AF_XDP rings. */
+void vhost_stop_vm(struct xvd *d, int vm_id);
 /* The back-end of VM vm_id; false when the VM has none. */
 bool vhost_child_info(const struct xvd *d, int vm_id,
 		      struct vhost_child_info *out);

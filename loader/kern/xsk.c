@@ -441,6 +441,52 @@ bool xskp_info(const struct xvd *d, int vm_id, struct xskp_info *out)
 	return true;
 }
 
+static uint64_t take_ring(const struct xvd *d, const struct xvm *x, struct xsock *s,
+			  void (*fn)(void *ctx, const unsigned char *frame, size_t len), void *ctx)
+{
+	struct xsk_ring_cons *r = &s->rx;
+	/* the consumer read the ring through its own mapping: our cached
+	 * indices are stale */
+	__u32 cons = __atomic_load_n(r->consumer, __ATOMIC_ACQUIRE);
+	__u32 prod = __atomic_load_n(r->producer, __ATOMIC_ACQUIRE);
+	uint64_t n = 0;
+
+	if (!r->ring)
+		return 0;
+	for (__u32 i = cons; i != prod; i++) {
+		const struct xdp_desc *e = xsk_ring_cons__rx_desc(r, i);
+		__u64 addr = e->addr;
+		__u32 len = e->len;
+
+		if (addr > x->size || len > x->size - addr)
+			continue;
+		if (d->meta_at == XVNET_META_INLINE) {
+			if (len < sizeof(struct xvnet_xsk_meta))
+				continue;
+			addr += sizeof(struct xvnet_xsk_meta);
+			len -= sizeof(struct xvnet_xsk_meta);
+		}
+		fn(ctx, (const unsigned char *)x->area + addr, len);
+		n++;
+	}
+	__atomic_store_n(r->consumer, prod, __ATOMIC_RELEASE);
+	r->cached_cons = r->cached_prod = prod;
+	return n;
+}
+
+uint64_t xskp_take_rx(struct xvd *d, int vm_id,
+		      void (*fn)(void *ctx, const unsigned char *frame, size_t len), void *ctx)
+{
+	struct xvm *x;
+	uint64_t n = 0;
+
+	if (vm_id < 0 || vm_id >= XVNET_MAX_VMS || !(x = d->xsk[vm_id]))
+		return 0;
+	for (int i = 0; i < x->n; i++)
+		n += take_ring(d, x, &x->s[i], fn, ctx);
+	return n + take_ring(d, x, &x->side, fn, ctx);
+}
+
 void xskp_totals(const struct xvd *d, int *vms, int *sockets, uint64_t *bytes)
 {
 	*vms = *sockets = 0;

@@ -52,6 +52,13 @@ struct xskp_info {
 	struct xskp_sock_info side;
 };
 bool xskp_info(const struct xvd *d, int vm_id, struct xskp_info *out);
+
+/* The frames that wait on VM vm_id's RX rings (its NIC sockets' and side
+ * socket's) once their consumer has stopped: each handed to fn, in ring
+ * order, its xvnet metadata taken off, then consumed.  Returns how many.
+ * The consumer must be gone: the rings have one reader. */
+uint64_t xskp_take_rx(struct xvd *d, int vm_id,
+		      void (*fn)(void *ctx, const unsigned char *frame, size_t len), void *ctx);
 /* status: live xsk VMs, sockets (side ones included), UMEM bytes. */
 void xskp_totals(const struct xvd *d, int *vms, int *sockets, uint64_t *bytes);
 
