@@ -27,6 +27,14 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } xvnet_vms SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XVNET_VM_CACHE_SLOTS);
+	__type(key, __u32);
+	__type(value, __u32);         /* vm_id + 1, 0 = empty */
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xvnet_vm_cache SEC(".maps");
+
 /* Size is set by xvnetd (flow-max) before load. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);

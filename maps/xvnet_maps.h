@@ -34,6 +34,7 @@
 #define XVNET_PIN_DIR           "/sys/fs/bpf/xvnet"
 #define XVNET_MAP_VM_BY_MAC     "xvnet_vm_by_mac"
 #define XVNET_MAP_VMS           "xvnet_vms"
+#define XVNET_MAP_VM_CACHE      "xvnet_vm_cache"
 #define XVNET_MAP_FLOWS         "xvnet_flows"
 #define XVNET_MAP_FLOWS_CFG     "xvnet_flows_cfg"
 #define XVNET_MAP_SP_BUDGET     "xvnet_sp_budget"
@@ -208,6 +209,31 @@ struct xvnet_vm_key {
 	__u8  mac[6];
 	__u16 vlan;         /* outer VLAN ID, host order; 0 = untagged */
 };
+
+/*
+ * xvnet_vm_cache: ARRAY[XVNET_VM_CACHE_SLOTS] -> __u32, a direct-mapped
+ * index in front of xvnet_vm_by_mac, so that a frame to a known VM costs
+ * an array read instead of a hash lookup (and one cache line instead of
+ * a bucket and an element).  Slot xvnet_vm_cache_slot(key) holds vm_id + 1
+ * of the VM xvnet_vm_by_mac maps that key to, or 0.  xvnetd is its only
+ * writer and keeps it a subset of xvnet_vm_by_mac: a slot is cleared
+ * before the entry it names is written or deleted and set only after the
+ * entry is in place; two keys of one slot leave one of them to the hash.
+ * nic_rx takes a slot's VM only if that VM's xvnet_vms slot is active
+ * with the frame's own MAC and VLAN (the full key: a slot is one word, so
+ * no read of it is torn, and a stale or colliding one never matches), and
+ * looks into xvnet_vm_by_mac otherwise.
+ */
+#define XVNET_VM_CACHE_BITS     14
+#define XVNET_VM_CACHE_SLOTS    (1u << XVNET_VM_CACHE_BITS)
+
+/* The slot of a struct xvnet_vm_key, given as its 8 bytes read as one
+ * __u64 in host order (BPF and user space alike): multiplicative hashing,
+ * whose top bits spread the bench's and a cloud's sequential MACs. */
+static inline __u32 xvnet_vm_cache_slot(__u64 key_word)
+{
+	return (__u32)((key_word * 0x9e3779b97f4a7c15ull) >> (64 - XVNET_VM_CACHE_BITS));
+}
 
 /*
  * xvnet_vms: ARRAY[vm_id] -> struct xvnet_vm.  Written whole by user space

@@ -95,6 +95,7 @@ int nrx_open(struct nrx *f, bool malformed_pass)
 	}
 	f->prog_fd = bpf_program__fd(f->skel->progs.nic_rx);
 	f->fd_vm_by_mac = bpf_map__fd(f->skel->maps.xvnet_vm_by_mac);
+	f->fd_vm_cache = bpf_map__fd(f->skel->maps.xvnet_vm_cache);
 	f->fd_vms = bpf_map__fd(f->skel->maps.xvnet_vms);
 	f->fd_flows = bpf_map__fd(f->skel->maps.xvnet_flows);
 	f->fd_ports = bpf_map__fd(f->skel->maps.xvnet_ports);
@@ -137,6 +138,18 @@ int nrx_reset(struct nrx *f, __u32 max_vm)
 	if (!zc || !zq) {
 		err = -ENOMEM;
 		goto out;
+	}
+	{
+		/* the whole cache in one call: tests plant slots anywhere */
+		static __u32 keys[XVNET_VM_CACHE_SLOTS], zeros[XVNET_VM_CACHE_SLOTS];
+		__u32 n = XVNET_VM_CACHE_SLOTS;
+
+		for (i = 0; i < n; i++)
+			keys[i] = i;
+		if (bpf_map_update_batch(f->fd_vm_cache, keys, zeros, &n, NULL)) {
+			err = -errno;
+			goto out;
+		}
 	}
 	if (clear_hash(f->fd_vm_by_mac) || clear_hash(f->fd_flows) ||
 	    clear_hash(bpf_map__fd(f->skel->maps.xvnet_frags))) {
@@ -184,7 +197,23 @@ int nrx_map_mac(struct nrx *f, const __u8 mac[6], __u16 vlan, __u32 vm_id)
 	memset(&k, 0, sizeof(k));
 	memcpy(k.mac, mac, 6);
 	k.vlan = vlan;
-	return bpf_map_update_elem(f->fd_vm_by_mac, &k, &vm_id, BPF_ANY) ? -errno : 0;
+	if (bpf_map_update_elem(f->fd_vm_by_mac, &k, &vm_id, BPF_ANY))
+		return -errno;
+	return nrx_vm_cache_set(f, mac, vlan, vm_id + 1);
+}
+
+int nrx_vm_cache_set(struct nrx *f, const __u8 mac[6], __u16 vlan, __u32 value)
+{
+	struct xvnet_vm_key k;
+	__u64 w;
+	__u32 slot;
+
+	memset(&k, 0, sizeof(k));
+	memcpy(k.mac, mac, 6);
+	k.vlan = vlan;
+	memcpy(&w, &k, sizeof(w));
+	slot = xvnet_vm_cache_slot(w);
+	return bpf_map_update_elem(f->fd_vm_cache, &slot, &value, BPF_ANY) ? -errno : 0;
 }
 
 /* ring_buffer__new() callback: count the records, keep the last. */

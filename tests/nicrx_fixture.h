@@ -21,6 +21,7 @@ struct nrx {
 	__u32 meta_at;           /* enum xvnet_meta_at this instance was built with */
 	int prog_fd;
 	int fd_vm_by_mac, fd_vms, fd_flows, fd_ports, fd_xsks, fd_stats, fd_qstats;
+	int fd_vm_cache;
 	int ncpus;
 };
 
@@ -62,6 +63,10 @@ int nrx_reset(struct nrx *f, __u32 max_vm);
  */
 int nrx_add_vm(struct nrx *f, __u32 vm_id, const struct xvnet_vm *vm, __u32 port_ifindex);
 int nrx_map_mac(struct nrx *f, const __u8 mac[6], __u16 vlan, __u32 vm_id);
+/* (mac, vlan)'s slot of xvnet_vm_cache = value (vm_id + 1, 0 empty): what
+ * nrx_map_mac() writes after the hash, as xvnetd does; the tests of the
+ * cache plant others. */
+int nrx_vm_cache_set(struct nrx *f, const __u8 mac[6], __u16 vlan, __u32 value);
 
 /* Slow-path records read from xvnet_slow_rb: how many, and the last one. */
 struct nrx_rb_got {

@@ -959,6 +959,59 @@ static void test_inactive_slot(void **state)
 	expect_not_ready(MAC_UNKNOWN, 0, "vm_id-out-of-range", "entry to vm_id >= MAX_VMS");
 }
 
+/*
+ * xvnet_vm_cache (maps/xvnet_maps.h) only ever saves the hash lookup: a VM
+ * not in it is found through xvnet_vm_by_mac, and a slot naming a VM whose
+ * own MAC and VLAN are not the frame's, or an inactive one, changes
+ * nothing.
+ */
+static void test_vm_cache(void **state)
+{
+	static const __u16 tp[1] = { 0x8100 };
+	const __u16 tc[1] = { 100 };
+	struct xvnet_vm a = mk_vm(MAC0, 0, 1, XVNET_PORT_VETH, XVNET_VM_F_ACTIVE, veth_if[0]);
+	struct xvnet_vm b = mk_vm(MAC1, 0, 1, XVNET_PORT_VETH, XVNET_VM_F_ACTIVE, veth_if[1]);
+	struct xvnet_vm off = mk_vm(MAC1, 0, 1, XVNET_PORT_VETH, 0, veth_if[0]);
+	struct pb_spec s0 = base_spec(MAC0, 0, NULL, NULL);
+	struct pb_spec s1 = base_spec(MAC1, 0, NULL, NULL);
+	struct pb_spec s0v = base_spec(MAC0, 1, tp, tc);
+	struct sent x;
+
+	(void)state;
+	set_l34(&s0, V4_UDP);
+	set_l34(&s1, V4_UDP);
+	set_l34(&s0v, V4_UDP);
+	add_vm(3, &a, 0);
+	assert_int_equal(nrx_vm_cache_set(&F, MAC0, 0, 0), 0);
+	send_spec(&F, &s0, 0, "vm-cache", &x, XDP_REDIRECT,
+		  EXP([XVNET_CNT_RX] = 1, [XVNET_CNT_DELIVERED] = 1), 0, "VM not in the cache");
+	check_queue(3, 0, 1, x.len, "VM not in the cache");
+
+	assert_int_equal(nrx_vm_cache_set(&F, MAC1, 0, 3 + 1), 0);
+	send_spec(&F, &s1, 0, "vm-cache", &x, XDP_PASS,
+		  EXP([XVNET_CNT_RX] = 1, [XVNET_CNT_NO_VM] = 1), 0,
+		  "cache slot naming a VM of another MAC");
+	assert_int_equal(nrx_vm_cache_set(&F, MAC0, 100, 3 + 1), 0);
+	send_spec(&F, &s0v, 0, "vm-cache", &x, XDP_PASS,
+		  EXP([XVNET_CNT_RX] = 1, [XVNET_CNT_NO_VM] = 1), 0,
+		  "cache slot naming a VM of another VLAN");
+
+	assert_int_equal(nrx_add_vm(&F, 5, &off, veth_if[0]), 0);
+	add_vm(4, &b, 1);
+	assert_int_equal(nrx_vm_cache_set(&F, MAC1, 0, 5 + 1), 0);
+	send_spec(&F, &s1, 0, "vm-cache", &x, XDP_REDIRECT,
+		  EXP([XVNET_CNT_RX] = 1, [XVNET_CNT_DELIVERED] = 1), 0,
+		  "cache slot naming an inactive VM of the frame's MAC");
+	check_queue(4, 0, 1, x.len, "cache slot naming an inactive VM");
+	check_queue(5, XVNET_MAX_QUEUES, 0, 0, "the inactive VM of the cache slot");
+
+	assert_int_equal(nrx_vm_cache_set(&F, MAC1, 0, 4 + 1), 0);
+	send_spec(&F, &s1, 0, "vm-cache", &x, XDP_REDIRECT,
+		  EXP([XVNET_CNT_RX] = 1, [XVNET_CNT_DELIVERED] = 1), 0, "VM in the cache");
+	check_queue(4, 0, 2, 2 * x.len, "VM in the cache");
+	check_queue(3, 0, 1, x.len, "VM of the other MAC, after the stale slots");
+}
+
 static void test_empty_devmap_slot(void **state)
 {
 	struct xvnet_vm vm = mk_vm(MAC0, 100, 1, XVNET_PORT_TAP, XVNET_VM_F_ACTIVE, veth_if[0]);
@@ -2450,6 +2503,7 @@ static void test_rules_fragments(void **state)
 }
 
 static const struct CMUnitTest nic_rx_tests[] = {
+	cmocka_unit_test_setup(test_vm_cache, test_setup),
 	cmocka_unit_test_setup(test_cost, test_setup),
 	cmocka_unit_test_setup(test_slow_path, test_setup),
 	cmocka_unit_test_setup(test_rules_fragments, test_setup),

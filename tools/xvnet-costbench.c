@@ -80,7 +80,7 @@ struct bench {
 	struct nic_rx *nrx;
 	struct bench_redirect *triv;
 	int nrx_fd, triv_dev_fd, triv_xsk_fd;
-	int fd_vms, fd_by_mac, fd_ports, fd_xsks, fd_stats, fd_config;
+	int fd_vms, fd_by_mac, fd_vm_cache, fd_ports, fd_xsks, fd_stats, fd_config;
 	int ncpus;
 	char pin_dir[64];
 	char veth[IFNAMSIZ];
@@ -164,11 +164,20 @@ static void vm_mac(__u32 i, bool fan, __u8 mac[6])
 	mac[4] = (__u8)(i >> 8); mac[5] = (__u8)i;
 }
 
+/* xvnet_vm_cache's slot of a (MAC, VLAN 0) key, which xvnetd sets after the hash entry. */
+static __u32 cache_slot(const struct xvnet_vm_key *k)
+{
+	__u64 w;
+
+	memcpy(&w, k, sizeof(w));
+	return xvnet_vm_cache_slot(w);
+}
+
 static int add_vm(struct bench *b, __u32 id, const __u8 mac[6], __u8 kind, __u8 n_queues)
 {
 	struct xvnet_vm vm;
 	struct xvnet_vm_key k;
-	__u32 lo = 1, key = ((__u32)mac[4] << 8) | mac[5];
+	__u32 lo = 1, key = ((__u32)mac[4] << 8) | mac[5], slot, cached = id + 1;
 	int i;
 
 	memset(&vm, 0, sizeof(vm));
@@ -184,9 +193,11 @@ static int add_vm(struct bench *b, __u32 id, const __u8 mac[6], __u8 kind, __u8 
 		vm.rss_indir[i] = (__u8)(i % n_queues);
 	memset(&k, 0, sizeof(k));
 	memcpy(k.mac, mac, 6);
+	slot = cache_slot(&k);
 	if (bpf_map_update_elem(b->fd_vms, &id, &vm, BPF_ANY) ||
 	    (kind != XVNET_PORT_XSK && bpf_map_update_elem(b->fd_ports, &id, &lo, BPF_ANY)) ||
 	    bpf_map_update_elem(b->fd_by_mac, &k, &id, BPF_ANY) ||
+	    bpf_map_update_elem(b->fd_vm_cache, &slot, &cached, BPF_ANY) ||
 	    bpf_map_update_elem(bpf_map__fd(b->triv->maps.triv_ports), &key, &lo, BPF_ANY)) {
 		fprintf(stderr, "xvnet-costbench: add VM %u: %s\n", id, strerror(errno));
 		return -1;
@@ -202,11 +213,13 @@ static void del_vms(struct bench *b, __u32 n, bool fan)
 
 	for (i = 0; i < n; i++) {
 		struct xvnet_vm_key k;
-		__u32 key;
+		__u32 key, slot, none = 0;
 
 		memset(&k, 0, sizeof(k));
 		vm_mac(i, fan, k.mac);
 		key = ((__u32)k.mac[4] << 8) | k.mac[5];
+		slot = cache_slot(&k);
+		bpf_map_update_elem(b->fd_vm_cache, &slot, &none, BPF_ANY);
 		bpf_map_delete_elem(b->fd_by_mac, &k);
 		bpf_map_delete_elem(b->fd_ports, &i);
 		bpf_map_update_elem(b->fd_vms, &i, &zero, BPF_ANY);
@@ -457,6 +470,7 @@ static int setup(struct bench *b, const struct opts *o)
 	b->nrx_fd = bpf_program__fd(b->nrx->progs.nic_rx);
 	b->fd_vms = bpf_map__fd(b->nrx->maps.xvnet_vms);
 	b->fd_by_mac = bpf_map__fd(b->nrx->maps.xvnet_vm_by_mac);
+	b->fd_vm_cache = bpf_map__fd(b->nrx->maps.xvnet_vm_cache);
 	b->fd_ports = bpf_map__fd(b->nrx->maps.xvnet_ports);
 	b->fd_xsks = bpf_map__fd(b->nrx->maps.xvnet_xsks);
 	b->fd_stats = bpf_map__fd(b->nrx->maps.xvnet_stats);

@@ -281,6 +281,80 @@ static void flood_remove_vm(struct xvd *d, __u32 vm_id, int keep_vlan,
 
 /* ---- (MAC, VLAN) -> vm_id -------------------------------------------- */
 
+/*
+ * xvnet_vm_cache is kept a subset of xvnet_vm_by_mac (maps/xvnet_maps.h):
+ * a key's slot is cleared before its entry changes or goes, and set only
+ * once the entry is in place, so a frame never finds there a VM the hash
+ * would not give it.
+ */
+static __u32 vm_cache_slot_of(const struct xvnet_vm_key *k)
+{
+	__u64 w;
+
+	memcpy(&w, k, sizeof(w));
+	return xvnet_vm_cache_slot(w);
+}
+
+/* key's slot no longer names vm_id (another key's VM stays) */
+static void vm_cache_forget(struct xvd *d, const struct xvnet_vm_key *k, __u32 vm_id)
+{
+	__u32 slot = vm_cache_slot_of(k), cur = 0, zero = 0;
+
+	if (!bpf_map_lookup_elem(d->m.vm_cache, &slot, &cur) && cur == vm_id + 1 &&
+	    bpf_map_update_elem(d->m.vm_cache, &slot, &zero, BPF_ANY))
+		log_warn("%s[%u]: not cleared: %s", XVNET_MAP_VM_CACHE, slot, strerror(errno));
+}
+
+/* Only after xvnet_vm_by_mac maps k to vm_id.  A colliding key's VM is
+ * found through the hash from then on. */
+static void vm_cache_set(struct xvd *d, const struct xvnet_vm_key *k, __u32 vm_id)
+{
+	__u32 slot = vm_cache_slot_of(k), cur = 0, v = vm_id + 1;
+
+	if (!bpf_map_lookup_elem(d->m.vm_cache, &slot, &cur) && cur == v)
+		return;
+	/* a failure costs speed, not correctness: the hash still answers */
+	if (bpf_map_update_elem(d->m.vm_cache, &slot, &v, BPF_ANY))
+		log_warn("%s[%u]: not set: %s", XVNET_MAP_VM_CACHE, slot, strerror(errno));
+}
+
+/*
+ * At start (reconcile, pinned maps): clear every slot that does not name
+ * a VM the hash maps its key to, as left by a build that did not keep the
+ * cache.  Read whole; the VMs one by one (a few thousand at most).
+ */
+static void vm_cache_check(struct xvd *d)
+{
+	__u32 *keys = malloc(XVNET_VM_CACHE_SLOTS * sizeof(*keys));
+	__u32 *vals = malloc(XVNET_VM_CACHE_SLOTS * sizeof(*vals));
+	long n = keys && vals ? map_read_all(d->m.vm_cache, sizeof(*keys), sizeof(*vals),
+					     keys, vals, XVNET_VM_CACHE_SLOTS) : -1;
+	__u32 zero = 0;
+
+	if (n < 0)
+		log_warn("%s: not read: %s", XVNET_MAP_VM_CACHE, strerror(errno));
+	for (long i = 0; i < n; i++) {
+		__u32 id = vals[i] - 1, cur_id;
+		struct xvnet_vm slot;
+		struct xvnet_vm_key k = { 0 };
+
+		if (!vals[i])
+			continue;
+		if (!bpf_map_lookup_elem(d->m.vms, &id, &slot) &&
+		    (slot.flags & XVNET_VM_F_ACTIVE)) {
+			memcpy(k.mac, slot.mac, 6);
+			k.vlan = slot.vlan;
+			if (vm_cache_slot_of(&k) == keys[i] &&
+			    !bpf_map_lookup_elem(d->m.vm_by_mac, &k, &cur_id) && cur_id == id)
+				continue;
+		}
+		log_info("stale %s slot %u (vm %u) cleared", XVNET_MAP_VM_CACHE, keys[i], id);
+		bpf_map_update_elem(d->m.vm_cache, &keys[i], &zero, BPF_ANY);
+	}
+	free(keys);
+	free(vals);
+}
+
 static void by_mac_remove_vm(struct xvd *d, __u32 vm_id,
 			     const struct xvnet_vm_key *keep)
 {
@@ -292,8 +366,10 @@ static void by_mac_remove_vm(struct xvd *d, __u32 vm_id,
 	if (n < 0)
 		log_warn("%s: not read: %s", XVNET_MAP_VM_BY_MAC, strerror(errno));
 	for (long i = 0; i < n; i++)
-		if (id[i] == vm_id && !(keep && memcmp(&k[i], keep, sizeof(*keep)) == 0))
+		if (id[i] == vm_id && !(keep && memcmp(&k[i], keep, sizeof(*keep)) == 0)) {
+			vm_cache_forget(d, &k[i], vm_id);
 			bpf_map_delete_elem(d->m.vm_by_mac, &k[i]);
+		}
 	free(k);
 	free(id);
 }
@@ -307,7 +383,7 @@ static int vm_write(struct xvd *d, const struct vm_conf *vm, int ifindex,
 	__u32 id = (__u32)vm->id, cur_if = 0, cur_id;
 	struct xvnet_vm old, new;
 	struct xvnet_vm_key key = { .vlan = vm->vlan };
-	bool have_old = !bpf_map_lookup_elem(d->m.vms, &id, &old);
+	bool have_old = !bpf_map_lookup_elem(d->m.vms, &id, &old), have_key;
 
 	memcpy(key.mac, vm->mac, 6);
 	vm_slot_build(vm, ifindex, have_old ? &old : NULL, &new);
@@ -328,10 +404,14 @@ static int vm_write(struct xvd *d, const struct vm_conf *vm, int ifindex,
 	    flood_append(d, vm->vlan, (__u32)ifindex, id))
 		return ERR("%s: vlan %u: %s", XVNET_MAP_FLOOD, vm->vlan,
 			   strerror(errno));
-	if (bpf_map_lookup_elem(d->m.vm_by_mac, &key, &cur_id) || cur_id != id) {
+	have_key = !bpf_map_lookup_elem(d->m.vm_by_mac, &key, &cur_id);
+	if (!have_key || cur_id != id) {
+		if (have_key)
+			vm_cache_forget(d, &key, cur_id);
 		if (bpf_map_update_elem(d->m.vm_by_mac, &key, &id, BPF_ANY))
 			return ERR("%s: %s", XVNET_MAP_VM_BY_MAC, strerror(errno));
 	}
+	vm_cache_set(d, &key, id);
 	return 0;
 }
 
@@ -499,10 +579,12 @@ int tbl_reconcile(struct xvd *d, struct xvd_config *cfg, char *err, size_t errle
 			if (!vm || vm->vlan != k.vlan || memcmp(vm->mac, k.mac, 6)) {
 				log_info("stale %s entry for slot %u removed",
 					 XVNET_MAP_VM_BY_MAC, id);
+				vm_cache_forget(d, &k, id);
 				bpf_map_delete_elem(d->m.vm_by_mac, &k);
 			}
 		}
 	}
+	vm_cache_check(d);
 	/* 3. every configured VM: port device, then its entries */
 	for (size_t i = 0; i < cfg->n_vms; i++) {
 		struct vm_conf *vm = &cfg->vms[i];
