@@ -159,6 +159,8 @@ $(BUILD)/fuzz/fuzz_frame: tests/fuzz/fuzz_frame.c lib/spoof.c $(USER_HDRS) | $(B
 	$(FUZZ_CC) $(FUZZ_FLAGS) $< lib/spoof.c -o $@
 $(BUILD)/fuzz/fuzz_txoffload: tests/fuzz/fuzz_txoffload.c vhost/tx_offload.c vhost/tx_offload.h | $(BUILD)/fuzz
 	$(FUZZ_CC) $(FUZZ_FLAGS) $< vhost/tx_offload.c -o $@
+$(BUILD)/fuzz/fuzz_vhostmsg: tests/fuzz/fuzz_vhostmsg.c $(VHOST_SRCS) $(wildcard vhost/*.h) | $(BUILD)/fuzz
+	$(FUZZ_CC) $(FUZZ_FLAGS) $< vhost/vu_dev.c vhost/vu_mem.c vhost/vu_log.c vhost/virtq.c -o $@
 $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_DAEMON) $(USER_HDRS) $(SKELS) \
 		$(BUILD)/include/xv_version.h | $(BUILD)/fuzz
 	$(FUZZ_CC) $(FUZZ_FLAGS) $< $(FUZZ_DAEMON) -o $@ $(USER_LIBS)
