@@ -196,7 +196,7 @@ static const struct optdef vm_move_opts[] = {
 };
 
 static const char vm_help[] =
-"usage: xvnetctl vm add NAME --mac MAC --port tap|veth|xsk [...]  (vm add --help)\n"
+"usage: xvnetctl vm add NAME --mac MAC --port tap|veth|xsk|vhost-user [...]  (vm add --help)\n"
 "       xvnetctl vm move NAME --port tap|veth|xsk|vhost-user [...]  (vm move --help)\n"
 "       xvnetctl vm set NAME [--ip ADDR]... [--vlan N] [...]  (vm set --help)\n"
 "       xvnetctl vm del NAME [--if-exists] [--keep-port] [--force]\n"
