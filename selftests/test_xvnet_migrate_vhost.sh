@@ -66,6 +66,12 @@ probe_from_wire "$GUEST_IP" -n 5 -r 50 -t 3000 -m 5 -i g1 >/dev/null || fail "no
 wire_rarp_watch "$XV_TMP/rarp.txt"
 ip -n "$W" neigh replace "$GUEST_IP" lladdr "$MAC" dev "$WIRE" nud permanent
 
+# diag: what a failure needs to be understood
+diag() {
+	xvctl -j vm show g1 >&2; xvctl stats g1 >&2; xvctl stats >&2
+	grep -E "vhost|g1" "$XV_TMP/xvnetd.log" | tail -20 >&2
+}
+
 # migrate TAG FROM_MON TO_MON TO_TAP: one live migration under a 1,000/s
 # echo stream; FIG: its figures' last line
 migrate() {
@@ -80,11 +86,15 @@ migrate() {
 		2>"$XV_TMP/mig-$tag.err" || fail "$tag: migration: $(cat "$XV_TMP/mig-$tag.err")"
 	wait_until 30 _xv_dead "$echo" || fail "$tag: echo stream still running"
 	cat "$XV_TMP/mig-$tag.json"
-	probe_from_wire "$GUEST_IP" -n 20 -r 100 -t 3000 -m 20 -i g1 >/dev/null ||
-		fail "$tag: no echo from the destination guest (its RX ring did not come over intact?)"
+	probe_from_wire "$GUEST_IP" -n 20 -r 100 -t 3000 -m 20 -i g1 >/dev/null || {
+		python3 "$XV_ROOT/selftests/lib/migrate_figures.py" "$XV_TMP/mig-$tag.json" \
+			"$XV_TMP/echo-$tag.json" >&2 || true
+		diag
+		fail "$tag: no echo from the destination guest"
+	}
 	python3 "$XV_ROOT/selftests/lib/migrate_figures.py" "$XV_TMP/mig-$tag.json" \
 		"$XV_TMP/echo-$tag.json" >"$XV_TMP/figures-$tag.txt" ||
-		fail "$tag: migration figures: $(cat "$XV_TMP/figures-$tag.txt")"
+		{ diag; fail "$tag: migration figures: $(cat "$XV_TMP/figures-$tag.txt")"; }
 	sed "s/^/$tag: /" "$XV_TMP/figures-$tag.txt" >&2
 	# shellcheck disable=SC2317  # called through wait_until
 	announced() { [ "$(grep -ci "^$MAC" "$XV_TMP/rarp.txt" || true)" -gt "$r0" ]; }

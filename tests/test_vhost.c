@@ -452,7 +452,11 @@ static void test_event_idx_suppresses_calls(void **state)
 	frame(f, sizeof(f), 0);
 	/* the driver wants an interrupt once used->idx passes 3 */
 	fe_set_used_event(&r->fe, 0, 3);
-	for (int i = 0; i < 3; i++) {
+	/* but the first after the ring started goes out whatever used_event
+	 * says (a migrated guest's may not be in step) */
+	assert_int_equal(net_rx_put(&r->dev, q, f, sizeof(f)), NET_RX_DONE);
+	assert_true(vq_flush(q));
+	for (int i = 0; i < 2; i++) {
 		assert_int_equal(net_rx_put(&r->dev, q, f, sizeof(f)), NET_RX_DONE);
 		assert_false(vq_flush(q));
 	}

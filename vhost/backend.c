@@ -16,6 +16,7 @@
 
 #define BURST 64
 #define TX_BURST 256
+#define STARVED_CALL_NS 10000000ull     /* 10 ms */
 
 static uint64_t now_ns(void)
 {
@@ -356,6 +357,24 @@ static uint64_t coalesce_pair(struct backend_lane *l, unsigned p, uint64_t now)
 	 * frames in 4 at line rate, make bench-coalesce). */
 	else if (c->pending && !vq_avail_count(rx_vq(b, p)))
 		notify(l, p);
+	/*
+	 * A guest that leaves frames waiting with no RX buffer posted may
+	 * have missed its interrupt (seen after a migration: the used ring
+	 * full, the guest never woken, the socket ring overflowing).  Call it
+	 * again every STARVED_CALL_NS while that lasts; a spurious interrupt
+	 * costs a driver one look at its ring.
+	 */
+	if (l->rx_starved && vq_live(rx_vq(b, p)) && !vq_avail_count(rx_vq(b, p))) {
+		uint64_t dl = xv_coal_deadline(c);
+
+		if (now - b->starved_call[p] >= STARVED_CALL_NS) {
+			vq_call(rx_vq(b, p));
+			b->starved_call[p] = now;
+		}
+		if (!dl || dl > b->starved_call[p] + STARVED_CALL_NS)
+			dl = b->starved_call[p] + STARVED_CALL_NS;
+		return dl;
+	}
 	return xv_coal_deadline(c);
 }
 

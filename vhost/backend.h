@@ -69,6 +69,7 @@ struct backend {
 	uint32_t pol_gen[VU_MAX_QUEUE_PAIRS];
 	struct xv_coal coal[VU_MAX_QUEUE_PAIRS];
 	uint32_t pushed[VU_MAX_QUEUE_PAIRS];    /* frames this round, per pair */
+	uint64_t starved_call[VU_MAX_QUEUE_PAIRS];      /* last call to a starved guest */
 	struct backend_lane lane[VU_MAX_QUEUE_PAIRS];   /* one thread: lane 0 */
 	/* workers */
 	bool threaded;

@@ -135,6 +135,13 @@ bool vq_need_call(struct virtq *q)
 
 	full_fence();
 	q->signalled = now;
+	/* a ring (re)started (a migration's destination, a reconnect) cannot
+	 * trust the guest's used_event to be in step with what came before:
+	 * the first interrupt goes out whatever it says */
+	if (q->force_call) {
+		q->force_call = false;
+		return true;
+	}
 	if (q->event_idx) {
 		/* used_event sits after the avail ring's entries */
 		uint16_t ev = load_acquire(&q->avail->ring[q->num]);

@@ -50,6 +50,7 @@ struct virtq {
 	uint16_t used_idx;      /* its copy of used->idx, published by vq_flush */
 	uint16_t signalled;     /* used->idx when the driver was last checked */
 	bool broken;            /* the guest broke the ring: stop using it */
+	bool force_call;        /* the next vq_need_call says yes: (re)started */
 	/* a migration's dirty log: the used ring's guest-physical address
 	 * (SET_VRING_ADDR with VHOST_VRING_F_LOG) */
 	const struct vu_log *log;

@@ -204,6 +204,7 @@ static int vq_start(struct vu_dev *d, struct virtq *q)
 	q->event_idx = !!(d->features & 1ull << VIRTIO_RING_F_EVENT_IDX);
 	q->used_idx = q->used->idx;
 	q->signalled = q->used_idx;
+	q->force_call = true;
 	q->started = true;
 	/* without the protocol features a ring is enabled when started */
 	if (!has_protocol_features(d))
