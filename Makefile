@@ -115,8 +115,10 @@ $(BUILD)/bin/xvnet-xskdump: tools/xvnet-xskdump.c $(XSK_CONSUMER_LIB) $(XSK_CONS
 
 # the vhost-user back-end of xsk VMs (docs/vhost-user.md): its own directory
 $(BUILD)/bin/xvnet-vhost: vhost/main.c $(VHOST_SRCS) $(wildcard vhost/*.h) $(XSK_CONSUMER_LIB) \
-		$(XSK_CONSUMER_LIB:.c=.h) maps/xvnet_maps.h | $(BUILD)/bin
-	$(CC) $(CFLAGS) vhost/main.c $(VHOST_SRCS) $(XSK_CONSUMER_LIB) -o $@ -ljson-c
+		$(XSK_CONSUMER_LIB:.c=.h) lib/cpus.c lib/cpus.h lib/parse.c lib/parse.h \
+		maps/xvnet_maps.h | $(BUILD)/bin
+	$(CC) $(CFLAGS) vhost/main.c $(VHOST_SRCS) $(XSK_CONSUMER_LIB) lib/cpus.c lib/parse.c \
+		-o $@ -ljson-c
 
 # a vhost-user front-end that counts what a back-end delivers (the bench's guest)
 $(BUILD)/bin/xvnet-vhostsink: tools/xvnet-vhostsink.c tools/vhostfe/frontend.c \

@@ -409,7 +409,7 @@ uint64_t backend_round(struct backend *b, uint64_t now)
 	return next;
 }
 
-uint64_t backend_wait_ns(bool tx_blocked, uint64_t deadline, uint64_t now)
+struct timespec backend_wait(bool tx_blocked, uint64_t deadline, uint64_t now)
 {
 	/* to the ns: a deadline rounded up to whole ms let rx-usecs U hold
 	 * frames up to U + 1 ms (make bench-coalesce, p90) */
@@ -419,7 +419,8 @@ uint64_t backend_wait_ns(bool tx_blocked, uint64_t deadline, uint64_t now)
 		ns = 1000000ull;        /* guest frames wait for TX ring room */
 	if (deadline && (deadline <= now ? 0 : deadline - now) < ns)
 		ns = deadline <= now ? 0 : deadline - now;
-	return ns;
+	return (struct timespec){ .tv_sec = (time_t)(ns / 1000000000ull),
+				  .tv_nsec = (long)(ns % 1000000000ull) };
 }
 
 /* ---- workers ---- */
@@ -505,7 +506,7 @@ static void *lane_main(void *arg)
 	int n = 0;
 
 	for (;;) {
-		uint64_t now, dl, wait_ns;
+		uint64_t now, dl;
 		struct timespec ts;
 		bool busy;
 
@@ -535,9 +536,7 @@ static void *lane_main(void *arg)
 			pq[n] = tq;
 			pf[n++] = (struct pollfd){ .fd = tq->kick_fd, .events = POLLIN };
 		}
-		wait_ns = backend_wait_ns(l->tx_blocked, dl, now);
-		ts = (struct timespec){ .tv_sec = (time_t)(wait_ns / 1000000000ull),
-					.tv_nsec = (long)(wait_ns % 1000000000ull) };
+		ts = backend_wait(l->tx_blocked, dl, now);
 		__atomic_store_n(&l->sleeping, 1, __ATOMIC_SEQ_CST);
 		busy = !l->rx_starved && spsc_count(&l->in) && spsc_room(&l->done);
 		pthread_rwlock_unlock(&b->lock);

@@ -25,6 +25,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "lib/coalesce.h"
 #include "vhost/spsc.h"
@@ -92,7 +93,7 @@ uint64_t backend_round(struct backend *b, uint64_t now);
 
 /* How long a thread may sleep: until the coalescing deadline (0: none),
  * at most 1 ms while guest frames wait for TX room, else 100 ms. */
-uint64_t backend_wait_ns(bool tx_blocked, uint64_t deadline, uint64_t now);
+struct timespec backend_wait(bool tx_blocked, uint64_t deadline, uint64_t now);
 
 /* Workers: one per pair, pair p on cpus[p % ncpus].  0, or -1 with the
  * reason in err (no thread is left running). */

@@ -27,6 +27,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 
+#include "lib/cpus.h"
 #include "lib/privdrop.h"
 #include "lib/proto.h"
 #include "lib/statsfile.h"
@@ -169,32 +170,6 @@ static void drain_eventfd(int fd)
 		note("kick eventfd: %s", strerror(errno));
 }
 
-/* --queue-cpus 0,1,...: the CPUs; dies on anything else. */
-static int parse_cpus(const char *arg, unsigned char *cpus)
-{
-	long ncpu = sysconf(_SC_NPROCESSORS_CONF);
-	const char *p = arg;
-	int n = 0;
-
-	for (;;) {
-		char *end;
-		long c;
-
-		errno = 0;
-		c = strtol(p, &end, 10);
-		if (errno || end == p || c < 0 || c >= ncpu || c > 255)
-			die("--queue-cpus: '%s': CPUs are 0-%ld, comma-separated", arg, ncpu - 1);
-		if (n == XVNET_MAX_QUEUES)
-			die("--queue-cpus: more than %d CPUs", XVNET_MAX_QUEUES);
-		cpus[n++] = (unsigned char)c;
-		if (!*end)
-			return n;
-		if (*end != ',')
-			die("--queue-cpus: '%s': CPUs are 0-%ld, comma-separated", arg, ncpu - 1);
-		p = end + 1;
-	}
-}
-
 static void usage(int code)
 {
 	fprintf(code ? stderr : stdout,
@@ -269,13 +244,10 @@ static void serve(int lfd, struct backend *b, const char *stats)
 	while (!stop) {
 		struct pollfd pf[3 + VU_MAX_VQS + XSK_PORT_MAX_SOCKS];
 		int n = 0, conn_i = -1, wake_i = -1, kick_i[VU_MAX_VQS], r;
-		__u64 now = now_ns(), wait_ns;
-		struct timespec ts;
+		__u64 now = now_ns();
+		struct timespec ts = backend_wait(!b->threaded && b->lane[0].tx_blocked,
+						  deadline, now);
 		bool wait_rx;
-
-		wait_ns = backend_wait_ns(!b->threaded && b->lane[0].tx_blocked, deadline, now);
-		ts = (struct timespec){ .tv_sec = (time_t)(wait_ns / 1000000000ull),
-					.tv_nsec = (long)(wait_ns % 1000000000ull) };
 		pf[n++] = (struct pollfd){ .fd = lfd, .events = POLLIN };
 		if (b->dev.fd >= 0) {
 			conn_i = n;
@@ -393,9 +365,16 @@ int main(int argc, char **argv)
 			}
 			break;
 		case 'S': stats = optarg; break;
-		case 'C':
-			ncpus = parse_cpus(optarg, cpus);
+		case 'C': {
+			size_t n;
+
+			/* the same list as the VM's queue-cpus */
+			if (xv_parse_cpu_list("--queue-cpus", optarg, cpus, XVNET_MAX_QUEUES, &n,
+					      err, sizeof(err)))
+				die("%s", err);
+			ncpus = (int)n;
 			break;
+		}
 		case 'h': usage(0); break;
 		default: usage(2);
 		}

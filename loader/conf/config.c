@@ -201,22 +201,14 @@ static int parse_flag(const char *key, const char *val, bool *out,
 	return ERR("%s: '%.64s' is not true or false", key, val);
 }
 
-/* "0,1" or "0-3": one host CPU per queue, in queue order. */
 static int parse_queue_cpus(const char *val, struct vm_conf *vm, char *err,
 			    size_t errlen)
 {
-	int ncpus = xv_possible_cpus();
 	size_t n;
 
-	if (xv_parse_num_list("queue-cpus", val, UINT8_MAX, "CPU", vm->queue_cpus,
-			      XVNET_MAX_QUEUES, &n, err, errlen))
+	if (xv_parse_cpu_list("queue-cpus", val, vm->queue_cpus, XVNET_MAX_QUEUES, &n,
+			      err, errlen))
 		return -1;
-	if (ncpus <= 0 || ncpus > XVNET_MAX_CPUS)
-		ncpus = XVNET_MAX_CPUS;
-	for (size_t i = 0; i < n; i++)
-		if (vm->queue_cpus[i] >= ncpus)
-			return ERR("queue-cpus: CPU %u does not exist (CPUs 0-%d)",
-				   vm->queue_cpus[i], ncpus - 1);
 	vm->n_queue_cpus = (uint8_t)n;
 	return 0;
 }
