@@ -14,6 +14,7 @@
 #include "bpf/skbpath.h"
 #include "bpf/spread.h"
 #include "bpf/meta.h"
+#include "bpf/portsel.h"
 
 /* Where deliver() runs: from decides which sockets and which hash. */
 #define DELIVER_FROM_VM         0       /* vm_tx: local VM to VM */
@@ -45,17 +46,22 @@ static __always_inline int deliver(struct xdp_md *ctx, const struct xvnet_vm *vm
 				   const struct xvnet_pkt *p, __u32 bytes,
 				   const int from)
 {
-	/* read once: a vm move switches kind and bank in this one word, so
-	 * the frame goes wholly to the old port or wholly to the new one */
-	__u32 sel = *(volatile const __u32 *)&vm->port_sel;
-	__u32 kind = (sel & XVNET_PORT_SEL_VALID) ? XVNET_PORT_SEL_KIND(sel) :
-		     vm->port_kind;
-	int bank_b = (sel & XVNET_PORT_SEL_VALID) && (sel & XVNET_PORT_SEL_BANK_B);
+	int bank_b;
+	__u32 kind = vm_port_kind(vm, &bank_b);
 	int xsk = kind == XVNET_PORT_XSK;
 	__u16 type = XVNET_RSS_TYPE_NONE;
 	__u32 hash = 0;
 	long ret;
 
+	/* the fallback: the host stack takes the frame as it came (vm_tx
+	 * sends a local VM's frame there through tc, bpf/skbfwd.h); before
+	 * the spread and skb-path flags, which a move switched from a port
+	 * with them leaves in the slot until it is normalized */
+	if (kind == XVNET_PORT_NONE) {
+		count_port(vm_id, kind, bytes);
+		count(XVNET_CNT_FALLBACK);
+		return XDP_PASS;
+	}
 	/* AF_XDP consumers get the hash even when it does not pick the queue. */
 	if ((xsk || (queue == XVNET_QUEUE_RSS && vm->n_queues > 1)) &&
 	    !(from == DELIVER_FROM_NIC_HWHASH && hw_rx_hash(ctx, p, &hash, &type)))

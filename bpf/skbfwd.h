@@ -17,6 +17,7 @@
 #include <linux/pkt_cls.h>
 #include "bpf/maps.h"
 #include "bpf/counters.h"
+#include "bpf/portsel.h"
 
 /* Load-time: bpf_check_mtu verifies here (lib/features.h check_mtu); else
  * a fixed Ethernet bound stands in for the target's MTU. */
@@ -56,6 +57,7 @@ __attribute__((noinline)) int skb_forward(struct __sk_buff *skb, __u32 src_id)
 	struct xvnet_config *cfg;
 	struct xvnet_vm *vm, *dvm;
 	__u32 zero = 0, *dst_id, id;
+	int bank_b;
 
 	vm = bpf_map_lookup_elem(&xvnet_vms, &src_id);
 	if (!vm || !(vm->flags & XVNET_VM_F_ACTIVE))
@@ -70,11 +72,29 @@ __attribute__((noinline)) int skb_forward(struct __sk_buff *skb, __u32 src_id)
 	}
 	if (bpf_skb_load_bytes(skb, 0, dk.mac, ETH_ALEN))
 		goto drop;
+	cfg = bpf_map_lookup_elem(&xvnet_config, &zero);
 	dst_id = bpf_map_lookup_elem(&xvnet_vm_by_mac, &dk);
 	if (dst_id) {
 		id = *dst_id;
 		dvm = bpf_map_lookup_elem(&xvnet_vms, &id);
-		if (!dvm || !(dvm->flags & XVNET_VM_F_ACTIVE) || !dvm->ifindex)
+		if (!dvm || !(dvm->flags & XVNET_VM_F_ACTIVE))
+			goto drop;
+		/* on the fallback: into the host stack at the NIC, tagged as
+		 * from the wire, where the host's bridge finds the VM */
+		if (vm_port_kind(dvm, &bank_b) == XVNET_PORT_NONE) {
+			if (!cfg || !cfg->uplink_ifindex)
+				goto drop;
+			if (vm->vlan && !skb->vlan_present &&
+			    bpf_skb_vlan_push(skb, bpf_htons(ETH_P_8021Q), vm->vlan)) {
+				count(XVNET_CNT_VLAN_PUSH_FAIL);
+				return TC_ACT_SHOT;
+			}
+			count_port(id, XVNET_PORT_NONE, skb->len);
+			count(XVNET_CNT_FALLBACK);
+			count(XVNET_CNT_TX_LOCAL);
+			return bpf_redirect(cfg->uplink_ifindex, BPF_F_INGRESS);
+		}
+		if (!dvm->ifindex)
 			goto drop;
 		/* another VM's port: untagged, unless it keeps tags */
 		if (skb->vlan_present && !(dvm->flags & XVNET_VM_F_KEEP_VLAN) &&
@@ -83,7 +103,6 @@ __attribute__((noinline)) int skb_forward(struct __sk_buff *skb, __u32 src_id)
 		count(XVNET_CNT_TX_LOCAL);
 		return bpf_redirect(dvm->ifindex, 0);
 	}
-	cfg = bpf_map_lookup_elem(&xvnet_config, &zero);
 	if (!cfg || !cfg->uplink_ifindex) {
 		count(XVNET_CNT_TX_UPLINK_DOWN);
 		return TC_ACT_SHOT;

@@ -138,9 +138,17 @@ allowed:
 			return XDP_DROP;
 		}
 		/* too big for an XDP redirect: tc sends it (the skb path of a
-		 * multi-queue VM passes it to tc anyway, with its queue) */
-		if (!(dvm->flags & XVNET_VM_F_SKB_PATH) && !xdp_fits(ctx, dvm->ifindex))
-			return xdp_to_skb_path(src_id);
+		 * multi-queue VM passes it to tc anyway, with its queue); and
+		 * a VM on the fallback is reached through the host stack,
+		 * which tc enters at the NIC (skb_forward) */
+		{
+			int bank_b;
+
+			if (vm_port_kind(dvm, &bank_b) == XVNET_PORT_NONE ||
+			    (!(dvm->flags & XVNET_VM_F_SKB_PATH) &&
+			     !xdp_fits(ctx, dvm->ifindex)))
+				return xdp_to_skb_path(src_id);
+		}
 		count(XVNET_CNT_TX_LOCAL);
 		return deliver(ctx, dvm, id, XVNET_QUEUE_RSS, &p, bytes, DELIVER_FROM_VM);
 	}

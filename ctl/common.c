@@ -129,9 +129,9 @@ static int check_value(const struct optdef *o, const char *v)
 		break;
 	case O_PORTKIND:
 		if (strcmp(v, "tap") && strcmp(v, "veth") && strcmp(v, "xsk") &&
-		    strcmp(v, "vhost-user"))
+		    strcmp(v, "vhost-user") && strcmp(v, "fallback"))
 			r = fmt_err(err, sizeof(err), "port: '%s' is not tap, veth,"
-				    " xsk or vhost-user", v);
+				    " xsk, vhost-user or fallback", v);
 		break;
 	case O_IFNAME:
 		r = xv_parse_ifname(o->key, v, buf, err, sizeof(err));

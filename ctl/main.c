@@ -15,7 +15,7 @@ static const char main_usage[] =
 "usage: xvnetctl [-s|--socket PATH] [-j|--json] COMMAND\n"
 "       xvnetctl --version\n"
 "  status\n"
-"  vm add NAME --mac MAC [--vlan 0-4094] --port tap|veth|xsk|vhost-user [--ifname IF]\n"
+"  vm add NAME --mac MAC [--vlan 0-4094] --port tap|veth|xsk|vhost-user|fallback [--ifname IF]\n"
 "         [--netns NS] [--peer-ifname IF] [--queues 1-16] [--keep-vlan]\n"
 "         [--ip ADDR]... [--allow LIST] [--no-allow LIST]\n"
 "         [--owner USER|UID] [--group GROUP|GID]\n"

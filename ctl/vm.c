@@ -14,8 +14,9 @@ static void print_vm_line(struct json_object *vm)
 {
 	struct json_object *ips;
 
-	printf("%s id %s mac %s vlan %s port %s %s", js(vm, "name"), js(vm, "id"),
-	       js(vm, "mac"), js(vm, "vlan"), js(vm, "port"), js(vm, "ifname"));
+	printf("%s id %s mac %s vlan %s port %s%s%s", js(vm, "name"), js(vm, "id"),
+	       js(vm, "mac"), js(vm, "vlan"), js(vm, "port"),
+	       *js(vm, "ifname") ? " " : "", js(vm, "ifname"));
 	if (strcmp(js(vm, "port"), "veth") == 0)
 		printf(" peer %s@%s", js(vm, "peer_ifname"), js(vm, "netns"));
 	else if (strcmp(js(vm, "port"), "xsk") == 0 ||
@@ -72,7 +73,7 @@ static void print_vm_line(struct json_object *vm)
 
 static const char vm_add_help[] =
 "usage: xvnetctl vm add NAME --mac MAC [--vlan 0-4094]\n"
-"                --port tap|veth|xsk|vhost-user [--vhost-socket PATH]\n"
+"                --port tap|veth|xsk|vhost-user|fallback [--vhost-socket PATH]\n"
 "                [--ifname IF] [--netns NS] [--peer-ifname IF]\n"
 "                [--queues 1-16] [--queue-cpus LIST] [--keep-vlan] [--ip ADDR]...\n"
 "                [--allow LIST] [--no-allow LIST] [--owner USER|UID]\n"
@@ -102,6 +103,10 @@ XV_XSK_KNOBS(XV_X_XSK)
 "                /run/xvnet/NAME.vhost); --owner/--group own the socket\n"
 "                and the back-end runs as --owner (else nobody)\n"
 "                (docs/vhost-user.md)\n"
+"  --port fallback\n"
+"                no port of xvnet's: nic_rx passes the VM's frames to the\n"
+"                host stack (a bridge or route there reaches the VM), frames\n"
+"                from local VMs go in at the NIC; no --ifname (docs/dnis.md)\n"
 "  --ip ADDR     an IPv4 or IPv6 address the VM may send from; repeat for\n"
 "                more (up to 16).  Without any, the VM may only send ARP\n"
 "                probes and IPv6 DAD/RS/MLD from :: (docs/security.md)\n"
@@ -166,7 +171,7 @@ static const struct optdef vm_opts[] = {
 };
 
 static const char vm_move_help[] =
-"usage: xvnetctl vm move NAME --port tap|veth|xsk|vhost-user [--ifname IF]\n"
+"usage: xvnetctl vm move NAME --port tap|veth|xsk|vhost-user|fallback [--ifname IF]\n"
 "                [--netns NS] [--peer-ifname IF] [--vhost-socket PATH]\n"
 "                [--owner USER] [--group GROUP] [--xsk-KNOB V]...\n"
 "                [--prepare]\n"
@@ -179,7 +184,9 @@ static const char vm_move_help[] =
 "  keeps its id, MAC, VLAN, addresses, flows, rules and RSS.  Any failure\n"
 "  before the switch (e.g. a --netns that does not exist) leaves the VM on\n"
 "  its old port.  Options as in `vm add --help`; --ifname must name another\n"
-"  device than the VM's port now.\n"
+"  device than the VM's port now.  --port fallback hands the VM to the host\n"
+"  stack (DNIS's PV path through the host's bridge) and a move to a port\n"
+"  brings it back to the fast path.\n"
 "  --prepare     only make and attach the new port; the VM stays where it\n"
 "                is until `vm move NAME --switch` (a live migration: prepare\n"
 "                when it starts, switch when the source stops) or --abort.\n"
@@ -196,8 +203,8 @@ static const struct optdef vm_move_opts[] = {
 };
 
 static const char vm_help[] =
-"usage: xvnetctl vm add NAME --mac MAC --port tap|veth|xsk|vhost-user [...]  (vm add --help)\n"
-"       xvnetctl vm move NAME --port tap|veth|xsk|vhost-user [...]  (vm move --help)\n"
+"usage: xvnetctl vm add NAME --mac MAC --port tap|veth|xsk|vhost-user|fallback [...]  (vm add --help)\n"
+"       xvnetctl vm move NAME --port tap|veth|xsk|vhost-user|fallback [...]  (vm move --help)\n"
 "       xvnetctl vm set NAME [--ip ADDR]... [--vlan N] [...]  (vm set --help)\n"
 "       xvnetctl vm del NAME [--if-exists] [--keep-port] [--force]\n"
 "       xvnetctl vm list\n"

@@ -68,6 +68,9 @@
 
 /* ---- enums ------------------------------------------------------------ */
 enum xvnet_port_kind {
+	/* no port of xvnet's, the fallback (`--port fallback`): nic_rx passes
+	 * the VM's frames to the host stack, whose bridge or routing reaches
+	 * the VM by a port xvnet does not own (docs/dnis.md) */
 	XVNET_PORT_NONE = 0,
 	XVNET_PORT_TAP  = 1,   /* DEVMAP -> tap device read by the VMM */
 	XVNET_PORT_VETH = 2,   /* DEVMAP -> host end of a veth pair */
@@ -193,7 +196,8 @@ enum xvnet_rss_type {
 	X(RULES_EXT_LIMIT, "rules_ext_limit", "IPv6 ext. chain beyond the walk, VM with rules: dropped") \
 	X(VLAN_QINQ,       "vlan_qinq",       "two or more VLAN tags for a VM: dropped") \
 	X(VLAN_STAG,       "vlan_stag",       "an 802.1ad (S-)tag for a VM: dropped") \
-	X(VLAN_OTHER,      "vlan_other",      "a flow's VM on another VLAN than the frame's: dropped")
+	X(VLAN_OTHER,      "vlan_other",      "a flow's VM on another VLAN than the frame's: dropped") \
+	X(FALLBACK,        "fallback",        "for a VM on the fallback (no port of xvnet's): to the host stack")
 
 enum xvnet_counter {
 #define XVNET_X_ENUM(e, name, desc) XVNET_CNT_##e,
@@ -325,8 +329,9 @@ struct xvnet_flow {
 /*
  * xvnet_port_stats: PERCPU_ARRAY[vm_id * XVNET_PORT_KINDS + port kind] ->
  * struct xvnet_queue_stats: frames deliver() sent to the VM's port of that
- * kind, counted with the same port_sel read as the redirect, so that a
- * VM's moves show exactly where each frame went.
+ * kind (XVNET_PORT_NONE: passed to the host stack, the fallback), counted
+ * with the same port_sel read as the redirect, so that a VM's moves show
+ * exactly where each frame went.
  */
 #define XVNET_PORT_KINDS        4
 #define XVNET_PORT_STATS_MAX    (XVNET_MAX_VMS * XVNET_PORT_KINDS)

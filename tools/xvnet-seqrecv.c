@@ -3,8 +3,10 @@
  * xvnet-seqrecv: the receiving end of xvnet-seqgen's numbered stream, on
  * every port a moving VM may be on at once: a tap read as a VMM reads it
  * (--tap, read() on the queue fd), and a veth's VM end read with an
- * AF_PACKET socket in the VM's namespace (--netns NS --packet IF).  One
- * thread polls both, so what it records per flow is, for each port, the
+ * AF_PACKET socket in the VM's namespace (--netns NS --packet IF), and the
+ * VM's interface behind the host's bridge, which the fallback (no port of
+ * xvnet's: the host stack) reaches (--fallback IF, same namespace).  One
+ * thread polls them all, so what it records per flow is, for each port, the
  * runs of consecutive sequence numbers it got there.  At the end (all
  * frames in, or --idle seconds without any) it checks per flow:
  *   - gaps: numbers never received; dups: received twice (a bitmap);
@@ -37,8 +39,8 @@
 
 #include "tools/seq_proto.h"
 
-enum { P_TAP, P_PKT, N_PORTS };
-static const char *const port_names[N_PORTS] = { "tap", "veth" };
+enum { P_TAP, P_PKT, P_HOST, N_PORTS };
+static const char *const port_names[N_PORTS] = { "tap", "veth", "fallback" };
 
 struct run { uint64_t start, end; int port; };
 
@@ -178,18 +180,19 @@ int main(int argc, char **argv)
 		{ "tap", required_argument, NULL, 't' },
 		{ "netns", required_argument, NULL, 'N' },
 		{ "packet", required_argument, NULL, 'p' },
+		{ "fallback", required_argument, NULL, 'b' },
 		{ "flows", required_argument, NULL, 'f' },
 		{ "count", required_argument, NULL, 'n' },
 		{ "idle", required_argument, NULL, 'i' },
 		{ "ready", required_argument, NULL, 'r' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *tap = NULL, *ns = NULL, *pkt = NULL, *ready = NULL;
+	const char *tap = NULL, *ns = NULL, *pkt = NULL, *host = NULL, *ready = NULL;
 	uint64_t idle_ms = 3000, last_frame = 0, total_got = 0;
 	uint64_t gaps = 0, dups = 0, reord = 0, inter = 0, runs = 0;
-	struct pollfd pfd[N_PORTS] = { { .fd = -1 }, { .fd = -1 } };
+	struct pollfd pfd[N_PORTS] = { { .fd = -1 }, { .fd = -1 }, { .fd = -1 } };
 	static uint8_t buf[N_PORTS][64][2048];
-	struct tpacket_stats pst = { 0 };
+	struct tpacket_stats pst = { 0 }, hst = { 0 };
 	socklen_t pl = sizeof(pst);
 	int c;
 
@@ -198,6 +201,7 @@ int main(int argc, char **argv)
 		case 't': tap = optarg; break;
 		case 'N': ns = optarg; break;
 		case 'p': pkt = optarg; break;
+		case 'b': host = optarg; break;
 		case 'f': n_flows = (uint32_t)strtoul(optarg, NULL, 0); break;
 		case 'n': per_flow = strtoull(optarg, NULL, 0); break;
 		case 'i': idle_ms = (uint64_t)(strtod(optarg, NULL) * 1000); break;
@@ -205,11 +209,11 @@ int main(int argc, char **argv)
 		default: goto usage;
 		}
 	}
-	if ((!tap && !pkt) || !n_flows || n_flows > SEQ_MAX_FLOWS || !per_flow)
+	if ((!tap && !pkt && !host) || !n_flows || n_flows > SEQ_MAX_FLOWS || !per_flow)
 		goto usage;
 	for (uint32_t f = 0; f < n_flows; f++) {
 		flows[f].seen = calloc(per_flow / 8 + 1, 1);
-		flows[f].cur[P_TAP] = flows[f].cur[P_PKT] = -1;
+		flows[f].cur[P_TAP] = flows[f].cur[P_PKT] = flows[f].cur[P_HOST] = -1;
 		if (!flows[f].seen) {
 			perror("calloc");
 			return 1;
@@ -224,7 +228,12 @@ int main(int argc, char **argv)
 			strerror(errno));
 		return 1;
 	}
-	pfd[P_TAP].events = pfd[P_PKT].events = POLLIN;
+	if (host && (pfd[P_HOST].fd = open_packet(ns, host)) < 0) {
+		fprintf(stderr, "xvnet-seqrecv: %s in %s: %s\n", host, ns ? ns : "-",
+			strerror(errno));
+		return 1;
+	}
+	pfd[P_TAP].events = pfd[P_PKT].events = pfd[P_HOST].events = POLLIN;
 	signal(SIGTERM, on_signal);
 	signal(SIGINT, on_signal);
 	if (ready) {
@@ -280,6 +289,9 @@ int main(int argc, char **argv)
 	}
 	if (pfd[P_PKT].fd >= 0)
 		getsockopt(pfd[P_PKT].fd, SOL_PACKET, PACKET_STATISTICS, &pst, &pl);
+	pl = sizeof(hst);
+	if (pfd[P_HOST].fd >= 0)
+		getsockopt(pfd[P_HOST].fd, SOL_PACKET, PACKET_STATISTICS, &hst, &pl);
 
 	for (uint32_t f = 0; f < n_flows; f++) {
 		struct flow *fl = &flows[f];
@@ -295,7 +307,7 @@ int main(int argc, char **argv)
 	}
 	printf("{\"expected\": %llu, \"received\": %llu, \"gaps\": %llu, \"dups\": %llu,"
 	       " \"reordered\": %llu, \"interleaved\": %llu, \"runs\": %llu,"
-	       " \"foreign\": %llu, \"%s\": %llu, \"%s\": %llu,"
+	       " \"foreign\": %llu, \"%s\": %llu, \"%s\": %llu, \"%s\": %llu,"
 	       " \"packet_socket_drops\": %u}\n",
 	       (unsigned long long)n_flows * per_flow, (unsigned long long)total_got,
 	       (unsigned long long)gaps, (unsigned long long)dups,
@@ -303,10 +315,11 @@ int main(int argc, char **argv)
 	       (unsigned long long)runs, (unsigned long long)foreign,
 	       port_names[P_TAP], (unsigned long long)port_frames[P_TAP],
 	       port_names[P_PKT], (unsigned long long)port_frames[P_PKT],
-	       pst.tp_drops);
+	       port_names[P_HOST], (unsigned long long)port_frames[P_HOST],
+	       pst.tp_drops + hst.tp_drops);
 	return gaps || dups || reord || inter ? 3 : 0;
 usage:
-	fprintf(stderr, "usage: xvnet-seqrecv [--tap TAP] [--netns NS --packet IF]"
+	fprintf(stderr, "usage: xvnet-seqrecv [--tap TAP] [--netns NS] [--packet IF] [--fallback IF]"
 		" [--flows F] [--count N per flow] [--idle S] [--ready FILE]\n");
 	return 2;
 }

@@ -102,6 +102,8 @@ static void health(struct xvd *d, struct json_object *o,
 		__u32 id = (__u32)vm->id, mif = 0;
 		int ifindex = (int)if_nametoindex(vm->ifname);
 
+		if (vm->fallback)
+			continue;       /* no port of xvnet's to check */
 		if (!ifindex) {
 			json_object_array_add(missing, json_object_new_string(vm->ifname));
 			problem(probs, "vm %s: port %s missing", vm->name, vm->ifname);

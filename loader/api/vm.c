@@ -39,7 +39,7 @@ static struct json_object *vm_json(struct xvd *d, const struct vm_conf *vm)
 	json_object_object_add(o, "state", json_object_new_string(state));
 	if (vm->port_kind == XVNET_PORT_VETH)
 		json_object_object_add(o, "netns", json_object_new_string(vm->netns));
-	if (vm->port_kind != XVNET_PORT_TAP)
+	if (vm->port_kind != XVNET_PORT_TAP && !vm->fallback)
 		json_object_object_add(o, "peer_ifname",
 				       json_object_new_string(vm->peer_ifname));
 	json_object_object_add(o, "queues", json_object_new_int(vm->queues));

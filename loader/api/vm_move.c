@@ -38,7 +38,7 @@ static int build_new(const struct vm_conf *old, struct json_object *args,
 	memset(&nv->xsk, 0, sizeof(nv->xsk));
 	if (!json_object_object_get_ex(args, "port", &v) ||
 	    !json_object_is_type(v, json_type_string))
-		return ERR("port: missing (tap, veth, xsk or vhost-user)");
+		return ERR("port: missing (tap, veth, xsk, vhost-user or fallback)");
 	if (vm_conf_set(nv, "port", json_object_get_string(v), err, errlen))
 		return -1;
 	/* a tap's owner owns a vhost-user socket too: both are the VMM's */
@@ -61,7 +61,9 @@ static int build_new(const struct vm_conf *old, struct json_object *args,
 	}
 	if (vm_conf_finish(nv, err, errlen))
 		return -1;
-	if (!strcmp(nv->ifname, old->ifname))
+	if (nv->fallback && old->fallback)
+		return ERR("port: vm '%s' is on the fallback already", old->name);
+	if (!nv->fallback && !strcmp(nv->ifname, old->ifname))
 		return ERR("ifname: %s is the VM's port now (give the new port's"
 			   " ifname)", old->ifname);
 	if (nv->port_kind == XVNET_PORT_XSK && old->port_kind == XVNET_PORT_XSK)
@@ -87,7 +89,7 @@ struct json_object *view_port_stats(const struct xvd *d, int vm_id)
 	struct move_port_count n[XVNET_PORT_KINDS];
 
 	move_port_stats(d, vm_id, n);
-	for (int k = XVNET_PORT_TAP; k <= XVNET_PORT_XSK; k++) {
+	for (int k = XVNET_PORT_NONE; k <= XVNET_PORT_XSK; k++) {
 		struct json_object *ko = json_object_new_object();
 
 		json_object_object_add(ko, "packets", json_object_new_uint64(n[k].packets));

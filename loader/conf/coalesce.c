@@ -116,6 +116,9 @@ const char *coal_not_applicable(const struct vm_conf *vm)
 		return "a veth VM's kernel polls its own end (NAPI) and is notified"
 		       " by no xvnet consumer: set napi_defer_hard_irqs and"
 		       " gro_flush_timeout on it in the VM's namespace";
+	if (vm->port_kind == XVNET_PORT_NONE)
+		return "on the fallback the host stack delivers, xvnet has no"
+		       " consumer to coalesce";
 	return NULL;
 }
 

@@ -27,7 +27,7 @@ const char *port_kind_name(uint8_t kind)
 	case XVNET_PORT_TAP: return "tap";
 	case XVNET_PORT_VETH: return "veth";
 	case XVNET_PORT_XSK: return "xsk";
-	default: return "none";
+	default: return "fallback";     /* XVNET_PORT_NONE: the host stack */
 	}
 }
 
@@ -266,10 +266,13 @@ int vm_conf_set(struct vm_conf *vm, const char *key, const char *val,
 			vm->port_kind = XVNET_PORT_XSK;
 		else if (strcmp(val, "vhost-user") == 0)
 			vm->port_kind = XVNET_PORT_XSK;
+		else if (strcmp(val, "fallback") == 0)
+			vm->port_kind = XVNET_PORT_NONE;
 		else
 			return ERR("port: '%.64s' is not a port kind (tap, veth,"
-				   " xsk, vhost-user)", val);
+				   " xsk, vhost-user, fallback)", val);
 		vm->vhost = strcmp(val, "vhost-user") == 0;
+		vm->fallback = strcmp(val, "fallback") == 0;
 		return 0;
 	}
 	if (strcmp(key, "vhost-socket") == 0)
@@ -305,14 +308,44 @@ int vm_conf_set(struct vm_conf *vm, const char *key, const char *val,
 	return ERR("%s: unknown key", key);
 }
 
+/* A VM on the fallback has no port to name or hand over: only what stays
+ * the VM's own (queues and RSS, for the port it moves back to). */
+static int vm_conf_finish_fallback(struct vm_conf *vm, char *err, size_t errlen)
+{
+	const char *port_opt = vm->ifname[0] ? "ifname" : vm->netns[0] ? "netns" :
+			       vm->peer_ifname[0] ? "peer-ifname" :
+			       vm->vhost_socket[0] ? "vhost-socket" :
+			       vm->has_owner ? "owner" : vm->has_group ? "group" :
+			       vm->owned ? "owned" : NULL;
+
+	if (port_opt)
+		return ERR("%s: a VM on the fallback has no port of xvnet's (the"
+			   " host stack reaches it)", port_opt);
+	if (xsk_conf_is_set(&vm->xsk))
+		return ERR("xsk-*: only for xsk ports");
+	if (coal_conf_check(vm, err, errlen))
+		return -1;
+	if (vm->n_queue_cpus > (vm->queues ? vm->queues : 1))
+		return ERR("queue-cpus: %u CPUs for %u queues (one per queue at most)",
+			   vm->n_queue_cpus, vm->queues ? vm->queues : 1);
+	if (!vm->queues)
+		vm->queues = 1;
+	if (vm->has_rss_indir &&
+	    rss_check_indir(vm->rss_indir, vm->queues, "rss-indir", err, errlen))
+		return -1;
+	return 0;
+}
+
 int vm_conf_finish(struct vm_conf *vm, char *err, size_t errlen)
 {
 	if (!vm->name[0])
 		return ERR("name: missing");
 	if (!vm->has_mac)
 		return ERR("mac: missing");
-	if (vm->port_kind == XVNET_PORT_NONE)
-		return ERR("port: missing (tap, veth, xsk or vhost-user)");
+	if (vm->port_kind == XVNET_PORT_NONE && !vm->fallback)
+		return ERR("port: missing (tap, veth, xsk, vhost-user or fallback)");
+	if (vm->fallback)
+		return vm_conf_finish_fallback(vm, err, errlen);
 	if (vm->vhost_socket[0] && !vm->vhost)
 		return ERR("vhost-socket: only for vhost-user ports");
 	if (vm->port_kind != XVNET_PORT_XSK && xsk_conf_is_set(&vm->xsk))
@@ -401,7 +434,7 @@ int config_check_vm(const struct xvd_config *cfg, const struct vm_conf *vm,
 			return ERR("mac: '%s' already used on vlan %u by vm '%s'",
 				   mac, vm->vlan, o->name);
 		}
-		if (strcmp(o->ifname, vm->ifname) == 0)
+		if (vm->ifname[0] && strcmp(o->ifname, vm->ifname) == 0)
 			return ERR("ifname: '%s' already used by vm '%s'",
 				   vm->ifname, o->name);
 		/* xsk side veths live whole in the host's namespace */
@@ -943,8 +976,10 @@ void vm_conf_format(const struct vm_conf *vm, FILE *f)
 	char mac[18];
 
 	xv_fmt_mac(vm->mac, mac);
-	fprintf(f, "vm %s id %d mac %s vlan %u port %s ifname %s",
-		vm->name, vm->id, mac, vm->vlan, vm_port_name(vm), vm->ifname);
+	fprintf(f, "vm %s id %d mac %s vlan %u port %s",
+		vm->name, vm->id, mac, vm->vlan, vm_port_name(vm));
+	if (vm->ifname[0])      /* none on the fallback */
+		fprintf(f, " ifname %s", vm->ifname);
 	if (vm->port_kind == XVNET_PORT_VETH)
 		fprintf(f, " netns %s peer-ifname %s", vm->netns,
 			vm->peer_ifname);

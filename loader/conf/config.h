@@ -10,7 +10,7 @@
  *   socket-group GROUP
  *   flow-max N
  *   malformed pass|drop
- *   vm NAME [id N] mac MAC [vlan V] port tap|veth|xsk|vhost-user [ifname IF]
+ *   vm NAME [id N] mac MAC [vlan V] port tap|veth|xsk|vhost-user|fallback [ifname IF]
  *      [netns NS] [peer-ifname IF] [queues Q] [keep-vlan] [owned]
  *      [xsk-KNOB VALUE...] [vhost-socket PATH]
  *      [ip ADDR]... [allow LIST] [no-allow LIST] [owner USER|UID]
@@ -82,6 +82,9 @@ struct vm_conf {
 	 * socket's directory).  port_kind stays XVNET_PORT_XSK: the data
 	 * path is the xsk VM's. */
 	bool vhost;
+	/* port fallback: no port of xvnet's (port_kind XVNET_PORT_NONE, no
+	 * ifname); the host stack reaches the VM (docs/dnis.md) */
+	bool fallback;
 	char vhost_socket[XV_SOCK_PATH_MAX + 1];
 	struct coal_conf coal;          /* port xsk only */
 	int line;                       /* config line (0: from a request) */

@@ -48,7 +48,7 @@ static int vm_install(struct xvd *d, struct vm_conf *vm, bool *created,
 	*created = false;
 	if (netdev_ensure_port(vm, &ifindex, err, errlen))
 		return -1;
-	*created = !existed;
+	*created = !existed && !vm->fallback;
 	if (!tbl_vm_ensure(d, vm, ifindex, err, errlen))
 		return 0;
 	tbl_vm_remove(d, vm->id);
@@ -112,7 +112,7 @@ static int vm_change(struct xvd *d, const struct vm_conf *from,
 	if (vm_differs_in_coal_only(from, to))
 		return xskp_queue_mask(d, to->id) ? coal_vm_ensure(d, to, err, errlen) : 0;
 	ifindex = (int)if_nametoindex(to->ifname);
-	if (!ifindex)   /* no port now: the link watcher sets it up when it comes */
+	if (!ifindex && !to->fallback)  /* no port now: the link watcher sets it up when it comes */
 		return 0;
 	return tbl_vm_ensure(d, to, ifindex, err, errlen);
 }

@@ -240,6 +240,8 @@ static uint64_t drain(const struct vm_conf *old, bool *timed_out)
 	*timed_out = false;
 	if (old->port_kind == XVNET_PORT_XSK)
 		return 0;   /* its consumer's rings are its own; the grace covers xvnet */
+	if (old->fallback)
+		return 0;   /* the host stack took each frame within its nic_rx run */
 	while (quiet < DRAIN_QUIET_STEPS) {
 		uint64_t v;
 
@@ -309,7 +311,9 @@ static int normalize(struct xvd *d, const struct vm_conf *nv, int ifindex,
 {
 	__u32 id = (__u32)nv->id, v = (__u32)ifindex;
 
-	if (bpf_map_update_elem(d->m.ports, &id, &v, BPF_ANY))
+	/* the fallback has no device: tbl_vm_ensure writes the slot's plain
+	 * form (kind none) first, then takes bank 0's entry out */
+	if (ifindex && bpf_map_update_elem(d->m.ports, &id, &v, BPF_ANY))
 		return ERR("%s[%u]: %s", XVNET_MAP_PORTS, id, strerror(errno));
 	if (tbl_vm_ensure(d, nv, ifindex, err, errlen))
 		return -1;
@@ -323,7 +327,7 @@ void move_port_stats(const struct xvd *d, int vm_id,
 	struct xvnet_queue_stats *pc = calloc((size_t)d->ncpus, sizeof(*pc));
 
 	memset(out, 0, sizeof(*out) * XVNET_PORT_KINDS);
-	for (int k = XVNET_PORT_TAP; pc && k <= XVNET_PORT_XSK; k++) {
+	for (int k = XVNET_PORT_NONE; pc && k <= XVNET_PORT_XSK; k++) {
 		__u32 idx = (__u32)(vm_id * XVNET_PORT_KINDS + k);
 
 		if (!bpf_map_lookup_elem(d->m.port_stats, &idx, pc))
@@ -391,7 +395,11 @@ int move_switch(struct xvd *d, struct move_rec *r, uint64_t t0, uint64_t t_prep,
 	rcu_wait();
 	/* a reader that stopped (a migration's source) leaves its queue full:
 	 * hold its queue files before it can exit with them */
-	if (r->old.port_kind == XVNET_PORT_TAP && !rescue_grab(&stranded, r->old.ifname))
+	/* (not onto the fallback: no device to send them out of, and the host
+	 * stack cannot be entered from here; a VMM still reading keeps its
+	 * tap, detached, and reads them) */
+	if (r->old.port_kind == XVNET_PORT_TAP && !r->new.fallback &&
+	    !rescue_grab(&stranded, r->old.ifname))
 		log_info("vm %s: frames left in %s cannot be moved on: %s",
 			 r->old.name, r->old.ifname, stranded.why);
 	rep->drained = drain(&r->old, &slow);
@@ -407,8 +415,9 @@ int move_switch(struct xvd *d, struct move_rec *r, uint64_t t0, uint64_t t_prep,
 	 * those frames go on as a tap's stranded ones do */
 	if (r->old.port_kind == XVNET_PORT_XSK && r->old.vhost) {
 		vhost_stop_vm(d, r->old.id);
-		rep->rescued += rescue_xsk(d, r->old.id, r->new_ifindex, r->old.mac,
-					   &rep->rescued_own);
+		if (!r->new.fallback)
+			rep->rescued += rescue_xsk(d, r->old.id, r->new_ifindex,
+						   r->old.mac, &rep->rescued_own);
 	}
 	t_drain = move_now_us();
 	if (normalize(d, &r->new, r->new_ifindex, why, sizeof(why)))
@@ -485,6 +494,8 @@ int move_prepare(struct xvd *d, struct move_rec *r, char *err, size_t errlen)
 	r->phase = MV_PREPARING;
 	if (rec_write(d, r, err, errlen))
 		return MOVE_REFUSED;
+	if (r->new.fallback)    /* no device, no bank: the switch passes frames */
+		goto prepared;
 	if (netdev_check_port(&r->new, err, errlen) ||
 	    netdev_ensure_port(&r->new, &r->new_ifindex, err, errlen))
 		goto abort;
@@ -507,6 +518,7 @@ int move_prepare(struct xvd *d, struct move_rec *r, char *err, size_t errlen)
 			 XVNET_MAP_PORTS, id, strerror(errno));
 		goto abort;
 	}
+prepared:
 	r->phase = MV_PREPARED;
 	if (rec_write(d, r, err, errlen))
 		goto abort;
@@ -556,7 +568,7 @@ int move_recover(struct xvd *d)
 
 		if (xvd_commit_record_vm(d, &r.new, err, sizeof(err)))
 			log_err("vm %s: %s", r.new.name, err);
-		if (nif > 0 && normalize(d, vm, nif, err, sizeof(err)))
+		if ((nif > 0 || r.new.fallback) && normalize(d, vm, nif, err, sizeof(err)))
 			log_err("vm %s: %s", r.new.name, err);
 		port_release(d, &r.old, (int)if_nametoindex(r.old.ifname), true);
 		log_info("vm %s: the move interrupted at '%s' finished: on %s %s",
@@ -570,7 +582,7 @@ int move_recover(struct xvd *d)
 		r.new_ifindex = (int)if_nametoindex(r.new.ifname);
 		/* a port still being made when it stopped: owned unknown, kept */
 		abort_prepare(d, &r, r.phase >= MV_PREPARED);
-		if (oif > 0 && normalize(d, vm, oif, err, sizeof(err)))
+		if ((oif > 0 || r.old.fallback) && normalize(d, vm, oif, err, sizeof(err)))
 			log_err("vm %s: %s", r.old.name, err);
 		log_info("vm %s: the move interrupted at '%s' undone: on %s %s",
 			 r.old.name, phase_names[r.phase],

@@ -187,6 +187,11 @@ int netdev_delete(const char *ifname, char *err, size_t errlen)
 	struct nlmsghdr *nlh;
 	int r;
 
+	if (!ifname[0]) {       /* a VM on the fallback has no device */
+		if (nl)
+			mnl_socket_close(nl);
+		return 0;
+	}
 	if (!nl)
 		return ERR("netlink: %s", strerror(errno));
 	nlh = link_msg(buf, RTM_DELLINK, 0, 0);
@@ -484,6 +489,8 @@ int netdev_check_port(const struct vm_conf *vm, char *err, size_t errlen)
 	char drv[32];
 	unsigned long tf;
 
+	if (vm->fallback)
+		return 0;       /* no device: the host stack reaches the VM */
 	if (vm->port_kind == XVNET_PORT_VETH && !netns_exists(vm->netns))
 		return ERR("netns: '%s' does not exist (create it first: ip netns"
 			   " add %s)", vm->netns, vm->netns);
@@ -602,6 +609,9 @@ int netdev_ensure_port(struct vm_conf *vm, int *ifindex, char *err,
 
 	if (netdev_check_port(vm, err, errlen))
 		return -1;
+	*ifindex = 0;
+	if (vm->fallback)
+		return 0;
 	if (!if_nametoindex(vm->ifname)) {
 		if (vm->port_kind == XVNET_PORT_TAP ? tap_create(vm, err, errlen)
 						    : veth_create(vm, err, errlen))

@@ -164,6 +164,8 @@ int reinject(struct xvd *d, const struct xvnet_slow_rec *r, const struct vm_conf
 	if (dst) {
 		if (dst->port_kind == XVNET_PORT_XSK)
 			return 0;   /* its sockets take frames from NIC queues only */
+		if (dst->fallback)
+			return 0;   /* the host stack cannot be entered from here */
 		to.sll_ifindex = port_ifindex(d, dst);
 		len = retag(f, len, dst->vlan, dst->keep_vlan);
 	}

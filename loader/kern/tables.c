@@ -50,7 +50,8 @@ void vm_slot_build(const struct vm_conf *vm, int ifindex,
 	 * xsk ports: a frame reaches a socket only from the NIC queue it is
 	 * bound to, so the consumer spreads its own work (xsk.get's
 	 * queue_cpus: xvnet-vhost's threads) */
-	if (vm->n_queue_cpus && vm->port_kind != XVNET_PORT_XSK) {
+	if (vm->n_queue_cpus && vm->port_kind != XVNET_PORT_XSK &&
+	    vm->port_kind != XVNET_PORT_NONE) {
 		out->flags |= XVNET_VM_F_CPU_SPREAD;
 		for (int q = 0; q < XVNET_MAX_QUEUES; q++)
 			out->queue_cpu[q] = vm->queue_cpus[q % vm->n_queue_cpus];
@@ -392,7 +393,9 @@ static int vm_write(struct xvd *d, const struct vm_conf *vm, int ifindex,
 			return ERR("%s[%u]: %s", XVNET_MAP_VMS, id, strerror(errno));
 		log_debug("vm %s: slot %u written", vm->name, id);
 	}
-	if (bpf_map_lookup_elem(d->m.ports, &id, &cur_if) ||
+	if (!ifindex) {         /* the fallback: no port, no flood copies */
+		bpf_map_delete_elem(d->m.ports, &id);
+	} else if (bpf_map_lookup_elem(d->m.ports, &id, &cur_if) ||
 		   cur_if != (__u32)ifindex) {
 		__u32 v = (__u32)ifindex;
 
@@ -400,7 +403,7 @@ static int vm_write(struct xvd *d, const struct vm_conf *vm, int ifindex,
 			return ERR("%s[%u] = %d: %s", XVNET_MAP_PORTS, id, ifindex,
 				   strerror(errno));
 	}
-	if (flood_find(d, vm->vlan, id) < 0 &&
+	if (ifindex && flood_find(d, vm->vlan, id) < 0 &&
 	    flood_append(d, vm->vlan, (__u32)ifindex, id))
 		return ERR("%s: vlan %u: %s", XVNET_MAP_FLOOD, vm->vlan,
 			   strerror(errno));
@@ -430,6 +433,8 @@ int tbl_vm_ensure(struct xvd *d, const struct vm_conf *vm, int ifindex,
 		return -1;
 	if (vm->port_kind != XVNET_PORT_XSK)
 		xskp_destroy(d, vm->id);        /* was xsk before a reload */
+	if (!ifindex)   /* the fallback: no port to attach to */
+		goto write;
 	/* egress: the port must know its VM before vm_tx runs on it */
 	if (bpf_map_update_elem(d->m.port_vm, &port, &id, BPF_ANY))
 		return ERR("%s[%d]: %s", XVNET_MAP_PORT_VM, ifindex, strerror(errno));
@@ -443,6 +448,7 @@ int tbl_vm_ensure(struct xvd *d, const struct vm_conf *vm, int ifindex,
 		return -1;
 	if (coal_vm_ensure(d, vm, err, errlen))
 		return -1;
+write:
 	return vm_write(d, vm, ifindex, err, errlen);
 }
 
