@@ -483,7 +483,7 @@ static void test_vhost_port(void **state)
 		  " to a tap or connects to a vhost-user socket; veth and xsk ports are handed"
 		  " over otherwise)" },
 		{ "{\"name\":\"b6\",\"mac\":\"02:00:00:00:04:06\",\"port\":\"vhost\"}",
-		  "port: 'vhost' is not a port kind (tap, veth, xsk, vhost-user)" },
+		  "port: 'vhost' is not a port kind (tap, veth, xsk, vhost-user, fallback)" },
 	};
 	struct xvd_config cfg, two;
 	struct vm_conf vm;
@@ -511,6 +511,56 @@ static void test_vhost_port(void **state)
 		"vm b mac 02:00:00:00:05:02 port vhost-user vhost-socket /s xsk-nic-queues 1\n",
 		&two, err), -1);
 	assert_non_null(strstr(err, "vhost-socket: '/s' already used by vm 'a'"));
+	config_free(&cfg);
+}
+
+/* port fallback: no port of xvnet's, so no port options; the VM's own RSS
+ * settings stay; two such VMs share no name; the state file round trip. */
+static void test_fallback_port(void **state)
+{
+	static const char *const good[] = {
+		"{\"name\":\"f1\",\"mac\":\"02:00:00:00:06:01\",\"port\":\"fallback\"}",
+		"{\"name\":\"f2\",\"mac\":\"02:00:00:00:06:02\",\"port\":\"fallback\","
+		"\"queues\":4,\"vlan\":7}",
+	};
+	static const struct { const char *json, *err; } bad[] = {
+		{ "{\"name\":\"b1\",\"mac\":\"02:00:00:00:07:01\",\"port\":\"fallback\","
+		  "\"ifname\":\"x1\"}", "ifname: a VM on the fallback has no port of xvnet's"
+		  " (the host stack reaches it)" },
+		{ "{\"name\":\"b2\",\"mac\":\"02:00:00:00:07:02\",\"port\":\"fallback\","
+		  "\"netns\":\"n\"}", "netns: a VM on the fallback has no port of xvnet's"
+		  " (the host stack reaches it)" },
+		{ "{\"name\":\"b3\",\"mac\":\"02:00:00:00:07:03\",\"port\":\"fallback\","
+		  "\"owner\":\"0\"}", "owner: a VM on the fallback has no port of xvnet's"
+		  " (the host stack reaches it)" },
+	};
+	struct xvd_config cfg, two;
+	struct vm_conf vm;
+	char err[XV_ERR_LEN] = "";
+
+	(void)state;
+	assert_int_equal(parse_config_text("nic veth-wire0\n", &cfg, err), 0);
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		roundtrip_vm(&cfg, good[i]);
+	assert_int_equal(vm_req(&cfg, good[1], &vm, err), 0);
+	assert_true(vm.fallback && vm.port_kind == XVNET_PORT_NONE);
+	assert_string_equal(vm_port_name(&vm), "fallback");
+	assert_string_equal(vm.ifname, "");
+	assert_int_equal(vm.queues, 4);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err[0] = '\0';
+		if (vm_req(&cfg, bad[i].json, &vm, err) == 0)
+			fail_msg("accepted: %s", bad[i].json);
+		if (strcmp(err, bad[i].err))
+			fail_msg("%s: got '%s', want '%s'", bad[i].json, err, bad[i].err);
+	}
+	/* no ifname: two VMs on the fallback do not collide on an empty one */
+	assert_int_equal(parse_config_text(
+		"nic veth-wire0\n"
+		"vm a mac 02:00:00:00:08:01 port fallback\n"
+		"vm b mac 02:00:00:00:08:02 port fallback\n", &two, err), 0);
+	assert_int_equal((int)two.n_vms, 2);
+	config_free(&two);
 	config_free(&cfg);
 }
 
@@ -1114,6 +1164,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_request_validation),
 	cmocka_unit_test(test_request_roundtrip),
 	cmocka_unit_test(test_vhost_port),
+	cmocka_unit_test(test_fallback_port),
 	cmocka_unit_test(test_atomic_roundtrip),
 	cmocka_unit_test(test_vm_slot),
 	cmocka_unit_test(test_rss_values),

@@ -163,9 +163,58 @@ static void test_port_sel_kind_xsk(void **state)
 	assert_int_equal(kind_packets(XVNET_PORT_XSK), 0);
 }
 
+/*
+ * The fallback (port kind none): the frame is passed to the host stack
+ * unchanged, counted under kind none and as `fallback`, not delivered, and
+ * the skb-path and spread flags of the port a move left behind do not
+ * apply; a move from it to a veth in bank B redirects again.
+ */
+static void test_port_sel_fallback(void **state)
+{
+	struct nrx_counts c0, c1;
+	__u32 id = VM_ID;
+	__u64 none0 = kind_packets(XVNET_PORT_NONE), veth0 = kind_packets(XVNET_PORT_VETH);
+	struct xvnet_vm vm;
+
+	(void)state;
+	assert_int_equal(nrx_reset(&F, VM_ID), 0);
+	bpf_map_delete_elem(fd_ports_b(), &id);
+	assert_int_equal(bpf_map_update_elem(F.fd_ports, &id, &port_a, BPF_ANY), 0);
+	/* a multi-queue veth with queue-cpus switched to the fallback */
+	put_slot(XVNET_PORT_VETH, XVNET_PORT_SEL(1, XVNET_PORT_NONE));
+	assert_int_equal(bpf_map_lookup_elem(F.fd_vms, &id, &vm), 0);
+	vm.flags |= XVNET_VM_F_SKB_PATH | XVNET_VM_F_CPU_SPREAD;
+	vm.n_queues = 2;
+	assert_int_equal(bpf_map_update_elem(F.fd_vms, &id, &vm, BPF_ANY), 0);
+	assert_int_equal(nrx_map_mac(&F, MAC, 0, VM_ID), 0);
+	nrx_counts(&F, &c0);
+	assert_int_equal(send_one(), XDP_PASS);
+	nrx_counts(&F, &c1);
+	assert_int_equal(kind_packets(XVNET_PORT_NONE), none0 + 1);
+	assert_int_equal(kind_packets(XVNET_PORT_VETH), veth0);
+	assert_int_equal(c1.c[XVNET_CNT_FALLBACK] - c0.c[XVNET_CNT_FALLBACK], 1);
+	assert_int_equal(c1.c[XVNET_CNT_DELIVERED] - c0.c[XVNET_CNT_DELIVERED], 0);
+	assert_int_equal(c1.c[XVNET_CNT_SKB_PATH] - c0.c[XVNET_CNT_SKB_PATH], 0);
+	assert_int_equal(c1.c[XVNET_CNT_CPU_SPREAD] - c0.c[XVNET_CNT_CPU_SPREAD], 0);
+
+	/* normalized on the fallback: port_sel 0, port_kind none, no device */
+	bpf_map_delete_elem(F.fd_ports, &id);
+	put_slot(XVNET_PORT_NONE, 0);
+	assert_int_equal(send_one(), XDP_PASS);
+	assert_int_equal(kind_packets(XVNET_PORT_NONE), none0 + 2);
+
+	/* moving back: bank B holds the veth, port_sel names it */
+	assert_int_equal(bpf_map_update_elem(fd_ports_b(), &id, &port_b, BPF_ANY), 0);
+	put_slot(XVNET_PORT_NONE, XVNET_PORT_SEL(1, XVNET_PORT_VETH));
+	assert_int_equal(send_one(), XDP_REDIRECT);
+	assert_int_equal(kind_packets(XVNET_PORT_VETH), veth0 + 1);
+	assert_int_equal(kind_packets(XVNET_PORT_NONE), none0 + 2);
+}
+
 static const struct CMUnitTest move_tests[] = {
 	cmocka_unit_test(test_port_sel_banks),
 	cmocka_unit_test(test_port_sel_kind_xsk),
+	cmocka_unit_test(test_port_sel_fallback),
 };
 
 UNIT_GROUP(group_move, "move", move_tests, group_setup, group_teardown);

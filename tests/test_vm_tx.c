@@ -474,6 +474,37 @@ static void test_too_big_for_xdp(void **state)
 	assert_int_equal(bpf_map_update_elem(fd_cfg, &zero, &c, BPF_ANY), 0);
 }
 
+/*
+ * A local VM's frame for a VM on the fallback (no port of xvnet's) leaves
+ * vm_tx by XDP_PASS for vm_flood, which sends it into the host stack at
+ * the NIC (bpf/skbfwd.h): counted tx_skb here, never redirected to the
+ * port the slot still names.
+ */
+static void test_to_fallback_vm(void **state)
+{
+	struct xvnet_vm slot, saved;
+	struct nrx_counts b, a;
+	__u32 id = 1;
+	struct pb_spec s;
+	struct frame f;
+
+	(void)state;
+	assert_int_equal(bpf_map_lookup_elem(F.fd_vms, &id, &saved), 0);
+	slot = saved;
+	slot.port_sel = XVNET_PORT_SEL(0, XVNET_PORT_NONE);
+	assert_int_equal(bpf_map_update_elem(F.fd_vms, &id, &slot, BPF_ANY), 0);
+	s = spec(0, MACV[1], 0, 0);
+	v4_udp(&s, "10.0.0.1", "10.0.0.2");
+	build(&s, &f);
+	nrx_counts(&F, &b);
+	expect(0, &f, XDP_PASS, NONE, NONE, "to vm1 on the fallback");
+	nrx_counts(&F, &a);
+	assert_int_equal(a.c[XVNET_CNT_TX_SKB] - b.c[XVNET_CNT_TX_SKB], 1);
+	assert_int_equal(a.c[XVNET_CNT_TX_LOCAL] - b.c[XVNET_CNT_TX_LOCAL], 0);
+	assert_int_equal(bpf_map_update_elem(F.fd_vms, &id, &saved, BPF_ANY), 0);
+	expect(0, &f, XDP_REDIRECT, XVNET_CNT_TX_LOCAL, NONE, "to vm1 back on its port");
+}
+
 static void test_forged_mac(void **state)
 {
 	struct pb_spec s;
@@ -1649,6 +1680,7 @@ static void test_config_allow_owner(void **state)
 static const struct CMUnitTest vm_tx_tests[] = {
 	cmocka_unit_test_setup(test_legit_traffic, test_setup),
 	cmocka_unit_test_setup(test_too_big_for_xdp, test_setup),
+	cmocka_unit_test_setup(test_to_fallback_vm, test_setup),
 	cmocka_unit_test_setup(test_forged_mac, test_setup),
 	cmocka_unit_test_setup(test_wrong_vlan, test_setup),
 	cmocka_unit_test_setup(test_forged_ip, test_setup),
