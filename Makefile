@@ -51,11 +51,12 @@ XV_VERSION   := $(VERSION_BASE)$(if $(GIT_REV),+g$(GIT_REV)$(GIT_DIRTY))
 MANS := $(BUILD)/man/xvnetd.8 $(BUILD)/man/xvnetctl.8 $(BUILD)/man/xvnetd.conf.5
 UNIT := $(BUILD)/xvnetd.service
 METRICS_UNIT := $(BUILD)/xvnet-metrics.service
+WATCH_UNIT := $(BUILD)/xvnet-libvirt-watch.service
 
 .PHONY: all deps test selftest check check-layers check-kernels clean demo bench bench-quick bench-coalesce \
 	install uninstall install-libvirt-hook uninstall-libvirt-hook man fuzz fuzz-build FORCE
 .SECONDARY:
-all: $(BPF_OBJS) $(SKELS) $(BINS) $(UNIT) $(METRICS_UNIT) $(MANS)
+all: $(BPF_OBJS) $(SKELS) $(BINS) $(UNIT) $(METRICS_UNIT) $(WATCH_UNIT) $(MANS)
 
 $(BUILD)/include/xv_version.h: FORCE | $(BUILD)/include
 	@echo '#define XV_VERSION "$(XV_VERSION)"' > $@.tmp
@@ -216,9 +217,10 @@ PREFIX ?= /usr
 SBINDIR := $(PREFIX)/sbin
 BINDIR  := $(PREFIX)/bin
 DOCDIR  := $(PREFIX)/share/doc/xvnet
+LIBDIR  := $(PREFIX)/lib
 $(BUILD)/%.service: systemd/%.service.in FORCE | $(BUILD)/bin
 	@sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@BINDIR@|$(BINDIR)|g' \
-		-e 's|@DOCDIR@|$(DOCDIR)|g' $< > $@.tmp
+		-e 's|@DOCDIR@|$(DOCDIR)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' $< > $@.tmp
 	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
 
 # Man pages from their scdoc sources in docs/man (Debian's scdoc).
@@ -241,6 +243,7 @@ INSTALLS := \
 	$(foreach t,$(TEST_TOOLS),0755:$(BUILD)/bin/$(t):lib/xvnet/$(t)) \
 	0644:$(UNIT):lib/systemd/system/xvnetd.service \
 	0644:$(METRICS_UNIT):lib/systemd/system/xvnet-metrics.service \
+	0644:$(WATCH_UNIT):lib/systemd/system/xvnet-libvirt-watch.service \
 	0644:systemd/xvnet-metrics.timer:lib/systemd/system/xvnet-metrics.timer \
 	0644:$(BUILD)/man/xvnetd.8:share/man/man8/xvnetd.8 \
 	0644:$(BUILD)/man/xvnetctl.8:share/man/man8/xvnetctl.8 \

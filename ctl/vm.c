@@ -68,6 +68,12 @@ static void print_vm_line(struct json_object *vm)
 		for (size_t i = 0; i < json_object_array_length(ips); i++)
 			printf(" ip %s", json_object_get_string(
 				       json_object_array_get_idx(ips, i)));
+	if (json_object_object_get_ex(vm, "move", &ips)) {
+		struct json_object *to = json_object_object_get(ips, "to");
+
+		printf(" moving to %s%s%s (%s)", js(to, "port"), *js(to, "ifname") ? " " : "",
+		       js(to, "ifname"), js(ips, "phase"));
+	}
 	printf("\n");
 }
 

@@ -24,6 +24,7 @@
 #include "loader/kern/linkwatch.h"
 #include "loader/kern/caps.h"
 #include "loader/kern/log.h"
+#include "loader/kern/move.h"
 #include "loader/kern/pinwatch.h"
 #include "loader/api/service.h"
 #include "loader/kern/vhostsup.h"
@@ -450,6 +451,7 @@ int server_run(struct xvd *d)
 			dp_tap_resteer(d);
 			pins_check(d, mono_ms());
 			vhost_sync(d);  /* a back-end that died comes back */
+			move_release_tick(d);
 		}
 		if (rbk >= 0 && (pfd[rbk].revents & POLLIN))
 			sp_poll(d);

@@ -18,7 +18,31 @@
 #include "loader/api/xsk.h"
 #include "loader/kern/commit.h"
 #include "loader/kern/log.h"
+#include "loader/kern/move.h"
 #include "loader/kern/netdev.h"
+
+/* A move of the VM under way (--prepare given, no --switch or --abort yet):
+ * what a libvirt hook looks for to follow a migration (docs/vmm.md). */
+static void vm_json_move(struct xvd *d, const struct vm_conf *vm, struct json_object *o)
+{
+	char err[XV_ERR_LEN] = "";
+	struct move_rec r;
+	struct json_object *m, *to;
+
+	if (move_pending(d, &r, err, sizeof(err)) != 1 || r.old.id != vm->id ||
+	    strcmp(r.old.name, vm->name))
+		return;
+	m = json_object_new_object();
+	to = json_object_new_object();
+	json_object_object_add(m, "phase", json_object_new_string(move_phase_name(r.phase)));
+	json_object_object_add(to, "port", json_object_new_string(vm_port_name(&r.new)));
+	json_object_object_add(to, "ifname", json_object_new_string(r.new.ifname));
+	if (r.new.vhost)
+		json_object_object_add(to, "vhost_socket",
+				       json_object_new_string(r.new.vhost_socket));
+	json_object_object_add(m, "to", to);
+	json_object_object_add(o, "move", m);
+}
 
 static struct json_object *vm_json(struct xvd *d, const struct vm_conf *vm)
 {
@@ -69,6 +93,8 @@ static struct json_object *vm_json(struct xvd *d, const struct vm_conf *vm)
 		json_object_object_add(o, "xsk", view_xsk(d, vm->id));
 	if (vm->vhost && d)
 		json_object_object_add(o, "vhost", view_vhost(d, vm));
+	if (d)
+		vm_json_move(d, vm, o);
 	return o;
 }
 

@@ -278,8 +278,16 @@ static void port_release(struct xvd *d, const struct vm_conf *pc, int ifindex,
 	if (!may_delete || !pc->owned)
 		return;
 	if (netdev_tap_in_use(pc)) {
-		log_info("vm %s: tap %s left in place: a VMM holds it", pc->name,
-			 pc->ifname);
+		if (d->n_release_later < (int)(sizeof(d->release_later) /
+					       sizeof(d->release_later[0]))) {
+			snprintf(d->release_later[d->n_release_later++], XV_IFNAME_MAX + 1, "%s",
+				 pc->ifname);
+			log_info("vm %s: tap %s left in place while a VMM holds it"
+				 " (deleted once it lets go)", pc->name, pc->ifname);
+		} else {
+			log_warn("vm %s: tap %s left in place: a VMM holds it",
+				 pc->name, pc->ifname);
+		}
 		return;
 	}
 	if (netdev_delete(pc->ifname, why, sizeof(why)))
@@ -441,6 +449,45 @@ abort:
 	log_aborted(r, err);
 	abort_prepare(d, r, true);
 	return MOVE_ABORTED;
+}
+
+/* Is ifname a port again: a VM's, or a pending move's new one? */
+static bool port_named(struct xvd *d, const char *ifname)
+{
+	char err[XV_ERR_LEN];
+	struct move_rec r;
+
+	for (size_t i = 0; i < d->cfg.n_vms; i++)
+		if (!strcmp(d->cfg.vms[i].ifname, ifname))
+			return true;
+	return move_pending(d, &r, err, sizeof(err)) == 1 && !strcmp(r.new.ifname, ifname);
+}
+
+void move_release_tick(struct xvd *d)
+{
+	char why[XV_ERR_LEN];
+
+	for (int i = 0; i < d->n_release_later; i++) {
+		struct vm_conf t = { .port_kind = XVNET_PORT_TAP };
+		bool drop = !if_nametoindex(d->release_later[i]);
+
+		snprintf(t.ifname, sizeof(t.ifname), "%s", d->release_later[i]);
+		if (!drop && port_named(d, t.ifname)) {
+			drop = true;    /* a port again: not ours to delete */
+		} else if (!drop && !netdev_tap_in_use(&t)) {
+			if (netdev_delete(t.ifname, why, sizeof(why)))
+				log_warn("%s", why);
+			else
+				log_info("tap %s deleted: its VMM let go", t.ifname);
+			drop = true;
+		}
+		if (drop) {
+			memmove(d->release_later[i], d->release_later[i + 1],
+				(size_t)(d->n_release_later - i - 1) * sizeof(d->release_later[0]));
+			d->n_release_later--;
+			i--;
+		}
+	}
 }
 
 void move_abort(struct xvd *d, const struct move_rec *r)

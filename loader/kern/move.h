@@ -67,6 +67,9 @@ int move_prepare(struct xvd *d, struct move_rec *r, char *err, size_t errlen);
  * end of its prepare): 0 with *rep filled, or MOVE_ABORTED. */
 int move_switch(struct xvd *d, struct move_rec *r, uint64_t t0, uint64_t t_prep,
 		struct move_report *rep, char *err, size_t errlen);
+/* Delete the taps a commit left because a VMM held them, once it lets go
+ * (the server's tick). */
+void move_release_tick(struct xvd *d);
 /* Undo a prepared move (--abort): the VM never left the old port. */
 void move_abort(struct xvd *d, const struct move_rec *r);
 /* At start, before the reconcile: finish (switched) or undo (not) a move

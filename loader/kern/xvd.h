@@ -122,6 +122,10 @@ struct xvd {
 	int steer_ifindex[XVNET_MAX_VMS];       /* tap whose tun steering we set
 						 * (datapath.c), 0: none */
 	struct mnl_socket *linkwatch;           /* rtnetlink (linkwatch.c) */
+	/* taps a move left because a VMM still held them (a migration's
+	 * source QEMU): deleted once it lets go (move.c move_release_tick) */
+	char release_later[8][XV_IFNAME_MAX + 1];
+	int n_release_later;
 	/* Writes cfg as the daemon's state file.  Set with the state
 	 * directory by the request side (loader/api/service.c svc_save);
 	 * called by the commit only (loader/kern/commit.h), the one place

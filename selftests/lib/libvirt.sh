@@ -75,6 +75,46 @@ libvirt_start() {
 	done
 }
 
+# libvirt_start_peer HOOKS_DIR: a second libvirtd, as another host would
+# run it, for a migration between the two on this machine.  libvirt refuses
+# to migrate to "the same host" by host UUID (libvirtd.conf host_uuid): this
+# one has its own, and its own state in its private mount namespace
+# (/run/libvirt, /var/lib/libvirt, /var/log/libvirt, /etc/libvirt/qemu: the
+# first daemon's definitions are not its own; QEMU's capabilities cache is
+# shared, the same QEMU, so it does not probe QEMU again), its
+# socket in $XV_TMP/peer (PEER_URI), QEMU's output to a file (no virtlogd
+# in its /run/libvirt) and no cgroups (both daemons would make the same
+# qemu-1-NAME group).  Sets PEER_LIBVIRTD, PEER_URI; PV ARGS... is virsh on it.
+libvirt_start_peer() {
+	local hooks=$1 d=$XV_TMP/peer t0
+	mkdir -p "$d/sock" "$d/run" "$d/lib" "$d/log/qemu" "$d/etc-qemu/networks/autostart"
+	{ cat /etc/libvirt/qemu.conf
+	  printf 'user = "+0"\ngroup = "+0"\nstdio_handler = "file"\ncgroup_controllers = [ ]\n'
+	} >"$d/qemu.conf"
+	printf 'unix_sock_dir = "%s"\nhost_uuid = "%s"\n' "$d/sock" \
+		"$(python3 -c 'import uuid; print(uuid.uuid4())')" >"$d/libvirtd.conf"
+	bg_start "$XV_TMP/peer-libvirtd.log" unshare -m --propagation private sh -c '
+		mount --bind "$2" /etc/libvirt/hooks &&
+		mount --bind "$1/qemu.conf" /etc/libvirt/qemu.conf &&
+		mount --bind "$1/etc-qemu" /etc/libvirt/qemu &&
+		mount --bind "$1/run" /run/libvirt &&
+		mount --bind "$1/lib" /var/lib/libvirt &&
+		mount --bind "$1/log" /var/log/libvirt &&
+		exec libvirtd -f "$1/libvirtd.conf" -p "$1/libvirtd.pid"' sh "$d" "$hooks"
+	PEER_LIBVIRTD=$BG_PID
+	PEER_URI="qemu+unix:///system?socket=$d/sock/libvirt-sock"
+	t0=$(date +%s%N)
+	wait_until 30 PV version || fail "the peer libvirtd did not start: $(tail -5 "$XV_TMP/peer-libvirtd.log")"
+	log "peer libvirtd up after $(elapsed_ms "$t0") ms: pid $PEER_LIBVIRTD, $PEER_URI"
+}
+
+PV() { virsh -q -c "$PEER_URI" "$@"; }
+
+libvirt_stop_peer() {
+	proc_stop "$PEER_LIBVIRTD"
+	_xv_dead "$PEER_LIBVIRTD" || fail "the peer libvirtd $PEER_LIBVIRTD still runs"
+}
+
 libvirt_stop() {
 	proc_stop "$LIBVIRTD"
 	_xv_dead "$LIBVIRTD" || fail "libvirtd $LIBVIRTD still runs"
