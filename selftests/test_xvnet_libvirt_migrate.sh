@@ -6,6 +6,7 @@
 #    destination's tap (made by xvnetd), its `prepare begin` accepts it;
 #  - the hook's watcher (--watch, on the source's daemon) switches the move
 #    when the source pauses for the last copy ("Suspended Migrated");
+#  - (by hand first) the destination released before the switch aborts;
 #  - the source's release leaves the VM alone (it is on the new tap), its
 #    tap is deleted once its QEMU lets go; the destination's release at the
 #    end removes the VM.
@@ -90,6 +91,21 @@ probe_from_wire "$GUEST_IP" -n 5 -r 50 -t 3000 -m 5 -i "$DOM" >/dev/null || fail
 # the destination: the same domain on its own tap and serial log
 V dumpxml --migratable "$DOM" | sed -e "s/$TAPA/$TAPB/g" -e "s|$XV_TMP/guest.log|$XV_TMP/guest-b.log|" \
 	>"$XV_TMP/dom-b.xml"
+# the hook by hand first, as the destination runs it for a migration that
+# fails before the switch: migrate begin prepares, release aborts
+hookb() { XVNET_HOOK_CONF=$HOOK_CONF "$HOOK" "$DOM" "$@" - <"$XV_TMP/dom-b.xml"; }
+hookb migrate begin || fail "hook migrate begin: $(tail -3 "$XV_TMP/hook.log")"
+xvctl vm show "$VM" | grep -q "moving to tap $TAPB (prepared)" || fail "no prepared move: $(xvctl vm show "$VM")"
+ip link show dev "$TAPB" >/dev/null 2>&1 || fail "the prepared move made no $TAPB"
+hookb prepare begin || fail "hook prepare on the prepared destination: $(tail -3 "$XV_TMP/hook.log")"
+hookb release end || fail "hook release (destination)"
+grep -q "VM $VM: move to tap $TAPB aborted (the incoming domain is released)" "$XV_TMP/hook.log" ||
+	fail "release of the destination did not abort: $(cat "$XV_TMP/hook.log")"
+[ "$(vm_field ifname)" = "$TAPA" ] && [ "$(vm_field move)" = None ] || fail "after the abort: $(xvctl vm show "$VM")"
+ip link show dev "$TAPB" >/dev/null 2>&1 && fail "the abort left $TAPB"
+probe_from_wire "$GUEST_IP" -n 5 -r 50 -t 3000 -m 5 -i "$DOM" >/dev/null || fail "no echo after the aborted move"
+log "hook by hand: the destination's migrate begin prepared the move to $TAPB, its release aborted it (the VM on $TAPA answers)"
+
 # the watcher, as its service runs it, on the source's daemon
 bg_start "$XV_TMP/watch.log" env XVNET_HOOK_CONF="$HOOK_CONF" "$HOOK" --watch qemu:///system
 WATCH=$BG_PID
