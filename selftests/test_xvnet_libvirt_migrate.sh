@@ -114,7 +114,7 @@ wait_until 10 grep -q "watching" "$XV_TMP/watch.log" || fail "the watcher did no
 
 ip -n "$W" neigh replace "$GUEST_IP" lladdr "$MAC" dev "$WIRE" nud permanent
 bg_start "$XV_TMP/echo.json" ip netns exec "$W" python3 "$XV_ROOT/selftests/lib/echo_stream.py" \
-	"$GUEST_IP" "$GUEST_PORT" "$RATE" 20
+	"$GUEST_IP" "$GUEST_PORT" "$RATE" 10
 ECHO=$BG_PID
 sleep 2
 : >"$XV_TMP/hook.log"

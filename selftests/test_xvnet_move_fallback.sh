@@ -26,7 +26,7 @@ require_root
 require_bin xvnetd xvnetctl xvnet-seqgen xvnet-seqrecv
 require_cmd python3 ethtool
 
-MOVES=${FALLBACK_MOVES:-40}
+MOVES=${FALLBACK_MOVES:-24}
 RATE=${FALLBACK_RATE:-50000}
 FLOWS=4
 MAC=02:00:00:00:fb:01
