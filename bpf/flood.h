@@ -26,16 +26,18 @@ static __always_inline int member_keeps_vlan(__u32 vm_id)
 
 /*
  * Clone the (untagged) skb to the VLAN's members except `exclude`.  Members
- * that keep tags get the tag (tpid, tci) pushed around their copy.
+ * that keep tags get the tag (tpid, tci) pushed around their copy.  VMs on
+ * the fallback are members with no port (ifindex 0): the host stack reaches
+ * them, so they get no copy here; returns 1 if there is one.
  */
-static __always_inline void flood_members(struct __sk_buff *skb, __u32 vlan,
-					  __u32 exclude, __be16 tpid, __u16 tci)
+static __always_inline __u32 flood_members(struct __sk_buff *skb, __u32 vlan,
+					   __u32 exclude, __be16 tpid, __u16 tci)
 {
 	__u32 *count_p = bpf_map_lookup_elem(&xvnet_flood_count, &vlan);
-	__u32 n, i;
+	__u32 n, i, on_host = 0;
 
 	if (!count_p)
-		return;
+		return 0;
 	n = *count_p;
 	for (i = 0; i < XVNET_MAX_FLOOD_PORTS; i++) {
 		struct xvnet_flood_key k = { .vlan = vlan, .idx = i };
@@ -47,6 +49,10 @@ static __always_inline void flood_members(struct __sk_buff *skb, __u32 vlan,
 		m = bpf_map_lookup_elem(&xvnet_flood, &k);
 		if (!m || m->ifindex == exclude)
 			continue;
+		if (!m->ifindex) {
+			on_host = 1;    /* a flag, not a count: fewer verifier states */
+			continue;
+		}
 		if (tpid && member_keeps_vlan(m->vm_id)) {
 			err = bpf_skb_vlan_push(skb, tpid, tci);
 			if (!err)
@@ -58,6 +64,7 @@ static __always_inline void flood_members(struct __sk_buff *skb, __u32 vlan,
 		}
 		count(err ? XVNET_CNT_FLOOD_ERR : XVNET_CNT_FLOOD_COPIES);
 	}
+	return on_host;
 }
 
 static __always_inline int nic_flood_frame(struct __sk_buff *skb)
@@ -70,6 +77,10 @@ static __always_inline int nic_flood_frame(struct __sk_buff *skb)
 	__u32 vlan;
 
 	if ((void *)(eth + 1) > data_end || !(eth->h_dest[0] & 1))
+		return TC_ACT_OK;
+	/* a VM's broadcast put in here for the VMs on the fallback (vm_flood):
+	 * the other VMs had their copies already */
+	if (skb->mark == XVNET_MARK_HOST_COPY)
 		return TC_ACT_OK;
 
 	/* the NIC may have taken the tag out already (rx-vlan offload), and
@@ -117,7 +128,7 @@ static __always_inline int vm_flood_frame(struct __sk_buff *skb)
 	void *data = (void *)(long)skb->data;
 	void *data_end = (void *)(long)skb->data_end;
 	struct ethhdr *eth = data;
-	__u32 port = skb->ingress_ifindex, zero = 0, nic;
+	__u32 port = skb->ingress_ifindex, zero = 0, nic, on_host;
 	struct xvnet_config *cfg;
 	__u32 *vm_id;
 	struct xvnet_vm *vm;
@@ -159,7 +170,8 @@ static __always_inline int vm_flood_frame(struct __sk_buff *skb)
 	cfg = bpf_map_lookup_elem(&xvnet_config, &zero);
 	nic = cfg ? cfg->uplink_ifindex : 0;
 
-	flood_members(skb, vm->vlan, port, vm->vlan ? bpf_htons(ETH_P_8021Q) : 0, vm->vlan);
+	on_host = flood_members(skb, vm->vlan, port,
+				vm->vlan ? bpf_htons(ETH_P_8021Q) : 0, vm->vlan);
 
 	if (!nic) {
 		count(XVNET_CNT_TX_UPLINK_DOWN);
@@ -173,6 +185,16 @@ static __always_inline int vm_flood_frame(struct __sk_buff *skb)
 		count(XVNET_CNT_FLOOD_ERR);
 	else
 		count(XVNET_CNT_TX_UPLINK);
+	/* VMs on the fallback: one copy into the host stack at the NIC, as
+	 * from the wire, which its bridge gives them (bpf/hostveb.h) */
+	if (on_host) {
+		__u32 mark = skb->mark;
+
+		skb->mark = XVNET_MARK_HOST_COPY;
+		count(bpf_clone_redirect(skb, nic, BPF_F_INGRESS) ? XVNET_CNT_FLOOD_ERR :
+		      XVNET_CNT_FLOOD_COPIES);
+		skb->mark = mark;
+	}
 	return TC_ACT_SHOT;
 }
 

@@ -8,6 +8,8 @@
  * vm_tx / vm_flood: the same for what VMs send (XDP and tc on VM ports).
  * xsk_side: XDP on the VM end of an xsk VM's side veth, into its socket.
  * nic_rx_hw: nic_rx taking the NIC's RSS hash (config `rx-hash hw`).
+ * nic_egress: tc egress on the NIC, the host stack's frames from VMs on the
+ * fallback to the VMs on ports here (bpf/hostveb.h).
  * vm_cpu: the rest of a spread VM's delivery, on its queue's CPU (CPUMAP).
  * nic_flood and vm_flood also finish the skb path (bpf/skbpath.h) whose
  * queue tap_steer, tun's steering program on multi-queue taps, honours.
@@ -27,6 +29,7 @@
 #include "bpf/redirect_err.h"
 #include "bpf/frag.h"
 #include "bpf/vm_tx.h"
+#include "bpf/hostveb.h"
 
 /* Load-time policy (skeleton .rodata): pass malformed frames to the host? */
 const volatile __u32 cfg_malformed_pass = 0;
@@ -273,6 +276,14 @@ int nic_flood(struct __sk_buff *skb)
 	if (r >= 0)
 		return r;
 	return nic_flood_frame(skb);
+}
+
+/* tc egress on the NIC: what the host stack sends a VM here from a VM on
+ * the fallback (bpf/hostveb.h) */
+SEC("tc")
+int nic_egress(struct __sk_buff *skb)
+{
+	return nic_egress_frame(skb);
 }
 
 SEC("xdp")

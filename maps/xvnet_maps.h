@@ -359,9 +359,15 @@ struct xvnet_flood_key {
 };
 
 struct xvnet_flood_member {
-	__u32 ifindex;              /* VM port device to clone to */
+	__u32 ifindex;              /* VM port device to clone to; 0: a VM on the
+				     * fallback, which the host stack reaches */
 	__u32 vm_id;
 };
+
+/* skb->mark of a VM's broadcast that vm_flood puts into the NIC's ingress
+ * for the VMs on the fallback: nic_flood lets it up to the host stack
+ * without copying it to the VMs again ("xvn" 1) */
+#define XVNET_MARK_HOST_COPY    0x78766e01u
 
 /* xvnet_port_vm: HASH port ifindex (tap / veth host end) -> __u32 vm_id */
 /* xvnet_uplink: DEVMAP[0] -> the NIC's ifindex (VM egress goes there) */

@@ -13,9 +13,11 @@
 #     (xvnet-seqrecv on the VM's veth end and on its PV interface) no gap,
 #     no duplicate, no reordering, no interleaving within a flow; xvnet's
 #     per-kind counters match what each interface received;
-#  3. a local VM on the fast path sending to the VM on the fallback: its
-#     frames enter the host stack at the NIC (tc, skb_forward) and reach
-#     the VM through the bridge;
+#  3. a local VM on the fast path and the VM on the fallback: its frames
+#     enter the host stack at the NIC (tc, skb_forward; one copy of its
+#     broadcasts) and reach the VM through the bridge; the VM's frames that
+#     the bridge sends out of the NIC to the local VM go to its port
+#     (nic_egress), not to the wire: UDP echo both ways, ARP included;
 #  4. a daemon restart keeps the VM on the fallback.
 # shellcheck source=selftests/lib/common.sh
 . "$(dirname "$0")/lib/common.sh"
@@ -49,6 +51,8 @@ bridge_create "$BR"
 bridge_add "$BR" "$NIC"
 ns_create "$VNS"
 veth_create "$PVH" "$PV" "" "$VNS"
+# the guest's two interfaces share its MAC, as a bond's slaves do (DNIS)
+ip -n "$VNS" link set "$PV" address $MAC
 bridge_add "$BR" "$PVH"
 # the fast port exists before the VM (adopted: kept when the VM moves away)
 veth_create "$VETH" "$PEER" "" "$VNS"
@@ -166,9 +170,10 @@ log "$summary; $(json_get "$XV_TMP/recv.json" runs) runs over $FLOWS flows"
 to_fallback >/dev/null 2>"$XV_TMP/e.txt" || fail "move to the fallback: $(cat "$XV_TMP/e.txt")"
 ns_create "$VNS2"
 veth_create "$VETH2" "$PEER2" "" "$VNS2"
+ip -n "$VNS2" link set "$PEER2" address $MAC2
 # xvnet-seqgen speaks from 02:77:00:00:00:01, 10.77.0.1 (tools/xvnet-seqgen.c): v2's
 xvctl vm add v2 --mac $MAC2 --port veth --ifname "$VETH2" --netns "$VNS2" \
-	--peer-ifname "$PEER2" --ip 10.77.0.1 >/dev/null || fail "vm add v2"
+	--peer-ifname "$PEER2" --ip 10.77.0.1 --ip 10.77.0.2 >/dev/null || fail "vm add v2"
 local0=$(xv_counter tx_local)
 read -r _ fb0 <<<"$(port_counts)"
 receiver 500 1
@@ -181,9 +186,26 @@ read -r _ fb1 <<<"$(port_counts)"
 [ $((fb1 - fb0)) = 500 ] || fail "ports.fallback counted $((fb1 - fb0)) of v2's 500"
 [ $(( $(xv_counter tx_local) - local0 )) -ge 500 ] || fail "tx_local did not count v2's frames"
 log "v2 (veth) -> v1 (fallback): 500 of 500 through the NIC's ingress and the bridge"
+# both ways, ARP included (no neighbour entries): v2's broadcast reaches v1
+# through the NIC's ingress, v1's frames leave the bridge by the NIC, where
+# nic_egress hands them to v2's port instead of the wire (bpf/hostveb.h)
+# (10.77.0.1 is the wire's too, which would answer v1's ARP)
+addr_add "$PEER2" 10.77.0.2/24 "$VNS2"
+addr_add "$PV" 10.77.0.50/24 "$VNS"
+for ns in "$VNS" "$VNS2"; do
+	bg_start "$XV_TMP/echo-$ns.log" ip netns exec "$ns" "$ECHO_BIN" "$GUEST_PORT" "$ns"
+	wait_until 5 grep -q XVNET-GUEST-READY "$XV_TMP/echo-$ns.log" || fail "udp_echo in $ns did not start"
+done
+out=$(ip netns exec "$VNS2" "$PROBE_BIN" -n 20 -r 100 -t 3000 -m 20 -i "$VNS" 10.77.0.50 "$GUEST_PORT") ||
+	fail "v2 -> v1 on the fallback and back: ${out:-no output}; $(xvctl -j stats | tr -d '\n ' | head -c 1500); neigh2: $(ip -n "$VNS2" neigh); neigh1: $(ip -n "$VNS" neigh); fdb: $(bridge fdb show br "$BR" | grep -v permanent); tc: $(tc -s filter show dev "$NIC" egress)"
+ip -n "$VNS" neigh flush all
+ip -n "$VNS2" neigh flush all
+out2=$(ip netns exec "$VNS" "$PROBE_BIN" -n 20 -r 100 -t 3000 -m 20 -i "$VNS2" 10.77.0.2 "$GUEST_PORT") ||
+	fail "v1 on the fallback -> v2 and back: ${out2:-no output}"
+log "UDP echo v2 -> v1 (fallback): $out; v1 -> v2: $out2 (ARP each way through xvnet and the host's bridge)"
 
 # ---- 4. a restart keeps the fallback -------------------------------------------------------
 xvnetd_restart
 check_side fallback "after a restart" 5
 log "after a daemon restart v1 is still on the fallback and frames reach it"
-pass "vm move --port fallback: $summary; a local VM reaches it there (500/500); kept over a restart"
+pass "vm move --port fallback: $summary; a local VM reaches it there (500/500), UDP echo both ways with ARP; kept over a restart"

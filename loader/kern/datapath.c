@@ -327,6 +327,14 @@ static int attach_tc(struct xvd *d, char *err, size_t errlen)
 			   d->cfg.nic, strerror(-r));
 	log_info("nic_flood on tc ingress of %s (handle 0x%x prio 0x%x)",
 		 d->cfg.nic, XV_TC_HANDLE, XV_TC_PRIO);
+	/* the host stack's frames from VMs on the fallback to VMs here */
+	hook.attach_point = BPF_TC_EGRESS;
+	opts.prog_fd = bpf_program__fd(d->skel->progs.nic_egress);
+	opts.prog_id = 0;
+	r = bpf_tc_attach(&hook, &opts);
+	if (r)
+		return ERR("nic: attach nic_egress to tc egress of '%s': %s",
+			   d->cfg.nic, strerror(-r));
 	return 0;
 }
 
@@ -717,6 +725,13 @@ int dp_teardown(const char *nic)
 			log_info("nic_flood removed from tc ingress");
 		else if (r != -ENOENT && r != -EINVAL)
 			log_warn("tc detach: %s", strerror(-r));
+		hook.attach_point = BPF_TC_EGRESS;
+		opts.prog_id = 0;
+		r = bpf_tc_detach(&hook, &opts);
+		if (r == 0)
+			log_info("nic_egress removed from tc egress");
+		else if (r != -ENOENT && r != -EINVAL)
+			log_warn("tc detach (egress): %s", strerror(-r));
 	}
 	dir = opendir(xv_pin_dir);
 	if (dir) {

@@ -393,7 +393,7 @@ static int vm_write(struct xvd *d, const struct vm_conf *vm, int ifindex,
 			return ERR("%s[%u]: %s", XVNET_MAP_VMS, id, strerror(errno));
 		log_debug("vm %s: slot %u written", vm->name, id);
 	}
-	if (!ifindex) {         /* the fallback: no port, no flood copies */
+	if (!ifindex) {         /* the fallback: no port */
 		bpf_map_delete_elem(d->m.ports, &id);
 	} else if (bpf_map_lookup_elem(d->m.ports, &id, &cur_if) ||
 		   cur_if != (__u32)ifindex) {
@@ -403,7 +403,9 @@ static int vm_write(struct xvd *d, const struct vm_conf *vm, int ifindex,
 			return ERR("%s[%u] = %d: %s", XVNET_MAP_PORTS, id, ifindex,
 				   strerror(errno));
 	}
-	if (ifindex && flood_find(d, vm->vlan, id) < 0 &&
+	/* a VM on the fallback is a member with no port (ifindex 0): the
+	 * VLAN's broadcasts reach it through the host stack (bpf/hostveb.h) */
+	if (flood_find(d, vm->vlan, id) < 0 &&
 	    flood_append(d, vm->vlan, (__u32)ifindex, id))
 		return ERR("%s: vlan %u: %s", XVNET_MAP_FLOOD, vm->vlan,
 			   strerror(errno));
