@@ -28,16 +28,16 @@ static __always_inline int member_keeps_vlan(__u32 vm_id)
  * Clone the (untagged) skb to the VLAN's members except `exclude`.  Members
  * that keep tags get the tag (tpid, tci) pushed around their copy.  VMs on
  * the fallback are members with no port (ifindex 0): the host stack reaches
- * them, so they get no copy here; returns 1 if there is one.
+ * them, so they get no copy here (xvnet_flood_host counts them).
  */
-static __always_inline __u32 flood_members(struct __sk_buff *skb, __u32 vlan,
-					   __u32 exclude, __be16 tpid, __u16 tci)
+static __always_inline void flood_members(struct __sk_buff *skb, __u32 vlan,
+					  __u32 exclude, __be16 tpid, __u16 tci)
 {
 	__u32 *count_p = bpf_map_lookup_elem(&xvnet_flood_count, &vlan);
-	__u32 n, i, on_host = 0;
+	__u32 n, i;
 
 	if (!count_p)
-		return 0;
+		return;
 	n = *count_p;
 	for (i = 0; i < XVNET_MAX_FLOOD_PORTS; i++) {
 		struct xvnet_flood_key k = { .vlan = vlan, .idx = i };
@@ -47,12 +47,8 @@ static __always_inline __u32 flood_members(struct __sk_buff *skb, __u32 vlan,
 		if (i >= n)
 			break;
 		m = bpf_map_lookup_elem(&xvnet_flood, &k);
-		if (!m || m->ifindex == exclude)
+		if (!m || !m->ifindex || m->ifindex == exclude)
 			continue;
-		if (!m->ifindex) {
-			on_host = 1;    /* a flag, not a count: fewer verifier states */
-			continue;
-		}
 		if (tpid && member_keeps_vlan(m->vm_id)) {
 			err = bpf_skb_vlan_push(skb, tpid, tci);
 			if (!err)
@@ -64,7 +60,6 @@ static __always_inline __u32 flood_members(struct __sk_buff *skb, __u32 vlan,
 		}
 		count(err ? XVNET_CNT_FLOOD_ERR : XVNET_CNT_FLOOD_COPIES);
 	}
-	return on_host;
 }
 
 static __always_inline int nic_flood_frame(struct __sk_buff *skb)
@@ -128,7 +123,7 @@ static __always_inline int vm_flood_frame(struct __sk_buff *skb)
 	void *data = (void *)(long)skb->data;
 	void *data_end = (void *)(long)skb->data_end;
 	struct ethhdr *eth = data;
-	__u32 port = skb->ingress_ifindex, zero = 0, nic, on_host;
+	__u32 port = skb->ingress_ifindex, zero = 0, nic, vlan, *on_host;
 	struct xvnet_config *cfg;
 	__u32 *vm_id;
 	struct xvnet_vm *vm;
@@ -170,8 +165,9 @@ static __always_inline int vm_flood_frame(struct __sk_buff *skb)
 	cfg = bpf_map_lookup_elem(&xvnet_config, &zero);
 	nic = cfg ? cfg->uplink_ifindex : 0;
 
-	on_host = flood_members(skb, vm->vlan, port,
-				vm->vlan ? bpf_htons(ETH_P_8021Q) : 0, vm->vlan);
+	flood_members(skb, vm->vlan, port, vm->vlan ? bpf_htons(ETH_P_8021Q) : 0, vm->vlan);
+	vlan = vm->vlan;
+	on_host = bpf_map_lookup_elem(&xvnet_flood_host, &vlan);
 
 	if (!nic) {
 		count(XVNET_CNT_TX_UPLINK_DOWN);
@@ -187,7 +183,7 @@ static __always_inline int vm_flood_frame(struct __sk_buff *skb)
 		count(XVNET_CNT_TX_UPLINK);
 	/* VMs on the fallback: one copy into the host stack at the NIC, as
 	 * from the wire, which its bridge gives them (bpf/hostveb.h) */
-	if (on_host) {
+	if (on_host && *on_host) {
 		__u32 mark = skb->mark;
 
 		skb->mark = XVNET_MARK_HOST_COPY;

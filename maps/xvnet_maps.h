@@ -48,6 +48,7 @@
 #define XVNET_MAP_CPUS          "xvnet_cpus"
 #define XVNET_MAP_FLOOD         "xvnet_flood"
 #define XVNET_MAP_FLOOD_COUNT   "xvnet_flood_count"
+#define XVNET_MAP_FLOOD_HOST    "xvnet_flood_host"
 #define XVNET_MAP_STATS         "xvnet_stats"
 #define XVNET_MAP_QUEUE_STATS   "xvnet_queue_stats"
 #define XVNET_MAP_PORT_VM       "xvnet_port_vm"
@@ -352,7 +353,9 @@ struct xvnet_flow {
  * the same way (xsk_side redirects them into this socket).
  */
 
-/* xvnet_flood: HASH (VLAN, index) -> member; xvnet_flood_count: VLAN -> n. */
+/* xvnet_flood: HASH (VLAN, index) -> member; xvnet_flood_count: VLAN -> n;
+ * xvnet_flood_host: ARRAY VLAN -> how many of the members are on the
+ * fallback (ifindex 0). */
 struct xvnet_flood_key {
 	__u16 vlan;
 	__u16 idx;                  /* 0 .. count-1, kept dense by user space */

@@ -213,6 +213,7 @@ static int open_and_load(struct xvd *d, char *err, size_t errlen)
 	d->m.port_stats = bpf_map__fd(d->skel->maps.xvnet_port_stats);
 	d->m.flood = bpf_map__fd(d->skel->maps.xvnet_flood);
 	d->m.flood_count = bpf_map__fd(d->skel->maps.xvnet_flood_count);
+	d->m.flood_host = bpf_map__fd(d->skel->maps.xvnet_flood_host);
 	d->m.stats = bpf_map__fd(d->skel->maps.xvnet_stats);
 	d->m.queue_stats = bpf_map__fd(d->skel->maps.xvnet_queue_stats);
 	d->m.port_vm = bpf_map__fd(d->skel->maps.xvnet_port_vm);

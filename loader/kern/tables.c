@@ -119,13 +119,32 @@ static __u32 flood_count(struct xvd *d, __u32 vlan)
 	return n;
 }
 
+/* xvnet_flood_host[vlan]: how many of the VLAN's n members are on the
+ * fallback (no port), counted again from the members 0..n-1. */
+static void flood_host_sync(struct xvd *d, __u32 vlan, __u32 n)
+{
+	__u32 on_host = 0;
+
+	for (__u32 i = 0; i < n; i++) {
+		struct xvnet_flood_key k = { .vlan = (__u16)vlan, .idx = (__u16)i };
+		struct xvnet_flood_member m;
+
+		if (!bpf_map_lookup_elem(d->m.flood, &k, &m) && !m.ifindex)
+			on_host++;
+	}
+	bpf_map_update_elem(d->m.flood_host, &vlan, &on_host, BPF_ANY);
+}
+
 static int flood_set_count(struct xvd *d, __u32 vlan, __u32 n)
 {
-	if (!n) {
+	int r = 0;
+
+	if (!n)
 		bpf_map_delete_elem(d->m.flood_count, &vlan);
-		return 0;
-	}
-	return bpf_map_update_elem(d->m.flood_count, &vlan, &n, BPF_ANY);
+	else
+		r = bpf_map_update_elem(d->m.flood_count, &vlan, &n, BPF_ANY);
+	flood_host_sync(d, vlan, n);
+	return r;
 }
 
 /*
