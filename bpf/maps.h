@@ -141,10 +141,10 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } xvnet_flood_count SEC(".maps");
 
-/* VLAN ID -> members of xvnet_flood on the fallback (ifindex 0): a VM's
- * broadcast gets a copy into the host stack only where there are some
- * (vm_flood).  Apart from the member loop: a flag carried through it
- * doubled the verifier's states there (6.1 refused vm_flood). */
+/* VLAN ID -> VMs on the fallback, which are no members of xvnet_flood: a
+ * VM's broadcast gets one copy into the host stack where there are some
+ * (vm_flood).  Kept apart from the member loop, whose verifier states a
+ * test more there multiplies (6.1 refused vm_flood). */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, XVNET_VLAN_MAX + 1);

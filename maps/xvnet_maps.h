@@ -354,16 +354,14 @@ struct xvnet_flow {
  */
 
 /* xvnet_flood: HASH (VLAN, index) -> member; xvnet_flood_count: VLAN -> n;
- * xvnet_flood_host: ARRAY VLAN -> how many of the members are on the
- * fallback (ifindex 0). */
+ * xvnet_flood_host: ARRAY VLAN -> VMs on the fallback (no members). */
 struct xvnet_flood_key {
 	__u16 vlan;
 	__u16 idx;                  /* 0 .. count-1, kept dense by user space */
 };
 
 struct xvnet_flood_member {
-	__u32 ifindex;              /* VM port device to clone to; 0: a VM on the
-				     * fallback, which the host stack reaches */
+	__u32 ifindex;              /* VM port device to clone to */
 	__u32 vm_id;
 };
 

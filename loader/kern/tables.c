@@ -119,32 +119,30 @@ static __u32 flood_count(struct xvd *d, __u32 vlan)
 	return n;
 }
 
-/* xvnet_flood_host[vlan]: how many of the VLAN's n members are on the
- * fallback (no port), counted again from the members 0..n-1. */
-static void flood_host_sync(struct xvd *d, __u32 vlan, __u32 n)
+static int flood_set_count(struct xvd *d, __u32 vlan, __u32 n)
+{
+	if (!n) {
+		bpf_map_delete_elem(d->m.flood_count, &vlan);
+		return 0;
+	}
+	return bpf_map_update_elem(d->m.flood_count, &vlan, &n, BPF_ANY);
+}
+
+/* xvnet_flood_host[vlan] counted again from the live slots: active VMs of
+ * that VLAN on the fallback (port kind none, no move in force). */
+static void flood_host_sync(struct xvd *d, __u32 vlan)
 {
 	__u32 on_host = 0;
 
-	for (__u32 i = 0; i < n; i++) {
-		struct xvnet_flood_key k = { .vlan = (__u16)vlan, .idx = (__u16)i };
-		struct xvnet_flood_member m;
+	for (__u32 id = 0; id < XVNET_MAX_VMS; id++) {
+		struct xvnet_vm s;
 
-		if (!bpf_map_lookup_elem(d->m.flood, &k, &m) && !m.ifindex)
+		if (!bpf_map_lookup_elem(d->m.vms, &id, &s) &&
+		    (s.flags & XVNET_VM_F_ACTIVE) && s.vlan == vlan &&
+		    s.port_kind == XVNET_PORT_NONE && !s.port_sel)
 			on_host++;
 	}
 	bpf_map_update_elem(d->m.flood_host, &vlan, &on_host, BPF_ANY);
-}
-
-static int flood_set_count(struct xvd *d, __u32 vlan, __u32 n)
-{
-	int r = 0;
-
-	if (!n)
-		bpf_map_delete_elem(d->m.flood_count, &vlan);
-	else
-		r = bpf_map_update_elem(d->m.flood_count, &vlan, &n, BPF_ANY);
-	flood_host_sync(d, vlan, n);
-	return r;
 }
 
 /*
@@ -422,9 +420,14 @@ static int vm_write(struct xvd *d, const struct vm_conf *vm, int ifindex,
 			return ERR("%s[%u] = %d: %s", XVNET_MAP_PORTS, id, ifindex,
 				   strerror(errno));
 	}
-	/* a VM on the fallback is a member with no port (ifindex 0): the
-	 * VLAN's broadcasts reach it through the host stack (bpf/hostveb.h) */
-	if (flood_find(d, vm->vlan, id) < 0 &&
+	/* a VM on the fallback is no member: the VLAN's broadcasts reach it
+	 * through the host stack (bpf/hostveb.h, xvnet_flood_host) */
+	if (vm->fallback)
+		flood_host_sync(d, vm->vlan);
+	if (have_old && (old.flags & XVNET_VM_F_ACTIVE) && old.port_kind == XVNET_PORT_NONE &&
+	    (!vm->fallback || old.vlan != vm->vlan))
+		flood_host_sync(d, old.vlan);   /* it left the fallback (or its VLAN) */
+	if (ifindex && flood_find(d, vm->vlan, id) < 0 &&
 	    flood_append(d, vm->vlan, (__u32)ifindex, id))
 		return ERR("%s: vlan %u: %s", XVNET_MAP_FLOOD, vm->vlan,
 			   strerror(errno));
@@ -476,7 +479,7 @@ write:
 int tbl_vm_remove(struct xvd *d, int vm_id)
 {
 	__u32 id = (__u32)vm_id;
-	struct xvnet_vm zero = { 0 };
+	struct xvnet_vm zero = { 0 }, old, *was;
 
 	__u32 port = 0;
 
@@ -492,8 +495,11 @@ int tbl_vm_remove(struct xvd *d, int vm_id)
 	}
 	bpf_map_delete_elem(d->m.ports, &id);
 	bpf_map_delete_elem(d->m.ports_b, &id);  /* a move's bank (loader/kern/move.c) */
+	was = bpf_map_lookup_elem(d->m.vms, &id, &old) ? NULL : &old;
 	if (bpf_map_update_elem(d->m.vms, &id, &zero, BPF_ANY))
 		return -1;
+	if (was && (was->flags & XVNET_VM_F_ACTIVE) && was->port_kind == XVNET_PORT_NONE)
+		flood_host_sync(d, was->vlan);
 	addrs_remove_vm(d, vm_id);
 	return 0;
 }
