@@ -308,6 +308,20 @@ int vm_conf_set(struct vm_conf *vm, const char *key, const char *val,
 	return ERR("%s: unknown key", key);
 }
 
+/* Queues, their CPUs and the RSS table: the VM's own, on any port. */
+static int vm_conf_finish_queues(struct vm_conf *vm, char *err, size_t errlen)
+{
+	if (vm->n_queue_cpus > (vm->queues ? vm->queues : 1))
+		return ERR("queue-cpus: %u CPUs for %u queues (one per queue at most)",
+			   vm->n_queue_cpus, vm->queues ? vm->queues : 1);
+	if (!vm->queues)
+		vm->queues = 1;
+	if (vm->has_rss_indir &&
+	    rss_check_indir(vm->rss_indir, vm->queues, "rss-indir", err, errlen))
+		return -1;
+	return 0;
+}
+
 /* A VM on the fallback has no port to name or hand over: only what stays
  * the VM's own (queues and RSS, for the port it moves back to). */
 static int vm_conf_finish_fallback(struct vm_conf *vm, char *err, size_t errlen)
@@ -325,15 +339,7 @@ static int vm_conf_finish_fallback(struct vm_conf *vm, char *err, size_t errlen)
 		return ERR("xsk-*: only for xsk ports");
 	if (coal_conf_check(vm, err, errlen))
 		return -1;
-	if (vm->n_queue_cpus > (vm->queues ? vm->queues : 1))
-		return ERR("queue-cpus: %u CPUs for %u queues (one per queue at most)",
-			   vm->n_queue_cpus, vm->queues ? vm->queues : 1);
-	if (!vm->queues)
-		vm->queues = 1;
-	if (vm->has_rss_indir &&
-	    rss_check_indir(vm->rss_indir, vm->queues, "rss-indir", err, errlen))
-		return -1;
-	return 0;
+	return vm_conf_finish_queues(vm, err, errlen);
 }
 
 int vm_conf_finish(struct vm_conf *vm, char *err, size_t errlen)
@@ -358,13 +364,7 @@ int vm_conf_finish(struct vm_conf *vm, char *err, size_t errlen)
 			   " to a tap or connects to a vhost-user socket; veth"
 			   " and xsk ports are handed over otherwise)",
 			   vm->has_owner ? "owner" : "group");
-	if (vm->n_queue_cpus > (vm->queues ? vm->queues : 1))
-		return ERR("queue-cpus: %u CPUs for %u queues (one per queue at most)",
-			   vm->n_queue_cpus, vm->queues ? vm->queues : 1);
-	if (!vm->queues)
-		vm->queues = 1;
-	if (vm->has_rss_indir &&
-	    rss_check_indir(vm->rss_indir, vm->queues, "rss-indir", err, errlen))
+	if (vm_conf_finish_queues(vm, err, errlen))
 		return -1;
 	if (!vm->ifname[0] &&
 	    vm_default_ifname(vm->name, vm->ifname, sizeof(vm->ifname)))
