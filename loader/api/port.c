@@ -19,7 +19,10 @@ static struct json_object *port_list(struct xvd *d)
 		__u32 id = (__u32)vm->id, mif = 0;
 		int ifindex = (int)if_nametoindex(vm->ifname);
 
-		netdev_state(vm->ifname, state, sizeof(state));
+		if (vm->fallback)       /* no device: the host stack reaches it */
+			snprintf(state, sizeof(state), "host-stack");
+		else
+			netdev_state(vm->ifname, state, sizeof(state));
 		bpf_map_lookup_elem(d->m.ports, &id, &mif);
 		json_object_object_add(o, "ifname", json_object_new_string(vm->ifname));
 		json_object_object_add(o, "ifindex", json_object_new_int(ifindex));

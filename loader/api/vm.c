@@ -51,7 +51,10 @@ static struct json_object *vm_json(struct xvd *d, const struct vm_conf *vm)
 	__u32 id = (__u32)vm->id, port_if = 0;
 
 	xv_fmt_mac(vm->mac, mac);
-	netdev_state(vm->ifname, state, sizeof(state));
+	if (vm->fallback)       /* no device: the host stack reaches it */
+		snprintf(state, sizeof(state), "host-stack");
+	else
+		netdev_state(vm->ifname, state, sizeof(state));
 	json_object_object_add(o, "name", json_object_new_string(vm->name));
 	json_object_object_add(o, "id", json_object_new_int(vm->id));
 	json_object_object_add(o, "mac", json_object_new_string(mac));
