@@ -221,22 +221,6 @@ __u32 xsk_port_rx_peek(struct xsk_port *p, struct xsk_sock *s, struct xsk_frame 
 
 	if (n > max)
 		n = max;
-	/*
-	 * The kernel wrote these frames on the NIC's CPU: each first touch
-	 * here is a miss.  Ask for every frame's lines (the metadata and the
-	 * frame's start) before reading any, so the misses overlap instead of
-	 * stalling one after another in the loop below and in the copy into
-	 * the guest (perf, vhost bench: the load after the descriptor read
-	 * took 87% of this function's samples).
-	 */
-	for (__u32 i = 0; i < n; i++) {
-		const struct xdp_desc *e = &d[(cons + i) & s->r.rx.mask];
-
-		if (e->addr >= p->meta_size && e->addr < p->umem_size) {
-			__builtin_prefetch(p->umem + e->addr - p->meta_size);
-			__builtin_prefetch(p->umem + e->addr + 63 - p->meta_size);
-		}
-	}
 	for (__u32 i = 0; i < n; i++) {
 		const struct xdp_desc *e = &d[(cons + i) & s->r.rx.mask];
 		__u64 addr = e->addr;
