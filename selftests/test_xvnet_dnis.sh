@@ -48,9 +48,6 @@ veth_create "$VETH" "$PEER" "" "$VNS"
 ip netns exec "$VNS" ethtool -K "$PEER" gro on >/dev/null
 xvctl vm add v1 --mac $MAC --port tap --ifname "$TAP" || fail "vm add v1"
 
-vm_field() { # FIELD: from vm show v1
-	xvctl -j vm show v1 | python3 -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"
-}
 port_counts() { # "tap veth xsk": frames xvnet delivered to v1's ports by kind
 	xvctl -j stats v1 | python3 -c '
 import json, sys
@@ -66,9 +63,6 @@ detached() {
 	! ip -d link show dev "$1" 2>/dev/null | grep -q 'prog/xdp' &&
 		! tc filter show dev "$1" ingress 2>/dev/null | grep -q vm_flood
 }
-json_get() { # FILE KEY
-	python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$1" "$2"
-}
 # stream COUNT_PER_FLOW RUN: xvnet-seqgen out of the wire (background)
 stream() {
 	bg_start "$XV_TMP/gen.json" ip netns exec "$W" "$XV_BIN/xvnet-seqgen" --dev "$WIRE" \
@@ -83,15 +77,12 @@ receiver() {
 	RECV=$BG_PID
 	wait_until 5 test -e "$XV_TMP/ready" || fail "xvnet-seqrecv: $(cat "$XV_TMP/recv.json")"
 }
-wait_done() { # PID SECS
-	wait_until "$2" _xv_dead "$1" || fail "process $1 still running after $2 s"
-}
 
 # ---- 1. abort: the destination fails, the VM stays -------------------------------
 xvctl vm move v1 --port veth --ifname "$(xv_name dv9)" --netns "$(xv_name nosuch)" \
 	2>"$XV_TMP/e.txt" && fail "a move into a namespace that does not exist succeeded"
 grep -q "stays on tap $TAP" "$XV_TMP/e.txt" || fail "abort message: $(cat "$XV_TMP/e.txt")"
-[ "$(vm_field port)" = tap ] || fail "after the abort vm show says port $(vm_field port)"
+[ "$(vm_field v1 port)" = tap ] || fail "after the abort vm show says port $(vm_field v1 port)"
 grep -q "^vm v1 .*port tap .*ifname $TAP" "$XVD_STATE" || fail "state after abort: $(grep '^vm v1' "$XVD_STATE")"
 [ -e "$XVD_STATE_DIR/move.state" ] && fail "the aborted move left its record"
 receiver 2000
@@ -175,7 +166,7 @@ done
 runs=$(json_get "$XV_TMP/recv.json" runs)
 log "$done_moves moves under $RATE frames/s: $sent frames, no gap, duplicate or reordering;" \
 	"$runs runs over $FLOWS flows"
-[ "$(vm_field port)" = tap ] || fail "after an even number of moves v1 is on $(vm_field port)"
+[ "$(vm_field v1 port)" = tap ] || fail "after an even number of moves v1 is on $(vm_field v1 port)"
 
 # ---- 3. a daemon killed mid-move -----------------------------------------------------
 crash_move() { # PHASE: the daemon dies right after recording PHASE
@@ -190,7 +181,7 @@ crash_move() { # PHASE: the daemon dies right after recording PHASE
 }
 check_side() { # KIND WHAT: v1 is on KIND, and frames reach it there
 	local got
-	[ "$(vm_field port)" = "$1" ] || fail "$2: v1 on $(vm_field port), not $1"
+	[ "$(vm_field v1 port)" = "$1" ] || fail "$2: v1 on $(vm_field v1 port), not $1"
 	receiver 1000
 	stream 1000 3
 	wait_done "$GEN" 30
@@ -243,7 +234,7 @@ log "--prepare leaves the VM where it is (frames flow there), --abort undoes, --
 # ---- 5. xsk ----------------------------------------------------------------------------
 if xv_feature af_xdp; then
 	xvctl vm move v1 --port xsk --ifname "$TAP2" >"$XV_TMP/e.txt" 2>&1 || fail "tap -> xsk: $(cat "$XV_TMP/e.txt")"
-	[ "$(vm_field port)" = xsk ] || fail "vm show after the move to xsk: $(vm_field port)"
+	[ "$(vm_field v1 port)" = xsk ] || fail "vm show after the move to xsk: $(vm_field v1 port)"
 	read -r _ _ xsk0 <<<"$(port_counts)"
 	ip netns exec "$W" "$XV_BIN/xvnet-seqgen" --dev "$WIRE" --dst-mac $MAC --flows 1 \
 		--count 500 --rate 10000 >/dev/null || fail "seqgen"
@@ -251,13 +242,13 @@ if xv_feature af_xdp; then
 	read -r _ _ xsk1 <<<"$(port_counts)"
 	[ $((xsk1 - xsk0)) = 500 ] || fail "xsk: $((xsk1 - xsk0)) of 500 frames to the sockets"
 	xvctl vm move v1 --port tap --ifname "$TAP" >/dev/null || fail "xsk -> tap"
-	[ "$(vm_field port)" = tap ] || fail "vm show after xsk -> tap"
+	[ "$(vm_field v1 port)" = tap ] || fail "vm show after xsk -> tap"
 	log "xsk: tap -> xsk (500/500 frames to its sockets) -> tap"
 	# vhost-user: the xsk port with the back-end xvnetd runs, to a front-end
 	VSOCK=$XV_TMP/v1.vhost
 	xvctl vm move v1 --port vhost-user --ifname "$TAP2" --vhost-socket "$VSOCK" >"$XV_TMP/e.txt" 2>&1 ||
 		fail "tap -> vhost-user: $(cat "$XV_TMP/e.txt")"
-	[ "$(vm_field port)" = vhost-user ] || fail "vm show after the move to vhost-user: $(vm_field port)"
+	[ "$(vm_field v1 port)" = vhost-user ] || fail "vm show after the move to vhost-user: $(vm_field v1 port)"
 	wait_until 5 test -S "$VSOCK" || fail "no back-end on $VSOCK after the move: $(xvctl -j vm show v1)"
 	bg_start "$XV_TMP/sink.log" "$XV_BIN/xvnet-vhostsink" --vhost-socket "$VSOCK" --stats "$XV_TMP/sink.stats"
 	SINK_PID=$BG_PID
@@ -270,7 +261,7 @@ if xv_feature af_xdp; then
 	BPID=$(xvctl -j vm show v1 | python3 -c 'import json,sys; print(json.load(sys.stdin)["vhost"]["pid"])')
 	proc_stop "$SINK_PID"
 	xvctl vm move v1 --port tap --ifname "$TAP" >/dev/null || fail "vhost-user -> tap"
-	[ "$(vm_field port)" = tap ] || fail "vm show after vhost-user -> tap"
+	[ "$(vm_field v1 port)" = tap ] || fail "vm show after vhost-user -> tap"
 	wait_until 3 test ! -e "/proc/$BPID" || fail "the back-end outlived the move back to the tap"
 	log "vhost-user: tap -> vhost-user (500/500 frames through xvnet-vhost to a front-end) -> tap (back-end stopped)"
 else

@@ -46,32 +46,7 @@ xvnetd_start
 # ---- the hook, configured for this test's xvnetd and xvnetctl -----------------------
 libvirt_hook_setup
 # ---- the domain ----------------------------------------------------------------------
-# the guest's command line as guest_start passes it (-append)
-CMDLINE="console=ttyS0 panic=-1 quiet xvnet.ip=$GUEST_IP/24 xvnet.id=$DOM xvnet.port=$GUEST_PORT"
-cat >"$XV_TMP/dom.xml" <<EOF
-<domain type='qemu'>
-  <name>$DOM</name>
-  <metadata>
-    <xvnet:ports xmlns:xvnet="urn:xvnet:libvirt:1">
-      <xvnet:port dev="$TAP" name="$VM">
-        <xvnet:ip>$GUEST_IP</xvnet:ip>
-      </xvnet:port>
-    </xvnet:ports>
-  </metadata>
-  <memory unit='MiB'>256</memory>
-  <vcpu>1</vcpu>
-$(libvirt_guest_os "$CMDLINE")
-  <devices>
-$(libvirt_guest_devices "$XV_TMP/guest.log")
-    <interface type='ethernet'>
-      <mac address='$MAC'/>
-      <target dev='$TAP' managed='no'/>
-      <model type='virtio'/>
-      <driver name='qemu' queues='2'/>
-    </interface>
-  </devices>
-</domain>
-EOF
+libvirt_tap_domain "$DOM" "$VM" "$TAP" "$MAC" "$GUEST_IP" "$XV_TMP/guest.log" 2 >"$XV_TMP/dom.xml"
 
 hook() { XVNET_HOOK_CONF=$HOOK_CONF "$HOOK" "$DOM" "$@" - <"$XV_TMP/dom.xml"; }
 vm_listed() { xvctl -j vm list | python3 -c '

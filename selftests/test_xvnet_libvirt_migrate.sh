@@ -41,34 +41,8 @@ xv_topology
 xvnetd_start
 libvirt_hook_setup
 
-CMDLINE="console=ttyS0 panic=-1 quiet xvnet.ip=$GUEST_IP/24 xvnet.id=$DOM xvnet.port=$GUEST_PORT"
-cat >"$XV_TMP/dom.xml" <<EOF
-<domain type='qemu'>
-  <name>$DOM</name>
-  <metadata>
-    <xvnet:ports xmlns:xvnet="urn:xvnet:libvirt:1">
-      <xvnet:port dev="$TAPA" name="$VM">
-        <xvnet:ip>$GUEST_IP</xvnet:ip>
-      </xvnet:port>
-    </xvnet:ports>
-  </metadata>
-  <memory unit='MiB'>256</memory>
-  <vcpu>1</vcpu>
-$(libvirt_guest_os "$CMDLINE")
-  <devices>
-$(libvirt_guest_devices "$XV_TMP/guest.log")
-    <interface type='ethernet'>
-      <mac address='$MAC'/>
-      <target dev='$TAPA' managed='no'/>
-      <model type='virtio'/>
-    </interface>
-  </devices>
-</domain>
-EOF
+libvirt_tap_domain "$DOM" "$VM" "$TAPA" "$MAC" "$GUEST_IP" "$XV_TMP/guest.log" >"$XV_TMP/dom.xml"
 
-vm_field() { # FIELD: from vm show
-	xvctl -j vm show "$VM" | python3 -c 'import json,sys; print(json.load(sys.stdin).get(sys.argv[1]))' "$1"
-}
 dom_gone() {
 	V destroy "$DOM" >/dev/null 2>&1
 	[ -n "${PEER_URI:-}" ] && PV destroy "$DOM" >/dev/null 2>&1
@@ -101,7 +75,7 @@ hookb prepare begin || fail "hook prepare on the prepared destination: $(tail -3
 hookb release end || fail "hook release (destination)"
 grep -q "VM $VM: move to tap $TAPB aborted (the incoming domain is released)" "$XV_TMP/hook.log" ||
 	fail "release of the destination did not abort: $(cat "$XV_TMP/hook.log")"
-[ "$(vm_field ifname)" = "$TAPA" ] && [ "$(vm_field move)" = None ] || fail "after the abort: $(xvctl vm show "$VM")"
+[ "$(vm_field "$VM" ifname)" = "$TAPA" ] && [ "$(vm_field "$VM" move)" = None ] || fail "after the abort: $(xvctl vm show "$VM")"
 ip link show dev "$TAPB" >/dev/null 2>&1 && fail "the abort left $TAPB"
 probe_from_wire "$GUEST_IP" -n 5 -r 50 -t 3000 -m 5 -i "$DOM" >/dev/null || fail "no echo after the aborted move"
 log "hook by hand: the destination's migrate begin prepared the move to $TAPB, its release aborted it (the VM on $TAPA answers)"
@@ -130,8 +104,8 @@ grep -q "VM $VM: incoming migration, move from tap $TAPA to tap $TAPB prepared" 
 	fail "the destination's migrate hook did not prepare the move: $(cat "$XV_TMP/hook.log")"
 grep -q "VM $VM: its source paused for the migration's last copy: switched to tap $TAPB" "$XV_TMP/hook.log" ||
 	fail "the watcher did not switch at the pause: $(cat "$XV_TMP/hook.log") $(cat "$XV_TMP/watch.log")"
-[ "$(vm_field ifname)" = "$TAPB" ] || fail "vm show names $(vm_field ifname), not the destination's $TAPB"
-[ "$(vm_field move)" = None ] || fail "a move is still pending: $(vm_field move)"
+[ "$(vm_field "$VM" ifname)" = "$TAPB" ] || fail "vm show names $(vm_field "$VM" ifname), not the destination's $TAPB"
+[ "$(vm_field "$VM" move)" = None ] || fail "a move is still pending: $(vm_field "$VM" move)"
 wait_until 10 sh -c "! ip link show dev $TAPA >/dev/null 2>&1" ||
 	fail "the source's tap $TAPA outlived its QEMU"
 wait_until 30 _xv_dead "$ECHO" || fail "echo stream still running"

@@ -61,17 +61,11 @@ ip netns exec "$VNS" ethtool -K "$PEER" gro on >/dev/null
 xvctl vm add v1 --mac $MAC --port veth --ifname "$VETH" --netns "$VNS" \
 	--peer-ifname "$PEER" >/dev/null || fail "vm add v1"
 
-vm_field() { # FIELD: from vm show v1
-	xvctl -j vm show v1 | python3 -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"
-}
 port_counts() { # "veth fallback": frames xvnet sent v1's way, by kind
 	xvctl -j stats v1 | python3 -c '
 import json, sys
 p = json.load(sys.stdin)["vms"][0]["ports"]
 print(p["veth"]["packets"], p["fallback"]["packets"])'
-}
-json_get() { # FILE KEY
-	python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$1" "$2"
 }
 stream() { # COUNT_PER_FLOW RUN: xvnet-seqgen out of the wire (background)
 	bg_start "$XV_TMP/gen.json" ip netns exec "$W" "$XV_BIN/xvnet-seqgen" --dev "$WIRE" \
@@ -85,14 +79,11 @@ receiver() { # COUNT_PER_FLOW [FLOWS]: xvnet-seqrecv on the veth end and the PV 
 	RECV=$BG_PID
 	wait_until 5 test -e "$XV_TMP/ready" || fail "xvnet-seqrecv: $(cat "$XV_TMP/recv.json")"
 }
-wait_done() { # PID SECS
-	wait_until "$2" _xv_dead "$1" || fail "process $1 still running after $2 s"
-}
 to_fallback() { xvctl -j vm move v1 --port fallback; }
 to_veth() { xvctl -j vm move v1 --port veth --ifname "$VETH" --netns "$VNS" --peer-ifname "$PEER"; }
 check_side() { # KIND WHAT: v1 is on KIND and 1000 frames per flow reach it there
 	local got
-	[ "$(vm_field port)" = "$1" ] || fail "$2: v1 on $(vm_field port), not $1"
+	[ "$(vm_field v1 port)" = "$1" ] || fail "$2: v1 on $(vm_field v1 port), not $1"
 	receiver 1000
 	stream 1000 "$3"
 	wait_done "$GEN" 30
@@ -164,7 +155,7 @@ done
 [ "$to_v" -gt 0 ] && [ "$to_fb" -gt 0 ] || fail "one side carried nothing (veth $to_v fallback $to_fb)"
 summary="$done_moves moves veth <-> fallback under $RATE frames/s: $sent frames (veth $got_v, fallback $got_fb), no gap, duplicate, reordering or interleaving"
 log "$summary; $(json_get "$XV_TMP/recv.json" runs) runs over $FLOWS flows"
-[ "$(vm_field port)" = veth ] || fail "after an even number of moves v1 is on $(vm_field port)"
+[ "$(vm_field v1 port)" = veth ] || fail "after an even number of moves v1 is on $(vm_field v1 port)"
 
 # ---- 3. a local VM on the fast path to the VM on the fallback --------------------------
 to_fallback >/dev/null 2>"$XV_TMP/e.txt" || fail "move to the fallback: $(cat "$XV_TMP/e.txt")"

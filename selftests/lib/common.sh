@@ -332,3 +332,11 @@ print(" ".join(str(x - y) for x, y in zip(a, b)))' "$1" "$2"; }
 nums_sum() { python3 -c 'import sys; print(sum(map(int, sys.argv[1].split())))' "$1"; }
 
 elapsed_ms() { echo $(( ($(date +%s%N) - $1) / 1000000 )); }
+# json_get FILE KEY: a top-level value of the JSON object in FILE
+json_get() {
+	python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$1" "$2"
+}
+# wait_done PID SECS: the background process PID ends within SECS, or fail
+wait_done() {
+	wait_until "$2" _xv_dead "$1" || fail "process $1 still running after $2 s"
+}

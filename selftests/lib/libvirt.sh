@@ -11,6 +11,10 @@
 #                               no restart, QEMU as root, no relabelling
 #   libvirt_guest_devices LOG   XML inside <devices>: QEMU, the serial
 #                               console into LOG, no USB, no balloon
+#   libvirt_tap_domain DOM VM TAP MAC IP LOG [QUEUES]
+#                               XML: the test guest on one xvnet tap
+#   libvirt_start_peer HOOKS_DIR, PV ARGS..., libvirt_stop_peer
+#                               a second libvirtd (another "host")
 #
 # PID 1 is no systemd here: the daemons are started by hand and stopped by
 # PID.  libvirtd runs in a private mount namespace in which the hook
@@ -150,6 +154,38 @@ libvirt_guest_devices() {
     </serial>
     <controller type='usb' model='none'/>
     <memballoon model='none'/>
+EOF
+}
+
+# libvirt_tap_domain DOM VM TAP MAC IP LOG [QUEUES]: XML of a TCG domain of
+# the test guest (GUEST_DIR, answering on GUEST_PORT with id DOM) with one
+# xvnet tap interface, the VM's name and address in the hook's metadata
+libvirt_tap_domain() {
+	local dom=$1 vm=$2 tap=$3 mac=$4 ip=$5 log=$6 queues=${7:-1} drv=""
+	[ "$queues" -gt 1 ] && drv="
+      <driver name='qemu' queues='$queues'/>"
+	cat <<EOF
+<domain type='qemu'>
+  <name>$dom</name>
+  <metadata>
+    <xvnet:ports xmlns:xvnet="urn:xvnet:libvirt:1">
+      <xvnet:port dev="$tap" name="$vm">
+        <xvnet:ip>$ip</xvnet:ip>
+      </xvnet:port>
+    </xvnet:ports>
+  </metadata>
+  <memory unit='MiB'>256</memory>
+  <vcpu>1</vcpu>
+$(libvirt_guest_os "console=ttyS0 panic=-1 quiet xvnet.ip=$ip/24 xvnet.id=$dom xvnet.port=$GUEST_PORT")
+  <devices>
+$(libvirt_guest_devices "$log")
+    <interface type='ethernet'>
+      <mac address='$mac'/>
+      <target dev='$tap' managed='no'/>
+      <model type='virtio'/>$drv
+    </interface>
+  </devices>
+</domain>
 EOF
 }
 

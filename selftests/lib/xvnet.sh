@@ -123,6 +123,10 @@ vm_ns_add() {
 }
 
 vm_ns() { xv_name "$1"; }
+# vm_field VM FIELD: a field of `xvnetctl -j vm show VM` (None when absent)
+vm_field() {
+	xvctl -j vm show "$1" | python3 -c 'import json,sys; print(json.load(sys.stdin).get(sys.argv[1]))' "$2"
+}
 # vm_port NAME: the host end of VM NAME's veth (prefixed: tests never clash)
 vm_port() { xv_name "p$1"; }
 
