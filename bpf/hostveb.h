@@ -49,7 +49,7 @@ static __always_inline int nic_egress_frame(struct __sk_buff *skb)
 	void *data_end = (void *)(long)skb->data_end;
 	struct ethhdr *eth = data;
 	struct xvnet_vm *src, *dst;
-	__u32 src_id, dst_id;
+	__u32 src_id, dst_id, vlan, *on_host;
 	__be16 tpid = 0;
 	__u16 tci = 0;
 	int bank_b;
@@ -68,6 +68,12 @@ static __always_inline int nic_egress_frame(struct __sk_buff *skb)
 		tci = bpf_ntohs(tag->tci);
 	}
 	if (tpid && tpid != bpf_htons(ETH_P_8021Q))
+		return TC_ACT_OK;
+	/* no VM of this VLAN on the fallback (the common case): one array
+	 * read, and the host's frame goes on without a hash lookup */
+	vlan = tci & 0x0fff;
+	on_host = bpf_map_lookup_elem(&xvnet_flood_host, &vlan);
+	if (!on_host || !*on_host)
 		return TC_ACT_OK;
 	src = veb_vm(eth->h_source, tci & 0x0fff, &src_id);
 	if (!src || vm_port_kind(src, &bank_b) != XVNET_PORT_NONE)
