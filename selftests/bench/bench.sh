@@ -115,9 +115,12 @@ record() { echo "$1" >>"$OUT.tmp"; }
 # STATS: files whose first field counts frames delivered (summed).
 # DROPS: "label ns dev field" entries (ns "-" = root), read before and after.
 # XSK_VM: an xsk VM whose socket drops come from `xvnetctl stats`.
+# TAP_VM: a tap VM whose port drops come from xvnetd's redirect-error
+# counters (tap_xdp_dropped): the tap's own tx_dropped undercounts them.
 STATS=()
 DROPS=()
 XSK_VM=""
+TAP_VM=""
 GEN_FLOWS=1
 GEN_MACS=1
 GEN_MAC=$VM_MAC
@@ -181,6 +184,9 @@ drop_snap() {
 	done
 	if [ -n "$XSK_VM" ]; then
 		"${CTL[@]}" -j stats "$XSK_VM" 2>/dev/null | python3 "$FMT" xsk
+	fi
+	if [ -n "$TAP_VM" ]; then
+		"${CTL[@]}" -j stats "$TAP_VM" 2>/dev/null | python3 "$FMT" xmitdrop tap_xdp_dropped
 	fi
 }
 
@@ -373,6 +379,7 @@ pair_tap() {
 	STATS=("$XV_TMP/tap.stats")
 	nic_drops
 	DROPS+=("tap_tx_dropped - $tap tx_dropped")
+	TAP_VM=vm1
 	swap_load
 	pair tap xvnet trivial ",\"port\":\"tap\",\"vms\":1,\"reader\":\"io_uring, 64 reads in flight\""
 	proc_stop "$TAPREAD_PID"
@@ -476,6 +483,7 @@ pair_bridge_tap() {
 	STATS=("$XV_TMP/bt1.stats" "$XV_TMP/bt2.stats")
 	nic_drops
 	DROPS+=("tap_tx_dropped - $tap tx_dropped" "bridge_tap_tx_dropped - $btap tx_dropped")
+	TAP_VM=vm1
 	swap_load
 	pair bridge-tap xvnet bridge ",\"port\":\"tap\",\"vms\":1,\"reader\":\"io_uring, 64 reads in flight\""
 	proc_stop "$r1"; proc_stop "$r2"
@@ -598,6 +606,7 @@ pair_vhost() {
 	wait_until 10 test -s "$VHOST_SINK_STATS" || fail "xvnet-vhostsink: $(cat "$XV_TMP/vhostsink.log")"
 	nic_drops
 	DROPS+=("tap_tx_dropped - $tap tx_dropped")
+	TAP_VM=vm1
 	b0=$(run_ns "$vpid"); s0=$(run_ns "$spid"); t0=$(run_ns "$TAPREAD_PID")
 	pair vhost vhost tap-read ",\"port\":\"xsk+vhost-user vs tap\",\"vms\":2"
 	b1=$(run_ns "$vpid"); s1=$(run_ns "$spid"); t1=$(run_ns "$TAPREAD_PID")
@@ -612,7 +621,7 @@ print(json.dumps({"row": "vhost-cost", "frames_vhost": nv, "frames_tap": nt,
                   "tapread_ns_per_frame": round(t / nt, 1) if nt else None}))' \
 		"$((b1 - b0))" "$((s1 - s0))" "$((t1 - t0))" "${nv:-0}" "${nt:-0}")"
 	log "vhost-cost: $(tail -1 "$OUT.tmp")"
-	GEN_MAC=$VM_MAC STATS=() XSK_VM=""
+	GEN_MAC=$VM_MAC STATS=() XSK_VM="" TAP_VM=""
 	proc_stop "$spid"
 	proc_stop "$vpid"
 	proc_stop "$TAPREAD_PID"
@@ -632,7 +641,7 @@ log "kernel $(uname -r); source: $(ip netns exec "$W" "$XV_BIN/xvnet-trafgen" --
 	--dst-mac 02:00:00:00:99:99 --count 1 --json 2>/dev/null)"
 
 for p in $PAIRS; do
-	STATS=() DROPS=() XSK_VM=""
+	STATS=() DROPS=() XSK_VM="" TAP_VM=""
 	"pair_${p//-/_}"
 done
 [ "$CP" = 1 ] && { log "control plane"; control_plane; control_plane_batch; }

@@ -5,6 +5,7 @@ counters), kept out of the shell script.
   benchfmt.py sample PAIR ARM ROUND A B W0 W1 C0 C1 F0 F1 T0 T1 D0 D1 GENJSON EXTRAJSON
   benchfmt.py line JSON
   benchfmt.py xsk < `xvnetctl -j stats VM`
+  benchfmt.py xmitdrop LABEL < `xvnetctl -j stats VM`
 """
 import json
 import os
@@ -71,6 +72,20 @@ def xsk():
           f"xsk_fill_ring_empty={x['rx_fill_ring_empty_descs']}", end=" ")
 
 
+def xmitdrop(label):
+    """Frames the kernel dropped on their way into the VM's port after nic_rx
+    redirected them (xvnet's xdp_redirect_err / xdp_devmap_xmit counters,
+    dir in).  A tap's own tx_dropped counts one frame per refused bulk of up
+    to 16 (tun_xdp_xmit stops at the first full ring slot and the devmap
+    frees the rest), so it shows a fraction of what a full tap queue loses."""
+    try:
+        errs = json.load(sys.stdin)["vms"][0]["redirect_errors"]
+    except (ValueError, KeyError, IndexError, TypeError):
+        return
+    n = sum(e["frames"] for e in errs if e.get("dir") == "in")
+    print(f"{label}={n}", end=" ")
+
+
 if __name__ == "__main__":
     cmd = sys.argv[1]
     if cmd == "sample":
@@ -79,5 +94,7 @@ if __name__ == "__main__":
         line(sys.argv[2])
     elif cmd == "xsk":
         xsk()
+    elif cmd == "xmitdrop":
+        xmitdrop(sys.argv[2])
     else:
         sys.exit(f"benchfmt.py: unknown command {cmd}")

@@ -337,7 +337,7 @@ xvnet_arm_off() {
 	[ "$XVNET_ON" = 1 ] || return 0
 	[ -n "${XV_CONSUMER:-}" ] && proc_stop "$XV_CONSUMER"
 	[ -n "${XV_BACKEND:-}" ] && proc_stop "$XV_BACKEND"
-	XV_CONSUMER="" XV_BACKEND="" FWD_EXTRA_PIDS="" XSK_VM=""
+	XV_CONSUMER="" XV_BACKEND="" FWD_EXTRA_PIDS="" XSK_VM="" TAP_VM=""
 	xvnetd_stop
 	[ "$OVS_KIND" = tap ] && ip link del "$(xv_name tap)" 2>/dev/null
 	XVNET_ON=0
@@ -367,6 +367,7 @@ xvnet_arm_on() {
 		XV_CONSUMER=$TAPREAD_PID
 		STATS=("$XV_TMP/xt.stats")
 		DROPS+=("tap_tx_dropped - $tap tx_dropped")
+		TAP_VM=vm1
 		;;
 	vhost)
 		local sock=$XV_TMP/xv-vhost.sock
