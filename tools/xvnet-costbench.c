@@ -22,6 +22,13 @@
  * VM: Toeplitz, indirection table and the skb path's metadata), xsk (an
  * AF_XDP VM: Toeplitz and the xsk metadata).
  *
+ * Floors (bpf/bench_floor.bpf.c), timed against the same trivial program in
+ * place of nic_rx, to read the targets against what this machine allows:
+ * floor-classify (the least a switch that parses and counts does, repeat
+ * mode, the 1vm frame) and floor-mem-1M-spread (the trivial redirect plus
+ * one read of a random 128-byte entry of a 1M-entry array, a different
+ * flow each run as in flows-1M-spread).
+ *
  * Caveat: a test run does not reset the xdp_buff between repeats, so a
  * program that pushes metadata (adjust_meta, or inline with adjust_head)
  * would parse its own prefix on the next repeat and soon run out of
@@ -63,6 +70,10 @@
 #include "tools/trafgen_flow.h"
 #include "nic_rx.skel.h"
 #include "bench_redirect.skel.h"
+#include "bench_floor.skel.h"
+
+/* floor-mem: entries of 128 bytes, one per flow of flows-1M */
+#define FLOOR_TABLE_LOG2 20
 
 static const __u8 rss_key[XVNET_RSS_KEY_SIZE] = XVNET_RSS_MS_KEY;
 
@@ -79,7 +90,8 @@ struct opts {
 struct bench {
 	struct nic_rx *nrx;
 	struct bench_redirect *triv;
-	int nrx_fd, triv_dev_fd, triv_xsk_fd;
+	struct bench_floor *floor;
+	int nrx_fd, triv_dev_fd, triv_xsk_fd, floor_cls_fd, floor_mem_fd;
 	int fd_vms, fd_by_mac, fd_vm_cache, fd_ports, fd_xsks, fd_stats, fd_config;
 	int ncpus;
 	char pin_dir[64];
@@ -371,9 +383,9 @@ static const char *wall(double x, double t)
 	return s;
 }
 
-/* Time one configuration: rounds of (trivial, nic_rx). */
-static int measure(struct bench *b, const char *name, const char *what, int triv_fd,
-		   bool force_single)
+/* Time one configuration: rounds of (trivial, program A: nic_rx or a floor). */
+static int measure_prog(struct bench *b, const char *name, const char *what, const char *prog,
+			int a_fd, int triv_fd, bool force_single)
 {
 	const struct opts *o = b->o;
 	double r[64], d[64], tn[64], xn[64], wx[64], wt[64];
@@ -384,17 +396,17 @@ static int measure(struct bench *b, const char *name, const char *what, int triv
 	bool single;
 
 	/* warm up, check verdicts, and see whether the frame grows across repeats */
-	vx = run(b->nrx_fd, 1000, &ns, &len_x);
+	vx = run(a_fd, 1000, &ns, &len_x);
 	vt = run(triv_fd, 1000, &ns, &len_t);
 	single = force_single || len_x != frame_len || len_t != frame_len;
 	hits = counter(b, XVNET_CNT_FLOW_HIT) - hit0;
 	if (single) {   /* the verdict of one run from a fresh buffer */
-		vx = run(b->nrx_fd, 1, &ns, &len_x);
+		vx = run(a_fd, 1, &ns, &len_x);
 		vt = run(triv_fd, 1, &ns, &len_t);
 	}
 	hit0 = counter(b, XVNET_CNT_FLOW_HIT);
 	for (i = 0; i < rounds; i++) {
-		round_pair(b->nrx_fd, triv_fd, single, o, &xn[i], &tn[i], &wx[i], &wt[i]);
+		round_pair(a_fd, triv_fd, single, o, &xn[i], &tn[i], &wx[i], &wt[i]);
 		r[i] = xn[i] / tn[i];
 		d[i] = xn[i] - tn[i];
 	}
@@ -403,10 +415,10 @@ static int measure(struct bench *b, const char *name, const char *what, int triv
 	timed_runs = (unsigned long long)rounds * SLICES *
 		     (((single ? o->single : o->repeat) / SLICES) ? (single ? o->single : o->repeat) / SLICES : 1);
 	if (o->json) {
-		printf("{\"row\":\"cost\",\"config\":\"%s\",\"what\":\"%s\",\"mode\":\"%s\","
+		printf("{\"row\":\"cost\",\"program\":\"%s\",\"config\":\"%s\",\"what\":\"%s\",\"mode\":\"%s\","
 		       "\"meta_at\":\"%s\",\"nic_rx_verdict\":\"%s\",\"trivial_verdict\":\"%s\","
 		       "\"flow_hits\":%llu,\"timed_runs\":%llu,\"timed_flow_hits\":%llu,\"rounds\":[",
-		       name, what, single ? "single" : "repeat",
+		       prog, name, what, single ? "single" : "repeat",
 		       b->meta_at == XVNET_META_INLINE ? "inline" : "head", verdict_name(vx),
 		       verdict_name(vt), (unsigned long long)hits, timed_runs,
 		       (unsigned long long)timed_hits);
@@ -420,9 +432,9 @@ static int measure(struct bench *b, const char *name, const char *what, int triv
 		       what, single ? "single" : "repeat", verdict_name(vx), verdict_name(vt),
 		       (unsigned long long)timed_hits, timed_runs);
 		for (i = 0; i < rounds; i++)
-			printf("  round %d: nic_rx %6.1f ns, trivial %6.1f ns, ratio %5.2f, +%5.1f ns"
+			printf("  round %d: %s %6.1f ns, trivial %6.1f ns, ratio %5.2f, +%5.1f ns"
 			       "%s\n",
-			       i + 1, xn[i], tn[i], r[i], d[i], single ? "" : wall(wx[i], wt[i]));
+			       i + 1, prog, xn[i], tn[i], r[i], d[i], single ? "" : wall(wx[i], wt[i]));
 	}
 	if (!o->json) {
 		double dr[64], dd[64], dx[64], dt[64], mr, md, mx, mt;
@@ -431,11 +443,44 @@ static int measure(struct bench *b, const char *name, const char *what, int triv
 		memcpy(dx, xn, sizeof(xn)); memcpy(dt, tn, sizeof(tn));
 		mr = median(dr, rounds); md = median(dd, rounds);   /* sorted from here on */
 		mx = median(dx, rounds); mt = median(dt, rounds);
-		printf("  median: nic_rx %.1f ns, trivial %.1f ns, ratio %.2f (%.2f-%.2f), "
-		       "+%.1f ns (%.1f-%.1f)\n", mx, mt, mr, dr[0], dr[rounds - 1], md,
+		printf("  median: %s %.1f ns, trivial %.1f ns, ratio %.2f (%.2f-%.2f), "
+		       "+%.1f ns (%.1f-%.1f)\n", prog, mx, mt, mr, dr[0], dr[rounds - 1], md,
 		       dd[0], dd[rounds - 1]);
 	}
 	fflush(stdout);
+	return 0;
+}
+
+static int measure(struct bench *b, const char *name, const char *what, int triv_fd,
+		   bool force_single)
+{
+	return measure_prog(b, name, what, "nic_rx", b->nrx_fd, triv_fd, force_single);
+}
+
+/* The floor programs: VM 0's MAC and port as the bench's one VM. */
+static int floor_setup(struct bench *b, const __u8 mac[6])
+{
+	struct { __u32 hi; __u16 lo, pad; } vm = { 0 };
+	__u32 zero = 0, lo = 1;
+	int e;
+
+	b->floor = bench_floor__open();
+	if (!b->floor)
+		return -1;
+	bpf_map__set_max_entries(b->floor->maps.floor_table, 1u << FLOOR_TABLE_LOG2);
+	b->floor->rodata->table_shift = 32 - FLOOR_TABLE_LOG2;
+	e = bench_floor__load(b->floor);
+	if (e) {
+		fprintf(stderr, "xvnet-costbench: load bench_floor: %s\n", strerror(-e));
+		return -1;
+	}
+	memcpy(&vm.hi, mac, 4);
+	memcpy(&vm.lo, mac + 4, 2);
+	if (bpf_map_update_elem(bpf_map__fd(b->floor->maps.floor_vms), &zero, &vm, BPF_ANY) ||
+	    bpf_map_update_elem(bpf_map__fd(b->floor->maps.floor_ports), &zero, &lo, BPF_ANY))
+		return -1;
+	b->floor_cls_fd = bpf_program__fd(b->floor->progs.floor_classify);
+	b->floor_mem_fd = bpf_program__fd(b->floor->progs.floor_memread);
 	return 0;
 }
 
@@ -517,6 +562,7 @@ static void teardown(struct bench *b)
 		if (system(cmd)) { /* already gone */ }
 	}
 	bench_redirect__destroy(b->triv);
+	bench_floor__destroy(b->floor);
 	nic_rx__destroy(b->nrx);
 }
 
@@ -544,7 +590,7 @@ int main(int argc, char **argv)
 	};
 	struct opts o = { .rounds = 5, .repeat = 2000000, .single = 100000,
 			  .configs = "1vm,1vm-single,1024vm,flows-1,flows-1k,flows-1k-spread,flows-1M,"
-				     "flows-1M-spread,rss4,xsk",
+				     "flows-1M-spread,rss4,xsk,floor-classify,floor-mem-1M-spread",
 			  .flow_max = 2097152 };
 	static char ff[4096];
 	struct bench b = { 0 };
@@ -565,7 +611,7 @@ int main(int argc, char **argv)
 				"usage: xvnet-costbench [--rounds N] [--repeat N] [--single N] [--configs LIST]\n"
 				"                       [--flowfill PATH] [--flow-max N] [--json]\n"
 				"configs: 1vm,1vm-single,1024vm,flows-1,flows-1k,flows-1k-spread,flows-1M,\n"
-				"         flows-1M-spread,rss4,xsk\n");
+				"         flows-1M-spread,rss4,xsk,floor-classify,floor-mem-1M-spread\n");
 			return c == 'h' ? 0 : 2;
 		}
 	}
@@ -599,6 +645,25 @@ int main(int argc, char **argv)
 	if (wanted(o.configs, "1vm") &&
 	    measure(&b, "1vm", "1 VM, veth port, 1 queue, no flows", b.triv_dev_fd, false))
 		goto out;
+	if ((wanted(o.configs, "floor-classify") || wanted(o.configs, "floor-mem-1M-spread")) &&
+	    floor_setup(&b, mac))
+		goto out;
+	if (wanted(o.configs, "floor-classify") &&
+	    measure_prog(&b, "floor-classify", "floor, not nic_rx: parse Ethernet/IPv4/UDP, "
+			 "one ARRAY read, one counter, redirect", "floor_classify", b.floor_cls_fd,
+			 b.triv_dev_fd, false))
+		goto out;
+	if (wanted(o.configs, "floor-mem-1M-spread")) {
+		/* the same scattered order of the same 1M flows as flows-1M-spread */
+		spread_n = 1000000;
+		spread_i = 0;
+		if (measure_prog(&b, "floor-mem-1M-spread", "floor, not nic_rx: trivial + one read "
+				 "of a random 128-byte entry of a 1M-entry array", "floor_memread",
+				 b.floor_mem_fd, b.triv_dev_fd, true))
+			goto out;
+		spread_n = 0;
+		frame_flow(0);
+	}
 	/* the same in single mode: the reference for rss4 and xsk */
 	if (wanted(o.configs, "1vm-single") &&
 	    measure(&b, "1vm-single", "1 VM, veth port, 1 queue, no flows", b.triv_dev_fd, true))

@@ -178,8 +178,12 @@ def pair_tables(res, ps):
     print()
 
 
+def is_floor(r):
+    return r.get("row") == "cost" and r.get("program", "nic_rx") != "nic_rx"
+
+
 def cost_table(res):
-    cs = [r for r in res if r.get("row") == "cost"]
+    cs = [r for r in res if r.get("row") == "cost" and not is_floor(r)]
     if not cs:
         return {}
     print("### Per-packet cost by BPF_PROG_TEST_RUN (xvnet-costbench)\n")
@@ -226,7 +230,33 @@ def cost_table(res):
         for what, ns in stages:
             print(f"| {what} | {ns:+.1f} |")
         print()
+    floor_table(res, med)
     return med
+
+
+def floor_table(res, med):
+    """The floor programs (bpf/bench_floor.bpf.c): not xvnet, what any
+    program pays on this machine, beside the nic_rx row each bounds."""
+    fs = [r for r in res if is_floor(r)]
+    if not fs:
+        return
+    against = {"floor-classify": "1vm", "floor-mem-1M-spread": "flows-1M-spread"}
+    print("Floors, timed the same way against the same trivial program "
+          "(bpf/bench_floor.bpf.c; not xvnet: what any program pays here):\n")
+    print("| floor | mode | program ns | trivial ns | ratio per round | median (min-max) "
+          "| + ns (median) | nic_rx + ns, same mode |")
+    print("|---|---|---:|---:|---|---|---:|---:|")
+    for c in fs:
+        x = [r["nic_rx_ns"] for r in c["rounds"]]
+        t = [r["trivial_ns"] for r in c["rounds"]]
+        q = [r["ratio"] for r in c["rounds"]]
+        d = [r["diff_ns"] for r in c["rounds"]]
+        ref = against.get(c["config"])
+        nx = f"{med[ref][2]:.1f} ({ref})" if ref in med else ""
+        print(f"| {c['config']}: {c['what']} | {c['mode']} | {statistics.median(x):.1f} | "
+              f"{statistics.median(t):.1f} | {' '.join(f'{v:.2f}' for v in q)} | "
+              f"{statistics.median(q):.2f} ({spread(q)}) | {statistics.median(d):.1f} | {nx} |")
+    print()
 
 
 def control_plane(res):
@@ -376,7 +406,7 @@ plot '{meds}' using ($1 - 0.18):2 with boxes lc rgb '#4477aa' title 'delivered (
      '{meds}' using ($1 - 0.18):($2 * 1.15):(sprintf('%.2f', $2)) with labels font ',8' notitle, \\
      '{meds}' using ($1 + 0.18):($3 * 1.15):(sprintf('%.2f', $3)) with labels font ',8' notitle
 """)
-    cs = [r for r in res if r.get("row") == "cost"]
+    cs = [r for r in res if r.get("row") == "cost" and not is_floor(r)]
     if cs:
         dat = os.path.join(out, "bench-cost.dat")
         with open(dat, "w") as f:
