@@ -337,7 +337,8 @@ int xsk_side(struct xdp_md *ctx)
 		__u32 hash = 0, queue = 0;
 		struct xvnet_pkt p = {};
 
-		if (parse_frame(data, data_end, &p) == PARSE_OK) {
+		if ((vm->n_queues > 1 || !(vm->flags & XVNET_VM_F_NO_RX_HASH)) &&
+		    parse_frame(data, data_end, &p) == PARSE_OK) {
 			hash = rss_hash(vm, &p, &type);
 			queue = vm->n_queues > 1 ? rss_queue(vm, hash) : 0;
 		}

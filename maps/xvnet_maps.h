@@ -100,6 +100,10 @@ enum xvnet_vm_flags {
 	XVNET_VM_F_ALLOW_DHCP        = 1 << 5,
 	XVNET_VM_F_ALLOW_IPV6_LL     = 1 << 6,
 	XVNET_VM_F_ALLOW_IPV6_LL_ANY = 1 << 7,
+	/* nobody reads the xsk metadata's rss_hash (a vhost-user VM: its
+	 * back-end takes only the queue; virtio-net is offered no hash
+	 * report): nic_rx runs Toeplitz only where RSS picks the queue */
+	XVNET_VM_F_NO_RX_HASH        = 1 << 8,
 };
 
 /*

@@ -704,6 +704,12 @@ static void test_vm_slot(void **state)
 	vm_slot_build(&vm, 42, &s1, &s2);
 	assert_int_equal(s2.flags, XVNET_VM_F_ACTIVE | XVNET_VM_ALLOW_ALL);
 	assert_int_equal(vm.n_queue_cpus, 2);
+	/* a vhost-user VM: xvnet-vhost reads no hash from the xsk metadata */
+	assert_int_equal(vm_conf_set(&vm, "port", "vhost-user", err, sizeof(err)), 0);
+	assert_int_equal(vm_conf_finish(&vm, err, sizeof(err)), 0);
+	vm_slot_build(&vm, 42, &s1, &s2);
+	assert_int_equal(s2.port_kind, XVNET_PORT_XSK);
+	assert_int_equal(s2.flags, XVNET_VM_F_ACTIVE | XVNET_VM_F_NO_RX_HASH | XVNET_VM_ALLOW_ALL);
 }
 
 /* ---- virtual RSS: values, config keys, requests, the slot ---------------- */

@@ -1042,7 +1042,10 @@ static void test_xsk_without_socket(void **state)
 /*
  * An xsk VM with a bound socket on NIC queue 0: delivered, and the frame
  * handed on is the xvnet_xsk_meta block followed by the (popped) frame, or
- * inline the block as the first bytes of the frame's data.
+ * inline the block as the first bytes of the frame's data.  The hash is
+ * there with 4 queues and with 1 (it picks no queue then), and with
+ * XVNET_VM_F_NO_RX_HASH (a vhost-user VM) only where it picks the queue:
+ * 0 and type none with 1 queue.
  */
 static void test_xsk_deliver_meta(void **state)
 {
@@ -1054,15 +1057,19 @@ static void test_xsk_deliver_meta(void **state)
 		[V4_ICMP] = XVNET_RSS_TYPE_IPV4, [V6_ICMP] = XVNET_RSS_TYPE_IPV6,
 		[ARP] = XVNET_RSS_TYPE_NONE,
 	};
-	struct xvnet_vm vm = mk_vm(MAC0, 100, 4, XVNET_PORT_XSK, XVNET_VM_F_ACTIVE, 0);
+	static const struct { __u8 queues; __u32 flags; } var[] = {
+		{ 4, 0 }, { 1, 0 }, { 4, XVNET_VM_F_NO_RX_HASH }, { 1, XVNET_VM_F_NO_RX_HASH },
+	};
+	struct xvnet_vm vm;
 	const __u32 vm_id = 13;
 	void *umem;
-	int fd, l, n;
+	int fd, l, n, v;
 
 	(void)state;
 	fd = nrx_xsk_open(veth_if[3], 0, &umem);
 	if (fd < 0)
 		fail_msg("AF_XDP socket on tv3a: %s", strerror(-fd));
+	for (v = 0; v < (int)(sizeof(var) / sizeof(var[0])); v++)
 	for (n = 0; n <= 1; n++) {   /* the VM's own tag shapes (QinQ: unicast_matrix) */
 		for (l = 0; l < N_L34; l++) {
 			struct pb_spec s = base_spec(MAC0, n, tp, tc);
@@ -1073,23 +1080,28 @@ static void test_xsk_deliver_meta(void **state)
 			char what[80];
 			__u32 q;
 
+			bool no_hash = var[v].queues == 1 && var[v].flags;
+
+			vm = mk_vm(MAC0, 100, var[v].queues, XVNET_PORT_XSK,
+				   XVNET_VM_F_ACTIVE | var[v].flags, 0);
 			assert_int_equal(nrx_reset(&F, MAX_VM_USED), 0);
 			vm.vlan = n ? 100 : 0;
 			assert_int_equal(nrx_add_vm(&F, vm_id, &vm, 0), 0);
 			assert_int_equal(nrx_add_xsk(&F, vm_id, 0, fd), 0);
 			assert_int_equal(nrx_map_mac(&F, MAC0, vm.vlan, vm_id), 0);
 			set_l34(&s, (enum l34)l);
-			if (ports)
+			if (ports && vm.n_queues > 1)   /* one queue: every port gives 0 */
 				ports_discriminate(&vm, &s);
 			q = ref_queue(&vm, &s, ports);
-			snprintf(what, sizeof(what), "xsk VM, %d tags, %s", n, l34_name[l]);
+			snprintf(what, sizeof(what), "xsk VM, %u queues%s, %d tags, %s", var[v].queues,
+				 var[v].flags ? ", no rx hash" : "", n, l34_name[l]);
 			send_spec(&F, &s, 0, "xsk", &x, XDP_REDIRECT,
 				  EXP([XVNET_CNT_RX] = 1, [XVNET_CNT_DELIVERED] = 1,
 				      [XVNET_CNT_NON_IP] = l == ARP), 0, what);
 			check_queue(vm_id, q, 1, x.len, what);
 			memset(&want_m, 0, sizeof(want_m));
-			want_m.rss_hash = ref_hash(&vm, &s, ports);
-			want_m.rss_type = types[l];
+			want_m.rss_hash = no_hash ? 0 : ref_hash(&vm, &s, ports);
+			want_m.rss_type = no_hash ? XVNET_RSS_TYPE_NONE : types[l];
 			want_m.queue = (__u16)q;
 			want_m.vlan = n ? 100 : 0;
 			want_m.vm_id_lo = (__u16)vm_id;

@@ -56,6 +56,9 @@ void vm_slot_build(const struct vm_conf *vm, int ifindex,
 		for (int q = 0; q < XVNET_MAX_QUEUES; q++)
 			out->queue_cpu[q] = vm->queue_cpus[q % vm->n_queue_cpus];
 	}
+	/* xvnet-vhost takes only the queue from the xsk metadata */
+	if (vm->vhost)
+		out->flags |= XVNET_VM_F_NO_RX_HASH;
 	out->ifindex = (__u32)ifindex;
 	memcpy(out->mac, vm->mac, 6);
 	out->vlan = vm->vlan;

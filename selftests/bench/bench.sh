@@ -16,10 +16,12 @@
 #   bridge-veth, bridge-tap: xvnet vs the Linux bridge (the NIC is a bridge
 #     port all along; the bridge arm swaps the link to XDP_PASS), the VM
 #     port of each on the same consumer;
-#   vhost: two VMs behind xvnet's nic_rx in one xvnetd, the arm is the
-#     destination MAC: an xsk VM served by xvnet-vhost to a receive-only
-#     vhost-user front-end (xvnet-vhostsink, the "guest": copies into its
-#     virtqueue buffers) vs a tap VM read by xvnet-tapread; the back-end,
+#   vhost, vhost-deep: two VMs behind xvnet's nic_rx in one xvnetd, the
+#     arm is the destination MAC: a vhost-user VM (--port vhost-user:
+#     xvnetd runs its xvnet-vhost) to a receive-only vhost-user front-end
+#     (xvnet-vhostsink, the "guest": copies into its virtqueue buffers) vs
+#     a tap VM read by xvnet-tapread, both with the same buffering (default
+#     sizes; 8192 frames); the back-end,
 #     the front-end and the tap reader on APP_CPU; their CPU time per frame
 #     is recorded as the row vhost-cost;
 #   ovs-veth, ovs-tap: xvnet vs Open vSwitch (userspace datapath, AF_XDP
@@ -64,7 +66,7 @@ COST=${COST:-1}
 CP=${CP:-1}
 OUT=${OUT:-$XV_ROOT/docs/bench/results.json}
 FMT=$XV_ROOT/selftests/bench/benchfmt.py
-PAIRS=${PAIRS:-veth flows tap xsk vhost vms bridge-veth bridge-tap ovs-veth ovs-tap ovs-vhost}
+PAIRS=${PAIRS:-veth flows tap xsk vhost vhost-deep vms bridge-veth bridge-tap ovs-veth ovs-tap ovs-vhost}
 ORDER=${ORDER:-ab}      # ab: A B A B ...; ba; abba: A B B A A B ...
 VM_MAC=02:00:00:00:01:01
 
@@ -585,21 +587,32 @@ run_ns() {
 }
 
 VHOST_MAC=02:00:00:00:01:02
-pair_vhost() {
-	local tap sock=$XV_TMP/vhost.sock vpid spid b0 s0 t0 b1 s1 t1 nv nt
+# vhost_pair NAME DEPTH: a vhost-user VM (--port vhost-user: xvnetd runs its
+# xvnet-vhost, as users run it) against a tap VM, both buffering DEPTH
+# frames between the NIC and their reader: the VM's xsk RX and fill rings,
+# the tap's queue (txqueuelen).  "default": xvnet's 1024-entry rings and the
+# kernel's 1000-frame tap queue, what a host gets out of the box.  Equal
+# depths, so that neither arm wins by riding out longer the generator's
+# turns on the CPU it shares with the readers.
+vhost_pair() {
+	local name=$1 depth=$2 tap sock=$XV_TMP/vhost.sock vpid spid b0 s0 t0 b1 s1 t1 nv nt
+	local rings=()
 	require_bin xvnet-vhost xvnet-vhostsink
 	tap=$(xv_name tap)
 	VHOST_SINK_STATS=$XV_TMP/vhostsink.stats VHOST_TAP_STATS=$XV_TMP/tap.stats
+	[ "$depth" = default ] ||
+		rings=(--xsk-rx-size "$depth" --xsk-fill-size "$depth" --xsk-frames "$((2 * depth))")
 	xvnetd_start
 	"${CTL[@]}" vm add vm1 --mac "$VM_MAC" --port tap --ifname "$tap" >/dev/null || fail "vm add (tap) refused"
 	cleanup_add ip link del "$tap"
-	"${CTL[@]}" vm add vh1 --mac "$VHOST_MAC" --port xsk --ifname "$(xv_name pvh)" --xsk-frames 8192 \
-		--xsk-fill-size 4096 --xsk-rx-size 2048 >/dev/null || fail "vm add (xsk) refused"
+	[ "$depth" = default ] || ip link set "$tap" txqueuelen "$depth"
+	"${CTL[@]}" vm add vh1 --mac "$VHOST_MAC" --port vhost-user --vhost-socket "$sock" \
+		--ifname "$(xv_name pvh)" "${rings[@]}" >/dev/null || fail "vm add (vhost-user) refused"
 	tapread_start "$VHOST_TAP_STATS" "$tap"
-	bg_start "$XV_TMP/vhost.log" taskset -c "$APP_CPU" "$XV_BIN/xvnet-vhost" -s "$SOCK" --vm vh1 \
-		--vhost-socket "$sock"
-	vpid=$BG_PID
-	wait_until 10 grep -q XVNET-VHOST-READY "$XV_TMP/vhost.log" || fail "xvnet-vhost: $(cat "$XV_TMP/vhost.log")"
+	wait_until 10 test -S "$sock" || fail "xvnet-vhost did not start: $(tail -3 "$XV_TMP/xvnetd.log")"
+	vpid=$("${CTL[@]}" -j vm show vh1 | python3 -c 'import json,sys; print(json.load(sys.stdin)["vhost"]["pid"])')
+	[ "${vpid:-0}" -gt 0 ] || fail "xvnet-vhost of vh1: no pid"
+	taskset -a -p -c "$APP_CPU" "$vpid" >/dev/null || fail "taskset xvnet-vhost $vpid"
 	bg_start "$XV_TMP/vhostsink.log" taskset -c "$APP_CPU" "$XV_BIN/xvnet-vhostsink" \
 		--vhost-socket "$sock" --stats "$VHOST_SINK_STATS"
 	spid=$BG_PID
@@ -608,26 +621,28 @@ pair_vhost() {
 	DROPS+=("tap_tx_dropped - $tap tx_dropped")
 	TAP_VM=vm1
 	b0=$(run_ns "$vpid"); s0=$(run_ns "$spid"); t0=$(run_ns "$TAPREAD_PID")
-	pair vhost vhost tap-read ",\"port\":\"xsk+vhost-user vs tap\",\"vms\":2"
+	pair "$name" vhost tap-read ",\"port\":\"vhost-user vs tap\",\"vms\":2,\"depth\":\"$depth\""
 	b1=$(run_ns "$vpid"); s1=$(run_ns "$spid"); t1=$(run_ns "$TAPREAD_PID")
 	nv=$(cut -d" " -f1 "$VHOST_SINK_STATS"); nt=$(cut -d" " -f1 "$VHOST_TAP_STATS")
 	# user-space CPU per frame delivered, over all rounds of each arm
 	record "$(python3 -c '
 import json, sys
-b, s, t, nv, nt = map(int, sys.argv[1:])
-print(json.dumps({"row": "vhost-cost", "frames_vhost": nv, "frames_tap": nt,
+b, s, t, nv, nt = map(int, sys.argv[2:])
+print(json.dumps({"row": "vhost-cost", "pair": sys.argv[1], "frames_vhost": nv, "frames_tap": nt,
                   "backend_ns_per_frame": round(b / nv, 1) if nv else None,
                   "frontend_ns_per_frame": round(s / nv, 1) if nv else None,
                   "tapread_ns_per_frame": round(t / nt, 1) if nt else None}))' \
-		"$((b1 - b0))" "$((s1 - s0))" "$((t1 - t0))" "${nv:-0}" "${nt:-0}")"
+		"$name" "$((b1 - b0))" "$((s1 - s0))" "$((t1 - t0))" "${nv:-0}" "${nt:-0}")"
 	log "vhost-cost: $(tail -1 "$OUT.tmp")"
 	GEN_MAC=$VM_MAC STATS=() XSK_VM="" TAP_VM=""
 	proc_stop "$spid"
-	proc_stop "$vpid"
 	proc_stop "$TAPREAD_PID"
-	xvnetd_stop
+	xvnetd_stop     # stops the back-end it runs
 	ip link del "$tap" 2>/dev/null || true
 }
+
+pair_vhost() { vhost_pair vhost default; }
+pair_vhost_deep() { vhost_pair vhost-deep 8192; }
 
 # ---- run -----------------------------------------------------------------------
 record "$(python3 -c '

@@ -22,10 +22,12 @@ import subprocess
 import sys
 
 PAIR_ORDER = ["veth", "flows-1", "flows-1000", "flows-100000", "flows-1000000", "vms-1024",
-              "tap", "xsk", "vhost", "bridge-veth", "bridge-tap", "ovs-veth", "ovs-tap",
+              "tap", "xsk", "vhost", "vhost-deep", "bridge-veth", "bridge-tap", "ovs-veth", "ovs-tap",
               "ovs-vhost"]
 LABEL = {
-    "vhost": "xsk VM via xvnet-vhost to a vhost-user front-end (A) vs tap VM to its reader (B)",
+    "vhost": "vhost-user VM via xvnet-vhost to a vhost-user front-end (A) vs tap VM to its reader "
+             "(B), default buffers (1024-entry rings; 1000-frame tap queue)",
+    "vhost-deep": "the same, both buffering 8192 frames (xsk RX and fill rings; tap queue)",
     "veth": "veth port, 1 VM",
     "tap": "tap port, 1 VM (io_uring reader)",
     "xsk": "AF_XDP port, 1 VM",
@@ -311,7 +313,7 @@ PORT_KINDS = [
     ("veth port", ["bridge-veth", "ovs-veth", "veth", "flows-1", "flows-1000", "flows-100000",
                    "flows-1000000", "vms-1024"]),
     ("tap port", ["bridge-tap", "ovs-tap", "tap"]),
-    ("AF_XDP port", ["xsk", "vhost", "ovs-vhost"]),
+    ("AF_XDP port", ["xsk", "vhost", "vhost-deep", "ovs-vhost"]),
 ]
 # short tick labels: the group names the port, the tables say the rest
 SHORT = {
@@ -319,6 +321,7 @@ SHORT = {
     "vms-1024": "1,024 VMs vs trivial", "bridge-tap": "vs Linux bridge",
     "ovs-tap": "vs OVS AF_XDP", "tap": "1 VM vs trivial", "xsk": "1 VM vs trivial-xsk",
     "vhost": "xvnet-vhost vs tap reader",
+    "vhost-deep": "the same, 8192-frame buffers",
     "ovs-vhost": "xvnet-vhost vs OVS-DPDK",
 }
 
