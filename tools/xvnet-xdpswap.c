@@ -6,13 +6,14 @@
  * VM ports and consumers, by replacing the program of xvnetd's own pinned
  * XDP link in place (bpf_link_update): no detach, nothing else changes.
  *
- *   xvnet-xdpswap load --pin-dir XVPIN --out DIR
+ *   xvnet-xdpswap load --pin-dir XVPIN --out DIR [--mem-entries N]
  *       load bench_redirect; fill its DEVMAP from xvnetd's pinned maps (each
  *       VM with a DEVMAP port, keyed by the low 16 bits of its MAC); reuse
  *       xvnetd's xvnet_xsks with the slots of the first xsk VM (or the VM
  *       of --xsk-mac); pin the programs as DIR/triv_devmap, DIR/triv_xsk,
- *       DIR/triv_pass, and pin the link's current program (nic_rx) as
- *       DIR/xvnet.  Prints how many ports it took.
+ *       DIR/triv_pass, DIR/triv_memread (its table of N 128-byte entries,
+ *       a power of two, default 2), and pin the link's current program
+ *       (nic_rx) as DIR/xvnet.  Prints how many ports it took.
  *   xvnet-xdpswap use --pin-dir XVPIN PROGPIN
  *       make the pinned link XVPIN/nic_rx_link run the pinned program.
  *
@@ -57,7 +58,8 @@ static int pin_prog(int fd, const char *dir, const char *name)
 	return 0;
 }
 
-static int cmd_load(const char *xvpin, const char *out, const struct ether_addr *xsk_mac)
+static int cmd_load(const char *xvpin, const char *out, const struct ether_addr *xsk_mac,
+		    unsigned int mem_log2)
 {
 	struct bench_redirect *skel;
 	struct bpf_link_info li = { 0 };
@@ -90,6 +92,8 @@ static int cmd_load(const char *xvpin, const char *out, const struct ether_addr 
 	if (!skel)
 		return 1;
 	skel->rodata->xsk_base = xsk_vm == (__u32)-1 ? 0 : XVNET_XSK_SLOT(xsk_vm, 0);
+	bpf_map__set_max_entries(skel->maps.triv_table, 1u << mem_log2);
+	skel->rodata->table_shift = 32 - mem_log2;
 	if (bpf_map__reuse_fd(skel->maps.triv_xsks, xsks)) {
 		fprintf(stderr, "xvnet-xdpswap: reuse xvnet_xsks: %s\n", strerror(errno));
 		return 1;
@@ -123,6 +127,7 @@ static int cmd_load(const char *xvpin, const char *out, const struct ether_addr 
 	if (pin_prog(bpf_program__fd(skel->progs.triv_devmap), out, "triv_devmap") ||
 	    pin_prog(bpf_program__fd(skel->progs.triv_xsk), out, "triv_xsk") ||
 	    pin_prog(bpf_program__fd(skel->progs.triv_pass), out, "triv_pass") ||
+	    pin_prog(bpf_program__fd(skel->progs.triv_memread), out, "triv_memread") ||
 	    pin_prog(cur, out, "xvnet"))
 		return 1;
 	printf("{\"ports\":%d,\"xsk_vm\":%d,\"xvnet_prog_id\":%u}\n", n,
@@ -152,10 +157,14 @@ int main(int argc, char **argv)
 {
 	static const struct option lo[] = {
 		{ "pin-dir", required_argument, 0, 'p' }, { "out", required_argument, 0, 'o' },
-		{ "xsk-mac", required_argument, 0, 'x' }, { "help", no_argument, 0, 'h' }, { 0 }
+		{ "xsk-mac", required_argument, 0, 'x' }, { "mem-entries", required_argument, 0, 'm' },
+		{ "help", no_argument, 0, 'h' }, { 0 }
 	};
 	const char *xvpin = XVNET_PIN_DIR, *out = NULL, *cmd;
 	struct ether_addr mac, *xsk_mac = NULL;
+	unsigned long n;
+	unsigned int mem_log2 = 1;
+	char *end;
 	int c;
 
 	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
@@ -167,10 +176,21 @@ int main(int argc, char **argv)
 				goto usage;
 			xsk_mac = &mac;
 			break;
+		case 'm':
+			n = strtoul(optarg, &end, 0);
+			if (*end || n < 2 || n > (1ul << 24) || (n & (n - 1))) {
+				fprintf(stderr, "xvnet-xdpswap: --mem-entries: '%s' is not a power of"
+					" two from 2 to 16777216\n", optarg);
+				return 2;
+			}
+			for (mem_log2 = 1; (1ul << mem_log2) < n; mem_log2++)
+				;
+			break;
 		default:
 usage:
 			fprintf(c == 'h' ? stdout : stderr,
-				"usage: xvnet-xdpswap load [--pin-dir XVPIN] --out DIR [--xsk-mac MAC]\n"
+				"usage: xvnet-xdpswap load [--pin-dir XVPIN] --out DIR [--xsk-mac MAC]"
+				" [--mem-entries N]\n"
 				"       xvnet-xdpswap use [--pin-dir XVPIN] PROGPIN\n");
 			return c == 'h' ? 0 : 2;
 		}
@@ -180,7 +200,7 @@ usage:
 	cmd = argv[optind];
 	libbpf_set_print(NULL);
 	if (!strcmp(cmd, "load") && out)
-		return cmd_load(xvpin, out, xsk_mac);
+		return cmd_load(xvpin, out, xsk_mac, mem_log2);
 	if (!strcmp(cmd, "use") && optind + 1 < argc)
 		return cmd_use(xvpin, argv[optind + 1]);
 	c = 0;

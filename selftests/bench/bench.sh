@@ -244,6 +244,7 @@ arm_use() {
 	case $1 in
 	xvnet) p=xvnet ;;
 	trivial) p=triv_devmap ;;
+	trivial-mem) p=triv_memread ;;
 	trivial-xsk) p=triv_xsk ;;
 	bridge) p=triv_pass ;;
 	ovs) ovs_arm_on || fail "ovs: $OVS_SKIP"; sleep 0.5; return ;;
@@ -257,10 +258,11 @@ arm_use() {
 	sleep 0.2
 }
 
-# swap_load: the trivial programs for the VMs now configured (arm xvnet on)
+# swap_load [xvnet-xdpswap options]: the trivial programs for the VMs now
+# configured (arm xvnet on)
 swap_load() {
 	local out
-	out=$("$XV_BIN/xvnet-xdpswap" load --pin-dir "$PIN" --out "$SWAP") || fail "xvnet-xdpswap load"
+	out=$("$XV_BIN/xvnet-xdpswap" load --pin-dir "$PIN" --out "$SWAP" "$@") || fail "xvnet-xdpswap load"
 	log "trivial programs loaded: $out"
 }
 
@@ -338,6 +340,7 @@ nic_drops() {
 
 # ---- pairs -------------------------------------------------------------------
 # veth port, 1 VM; then the flow cache with FLOWS flows (same VM, same run)
+# xvnet_veth_setup [xvnet-xdpswap options]
 xvnet_veth_setup() {
 	xvnetd_start "flow-max 2097152"   # room for the flows pair's 1M
 	"${CTL[@]}" vm add vm1 --mac "$VM_MAC" --port veth --netns "$V" --peer-ifname eth1 >/dev/null \
@@ -347,7 +350,7 @@ xvnet_veth_setup() {
 	STATS=("$XV_TMP/veth.stats")
 	nic_drops
 	DROPS+=("port_tx_dropped - $VMH_IF tx_dropped" "vm_rx_dropped $V eth1 rx_dropped")
-	swap_load
+	swap_load "$@"
 }
 
 pair_veth() {
@@ -357,9 +360,14 @@ pair_veth() {
 	xvnetd_stop
 }
 
+# After the largest flow count, the memory floor at that count: the trivial
+# program plus one random read of a table with an entry per flow
+# (triv_memread, not xvnet) against the trivial program, same traffic.
 pair_flows() {
-	local n out h0
-	xvnet_veth_setup
+	local n out h0 nmax=0 entries=2
+	for n in $FLOWS; do [ "$n" -gt "$nmax" ] && nmax=$n; done
+	while [ "$entries" -lt "$nmax" ]; do entries=$((entries * 2)); done
+	xvnet_veth_setup --mem-entries "$entries"
 	for n in $FLOWS; do
 		out=$("$XV_BIN/xvnet-flowfill" --pin-dir "$PIN" --count "$n") || fail "flowfill $n"
 		record "{\"row\":\"cp-flowfill\",\"fill\":$out}"
@@ -367,6 +375,8 @@ pair_flows() {
 		GEN_FLOWS=$n pair "flows-$n" xvnet trivial ",\"port\":\"veth\",\"vms\":1,\"flows\":$n,$(maps_memory)"
 		[ "$(xv_stat flow_hit)" -gt "$h0" ] || fail "flows-$n: the generator's flows missed the flow cache"
 	done
+	[ "$nmax" -gt 1 ] && GEN_FLOWS=$nmax pair "mem-$nmax" trivial-mem trivial \
+		",\"port\":\"veth\",\"vms\":1,\"flows\":$nmax,\"table_entries\":$entries"
 	proc_stop "$SINK_PID"
 	xvnetd_stop
 }
@@ -587,6 +597,15 @@ run_ns() {
 }
 
 VHOST_MAC=02:00:00:00:01:02
+# vhost_user_started VM SOCK: xvnetd's xvnet-vhost for VM is up on SOCK;
+# pinned (every thread) to APP_CPU like the other consumers; VHOST_PID
+vhost_user_started() {
+	wait_until 10 test -S "$2" || fail "xvnet-vhost of $1 did not start: $(tail -3 "$XV_TMP/xvnetd.log")"
+	VHOST_PID=$("${CTL[@]}" -j vm show "$1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["vhost"]["pid"])')
+	[ "${VHOST_PID:-0}" -gt 0 ] || fail "xvnet-vhost of $1: no pid"
+	taskset -a -p -c "$APP_CPU" "$VHOST_PID" >/dev/null || fail "taskset xvnet-vhost $VHOST_PID"
+}
+
 # vhost_pair NAME DEPTH: a vhost-user VM (--port vhost-user: xvnetd runs its
 # xvnet-vhost, as users run it) against a tap VM, both buffering DEPTH
 # frames between the NIC and their reader: the VM's xsk RX and fill rings,
@@ -609,10 +628,8 @@ vhost_pair() {
 	"${CTL[@]}" vm add vh1 --mac "$VHOST_MAC" --port vhost-user --vhost-socket "$sock" \
 		--ifname "$(xv_name pvh)" "${rings[@]}" >/dev/null || fail "vm add (vhost-user) refused"
 	tapread_start "$VHOST_TAP_STATS" "$tap"
-	wait_until 10 test -S "$sock" || fail "xvnet-vhost did not start: $(tail -3 "$XV_TMP/xvnetd.log")"
-	vpid=$("${CTL[@]}" -j vm show vh1 | python3 -c 'import json,sys; print(json.load(sys.stdin)["vhost"]["pid"])')
-	[ "${vpid:-0}" -gt 0 ] || fail "xvnet-vhost of vh1: no pid"
-	taskset -a -p -c "$APP_CPU" "$vpid" >/dev/null || fail "taskset xvnet-vhost $vpid"
+	vhost_user_started vh1 "$sock"
+	vpid=$VHOST_PID
 	bg_start "$XV_TMP/vhostsink.log" taskset -c "$APP_CPU" "$XV_BIN/xvnet-vhostsink" \
 		--vhost-socket "$sock" --stats "$VHOST_SINK_STATS"
 	spid=$BG_PID

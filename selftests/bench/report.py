@@ -21,7 +21,8 @@ import statistics
 import subprocess
 import sys
 
-PAIR_ORDER = ["veth", "flows-1", "flows-1000", "flows-100000", "flows-1000000", "vms-1024",
+PAIR_ORDER = ["veth", "flows-1", "flows-1000", "flows-100000", "flows-1000000", "mem-1000000",
+              "vms-1024",
               "tap", "xsk", "vhost", "vhost-deep", "bridge-veth", "bridge-tap", "ovs-veth", "ovs-tap",
               "ovs-vhost"]
 LABEL = {
@@ -44,6 +45,9 @@ def label(p):
         return LABEL[p]
     if p.startswith("flows-"):
         return f"flow cache, {int(p[6:]):,} flows"
+    if p.startswith("mem-"):
+        return (f"floor, not xvnet: trivial + one random read of a table of {int(p[4:]):,} "
+                f"entries, {int(p[4:]):,} flows")
     if p.startswith("vms-"):
         return f"{int(p[4:]):,} VMs, traffic over all"
     return p
