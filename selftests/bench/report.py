@@ -46,8 +46,8 @@ def label(p):
     if p.startswith("flows-"):
         return f"flow cache, {int(p[6:]):,} flows"
     if p.startswith("mem-"):
-        return (f"floor, not xvnet: trivial + one random read of a table of {int(p[4:]):,} "
-                f"entries, {int(p[4:]):,} flows")
+        return (f"floor, not xvnet: trivial + one random read of a table with an entry "
+                f"(128 B) per flow, {int(p[4:]):,} flows")
     if p.startswith("vms-"):
         return f"{int(p[4:]):,} VMs, traffic over all"
     return p
