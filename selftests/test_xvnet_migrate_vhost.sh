@@ -72,6 +72,19 @@ diag() {
 	grep -E "vhost|g1" "$XV_TMP/xvnetd.log" | tail -20 >&2
 }
 
+# qemu_logs FROM_MON TO_MON: both QEMUs' own logs and the destination's
+# console, for a migration that failed inside QEMU (a destination that quit
+# after loading the state shows only as a broken monitor in migrate.py)
+qemu_logs() {
+	local m
+	for m in "$1" "$2"; do
+		echo "--- ${m%.mon}.log.qemu:" >&2
+		tail -n 15 "${m%.mon}.log.qemu" >&2 2>/dev/null
+	done
+	echo "--- ${2%.mon}.log (console):" >&2
+	tail -n 15 "${2%.mon}.log" >&2 2>/dev/null
+}
+
 # migrate TAG FROM_MON TO_MON TO_TAP: one live migration under a 1,000/s
 # echo stream; FIG: its figures' last line
 migrate() {
@@ -83,7 +96,8 @@ migrate() {
 	sleep 2
 	python3 "$XV_ROOT/selftests/lib/migrate.py" "$2" "$3" "$PORT" g1 "$4" \
 		"$XVD_SOCK" "$XV_BIN/xvnetctl" -s "$XVD_SOCK" >"$XV_TMP/mig-$tag.json" \
-		2>"$XV_TMP/mig-$tag.err" || fail "$tag: migration: $(cat "$XV_TMP/mig-$tag.err")"
+		2>"$XV_TMP/mig-$tag.err" ||
+		{ qemu_logs "$2" "$3"; diag; fail "$tag: migration: $(cat "$XV_TMP/mig-$tag.err")"; }
 	wait_until 30 _xv_dead "$echo" || fail "$tag: echo stream still running"
 	cat "$XV_TMP/mig-$tag.json"
 	probe_from_wire "$GUEST_IP" -n 20 -r 100 -t 3000 -m 20 -i g1 >/dev/null || {
