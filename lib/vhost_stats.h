@@ -15,6 +15,9 @@
 #define XV_VHOST_STATS_MAGIC 0x78766873u    /* "xvhs" */
 #define XV_VHOST_STATS_QUEUES 8
 #define XV_VHOST_STATS_SIZE 4096
+/* a released back-end keeps its VMM's connection this long at most
+ * (vhost/main.c linger); xvnetd ends it a little later if it did not */
+#define XV_VHOST_LINGER_S 60
 
 /* X(field): the counters, in the order vm show prints them */
 #define XV_VHOST_COUNTERS(X)                                                   \
@@ -30,6 +33,10 @@ struct xv_vhost_stats {
 	XV_VHOST_COUNTERS(XV_X_FIELD)
 #undef XV_X_FIELD
 	uint64_t rxq[XV_VHOST_STATS_QUEUES];    /* frames per RX queue */
+	/* set (release) by a back-end told to hand the VM's sockets back
+	 * (SIGUSR1: the VM's port moved away): it no longer touches them and
+	 * writes nothing here again */
+	uint32_t released;
 };
 
 #endif

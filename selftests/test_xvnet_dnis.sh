@@ -259,11 +259,20 @@ if xv_feature af_xdp; then
 	sunk() { [ "$(cut -d' ' -f1 "$XV_TMP/sink.stats" 2>/dev/null || echo 0)" = 500 ]; }
 	wait_until 5 sunk || fail "vhost-user: the front-end got $(cut -d' ' -f1 "$XV_TMP/sink.stats") of 500"
 	BPID=$(xvctl -j vm show v1 | python3 -c 'import json,sys; print(json.load(sys.stdin)["vhost"]["pid"])')
-	proc_stop "$SINK_PID"
 	xvctl vm move v1 --port tap --ifname "$TAP" >/dev/null || fail "vhost-user -> tap"
 	[ "$(vm_field v1 port)" = tap ] || fail "vm show after vhost-user -> tap"
-	wait_until 3 test ! -e "/proc/$BPID" || fail "the back-end outlived the move back to the tap"
-	log "vhost-user: tap -> vhost-user (500/500 frames through xvnet-vhost to a front-end) -> tap (back-end stopped)"
+	# the back-end hands the sockets back but keeps its front-end's
+	# connection (a migration's source must not see its link go down)
+	grep -q "sockets handed back.*connection stays" "$XV_TMP/xvnetd.log" ||
+		fail "the back-end did not hand the sockets back: $(grep xvnet-vhost "$XV_TMP/xvnetd.log" | tail -3)"
+	[ ! -e "$VSOCK" ] || fail "the back-end still listens on $VSOCK after the move"
+	sleep 1
+	if [ ! -e "/proc/$BPID" ] || grep -q zombie "/proc/$BPID/status"; then
+		fail "the back-end closed its front-end's connection at the move"
+	fi
+	proc_stop "$SINK_PID"
+	wait_until 3 test ! -e "/proc/$BPID" || fail "the back-end outlived its front-end after the move"
+	log "vhost-user: tap -> vhost-user (500/500 frames through xvnet-vhost to a front-end) -> tap (sockets handed back, the front-end's connection kept until it closed)"
 else
 	log "xsk part skipped: no AF_XDP here"
 fi

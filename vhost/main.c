@@ -34,13 +34,37 @@
 #include "lib/vhost_stats.h"
 #include "vhost/backend.h"
 
-static volatile sig_atomic_t stop;
+static volatile sig_atomic_t stop, release;
 static unsigned long long connections;
+/* the signals below are blocked but while the main thread polls: one
+ * ends its wait at once, and none lands on a worker */
+static sigset_t poll_mask;
 
 static void on_signal(int sig)
 {
-	(void)sig;
-	stop = 1;
+	if (sig == SIGUSR1)
+		release = 1;
+	else
+		stop = 1;
+}
+
+static void catch_signals(void)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+	sigset_t block;
+
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &block, &poll_mask);
+	sigdelset(&poll_mask, SIGINT);
+	sigdelset(&poll_mask, SIGTERM);
+	sigdelset(&poll_mask, SIGUSR1);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
 }
 
 static void vnote(const char *fmt, va_list ap)
@@ -241,7 +265,7 @@ static void serve(int lfd, struct backend *b, const char *stats)
 {
 	__u64 last_stats = 0, deadline = 0;
 
-	while (!stop) {
+	while (!stop && !release) {
 		struct pollfd pf[3 + VU_MAX_VQS + XSK_PORT_MAX_SOCKS];
 		int n = 0, conn_i = -1, wake_i = -1, kick_i[VU_MAX_VQS], r;
 		__u64 now = now_ns();
@@ -278,10 +302,12 @@ static void serve(int lfd, struct backend *b, const char *stats)
 				if (spsc_count(&b->lane[p].done))
 					ts = (struct timespec){ 0 };
 		}
-		r = ppoll(pf, (nfds_t)n, &ts, NULL);
+		r = ppoll(pf, (nfds_t)n, &ts, &poll_mask);
 		if (r < 0 && errno != EINTR)
 			die("poll: %s", strerror(errno));
 		__atomic_store_n(&b->sleeping, 0, __ATOMIC_RELAXED);
+		if (r < 0)
+			continue;       /* a signal: the loop's test says which */
 		now = now_ns();
 		if (r > 0 && b->port.coal)
 			b->port.coal->wakeups++;
@@ -305,6 +331,85 @@ static void serve(int lfd, struct backend *b, const char *stats)
 			last_stats = now;
 		}
 	}
+}
+
+/*
+ * SIGUSR1 from xvnetd: the VM's port moved away (vm move --switch, at a
+ * live migration's switchover).  The sockets go back now: xvnetd sends on
+ * the frames left on their rings, and a new port may bind the NIC queues.
+ * The VMM's connection stays open until the VMM closes it: QEMU sets a
+ * vhost-user NIC's link down when its back-end goes, and a migration's
+ * source that is still saving its devices (it is paused, not done, when
+ * the switch comes) carries that link state to the destination, whose
+ * guest is then cut off (seen: no echo after the migration).
+ */
+static void hand_back(struct backend *b, int lfd, const char *vpath)
+{
+	close(lfd);
+	unlink(vpath);
+	xsk_port_close(&b->port);
+	if (shm) {
+		__atomic_store_n(&shm->released, 1, __ATOMIC_RELEASE);
+		munmap(shm, XV_VHOST_STATS_SIZE);
+		shm = NULL;
+	}
+	note("the VM's sockets handed back (its port moved)%s",
+	     b->dev.fd >= 0 ? "; the VMM's connection stays until it closes it" : "");
+}
+
+static bool rings_running(const struct vu_dev *d)
+{
+	for (unsigned i = 0; i < 2 * d->queue_pairs; i++)
+		if (d->vq[i].started)
+			return true;
+	return false;
+}
+
+/* The released back-end keeps answering a VMM that stopped its device (a
+ * migration's source: its cleanup messages) until the VMM closes the
+ * connection, restarts its device (a failed migration resumes the source:
+ * no port serves it any more, its link must go down), or LINGER_NS pass.
+ * A device still running when the port moved (a switch before the source
+ * paused) is not cut at once either: it may be a migration's source, whose
+ * link state goes to the destination. */
+#define LINGER_NS (XV_VHOST_LINGER_S * 1000000000ull)
+
+static void linger(struct backend *b)
+{
+	__u64 until = now_ns() + LINGER_NS;
+	bool ran = b->dev.fd >= 0 && rings_running(&b->dev);
+
+	if (ran)
+		note("the VMM's device still runs, served by no port");
+	while (!stop && b->dev.fd >= 0) {
+		struct pollfd pf = { .fd = b->dev.fd, .events = POLLIN };
+		__u64 now = now_ns(), left = until > now ? until - now : 0;
+		struct timespec ts = { .tv_sec = (time_t)(left / 1000000000ull),
+				       .tv_nsec = (long)(left % 1000000000ull) };
+		int r;
+
+		if (!left) {
+			note("the VMM kept its connection %llu s after the port moved: closed",
+			     LINGER_NS / 1000000000ull);
+			break;
+		}
+		r = ppoll(&pf, 1, &ts, &poll_mask);
+		if (r < 0 && errno != EINTR)
+			die("poll: %s", strerror(errno));
+		if (r <= 0)
+			continue;
+		if (vu_dev_handle(&b->dev)) {
+			note("front-end gone: %s", b->dev.why);
+			break;
+		}
+		if (rings_running(&b->dev) && !ran) {
+			note("the VMM restarted its device after the VM's port moved:"
+			     " connection closed");
+			break;
+		}
+		ran = rings_running(&b->dev);
+	}
+	vu_dev_reset(&b->dev);
 }
 
 int main(int argc, char **argv)
@@ -407,15 +512,14 @@ int main(int argc, char **argv)
 		ncpus = (int)b.port.n_queue_cpus;
 		memcpy(cpus, b.port.queue_cpus, sizeof(cpus));
 	}
+	/* before the workers: they inherit the blocked signals */
+	catch_signals();
 	if (ncpus > 0 && backend_start_workers(&b, cpus, (unsigned)ncpus, err, sizeof(err)))
 		die("queue-cpus: %s", err);
 	if (b.port.coal)
 		b.port.coal->consumer_pid = (__u32)getpid();
 	/* the delay bounds are microseconds: no 50 us default timer slack */
 	prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
-	signal(SIGPIPE, SIG_IGN);
 	note("vm %s: %d AF_XDP sockets, UMEM %zu bytes, metadata %s, %ld queue pairs;"
 	     " vhost-user on %s", vm, b.port.n, b.port.umem_size,
 	     b.port.meta_inline ? "inline" : "at head", pairs, vpath);
@@ -433,6 +537,11 @@ int main(int argc, char **argv)
 	printf("rx %llu rx_no_guest %llu rx_dropped %llu tx %llu tx_dropped %llu"
 	       " connections %llu notifications %llu\n", sum.rx, sum.rx_no_guest,
 	       sum.rx_dropped, sum.tx, sum.tx_dropped, connections, sum.notifications);
+	if (release && !stop) {
+		hand_back(&b, lfd, vpath);
+		linger(&b);
+		return 0;
+	}
 	vu_dev_reset(&b.dev);
 	close(lfd);
 	unlink(vpath);

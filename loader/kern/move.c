@@ -419,10 +419,10 @@ int move_switch(struct xvd *d, struct move_rec *r, uint64_t t0, uint64_t t_prep,
 	rep->rescued_own = stranded.own;
 	rescue_release(&stranded);
 	/* a vhost-user source leaves what came after QEMU stopped its rings on
-	 * the AF_XDP rings (vhost/backend.c): its back-end goes first, then
-	 * those frames go on as a tap's stranded ones do */
+	 * the AF_XDP rings (vhost/backend.c): its back-end lets go of them
+	 * first, then those frames go on as a tap's stranded ones do */
 	if (r->old.port_kind == XVNET_PORT_XSK && r->old.vhost) {
-		vhost_stop_vm(d, r->old.id);
+		vhost_release_vm(d, r->old.id);
 		if (!r->new.fallback)
 			rep->rescued += rescue_xsk(d, r->old.id, r->new_ifindex,
 						   r->old.mac, &rep->rescued_own);

@@ -272,6 +272,70 @@ static void stop_child(struct vhost_child *c)
 		unlink(c->socket);
 }
 
+/* Reap the released back-ends that ended; end those past their time. */
+static void linger_tick(struct xvd *d, uint64_t now)
+{
+	for (size_t i = 0; i < XVD_VHOST_LINGER; i++) {
+		pid_t pid = d->vhost_linger[i].pid;
+
+		if (!pid)
+			continue;
+		if (now >= d->vhost_linger[i].kill_ms)
+			kill(pid, SIGKILL);
+		if (waitpid(pid, NULL, WNOHANG) == pid)
+			d->vhost_linger[i].pid = 0;
+	}
+}
+
+/* A released back-end on its own now: reaped (or ended) by linger_tick. */
+static void linger_add(struct xvd *d, pid_t pid, uint64_t now)
+{
+	size_t i, oldest = 0;
+
+	for (i = 0; i < XVD_VHOST_LINGER && d->vhost_linger[i].pid; i++)
+		if (d->vhost_linger[i].kill_ms < d->vhost_linger[oldest].kill_ms)
+			oldest = i;
+	if (i == XVD_VHOST_LINGER) {
+		/* no room: the oldest holds the VMM of the longest-done move */
+		i = oldest;
+		kill(d->vhost_linger[i].pid, SIGKILL);
+		waitpid(d->vhost_linger[i].pid, NULL, 0);
+	}
+	d->vhost_linger[i].pid = pid;
+	d->vhost_linger[i].kill_ms = now + (XV_VHOST_LINGER_S + 5) * 1000ull;
+}
+
+void vhost_release_vm(struct xvd *d, int vm_id)
+{
+	struct vhost_child *c = vm_id >= 0 && vm_id < XVNET_MAX_VMS ? d->vhost[vm_id] : NULL;
+	uint64_t t0 = now_ms();
+	int st;
+
+	if (!c || c->pid <= 0)
+		return;
+	if (!c->stats) {
+		stop_child(c);
+		return;
+	}
+	kill(c->pid, SIGUSR1);
+	while (!__atomic_load_n(&c->stats->released, __ATOMIC_ACQUIRE)) {
+		if (waitpid(c->pid, &st, WNOHANG) == c->pid) {
+			c->last_exit = st;      /* gone: its sockets with it */
+			c->pid = 0;
+			return;
+		}
+		if (now_ms() - t0 >= VHOST_STOP_MS) {
+			log_warn("vhost-user back-end %d did not hand its sockets back"
+				 " within %d ms: stopped", (int)c->pid, VHOST_STOP_MS);
+			stop_child(c);
+			return;
+		}
+		usleep(1000);
+	}
+	linger_add(d, c->pid, now_ms());
+	c->pid = 0;
+}
+
 /* prepared: a prepared move's new port (vhost-user) for VM id, or NULL */
 static void sync_one(struct xvd *d, int id, const struct vm_conf *prepared, uint64_t now)
 {
@@ -345,6 +409,7 @@ void vhost_sync(struct xvd *d)
 	const struct vm_conf *prepared = NULL;
 	int st;
 
+	linger_tick(d, now);
 	/* before, xvnetd may still fork into the background, and a back-end
 	 * could not reach it yet */
 	if (!d->serving)
@@ -369,14 +434,14 @@ void vhost_sync(struct xvd *d)
 	}
 }
 
-void vhost_stop_vm(struct xvd *d, int vm_id)
-{
-	if (vm_id >= 0 && vm_id < XVNET_MAX_VMS && d->vhost[vm_id])
-		stop_child(d->vhost[vm_id]);
-}
-
 void vhost_stop_all(struct xvd *d)
 {
+	for (size_t i = 0; i < XVD_VHOST_LINGER; i++) {
+		struct vhost_child gone = { .pid = d->vhost_linger[i].pid };
+
+		stop_child(&gone);
+		d->vhost_linger[i].pid = 0;
+	}
 	for (int id = 0; id < XVNET_MAX_VMS; id++) {
 		if (!d->vhost[id])
 			continue;

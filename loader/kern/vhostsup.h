@@ -42,9 +42,14 @@ void vhost_sync(struct xvd *d);
 /* Stop every back-end (xvnetd exits: they hold sockets it no longer
  * serves; a restarted xvnetd makes new ones). */
 void vhost_stop_all(struct xvd *d);
-/* Stop VM vm_id's back-end now (it is not started again while the VM is
- * not vhost-user): a move takes what it left on the AF_XDP rings. */
-void vhost_stop_vm(struct xvd *d, int vm_id);
+/* VM vm_id's port moved away: its back-end hands the AF_XDP sockets back
+ * (returns once it no longer touches them: the move takes what it left on
+ * their rings) but keeps its VMM's connection until the VMM closes it, at
+ * most XV_VHOST_LINGER_S (a migration's source is still saving its devices
+ * when the switch comes: a closed connection would set the NIC's link down
+ * there, and so on the destination).  A back-end that cannot say when it
+ * let go (no counters page) is stopped. */
+void vhost_release_vm(struct xvd *d, int vm_id);
 /* The back-end of VM vm_id; false when the VM has none. */
 bool vhost_child_info(const struct xvd *d, int vm_id,
 		      struct vhost_child_info *out);

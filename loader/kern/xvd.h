@@ -58,6 +58,7 @@ struct xvd_err_sample {
 
 struct xvm;
 struct vhost_child;
+#define XVD_VHOST_LINGER 8      /* released back-ends tracked */
 struct batch_tx;
 struct reinject_q;
 struct coal_live;
@@ -118,6 +119,10 @@ struct xvd {
 	struct xvm *xsk[XVNET_MAX_VMS];         /* UMEM, sockets (xsk.c) */
 	uint64_t xsk_gen;                       /* xsk ports made so far */
 	struct vhost_child *vhost[XVNET_MAX_VMS]; /* back-ends (vhostsup.c) */
+	struct {                /* released ones still holding their VMM */
+		pid_t pid;          /* 0: free */
+		uint64_t kill_ms;
+	} vhost_linger[XVD_VHOST_LINGER];
 	struct coal_live *coal[XVNET_MAX_VMS];  /* page, NAPI knobs (coalesce.c) */
 	int steer_ifindex[XVNET_MAX_VMS];       /* tap whose tun steering we set
 						 * (datapath.c), 0: none */

@@ -11,7 +11,8 @@ xvnet port with it (DNIS, docs/dnis.md), as a libvirt migrate hook would:
      `vm move VM --switch` (sent on xvnetd's socket, no process to start):
      from then on frames go to the destination's tap, where they wait for
      the destination to run instead of dying in the stopped source's tap;
-     then `migrate_continue pre-switchover`.  (Without the capability the
+     then `migrate_continue pre-switchover` (after
+     $MIGRATE_CONTINUE_DELAY_MS, 2 by default).  (Without the capability the
      source's run state is polled, which the monitor answers only after
      stop-and-copy: frames of that downtime go to the stopped source.)
   4. until the migration completes and the destination runs; source quit.
@@ -22,6 +23,7 @@ DST_TAP "-": the move is prepared already (onto a vhost-user port, whose
 back-end the destination QEMU connects to when it starts).
 """
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -114,7 +116,9 @@ def main():
     # what arrives until the destination runs
     c = switch_send()
     if pause:
-        time.sleep(0.002)
+        # MIGRATE_CONTINUE_DELAY_MS: the source paused that long, as by a
+        # slow hook (the source's port has moved meanwhile)
+        time.sleep(float(os.environ.get("MIGRATE_CONTINUE_DELAY_MS", "2")) / 1000)
         src.cmd("migrate_continue pre-switchover")
         out["continued_ms"] = ms()
     sw = switch_reply(c)
