@@ -62,29 +62,42 @@ int xv_linebuf_overflow(const struct xv_linebuf *lb)
 	return lb->len > XV_PROTO_MAX_LINE;
 }
 
+int xv_send_all(int fd, const char *buf, size_t len)
+{
+	size_t off = 0;
+
+	while (off < len) {
+		ssize_t n = send(fd, buf + off, len - off, MSG_NOSIGNAL);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		off += (size_t)n;
+	}
+	return 0;
+}
+
+const char *xv_json_line_text(struct json_object *obj)
+{
+	return json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PLAIN |
+					      JSON_C_TO_STRING_NOSLASHESCAPE);
+}
+
 int xv_send_json(int fd, struct json_object *obj)
 {
-	const char *s = json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
-	size_t len = strlen(s), off = 0;
+	const char *s = xv_json_line_text(obj);
+	size_t len = strlen(s);
 	char *line = malloc(len + 1);
+	int r;
 
 	if (!line)
 		return -1;
 	memcpy(line, s, len);
 	line[len++] = '\n';
-	while (off < len) {
-		ssize_t n = send(fd, line + off, len - off, MSG_NOSIGNAL);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			free(line);
-			return -1;
-		}
-		off += (size_t)n;
-	}
+	r = xv_send_all(fd, line, len);
 	free(line);
-	return 0;
+	return r;
 }
 
 struct json_object *xv_recv_json(int fd, struct xv_linebuf *lb)

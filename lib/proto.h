@@ -30,6 +30,10 @@ int xv_linebuf_overflow(const struct xv_linebuf *lb);
 
 /* Write the object as one line; 0 or -1 (errno). */
 int xv_send_json(int fd, struct json_object *obj);
+/* The object as a request line holds it (no newline; json-c's buffer). */
+const char *xv_json_line_text(struct json_object *obj);
+/* Write all len bytes (a line made by hand ends in '\n'); 0 or -1 (errno). */
+int xv_send_all(int fd, const char *buf, size_t len);
 /* Blocking: read until a full line arrives and parse it; NULL on error. */
 struct json_object *xv_recv_json(int fd, struct xv_linebuf *lb);
 
