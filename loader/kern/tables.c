@@ -131,25 +131,8 @@ static int flood_set_count(struct xvd *d, __u32 vlan, __u32 n)
 	return bpf_map_update_elem(d->m.flood_count, &vlan, &n, BPF_ANY);
 }
 
-/* xvnet_flood_host[vlan] counted again from the live slots: active VMs of
- * that VLAN on the fallback (port kind none, no move in force). */
-static void flood_host_sync(struct xvd *d, __u32 vlan)
-{
-	__u32 on_host = 0;
-
-	for (__u32 id = 0; id < XVNET_MAX_VMS; id++) {
-		struct xvnet_vm s;
-
-		if (!bpf_map_lookup_elem(d->m.vms, &id, &s) &&
-		    (s.flags & XVNET_VM_F_ACTIVE) && s.vlan == vlan &&
-		    s.port_kind == XVNET_PORT_NONE && !s.port_sel)
-			on_host++;
-	}
-	bpf_map_update_elem(d->m.flood_host, &vlan, &on_host, BPF_ANY);
-}
-
 /*
- * A whole hash map (at most max entries) read in a few syscalls
+ * A whole map (at most max entries) read in a few syscalls
  * (BPF_MAP_LOOKUP_BATCH) into caller-sized key and value arrays; the
  * count, or -1.  The VM maps are read so on every vm add and del: entry by
  * entry (get_next_key, then lookup) that was two syscalls per VM there,
@@ -191,6 +174,30 @@ static long map_read_all(int fd, size_t ksz, size_t vsz, void *keys, void *vals,
 			prev = k;
 	}
 	return (long)got;
+}
+
+/* xvnet_flood_host[vlan] counted again from the live slots: active VMs of
+ * that VLAN on the fallback (port kind none, no move in force).  The slots
+ * are read whole (a lookup each was 4,096 syscalls per fallback VM's add). */
+static void flood_host_sync(struct xvd *d, __u32 vlan)
+{
+	__u32 *ids = malloc(XVNET_MAX_VMS * sizeof(*ids)), on_host = 0;
+	struct xvnet_vm *s = malloc(XVNET_MAX_VMS * sizeof(*s));
+	long n = ids && s ? map_read_all(d->m.vms, sizeof(*ids), sizeof(*s), ids, s,
+					 XVNET_MAX_VMS) : -1;
+
+	if (n < 0) {
+		log_err("%s: not read (%s): %s[%u] left as it was", XVNET_MAP_VMS,
+			strerror(errno), XVNET_MAP_FLOOD_HOST, vlan);
+	} else {
+		for (long i = 0; i < n; i++)
+			if ((s[i].flags & XVNET_VM_F_ACTIVE) && s[i].vlan == vlan &&
+			    s[i].port_kind == XVNET_PORT_NONE && !s[i].port_sel)
+				on_host++;
+		bpf_map_update_elem(d->m.flood_host, &vlan, &on_host, BPF_ANY);
+	}
+	free(ids);
+	free(s);
 }
 
 /* Every member of every VLAN's flood list, read at once. */
