@@ -13,7 +13,10 @@
 #     the new port's back-end for the incoming QEMU, which connects to it
 #     at start and after the migration asks it to announce the guest
 #     (SEND_RARP): the RARP reaches the wire through vm_tx.
-# Reported for each: blackout and frames lost.
+#  3. vhost-user -> tap with a destination that dies after the switch: the
+#     source runs on; its back-end, released at the switch, closes the
+#     connection when the source restarts its device.
+# Reported for 1 and 2: blackout and frames lost.
 # shellcheck source=selftests/lib/common.sh
 . "$(dirname "$0")/lib/common.sh"
 # shellcheck source=selftests/lib/guest.sh
@@ -155,4 +158,29 @@ lost=$(echo "$FIG" | sed -n 's/.*LOST_ALL=\([0-9]*\).*/\1/p')
 [ "$lost" -le 5 ] || fail "tap -> vhost-user: $lost echoes lost ($FIG)"
 grep -q "announced $MAC" "$XV_TMP/xvnetd.log" ||
 	fail "the new back-end did not announce the guest (SEND_RARP): $(grep -i vhost "$XV_TMP/xvnetd.log" | tail -3)"
-pass "live migrations of a guest between a vhost-user port and a tap, the VM's port moved with vm move --prepare/--switch: vhost-user -> tap (dirty log) $FIG1; tap -> vhost-user (back-end started at prepare, SEND_RARP) $FIG"
+
+# 3. vhost-user -> tap again, but the destination QEMU dies after the
+# switch: the migration fails and the source runs on, restarting its
+# device; its back-end, released at the switch (no port serves it), closes
+# the connection then, so that QEMU sets the NIC's link down rather than
+# the guest sending into nothing
+BPID=$(vh pid)
+TAP3=$(xv_name mv4)
+tap_create "$TAP3"
+GUEST_ID=g1 GUEST_SHARED_MEM=1 \
+	GUEST_QEMU_ARGS="-monitor unix:$XV_TMP/dst3.mon,server,nowait -incoming tcp:127.0.0.1:$((PORT + 1))" \
+	guest_start "$TAP3" "$MAC" "$GUEST_IP/24" "$XV_TMP/dst3.log"
+DST3=$GUEST_PID
+wait_until 10 test -S "$XV_TMP/dst3.mon" || fail "third destination QEMU: $(cat "$XV_TMP/dst3.log.qemu")"
+MIGRATE_KILL_DST=$DST3 python3 "$XV_ROOT/selftests/lib/migrate.py" "$XV_TMP/dst2.mon" "$XV_TMP/dst3.mon" \
+	$((PORT + 1)) g1 "$TAP3" "$XVD_SOCK" "$XV_BIN/xvnetctl" -s "$XVD_SOCK" >"$XV_TMP/mig-fail.json" \
+	2>"$XV_TMP/mig-fail.err" || { diag; fail "failed migration: $(cat "$XV_TMP/mig-fail.err")"; }
+grep -q "vm g1: moved to tap $TAP3" "$XV_TMP/xvnetd.log" || fail "xvnetd did not move g1 to $TAP3"
+wait_until 5 grep -q "the VMM restarted its device after the VM's port moved: connection closed" \
+	"$XV_TMP/xvnetd.log" ||
+	fail "the released back-end kept a VMM that restarted its device: $(grep xvnet-vhost "$XV_TMP/xvnetd.log" | tail -3)"
+wait_until 5 _xv_dead "$BPID" || fail "the released back-end outlived its connection"
+FAILED=$(python3 -c 'import json,sys; o=json.load(open(sys.argv[1])); print("failed at %.0f ms, source running at %.0f ms" % (o["failed_ms"], o["source_running_ms"]))' "$XV_TMP/mig-fail.json")
+log "a migration whose destination died after the switch: $FAILED; the source's back-end closed the connection at its restart"
+
+pass "live migrations of a guest between a vhost-user port and a tap, the VM's port moved with vm move --prepare/--switch: vhost-user -> tap (dirty log) $FIG1; tap -> vhost-user (back-end started at prepare, SEND_RARP) $FIG; a migration that failed after the switch ($FAILED): the released back-end closed the connection when the source restarted its device"
