@@ -27,7 +27,7 @@
 #   ovs-veth, ovs-tap: xvnet vs Open vSwitch (userspace datapath, AF_XDP
 #     NIC port): both own the NIC's XDP, so each round stops one and starts
 #     the other (rounds tens of seconds apart instead of a few);
-#   ovs-vhost: the vhost pair's xsk VM -> xvnet-vhost -> xvnet-vhostsink vs
+#   ovs-vhost: the vhost pair's vhost-user VM -> xvnet-vhost -> xvnet-vhostsink vs
 #     OVS-DPDK (Debian's openvswitch-switch-dpdk: AF_XDP NIC port, a
 #     dpdkvhostuserclient port served by xvnet-vhostsink --listen), stopped
 #     and started in turn as the ovs pairs are (selftests/bench/row_ovs.sh).

@@ -9,7 +9,8 @@
 # consumer on $RX_CPU:
 #  xsk: VM c1 consumed by xvnet-xskdump, which notifies the "guest" (an
 #    eventfd) per the VM's policy; latency: stamp to notification;
-#  vhost: VM c2 served by xvnet-vhost to xvnet-vhostsink, a vhost-user
+#  vhost: VM c2 (--port vhost-user: the xvnet-vhost xvnetd runs for it,
+#    moved to $RX_CPU) to xvnet-vhostsink, a vhost-user
 #    front-end that reads its RX ring only when woken by the back-end's
 #    call eventfd (the guest's interrupt), as a virtio-net driver does;
 #    latency: stamp to the front-end taking the frame.  Notifications are
@@ -46,7 +47,6 @@ PATHS=${PATHS:-xsk vhost}
 declare -A VM=([xsk]=c1 [vhost]=c2) MAC=([xsk]=02:00:00:00:01:71 [vhost]=02:00:00:00:01:72)
 declare -A IP=([xsk]=10.77.0.71 [vhost]=10.77.0.72)
 VH_SOCK=$XV_TMP/vhost.sock
-VH_STATS=$XV_TMP/vhost.stats
 
 xvnet_require
 require_bin xvnet-xskdump xvnet-vhost xvnet-vhostsink
@@ -65,21 +65,27 @@ done
 # xsk VMs cannot share the NIC's queue (one UMEM per queue), and each
 # measurement starts from fresh sockets and rings, whoever consumed before.
 vm_up() { # PATH
-	xvctl vm add "${VM[$1]}" --mac "${MAC[$1]}" --port xsk --ifname "$(xv_name "p${VM[$1]}")" \
+	local port=(--port xsk) pid
+	[ "$1" = vhost ] && port=(--port vhost-user --vhost-socket "$VH_SOCK")
+	xvctl vm add "${VM[$1]}" --mac "${MAC[$1]}" "${port[@]}" --ifname "$(xv_name "p${VM[$1]}")" \
 		--xsk-frames 16384 --xsk-rx-size 8192 --xsk-fill-size 8192 >/dev/null ||
-		fail "vm add ${VM[$1]} (xsk) refused"
+		fail "vm add ${VM[$1]} (${port[1]}) refused"
 	[ "$1" = vhost ] || return 0
-	rm -f "$VH_STATS"
-	bg_start "$XV_TMP/vhost.log" taskset -c "$RX_CPU" "$XV_BIN/xvnet-vhost" -s "$XVD_SOCK" \
-		--vm c2 --vhost-socket "$VH_SOCK" --stats "$VH_STATS"
-	VH_PID=$BG_PID
-	wait_until 10 grep -q XVNET-VHOST-READY "$XV_TMP/vhost.log" ||
-		fail "xvnet-vhost: $(tail -3 "$XV_TMP/vhost.log")"
+	wait_until 10 test -S "$VH_SOCK" || fail "xvnet-vhost did not start: $(tail -3 "$XV_TMP/xvnetd.log")"
+	pid=$(vh_field pid)
+	[ "${pid:-0}" -gt 0 ] || fail "xvnet-vhost: no pid ($(xvctl -j vm show c2))"
+	taskset -a -p -c "$RX_CPU" "$pid" >/dev/null || fail "taskset xvnet-vhost $pid"
 }
-vm_down() { # PATH: after its consumer stopped (sockets held keep their queue bound)
-	[ "$1" = vhost ] && proc_stop "$VH_PID"
+vm_down() { # PATH: after its consumer stopped; vm del stops the back-end
 	xvctl vm del "${VM[$1]}" >/dev/null || fail "vm del ${VM[$1]} refused"
 }
+# vh_field NAME: the running back-end's pid, or one of its counters (vm
+# show: xvnetd reads the page the back-end rewrites every 100 ms)
+vh_field() { xvctl -j vm show c2 | python3 -c '
+import json, sys
+v = json.load(sys.stdin)["vhost"]
+print(v["pid"] if sys.argv[1] == "pid" else v.get("counters", {}).get(sys.argv[1], 0))' "$1"; }
+vh_connected() { [ "$(vh_field connected)" = 1 ]; }
 pin_napi() {
 	local pid
 	for pid in $(pgrep "^napi/$NIC-"); do
@@ -110,23 +116,23 @@ consumer() { # PATH LOG ARGS...: the path's consumer on RX_CPU until stopped
 		CONS=$BG_PID
 		wait_until 5 grep -q XVNET-VHOSTSINK-READY "$log" || fail "vhostsink: $(cat "$log")"
 		# the back-end has the front-end's rings before traffic starts
-		wait_until 5 grep -q "connected 1" "$VH_STATS" || fail "xvnet-vhost: no front-end"
+		wait_until 5 vh_connected || fail "xvnet-vhost: no front-end"
 	fi
 }
 drops() { xvctl -j stats "${VM[$1]}" | python3 -c '
 import json, sys
 x = json.load(sys.stdin)["vms"][0]["xsk"]
 print(x["rx_dropped"] + x["rx_ring_full"])'; }
-result() { # LOG FIELD: from a consumer's closing lines (or the back-end's stats)
+result() { # LOG FIELD: from a consumer's closing lines
 	awk -v f="$2" '{ for (i = 1; i < NF; i++) if ($i == f) { print $(i + 1); exit } }' "$1"
 }
 # The back-end's counters before and after a measurement (VH0, VH1); its
-# stats file is rewritten every 100 ms: read once traffic has settled.
+# page is rewritten every 100 ms: read once traffic has settled.
 declare -A VH0 VH1
 vh_snap() { # before|after
 	local k v
 	for k in rx notifications calls rx_no_guest rx_dropped; do
-		v=$(result "$VH_STATS" $k)
+		v=$(vh_field $k)
 		if [ "$1" = before ]; then VH0[$k]=$v; else VH1[$k]=$v; fi
 	done
 }

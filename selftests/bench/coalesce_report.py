@@ -4,7 +4,7 @@ raw lines, one section per consumer path, each read the same way:
 
   xsk    wire -> xsk VM -> xvnet-xskdump, which signals an eventfd (the
          "virtual interrupt") per the VM's policy;
-  vhost  wire -> xsk VM -> xvnet-vhost -> xvnet-vhostsink, a vhost-user
+  vhost  wire -> vhost-user VM (xvnetd's xvnet-vhost) -> xvnet-vhostsink, a vhost-user
          front-end that reads its RX ring only when the back-end's call
          eventfd wakes it, as a guest's driver does.
 
@@ -18,7 +18,7 @@ import sys
 
 TITLES = {
     "xsk": "xsk VM -> xvnet-xskdump (eventfd per notification)",
-    "vhost": "xsk VM -> xvnet-vhost -> vhost-user front-end (xvnet-vhostsink, "
+    "vhost": "vhost-user VM (xvnetd's xvnet-vhost) -> vhost-user front-end (xvnet-vhostsink, "
              "woken by the call eventfd)",
 }
 
