@@ -112,8 +112,10 @@ static int out_put(struct batch_out *o, const char *s, size_t n)
 
 		while (cap < o->len + n)
 			cap *= 2;
-		if (!(b = realloc(o->buf, cap)))
+		if (!(b = realloc(o->buf, cap))) {
+			fputs("xvnetctl: batch: out of memory\n", stderr);
 			return -1;
+		}
 		o->buf = b;
 		o->cap = cap;
 	}
@@ -175,8 +177,10 @@ static int out_add(struct batch_out *o, struct json_object *req, int no)
 		size_t cap = o->lines_cap ? o->lines_cap * 2 : 1024;
 		int *l = realloc(o->lines, cap * sizeof(*l));
 
-		if (!l)
+		if (!l) {
+			fputs("xvnetctl: batch: out of memory\n", stderr);
 			return -1;
+		}
 		o->lines = l;
 		o->lines_cap = cap;
 		o->c.lines = l;
@@ -274,7 +278,7 @@ int cmd_batch(int argc, char **argv)
 	reqs = json_object_new_array();
 	batch_requests = reqs;
 	json_out = false;       /* the commands print nothing when collected */
-	rc = out_put(&o, add_head, sizeof(add_head) - 1) ? usage_err("out of memory") :
+	rc = out_put(&o, add_head, sizeof(add_head) - 1) ? EX_REFUSED :
 		read_lines(f, o.c.name, reqs, &o);
 	batch_requests = NULL;
 	json_out = json;
