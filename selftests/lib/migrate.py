@@ -19,8 +19,9 @@ xvnet port with it (DNIS, docs/dnis.md), as a libvirt migrate hook would:
 
 Prints one JSON object of times (ms from the migrate command).
 usage: migrate.py SRC_MON DST_MON PORT VM DST_TAP XVNETD_SOCK XVNETCTL [ARGS...]
-MIGRATE_KILL_DST=PID: that destination QEMU is killed after the switch; the
-migration must fail and the source run again (printed then).
+MIGRATE_KILL_DST=PID: that destination QEMU is killed once the switch is done
+(before the source continues); the migration must fail and the source run
+again (printed then).
 DST_TAP "-": the move is prepared already (onto a vhost-user port, whose
 back-end the destination QEMU connects to when it starts).
 """
@@ -118,20 +119,24 @@ def main():
     # need not wait for: it is stopped, and the destination's tap holds
     # what arrives until the destination runs
     c = switch_send()
+    kill_dst = os.environ.get("MIGRATE_KILL_DST")
+    if kill_dst:
+        # the destination QEMU (that pid) dies once the switch is done (its
+        # reply: the old port released): the migration fails, the source
+        # runs on
+        sw = switch_reply(c)
+        os.kill(int(kill_dst), signal.SIGKILL)
     if pause:
         # MIGRATE_CONTINUE_DELAY_MS: the source paused that long, as by a
         # slow hook (the source's port has moved meanwhile)
         time.sleep(float(os.environ.get("MIGRATE_CONTINUE_DELAY_MS", "2")) / 1000)
-        # MIGRATE_KILL_DST: the destination QEMU (that pid) dies after the
-        # switch: the migration fails and the source runs on
-        if os.environ.get("MIGRATE_KILL_DST"):
-            os.kill(int(os.environ["MIGRATE_KILL_DST"]), signal.SIGKILL)
         src.cmd("migrate_continue pre-switchover")
         out["continued_ms"] = ms()
-    sw = switch_reply(c)
+    if not kill_dst:
+        sw = switch_reply(c)
     out["switched_ms"] = ms()
     out["switch"] = {k: sw[k] for k in ("switch_us", "drain_us", "drained", "rescued", "rescued_own")}
-    if os.environ.get("MIGRATE_KILL_DST"):
+    if kill_dst:
         while "Migration status: failed" not in src.cmd("info migrate"):
             if time.monotonic() > deadline:
                 raise RuntimeError("the migration did not fail within 120 s")
