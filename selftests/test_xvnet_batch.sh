@@ -79,6 +79,9 @@ rc=0; xvctl batch "$XV_TMP/late.batch" >"$XV_TMP/late.out" 2>&1 || rc=$?
 [ "$rc" = 2 ] && grep -q "late.batch:5001: only vm add|del" "$XV_TMP/late.out" ||
 	fail "vm list at line 5001: exit $rc ($(cat "$XV_TMP/late.out"))"
 [ "$(flows)" = "$N" ] || fail "after a batch cut by a usage error: $(flows) flows, want $N"
+# (the first lines did go out: xvnetd held them in a batch, then dropped it)
+wait_until 3 grep -Eq "batch of a client that went: discarded \([0-9]{4} requests\)" "$XV_TMP/xvnetd.log" ||
+	fail "no batch of the cut file was opened and discarded: $(grep batch "$XV_TMP/xvnetd.log" | tail -3)"
 head -n 1 "$BAD" >"$XV_TMP/one.batch"
 xvctl batch "$XV_TMP/one.batch" >/dev/null || fail "a batch after one cut short was refused"
 [ "$(flows)" = $((N + 1)) ] || fail "after a one-flow batch: $(flows) flows, want $((N + 1))"

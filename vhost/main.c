@@ -341,13 +341,11 @@ static void serve(int lfd, struct backend *b, const char *stats)
  * vhost-user NIC's link down when its back-end goes, and a migration's
  * source that is still saving its devices (it is paused, not done, when
  * the switch comes) carries that link state to the destination, whose
- * guest is then cut off (seen: no echo after the migration).
+ * guest is then cut off (seen: no echo after the migration).  Called once
+ * the sockets are closed: xvnetd waits for `released`.
  */
-static void hand_back(struct backend *b, int lfd, const char *vpath)
+static void hand_back(const struct backend *b)
 {
-	close(lfd);
-	unlink(vpath);
-	xsk_port_close(&b->port);
 	if (shm) {
 		__atomic_store_n(&shm->released, 1, __ATOMIC_RELEASE);
 		munmap(shm, XV_VHOST_STATS_SIZE);
@@ -409,7 +407,6 @@ static void linger(struct backend *b)
 		}
 		ran = rings_running(&b->dev);
 	}
-	vu_dev_reset(&b->dev);
 }
 
 int main(int argc, char **argv)
@@ -537,14 +534,13 @@ int main(int argc, char **argv)
 	printf("rx %llu rx_no_guest %llu rx_dropped %llu tx %llu tx_dropped %llu"
 	       " connections %llu notifications %llu\n", sum.rx, sum.rx_no_guest,
 	       sum.rx_dropped, sum.tx, sum.tx_dropped, connections, sum.notifications);
-	if (release && !stop) {
-		hand_back(&b, lfd, vpath);
-		linger(&b);
-		return 0;
-	}
-	vu_dev_reset(&b.dev);
 	close(lfd);
 	unlink(vpath);
 	xsk_port_close(&b.port);
+	if (release && !stop) {
+		hand_back(&b);
+		linger(&b);
+	}
+	vu_dev_reset(&b.dev);
 	return 0;
 }
