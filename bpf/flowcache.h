@@ -17,19 +17,24 @@
 #include "bpf/maps.h"
 #include "bpf/counters.h"
 
-static __always_inline struct xvnet_flow *flow_find(const struct xvnet_flow_key *key)
+static __always_inline struct xvnet_flow *flow_find_in(const struct xvnet_config *cfg,
+						       const struct xvnet_flow_key *key)
 {
-	__u32 zero = 0;
-	struct xvnet_config *cfg = bpf_map_lookup_elem(&xvnet_config, &zero);
 	struct xvnet_flow *f = NULL;
 
-	if (!cfg)
-		return NULL;
 	if (cfg->cfg_flows_active)
 		f = bpf_map_lookup_elem(&xvnet_flows_cfg, key);
 	if (!f && cfg->flows_active)
 		f = bpf_map_lookup_elem(&xvnet_flows, key);
 	return f;
+}
+
+static __always_inline struct xvnet_flow *flow_find(const struct xvnet_flow_key *key)
+{
+	__u32 zero = 0;
+	struct xvnet_config *cfg = bpf_map_lookup_elem(&xvnet_config, &zero);
+
+	return cfg ? flow_find_in(cfg, key) : NULL;
 }
 
 static __always_inline void flow_hit(struct xvnet_flow *f, __u32 bytes)

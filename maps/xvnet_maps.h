@@ -391,7 +391,9 @@ struct xvnet_config {
 	__u32 cfg_flows_active;     /* xvnet_flows_cfg has ever held a flow */
 	__u32 sp_rate;              /* slow-path records/s per VM (0: no limit) */
 	__u32 ports_map_id;         /* xvnet_ports' id (redirect_err: dir in) */
-	__u32 pad;
+	/* nonzero: nic_rx takes every frame the general way, its fast path
+	 * (bpf/fastpath.h) off; for tests and xvnet-costbench, 0 otherwise */
+	__u32 fast_path_off;
 };
 
 /*

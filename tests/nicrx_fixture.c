@@ -68,6 +68,8 @@ int nrx_open(struct nrx *f, bool malformed_pass)
 	/* a small flow cache is plenty and loads faster */
 	bpf_map__set_max_entries(f->skel->maps.xvnet_flows, 1024);
 	f->skel->rodata->cfg_malformed_pass = malformed_pass ? 1 : 0;
+	/* which frames took the fast path (bpf/fastpath.h): nrx_fast_frames() */
+	f->skel->rodata->cfg_count_fast = 1;
 	f->meta_at = nrx_meta_at >= 0 ? (__u32)nrx_meta_at :
 		     nrx_need_head(why, sizeof(why)) ? XVNET_META_INLINE : XVNET_META_HEAD;
 	f->skel->rodata->cfg_meta_at = f->meta_at;
@@ -243,6 +245,30 @@ int nrx_set_flows_active(struct nrx *f, bool on)
 		return -errno;
 	c.flows_active = on;
 	return bpf_map_update_elem(fd, &zero, &c, BPF_ANY) ? -errno : 0;
+}
+
+int nrx_set_fast_path(struct nrx *f, bool on)
+{
+	struct xvnet_config c = { 0 };
+	__u32 zero = 0;
+	int fd = bpf_map__fd(f->skel->maps.xvnet_config);
+
+	if (bpf_map_lookup_elem(fd, &zero, &c))
+		return -errno;
+	c.fast_path_off = !on;
+	return bpf_map_update_elem(fd, &zero, &c, BPF_ANY) ? -errno : 0;
+}
+
+__u64 nrx_fast_frames(struct nrx *f)
+{
+	return f->skel->bss->fast_path_frames;
+}
+
+int nrx_map_fd(struct nrx *f, const char *name)
+{
+	struct bpf_map *m = bpf_object__find_map_by_name(f->skel->obj, name);
+
+	return m ? bpf_map__fd(m) : -1;
 }
 
 int nrx_add_flow(struct nrx *f, const struct xvnet_flow_key *k, const struct xvnet_flow *v)

@@ -79,6 +79,15 @@ int nrx_set_flows_active(struct nrx *f, bool on);
 int nrx_add_flow(struct nrx *f, const struct xvnet_flow_key *k, const struct xvnet_flow *v);
 int nrx_get_flow(struct nrx *f, const struct xvnet_flow_key *k, struct xvnet_flow *v);
 
+/*
+ * nic_rx's fast path (bpf/fastpath.h) on or off (xvnet_config.fast_path_off),
+ * and how many frames it has decided in this instance.
+ */
+int nrx_set_fast_path(struct nrx *f, bool on);
+__u64 nrx_fast_frames(struct nrx *f);
+/* The fd of one of the instance's maps, by name (-1 if none). */
+int nrx_map_fd(struct nrx *f, const char *name);
+
 /* The xvnet_slow_rb ring buffer (slow-path records). */
 int nrx_slow_rb_fd(struct nrx *f);
 

@@ -16,6 +16,7 @@
 extern const struct unit_group group_toeplitz;
 extern const struct unit_group group_nic_rx;
 extern const struct unit_group group_nic_rx_inline;
+extern const struct unit_group group_fastpath;
 extern const struct unit_group group_config;
 extern const struct unit_group group_diff;
 extern const struct unit_group group_knobs;
@@ -30,6 +31,7 @@ static const struct unit_group *const groups[] = {
 	&group_toeplitz,
 	&group_nic_rx,
 	&group_nic_rx_inline,
+	&group_fastpath,
 	&group_config,
 	&group_diff,
 	&group_knobs,

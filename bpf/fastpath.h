@@ -1,0 +1,336 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * nic_rx's common frame in few instructions (docs/datapath.md, "the fast
+ * path"): an untagged IPv4 (no options, not a fragment) or IPv6 (no
+ * extension header) TCP or UDP frame.  Such a frame leaves nic_rx_frame
+ * through the same checks, counters and redirect as here; what it skips is
+ * the general parser's state (VLAN tags, extension headers, fragments), the
+ * flow key where no flow table is in use, and deliver()'s port kinds.
+ *
+ * Everything not common returns FAST_NO before any side effect, and
+ * nic_rx_frame starts over: a frame of another shape (a malformed one is
+ * parsed again there and counted), a VM that needs more than a plain
+ * redirect (queues, RSS, queue-cpus, the skb path, AF_XDP, the fallback, a
+ * VLAN), and a VM with rules whose frame no flow lets through (the slow
+ * path).  A flow hit to such a VM does not start over (that would look the
+ * flow up twice): it goes on through deliver() from here.
+ */
+#ifndef XVNET_BPF_FASTPATH_H
+#define XVNET_BPF_FASTPATH_H
+
+#include "bpf/maps.h"
+#include "bpf/counters.h"
+#include "bpf/parse.h"
+#include "bpf/portsel.h"
+#include "bpf/flowcache.h"
+#include "bpf/deliver.h"
+
+#define FAST_NO (-1)
+
+/*
+ * Tests only (tests/nicrx_fixture.c): count the frames the fast path
+ * decided in fast_path_frames.  A load-time constant, so the verifier
+ * removes the count from xvnetd's programs.
+ */
+const volatile __u32 cfg_count_fast = 0;
+__u64 fast_path_frames = 0;
+
+static __always_inline void fast_taken(void)
+{
+	if (cfg_count_fast)
+		fast_path_frames++;
+}
+
+/* The flags of a VM slot a plain redirect can ignore (HAS_RULES: only
+ * after a flow let the frame through). */
+#define FAST_VM_FLAGS_PLAIN (XVNET_VM_F_ACTIVE | XVNET_VM_F_KEEP_VLAN |        \
+			     XVNET_VM_F_HAS_RULES | XVNET_VM_F_ALLOW_DHCP |     \
+			     XVNET_VM_F_ALLOW_IPV6_LL |                         \
+			     XVNET_VM_F_ALLOW_IPV6_LL_ANY | XVNET_VM_F_NO_RX_HASH)
+
+/* A common frame's L3 and L4, as fast_shape found them. */
+struct fast_frame {
+	void *l3;
+	void *l4;
+	__u8 ipv6;
+	__u8 proto;
+};
+
+/* TCP or UDP at l4 with avail bytes of datagram left, as parse_l4 checks them. */
+static __always_inline int fast_l4_ok(void *l4, void *data_end, __u32 avail, __u8 proto)
+{
+	if (proto == IPPROTO_UDP)
+		return l4 + sizeof(struct udphdr) <= data_end && avail >= sizeof(struct udphdr);
+	if (proto == IPPROTO_TCP) {
+		struct tcphdr *th = l4;
+		__u32 doff;
+
+		if ((void *)(th + 1) > data_end)
+			return 0;
+		doff = th->doff * 4;
+		return doff >= sizeof(*th) && doff <= avail && l4 + doff <= data_end;
+	}
+	return 0;
+}
+
+/* 1: the frame is a common one, well formed by parse_frame's checks. */
+static __always_inline int fast_shape(void *data, void *data_end, struct fast_frame *ff)
+{
+	struct ethhdr *eth = data;
+	void *l3 = eth + 1;
+
+	if (l3 > data_end)
+		return 0;
+	ff->l3 = l3;
+	if (eth->h_proto == bpf_htons(ETH_P_IP)) {
+		struct iphdr *ip = l3;
+		__u32 tot;
+
+		if ((void *)(ip + 1) > data_end)
+			return 0;
+		/* version 4 and a 20-byte header, in one byte */
+		if (*(__u8 *)ip != 0x45 ||
+		    (ip->frag_off & bpf_htons(XVNET_IP_MF | XVNET_IP_OFFSET)))
+			return 0;
+		tot = wire_len16(ip->tot_len);
+		if (tot < sizeof(*ip) || l3 + tot > data_end)
+			return 0;
+		ff->l4 = ip + 1;
+		ff->ipv6 = 0;
+		ff->proto = ip->protocol;
+		return fast_l4_ok(ff->l4, data_end, tot - sizeof(*ip), ff->proto);
+	}
+	if (eth->h_proto == bpf_htons(ETH_P_IPV6)) {
+		struct ipv6hdr *ip6 = l3;
+		__u32 plen;
+
+		if ((void *)(ip6 + 1) > data_end || ip6->version != 6)
+			return 0;
+		plen = wire_len16(ip6->payload_len);
+		if ((void *)(ip6 + 1) + plen > data_end)
+			return 0;
+		ff->l4 = ip6 + 1;
+		ff->ipv6 = 1;
+		ff->proto = ip6->nexthdr;
+		return fast_l4_ok(ff->l4, data_end, plen, ff->proto);
+	}
+	return 0;
+}
+
+/* Bytes 8-15 of an IPv4-mapped address (::ffff:a.b.c.d) as one word. */
+static __always_inline __u64 fast_v4_mapped_hi(__be32 addr)
+{
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	return 0xffff0000ull | (__u64)addr << 32;
+#else
+	return 0xffff00000000ull | addr;
+#endif
+}
+
+/* Bytes 32-39 of the flow key: the ports as on the wire, VLAN 0, proto, dir 0. */
+static __always_inline __u64 fast_key_tail(__u32 ports, __u8 proto)
+{
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	return ports | (__u64)proto << 48;
+#else
+	return (__u64)ports << 32 | (__u64)proto << 8;
+#endif
+}
+
+/*
+ * What parse_frame makes of a common frame: the flow key (IPv4 mapped into
+ * IPv6, ports, VLAN 0, direction in) stored in whole words, so that the
+ * hash's and the key compare's loads are forwarded from the stores.
+ */
+static __always_inline void fast_pkt(const struct fast_frame *ff, void *data_end,
+				     struct xvnet_pkt *p)
+{
+	__u64 *k = (__u64 *)&p->key;
+
+	_Static_assert(sizeof(p->key) == 5 * sizeof(__u64), "flow key is five words");
+	if (ff->ipv6) {
+		struct ipv6hdr *ip6 = ff->l3;
+
+		if ((void *)(ip6 + 1) > data_end)   /* checked; for the verifier */
+			return;
+		k[0] = *(__u64 *)&ip6->saddr;
+		k[1] = *((__u64 *)&ip6->saddr + 1);
+		k[2] = *(__u64 *)&ip6->daddr;
+		k[3] = *((__u64 *)&ip6->daddr + 1);
+		p->ip_version = 6;
+		p->l4_rel = sizeof(*ip6);
+	} else {
+		struct iphdr *ip = ff->l3;
+
+		if ((void *)(ip + 1) > data_end)
+			return;
+		k[0] = 0;
+		k[1] = fast_v4_mapped_hi(ip->saddr);
+		k[2] = 0;
+		k[3] = fast_v4_mapped_hi(ip->daddr);
+		p->ip_version = 4;
+		p->l4_rel = sizeof(*ip);
+	}
+	if (ff->l4 + 4 > data_end)
+		return;
+	/* sport, dport as on the wire; VLAN 0; proto; XVNET_DIR_IN (0) */
+	k[4] = fast_key_tail(*(__u32 *)ff->l4, ff->proto);
+	p->has_ports = 1;
+}
+
+/*
+ * The VM of an untagged frame's destination MAC as nic_rx_frame finds it
+ * (xvnet_vm_cache, then xvnet_vm_by_mac): 0 and its slot in *vm (NULL if
+ * the id has none), or -1: no VM has that MAC on VLAN 0.
+ */
+static __always_inline int fast_vm_of(struct ethhdr *eth, __u32 *vm_id,
+				      struct xvnet_vm **vm)
+{
+	/* two loads through a plain pointer, where the packed struct ethhdr
+	 * makes six byte loads (x86 needs no alignment); VLAN 0 */
+	void *dst = eth;
+	__u64 key = *(__u32 *)dst | (__u64)*(__u16 *)(dst + 4) << 32;
+	__u32 slot = xvnet_vm_cache_slot(key), *v;
+	__u64 vm_key = 0;
+
+	v = bpf_map_lookup_elem(&xvnet_vm_cache, &slot);
+	if (v) {
+		*vm_id = *(volatile __u32 *)v - 1;  /* 0 (empty) wraps out of range */
+		*vm = bpf_map_lookup_elem(&xvnet_vms, vm_id);
+		if (*vm) {
+			__builtin_memcpy(&vm_key, (*vm)->mac, sizeof(vm_key));
+			if (vm_key == key && ((*vm)->flags & XVNET_VM_F_ACTIVE))
+				return 0;
+		}
+	}
+	v = bpf_map_lookup_elem(&xvnet_vm_by_mac, &key);
+	if (!v)
+		return -1;
+	*vm_id = *v;
+	*vm = bpf_map_lookup_elem(&xvnet_vms, vm_id);
+	return 0;
+}
+
+/*
+ * A plain redirect serves vm: active, one queue, a tap or veth port, none
+ * of queue-cpus or the skb path (its VLAN is 0: the callers made sure).
+ * *kind, *bank_b: its port.
+ */
+static __always_inline int fast_vm_plain(const struct xvnet_vm *vm, __u32 *kind, int *bank_b)
+{
+	if ((vm->flags & ~FAST_VM_FLAGS_PLAIN) || !(vm->flags & XVNET_VM_F_ACTIVE) ||
+	    vm->n_queues != 1)
+		return 0;
+	*kind = vm_port_kind(vm, bank_b);
+	return *kind == XVNET_PORT_TAP || *kind == XVNET_PORT_VETH;
+}
+
+/* deliver() for a VM fast_vm_plain accepted. */
+static __always_inline int fast_deliver(__u32 vm_id, __u32 kind,
+					int bank_b, __u32 bytes)
+{
+	long ret;
+
+	/* one call per DEVMAP: the verifier makes a call whose map it knows
+	 * a direct call of that map's redirect, and one that two maps share
+	 * an indirect call through the map's ops (a retpoline here: +8 ns
+	 * per frame by xvnet-costbench); the asm keeps the compiler from
+	 * merging the two calls into one */
+	if (bank_b) {
+		ret = bpf_redirect_map(&xvnet_ports_b, vm_id, 0);
+		asm volatile("" : "+r"(ret));
+	} else {
+		ret = bpf_redirect_map(&xvnet_ports, vm_id, 0);
+	}
+	if (ret != XDP_REDIRECT) {
+		count(XVNET_CNT_QUEUE_NOT_READY);
+		return XDP_DROP;
+	}
+	count_port(vm_id, kind, bytes);
+	count(XVNET_CNT_DELIVERED);
+	count_queue(vm_id, 0, bytes);
+	return XDP_REDIRECT;
+}
+
+/* A flow-cache hit of a common frame; FAST_NO only before any side effect. */
+static __always_inline int fast_flow_hit(struct xdp_md *ctx, struct xvnet_flow *f,
+					 const struct xvnet_pkt *p, __u32 bytes,
+					 const int from)
+{
+	__u32 vm_id = f->vm_id, kind;
+	struct xvnet_vm *vm;
+	int bank_b;
+
+	if (f->verdict != XVNET_FLOW_DELIVER) {
+		count(XVNET_CNT_RX);
+		flow_hit(f, bytes);
+		if (f->verdict == XVNET_FLOW_PASS) {
+			count(XVNET_CNT_FLOW_PASS);
+			return XDP_PASS;
+		}
+		count(XVNET_CNT_FLOW_DROP);
+		return XDP_DROP;
+	}
+	vm = bpf_map_lookup_elem(&xvnet_vms, &vm_id);
+	if (!vm || !(vm->flags & XVNET_VM_F_ACTIVE) || vm->vlan)
+		return FAST_NO;
+	count(XVNET_CNT_RX);
+	flow_hit(f, bytes);
+	if (fast_vm_plain(vm, &kind, &bank_b))
+		return fast_deliver(vm_id, kind, bank_b, bytes);
+	return deliver(ctx, vm, vm_id, f->queue, p, bytes, from);
+}
+
+/* nic_rx_frame for a common frame, or FAST_NO. */
+static __always_inline int nic_rx_fast(struct xdp_md *ctx, const int from)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	__u32 bytes = data_end - data, zero = 0, vm_id, kind;
+	struct ethhdr *eth = data;
+	struct xvnet_config *cfg;
+	struct fast_frame ff;
+	struct xvnet_vm *vm;
+	int bank_b, r;
+
+	if (!fast_shape(data, data_end, &ff))
+		return FAST_NO;
+	cfg = bpf_map_lookup_elem(&xvnet_config, &zero);
+	if (!cfg || cfg->fast_path_off)
+		return FAST_NO;
+	if (cfg->flows_active || cfg->cfg_flows_active) {
+		struct xvnet_pkt p = {};
+		struct xvnet_flow *f;
+
+		fast_pkt(&ff, data_end, &p);
+		f = flow_find_in(cfg, &p.key);
+		if (f) {
+			r = fast_flow_hit(ctx, f, &p, bytes, from);
+			if (r != FAST_NO)
+				fast_taken();
+			return r;
+		}
+	}
+	if ((void *)(eth + 1) > data_end)   /* checked; for the verifier */
+		return FAST_NO;
+	if (eth->h_dest[0] & 1) {
+		count(XVNET_CNT_RX);
+		count(XVNET_CNT_FLOOD);
+		fast_taken();
+		return XDP_PASS;
+	}
+	if (fast_vm_of(eth, &vm_id, &vm)) {
+		count(XVNET_CNT_RX);
+		count(XVNET_CNT_NO_VM);
+		fast_taken();
+		return XDP_PASS;
+	}
+	/* a VM with rules takes a frame no flow let through on the slow path */
+	if (!vm || (vm->flags & XVNET_VM_F_HAS_RULES) || !fast_vm_plain(vm, &kind, &bank_b))
+		return FAST_NO;
+	count(XVNET_CNT_RX);
+	fast_taken();
+	return fast_deliver(vm_id, kind, bank_b, bytes);
+}
+
+#endif
