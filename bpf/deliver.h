@@ -105,10 +105,8 @@ static __always_inline int deliver(struct xdp_md *ctx, const struct xvnet_vm *vm
 			return XDP_DROP;
 		}
 		ret = bpf_redirect_map(&xvnet_xsks, XVNET_XSK_SLOT(vm_id, rxq), 0);
-	} else if (bank_b) {
-		ret = bpf_redirect_map(&xvnet_ports_b, vm_id, 0);
 	} else {
-		ret = bpf_redirect_map(&xvnet_ports, vm_id, 0);
+		ret = redirect_vm_port(vm_id, bank_b);
 	}
 	if (ret != XDP_REDIRECT) {
 		count(XVNET_CNT_QUEUE_NOT_READY);

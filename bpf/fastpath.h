@@ -229,19 +229,8 @@ static __always_inline int fast_vm_plain(const struct xvnet_vm *vm, __u32 *kind,
 static __always_inline int fast_deliver(__u32 vm_id, __u32 kind,
 					int bank_b, __u32 bytes)
 {
-	long ret;
+	long ret = redirect_vm_port(vm_id, bank_b);
 
-	/* one call per DEVMAP: the verifier makes a call whose map it knows
-	 * a direct call of that map's redirect, and one that two maps share
-	 * an indirect call through the map's ops (a retpoline here: +8 ns
-	 * per frame by xvnet-costbench); the asm keeps the compiler from
-	 * merging the two calls into one */
-	if (bank_b) {
-		ret = bpf_redirect_map(&xvnet_ports_b, vm_id, 0);
-		asm volatile("" : "+r"(ret));
-	} else {
-		ret = bpf_redirect_map(&xvnet_ports, vm_id, 0);
-	}
 	if (ret != XDP_REDIRECT) {
 		count(XVNET_CNT_QUEUE_NOT_READY);
 		return XDP_DROP;

@@ -14,7 +14,8 @@
  * xvnet-flowfill through a private bpffs pin directory, so the flow key is
  * built in one place.
  *
- * Configurations: 1vm (also 1vm-single: timed as rss4 and xsk are), 1024vm (frame to VM 512, the trivial program fans
+ * Configurations: 1vm (also 1vm-single: timed as rss4 and xsk are; and
+ * 1vm-general and flows-1-general: with nic_rx's fast path off), 1024vm (frame to VM 512, the trivial program fans
  * out by MAC over 1024 DEVMAP slots), flows-1, flows-1k, flows-1M (a
  * flow-cache hit on flow 0 with that many flows present), flows-1k-spread,
  * flows-1M-spread (single mode, every run a different one of the flows, in a
@@ -248,6 +249,18 @@ static int set_flows_active(struct bench *b, __u32 on)
 	if (bpf_map_lookup_elem(b->fd_config, &zero, &c))
 		return -1;
 	c.flows_active = on;
+	return bpf_map_update_elem(b->fd_config, &zero, &c, BPF_ANY);
+}
+
+/* nic_rx's fast path (bpf/fastpath.h): on, as xvnetd runs it, or off. */
+static int set_fast_path(struct bench *b, bool on)
+{
+	struct xvnet_config c;
+	__u32 zero = 0;
+
+	if (bpf_map_lookup_elem(b->fd_config, &zero, &c))
+		return -1;
+	c.fast_path_off = !on;
 	return bpf_map_update_elem(b->fd_config, &zero, &c, BPF_ANY);
 }
 
@@ -569,6 +582,17 @@ static void teardown(struct bench *b)
 	nic_rx__destroy(b->nrx);
 }
 
+/* measure() with the fast path off: what the general path costs the same frame. */
+static int measure_general(struct bench *b, const char *name, const char *what)
+{
+	int err;
+
+	if (set_fast_path(b, false))
+		return -1;
+	err = measure(b, name, what, b->triv_dev_fd, false);
+	return set_fast_path(b, true) || err;
+}
+
 static bool wanted(const char *list, const char *name)
 {
 	size_t n = strlen(name);
@@ -592,7 +616,8 @@ int main(int argc, char **argv)
 		{ "help", no_argument, 0, 'h' }, { 0 }
 	};
 	struct opts o = { .rounds = 5, .repeat = 2000000, .single = 100000,
-			  .configs = "1vm,1vm-single,1024vm,flows-1,flows-1k,flows-1k-spread,flows-1M,"
+			  .configs = "1vm,1vm-general,1vm-single,1024vm,flows-1,flows-1-general,flows-1k,"
+				     "flows-1k-spread,flows-1M,"
 				     "flows-1M-spread,rss4,xsk,floor-classify,floor-mem-1M-spread",
 			  .flow_max = 2097152 };
 	static char ff[4096];
@@ -613,7 +638,8 @@ int main(int argc, char **argv)
 			fprintf(c == 'h' ? stdout : stderr,
 				"usage: xvnet-costbench [--rounds N] [--repeat N] [--single N] [--configs LIST]\n"
 				"                       [--flowfill PATH] [--flow-max N] [--json]\n"
-				"configs: 1vm,1vm-single,1024vm,flows-1,flows-1k,flows-1k-spread,flows-1M,\n"
+				"configs: 1vm,1vm-general,1vm-single,1024vm,flows-1,flows-1-general,flows-1k,\n"
+				"         flows-1k-spread,flows-1M,\n"
 				"         flows-1M-spread,rss4,xsk,floor-classify,floor-mem-1M-spread\n");
 			return c == 'h' ? 0 : 2;
 		}
@@ -647,6 +673,9 @@ int main(int argc, char **argv)
 		goto out;
 	if (wanted(o.configs, "1vm") &&
 	    measure(&b, "1vm", "1 VM, veth port, 1 queue, no flows", b.triv_dev_fd, false))
+		goto out;
+	if (wanted(o.configs, "1vm-general") &&
+	    measure_general(&b, "1vm-general", "the same, fast path off (the general path)"))
 		goto out;
 	if (wanted(o.configs, "floor-classify") && floor_setup(&b, mac))
 		goto out;
@@ -682,6 +711,11 @@ int main(int argc, char **argv)
 			if (wanted(o.configs, fl[i].name) &&
 			    (flowfill(&b, fl[i].n) ||
 			     measure(&b, fl[i].name, fl[i].what, b.triv_dev_fd, false)))
+				goto out;
+			if (i == 0 && wanted(o.configs, "flows-1-general") &&
+			    (flowfill(&b, fl[i].n) ||
+			     measure_general(&b, "flows-1-general",
+					     "the same, fast path off (the general path)")))
 				goto out;
 			/* -spread: every run a different one of the flows (single mode) */
 			snprintf(name, sizeof(name), "%s-spread", fl[i].name);

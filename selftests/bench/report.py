@@ -217,7 +217,14 @@ def cost_table(res):
     print()
     stages = []
     if "1vm" in med:
-        stages.append(("parse + classify (MAC, VLAN) + deliver + counters, 1 VM", med["1vm"][2]))
+        stages.append(("parse + classify (MAC, VLAN) + deliver + counters, 1 VM "
+                       "(the fast path, bpf/fastpath.h)", med["1vm"][2]))
+        for k, what in (("1vm-general", "the general path instead of the fast path, 1 VM"),
+                        ("flows-1-general", "the general path instead of the fast path, "
+                         "flow-cache hit")):
+            ref = "1vm" if k == "1vm-general" else "flows-1"
+            if k in med and ref in med:
+                stages.append((f"{what} (vs {ref})", med[k][0] - med[ref][0]))
         for k, what in (("flows-1", "flow-cache hit, 1 flow"), ("flows-1k", "flow-cache hit, 1k flows"),
                         ("flows-1M", "flow-cache hit, 1M flows"), ("1024vm", "1024 VMs instead of 1")):
             if k in med:
