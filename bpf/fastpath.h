@@ -186,12 +186,19 @@ static __always_inline void fast_pkt(const struct fast_frame *ff, void *data_end
 static __always_inline int fast_vm_of(struct ethhdr *eth, __u32 *vm_id,
 				      struct xvnet_vm **vm)
 {
-	/* two loads through a plain pointer, where the packed struct ethhdr
-	 * makes six byte loads (x86 needs no alignment); VLAN 0 */
 	void *dst = eth;
-	__u64 key = *(__u32 *)dst | (__u64)*(__u16 *)(dst + 4) << 32;
-	__u32 slot = xvnet_vm_cache_slot(key), *v;
-	__u64 vm_key = 0;
+	__u64 key = 0, vm_key = 0;
+	__u32 slot, *v;
+
+	/* vm_key_of(MAC, VLAN 0) in two loads through a plain pointer, where
+	 * the packed struct ethhdr makes six byte loads (the verifier allows
+	 * unaligned packet loads where the CPU does, as x86 and arm64) */
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	key = *(__u32 *)dst | (__u64)*(__u16 *)(dst + 4) << 32;
+#else
+	__builtin_memcpy(&key, dst, ETH_ALEN);
+#endif
+	slot = xvnet_vm_cache_slot(key);
 
 	v = bpf_map_lookup_elem(&xvnet_vm_cache, &slot);
 	if (v) {
