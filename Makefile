@@ -160,6 +160,8 @@ $(BUILD)/fuzz/fuzz_values: tests/fuzz/fuzz_values.c lib/parse.c $(USER_HDRS) | $
 	$(FUZZ_CC) $(FUZZ_FLAGS) $< lib/parse.c -o $@
 $(BUILD)/fuzz/fuzz_frame: tests/fuzz/fuzz_frame.c lib/spoof.c $(USER_HDRS) | $(BUILD)/fuzz
 	$(FUZZ_CC) $(FUZZ_FLAGS) $< lib/spoof.c -o $@
+$(BUILD)/fuzz/fuzz_fastparse: tests/fuzz/fuzz_fastparse.c bpf/fastparse.h bpf/parse.h | $(BUILD)/fuzz
+	$(FUZZ_CC) $(FUZZ_FLAGS) $< -o $@
 $(BUILD)/fuzz/fuzz_txoffload: tests/fuzz/fuzz_txoffload.c vhost/tx_offload.c vhost/tx_offload.h | $(BUILD)/fuzz
 	$(FUZZ_CC) $(FUZZ_FLAGS) $< vhost/tx_offload.c -o $@
 $(BUILD)/fuzz/fuzz_vhostmsg: tests/fuzz/fuzz_vhostmsg.c $(VHOST_SRCS) $(wildcard vhost/*.h) | $(BUILD)/fuzz
