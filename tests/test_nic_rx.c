@@ -1069,60 +1069,61 @@ static void test_xsk_deliver_meta(void **state)
 	fd = nrx_xsk_open(veth_if[3], 0, &umem);
 	if (fd < 0)
 		fail_msg("AF_XDP socket on tv3a: %s", strerror(-fd));
-	for (v = 0; v < (int)(sizeof(var) / sizeof(var[0])); v++)
-	for (n = 0; n <= 1; n++) {   /* the VM's own tag shapes (QinQ: unicast_matrix) */
-		for (l = 0; l < N_L34; l++) {
-			struct pb_spec s = base_spec(MAC0, n, tp, tc);
-			struct xvnet_xsk_meta want_m, got_m;
-			const __u8 *frame;
-			bool ports = l <= V6_UDP;
-			struct sent x;
-			char what[80];
-			__u32 q;
+	for (v = 0; v < (int)(sizeof(var) / sizeof(var[0])); v++) {
+		for (n = 0; n <= 1; n++) {   /* the VM's own tag shapes (QinQ: unicast_matrix) */
+			for (l = 0; l < N_L34; l++) {
+				struct pb_spec s = base_spec(MAC0, n, tp, tc);
+				struct xvnet_xsk_meta want_m, got_m;
+				const __u8 *frame;
+				bool ports = l <= V6_UDP;
+				struct sent x;
+				char what[80];
+				__u32 q;
 
-			bool no_hash = var[v].queues == 1 && var[v].flags;
+				bool no_hash = var[v].queues == 1 && var[v].flags;
 
-			vm = mk_vm(MAC0, 100, var[v].queues, XVNET_PORT_XSK,
-				   XVNET_VM_F_ACTIVE | var[v].flags, 0);
-			assert_int_equal(nrx_reset(&F, MAX_VM_USED), 0);
-			vm.vlan = n ? 100 : 0;
-			assert_int_equal(nrx_add_vm(&F, vm_id, &vm, 0), 0);
-			assert_int_equal(nrx_add_xsk(&F, vm_id, 0, fd), 0);
-			assert_int_equal(nrx_map_mac(&F, MAC0, vm.vlan, vm_id), 0);
-			set_l34(&s, (enum l34)l);
-			if (ports && vm.n_queues > 1)   /* one queue: every port gives 0 */
-				ports_discriminate(&vm, &s);
-			q = ref_queue(&vm, &s, ports);
-			snprintf(what, sizeof(what), "xsk VM, %u queues%s, %d tags, %s", var[v].queues,
-				 var[v].flags ? ", no rx hash" : "", n, l34_name[l]);
-			send_spec(&F, &s, 0, "xsk", &x, XDP_REDIRECT,
-				  EXP([XVNET_CNT_RX] = 1, [XVNET_CNT_DELIVERED] = 1,
-				      [XVNET_CNT_NON_IP] = l == ARP), 0, what);
-			check_queue(vm_id, q, 1, x.len, what);
-			memset(&want_m, 0, sizeof(want_m));
-			want_m.rss_hash = no_hash ? 0 : ref_hash(&vm, &s, ports);
-			want_m.rss_type = no_hash ? XVNET_RSS_TYPE_NONE : types[l];
-			want_m.queue = (__u16)q;
-			want_m.vlan = n ? 100 : 0;
-			want_m.vm_id_lo = (__u16)vm_id;
-			if (x.res.out_len != x.len + sizeof(got_m) - (n ? 4 : 0))
-				fail_msg("%s: out length %u, expected %zu (meta + frame%s)", what,
-					 x.res.out_len, x.len + sizeof(got_m) - (n ? 4 : 0),
-					 n ? " - tag" : "");
-			/* either way the block comes first (data_meta, or data) */
-			memcpy(&got_m, x.res.out, sizeof(got_m));
-			frame = x.res.out + sizeof(got_m);
-			if (memcmp(&got_m, &want_m, sizeof(got_m)))
-				fail_msg("%s: meta {hash %#x type %u queue %u vlan %u vm %u}, expected "
-					 "{hash %#x type %u queue %u vlan %u vm %u}", what,
-					 got_m.rss_hash, got_m.rss_type, got_m.queue, got_m.vlan,
-					 got_m.vm_id_lo, want_m.rss_hash, want_m.rss_type,
-					 want_m.queue, want_m.vlan, want_m.vm_id_lo);
-			/* the frame after the meta block: MACs, then minus the outer tag */
-			if (memcmp(frame, x.frame, 12) ||
-			    memcmp(frame + 12, x.frame + 12 + (n ? 4 : 0),
-				   x.len - 12 - (n ? 4 : 0)))
-				fail_msg("%s: frame after the meta block is wrong", what);
+				vm = mk_vm(MAC0, 100, var[v].queues, XVNET_PORT_XSK,
+					   XVNET_VM_F_ACTIVE | var[v].flags, 0);
+				assert_int_equal(nrx_reset(&F, MAX_VM_USED), 0);
+				vm.vlan = n ? 100 : 0;
+				assert_int_equal(nrx_add_vm(&F, vm_id, &vm, 0), 0);
+				assert_int_equal(nrx_add_xsk(&F, vm_id, 0, fd), 0);
+				assert_int_equal(nrx_map_mac(&F, MAC0, vm.vlan, vm_id), 0);
+				set_l34(&s, (enum l34)l);
+				if (ports && vm.n_queues > 1)   /* one queue: every port gives 0 */
+					ports_discriminate(&vm, &s);
+				q = ref_queue(&vm, &s, ports);
+				snprintf(what, sizeof(what), "xsk VM, %u queues%s, %d tags, %s", var[v].queues,
+					 var[v].flags ? ", no rx hash" : "", n, l34_name[l]);
+				send_spec(&F, &s, 0, "xsk", &x, XDP_REDIRECT,
+					  EXP([XVNET_CNT_RX] = 1, [XVNET_CNT_DELIVERED] = 1,
+					      [XVNET_CNT_NON_IP] = l == ARP), 0, what);
+				check_queue(vm_id, q, 1, x.len, what);
+				memset(&want_m, 0, sizeof(want_m));
+				want_m.rss_hash = no_hash ? 0 : ref_hash(&vm, &s, ports);
+				want_m.rss_type = no_hash ? XVNET_RSS_TYPE_NONE : types[l];
+				want_m.queue = (__u16)q;
+				want_m.vlan = n ? 100 : 0;
+				want_m.vm_id_lo = (__u16)vm_id;
+				if (x.res.out_len != x.len + sizeof(got_m) - (n ? 4 : 0))
+					fail_msg("%s: out length %u, expected %zu (meta + frame%s)", what,
+						 x.res.out_len, x.len + sizeof(got_m) - (n ? 4 : 0),
+						 n ? " - tag" : "");
+				/* either way the block comes first (data_meta, or data) */
+				memcpy(&got_m, x.res.out, sizeof(got_m));
+				frame = x.res.out + sizeof(got_m);
+				if (memcmp(&got_m, &want_m, sizeof(got_m)))
+					fail_msg("%s: meta {hash %#x type %u queue %u vlan %u vm %u}, expected "
+						 "{hash %#x type %u queue %u vlan %u vm %u}", what,
+						 got_m.rss_hash, got_m.rss_type, got_m.queue, got_m.vlan,
+						 got_m.vm_id_lo, want_m.rss_hash, want_m.rss_type,
+						 want_m.queue, want_m.vlan, want_m.vm_id_lo);
+				/* the frame after the meta block: MACs, then minus the outer tag */
+				if (memcmp(frame, x.frame, 12) ||
+				    memcmp(frame + 12, x.frame + 12 + (n ? 4 : 0),
+					   x.len - 12 - (n ? 4 : 0)))
+					fail_msg("%s: frame after the meta block is wrong", what);
+			}
 		}
 	}
 	close(fd);
