@@ -234,8 +234,8 @@ int nrx_rb_collect(void *ctx, void *data, size_t size)
 	return 0;
 }
 
-/* nic_rx reads the flow cache only once flows_active is set, as xvnetd does. */
-int nrx_set_flows_active(struct nrx *f, bool on)
+/* One __u32 of xvnet_config's one entry, the rest kept. */
+static int config_set_u32(struct nrx *f, size_t off, __u32 v)
 {
 	struct xvnet_config c = { 0 };
 	__u32 zero = 0;
@@ -243,20 +243,19 @@ int nrx_set_flows_active(struct nrx *f, bool on)
 
 	if (bpf_map_lookup_elem(fd, &zero, &c))
 		return -errno;
-	c.flows_active = on;
+	memcpy((char *)&c + off, &v, sizeof(v));
 	return bpf_map_update_elem(fd, &zero, &c, BPF_ANY) ? -errno : 0;
+}
+
+/* nic_rx reads the flow cache only once flows_active is set, as xvnetd does. */
+int nrx_set_flows_active(struct nrx *f, bool on)
+{
+	return config_set_u32(f, offsetof(struct xvnet_config, flows_active), on);
 }
 
 int nrx_set_fast_path(struct nrx *f, bool on)
 {
-	struct xvnet_config c = { 0 };
-	__u32 zero = 0;
-	int fd = bpf_map__fd(f->skel->maps.xvnet_config);
-
-	if (bpf_map_lookup_elem(fd, &zero, &c))
-		return -errno;
-	c.fast_path_off = !on;
-	return bpf_map_update_elem(fd, &zero, &c, BPF_ANY) ? -errno : 0;
+	return config_set_u32(f, offsetof(struct xvnet_config, fast_path_off), !on);
 }
 
 __u64 nrx_fast_frames(struct nrx *f)

@@ -48,6 +48,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <net/if.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -241,27 +242,27 @@ static void del_vms(struct bench *b, __u32 n, bool fan)
 	}
 }
 
-static int set_flows_active(struct bench *b, __u32 on)
+/* One __u32 of xvnet_config's one entry, the rest kept. */
+static int config_set_u32(struct bench *b, size_t off, __u32 v)
 {
 	struct xvnet_config c;
 	__u32 zero = 0;
 
 	if (bpf_map_lookup_elem(b->fd_config, &zero, &c))
 		return -1;
-	c.flows_active = on;
+	memcpy((char *)&c + off, &v, sizeof(v));
 	return bpf_map_update_elem(b->fd_config, &zero, &c, BPF_ANY);
+}
+
+static int set_flows_active(struct bench *b, __u32 on)
+{
+	return config_set_u32(b, offsetof(struct xvnet_config, flows_active), on);
 }
 
 /* nic_rx's fast path (bpf/fastpath.h): on, as xvnetd runs it, or off. */
 static int set_fast_path(struct bench *b, bool on)
 {
-	struct xvnet_config c;
-	__u32 zero = 0;
-
-	if (bpf_map_lookup_elem(b->fd_config, &zero, &c))
-		return -1;
-	c.fast_path_off = !on;
-	return bpf_map_update_elem(b->fd_config, &zero, &c, BPF_ANY);
+	return config_set_u32(b, offsetof(struct xvnet_config, fast_path_off), !on);
 }
 
 static int flowfill(struct bench *b, unsigned long n)
