@@ -582,7 +582,7 @@ static void both_ways(const struct frame_case *fc, int dst, const struct flow_ca
 				 (unsigned long long)off->delta.c.c[i]);
 	if (memcmp(&on->delta, &off->delta, sizeof(on->delta)))
 		fail_msg("%s: queue, port or flow statistics differ", what);
-	/* the same outcome; and by the way meant for it */
+	/* the same outcome both ways, and the fast path took exactly the frames meant for it */
 	if (fast_off != 0)
 		fail_msg("%s: fast path ran while off", what);
 	if (fast_on != (want_fast ? 1u : 0u))
