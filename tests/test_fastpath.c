@@ -3,8 +3,10 @@
  * nic_rx's fast path (bpf/fastpath.h) decides exactly what the general path
  * decides.  Every frame of a corpus (the common shapes, their near misses,
  * malformed ones) to every kind of destination (plain VMs, VMs the fast path
- * must leave alone, unknown and group MACs), without flows and with flows of
- * every verdict, runs twice through one instance: fast path off, then on.
+ * must leave alone, unknown and group MACs), without flows and past a flow
+ * table that misses it, and the ported frames hitting flows of every
+ * verdict and kind of VM, runs twice through one instance: fast path off,
+ * then on.
  * The two runs must give the same verdict, the same frame, the same delta
  * of every counter, queue and port statistic and flow entry; and the fast
  * path must have taken exactly the frames it is meant for.
@@ -621,15 +623,21 @@ static void test_fast_path_equals_general_flows(void **state)
 		for (d = 0; d < N_DSTS; d++) {
 			/* every frame past a flow table that misses it ... */
 			both_ways(&frames[f], d, &flow_cases[0], 443);
-			/* ... and the ported frames hitting each kind of flow */
+			/* ... and the ported frames hitting each kind of flow;
+			 * the flow decides, not the MAC, so a few MACs do
+			 * (unicast to a VM with and without rules, unknown,
+			 * broadcast: the lookup comes before the group check) */
 			if (frames[f].l4 != PB_L4_UDP && frames[f].l4 != PB_L4_TCP)
+				continue;
+			if (d != VM_PLAIN && d != VM_RULES && d != DST_UNKNOWN &&
+			    d != DST_BROADCAST)
 				continue;
 			for (c = 1; c < N_FLOW_CASES; c++)
 				both_ways(&frames[f], d, &flow_cases[c],
 					  (__u16)(FLOW_DPORT_BASE + c));
 		}
 	printf("[ fastpath ] flows: %d frames both ways, %d of them fast\n", n_pairs, n_fast);
-	assert_true(n_fast > 500 && n_pairs - n_fast > 1000);
+	assert_true(n_fast > 300 && n_pairs - n_fast > 1000);
 }
 
 /* Off switch: with fast_path_off, not one frame takes the fast path. */
