@@ -22,6 +22,7 @@
 #include "bpf/counters.h"
 #include "bpf/fastparse.h"
 #include "bpf/portsel.h"
+#include "bpf/vmcache.h"
 #include "bpf/flowcache.h"
 #include "bpf/deliver.h"
 
@@ -57,8 +58,8 @@ static __always_inline int fast_vm_of(struct ethhdr *eth, __u32 *vm_id,
 				      struct xvnet_vm **vm)
 {
 	void *dst = eth;
-	__u64 key = 0, vm_key = 0;
-	__u32 slot, *v;
+	__u64 key = 0;
+	__u32 *v;
 
 	/* vm_key_of(MAC, VLAN 0) in two loads through a plain pointer, where
 	 * the packed struct ethhdr makes six byte loads (the verifier allows
@@ -68,18 +69,9 @@ static __always_inline int fast_vm_of(struct ethhdr *eth, __u32 *vm_id,
 #else
 	__builtin_memcpy(&key, dst, ETH_ALEN);
 #endif
-	slot = xvnet_vm_cache_slot(key);
-
-	v = bpf_map_lookup_elem(&xvnet_vm_cache, &slot);
-	if (v) {
-		*vm_id = *(volatile __u32 *)v - 1;  /* 0 (empty) wraps out of range */
-		*vm = bpf_map_lookup_elem(&xvnet_vms, vm_id);
-		if (*vm) {
-			__builtin_memcpy(&vm_key, (*vm)->mac, sizeof(vm_key));
-			if (vm_key == key && ((*vm)->flags & XVNET_VM_F_ACTIVE))
-				return 0;
-		}
-	}
+	*vm = vm_cache_find(key, vm_id);
+	if (*vm)
+		return 0;
 	v = bpf_map_lookup_elem(&xvnet_vm_by_mac, &key);
 	if (!v)
 		return -1;

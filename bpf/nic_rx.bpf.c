@@ -31,6 +31,7 @@
 #include "bpf/frag.h"
 #include "bpf/vm_tx.h"
 #include "bpf/hostveb.h"
+#include "bpf/vmcache.h"
 #include "bpf/fastpath.h"
 
 /* Load-time policy (skeleton .rodata): pass malformed frames to the host? */
@@ -82,31 +83,6 @@ static __always_inline __u64 vm_key_of(const __u8 *mac, __u16 vlan)
 _Static_assert(__builtin_offsetof(struct xvnet_vm, vlan) ==
 	       __builtin_offsetof(struct xvnet_vm, mac) + ETH_ALEN,
 	       "a VM slot's MAC and VLAN read as one key word");
-
-/*
- * The VM of key through xvnet_vm_cache (maps/xvnet_maps.h), or NULL: then
- * xvnet_vm_by_mac decides.  A hit is an active slot with the frame's own
- * MAC and VLAN, so a stale or colliding cache slot never delivers.
- */
-static __always_inline struct xvnet_vm *vm_cache_find(__u64 key, __u32 *vm_id)
-{
-	__u32 slot = xvnet_vm_cache_slot(key), id, *v;
-	struct xvnet_vm *vm;
-	__u64 vm_key = 0;
-
-	v = bpf_map_lookup_elem(&xvnet_vm_cache, &slot);
-	if (!v)
-		return NULL;
-	id = *(volatile __u32 *)v - 1;  /* 0 (empty) wraps out of range */
-	vm = bpf_map_lookup_elem(&xvnet_vms, &id);
-	if (!vm || !(vm->flags & XVNET_VM_F_ACTIVE))
-		return NULL;
-	__builtin_memcpy(&vm_key, vm->mac, sizeof(vm_key));
-	if (vm_key != key)
-		return NULL;
-	*vm_id = id;
-	return vm;
-}
 
 /*
  * Ingress matches egress (vm_tx_check, bpf/spoof.h): a VM receives only
