@@ -88,6 +88,16 @@ qemu_logs() {
 	tail -n 15 "${2%.mon}.log" >&2 2>/dev/null
 }
 
+# virtio_state MON: the NIC's rings as that QEMU sees them (a guest that
+# stopped taking frames after a migration: its driver's or the device's
+# indices out of step)
+virtio_state() {
+	local dev=/machine/peripheral-anon/device[0]/virtio-backend
+	python3 "$XV_ROOT/selftests/lib/hmp.py" "$1" "info status" "info virtio" \
+		"info virtio-status $dev" "info virtio-queue-status $dev 0" \
+		"info virtio-queue-status $dev 1" >&2 || true
+}
+
 # migrate TAG FROM_MON TO_MON TO_TAP: one live migration under a 1,000/s
 # echo stream; FIG: its figures' last line
 migrate() {
@@ -107,11 +117,17 @@ migrate() {
 		python3 "$XV_ROOT/selftests/lib/migrate_figures.py" "$XV_TMP/mig-$tag.json" \
 			"$XV_TMP/echo-$tag.json" >&2 || true
 		diag
+		guest_migration_crash "${3%.mon}.log"
+		qemu_logs "$2" "$3"
+		virtio_state "$3"
 		fail "$tag: no echo from the destination guest"
 	}
 	python3 "$XV_ROOT/selftests/lib/migrate_figures.py" "$XV_TMP/mig-$tag.json" \
-		"$XV_TMP/echo-$tag.json" >"$XV_TMP/figures-$tag.txt" ||
-		{ diag; fail "$tag: migration figures: $(cat "$XV_TMP/figures-$tag.txt")"; }
+		"$XV_TMP/echo-$tag.json" >"$XV_TMP/figures-$tag.txt" || {
+		diag
+		guest_migration_crash "${3%.mon}.log"
+		fail "$tag: migration figures: $(cat "$XV_TMP/figures-$tag.txt")"
+	}
 	sed "s/^/$tag: /" "$XV_TMP/figures-$tag.txt" >&2
 	# shellcheck disable=SC2317  # called through wait_until
 	announced() { [ "$(grep -ci "^$MAC" "$XV_TMP/rarp.txt" || true)" -gt "$r0" ]; }
