@@ -23,8 +23,8 @@
 xvnet_require
 guest_require
 require_cmd busybox
-busybox --list | grep -qx udhcpd || skip "busybox without udhcpd"
-busybox --list | grep -qx ping6 || skip "busybox without ping6"
+busybox_has udhcpd || skip "busybox without udhcpd"
+busybox_has ping6 || skip "busybox without ping6"
 
 TAP=$(xv_name sttap)
 MAC=$(guest_mac 1)

@@ -32,9 +32,9 @@
 
 xvnet_require
 require_cmd busybox tcpdump
-busybox --list | grep -qx udhcpc || skip "busybox without udhcpc"
-busybox --list | grep -qx udhcpd || skip "busybox without udhcpd"
-busybox --list | grep -qx ping6 || skip "busybox without ping6"
+busybox_has udhcpc || skip "busybox without udhcpc"
+busybox_has udhcpd || skip "busybox without udhcpd"
+busybox_has ping6 || skip "busybox without ping6"
 
 MAC1=02:00:00:00:77:01 MAC2=02:00:00:00:77:02 MAC3=02:00:00:00:77:03
 N=20

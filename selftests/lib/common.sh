@@ -68,6 +68,14 @@ retry_external() {
 	_XV_RESULT=retry; echo "RETRY: $*"; exit "$XV_EXIT_CODE_RETRY"
 }
 
+# busybox_has APPLET: the host's busybox has APPLET.  Not `| grep -q`: with
+# pipefail, grep's early exit can kill busybox with SIGPIPE while it still
+# writes its list, and the pipeline fails though the applet is there (seen:
+# "busybox without ping6" on a busybox that has it).
+busybox_has() {
+	busybox --list 2>/dev/null | grep -x "$1" >/dev/null
+}
+
 # check DESCRIPTION CMD...: run CMD, fail the test with DESCRIPTION if it fails.
 check() {
 	local what=$1; shift
