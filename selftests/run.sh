@@ -2,9 +2,7 @@
 # Run the xvnet selftests: every selftests/test_*.sh, each as its own bash
 # process, one line per test, then the summary line
 #     selftest: N passed, N failed, N skipped
-# Exit 0 only when no test failed.  A test that exits 5 (retry_external in
-# lib/common.sh: a fault outside xvnet it names) runs once more; its first
-# log is kept as <test>.log.try1.
+# Exit 0 only when no test failed.
 #
 # usage: selftests/run.sh [-v] [-t TIMEOUT_S] [TEST...]
 #   TEST       test_foo, test_foo.sh or a path; a name without "test_" or
@@ -110,21 +108,12 @@ for t in "${tests[@]}"; do
 	name=$(basename "$t" .sh)
 	logf="$LOGDIR/$name.log"
 	t0=$(date +%s%N)
-	retried=""
-	rm -f "$logf.try1"
-	for try in 1 2; do
-		if [ $have_timeout = 1 ]; then
-			timeout -k 10 "$TIMEOUT" bash "$t" >"$logf" 2>&1 </dev/null
-		else
-			bash "$t" >"$logf" 2>&1 </dev/null
-		fi
-		rc=$?
-		# 5: a fault outside xvnet, named by the test (retry_external):
-		# once more; a second time it fails
-		[ $rc = 5 ] || break
-		retried=$(grep -E '^RETRY: ' "$logf" | tail -n 1 | sed 's/^RETRY: //')
-		[ $try = 1 ] && mv "$logf" "$logf.try1"
-	done
+	if [ $have_timeout = 1 ]; then
+		timeout -k 10 "$TIMEOUT" bash "$t" >"$logf" 2>&1 </dev/null
+	else
+		bash "$t" >"$logf" 2>&1 </dev/null
+	fi
+	rc=$?
 	secs=$(awk -v d=$(( $(date +%s%N) - t0 )) 'BEGIN { printf "%.1f", d / 1e9 }')
 	case $rc in
 	0)
@@ -135,10 +124,6 @@ for t in "${tests[@]}"; do
 		res=SKIP; nskip=$((nskip + 1))
 		msg=$(grep -E '^SKIP: ' "$logf" | tail -n 1 | sed 's/^SKIP: //')
 		;;
-	5)
-		res=FAIL; nfail=$((nfail + 1)); failed+=("$name")
-		msg="twice: $retried"
-		;;
 	*)
 		res=FAIL; nfail=$((nfail + 1)); failed+=("$name")
 		msg=$(grep -E '^FAIL: ' "$logf" | tail -n 1 | sed 's/^FAIL: //')
@@ -146,7 +131,6 @@ for t in "${tests[@]}"; do
 		[ -z "$msg" ] && msg="exit code $rc"
 		;;
 	esac
-	[ -n "$retried" ] && [ $rc != 5 ] && msg="$msg [run twice; the first met: $retried]"
 	printf '%-4s %-32s %6ss  %s\n' "$res" "$name" "$secs" "$msg"
 	if [ $VERBOSE = 1 ] || [ $res = FAIL ]; then
 		sed 's/^/    | /' "$logf" | tail -n "$([ $VERBOSE = 1 ] && echo 100000 || echo 40)"

@@ -73,13 +73,19 @@ wait_until 3 sh -c "[ $(unread) -le 0 ]" || true
 UNREAD=$(unread)
 DROPS=$(( $(cat /sys/class/net/$TAP1/statistics/tx_dropped) + $(cat /sys/class/net/$TAP2/statistics/tx_dropped) ))
 log "xvnet handed $(( $(handed) - H0 )) frames to g1's taps, QEMU read $(( $(taken) - T0 - RESCUED - OWN )) (+$RESCUED moved on from the source's queue, $OWN of the guest's own not sent back), $UNREAD never read, $DROPS dropped at the taps"
-[ "$UNREAD" = 0 ] && [ "$DROPS" = 0 ] || fail "$UNREAD frames that reached xvnet were never read by a QEMU, $DROPS dropped at a tap"
+[ "$UNREAD" = 0 ] && [ "$DROPS" = 0 ] || {
+	guest_migration_crash migration "$XV_TMP/dst.log"
+	fail "$UNREAD frames that reached xvnet were never read by a QEMU, $DROPS dropped at a tap"
+}
 
 [ "$(xvctl -j vm show g1 | python3 -c 'import json,sys; print(json.load(sys.stdin)["ifname"])')" = "$TAP2" ] ||
 	fail "vm show does not name the destination's tap"
 tc filter show dev "$TAP1" ingress 2>/dev/null | grep -q vm_flood && fail "the source's tap is still attached"
 ip -d link show dev "$TAP1" | grep -q 'prog/xdp' && fail "vm_tx still on the source's tap"
-probe_from_wire "$GUEST_IP" -n 20 -r 100 -t 3000 -m 20 -i g1 >/dev/null || fail "no echo from the destination guest"
+probe_from_wire "$GUEST_IP" -n 20 -r 100 -t 3000 -m 20 -i g1 >/dev/null || {
+	guest_migration_crash migration "$XV_TMP/dst.log"
+	fail "no echo from the destination guest"
+}
 python3 "$XV_ROOT/selftests/lib/migrate_figures.py" "$XV_TMP/mig.json" "$XV_TMP/echo.json" \
 	>"$XV_TMP/figures.txt" || fail "migration figures: $(cat "$XV_TMP/figures.txt")"
 cat "$XV_TMP/figures.txt" >&2

@@ -17,9 +17,9 @@
 #     source runs on; its back-end, released at the switch, closes the
 #     connection when the source restarts its device.
 # Reported for 1 and 2: blackout and frames lost.
-# A guest kernel that crashes on a destination is a QEMU TCG fault with this
-# device setup (INTx, shared RAM), seen without xvnet too: the test names it
-# and run.sh runs it once more (guest_migration_crash, docs/vhost-user.md).
+# A guest whose kernel crashed on the destination is named as such
+# (guest_migration_crash): that was QEMU's TCG losing stores in migrations,
+# which guest_start's RAM size now avoids (docs/vhost-user.md).
 # shellcheck source=selftests/lib/common.sh
 . "$(dirname "$0")/lib/common.sh"
 # shellcheck source=selftests/lib/guest.sh
@@ -120,7 +120,7 @@ migrate() {
 		python3 "$XV_ROOT/selftests/lib/migrate_figures.py" "$XV_TMP/mig-$tag.json" \
 			"$XV_TMP/echo-$tag.json" >&2 || true
 		diag
-		guest_migration_crash "${3%.mon}.log"
+		guest_migration_crash "$tag" "${3%.mon}.log"
 		qemu_logs "$2" "$3"
 		virtio_state "$3"
 		fail "$tag: no echo from the destination guest"
@@ -128,7 +128,7 @@ migrate() {
 	python3 "$XV_ROOT/selftests/lib/migrate_figures.py" "$XV_TMP/mig-$tag.json" \
 		"$XV_TMP/echo-$tag.json" >"$XV_TMP/figures-$tag.txt" || {
 		diag
-		guest_migration_crash "${3%.mon}.log"
+		guest_migration_crash "$tag" "${3%.mon}.log"
 		fail "$tag: migration figures: $(cat "$XV_TMP/figures-$tag.txt")"
 	}
 	sed "s/^/$tag: /" "$XV_TMP/figures-$tag.txt" >&2

@@ -43,7 +43,6 @@ XV_PREFIX="${XV_NAME_TAG:-xt}$(printf %x $$)_"
 # unless XV_KEEP=1.
 XV_TMP=$(mktemp -d "/tmp/${XV_PREFIX}XXXXXX")
 XV_EXIT_CODE_SKIP=4
-XV_EXIT_CODE_RETRY=5
 
 # Background processes are recorded in $XV_PIDDIR/<test pid>.<pid> (their
 # argv, NUL-separated) so that run.sh can stop those of a test that was killed
@@ -61,12 +60,6 @@ _XV_RESULT=""
 pass()   { _XV_RESULT=pass; echo "PASS: ${*:-$XV_TEST}"; exit 0; }
 fail()   { _XV_RESULT=fail; echo "FAIL: ${*:-$XV_TEST}"; exit 1; }
 skip()   { _XV_RESULT=skip; echo "SKIP: ${*:-no reason given}"; exit "$XV_EXIT_CODE_SKIP"; }
-# retry_external REASON: the run met a fault outside xvnet that this test
-# can name precisely (its signature checked by the caller): run.sh runs the
-# test once more, and fails it if the fault comes back
-retry_external() {
-	_XV_RESULT=retry; echo "RETRY: $*"; exit "$XV_EXIT_CODE_RETRY"
-}
 
 # busybox_has APPLET: the host's busybox has APPLET.  Not `| grep -q`: with
 # pipefail, grep's early exit can kill busybox with SIGPIPE while it still
