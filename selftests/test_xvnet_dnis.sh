@@ -100,13 +100,12 @@ xvctl vm move v1 --port veth --ifname "$VETH" --netns "$VNS" --peer-ifname "$PEE
 	fail "move to veth"
 xvctl vm move v1 --port tap --ifname "$TAP" >/dev/null || fail "move back to the tap"
 per_move=$(( $(elapsed_ms "$t0") / 2 ))
-# the stream outlasts the moves (slower under load) four times over, at least 10 s
-secs=$(( per_move * MOVES * 4 / 1000 + 1 ))
+# the stream outlasts the moves six times over, at least 10 s: under the
+# stream a move took over 3x as long as here (a full check on a slow
+# machine ran out of stream at 4x)
+secs=$(( per_move * MOVES * 6 / 1000 + 1 ))
 [ "$secs" -lt 10 ] && secs=10
 count=$(( RATE * secs / FLOWS ))
-# the moves spread over most of the stream, so both ports carry a share
-pause_ms=$(( secs * 700 / MOVES - 2 * per_move ))
-[ "$pause_ms" -lt 0 ] && pause_ms=0
 log "one move takes ${per_move} ms: streaming $((count * FLOWS)) frames ($FLOWS flows) at $RATE/s over ~${secs} s"
 read -r tap0 veth0 _ <<<"$(port_counts)"
 rx0=$(xv_counter rx)
@@ -115,7 +114,9 @@ receiver "$count"
 stream "$count" 2
 sleep 0.5
 done_moves=0
+t_moves=$(date +%s%N)
 while [ "$done_moves" -lt "$MOVES" ]; do
+	t_move=$(date +%s%N)
 	if [ $((done_moves % 2)) -eq 0 ]; then
 		xvctl -j vm move v1 --port veth --ifname "$VETH" --netns "$VNS" --peer-ifname "$PEER" \
 			>>"$XV_TMP/moves.json" 2>"$XV_TMP/e.txt" || fail "move $done_moves to veth: $(cat "$XV_TMP/e.txt")"
@@ -125,6 +126,11 @@ while [ "$done_moves" -lt "$MOVES" ]; do
 	fi
 	done_moves=$((done_moves + 1))
 	_xv_dead "$GEN" && break
+	# the moves spread over the stream's first 70%, so both ports carry a
+	# share: the pause is what is left of that per move to come, if any
+	left_ms=$(( secs * 700 - $(elapsed_ms "$t_moves") ))
+	pause_ms=0
+	[ "$done_moves" -lt "$MOVES" ] && pause_ms=$(( left_ms / (MOVES - done_moves) - $(elapsed_ms "$t_move") ))
 	[ "$pause_ms" -gt 0 ] && sleep "$(printf '%d.%03d' $((pause_ms / 1000)) $((pause_ms % 1000)))"
 done
 gen_alive=1
