@@ -174,7 +174,7 @@ grep -q "vm g1: moved to xsk $(xv_name mv3)" "$XV_TMP/xvnetd.log" ||
 # the frames that reach the back-end before the destination's rings run
 # wait on the AF_XDP ring for them (they were dropped: 15 of 12,000)
 lost=$(echo "$FIG" | sed -n 's/.*LOST_ALL=\([0-9]*\).*/\1/p')
-[ "$lost" -le 5 ] || fail "tap -> vhost-user: $lost echoes lost ($FIG)"
+[ "$lost" -le 5 ] || { diag; fail "tap -> vhost-user: $lost echoes lost ($FIG)"; }
 grep -q "announced $MAC" "$XV_TMP/xvnetd.log" ||
 	fail "the new back-end did not announce the guest (SEND_RARP): $(grep -i vhost "$XV_TMP/xvnetd.log" | tail -3)"
 
