@@ -102,7 +102,8 @@ guest_start() {
 	# dirty bitmap's fast path for such a block clears the bits without
 	# resetting the TCG TLB's dirty tracking, so stores through TLB entries
 	# made before the clear mark nothing and their pages are not sent again
-	# (later QEMU resets it there too).  The destination's guest crashed
+	# (kvm-unit-tests has a reproducer for such lost dirty bits; which QEMU
+	# release resets it there I did not check).  The destination's guest crashed
 	# within a second (docs/vhost-user.md).  Any other size takes the page
 	# by page path, which resets it; QEMU rounds the size to 8 KiB.
 	local ram=$(( ${GUEST_MEM:-256} * 1024 + 8 ))
