@@ -9,7 +9,7 @@
 # tried here gets a "SKIP KERNEL: reason" line and counts one skipped.
 # Exit non-zero when anything failed.  Logs stay in $BUILD/kernels/logs/.
 # env: KERNELS_HOST=0 leaves out the host's kernel; KERNELS_LIST=FILE;
-#      KERNELS_QEMU, KERNELS_SMP, KERNELS_MEM, KERNELS_TIMEOUT (boot.sh)
+#      KERNELS_QEMU, KERNELS_SMP, KERNELS_MEM, KERNELS_TIMEOUT, KERNELS_UNIT (boot.sh)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)

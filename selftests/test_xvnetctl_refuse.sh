@@ -24,7 +24,7 @@ snapshot() {
 		xvctl -j flow list
 		for m in xvnet_vm_by_mac xvnet_vms xvnet_ports xvnet_flood xvnet_flood_count xvnet_flows xvnet_port_vm xvnet_vm_addrs; do
 			echo "== $m"
-			bpftool map dump pinned "$XVD_PIN/$m" 2>&1
+			bpftool -j map dump pinned "$XVD_PIN/$m" 2>&1
 		done
 		cat "$XVD_CONF" "$XVD_STATE"
 		# VM ports and this test's links (other tests and benchmarks may

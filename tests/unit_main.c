@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * Runs every unit-test group and prints the closing line CI reads.
+ * Runs every unit-test group, or those named in argv[1] (a comma-separated
+ * list), and prints the closing line CI reads.
  * The whole binary runs in a private network namespace so that tests may
  * create devices (veth, tap) that vanish with the process, whatever happens.
  */
@@ -43,10 +44,50 @@ static const struct unit_group *const groups[] = {
 	&group_vhost,
 };
 
+/* name is one of the comma-separated names in list */
+static int listed(const char *list, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (const char *p = list;; p++) {
+		size_t len = strcspn(p, ",");
+
+		if (len == n && strncmp(p, name, n) == 0)
+			return 1;
+		p += len;
+		if (!*p)
+			return 0;
+	}
+}
+
+/* 0, or -1 after naming a group in list that this binary lacks */
+static int check_list(const char *list)
+{
+	char name[64];
+
+	for (const char *p = list; *p;) {
+		size_t len = strcspn(p, ","), i;
+
+		snprintf(name, sizeof(name), "%.*s", (int)len, p);
+		for (i = 0; i < sizeof(groups) / sizeof(groups[0]); i++)
+			if (strcmp(groups[i]->name, name) == 0)
+				break;
+		if (i == sizeof(groups) / sizeof(groups[0])) {
+			fprintf(stderr, "unit: no test group '%s'\n", name);
+			return -1;
+		}
+		p += len + (p[len] == ',');
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	size_t total = 0, failed = 0, skipped = 0;
 	const char *only = argc > 1 ? argv[1] : NULL;
+
+	if (only && check_list(only))
+		return 2;
 
 	if (unshare(CLONE_NEWNET) != 0) {
 		fprintf(stderr, "unit: unshare(CLONE_NEWNET): %s (run as root)\n",
@@ -63,7 +104,7 @@ int main(int argc, char **argv)
 
 		char why[256];
 
-		if (only && strcmp(only, g->name) != 0)
+		if (only && !listed(only, g->name))
 			continue;
 		if (g->unavailable && g->unavailable(why, sizeof(why))) {
 			printf("[  SKIPPED ] %s: %zu tests: %s\n", g->name, g->n_tests, why);

@@ -10,7 +10,8 @@
 # on stderr).
 # usage: selftests/kernels/boot.sh KERNEL_DIR LOG
 # env:   KERNELS_QEMU (default qemu-system-x86_64), KERNELS_SMP (default 2), KERNELS_MEM MiB (default 1024),
-#        KERNELS_TIMEOUT seconds (default 480)
+#        KERNELS_TIMEOUT seconds (default 480),
+#        KERNELS_UNIT: only these unit-test groups (comma-separated; default all)
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -48,7 +49,7 @@ nice -n 10 "${KERNELS_QEMU:-qemu-system-x86_64}" -accel tcg -cpu max -m "${KERNE
 	-smp "${KERNELS_SMP:-2}" -nodefaults -no-user-config -display none -no-reboot \
 	-serial "file:$LOG.console" -serial "file:$LOG" \
 	-kernel "$KERN/vmlinuz" -initrd "$tmp/initrd.gz" \
-	-append "console=ttyS0 panic=-1 oops=panic quiet" \
+	-append "console=ttyS0 panic=-1 oops=panic quiet${KERNELS_UNIT:+ xvnet.unit=$KERNELS_UNIT}" \
 	>"$tmp/qemu.out" 2>&1 &
 qpid=$!
 
