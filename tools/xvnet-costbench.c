@@ -94,7 +94,7 @@ struct bench {
 	struct nic_rx *nrx;
 	struct bench_redirect *triv;
 	struct bench_floor *floor;
-	int nrx_fd, triv_dev_fd, triv_xsk_fd, floor_cls_fd, floor_mem_fd;
+	int nrx_fd, triv_dev_fd, triv_xsk_fd, floor_cls_fd, floor_mem_fd, floor_f40_fd, floor_f16_fd;
 	int fd_vms, fd_by_mac, fd_vm_cache, fd_ports, fd_xsks, fd_stats, fd_config;
 	int ncpus;
 	char pin_dir[64];
@@ -493,6 +493,8 @@ static int floor_setup(struct bench *b, const __u8 mac[6])
 	    bpf_map_update_elem(bpf_map__fd(b->floor->maps.floor_ports), &zero, &lo, BPF_ANY))
 		return -1;
 	b->floor_cls_fd = bpf_program__fd(b->floor->progs.floor_classify);
+	b->floor_f40_fd = bpf_program__fd(b->floor->progs.floor_flow40);
+	b->floor_f16_fd = bpf_program__fd(b->floor->progs.floor_flow16);
 	return 0;
 }
 
@@ -619,7 +621,7 @@ int main(int argc, char **argv)
 	struct opts o = { .rounds = 5, .repeat = 2000000, .single = 100000,
 			  .configs = "1vm,1vm-general,1vm-single,1024vm,flows-1,flows-1-general,flows-1k,"
 				     "flows-1k-spread,flows-1M,"
-				     "flows-1M-spread,rss4,xsk,floor-classify,floor-mem-1M-spread",
+				     "flows-1M-spread,rss4,xsk,floor-classify,floor-flow40,floor-flow16,floor-mem-1M-spread",
 			  .flow_max = 2097152 };
 	static char ff[4096];
 	struct bench b = { 0 };
@@ -641,7 +643,8 @@ int main(int argc, char **argv)
 				"                       [--flowfill PATH] [--flow-max N] [--json]\n"
 				"configs: 1vm,1vm-general,1vm-single,1024vm,flows-1,flows-1-general,flows-1k,\n"
 				"         flows-1k-spread,flows-1M,\n"
-				"         flows-1M-spread,rss4,xsk,floor-classify,floor-mem-1M-spread\n");
+				"         flows-1M-spread,rss4,xsk,floor-classify,floor-flow40,floor-flow16,\n"
+				"         floor-mem-1M-spread\n");
 			return c == 'h' ? 0 : 2;
 		}
 	}
@@ -678,12 +681,21 @@ int main(int argc, char **argv)
 	if (wanted(o.configs, "1vm-general") &&
 	    measure_general(&b, "1vm-general", "the same, fast path off (the general path)"))
 		goto out;
-	if (wanted(o.configs, "floor-classify") && floor_setup(&b, mac))
+	if ((wanted(o.configs, "floor-classify") || wanted(o.configs, "floor-flow40") ||
+	     wanted(o.configs, "floor-flow16")) && floor_setup(&b, mac))
 		goto out;
 	if (wanted(o.configs, "floor-classify") &&
 	    measure_prog(&b, "floor-classify", "floor, not nic_rx: parse Ethernet/IPv4/UDP, "
 			 "one ARRAY read, one counter, redirect", "floor_classify", b.floor_cls_fd,
 			 b.triv_dev_fd, false))
+		goto out;
+	if (wanted(o.configs, "floor-flow40") &&
+	    measure_prog(&b, "floor-flow40", "floor, not nic_rx: floor-classify + an LRU hash "
+			 "hit, 40-byte key", "floor_flow40", b.floor_f40_fd, b.triv_dev_fd, false))
+		goto out;
+	if (wanted(o.configs, "floor-flow16") &&
+	    measure_prog(&b, "floor-flow16", "floor, not nic_rx: the same, 16-byte IPv4 key",
+			 "floor_flow16", b.floor_f16_fd, b.triv_dev_fd, false))
 		goto out;
 	if (wanted(o.configs, "floor-mem-1M-spread")) {
 		/* the same scattered order of the same 1M flows as flows-1M-spread */

@@ -253,7 +253,8 @@ def floor_table(res, med):
     fs = [r for r in res if is_floor(r)]
     if not fs:
         return
-    against = {"floor-classify": "1vm", "floor-mem-1M-spread": "flows-1M-spread"}
+    against = {"floor-classify": "1vm", "floor-flow40": "flows-1", "floor-flow16": "flows-1",
+               "floor-mem-1M-spread": "flows-1M-spread"}
     print("Floors, timed the same way against the same trivial program "
           "(bpf/bench_floor.bpf.c; not xvnet: what any program pays here):\n")
     print("| floor | mode | program ns | trivial ns | ratio per round | median (min-max) "
