@@ -161,7 +161,14 @@ static __always_inline int nic_rx_fast(struct xdp_md *ctx, const int from)
 		struct xvnet_flow *f;
 
 		fast_pkt(&ff, data_end, &p);
-		f = flow_find_in(cfg, &p.key);
+		if (ff.ipv6) {
+			f = flow_find6(cfg, &p.key);
+		} else {
+			struct xvnet_flow4_key k4;
+
+			xvnet_flow_key_to4(&p.key, &k4);
+			f = flow_find4(cfg, &k4);
+		}
 		if (f) {
 			r = fast_flow_hit(ctx, f, &p, bytes, from);
 			if (r != FAST_NO)

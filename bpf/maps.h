@@ -52,6 +52,24 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } xvnet_flows_cfg SEC(".maps");
 
+/* The same two for IPv4 packets' flows, under the 16-byte key
+ * (maps/xvnet_maps.h); sized as the two above. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, XVNET_FLOW_MAX_DEFAULT);
+	__type(key, struct xvnet_flow4_key);
+	__type(value, struct xvnet_flow);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xvnet_flows4 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, XVNET_FLOWS_CFG_MAX);
+	__type(key, struct xvnet_flow4_key);
+	__type(value, struct xvnet_flow);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xvnet_flows4_cfg SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, XVNET_MAX_VMS);

@@ -109,7 +109,7 @@ static __always_inline int vm_tx_frame(struct xdp_md *ctx)
 		}
 		fk.vlan = vm->vlan;
 		fk.dir = XVNET_DIR_OUT;
-		f = bpf_map_lookup_elem(&xvnet_flows, &fk);
+		f = flow_find_learnt(&fk);
 		if (!f) {
 			if (p.frag_first)
 				frag_forget(&p, vm->vlan, XVNET_DIR_OUT);

@@ -2,7 +2,7 @@
 # The one commit path (loader/kern/commit.h, issue 17): a change that fails at
 # any step leaves the kernel and the state as they were, and says so.
 #  - save fails (the state file's path is made a directory): vm del keeps
-#    the VM, its tap and its configured flow in xvnet_flows_cfg (it used to
+#    the VM, its tap and its configured flow in xvnet_flows4_cfg (it used to
 #    delete the flows before the save); vm set puts the old source address
 #    back in xvnet_vm_addrs; vm add leaves no tap behind; a
 #    reload that would remove a VM keeps it and says "previous state kept"
@@ -34,7 +34,12 @@ cleanup_add link_del "$TA" ""
 cleanup_add link_del "$TC" ""
 cleanup_add link_del "$TD" ""
 
-cfg_flows() { bpftool -j map dump pinned "$XVD_PIN/xvnet_flows_cfg" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))'; }
+# the operator's flows, IPv4 (xvnet_flows4_cfg) and other (xvnet_flows_cfg)
+cfg_flows() {
+	{ bpftool -j map dump pinned "$XVD_PIN/xvnet_flows4_cfg"; echo
+	  bpftool -j map dump pinned "$XVD_PIN/xvnet_flows_cfg"; } |
+		python3 -c 'import json,sys; print(sum(len(json.loads(l)) for l in sys.stdin if l.strip()))'
+}
 # does xvnet_vm_addrs hold 10.77.0.LAST (IPv4-mapped) for VM id 3?
 has_addr() { # LAST
 	bpftool -j map dump pinned "$XVD_PIN/xvnet_vm_addrs" | python3 -c '
@@ -50,7 +55,7 @@ same_as_before() { # WHAT
 	xvctl vm show cmt-a >/dev/null 2>&1 || fail "$1: vm cmt-a is gone from the config"
 	slot_active cmt-a || fail "$1: vm cmt-a's slot is no longer active"
 	dev_exists "$TA" || fail "$1: tap $TA is gone"
-	[ "$(cfg_flows)" = 1 ] || fail "$1: xvnet_flows_cfg has $(cfg_flows) entries, not 1"
+	[ "$(cfg_flows)" = 1 ] || fail "$1: the operator's flow maps have $(cfg_flows) entries, not 1"
 	[ "$(xvctl -j flow list | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')" = 1 ] ||
 		fail "$1: flow list: $(xvctl flow list)"
 	xvctl vm show cmt-c >/dev/null 2>&1 && fail "$1: vm cmt-c is configured"
@@ -117,7 +122,7 @@ slot_active cmt-r || fail "rename: cmt-r is not live"
 xvctl vm show cmt-a >/dev/null 2>&1 && fail "rename: cmt-a is still configured"
 [ "$(cat "/sys/class/net/$TA/ifindex" 2>/dev/null)" = "$ifi" ] || fail "rename: tap $TA was made anew"
 grep -q "^vm cmt-r .* owned" "$XVD_STATE" || fail "rename: cmt-r's tap is not recorded as xvnetd's: $(grep '^vm' "$XVD_STATE")"
-[ "$(cfg_flows)" = 1 ] || fail "rename: xvnet_flows_cfg has $(cfg_flows) entries"
+[ "$(cfg_flows)" = 1 ] || fail "rename: the operator's flow maps have $(cfg_flows) entries"
 printf 'nic %s\nvm cmt-a id 3 mac 02:00:00:00:91:01 port tap ifname %s ip 10.77.0.91\n%s\n' \
 	"$NIC" "$TA" "$FLOW" >"$XVD_CONF"
 xvctl reload >"$XV_TMP/out" 2>&1 || fail "reload renaming back refused: $(cat "$XV_TMP/out")"
@@ -128,7 +133,7 @@ xvctl vm set cmt-a --ip 10.77.0.92 || fail "vm set with a writable state refused
 has_addr 92 && ! has_addr 91 || fail "vm set: xvnet_vm_addrs does not follow (91 -> 92)"
 xvctl vm del cmt-a --force || fail "vm del with a writable state refused"
 dev_exists "$TA" && fail "vm del left its tap $TA"
-[ "$(cfg_flows)" = 0 ] || fail "vm del left $(cfg_flows) entries in xvnet_flows_cfg"
+[ "$(cfg_flows)" = 0 ] || fail "vm del left $(cfg_flows) entries in the operator's flow maps"
 grep -q cmt-a "$XVD_STATE" && fail "vm del: cmt-a still in the state"
 log "vm set, vm del: applied; VM, tap and flow gone after the save"
 pass

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The flow cache under attack (issue 16, items 2 and 3), with real traffic:
-#  - an operator's drop flow lives in xvnet_flows_cfg, where no traffic can
+#  - an operator's drop flow lives in xvnet_flows4_cfg, where no traffic can
 #    evict it: after a flood of new flows to a VM with rules has churned the
 #    learnt LRU (flow-max 65536) over and over, 500 datagrams matching the
 #    drop flow still reach the VM 0 times (flow_drop +500);
@@ -43,11 +43,11 @@ wait "$FLOOD" 2>/dev/null; proc_stop "$FLOOD"
 installed=$(xvctl -j stats | python3 -c 'import json,sys; print(json.load(sys.stdin)["slowpath"]["installed"])')
 log "flood: $(cat "$XV_TMP/flood.log"); the slow path installed $installed learnt entries into a table of 65536"
 [ "$installed" -gt 65536 ] || fail "the flood did not churn the learnt table ($installed entries installed)"
-bpftool -j map dump pinned "$XVD_PIN/xvnet_flows_cfg" | python3 -c '
+bpftool -j map dump pinned "$XVD_PIN/xvnet_flows4_cfg" | python3 -c '
 import json, sys
 assert any(e["formatted"]["key"]["sport"] == 555 * 256 % 65536 + 555 // 256 and
            e["formatted"]["value"]["verdict"] == 1 for e in json.load(sys.stdin))' ||
-	fail "the configured drop flow is gone from xvnet_flows_cfg after the flood"
+	fail "the configured drop flow is gone from xvnet_flows4_cfg after the flood"
 d0=$(qpkts a); fd0=$(xv_counter flow_drop)
 trafgen_from_wire --dst-mac $MACA --sport 555 --dst-ip 10.77.0.91 --dport 7777 --count 500 \
 	--rate 5000 >/dev/null || fail "trafgen"

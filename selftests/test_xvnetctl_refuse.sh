@@ -22,7 +22,7 @@ snapshot() {
 	{
 		xvctl -j vm list
 		xvctl -j flow list
-		for m in xvnet_vm_by_mac xvnet_vms xvnet_ports xvnet_flood xvnet_flood_count xvnet_flows xvnet_port_vm xvnet_vm_addrs; do
+		for m in xvnet_vm_by_mac xvnet_vms xvnet_ports xvnet_flood xvnet_flood_count xvnet_flows xvnet_flows4 xvnet_flows_cfg xvnet_flows4_cfg xvnet_port_vm xvnet_vm_addrs; do
 			echo "== $m"
 			bpftool -j map dump pinned "$XVD_PIN/$m" 2>&1
 		done

@@ -67,6 +67,7 @@ int nrx_open(struct nrx *f, bool malformed_pass)
 		bpf_map__set_pin_path(m, NULL);
 	/* a small flow cache is plenty and loads faster */
 	bpf_map__set_max_entries(f->skel->maps.xvnet_flows, 1024);
+	bpf_map__set_max_entries(f->skel->maps.xvnet_flows4, 1024);
 	f->skel->rodata->cfg_malformed_pass = malformed_pass ? 1 : 0;
 	/* which frames took the fast path (bpf/fastpath.h): nrx_fast_frames() */
 	f->skel->rodata->cfg_count_fast = 1;
@@ -100,6 +101,7 @@ int nrx_open(struct nrx *f, bool malformed_pass)
 	f->fd_vm_cache = bpf_map__fd(f->skel->maps.xvnet_vm_cache);
 	f->fd_vms = bpf_map__fd(f->skel->maps.xvnet_vms);
 	f->fd_flows = bpf_map__fd(f->skel->maps.xvnet_flows);
+	f->fd_flows4 = bpf_map__fd(f->skel->maps.xvnet_flows4);
 	f->fd_ports = bpf_map__fd(f->skel->maps.xvnet_ports);
 	f->fd_xsks = bpf_map__fd(f->skel->maps.xvnet_xsks);
 	f->fd_stats = bpf_map__fd(f->skel->maps.xvnet_stats);
@@ -153,7 +155,7 @@ int nrx_reset(struct nrx *f, __u32 max_vm)
 			goto out;
 		}
 	}
-	if (clear_hash(f->fd_vm_by_mac) || clear_hash(f->fd_flows) ||
+	if (clear_hash(f->fd_vm_by_mac) || clear_hash(f->fd_flows) || clear_hash(f->fd_flows4) ||
 	    clear_hash(bpf_map__fd(f->skel->maps.xvnet_frags))) {
 		err = -EIO;
 		goto out;
@@ -276,11 +278,23 @@ int nrx_add_flow(struct nrx *f, const struct xvnet_flow_key *k, const struct xvn
 
 	if (err)
 		return err;
+	if (xvnet_flow_key_is4(k)) {
+		struct xvnet_flow4_key k4;
+
+		xvnet_flow_key_to4(k, &k4);
+		return bpf_map_update_elem(f->fd_flows4, &k4, v, BPF_ANY) ? -errno : 0;
+	}
 	return bpf_map_update_elem(f->fd_flows, k, v, BPF_ANY) ? -errno : 0;
 }
 
 int nrx_get_flow(struct nrx *f, const struct xvnet_flow_key *k, struct xvnet_flow *v)
 {
+	if (xvnet_flow_key_is4(k)) {
+		struct xvnet_flow4_key k4;
+
+		xvnet_flow_key_to4(k, &k4);
+		return bpf_map_lookup_elem(f->fd_flows4, &k4, v) ? -errno : 0;
+	}
 	return bpf_map_lookup_elem(f->fd_flows, k, v) ? -errno : 0;
 }
 

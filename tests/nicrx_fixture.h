@@ -20,7 +20,7 @@ struct nrx {
 	struct nic_rx *skel;
 	__u32 meta_at;           /* enum xvnet_meta_at this instance was built with */
 	int prog_fd;
-	int fd_vm_by_mac, fd_vms, fd_flows, fd_ports, fd_xsks, fd_stats, fd_qstats;
+	int fd_vm_by_mac, fd_vms, fd_flows, fd_flows4, fd_ports, fd_xsks, fd_stats, fd_qstats;
 	int fd_vm_cache;
 	int ncpus;
 };

@@ -5,6 +5,7 @@
  * insertion, deletion, the config file round trip with FILE:LINE errors.
  */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,7 @@
 #include "loader/kern/slowpath.h"
 #include "loader/kern/reinject.h"
 #include "loader/kern/tables.h"
+#include "loader/kern/flowtab.h"
 #include <bpf/bpf.h>
 #include <unistd.h>
 
@@ -277,6 +279,100 @@ static void test_rule_config_file(void **state)
 	}
 }
 
+/* loader/kern/flowtab.c on real, private maps: each family's flows in its
+ * own map, read back under the 40-byte key; an older daemon's IPv4 flows
+ * moved out of the 40-byte maps. */
+static bool count_entry(void *arg, const struct xvnet_flow_key *k, const struct xvnet_flow *v)
+{
+	(void)k;
+	(void)v;
+	(*(int *)arg)++;
+	return false;
+}
+
+static bool drop_all(void *arg, const struct xvnet_flow_key *k, const struct xvnet_flow *v)
+{
+	(void)arg;
+	(void)k;
+	(void)v;
+	return true;
+}
+
+static void test_flow_tables_by_family(void **state)
+{
+	struct xvd *d = calloc(1, sizeof(*d));
+	struct xvnet_flow_key k4 = key("10.0.0.1", "10.0.0.2", 17, 1000, 53, XVNET_DIR_IN);
+	struct xvnet_flow_key k6 = key("fd00::1", "fd00::2", 6, 1000, 80, XVNET_DIR_OUT);
+	/* one address IPv4-mapped, the other not: not an IPv4 packet's key */
+	struct xvnet_flow_key kx = key("::ffff:10.0.0.1", "fd00::2", 6, 1, 2, XVNET_DIR_IN);
+	struct xvnet_flow v = { .verdict = XVNET_FLOW_DELIVER, .vm_id = 3, .packets = 7 }, got;
+	struct xvnet_flow4_key raw4;
+	struct xvnet_flow_key keys[8], back;
+	struct xvnet_flow vals[8];
+	__u32 n = 8, out = 0;
+	int count = 0;
+
+	(void)state;
+	assert_non_null(d);
+	k4.vlan = 20;
+	d->m.flows = bpf_map_create(BPF_MAP_TYPE_LRU_HASH, "xq_f", sizeof(struct xvnet_flow_key),
+				    sizeof(struct xvnet_flow), 64, NULL);
+	d->m.flows_cfg = bpf_map_create(BPF_MAP_TYPE_HASH, "xq_fc", sizeof(struct xvnet_flow_key),
+					sizeof(struct xvnet_flow), 64, NULL);
+	d->m.flows4 = bpf_map_create(BPF_MAP_TYPE_LRU_HASH, "xq_f4", sizeof(struct xvnet_flow4_key),
+				     sizeof(struct xvnet_flow), 64, NULL);
+	d->m.flows4_cfg = bpf_map_create(BPF_MAP_TYPE_HASH, "xq_f4c",
+					 sizeof(struct xvnet_flow4_key), sizeof(struct xvnet_flow),
+					 64, NULL);
+	assert_true(d->m.flows >= 0 && d->m.flows_cfg >= 0 && d->m.flows4 >= 0 &&
+		    d->m.flows4_cfg >= 0);
+	assert_true(xvnet_flow_key_is4(&k4));
+	assert_false(xvnet_flow_key_is4(&k6));
+	assert_false(xvnet_flow_key_is4(&kx));
+	/* the 16-byte key holds the whole 40-byte one */
+	xvnet_flow_key_to4(&k4, &raw4);
+	xvnet_flow_key_from4(&raw4, &back);
+	assert_memory_equal(&back, &k4, sizeof(k4));
+	assert_int_equal(raw4.vlan, 20);
+	assert_int_equal(raw4.sport, htons(1000));
+
+	assert_int_equal(ft_update(d, FT_CFG, &k4, &v, BPF_ANY), 0);
+	assert_int_equal(ft_update(d, FT_LEARNT, &k6, &v, BPF_ANY), 0);
+	assert_int_equal(ft_update(d, FT_LEARNT, &kx, &v, BPF_ANY), 0);
+	assert_int_equal(bpf_map_lookup_elem(d->m.flows4_cfg, &raw4, &got), 0);
+	assert_int_equal(got.packets, 7);
+	assert_int_equal(bpf_map_lookup_elem(d->m.flows, &k6, &got), 0);
+	assert_int_equal(bpf_map_lookup_elem(d->m.flows, &kx, &got), 0);
+	assert_int_not_equal(ft_lookup(d, FT_LEARNT, &k4, &got), 0);
+	assert_int_equal(ft_lookup(d, FT_CFG, &k4, &got), 0);
+	ft_each(d, FT_CFG, count_entry, &count);
+	assert_int_equal(count, 1);
+	ft_each(d, FT_LEARNT, count_entry, &count);
+	assert_int_equal(count, 3);
+	/* a page of the IPv4 operator's map comes back under the 40-byte key */
+	assert_int_equal(ft_map_page(d, 0, NULL, &out, keys, vals, &n) == 0 || errno == ENOENT, 1);
+	assert_int_equal(n, 1);
+	assert_memory_equal(&keys[0], &k4, sizeof(k4));
+	assert_true(ft_map_configured(0) && ft_map_configured(1) && !ft_map_configured(2));
+
+	/* an older daemon's IPv4 flow in the 40-byte maps: moved, counters kept */
+	assert_int_equal(ft_delete(d, FT_CFG, &k4), 0);
+	assert_int_not_equal(ft_delete(d, FT_CFG, &k4), 0);
+	assert_int_equal(bpf_map_update_elem(d->m.flows_cfg, &k4, &v, BPF_ANY), 0);
+	assert_int_equal(ft_move_ipv4(d), 1);
+	assert_int_not_equal(bpf_map_lookup_elem(d->m.flows_cfg, &k4, &got), 0);
+	assert_int_equal(ft_lookup(d, FT_CFG, &k4, &got), 0);
+	assert_int_equal(got.packets, 7);
+	/* the mixed key is not IPv4: it stays */
+	assert_int_equal(bpf_map_lookup_elem(d->m.flows, &kx, &got), 0);
+	assert_int_equal(ft_each(d, FT_LEARNT, drop_all, NULL), 2);
+	close(d->m.flows);
+	close(d->m.flows_cfg);
+	close(d->m.flows4);
+	close(d->m.flows4_cfg);
+	free(d);
+}
+
 /* sp_handle (the daemon's slow-path code) on real, private maps. */
 static void test_slow_path_install(void **state)
 {
@@ -295,9 +391,12 @@ static void test_slow_path_install(void **state)
 	d->m.flows = bpf_map_create(BPF_MAP_TYPE_LRU_HASH, "xq_flows",
 				    sizeof(struct xvnet_flow_key),
 				    sizeof(struct xvnet_flow), 1024, NULL);
+	d->m.flows4 = bpf_map_create(BPF_MAP_TYPE_LRU_HASH, "xq_flows4",
+				     sizeof(struct xvnet_flow4_key),
+				     sizeof(struct xvnet_flow), 1024, NULL);
 	d->m.config = bpf_map_create(BPF_MAP_TYPE_ARRAY, "xq_config", 4,
 				     sizeof(struct xvnet_config), 1, NULL);
-	assert_true(d->m.flows >= 0 && d->m.config >= 0);
+	assert_true(d->m.flows >= 0 && d->m.flows4 >= 0 && d->m.config >= 0);
 	memset(&r, 0, sizeof(r));
 	r.vm_id = 0;
 	r.key = key("10.0.0.1", "10.0.0.2", 17, 1000, 53, XVNET_DIR_IN);
@@ -311,14 +410,14 @@ static void test_slow_path_install(void **state)
 	assert_int_equal(sp_handle(d, &r), 0);
 	assert_int_equal(bpf_map_lookup_elem(d->m.config, &zero, &c), 0);
 	assert_int_equal(c.flows_active, 1);
-	assert_int_equal(bpf_map_lookup_elem(d->m.flows, &r.key, &v), 0);
+	assert_int_equal(ft_lookup(d, FT_LEARNT, &r.key, &v), 0);
 	assert_int_equal(v.verdict, XVNET_FLOW_DELIVER);
 	assert_int_equal(v.queue, 2);
 	assert_int_equal(v.flags, XVNET_FLOW_F_RULE);
 	assert_true(v.last_seen_ns > 0);
 	rk = key("10.0.0.2", "10.0.0.1", 17, 53, 1000, XVNET_DIR_OUT);
 	rk.vlan = 20;
-	assert_int_equal(bpf_map_lookup_elem(d->m.flows, &rk, &v), 0);
+	assert_int_equal(ft_lookup(d, FT_LEARNT, &rk, &v), 0);
 	assert_int_equal(v.verdict, XVNET_FLOW_DELIVER);
 	assert_int_equal(d->sp.installed, 2);
 	/* a duplicate record changes nothing */
@@ -329,7 +428,7 @@ static void test_slow_path_install(void **state)
 	assert_int_equal(sp_handle(d, &r), 0);
 	r.key.dport = htons(55);
 	assert_int_equal(sp_handle(d, &r), 0);
-	assert_int_equal(bpf_map_lookup_elem(d->m.flows, &r.key, &v), 0);
+	assert_int_equal(ft_lookup(d, FT_LEARNT, &r.key, &v), 0);
 	assert_int_equal(v.verdict, XVNET_FLOW_DROP);
 	assert_int_equal(d->sp.installed, 4);
 	assert_int_equal(d->sp.denied, 2);
@@ -346,16 +445,18 @@ static void test_slow_path_install(void **state)
 	assert_int_equal(sp_handle(d, &r), 0);
 	v = (struct xvnet_flow){ .verdict = XVNET_FLOW_DROP, .vm_id = 0 };
 	rk.sport = htons(9);
-	assert_int_equal(bpf_map_update_elem(d->m.flows, &rk, &v, BPF_ANY), 0);
+	assert_int_equal(ft_update(d, FT_LEARNT, &rk, &v, BPF_ANY), 0);
 	assert_int_equal(sp_flush_vm(d, 1), 0);
 	assert_int_equal(sp_flush_vm(d, 0), 2);
 	{
-		struct xvnet_flow_key k2;
+		struct xvnet_flow4_key k2;
 
-		while (!bpf_map_get_next_key(d->m.flows, n ? &k2 : NULL, &k2))
+		while (!bpf_map_get_next_key(d->m.flows4, n ? &k2 : NULL, &k2))
 			n++;
 	}
 	assert_int_equal(n, 1);         /* the configured (non-rule) entry stays */
+	/* IPv4 flows only in the IPv4 map */
+	assert_int_not_equal(bpf_map_get_next_key(d->m.flows, NULL, &rk), 0);
 	/* a whole first packet is sent on (to the VM's port: lo here), and its
 	 * flow goes in only after the send, at the poll's end: the reply's
 	 * flow at once, the flow itself when sp_poll sends the batch */
@@ -366,21 +467,23 @@ static void test_slow_path_install(void **state)
 	assert_int_equal(sp_handle(d, &r), 0);
 	rk = key("10.0.0.2", "10.0.0.1", 17, 53, 2000, XVNET_DIR_OUT);
 	rk.vlan = 20;
-	assert_int_equal(bpf_map_lookup_elem(d->m.flows, &rk, &v), 0);
-	assert_int_not_equal(bpf_map_lookup_elem(d->m.flows, &r.key, &v), 0);
+	assert_int_equal(ft_lookup(d, FT_LEARNT, &rk, &v), 0);
+	assert_int_not_equal(ft_lookup(d, FT_LEARNT, &r.key, &v), 0);
 	assert_int_equal(d->sp.reinjected, 0);
 	sp_poll(d);
 	assert_int_equal(d->sp.reinjected, 1);
-	assert_int_equal(bpf_map_lookup_elem(d->m.flows, &r.key, &v), 0);
+	assert_int_equal(ft_lookup(d, FT_LEARNT, &r.key, &v), 0);
 	assert_int_equal(v.verdict, XVNET_FLOW_DELIVER);
 	reinject_close(d);
 	close(d->m.flows);
+	close(d->m.flows4);
 	close(d->m.config);
 	config_free(&d->cfg);
 	free(d);
 }
 
 static const struct CMUnitTest rules_tests[] = {
+	cmocka_unit_test(test_flow_tables_by_family),
 	cmocka_unit_test(test_slow_path_install),
 	cmocka_unit_test(test_rule_refusals),
 	cmocka_unit_test(test_rule_match),

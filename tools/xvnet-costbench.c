@@ -517,6 +517,7 @@ static int setup(struct bench *b, const struct opts *o)
 	bpf_object__for_each_map(m, b->nrx->obj)
 		bpf_map__set_pin_path(m, NULL);
 	bpf_map__set_max_entries(b->nrx->maps.xvnet_flows, o->flow_max);
+	bpf_map__set_max_entries(b->nrx->maps.xvnet_flows4, o->flow_max);
 	b->meta_at = xv_feature_usable(&fs, XV_FEAT_XDP_META) ? XVNET_META_HEAD : XVNET_META_INLINE;
 	b->nrx->rodata->cfg_meta_at = b->meta_at;
 	b->nrx->rodata->cfg_check_mtu = xv_feature_usable(&fs, XV_FEAT_CHECK_MTU);

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * xvnet-flowfill: fill a pinned xvnet_flows map with the flows
+ * xvnet-flowfill: fill a pinned xvnet_flows4 map (IPv4 flows) with the flows
  * xvnet-trafgen generates (tools/trafgen_flow.h), all delivering to one VM,
  * with batched map updates; report how fast the map took them.  The
  * benchmark uses it to grow the flow cache to a million entries and to
@@ -48,7 +48,7 @@ int main(int argc, char **argv)
 	const char *pin_dir = XVNET_PIN_DIR;
 	unsigned long count = 1, batch = 8192, vm_id = 0, sport = 1024, dport = 7777;
 	struct in_addr src, dst;
-	struct xvnet_flow_key *keys;
+	struct xvnet_flow4_key *keys;
 	struct xvnet_flow *vals;
 	char path[512];
 	double t0, t;
@@ -81,7 +81,7 @@ usage:
 			XVNET_MAX_VMS);
 		return 2;
 	}
-	snprintf(path, sizeof(path), "%s/%s", pin_dir, XVNET_MAP_FLOWS);
+	snprintf(path, sizeof(path), "%s/%s", pin_dir, XVNET_MAP_FLOWS4);
 	fd = bpf_obj_get(path);
 	if (fd < 0) {
 		fprintf(stderr, "xvnet-flowfill: %s: %s\n", path, strerror(errno));
@@ -116,14 +116,14 @@ usage:
 		LIBBPF_OPTS(bpf_map_batch_opts, opts, .elem_flags = BPF_ANY);
 
 		for (; n < batch && f < count; n++, f++) {
-			struct xvnet_flow_key *k = &keys[n];
+			struct xvnet_flow_key k = { 0 };
 
-			memset(k, 0, sizeof(*k));
-			mapped(k->src, ntohl(src.s_addr) + TRAFGEN_FLOW_SADDR_ADD(f));
-			mapped(k->dst, ntohl(dst.s_addr));
-			k->sport = htons(TRAFGEN_FLOW_SPORT(sport, f));
-			k->dport = htons(dport);
-			k->proto = IPPROTO_UDP;
+			mapped(k.src, ntohl(src.s_addr) + TRAFGEN_FLOW_SADDR_ADD(f));
+			mapped(k.dst, ntohl(dst.s_addr));
+			k.sport = htons(TRAFGEN_FLOW_SPORT(sport, f));
+			k.dport = htons(dport);
+			k.proto = IPPROTO_UDP;
+			xvnet_flow_key_to4(&k, &keys[n]);
 			vals[n] = (struct xvnet_flow){ .verdict = XVNET_FLOW_DELIVER,
 						       .queue = XVNET_QUEUE_RSS, .vm_id = vm_id };
 		}

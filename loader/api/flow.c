@@ -13,6 +13,7 @@
 #include "loader/api/flow.h"
 #include "loader/api/request.h"
 #include "loader/kern/commit.h"
+#include "loader/kern/flowtab.h"
 #include "loader/api/views.h"
 #include "loader/kern/tables.h"
 
@@ -113,11 +114,11 @@ static struct json_object *flow_list_page(struct xvd *d, struct json_object *arg
 		char tail;
 
 		text = json_object_get_string(v);
-		if (json_object_is_type(v, json_type_string) &&
-		    (!strcmp(text, "0:start") || !strcmp(text, "1:start"))) {
+		if (json_object_is_type(v, json_type_string) && text[0] >= '0' &&
+		    text[0] < '0' + FT_MAPS && !strcmp(text + 1, ":start")) {
 			cur.table = (unsigned)(text[0] - '0');  /* from its first bucket */
 		} else if (json_object_is_type(v, json_type_string) &&
-			   sscanf(text, "%u:%lu%c", &t, &b, &tail) == 2 && t <= 1 &&
+			   sscanf(text, "%u:%lu%c", &t, &b, &tail) == 2 && t < FT_MAPS &&
 			   b <= UINT32_MAX) {
 			cur.table = t;
 			cur.batch = (__u32)b;

@@ -20,6 +20,7 @@
 #include "loader/kern/xsk.h"
 #include "loader/kern/slowpath.h"
 #include "loader/kern/tables.h"
+#include "loader/kern/flowtab.h"
 #include "loader/kern/vhostsup.h"
 
 /* The state file written (d->save, set with the state directory by the
@@ -117,25 +118,20 @@ static int vm_change(struct xvd *d, const struct vm_conf *from,
 	return tbl_vm_ensure(d, to, ifindex, err, errlen);
 }
 
+/* ft_each: an entry that delivers to the VM (*arg) */
+static bool delivers_to(void *arg, const struct xvnet_flow_key *k, const struct xvnet_flow *v)
+{
+	(void)k;
+	return v->verdict == XVNET_FLOW_DELIVER && v->vm_id == *(const __u32 *)arg;
+}
+
 /* Every flow entry (configured or learnt) that delivers to vm_id. */
 static void flows_of_vm_remove(struct xvd *d, int vm_id)
 {
-	const int fds[2] = { d->m.flows_cfg, d->m.flows };
+	__u32 id = (__u32)vm_id;
 
-	for (int i = 0; i < 2; i++) {
-		struct xvnet_flow_key k, next;
-		int more = !bpf_map_get_next_key(fds[i], NULL, &next);
-
-		while (more) {
-			struct xvnet_flow v;
-
-			k = next;
-			more = !bpf_map_get_next_key(fds[i], &k, &next);
-			if (!bpf_map_lookup_elem(fds[i], &k, &v) &&
-			    v.verdict == XVNET_FLOW_DELIVER && v.vm_id == (__u32)vm_id)
-				bpf_map_delete_elem(fds[i], &k);
-		}
-	}
+	ft_each(d, FT_CFG, delivers_to, &id);
+	ft_each(d, FT_LEARNT, delivers_to, &id);
 }
 
 /* A device a VM of cfg uses under that name. */

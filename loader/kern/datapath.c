@@ -28,6 +28,7 @@
 #include "loader/kern/pinwatch.h"
 #include "loader/kern/netdev.h"
 #include "loader/kern/datapath.h"
+#include "loader/kern/flowtab.h"
 #include "nic_rx.skel.h"
 
 
@@ -166,6 +167,11 @@ static int open_and_load(struct xvd *d, char *err, size_t errlen)
 		d->flow_max = max;
 	}
 	bpf_map__set_max_entries(d->skel->maps.xvnet_flows, d->flow_max);
+	/* a pinned xvnet_flows4 of another size is kept as it is (reuse_pinned) */
+	if (pinned_max_entries(XVNET_MAP_FLOWS4, &max) == 0)
+		bpf_map__set_max_entries(d->skel->maps.xvnet_flows4, max);
+	else
+		bpf_map__set_max_entries(d->skel->maps.xvnet_flows4, d->flow_max);
 	bpf_object__for_each_map(map, d->skel->obj) {
 		const char *name = bpf_map__name(map);
 
@@ -206,6 +212,8 @@ static int open_and_load(struct xvd *d, char *err, size_t errlen)
 	d->m.vm_cache = bpf_map__fd(d->skel->maps.xvnet_vm_cache);
 	d->m.flows = bpf_map__fd(d->skel->maps.xvnet_flows);
 	d->m.flows_cfg = bpf_map__fd(d->skel->maps.xvnet_flows_cfg);
+	d->m.flows4 = bpf_map__fd(d->skel->maps.xvnet_flows4);
+	d->m.flows4_cfg = bpf_map__fd(d->skel->maps.xvnet_flows4_cfg);
 	d->m.sp_budget = bpf_map__fd(d->skel->maps.xvnet_sp_budget);
 	d->m.redirect_err = bpf_map__fd(d->skel->maps.xvnet_redirect_err);
 	d->m.ports = bpf_map__fd(d->skel->maps.xvnet_ports);
@@ -681,6 +689,16 @@ int dp_start(struct xvd *d, char *err, size_t errlen)
 	    attach_tc(d, err, errlen))
 		return -1;
 	attach_redirect_err(d);
+	/* pins of an xvnetd before xvnet_flows4: once this nic_rx runs, the
+	 * one that looks for IPv4 flows in their own maps */
+	if (d->maps_adopted) {
+		unsigned long n = ft_move_ipv4(d);
+
+		if (n)
+			log_info("%lu IPv4 flows moved from %s and %s to %s and %s", n,
+				 XVNET_MAP_FLOWS_CFG, XVNET_MAP_FLOWS, XVNET_MAP_FLOWS4_CFG,
+				 XVNET_MAP_FLOWS4);
+	}
 	return 0;
 }
 

@@ -22,6 +22,7 @@
 #include "loader/kern/reinject.h"
 #include "loader/kern/slowpath.h"
 #include "loader/kern/tables.h"
+#include "loader/kern/flowtab.h"
 
 
 static uint64_t now_ns(void)
@@ -114,7 +115,7 @@ static int install(struct xvd *d, const struct xvnet_flow_key *k,
 {
 	/* BPF_NOEXIST: a duplicate record (packets that missed while this
 	 * flow was being set up) leaves the installed entry and its counters */
-	if (bpf_map_update_elem(d->m.flows, k, v, BPF_NOEXIST)) {
+	if (ft_update(d, FT_LEARNT, k, v, BPF_NOEXIST)) {
 		if (errno == EEXIST)
 			return 0;
 		return -1;
@@ -184,29 +185,33 @@ static void install_after(struct xvd *d, const struct xvnet_flow_key *k,
 		log_warn("slow path: flow after its first packet: %s", strerror(errno));
 }
 
+struct sweep_ctx {
+	flow_sel sel;
+	const void *arg;
+	unsigned long *kept;
+};
+
+static bool sweep_one(void *arg, const struct xvnet_flow_key *k, const struct xvnet_flow *v)
+{
+	struct sweep_ctx *c = arg;
+
+	if (!(v->flags & XVNET_FLOW_F_RULE))
+		return false;
+	if (c->sel(k, v, c->arg))
+		return true;
+	if (c->kept)
+		(*c->kept)++;
+	return false;
+}
+
 /* Delete the rule-installed flows that sel() picks; *kept (if given)
  * counts the rule flows left in place. */
 static unsigned long sweep(struct xvd *d, flow_sel sel, const void *arg,
 			   unsigned long *kept)
 {
-	struct xvnet_flow_key k, next;
-	int more = !bpf_map_get_next_key(d->m.flows, NULL, &next);
-	unsigned long n = 0;
+	struct sweep_ctx c = { sel, arg, kept };
 
-	while (more) {
-		struct xvnet_flow v;
-
-		k = next;
-		more = !bpf_map_get_next_key(d->m.flows, &k, &next);
-		if (bpf_map_lookup_elem(d->m.flows, &k, &v) ||
-		    !(v.flags & XVNET_FLOW_F_RULE))
-			continue;
-		if (sel(&k, &v, arg) && !bpf_map_delete_elem(d->m.flows, &k))
-			n++;
-		else if (kept)
-			(*kept)++;
-	}
-	return n;
+	return ft_each(d, FT_LEARNT, sweep_one, &c);
 }
 
 /* What sp_handle() would install for k now: 1 allow (queue in *queue),

@@ -23,6 +23,7 @@
 #include "loader/kern/addrs.h"
 #include "loader/kern/datapath.h"
 #include "loader/kern/tables.h"
+#include "loader/kern/flowtab.h"
 #include "loader/conf/flowidx.h"
 
 
@@ -553,7 +554,7 @@ int tbl_flow_ensure(struct xvd *d, const struct xvd_config *cfg,
 		v.vm_id = (__u32)vm->id;
 		v.queue = fc->queue;
 	}
-	if (!bpf_map_lookup_elem(d->m.flows_cfg, &fc->key, &old)) {
+	if (!ft_lookup(d, FT_CFG, &fc->key, &old)) {
 		if (old.verdict == v.verdict && old.queue == v.queue &&
 		    old.vm_id == v.vm_id)
 			return 0;       /* live and correct: keep its counters */
@@ -561,18 +562,19 @@ int tbl_flow_ensure(struct xvd *d, const struct xvd_config *cfg,
 		v.bytes = old.bytes;
 		v.last_seen_ns = old.last_seen_ns;
 	}
-	if (bpf_map_update_elem(d->m.flows_cfg, &fc->key, &v, BPF_ANY))
-		return ERR("%s: %s", XVNET_MAP_FLOWS_CFG, strerror(errno));
+	if (ft_update(d, FT_CFG, &fc->key, &v, BPF_ANY))
+		return ERR("%s: %s", xvnet_flow_key_is4(&fc->key) ? XVNET_MAP_FLOWS4_CFG :
+			   XVNET_MAP_FLOWS_CFG, strerror(errno));
 	/* a learnt entry under the same key would only shadow nothing now */
-	bpf_map_delete_elem(d->m.flows, &fc->key);
+	ft_delete(d, FT_LEARNT, &fc->key);
 	return 0;
 }
 
 /* Delete key from both flow maps; 0 if it was in either. */
 int tbl_flow_delete(struct xvd *d, const struct xvnet_flow_key *key)
 {
-	int a = bpf_map_delete_elem(d->m.flows_cfg, key);
-	int b = bpf_map_delete_elem(d->m.flows, key);
+	int a = ft_delete(d, FT_CFG, key);
+	int b = ft_delete(d, FT_LEARNT, key);
 
 	return a && b ? -1 : 0;
 }
@@ -580,12 +582,26 @@ int tbl_flow_delete(struct xvd *d, const struct xvnet_flow_key *key)
 int tbl_flow_lookup(struct xvd *d, const struct xvnet_flow_key *key,
 		    struct xvnet_flow *v)
 {
-	if (!bpf_map_lookup_elem(d->m.flows_cfg, key, v))
+	if (!ft_lookup(d, FT_CFG, key, v))
 		return 0;
-	return bpf_map_lookup_elem(d->m.flows, key, v);
+	return ft_lookup(d, FT_LEARNT, key, v);
 }
 
 /* ---- reconciliation --------------------------------------------------- */
+
+struct unconfigured {
+	const struct xvd_config *cfg;
+	struct flow_idx x;
+};
+
+/* ft_each: an operator's flow that cfg no longer has goes */
+static bool unconfigured(void *arg, const struct xvnet_flow_key *k, const struct xvnet_flow *v)
+{
+	struct unconfigured *u = arg;
+
+	(void)v;
+	return !flow_idx_find(&u->x, u->cfg, k);
+}
 
 int tbl_reconcile(struct xvd *d, struct xvd_config *cfg, char *err, size_t errlen)
 {
@@ -660,21 +676,14 @@ int tbl_reconcile(struct xvd *d, struct xvd_config *cfg, char *err, size_t errle
 	}
 	/* 5. configured flows no longer configured (by index: 100k flows) */
 	{
-		struct xvnet_flow_key k, next;
-		int more = !bpf_map_get_next_key(d->m.flows_cfg, NULL, &next);
-		struct flow_idx x = { 0 };
+		struct unconfigured u = { .cfg = cfg, .x = { 0 } };
 
-		if (flow_idx_build(&x, cfg)) {
+		if (flow_idx_build(&u.x, cfg)) {
 			log_err("reconcile: out of memory");
 			return -1;
 		}
-		while (more) {
-			k = next;
-			more = !bpf_map_get_next_key(d->m.flows_cfg, &k, &next);
-			if (!flow_idx_find(&x, cfg, &k))
-				bpf_map_delete_elem(d->m.flows_cfg, &k);
-		}
-		flow_idx_free(&x);
+		ft_each(d, FT_CFG, unconfigured, &u);
+		flow_idx_free(&u.x);
 	}
 	return rc;
 }
@@ -689,27 +698,28 @@ static __u64 mono_ns(void)
 	return (__u64)ts.tv_sec * 1000000000ull + (__u64)ts.tv_nsec;
 }
 
-static void flow_each_map(int fd, bool configured_map,
-			  tbl_flow_fn fn, void *ctx)
+struct each_ctx {
+	tbl_flow_fn fn;
+	void *ctx;
+	bool configured;
+	__u64 now;
+};
+
+static bool each_visit(void *arg, const struct xvnet_flow_key *k, const struct xvnet_flow *v)
 {
-	struct xvnet_flow_key k, next;
-	int more = !bpf_map_get_next_key(fd, NULL, &next);
-	__u64 now = mono_ns();
+	struct each_ctx *c = arg;
 
-	while (more) {
-		struct xvnet_flow v;
-
-		k = next;
-		more = !bpf_map_get_next_key(fd, &k, &next);
-		if (!bpf_map_lookup_elem(fd, &k, &v))
-			fn(ctx, &k, &v, configured_map, now);
-	}
+	c->fn(c->ctx, k, v, c->configured, c->now);
+	return false;
 }
 
 void tbl_flow_each(struct xvd *d, tbl_flow_fn fn, void *ctx)
 {
-	flow_each_map(d->m.flows_cfg, true, fn, ctx);
-	flow_each_map(d->m.flows, false, fn, ctx);
+	struct each_ctx c = { fn, ctx, true, mono_ns() };
+
+	ft_each(d, FT_CFG, each_visit, &c);
+	c.configured = false;
+	ft_each(d, FT_LEARNT, each_visit, &c);
 }
 
 int tbl_flow_page(struct xvd *d, struct tbl_flow_cursor *cur, unsigned limit,
@@ -726,13 +736,12 @@ int tbl_flow_page(struct xvd *d, struct tbl_flow_cursor *cur, unsigned limit,
 		rc = -ENOMEM;
 		goto out;
 	}
-	while (got < limit && cur->table < 2) {
-		int fd = cur->table == 0 ? d->m.flows_cfg : d->m.flows;
+	while (got < limit && cur->table < FT_MAPS) {
 		__u32 n = limit - got, out_batch = 0;
 		int r;
 
-		r = bpf_map_lookup_batch(fd, cur->started ? &cur->batch : NULL,
-					 &out_batch, keys, vals, &n, NULL);
+		r = ft_map_page(d, cur->table, cur->started ? &cur->batch : NULL,
+				&out_batch, keys, vals, &n);
 		if (r && errno != ENOENT) {
 			/* ENOSPC: one bucket holds more than the room left */
 			if (errno == ENOSPC && got)
@@ -741,9 +750,9 @@ int tbl_flow_page(struct xvd *d, struct tbl_flow_cursor *cur, unsigned limit,
 			goto out;
 		}
 		for (__u32 i = 0; i < n; i++)
-			fn(ctx, &keys[i], &vals[i], cur->table == 0, now);
+			fn(ctx, &keys[i], &vals[i], ft_map_configured(cur->table), now);
 		got += n;
-		if (r) {                /* ENOENT: this table is done */
+		if (r) {                /* ENOENT: this map is done */
 			cur->table++;
 			cur->started = false;
 			continue;
@@ -751,7 +760,7 @@ int tbl_flow_page(struct xvd *d, struct tbl_flow_cursor *cur, unsigned limit,
 		cur->batch = out_batch;
 		cur->started = true;
 	}
-	*done = cur->table >= 2;
+	*done = cur->table >= FT_MAPS;
 out:
 	free(keys);
 	free(vals);
@@ -786,21 +795,20 @@ void tbl_queue_counts(struct xvd *d, int vm_id, int q, __u64 *packets,
 	free(pc);
 }
 
+/* ft_each: count the entry */
+static bool count_one(void *arg, const struct xvnet_flow_key *k, const struct xvnet_flow *v)
+{
+	(void)k;
+	(void)v;
+	(*(int *)arg)++;
+	return false;
+}
+
 int tbl_count_active(struct xvd *d, int *vms, int *flows)
 {
-	const int fds[2] = { d->m.flows_cfg, d->m.flows };
-
 	*vms = (int)d->cfg.n_vms;
 	*flows = 0;
-	for (int i = 0; i < 2; i++) {
-		struct xvnet_flow_key k, next;
-		int more = !bpf_map_get_next_key(fds[i], NULL, &next);
-
-		while (more) {
-			k = next;
-			more = !bpf_map_get_next_key(fds[i], &k, &next);
-			(*flows)++;
-		}
-	}
+	ft_each(d, FT_CFG, count_one, flows);
+	ft_each(d, FT_LEARNT, count_one, flows);
 	return 0;
 }

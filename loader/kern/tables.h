@@ -35,10 +35,10 @@ typedef void (*tbl_flow_fn)(void *ctx, const struct xvnet_flow_key *k,
 			    const struct xvnet_flow *v, bool configured,
 			    __u64 now_ns);
 void tbl_flow_each(struct xvd *d, tbl_flow_fn fn, void *ctx);
-/* A page: up to limit entries from where cur points (table 0 the
- * operator's, 1 the learnt; batch a hash bucket, BPF_MAP_LOOKUP_BATCH's
+/* A page: up to limit entries from where cur points (table: a map in
+ * flowtab.h's order, FT_MAPS of them, the operator's first; batch a hash bucket, BPF_MAP_LOOKUP_BATCH's
  * position: valid whatever was added or deleted since, unlike a key).
- * cur is moved on; *done at the end of both tables.  -errno on failure. */
+ * cur is moved on; *done at the end of the last.  -errno on failure. */
 struct tbl_flow_cursor {
 	unsigned table;
 	__u32 batch;

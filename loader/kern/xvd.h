@@ -26,6 +26,7 @@ struct xvd_maps {
 	int vm_cache;               /* direct-mapped index of vm_by_mac (tables.c) */
 	int ports_b, port_stats;     /* vm move: second bank, per-kind counts */
 	int flows_cfg;              /* the operator's flows (never evicted) */
+	int flows4, flows4_cfg;     /* the same two for IPv4 flows (loader/kern/flowtab.h) */
 	int redirect_err;           /* failed redirects per VM and reason */
 	int sp_budget;              /* per-VM slow-path token buckets */
 	int port_vm, uplink, config;
@@ -93,7 +94,7 @@ struct xvd {
 	int nic_ifindex;
 	bool link_adopted;          /* restart: the pinned link was updated */
 	bool maps_adopted;          /* pinned maps were reused */
-	uint32_t flow_max;          /* effective xvnet_flows size */
+	uint32_t flow_max;          /* effective xvnet_flows and xvnet_flows4 size */
 	int ncpus;
 	time_t started;
 	bool stop, teardown;        /* set by shutdown requests */
