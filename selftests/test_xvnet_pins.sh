@@ -4,7 +4,10 @@
 # pin replaced by another map; within a few seconds the pins name xvnetd's
 # own objects again (same ids), `status` counts the restores, and a restart
 # then adopts the running data path (maps and link) instead of building a
-# new one, with no frame lost to a VM meanwhile.
+# new one, with no frame lost to a VM meanwhile.  Then the pins of an older
+# xvnetd, from before xvnet_flows4 (an IPv4 flow in xvnet_flows_cfg under
+# the 40-byte key, no xvnet_flows4*): a restart moves the flow to
+# xvnet_flows4_cfg, leaves no copy behind, and the flow still drops.
 # shellcheck source=selftests/lib/common.sh
 . "$(dirname "$0")/lib/common.sh"
 # shellcheck source=selftests/lib/xvnet.sh
@@ -64,4 +67,39 @@ wait_until 3 got || fail "restart after the restores lost frames: sent $sent, go
 [ "$(status_field maps_adopted)" = True ] && [ "$(status_field link_adopted)" = True ] ||
 	fail "the restart did not adopt the data path: maps $(status_field maps_adopted) link $(status_field link_adopted)"
 [ "$(status_field link_id)" = "$link0" ] || fail "link changed: $(status_field link_id), was $link0"
-pass "removed and replaced pins put back (link, xvnet_vms, xvnet_flows: same ids, $n restores counted); the restart adopted them, $sent/$sent frames delivered"
+
+# ---- the pins of an xvnetd before xvnet_flows4 -------------------------------
+xvctl flow add --proto udp --src 10.99.0.1 --sport 4444 --dst 10.77.0.21 --dport 7777 \
+	--action drop || fail "flow add drop"
+dump() { bpftool -j map dump pinned "$XVD_PIN/$1"; }
+proc_stop "$XVD_PID"
+# the entry as the older xvnetd kept it: the 40-byte key in xvnet_flows_cfg
+dump xvnet_flows4_cfg | python3 -c '
+import json, sys
+e = json.load(sys.stdin)
+assert len(e) == 1, e
+k = [int(b, 16) for b in e[0]["key"]]
+v = [int(b, 16) for b in e[0]["value"]]
+mapped = lambda a: [0] * 10 + [0xff, 0xff] + a
+key = mapped(k[0:4]) + mapped(k[4:8]) + k[8:16]
+print(" ".join("%02x" % b for b in key), "|", " ".join("%02x" % b for b in v))' >"$XV_TMP/old.kv" ||
+	fail "xvnet_flows4_cfg does not hold the one flow: $(dump xvnet_flows4_cfg)"
+# shellcheck disable=SC2046  # the hex bytes are words
+bpftool map update pinned "$XVD_PIN/xvnet_flows_cfg" key hex $(cut -d'|' -f1 "$XV_TMP/old.kv") \
+	value hex $(cut -d'|' -f2 "$XV_TMP/old.kv") || fail "bpftool map update xvnet_flows_cfg"
+rm "$XVD_PIN/xvnet_flows4_cfg" "$XVD_PIN/xvnet_flows4"
+_xvnetd_launch
+grep -q "1 IPv4 flows moved from xvnet_flows_cfg and xvnet_flows to xvnet_flows4_cfg and xvnet_flows4" \
+	"$XV_TMP/xvnetd.log" || fail "no move logged: $(grep -i flows "$XV_TMP/xvnetd.log" | tail -3)"
+[ "$(dump xvnet_flows_cfg)" = "[]" ] || fail "the old entry stayed in xvnet_flows_cfg: $(dump xvnet_flows_cfg)"
+[ "$(dump xvnet_flows4_cfg | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')" = 1 ] ||
+	fail "xvnet_flows4_cfg after the move: $(dump xvnet_flows4_cfg)"
+[ "$(xvctl flow list | grep -c 'sport 4444')" = 1 ] ||
+	fail "flow list after the move: $(xvctl flow list)"
+s1=$(cat "$XV_TMP/sink") fd0=$(xv_counter flow_drop)
+trafgen_from_wire --dst-mac $MAC1 --src-ip 10.99.0.1 --sport 4444 --dst-ip 10.77.0.21 --dport 7777 \
+	--count 200 >/dev/null || fail "generator failed"
+dropped() { [ $(( $(xv_counter flow_drop) - fd0 )) -ge 200 ]; }
+wait_until 3 dropped || fail "the moved flow drops $(( $(xv_counter flow_drop) - fd0 )) of 200"
+[ "$(cat "$XV_TMP/sink")" = "$s1" ] || fail "the moved drop flow let $(( $(cat "$XV_TMP/sink") - s1 )) frames through"
+pass "removed and replaced pins put back (link, xvnet_vms, xvnet_flows: same ids, $n restores counted); the restart adopted them, $sent/$sent frames delivered; an older xvnetd's IPv4 flow moved to xvnet_flows4_cfg and still drops (200/200)"

@@ -159,6 +159,7 @@ static int open_and_load(struct xvd *d, char *err, size_t errlen)
 	if (!d->skel)
 		return ERR("open nic_rx skeleton: %s", strerror(errno));
 	d->flow_max = d->cfg.flow_max;
+	d->flows4_new = !pinned(XVNET_MAP_FLOWS4);
 	if (pinned_max_entries(XVNET_MAP_FLOWS, &max) == 0 &&
 	    max != d->flow_max) {
 		log_warn("flow-max %u not applied: the pinned %s holds %u entries"
@@ -690,8 +691,9 @@ int dp_start(struct xvd *d, char *err, size_t errlen)
 		return -1;
 	attach_redirect_err(d);
 	/* pins of an xvnetd before xvnet_flows4: once this nic_rx runs, the
-	 * one that looks for IPv4 flows in their own maps */
-	if (d->maps_adopted) {
+	 * one that looks for IPv4 flows in their own maps (only then: the walk
+	 * reads every IPv6 flow) */
+	if (d->maps_adopted && d->flows4_new) {
 		unsigned long n = ft_move_ipv4(d);
 
 		if (n)
