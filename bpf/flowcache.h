@@ -78,9 +78,13 @@ static __always_inline struct xvnet_flow *flow_find_learnt(const struct xvnet_fl
 {
 	struct xvnet_flow4_key k4;
 
+	struct xvnet_flow *f;
+
 	if (xvnet_flow_key_is4(key)) {
 		xvnet_flow_key_to4(key, &k4);
-		return bpf_map_lookup_elem(&xvnet_flows4, &k4);
+		f = bpf_map_lookup_elem(&xvnet_flows4, &k4);
+		asm volatile("" : "+r"(f));     /* as in flow_find4 */
+		return f;
 	}
 	return bpf_map_lookup_elem(&xvnet_flows, key);
 }
