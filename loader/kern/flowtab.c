@@ -55,7 +55,7 @@ int ft_delete(struct xvd *d, enum ft_table t, const struct xvnet_flow_key *k)
 	return bpf_map_delete_elem(fd, key);
 }
 
-/* Walk one map by keys (size ksz), each entry given to fn with the 40-byte key. */
+/* One map, entry by entry, each given to fn under the 40-byte key. */
 static unsigned long each_map(int fd, bool ipv4, ft_each_fn fn, void *ctx)
 {
 	union { struct xvnet_flow_key k6; struct xvnet_flow4_key k4; } k, next;
@@ -90,15 +90,15 @@ unsigned long ft_each(struct xvd *d, enum ft_table t, ft_each_fn fn, void *ctx)
 int ft_map_page(struct xvd *d, unsigned m, const __u32 *in, __u32 *out,
 		struct xvnet_flow_key *keys, struct xvnet_flow *vals, __u32 *n)
 {
-	enum ft_table t = m < 2 ? FT_CFG : FT_LEARNT;
 	bool ipv4 = m % 2 == 0;
-	int fd = fd_of(d, t, ipv4), r, e;
 	struct xvnet_flow4_key *k4;
+	int fd, r, e;
 
 	if (m >= FT_MAPS) {
 		errno = EINVAL;
 		return -1;
 	}
+	fd = fd_of(d, ft_map_configured(m) ? FT_CFG : FT_LEARNT, ipv4);
 	if (!ipv4)
 		return bpf_map_lookup_batch(fd, (void *)in, out, keys, vals, n, NULL);
 	k4 = calloc(*n ? *n : 1, sizeof(*k4));
