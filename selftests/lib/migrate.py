@@ -139,7 +139,8 @@ def main():
     if kill_dst:
         while "Migration status: failed" not in src.cmd("info migrate"):
             if time.monotonic() > deadline:
-                raise RuntimeError("the migration did not fail within 120 s")
+                raise RuntimeError("the migration did not fail within 120 s; the source: " +
+                                   src.cmd("info migrate") + src.cmd("info status"))
             time.sleep(0.005)
         out["failed_ms"] = ms()
         while "running" not in src.cmd("info status"):
