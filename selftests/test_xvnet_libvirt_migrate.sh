@@ -114,7 +114,13 @@ import json, sys
 e = json.load(open(sys.argv[1]))
 print(e["sent"], e["replies"], e["lost"], round(e["blackout_ms"], 1))' "$XV_TMP/echo.json")"
 log "echo stream: $SENT sent, $REPLIES replies, $LOST lost; longest silence ${BLACKOUT} ms"
-[ "$REPLIES" -gt $((SENT / 2)) ] || fail "most of the stream was lost: $(cat "$XV_TMP/echo.json")"
+if [ "$REPLIES" -le $((SENT / 2)) ]; then
+	# libvirt gives QEMU whole MiB of RAM, so this guest cannot dodge QEMU
+	# 7.2's TCG lost-dirty-bit fault as guest_start's do (selftests/lib/guest.sh):
+	# a crash on the destination is named as such
+	guest_migration_crash "libvirt migration" "$XV_TMP/guest-b.log"
+	fail "most of the stream was lost ($LOST of $SENT; no crash on the destination's console): $(tail -n 5 "$XV_TMP/guest-b.log" | tr '\n' ' ')"
+fi
 probe_from_wire "$GUEST_IP" -n 20 -r 100 -t 3000 -m 20 -i "$DOM" >/dev/null || fail "no echo from the destination guest"
 
 # the end of the domain on the destination: the VM goes with it
