@@ -126,6 +126,17 @@ def main():
         # runs on
         sw = switch_reply(c)
         os.kill(int(kill_dst), signal.SIGKILL)
+        # dead (a zombie or gone: its sockets closed) before the source
+        # sends the rest: a source that wrote its last bytes into the dying
+        # QEMU's socket called the migration completed (seen on a loaded host)
+        while time.monotonic() < deadline:
+            try:
+                with open("/proc/%s/stat" % kill_dst) as f:
+                    if f.read().rsplit(")", 1)[1].split()[0] in ("Z", "X"):
+                        break
+            except OSError:
+                break
+            time.sleep(0.001)
     if pause:
         # MIGRATE_CONTINUE_DELAY_MS: the source paused that long, as by a
         # slow hook (the source's port has moved meanwhile)
