@@ -34,7 +34,8 @@ static void usage(FILE *f)
 	fprintf(f,
 "usage: xvnetd [--config FILE] [--state-dir DIR] [--socket PATH] [--foreground]\n"
 "              [--xdp-mode native|generic] [--log-level err|warn|info|debug]\n"
-"              [--pin-dir DIR] [--without FEATURES] [--teardown]\n"
+"              [--pin-dir DIR] [--without FEATURES] [--health-window S]\n"
+"              [--teardown]\n"
 "       xvnetd --check-config FILE | --probe | --version\n"
 "  --config FILE     the admin's configuration, read only (default\n"
 "                    " XV_DEFAULT_CONFIG "; may be absent)\n"
@@ -51,6 +52,9 @@ static void usage(FILE *f)
 "  --without LIST    treat these kernel features as absent (comma list,\n"
 "                    see --probe): tests every fallback on any kernel;\n"
 "                    also read from XVNET_WITHOUT\n"
+"  --health-window S status calls a datapath error counter a problem when\n"
+"                    it grew within the last S to 2*S seconds (1-3600,\n"
+"                    default 10)\n"
 "  --probe           probe the kernel's features, print what the data path\n"
 "                    would use and what it does instead, then exit\n"
 "  --teardown        remove the datapath, the pins and the ports xvnetd\n"
@@ -145,6 +149,7 @@ int main(int argc, char **argv)
 		{ "teardown", no_argument, NULL, 'T' },
 		{ "pin-dir", required_argument, NULL, 'P' },
 		{ "without", required_argument, NULL, 'W' },
+		{ "health-window", required_argument, NULL, 'H' },
 		{ "probe", no_argument, NULL, 'p' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "state-dir", required_argument, NULL, 'S' },
@@ -163,6 +168,7 @@ int main(int argc, char **argv)
 	/* lib/features.c cannot speak generic netlink: kern/napi.c probes */
 	xv_feature_set_prober(XV_FEAT_NAPI_NETLINK, napi_probe);
 	d.link_fd = -1;
+	d.health_every_s = XV_HEALTH_EVERY_S;
 	while ((c = getopt_long(argc, argv, "c:s:fm:l:TP:W:phV", opts, NULL)) != -1) {
 		switch (c) {
 		case 'S':
@@ -219,6 +225,21 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			break;
+		case 'H': {
+			char *end;
+			long v;
+
+			errno = 0;
+			v = strtol(optarg, &end, 10);
+			if (errno || end == optarg || *end || v < 1 || v > XV_HEALTH_WINDOW_MAX) {
+				fprintf(stderr, "xvnetd: --health-window: '%s' is not"
+					" a number of seconds from 1 to %d\n", optarg,
+					XV_HEALTH_WINDOW_MAX);
+				return 2;
+			}
+			d.health_every_s = (int)v;
+			break;
+		}
 		case 'p':
 			do_probe = true;
 			break;

@@ -53,6 +53,11 @@ out=$("$D" --version) || fail "xvnetd --version: exit $?"
 out=$("$XV_BIN/xvnetctl" --version) || fail "xvnetctl --version: exit $?"
 [[ "$out" == "xvnetctl $ver"* ]] || fail "xvnetctl --version: '$out'"
 log "--version: $out"
+for v in 0 3601 10s x ""; do
+	rc=0; out=$("$D" --health-window "$v" --probe 2>&1) || rc=$?
+	[ "$rc" -eq 2 ] && grep -q "^xvnetd: --health-window: '$v' is not a number of seconds from 1 to 3600" <<<"$out" ||
+		fail "--health-window '$v': exit $rc ($out)"
+done
 
 # ---- --check-config ---------------------------------------------------------------
 mkdir "$XV_TMP/cc"
@@ -353,6 +358,8 @@ log "config byte-identical after vm add/del/restart/reload; state holds the VMs;
 # from its state, says why, and does not loop
 proc_stop "$XVD_PID"
 printf 'vm bad mac 02:zz port tap\n' >>"$XVD_CONF"
+# a short error-sampling window for the health checks below
+XVD_OPTS="--health-window 2"
 _xvnetd_launch
 grep -q "running from the state, the edit is not applied" "$XV_TMP/xvnetd.log" ||
 	fail "no log line for a bad config at start: $(grep -i err "$XV_TMP/xvnetd.log")"
@@ -388,7 +395,7 @@ if command -v bpftool >/dev/null; then
 		fail "bpftool map update of xvnet_stats"
 	# (status exits 3 then: not in a pipeline, pipefail is on)
 	grew() { local out; out=$(xvctl status 2>/dev/null); grep -q "problem: datapath errors in the last [0-9]* s: queue_not_ready +" <<<"$out"; }
-	wait_until 25 grew || fail "a growing queue_not_ready is not a problem: $(xvctl status 2>&1 | tail -3)"
+	wait_until 10 grew || fail "a growing queue_not_ready is not a problem: $(xvctl status 2>&1 | tail -3)"
 	rc=0; xvctl -j status >"$XV_TMP/out.json" || rc=$?
 	[ "$rc" -eq 3 ] || fail "status with growing errors: exit $rc"
 	python3 -c '
@@ -396,9 +403,12 @@ import json, sys
 d = json.load(open(sys.argv[1]))
 assert d["errors_recent"]["queue_not_ready"] > 0 and d["errors"]["queue_not_ready"] >= 7, d' "$XV_TMP/out.json" ||
 		fail "errors_recent: $(cat "$XV_TMP/out.json")"
-	# it passes once no more grow for a full window
-	wait_until 30 xvctl status || fail "still degraded after the errors stopped: $(xvctl status 2>&1 | tail -3)"
-	log "a growing error counter: degraded (exit 3), named, -j errors_recent; healthy again when it stops"
+	# it passes once no more grow for a full window: two samples of
+	# --health-window 2, where the default window would take 10-20 s
+	t0=$SECONDS
+	wait_until 10 xvctl status || fail "still degraded after the errors stopped: $(xvctl status 2>&1 | tail -3)"
+	[ $((SECONDS - t0)) -le 6 ] || fail "healthy again only after $((SECONDS - t0)) s with --health-window 2"
+	log "a growing error counter: degraded (exit 3), named, -j errors_recent; healthy again $((SECONDS - t0)) s later (--health-window 2)"
 fi
 # a port deleted behind xvnetd's back: missing, degraded
 ip link del "$TAP2"

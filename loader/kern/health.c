@@ -41,7 +41,7 @@ void health_sample(struct xvd *d, struct xvd_err_sample *s)
 
 void health_tick(struct xvd *d)
 {
-	if (d->hs[1].set && mono_s() - d->hs[1].t < XV_HEALTH_EVERY_S)
+	if (d->hs[1].set && mono_s() - d->hs[1].t < d->health_every_s)
 		return;
 	d->hs[0] = d->hs[1];
 	health_sample(d, &d->hs[1]);

@@ -50,7 +50,8 @@ struct xvd_slow_stats {
 
 /* Datapath error counters sampled for health (loader/kern/health.c). */
 #define XV_HEALTH_ERRS 9
-#define XV_HEALTH_EVERY_S 10
+#define XV_HEALTH_EVERY_S 10       /* default of --health-window */
+#define XV_HEALTH_WINDOW_MAX 3600
 struct xvd_err_sample {
 	bool set;
 	time_t t;                   /* CLOCK_MONOTONIC seconds */
@@ -113,6 +114,7 @@ struct xvd {
 	struct reinject_q *rq;      /* first packets to send (reinject.c) */
 	bool sp_flows_on;           /* xvnet_config.flows_active known set */
 	struct xvd_err_sample hs[2];    /* older, newer (health_tick) */
+	int health_every_s;             /* --health-window */
 	struct {                    /* loader/kern/pinwatch.c */
 		uint64_t next_ms, checks, restored;
 		char last[PATH_MAX + 64];

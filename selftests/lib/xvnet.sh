@@ -83,7 +83,7 @@ xvnetd_start() {
 _xvnetd_launch() {
 	bg_start "$XV_TMP/xvnetd.log" "$XV_BIN/xvnetd" --foreground --log-level debug \
 		--config "$XVD_CONF" --state-dir "$XVD_STATE_DIR" --socket "$XVD_SOCK" \
-		--pin-dir "$XVD_PIN"
+		--pin-dir "$XVD_PIN" ${XVD_OPTS:-}
 	XVD_PID=$BG_PID
 	wait_until 20 xvd_answers || fail "xvnetd did not start: $(tail -5 "$XV_TMP/xvnetd.log")"
 }
