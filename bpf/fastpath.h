@@ -112,9 +112,10 @@ static __always_inline int fast_deliver(__u32 vm_id, __u32 kind,
 
 /* A flow-cache hit of a common frame; FAST_NO only before any side effect. */
 static __always_inline int fast_flow_hit(struct xdp_md *ctx, struct xvnet_flow *f,
-					 const struct xvnet_pkt *p, __u32 bytes,
+					 const struct fast_frame *ff, __u32 bytes,
 					 const int from)
 {
+	struct xvnet_pkt p = {};
 	__u32 vm_id = f->vm_id, kind;
 	struct xvnet_vm *vm;
 	int bank_b;
@@ -136,7 +137,10 @@ static __always_inline int fast_flow_hit(struct xdp_md *ctx, struct xvnet_flow *
 	flow_hit(f, bytes);
 	if (fast_vm_plain(vm, &kind, &bank_b))
 		return fast_deliver(vm_id, kind, bank_b, bytes);
-	return deliver(ctx, vm, vm_id, f->queue, p, bytes, from);
+	/* deliver() may hash the flow (RSS) and needs the whole packet view;
+	 * the lookup had only the key */
+	fast_pkt(ff, (void *)(long)ctx->data_end, &p);
+	return deliver(ctx, vm, vm_id, f->queue, &p, bytes, from);
 }
 
 /* nic_rx_frame for a common frame, or FAST_NO. */
@@ -157,20 +161,25 @@ static __always_inline int nic_rx_fast(struct xdp_md *ctx, const int from)
 	if (!cfg || cfg->fast_path_off)
 		return FAST_NO;
 	if (cfg->flows_active || cfg->cfg_flows_active) {
-		struct xvnet_pkt p = {};
 		struct xvnet_flow *f;
 
-		fast_pkt(&ff, data_end, &p);
 		if (ff.ipv6) {
-			f = flow_find6(cfg, &p.key);
+			struct xvnet_flow_key key;
+
+			/* an IPv6 frame with IPv4-mapped addresses has its flow
+			 * under the IPv4 key (flow_find_in): the general path's */
+			if (!fast_key6(&ff, data_end, &key) || xvnet_flow_key_is4(&key))
+				return FAST_NO;
+			f = flow_find6(cfg, &key);
 		} else {
 			struct xvnet_flow4_key k4;
 
-			xvnet_flow_key_to4(&p.key, &k4);
+			if (!fast_key4(&ff, data_end, &k4))
+				return FAST_NO;
 			f = flow_find4(cfg, &k4);
 		}
 		if (f) {
-			r = fast_flow_hit(ctx, f, &p, bytes, from);
+			r = fast_flow_hit(ctx, f, &ff, bytes, from);
 			if (r != FAST_NO)
 				fast_taken();
 			return r;

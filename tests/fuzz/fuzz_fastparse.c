@@ -6,7 +6,8 @@
  * when parse_frame finds it well formed and of the common shape (untagged,
  * IPv4 with a 20-byte header or IPv6 with no extension header, TCP or UDP,
  * not a fragment), and then builds the very flow key parse_frame builds;
- * neither reads past the end.
+ * neither reads past the end; the flow cache's lookup keys (fast_key4,
+ * fast_key6) are the general path's too.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -46,5 +47,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (memcmp(&q.key, &p.key, sizeof(p.key)) || q.ip_version != p.ip_version ||
 	    q.l4_rel != p.l4_rel || !q.has_ports)
 		abort();
+	/* the lookup keys: the 16-byte one exactly an IPv4 frame's, the
+	 * 40-byte one an IPv6 frame's, both the general path's */
+	if (p.ip_version == 4) {
+		struct xvnet_flow4_key k4, want;
+
+		xvnet_flow_key_to4(&p.key, &want);
+		if (!xvnet_flow_key_is4(&p.key) || !fast_key4(&ff, end, &k4) ||
+		    memcmp(&k4, &want, sizeof(k4)) || fast_key6(&ff, end, &q.key))
+			abort();
+	} else {
+		struct xvnet_flow_key key;
+		struct xvnet_flow4_key k4;
+
+		if (!fast_key6(&ff, end, &key) || memcmp(&key, &p.key, sizeof(key)) ||
+		    fast_key4(&ff, end, &k4))
+			abort();
+	}
 	return 0;
 }
