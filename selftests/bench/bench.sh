@@ -684,5 +684,7 @@ if [ "$COST" = 1 ]; then
 fi
 
 mv "$OUT.tmp" "$OUT"
-python3 "$XV_ROOT/selftests/bench/report.py" "$OUT" --plots "$(dirname "$OUT")" | tee "${OUT%.json}.md"
+python3 "$XV_ROOT/selftests/bench/report.py" "$OUT" --plots "$(dirname "$OUT")" >"${OUT%.json}.md" ||
+	fail "report.py could not summarise $OUT"
+cat "${OUT%.json}.md"
 pass "bench done: $OUT"

@@ -62,6 +62,11 @@ def cell(text):
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
+def med_spread(v):
+    """median (min-max), or n/a with no values"""
+    return f"{statistics.median(v):.2f} ({spread(v)})" if v else "n/a"
+
+
 def spread(v):
     return f"{min(v):.2f}-{max(v):.2f}"
 
@@ -153,8 +158,11 @@ def pair_tables(res, ps):
         fpw = [s["frames_per_wakeup"] for s in sa + sb if "frames_per_wakeup" in s]
         if fpw:
             extra = f"; reader: {statistics.median(fpw):.0f} frames/wakeup"
-        print(f"| {label(name)} | {b} | {dr} | {statistics.median(d):.2f} ({spread(d)}) | {fr} | "
-              f"{statistics.median(f):.2f} ({spread(f)}) | "
+        # a ratio no round could form (the NIC's frames uncounted: an xsk
+        # arm's veth counts no rx_packets for frames redirected to a
+        # socket) is shown as such, not a crash of the whole report
+        print(f"| {label(name)} | {b} | {dr or 'n/a'} | {med_spread(d)} | {fr or 'n/a'} | "
+              f"{med_spread(f)} | "
               f"{statistics.median(s['pps'] for s in sa) / 1e6:.3f} / "
               f"{statistics.median(s['pps'] for s in sb) / 1e6:.3f} M | "
               f"{srcname} {statistics.median(src) / 1e6:.2f} M{extra} | "
