@@ -366,9 +366,9 @@ struct xvnet_flow {
 	__u8  flags;                /* enum xvnet_flow_flags */
 	__u16 queue;                /* virtual queue, or XVNET_QUEUE_RSS */
 	__u32 vm_id;
-	__u64 packets;              /* updated atomically by nic_rx */
+	__u64 packets;              /* plain increments by the data path (bpf/flowcache.h) */
 	__u64 bytes;
-	__u64 last_seen_ns;         /* bpf_ktime_get_ns() of the last hit */
+	__u64 last_seen_ns;         /* bpf_ktime_get_coarse_ns() (CLOCK_MONOTONIC) of the last hit */
 };
 
 /* xvnet_ports: DEVMAP[vm_id] -> ifindex of the VM's tap or veth host end. */

@@ -17,7 +17,9 @@
  * Configurations: 1vm (also 1vm-single: timed as rss4 and xsk are; and
  * 1vm-general and flows-1-general: with nic_rx's fast path off), 1024vm (frame to VM 512, the trivial program fans
  * out by MAC over 1024 DEVMAP slots), flows-1, flows-1k, flows-1M (a
- * flow-cache hit on flow 0 with that many flows present), flows-1k-spread,
+ * flow-cache hit on flow 0 with that many flows present), 1vm-v6 and
+ * flows-1-v6 (an IPv6 frame, without flows and hitting its one flow under
+ * the 40-byte key), flows-1k-spread,
  * flows-1M-spread (single mode, every run a different one of the flows, in a
  * scattered order: the lookup misses the CPU caches as live traffic does), rss4 (a 4-queue
  * VM: Toeplitz, indirection table and the skb path's metadata), xsk (an
@@ -62,6 +64,7 @@
 #include <linux/if_ether.h>
 #include <linux/if_xdp.h>
 #include <linux/ip.h>
+#include <linux/ipv6.h>
 #include <linux/udp.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -107,7 +110,7 @@ struct bench {
 };
 
 
-static __u8 frame[64];
+static __u8 frame[128];
 static __u32 frame_len = 60;
 
 static void build_frame(const __u8 dst[6])
@@ -161,6 +164,41 @@ static void frame_flow(unsigned long f)
 	sum = (sum & 0xffff) + (sum >> 16);
 	sum = (sum & 0xffff) + (sum >> 16);
 	ip->check = ~sum;
+}
+
+/*
+ * An IPv6 UDP frame to dst, fd00:99::1 port 1024 -> fd00:99::2 port 7777
+ * (no checksum: nic_rx does not check it), and the flow key nic_rx makes
+ * of it: an IPv6 flow keeps the 40-byte key (maps/xvnet_maps.h).
+ */
+static void build_frame6(const __u8 dst[6], struct xvnet_flow_key *k)
+{
+	struct ethhdr *eth = (void *)frame;
+	struct ipv6hdr *ip6 = (void *)(eth + 1);
+	struct udphdr *udp = (void *)(ip6 + 1);
+	const __u8 src[6] = { 0x02, 0, 0, 0, 0xff, 0x01 };
+
+	frame_len = ETH_HLEN + sizeof(*ip6) + sizeof(*udp) + 18;
+	memset(frame, 0, sizeof(frame));
+	memcpy(eth->h_dest, dst, 6);
+	memcpy(eth->h_source, src, 6);
+	eth->h_proto = htons(ETH_P_IPV6);
+	ip6->version = 6;
+	ip6->payload_len = htons(frame_len - ETH_HLEN - sizeof(*ip6));
+	ip6->nexthdr = IPPROTO_UDP;
+	ip6->hop_limit = 64;
+	inet_pton(AF_INET6, "fd00:99::1", &ip6->saddr);
+	inet_pton(AF_INET6, "fd00:99::2", &ip6->daddr);
+	udp->source = htons(1024);
+	udp->dest = htons(7777);
+	udp->len = ip6->payload_len;
+	memset(k, 0, sizeof(*k));
+	memcpy(k->src, &ip6->saddr, 16);
+	memcpy(k->dst, &ip6->daddr, 16);
+	k->sport = udp->source;
+	k->dport = udp->dest;
+	k->proto = IPPROTO_UDP;
+	k->dir = XVNET_DIR_IN;
 }
 
 /* spread mode: each run a different flow of spread_n, in a scattered order */
@@ -621,7 +659,7 @@ int main(int argc, char **argv)
 	};
 	struct opts o = { .rounds = 5, .repeat = 2000000, .single = 100000,
 			  .configs = "1vm,1vm-general,1vm-single,1024vm,flows-1,flows-1-general,flows-1k,"
-				     "flows-1k-spread,flows-1M,"
+				     "flows-1k-spread,flows-1M,1vm-v6,flows-1-v6,"
 				     "flows-1M-spread,rss4,xsk,floor-classify,floor-flow40,floor-flow16,floor-mem-1M-spread",
 			  .flow_max = 2097152 };
 	static char ff[4096];
@@ -643,7 +681,7 @@ int main(int argc, char **argv)
 				"usage: xvnet-costbench [--rounds N] [--repeat N] [--single N] [--configs LIST]\n"
 				"                       [--flowfill PATH] [--flow-max N] [--json]\n"
 				"configs: 1vm,1vm-general,1vm-single,1024vm,flows-1,flows-1-general,flows-1k,\n"
-				"         flows-1k-spread,flows-1M,\n"
+				"         flows-1k-spread,flows-1M,1vm-v6,flows-1-v6,\n"
 				"         flows-1M-spread,rss4,xsk,floor-classify,floor-flow40,floor-flow16,\n"
 				"         floor-mem-1M-spread\n");
 			return c == 'h' ? 0 : 2;
@@ -747,6 +785,31 @@ int main(int argc, char **argv)
 			}
 		}
 		set_flows_active(&b, 0);
+	}
+	/* an IPv6 frame without flows, then hitting its one flow (40-byte key) */
+	if (wanted(o.configs, "1vm-v6") || wanted(o.configs, "flows-1-v6")) {
+		struct xvnet_flow_key k6;
+		struct xvnet_flow v = { .verdict = XVNET_FLOW_DELIVER, .queue = XVNET_QUEUE_RSS };
+		int fd = bpf_map__fd(b.nrx->maps.xvnet_flows);
+
+		build_frame6(mac, &k6);
+		if (wanted(o.configs, "1vm-v6") &&
+		    measure(&b, "1vm-v6", "1 VM, veth port, 1 queue, no flows, an IPv6 frame",
+			    b.triv_dev_fd, false))
+			goto out;
+		if (wanted(o.configs, "flows-1-v6")) {
+			if (bpf_map_update_elem(fd, &k6, &v, BPF_ANY) || set_flows_active(&b, 1)) {
+				fprintf(stderr, "xvnet-costbench: the IPv6 flow: %s\n", strerror(errno));
+				goto out;
+			}
+			if (measure(&b, "flows-1-v6", "flow-cache hit, 1 IPv6 flow (40-byte key)",
+				    b.triv_dev_fd, false))
+				goto out;
+			bpf_map_delete_elem(fd, &k6);
+			set_flows_active(&b, 0);
+		}
+		frame_len = 60;
+		build_frame(mac);
 	}
 	if (wanted(o.configs, "rss4")) {
 		if (add_vm(&b, 0, mac, XVNET_PORT_VETH, 4) ||

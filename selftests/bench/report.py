@@ -237,6 +237,9 @@ def cost_table(res):
                         ("flows-1M", "flow-cache hit, 1M flows"), ("1024vm", "1024 VMs instead of 1")):
             if k in med:
                 stages.append((f"{what} (vs 1 VM without flows)", med[k][0] - med["1vm"][0]))
+    if "flows-1-v6" in med and "1vm-v6" in med:
+        stages.append(("flow-cache hit, 1 IPv6 flow, 40-byte key (vs 1 VM without flows, "
+                       "the same IPv6 frame)", med["flows-1-v6"][0] - med["1vm-v6"][0]))
     if "1vm-single" in med:
         for k, what in (("flows-1k-spread", "flow-cache hit, a different one of 1k flows each run"),
                         ("flows-1M-spread", "flow-cache hit, a different one of 1M flows each run"),
@@ -261,7 +264,7 @@ def floor_table(res, med):
     fs = [r for r in res if is_floor(r)]
     if not fs:
         return
-    against = {"floor-classify": "1vm", "floor-flow40": "flows-1", "floor-flow16": "flows-1",
+    against = {"floor-classify": "1vm", "floor-flow40": "flows-1-v6", "floor-flow16": "flows-1",
                "floor-mem-1M-spread": "flows-1M-spread"}
     print("Floors, timed the same way against the same trivial program "
           "(bpf/bench_floor.bpf.c; not xvnet: what any program pays here):\n")
