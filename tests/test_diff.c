@@ -109,6 +109,11 @@ static void test_diff_vm_set_replace(void **state)
 	edited("00:01 port tap ifname ta", "00:11 port tap ifname ta", false, "R");
 	edited("00:01 port tap ifname ta", "00:11 port tap ifname ta", true, "S");
 	edited("ifname ta", "ifname tz", false, "R");
+	/* another id (the diff's contract; a reload keeps ids): the flow that
+	 * delivers to a holds the old one in its map entry, so it is
+	 * rewritten though its line is the same */
+	edited("vm a id 1", "vm a id 5", false, "Rs");
+	edited("vm b id 2", "vm b id 6", false, "R");
 }
 
 /* A new VM on the device of one that goes: the old one must go first. */
@@ -258,6 +263,83 @@ static void test_diff_only(void **state)
 	assert_false(vm_differs_in_rss_only(&a, &b));
 }
 
+/* flow_conf_same compares fields (a commit asks it of every flow): it must
+ * say what comparing the two formatted lines says, for flows differing in
+ * each field the line holds, and in ones it does not (where written). */
+static const char *const same_lines[] = {
+	"flow proto udp src 10.0.0.9 dst 10.0.0.1 action drop\n",
+	"flow proto udp src 10.0.0.9 dst 10.0.0.1 action pass\n",
+	"flow proto tcp src 10.0.0.9 dst 10.0.0.1 action drop\n",
+	"flow vlan 7 proto udp src 10.0.0.9 dst 10.0.0.1 action drop\n",
+	"flow proto udp src 10.0.0.8 dst 10.0.0.1 action drop\n",
+	"flow proto udp src 10.0.0.9 dst 10.0.0.3 action drop\n",
+	"flow proto udp src 10.0.0.9 sport 0 dst 10.0.0.1 action drop\n",
+	"flow proto udp src 10.0.0.9 sport 53 dst 10.0.0.1 action drop\n",
+	"flow proto udp src 10.0.0.9 dst 10.0.0.1 dport 0 action drop\n",
+	"flow proto udp src 10.0.0.9 dst 10.0.0.1 dport 53 action drop\n",
+	"flow proto udp src 10.0.0.9 dst 10.0.0.1 dport 54 action drop\n",
+	"flow proto udp src fd00::9 dst fd00::1 action drop\n",
+	"flow proto udp src fd00::9 dst fd00::2 action drop\n",
+	"flow proto udp src 10.0.0.9 dst 10.0.0.1 action deliver vm a\n",
+	"flow proto udp src 10.0.0.9 dst 10.0.0.1 action deliver vm b\n",
+	"flow proto udp src 10.0.0.9 dst 10.0.0.1 action deliver vm a queue 1\n",
+	"flow proto udp src 10.0.0.9 dst 10.0.0.1 action deliver vm a queue rss\n",
+	"flow proto udp src 10.0.0.9 dst 10.0.0.1 action deliver vm a queue 0\n",
+};
+
+static char *flow_line(const struct flow_conf *f)
+{
+	char *t = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&t, &len);
+
+	assert_non_null(m);
+	flow_conf_format(f, m);
+	fclose(m);
+	return t;
+}
+
+static void test_flow_same_is_line(void **state)
+{
+	enum { N = sizeof(same_lines) / sizeof(same_lines[0]) };
+	struct xvd_config cfg[N];
+	size_t same = 0;
+
+	(void)state;
+	for (size_t i = 0; i < N; i++) {
+		char text[1024];
+
+		snprintf(text, sizeof(text), "nic eth0\n"
+			 "vm a id 1 mac 02:00:00:00:00:01 port tap ifname ta queues 2\n"
+			 "vm b id 2 mac 02:00:00:00:00:02 port tap ifname tb\n%s",
+			 same_lines[i]);
+		config_init(&cfg[i]);
+		parse(text, &cfg[i]);
+	}
+	for (size_t i = 0; i < N; i++)
+		for (size_t j = 0; j < N; j++) {
+			const struct flow_conf *a = &cfg[i].flows[cfg[i].n_flows - 1];
+			struct flow_conf b = cfg[j].flows[cfg[j].n_flows - 1];
+			char *la, *lb;
+			bool line_same;
+
+			b.line = a->line + 1;   /* not in the line */
+			la = flow_line(a);
+			lb = flow_line(&b);
+			line_same = strcmp(la, lb) == 0;
+			if (flow_conf_same(a, &b) != line_same)
+				fail_msg("%s and %s: flow_conf_same says %d", la, lb, !line_same);
+			same += line_same;
+			free(la);
+			free(lb);
+		}
+	/* the pairs with themselves, and a deliver with and without "queue 0"
+	 * (its default) both ways; "sport 0" is not "no sport" */
+	assert_int_equal(same, N + 2);
+	for (size_t i = 0; i < N; i++)
+		config_free(&cfg[i]);
+}
+
 static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_diff_none),
 	cmocka_unit_test(test_diff_vm_del),
@@ -267,6 +349,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_diff_only),
 	cmocka_unit_test(test_diff_many_flows),
 	cmocka_unit_test(test_flow_index_deletes),
+	cmocka_unit_test(test_flow_same_is_line),
 };
 
 UNIT_GROUP(group_diff, "diff", tests, NULL, NULL);

@@ -119,15 +119,39 @@ static int diff_vms(const struct xvd_config *old, struct xvd_config *next,
 	return 0;
 }
 
+/* A VM that diff_vms found replaced under another id, by name: a flow
+ * that delivers to it holds the old id in its map entry.  No request makes
+ * this today (a reload keeps a running VM's slot: merge.c), but nothing
+ * else rewrites configured flows any more. */
+static bool renumbered(const struct cfg_diff *d, const char *name)
+{
+	for (size_t i = 0; i < d->n; i++)
+		if (d->c[i].kind == CHG_VM_REPLACE && d->c[i].old_vm->id != d->c[i].vm->id &&
+		    strcmp(d->c[i].vm->name, name) == 0)
+			return true;
+	return false;
+}
+
 /* Flows matched by key through an index each: linear in the flows, as a
- * commit with 100k configured flows must be. */
+ * commit with 100k configured flows must be.  After diff_vms: a flow whose
+ * line stays but whose VM took another id is changed. */
 static int diff_flows(const struct xvd_config *old, const struct xvd_config *next,
 		      struct cfg_diff *d)
 {
 	struct flow_idx xo = { 0 }, xn = { 0 };
+	bool any_renumbered = false;
 	struct cfg_change *c;
 	int rc = -1;
 
+	for (size_t i = 0; i < d->n; i++)
+		any_renumbered |= d->c[i].kind == CHG_VM_REPLACE &&
+				  d->c[i].old_vm->id != d->c[i].vm->id;
+	/* the flows of a copy the request did not touch (vm add, vm set...):
+	 * one memcmp, where indexing 60,000 flows twice takes ~7 ms */
+	if (!any_renumbered && old->n_flows == next->n_flows &&
+	    (!old->n_flows ||
+	     memcmp(old->flows, next->flows, old->n_flows * sizeof(old->flows[0])) == 0))
+		return 0;
 	if (flow_idx_build(&xo, old) || flow_idx_build(&xn, next))
 		goto out;
 	for (size_t i = 0; i < old->n_flows; i++) {
@@ -140,7 +164,9 @@ static int diff_flows(const struct xvd_config *old, const struct xvd_config *nex
 	for (size_t i = 0; i < next->n_flows; i++) {
 		const struct flow_conf *o = flow_idx_find(&xo, old, &next->flows[i].key);
 
-		if (o && flow_conf_same(o, &next->flows[i]))
+		if (o && flow_conf_same(o, &next->flows[i]) &&
+		    !(any_renumbered && o->verdict == XVNET_FLOW_DELIVER &&
+		      renumbered(d, o->vm)))
 			continue;
 		if (!(c = add(d, o ? CHG_FLOW_SET : CHG_FLOW_ADD)))
 			goto out;

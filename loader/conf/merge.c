@@ -23,25 +23,25 @@
 
 /* A VM's definition as text, without what the daemon decides itself (id,
  * owned) and without where it was written (line). */
+/*
+ * Whether flow_conf_format writes the same line for both, field by field:
+ * the diff asks this of every flow at every commit, and two formatted
+ * lines per flow made a `vm add` with 60,000 configured flows take ~100 ms
+ * more.  The fields are the ones the line holds (test_flow_same_is_line
+ * holds this to the formatted lines).
+ */
 bool flow_conf_same(const struct flow_conf *a, const struct flow_conf *b)
 {
-	char *ta = NULL, *tb = NULL;
-	size_t la = 0, lb = 0;
-	FILE *fa = open_memstream(&ta, &la), *fb = open_memstream(&tb, &lb);
-	bool same = false;
+	const struct xvnet_flow_key *x = &a->key, *y = &b->key;
 
-	if (fa && fb) {
-		flow_conf_format(a, fa);
-		flow_conf_format(b, fb);
-	}
-	if (fa)
-		fclose(fa);
-	if (fb)
-		fclose(fb);
-	same = ta && tb && strcmp(ta, tb) == 0;
-	free(ta);
-	free(tb);
-	return same;
+	if (memcmp(x->src, y->src, sizeof(x->src)) || memcmp(x->dst, y->dst, sizeof(x->dst)) ||
+	    x->vlan != y->vlan || x->proto != y->proto ||
+	    a->has_sport != b->has_sport || a->has_dport != b->has_dport ||
+	    (a->has_sport && x->sport != y->sport) ||
+	    (a->has_dport && x->dport != y->dport) || a->verdict != b->verdict)
+		return false;
+	return a->verdict != XVNET_FLOW_DELIVER ||
+	       (a->queue == b->queue && strcmp(a->vm, b->vm) == 0);
 }
 
 /* A VM's rules in order, as one text (empty: none). */
