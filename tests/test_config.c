@@ -628,6 +628,116 @@ static void test_atomic_roundtrip(void **state)
 	config_free(&b);
 }
 
+/* A flow's line as fprintf wrote it before the state file's lines were
+ * built by hand: the file's format must not change with the code. */
+static void flow_line_printf(const struct flow_conf *fc, char *out, size_t len)
+{
+	char src[46], dst[46], pb[8], sp[16] = "", dp[16] = "", tail[64] = "";
+
+	xv_fmt_ip(fc->key.src, src, sizeof(src));
+	xv_fmt_ip(fc->key.dst, dst, sizeof(dst));
+	if (fc->has_sport)
+		snprintf(sp, sizeof(sp), " sport %u", ntohs(fc->key.sport));
+	if (fc->has_dport)
+		snprintf(dp, sizeof(dp), " dport %u", ntohs(fc->key.dport));
+	if (fc->verdict == XVNET_FLOW_DELIVER && fc->queue == XVNET_QUEUE_RSS)
+		snprintf(tail, sizeof(tail), " vm %s queue rss", fc->vm);
+	else if (fc->verdict == XVNET_FLOW_DELIVER)
+		snprintf(tail, sizeof(tail), " vm %s queue %u", fc->vm, fc->queue);
+	snprintf(out, len, "flow vlan %u proto %s src %s%s dst %s%s action %s%s\n",
+		 fc->key.vlan, xv_proto_name(fc->key.proto, pb), src, sp, dst, dp,
+		 fc->verdict == XVNET_FLOW_DELIVER ? "deliver" :
+		 fc->verdict == XVNET_FLOW_DROP ? "drop" : "pass", tail);
+}
+
+/* Every flow line the state file gets is the line fprintf wrote, and reads
+ * back as the same flow: random flows of both families (mapped and other
+ * IPv6 addresses, 0 and 255 octets, ports 0 and 65535, a protocol by
+ * number, each verdict and queue kind). */
+static void test_state_flow_lines(void **state)
+{
+	enum { N = 3000 };
+	static const uint8_t protos[] = { IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMP, 47 };
+	const char *vms = "nic eth0\nvm a mac 02:00:00:00:00:01 port tap queues 4\n";
+	struct flow_conf *fl = calloc(N, sizeof(*fl));
+	size_t cap = strlen(vms) + (size_t)N * 256, len = 0;
+	char *text = malloc(cap), line[512], want[512], err[XV_ERR_LEN] = "";
+	uint64_t r = 0x9e3779b97f4a7c15ull;
+	struct xvd_config cfg;
+
+	(void)state;
+	assert_non_null(fl);
+	assert_non_null(text);
+	len = (size_t)snprintf(text, cap, "%s", vms);
+	for (int i = 0; i < N; i++) {
+		struct flow_conf *f = &fl[i];
+		uint8_t *src = f->key.src, *dst = f->key.dst;
+		char *t = NULL;
+		size_t tl = 0;
+		FILE *m;
+
+		r = r * 6364136223846793005ull + 1442695040888963407ull;
+		flow_conf_init(f);
+		f->key.proto = protos[(r >> 33) % 4];
+		f->key.vlan = (uint16_t)(i % 7 == 0 ? 4094 : (r >> 20) % 3 * 10);
+		if (i % 3) {            /* IPv4, mapped */
+			src[10] = src[11] = dst[10] = dst[11] = 0xff;
+			src[12] = (uint8_t)(i % 5 == 0 ? 0 : 255 - i % 250);
+			src[13] = (uint8_t)(i >> 8);
+			src[14] = (uint8_t)i;
+			src[15] = (uint8_t)(r >> 40);
+			memcpy(dst + 12, (uint8_t[]){ 10, 0, (uint8_t)(r >> 48), 1 }, 4);
+		} else {                /* IPv6: zero runs of every length */
+			src[0] = 0x20;
+			src[1] = 0x01;
+			src[(r >> 24) % 16] = (uint8_t)(r >> 8);
+			memcpy(src + 12, &i, sizeof(i));
+			if (i % 2)
+				dst[15] = 1;        /* ::1 */
+			else
+				dst[0] = 0xfe, dst[1] = 0x80, dst[9] = (uint8_t)(r >> 56);
+			if (f->key.proto == IPPROTO_ICMP)
+				f->key.proto = IPPROTO_ICMPV6;
+		}
+		if (f->key.proto == IPPROTO_TCP || f->key.proto == IPPROTO_UDP) {
+			f->has_sport = (r >> 3) & 1;
+			f->has_dport = (r >> 4) & 1;
+			if (f->has_sport)
+				f->key.sport = htons(i % 11 == 0 ? 65535 : (uint16_t)(r >> 17));
+			if (f->has_dport)
+				f->key.dport = htons(i % 13 == 0 ? 0 : (uint16_t)(r >> 29));
+		}
+		f->verdict = (uint8_t)(r >> 60) % 3 == 0 ? XVNET_FLOW_DROP :
+			     (uint8_t)(r >> 60) % 3 == 1 ? XVNET_FLOW_PASS : XVNET_FLOW_DELIVER;
+		if (f->verdict == XVNET_FLOW_DELIVER) {
+			snprintf(f->vm, sizeof(f->vm), "a");
+			f->queue = (r >> 9) % 5 == 4 ? XVNET_QUEUE_RSS : (uint16_t)((r >> 9) % 5);
+		}
+		m = open_memstream(&t, &tl);
+		assert_non_null(m);
+		flow_conf_format(f, m);
+		fclose(m);
+		flow_line_printf(f, want, sizeof(want));
+		assert_string_equal(t, want);
+		snprintf(line, sizeof(line), "%s", t);
+		free(t);
+		assert_true(len + strlen(line) < cap);
+		len += (size_t)snprintf(text + len, cap - len, "%s", line);
+	}
+	if (parse_config_text(text, &cfg, err))
+		fail_msg("%s", err);
+	assert_int_equal(cfg.n_flows, N);
+	for (int i = 0; i < N; i++)
+		if (!flow_conf_same(&fl[i], &cfg.flows[i])) {
+			flow_line_printf(&cfg.flows[i], line, sizeof(line));
+			flow_line_printf(&fl[i], want, sizeof(want));
+			fail_msg("flow %d read back as %s, not %s", i, line, want);
+		}
+	config_free(&cfg);
+	free(text);
+	free(fl);
+}
+
 static void test_vm_slot(void **state)
 {
 	struct vm_conf vm;
@@ -1172,6 +1282,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_vhost_port),
 	cmocka_unit_test(test_fallback_port),
 	cmocka_unit_test(test_atomic_roundtrip),
+	cmocka_unit_test(test_state_flow_lines),
 	cmocka_unit_test(test_vm_slot),
 	cmocka_unit_test(test_rss_values),
 	cmocka_unit_test(test_rss_config),

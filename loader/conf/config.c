@@ -947,28 +947,81 @@ int config_load(const char *path, struct xvd_config *cfg, char *err,
 	return r;
 }
 
+/* ---- a flow's line, built by hand ------------------------------------------
+ * The state file holds every configured flow (up to 131,072) and is written
+ * after every change: with fprintf and inet_ntop a line cost ~0.5 us, 32 ms
+ * of each `vm add` with 60,000 flows configured.  Built by hand with
+ * memcpy, it costs a fraction.  test_state_flow_lines holds it to the
+ * parser: every line it writes reads back as the same flow. */
+
+static char *put_str(char *p, const char *s)
+{
+	size_t n = strlen(s);
+
+	memcpy(p, s, n);
+	return p + n;
+}
+
+static char *put_uint(char *p, unsigned int v)
+{
+	char t[10];
+	int n = 0;
+
+	do
+		t[n++] = (char)('0' + v % 10);
+	while (v /= 10);
+	while (n)
+		*p++ = t[--n];
+	return p;
+}
+
+static char *put_ip(char *p, const uint8_t a[16])
+{
+	char buf[INET6_ADDRSTRLEN];
+
+	if (!xv_ip_is_v4mapped(a)) {
+		xv_fmt_ip(a, buf, sizeof(buf));
+		return put_str(p, buf);
+	}
+	for (int i = 12; i < 16; i++) {
+		p = put_uint(p, a[i]);
+		if (i < 15)
+			*p++ = '.';
+	}
+	return p;
+}
+
+/* The longest line: its words and numbers (under 160 bytes), two IPv6
+ * addresses and a VM name. */
+#define FLOW_LINE_MAX (160 + 2 * INET6_ADDRSTRLEN + XV_NAME_MAX)
+
+static size_t flow_conf_line(const struct flow_conf *fc, char *line)
+{
+	char pb[8], *p = line;
+
+	p = put_uint(put_str(p, "flow vlan "), fc->key.vlan);
+	p = put_str(put_str(p, " proto "), xv_proto_name(fc->key.proto, pb));
+	p = put_ip(put_str(p, " src "), fc->key.src);
+	if (fc->has_sport)
+		p = put_uint(put_str(p, " sport "), ntohs(fc->key.sport));
+	p = put_ip(put_str(p, " dst "), fc->key.dst);
+	if (fc->has_dport)
+		p = put_uint(put_str(p, " dport "), ntohs(fc->key.dport));
+	p = put_str(put_str(p, " action "), verdict_name(fc->verdict));
+	if (fc->verdict == XVNET_FLOW_DELIVER) {
+		p = put_str(put_str(p, " vm "), fc->vm);
+		p = fc->queue == XVNET_QUEUE_RSS ? put_str(p, " queue rss") :
+		    put_uint(put_str(p, " queue "), fc->queue);
+	}
+	*p++ = '\n';
+	return (size_t)(p - line);
+}
+
 void flow_conf_format(const struct flow_conf *fc, FILE *f)
 {
-	char src[46], dst[46], pb[8];
+	char line[FLOW_LINE_MAX];
 
-	xv_fmt_ip(fc->key.src, src, sizeof(src));
-	xv_fmt_ip(fc->key.dst, dst, sizeof(dst));
-	fprintf(f, "flow vlan %u proto %s src %s", fc->key.vlan,
-		xv_proto_name(fc->key.proto, pb), src);
-	if (fc->has_sport)
-		fprintf(f, " sport %u", ntohs(fc->key.sport));
-	fprintf(f, " dst %s", dst);
-	if (fc->has_dport)
-		fprintf(f, " dport %u", ntohs(fc->key.dport));
-	fprintf(f, " action %s", verdict_name(fc->verdict));
-	if (fc->verdict == XVNET_FLOW_DELIVER) {
-		fprintf(f, " vm %s", fc->vm);
-		if (fc->queue == XVNET_QUEUE_RSS)
-			fprintf(f, " queue rss");
-		else
-			fprintf(f, " queue %u", fc->queue);
-	}
-	fputc('\n', f);
+	fwrite(line, 1, flow_conf_line(fc, line), f);
 }
 
 void vm_conf_format(const struct vm_conf *vm, FILE *f)
