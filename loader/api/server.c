@@ -35,11 +35,10 @@
 #include "loader/api/server.h"
 #include "loader/kern/datapath.h"
 #include "loader/kern/slowpath.h"
-#include "loader/kern/tables.h"
 #include "loader/kern/health.h"
 
 #define MAX_CLIENTS 64
-#define FLOW_REFRESH_MS 10000   /* re-assert configured flows (LRU map) */
+#define IDLE_POLL_MS 10000      /* no datapath: only the clients' timeouts to check */
 
 /*
  * No client can stall the single-threaded daemon, nor lock others out
@@ -369,15 +368,6 @@ static int client_slot(struct xvd *d, struct client *cl, bool root, uint64_t now
 	return old;
 }
 
-static void refresh_flows(struct xvd *d)
-{
-	char err[XV_ERR_LEN];
-
-	for (size_t i = 0; i < d->cfg.n_flows; i++)
-		if (tbl_flow_ensure(d, &d->cfg, &d->cfg.flows[i], err, sizeof(err)))
-			log_warn("flow refresh: %s", err);
-}
-
 int server_run(struct xvd *d)
 {
 	struct client cl[MAX_CLIENTS];
@@ -440,7 +430,7 @@ int server_run(struct xvd *d)
 			pfd[n++] = (struct pollfd){ .fd = cl[i].fd,
 				.events = client_busy(&cl[i]) ? POLLOUT : POLLIN };
 		}
-		r = poll(pfd, (nfds_t)n, rbfd >= 0 ? 1000 : FLOW_REFRESH_MS);
+		r = poll(pfd, (nfds_t)n, rbfd >= 0 ? 1000 : IDLE_POLL_MS);
 		if (r < 0 && errno != EINTR) {
 			log_err("poll: %s", strerror(errno));
 			break;
@@ -462,7 +452,6 @@ int server_run(struct xvd *d)
 			for (int i = 0; i < MAX_CLIENTS; i++)
 				if (cl[i].fd >= 0 && client_expired(&cl[i], now))
 					drop_client(d, &cl[i]);
-			refresh_flows(d);
 			continue;
 		}
 		if (pfd[0].revents & POLLIN) {
