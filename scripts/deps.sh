@@ -16,6 +16,7 @@ PACKAGES=(
 	gnuplot-nox                           # benchmark plots
 	liburing-dev                          # xvnet-tapread --io uring (bench tap reader)
 	python3 python3-scapy                 # crafted frames in selftests
+	jq                                    # selftests read JSON replies (a python3 start costs 40-400 ms here)
 	python3-prometheus-client             # selftests parse `stats --prometheus`
 	bash-completion                       # selftests try xvnetctl's completion
 	qemu-system-x86 busybox-static cpio   # real-guest selftest, check-kernels

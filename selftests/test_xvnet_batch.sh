@@ -26,7 +26,7 @@ xvctl vm add vm1 --mac 02:00:00:00:b1:01 --port tap --ifname "$(xv_name bt0)" >/
 	fail "vm add vm1"
 
 # flows N: the configured flow count; vms N: the VM count
-flows() { xvctl -j status | python3 -c 'import json,sys; print(json.load(sys.stdin)["configured_flows"])'; }
+flows() { xvctl -j status | jq -r "$XV_JQ_PY"' .["configured_flows"] | py'; }
 vms() { xvctl -j vm list | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))'; }
 
 ADD=$XV_TMP/add.batch

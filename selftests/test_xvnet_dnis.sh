@@ -264,7 +264,7 @@ if xv_feature af_xdp; then
 	# shellcheck disable=SC2317  # called through wait_until
 	sunk() { [ "$(cut -d' ' -f1 "$XV_TMP/sink.stats" 2>/dev/null || echo 0)" = 500 ]; }
 	wait_until 5 sunk || fail "vhost-user: the front-end got $(cut -d' ' -f1 "$XV_TMP/sink.stats") of 500"
-	BPID=$(xvctl -j vm show v1 | python3 -c 'import json,sys; print(json.load(sys.stdin)["vhost"]["pid"])')
+	BPID=$(xvctl -j vm show v1 | jq -r "$XV_JQ_PY"' .["vhost"]["pid"] | py')
 	xvctl vm move v1 --port tap --ifname "$TAP" >/dev/null || fail "vhost-user -> tap"
 	[ "$(vm_field v1 port)" = tap ] || fail "vm show after vhost-user -> tap"
 	# the back-end hands the sockets back but keeps its front-end's

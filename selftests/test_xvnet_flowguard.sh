@@ -40,7 +40,7 @@ xvctl flow add --proto udp --src 10.99.0.1 --sport 555 --dst 10.77.0.91 --dport 
 	--action drop || fail "flow add drop"
 flood $MACA 200000 4
 wait "$FLOOD" 2>/dev/null; proc_stop "$FLOOD"
-installed=$(xvctl -j stats | python3 -c 'import json,sys; print(json.load(sys.stdin)["slowpath"]["installed"])')
+installed=$(xvctl -j stats | jq -r "$XV_JQ_PY"' .["slowpath"]["installed"] | py')
 log "flood: $(cat "$XV_TMP/flood.log"); the slow path installed $installed learnt entries into a table of 65536"
 [ "$installed" -gt 65536 ] || fail "the flood did not churn the learnt table ($installed entries installed)"
 bpftool -j map dump pinned "$XVD_PIN/xvnet_flows4_cfg" | python3 -c '

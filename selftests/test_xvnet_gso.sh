@@ -52,7 +52,7 @@ capture() { # NS DEV PCAP: tcpdump in the background; CAP_PID
 	CAP_PID=$BG_PID
 	wait_until 5 grep -q "listening on" "$XV_TMP/tcpdump-$2.log" || fail "tcpdump on $2"
 }
-vm_skb() { xvctl -j stats "$1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["vms"][0]["egress"]["tx_skb"])'; }
+vm_skb() { xvctl -j stats "$1" | jq -r "$XV_JQ_PY"' .["vms"][0]["egress"]["tx_skb"] | py'; }
 
 # ---- to the wire: untagged, and tagged for the VLAN VM --------------------------
 capture "$W" "$WIRE" "$XV_TMP/wire.pcap"
@@ -212,7 +212,7 @@ fi
 # (g -> t, whose tap no VMM holds: small frames by generic XDP, super-frames by
 # tc; tun drops them all in its transmit, where no XDP tracepoint looks: stats
 # shows the port's own tx_dropped)
-pdrop() { xvctl -j stats t | python3 -c 'import json, sys; print(json.load(sys.stdin)["vms"][0]["port_dev"]["tx_dropped"])'; }
+pdrop() { xvctl -j stats t | jq -r "$XV_JQ_PY"' .["vms"][0]["port_dev"]["tx_dropped"] | py'; }
 p0=$(pdrop); l0=$(xv_counter tx_local)
 send "$GT" $MAC_G $MAC_T 10.77.0.72 100 20
 send "$GT" $MAC_G $MAC_T 10.77.0.72

@@ -24,7 +24,7 @@ MAC1=02:00:00:00:66:01
 IP1=10.77.0.61
 xv_topology
 xvnetd_start "rx-hash hw"
-[ "$(xvctl -j status | python3 -c 'import json,sys; print(json.load(sys.stdin)["rx_hash"])')" = hw ] ||
+[ "$(xvctl -j status | jq -r "$XV_JQ_PY"' .["rx_hash"] | py')" = hw ] ||
 	fail "status does not say rx_hash hw: $(xvctl -j status)"
 xvctl vm add h1 --mac $MAC1 --port xsk --queues 4 --ifname "$(xv_name ph1)" >/dev/null ||
 	fail "vm add h1"

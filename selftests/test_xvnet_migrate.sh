@@ -46,7 +46,7 @@ wire_rarp_watch "$XV_TMP/rarp.txt"
 # frames xvnet handed to the VM's ports, and frames its readers took:
 # every frame that reached xvnet must be read by one QEMU or the other
 # (a frame the source left queued would be freed with its queue unread)
-handed() { xvctl -j stats g1 | python3 -c 'import json,sys; print(json.load(sys.stdin)["counters"]["delivered"])'; }
+handed() { xvctl -j stats g1 | jq -r "$XV_JQ_PY"' .["counters"]["delivered"] | py'; }
 taken() { echo $(( $(cat /sys/class/net/$TAP1/statistics/tx_packets) + $(cat /sys/class/net/$TAP2/statistics/tx_packets) )); }
 # unicast only from here: the wire's neighbour entry for the guest is
 # fixed, so no ARP broadcast (a flood copy, not in `delivered`) joins in
@@ -78,7 +78,7 @@ log "xvnet handed $(( $(handed) - H0 )) frames to g1's taps, QEMU read $(( $(tak
 	fail "$UNREAD frames that reached xvnet were never read by a QEMU, $DROPS dropped at a tap"
 }
 
-[ "$(xvctl -j vm show g1 | python3 -c 'import json,sys; print(json.load(sys.stdin)["ifname"])')" = "$TAP2" ] ||
+[ "$(xvctl -j vm show g1 | jq -r "$XV_JQ_PY"' .["ifname"] | py')" = "$TAP2" ] ||
 	fail "vm show does not name the destination's tap"
 tc filter show dev "$TAP1" ingress 2>/dev/null | grep -q vm_flood && fail "the source's tap is still attached"
 ip -d link show dev "$TAP1" | grep -q 'prog/xdp' && fail "vm_tx still on the source's tap"

@@ -152,7 +152,7 @@ grep -q "sockets handed back.*connection stays" "$XV_TMP/xvnetd.log" ||
 	fail "the source's back-end did not hand its sockets back at the switch"
 wait_until 5 _xv_dead "$BPID" || fail "the vhost-user back-end still runs after the source quit"
 [ ! -e "$SOCK" ] || fail "the vhost-user socket is left after the move"
-[ "$(xvctl -j vm show g1 | python3 -c 'import json,sys; print(json.load(sys.stdin)["ifname"])')" = "$TAP2" ] ||
+[ "$(xvctl -j vm show g1 | jq -r "$XV_JQ_PY"' .["ifname"] | py')" = "$TAP2" ] ||
 	fail "vm show does not name the destination's tap"
 FIG1=$FIG
 

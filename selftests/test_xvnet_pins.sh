@@ -27,7 +27,7 @@ d = json.load(sys.stdin)
 for k in sys.argv[1].split("."):
     d = d[k]
 print(d)' "$1"; }
-pin_id() { bpftool -j "$1" show pinned "$XVD_PIN/$2" 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])'; }
+pin_id() { bpftool -j "$1" show pinned "$XVD_PIN/$2" 2>/dev/null | jq -r "$XV_JQ_PY"' .["id"] | py'; }
 
 link0=$(status_field link_id)
 vms0=$(pin_id map xvnet_vms)

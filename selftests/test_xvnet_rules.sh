@@ -40,7 +40,7 @@ probe1() { # IP N SPORT -> replies (one run)
 	sed -n 's/.*replies=\([0-9]*\).*/\1/p' <<<"$out"
 }
 sp() { xv_counter slow_path; }
-reinjected() { xvctl -j stats | python3 -c 'import json,sys; print(json.load(sys.stdin)["slowpath"]["reinjected"])'; }
+reinjected() { xvctl -j stats | jq -r "$XV_JQ_PY"' .["slowpath"]["reinjected"] | py'; }
 rule_flows() { xvctl -j flow list | python3 -c '
 import json, sys; print(sum(1 for f in json.load(sys.stdin) if f.get("rule")))'; }
 queue_pkts() { xvctl -j stats vm1 | python3 -c '
@@ -175,7 +175,7 @@ log "first packet: $lost_sum datagrams lost over 5 new flows at 50 us spacing (~
 #  b) 100000 new flows towards vm1 (one allow rule): paced at 150000/s
 #     (does xvnetd keep up: slow_path_full stays 0?), then at line rate
 xvctl rule add vm1 --dir in --proto udp --dport 7777 --action allow || fail "allow"
-inst() { xvctl -j stats | python3 -c 'import json,sys; print(json.load(sys.stdin)["slowpath"]["installed"])'; }
+inst() { xvctl -j stats | jq -r "$XV_JQ_PY"' .["slowpath"]["installed"] | py'; }
 setups() { # RATE-ARGS... -> "new_flows seconds rate full"
 	local i0 s0 f0 t0 t1 i1
 	xvctl rule del vm1 "$(xvctl rule list vm1 | wc -l)" && xvctl rule add vm1 --dir in --proto udp --dport 7777 --action allow

@@ -290,7 +290,7 @@ xvctl vm add h1 --mac 02:00:00:00:44:04 --port vhost-user --ifname "$XSK" --peer
 	fail "vhost-user VM refused under the unit's caps: $(cat "$XV_TMP/out")"
 # shellcheck disable=SC2317  # called through wait_until
 backend_up() {
-	HPID=$(xvctl -j vm show h1 | python3 -c 'import json,sys; print(json.load(sys.stdin)["vhost"]["pid"])')
+	HPID=$(xvctl -j vm show h1 | jq -r "$XV_JQ_PY"' .["vhost"]["pid"] | py')
 	[ "$HPID" -gt 0 ] && [ -S "$XV_TMP/h1.vhost" ] &&
 		[ "$(awk '/^Uid:/ { print $2 }' "/proc/$HPID/status" 2>/dev/null)" = "$NOBODY" ]
 }
@@ -312,7 +312,7 @@ log "without CAP_NET_RAW: $(cat "$XV_TMP/out")"
 rc=0; xvctl status >"$XV_TMP/out" 2>&1 || rc=$?
 [ "$rc" -eq 3 ] && grep -q "problem: capabilities: (missing CAP_NET_RAW)" "$XV_TMP/out" ||
 	fail "status without CAP_NET_RAW: exit $rc $(cat "$XV_TMP/out")"
-[ "$(xvctl -j status | python3 -c 'import json,sys; print(json.load(sys.stdin)["capabilities_missing"])')" = CAP_NET_RAW ] ||
+[ "$(xvctl -j status | jq -r "$XV_JQ_PY"' .["capabilities_missing"] | py')" = CAP_NET_RAW ] ||
 	fail "-j capabilities_missing: $(xvctl -j status)"
 proc_stop "$XVD_PID"
 
@@ -488,7 +488,7 @@ fi
 # {vm_id u32, err u16 = ENETDOWN (100), dir u8 = in (0), pad}, 5 frames
 REDIR=0
 if command -v bpftool >/dev/null; then
-	v2id=$(xvctl -j vm show v2 | python3 -c 'import json, sys; print(json.load(sys.stdin)["id"])') ||
+	v2id=$(xvctl -j vm show v2 | jq -r "$XV_JQ_PY"' .["id"] | py') ||
 		fail "vm show v2: no id"
 	bpftool map update pinned "$XVD_PIN/xvnet_redirect_err" \
 		key $((v2id & 255)) $((v2id >> 8 & 255)) 0 0 100 0 0 0 value 5 0 0 0 0 0 0 0 ||

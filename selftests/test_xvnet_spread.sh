@@ -63,7 +63,7 @@ print(" ".join(str(y - x) for x, y in zip(a, b)))' "$1" "$2"; }
 # counts; the VM end reads each frame on the queue xvnet chose
 two_queue() {
 	local vm=$1 ip=$2 want_skb=$3 c0 q0 s0 cpu q skb n0 n1 mac
-	mac=$(xvctl -j vm show "$vm" | python3 -c 'import json,sys; print(json.load(sys.stdin)["mac"])')
+	mac=$(xvctl -j vm show "$vm" | jq -r "$XV_JQ_PY"' .["mac"] | py')
 	bg_start "$XV_TMP/sink-$vm.log" "$XV_BIN/xvnet-xdpsink" --netns "$(vm_ns "$vm")" \
 		--stats "$XV_TMP/sink-$vm.stats" --flows "$XV_TMP/flows-$vm" eth0
 	SINK=$BG_PID

@@ -80,16 +80,9 @@ sink_stop() {
 	[ -s "$SINK_FLOWS" ] || fail "xdpsink wrote no flows: $(cat "$XV_TMP/sink.$SINK_N.log")"
 }
 
-queue_counts() { # VM -> "q0 q1 q2 q3" packets (xvnet's counters)
-	xvctl -j stats "$1" | python3 -c '
-import json, sys
-print(" ".join(str(q["packets"]) for q in json.load(sys.stdin)["vms"][0]["queues"]))'
-}
-delta() { python3 -c '
-import sys
-b = list(map(int, sys.argv[1].split())); a = list(map(int, sys.argv[2].split()))
-print(" ".join(str(x - y) for x, y in zip(a, b)))' "$1" "$2"; }
-sum() { python3 -c 'import sys; print(sum(map(int, sys.argv[1].split())))' "$1"; }
+queue_counts() { vm_rxq "$1"; }         # VM -> "q0 q1 q2 q3" packets (xvnet's counters)
+delta() { nums_delta "$1" "$2"; }
+sum() { nums_sum "$1"; }
 # all_delivered VM BEFORE N: xvnet counted N frames to VM since BEFORE
 all_delivered() { [ "$(sum "$(delta "$2" "$(queue_counts "$1")")")" -ge "$3" ]; }
 

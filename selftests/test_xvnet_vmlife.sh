@@ -27,7 +27,7 @@ cleanup_add link_del "$T3" ""
 
 # ---- add --may-exist ---------------------------------------------------------------
 xvctl vm add v1 --mac $MAC1 --port tap --ifname "$T1" --ip 10.77.0.81 || fail "vm add v1"
-id1=$(xvctl -j vm show v1 | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+id1=$(xvctl -j vm show v1 | jq -r "$XV_JQ_PY"' .["id"] | py')
 xvctl vm add v1 --mac $MAC1 --port tap --ifname "$T1" --ip 10.77.0.81 2>/dev/null &&
 	fail "a second vm add of v1 was accepted without --may-exist"
 xvctl vm add v1 --mac $MAC1 --port tap --ifname "$T1" --ip 10.77.0.81 --may-exist ||

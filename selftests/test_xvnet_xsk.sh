@@ -196,7 +196,7 @@ proc_stop "$D1"
 	--duration 0.1 >"$XV_TMP/probe.log" 2>&1 ||
 	fail "the consumer gave a NIC socket a TX ring: $(cat "$XV_TMP/probe.log")"
 grep -q "nic tx ring: refused" "$XV_TMP/probe.log" || fail "probe: $(cat "$XV_TMP/probe.log")"
-WIRE_MAC=$(ip -n "$W" -j link show "$WIRE" | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["address"])')
+WIRE_MAC=$(ip -n "$W" -j link show "$WIRE" | jq -r "$XV_JQ_PY"' .[0]["address"] | py')
 spoofed() { xvctl -j stats x1 | python3 -c '
 import json, sys
 print(json.load(sys.stdin)["vms"][0]["egress"]["spoof"])'; }

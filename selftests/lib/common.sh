@@ -330,19 +330,31 @@ wait_until() {
 	done
 }
 
-# elapsed_ms START_NS: milliseconds since START_NS (from `date +%s%N`).
 # nums_delta BEFORE AFTER: "a1-b1 a2-b2 ..." of two blank-separated lists
-nums_delta() { python3 -c '
-import sys
-b = list(map(int, sys.argv[1].split())); a = list(map(int, sys.argv[2].split()))
-print(" ".join(str(x - y) for x, y in zip(a, b)))' "$1" "$2"; }
+nums_delta() {
+	local -a b=($1) a=($2) out=()
+	local i
+	for ((i = 0; i < ${#a[@]} && i < ${#b[@]}; i++)); do
+		out+=($((a[i] - b[i])))
+	done
+	echo "${out[*]}"
+}
 # nums_sum LIST: the sum of a blank-separated list
-nums_sum() { python3 -c 'import sys; print(sum(map(int, sys.argv[1].split())))' "$1"; }
+nums_sum() {
+	local n s=0
+	for n in $1; do s=$((s + n)); done
+	echo "$s"
+}
 
+# elapsed_ms START_NS: milliseconds since START_NS (from `date +%s%N`).
 elapsed_ms() { echo $(( ($(date +%s%N) - $1) / 1000000 )); }
 # json_get FILE KEY: a top-level value of the JSON object in FILE
+# (jq, not python3: an interpreter's start costs 40-400 ms here, and the
+# helpers run hundreds of times in a `make check`; XV_JQ_PY prints what
+# python's print() did for null and booleans: callers compare with them)
+XV_JQ_PY='def py: if . == null then "None" elif . == true then "True" elif . == false then "False" else . end;'
 json_get() {
-	python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$1" "$2"
+	jq -r --arg k "$2" "$XV_JQ_PY"' if has($k) then .[$k] | py else error("no key \($k)") end' "$1"
 }
 # wait_done PID SECS: the background process PID ends within SECS, or fail
 wait_done() {

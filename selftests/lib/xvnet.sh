@@ -46,7 +46,7 @@ SCAPY_PY=/usr/bin/python3
 xvnet_require() {
 	require_root
 	require_bin xvnetd xvnetctl xvnet-trafgen
-	require_cmd ethtool python3
+	require_cmd ethtool python3 jq
 	"$SCAPY_PY" -c 'import scapy' 2>/dev/null || skip "python3-scapy missing (make deps)"
 	if [ ! -x "$ECHO_BIN" ] || [ ! -x "$PROBE_BIN" ]; then
 		bash "$XV_ROOT/selftests/guest/build-guest.sh" --tools-only >/dev/null 2>&1 ||
@@ -125,7 +125,7 @@ vm_ns_add() {
 vm_ns() { xv_name "$1"; }
 # vm_field VM FIELD: a field of `xvnetctl -j vm show VM` (None when absent)
 vm_field() {
-	xvctl -j vm show "$1" | python3 -c 'import json,sys; print(json.load(sys.stdin).get(sys.argv[1]))' "$2"
+	xvctl -j vm show "$1" | jq -r --arg f "$2" "$XV_JQ_PY"' .[$f] | py'
 }
 # vm_port NAME: the host end of VM NAME's veth (prefixed: tests never clash)
 vm_port() { xv_name "p$1"; }
@@ -137,26 +137,18 @@ probe_from_wire() {
 }
 
 xv_counter() {
-	xvctl -j stats | python3 -c '
-import json, sys
-d = json.load(sys.stdin)
-c = d.get("counters", d)
-print(c.get(sys.argv[1], 0) if isinstance(c, dict) else 0)' "$1"
+	xvctl -j stats | jq -r --arg k "$1" \
+		'(if has("counters") then .counters else . end) as $c |
+		 if ($c | type) == "object" then $c[$k] // 0 else 0 end'
 }
 
 vm_queue_packets() {
-	xvctl -j stats "$1" | python3 -c '
-import json, sys
-d = json.load(sys.stdin)
-vms = d.get("vms", [])
-print(sum(q.get("packets", 0) for v in vms for q in v.get("queues", [])))'
+	xvctl -j stats "$1" | jq '[(.vms // [])[] | (.queues // [])[] | .packets // 0] | add // 0'
 }
 
 # vm_rxq VM: "q0 q1 ...", xvnet's per-queue delivery counters of VM
 vm_rxq() {
-	xvctl -j stats "$1" | python3 -c '
-import json, sys
-print(" ".join(str(q["packets"]) for q in json.load(sys.stdin)["vms"][0]["queues"]))'
+	xvctl -j stats "$1" | jq -r '[.vms[0].queues[].packets | tostring] | join(" ")'
 }
 
 # xv_feature NAME: true when the data path may use kernel feature NAME here
