@@ -394,7 +394,7 @@ if command -v bpftool >/dev/null; then
 	bpftool map update pinned "$XVD_PIN/xvnet_stats" key "$idx" 0 0 0 value 7 0 0 0 0 0 0 0 ||
 		fail "bpftool map update of xvnet_stats"
 	# (status exits 3 then: not in a pipeline, pipefail is on)
-	grew() { local out; out=$(xvctl status 2>/dev/null); grep -q "problem: datapath errors in the last [0-9]* s: queue_not_ready +" <<<"$out"; }
+	grew() { local out; out=$(xvctl status 2>/dev/null); grep -q "problem: datapath errors in the last [1-9][0-9]* s: queue_not_ready +" <<<"$out"; }
 	wait_until 10 grew || fail "a growing queue_not_ready is not a problem: $(xvctl status 2>&1 | tail -3)"
 	rc=0; xvctl -j status >"$XV_TMP/out.json" || rc=$?
 	[ "$rc" -eq 3 ] || fail "status with growing errors: exit $rc"

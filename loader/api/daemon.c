@@ -135,8 +135,8 @@ static const char *const counter_names[] = {
 #undef XVNET_X_NAME
 };
 
-/* "errors" (totals), "errors_recent" (growth since the older sample, 10-20
- * s ago) and a problem when any grew. */
+/* "errors" (totals), "errors_recent" (growth since the older sample, S to
+ * 2*S s ago: --health-window) and a problem when any grew. */
 static void error_counters(struct xvd *d, struct json_object *o,
 			   struct json_object *probs)
 {
@@ -147,6 +147,7 @@ static void error_counters(struct xvd *d, struct json_object *o,
 	struct xvd_err_sample cur;
 	char grew[200] = "";
 	size_t len = 0;
+	long window_s;
 
 	health_sample(d, &cur);
 	for (int i = 0; i < XV_HEALTH_ERRS; i++) {
@@ -163,11 +164,12 @@ static void error_counters(struct xvd *d, struct json_object *o,
 	}
 	json_object_object_add(o, "errors", e);
 	json_object_object_add(o, "errors_recent", recent);
-	json_object_object_add(o, "errors_window_s", json_object_new_int64(
-				       base ? (int64_t)(cur.t - base->t) : 0));
+	/* the samples' times are whole seconds: the older one was taken less
+	 * than (difference + 1) s ago ("in the last 0 s" right after one) */
+	window_s = base ? (long)(cur.t - base->t) + 1 : 0;
+	json_object_object_add(o, "errors_window_s", json_object_new_int64(window_s));
 	if (grew[0])
-		problem(probs, "datapath errors in the last %ld s:%s",
-			(long)(cur.t - base->t), grew);
+		problem(probs, "datapath errors in the last %ld s:%s", window_s, grew);
 }
 
 /* Failed redirects (xdp:xdp_redirect_err) per VM, direction and errno:
