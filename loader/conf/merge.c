@@ -20,9 +20,6 @@
 #include "loader/conf/flowidx.h"
 #include "loader/conf/rules.h"
 
-
-/* A VM's definition as text, without what the daemon decides itself (id,
- * owned) and without where it was written (line). */
 /*
  * Whether flow_conf_format writes the same line for both, field by field:
  * the diff asks this of every flow at every commit, and two formatted
