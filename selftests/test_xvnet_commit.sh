@@ -13,8 +13,9 @@
 #    to succeed half);
 #  - a reload that renames a VM on the same tap keeps the tap (and that it
 #    is xvnetd's) and moves the flow to the new name;
-#  - with the state writable again, vm set moves the address in the map,
-#    and vm del removes the VM, its tap and its flows.
+#  - with the state writable again, vm set moves the address in the map
+#    and leaves the state's flows file alone (same inode), and vm del
+#    removes the VM, its tap and its flows (and the flows file).
 # Names: cmt-* VMs, this test's xv_name devices.
 # shellcheck source=selftests/lib/common.sh
 . "$(dirname "$0")/lib/common.sh"
@@ -129,11 +130,20 @@ xvctl reload >"$XV_TMP/out" 2>&1 || fail "reload renaming back refused: $(cat "$
 same_as_before "renamed back"
 [ "$(cat "/sys/class/net/$TA/ifindex")" = "$ifi" ] || fail "rename back: tap $TA was made anew"
 log "reload renaming a VM on its tap: slot and MAC handed over, tap kept and owned"
+# the state's flows live in the file its flows-file line names: a change
+# that touches no flow leaves that file as it is (same inode)
+flows_files() { (cd "$XVD_STATE_DIR" && ls -i xvnetd.state.flows.* 2>/dev/null | tr -s ' ' | sort); }
+ff=$(flows_files)
+[ "$(wc -l <<<"$ff")" = 1 ] && [ -n "$ff" ] || fail "not one flows file beside the state: '$ff'"
+grep -qx "flows-file ${ff##* }" "$XVD_STATE" || fail "the state does not name ${ff##* }: $(grep flows-file "$XVD_STATE")"
 xvctl vm set cmt-a --ip 10.77.0.92 || fail "vm set with a writable state refused"
 has_addr 92 && ! has_addr 91 || fail "vm set: xvnet_vm_addrs does not follow (91 -> 92)"
+grep -q "^vm cmt-a .*ip 10.77.0.92" "$XVD_STATE" || fail "vm set: the state does not say 10.77.0.92"
+[ "$(flows_files)" = "$ff" ] || fail "vm set rewrote the flows file: '$ff' -> '$(flows_files)'"
 xvctl vm del cmt-a --force || fail "vm del with a writable state refused"
 dev_exists "$TA" && fail "vm del left its tap $TA"
 [ "$(cfg_flows)" = 0 ] || fail "vm del left $(cfg_flows) entries in the operator's flow maps"
 grep -q cmt-a "$XVD_STATE" && fail "vm del: cmt-a still in the state"
+[ -z "$(flows_files)" ] || fail "no flows left, but a flows file: $(flows_files)"
 log "vm set, vm del: applied; VM, tap and flow gone after the save"
 pass

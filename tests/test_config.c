@@ -6,6 +6,7 @@
  */
 #include <arpa/inet.h>
 #include <dirent.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -190,7 +191,11 @@ static void test_parse_errors(void **state)
 		  "t.conf:2: port: needs a value" },
 		{ "nic a\nfrobnicate 1\n",
 		  "t.conf:2: 'frobnicate': unknown statement (nic, socket-group,"
-		  " flow-max, malformed, vm, flow, flow-idle-timeout, slow-path-rate, rule)" },
+		  " flow-max, malformed, vm, flow, flows-file, flow-idle-timeout, slow-path-rate,"
+		  " rule)" },
+		{ "nic a\nflows-file a/b\n",
+		  "t.conf:2: flows-file: 'a/b' is not a file name beside this file" },
+		{ "nic a\nflows-file\n", "t.conf:2: flows-file: takes exactly one file name" },
 		{ "nic a\nflow-max 0\n", "t.conf:2: flow-max: '0' out of range 1-67108864" },
 		{ "vm v mac 02:00:00:00:00:01 port tap\n",
 		  "t.conf:1: nic: missing (add a 'nic IFNAME' line)" },
@@ -738,6 +743,125 @@ static void test_state_flow_lines(void **state)
 	free(fl);
 }
 
+/* The files of dir, as "name name ..." sorted (the test's own scratch). */
+static void dir_files(const char *dir, char *out, size_t len)
+{
+	struct dirent **ents;
+	int n = scandir(dir, &ents, NULL, alphasort);
+	size_t used = 0;
+
+	out[0] = '\0';
+	for (int i = 0; i < n; i++) {
+		if (ents[i]->d_name[0] != '.' && used < len)
+			used += (size_t)snprintf(out + used, len - used, "%s%s",
+						 used ? " " : "", ents[i]->d_name);
+		free(ents[i]);
+	}
+	free(ents);
+}
+
+static ino_t inode_of(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) ? 0 : st.st_ino;
+}
+
+/* The state with its flows apart (config_save_state): the flows file is
+ * named by the state and loads back; a save with flows unchanged keeps
+ * that file (same inode) and writes only the state; a change writes a new
+ * one under a new name and removes the old; no flows, no file; a flows
+ * file that is missing, or holds more than flow lines, is refused. */
+static void test_state_flows_file(void **state)
+{
+	char dir[] = "/tmp/xvnet-unit-XXXXXX", path[64], fpath[512], files[1024];
+	char err[XV_ERR_LEN] = "", first[256];
+	struct state_flows sf = { .name = "" };
+	struct xvd_config a, b;
+	ino_t ino;
+	FILE *f;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/xvnetd.state", dir);
+	assert_int_equal(parse_config_text(good_conf, &a, err), 0);
+	assert_int_equal(a.n_flows, 3);
+	/* a stale flows file of an earlier daemon goes with the first save */
+	snprintf(fpath, sizeof(fpath), "%s/xvnetd.state.flows.old", dir);
+	assert_non_null(f = fopen(fpath, "w"));
+	fclose(f);
+
+	assert_int_equal(config_save_state(&a, path, &sf, false, err, sizeof(err)), 0);
+	assert_non_null(strstr(sf.name, "xvnetd.state.flows."));
+	snprintf(first, sizeof(first), "%s", sf.name);
+	dir_files(dir, files, sizeof(files));
+	snprintf(fpath, sizeof(fpath), "xvnetd.state %s", sf.name);
+	assert_string_equal(files, fpath);
+	assert_int_equal(config_load(path, &b, err, sizeof(err)), 0);
+	assert_int_equal(b.n_flows, a.n_flows);
+	assert_int_equal(b.n_vms, a.n_vms);
+	for (size_t i = 0; i < a.n_flows; i++)
+		assert_true(flow_conf_same(&a.flows[i], &b.flows[i]));
+	config_free(&b);
+	/* the state names the file and holds no flow line */
+	assert_non_null(f = fopen(path, "r"));
+	{
+		char line[4096];
+		int named = 0;
+
+		while (fgets(line, sizeof(line), f)) {
+			assert_false(strncmp(line, "flow ", 5) == 0);
+			named += strncmp(line, "flows-file ", 11) == 0;
+		}
+		assert_int_equal(named, 1);
+	}
+	fclose(f);
+
+	/* flows unchanged: the same file, untouched */
+	snprintf(fpath, sizeof(fpath), "%s/%s", dir, first);
+	ino = inode_of(fpath);
+	a.vms[0].owned = true;
+	assert_int_equal(config_save_state(&a, path, &sf, true, err, sizeof(err)), 0);
+	assert_string_equal(sf.name, first);
+	assert_int_equal(inode_of(fpath), ino);
+	/* a flow changed: a new file, the old one gone */
+	a.flows[0].verdict = XVNET_FLOW_PASS;
+	assert_int_equal(config_save_state(&a, path, &sf, false, err, sizeof(err)), 0);
+	assert_string_not_equal(sf.name, first);
+	assert_int_equal(inode_of(fpath), 0);
+	dir_files(dir, files, sizeof(files));
+	snprintf(fpath, sizeof(fpath), "xvnetd.state %s", sf.name);
+	assert_string_equal(files, fpath);
+	assert_int_equal(config_load(path, &b, err, sizeof(err)), 0);
+	assert_int_equal(b.flows[0].verdict, XVNET_FLOW_PASS);
+	config_free(&b);
+
+	/* a flows file with another statement, then one missing: refused,
+	 * naming the file and line */
+	snprintf(fpath, sizeof(fpath), "%s/%s", dir, sf.name);
+	assert_non_null(f = fopen(fpath, "a"));
+	fprintf(f, "nic eth9\n");
+	fclose(f);
+	assert_int_equal(config_load(path, &b, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "'nic': only flow lines belong in a flows file"));
+	assert_non_null(strstr(err, sf.name));
+	unlink(fpath);
+	assert_int_equal(config_load(path, &b, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "flows-file: "));
+	assert_non_null(strstr(err, "No such file or directory"));
+
+	/* no flows: no flows file, none left behind */
+	a.n_flows = 0;
+	assert_int_equal(config_save_state(&a, path, &sf, false, err, sizeof(err)), 0);
+	assert_string_equal(sf.name, "");
+	dir_files(dir, files, sizeof(files));
+	assert_string_equal(files, "xvnetd.state");
+
+	unlink(path);
+	rmdir(dir);
+	config_free(&a);
+}
+
 static void test_vm_slot(void **state)
 {
 	struct vm_conf vm;
@@ -1189,11 +1313,14 @@ static void test_merge(void **state)
  * says what runs. */
 static int saves, save_rc;
 static bool saved_owned;
-static int fake_save(struct xvd *d, const struct xvd_config *cfg, char *err,
-		     size_t errlen)
+static bool saved_flows_unchanged;
+
+static int fake_save(struct xvd *d, const struct xvd_config *cfg,
+		     bool flows_unchanged, char *err, size_t errlen)
 {
 	(void)d;
 	saves++;
+	saved_flows_unchanged = flows_unchanged;
 	saved_owned = cfg->n_vms == 1 && cfg->vms[0].owned;
 	if (save_rc)
 		snprintf(err, errlen, "disk full");
@@ -1220,6 +1347,7 @@ static void test_commit_record(void **state)
 	assert_int_equal(xvd_commit_record_vm(&d, &nv, err, sizeof(err)), 0);
 	assert_int_equal(saves, 1);
 	assert_true(saved_owned && d.cfg.vms[0].owned);
+	assert_true(saved_flows_unchanged);     /* a VM recorded: no flow changed */
 	nv.owned = false;
 	save_rc = -1;
 	assert_int_equal(xvd_commit_record_vm(&d, &nv, err, sizeof(err)), -1);
@@ -1283,6 +1411,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_fallback_port),
 	cmocka_unit_test(test_atomic_roundtrip),
 	cmocka_unit_test(test_state_flow_lines),
+	cmocka_unit_test(test_state_flows_file),
 	cmocka_unit_test(test_vm_slot),
 	cmocka_unit_test(test_rss_values),
 	cmocka_unit_test(test_rss_config),

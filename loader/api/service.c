@@ -240,14 +240,15 @@ static int mkdir_state(const struct xvd *d, char *err, size_t errlen)
 	return 0;
 }
 
-/* cfg as the daemon's state (atomic rename): d->save, which only the
- * commit calls (loader/kern/commit.h). */
-static int svc_save(struct xvd *d, const struct xvd_config *cfg, char *err,
-		    size_t errlen)
+/* cfg as the daemon's state (atomic renames), its flows apart: d->save,
+ * which only the commit calls (loader/kern/commit.h). */
+static int svc_save(struct xvd *d, const struct xvd_config *cfg,
+		    bool flows_unchanged, char *err, size_t errlen)
 {
 	if (mkdir_state(d, err, errlen))
 		return -1;
-	return config_save(cfg, d->state_path, err, errlen);
+	return config_save_state(cfg, d->state_path, &d->state_flows,
+				 flows_unchanged, err, errlen);
 }
 
 int svc_set_state_dir(struct xvd *d, const char *dir)

@@ -2,13 +2,16 @@
 /* xvnetd.conf: parse, validate, format, save atomically. */
 #include <arpa/inet.h>
 #include <assert.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <libgen.h>
+#include <limits.h>
 #include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "lib/cpus.h"
@@ -834,29 +837,93 @@ static int parse_statement(struct xvd_config *cfg, char **tok, int n, int line,
 		return config_add_flow(cfg, &fc) ? ERR("out of memory") : 0;
 	}
 	return ERR("'%.64s': unknown statement (nic, socket-group, flow-max,"
-		   " malformed, vm, flow, flow-idle-timeout, slow-path-rate, rule)", w);
+		   " malformed, vm, flow, flows-file, flow-idle-timeout, slow-path-rate,"
+		   " rule)", w);
 }
 
-/* A flow match configured twice: the second line is refused.  By index, so
- * that a state file of 100k flows loads in linear time. */
-static int flow_dups(const struct xvd_config *cfg, const char *fname, char *err,
-		     size_t errlen)
+/* A flow match configured twice: the index of the second one, -1 none, -2
+ * out of memory.  By index, so that a state of 100k flows loads in linear
+ * time. */
+static long flow_dup(const struct xvd_config *cfg)
 {
 	struct flow_idx x = { 0 };
-	int rc = 0;
+	long rc = -1;
 
 	if (cfg->n_flows && flow_idx_build(&x, &(struct xvd_config){ .flows = cfg->flows }))
-		return ERR("out of memory");
-	for (size_t i = 0; i < cfg->n_flows && !rc; i++) {
+		return -2;
+	for (size_t i = 0; i < cfg->n_flows && rc == -1; i++) {
 		const struct xvd_config part = { .flows = cfg->flows, .n_flows = i + 1 };
 
 		if (flow_idx_find(&x, &part, &cfg->flows[i].key))
-			rc = ERR("%s:%d: flow: the same match is configured twice", fname,
-				 cfg->flows[i].line);
+			rc = (long)i;
 		else if (flow_idx_add(&x, &part, i))
-			rc = ERR("out of memory");
+			rc = -2;
 	}
 	flow_idx_free(&x);
+	return rc;
+}
+
+/* Where the flows came from: the file parsed, and the flows file its
+ * `flows-file` line named (flows [first, end) of cfg). */
+struct flow_origin {
+	const char *fname;
+	char flows_path[4096];
+	size_t first, end;
+};
+
+static const char *flow_file(const struct flow_origin *o, size_t i)
+{
+	return i >= o->first && i < o->end ? o->flows_path : o->fname;
+}
+
+/* dir/name into out; -1 when it does not fit */
+static int join(char *out, size_t len, const char *dir, const char *name)
+{
+	return snprintf(out, len, "%s/%s", dir, name) >= (int)len ? -1 : 0;
+}
+
+/*
+ * `flows-file NAME`: the flows of the state file (config_save_state) in a
+ * file of their own, NAME beside the file parsed.  Only flow lines, and
+ * only one such file.
+ */
+static int read_flows_file(struct xvd_config *cfg, char **tok, int n, int at,
+			   struct flow_origin *o, char *err, size_t errlen)
+{
+	char dirbuf[4096], buf[4096], why[XV_ERR_LEN], *t[MAX_TOKENS];
+	int line = 0, k, rc = 0;
+	FILE *f;
+
+	if (n != 2)
+		return ERR("%s:%d: flows-file: takes exactly one file name", o->fname, at);
+	if (o->flows_path[0])
+		return ERR("%s:%d: flows-file: a second one", o->fname, at);
+	if (strchr(tok[1], '/') || strcmp(tok[1], ".") == 0 || strcmp(tok[1], "..") == 0)
+		return ERR("%s:%d: flows-file: '%.64s' is not a file name beside this file",
+			   o->fname, at, tok[1]);
+	snprintf(dirbuf, sizeof(dirbuf), "%s", o->fname);
+	if (join(o->flows_path, sizeof(o->flows_path), dirname(dirbuf), tok[1]))
+		return ERR("%s:%d: flows-file: path too long", o->fname, at);
+	if (!(f = fopen(o->flows_path, "re")))
+		return ERR("%s:%d: flows-file: %s: %s", o->fname, at, o->flows_path,
+			   strerror(errno));
+	o->first = cfg->n_flows;
+	while (!rc && fgets(buf, sizeof(buf), f)) {
+		line++;
+		if (!strchr(buf, '\n') && !feof(f))
+			rc = ERR("%s:%d: line too long", o->flows_path, line);
+		else if ((k = tokenize(buf, t)) < 0)
+			rc = ERR("%s:%d: too many words", o->flows_path, line);
+		else if (k > 0 && strcmp(t[0], "flow"))
+			rc = ERR("%s:%d: '%.64s': only flow lines belong in a flows file",
+				 o->flows_path, line, t[0]);
+		else if (k > 0 && parse_statement(cfg, t, k, line, why, sizeof(why)))
+			rc = ERR("%s:%d: %s", o->flows_path, line, why);
+	}
+	if (!rc && ferror(f))
+		rc = ERR("%s: read error: %s", o->flows_path, strerror(errno));
+	fclose(f);
+	o->end = cfg->n_flows;
 	return rc;
 }
 
@@ -864,9 +931,16 @@ int config_parse_stream(FILE *f, const char *fname, struct xvd_config *cfg,
 			char *err, size_t errlen)
 {
 	char buf[4096], why[XV_ERR_LEN], *tok[MAX_TOKENS];
+	struct flow_origin *o = calloc(1, sizeof(*o));
 	int line = 0, n;
+	long dup;
 
 	config_init(cfg);
+	if (!o) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	o->fname = fname;
 	while (fgets(buf, sizeof(buf), f)) {
 		line++;
 		if (!strchr(buf, '\n') && !feof(f)) {
@@ -880,6 +954,11 @@ int config_parse_stream(FILE *f, const char *fname, struct xvd_config *cfg,
 		}
 		if (n == 0)
 			continue;
+		if (strcmp(tok[0], "flows-file") == 0) {
+			if (read_flows_file(cfg, tok, n, line, o, err, errlen))
+				goto fail;
+			continue;
+		}
 		if (parse_statement(cfg, tok, n, line, why, sizeof(why))) {
 			snprintf(err, errlen, "%s:%d: %s", fname, line, why);
 			goto fail;
@@ -904,11 +983,17 @@ int config_parse_stream(FILE *f, const char *fname, struct xvd_config *cfg,
 			goto fail;
 		}
 	}
-	if (flow_dups(cfg, fname, err, errlen))
+	if ((dup = flow_dup(cfg)) != -1) {
+		if (dup == -2)
+			snprintf(err, errlen, "out of memory");
+		else
+			snprintf(err, errlen, "%s:%d: flow: the same match is configured twice",
+				 flow_file(o, (size_t)dup), cfg->flows[dup].line);
 		goto fail;
+	}
 	for (size_t i = 0; i < cfg->n_flows; i++) {
 		if (config_check_flow(cfg, &cfg->flows[i], why, sizeof(why))) {
-			snprintf(err, errlen, "%s:%d: %s", fname,
+			snprintf(err, errlen, "%s:%d: %s", flow_file(o, i),
 				 cfg->flows[i].line, why);
 			goto fail;
 		}
@@ -926,8 +1011,10 @@ int config_parse_stream(FILE *f, const char *fname, struct xvd_config *cfg,
 			 fname, line);
 		goto fail;
 	}
+	free(o);
 	return 0;
 fail:
+	free(o);
 	config_free(cfg);
 	return -1;
 }
@@ -1122,7 +1209,8 @@ bool vm_conf_same(const struct vm_conf *a, const struct vm_conf *b)
 	return same;
 }
 
-int config_format(const struct xvd_config *cfg, FILE *f)
+/* flows_file: a `flows-file` line in place of the flow lines */
+static int format_state(const struct xvd_config *cfg, const char *flows_file, FILE *f)
 {
 	fprintf(f, "# xvnetd state: written by xvnetd after every change; the"
 		" admin's config\n# is the --config file (never written).\n");
@@ -1137,8 +1225,11 @@ int config_format(const struct xvd_config *cfg, FILE *f)
 		fprintf(f, "rx-hash hw\n");
 	for (size_t i = 0; i < cfg->n_vms; i++)
 		vm_conf_format(&cfg->vms[i], f);
-	for (size_t i = 0; i < cfg->n_flows; i++)
-		flow_conf_format(&cfg->flows[i], f);
+	if (flows_file)
+		fprintf(f, "flows-file %s\n", flows_file);
+	else
+		for (size_t i = 0; i < cfg->n_flows; i++)
+			flow_conf_format(&cfg->flows[i], f);
 	if (cfg->flow_idle_timeout != XV_FLOW_IDLE_DEFAULT)
 		fprintf(f, "flow-idle-timeout %u\n", cfg->flow_idle_timeout);
 	if (cfg->sp_rate != XVNET_SP_RATE_DEFAULT)
@@ -1152,8 +1243,15 @@ int config_format(const struct xvd_config *cfg, FILE *f)
 	return ferror(f) ? -1 : 0;
 }
 
-int config_save(const struct xvd_config *cfg, const char *path, char *err,
-		size_t errlen)
+int config_format(const struct xvd_config *cfg, FILE *f)
+{
+	return format_state(cfg, NULL, f);
+}
+
+/* Writes path whole or not at all: temp file, fsync, rename, then (sync_dir)
+ * an fsync of the directory, which makes every rename before it durable. */
+static int write_atomic(const char *path, int (*body)(const void *arg, FILE *f),
+			const void *arg, bool sync_dir, char *err, size_t errlen)
 {
 	char tmp[4096], dirbuf[4096];
 	FILE *f;
@@ -1171,7 +1269,7 @@ int config_save(const struct xvd_config *cfg, const char *path, char *err,
 		unlink(tmp);
 		return ERR("%s: %s", tmp, strerror(errno));
 	}
-	if (config_format(cfg, f) || fflush(f) || fsync(fd)) {
+	if (body(arg, f) || fflush(f) || fsync(fd)) {
 		int e = errno;
 
 		fclose(f);
@@ -1188,11 +1286,120 @@ int config_save(const struct xvd_config *cfg, const char *path, char *err,
 		unlink(tmp);
 		return ERR("%s: rename: %s", path, strerror(e));
 	}
+	if (!sync_dir)
+		return 0;
 	snprintf(dirbuf, sizeof(dirbuf), "%s", path);
 	dfd = open(dirname(dirbuf), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd >= 0) {
 		fsync(dfd);
 		close(dfd);
 	}
+	return 0;
+}
+
+static int body_inline(const void *arg, FILE *f)
+{
+	return config_format(arg, f);
+}
+
+int config_save(const struct xvd_config *cfg, const char *path, char *err,
+		size_t errlen)
+{
+	return write_atomic(path, body_inline, cfg, true, err, errlen);
+}
+
+/* ---- the state file with its flows apart (config.h: config_save_state) ---- */
+
+struct state_body {
+	const struct xvd_config *cfg;
+	const char *flows_file;
+};
+
+static int body_state(const void *arg, FILE *f)
+{
+	const struct state_body *b = arg;
+
+	return format_state(b->cfg, b->flows_file, f);
+}
+
+static int body_flows(const void *arg, FILE *f)
+{
+	const struct xvd_config *cfg = arg;
+
+	fprintf(f, "# xvnetd's configured flows, named by its state file's"
+		" flows-file line\n");
+	for (size_t i = 0; i < cfg->n_flows; i++)
+		flow_conf_format(&cfg->flows[i], f);
+	return ferror(f) ? -1 : 0;
+}
+
+/* The BASE.flows.* files of dir other than keep: the one the previous
+ * state named, and any a crash left between a save's two renames. */
+static void flows_files_prune(const char *dir, const char *base, const char *keep)
+{
+	char prefix[NAME_MAX + 1], path[4096];
+	struct dirent *de;
+	size_t plen;
+	DIR *dh;
+
+	snprintf(prefix, sizeof(prefix), "%s.flows.", base);
+	plen = strlen(prefix);
+	if (!(dh = opendir(dir)))
+		return;
+	while ((de = readdir(dh)))
+		if (strncmp(de->d_name, prefix, plen) == 0 && strcmp(de->d_name, keep) &&
+		    !strstr(de->d_name, ".tmp.") && !join(path, sizeof(path), dir, de->d_name))
+			unlink(path);
+	closedir(dh);
+}
+
+int config_save_state(const struct xvd_config *cfg, const char *path,
+		      struct state_flows *sf, bool flows_unchanged, char *err,
+		      size_t errlen)
+{
+	char dirbuf[4096], basebuf[4096], name[sizeof(sf->name)], fpath[4096];
+	const char *dir, *base;
+	bool fresh;
+	struct timespec ts;
+
+	snprintf(dirbuf, sizeof(dirbuf), "%s", path);
+	snprintf(basebuf, sizeof(basebuf), "%s", path);
+	dir = dirname(dirbuf);
+	base = basename(basebuf);
+	if (!cfg->n_flows) {
+		if (write_atomic(path, body_inline, cfg, true, err, errlen)) {
+			sf->name[0] = '\0';
+			return -1;
+		}
+		flows_files_prune(dir, base, "");
+		sf->name[0] = '\0';
+		return 0;
+	}
+	fresh = !flows_unchanged || !sf->name[0];
+	if (fresh) {
+		/* a name no earlier state used: the state on disk keeps naming
+		 * its own flows file until the new state's rename */
+		clock_gettime(CLOCK_REALTIME, &ts);
+		if (snprintf(name, sizeof(name), "%s.flows.%llx%09lx", base,
+			     (unsigned long long)ts.tv_sec, (long)ts.tv_nsec) >= (int)sizeof(name) ||
+		    join(fpath, sizeof(fpath), dir, name))
+			return ERR("%s: path too long", path);
+		if (write_atomic(fpath, body_flows, cfg, false, err, errlen)) {
+			sf->name[0] = '\0';
+			return -1;
+		}
+	} else {
+		snprintf(name, sizeof(name), "%s", sf->name);
+	}
+	if (write_atomic(path, body_state, &(struct state_body){ cfg, name }, true,
+			 err, errlen)) {
+		if (fresh)
+			unlink(fpath);
+		sf->name[0] = '\0';     /* written anew next time */
+		return -1;
+	}
+	if (fresh)
+		flows_files_prune(dir, base, name);
+	snprintf(sf->name, sizeof(sf->name), "%s", name);
 	return 0;
 }

@@ -24,15 +24,26 @@
 #include "loader/kern/vhostsup.h"
 
 /* The state file written (d->save, set with the state directory by the
- * request side: loader/api/service.c); only a commit calls it. */
-static int save(struct xvd *d, const struct xvd_config *cfg, char *err,
-		size_t errlen)
+ * request side: loader/api/service.c); only a commit calls it.
+ * flows_unchanged: cfg's flows are d->cfg's (their file is not rewritten). */
+static int save(struct xvd *d, const struct xvd_config *cfg, bool flows_unchanged,
+		char *err, size_t errlen)
 {
 	if (!d->save) {
 		snprintf(err, errlen, "no state directory: nothing saved");
 		return -1;
 	}
-	return d->save(d, cfg, err, errlen);
+	return d->save(d, cfg, flows_unchanged, err, errlen);
+}
+
+/* The diff changes no configured flow. */
+static bool flows_untouched(const struct cfg_diff *diff)
+{
+	for (size_t i = 0; i < diff->n; i++)
+		if (diff->c[i].kind == CHG_FLOW_ADD || diff->c[i].kind == CHG_FLOW_SET ||
+		    diff->c[i].kind == CHG_FLOW_DEL)
+			return false;
+	return true;
 }
 
 /* ---- one VM in the kernel ------------------------------------------------- */
@@ -326,7 +337,7 @@ int xvd_commit(struct xvd *d, struct xvd_config *next,
 		n++;
 	}
 	d->applying = NULL;
-	if (!rc && save(d, next, err, errlen)) {
+	if (!rc && save(d, next, flows_untouched(&diff), err, errlen)) {
 		log_err("state not saved: %s", err);
 		rc = -1;
 	}
@@ -376,7 +387,8 @@ int xvd_commit_reconcile(struct xvd *d, char *err, size_t errlen)
 	d->cfg = next;
 	d->cfg_gen++;
 	vhost_sync(d);
-	if (save(d, &d->cfg, err, errlen)) {
+	/* at start and after a reload: d->cfg came from elsewhere */
+	if (save(d, &d->cfg, false, err, errlen)) {
 		log_err("state not saved: %s", err);
 		return -1;
 	}
@@ -395,5 +407,5 @@ int xvd_commit_record_vm(struct xvd *d, const struct vm_conf *nv, char *err,
 	if (vm != nv)
 		*vm = *nv;
 	d->cfg_gen++;
-	return save(d, &d->cfg, err, errlen);
+	return save(d, &d->cfg, true, err, errlen);
 }

@@ -138,9 +138,11 @@ struct xvd {
 	/* Writes cfg as the daemon's state file.  Set with the state
 	 * directory by the request side (loader/api/service.c svc_save);
 	 * called by the commit only (loader/kern/commit.h), the one place
-	 * where a change is recorded. */
-	int (*save)(struct xvd *d, const struct xvd_config *cfg, char *err,
-		    size_t errlen);
+	 * where a change is recorded.  flows_unchanged: cfg's flows are
+	 * d->cfg's, the last saved (config.h: config_save_state). */
+	int (*save)(struct xvd *d, const struct xvd_config *cfg,
+		    bool flows_unchanged, char *err, size_t errlen);
+	struct state_flows state_flows; /* the state's flows file (svc_save) */
 };
 
 /* The config the kernel is being brought to: d->applying in a commit,
