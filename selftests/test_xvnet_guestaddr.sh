@@ -195,22 +195,6 @@ frames = {
 for kind in kinds.split(","):      # disc() and udp6() read it
     sendp([frames[kind]() for _ in range(n)], iface="eth0")
 EOF
-bg_start "$XV_TMP/tcpdump-w.log" ip netns exec "$W" tcpdump -U -n -i "$WIRE" -w "$XV_TMP/wire.pcap"
-TCPDUMP_W=$BG_PID
-wait_until 5 grep -q "listening on" "$XV_TMP/tcpdump-w.log" || fail "tcpdump did not start"
-declare -A b
-for f in spoof spoof_mac spoof_ip spoof_nd; do b[$f]=$(egress vm1 $f); done
-ip netns exec "$NS1" "$SCAPY_PY" "$XV_TMP/send.py" \
-	dhcpok,dhcpport,dhcpchaddr,dhcpmac,llglobal,gprivacy,llother,llheld,naforged \
-	$N $MAC1 "$WMAC" "$LL1" "$LL3" "$LL2" || fail "scapy: the crafted frames"
-sleep 0.5
-proc_stop "$TCPDUMP_W"
-d() { echo $(( $(egress vm1 "$1") - b[$1] )); }
-[ "$(d spoof_ip)" -eq $((6 * N)) ] || fail "spoof_ip +$(d spoof_ip), expected $((6 * N)) (port 53, chaddr, fe80:: to global, unlisted global, vm3's link-local, vm2's)"
-[ "$(d spoof_mac)" -eq $N ] || fail "spoof_mac +$(d spoof_mac), expected $N"
-[ "$(d spoof_nd)" -eq $N ] || fail "spoof_nd +$(d spoof_nd), expected $N"
-[ "$(d spoof)" -eq $((8 * N)) ] || fail "spoof +$(d spoof), expected $((8 * N))"
-
 cat >"$XV_TMP/count.py" <<'EOF'
 import sys
 from scapy.all import rdpcap, Raw, BOOTP, ICMPv6ND_NA
@@ -227,6 +211,27 @@ for p in rdpcap(sys.argv[1]):
         inc("naforged")
 print(" ".join("%s=%d" % kv for kv in sorted(c.items())))
 EOF
+# --immediate-mode: without it libpcap hands frames over in blocks, up to
+# 1 s late, and a tcpdump stopped sooner loses them
+bg_start "$XV_TMP/tcpdump-w.log" ip netns exec "$W" tcpdump --immediate-mode -U -n -i "$WIRE" \
+	-w "$XV_TMP/wire.pcap"
+TCPDUMP_W=$BG_PID
+wait_until 5 grep -q "listening on" "$XV_TMP/tcpdump-w.log" || fail "tcpdump did not start"
+declare -A b
+for f in spoof spoof_mac spoof_ip spoof_nd; do b[$f]=$(egress vm1 $f); done
+ip netns exec "$NS1" "$SCAPY_PY" "$XV_TMP/send.py" \
+	dhcpok,dhcpport,dhcpchaddr,dhcpmac,llglobal,gprivacy,llother,llheld,naforged \
+	$N $MAC1 "$WMAC" "$LL1" "$LL3" "$LL2" || fail "scapy: the crafted frames"
+dhcp_captured() { [[ " $("$SCAPY_PY" "$XV_TMP/count.py" "$XV_TMP/wire.pcap" "$LL3") " == *" dhcpok=$N "* ]]; }
+wait_until 10 dhcp_captured || log "the legit DISCOVERs were not all captured within 10 s"
+sleep 0.5   # a refused frame that would reach the wire has had its chance too
+proc_stop "$TCPDUMP_W"
+d() { echo $(( $(egress vm1 "$1") - b[$1] )); }
+[ "$(d spoof_ip)" -eq $((6 * N)) ] || fail "spoof_ip +$(d spoof_ip), expected $((6 * N)) (port 53, chaddr, fe80:: to global, unlisted global, vm3's link-local, vm2's)"
+[ "$(d spoof_mac)" -eq $N ] || fail "spoof_mac +$(d spoof_mac), expected $N"
+[ "$(d spoof_nd)" -eq $N ] || fail "spoof_nd +$(d spoof_nd), expected $N"
+[ "$(d spoof)" -eq $((8 * N)) ] || fail "spoof +$(d spoof), expected $((8 * N))"
+
 counts=$("$SCAPY_PY" "$XV_TMP/count.py" "$XV_TMP/wire.pcap" "$LL3") || fail "pcap analysis"
 log "seen on the wire: $counts"
 [[ " $counts " == *" dhcpok=$N "* ]] || fail "expected $N legit DISCOVERs on the wire, saw: $counts"

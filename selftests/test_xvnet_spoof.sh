@@ -83,9 +83,9 @@ EOF
 send() { ip netns exec "$NS1" "$SCAPY_PY" "$XV_TMP/send.py" "$1" "$N" "$MAC1" "$WMAC" || fail "scapy $1"; }
 
 # ---- capture on the wire while vm1 sends everything, under live traffic
-bg_start "$XV_TMP/tcpdump-w.log" ip netns exec "$W" tcpdump -U -n -i "$WIRE" -w "$XV_TMP/wire.pcap"
+bg_start "$XV_TMP/tcpdump-w.log" ip netns exec "$W" tcpdump --immediate-mode -U -n -i "$WIRE" -w "$XV_TMP/wire.pcap"
 TCPDUMP_W=$BG_PID
-bg_start "$XV_TMP/tcpdump-2.log" ip netns exec "$NS2" tcpdump -U -n -i eth0 -w "$XV_TMP/vm2.pcap"
+bg_start "$XV_TMP/tcpdump-2.log" ip netns exec "$NS2" tcpdump --immediate-mode -U -n -i eth0 -w "$XV_TMP/vm2.pcap"
 TCPDUMP_2=$BG_PID
 wait_until 5 grep -q "listening on" "$XV_TMP/tcpdump-w.log" || fail "tcpdump did not start"
 wait_until 5 grep -q "listening on" "$XV_TMP/tcpdump-2.log" || fail "tcpdump did not start"
