@@ -31,12 +31,6 @@ xv_topology
 xvnetd_start
 vm_ns_add r1 $MAC 10.77.0.51/24 --queues 4
 
-queue_counts() { # VM -> "q0 q1 q2 q3" packets
-	xvctl -j stats "$1" | python3 -c '
-import json, sys
-print(" ".join(str(q["packets"]) for q in json.load(sys.stdin)["vms"][0]["queues"]))'
-}
-
 # predict RSS-JSON: per-queue frames for the trafgen flows (UDP 10.99.0.1
 # sport 1024+f -> 10.99.0.2 dport 9), from the VM's key, table and fields
 predict() {
@@ -66,19 +60,14 @@ PYEOF
 # overflows; prints the per-queue delta
 send() {
 	local before after
-	before=$(queue_counts r1)
+	before=$(vm_rxq r1)
 	trafgen_from_wire --dst-mac $MAC --dport 9 --flows $FLOWS \
 		--count $((FLOWS * PER_FLOW)) --rate 4000 >"$XV_TMP/trafgen.json" ||
 		fail "trafgen failed"
-	wait_until 5 python3 -c '
-import sys
-b = list(map(int, sys.argv[1].split())); a = list(map(int, sys.argv[2].split()))
-sys.exit(sum(a) - sum(b) < int(sys.argv[3]))' "$before" "$(queue_counts r1)" $((FLOWS * PER_FLOW))
-	after=$(queue_counts r1)
-	python3 -c '
-import sys
-b = list(map(int, sys.argv[1].split())); a = list(map(int, sys.argv[2].split()))
-print(" ".join(str(x - y) for x, y in zip(a, b)))' "$before" "$after"
+	all_sent() { [ "$(nums_sum "$(nums_delta "$before" "$(vm_rxq r1)")")" -ge $((FLOWS * PER_FLOW)) ]; }
+	wait_until 5 all_sent
+	after=$(vm_rxq r1)
+	nums_delta "$before" "$after"
 }
 
 rss_json() { xvctl -j rss show r1 >"$1" || fail "rss show -j refused"; }

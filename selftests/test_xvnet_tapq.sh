@@ -80,11 +80,8 @@ sink_stop() {
 	[ -s "$SINK_FLOWS" ] || fail "xdpsink wrote no flows: $(cat "$XV_TMP/sink.$SINK_N.log")"
 }
 
-queue_counts() { vm_rxq "$1"; }         # VM -> "q0 q1 q2 q3" packets (xvnet's counters)
-delta() { nums_delta "$1" "$2"; }
-sum() { nums_sum "$1"; }
 # all_delivered VM BEFORE N: xvnet counted N frames to VM since BEFORE
-all_delivered() { [ "$(sum "$(delta "$2" "$(queue_counts "$1")")")" -ge "$3" ]; }
+all_delivered() { [ "$(nums_sum "$(nums_delta "$2" "$(vm_rxq "$1")")")" -ge "$3" ]; }
 
 # check VM FLOWSFILE SRC DPORT NFLOWS PER_FLOW XVNET_DELTA LABEL
 # Per flow (UDP SRC:1024+f -> DST:DPORT): read from exactly one queue, the
@@ -143,13 +140,13 @@ PYEOF
 # send_wire MAC -> xvnet per-queue delta "q0 q1 q2 q3" of VM (after all arrived)
 send_wire() {
 	local vm=$1 mac=$2 before after
-	before=$(queue_counts "$vm")
+	before=$(vm_rxq "$vm")
 	trafgen_from_wire --dst-mac "$mac" --dport 9 --flows $FLOWS \
 		--count $((FLOWS * PER_FLOW)) --rate 4000 >"$XV_TMP/trafgen.json" ||
 		fail "trafgen failed"
 	wait_until 5 all_delivered "$vm" "$before" $((FLOWS * PER_FLOW))
-	after=$(queue_counts "$vm")
-	SENT_DELTA=$(delta "$before" "$after")
+	after=$(vm_rxq "$vm")
+	SENT_DELTA=$(nums_delta "$before" "$after")
 }
 # the reader has read N frames in total (the stats file: "total q0 ...")
 read_total() { awk '{print $1}' "$1"; }
@@ -197,7 +194,7 @@ veth_round "veth, published key, --weight 0,3,1,1"
 # left it (a full check on a slow machine, the fallbacks' run)
 tapread_start
 flags0=$(cat "/sys/class/net/$TAP/tun_flags")
-before=$(queue_counts t1)
+before=$(vm_rxq t1)
 bg_start "$XV_TMP/trafgen-restart.log" ip netns exec "$W" "$XV_BIN/xvnet-trafgen" --dev "$WIRE" \
 	--json --dst-mac $TMAC --dport 9 --flows $FLOWS --count $((FLOWS * PER_FLOW)) --rate 800
 gen=$BG_PID
@@ -205,14 +202,14 @@ sleep 0.5
 xvnetd_restart
 grep -q "tap_steer set as steering program of tap $TAP" "$XV_TMP/xvnetd.log" ||
 	fail "restarted xvnetd did not set the steering program again"
-mid=$(sum "$(delta "$before" "$(queue_counts t1)")")   # delivered so far
+mid=$(nums_sum "$(nums_delta "$before" "$(vm_rxq t1)")")   # delivered so far
 if [ "$mid" -eq 0 ] || [ "$mid" -ge $((FLOWS * PER_FLOW)) ]; then
 	fail "the restart did not happen under traffic ($mid frames delivered when it was done)"
 fi
 log "xvnetd restarted (steering program set again) with $mid of $((FLOWS * PER_FLOW)) frames delivered"
 wait "$gen" || fail "trafgen failed: $(cat "$XV_TMP/trafgen-restart.log")"
 wait_until 5 all_delivered t1 "$before" $((FLOWS * PER_FLOW))
-SENT_DELTA=$(delta "$before" "$(queue_counts t1)")
+SENT_DELTA=$(nums_delta "$before" "$(vm_rxq t1)")
 wait_read "$XV_TMP/tap.stats" $((FLOWS * PER_FLOW)) || fail "tap after restart: read $(read_total "$XV_TMP/tap.stats") frames"
 tapread_stop
 check t1 "$TAPREAD_FLOWS" 10.99.0.1 9 $FLOWS $PER_FLOW "$SENT_DELTA" "tap, xvnetd restarted under traffic and the reader"
@@ -220,13 +217,13 @@ check t1 "$TAPREAD_FLOWS" 10.99.0.1 9 $FLOWS $PER_FLOW "$SENT_DELTA" "tap, xvnet
 
 # ---- 5. local: the 1-queue veth VM s1 sends to the tap VM -----------------------------
 tapread_start
-before=$(queue_counts t1)
+before=$(vm_rxq t1)
 ip netns exec "$(vm_ns s1)" "$XV_BIN/xvnet-trafgen" --dev eth0 --src-mac $SMAC \
 	--src-ip 10.77.0.53 --dst-ip 10.77.0.99 --dst-mac $TMAC --dport 9 --flows 200 \
 	--count 800 --rate 4000 --json >"$XV_TMP/trafgen-local.json" || fail "trafgen in s1 failed"
 wait_read "$XV_TMP/tap.stats" 800 || fail "local: read $(read_total "$XV_TMP/tap.stats") of 800 frames"
 tapread_stop
-DST_IP=10.77.0.99 check t1 "$TAPREAD_FLOWS" 10.77.0.53 9 200 4 "$(delta "$before" "$(queue_counts t1)")" \
+DST_IP=10.77.0.99 check t1 "$TAPREAD_FLOWS" 10.77.0.53 9 200 4 "$(nums_delta "$before" "$(vm_rxq t1)")" \
 	"local 1-queue veth VM -> tap"
 
 # ---- 6. who took the skb path ---------------------------------------------------------

@@ -1082,9 +1082,9 @@ static char *put_ip(char *p, const uint8_t a[16])
  * addresses and a VM name. */
 #define FLOW_LINE_MAX (160 + 2 * INET6_ADDRSTRLEN + XV_NAME_MAX)
 
-static size_t flow_conf_line(const struct flow_conf *fc, char *line)
+void flow_conf_format(const struct flow_conf *fc, FILE *f)
 {
-	char pb[8], *p = line;
+	char line[FLOW_LINE_MAX], pb[8], *p = line;
 
 	p = put_uint(put_str(p, "flow vlan "), fc->key.vlan);
 	p = put_str(put_str(p, " proto "), xv_proto_name(fc->key.proto, pb));
@@ -1101,14 +1101,7 @@ static size_t flow_conf_line(const struct flow_conf *fc, char *line)
 		    put_uint(put_str(p, " queue "), fc->queue);
 	}
 	*p++ = '\n';
-	return (size_t)(p - line);
-}
-
-void flow_conf_format(const struct flow_conf *fc, FILE *f)
-{
-	char line[FLOW_LINE_MAX];
-
-	fwrite(line, 1, flow_conf_line(fc, line), f);
+	fwrite(line, 1, (size_t)(p - line), f);
 }
 
 void vm_conf_format(const struct vm_conf *vm, FILE *f)
