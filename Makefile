@@ -209,7 +209,7 @@ bench-coalesce: all
 	bash selftests/bench/coalesce.sh
 
 bench-quick: all
-	ROUNDS=3 DUR=1 WARM=0.3 PAIRS="veth flows tap xsk" FLOWS="1 100000" CP=0 \
+	ROUNDS=3 DUR=1 WARM=0.3 PAIRS="veth core flows tap xsk" FLOWS="1 100000" CP=0 \
 		COST_ARGS="--rounds 3 --repeat 500000 --single 20000 --configs 1vm,1vm-single,flows-1,xsk" \
 		OUT=$(BUILD)/bench/results.json bash selftests/bench/bench.sh
 

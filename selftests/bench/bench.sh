@@ -13,6 +13,11 @@
 #     (bpf/bench_redirect.bpf.c, through a DEVMAP or xvnetd's XSKMAP), swapped
 #     in xvnetd's own pinned XDP link with bpf_link_update (xvnet-xdpswap),
 #     so nothing but the program changes between A and B;
+#   veth-core, flows-1-core (PAIRS entry "core"): the same two programs, each
+#     run in place of the NIC on the forwarding core (xvnet-trafgen
+#     --prog-pin, live frames only), with no generator on the other core:
+#     the forwarding core's cost per frame, which an overdriven NIC's
+#     contention does not move (docs/PERFORMANCE.md);
 #   bridge-veth, bridge-tap: xvnet vs the Linux bridge (the NIC is a bridge
 #     port all along; the bridge arm swaps the link to XDP_PASS), the VM
 #     port of each on the same consumer;
@@ -66,7 +71,7 @@ COST=${COST:-1}
 CP=${CP:-1}
 OUT=${OUT:-$XV_ROOT/docs/bench/results.json}
 FMT=$XV_ROOT/selftests/bench/benchfmt.py
-PAIRS=${PAIRS:-veth flows tap xsk vhost vhost-deep vms bridge-veth bridge-tap ovs-veth ovs-tap ovs-vhost}
+PAIRS=${PAIRS:-veth core flows tap xsk vhost vhost-deep vms bridge-veth bridge-tap ovs-veth ovs-tap ovs-vhost}
 ORDER=${ORDER:-ab}      # ab: A B A B ...; ba; abba: A B B A A B ...
 VM_MAC=02:00:00:00:01:01
 
@@ -193,16 +198,34 @@ drop_snap() {
 }
 
 # sample PAIR ARM ROUND [EXTRA-JSON]: one generator run; one JSON line.
+# CORE=1: no generator in W; the arm's program itself runs on RX_CPU on
+# the template frame as if the NIC had received it (xvnet-trafgen
+# --prog-pin), so its redirects, their flush, the port's transmit and the
+# VM side's NAPI all run there; the forwarding work is that process's (and
+# ksoftirqd's) run time, per frame it ran.
+CORE=0
 sample() {
 	local pair=$1 arm=$2 round=$3 extra=${4:-} gen a b w0 w1 c0 c1 d0 d1 t0 t1 f0 f1 pids
+	local secs
+	secs=$(awk "BEGIN {print $WARM + $DUR + 0.3}")
 	pin_napi
-	ip netns exec "$W" "$XV_BIN/xvnet-trafgen" --dev "$WIRE" --dst-mac "$GEN_MAC" \
-		--macs "$GEN_MACS" --flows "$GEN_FLOWS" --cpu "$GEN_CPU" \
-		--duration "$(awk "BEGIN {print $WARM + $DUR + 0.3}")" --json >"$XV_TMP/gen.json" \
-		2>"$XV_TMP/gen.err" &
-	gen=$!
-	sleep "$WARM"
-	pids=$(fwd_pids)
+	if [ "$CORE" = 1 ]; then
+		"$XV_BIN/xvnet-trafgen" --dev "$NIC" --prog-pin "$SWAP/$(arm_prog "$arm")" \
+			--dst-mac "$GEN_MAC" --cpu "$RX_CPU" --duration "$secs" --json \
+			>"$XV_TMP/gen.json" 2>"$XV_TMP/gen.err" &
+		gen=$!
+		sleep "$WARM"
+		pids="$gen $(pgrep -x "ksoftirqd/$RX_CPU")"
+	else
+		ip netns exec "$W" "$XV_BIN/xvnet-trafgen" --dev "$WIRE" --dst-mac "$GEN_MAC" \
+			--macs "$GEN_MACS" --flows "$GEN_FLOWS" --cpu "$GEN_CPU" \
+			--duration "$secs" --json >"$XV_TMP/gen.json" 2>"$XV_TMP/gen.err" &
+		gen=$!
+		sleep "$WARM"
+		pids=$(fwd_pids)
+	fi
+	# (in CORE mode the NIC's counter stands still: benchfmt takes the
+	# frames the program ran from the source's own rate)
 	a=$(delivered); w0=$(wakeups); c0=$(cpu_snap); f0=$(fwd_snap "$pids"); d0=$(drop_snap)
 	f0="$f0 $(cat "/sys/class/net/$NIC/statistics/rx_packets")"
 	t0=$(date +%s%N)
@@ -238,21 +261,28 @@ pair() {
 	arm_use "$a"
 }
 
+# arm_prog ARM: the program (pinned in $SWAP) of an XDP arm
+arm_prog() {
+	case $1 in
+	xvnet) echo xvnet ;;
+	trivial) echo triv_devmap ;;
+	trivial-mem) echo triv_memread ;;
+	trivial-xsk) echo triv_xsk ;;
+	bridge) echo triv_pass ;;
+	*) return 1 ;;
+	esac
+}
+
 # arm_use ARM: xvnet | trivial | trivial-xsk | bridge: the NIC link's program
 arm_use() {
 	local p
 	case $1 in
-	xvnet) p=xvnet ;;
-	trivial) p=triv_devmap ;;
-	trivial-mem) p=triv_memread ;;
-	trivial-xsk) p=triv_xsk ;;
-	bridge) p=triv_pass ;;
 	ovs) ovs_arm_on || fail "ovs: $OVS_SKIP"; sleep 0.5; return ;;
 	xvnet-restart) xvnet_arm_on; sleep 0.5; return ;;
 	# pair vhost: the same program, another VM
 	vhost) GEN_MAC=$VHOST_MAC; STATS=("$VHOST_SINK_STATS"); XSK_VM=vh1; return ;;
 	tap-read) GEN_MAC=$VM_MAC; STATS=("$VHOST_TAP_STATS"); XSK_VM=""; return ;;
-	*) fail "unknown arm $1" ;;
+	*) p=$(arm_prog "$1") || fail "unknown arm $1" ;;
 	esac
 	"$XV_BIN/xvnet-xdpswap" use --pin-dir "$PIN" "$SWAP/$p" || fail "swap to $1"
 	sleep 0.2
@@ -356,6 +386,30 @@ xvnet_veth_setup() {
 pair_veth() {
 	xvnet_veth_setup
 	pair veth xvnet trivial ",\"port\":\"veth\",\"vms\":1,\"flows\":0"
+	proc_stop "$SINK_PID"
+	xvnetd_stop
+}
+
+# The veth port and a flow-cache hit with the forwarding core alone (CORE=1,
+# at sample): what each program costs the core that forwards, with no
+# generator on the other core.  A live generator there overdrives the NIC,
+# and the frames the NIC refuses go back to the generator's page pool
+# through the lock the forwarding core returns delivered frames through;
+# the slower program loses more frames and so contends more (PERFORMANCE.md,
+# "the forwarding core alone").  Live frames only.
+pair_core() {
+	local h0
+	if ! "$XV_BIN/xvnet-trafgen" --dev "$NIC" --dst-mac 02:00:00:00:99:99 --source live \
+		--count 1 >/dev/null 2>&1; then
+		record '{"pair":"veth-core","skipped":"this kernel refuses live frames (BPF_F_TEST_XDP_LIVE_FRAMES)"}'
+		return
+	fi
+	xvnet_veth_setup
+	CORE=1 pair veth-core xvnet trivial ",\"port\":\"veth\",\"vms\":1,\"flows\":0"
+	"$XV_BIN/xvnet-flowfill" --pin-dir "$PIN" --count 1 >/dev/null || fail "flowfill 1"
+	h0=$(xv_stat flow_hit)
+	CORE=1 pair flows-1-core xvnet trivial ",\"port\":\"veth\",\"vms\":1,\"flows\":1"
+	[ "$(xv_stat flow_hit)" -gt "$h0" ] || fail "flows-1-core: the frame missed the flow cache"
 	proc_stop "$SINK_PID"
 	xvnetd_stop
 }

@@ -21,7 +21,7 @@ import statistics
 import subprocess
 import sys
 
-PAIR_ORDER = ["veth", "flows-1", "flows-1000", "flows-100000", "flows-1000000", "mem-1000000",
+PAIR_ORDER = ["veth", "veth-core", "flows-1-core", "flows-1", "flows-1000", "flows-100000", "flows-1000000", "mem-1000000",
               "vms-1024",
               "tap", "xsk", "vhost", "vhost-deep", "bridge-veth", "bridge-tap", "ovs-veth", "ovs-tap",
               "ovs-vhost"]
@@ -30,6 +30,9 @@ LABEL = {
              "(B), default buffers (1024-entry rings; 1000-frame tap queue)",
     "vhost-deep": "the same, both buffering 8192 frames (xsk RX and fill rings; tap queue)",
     "veth": "veth port, 1 VM",
+    "veth-core": "veth port, 1 VM, the forwarding core alone (the program runs in place of "
+                 "the NIC, no generator on the other core)",
+    "flows-1-core": "flow cache, 1 flow, the forwarding core alone",
     "tap": "tap port, 1 VM (io_uring reader)",
     "xsk": "AF_XDP port, 1 VM",
     "bridge-veth": "veth port: xvnet vs Linux bridge",
@@ -122,10 +125,13 @@ def meta_line(res):
               f"arms alternated A B A B; generator on CPU {m['gen_cpu']}, the NIC's NAPI thread "
               f"alone on CPU {m['rx_cpu']}, user-space consumers on CPU {m['app_cpu']}; "
               f"started {m['started']}.")
+    gen = [r["source_pps"] for r in res if r.get("source_pps") and r.get("source") != "core"]
     if srcs:
         print(f"Traffic source: **{', '.join(srcs)}** (xvnet-trafgen), "
-              f"{min(rates) / 1e6:.2f}-{max(rates) / 1e6:.2f} Mpps offered over the run "
-              f"(median {statistics.median(rates) / 1e6:.2f}).\n")
+              f"{min(gen or rates) / 1e6:.2f}-{max(gen or rates) / 1e6:.2f} Mpps offered over the run "
+              f"(median {statistics.median(gen or rates) / 1e6:.2f})"
+              + ("; *core*: the program under test run in place of the NIC on the forwarding "
+                 "core (`-core` pairs)" if "core" in srcs else "") + ".\n")
 
 
 def pair_tables(res, ps):
@@ -333,8 +339,8 @@ def gnuplot(script):
 # with the Linux bridge and OVS first in each (what a reader picks a fast
 # path by), then xvnet against the trivial redirect on the same port.
 PORT_KINDS = [
-    ("veth port", ["bridge-veth", "ovs-veth", "veth", "flows-1", "flows-1000", "flows-100000",
-                   "flows-1000000", "vms-1024"]),
+    ("veth port", ["bridge-veth", "ovs-veth", "veth", "veth-core", "flows-1-core", "flows-1",
+                   "flows-1000", "flows-100000", "flows-1000000", "vms-1024"]),
     ("tap port", ["bridge-tap", "ovs-tap", "tap"]),
     ("AF_XDP port", ["xsk", "vhost", "vhost-deep", "ovs-vhost"]),
 ]
@@ -346,6 +352,7 @@ SHORT = {
     "vhost": "xvnet-vhost vs tap reader",
     "vhost-deep": "the same, 8192-frame buffers",
     "ovs-vhost": "xvnet-vhost vs OVS-DPDK",
+    "veth-core": "1 VM vs trivial, core alone", "flows-1-core": "1 flow vs trivial, core alone",
 }
 
 
@@ -361,12 +368,15 @@ def short(p):
 def setup_line(res):
     """Topology and CPUs, from the run's meta row, for the plots' titles."""
     m = next((r for r in res if r.get("row") == "meta"), None)
-    srcs = sorted({r["source"] for r in res if r.get("source")})
+    srcs = sorted({r["source"] for r in res if r.get("source") and r["source"] != "core"})
+    core = any(r.get("source") == "core" for r in res)
     if not m:
         return "64-byte UDP into a veth NIC"
     return (f"kernel {m['kernel']}, {m['cpus']} CPUs: source ({'/'.join(srcs) or '?'}) on CPU "
             f"{m['gen_cpu']}, the NIC's NAPI thread alone on CPU {m['rx_cpu']}, consumers on CPU "
-            f"{m['app_cpu']}; 64-byte UDP into a veth NIC; {m['rounds']} rounds of {m['dur_s']:g} s")
+            f"{m['app_cpu']}" + (f" ('core alone': the program run in place of the NIC on CPU "
+                                 f"{m['rx_cpu']}, no source)" if core else "") +
+            f"; 64-byte UDP into a veth NIC; {m['rounds']} rounds of {m['dur_s']:g} s")
 
 
 def draw(res, ps, med, out):
@@ -398,9 +408,13 @@ def draw(res, ps, med, out):
         with open(meds, "w") as f:
             for p, i in xs.items():
                 rs = ratios(ps[p])
-                d = statistics.median(x[1] for x in rs if x[1])
-                c = statistics.median(1 / x[2] for x in rs if x[2])
-                f.write(f'{i} {d:.3f} {c:.3f} "{label(p)} / {ps[p]["arms"][1]}"\n')
+                # a pair without the NIC's frame count (its counter stood
+                # still) has no forwarding ratio: '-' leaves that bar out
+                dv = [x[1] for x in rs if x[1]]
+                cv = [1 / x[2] for x in rs if x[2]]
+                d = f"{statistics.median(dv):.3f}" if dv else "-"
+                c = f"{statistics.median(cv):.3f}" if cv else "-"
+                f.write(f'{i} {d} {c} "{label(p)} / {ps[p]["arms"][1]}"\n')
         xt = ", ".join(f'"{short(p)}" {i}' for p, i in xs.items())
         marks = "\n".join(f"set arrow from first {s}, graph 0 to first {s}, graph 1 nohead "
                           "dt 2 lc rgb 'gray50'" for s in seps)
