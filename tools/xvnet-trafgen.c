@@ -28,6 +28,7 @@
 #include <linux/ip.h>
 #include <linux/udp.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,7 +77,8 @@ static void usage(FILE *f)
 "  --prog-pin PATH      run the pinned XDP program PATH on the frames as if\n"
 "                       --dev received them, on this CPU, instead of sending\n"
 "                       them (live frames only; one MAC, one flow, no VLAN)\n"
-"  --json               print the report as JSON\n");
+"  --json               print the report as JSON\n"
+"SIGINT or SIGTERM ends the run early, after the burst in progress, with the report.\n");
 }
 
 static int parse_opts(int argc, char **argv, struct opts *o)
@@ -200,6 +202,21 @@ static size_t build_frame(const struct opts *o, __u8 *buf)
 	return o->size;
 }
 
+/*
+ * SIGINT or SIGTERM ends the run after the burst in progress, with the
+ * usual report: the benchmark runs the source longer than it needs and
+ * stops it once its window is measured.  The signals are blocked during a
+ * burst, since a signal would cut BPF_PROG_TEST_RUN short (EINTR) without
+ * saying how many frames it had sent.
+ */
+static volatile sig_atomic_t stop_requested;
+
+static void on_stop(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
 static double now(void)
 {
 	struct timespec ts;
@@ -270,6 +287,7 @@ int main(int argc, char **argv)
 	unsigned int ifindex;
 	char err[256];
 	int rc = 1, pinned_fd = -1;
+	sigset_t stop_sigs;
 
 	if (parse_opts(argc, argv, &o))
 		return 2;
@@ -344,15 +362,24 @@ int main(int argc, char **argv)
 	 * burst sends 50 ms worth and the rate holds over longer spans.
 	 */
 	chunk = o.rate > 0 ? (o.rate / 20 > 1 ? o.rate / 20 : 1) : src.live ? 1u << 20 : 1u << 14;
+	sigemptyset(&stop_sigs);
+	sigaddset(&stop_sigs, SIGINT);
+	sigaddset(&stop_sigs, SIGTERM);
+	signal(SIGINT, on_stop);
+	signal(SIGTERM, on_stop);
 	t0 = now();
 	for (;;) {
 		unsigned long long n = chunk;
+		int e;
 
 		if (o.count && sent + n > o.count)
 			n = o.count - sent;
-		if (!n)
+		if (!n || stop_requested)
 			break;
-		if (burst(&src, n))
+		sigprocmask(SIG_BLOCK, &stop_sigs, NULL);
+		e = burst(&src, n);
+		sigprocmask(SIG_UNBLOCK, &stop_sigs, NULL);   /* a pending stop lands here */
+		if (e)
 			goto out;
 		sent += n;
 		calls++;
