@@ -23,7 +23,7 @@ import sys
 
 PAIR_ORDER = ["veth", "veth-core", "flows-1-core", "flows-1", "flows-1000", "flows-100000", "flows-1000000", "mem-1000000",
               "vms-1024",
-              "tap", "xsk", "vhost", "vhost-deep", "bridge-veth", "bridge-tap", "ovs-veth", "ovs-tap",
+              "tap", "xsk", "xsk-core", "vhost", "vhost-deep", "bridge-veth", "bridge-tap", "ovs-veth", "ovs-tap",
               "ovs-vhost"]
 LABEL = {
     "vhost": "vhost-user VM via xvnet-vhost to a vhost-user front-end (A) vs tap VM to its reader "
@@ -33,6 +33,7 @@ LABEL = {
     "veth-core": "veth port, 1 VM, the forwarding core alone (the program runs in place of "
                  "the NIC, no generator on the other core)",
     "flows-1-core": "flow cache, 1 flow, the forwarding core alone",
+    "xsk-core": "AF_XDP port, 1 VM, the forwarding core alone (its consumer on the other core)",
     "tap": "tap port, 1 VM (io_uring reader)",
     "xsk": "AF_XDP port, 1 VM",
     "bridge-veth": "veth port: xvnet vs Linux bridge",
@@ -342,7 +343,7 @@ PORT_KINDS = [
     ("veth port", ["bridge-veth", "ovs-veth", "veth", "veth-core", "flows-1-core", "flows-1",
                    "flows-1000", "flows-100000", "flows-1000000", "vms-1024"]),
     ("tap port", ["bridge-tap", "ovs-tap", "tap"]),
-    ("AF_XDP port", ["xsk", "vhost", "vhost-deep", "ovs-vhost"]),
+    ("AF_XDP port", ["xsk", "xsk-core", "vhost", "vhost-deep", "ovs-vhost"]),
 ]
 # short tick labels: the group names the port, the tables say the rest
 SHORT = {
@@ -353,6 +354,7 @@ SHORT = {
     "vhost-deep": "the same, 8192-frame buffers",
     "ovs-vhost": "xvnet-vhost vs OVS-DPDK",
     "veth-core": "1 VM vs trivial, core alone", "flows-1-core": "1 flow vs trivial, core alone",
+    "xsk-core": "1 VM vs trivial-xsk, core alone",
 }
 
 
