@@ -19,7 +19,7 @@
 
 xvnet_require
 require_bin xvnet-trafgen xvnet-xdpswap
-xv_feature live_frames || skip "this kernel refuses live frames (BPF_F_TEST_XDP_LIVE_FRAMES)"
+xv_feature live_frames || skip "no live frames here (BPF_F_TEST_XDP_LIVE_FRAMES refused or disabled by XVNET_WITHOUT)"
 
 MACA=02:00:00:00:75:01
 xv_topology

@@ -406,7 +406,10 @@ pair_veth() {
 pair_core() {
 	local h0
 	if [ "$SOURCE_LIVE" != 1 ]; then
-		record '{"pair":"veth-core","skipped":"this kernel refuses live frames (BPF_F_TEST_XDP_LIVE_FRAMES)"}'
+		local p
+		for p in veth-core flows-1-core; do
+			record "{\"pair\":\"$p\",\"skipped\":\"no live frames here (BPF_F_TEST_XDP_LIVE_FRAMES refused or disabled by XVNET_WITHOUT)\"}"
+		done
 		return
 	fi
 	xvnet_veth_setup
@@ -474,6 +477,8 @@ pair_xsk() {
 	pair xsk xvnet trivial-xsk ",\"port\":\"xsk\",\"vms\":1"
 	if [ "$SOURCE_LIVE" = 1 ]; then
 		CORE=1 pair xsk-core xvnet trivial-xsk ",\"port\":\"xsk\",\"vms\":1"
+	else
+		record '{"pair":"xsk-core","skipped":"no live frames here (BPF_F_TEST_XDP_LIVE_FRAMES refused or disabled by XVNET_WITHOUT)"}'
 	fi
 	XSK_VM=""
 	proc_stop "$pid"
