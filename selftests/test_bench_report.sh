@@ -16,7 +16,7 @@
 # shellcheck source=selftests/lib/common.sh
 . "$(dirname "$0")/lib/common.sh"
 
-require_cmd python3
+require_cmd python3 gnuplot
 FMT=$XV_ROOT/selftests/bench/benchfmt.py
 REPORT=$XV_ROOT/selftests/bench/report.py
 
