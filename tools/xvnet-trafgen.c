@@ -357,7 +357,8 @@ int main(int argc, char **argv)
 	}
 
 	/*
-	 * Each live call has a fixed setup cost (tens of ms here), so at line
+	 * Small live calls are dear (each sets up its frames' pages: 1.1 Mpps
+	 * at 64 frames a call, 6.3 Mpps at 4096, 6.18.44-fc-v1272), so at line
 	 * rate a call runs for a good fraction of a second; when pacing, a
 	 * burst sends 50 ms worth and the rate holds over longer spans.
 	 */
