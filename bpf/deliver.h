@@ -67,7 +67,7 @@ static __always_inline int deliver(struct xdp_md *ctx, const struct xvnet_vm *vm
 	if (((xsk && !(vm->flags & XVNET_VM_F_NO_RX_HASH)) ||
 	     (queue == XVNET_QUEUE_RSS && vm->n_queues > 1)) &&
 	    !(from == DELIVER_FROM_NIC_HWHASH && hw_rx_hash(ctx, p, &hash, &type)))
-		hash = rss_hash(vm, p, &type);
+		hash = rss_hash(vm, vm_id, p, &type);
 	if (queue == XVNET_QUEUE_RSS)
 		queue = vm->n_queues > 1 ? rss_queue(vm, hash) : 0;
 	else if (queue >= vm->n_queues)

@@ -35,6 +35,14 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } xvnet_vm_cache SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XVNET_MAX_VMS);
+	__type(key, __u32);
+	__type(value, struct xvnet_rss_table);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xvnet_rss_tables SEC(".maps");
+
 /* Size is set by xvnetd (flow-max) before load. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);

@@ -337,7 +337,7 @@ int xsk_side(struct xdp_md *ctx)
 
 		if ((vm->n_queues > 1 || !(vm->flags & XVNET_VM_F_NO_RX_HASH)) &&
 		    parse_frame(data, data_end, &p) == PARSE_OK) {
-			hash = rss_hash(vm, &p, &type);
+			hash = rss_hash(vm, vm_id, &p, &type);
 			queue = vm->n_queues > 1 ? rss_queue(vm, hash) : 0;
 		}
 		if (xsk_meta_put(ctx, hash, type, queue, vm->vlan, vm_id)) {

@@ -7,6 +7,7 @@
 #ifndef XVNET_BPF_STEER_H
 #define XVNET_BPF_STEER_H
 
+#include "bpf/maps.h"
 #include "bpf/parse.h"
 #include "bpf/toeplitz.h"
 
@@ -37,7 +38,16 @@ static __noinline __u32 rss_toeplitz(const __u8 *key, const __u8 *in, __u32 ipv6
 	return xvnet_toeplitz(key, in, XVNET_TOEPLITZ_LEN_V4_L4);
 }
 
-static __always_inline __u32 rss_hash(const struct xvnet_vm *vm,
+/* rss_toeplitz by the VM's tables (XVNET_VM_F_RSS_TABLE). */
+static __noinline __u32 rss_toeplitz_tab(const struct xvnet_rss_table *t,
+					 const __u8 *in, __u32 ipv6)
+{
+	if (ipv6)
+		return xvnet_toeplitz_tab(t, in, XVNET_TOEPLITZ_LEN_V6_L4);
+	return xvnet_toeplitz_tab(t, in, XVNET_TOEPLITZ_LEN_V4_L4);
+}
+
+static __always_inline __u32 rss_hash(const struct xvnet_vm *vm, __u32 vm_id,
 				      const struct xvnet_pkt *p, __u16 *type)
 {
 	int l4 = rss_uses_ports(vm, p);
@@ -65,6 +75,12 @@ static __always_inline __u32 rss_hash(const struct xvnet_vm *vm,
 	} else {
 		*type = XVNET_RSS_TYPE_NONE;
 		return 0;
+	}
+	if (vm->flags & XVNET_VM_F_RSS_TABLE) {
+		const struct xvnet_rss_table *t = bpf_map_lookup_elem(&xvnet_rss_tables, &vm_id);
+
+		if (t)
+			return rss_toeplitz_tab(t, in, p->ip_version == 6);
 	}
 	return rss_toeplitz(vm->rss_key, in, p->ip_version == 6);
 }

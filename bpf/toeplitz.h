@@ -124,4 +124,62 @@ static __always_inline __u32 xvnet_toeplitz(const __u8 *key, const __u8 *in,
 	return hash;
 }
 
+/*
+ * The same hash by tables (struct xvnet_rss_table, filled from the key by
+ * xvnet_toeplitz_table_fill): a Toeplitz hash is linear in its input, so
+ * each input nibble adds, by XOR, a word that depends only on its position
+ * and value.  Two loads and two XORs per input byte where the bitwise hash
+ * takes ~56 instructions; the index is a nibble, so the verifier sees
+ * every load in bounds.
+ */
+static __always_inline __u32 xvnet_toeplitz_tab(const struct xvnet_rss_table *t,
+						const __u8 *in, const __u32 len)
+{
+	__u32 hash = 0, i;
+
+	XVNET_UNROLL
+	for (i = 0; i < XVNET_TOEPLITZ_MAX_IN; i++) {
+		__u32 b;
+
+		if (i >= len)
+			continue;
+		b = in[i];
+		/* one byte after the other: scheduled freely, clang loads the
+		 * bytes ahead and spills their indexes past the BPF stack */
+		XVNET_TOEPLITZ_BARRIER(b);
+		hash ^= t->nib[2 * i][b >> 4] ^ t->nib[2 * i + 1][b & 15];
+	}
+	return hash;
+}
+
+_Static_assert(XVNET_RSS_TABLE_NIBBLES == 2 * XVNET_TOEPLITZ_MAX_IN,
+	       "a table row for every input nibble");
+
+#if !defined(__bpf__) && !defined(__BPF__)
+/* The 32 key bits from bit `bit` on (MSB of key[0] is bit 0). */
+static inline __u32 xvnet_toeplitz_key_word(const __u8 *key, __u32 bit)
+{
+	__u32 i = bit / 8, k;
+	__u64 w = 0;
+
+	for (k = 0; k < 5; k++)         /* 40 bits hold any 32 from bit % 8 on */
+		w = w << 8 | (i + k < XVNET_RSS_KEY_SIZE ? key[i + k] : 0);
+	return (__u32)(w >> (8 - bit % 8));
+}
+
+/* User space (xvnetd, the tests): key's tables, by the definition above. */
+static inline void xvnet_toeplitz_table_fill(const __u8 *key, struct xvnet_rss_table *t)
+{
+	for (__u32 n = 0; n < XVNET_RSS_TABLE_NIBBLES; n++)
+		for (__u32 v = 0; v < 16; v++) {
+			__u32 h = 0;
+
+			for (__u32 j = 0; j < 4; j++)   /* bit j of the nibble, MSB first */
+				if (v & (8u >> j))
+					h ^= xvnet_toeplitz_key_word(key, 4 * n + j);
+			t->nib[n][v] = h;
+		}
+}
+#endif
+
 #endif /* XVNET_TOEPLITZ_H */

@@ -35,6 +35,7 @@
 #define XVNET_MAP_VM_BY_MAC     "xvnet_vm_by_mac"
 #define XVNET_MAP_VMS           "xvnet_vms"
 #define XVNET_MAP_VM_CACHE      "xvnet_vm_cache"
+#define XVNET_MAP_RSS_TABLES    "xvnet_rss_tables"
 #define XVNET_MAP_FLOWS         "xvnet_flows"
 #define XVNET_MAP_FLOWS_CFG     "xvnet_flows_cfg"
 #define XVNET_MAP_FLOWS4        "xvnet_flows4"
@@ -106,6 +107,11 @@ enum xvnet_vm_flags {
 	 * back-end takes only the queue; virtio-net is offered no hash
 	 * report): nic_rx runs Toeplitz only where RSS picks the queue */
 	XVNET_VM_F_NO_RX_HASH        = 1 << 8,
+	/* xvnet_rss_tables[vm_id] holds the tables of this slot's rss_key:
+	 * nic_rx hashes with table lookups instead of bit by bit (xvnetd
+	 * writes the table before it sets the flag, and clears the flag
+	 * before it rewrites the table for a new key) */
+	XVNET_VM_F_RSS_TABLE         = 1 << 9,
 };
 
 /*
@@ -264,6 +270,21 @@ struct xvnet_vm {
 	__u8  rss_key[XVNET_RSS_KEY_SIZE];
 	__u8  rss_indir[XVNET_RSS_INDIR_SIZE]; /* entries < n_queues */
 	__u8  queue_cpu[XVNET_MAX_QUEUES];     /* XVNET_VM_F_CPU_SPREAD */
+};
+
+/*
+ * xvnet_rss_tables: ARRAY[vm_id] -> the Toeplitz hash of a VM's rss_key
+ * as a table per input nibble: nib[n][v] is what nibble n of the hash
+ * input (MSB first) adds to the hash when it holds v, so a hash is one
+ * lookup and XOR per nibble (24 for an IPv4 4-tuple) where the bitwise
+ * hash costs ~7 instructions per input bit (docs/PERFORMANCE.md).  Valid
+ * for a slot with XVNET_VM_F_RSS_TABLE only.  4,608 bytes per VM slot,
+ * 18 MiB for XVNET_MAX_VMS, allocated when the map is created: a cache
+ * line per nibble, 24 lines for IPv4, 72 for the IPv6 4-tuple.
+ */
+#define XVNET_RSS_TABLE_NIBBLES 72    /* 36 input bytes: the IPv6 4-tuple */
+struct xvnet_rss_table {
+	__u32 nib[XVNET_RSS_TABLE_NIBBLES][16];
 };
 
 /*

@@ -14,7 +14,10 @@
 #    queue count, --equal 0 or above the queues, weights all zero / too
 #    many / negative, unknown hash fields) are refused naming the field,
 #    and change neither `rss show -j` nor the config file;
-#  - the settings are in the config file and survive a restart of xvnetd.
+#  - the settings are in the config file and survive a restart of xvnetd;
+#  - nic_rx hashes by tables: the slot has XVNET_VM_F_RSS_TABLE and
+#    xvnet_rss_tables holds, entry for entry, the tables of the VM's key
+#    (recomputed here), the random one, the one set, after a restart.
 # shellcheck source=selftests/lib/common.sh
 . "$(dirname "$0")/lib/common.sh"
 # shellcheck source=selftests/lib/xvnet.sh
@@ -72,6 +75,34 @@ send() {
 
 rss_json() { xvctl -j rss show r1 >"$1" || fail "rss show -j refused"; }
 
+# tables_are KEY: r1's slot hashes by tables (XVNET_VM_F_RSS_TABLE, 1 << 9)
+# and xvnet_rss_tables[its id] holds exactly KEY's: nib[n][v] is the hash of
+# a 36-byte input holding v in nibble n and zeros elsewhere
+tables_are() {
+	local id
+	id=$(xvctl -j vm show r1 | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])') ||
+		fail "vm show -j r1 refused"
+	python3 - "$1" "$id" "$XVD_PIN" <<'PYEOF' || fail "xvnet_rss_tables: not the tables of key $1"
+import json, os, subprocess, sys
+sys.path.insert(0, os.environ["XV_ROOT"] + "/selftests/lib")
+from toeplitz import toeplitz
+key = bytes(int(b, 16) for b in sys.argv[1].split(":"))
+vid, pin = int(sys.argv[2]), sys.argv[3]
+def look(m):
+    out = subprocess.run(["bpftool", "-j", "map", "lookup", "pinned", f"{pin}/{m}", "key"] +
+                         [str(b) for b in vid.to_bytes(4, "little")],
+                         check=True, capture_output=True, text=True).stdout
+    return json.loads(out)["formatted"]["value"]
+slot, tab = look("xvnet_vms"), look("xvnet_rss_tables")
+assert slot["flags"] & (1 << 9), f"slot flags {slot['flags']:#x}: no XVNET_VM_F_RSS_TABLE"
+for n in range(72):
+    for v in range(16):
+        data = bytearray(36)
+        data[n // 2] = v << 4 if n % 2 == 0 else v
+        assert tab["nib"][n][v] == toeplitz(key, bytes(data)), (n, v)
+PYEOF
+}
+
 # ---- rss show ------------------------------------------------------------------
 rss_json "$XV_TMP/rss0.json"
 xvctl rss show r1 >"$XV_TMP/rss0.txt" || fail "rss show refused"
@@ -82,6 +113,7 @@ grep -qE '^  120: +0 +1 +2 +3 +0 +1 +2 +3$' "$XV_TMP/rss0.txt" ||
 key0=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["key"])' "$XV_TMP/rss0.json")
 grep -qx "$key0" "$XV_TMP/rss0.txt" || fail "rss show: key line missing"
 log "rss show: 4 queues, random key $key0"
+tables_are "$key0"
 
 # ---- spread and stability ------------------------------------------------------
 want=$(predict "$XV_TMP/rss0.json")
@@ -121,6 +153,8 @@ want=$(predict "$XV_TMP/rss2.json")
 got=$(send)
 log "published key, --weight 1,0,2,1: queues $got (predicted $want)"
 [ "$got" = "$want" ] || fail "published key, weights: $got, predicted $want"
+tables_are $MS_KEY
+log "xvnet_rss_tables holds the tables of the random key, then of the key set"
 
 # ---- refusals change nothing -------------------------------------------------------
 cp "$XVD_STATE" "$XV_TMP/conf.before"
@@ -155,6 +189,7 @@ grep -q "^vm r1 .* rss-key $MS_KEY rss-indir 0\*32,2\*64,3\*32 rss-fields l4" "$
 xvnetd_restart
 rss_json "$XV_TMP/rss4.json"
 cmp -s "$XV_TMP/rss2.json" "$XV_TMP/rss4.json" || fail "RSS settings changed across a restart"
+tables_are $MS_KEY
 # the config wins: edit it while xvnetd is down, the maps follow at start
 # (r1 was added at run time: the admin declares it in the file, edited)
 proc_stop "$XVD_PID"

@@ -16,6 +16,7 @@
 
 #include "lib/features.h"
 #include "lib/xsk_rx.h"
+#include "bpf/toeplitz.h"
 #include "tests/nicrx_fixture.h"
 #include "tests/unit.h"
 #include "nic_rx.skel.h"
@@ -100,6 +101,7 @@ int nrx_open(struct nrx *f, bool malformed_pass)
 	f->fd_vm_by_mac = bpf_map__fd(f->skel->maps.xvnet_vm_by_mac);
 	f->fd_vm_cache = bpf_map__fd(f->skel->maps.xvnet_vm_cache);
 	f->fd_vms = bpf_map__fd(f->skel->maps.xvnet_vms);
+	f->fd_rss_tables = bpf_map__fd(f->skel->maps.xvnet_rss_tables);
 	f->fd_flows = bpf_map__fd(f->skel->maps.xvnet_flows);
 	f->fd_flows4 = bpf_map__fd(f->skel->maps.xvnet_flows4);
 	f->fd_ports = bpf_map__fd(f->skel->maps.xvnet_ports);
@@ -187,6 +189,13 @@ out:
 
 int nrx_add_vm(struct nrx *f, __u32 vm_id, const struct xvnet_vm *vm, __u32 port_ifindex)
 {
+	if (vm->flags & XVNET_VM_F_RSS_TABLE) {
+		static struct xvnet_rss_table t;
+
+		xvnet_toeplitz_table_fill(vm->rss_key, &t);
+		if (bpf_map_update_elem(f->fd_rss_tables, &vm_id, &t, BPF_ANY))
+			return -errno;
+	}
 	if (bpf_map_update_elem(f->fd_vms, &vm_id, vm, BPF_ANY))
 		return -errno;
 	if (port_ifindex && bpf_map_update_elem(f->fd_ports, &vm_id, &port_ifindex, BPF_ANY))

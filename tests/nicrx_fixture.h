@@ -20,6 +20,7 @@ struct nrx {
 	struct nic_rx *skel;
 	__u32 meta_at;           /* enum xvnet_meta_at this instance was built with */
 	int prog_fd;
+	int fd_rss_tables;
 	int fd_vm_by_mac, fd_vms, fd_flows, fd_flows4, fd_ports, fd_xsks, fd_stats, fd_qstats;
 	int fd_vm_cache;
 	int ncpus;
@@ -58,8 +59,10 @@ void nrx_close(struct nrx *f);
 int nrx_reset(struct nrx *f, __u32 max_vm);
 
 /*
- * Add a VM: xvnet_vms[vm_id] first, then its port (DEVMAP ifindex when
- * port_ifindex != 0; xsk VMs get no socket), then each (mac, vlan) given.
+ * Add a VM: xvnet_vms[vm_id] first (a slot with XVNET_VM_F_RSS_TABLE
+ * after the tables of its rss_key, as xvnetd writes them), then its port
+ * (DEVMAP ifindex when port_ifindex != 0; xsk VMs get no socket), then each
+ * (mac, vlan) given.
  */
 int nrx_add_vm(struct nrx *f, __u32 vm_id, const struct xvnet_vm *vm, __u32 port_ifindex);
 int nrx_map_mac(struct nrx *f, const __u8 mac[6], __u16 vlan, __u32 vm_id);

@@ -785,14 +785,18 @@ static __u32 rnd(void)
 	return rnd_state;
 }
 
-/* Many flows: each per-queue counter lands exactly where user space says. */
+/*
+ * Many flows: each per-queue counter lands exactly where user space says.
+ * table: a random key, hashed by its tables (XVNET_VM_F_RSS_TABLE).
+ */
 static void steer_many(__u8 n_queues, __u16 hash_fields, bool wild_indir, int n_flows,
-		       int tagged)
+		       int tagged, bool table)
 {
 	static const __u16 tp[1] = { 0x8100 };
 	__u16 tc[1] = { 42 };
 	struct xvnet_vm vm = mk_vm(MAC0, tagged ? 42 : 0, n_queues, XVNET_PORT_VETH,
-				   XVNET_VM_F_ACTIVE, veth_if[1]);
+				   XVNET_VM_F_ACTIVE | (table ? XVNET_VM_F_RSS_TABLE : 0),
+				   veth_if[1]);
 	__u64 exp_p[XVNET_MAX_QUEUES] = {0}, exp_b[XVNET_MAX_QUEUES] = {0};
 	struct nrx_counts b, a;
 	__u64 n_nonip = 0;
@@ -800,6 +804,9 @@ static void steer_many(__u8 n_queues, __u16 hash_fields, bool wild_indir, int n_
 	int i;
 	__u32 q;
 
+	if (table)
+		for (i = 0; i < XVNET_RSS_KEY_SIZE; i++)
+			vm.rss_key[i] = (__u8)rnd();
 	if (wild_indir)  /* entries up to 15: some not below n_queues, clamped to 0 */
 		for (i = 0; i < XVNET_RSS_INDIR_SIZE; i++)
 			vm.rss_indir[i] = (__u8)(rnd() % 16);
@@ -828,8 +835,8 @@ static void steer_many(__u8 n_queues, __u16 hash_fields, bool wild_indir, int n_
 		ports = ((t == V4_TCP || t == V6_TCP) && (hash_fields & XVNET_RSS_L4_TCP)) ||
 			((t == V4_UDP || t == V6_UDP) && (hash_fields & XVNET_RSS_L4_UDP));
 		q = ref_queue(&vm, &s, ports);
-		snprintf(what, sizeof(what), "flow %d (%s) nq=%u fields=%u", i, l34_name[t],
-			 n_queues, hash_fields);
+		snprintf(what, sizeof(what), "flow %d (%s) nq=%u fields=%u%s", i, l34_name[t],
+			 n_queues, hash_fields, table ? " by table" : "");
 		send_spec(&F, &s, 0, NULL, &x, XDP_REDIRECT,
 			  EXP([XVNET_CNT_RX] = 1, [XVNET_CNT_DELIVERED] = 1,
 			      [XVNET_CNT_NON_IP] = t == ARP), 0, what);
@@ -855,13 +862,69 @@ static void steer_many(__u8 n_queues, __u16 hash_fields, bool wild_indir, int n_
 static void test_steering_many_flows(void **state)
 {
 	(void)state;
-	steer_many(4, XVNET_RSS_FIELDS_DEFAULT, false, 300, 0);
-	steer_many(XVNET_MAX_QUEUES, XVNET_RSS_FIELDS_DEFAULT, false, 300, 1);
-	steer_many(4, XVNET_RSS_L4_TCP, false, 150, 0);
-	steer_many(4, XVNET_RSS_L4_UDP, false, 150, 1);
-	steer_many(8, 0, false, 150, 0);
-	steer_many(5, XVNET_RSS_FIELDS_DEFAULT, true, 200, 0);   /* clamp to 0 */
-	steer_many(1, XVNET_RSS_FIELDS_DEFAULT, true, 100, 1);   /* single queue */
+	steer_many(4, XVNET_RSS_FIELDS_DEFAULT, false, 300, 0, false);
+	steer_many(XVNET_MAX_QUEUES, XVNET_RSS_FIELDS_DEFAULT, false, 300, 1, false);
+	steer_many(4, XVNET_RSS_L4_TCP, false, 150, 0, false);
+	steer_many(4, XVNET_RSS_L4_UDP, false, 150, 1, false);
+	steer_many(8, 0, false, 150, 0, false);
+	steer_many(5, XVNET_RSS_FIELDS_DEFAULT, true, 200, 0, false);   /* clamp to 0 */
+	steer_many(1, XVNET_RSS_FIELDS_DEFAULT, true, 100, 1, false);   /* single queue */
+	/* by the key's tables, as xvnetd's slots hash */
+	steer_many(4, XVNET_RSS_FIELDS_DEFAULT, false, 300, 0, true);
+	steer_many(XVNET_MAX_QUEUES, XVNET_RSS_FIELDS_DEFAULT, false, 300, 1, true);
+	steer_many(4, XVNET_RSS_L4_UDP, true, 150, 1, true);
+	steer_many(8, 0, false, 150, 0, true);
+}
+
+/*
+ * XVNET_VM_F_RSS_TABLE decides which hash runs: with it, the tables in
+ * xvnet_rss_tables[vm_id] (here those of another key than the slot's, so
+ * the two can be told apart); without it, the slot's key bit by bit, and
+ * whatever the table holds is not read.
+ */
+static void test_rss_table_flag(void **state)
+{
+	static struct xvnet_rss_table other;
+	__u8 other_key[XVNET_RSS_KEY_SIZE];
+	int flag, i, differ = 0;
+
+	(void)state;
+	for (i = 0; i < XVNET_RSS_KEY_SIZE; i++)
+		other_key[i] = (__u8)(ms_key[i] ^ 0x5a);
+	xvnet_toeplitz_table_fill(other_key, &other);
+	for (flag = 0; flag <= 1; flag++) {
+		for (i = 0; i < 64; i++) {
+			struct xvnet_vm vm = mq_vm(XVNET_MAX_QUEUES), as_hashed;
+			struct pb_spec s = base_spec(MAC0, 0, NULL, NULL);
+			__u32 id = 2;
+			struct sent x;
+			char what[64];
+			__u32 q;
+
+			if (flag)
+				vm.flags |= XVNET_VM_F_RSS_TABLE;
+			set_l34(&s, i % 2 ? V4_TCP : V6_UDP);
+			s.sport = (__u16)(1000 + 7 * i);
+			s.dport = (__u16)(2000 + 13 * i);
+			as_hashed = vm;
+			if (flag)
+				memcpy(as_hashed.rss_key, other_key, sizeof(other_key));
+			q = ref_queue(&as_hashed, &s, true);
+			differ += q != ref_queue(&vm, &s, true);
+			snprintf(what, sizeof(what), "flow %d, %s", i,
+				 flag ? "table of another key" : "no table flag");
+			assert_int_equal(nrx_reset(&F, MAX_VM_USED), 0);
+			add_vm(id, &vm, 0);
+			/* after nrx_add_vm wrote the slot key's tables */
+			assert_int_equal(bpf_map_update_elem(F.fd_rss_tables, &id, &other,
+							     BPF_ANY), 0);
+			send_spec(&F, &s, 0, NULL, &x, XDP_REDIRECT,
+				  EXP([XVNET_CNT_RX] = 1, [XVNET_CNT_DELIVERED] = 1), 0, what);
+			check_queue(id, q, 1, x.len, what);
+		}
+	}
+	/* else the test could not tell the two hashes apart */
+	assert_true(differ > 20);
 }
 
 /* ---- tests: classification misses and not-ready VMs ------------------------------- */
@@ -1059,6 +1122,7 @@ static void test_xsk_deliver_meta(void **state)
 	};
 	static const struct { __u8 queues; __u32 flags; } var[] = {
 		{ 4, 0 }, { 1, 0 }, { 4, XVNET_VM_F_NO_RX_HASH }, { 1, XVNET_VM_F_NO_RX_HASH },
+		{ 4, XVNET_VM_F_RSS_TABLE }, { 1, XVNET_VM_F_RSS_TABLE },
 	};
 	struct xvnet_vm vm;
 	const __u32 vm_id = 13;
@@ -1080,7 +1144,8 @@ static void test_xsk_deliver_meta(void **state)
 				char what[80];
 				__u32 q;
 
-				bool no_hash = var[v].queues == 1 && var[v].flags;
+				bool no_hash = var[v].queues == 1 &&
+					       (var[v].flags & XVNET_VM_F_NO_RX_HASH);
 
 				vm = mk_vm(MAC0, 100, var[v].queues, XVNET_PORT_XSK,
 					   XVNET_VM_F_ACTIVE | var[v].flags, 0);
@@ -1094,7 +1159,8 @@ static void test_xsk_deliver_meta(void **state)
 					ports_discriminate(&vm, &s);
 				q = ref_queue(&vm, &s, ports);
 				snprintf(what, sizeof(what), "xsk VM, %u queues%s, %d tags, %s", var[v].queues,
-					 var[v].flags ? ", no rx hash" : "", n, l34_name[l]);
+					 var[v].flags & XVNET_VM_F_NO_RX_HASH ? ", no rx hash" :
+					 var[v].flags ? ", by table" : "", n, l34_name[l]);
 				send_spec(&F, &s, 0, "xsk", &x, XDP_REDIRECT,
 					  EXP([XVNET_CNT_RX] = 1, [XVNET_CNT_DELIVERED] = 1,
 					      [XVNET_CNT_NON_IP] = l == ARP), 0, what);
@@ -2529,6 +2595,7 @@ static const struct CMUnitTest nic_rx_tests[] = {
 	cmocka_unit_test_setup(test_ipv6_ext_limit_then_fragment, test_setup),
 	cmocka_unit_test_setup(test_fragments, test_setup),
 	cmocka_unit_test_setup(test_steering_many_flows, test_setup),
+	cmocka_unit_test_setup(test_rss_table_flag, test_setup),
 	cmocka_unit_test_setup(test_rss_set_published_key, test_setup),
 	cmocka_unit_test_setup(test_no_vm, test_setup),
 	cmocka_unit_test_setup(test_same_mac_two_vlans, test_setup),

@@ -97,7 +97,9 @@ static void swap_input(__u8 *in, __u32 len)
  * byte + input, padded (test_run wants at least an Ethernet header).
  * `runs` must move by one, so a stale `result` can never pass.
  */
-static __u32 bpf_toeplitz(const __u8 *key, const __u8 *in, __u32 len)
+/* The BPF build: by key, or with table set by those tables. */
+static __u32 bpf_toeplitz_run(const __u8 *key, const struct xvnet_rss_table *table,
+			      const __u8 *in, __u32 len)
 {
 	__u8 pkt[64] = { 0 };
 	LIBBPF_OPTS(bpf_test_run_opts, opts,
@@ -111,6 +113,9 @@ static __u32 bpf_toeplitz(const __u8 *key, const __u8 *in, __u32 len)
 	pkt[0] = (__u8)len;
 	memcpy(pkt + 1, in, len);
 	memcpy(skel->bss->key, key, XVNET_RSS_KEY_SIZE);
+	skel->bss->use_table = table != NULL;
+	if (table)
+		skel->bss->table = *table;
 	skel->bss->result = 0xdeadbeef;
 	runs = skel->bss->runs;
 
@@ -119,6 +124,11 @@ static __u32 bpf_toeplitz(const __u8 *key, const __u8 *in, __u32 len)
 	assert_int_equal(opts.retval, XDP_PASS);
 	assert_int_equal(skel->bss->runs, runs + 1);
 	return skel->bss->result;
+}
+
+static __u32 bpf_toeplitz(const __u8 *key, const __u8 *in, __u32 len)
+{
+	return bpf_toeplitz_run(key, NULL, in, len);
 }
 
 /*
@@ -316,6 +326,58 @@ static void test_random_bpf_vs_user(void **state)
 	assert_true(distinct > 390);
 }
 
+/*
+ * The table-driven hash (xvnet_toeplitz_tab, what nic_rx runs for a slot
+ * with XVNET_VM_F_RSS_TABLE) equals the bitwise one: random keys, every
+ * input length in user space, the four hash lengths through BPF, and
+ * Microsoft's published vectors.
+ */
+static void test_table_vs_bitwise(void **state)
+{
+	static const __u32 lens[] = {
+		XVNET_TOEPLITZ_LEN_V4, XVNET_TOEPLITZ_LEN_V4_L4,
+		XVNET_TOEPLITZ_LEN_V6, XVNET_TOEPLITZ_LEN_V6_L4,
+	};
+	static struct xvnet_rss_table t;
+	__u8 key[XVNET_RSS_KEY_SIZE], in[XVNET_TOEPLITZ_MAX_IN];
+	__u32 distinct = 0, prev = 0;
+
+	(void)state;
+	rng_state = 0x9e3779b9;
+	for (int iter = 0; iter < 200; iter++) {
+		__u32 want, len = lens[iter % 4];
+
+		for (size_t i = 0; i < sizeof(key); i++)
+			key[i] = (__u8)rng();
+		for (size_t i = 0; i < sizeof(in); i++)
+			in[i] = (__u8)rng();
+		xvnet_toeplitz_table_fill(key, &t);
+		for (__u32 l = 0; l <= XVNET_TOEPLITZ_MAX_IN; l++)
+			if (xvnet_toeplitz_tab(&t, in, l) != xvnet_toeplitz(key, in, l))
+				fail_msg("iter %d len %u: table 0x%08x bitwise 0x%08x", iter, l,
+					 xvnet_toeplitz_tab(&t, in, l), xvnet_toeplitz(key, in, l));
+		want = ref_toeplitz(key, in, len);
+		assert_int_equal(bpf_toeplitz_run(key, &t, in, len), want);
+		distinct += want != prev;
+		prev = want;
+	}
+	assert_true(distinct > 190);
+
+	xvnet_toeplitz_table_fill(ms_key, &t);
+	for (size_t i = 0; i < sizeof(ms_v4) / sizeof(ms_v4[0]); i++) {
+		__u32 len = ms_input(AF_INET, &ms_v4[i], true, in);
+
+		assert_int_equal(bpf_toeplitz_run(ms_key, &t, in, len), ms_v4[i].hash_ip_l4);
+		assert_int_equal(bpf_toeplitz_run(ms_key, &t, in, 8), ms_v4[i].hash_ip);
+	}
+	for (size_t i = 0; i < sizeof(ms_v6) / sizeof(ms_v6[0]); i++) {
+		__u32 len = ms_input(AF_INET6, &ms_v6[i], true, in);
+
+		assert_int_equal(bpf_toeplitz_run(ms_key, &t, in, len), ms_v6[i].hash_ip_l4);
+		assert_int_equal(bpf_toeplitz_run(ms_key, &t, in, 32), ms_v6[i].hash_ip);
+	}
+}
+
 /* Bytes past len must not leak into the hash (both builds). */
 static void test_len_bounds(void **state)
 {
@@ -359,6 +421,7 @@ static const struct CMUnitTest toeplitz_tests[] = {
 	cmocka_unit_test(test_other_key),
 	cmocka_unit_test(test_random_bpf_vs_user),
 	cmocka_unit_test(test_len_bounds),
+	cmocka_unit_test(test_table_vs_bitwise),
 };
 
 UNIT_GROUP(group_toeplitz, "toeplitz", toeplitz_tests, group_setup,

@@ -105,6 +105,10 @@ static int slot_rewrite(struct xvd *d, const struct vm_conf *to, char *err,
 	    !(old.flags & XVNET_VM_F_ACTIVE))
 		return 0;
 	vm_slot_build(to, (int)old.ifindex, &old, &new);
+	if (tbl_rss_tables_ready(d, id, &old, &new)) {
+		snprintf(err, errlen, "%s[%u]: %s", XVNET_MAP_RSS_TABLES, id, strerror(errno));
+		return -1;
+	}
 	if (memcmp(&old, &new, sizeof(new)) &&
 	    bpf_map_update_elem(d->m.vms, &id, &new, BPF_ANY)) {
 		snprintf(err, errlen, "%s[%u]: %s", XVNET_MAP_VMS, id, strerror(errno));

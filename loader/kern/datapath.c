@@ -211,6 +211,7 @@ static int open_and_load(struct xvd *d, char *err, size_t errlen)
 	d->m.vm_by_mac = bpf_map__fd(d->skel->maps.xvnet_vm_by_mac);
 	d->m.vms = bpf_map__fd(d->skel->maps.xvnet_vms);
 	d->m.vm_cache = bpf_map__fd(d->skel->maps.xvnet_vm_cache);
+	d->m.rss_tables = bpf_map__fd(d->skel->maps.xvnet_rss_tables);
 	d->m.flows = bpf_map__fd(d->skel->maps.xvnet_flows);
 	d->m.flows_cfg = bpf_map__fd(d->skel->maps.xvnet_flows_cfg);
 	d->m.flows4 = bpf_map__fd(d->skel->maps.xvnet_flows4);

@@ -25,6 +25,7 @@
 #include "loader/kern/tables.h"
 #include "loader/kern/flowtab.h"
 #include "loader/conf/flowidx.h"
+#include "bpf/toeplitz.h"
 
 
 /*
@@ -110,6 +111,37 @@ static int vm_slot_write(struct xvd *d, __u32 id, const struct xvnet_vm *old,
 			return -1;
 	}
 	return bpf_map_update_elem(d->m.vms, &id, new, BPF_ANY);
+}
+
+/*
+ * The tables of a live slot with the same key are kept.  A live slot whose
+ * key changes loses XVNET_VM_F_RSS_TABLE first, so that no frame hashes
+ * with a half-rewritten table: meanwhile nic_rx hashes bit by bit, with the
+ * old key, which gives the same hash.
+ */
+int tbl_rss_tables_ready(struct xvd *d, __u32 id, const struct xvnet_vm *old,
+			 struct xvnet_vm *new)
+{
+	bool had = old && (old->flags & XVNET_VM_F_ACTIVE) &&
+		   (old->flags & XVNET_VM_F_RSS_TABLE);
+	struct xvnet_rss_table t;
+
+	if (had && !memcmp(old->rss_key, new->rss_key, sizeof(new->rss_key))) {
+		new->flags |= XVNET_VM_F_RSS_TABLE;
+		return 0;
+	}
+	if (had) {
+		struct xvnet_vm off = *old;
+
+		off.flags &= ~(__u32)XVNET_VM_F_RSS_TABLE;
+		if (bpf_map_update_elem(d->m.vms, &id, &off, BPF_ANY))
+			return -1;
+	}
+	xvnet_toeplitz_table_fill(new->rss_key, &t);
+	if (bpf_map_update_elem(d->m.rss_tables, &id, &t, BPF_ANY))
+		return -1;
+	new->flags |= XVNET_VM_F_RSS_TABLE;
+	return 0;
 }
 
 /* ---- flood lists: (vlan, 0..count-1) kept dense ---------------------- */
@@ -416,6 +448,8 @@ static int vm_write(struct xvd *d, const struct vm_conf *vm, int ifindex,
 
 	memcpy(key.mac, vm->mac, 6);
 	vm_slot_build(vm, ifindex, have_old ? &old : NULL, &new);
+	if (tbl_rss_tables_ready(d, id, have_old ? &old : NULL, &new))
+		return ERR("%s[%u]: %s", XVNET_MAP_RSS_TABLES, id, strerror(errno));
 	if (!have_old || memcmp(&old, &new, sizeof(new))) {
 		if (vm_slot_write(d, id, have_old ? &old : NULL, &new))
 			return ERR("%s[%u]: %s", XVNET_MAP_VMS, id, strerror(errno));

@@ -12,6 +12,13 @@
 struct xvnet_vm;
 void vm_slot_build(const struct vm_conf *vm, int ifindex,
 		   const struct xvnet_vm *old, struct xvnet_vm *out);
+/*
+ * Before new is written over old (NULL: no slot) at id: new's Toeplitz
+ * tables in xvnet_rss_tables, and XVNET_VM_F_RSS_TABLE in new.  0 or -1
+ * (errno set).
+ */
+int tbl_rss_tables_ready(struct xvd *d, __u32 id, const struct xvnet_vm *old,
+			 struct xvnet_vm *new);
 int tbl_vm_ensure(struct xvd *d, const struct vm_conf *vm, int ifindex,
 		  char *err, size_t errlen);
 int tbl_vm_remove(struct xvd *d, int vm_id);

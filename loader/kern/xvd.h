@@ -24,6 +24,7 @@ struct nic_rx;
 struct xvd_maps {
 	int vm_by_mac, vms, flows, ports, flood, flood_count, flood_host, stats, queue_stats;
 	int vm_cache;               /* direct-mapped index of vm_by_mac (tables.c) */
+	int rss_tables;             /* each VM's Toeplitz tables (tables.c) */
 	int ports_b, port_stats;     /* vm move: second bank, per-kind counts */
 	int flows_cfg;              /* the operator's flows (never evicted) */
 	int flows4, flows4_cfg;     /* the same two for IPv4 flows (loader/kern/flowtab.h) */
