@@ -23,7 +23,9 @@
  * flows-1M-spread (single mode, every run a different one of the flows, in a
  * scattered order: the lookup misses the CPU caches as live traffic does), rss4 (a 4-queue
  * VM: Toeplitz, indirection table and the skb path's metadata), xsk (an
- * AF_XDP VM: Toeplitz and the xsk metadata).
+ * AF_XDP VM: Toeplitz and the xsk metadata); both hash by the key's tables
+ * as xvnetd's slots do, and bit by bit in rss4-bitwise and xsk-bitwise
+ * (a slot without XVNET_VM_F_RSS_TABLE).
  *
  * Floors, timed against the same trivial program in place of nic_rx, to
  * read the targets against what this machine allows: floor-classify
@@ -98,6 +100,8 @@ struct bench {
 	struct bench_redirect *triv;
 	struct bench_floor *floor;
 	int nrx_fd, triv_dev_fd, triv_xsk_fd, floor_cls_fd, floor_mem_fd, floor_f40_fd, floor_f16_fd;
+	bool bitwise;               /* add_vm: no XVNET_VM_F_RSS_TABLE */
+	int fd_rss_tables;
 	int fd_vms, fd_by_mac, fd_vm_cache, fd_ports, fd_xsks, fd_stats, fd_config;
 	int ncpus;
 	char pin_dir[64];
@@ -244,6 +248,16 @@ static int add_vm(struct bench *b, __u32 id, const __u8 mac[6], __u8 kind, __u8 
 	memcpy(vm.rss_key, rss_key, sizeof(rss_key));
 	for (i = 0; i < XVNET_RSS_INDIR_SIZE; i++)
 		vm.rss_indir[i] = (__u8)(i % n_queues);
+	if (!b->bitwise) {      /* as xvnetd: the tables, then the slot */
+		static struct xvnet_rss_table t;
+
+		xvnet_toeplitz_table_fill(vm.rss_key, &t);
+		if (bpf_map_update_elem(b->fd_rss_tables, &id, &t, BPF_ANY)) {
+			fprintf(stderr, "xvnet-costbench: tables of VM %u: %s\n", id, strerror(errno));
+			return -1;
+		}
+		vm.flags |= XVNET_VM_F_RSS_TABLE;
+	}
 	memset(&k, 0, sizeof(k));
 	memcpy(k.mac, mac, 6);
 	slot = cache_slot(&k);
@@ -567,6 +581,7 @@ static int setup(struct bench *b, const struct opts *o)
 	}
 	b->nrx_fd = bpf_program__fd(b->nrx->progs.nic_rx);
 	b->fd_vms = bpf_map__fd(b->nrx->maps.xvnet_vms);
+	b->fd_rss_tables = bpf_map__fd(b->nrx->maps.xvnet_rss_tables);
 	b->fd_by_mac = bpf_map__fd(b->nrx->maps.xvnet_vm_by_mac);
 	b->fd_vm_cache = bpf_map__fd(b->nrx->maps.xvnet_vm_cache);
 	b->fd_ports = bpf_map__fd(b->nrx->maps.xvnet_ports);
@@ -660,7 +675,7 @@ int main(int argc, char **argv)
 	struct opts o = { .rounds = 5, .repeat = 2000000, .single = 100000,
 			  .configs = "1vm,1vm-general,1vm-single,1024vm,flows-1,flows-1-general,flows-1k,"
 				     "flows-1k-spread,flows-1M,1vm-v6,flows-1-v6,"
-				     "flows-1M-spread,rss4,xsk,floor-classify,floor-flow40,floor-flow16,floor-mem-1M-spread",
+				     "flows-1M-spread,rss4,rss4-bitwise,xsk,xsk-bitwise,floor-classify,floor-flow40,floor-flow16,floor-mem-1M-spread",
 			  .flow_max = 2097152 };
 	static char ff[4096];
 	struct bench b = { 0 };
@@ -682,7 +697,8 @@ int main(int argc, char **argv)
 				"                       [--flowfill PATH] [--flow-max N] [--json]\n"
 				"configs: 1vm,1vm-general,1vm-single,1024vm,flows-1,flows-1-general,flows-1k,\n"
 				"         flows-1k-spread,flows-1M,1vm-v6,flows-1-v6,\n"
-				"         flows-1M-spread,rss4,xsk,floor-classify,floor-flow40,floor-flow16,\n"
+				"         flows-1M-spread,rss4,rss4-bitwise,xsk,xsk-bitwise,floor-classify,\n"
+				"         floor-flow40,floor-flow16,\n"
 				"         floor-mem-1M-spread\n");
 			return c == 'h' ? 0 : 2;
 		}
@@ -816,7 +832,15 @@ int main(int argc, char **argv)
 		    measure(&b, "rss4", "1 VM, veth port, 4 queues (Toeplitz, skb path)", b.triv_dev_fd, false))
 			goto out;
 	}
-	if (wanted(o.configs, "xsk")) {
+	if (wanted(o.configs, "rss4-bitwise")) {
+		b.bitwise = true;
+		if (add_vm(&b, 0, mac, XVNET_PORT_VETH, 4) ||
+		    measure(&b, "rss4-bitwise", "1 VM, veth port, 4 queues (Toeplitz bit by bit, skb path)",
+			    b.triv_dev_fd, false))
+			goto out;
+		b.bitwise = false;
+	}
+	if (wanted(o.configs, "xsk") || wanted(o.configs, "xsk-bitwise")) {
 		char cmd[160];
 		__u32 slot = XVNET_XSK_SLOT(0, 0), ifx;
 
@@ -834,9 +858,17 @@ int main(int argc, char **argv)
 			fprintf(stderr, "xvnet-costbench: AF_XDP socket on %s: %s\n", b.veth, strerror(errno));
 			goto out;
 		}
-		if (add_vm(&b, 0, mac, XVNET_PORT_XSK, 1) ||
-		    measure(&b, "xsk", "1 VM, AF_XDP port (Toeplitz, xsk metadata)", b.triv_xsk_fd, false))
+		if (wanted(o.configs, "xsk") &&
+		    (add_vm(&b, 0, mac, XVNET_PORT_XSK, 1) ||
+		     measure(&b, "xsk", "1 VM, AF_XDP port (Toeplitz, xsk metadata)", b.triv_xsk_fd, false)))
 			goto out;
+		b.bitwise = true;
+		if (wanted(o.configs, "xsk-bitwise") &&
+		    (add_vm(&b, 0, mac, XVNET_PORT_XSK, 1) ||
+		     measure(&b, "xsk-bitwise", "1 VM, AF_XDP port (Toeplitz bit by bit, xsk metadata)",
+			     b.triv_xsk_fd, false)))
+			goto out;
+		b.bitwise = false;
 	}
 	del_vms(&b, 1, false);
 	if (wanted(o.configs, "1024vm")) {
