@@ -4,16 +4,17 @@
  * path"): an untagged IPv4 (no options, not a fragment) or IPv6 (no
  * extension header) TCP or UDP frame.  Such a frame leaves nic_rx_frame
  * through the same checks, counters and redirect as here; what it skips is
- * the general parser's state (VLAN tags, extension headers, fragments), the
- * flow key where no flow table is in use, and deliver()'s port kinds.
+ * the general parser's state (VLAN tags, extension headers, fragments) and
+ * the flow key where no flow table is in use.  A VM that takes a plain
+ * redirect (one queue, a tap or veth port) skips deliver()'s port kinds
+ * too; any other active VM on VLAN 0 (queues and RSS, queue-cpus, the skb
+ * path, AF_XDP, the fallback) gets the frame through deliver() from here,
+ * with the packet view fast_pkt makes of it.
  *
- * Everything not common returns FAST_NO before any side effect, and
- * nic_rx_frame starts over: a frame of another shape (a malformed one is
- * parsed again there and counted), a VM that needs more than a plain
- * redirect (queues, RSS, queue-cpus, the skb path, AF_XDP, the fallback, a
- * VLAN), and a VM with rules whose frame no flow lets through (the slow
- * path).  A flow hit to such a VM does not start over (that would look the
- * flow up twice): it goes on through deliver() from here.
+ * Everything else returns FAST_NO before any side effect, and nic_rx_frame
+ * starts over: a frame of another shape (a malformed one is parsed again
+ * there and counted), an inactive slot or one on another VLAN, and a VM
+ * with rules whose frame no flow lets through (the slow path).
  */
 #ifndef XVNET_BPF_FASTPATH_H
 #define XVNET_BPF_FASTPATH_H
@@ -110,12 +111,24 @@ static __always_inline int fast_deliver(__u32 vm_id, __u32 kind,
 	return XDP_REDIRECT;
 }
 
+/* deliver() for an active VLAN-0 VM fast_vm_plain did not take: RSS and
+ * the metadata need the whole packet view (a lookup had only the key). */
+static __always_inline int fast_deliver_any(struct xdp_md *ctx, const struct xvnet_vm *vm,
+					    __u32 vm_id, __u32 queue,
+					    const struct fast_frame *ff, __u32 bytes,
+					    const int from)
+{
+	struct xvnet_pkt p = {};
+
+	fast_pkt(ff, (void *)(long)ctx->data_end, &p);
+	return deliver(ctx, vm, vm_id, queue, &p, bytes, from);
+}
+
 /* A flow-cache hit of a common frame; FAST_NO only before any side effect. */
 static __always_inline int fast_flow_hit(struct xdp_md *ctx, struct xvnet_flow *f,
 					 const struct fast_frame *ff, __u32 bytes,
 					 const int from)
 {
-	struct xvnet_pkt p = {};
 	__u32 vm_id = f->vm_id, kind;
 	struct xvnet_vm *vm;
 	int bank_b;
@@ -137,10 +150,7 @@ static __always_inline int fast_flow_hit(struct xdp_md *ctx, struct xvnet_flow *
 	flow_hit(f, bytes);
 	if (fast_vm_plain(vm, &kind, &bank_b))
 		return fast_deliver(vm_id, kind, bank_b, bytes);
-	/* deliver() may hash the flow (RSS) and needs the whole packet view;
-	 * the lookup had only the key */
-	fast_pkt(ff, (void *)(long)ctx->data_end, &p);
-	return deliver(ctx, vm, vm_id, f->queue, &p, bytes, from);
+	return fast_deliver_any(ctx, vm, vm_id, f->queue, ff, bytes, from);
 }
 
 /* nic_rx_frame for a common frame, or FAST_NO. */
@@ -199,12 +209,17 @@ static __always_inline int nic_rx_fast(struct xdp_md *ctx, const int from)
 		fast_taken();
 		return XDP_PASS;
 	}
-	/* a VM with rules takes a frame no flow let through on the slow path */
-	if (!vm || (vm->flags & XVNET_VM_F_HAS_RULES) || !fast_vm_plain(vm, &kind, &bank_b))
+	/* a VM with rules takes a frame no flow let through on the slow path;
+	 * an inactive slot, or one on another VLAN, is the general path's
+	 * to count */
+	if (!vm || (vm->flags & XVNET_VM_F_HAS_RULES) ||
+	    !(vm->flags & XVNET_VM_F_ACTIVE) || vm->vlan)
 		return FAST_NO;
 	count(XVNET_CNT_RX);
 	fast_taken();
-	return fast_deliver(vm_id, kind, bank_b, bytes);
+	if (fast_vm_plain(vm, &kind, &bank_b))
+		return fast_deliver(vm_id, kind, bank_b, bytes);
+	return fast_deliver_any(ctx, vm, vm_id, XVNET_QUEUE_RSS, &ff, bytes, from);
 }
 
 #endif

@@ -2,8 +2,8 @@
 /*
  * nic_rx's fast path (bpf/fastpath.h) decides exactly what the general path
  * decides.  Every frame of a corpus (the common shapes, their near misses,
- * malformed ones) to every kind of destination (plain VMs, VMs the fast path
- * must leave alone, unknown and group MACs), without flows and past a flow
+ * malformed ones) to every kind of destination (plain VMs, VMs it takes
+ * through deliver(), VMs it must leave alone, unknown and group MACs), without flows and past a flow
  * table that misses it, and the ported frames hitting flows of every
  * verdict and kind of VM, runs twice through one instance: fast path off,
  * then on.
@@ -60,12 +60,6 @@ enum vm_case {
 	VM_COLLIDED,     /* plain, its cache slot naming another VM */
 	VM_SPREAD,       /* queue-cpus */
 	N_VMS,
-};
-
-/* Whether the fast path delivers to the VM itself (given a frame it takes). */
-static const bool vm_plain[N_VMS] = {
-	[VM_PLAIN] = true, [VM_TAP] = true, [VM_MOVED] = true, [VM_NO_PORT] = true,
-	[VM_IGNORED_FLAGS] = true, [VM_HASH_ONLY] = true, [VM_COLLIDED] = true,
 };
 
 static const char *const vm_name[N_VMS] = {
@@ -547,7 +541,9 @@ static bool fast_expected(const struct frame_case *fc, int dst, const struct flo
 	 * frame: no VM has its MAC on VLAN 0 */
 	if (dst >= N_VMS || dst == VM_VLAN)
 		return true;
-	return vm_plain[dst];
+	/* every other active VM: a plain redirect, or deliver() from there;
+	 * a VM with rules takes it on the slow path */
+	return dst != VM_RULES && dst != VM_INACTIVE;
 }
 
 static int n_pairs, n_fast;
