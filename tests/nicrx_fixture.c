@@ -274,6 +274,11 @@ __u64 nrx_fast_frames(struct nrx *f)
 	return f->skel->bss->fast_path_frames;
 }
 
+__u64 nrx_fast_plain_frames(struct nrx *f)
+{
+	return f->skel->bss->fast_plain_frames;
+}
+
 int nrx_map_fd(struct nrx *f, const char *name)
 {
 	struct bpf_map *m = bpf_object__find_map_by_name(f->skel->obj, name);

@@ -88,6 +88,8 @@ int nrx_get_flow(struct nrx *f, const struct xvnet_flow_key *k, struct xvnet_flo
  */
 int nrx_set_fast_path(struct nrx *f, bool on);
 __u64 nrx_fast_frames(struct nrx *f);
+/* Of those, the frames it redirected plainly (bpf/fastpath.h, fast_deliver). */
+__u64 nrx_fast_plain_frames(struct nrx *f);
 /* The fd of one of the instance's maps, by name (-1 if none). */
 int nrx_map_fd(struct nrx *f, const char *name);
 

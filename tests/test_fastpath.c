@@ -55,11 +55,19 @@ enum vm_case {
 	VM_FALLBACK,     /* --port fallback */
 	VM_INACTIVE,     /* mapped, slot not active */
 	VM_NO_PORT,      /* plain, DEVMAP entry missing */
-	VM_IGNORED_FLAGS,/* plain with every flag the fast path ignores */
+	VM_IGNORED_FLAGS,/* plain with every flag the fast path ignores (RSS tables
+			    included: every slot xvnetd writes has them) */
 	VM_HASH_ONLY,    /* plain, not in xvnet_vm_cache */
 	VM_COLLIDED,     /* plain, its cache slot naming another VM */
 	VM_SPREAD,       /* queue-cpus */
 	N_VMS,
+};
+
+/* Whether the fast path redirects to the VM plainly (fast_deliver), not
+ * through deliver(): what keeps the common VM's frame cheap. */
+static const bool vm_plain[N_VMS] = {
+	[VM_PLAIN] = true, [VM_TAP] = true, [VM_MOVED] = true, [VM_NO_PORT] = true,
+	[VM_IGNORED_FLAGS] = true, [VM_HASH_ONLY] = true, [VM_COLLIDED] = true,
 };
 
 static const char *const vm_name[N_VMS] = {
@@ -130,7 +138,7 @@ static void add_vms(void)
 		case VM_IGNORED_FLAGS:
 			vm.flags |= XVNET_VM_F_KEEP_VLAN | XVNET_VM_F_ALLOW_DHCP |
 				    XVNET_VM_F_ALLOW_IPV6_LL | XVNET_VM_F_ALLOW_IPV6_LL_ANY |
-				    XVNET_VM_F_NO_RX_HASH;
+				    XVNET_VM_F_NO_RX_HASH | XVNET_VM_F_RSS_TABLE;
 			break;
 		case VM_SPREAD:
 			vm.flags |= XVNET_VM_F_CPU_SPREAD;
@@ -441,7 +449,7 @@ struct snapshot {
 	__u64 q[N_VMS][STAT_QUEUES][2];
 	__u64 port[N_VMS][XVNET_PORT_KINDS][2];
 	__u64 flow[2];
-	__u64 fast;
+	__u64 fast, plain;
 };
 
 /*
@@ -492,6 +500,7 @@ static void snap(struct snapshot *s, const struct xvnet_flow_key *fk)
 		}
 	}
 	s->fast = nrx_fast_frames(&F);
+	s->plain = nrx_fast_plain_frames(&F);
 }
 
 struct outcome {
@@ -546,6 +555,18 @@ static bool fast_expected(const struct frame_case *fc, int dst, const struct flo
 	return dst != VM_RULES && dst != VM_INACTIVE;
 }
 
+/* Of those, what it redirects plainly, without deliver(). */
+static bool plain_expected(const struct frame_case *fc, int dst, const struct flow_case *flc)
+{
+	int v = flc && flc->installed ? flc->vm : dst;
+
+	if (!fast_expected(fc, dst, flc) ||
+	    (flc && flc->installed && flc->verdict != XVNET_FLOW_DELIVER))
+		return false;
+	/* a flow hit to a VM with rules needs no more than a plain redirect */
+	return v >= 0 && v < N_VMS && (vm_plain[v] || (flc && flc->installed && v == VM_RULES));
+}
+
 static int n_pairs, n_fast;
 
 static void both_ways(const struct frame_case *fc, int dst, const struct flow_case *flc,
@@ -559,7 +580,8 @@ static void both_ways(const struct frame_case *fc, int dst, const struct flow_ca
 	struct frame fr;
 	char what[200];
 	bool want_fast = fast_expected(fc, dst, flc);
-	__u64 fast_on, fast_off;
+	bool want_plain = plain_expected(fc, dst, flc);
+	__u64 fast_on, fast_off, plain_on;
 
 	build_frame(fc, dst, dport, &fr);
 	snprintf(what, sizeof(what), "%s to %s%s%s", fc->name,
@@ -571,7 +593,9 @@ static void both_ways(const struct frame_case *fc, int dst, const struct flow_ca
 
 	fast_on = on->delta.fast;
 	fast_off = off->delta.fast;
+	plain_on = on->delta.plain;
 	on->delta.fast = off->delta.fast = 0;
+	on->delta.plain = off->delta.plain = 0;
 	if (on->verdict != off->verdict)
 		fail_msg("%s: verdict %u with the fast path, %u without", what,
 			 on->verdict, off->verdict);
@@ -591,6 +615,10 @@ static void both_ways(const struct frame_case *fc, int dst, const struct flow_ca
 	if (fast_on != (want_fast ? 1u : 0u))
 		fail_msg("%s: fast path %s, expected %s", what,
 			 fast_on ? "took it" : "left it", want_fast ? "to take it" : "to leave it");
+	if (plain_on != (want_plain ? 1u : 0u))
+		fail_msg("%s: fast path %s, expected %s", what,
+			 plain_on ? "redirected it plainly" : "did not redirect it plainly",
+			 want_plain ? "a plain redirect" : "none");
 	n_pairs++;
 	n_fast += want_fast;
 }
