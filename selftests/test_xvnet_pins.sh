@@ -8,6 +8,9 @@
 # xvnetd, from before xvnet_flows4 (an IPv4 flow in xvnet_flows_cfg under
 # the 40-byte key, no xvnet_flows4*): a restart moves the flow to
 # xvnet_flows4_cfg, leaves no copy behind, and the flow still drops.
+# Last, the pin of xvnet_rss_tables removed while xvnetd is down: the
+# restart makes the map anew and writes vm1's RSS tables from its key
+# before its nic_rx runs (the slot it adopts says it hashes by them).
 # shellcheck source=selftests/lib/common.sh
 . "$(dirname "$0")/lib/common.sh"
 # shellcheck source=selftests/lib/xvnet.sh
@@ -102,4 +105,17 @@ trafgen_from_wire --dst-mac $MAC1 --src-ip 10.99.0.1 --sport 4444 --dst-ip 10.77
 dropped() { [ $(( $(xv_counter flow_drop) - fd0 )) -ge 200 ]; }
 wait_until 3 dropped || fail "the moved flow drops $(( $(xv_counter flow_drop) - fd0 )) of 200"
 [ "$(cat "$XV_TMP/sink")" = "$s1" ] || fail "the moved drop flow let $(( $(cat "$XV_TMP/sink") - s1 )) frames through"
-pass "removed and replaced pins put back (link, xvnet_vms, xvnet_flows: same ids, $n restores counted); the restart adopted them, $sent/$sent frames delivered; an older xvnetd's IPv4 flow moved to xvnet_flows4_cfg and still drops (200/200)"
+# ---- adopted slots without their RSS tables ---------------------------------
+id1=$(xvctl -j vm show vm1 | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])') ||
+	fail "vm show -j vm1 refused"
+python3 "$XV_ROOT/selftests/lib/rss_tables.py" "$XVD_PIN" "$id1" || fail "vm1 has no RSS tables"
+proc_stop "$XVD_PID"
+rm "$XVD_PIN/xvnet_rss_tables"
+_xvnetd_launch
+grep -q "xvnet_rss_tables made anew: 1 VM slots' RSS tables written from their keys" \
+	"$XV_TMP/xvnetd.log" || fail "no rebuild logged: $(grep -i rss "$XV_TMP/xvnetd.log" | tail -3)"
+python3 "$XV_ROOT/selftests/lib/rss_tables.py" "$XVD_PIN" "$id1" ||
+	fail "vm1's RSS tables not written again from its key"
+log "xvnet_rss_tables's pin removed: the restart wrote vm1's tables again from its key"
+
+pass "removed and replaced pins put back (link, xvnet_vms, xvnet_flows: same ids, $n restores counted); the restart adopted them, $sent/$sent frames delivered; an older xvnetd's IPv4 flow moved to xvnet_flows4_cfg and still drops (200/200); RSS tables made anew from the adopted slots' keys"

@@ -75,32 +75,14 @@ send() {
 
 rss_json() { xvctl -j rss show r1 >"$1" || fail "rss show -j refused"; }
 
-# tables_are KEY: r1's slot hashes by tables (XVNET_VM_F_RSS_TABLE, 1 << 9)
-# and xvnet_rss_tables[its id] holds exactly KEY's: nib[n][v] is the hash of
-# a 36-byte input holding v in nibble n and zeros elsewhere
+# tables_are KEY: r1's slot hashes by tables and xvnet_rss_tables holds
+# exactly KEY's (selftests/lib/rss_tables.py)
 tables_are() {
 	local id
 	id=$(xvctl -j vm show r1 | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])') ||
 		fail "vm show -j r1 refused"
-	python3 - "$1" "$id" "$XVD_PIN" <<'PYEOF' || fail "xvnet_rss_tables: not the tables of key $1"
-import json, os, subprocess, sys
-sys.path.insert(0, os.environ["XV_ROOT"] + "/selftests/lib")
-from toeplitz import toeplitz
-key = bytes(int(b, 16) for b in sys.argv[1].split(":"))
-vid, pin = int(sys.argv[2]), sys.argv[3]
-def look(m):
-    out = subprocess.run(["bpftool", "-j", "map", "lookup", "pinned", f"{pin}/{m}", "key"] +
-                         [str(b) for b in vid.to_bytes(4, "little")],
-                         check=True, capture_output=True, text=True).stdout
-    return json.loads(out)["formatted"]["value"]
-slot, tab = look("xvnet_vms"), look("xvnet_rss_tables")
-assert slot["flags"] & (1 << 9), f"slot flags {slot['flags']:#x}: no XVNET_VM_F_RSS_TABLE"
-for n in range(72):
-    for v in range(16):
-        data = bytearray(36)
-        data[n // 2] = v << 4 if n % 2 == 0 else v
-        assert tab["nib"][n][v] == toeplitz(key, bytes(data)), (n, v)
-PYEOF
+	python3 "$XV_ROOT/selftests/lib/rss_tables.py" "$XVD_PIN" "$id" "$1" ||
+		fail "xvnet_rss_tables: not the tables of key $1"
 }
 
 # ---- rss show ------------------------------------------------------------------

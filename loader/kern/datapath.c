@@ -29,6 +29,7 @@
 #include "loader/kern/netdev.h"
 #include "loader/kern/datapath.h"
 #include "loader/kern/flowtab.h"
+#include "loader/kern/tables.h"
 #include "nic_rx.skel.h"
 
 
@@ -160,6 +161,7 @@ static int open_and_load(struct xvd *d, char *err, size_t errlen)
 		return ERR("open nic_rx skeleton: %s", strerror(errno));
 	d->flow_max = d->cfg.flow_max;
 	d->flows4_new = !pinned(XVNET_MAP_FLOWS4);
+	d->rss_tables_new = !pinned(XVNET_MAP_RSS_TABLES);
 	if (pinned_max_entries(XVNET_MAP_FLOWS, &max) == 0 &&
 	    max != d->flow_max) {
 		log_warn("flow-max %u not applied: the pinned %s holds %u entries"
@@ -686,6 +688,18 @@ int dp_start(struct xvd *d, char *err, size_t errlen)
 			 "the kernel refused the tracing program");
 		if (open_and_load(d, err, errlen))
 			return -1;
+	}
+	/* adopted slots that hash by tables, without the map that held them
+	 * (its pin removed while xvnetd was down): the new map gets them before
+	 * the nic_rx that reads it is attached */
+	if (d->maps_adopted && d->rss_tables_new) {
+		long n = tbl_rss_tables_rebuild(d);
+
+		if (n < 0)
+			return ERR("%s: %s", XVNET_MAP_RSS_TABLES, strerror(errno));
+		if (n)
+			log_info("%s made anew: %ld VM slots' RSS tables written from their keys",
+				 XVNET_MAP_RSS_TABLES, n);
 	}
 	if (set_uplink(d, err, errlen) || attach_xdp(d, err, errlen) ||
 	    attach_tc(d, err, errlen))

@@ -144,6 +144,24 @@ int tbl_rss_tables_ready(struct xvd *d, __u32 id, const struct xvnet_vm *old,
 	return 0;
 }
 
+long tbl_rss_tables_rebuild(struct xvd *d)
+{
+	struct xvnet_rss_table t;
+	struct xvnet_vm s;
+	long n = 0;
+
+	for (__u32 id = 0; id < XVNET_MAX_VMS; id++) {
+		if (bpf_map_lookup_elem(d->m.vms, &id, &s) ||
+		    !(s.flags & XVNET_VM_F_ACTIVE) || !(s.flags & XVNET_VM_F_RSS_TABLE))
+			continue;
+		xvnet_toeplitz_table_fill(s.rss_key, &t);
+		if (bpf_map_update_elem(d->m.rss_tables, &id, &t, BPF_ANY))
+			return -1;
+		n++;
+	}
+	return n;
+}
+
 /* ---- flood lists: (vlan, 0..count-1) kept dense ---------------------- */
 
 static __u32 flood_count(struct xvd *d, __u32 vlan)

@@ -19,6 +19,9 @@ void vm_slot_build(const struct vm_conf *vm, int ifindex,
  */
 int tbl_rss_tables_ready(struct xvd *d, __u32 id, const struct xvnet_vm *old,
 			 struct xvnet_vm *new);
+/* Every live slot with XVNET_VM_F_RSS_TABLE: its tables written again from
+ * its key.  How many, or -1 (errno set). */
+long tbl_rss_tables_rebuild(struct xvd *d);
 int tbl_vm_ensure(struct xvd *d, const struct vm_conf *vm, int ifindex,
 		  char *err, size_t errlen);
 int tbl_vm_remove(struct xvd *d, int vm_id);

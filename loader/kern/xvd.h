@@ -97,6 +97,7 @@ struct xvd {
 	bool link_adopted;          /* restart: the pinned link was updated */
 	bool maps_adopted;          /* pinned maps were reused */
 	bool flows4_new;            /* ... by a build that made xvnet_flows4 now */
+	bool rss_tables_new;        /* ... xvnet_rss_tables made now (tables.c) */
 	uint32_t flow_max;          /* effective xvnet_flows and xvnet_flows4 size */
 	int ncpus;
 	time_t started;
