@@ -25,7 +25,8 @@
  * VM: Toeplitz, indirection table and the skb path's metadata), xsk (an
  * AF_XDP VM: Toeplitz and the xsk metadata); both hash by the key's tables
  * as xvnetd's slots do, and bit by bit in rss4-bitwise and xsk-bitwise
- * (a slot without XVNET_VM_F_RSS_TABLE).
+ * (a slot without XVNET_VM_F_RSS_TABLE); xsk-v6 and xsk-v6-bitwise the same
+ * with an IPv6 frame (36 bytes of hash input where IPv4 has 12).
  *
  * Floors, timed against the same trivial program in place of nic_rx, to
  * read the targets against what this machine allows: floor-classify
@@ -675,7 +676,7 @@ int main(int argc, char **argv)
 	struct opts o = { .rounds = 5, .repeat = 2000000, .single = 100000,
 			  .configs = "1vm,1vm-general,1vm-single,1024vm,flows-1,flows-1-general,flows-1k,"
 				     "flows-1k-spread,flows-1M,1vm-v6,flows-1-v6,"
-				     "flows-1M-spread,rss4,rss4-bitwise,xsk,xsk-bitwise,floor-classify,floor-flow40,floor-flow16,floor-mem-1M-spread",
+				     "flows-1M-spread,rss4,rss4-bitwise,xsk,xsk-bitwise,xsk-v6,xsk-v6-bitwise,floor-classify,floor-flow40,floor-flow16,floor-mem-1M-spread",
 			  .flow_max = 2097152 };
 	static char ff[4096];
 	struct bench b = { 0 };
@@ -697,7 +698,8 @@ int main(int argc, char **argv)
 				"                       [--flowfill PATH] [--flow-max N] [--json]\n"
 				"configs: 1vm,1vm-general,1vm-single,1024vm,flows-1,flows-1-general,flows-1k,\n"
 				"         flows-1k-spread,flows-1M,1vm-v6,flows-1-v6,\n"
-				"         flows-1M-spread,rss4,rss4-bitwise,xsk,xsk-bitwise,floor-classify,\n"
+				"         flows-1M-spread,rss4,rss4-bitwise,xsk,xsk-bitwise,xsk-v6,\n"
+				"         xsk-v6-bitwise,floor-classify,\n"
 				"         floor-flow40,floor-flow16,\n"
 				"         floor-mem-1M-spread\n");
 			return c == 'h' ? 0 : 2;
@@ -840,7 +842,8 @@ int main(int argc, char **argv)
 			goto out;
 		b.bitwise = false;
 	}
-	if (wanted(o.configs, "xsk") || wanted(o.configs, "xsk-bitwise")) {
+	if (wanted(o.configs, "xsk") || wanted(o.configs, "xsk-bitwise") ||
+	    wanted(o.configs, "xsk-v6") || wanted(o.configs, "xsk-v6-bitwise")) {
 		char cmd[160];
 		__u32 slot = XVNET_XSK_SLOT(0, 0), ifx;
 
@@ -869,6 +872,27 @@ int main(int argc, char **argv)
 			     b.triv_xsk_fd, false)))
 			goto out;
 		b.bitwise = false;
+		/* the IPv6 4-tuple: 36 input bytes to hash where IPv4 has 12 */
+		if (wanted(o.configs, "xsk-v6") || wanted(o.configs, "xsk-v6-bitwise")) {
+			struct xvnet_flow_key k6;
+
+			build_frame6(mac, &k6);
+			if (wanted(o.configs, "xsk-v6") &&
+			    (add_vm(&b, 0, mac, XVNET_PORT_XSK, 1) ||
+			     measure(&b, "xsk-v6", "1 VM, AF_XDP port, an IPv6 frame (Toeplitz, xsk metadata)",
+				     b.triv_xsk_fd, false)))
+				goto out;
+			b.bitwise = true;
+			if (wanted(o.configs, "xsk-v6-bitwise") &&
+			    (add_vm(&b, 0, mac, XVNET_PORT_XSK, 1) ||
+			     measure(&b, "xsk-v6-bitwise",
+				     "1 VM, AF_XDP port, an IPv6 frame (Toeplitz bit by bit, xsk metadata)",
+				     b.triv_xsk_fd, false)))
+				goto out;
+			b.bitwise = false;
+			frame_len = 60;
+			build_frame(mac);
+		}
 	}
 	del_vms(&b, 1, false);
 	if (wanted(o.configs, "1024vm")) {
