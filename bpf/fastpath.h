@@ -28,6 +28,14 @@
 #include "bpf/deliver.h"
 
 #define FAST_NO (-1)
+/* the frame goes to fast_deliver_any_nic/_hw with what struct fast_any says */
+#define FAST_ANY (-2)
+
+struct fast_any {
+	__u32 vm_id;
+	__u32 queue;
+	__u32 shape;                    /* FAST_SHAPE_V6 | the L4 protocol */
+};
 
 /*
  * Tests only (tests/nicrx_fixture.c): count the frames the fast path
@@ -120,13 +128,14 @@ static __always_inline int fast_deliver(__u32 vm_id, __u32 kind,
 /*
  * deliver() for an active VLAN-0 VM fast_vm_plain did not take: RSS and
  * the metadata need the whole packet view (a lookup had only the key).
- * Out of line, once per `from`: inlined at its two call sites deliver()
- * made clang spill the plain redirect's registers (+3.5 ns a frame on 1vm
- * by xvnet-costbench).  A subprogram takes five arguments, so it rebuilds
- * the frame's shape from what fast_shape found: L3 right after the
- * Ethernet header, L4 after a 20-byte IPv4 or a 40-byte IPv6 header.
+ * A subprogram per `from`, called from one place in the program (nic_rx,
+ * nic_rx_hw): the verifier walks a static subprogram again at each call
+ * site, and with two (a flow hit, and a VM without one) Linux 6.1's went
+ * past its million instructions.  A subprogram takes five arguments, so it
+ * rebuilds the frame's shape from what fast_shape found: L3 right after
+ * the Ethernet header, L4 after a 20-byte IPv4 or a 40-byte IPv6 header.
  */
-#define FAST_SHAPE_V6 (1u << 8)         /* | the L4 protocol */
+#define FAST_SHAPE_V6 (1u << 8)
 
 static __always_inline int fast_deliver_any_body(struct xdp_md *ctx, __u32 vm_id,
 						 __u32 queue, __u32 shape, const int from)
@@ -160,20 +169,19 @@ static __noinline int fast_deliver_any_hw(struct xdp_md *ctx, __u32 vm_id,
 	return fast_deliver_any_body(ctx, vm_id, queue, shape, DELIVER_FROM_NIC_HWHASH);
 }
 
-static __always_inline int fast_deliver_any(struct xdp_md *ctx, __u32 vm_id, __u32 queue,
-					    const struct fast_frame *ff, const int from)
+/* What the caller of nic_rx_fast passes to fast_deliver_any_*: FAST_ANY. */
+static __always_inline int fast_any(struct fast_any *any, __u32 vm_id, __u32 queue,
+				    const struct fast_frame *ff)
 {
-	__u32 shape = (ff->ipv6 ? FAST_SHAPE_V6 : 0) | ff->proto;
-
-	if (from == DELIVER_FROM_NIC_HWHASH)
-		return fast_deliver_any_hw(ctx, vm_id, queue, shape);
-	return fast_deliver_any_nic(ctx, vm_id, queue, shape);
+	any->vm_id = vm_id;
+	any->queue = queue;
+	any->shape = (ff->ipv6 ? FAST_SHAPE_V6 : 0) | ff->proto;
+	return FAST_ANY;
 }
 
 /* A flow-cache hit of a common frame; FAST_NO only before any side effect. */
-static __always_inline int fast_flow_hit(struct xdp_md *ctx, struct xvnet_flow *f,
-					 const struct fast_frame *ff, __u32 bytes,
-					 const int from)
+static __always_inline int fast_flow_hit(struct xvnet_flow *f, const struct fast_frame *ff,
+					 __u32 bytes, struct fast_any *any)
 {
 	__u32 vm_id = f->vm_id, kind;
 	struct xvnet_vm *vm;
@@ -196,11 +204,11 @@ static __always_inline int fast_flow_hit(struct xdp_md *ctx, struct xvnet_flow *
 	flow_hit(f, bytes);
 	if (fast_vm_plain(vm, &kind, &bank_b))
 		return fast_deliver(vm_id, kind, bank_b, bytes);
-	return fast_deliver_any(ctx, vm_id, f->queue, ff, from);
+	return fast_any(any, vm_id, f->queue, ff);
 }
 
-/* nic_rx_frame for a common frame, or FAST_NO. */
-static __always_inline int nic_rx_fast(struct xdp_md *ctx, const int from)
+/* nic_rx_frame for a common frame, FAST_ANY (*any filled), or FAST_NO. */
+static __always_inline int nic_rx_fast(struct xdp_md *ctx, struct fast_any *any)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
@@ -235,7 +243,7 @@ static __always_inline int nic_rx_fast(struct xdp_md *ctx, const int from)
 			f = flow_find4(cfg, &k4);
 		}
 		if (f) {
-			r = fast_flow_hit(ctx, f, &ff, bytes, from);
+			r = fast_flow_hit(f, &ff, bytes, any);
 			if (r != FAST_NO)
 				fast_taken();
 			return r;
@@ -265,7 +273,7 @@ static __always_inline int nic_rx_fast(struct xdp_md *ctx, const int from)
 	fast_taken();
 	if (fast_vm_plain(vm, &kind, &bank_b))
 		return fast_deliver(vm_id, kind, bank_b, bytes);
-	return fast_deliver_any(ctx, vm_id, XVNET_QUEUE_RSS, &ff, from);
+	return fast_any(any, vm_id, XVNET_QUEUE_RSS, &ff);
 }
 
 #endif

@@ -251,8 +251,11 @@ static __noinline int nic_rx_general_hw(struct xdp_md *ctx)
 SEC("xdp")
 int nic_rx(struct xdp_md *ctx)
 {
-	int r = nic_rx_fast(ctx, DELIVER_FROM_NIC);
+	struct fast_any any;
+	int r = nic_rx_fast(ctx, &any);
 
+	if (r == FAST_ANY)
+		return fast_deliver_any_nic(ctx, any.vm_id, any.queue, any.shape);
 	return r != FAST_NO ? r : nic_rx_general(ctx);
 }
 
@@ -261,8 +264,11 @@ int nic_rx(struct xdp_md *ctx)
 SEC("xdp")
 int nic_rx_hw(struct xdp_md *ctx)
 {
-	int r = nic_rx_fast(ctx, DELIVER_FROM_NIC_HWHASH);
+	struct fast_any any;
+	int r = nic_rx_fast(ctx, &any);
 
+	if (r == FAST_ANY)
+		return fast_deliver_any_hw(ctx, any.vm_id, any.queue, any.shape);
 	return r != FAST_NO ? r : nic_rx_general_hw(ctx);
 }
 

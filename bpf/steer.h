@@ -47,12 +47,46 @@ static __noinline __u32 rss_toeplitz_tab(const struct xvnet_rss_table *t,
 	return xvnet_toeplitz_tab(t, in, XVNET_TOEPLITZ_LEN_V4_L4);
 }
 
+/* The hash input and key as sized types: a global function's pointer
+ * argument is checked at the call for the size of what it points to. */
+struct rss_input {
+	__u8 b[XVNET_TOEPLITZ_MAX_IN];
+};
+
+struct rss_key_bytes {
+	__u8 b[XVNET_RSS_KEY_SIZE];
+};
+
+/*
+ * Global, not static: the verifier checks a global function once, on its
+ * own, where it walks a static one again on every path that reaches the
+ * call.  With both hashes walked on every path of vm_tx, Linux 6.1's
+ * verifier went past its million instructions.  A global function may be
+ * handed NULL, so each checks its arguments.
+ */
+__noinline __u32 xvnet_rss_hash_tab(const struct xvnet_rss_table *t,
+				    const struct rss_input *in, __u32 ipv6)
+{
+	if (!t || !in)
+		return 0;
+	return rss_toeplitz_tab(t, in->b, ipv6);
+}
+
+__noinline __u32 xvnet_rss_hash_key(const struct rss_key_bytes *key,
+				    const struct rss_input *in, __u32 ipv6)
+{
+	if (!key || !in)
+		return 0;
+	return rss_toeplitz(key->b, in->b, ipv6);
+}
+
 static __always_inline __u32 rss_hash(const struct xvnet_vm *vm, __u32 vm_id,
 				      const struct xvnet_pkt *p, __u16 *type)
 {
 	int l4 = rss_uses_ports(vm, p);
 	int tcp = p->key.proto == IPPROTO_TCP;
-	__u8 in[XVNET_TOEPLITZ_MAX_IN] = {};
+	struct rss_input rin = {};
+	__u8 *in = rin.b;
 
 	if (p->ip_version == 4) {
 		__builtin_memcpy(in, p->key.src + 12, 4);
@@ -80,9 +114,10 @@ static __always_inline __u32 rss_hash(const struct xvnet_vm *vm, __u32 vm_id,
 		const struct xvnet_rss_table *t = bpf_map_lookup_elem(&xvnet_rss_tables, &vm_id);
 
 		if (t)
-			return rss_toeplitz_tab(t, in, p->ip_version == 6);
+			return xvnet_rss_hash_tab(t, &rin, p->ip_version == 6);
 	}
-	return rss_toeplitz(vm->rss_key, in, p->ip_version == 6);
+	return xvnet_rss_hash_key((const struct rss_key_bytes *)vm->rss_key, &rin,
+				  p->ip_version == 6);
 }
 
 /* The indirection table is written a byte at a time, so each read is whole. */
