@@ -25,28 +25,6 @@ static __always_inline int rss_uses_ports(const struct xvnet_vm *vm,
 	return 0;
 }
 
-/*
- * Out of line, so the unrolled hash is emitted twice rather than once per
- * input type (which overflows the registers and the 512-byte stack).  Zero
- * input bits add nothing to a Toeplitz hash, so a 2-tuple hashed with its
- * ports zeroed equals the 2-tuple hash: two lengths cover all four types.
- */
-static __noinline __u32 rss_toeplitz(const __u8 *key, const __u8 *in, __u32 ipv6)
-{
-	if (ipv6)
-		return xvnet_toeplitz(key, in, XVNET_TOEPLITZ_LEN_V6_L4);
-	return xvnet_toeplitz(key, in, XVNET_TOEPLITZ_LEN_V4_L4);
-}
-
-/* rss_toeplitz by the VM's tables (XVNET_VM_F_RSS_TABLE). */
-static __noinline __u32 rss_toeplitz_tab(const struct xvnet_rss_table *t,
-					 const __u8 *in, __u32 ipv6)
-{
-	if (ipv6)
-		return xvnet_toeplitz_tab(t, in, XVNET_TOEPLITZ_LEN_V6_L4);
-	return xvnet_toeplitz_tab(t, in, XVNET_TOEPLITZ_LEN_V4_L4);
-}
-
 /* The hash input and key as sized types: a global function's pointer
  * argument is checked at the call for the size of what it points to. */
 struct rss_input {
@@ -58,18 +36,26 @@ struct rss_key_bytes {
 };
 
 /*
- * Global, not static: the verifier checks a global function once, on its
- * own, where it walks a static one again on every path that reaches the
- * call.  With both hashes walked on every path of vm_tx, Linux 6.1's
- * verifier went past its million instructions.  A global function may be
- * handed NULL, so each checks its arguments.
+ * The two hashes, by the VM's tables (XVNET_VM_F_RSS_TABLE) and bit by bit
+ * with its key.  Zero input bits add nothing to a Toeplitz hash, so a
+ * 2-tuple hashed with its ports zeroed equals the 2-tuple hash: two
+ * lengths cover all four types.  Out of line, so each unrolled hash is
+ * emitted twice rather than once per input type (which overflows the
+ * registers and the 512-byte stack); global, not static: the verifier
+ * checks a global function once, on its own, where it walks a static one
+ * again on every path that reaches the call (with both hashes walked on
+ * every path of vm_tx, Linux 6.1's verifier went past its million
+ * instructions).  A global function may be handed NULL, so each checks
+ * its arguments.
  */
 __noinline __u32 xvnet_rss_hash_tab(const struct xvnet_rss_table *t,
 				    const struct rss_input *in, __u32 ipv6)
 {
 	if (!t || !in)
 		return 0;
-	return rss_toeplitz_tab(t, in->b, ipv6);
+	if (ipv6)
+		return xvnet_toeplitz_tab(t, in->b, XVNET_TOEPLITZ_LEN_V6_L4);
+	return xvnet_toeplitz_tab(t, in->b, XVNET_TOEPLITZ_LEN_V4_L4);
 }
 
 __noinline __u32 xvnet_rss_hash_key(const struct rss_key_bytes *key,
@@ -77,7 +63,9 @@ __noinline __u32 xvnet_rss_hash_key(const struct rss_key_bytes *key,
 {
 	if (!key || !in)
 		return 0;
-	return rss_toeplitz(key->b, in->b, ipv6);
+	if (ipv6)
+		return xvnet_toeplitz(key->b, in->b, XVNET_TOEPLITZ_LEN_V6_L4);
+	return xvnet_toeplitz(key->b, in->b, XVNET_TOEPLITZ_LEN_V4_L4);
 }
 
 static __always_inline __u32 rss_hash(const struct xvnet_vm *vm, __u32 vm_id,

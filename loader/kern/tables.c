@@ -119,12 +119,19 @@ static int vm_slot_write(struct xvd *d, __u32 id, const struct xvnet_vm *old,
  * with a half-rewritten table: meanwhile nic_rx hashes bit by bit, with the
  * old key, which gives the same hash.
  */
+static int rss_tables_write(struct xvd *d, __u32 id, const __u8 *key)
+{
+	struct xvnet_rss_table t;
+
+	xvnet_toeplitz_table_fill(key, &t);
+	return bpf_map_update_elem(d->m.rss_tables, &id, &t, BPF_ANY);
+}
+
 int tbl_rss_tables_ready(struct xvd *d, __u32 id, const struct xvnet_vm *old,
 			 struct xvnet_vm *new)
 {
 	bool had = old && (old->flags & XVNET_VM_F_ACTIVE) &&
 		   (old->flags & XVNET_VM_F_RSS_TABLE);
-	struct xvnet_rss_table t;
 
 	if (had && !memcmp(old->rss_key, new->rss_key, sizeof(new->rss_key))) {
 		new->flags |= XVNET_VM_F_RSS_TABLE;
@@ -137,8 +144,7 @@ int tbl_rss_tables_ready(struct xvd *d, __u32 id, const struct xvnet_vm *old,
 		if (bpf_map_update_elem(d->m.vms, &id, &off, BPF_ANY))
 			return -1;
 	}
-	xvnet_toeplitz_table_fill(new->rss_key, &t);
-	if (bpf_map_update_elem(d->m.rss_tables, &id, &t, BPF_ANY))
+	if (rss_tables_write(d, id, new->rss_key))
 		return -1;
 	new->flags |= XVNET_VM_F_RSS_TABLE;
 	return 0;
@@ -146,7 +152,6 @@ int tbl_rss_tables_ready(struct xvd *d, __u32 id, const struct xvnet_vm *old,
 
 long tbl_rss_tables_rebuild(struct xvd *d)
 {
-	struct xvnet_rss_table t;
 	struct xvnet_vm s;
 	long n = 0;
 
@@ -154,8 +159,7 @@ long tbl_rss_tables_rebuild(struct xvd *d)
 		if (bpf_map_lookup_elem(d->m.vms, &id, &s) ||
 		    !(s.flags & XVNET_VM_F_ACTIVE) || !(s.flags & XVNET_VM_F_RSS_TABLE))
 			continue;
-		xvnet_toeplitz_table_fill(s.rss_key, &t);
-		if (bpf_map_update_elem(d->m.rss_tables, &id, &t, BPF_ANY))
+		if (rss_tables_write(d, id, s.rss_key))
 			return -1;
 		n++;
 	}
