@@ -51,6 +51,7 @@ struct opts {
 	double duration;            /* seconds */
 	unsigned long long count;   /* stop after this many (0: duration) */
 	double rate;                /* packets/s, 0 = as fast as possible */
+	double pace_ms;             /* when pacing, ms' worth of frames per burst */
 	int cpu;
 	int json;
 	const char *source;         /* auto, live or packet */
@@ -71,6 +72,9 @@ static void usage(FILE *f)
 "  --duration S         run for S seconds (default 5)\n"
 "  --count N            stop after N packets\n"
 "  --rate PPS           pace to PPS packets per second (default: line rate)\n"
+"  --pace-ms MS         when pacing, send MS milliseconds' worth of frames per\n"
+"                       burst (default 50; small bursts tell when a frame\n"
+"                       first passes to within MS, at more calls a second)\n"
 "  --cpu N              pin to CPU N\n"
 "  --source S           auto (default: live frames where the kernel allows\n"
 "                       them, else AF_PACKET), live or packet\n"
@@ -93,12 +97,13 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{ "count", required_argument, 0, 'c' }, { "rate", required_argument, 0, 'r' },
 		{ "cpu", required_argument, 0, 'C' }, { "json", no_argument, 0, 'j' },
 		{ "source", required_argument, 0, 'o' }, { "prog-pin", required_argument, 0, 'g' },
-		{ "help", no_argument, 0, 'h' }, { 0 }
+		{ "pace-ms", required_argument, 0, 'a' }, { "help", no_argument, 0, 'h' }, { 0 }
 	};
 	int c;
 
 	*o = (struct opts){ .size = 60, .n_macs = 1, .n_flows = 1, .sport = 1024,
-			    .dport = 7777, .duration = 5, .cpu = -1, .source = "auto" };
+			    .dport = 7777, .duration = 5, .pace_ms = 50, .cpu = -1,
+			    .source = "auto" };
 	ether_aton_r("02:00:00:00:ff:01", &o->src);
 	inet_aton("10.99.0.1", &o->saddr);
 	inet_aton("10.99.0.2", &o->daddr);
@@ -122,6 +127,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		case 't': o->duration = strtod(optarg, &end); if (*end || o->duration <= 0) goto bad; break;
 		case 'c': o->count = strtoull(optarg, &end, 0); if (*end) goto bad; break;
 		case 'r': o->rate = strtod(optarg, &end); if (*end || o->rate < 0) goto bad; break;
+		case 'a': o->pace_ms = strtod(optarg, &end); if (*end || o->pace_ms <= 0 || o->pace_ms > 1000) goto bad; break;
 		case 'C': o->cpu = strtol(optarg, &end, 0); if (*end || o->cpu < 0) goto bad; break;
 		case 'j': o->json = 1; break;
 		case 'o':
@@ -360,9 +366,15 @@ int main(int argc, char **argv)
 	 * Small live calls are dear (each sets up its frames' pages: 1.1 Mpps
 	 * at 64 frames a call, 6.3 Mpps at 4096, 6.18.44-fc-v1272), so at line
 	 * rate a call runs for a good fraction of a second; when pacing, a
-	 * burst sends 50 ms worth and the rate holds over longer spans.
+	 * burst sends --pace-ms worth and the rate holds over longer spans.
 	 */
-	chunk = o.rate > 0 ? (o.rate / 20 > 1 ? o.rate / 20 : 1) : src.live ? 1u << 20 : 1u << 14;
+	if (o.rate > 0) {
+		double per_burst = o.rate * o.pace_ms / 1000;
+
+		chunk = per_burst > 1 ? (unsigned long long)per_burst : 1;
+	} else {
+		chunk = src.live ? 1u << 20 : 1u << 14;
+	}
 	sigemptyset(&stop_sigs);
 	sigaddset(&stop_sigs, SIGINT);
 	sigaddset(&stop_sigs, SIGTERM);
