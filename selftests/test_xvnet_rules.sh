@@ -65,7 +65,27 @@ sp1=$(( $(sp) - s0 )) ri1=$(( $(reinjected) - ri0 ))
 [ "$(rule_flows)" -ge 2 ] || fail "allow: in + reverse out flow not installed"
 log "allow ipv4: 20/20 (the first through the slow path and sent on: slow_path +$sp1, reinjected +$ri1)"
 
-# 2b. TCP through a rule: the SYN is the flow's first packet; sent on, the
+# 2b. an operator's flow on a learnt one's key (loader/kern/tables.c,
+#     tbl_flow_ensure): the learnt entry goes, the operator's takes the
+#     frames; written again as it is (a restart), it keeps its counters
+f41002() { xvctl -j flow list | jq -c '[.[] | select(.sport == 41002 and .dir == "in")
+	| {configured, packets}]'; }
+[ "$(f41002 | jq -c 'map(.configured)')" = '[false]' ] ||
+	fail "2b: want the learnt flow of step 2 alone: $(f41002)"
+xvctl flow add --proto udp --src 10.77.0.1 --sport 41002 --dst 10.77.0.11 --dport "$GUEST_PORT" \
+	--action deliver --vm vm1 >/dev/null || fail "2b: flow add"
+[ "$(f41002)" = '[{"configured":true,"packets":0}]' ] ||
+	fail "2b: after flow add, want only the operator's flow: $(f41002)"
+r=$(probe1 10.77.0.11 10 41002); [ "$r" -eq 10 ] || fail "2b: $r/10 replies"
+[ "$(f41002)" = '[{"configured":true,"packets":10}]' ] || fail "2b: after 10 frames: $(f41002)"
+xvnetd_restart
+[ "$(f41002)" = '[{"configured":true,"packets":10}]' ] ||
+	fail "2b: the restart's rewrite lost the counters: $(f41002)"
+xvctl flow del --proto udp --src 10.77.0.1 --sport 41002 --dst 10.77.0.11 --dport "$GUEST_PORT" \
+	>/dev/null || fail "2b: flow del"
+log "operator's flow on a learnt key: the learnt entry went, the frames counted on the operator's, kept over a restart"
+
+# 2c. TCP through a rule: the SYN is the flow's first packet; sent on, the
 #     connection opens at once instead of after a SYN retransmission (1 s)
 xvctl rule add vm1 --dir in --proto tcp --dport 7100 --action allow || fail "tcp rule"
 bg_start "$XV_TMP/tcpl.log" ip netns exec "$NS1" python3 -c '

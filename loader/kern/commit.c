@@ -335,6 +335,7 @@ int xvd_commit(struct xvd *d, struct xvd_config *next,
 		return XV_COMMIT_UNDONE;
 	}
 	d->applying = next;
+	d->commit_flows.known = false;
 	for (size_t i = 0; i < diff.n && diff.c[i].kind < CHG_FLOW_DEL; i++) {
 		if ((rc = apply_one(d, next, &diff.c[i], &done[n], err, errlen)))
 			break;
@@ -382,6 +383,7 @@ int xvd_commit_reconcile(struct xvd *d, char *err, size_t errlen)
 		return -1;
 	}
 	d->applying = &next;
+	d->commit_flows.known = false;
 	if (tbl_reconcile(d, &next, why, sizeof(why)))
 		log_warn("not every VM could be set up: %s", why);
 	d->applying = NULL;

@@ -573,14 +573,19 @@ int tbl_vm_remove(struct xvd *d, int vm_id)
 
 /* ---- flows ------------------------------------------------------------ */
 
-/* nic_rx skips each flow map until a flow has ever been written to it. */
-static int flows_activate(struct xvd *d, bool configured)
+/*
+ * nic_rx skips each flow map until a flow has ever been written to it.
+ * *learnt_on (if not NULL): whether the learnt maps may hold an entry.
+ */
+static int flows_activate(struct xvd *d, bool configured, bool *learnt_on)
 {
 	struct xvnet_config c = { 0 };
 	__u32 zero = 0;
+	bool read = !bpf_map_lookup_elem(d->m.config, &zero, &c);
 
-	if (!bpf_map_lookup_elem(d->m.config, &zero, &c) &&
-	    (configured ? c.cfg_flows_active : c.flows_active))
+	if (learnt_on)
+		*learnt_on = !read || c.flows_active;
+	if (read && (configured ? c.cfg_flows_active : c.flows_active))
 		return 0;
 	if (configured)
 		c.cfg_flows_active = 1;
@@ -591,17 +596,39 @@ static int flows_activate(struct xvd *d, bool configured)
 
 int tbl_flows_activate(struct xvd *d)
 {
-	return flows_activate(d, false);
+	return flows_activate(d, false, NULL);
 }
 
-/* A configured flow: into xvnet_flows_cfg, where no traffic evicts it. */
+/*
+ * Configured flows are on in nic_rx; *learnt_on: the learnt maps may hold
+ * entries.  Read once in a commit: nothing but xvnetd's slow path, which
+ * waits for the commit, turns the learnt maps on.
+ */
+static int cfg_flows_on(struct xvd *d, bool *learnt_on)
+{
+	if (!d->applying || !d->commit_flows.known) {
+		if (flows_activate(d, true, learnt_on))
+			return -1;
+		d->commit_flows.learnt_on = *learnt_on;
+		d->commit_flows.known = d->applying != NULL;
+	}
+	*learnt_on = d->commit_flows.learnt_on;
+	return 0;
+}
+
+/*
+ * A configured flow: into xvnet_flows_cfg, where no traffic evicts it.
+ * A new flow costs one syscall where nothing was learnt (the insert), not
+ * four: a batch of 60,000 flows is mostly syscalls.
+ */
 int tbl_flow_ensure(struct xvd *d, const struct xvd_config *cfg,
 		    const struct flow_conf *fc, char *err, size_t errlen)
 {
 	struct xvnet_flow old, v = { .verdict = fc->verdict };
 	const struct vm_conf *vm;
+	bool learnt_on = true;
 
-	if (flows_activate(d, true))
+	if (cfg_flows_on(d, &learnt_on))
 		return ERR("%s: %s", XVNET_MAP_CONFIG, strerror(errno));
 	if (fc->verdict == XVNET_FLOW_DELIVER) {
 		vm = config_find_vm(cfg, fc->vm);
@@ -610,6 +637,10 @@ int tbl_flow_ensure(struct xvd *d, const struct xvd_config *cfg,
 		v.vm_id = (__u32)vm->id;
 		v.queue = fc->queue;
 	}
+	if (!ft_update(d, FT_CFG, &fc->key, &v, BPF_NOEXIST))
+		goto written;
+	if (errno != EEXIST)
+		goto refused;
 	if (!ft_lookup(d, FT_CFG, &fc->key, &old)) {
 		if (old.verdict == v.verdict && old.queue == v.queue &&
 		    old.vm_id == v.vm_id)
@@ -619,11 +650,16 @@ int tbl_flow_ensure(struct xvd *d, const struct xvd_config *cfg,
 		v.last_seen_ns = old.last_seen_ns;
 	}
 	if (ft_update(d, FT_CFG, &fc->key, &v, BPF_ANY))
-		return ERR("%s: %s", xvnet_flow_key_is4(&fc->key) ? XVNET_MAP_FLOWS4_CFG :
-			   XVNET_MAP_FLOWS_CFG, strerror(errno));
-	/* a learnt entry under the same key would only shadow nothing now */
-	ft_delete(d, FT_LEARNT, &fc->key);
+		goto refused;
+written:
+	/* a learnt entry under the same key would only shadow nothing now
+	 * (none where no learnt flow was ever written: flows_active) */
+	if (learnt_on)
+		ft_delete(d, FT_LEARNT, &fc->key);
 	return 0;
+refused:
+	return ERR("%s: %s", xvnet_flow_key_is4(&fc->key) ? XVNET_MAP_FLOWS4_CFG :
+		   XVNET_MAP_FLOWS_CFG, strerror(errno));
 }
 
 /* Delete key from both flow maps; 0 if it was in either. */

@@ -75,6 +75,13 @@ struct xvd {
 	 * the kernel-side checks must see (e.g. the addresses of VMs added
 	 * by the same reload); NULL otherwise */
 	const struct xvd_config *applying;
+	/* xvnet_config's flow words as the commit under way first read them
+	 * (loader/kern/tables.c): a commit of 60,000 flows reads them once;
+	 * cleared where d->applying is set */
+	struct {
+		bool known;
+		bool learnt_on;         /* the learnt maps may hold entries */
+	} commit_flows;
 	struct xv_features feat;        /* probed at start (lib/features.h) */
 	__u32 meta_at;                  /* enum xvnet_meta_at the programs use */
 	char config_path[PATH_MAX];     /* the admin's file: read only */
