@@ -100,7 +100,7 @@ gen() { # CPU MAC COUNT: 8 UDP flows from the wire, sent on CPU
 dump_start d1 x1 --print 64
 D1=$DUMP_PID
 grep -q "uid $(id -u nobody)" "$XV_TMP/d1.log" || fail "xskdump did not drop to nobody"
-dump_start d2 x2
+dump_start d2 x2 --copy   # as the bench's consumer: every frame copied out
 D2=$DUMP_PID
 bg_start "$XV_TMP/tapread.log" "$XV_BIN/xvnet-tapread" --dev "$TAP" --stats "$XV_TMP/tap"
 wait_until 5 test -s "$XV_TMP/tap" || fail "tapread did not start"

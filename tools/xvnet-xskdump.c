@@ -19,6 +19,9 @@
  *   --probe-nic-tx try to give a NIC socket a TX ring (must be refused)
  *   --latency      for frames with a send time stamp (lib/stamp.h), report
  *                  how long after the stamp their notification was issued
+ *   --copy         copy every frame out of the UMEM, as a back-end that
+ *                  copies frames into a guest's buffers does (the bench's
+ *                  consumer: without it only the metadata is read)
  *
  * Notifications: like a VMM backend, it signals the guest (an eventfd write,
  * a "virtual interrupt") per virtual queue (the metadata's queue) for the
@@ -199,6 +202,12 @@ static int evfd = -1;                   /* the "guest": signalled per notificati
 /* this consumer's own totals (the page's outlive consumers) */
 static unsigned long long sess_notes, sess_packets, sess_wakeups;
 static int want_latency;
+/* --copy: frames land in COPY_SLOTS guest-buffer-sized slots in turn */
+#define COPY_SLOTS 64
+#define COPY_SLOT_SIZE 2048
+static int want_copy;
+static unsigned char copy_buf[COPY_SLOTS][COPY_SLOT_SIZE];
+static unsigned copy_next;
 #define MAX_PEND_STAMPS 8192
 static __u64 pend_stamp[XVNET_MAX_QUEUES][MAX_PEND_STAMPS];
 static __u32 n_pend_stamp[XVNET_MAX_QUEUES];
@@ -303,6 +312,9 @@ static __u32 rx_one(struct sock *s)
 		    addr + len <= umem_size &&
 		    (st = xv_stamp_of(umem + addr, len)))
 			pend_stamp[m.queue][n_pend_stamp[m.queue]++] = st;
+		if (want_copy && addr + len <= umem_size)
+			memcpy(copy_buf[copy_next++ % COPY_SLOTS], umem + addr,
+			       len < COPY_SLOT_SIZE ? len : COPY_SLOT_SIZE);
 		if (print_left > 0 && addr + len <= umem_size) {
 			print_frame(s, umem + addr, len, &m);
 			print_left--;
@@ -445,7 +457,7 @@ static void usage(int code)
 		"usage: xvnet-xskdump -s SOCKET --vm NAME [--user USER] [--stats FILE]\n"
 		"         [--print N] [--count N] [--duration SEC] [--cpu N] [--no-read]\n"
 		"         [--tx N --tx-src MAC --tx-ip IPV4 --tx-dst MAC] [--probe-nic-tx]\n"
-		"         [--latency]\n"
+		"         [--latency] [--copy]\n"
 		"  takes VM NAME's AF_XDP sockets from xvnetd (SCM_RIGHTS), drops to USER,\n"
 		"  counts the frames per NIC RX queue and prints their xvnet_xsk_meta\n");
 	exit(code);
@@ -461,7 +473,7 @@ int main(int argc, char **argv)
 		{ "no-read", no_argument, 0, 'n' }, { "tx", required_argument, 0, 't' },
 		{ "tx-src", required_argument, 0, 'm' }, { "tx-dst", required_argument, 0, 'D' },
 		{ "tx-ip", required_argument, 0, 'I' }, { "probe-nic-tx", no_argument, 0, 'P' },
-		{ "latency", no_argument, 0, 'L' },
+		{ "latency", no_argument, 0, 'L' }, { "copy", no_argument, 0, 'y' },
 		{ "help", no_argument, 0, 'h' },
 		{ 0, 0, 0, 0 }
 	};
@@ -507,6 +519,7 @@ int main(int argc, char **argv)
 			break;
 		case 'P': probe_nic_tx = 1; break;
 		case 'L': want_latency = 1; break;
+		case 'y': want_copy = 1; break;
 		case 'h': usage(0); break;
 		default: usage(2);
 		}

@@ -44,7 +44,9 @@
 # other end is "the NIC" in the root namespace.  A veth VM's far end (in
 # namespace V) runs xvnet-xdpsink (count + drop), a tap VM is read by
 # xvnet-tapread with io_uring (64 reads in flight, frames per wakeup
-# reported), an xsk VM by xvnet-xskdump.
+# reported), an xsk VM by xvnet-xskdump, which copies every frame out of
+# the UMEM as a VMM back-end copies it into its guest (XSK_COPY=0: it reads
+# only the metadata, as the bench did before 2026-12-08).
 # CPUs: the generator on GEN_CPU (0); the NIC's NAPI thread alone on RX_CPU
 # (1), so that CPU does the forwarding and nothing else; user-space
 # consumers (tap reader, xsk consumer) on APP_CPU (GEN_CPU): with two cores
@@ -466,17 +468,19 @@ pair_xsk() {
 	xvnetd_start
 	"${CTL[@]}" vm add vm1 --mac "$VM_MAC" --port xsk --ifname "$(xv_name pxsk)" --xsk-frames 8192 \
 		--xsk-fill-size 4096 --xsk-rx-size 2048 >/dev/null || fail "vm add (xsk) refused"
+	local consumer=copy copy=--copy
+	[ "${XSK_COPY:-1}" = 0 ] && consumer=meta copy=
 	bg_start "$XV_TMP/xskdump.log" taskset -c "$APP_CPU" "$XV_BIN/xvnet-xskdump" \
-		-s "$SOCK" --vm vm1 --stats "$stats"
+		-s "$SOCK" --vm vm1 --stats "$stats" $copy
 	local pid=$BG_PID
 	wait_until 10 test -s "$stats" || fail "xskdump did not start: $(cat "$XV_TMP/xskdump.log")"
 	STATS=("$stats")
 	nic_drops
 	XSK_VM=vm1
 	swap_load
-	pair xsk xvnet trivial-xsk ",\"port\":\"xsk\",\"vms\":1"
+	pair xsk xvnet trivial-xsk ",\"port\":\"xsk\",\"vms\":1,\"consumer\":\"$consumer\""
 	if [ "$SOURCE_LIVE" = 1 ]; then
-		CORE=1 pair xsk-core xvnet trivial-xsk ",\"port\":\"xsk\",\"vms\":1"
+		CORE=1 pair xsk-core xvnet trivial-xsk ",\"port\":\"xsk\",\"vms\":1,\"consumer\":\"$consumer\""
 	else
 		record '{"pair":"xsk-core","skipped":"no live frames here (BPF_F_TEST_XDP_LIVE_FRAMES refused or disabled by XVNET_WITHOUT)"}'
 	fi

@@ -165,6 +165,9 @@ def pair_tables(res, ps):
         fpw = [s["frames_per_wakeup"] for s in sa + sb if "frames_per_wakeup" in s]
         if fpw:
             extra = f"; reader: {statistics.median(fpw):.0f} frames/wakeup"
+        consumer = {s["consumer"] for s in sa + sb if "consumer" in s}
+        if consumer:
+            extra += "; consumer: " + ",".join(sorted(consumer))
         # a ratio no round could form (the NIC's frames uncounted: an xsk
         # arm's veth counts no rx_packets for frames redirected to a
         # socket) is shown as such, not a crash of the whole report
