@@ -601,8 +601,10 @@ int tbl_flows_activate(struct xvd *d)
 
 /*
  * Configured flows are on in nic_rx; *learnt_on: the learnt maps may hold
- * entries.  Read once in a commit: nothing but xvnetd's slow path, which
- * waits for the commit, turns the learnt maps on.
+ * entries.  Read once in a commit: in xvnetd only the slow path, which
+ * waits for the commit, turns the learnt maps on (a learnt entry another
+ * program writes meanwhile under an operator's key is one nic_rx never
+ * reads: it looks in the operator's map first).
  */
 static int cfg_flows_on(struct xvd *d, bool *learnt_on)
 {

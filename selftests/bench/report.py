@@ -318,8 +318,9 @@ def control_plane(res):
                 f"{u[i] / 1000:.1f} ms with {b[i]} VMs and {fl[i]:,} flows configured"
                 for i in range(len(u))))
         elif r["row"] == "cp-vm-add-first-packet":
-            after = (f" ({r['after_return_ms']} ms after it returned)"
-                     if "after_return_ms" in r else "")
+            a = r.get("after_return_ms")
+            after = ("" if a is None else f" ({a} ms after it returned)" if a >= 0
+                     else f" ({-a} ms before it returned)")
             print(f"- `vm add` returned after {r['vm_add_ms']} ms; first packet at the VM's "
                   f"reader {r['first_packet_ms']} ms after the command started{after}")
     print()
