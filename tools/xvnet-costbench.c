@@ -664,6 +664,22 @@ static bool wanted(const char *list, const char *name)
 	return false;
 }
 
+/* Config name, if wanted: one VM of that kind and queues (its RSS bit by bit
+ * where bitwise, else by tables as xvnetd writes them), measured against
+ * triv_fd. */
+static int one_vm_row(struct bench *b, const char *configs, const char *name, const char *what,
+		      const __u8 mac[6], __u8 kind, __u8 n_queues, int triv_fd, bool bitwise)
+{
+	int e;
+
+	if (!wanted(configs, name))
+		return 0;
+	b->bitwise = bitwise;
+	e = add_vm(b, 0, mac, kind, n_queues) || measure(b, name, what, triv_fd, false);
+	b->bitwise = false;
+	return e;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option lo[] = {
@@ -829,19 +845,12 @@ int main(int argc, char **argv)
 		frame_len = 60;
 		build_frame(mac);
 	}
-	if (wanted(o.configs, "rss4")) {
-		if (add_vm(&b, 0, mac, XVNET_PORT_VETH, 4) ||
-		    measure(&b, "rss4", "1 VM, veth port, 4 queues (Toeplitz, skb path)", b.triv_dev_fd, false))
-			goto out;
-	}
-	if (wanted(o.configs, "rss4-bitwise")) {
-		b.bitwise = true;
-		if (add_vm(&b, 0, mac, XVNET_PORT_VETH, 4) ||
-		    measure(&b, "rss4-bitwise", "1 VM, veth port, 4 queues (Toeplitz bit by bit, skb path)",
-			    b.triv_dev_fd, false))
-			goto out;
-		b.bitwise = false;
-	}
+	if (one_vm_row(&b, o.configs, "rss4", "1 VM, veth port, 4 queues (Toeplitz, skb path)",
+		       mac, XVNET_PORT_VETH, 4, b.triv_dev_fd, false) ||
+	    one_vm_row(&b, o.configs, "rss4-bitwise",
+		       "1 VM, veth port, 4 queues (Toeplitz bit by bit, skb path)",
+		       mac, XVNET_PORT_VETH, 4, b.triv_dev_fd, true))
+		goto out;
 	if (wanted(o.configs, "xsk") || wanted(o.configs, "xsk-bitwise") ||
 	    wanted(o.configs, "xsk-v6") || wanted(o.configs, "xsk-v6-bitwise")) {
 		char cmd[160];
@@ -861,35 +870,24 @@ int main(int argc, char **argv)
 			fprintf(stderr, "xvnet-costbench: AF_XDP socket on %s: %s\n", b.veth, strerror(errno));
 			goto out;
 		}
-		if (wanted(o.configs, "xsk") &&
-		    (add_vm(&b, 0, mac, XVNET_PORT_XSK, 1) ||
-		     measure(&b, "xsk", "1 VM, AF_XDP port (Toeplitz, xsk metadata)", b.triv_xsk_fd, false)))
+		if (one_vm_row(&b, o.configs, "xsk", "1 VM, AF_XDP port (Toeplitz, xsk metadata)",
+			       mac, XVNET_PORT_XSK, 1, b.triv_xsk_fd, false) ||
+		    one_vm_row(&b, o.configs, "xsk-bitwise",
+			       "1 VM, AF_XDP port (Toeplitz bit by bit, xsk metadata)",
+			       mac, XVNET_PORT_XSK, 1, b.triv_xsk_fd, true))
 			goto out;
-		b.bitwise = true;
-		if (wanted(o.configs, "xsk-bitwise") &&
-		    (add_vm(&b, 0, mac, XVNET_PORT_XSK, 1) ||
-		     measure(&b, "xsk-bitwise", "1 VM, AF_XDP port (Toeplitz bit by bit, xsk metadata)",
-			     b.triv_xsk_fd, false)))
-			goto out;
-		b.bitwise = false;
 		/* the IPv6 4-tuple: 36 input bytes to hash where IPv4 has 12 */
 		if (wanted(o.configs, "xsk-v6") || wanted(o.configs, "xsk-v6-bitwise")) {
 			struct xvnet_flow_key k6;
 
 			build_frame6(mac, &k6);
-			if (wanted(o.configs, "xsk-v6") &&
-			    (add_vm(&b, 0, mac, XVNET_PORT_XSK, 1) ||
-			     measure(&b, "xsk-v6", "1 VM, AF_XDP port, an IPv6 frame (Toeplitz, xsk metadata)",
-				     b.triv_xsk_fd, false)))
+			if (one_vm_row(&b, o.configs, "xsk-v6",
+				       "1 VM, AF_XDP port, an IPv6 frame (Toeplitz, xsk metadata)",
+				       mac, XVNET_PORT_XSK, 1, b.triv_xsk_fd, false) ||
+			    one_vm_row(&b, o.configs, "xsk-v6-bitwise",
+				       "1 VM, AF_XDP port, an IPv6 frame (Toeplitz bit by bit, xsk metadata)",
+				       mac, XVNET_PORT_XSK, 1, b.triv_xsk_fd, true))
 				goto out;
-			b.bitwise = true;
-			if (wanted(o.configs, "xsk-v6-bitwise") &&
-			    (add_vm(&b, 0, mac, XVNET_PORT_XSK, 1) ||
-			     measure(&b, "xsk-v6-bitwise",
-				     "1 VM, AF_XDP port, an IPv6 frame (Toeplitz bit by bit, xsk metadata)",
-				     b.triv_xsk_fd, false)))
-				goto out;
-			b.bitwise = false;
 			frame_len = 60;
 			build_frame(mac);
 		}
