@@ -113,12 +113,7 @@ static int vm_slot_write(struct xvd *d, __u32 id, const struct xvnet_vm *old,
 	return bpf_map_update_elem(d->m.vms, &id, new, BPF_ANY);
 }
 
-/*
- * The tables of a live slot with the same key are kept.  A live slot whose
- * key changes loses XVNET_VM_F_RSS_TABLE first, so that no frame hashes
- * with a half-rewritten table: meanwhile nic_rx hashes bit by bit, with the
- * old key, which gives the same hash.
- */
+/* Slot id's Toeplitz tables, computed from key. */
 static int rss_tables_write(struct xvd *d, __u32 id, const __u8 *key)
 {
 	struct xvnet_rss_table t;
@@ -127,6 +122,12 @@ static int rss_tables_write(struct xvd *d, __u32 id, const __u8 *key)
 	return bpf_map_update_elem(d->m.rss_tables, &id, &t, BPF_ANY);
 }
 
+/*
+ * The tables of a live slot with the same key are kept.  A live slot whose
+ * key changes loses XVNET_VM_F_RSS_TABLE first, so that no frame hashes
+ * with a half-rewritten table: meanwhile nic_rx hashes bit by bit, with the
+ * old key, which gives the same hash.
+ */
 int tbl_rss_tables_ready(struct xvd *d, __u32 id, const struct xvnet_vm *old,
 			 struct xvnet_vm *new)
 {
